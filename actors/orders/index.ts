@@ -1,0 +1,2 @@
+export type { OrderIntent, Side, OrderType, TimeInForce } from './intent.js';
+export { type Instrument, toUnits, fromUnits, decimals } from './instrument.js';

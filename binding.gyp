@@ -1,0 +1,16 @@
+{
+  "targets": [
+    {
+      "target_name": "bot4_native",
+      "sources": [
+        "native/addon.c",
+        "native/correlation.c",
+        "native/counters.c"
+      ],
+      "cflags_c": ["-std=c11", "-O3", "-fno-strict-aliasing", "-Wall", "-Wextra"],
+      "cflags!": ["-fno-exceptions"],
+      "defines": ["NAPI_VERSION=8"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-std=c11", "-O3"] }
+    }
+  ]
+}

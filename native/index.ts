@@ -1,0 +1,2 @@
+// Public native primitives (correlation, atomic counters). Filled in by the foundation issue.
+export {};

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { LiveClock, SimulatedClock } from '../../../common/clock.js';
+import { InvalidArgumentError } from '../../../common/errors.js';
+
+describe('SimulatedClock', () => {
+  it('fires timers in due-time then creation order, at their due time', () => {
+    const c = new SimulatedClock();
+    const seen: string[] = [];
+    c.setTimer(5, () => seen.push(`b@${c.nowNs()}`));
+    c.setTimer(1, () => seen.push(`a@${c.nowNs()}`));
+    c.setTimer(5, () => seen.push(`c@${c.nowNs()}`));
+    const h = c.setTimer(3, () => seen.push('cancelled'));
+    c.clearTimer(h);
+    c.advance(4);
+    assert.deepEqual(seen, ['a@1000000']);
+    assert.equal(c.nowNs(), 4e6);
+    c.advance(10);
+    assert.deepEqual(seen, ['a@1000000', 'b@5000000', 'c@5000000']);
+    assert.equal(c.pendingTimers, 0);
+  });
+
+  it('timers set by timers fire within the same advance when due', () => {
+    const c = new SimulatedClock();
+    const seen: number[] = [];
+    c.setTimer(1, () => c.setTimer(1, () => seen.push(c.nowNs())));
+    c.advance(5);
+    assert.deepEqual(seen, [2e6]);
+  });
+
+  it('runAll drains pending timers and epochMs follows virtual time', () => {
+    const c = new SimulatedClock({ startEpochMs: 1000 });
+    let n = 0;
+    c.setTimer(100, () => n++);
+    c.setTimer(200, () => n++);
+    assert.equal(c.runAll(), 2);
+    assert.equal(n, 2);
+    assert.equal(c.epochMs(), 1200);
+  });
+
+  it('rejects bad delays and time travel with typed errors', () => {
+    const c = new SimulatedClock();
+    assert.throws(() => c.setTimer(-1, () => {}), InvalidArgumentError);
+    assert.throws(() => c.setTimer(Number.NaN, () => {}), /expected a finite number >= 0, got NaN/);
+    assert.throws(() => c.advance(-1), InvalidArgumentError);
+    c.advance(1);
+    assert.throws(() => c.advanceToNs(0), /expected a time >= 1000000, got 0/);
+    assert.throws(() => new SimulatedClock({ startNs: -5 }), InvalidArgumentError);
+  });
+});
+
+describe('LiveClock', () => {
+  it('is monotonic and fires timers', async () => {
+    const c = new LiveClock();
+    const a = c.nowNs();
+    const fired = await new Promise<number>((resolve) => c.setTimer(2, () => resolve(c.nowNs())));
+    assert.ok(fired > a);
+    const h = c.setTimer(1, () => assert.fail('cancelled timer fired'));
+    c.clearTimer(h);
+    await new Promise((r) => setTimeout(r, 5));
+    assert.ok(Math.abs(c.epochMs() - Date.now()) < 1000);
+  });
+});
