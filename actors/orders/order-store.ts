@@ -1,0 +1,179 @@
+import type { OrderIntent } from './intent.js';
+import { DuplicateOrderError, OrderNotFoundError, OutcomeUnknownError } from './errors.js';
+import { applyOrderEvent, createOrder, isTerminal, type Order, type OrderEvent, type OrderState } from './order-state.js';
+import { parseOptions, z } from '../../common/validate.js';
+
+/** Options of an {@link OrderStore}. */
+export const orderStoreOptionsSchema = z
+  .object({
+    /** Closed (terminal) orders kept for lookups, oldest evicted first. Open orders are always kept. */
+    maxClosed: z.number().int().min(0).default(10_000),
+  })
+  .strict();
+
+/** Options accepted by the {@link OrderStore} constructor. */
+export type OrderStoreOptions = z.input<typeof orderStoreOptionsSchema>;
+
+/**
+ * The in-memory order table: by client order id, by venue order id, and open orders per
+ * venue/symbol. Every state change goes through {@link OrderStore.apply}, which validates it against
+ * the transition table and keeps the indexes in step.
+ *
+ * Closed orders are kept up to `maxClosed`, evicted in the order they closed, so a journal replay
+ * and a snapshot restore arrive at the same table.
+ */
+export class OrderStore {
+  private readonly opts: Readonly<z.output<typeof orderStoreOptionsSchema>>;
+  private readonly all = new Map<string, Order>();
+  private readonly byVenue = new Map<string, Order>();
+  private readonly open = new Map<string, Map<string, Map<string, Order>>>();
+  private readonly closed = new Map<string, Order>();
+  private readonly attempts = new Map<string, string>();
+
+  constructor(options?: OrderStoreOptions) {
+    this.opts = parseOptions(orderStoreOptionsSchema, options, 'orderStore');
+  }
+
+  /** Number of orders held (open + retained closed). */
+  get size(): number {
+    return this.all.size;
+  }
+
+  /** Number of open (non-terminal) orders. */
+  get openCount(): number {
+    return this.all.size - this.closed.size;
+  }
+
+  /**
+   * Adds a new order in state `initialized`. Throws {@link DuplicateOrderError} for a known id.
+   * `intentKey` ties attempts of one logical intent together (see {@link canResubmit}).
+   */
+  create(clientOrderId: string, intent: Readonly<OrderIntent>, tNs: number, intentKey?: string): Order {
+    return this.insert(createOrder(clientOrderId, intent, tNs, intentKey));
+  }
+
+  /** Inserts a fully formed order (snapshot restore). */
+  insert(o: Order): Order {
+    if (this.all.has(o.clientOrderId)) throw new DuplicateOrderError(o.clientOrderId);
+    this.all.set(o.clientOrderId, o);
+    if (o.venueOrderId !== undefined) this.byVenue.set(venueKey(o.intent.venue, o.venueOrderId), o);
+    if (o.intentKey !== undefined) this.attempts.set(o.intentKey, o.clientOrderId);
+    if (isTerminal(o.state)) this.close(o);
+    else this.openSet(o.intent.venue, o.intent.symbol).set(o.clientOrderId, o);
+    return o;
+  }
+
+  /** The order, or undefined. */
+  get(clientOrderId: string): Order | undefined {
+    return this.all.get(clientOrderId);
+  }
+
+  /** The order; throws {@link OrderNotFoundError}. */
+  require(clientOrderId: string): Order {
+    const o = this.all.get(clientOrderId);
+    if (o === undefined) throw new OrderNotFoundError(clientOrderId);
+    return o;
+  }
+
+  /** The order with this venue order id on `venue`, or undefined. */
+  getByVenueOrderId(venue: string, venueOrderId: string): Order | undefined {
+    return this.byVenue.get(venueKey(venue, venueOrderId));
+  }
+
+  /**
+   * Applies an event to the order (validated by the transition table; typed errors leave the order
+   * unchanged) and maintains the indexes. Returns the order.
+   */
+  apply(clientOrderId: string, event: OrderEvent, tNs: number): Order {
+    const o = this.require(clientOrderId);
+    const vid = 'venueOrderId' in event ? event.venueOrderId : undefined;
+    if (vid !== undefined && vid !== o.venueOrderId) {
+      const other = this.byVenue.get(venueKey(o.intent.venue, vid));
+      if (other !== undefined && other !== o) throw new DuplicateOrderError(vid, 'venueOrderId');
+    }
+    const before = o.venueOrderId;
+    applyOrderEvent(o, event, tNs);
+    if (o.venueOrderId !== before && o.venueOrderId !== undefined) {
+      if (before !== undefined) this.byVenue.delete(venueKey(o.intent.venue, before));
+      this.byVenue.set(venueKey(o.intent.venue, o.venueOrderId), o);
+    }
+    if (isTerminal(o.state)) {
+      this.open.get(o.intent.venue)?.get(o.intent.symbol)?.delete(o.clientOrderId);
+      this.close(o);
+    }
+    return o;
+  }
+
+  /** Open orders, optionally only on one venue and symbol. */
+  *openOrders(venue?: string, symbol?: string): IterableIterator<Order> {
+    for (const [v, bySymbol] of this.open) {
+      if (venue !== undefined && v !== venue) continue;
+      for (const [s, orders] of bySymbol) {
+        if (symbol !== undefined && s !== symbol) continue;
+        yield* orders.values();
+      }
+    }
+  }
+
+  /** Number of open orders on `venue` for `symbol`. */
+  openCountFor(venue: string, symbol: string): number {
+    return this.open.get(venue)?.get(symbol)?.size ?? 0;
+  }
+
+  /** Every order held, in insertion order. */
+  values(): IterableIterator<Order> {
+    return this.all.values();
+  }
+
+  /** Closed orders retained, oldest closed first (snapshot order). */
+  closedOrders(): IterableIterator<Order> {
+    return this.closed.values();
+  }
+
+  /** The latest attempt (client order id) for `intentKey`, or undefined. */
+  latestAttempt(intentKey: string): Order | undefined {
+    const id = this.attempts.get(intentKey);
+    return id === undefined ? undefined : this.all.get(id);
+  }
+
+  /**
+   * False while the latest attempt of `intentKey` is still in flight (`initialized`, `submitted`) or
+   * its outcome is `unknown`: re-sending then, under a new client order id, could put the same order
+   * on the book twice. Reconcile the attempt first.
+   */
+  canResubmit(intentKey: string): boolean {
+    const o = this.latestAttempt(intentKey);
+    return o === undefined || !IN_FLIGHT.has(o.state);
+  }
+
+  /** Throws {@link OutcomeUnknownError} when {@link canResubmit} is false. */
+  assertCanResubmit(intentKey: string): void {
+    const o = this.latestAttempt(intentKey);
+    if (o !== undefined && IN_FLIGHT.has(o.state)) throw new OutcomeUnknownError(intentKey, o.clientOrderId, o.state);
+  }
+
+  private openSet(venue: string, symbol: string): Map<string, Order> {
+    let bySymbol = this.open.get(venue);
+    if (bySymbol === undefined) this.open.set(venue, (bySymbol = new Map()));
+    let orders = bySymbol.get(symbol);
+    if (orders === undefined) bySymbol.set(symbol, (orders = new Map()));
+    return orders;
+  }
+
+  private close(o: Order): void {
+    this.closed.set(o.clientOrderId, o);
+    while (this.closed.size > this.opts.maxClosed) {
+      const [id, old] = this.closed.entries().next().value as [string, Order];
+      this.closed.delete(id);
+      this.all.delete(id);
+      if (old.venueOrderId !== undefined) this.byVenue.delete(venueKey(old.intent.venue, old.venueOrderId));
+      if (old.intentKey !== undefined && this.attempts.get(old.intentKey) === id) this.attempts.delete(old.intentKey);
+    }
+  }
+}
+
+const IN_FLIGHT: ReadonlySet<OrderState> = new Set<OrderState>(['initialized', 'submitted', 'unknown']);
+
+function venueKey(venue: string, venueOrderId: string): string {
+  return `${venue}\u0000${venueOrderId}`;
+}
