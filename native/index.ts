@@ -2,3 +2,7 @@
 export {};
 export { AtomicCounters, nativeCountersAvailable, type CountersOptions } from './atomic-counters.js';
 export { CountersError, NativeUnavailableError, type CountersErrorCode } from './errors.js';
+export { correlationMatrix, correlationMatrixTs, correlationMatrixNative, setSimdEnabled, nativeCorrelationLoaded } from './correlation.js';
+export { RollingCorrelation, ROLLING_CORRELATION_DEFAULTS, type RollingCorrelationOptions } from './rolling-correlation.js';
+export { nativeInfo, type NativeInfo, type SimdPath } from './native-info.js';
+export { CorrelationInputError, type CorrelationErrorCode } from './errors.js';

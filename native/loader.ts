@@ -40,11 +40,49 @@ export const nativeBinding: NativeBinding | null = loaded.binding;
 /** Why the native addon is not active (undefined when it is). */
 export const nativeLoadReason: string | undefined = loaded.reason;
 
+/** Which kernel path is live: AVX2+FMA, NEON, the scalar C twin, or the pure-TS twin. */
+export type SimdPath = 'avx2' | 'neon' | 'scalar' | 'ts';
+
+/** What the addon's `simdInfo()` reports (see native/correlation.c). */
+export interface NativeSimdInfo {
+  available: 'avx2' | 'neon' | 'none';
+  active: 'avx2' | 'neon' | 'scalar';
+  forcedOff: boolean;
+}
+
+/** The addon's SIMD report, or null when the addon (or its correlation part) is not loaded. */
+export function nativeSimdInfo(): NativeSimdInfo | null {
+  const b = nativeBinding as unknown as { simdInfo?: () => NativeSimdInfo } | null;
+  return b && typeof b.simdInfo === 'function' ? b.simdInfo() : null;
+}
+
+/** The live kernel path and why it is the one in use. */
+export function simdStatus(): { simd: SimdPath; reason: string } {
+  if (!nativeBinding) return { simd: 'ts', reason: nativeLoadReason ?? 'native addon not loaded' };
+  const info = nativeSimdInfo();
+  if (!info) return { simd: 'ts', reason: 'the loaded addon has no correlation kernels (stale build? run `npm run build:native`)' };
+  if (info.active !== 'scalar') {
+    return { simd: info.active, reason: info.active === 'avx2' ? 'CPU supports AVX2+FMA' : 'NEON is always present on arm64' };
+  }
+  if (info.forcedOff) return { simd: 'scalar', reason: 'BOT4_SIMD=0 forces the scalar C path' };
+  if (info.available === 'none') return { simd: 'scalar', reason: 'CPU lacks AVX2+FMA (and NEON): scalar C path' };
+  return { simd: 'scalar', reason: 'setSimd(false) selected the scalar C path' };
+}
+
 let announced = false;
-/** Logs once which implementation is active and why. Called by capability modules on first use. */
-export function announceNative(simd: string): void {
+/**
+ * Logs once per process which implementation is active and why. Called by capability modules on
+ * first use, so importing bot4 without touching a native primitive logs nothing. The kernel path
+ * and reason come from {@link simdStatus}; the argument is kept for callers that name their own.
+ */
+export function announceNative(_caller?: string): void {
   if (announced) return;
   announced = true;
-  if (nativeBinding) logger.debug({ native: true, simd }, `bot4 native addon loaded (simd: ${simd})`);
-  else logger.info({ native: false, reason: nativeLoadReason }, `bot4 native addon not active: ${nativeLoadReason}`);
+  const { simd, reason } = simdStatus();
+  logger.info({ native: nativeBinding !== null, simd, reason }, `bot4 native: ${simd} (${reason})`);
+}
+
+/** True once {@link announceNative} has logged. */
+export function nativeAnnounced(): boolean {
+  return announced;
 }
