@@ -1,0 +1,222 @@
+import { parseOptions, z } from '../../common/validate.js';
+import { ConfigError } from '../../common/errors.js';
+import { toUnits } from '../orders/instrument.js';
+
+/**
+ * Risk configuration: one zod schema, validated once at the edge with `parseOptions` and frozen.
+ * Money is written as decimal strings in quote currency (`"50000"`) and converted exactly to
+ * integer atoms (`atom`, default 1e-8) when the engine is built. Every default lives in
+ * {@link RISK_DEFAULTS}; the README's config table lists the same values (a test checks it).
+ */
+
+/** The defaults of every risk option (the Phase 1 review's rules where it gives one). */
+export const RISK_DEFAULTS = Object.freeze({
+  /** Smallest unit of every asset and of quote valuation, as a decimal string. */
+  atom: '0.00000001',
+  instrument: Object.freeze({
+    maxOrderNotional: '50000',
+    minOrderNotional: '0',
+    maxPositionNotional: '100000',
+    priceBandBps: 500,
+    maxQuoteAgeMs: 5000,
+    maxOpenOrders: 50,
+  }),
+  venue: Object.freeze({
+    maxOrderNotional: '50000',
+    maxGrossExposure: '100000',
+    maxNetExposure: '100000',
+    maxOpenOrders: 200,
+    rate: Object.freeze({ perSecond: 100, burst: 100, hostWide: false }),
+  }),
+  strategy: Object.freeze({
+    maxOrderNotional: '50000',
+    rate: Object.freeze({ perSecond: 50, burst: 20, hostWide: false }),
+  }),
+  portfolio: Object.freeze({
+    maxGrossExposure: '100000',
+    maxNetExposure: '100000',
+    maxOpenOrders: 500,
+    feeReserveBps: 10,
+  }),
+  correlation: Object.freeze({
+    maxWeightedExposure: '100000',
+    pairThreshold: 0.7,
+    maxCorrelatedPositions: 3,
+  }),
+  killSwitch: Object.freeze({
+    dailyLossLimit: '2000',
+    maxDrawdown: '5000',
+    breakerCascadeVenues: 2,
+    onLoss: 'HALTED' as const,
+    onCascade: 'HALTED' as const,
+  }),
+  checks: Object.freeze({
+    priceBand: true,
+    staleData: true,
+    venueAvailable: true,
+    position: true,
+    exposure: true,
+    correlation: true,
+    openOrders: true,
+    balance: true,
+    rate: true,
+  }),
+});
+
+const isDecimal = (s: string): boolean => /^\d+(\.\d+)?$/.test(s);
+/** A non-negative decimal string of quote currency. */
+const money = z.string().refine(isDecimal, { message: 'a non-negative decimal string such as "50000" or "0.5"' });
+const positiveDecimal = z
+  .string()
+  .refine((s) => isDecimal(s) && /[1-9]/.test(s), { message: 'a positive decimal string such as "0.00000001"' });
+const count = z.int().min(0).max(1_000_000_000);
+const bps = z.int().min(0).max(1_000_000);
+const ageMs = z.number().positive().max(86_400_000);
+
+const rateOverride = z
+  .object({
+    perSecond: z.number().positive().max(1e6).optional(),
+    burst: z.int().min(1).max(1e6).optional(),
+    hostWide: z.boolean().optional(),
+  })
+  .strict();
+
+const instrumentLimits = z
+  .object({
+    maxOrderNotional: money.optional(),
+    minOrderNotional: money.optional(),
+    maxPositionNotional: money.optional(),
+    priceBandBps: bps.optional(),
+    maxQuoteAgeMs: ageMs.optional(),
+    maxOpenOrders: count.optional(),
+  })
+  .strict();
+
+const venueLimits = z
+  .object({
+    maxOrderNotional: money.optional(),
+    maxGrossExposure: money.optional(),
+    maxNetExposure: money.optional(),
+    maxOpenOrders: count.optional(),
+    rate: rateOverride.optional(),
+  })
+  .strict();
+
+const strategyLimits = z
+  .object({
+    maxOrderNotional: money.optional(),
+    rate: rateOverride.optional(),
+  })
+  .strict();
+
+const D = RISK_DEFAULTS;
+const state = z.enum(['REDUCING', 'HALTED']);
+
+/** The risk config schema (`risk.*`). */
+export const riskConfigSchema = z
+  .object({
+    atom: positiveDecimal.default(D.atom),
+    defaults: z
+      .object({
+        instrument: instrumentLimits.prefault({}),
+        venue: venueLimits.prefault({}),
+        strategy: strategyLimits.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    /** Per-instrument overrides keyed `venue:symbol` (`sim-a:BTC/USDT`). */
+    instruments: z.record(z.string(), instrumentLimits).default({}),
+    /** Per-venue overrides keyed by venue id. */
+    venues: z.record(z.string(), venueLimits).default({}),
+    /** Every strategy allowed to trade, with optional overrides. An order from an unlisted strategy is denied. */
+    strategies: z.record(z.string().min(1), strategyLimits).default({}),
+    portfolio: z
+      .object({
+        maxGrossExposure: money.default(D.portfolio.maxGrossExposure),
+        maxNetExposure: money.default(D.portfolio.maxNetExposure),
+        maxOpenOrders: count.default(D.portfolio.maxOpenOrders),
+        feeReserveBps: bps.default(D.portfolio.feeReserveBps),
+      })
+      .strict()
+      .prefault({}),
+    correlation: z
+      .object({
+        maxWeightedExposure: money.default(D.correlation.maxWeightedExposure),
+        pairThreshold: z.number().min(0).max(1).default(D.correlation.pairThreshold),
+        maxCorrelatedPositions: z.int().min(1).max(10_000).default(D.correlation.maxCorrelatedPositions),
+      })
+      .strict()
+      .prefault({}),
+    killSwitch: z
+      .object({
+        dailyLossLimit: money.default(D.killSwitch.dailyLossLimit),
+        maxDrawdown: money.default(D.killSwitch.maxDrawdown),
+        breakerCascadeVenues: z.int().min(1).max(10_000).default(D.killSwitch.breakerCascadeVenues),
+        onLoss: state.default(D.killSwitch.onLoss),
+        onCascade: state.default(D.killSwitch.onCascade),
+      })
+      .strict()
+      .prefault({}),
+    checks: z
+      .object({
+        priceBand: z.boolean().default(D.checks.priceBand),
+        staleData: z.boolean().default(D.checks.staleData),
+        venueAvailable: z.boolean().default(D.checks.venueAvailable),
+        position: z.boolean().default(D.checks.position),
+        exposure: z.boolean().default(D.checks.exposure),
+        correlation: z.boolean().default(D.checks.correlation),
+        openOrders: z.boolean().default(D.checks.openOrders),
+        balance: z.boolean().default(D.checks.balance),
+        rate: z.boolean().default(D.checks.rate),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** Risk config as written by a user (every field optional). */
+export type RiskConfigInput = z.input<typeof riskConfigSchema>;
+/** Risk config after validation and defaults. */
+export type RiskConfig = z.output<typeof riskConfigSchema>;
+
+/** Validates a risk config (throws `ConfigError` naming field, expectation and value). */
+export function parseRiskConfig(input: unknown, where = 'risk'): Readonly<RiskConfig> {
+  return parseOptions(riskConfigSchema, input, where);
+}
+
+/** A rate limit after defaults: emission interval and burst tolerance for GCRA. */
+export interface ResolvedRate {
+  readonly perSecond: number;
+  readonly burst: number;
+  readonly hostWide: boolean;
+}
+
+/** Merges a partial rate over the defaults. */
+export function resolveRate(base: ResolvedRate, o: z.output<typeof rateOverride> | undefined): ResolvedRate {
+  return {
+    perSecond: o?.perSecond ?? base.perSecond,
+    burst: o?.burst ?? base.burst,
+    hostWide: o?.hostWide ?? base.hostWide,
+  };
+}
+
+/**
+ * Converts a decimal money string into integer atoms, exactly, and checks it stays a safe integer
+ * (limits must, so that every sum the engine forms from them is exact).
+ */
+export function moneyToAtoms(value: string, atom: string, field: string): number {
+  let units: bigint;
+  try {
+    units = toUnits(value, atom, field);
+  } catch {
+    throw new ConfigError(field, `${field}: expected a multiple of the atom ${atom}, got ${JSON.stringify(value)}`);
+  }
+  // Quarter of the safe range: a limit plus a projected order plus current state must stay exact.
+  if (units > BigInt(MAX_LIMIT_ATOMS)) {
+    throw new ConfigError(field, `${field}: expected at most ${MAX_LIMIT_ATOMS} atoms of ${atom}, got ${JSON.stringify(value)}`);
+  }
+  return Number(units);
+}
+
+/** Largest limit in atoms: 2^51, so limit + order + state sums stay below 2^53 and exact. */
+export const MAX_LIMIT_ATOMS = 2 ** 51;

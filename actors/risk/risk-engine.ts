@@ -1,0 +1,503 @@
+import type { Clock } from '../../common/clock.js';
+import { AtomicCounters } from '../../native/atomic-counters.js';
+import type { Instrument } from '../orders/instrument.js';
+import type { OrderIntent } from '../orders/intent.js';
+import { parseRiskConfig, moneyToAtoms, resolveRate, RISK_DEFAULTS, type RiskConfig, type RiskConfigInput, type ResolvedRate } from './config.js';
+import { APPROVED, deny, type DenialCode, type RiskDecision, type RiskDenial } from './decision.js';
+import { RiskConfigError } from './errors.js';
+import { GcraSet } from './gcra.js';
+import { KillSwitch, STATE_CODE, type TradingStateTransition } from './kill-switch.js';
+import type { BreakerView, CorrelationSource, CounterBlock } from './ports.js';
+import { PF, RiskState } from './risk-state.js';
+
+/** What the order does to the book: a new order (default), a modification (checked like a new order with the new price and size), or a cancel (always passes). */
+export type RiskAction = 'new' | 'modify' | 'cancel';
+
+/** Optional per-check context. */
+export interface RiskCheckContext {
+  readonly action?: RiskAction;
+}
+
+/** Options of {@link RiskEngine}. */
+export interface RiskEngineOptions {
+  /** Risk config (validated here with `parseOptions`; see `RISK_DEFAULTS`). */
+  config?: RiskConfigInput;
+  /** Every tradable instrument, with its venue filters. */
+  instruments: readonly Instrument[];
+  /** Time source (quote ages, rate limits, day boundaries). */
+  clock: Clock;
+  /**
+   * Counter block for the trading state and host-wide rate limits. Share it (e.g.
+   * `AtomicCounters.openShared(path, slots)`) to share the kill switch and host-wide budgets
+   * between engines, workers and processes. Needs {@link RiskEngine.slotsNeeded} slots from
+   * `countersBase`. Default: a private `AtomicCounters.create(...)` block (state local to this engine).
+   */
+  counters?: CounterBlock;
+  /** First slot of `counters` this engine uses (default 0). */
+  countersBase?: number;
+  /** Circuit breaker of each venue (VENUE_UNAVAILABLE while `open`; breaker-cascade trigger). */
+  breakers?: Readonly<Record<string, BreakerView>>;
+  /** Live correlation: the source and the symbol of each of its series, in matrix order. */
+  correlation?: { source: CorrelationSource; symbols: readonly string[] };
+  /** Cancel-all request on HALTED (the venue actors sweep every open order). */
+  cancelAll?: (reason: string) => void;
+  /** Trading-state transitions. */
+  onTransition?: (t: TradingStateTransition) => void;
+  /** Every denial (emit `order.denied` from here). */
+  onDenied?: (order: OrderIntent, denial: RiskDenial) => void;
+}
+
+const HALTED = STATE_CODE.HALTED;
+const REDUCING = STATE_CODE.REDUCING;
+
+/**
+ * The synchronous pre-trade risk check. `check(order)` returns the preallocated {@link APPROVED}
+ * or a {@link RiskDenial} with a stable code; it never throws for a business reason and allocates
+ * nothing on the approved path (names are interned to indices at construction, state lives in
+ * typed arrays of {@link RiskState}, limits are integers in atoms).
+ *
+ * Limits are checked on projected post-fill state: the worst case of every open order plus this
+ * one filling, valued at the reference price. A check that only guards "too much" denies an order
+ * only if it would take the measure past its limit *and* make it larger, so exposure-reducing
+ * orders pass even after a price move left the book over a limit.
+ */
+export class RiskEngine {
+  /** The validated config. */
+  readonly config: Readonly<RiskConfig>;
+  /** The hot-path state mirror (feed it through the engine's `on*` methods so triggers run). */
+  readonly state: RiskState;
+  /** The host-wide trading state. */
+  readonly killSwitch: KillSwitch;
+  /** Strategy ids in index order (sorted). */
+  readonly strategies: readonly string[];
+
+  private readonly clock: Clock;
+  private readonly strategyIndex = new Map<string, number>();
+  private readonly onDenied: ((order: OrderIntent, d: RiskDenial) => void) | undefined;
+  private readonly gcra: GcraSet;
+  private readonly nv: number;
+  // Per instrument limits (atoms, lots, bps, ns).
+  private readonly minQty: Float64Array;
+  private readonly maxQty: Float64Array;
+  private readonly minNotional: Float64Array;
+  private readonly maxNotional: Float64Array;
+  private readonly maxPosition: Float64Array;
+  private readonly bandBps: Float64Array;
+  private readonly maxAgeNs: Float64Array;
+  private readonly maxOpen: Float64Array;
+  // Per venue limits.
+  private readonly vMaxGross: Float64Array;
+  private readonly vMaxNet: Float64Array;
+  private readonly vMaxOpen: Float64Array;
+  private readonly breakers: (BreakerView | undefined)[];
+  // Per strategy limits.
+  private readonly sMaxNotional: Float64Array;
+  // Portfolio limits.
+  private readonly pMaxGross: number;
+  private readonly pMaxNet: number;
+  private readonly pMaxOpen: number;
+  private readonly feeReserveBps: number;
+  // Correlation.
+  private readonly corrSource: CorrelationSource | undefined;
+  private readonly corr: Float64Array;
+  private readonly corrScratch: Float64Array;
+  private readonly corrMaxWeighted: number;
+  private readonly corrThreshold: number;
+  private readonly corrMaxPositions: number;
+  // Kill-switch triggers.
+  private readonly dailyLossLimit: number;
+  private readonly maxDrawdown: number;
+  private readonly cascadeVenues: number;
+  // Check switches.
+  private readonly cBand: boolean;
+  private readonly cStale: boolean;
+  private readonly cVenue: boolean;
+  private readonly cPosition: boolean;
+  private readonly cExposure: boolean;
+  private readonly cCorrelation: boolean;
+  private readonly cOpen: boolean;
+  private readonly cBalance: boolean;
+  private readonly cRate: boolean;
+
+  /** Slots of the counter block an engine with these venues and strategies uses: 1 (trading state) + venues + strategies. */
+  static slotsNeeded(instruments: readonly Instrument[], config?: RiskConfigInput): number {
+    const venues = new Set(instruments.map((i) => i.venue)).size;
+    return 1 + venues + Object.keys(config?.strategies ?? {}).length;
+  }
+
+  constructor(options: RiskEngineOptions) {
+    const cfg = parseRiskConfig(options.config);
+    this.config = cfg;
+    this.clock = options.clock;
+    this.onDenied = options.onDenied;
+    const atom = cfg.atom;
+    const symbols = options.correlation?.symbols ?? [];
+    const state = new RiskState(options.instruments, atom, options.clock, symbols);
+    this.state = state;
+    const base = options.countersBase ?? 0;
+    if (!Number.isInteger(base) || base < 0) throw new RiskConfigError('countersBase', `countersBase: expected an integer >= 0, got ${String(options.countersBase)}`);
+    const counters = options.counters ?? AtomicCounters.create(base + RiskEngine.slotsNeeded(options.instruments, options.config));
+    this.killSwitch = new KillSwitch({ counters, slot: base, clock: options.clock, cancelAll: options.cancelAll, onTransition: options.onTransition });
+
+    const D = RISK_DEFAULTS;
+    const di = { ...D.instrument, ...stripUndefined(cfg.defaults.instrument) };
+    const dv = { ...D.venue, ...stripUndefined(cfg.defaults.venue), rate: resolveRate(D.venue.rate, cfg.defaults.venue.rate) };
+    const ds = { ...D.strategy, ...stripUndefined(cfg.defaults.strategy), rate: resolveRate(D.strategy.rate, cfg.defaults.strategy.rate) };
+    const money = (v: string, f: string): number => moneyToAtoms(v, atom, `risk.${f}`);
+
+    // Venues.
+    const venues = state.venues;
+    const nv = venues.length;
+    this.nv = nv;
+    for (const key of Object.keys(cfg.venues)) {
+      if (state.venueIndexOf(key) < 0) throw new RiskConfigError(`risk.venues.${key}`, `risk.venues.${key}: expected a venue of a configured instrument (${venues.join(', ')}), got ${JSON.stringify(key)}`);
+    }
+    for (const key of Object.keys(options.breakers ?? {})) {
+      if (state.venueIndexOf(key) < 0) throw new RiskConfigError(`breakers.${key}`, `breakers.${key}: expected a venue of a configured instrument (${venues.join(', ')}), got ${JSON.stringify(key)}`);
+    }
+    this.vMaxGross = new Float64Array(nv);
+    this.vMaxNet = new Float64Array(nv);
+    this.vMaxOpen = new Float64Array(nv);
+    this.breakers = venues.map((v) => options.breakers?.[v]);
+    const vMaxOrder = new Float64Array(nv);
+    const strategies = Object.keys(cfg.strategies).sort();
+    this.strategies = Object.freeze(strategies);
+    this.gcra = new GcraSet(nv + strategies.length, options.clock, counters);
+    const setRate = (key: number, r: ResolvedRate): void => this.gcra.configure(key, r.perSecond, r.burst, r.hostWide ? base + 1 + key : -1);
+    venues.forEach((id, v) => {
+      const o = cfg.venues[id] ?? {};
+      const f = `venues.${id}`;
+      vMaxOrder[v] = money(o.maxOrderNotional ?? dv.maxOrderNotional, `${f}.maxOrderNotional`);
+      this.vMaxGross[v] = money(o.maxGrossExposure ?? dv.maxGrossExposure, `${f}.maxGrossExposure`);
+      this.vMaxNet[v] = money(o.maxNetExposure ?? dv.maxNetExposure, `${f}.maxNetExposure`);
+      this.vMaxOpen[v] = o.maxOpenOrders ?? dv.maxOpenOrders;
+      setRate(v, resolveRate(dv.rate, o.rate));
+    });
+
+    // Strategies.
+    this.sMaxNotional = new Float64Array(strategies.length);
+    strategies.forEach((id, s) => {
+      this.strategyIndex.set(id, s);
+      const o = cfg.strategies[id]!;
+      this.sMaxNotional[s] = money(o.maxOrderNotional ?? ds.maxOrderNotional, `strategies.${id}.maxOrderNotional`);
+      setRate(nv + s, resolveRate(ds.rate, o.rate));
+    });
+
+    // Instruments.
+    const n = options.instruments.length;
+    for (const key of Object.keys(cfg.instruments)) {
+      const c = key.indexOf(':');
+      if (c < 0 || state.instrumentIndex(key.slice(0, c), key.slice(c + 1)) < 0) {
+        throw new RiskConfigError(`risk.instruments.${key}`, `risk.instruments.${key}: expected "venue:symbol" of a configured instrument, got ${JSON.stringify(key)}`);
+      }
+    }
+    this.minQty = new Float64Array(n);
+    this.maxQty = new Float64Array(n);
+    this.minNotional = new Float64Array(n);
+    this.maxNotional = new Float64Array(n);
+    this.maxPosition = new Float64Array(n);
+    this.bandBps = new Float64Array(n);
+    this.maxAgeNs = new Float64Array(n);
+    this.maxOpen = new Float64Array(n);
+    options.instruments.forEach((ins, i) => {
+      const key = `${ins.venue}:${ins.symbol}`;
+      const o = { ...di, ...stripUndefined(cfg.instruments[key] ?? {}) };
+      const f = `instruments.${key}`;
+      if (!Number.isSafeInteger(ins.minQtyLots) || !Number.isSafeInteger(ins.maxQtyLots) || ins.minQtyLots < 0 || ins.maxQtyLots < ins.minQtyLots) {
+        throw new RiskConfigError(f, `${f}: expected integer lots with 0 <= minQtyLots <= maxQtyLots, got ${ins.minQtyLots}..${ins.maxQtyLots}`);
+      }
+      this.minQty[i] = ins.minQtyLots;
+      this.maxQty[i] = ins.maxQtyLots;
+      this.minNotional[i] = Math.max(money(ins.minNotional, `${f}.minNotional (instrument filter)`), money(o.minOrderNotional, `${f}.minOrderNotional`));
+      this.maxNotional[i] = Math.min(money(o.maxOrderNotional, `${f}.maxOrderNotional`), vMaxOrder[state.venueOf[i]!]!);
+      this.maxPosition[i] = money(o.maxPositionNotional, `${f}.maxPositionNotional`);
+      this.bandBps[i] = o.priceBandBps;
+      this.maxAgeNs[i] = o.maxQuoteAgeMs * 1e6;
+      this.maxOpen[i] = o.maxOpenOrders;
+    });
+
+    // Portfolio.
+    this.pMaxGross = money(cfg.portfolio.maxGrossExposure, 'portfolio.maxGrossExposure');
+    this.pMaxNet = money(cfg.portfolio.maxNetExposure, 'portfolio.maxNetExposure');
+    this.pMaxOpen = cfg.portfolio.maxOpenOrders;
+    this.feeReserveBps = cfg.portfolio.feeReserveBps;
+
+    // Correlation.
+    this.corrSource = options.correlation?.source;
+    const ns = symbols.length;
+    if (this.corrSource && this.corrSource.series !== ns) {
+      throw new RiskConfigError('correlation.symbols', `correlation.symbols: expected ${this.corrSource.series} symbols (one per series of the source), got ${ns}`);
+    }
+    this.corr = new Float64Array(ns * ns);
+    this.corrScratch = new Float64Array(ns * ns);
+    this.corrMaxWeighted = money(cfg.correlation.maxWeightedExposure, 'correlation.maxWeightedExposure');
+    this.corrThreshold = cfg.correlation.pairThreshold;
+    this.corrMaxPositions = cfg.correlation.maxCorrelatedPositions;
+    // Until the first refresh the matrix is the identity: every series correlated only with itself.
+    for (let s = 0; s < ns; s++) this.corr[s * ns + s] = 1;
+
+    this.dailyLossLimit = money(cfg.killSwitch.dailyLossLimit, 'killSwitch.dailyLossLimit');
+    this.maxDrawdown = money(cfg.killSwitch.maxDrawdown, 'killSwitch.maxDrawdown');
+    this.cascadeVenues = cfg.killSwitch.breakerCascadeVenues;
+
+    const c = cfg.checks;
+    this.cBand = c.priceBand;
+    this.cStale = c.staleData;
+    this.cVenue = c.venueAvailable;
+    this.cPosition = c.position;
+    this.cExposure = c.exposure;
+    this.cCorrelation = c.correlation && this.corrSource !== undefined;
+    this.cOpen = c.openOrders;
+    this.cBalance = c.balance;
+    this.cRate = c.rate;
+  }
+
+  /**
+   * Pre-trade check. Synchronous; approved → the shared {@link APPROVED} constant (no allocation);
+   * denied → a frozen {@link RiskDenial} (also passed to `onDenied`). An approved order consumes
+   * one unit of its strategy's and venue's rate budgets; call `onOrderOpened` when it goes out.
+   */
+  check(order: OrderIntent, context?: RiskCheckContext): RiskDecision {
+    const st = this.killSwitch.pollCode();
+    const action = context === undefined ? undefined : context.action;
+    if (action === 'cancel') return APPROVED;
+    if (st === HALTED) return this.denied(order, 'RISK_HALTED', `trading is HALTED: ${action === 'modify' ? 'modifications' : 'new orders'} are denied`);
+
+    const s = this.strategyIndex.get(order.strategy);
+    if (s === undefined) return this.denied(order, 'RISK_STRATEGY_UNKNOWN', `strategy ${JSON.stringify(order.strategy)} is not in risk.strategies`);
+    const S = this.state;
+    const i = S.instrumentIndex(order.venue, order.symbol);
+    if (i < 0) return this.denied(order, 'RISK_INSTRUMENT_UNKNOWN', `instrument ${order.venue}:${order.symbol} is not configured`);
+    const price = order.priceTicks;
+    const q = order.qtyLots;
+    if (!Number.isSafeInteger(price) || price <= 0) return this.denied(order, 'RISK_PRICE_PRECISION', `priceTicks must be a positive integer number of ticks, got ${price}`);
+    if (!Number.isSafeInteger(q) || q <= 0) return this.denied(order, 'RISK_QTY_PRECISION', `qtyLots must be a positive integer number of lots, got ${q}`);
+
+    const buy = order.side === 'buy';
+    const pos = S.position[i]!;
+    // Reduces: opposite to the position and no larger than what pending reducing orders leave.
+    const reducing = buy ? pos < 0 && q <= -pos - S.openBuy[i]! : pos > 0 && q <= pos - S.openSell[i]!;
+    if (order.reduceOnly === true && !reducing) return this.denied(order, 'RISK_REDUCE_ONLY', `reduce-only ${order.side} of ${q} lots would not reduce position ${pos} (pending reducing ${buy ? S.openBuy[i] : S.openSell[i]})`);
+    if (st === REDUCING && !reducing) return this.denied(order, 'RISK_REDUCING', `trading is REDUCING: only orders that reduce a position pass (position ${pos}, ${order.side} ${q})`);
+
+    const v = S.venueOf[i]!;
+    if (this.cVenue) {
+      const b = this.breakers[v];
+      if (b !== undefined && b.state === 'open') {
+        this.cascade();
+        return this.denied(order, 'VENUE_UNAVAILABLE', `venue ${order.venue}: circuit breaker is open`);
+      }
+    }
+    const now = this.clock.nowNs();
+    if (this.cStale) {
+      const at = S.quoteAtNs[i]!;
+      if (at < 0) return this.denied(order, 'RISK_STALE_DATA', `no quote yet for ${order.venue}:${order.symbol}`);
+      if (now - at > this.maxAgeNs[i]!) return this.denied(order, 'RISK_STALE_DATA', `quote age ${((now - at) / 1e6).toFixed(3)} ms > max ${this.maxAgeNs[i]! / 1e6} ms`, this.maxAgeNs[i]!, now - at);
+    }
+    if (q < this.minQty[i]!) return this.denied(order, 'RISK_QTY_MIN', `qty ${q} lots < min ${this.minQty[i]} lots`, this.minQty[i]!, q);
+    if (q > this.maxQty[i]!) return this.denied(order, 'RISK_QTY_MAX', `qty ${q} lots > max ${this.maxQty[i]} lots`, this.maxQty[i]!, q);
+    const k = S.atomsPerTickLot[i]!;
+    const notional = price * q * k;
+    if (notional < this.minNotional[i]!) return this.denied(order, 'RISK_NOTIONAL_MIN', `notional ${notional} atoms < min ${this.minNotional[i]} atoms`, this.minNotional[i]!, notional);
+    const maxN = this.maxNotional[i]! < this.sMaxNotional[s]! ? this.maxNotional[i]! : this.sMaxNotional[s]!;
+    if (notional > maxN) return this.denied(order, 'RISK_NOTIONAL_MAX', `notional ${notional} atoms > max ${maxN} atoms (instrument/venue/strategy)`, maxN, notional);
+    const ref = S.refPrice[i]!;
+    if (this.cBand && ref > 0) {
+      const diff = price > ref ? price - ref : ref - price;
+      if (diff * 10_000 > this.bandBps[i]! * ref) return this.denied(order, 'RISK_PRICE_BAND', `price ${price} is ${((diff * 10_000) / ref).toFixed(1)} bps from reference ${ref} > band ${this.bandBps[i]} bps`, this.bandBps[i]!, (diff * 10_000) / ref);
+    }
+
+    // Projected worst-case exposure after this order fills, at the reference price.
+    const dq = q * (ref > 0 ? ref : price) * k;
+    const hi = S.expHi[i]!;
+    const lo = S.expLo[i]!;
+    const hi2 = buy ? hi + dq : hi;
+    const lo2 = buy ? lo : lo - dq;
+    const ahi2 = hi2 < 0 ? -hi2 : hi2;
+    const alo2 = lo2 < 0 ? -lo2 : lo2;
+    const g = S.expGross[i]!;
+    const g2 = ahi2 >= alo2 ? ahi2 : alo2;
+    if (this.cPosition && g2 > this.maxPosition[i]! && g2 > g) {
+      return this.denied(order, 'RISK_POSITION_LIMIT', `projected position ${g2} atoms > max ${this.maxPosition[i]} atoms`, this.maxPosition[i]!, g2);
+    }
+    if (this.cExposure) {
+      const vg = S.venueGross[v]!;
+      const vg2 = vg - g + g2;
+      if (vg2 > this.vMaxGross[v]! && vg2 > vg) return this.denied(order, 'RISK_EXPOSURE_GROSS', `venue ${order.venue}: projected gross exposure ${vg2} atoms > max ${this.vMaxGross[v]}`, this.vMaxGross[v]!, vg2);
+      const vn = netOf(S.venueNetHi[v]!, S.venueNetLo[v]!);
+      const vn2 = netOf(buy ? S.venueNetHi[v]! + dq : S.venueNetHi[v]!, buy ? S.venueNetLo[v]! : S.venueNetLo[v]! - dq);
+      if (vn2 > this.vMaxNet[v]! && vn2 > vn) return this.denied(order, 'RISK_EXPOSURE_NET', `venue ${order.venue}: projected net exposure ${vn2} atoms > max ${this.vMaxNet[v]}`, this.vMaxNet[v]!, vn2);
+      const P = S.portfolio;
+      const pg = P[PF.GROSS]!;
+      const pg2 = pg - g + g2;
+      if (pg2 > this.pMaxGross && pg2 > pg) return this.denied(order, 'RISK_EXPOSURE_GROSS', `portfolio: projected gross exposure ${pg2} atoms > max ${this.pMaxGross}`, this.pMaxGross, pg2);
+      const pn = netOf(P[PF.NET_HI]!, P[PF.NET_LO]!);
+      const pn2 = netOf(buy ? P[PF.NET_HI]! + dq : P[PF.NET_HI]!, buy ? P[PF.NET_LO]! : P[PF.NET_LO]! - dq);
+      if (pn2 > this.pMaxNet && pn2 > pn) return this.denied(order, 'RISK_EXPOSURE_NET', `portfolio: projected net exposure ${pn2} atoms > max ${this.pMaxNet}`, this.pMaxNet, pn2);
+    }
+    if (this.cCorrelation) {
+      const si = S.seriesOf[i]!;
+      if (si >= 0) {
+        const d = this.correlated(order, si, S.expWorst[i]!, ahi2 >= alo2 ? hi2 : lo2);
+        if (d !== null) return d;
+      }
+    }
+    if (this.cOpen) {
+      if (S.openCount[i]! + 1 > this.maxOpen[i]!) return this.denied(order, 'RISK_OPEN_ORDERS', `${order.venue}:${order.symbol}: ${S.openCount[i]} open orders, max ${this.maxOpen[i]}`, this.maxOpen[i]!, S.openCount[i]! + 1);
+      if (S.venueOpen[v]! + 1 > this.vMaxOpen[v]!) return this.denied(order, 'RISK_OPEN_ORDERS', `venue ${order.venue}: ${S.venueOpen[v]} open orders, max ${this.vMaxOpen[v]}`, this.vMaxOpen[v]!, S.venueOpen[v]! + 1);
+      if (S.portfolio[PF.OPEN]! + 1 > this.pMaxOpen) return this.denied(order, 'RISK_OPEN_ORDERS', `portfolio: ${S.portfolio[PF.OPEN]} open orders, max ${this.pMaxOpen}`, this.pMaxOpen, S.portfolio[PF.OPEN]! + 1);
+    }
+    if (this.cBalance) {
+      if (buy) {
+        const b = S.quoteBal[i]!;
+        const need = notional + Math.ceil((notional * this.feeReserveBps) / 10_000);
+        const free = S.balTotal[b]! - S.balLocked[b]!;
+        if (need > free) return this.denied(order, 'RISK_BALANCE', `${S.balanceKeys[b]}: free ${free} atoms < ${need} needed (notional + ${this.feeReserveBps} bps fee reserve)`, free, need);
+      } else {
+        const b = S.baseBal[i]!;
+        const need = q * S.baseAtomsPerLot[i]!;
+        const free = S.balTotal[b]! - S.balLocked[b]!;
+        if (need > free) return this.denied(order, 'RISK_BALANCE', `${S.balanceKeys[b]}: free ${free} atoms < ${need} needed`, free, need);
+      }
+    }
+    if (this.cRate) {
+      const sk = this.nv + s;
+      // Check both budgets before consuming either, so a venue denial does not burn strategy budget.
+      if (!this.gcra.wouldAllow(sk, now)) return this.rateDenied(order, sk, now, `strategy ${order.strategy}`);
+      if (!this.gcra.take(v, now)) return this.rateDenied(order, v, now, `venue ${order.venue}`);
+      if (!this.gcra.take(sk, now)) return this.rateDenied(order, sk, now, `strategy ${order.strategy}`);
+    }
+    return APPROVED;
+  }
+
+  /**
+   * Copies the live correlation matrix into the engine (call after pushing samples to the
+   * source; the check reads this copy so it never pays for a 50×50 copy itself). Non-finite
+   * entries (a flat series) count as uncorrelated.
+   */
+  refreshCorrelation(): void {
+    const src = this.corrSource;
+    if (src === undefined) return;
+    const m = src.matrix(this.corrScratch);
+    const ns = src.series;
+    for (let a = 0; a < ns; a++) {
+      for (let b = 0; b < ns; b++) {
+        const x = m[a * ns + b]!;
+        this.corr[a * ns + b] = a === b ? 1 : Number.isFinite(x) ? x : 0;
+      }
+    }
+  }
+
+  /** Feeds a reference price (see {@link RiskState.onQuote}) and evaluates the PnL triggers. */
+  onQuote(venue: string, symbol: string, priceTicks: number): void {
+    this.state.onQuote(venue, symbol, priceTicks);
+    this.evaluateTriggers();
+  }
+
+  /** An approved order went out (see {@link RiskState.onOrderOpened}). */
+  onOrderOpened(order: OrderIntent): void {
+    this.state.onOrderOpened(order);
+  }
+
+  /** An order reached a terminal state with `remainingLots` unfilled. */
+  onOrderClosed(order: OrderIntent, remainingLots: number): void {
+    this.state.onOrderClosed(order, remainingLots);
+  }
+
+  /** A fill (see {@link RiskState.onFill}); evaluates the daily-loss and drawdown triggers. */
+  onFill(order: OrderIntent, lots: number, priceTicks: number, feeAtoms = 0): void {
+    this.state.onFill(order, lots, priceTicks, feeAtoms);
+    this.evaluateTriggers();
+  }
+
+  /** A balance snapshot (total atoms). Returns false for an asset no instrument uses. */
+  onBalance(venue: string, asset: string, totalAtoms: number): boolean {
+    return this.state.onBalance(venue, asset, totalAtoms);
+  }
+
+  /**
+   * Trips the kill switch when the daily loss or the drawdown reaches its limit (0 disables a
+   * trigger) or when `breakerCascadeVenues` breakers are open at once. Runs after every fill and
+   * quote; call it from a timer as well if breakers can open while no order is checked.
+   */
+  evaluateTriggers(): void {
+    const S = this.state;
+    const to = this.config.killSwitch.onLoss;
+    if (this.dailyLossLimit > 0) {
+      const daily = S.dailyPnl();
+      if (-daily >= this.dailyLossLimit && this.killSwitch.code() < STATE_CODE[to]) {
+        this.killSwitch.escalate(to, 'daily-loss', `daily loss ${-daily} atoms >= limit ${this.dailyLossLimit}`);
+      }
+    }
+    if (this.maxDrawdown > 0) {
+      const dd = S.drawdown();
+      if (dd >= this.maxDrawdown && this.killSwitch.code() < STATE_CODE[to]) {
+        this.killSwitch.escalate(to, 'drawdown', `drawdown ${dd} atoms from peak >= limit ${this.maxDrawdown}`);
+      }
+    }
+    this.cascade();
+  }
+
+  /** Counts open breakers and escalates on a cascade. */
+  private cascade(): void {
+    let open = 0;
+    for (let v = 0; v < this.nv; v++) {
+      const b = this.breakers[v];
+      if (b !== undefined && b.state === 'open') open++;
+    }
+    const to = this.config.killSwitch.onCascade;
+    if (open >= this.cascadeVenues && this.killSwitch.code() < STATE_CODE[to]) {
+      this.killSwitch.escalate(to, 'breaker-cascade', `${open} venue circuit breakers open (limit ${this.cascadeVenues})`);
+    }
+  }
+
+  private correlated(order: OrderIntent, si: number, w1: number, w2: number): RiskDenial | null {
+    const S = this.state;
+    const E = S.seriesExposure;
+    const ns = E.length;
+    const row = si * ns;
+    let weighted = 0;
+    let correlatedOpen = 0;
+    for (let t = 0; t < ns; t++) {
+      const rho = this.corr[row + t]!;
+      const e = E[t]!;
+      weighted += rho * e;
+      if (t !== si && e !== 0 && (rho > this.corrThreshold || -rho > this.corrThreshold)) correlatedOpen++;
+    }
+    // ρ_ii = 1: only this series' term changes with the order.
+    const weighted2 = weighted + (w2 - w1);
+    const a1 = weighted < 0 ? -weighted : weighted;
+    const a2 = weighted2 < 0 ? -weighted2 : weighted2;
+    if (a2 > this.corrMaxWeighted && a2 > a1) {
+      return this.denied(order, 'RISK_CORRELATION', `correlation-weighted exposure ${Math.round(a2)} atoms > max ${this.corrMaxWeighted}`, this.corrMaxWeighted, a2);
+    }
+    // Opening a new position in this series next to N already-open series correlated above the threshold.
+    if (E[si] === 0 && w2 !== 0 && correlatedOpen >= this.corrMaxPositions) {
+      return this.denied(order, 'RISK_CORRELATED_POSITIONS', `${correlatedOpen} open positions have |ρ| > ${this.corrThreshold} with ${order.symbol}; max ${this.corrMaxPositions} correlated positions`, this.corrMaxPositions, correlatedOpen + 1);
+    }
+    return null;
+  }
+
+  private rateDenied(order: OrderIntent, key: number, now: number, who: string): RiskDenial {
+    return this.denied(order, 'RISK_RATE_LIMIT', `${who}: order rate limit; retry in ${(this.gcra.retryAfterNs(key, now) / 1e6).toFixed(3)} ms`);
+  }
+
+  private denied(order: OrderIntent, code: DenialCode, detail: string, limit?: number, value?: number): RiskDenial {
+    const d = deny(code, detail, limit, value);
+    if (this.onDenied !== undefined) this.onDenied(order, d);
+    return d;
+  }
+}
+
+/** Worst-case |net| over "all buys fill" and "all sells fill". */
+function netOf(hi: number, lo: number): number {
+  const a = hi < 0 ? -hi : hi;
+  const b = lo < 0 ? -lo : lo;
+  return a >= b ? a : b;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const r: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (r as Record<string, unknown>)[k] = v;
+  return r;
+}
