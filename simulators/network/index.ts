@@ -1,0 +1,32 @@
+/**
+ * Network-fault model of the exchange simulator: seeded per-link latency (normal, lognormal or
+ * gamma with a Pareto tail, AR(1)-correlated), delay bursts, Bernoulli or Gilbert-Elliott loss,
+ * and outages per venue and scope.
+ */
+export { NetworkModel, NetworkLink, LINK_SCOPES, linkSeed } from './network-model.js';
+export type { Link, LinkFate, LinkScope, NetworkEvent, NetworkModelOptions, NetworkState, ScopeState } from './network-model.js';
+export { OUTAGE_MODES, buildOutage } from './outages.js';
+export type { OutageMode, OutageParams, OutageState, ValidOutageParams } from './outages.js';
+export {
+  PROFILES,
+  PROFILE_NAMES,
+  DEFAULT_PROFILE_OPTIONS,
+  profileSpecSchema,
+  profileOptionsSchema,
+  resolveProfile,
+  compileProfile,
+} from './profiles.js';
+export type { ProfileName, ProfileSpec, ProfileInput, ProfileOptions, ProfileOptionsInput, ProfileTheory, CompiledProfile, LossModel } from './profiles.js';
+export { DISTRIBUTIONS, createLatencyBody, truncatedNormalMoments, sampleGamma } from './distributions.js';
+export type { DistributionName, LatencyBody, LatencyBodyParams, BodyMoments } from './distributions.js';
+export { Ar1 } from './ar1.js';
+export { GilbertElliott, gilbertElliottFromTarget, gilbertElliottTheory } from './gilbert-elliott.js';
+export type { GilbertElliottParams, GilbertElliottTarget, GilbertElliottTheory } from './gilbert-elliott.js';
+export { normalCdf, normalQuantile, normalPdf, lnGamma, gammaP, gammaQ, gammaQuantile } from './special-functions.js';
+export {
+  NetworkUnknownProfileError,
+  NetworkInvalidProfileError,
+  NetworkInvalidOutageError,
+  NetworkInvalidScopeError,
+  NetworkInvalidNameError,
+} from './errors.js';
