@@ -1,1 +1,28 @@
-export {};
+export { crc32c } from './crc32c.js';
+export {
+  JournalLockedError,
+  JournalCorruptError,
+  JournalIoError,
+  JournalClosedError,
+  JournalRecordTooLargeError,
+  JournalRecordTypeError,
+} from './errors.js';
+export { journalOptionsSchema, parseJournalOptions, type JournalOptions, type JournalOptionsInput, type FsyncPolicy } from './options.js';
+export { encodeRecord, decodeRecordAt, RECORD_HEADER_BYTES, type JournalRecord, type DecodeResult } from './record.js';
+export { Journal } from './journal.js';
+export { replayJournal, type ReplayHandler, type ReplayReport, type ReplayWarning, type ReplayTail } from './replay.js';
+export { writeSnapshot, readSnapshot, compact } from './snapshot.js';
+export { acquireLock, readOwner, LOCK_FILE, type JournalLock } from './lock.js';
+export { segmentName, snapshotName, listSegments, listSnapshots } from './segments.js';
+export {
+  ORDER_RECORD_TYPES,
+  applyOrderRecord,
+  encodeOrderEvent,
+  decodeOrderEvent,
+  serializeOrderBook,
+  restoreOrderBook,
+  type OrderBookState,
+  type OrderBookSnapshot,
+  type OrderCreateData,
+} from './order-records.js';
+export { OrderJournal, RESTART_REASON, type JournalState, type OrderJournalDeps } from './order-journal.js';

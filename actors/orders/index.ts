@@ -38,5 +38,5 @@ export {
   parseClientOrderId,
   validateStrategyPrefix,
 } from './client-order-id.js';
-export { OrderStore, orderStoreOptionsSchema, type OrderStoreOptions } from './order-store.js';
+export { OrderStore, orderStoreOptionsSchema, orderToJSON, orderFromJSON, type OrderStoreOptions, type OrderStoreState, type OrderJSON } from './order-store.js';
 export { Portfolio, portfolioOptionsSchema, type PortfolioOptions, type Balance, type Position, type PortfolioState } from './portfolio.js';

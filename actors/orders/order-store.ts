@@ -152,6 +152,23 @@ export class OrderStore {
     if (o !== undefined && IN_FLIGHT.has(o.state)) throw new OutcomeUnknownError(intentKey, o.clientOrderId, o.state);
   }
 
+  /** JSON-safe state (orders in insertion order, closed ids in closing order) for snapshots. */
+  toJSON(): OrderStoreState {
+    return { orders: [...this.all.values()].map(orderToJSON), closed: [...this.closed.keys()] };
+  }
+
+  /** Replaces the table with a state from {@link toJSON}. */
+  restore(s: OrderStoreState): void {
+    this.all.clear();
+    this.byVenue.clear();
+    this.open.clear();
+    this.closed.clear();
+    this.attempts.clear();
+    for (const o of s.orders) this.insert(orderFromJSON(o));
+    this.closed.clear();
+    for (const id of s.closed) this.closed.set(id, this.require(id));
+  }
+
   private openSet(venue: string, symbol: string): Map<string, Order> {
     let bySymbol = this.open.get(venue);
     if (bySymbol === undefined) this.open.set(venue, (bySymbol = new Map()));
@@ -176,4 +193,27 @@ const IN_FLIGHT: ReadonlySet<OrderState> = new Set<OrderState>(['initialized', '
 
 function venueKey(venue: string, venueOrderId: string): string {
   return `${venue}\u0000${venueOrderId}`;
+}
+
+/** An {@link Order} with bigints as decimal strings. */
+export type OrderJSON = Omit<Order, 'cumTickLots' | 'fees'> & { cumTickLots: string; fees: Record<string, string> };
+
+/** Serialized {@link OrderStore}. */
+export interface OrderStoreState {
+  orders: OrderJSON[];
+  closed: string[];
+}
+
+/** JSON-safe copy of an order. */
+export function orderToJSON(o: Order): OrderJSON {
+  const fees: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o.fees)) fees[k] = v.toString();
+  return { ...o, intent: { ...o.intent }, cumTickLots: o.cumTickLots.toString(), fees, tradeIds: [...o.tradeIds], history: o.history.map((h) => ({ ...h })) };
+}
+
+/** Inverse of {@link orderToJSON}. */
+export function orderFromJSON(j: OrderJSON): Order {
+  const fees: Record<string, bigint> = {};
+  for (const [k, v] of Object.entries(j.fees)) fees[k] = BigInt(v);
+  return { ...j, intent: { ...j.intent }, cumTickLots: BigInt(j.cumTickLots), fees, tradeIds: [...j.tradeIds], history: j.history.map((h) => ({ ...h })) };
 }

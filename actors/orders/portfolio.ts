@@ -144,9 +144,17 @@ export class Portfolio {
    * ({@link lockForOrder}). Throws {@link UnknownInstrumentError} for an unknown instrument.
    */
   applyFill(venue: string, symbol: string, side: Side, lots: number | bigint, priceTicks: number | bigint, feeAsset?: string, feeAtoms?: bigint): void {
+    this.applyFillTickLots(venue, symbol, side, lots, BigInt(priceTicks) * BigInt(lots), feeAsset, feeAtoms);
+  }
+
+  /**
+   * {@link applyFill} with the fill's size as Σ priceTicks × lots (`tickLots`), for aggregated fills
+   * (a reconciliation's delta) whose average price need not be a whole number of ticks.
+   */
+  applyFillTickLots(venue: string, symbol: string, side: Side, lots: number | bigint, tickLots: bigint, feeAsset?: string, feeAtoms?: bigint): void {
     const i = this.info(venue, symbol);
     const l = BigInt(lots);
-    const notional = BigInt(priceTicks) * l * i.quotePerTickLot;
+    const notional = tickLots * i.quotePerTickLot;
     const base = l * i.basePerLot;
     const b = this.balanceRef(venue, i.inst.base);
     const q = this.balanceRef(venue, i.inst.quote);
@@ -157,12 +165,7 @@ export class Portfolio {
       b.total -= base;
       q.total += notional;
     }
-    if (feeAsset !== undefined && feeAtoms !== undefined && feeAtoms !== 0n) {
-      this.balanceRef(venue, feeAsset).total -= feeAtoms;
-      let f = this.feesPaid.get(venue);
-      if (f === undefined) this.feesPaid.set(venue, (f = new Map()));
-      f.set(feeAsset, (f.get(feeAsset) ?? 0n) + feeAtoms);
-    }
+    if (feeAsset !== undefined && feeAtoms !== undefined) this.chargeFee(venue, feeAsset, feeAtoms);
     const p = this.positionRef(venue, symbol);
     const dq = side === 'buy' ? l : -l;
     const signedNotional = side === 'buy' ? notional : -notional;
@@ -184,6 +187,15 @@ export class Portfolio {
       p.qtyLots += side === 'buy' ? l - closing : -(l - closing);
       p.costAtoms += signedNotional - closeNotional;
     }
+  }
+
+  /** Debits a fee (atoms of `asset`) and adds it to the fees paid on `venue`. */
+  chargeFee(venue: string, asset: string, atoms: bigint): void {
+    if (atoms === 0n) return;
+    this.balanceRef(venue, asset).total -= atoms;
+    let f = this.feesPaid.get(venue);
+    if (f === undefined) this.feesPaid.set(venue, (f = new Map()));
+    f.set(asset, (f.get(asset) ?? 0n) + atoms);
   }
 
   /** A copy of the balance (zero when never touched). */

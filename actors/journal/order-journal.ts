@@ -1,0 +1,214 @@
+import { mkdirSync } from 'node:fs';
+import type { Clock } from '../../common/clock.js';
+import { InvalidArgumentError } from '../../common/errors.js';
+import { logger } from '../../common/log.js';
+import { formatClientOrderId } from '../orders/client-order-id.js';
+import type { Instrument } from '../orders/instrument.js';
+import type { OrderIntent } from '../orders/intent.js';
+import type { Order, OrderEvent } from '../orders/order-state.js';
+import { OrderStore, type OrderStoreOptions } from '../orders/order-store.js';
+import { Portfolio, type PortfolioOptions } from '../orders/portfolio.js';
+import { Journal } from './journal.js';
+import { acquireLock, type JournalLock } from './lock.js';
+import { parseJournalOptions, type JournalOptionsInput } from './options.js';
+import { applyOrderRecord, encodeOrderEvent, restoreOrderBook, serializeOrderBook, type OrderBookState } from './order-records.js';
+import type { JournalRecord } from './record.js';
+import { replayJournal, type ReplayReport } from './replay.js';
+
+/** What opening a journal rebuilds: the order table, the portfolio, the id sequence and a report. */
+export interface JournalState extends OrderBookState {
+  /** Sequence the next record (and client order id) will use. */
+  nextSequence: number;
+  /** What replay found (snapshot used, records, torn/corrupt tail warnings). */
+  report: ReplayReport;
+}
+
+/** Dependencies of {@link OrderJournal.open}. */
+export interface OrderJournalDeps {
+  clock: Clock;
+  instruments: readonly Instrument[];
+  portfolio?: PortfolioOptions;
+  orderStore?: OrderStoreOptions;
+  /**
+   * Journal an `unknown` event (reason {@link RESTART_REASON}) for every order replay leaves in
+   * `submitted` (default true). Tests that compare two replays of the same bytes turn it off.
+   */
+  markInFlightUnknown?: boolean;
+}
+
+/** Reason of the `unknown` event journaled at startup for orders that were in flight. */
+export const RESTART_REASON = 'restart: the submission may or may not have reached the venue';
+
+/**
+ * The journaled order book: the one object the venue actor (issue 6) and the daemon (issue 7) use.
+ * `open()` takes the directory's lock, replays (snapshot + tail segments), and returns a book whose
+ * every change is journaled:
+ *
+ * - {@link submit} journals an intent (durable per fsync policy) *before* returning the order and
+ *   its client order id; only then may the order leave the process.
+ * - {@link record} validates and applies a later event (accepted, rejected, unknown, fills,
+ *   cancels, reconciliation) and journals it.
+ * - {@link close} flushes, syncs and releases the lock (call it on SIGTERM).
+ *
+ * Orders that were `submitted` when the previous process stopped are moved to `unknown` after
+ * replay by a journaled event (reason {@link RESTART_REASON}): the submission may or may not have
+ * reached the venue, so only reconciliation by client order id resolves them.
+ */
+export class OrderJournal {
+  private readonly book: OrderBookState;
+
+  private constructor(
+    private readonly journal: Journal,
+    private readonly lock: JournalLock,
+    private readonly clock: Clock,
+    book: OrderBookState,
+    /** What replay found. */
+    readonly report: ReplayReport,
+  ) {
+    this.book = book;
+  }
+
+  /**
+   * Validates options, locks the directory (throws `JournalLockedError` if another live process
+   * has it), replays, and opens the writer. Throws `JournalCorruptError` for corruption in the middle.
+   */
+  static async open(options: JournalOptionsInput, deps: OrderJournalDeps): Promise<OrderJournal> {
+    const opts = parseJournalOptions(options);
+    mkdirSync(opts.dir, { recursive: true });
+    const lock = acquireLock(opts.dir);
+    try {
+      const book: OrderBookState = { orders: new OrderStore(deps.orderStore), portfolio: new Portfolio(deps.instruments, deps.portfolio) };
+      const { report, tail } = replayJournal(opts, { restore: (s) => restoreOrderBook(book, s), apply: (r) => applyOrderRecord(book, r) }, deps.clock);
+      const journal = new Journal(opts, deps.clock, tail, report.lastSeq);
+      await journal.start();
+      const oj = new OrderJournal(journal, lock, deps.clock, book, report);
+      if (deps.markInFlightUnknown ?? true) {
+        const inFlight = [...book.orders.openOrders()].filter((o) => o.state === 'submitted');
+        for (const o of inFlight) await oj.record(o.clientOrderId, { kind: 'unknown', reason: RESTART_REASON });
+      }
+      return oj;
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+
+  /** The rebuilt and live state: `{ orders, portfolio, nextSequence, report }`. */
+  get state(): JournalState {
+    return { orders: this.book.orders, portfolio: this.book.portfolio, nextSequence: this.journal.nextSequence, report: this.report };
+  }
+
+  /** The order table. */
+  get orders(): OrderStore {
+    return this.book.orders;
+  }
+
+  /** Positions, balances, PnL. */
+  get portfolio(): Portfolio {
+    return this.book.portfolio;
+  }
+
+  /** Sequence the next record (and client order id) will use. */
+  get nextSequence(): number {
+    return this.journal.nextSequence;
+  }
+
+  /** The underlying writer (fsync policy, flush/sync, snapshots). */
+  get writer(): Journal {
+    return this.journal;
+  }
+
+  /**
+   * Creates an order for `intent` with client order id `<prefix>.<sequence base 36>`, journals it
+   * and resolves once the record is durable per policy: send the order only after this resolves.
+   * With `intentKey`, refuses (`OutcomeUnknownError`) while a previous attempt of that key is in
+   * flight or unknown. Throws typed errors for a bad prefix, an unknown instrument, a bad intent.
+   */
+  async submit(prefix: string, intent: OrderIntent, intentKey?: string): Promise<Order> {
+    return this.create('order.submit', prefix, intent, intentKey, undefined);
+  }
+
+  /** Journals an order denied by risk (state `denied`, with the denial code as reason). */
+  async deny(prefix: string, intent: OrderIntent, reason: string, intentKey?: string): Promise<Order> {
+    return this.create('order.deny', prefix, intent, intentKey, reason);
+  }
+
+  /**
+   * Validates and applies `event` to the order (typed errors, nothing journaled, on an invalid
+   * transition or fill), then journals it. Resolves with the order when durable per policy; callers
+   * that need not wait for durability may ignore the promise's timing, not its rejection.
+   */
+  async record(clientOrderId: string, event: OrderEvent): Promise<Order> {
+    const data = { id: clientOrderId, e: encodeOrderEvent(event) };
+    const tMs = this.clock.epochMs();
+    this.applyLive('order.event', data, tMs);
+    await this.append('order.event', data, tMs);
+    return this.book.orders.require(clientOrderId);
+  }
+
+  /** Journals a balance change in atoms (deposit, withdrawal, reconciliation against the venue). */
+  async adjustBalance(venue: string, asset: string, deltaAtoms: bigint): Promise<void> {
+    const data = { v: venue, a: asset, x: deltaAtoms.toString() };
+    const tMs = this.clock.epochMs();
+    this.applyLive('balance.adjust', data, tMs);
+    await this.append('balance.adjust', data, tMs);
+  }
+
+  /** Takes a snapshot now (and compacts); resolves with its sequence. */
+  async snapshot(): Promise<number> {
+    return this.journal.snapshot(serializeOrderBook(this.book));
+  }
+
+  /** Resolves when everything appended so far is written (synced under `always`). */
+  flush(): Promise<void> {
+    return this.journal.flush();
+  }
+
+  /** Flushes, fdatasyncs, closes the segment and releases the lock. Idempotent. */
+  async close(): Promise<void> {
+    try {
+      await this.journal.close();
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  private async create(type: 'order.submit' | 'order.deny', prefix: string, intent: OrderIntent, intentKey: string | undefined, reason: string | undefined): Promise<Order> {
+    if (intentKey !== undefined) this.book.orders.assertCanResubmit(intentKey);
+    checkIntent(intent);
+    this.book.portfolio.instrument(intent.venue, intent.symbol);
+    const id = formatClientOrderId(prefix, this.journal.nextSequence);
+    const i: OrderIntent = { ...intent };
+    const data: Record<string, unknown> = { id, i };
+    if (intentKey !== undefined) data.k = intentKey;
+    if (reason !== undefined) data.r = reason;
+    const tMs = this.clock.epochMs();
+    this.applyLive(type, data, tMs);
+    await this.append(type, data, tMs);
+    return this.book.orders.require(id);
+  }
+
+  private applyLive(type: string, data: unknown, tMs: number): void {
+    const r: JournalRecord = { seq: this.journal.nextSequence, tMs, type, data };
+    applyOrderRecord(this.book, r);
+  }
+
+  private append(type: string, data: unknown, tMs: number): Promise<number> {
+    const p = this.journal.append(type, data, tMs);
+    const every = this.journal.options.snapshotEvery;
+    if (every > 0 && this.journal.recordsSinceSnapshot >= every && !this.journal.snapshotInProgress) {
+      // State captured now, synchronously, so it is exactly the state after this record.
+      this.journal.snapshot(serializeOrderBook(this.book)).catch((e: unknown) => logger.error({ err: e }, 'journal snapshot failed'));
+    }
+    return p;
+  }
+}
+
+function checkIntent(i: OrderIntent): void {
+  const bad = (field: string, v: unknown): never => {
+    throw new InvalidArgumentError(`intent.${field}: expected a positive safe integer, got ${String(v)}`, { field });
+  };
+  if (!Number.isSafeInteger(i.qtyLots) || i.qtyLots <= 0) bad('qtyLots', i.qtyLots);
+  if (!Number.isSafeInteger(i.priceTicks) || i.priceTicks <= 0) bad('priceTicks', i.priceTicks);
+  if (i.side !== 'buy' && i.side !== 'sell') throw new InvalidArgumentError(`intent.side: expected "buy" or "sell", got ${String(i.side)}`);
+}

@@ -1,0 +1,122 @@
+import type { OrderIntent } from '../orders/intent.js';
+import type { OrderEvent } from '../orders/order-state.js';
+import { isTerminal } from '../orders/order-state.js';
+import type { OrderStore, OrderStoreState } from '../orders/order-store.js';
+import type { Portfolio, PortfolioState } from '../orders/portfolio.js';
+import { JournalRecordTypeError } from './errors.js';
+import type { JournalRecord } from './record.js';
+
+/**
+ * The order-domain records of the journal and the one function that applies them. The live path
+ * applies a record with {@link applyOrderRecord} and then appends the same record; replay applies
+ * the records it reads with the same function, so the rebuilt state cannot drift from the live one.
+ *
+ * | type | data |
+ * | --- | --- |
+ * | `order.submit` | `{id, i: intent, k?: intentKey}`: created and submitted (journaled before sending) |
+ * | `order.deny` | `{id, i, k?, r: reason}`: created and denied by risk |
+ * | `order.event` | `{id, e: event}`: any later {@link OrderEvent}, bigints as strings |
+ * | `balance.adjust` | `{v: venue, a: asset, x: atoms}`: deposit, withdrawal, reconciliation adjustment |
+ */
+export const ORDER_RECORD_TYPES = Object.freeze(['order.submit', 'order.deny', 'order.event', 'balance.adjust'] as const);
+
+/** The state the journal rebuilds. */
+export interface OrderBookState {
+  orders: OrderStore;
+  portfolio: Portfolio;
+}
+
+/** Data of an `order.submit`/`order.deny` record. */
+export interface OrderCreateData {
+  id: string;
+  i: OrderIntent;
+  k?: string;
+  r?: string;
+}
+
+/** Encodes an event for the journal (bigints → strings). */
+export function encodeOrderEvent(e: OrderEvent): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...e };
+  for (const [k, v] of Object.entries(out)) if (typeof v === 'bigint') out[k] = v.toString();
+  return out;
+}
+
+/** Decodes an event from the journal (strings → bigints for the bigint fields). */
+export function decodeOrderEvent(j: Record<string, unknown>): OrderEvent {
+  const out: Record<string, unknown> = { ...j };
+  for (const k of ['feeAtoms', 'cumTickLots']) if (typeof out[k] === 'string') out[k] = BigInt(out[k] as string);
+  return out as unknown as OrderEvent;
+}
+
+/**
+ * Applies one journal record to the state: order table transitions, locks (a buy locks its quote
+ * notional at the order price, a sell its base quantity; fills release what they consume, a
+ * terminal state releases the rest) and fills into the portfolio. Throws the orders area's typed
+ * errors for invalid transitions or fills, and {@link JournalRecordTypeError} for an unknown type.
+ */
+export function applyOrderRecord(s: OrderBookState, r: JournalRecord): void {
+  const tNs = r.tMs * 1e6;
+  switch (r.type) {
+    case 'order.submit': {
+      const d = r.data as OrderCreateData;
+      s.portfolio.instrument(d.i.venue, d.i.symbol);
+      s.orders.create(d.id, d.i, tNs, d.k);
+      s.orders.apply(d.id, { kind: 'submit' }, tNs);
+      s.portfolio.lockForOrder(d.i.venue, d.i.symbol, d.i.side, d.i.priceTicks, d.i.qtyLots);
+      return;
+    }
+    case 'order.deny': {
+      const d = r.data as OrderCreateData;
+      s.orders.create(d.id, d.i, tNs, d.k);
+      s.orders.apply(d.id, { kind: 'deny', reason: d.r ?? '' }, tNs);
+      return;
+    }
+    case 'order.event': {
+      const d = r.data as { id: string; e: Record<string, unknown> };
+      const e = decodeOrderEvent(d.e);
+      const o = s.orders.require(d.id);
+      const beforeLots = o.filledLots;
+      const beforeTicks = o.cumTickLots;
+      s.orders.apply(d.id, e, tNs);
+      const i = o.intent;
+      const lots = o.filledLots - beforeLots;
+      if (lots > 0) {
+        const fee = e.kind === 'fill' || e.kind === 'reconcile' ? e : undefined;
+        s.portfolio.applyFillTickLots(i.venue, i.symbol, i.side, lots, o.cumTickLots - beforeTicks, fee?.feeAsset, fee?.feeAtoms);
+        s.portfolio.lockForOrder(i.venue, i.symbol, i.side, i.priceTicks, -lots);
+      } else if (e.kind === 'reconcile' && e.feeAsset !== undefined && e.feeAtoms !== undefined) {
+        s.portfolio.chargeFee(i.venue, e.feeAsset, e.feeAtoms);
+      }
+      if (isTerminal(o.state)) {
+        const rest = i.qtyLots - o.filledLots;
+        if (rest > 0) s.portfolio.lockForOrder(i.venue, i.symbol, i.side, i.priceTicks, -rest);
+      }
+      return;
+    }
+    case 'balance.adjust': {
+      const d = r.data as { v: string; a: string; x: string };
+      s.portfolio.adjustBalance(d.v, d.a, BigInt(d.x));
+      return;
+    }
+    default:
+      throw new JournalRecordTypeError(r.type, r.seq);
+  }
+}
+
+/** Snapshot payload of an {@link OrderBookState}. */
+export interface OrderBookSnapshot {
+  orders: OrderStoreState;
+  portfolio: PortfolioState;
+}
+
+/** The state as a JSON-safe value (snapshots; tests compare two states through it). */
+export function serializeOrderBook(s: OrderBookState): OrderBookSnapshot {
+  return { orders: s.orders.toJSON(), portfolio: s.portfolio.toJSON() };
+}
+
+/** Replaces the state with a snapshot's. */
+export function restoreOrderBook(s: OrderBookState, snap: unknown): void {
+  const v = snap as OrderBookSnapshot;
+  s.orders.restore(v.orders);
+  s.portfolio.restore(v.portfolio);
+}

@@ -1,0 +1,83 @@
+import { readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { crc32c } from './crc32c.js';
+import { closeAsync, datasyncAsync, fsyncDir, openAsync, writeAll } from './fs-util.js';
+import { listSegments, listSnapshots, snapshotName } from './segments.js';
+
+/**
+ * Snapshots: the replayed state as of sequence `seq`, so startup reads one snapshot plus the
+ * segments after it instead of the whole history.
+ *
+ * File layout: `[u32 LE length][u32 LE CRC-32C][payload]`, payload UTF-8 JSON `{"seq":n,"state":...}`.
+ * Written atomically: to `<name>.tmp`, fdatasync, rename over the final name, fsync of the
+ * directory. A crash leaves either no snapshot or a complete one; a leftover `.tmp` is ignored
+ * and removed at the next replay.
+ */
+export async function writeSnapshot(dir: string, seq: number, state: unknown): Promise<string> {
+  const json = Buffer.from(JSON.stringify({ seq, state }), 'utf8');
+  const header = Buffer.allocUnsafe(8);
+  header.writeUInt32LE(json.length, 0);
+  header.writeUInt32LE(crc32c(json), 4);
+  const final = path.join(dir, snapshotName(seq));
+  const tmp = `${final}.tmp`;
+  const fd = await openAsync(tmp, 'w');
+  try {
+    await writeAll(fd, Buffer.concat([header, json]));
+    await datasyncAsync(fd);
+  } finally {
+    await closeAsync(fd);
+  }
+  renameSync(tmp, final);
+  fsyncDir(dir);
+  return final;
+}
+
+/** Reads and verifies a snapshot file; returns why it is unusable instead of throwing. */
+export function readSnapshot(file: string): { ok: true; seq: number; state: unknown } | { ok: false; reason: string } {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    return { ok: false, reason: `unreadable: ${(e as Error).message}` };
+  }
+  if (buf.length < 8) return { ok: false, reason: 'short header' };
+  const n = buf.readUInt32LE(0);
+  if (buf.length !== 8 + n) return { ok: false, reason: `length ${n} does not match file size ${buf.length}` };
+  if (crc32c(buf, 0, 8, 8 + n) !== buf.readUInt32LE(4)) return { ok: false, reason: 'crc mismatch' };
+  try {
+    const o = JSON.parse(buf.toString('utf8', 8)) as { seq?: unknown; state?: unknown };
+    if (!Number.isSafeInteger(o.seq)) return { ok: false, reason: 'payload lacks seq' };
+    return { ok: true, seq: o.seq as number, state: o.state };
+  } catch {
+    return { ok: false, reason: 'payload is not JSON' };
+  }
+}
+
+/**
+ * Compaction: keeps the newest `keep` snapshots and deletes older ones, then deletes every segment
+ * whose records are all covered by the oldest kept snapshot (its successor starts at or before
+ * that snapshot's seq + 1). The newest segment is never deleted. Keeping more than one snapshot
+ * (and the segments after the oldest of them) means a damaged newest snapshot still has a
+ * fallback. Returns the deleted paths.
+ */
+export function compact(dir: string, keep: number): string[] {
+  const deleted: string[] = [];
+  const snaps = listSnapshots(dir);
+  const drop = snaps.slice(0, Math.max(0, snaps.length - keep));
+  for (const s of drop) {
+    unlinkSync(s.path);
+    deleted.push(s.path);
+  }
+  const oldestKept = snaps[drop.length];
+  if (oldestKept !== undefined) {
+    const segs = listSegments(dir);
+    for (let i = 0; i + 1 < segs.length; i++) {
+      if (segs[i + 1]!.seq <= oldestKept.seq + 1) {
+        rmSync(segs[i]!.path, { force: true });
+        deleted.push(segs[i]!.path);
+      } else break;
+    }
+  }
+  if (deleted.length > 0) fsyncDir(dir);
+  return deleted;
+}
