@@ -53,3 +53,19 @@ export function makeEngine(
   }
   return { engine, clock, counters };
 }
+
+/** Deep-merges plain objects (config overrides in tables). */
+export function merge<T>(base: T, over: unknown): T {
+  if (over === undefined) return base;
+  if (typeof base !== 'object' || base === null || typeof over !== 'object' || over === null || Array.isArray(over)) return over as T;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(out[k], v);
+  return out as T;
+}
+
+/** Opens `o` and fills it completely at its price (a position built through the engine's own updates). */
+export function fillOrder(engine: RiskEngine, o: OrderIntent, feeAtoms = 0): void {
+  engine.onOrderOpened(o);
+  engine.onFill(o, o.qtyLots, o.priceTicks, feeAtoms);
+  engine.onOrderClosed(o, 0);
+}
