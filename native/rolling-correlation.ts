@@ -30,13 +30,17 @@ const CANCELLATION_RATIO = 2 ** -20;
  * Pearson correlation of `series` series over a sliding window of the last `window` samples,
  * updated in O(series²) per {@link push}.
  *
- * Drift strategy: the co-moments are kept as centred sums C_ij = Σ(x_i − x̄_i)(x_j − x̄_j) (never
- * Σxy − n·x̄ȳ, which cancels catastrophically for prices), updated with the Welford-style
- * add/replace step C_ij += (x_i − x̄_i)(x_j − x̄'_j) − (y_i − x̄_i)(y_j − x̄'_j), where y is the
- * sample leaving the window and x̄' the new mean. Rounding then grows only like a random walk. On
- * top of that, the means and co-moments are recomputed exactly from the ring buffer every
- * `resyncEvery` pushes, and at once when a variance loses 20 bits to cancellation (see
- * {@link CANCELLATION_RATIO}). The tests check 10⁶ pushes against a full recompute to 1e-9.
+ * Drift strategy (three layers):
+ * 1. Shifted data: every sample is taken relative to a per-series reference K_i (the first sample,
+ *    re-chosen as the mean at each exact recompute), so prices like 30 000 ± 20 are handled as
+ *    ±20 and the rounding of the means is relative to the spread, not to the price level.
+ * 2. The means come from Neumaier-compensated running sums of the shifted samples (no random walk
+ *    in the means), and the co-moments are centred sums C_ij = Σ(x_i − x̄_i)(x_j − x̄_j) (never
+ *    Σxy − n·x̄ȳ) updated with the Welford-style replace step
+ *    C_ij += (x_i − x̄_i)(x_j − x̄'_j) − (y_i − x̄_i)(y_j − x̄'_j), y leaving, x̄' the new mean.
+ * 3. An exact two-pass recompute from the ring buffer every `resyncEvery` pushes, and at once when
+ *    a variance loses 20 bits to cancellation (a spike left the window, a series went flat).
+ * The tests check 10⁶ pushes (no periodic recompute) against a full recompute to 1e-9.
  *
  * Before the window is full the matrix uses the samples present (needs at least 2); with fewer it
  * is all NaN. A series whose samples in the window are all equal has NaN for its whole row and
@@ -58,6 +62,10 @@ export class RollingCorrelation {
   /** Ring buffer, sample-major: slot s holds ring[s*series .. (s+1)*series). */
   private readonly ring: Float64Array;
   private readonly mean: Float64Array;
+  /** Per-series shift K_i, and the compensated sum (sum + comp) of the shifted samples. */
+  private readonly ref: Float64Array;
+  private readonly sum: Float64Array;
+  private readonly comp: Float64Array;
   /** Upper triangle (j >= i) of the co-moment matrix, row-major series × series. */
   private readonly co: Float64Array;
   /** Peak of each C_ii since the last exact recompute (cancellation guard). */
@@ -91,6 +99,9 @@ export class RollingCorrelation {
     this.resyncEvery = opts.resyncEvery;
     this.ring = new Float64Array(series * window);
     this.mean = new Float64Array(series);
+    this.ref = new Float64Array(series);
+    this.sum = new Float64Array(series);
+    this.comp = new Float64Array(series);
     this.co = new Float64Array(series * series);
     this.peak = new Float64Array(series);
     this.run = new Float64Array(series);
@@ -130,17 +141,28 @@ export class RollingCorrelation {
         );
       }
     }
-    const { ring, mean, co, dIn, dOut, eIn, eOut, run } = this;
+    const { ring, mean, ref, sum, comp, co, dIn, dOut, eIn, eOut, run } = this;
     const slot = this.head * n;
     const full = this.n === this.window;
     const newestSlot = (this.head === 0 ? this.window - 1 : this.head - 1) * n;
+    if (this.n === 0) for (let i = 0; i < n; i++) ref[i] = sample[i]!;
     if (full) {
       const w = this.window;
       for (let i = 0; i < n; i++) {
-        const x = sample[i]!;
-        const y = ring[slot + i]!;
+        const k = ref[i]!;
+        const x = sample[i]! - k;
+        const y = ring[slot + i]! - k;
         const m = mean[i]!;
-        const m2 = m + (x - y) / w;
+        // Neumaier: add x, subtract y, keeping the rounding error of each step in comp.
+        let s0 = sum[i]!;
+        let t = s0 + x;
+        let c = comp[i]! + (Math.abs(s0) >= Math.abs(x) ? s0 - t + x : x - t + s0);
+        s0 = t;
+        t = s0 - y;
+        c += Math.abs(s0) >= Math.abs(y) ? s0 - t - y : -y - t + s0;
+        sum[i] = t;
+        comp[i] = c;
+        const m2 = (t + c) / w;
         dIn[i] = x - m;
         dOut[i] = y - m;
         eIn[i] = x - m2;
@@ -154,11 +176,16 @@ export class RollingCorrelation {
         for (let j = i; j < n; j++) co[row + j] = co[row + j]! + (a * eIn[j]! - b * eOut[j]!);
       }
     } else {
-      const k = this.n + 1;
+      const cnt = this.n + 1;
       for (let i = 0; i < n; i++) {
-        const x = sample[i]!;
+        const x = sample[i]! - ref[i]!;
         const m = mean[i]!;
-        const m2 = m + (x - m) / k;
+        const s0 = sum[i]!;
+        const t = s0 + x;
+        const c = comp[i]! + (Math.abs(s0) >= Math.abs(x) ? s0 - t + x : x - t + s0);
+        sum[i] = t;
+        comp[i] = c;
+        const m2 = (t + c) / cnt;
         dIn[i] = x - m;
         eIn[i] = x - m2;
         mean[i] = m2;
@@ -168,7 +195,7 @@ export class RollingCorrelation {
         const row = i * n;
         for (let j = i; j < n; j++) co[row + j] = co[row + j]! + a * eIn[j]!;
       }
-      this.n = k;
+      this.n = cnt;
     }
     let cancelled = false;
     for (let i = 0; i < n; i++) {
@@ -227,22 +254,35 @@ export class RollingCorrelation {
   resync(): void {
     const n = this.series;
     const cnt = this.n;
-    const { ring, mean, co } = this;
+    const { ring, mean, ref, sum, comp, co } = this;
     co.fill(0);
+    sum.fill(0);
+    comp.fill(0);
+    mean.fill(0);
     this.sinceResync = 0;
     if (cnt === 0) {
-      mean.fill(0);
       this.peak.fill(0);
       return;
     }
     // The samples present occupy slots [0, cnt) before the first wrap and all slots after it.
-    mean.fill(0);
-    for (let s = 0; s < cnt; s++) for (let i = 0; i < n; i++) mean[i] = mean[i]! + ring[s * n + i]!;
-    for (let i = 0; i < n; i++) mean[i] = mean[i]! / cnt;
+    // New shift: the plain mean of the raw samples, so the shifted samples are centred near 0.
+    ref.fill(0);
+    for (let s = 0; s < cnt; s++) for (let i = 0; i < n; i++) ref[i] = ref[i]! + ring[s * n + i]!;
+    for (let i = 0; i < n; i++) ref[i] = ref[i]! / cnt;
+    for (let s = 0; s < cnt; s++) {
+      for (let i = 0; i < n; i++) {
+        const x = ring[s * n + i]! - ref[i]!;
+        const s0 = sum[i]!;
+        const t = s0 + x;
+        comp[i] = comp[i]! + (Math.abs(s0) >= Math.abs(x) ? s0 - t + x : x - t + s0);
+        sum[i] = t;
+      }
+    }
+    for (let i = 0; i < n; i++) mean[i] = (sum[i]! + comp[i]!) / cnt;
     const c = this.dIn;
     for (let s = 0; s < cnt; s++) {
       const base = s * n;
-      for (let i = 0; i < n; i++) c[i] = ring[base + i]! - mean[i]!;
+      for (let i = 0; i < n; i++) c[i] = ring[base + i]! - ref[i]! - mean[i]!;
       for (let i = 0; i < n; i++) {
         const a = c[i]!;
         const row = i * n;
@@ -256,6 +296,9 @@ export class RollingCorrelation {
   reset(): void {
     this.ring.fill(0);
     this.mean.fill(0);
+    this.ref.fill(0);
+    this.sum.fill(0);
+    this.comp.fill(0);
     this.co.fill(0);
     this.peak.fill(0);
     this.run.fill(0);
