@@ -122,7 +122,7 @@ describe('AtomicCounters', () => {
       assert.throws(() => AtomicCounters.create(s), (e: unknown) => code(e) === 'B4_COUNTERS_SLOT_RANGE' && /create\(slots\)/.test((e as Error).message));
     }
     for (const b of [new ArrayBuffer(64), new SharedArrayBuffer(0), new SharedArrayBuffer(100), {} as SharedArrayBuffer]) {
-      assert.throws(() => AtomicCounters.fromBuffer(b), (e: unknown) => e instanceof CountersError && e.code === 'B4_COUNTERS_BUFFER_INVALID');
+      assert.throws(() => AtomicCounters.fromBuffer(b as SharedArrayBuffer), (e: unknown) => e instanceof CountersError && e.code === 'B4_COUNTERS_BUFFER_INVALID');
     }
     assert.throws(() => AtomicCounters.create(1, { implementation: 'fast' as 'ts' }), InvalidArgumentError);
   });
