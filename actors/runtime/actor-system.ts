@@ -97,6 +97,7 @@ export class ActorSystem {
   private readonly readyQueue: (ActorCell | undefined)[] = [];
   private readyHead = 0;
   private pumpScheduled = false;
+  private pumping = false;
   private shut = false;
   private nextCorrelation = 0;
   private readonly correlationPrefix: string;
@@ -460,6 +461,22 @@ export class ActorSystem {
 
   private pump(): void {
     this.pumpScheduled = false;
+    // Re-entered (a handler advanced a SimulatedClock, firing this pump's timer): the running
+    // pump picks the new work up, and delivery is never nested.
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.pumpLoop();
+    } finally {
+      this.pumping = false;
+    }
+    if (this.readyHead < this.readyQueue.length && !this.pumpScheduled) {
+      this.pumpScheduled = true;
+      this.options.scheduler.schedule(this.pumpFn);
+    }
+  }
+
+  private pumpLoop(): void {
     const clock = this.clock;
     const deadline = clock.nowNs() + this.options.pumpTimeNs;
     const actorBudget = this.options.actorBudget;
@@ -470,8 +487,9 @@ export class ActorSystem {
       q[this.readyHead++] = undefined;
       cell.scheduled = false;
       budget -= this.runTurn(cell, actorBudget < budget ? actorBudget : budget);
-      // Back of the queue: a flooding actor gets one turn per round, like everyone else.
-      if (this.hasWork(cell)) {
+      // Back of the queue: a flooding actor gets one turn per round, like everyone else. (A
+      // send to itself during the turn may already have queued it.)
+      if (!cell.scheduled && this.hasWork(cell)) {
         cell.scheduled = true;
         q.push(cell);
       }
@@ -483,10 +501,6 @@ export class ActorSystem {
     } else if (this.readyHead > 1024 && this.readyHead * 2 > q.length) {
       q.splice(0, this.readyHead);
       this.readyHead = 0;
-    }
-    if (this.readyHead < q.length && !this.pumpScheduled) {
-      this.pumpScheduled = true;
-      this.options.scheduler.schedule(this.pumpFn);
     }
   }
 
@@ -514,10 +528,8 @@ export class ActorSystem {
         cell.batchPos = 0;
         cell.batchLen = n;
       }
-      const before = cell.batchPos;
-      this.deliverBatch(cell, budget - done);
-      done += cell.batchPos - before;
-      // Control that arrived while handling preempts the rest of the data.
+      // Control that arrived while handling this batch is served before the next one.
+      done += this.deliverBatch(cell, budget - done);
     }
     return done;
   }
@@ -540,8 +552,8 @@ export class ActorSystem {
     if (error !== undefined) this.fail(cell, error);
   }
 
-  /** Handles `batch[batchPos .. batchLen)` (at most `budget`), advancing `batchPos` as it goes. */
-  private deliverBatch(cell: ActorCell, budget: number): void {
+  /** Handles `batch[batchPos .. batchLen)` (at most `budget`), advancing `batchPos`; returns how many. */
+  private deliverBatch(cell: ActorCell, budget: number): number {
     const batch = cell.batch;
     const start = cell.batchPos;
     const stop = Math.min(cell.batchLen, start + budget);
@@ -554,6 +566,8 @@ export class ActorSystem {
     let i = start;
     let error: unknown;
     let t0 = 0;
+    // Index whose started event was published (its finished event is still owed on a throw).
+    let open = -1;
     try {
       if (handle === undefined) {
         // Machine-only actor: the batch event is the whole delivery; trace it as one handling
@@ -577,7 +591,9 @@ export class ActorSystem {
           for (; i < stop && cell.dataOpen; i++) {
             const e = batch[i]!;
             t0 = this.beginTraced(cell, e);
+            open = i;
             handle(e, ctx);
+            open = -1;
             this.endTraced(cell, e, t0, 1, undefined);
           }
         }
@@ -592,7 +608,7 @@ export class ActorSystem {
         if (traced) this.endBatch(cell, start, stop, t0, error);
         i = stop;
       } else {
-        if (traced && i < stop && t0 !== 0) this.endTraced(cell, batch[i]!, t0, 1, error);
+        if (open === i) this.endTraced(cell, batch[i]!, t0, 1, error);
         i = i < stop ? i + 1 : i;
       }
     } else if (handle === undefined && traced) {
@@ -608,6 +624,7 @@ export class ActorSystem {
     }
     this.end();
     if (error !== undefined) this.fail(cell, error);
+    return i - start;
   }
 
   private begin(cell: ActorCell, e: Envelope): number {

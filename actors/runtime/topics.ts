@@ -141,11 +141,13 @@ export class TopicTrie<T> {
   /**
    * Values subscribed to a pattern matching `topic`, each once, in a stable order (trie walk:
    * literal tokens before `*`, then `>`; insertion order within a node). The returned array is
-   * shared and must not be modified.
+   * shared and must not be modified. Throws {@link InvalidAddressError} for a malformed topic.
    */
   match(topic: string): readonly T[] {
     const hit = this.cache.get(topic);
     if (hit !== undefined) return hit;
+    // Validated on a cache miss only: a hot publish on a known topic pays one Map lookup.
+    assertTopic(topic);
     const out = new Set<T>();
     this.collect(this.root, topic.split('.'), 0, out);
     const arr = Object.freeze([...out]);

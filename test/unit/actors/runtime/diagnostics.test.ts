@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { SimulatedClock } from '../../../../common/index.js';
+import { ActorSystem, CHANNELS, type EnqueuedEvent, type FinishedEvent, type LifecycleChangeEvent, type StartedEvent } from '../../../../actors/runtime/index.js';
+import { counterMachine } from './helpers.js';
+
+describe('runtime/diagnostics', () => {
+  it('publishes enqueued/started/finished with mailbox wait and handling time; a subscriber can set the context', () => {
+    const clock = new SimulatedClock();
+    const sys = new ActorSystem({ clock, seed: 1, name: 'diag' });
+    const log: string[] = [];
+    const onEnq = (m: unknown): void => {
+      const e = m as EnqueuedEvent;
+      log.push(`enq ${e.envelope.to} ${e.envelope.type} depth=${e.depth}`);
+    };
+    const onStart = (m: unknown): void => {
+      const e = m as StartedEvent;
+      log.push(`start ${e.actor} ${e.envelope.type} wait=${e.waitNs}`);
+      e.traceparent = `tp-of-${e.envelope.type}`;
+    };
+    const onFin = (m: unknown): void => {
+      const e = m as FinishedEvent;
+      log.push(`fin ${e.actor} ${e.envelope.type} handle=${e.handleNs} err=${e.error === undefined ? '-' : 'yes'}`);
+    };
+    const onLife = (m: unknown): void => {
+      const e = m as LifecycleChangeEvent;
+      if (e.system === 'diag') log.push(`life ${e.actor} ${e.from}->${e.to}`);
+    };
+    diagnosticsChannel.subscribe(CHANNELS.enqueued, onEnq);
+    diagnosticsChannel.subscribe(CHANNELS.started, onStart);
+    diagnosticsChannel.subscribe(CHANNELS.finished, onFin);
+    diagnosticsChannel.subscribe(CHANNELS.lifecycle, onLife);
+    const childTp: string[] = [];
+    try {
+      sys.spawn('a', counterMachine, {
+        supervision: { maxRestarts: 0 },
+        handle: (e, ctx) => {
+          clock.advanceToNs(clock.nowNs() + 300); // handling "takes" 300 ns of simulated time
+          if (e.type === 'x') ctx.send('b', { type: 'y' });
+          if (e.type === 'bad') throw new Error('x');
+        },
+      });
+      sys.spawn('b', counterMachine, { handle: (e) => void childTp.push(e.traceparent) });
+      sys.send('a', { type: 'x' });
+      sys.send('a', { type: 'z' });
+      clock.advance(0);
+      sys.send('a', { type: 'bad' });
+      clock.advance(0);
+    } finally {
+      diagnosticsChannel.unsubscribe(CHANNELS.enqueued, onEnq);
+      diagnosticsChannel.unsubscribe(CHANNELS.started, onStart);
+      diagnosticsChannel.unsubscribe(CHANNELS.finished, onFin);
+      diagnosticsChannel.unsubscribe(CHANNELS.lifecycle, onLife);
+    }
+    assert.deepEqual(log, [
+      'life a ready->starting',
+      'life a starting->running',
+      'life b ready->starting',
+      'life b starting->running',
+      'enq a x depth=1',
+      'enq a z depth=2',
+      'start a x wait=0',
+      'enq b y depth=1',
+      'fin a x handle=300',
+      'start a z wait=300',
+      'fin a z handle=300',
+      'start b y wait=300',
+      'fin b y handle=0',
+      'enq a bad depth=1',
+      'start a bad wait=0',
+      'fin a bad handle=300 err=yes',
+      'life a running->faulted',
+    ].map((l) => (l.startsWith('fin') && !l.includes('err=') ? `${l} err=-` : l)));
+    assert.deepEqual(childTp, ['tp-of-x'], 'the child inherits the context the subscriber set');
+  });
+
+  it('machine-only actors (no handler) still report every envelope', () => {
+    const clock = new SimulatedClock();
+    const sys = new ActorSystem({ clock, seed: 1 });
+    const started: string[] = [];
+    const finished: string[] = [];
+    const onStart = (m: unknown): void => void started.push((m as StartedEvent).envelope.type);
+    const onFin = (m: unknown): void => void finished.push((m as FinishedEvent).envelope.type);
+    diagnosticsChannel.subscribe(CHANNELS.started, onStart);
+    diagnosticsChannel.subscribe(CHANNELS.finished, onFin);
+    try {
+      sys.spawn('m', counterMachine);
+      for (let i = 0; i < 5; i++) sys.send('m', { type: `t${i}` });
+      clock.advance(0);
+    } finally {
+      diagnosticsChannel.unsubscribe(CHANNELS.started, onStart);
+      diagnosticsChannel.unsubscribe(CHANNELS.finished, onFin);
+    }
+    assert.deepEqual(started, ['t0', 't1', 't2', 't3', 't4']);
+    assert.deepEqual(finished, ['t0', 't1', 't2', 't3', 't4']);
+  });
+});
