@@ -1,0 +1,412 @@
+import { accessSync, constants } from 'node:fs';
+import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
+import { LiveClock, type Clock, type TimerHandle } from '../common/clock.js';
+import { logger as rootLogger, type Logger } from '../common/log.js';
+import type { EnginePort, MarketDataMessage } from './engine-port.js';
+import { GatewayListenError, GatewayNativeError, GatewayStateError, GatewayTlsError } from './errors.js';
+import type { ApiConnection, Connection, FeedConnection } from './connection.js';
+import { GatewayMetrics } from './metrics.js';
+import { parseGatewayOptions, type GatewayOptions } from './options.js';
+import { TokenAuthenticator, bearerToken, hasRole } from './auth.js';
+import { TokenBucket } from './rate-limiter.js';
+import { FeedDecoder } from './feed-decoder.js';
+import { CloseCode, WsApi } from './ws-api.js';
+import { errorReply, eventMessage } from './protocol.js';
+import { PROMETHEUS_CONTENT_TYPE, formatPrometheus } from './prometheus.js';
+import { loadUws } from './uws.js';
+
+/** Addresses of a started gateway. */
+export interface GatewayAddress {
+  host: string;
+  port: number;
+  /** `ws://host:port/ws` (or `wss://` with TLS). */
+  api: string;
+  feed: string;
+  health: string;
+  metrics: string;
+}
+
+/** Point-in-time figures for tests, the daemon's status and the benchmark. */
+export interface GatewayStats {
+  connections: { ws: number; feed: number };
+  /** Sum and maximum of `getBufferedAmount()` over open sockets right now. */
+  bufferedBytes: number;
+  maxBufferedBytes: number;
+  /** Largest per-socket buffered amount ever observed by a sweep or a stats call. */
+  maxBufferedSeen: number;
+  sendDrops: number;
+  slowConsumerEpisodes: number;
+  slowConsumerDisconnects: number;
+  eventsPublished: number;
+  feedRecords: { ticker: number; trade: number; book: number };
+  feedDropped: number;
+  errors: Record<string, number>;
+}
+
+/** Optional collaborators (injected for tests; defaults for the daemon). */
+export interface GatewayDeps {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/**
+ * The bot4 gateway on uWebSockets.js: `/ws` (API), `/feed` (market-data ingest), `/health`,
+ * `/metrics`. It reaches the engine only through an {@link EnginePort}.
+ */
+export class GatewayServer {
+  readonly options: GatewayOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly metrics = new GatewayMetrics();
+  private readonly auth: TokenAuthenticator;
+  private readonly api: WsApi;
+  private readonly sockets = new Set<WebSocket<Connection>>();
+  private app: TemplatedApp | null = null;
+  private listenSocket: us_listen_socket | null = null;
+  private unsubscribeEvents: (() => void) | null = null;
+  private sweepTimer: TimerHandle | null = null;
+  private nextConnId = 1;
+  private boundPort = -1;
+  private state: 'new' | 'running' | 'stopped' = 'new';
+
+  constructor(
+    private readonly port: EnginePort,
+    options: unknown = {},
+    deps: GatewayDeps = {},
+  ) {
+    this.options = parseGatewayOptions(options);
+    this.clock = deps.clock ?? new LiveClock();
+    this.log = (deps.logger ?? rootLogger).child({ component: 'gateway' });
+    this.auth = new TokenAuthenticator(this.options.tokens);
+    this.api = new WsApi(port, this.auth, this.options, this.metrics, this.clock, this.log);
+  }
+
+  /** The bound port (after `start`). */
+  get listeningPort(): number {
+    return this.boundPort;
+  }
+
+  /** Binds and starts serving. Resolves with the URLs; rejects with a `GatewayError`. */
+  async start(): Promise<GatewayAddress> {
+    if (this.state !== 'new') throw new GatewayStateError(`gateway: start() called in state ${this.state}`);
+    const { uWS, native, detail } = loadUws();
+    if (!native) {
+      if (this.options.requireNativeUws) throw new GatewayNativeError(detail);
+      this.log.warn({ detail }, 'gateway: uWebSockets.js native binary not loaded; running on the slow JS fallback');
+    }
+    const tls = this.options.tls;
+    if (tls !== undefined) {
+      for (const f of [tls.certFile, tls.keyFile]) {
+        try {
+          accessSync(f, constants.R_OK);
+        } catch (e) {
+          throw new GatewayTlsError(f, e);
+        }
+      }
+    }
+    const app =
+      tls === undefined
+        ? uWS.App()
+        : uWS.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile, ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }) });
+    this.app = app;
+    this.routes(app, uWS.DISABLED);
+    const { host, port } = this.options;
+    const token = await new Promise<us_listen_socket | false>((resolve) => app.listen(host, port, resolve));
+    if (token === false) {
+      this.app = null;
+      throw new GatewayListenError(host, port);
+    }
+    this.listenSocket = token;
+    this.boundPort = uWS.us_socket_local_port(token as never);
+    this.unsubscribeEvents = this.port.onEvent((topic, data) => this.publish(topic, data));
+    this.state = 'running';
+    this.armSweep();
+    const scheme = tls === undefined ? '' : 's';
+    const base = `${host.includes(':') ? `[${host}]` : host}:${this.boundPort}`;
+    const addr: GatewayAddress = {
+      host,
+      port: this.boundPort,
+      api: `ws${scheme}://${base}/ws`,
+      feed: `ws${scheme}://${base}/feed`,
+      health: `http${scheme}://${base}/health`,
+      metrics: `http${scheme}://${base}/metrics`,
+    };
+    this.log.info({ ...addr, native, tokens: this.auth.size }, 'gateway listening');
+    return addr;
+  }
+
+  /** Stops listening, closes every socket with 1001 and detaches from the engine. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.state !== 'running') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopped';
+    if (this.sweepTimer !== null) this.clock.clearTimer(this.sweepTimer);
+    this.sweepTimer = null;
+    this.unsubscribeEvents?.();
+    this.unsubscribeEvents = null;
+    const { uWS } = loadUws();
+    if (this.listenSocket !== null) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+    for (const ws of [...this.sockets]) ws.end(CloseCode.goingAway, 'server stopping');
+    this.sockets.clear();
+    this.app = null;
+  }
+
+  /** Current figures (walks the open sockets once). */
+  stats(): GatewayStats {
+    const b = this.sweep(false);
+    const m = this.metrics;
+    return {
+      connections: { ws: m.connectionsWs, feed: m.connectionsFeed },
+      bufferedBytes: b.sum,
+      maxBufferedBytes: b.max,
+      maxBufferedSeen: m.maxBufferedSeen,
+      sendDrops: m.sendDrops,
+      slowConsumerEpisodes: m.slowConsumerEpisodes,
+      slowConsumerDisconnects: m.slowConsumerDisconnects,
+      eventsPublished: m.eventsPublished,
+      feedRecords: { ...m.feedRecords },
+      feedDropped: m.feedDropped,
+      errors: Object.fromEntries(m.errors),
+    };
+  }
+
+  /** Renders `/metrics` (gateway families first, then the engine's). */
+  metricsText(): string {
+    let engine: readonly import('./engine-port.js').MetricFamily[] = [];
+    try {
+      engine = this.port.metrics();
+    } catch (err) {
+      this.log.error({ err }, 'gateway: EnginePort.metrics() failed');
+    }
+    return formatPrometheus([...this.metrics.families(this.sweep(false).sum), ...engine]);
+  }
+
+  private publish(topic: string, data: unknown): void {
+    const app = this.app;
+    // serialise only when someone listens: most md topics have no /ws subscriber
+    if (app === null || app.numSubscribers(topic) === 0) return;
+    let text: string;
+    try {
+      text = eventMessage(topic, data);
+    } catch (err) {
+      this.log.error({ err, topic }, 'gateway: engine event is not serialisable');
+      return;
+    }
+    app.publish(topic, text, false);
+    this.metrics.eventsPublished++;
+  }
+
+  private routes(app: TemplatedApp, compression: number): void {
+    const L = this.options.limits;
+    const disconnect = this.options.slowConsumerPolicy === 'disconnect';
+    app.ws<ApiConnection>('/ws', {
+      compression,
+      // uWS force-closes (1006) frames above its own limit before reading them; give it headroom so
+      // frames up to 16x the limit are read and closed with a proper 1009 by the handler
+      maxPayloadLength: Math.min(L.maxPayloadBytes * 16, 64 * 1024 * 1024),
+      maxBackpressure: L.maxBackpressureBytes,
+      closeOnBackpressureLimit: disconnect ? 1 : 0,
+      idleTimeout: L.idleTimeoutSec,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, ctx) => this.upgradeApi(res, req, ctx),
+      open: (ws) => {
+        this.sockets.add(ws as WebSocket<Connection>);
+        this.metrics.connectionsWs++;
+        this.metrics.connectionsTotalWs++;
+      },
+      message: (ws, message, isBinary) => this.api.onMessage(ws, message, isBinary),
+      drain: (ws) => this.onDrain(ws as WebSocket<Connection>),
+      close: (ws) => {
+        const c = ws.getUserData();
+        c.open = false;
+        this.sockets.delete(ws as WebSocket<Connection>);
+        this.metrics.connectionsWs--;
+      },
+    });
+    app.ws<FeedConnection>('/feed', {
+      compression,
+      maxPayloadLength: Math.min(L.feedMaxPayloadBytes * 16, 256 * 1024 * 1024),
+      maxBackpressure: L.maxBackpressureBytes,
+      idleTimeout: L.idleTimeoutSec,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, ctx) => this.upgradeFeed(res, req, ctx),
+      open: (ws) => {
+        const c = ws.getUserData();
+        c.decoder = new FeedDecoder(this.feedSink, this.clock, this.metrics.feedRecords);
+        this.sockets.add(ws as WebSocket<Connection>);
+        this.metrics.connectionsFeed++;
+        this.metrics.connectionsTotalFeed++;
+      },
+      message: (ws, message, isBinary) => this.onFeed(ws, message, isBinary),
+      drain: (ws) => this.onDrain(ws as WebSocket<Connection>),
+      close: (ws) => {
+        ws.getUserData().open = false;
+        this.sockets.delete(ws as WebSocket<Connection>);
+        this.metrics.connectionsFeed--;
+      },
+    });
+    app.get('/health', (res) => this.health(res));
+    app.get('/health/live', (res) => {
+      this.metrics.httpRequests.health++;
+      res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end('{"live":true}');
+    });
+    app.get('/metrics', (res) => {
+      this.metrics.httpRequests.metrics++;
+      const body = this.metricsText();
+      res.writeStatus('200 OK').writeHeader('content-type', PROMETHEUS_CONTENT_TYPE).end(body);
+    });
+    app.any('/*', (res) => {
+      this.metrics.httpRequests.notFound++;
+      res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').end('{"error":"not found"}');
+    });
+  }
+
+  /** The sink every feed decoder calls: a bound method created once, not per message. */
+  private readonly feedSink = (msg: Readonly<MarketDataMessage>): boolean => this.port.publishMarketData(msg);
+
+  private upgradeApi(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {
+    const token = bearerToken(req.getHeader('authorization'), req.getQuery('token') ?? '');
+    let principal = null;
+    if (token !== undefined) {
+      principal = this.auth.authenticate(token) ?? null;
+      if (principal === null) {
+        this.metrics.error('GW_AUTH_FAILED');
+        res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end('{"error":{"code":"GW_AUTH_FAILED","message":"unknown token"}}');
+        return;
+      }
+    }
+    const L = this.options.limits;
+    const data: ApiConnection = {
+      endpoint: 'ws',
+      id: this.nextConnId++,
+      principal,
+      bucket: new TokenBucket(this.clock, L.messagesPerSec, L.burst),
+      strikes: 0,
+      inflight: 0,
+      subscriptions: 0,
+      open: true,
+      lagging: false,
+    };
+    res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), ctx);
+  }
+
+  private upgradeFeed(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {
+    const token = bearerToken(req.getHeader('authorization'), req.getQuery('token') ?? '');
+    const principal = token === undefined ? undefined : this.auth.authenticate(token);
+    if (principal === undefined || !hasRole(principal.roles, 'feed')) {
+      const code = principal === undefined ? 'GW_UNAUTHENTICATED' : 'GW_FORBIDDEN';
+      this.metrics.error(code);
+      res
+        .writeStatus(principal === undefined ? '401 Unauthorized' : '403 Forbidden')
+        .writeHeader('content-type', 'application/json')
+        .end(`{"error":{"code":"${code}","message":"/feed needs a token with role feed"}}`);
+      return;
+    }
+    const data: FeedConnection = { endpoint: 'feed', id: this.nextConnId++, principal, decoder: null, open: true, lagging: false };
+    res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), ctx);
+  }
+
+  private onFeed(ws: WebSocket<FeedConnection>, message: ArrayBuffer, isBinary: boolean): void {
+    const m = this.metrics;
+    m.messagesInFeed++;
+    m.bytesInFeed += message.byteLength;
+    if (message.byteLength > this.options.limits.feedMaxPayloadBytes) {
+      m.oversizeCloses++;
+      ws.end(CloseCode.tooBig, 'message too big');
+      return;
+    }
+    const c = ws.getUserData();
+    const dec = c.decoder!;
+    let ok: boolean;
+    if (isBinary) ok = dec.decodeBinary(message);
+    else {
+      let text: string;
+      try {
+        text = FATAL_UTF8.decode(message);
+      } catch {
+        this.feedError(ws, c, 'GW_BAD_FRAME', 'frame: expected UTF-8 text, got invalid UTF-8', 0, 0);
+        return;
+      }
+      ok = dec.decodeJson(text);
+    }
+    if (dec.refused > 0) {
+      m.feedDropped += dec.refused;
+      this.feedError(ws, c, 'GW_FEED_REJECTED', `engine refused ${dec.refused} record(s) (mailbox full)`, -1, dec.accepted);
+    }
+    if (!ok) this.feedError(ws, c, dec.errorCode ?? 'GW_FEED_BAD_FRAME', dec.errorMessage, dec.errorRecord, dec.accepted);
+  }
+
+  private feedError(ws: WebSocket<FeedConnection>, c: FeedConnection, code: import('./errors.js').GwCode, message: string, record: number, accepted: number): void {
+    this.metrics.error(code);
+    if (!c.open) return;
+    this.metrics.messagesOutFeed++;
+    if (ws.send(errorReply(null, { code, message, details: { record, accepted } }), false) === 2) this.metrics.sendDrops++;
+  }
+
+  private health(res: HttpResponse): void {
+    this.metrics.httpRequests.health++;
+    let body: string;
+    let ready = false;
+    try {
+      const h = this.port.health();
+      const checks: Record<string, boolean> = { venuesSynced: h.venuesSynced === true, journalOpen: h.journalOpen === true, ...(h.checks ?? {}) };
+      ready = Object.values(checks).every((v) => v === true);
+      body = JSON.stringify({ live: true, ready, checks });
+    } catch (err) {
+      this.log.error({ err }, 'gateway: EnginePort.health() failed');
+      body = JSON.stringify({ live: true, ready: false, checks: {}, error: 'health check failed' });
+    }
+    res.writeStatus(ready ? '200 OK' : '503 Service Unavailable').writeHeader('content-type', 'application/json').end(body);
+  }
+
+  private onDrain(ws: WebSocket<Connection>): void {
+    const c = ws.getUserData();
+    if (c.lagging && ws.getBufferedAmount() < this.options.limits.maxBackpressureBytes / 2) c.lagging = false;
+  }
+
+  private armSweep(): void {
+    this.sweepTimer = this.clock.setTimer(this.options.limits.slowConsumerCheckMs, () => {
+      if (this.state !== 'running') return;
+      this.sweep(true);
+      this.armSweep();
+    });
+  }
+
+  /**
+   * Walks the open sockets: records the largest buffered amount, and (when `act`) counts sockets
+   * that reached maxBackpressure and, under the `disconnect` policy, closes them with 1008.
+   */
+  private sweep(act: boolean): { sum: number; max: number } {
+    const limit = this.options.limits.maxBackpressureBytes;
+    let sum = 0;
+    let max = 0;
+    const late: WebSocket<Connection>[] = [];
+    for (const ws of this.sockets) {
+      const b = ws.getBufferedAmount();
+      sum += b;
+      if (b > max) max = b;
+      if (!act) continue;
+      const c = ws.getUserData();
+      if (b >= limit) {
+        if (!c.lagging) {
+          c.lagging = true;
+          this.metrics.slowConsumerEpisodes++;
+        }
+        if (this.options.slowConsumerPolicy === 'disconnect') late.push(ws);
+      } else if (c.lagging && b < limit / 2) {
+        c.lagging = false;
+      }
+    }
+    if (max > this.metrics.maxBufferedSeen) this.metrics.maxBufferedSeen = max;
+    for (const ws of late) {
+      this.metrics.slowConsumerDisconnects++;
+      ws.end(CloseCode.policy, 'slow consumer');
+    }
+    return { sum, max };
+  }
+}
+
+const FATAL_UTF8 = new TextDecoder('utf-8', { fatal: true });

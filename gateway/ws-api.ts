@@ -1,0 +1,288 @@
+import type { WebSocket } from 'uWebSockets.js';
+import type { Clock, TimerHandle } from '../common/clock.js';
+import type { Logger } from '../common/log.js';
+import { Bot4Error } from '../common/errors.js';
+import type { EnginePort, RequestContext } from './engine-port.js';
+import type { GwErrorBody } from './errors.js';
+import type { ApiConnection } from './connection.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { GatewayOptions } from './options.js';
+import { TokenAuthenticator, hasRole } from './auth.js';
+import { OPS, type OpArgs, type OpName, type RequestId, errorReply, isValidTopic, okReply, parseArgs, parseEnvelope } from './protocol.js';
+
+/** WebSocket close codes the gateway uses (documented in the README). */
+export const CloseCode = Object.freeze({
+  goingAway: 1001,
+  policy: 1008,
+  tooBig: 1009,
+});
+
+/**
+ * The `/ws` request/reply protocol: turns one text frame into exactly one reply (a result or a
+ * typed error) and calls the {@link EnginePort}. Nothing reaches the port unless the envelope,
+ * the version, the op, the role and the arguments all validated.
+ */
+export class WsApi {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(
+    private readonly port: EnginePort,
+    private readonly auth: TokenAuthenticator,
+    private readonly options: GatewayOptions,
+    private readonly metrics: GatewayMetrics,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  /** Handles one message on `/ws`. The ArrayBuffer is only read inside this call (uWS reuses it). */
+  onMessage(ws: WebSocket<ApiConnection>, message: ArrayBuffer, isBinary: boolean): void {
+    const conn = ws.getUserData();
+    this.metrics.messagesInWs++;
+    if (message.byteLength > this.options.limits.maxPayloadBytes) {
+      this.metrics.oversizeCloses++;
+      ws.end(CloseCode.tooBig, 'message too big');
+      return;
+    }
+    if (!conn.bucket.take()) {
+      this.rateLimited(ws, conn, isBinary ? null : this.peekId(message));
+      return;
+    }
+    if (isBinary) {
+      this.reply(ws, conn, null, { code: 'GW_BAD_FRAME', message: 'frame: expected a text (JSON) frame, got a binary frame' });
+      return;
+    }
+    let text: string;
+    try {
+      // uWS already rejects invalid UTF-8 in text frames; decoding fatally keeps this safe if not
+      text = this.decoder.decode(message);
+    } catch {
+      this.reply(ws, conn, null, { code: 'GW_BAD_FRAME', message: 'frame: expected UTF-8 text, got invalid UTF-8' });
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      this.reply(ws, conn, null, { code: 'GW_BAD_JSON', message: `frame: expected JSON, got ${text.length > 40 ? `${JSON.stringify(text.slice(0, 37))}...` : JSON.stringify(text)}` });
+      return;
+    }
+    const env = parseEnvelope(parsed);
+    if (!env.ok) {
+      this.reply(ws, conn, env.id, env.error);
+      return;
+    }
+    const spec = OPS[env.op];
+    if (spec.role !== null) {
+      if (conn.principal === null) {
+        this.reply(ws, conn, env.id, { code: 'GW_UNAUTHENTICATED', message: `${env.op}: authenticate first` });
+        return;
+      }
+      if (!hasRole(conn.principal.roles, spec.role)) {
+        this.reply(ws, conn, env.id, { code: 'GW_FORBIDDEN', message: `${env.op}: needs role ${spec.role}, token ${JSON.stringify(conn.principal.name)} has ${conn.principal.roles.join('+')}` });
+        return;
+      }
+    }
+    const args = parseArgs(env.op, env.args);
+    if (!args.ok) {
+      this.reply(ws, conn, env.id, args.error);
+      return;
+    }
+    this.dispatch(ws, conn, env.id, env.op, args.value);
+  }
+
+  /** Best-effort request id of a frame being refused, so even a refusal carries its id. */
+  private peekId(message: ArrayBuffer): RequestId | null {
+    try {
+      return parseEnvelope(JSON.parse(this.decoder.decode(message))).id;
+    } catch {
+      return null;
+    }
+  }
+
+  private rateLimited(ws: WebSocket<ApiConnection>, conn: ApiConnection, id: RequestId | null): void {
+    conn.strikes++;
+    this.reply(ws, conn, id, { code: 'GW_RATE_LIMITED', message: `over ${this.options.limits.messagesPerSec} messages/s (burst ${this.options.limits.burst}); violation ${conn.strikes} of ${this.options.limits.maxRateStrikes}` });
+    if (conn.strikes >= this.options.limits.maxRateStrikes) {
+      this.metrics.rateLimitCloses++;
+      ws.end(CloseCode.policy, 'rate limit exceeded');
+    }
+  }
+
+  private dispatch(ws: WebSocket<ApiConnection>, conn: ApiConnection, id: RequestId, op: OpName, args: unknown): void {
+    switch (op) {
+      case 'ping':
+        this.ok(ws, conn, id, { pong: true, epochMs: this.clock.epochMs() });
+        return;
+      case 'authenticate': {
+        const p = this.auth.authenticate((args as OpArgs<'authenticate'>).token);
+        if (p === undefined) {
+          this.reply(ws, conn, id, { code: 'GW_AUTH_FAILED', message: 'authenticate: unknown token' });
+          return;
+        }
+        conn.principal = p;
+        if (!hasRole(p.roles, 'read')) this.unsubscribeAll(ws, conn);
+        this.ok(ws, conn, id, { name: p.name, roles: p.roles });
+        return;
+      }
+      case 'subscribe':
+        this.subscribe(ws, conn, id, (args as OpArgs<'subscribe'>).topics);
+        return;
+      case 'unsubscribe': {
+        const removed: string[] = [];
+        for (const t of (args as OpArgs<'unsubscribe'>).topics) {
+          if (ws.unsubscribe(t)) {
+            conn.subscriptions--;
+            removed.push(t);
+          }
+        }
+        this.ok(ws, conn, id, { unsubscribed: removed, subscriptions: conn.subscriptions });
+        return;
+      }
+      default:
+        this.engineCall(ws, conn, id, op, args);
+    }
+  }
+
+  private subscribe(ws: WebSocket<ApiConnection>, conn: ApiConnection, id: RequestId, topics: readonly string[]): void {
+    let fresh = 0;
+    const seen = new Set<string>();
+    for (const [i, t] of topics.entries()) {
+      if (!isValidTopic(t)) {
+        this.reply(ws, conn, id, { code: 'GW_BAD_TOPIC', message: `args.topics.${i}: expected a known topic (orders, fills, positions, balances, breakers, risk.denials, actors.latency, killswitch, status, md.<ticker|trade|book>.<venue>.<symbol>), got ${JSON.stringify(t.slice(0, 80))}`, field: `args.topics.${i}` });
+        return;
+      }
+      if (!seen.has(t) && !ws.isSubscribed(t)) fresh++;
+      seen.add(t);
+    }
+    const max = this.options.limits.maxSubscriptions;
+    if (conn.subscriptions + fresh > max) {
+      this.reply(ws, conn, id, { code: 'GW_TOO_MANY_SUBSCRIPTIONS', message: `subscribe: expected at most ${max} subscriptions per connection, got ${conn.subscriptions + fresh}` });
+      return;
+    }
+    for (const t of seen) {
+      if (!ws.isSubscribed(t)) {
+        ws.subscribe(t);
+        conn.subscriptions++;
+      }
+    }
+    this.ok(ws, conn, id, { subscribed: [...seen], subscriptions: conn.subscriptions });
+  }
+
+  private unsubscribeAll(ws: WebSocket<ApiConnection>, conn: ApiConnection): void {
+    for (const t of ws.getTopics()) ws.unsubscribe(t);
+    conn.subscriptions = 0;
+  }
+
+  private engineCall(ws: WebSocket<ApiConnection>, conn: ApiConnection, id: RequestId, op: OpName, args: unknown): void {
+    if (conn.inflight >= this.options.limits.maxInflight) {
+      this.reply(ws, conn, id, { code: 'GW_TOO_MANY_INFLIGHT', message: `${op}: expected at most ${this.options.limits.maxInflight} requests in flight per connection` });
+      return;
+    }
+    const ctx: RequestContext = { principal: conn.principal!.name, roles: conn.principal!.roles, connectionId: conn.id, requestId: id };
+    let promise: Promise<unknown>;
+    try {
+      promise = this.call(op, args, ctx);
+    } catch (e) {
+      promise = Promise.reject(e);
+    }
+    conn.inflight++;
+    let done = false;
+    const timeoutMs = this.options.limits.requestTimeoutMs;
+    const timer: TimerHandle = this.clock.setTimer(timeoutMs, () => {
+      if (done) return;
+      done = true;
+      conn.inflight--;
+      this.replyLater(ws, conn, id, { code: 'GW_TIMEOUT', message: `${op}: the engine did not answer within ${timeoutMs} ms (the request may still take effect)` });
+    });
+    promise.then(
+      (result) => {
+        if (done) return;
+        done = true;
+        conn.inflight--;
+        this.clock.clearTimer(timer);
+        if (!conn.open) return;
+        let text: string;
+        try {
+          text = okReply(id, result ?? null);
+        } catch (e) {
+          this.log.error({ err: e, op }, 'gateway: engine result is not serialisable');
+          this.replyLater(ws, conn, id, { code: 'GW_INTERNAL', message: `${op}: internal error` });
+          return;
+        }
+        this.sendLater(ws, conn, text);
+      },
+      (err: unknown) => {
+        if (done) return;
+        done = true;
+        conn.inflight--;
+        this.clock.clearTimer(timer);
+        if (err instanceof Bot4Error) {
+          this.replyLater(ws, conn, id, { code: 'GW_ENGINE_ERROR', message: `${op}: ${err.message}`, details: { engineCode: err.code } });
+        } else {
+          this.log.error({ err, op }, 'gateway: engine call failed');
+          this.replyLater(ws, conn, id, { code: 'GW_INTERNAL', message: `${op}: internal error` });
+        }
+      },
+    );
+  }
+
+  private call(op: OpName, args: unknown, ctx: RequestContext): Promise<unknown> {
+    const p = this.port;
+    switch (op) {
+      case 'order.submit':
+        return p.submitOrder(args as OpArgs<'order.submit'>, ctx);
+      case 'order.cancel':
+        return p.cancelOrder(args as OpArgs<'order.cancel'>, ctx);
+      case 'order.cancelAll':
+        return p.cancelAll(args as OpArgs<'order.cancelAll'>, ctx);
+      case 'killSwitch.set':
+        return p.setKillSwitch((args as OpArgs<'killSwitch.set'>).state, ctx);
+      case 'status.get':
+        return p.status();
+      case 'orders.get':
+        return p.orders(args as OpArgs<'orders.get'>);
+      case 'positions.get':
+        return p.positions();
+      case 'balances.get':
+        return p.balances();
+      case 'breakers.get':
+        return p.breakers();
+      case 'riskLimits.get':
+        return p.riskLimits();
+      case 'strategy.start':
+        return p.startStrategy((args as OpArgs<'strategy.start'>).id, ctx);
+      case 'strategy.stop':
+        return p.stopStrategy((args as OpArgs<'strategy.stop'>).id, ctx);
+      default:
+        return Promise.reject(new Error(`gateway: op ${op} has no engine call`));
+    }
+  }
+
+  private ok(ws: WebSocket<ApiConnection>, conn: ApiConnection, id: RequestId, result: unknown): void {
+    this.send(ws, conn, okReply(id, result));
+  }
+
+  /** Sends an error reply and counts it by code. */
+  reply(ws: WebSocket<ApiConnection>, conn: ApiConnection, id: RequestId | null, error: GwErrorBody): void {
+    this.metrics.error(error.code);
+    this.send(ws, conn, errorReply(id, error));
+  }
+
+  private replyLater(ws: WebSocket<ApiConnection>, conn: ApiConnection, id: RequestId, error: GwErrorBody): void {
+    this.metrics.error(error.code);
+    this.sendLater(ws, conn, errorReply(id, error));
+  }
+
+  /** Sends from outside a uWS callback (after an await): cork so headers and payload go in one write. */
+  private sendLater(ws: WebSocket<ApiConnection>, conn: ApiConnection, text: string): void {
+    if (!conn.open) return;
+    ws.cork(() => this.send(ws, conn, text));
+  }
+
+  private send(ws: WebSocket<ApiConnection>, conn: ApiConnection, text: string): void {
+    if (!conn.open) return;
+    this.metrics.messagesOutWs++;
+    // 2 = dropped: the socket is over maxBackpressure (slow consumer); never buffer beyond it
+    if (ws.send(text, false) === 2) this.metrics.sendDrops++;
+  }
+}
