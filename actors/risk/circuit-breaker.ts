@@ -231,7 +231,7 @@ export class CircuitBreaker {
 
   /** Records a successful call that took `durationNs` (slow if above `slowCallDurationMs`). */
   onSuccess(durationNs: number): void {
-    if (!(durationNs >= 0)) throw badDuration('onSuccess', durationNs);
+    if (typeof durationNs !== 'number' || !(durationNs >= 0)) throw badDuration('onSuccess', durationNs);
     const slow = durationNs > this.slowNs;
     const w = Atomics.load(this.i32, this.iState);
     if ((w & 3) !== CLOSED) {
@@ -245,7 +245,7 @@ export class CircuitBreaker {
 
   /** Records a failed call that took `durationNs`. */
   onFailure(durationNs: number): void {
-    if (!(durationNs >= 0)) throw badDuration('onFailure', durationNs);
+    if (typeof durationNs !== 'number' || !(durationNs >= 0)) throw badDuration('onFailure', durationNs);
     const slow = durationNs > this.slowNs;
     const w = Atomics.load(this.i32, this.iState);
     if ((w & 3) !== CLOSED) {
