@@ -44,6 +44,8 @@ export class Journal {
   private failure: JournalIoError | undefined;
   private timer: TimerHandle | undefined;
   private sinceSnapshot = 0;
+  private nWrites = 0;
+  private nSyncs = 0;
   private snapshotting: Promise<number> | undefined;
   private readonly flushNow = (): void => {
     this.scheduled = false;
@@ -91,6 +93,11 @@ export class Journal {
   /** Highest sequence written to the kernel (and, under `always`, synced). */
   get writtenSequence(): number {
     return this.writtenSeq;
+  }
+
+  /** Counters: batched writes and fdatasyncs issued so far (group commit shows as writes << appends). */
+  get stats(): { writes: number; syncs: number } {
+    return { writes: this.nWrites, syncs: this.nSyncs };
   }
 
   /** Records appended since the last snapshot. */
@@ -206,6 +213,7 @@ export class Journal {
     try {
       if (this.failure !== undefined) throw this.failure;
       if (this.segSize > 0 && (this.rotatePending || this.segSize >= this.options.segmentBytes)) await this.rotate(firstSeq);
+      this.nWrites++;
       await writeAll(this.fd, bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes));
       this.segSize += bytes;
       this.dirty = true;
@@ -236,6 +244,7 @@ export class Journal {
     if (this.syncing !== undefined) await this.syncing;
     if (!this.dirty || this.fd < 0) return;
     this.dirty = false;
+    this.nSyncs++;
     const fd = this.fd;
     this.syncing = datasyncAsync(fd).finally(() => {
       this.syncing = undefined;

@@ -208,12 +208,41 @@ export interface OrderStoreState {
 export function orderToJSON(o: Order): OrderJSON {
   const fees: Record<string, string> = {};
   for (const [k, v] of Object.entries(o.fees)) fees[k] = v.toString();
-  return { ...o, intent: { ...o.intent }, cumTickLots: o.cumTickLots.toString(), fees, tradeIds: [...o.tradeIds], history: o.history.map((h) => ({ ...h })) };
+  // Fixed key order, so two equal states serialize to the same string.
+  return {
+    clientOrderId: o.clientOrderId,
+    venueOrderId: o.venueOrderId,
+    intent: { ...o.intent },
+    intentKey: o.intentKey,
+    state: o.state,
+    filledLots: o.filledLots,
+    cumTickLots: o.cumTickLots.toString(),
+    fees,
+    tradeIds: [...o.tradeIds],
+    reason: o.reason,
+    createdNs: o.createdNs,
+    updatedNs: o.updatedNs,
+    history: o.history.map((h) => ({ ...h })),
+  };
 }
 
 /** Inverse of {@link orderToJSON}. */
 export function orderFromJSON(j: OrderJSON): Order {
   const fees: Record<string, bigint> = {};
   for (const [k, v] of Object.entries(j.fees)) fees[k] = BigInt(v);
-  return { ...j, intent: { ...j.intent }, cumTickLots: BigInt(j.cumTickLots), fees, tradeIds: [...j.tradeIds], history: j.history.map((h) => ({ ...h })) };
+  return {
+    clientOrderId: j.clientOrderId,
+    venueOrderId: j.venueOrderId,
+    intent: { ...j.intent },
+    intentKey: j.intentKey,
+    state: j.state,
+    filledLots: j.filledLots,
+    cumTickLots: BigInt(j.cumTickLots),
+    fees,
+    tradeIds: [...j.tradeIds],
+    reason: j.reason,
+    createdNs: j.createdNs,
+    updatedNs: j.updatedNs,
+    history: j.history.map((h) => ({ ...h })),
+  };
 }
