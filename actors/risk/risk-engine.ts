@@ -338,7 +338,7 @@ export class RiskEngine {
     if (this.cCorrelation) {
       const si = S.seriesOf[i]!;
       if (si >= 0) {
-        const d = this.correlated(order, si, S.expWorst[i]!, ahi2 >= alo2 ? hi2 : lo2);
+        const d = this.correlated(order, si, hi2 - hi, lo2 - lo, g2 > 0);
         if (d !== null) return d;
       }
     }
@@ -451,29 +451,45 @@ export class RiskEngine {
     }
   }
 
-  private correlated(order: OrderIntent, si: number, w1: number, w2: number): RiskDenial | null {
+  /**
+   * Correlation-weighted exposure of series `si`, Σⱼ ρ·Eⱼ, in the worst case over which open
+   * orders fill: every instrument's exposure lies in [lo, hi], so the sum lies in
+   * [Σ min(ρ·hi, ρ·lo), Σ max(ρ·hi, ρ·lo)] — per series that is ρ·HI or ρ·LO by the sign of ρ.
+   * Also counts the other series with any position or open order correlated above the threshold.
+   */
+  private correlated(order: OrderIntent, si: number, dHi: number, dLo: number, opens: boolean): RiskDenial | null {
     const S = this.state;
-    const E = S.seriesExposure;
-    const ns = E.length;
+    const HI = S.seriesHi;
+    const LO = S.seriesLo;
+    const G = S.seriesGross;
+    const ns = HI.length;
     const row = si * ns;
-    let weighted = 0;
+    const thr = this.corrThreshold;
+    let wMax = 0;
+    let wMin = 0;
     let correlatedOpen = 0;
     for (let t = 0; t < ns; t++) {
       const rho = this.corr[row + t]!;
-      const e = E[t]!;
-      weighted += rho * e;
-      if (t !== si && e !== 0 && (rho > this.corrThreshold || -rho > this.corrThreshold)) correlatedOpen++;
+      if (rho >= 0) {
+        wMax += rho * HI[t]!;
+        wMin += rho * LO[t]!;
+      } else {
+        wMax += rho * LO[t]!;
+        wMin += rho * HI[t]!;
+      }
+      if (t !== si && G[t]! > 0 && (rho > thr || -rho > thr)) correlatedOpen++;
     }
-    // ρ_ii = 1: only this series' term changes with the order.
-    const weighted2 = weighted + (w2 - w1);
-    const a1 = weighted < 0 ? -weighted : weighted;
-    const a2 = weighted2 < 0 ? -weighted2 : weighted2;
-    if (a2 > this.corrMaxWeighted && a2 > a1) {
-      return this.denied(order, 'RISK_CORRELATION', `correlation-weighted exposure ${Math.round(a2)} atoms > max ${this.corrMaxWeighted}`, this.corrMaxWeighted, a2);
+    // ρ_ii = 1: only this series' own term changes with the order.
+    const w1 = wMax > -wMin ? wMax : -wMin;
+    const wMax2 = wMax + dHi;
+    const wMin2 = wMin + dLo;
+    const w2 = wMax2 > -wMin2 ? wMax2 : -wMin2;
+    if (w2 > this.corrMaxWeighted && w2 > w1) {
+      return this.denied(order, 'RISK_CORRELATION', `correlation-weighted exposure ${Math.round(w2)} atoms > max ${this.corrMaxWeighted}`, this.corrMaxWeighted, w2);
     }
-    // Opening a new position in this series next to N already-open series correlated above the threshold.
-    if (E[si] === 0 && w2 !== 0 && correlatedOpen >= this.corrMaxPositions) {
-      return this.denied(order, 'RISK_CORRELATED_POSITIONS', `${correlatedOpen} open positions have |ρ| > ${this.corrThreshold} with ${order.symbol}; max ${this.corrMaxPositions} correlated positions`, this.corrMaxPositions, correlatedOpen + 1);
+    // Opening a position in a series next to N open series correlated above the threshold.
+    if (opens && G[si] === 0 && correlatedOpen >= this.corrMaxPositions) {
+      return this.denied(order, 'RISK_CORRELATED_POSITIONS', `${correlatedOpen} open positions have |ρ| > ${thr} with ${order.symbol}; max ${this.corrMaxPositions} correlated positions`, this.corrMaxPositions, correlatedOpen + 1);
     }
     return null;
   }

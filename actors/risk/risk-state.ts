@@ -72,11 +72,10 @@ export class RiskState {
   readonly quoteAtNs: Float64Array;
   /** Per instrument: cost basis of the position (atoms, signed like the position). */
   readonly cost: Float64Array;
-  /** Per instrument, worst-case exposures in atoms: all buys fill (hi), all sells fill (lo), max(|hi|,|lo|), and the signed one of the two. */
+  /** Per instrument, worst-case exposures in atoms: all buys fill (hi), all sells fill (lo), and max(|hi|,|lo|). hi >= lo always. */
   readonly expHi: Float64Array;
   readonly expLo: Float64Array;
   readonly expGross: Float64Array;
-  readonly expWorst: Float64Array;
   /** Per instrument unrealized PnL (atoms). */
   readonly unrealized: Float64Array;
 
@@ -85,8 +84,10 @@ export class RiskState {
   readonly venueNetHi: Float64Array;
   readonly venueNetLo: Float64Array;
   readonly venueOpen: Float64Array;
-  /** Per series: Σ signed worst-case exposure of the instruments on it (atoms). */
-  readonly seriesExposure: Float64Array;
+  /** Per series: Σ hi, Σ lo and Σ gross of the instruments on it (atoms). */
+  readonly seriesHi: Float64Array;
+  readonly seriesLo: Float64Array;
+  readonly seriesGross: Float64Array;
   /** Portfolio scalars, indexed by {@link PF}. */
   readonly portfolio: Float64Array;
 
@@ -160,14 +161,15 @@ export class RiskState {
     this.expHi = new Float64Array(n);
     this.expLo = new Float64Array(n);
     this.expGross = new Float64Array(n);
-    this.expWorst = new Float64Array(n);
     this.unrealized = new Float64Array(n);
     const nv = this.venues.length;
     this.venueGross = new Float64Array(nv);
     this.venueNetHi = new Float64Array(nv);
     this.venueNetLo = new Float64Array(nv);
     this.venueOpen = new Float64Array(nv);
-    this.seriesExposure = new Float64Array(series.length);
+    this.seriesHi = new Float64Array(series.length);
+    this.seriesLo = new Float64Array(series.length);
+    this.seriesGross = new Float64Array(series.length);
     this.portfolio = new Float64Array(10);
     this.portfolio[PF.DAY] = Math.floor(clock.epochMs() / DAY_MS);
     this.balTotal = new Float64Array(balKeys.length);
@@ -363,7 +365,6 @@ export class RiskState {
     const ahi = hi < 0 ? -hi : hi;
     const alo = lo < 0 ? -lo : lo;
     const g = ahi >= alo ? ahi : alo;
-    const w = ahi >= alo ? hi : lo;
     const v = this.venueOf[i]!;
     const p = this.portfolio;
     this.venueGross[v]! += g - this.expGross[i]!;
@@ -373,11 +374,14 @@ export class RiskState {
     p[PF.NET_HI]! += hi - this.expHi[i]!;
     p[PF.NET_LO]! += lo - this.expLo[i]!;
     const s = this.seriesOf[i]!;
-    if (s >= 0) this.seriesExposure[s]! += w - this.expWorst[i]!;
+    if (s >= 0) {
+      this.seriesHi[s]! += hi - this.expHi[i]!;
+      this.seriesLo[s]! += lo - this.expLo[i]!;
+      this.seriesGross[s]! += g - this.expGross[i]!;
+    }
     this.expHi[i] = hi;
     this.expLo[i] = lo;
     this.expGross[i] = g;
-    this.expWorst[i] = w;
     const u = r === 0 ? 0 : pos * r * k - this.cost[i]!;
     p[PF.UNREALIZED]! += u - this.unrealized[i]!;
     this.unrealized[i] = u;

@@ -50,7 +50,8 @@ export function mulDivTrunc(a: number, b: number, c: number): number {
     const r = ap - q * c;
     if (r < 0) q -= 1;
     else if (r >= c) q += 1;
-    return neg && q !== 0 ? -q : q;
+    if (q === 0) return 0; // never −0
+    return neg ? -q : q;
   }
   const big = (BigInt(a) * BigInt(b)) / BigInt(c);
   return checkSafe(Number(big), 'mulDivTrunc');
