@@ -52,8 +52,8 @@ export interface LatencyBody {
  *
  * - `normal`: N(base, jitter²) truncated at 0 (negative draws are re-drawn, i.e. conditioned on
  *   x ≥ 0). With α = −base/jitter and λ = φ(α)/(1 − Φ(α)) the mean is base + jitter·λ and the variance
- *   jitter²·(1 + αλ − λ²): +27.6 ms on the outage profile (1000 ± 500), +0.22 ms on poor, below
- *   1e-6 ms elsewhere. No tail (the review's model).
+ *   jitter²·(1 + αλ − λ²): +27.6 ms on the outage profile (1000 ± 500), +0.22 ms on poor,
+ *   +1.5e-5 ms on average, +3e-6 ms on good, nil on perfect. No tail (the review's model).
  * - `lognormal`: s² = ln(1 + (jitter/base)²), m = ln(base) − s²/2, so the body mean/σ are base/jitter.
  * - `gamma`: shape k = (base/jitter)², scale θ = jitter²/base; sampled with Marsaglia–Tsang.
  *

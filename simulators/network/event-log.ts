@@ -29,11 +29,6 @@ class Ring<T> {
     for (let i = 0; i < this.count; i++) out.push(this.items[(this.start + i) % this.capacity]!);
     return out;
   }
-  clear(): void {
-    this.items.fill(undefined);
-    this.start = 0;
-    this.count = 0;
-  }
 }
 
 /** What every logged event carries. */

@@ -3,8 +3,10 @@
  * gamma with a Pareto tail, AR(1)-correlated), delay bursts, Bernoulli or Gilbert-Elliott loss,
  * and outages per venue and scope.
  */
-export { NetworkModel, NetworkLink, LINK_SCOPES, linkSeed } from './network-model.js';
-export type { Link, LinkFate, LinkScope, NetworkEvent, NetworkModelOptions, NetworkState, ScopeState } from './network-model.js';
+export { NetworkModel } from './network-model.js';
+export type { NetworkEvent, NetworkModelOptions, NetworkState, ScopeState } from './network-model.js';
+export { NetworkLink, LINK_SCOPES, linkSeed } from './link.js';
+export type { Link, LinkFate, LinkScope } from './link.js';
 export { OUTAGE_MODES, buildOutage } from './outages.js';
 export type { OutageMode, OutageParams, OutageState, ValidOutageParams } from './outages.js';
 export {

@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto';
-import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { Clock } from '../../common/clock.js';
 import { describeValue } from '../../common/describe.js';
-import { SeededRandom } from '../../common/random.js';
+import { ConfigError } from '../../common/errors.js';
 import { parseOptions, z } from '../../common/validate.js';
-import { Ar1 } from './ar1.js';
 import { NetworkInvalidNameError, NetworkInvalidScopeError } from './errors.js';
 import { EventLog } from './event-log.js';
-import { GilbertElliott } from './gilbert-elliott.js';
+import { LINK_SCOPES, linkSeed, NetworkLink, ScopeCell, type LinkHost, type LinkScope } from './link.js';
 import { buildOutage, type OutageMode, type OutageParams, type OutageState, type ValidOutageParams } from './outages.js';
 import {
   compileProfile,
@@ -20,11 +18,6 @@ import {
   type ProfileTheory,
 } from './profiles.js';
 
-/** The three kinds of link a venue serves; profiles and outages are set per venue and scope. */
-export type LinkScope = 'rest' | 'stream' | 'ws-api';
-
-/** Every link scope. */
-export const LINK_SCOPES: readonly LinkScope[] = Object.freeze(['rest', 'stream', 'ws-api']);
 
 /** Options of {@link NetworkModel}. */
 export interface NetworkModelOptions {
@@ -40,23 +33,11 @@ export interface NetworkModelOptions {
 
 const optionsSchema = z.strictObject({
   seed: z.number().int().min(-(2 ** 53) + 1).max(2 ** 53 - 1),
-  clock: z.custom<Clock>((v) => v !== null && typeof v === 'object' && typeof (v as Clock).nowNs === 'function' && typeof (v as Clock).setTimer === 'function', {
-    message: 'a Clock',
-  }),
+  // Checked apart (see the constructor): parseOptions deep-freezes its result, which would freeze the clock.
+  clock: z.unknown(),
   eventLogSize: z.number().int().min(0).max(10_000_000).default(10_000),
   decisionLogSize: z.number().int().min(0).max(10_000_000).default(0),
 });
-
-/**
- * The fate of one message, returned by {@link NetworkLink.next}. The same object is reused by every
- * call on a link (no allocation per message): read it before the next call, or copy it.
- */
-export interface LinkFate {
-  /** True when the message is lost (WS: a sequence gap; HTTP: a request never answered). */
-  drop: boolean;
-  /** Delay to apply before delivering the message, ms (≥ 0). */
-  delayMs: number;
-}
 
 /** Events of the model's log; `seq` orders them, `atNs` is the model clock's `nowNs()`. */
 export type NetworkEvent =
@@ -122,14 +103,6 @@ export interface NetworkState {
   readonly hash: string;
 }
 
-/** Mutable settings of one venue+scope, shared by reference with its links. */
-class ScopeCell {
-  profile: CompiledProfile | null = null;
-  outage: OutageState | null = null;
-  timer: TimerHandle | null = null;
-  links = 0;
-}
-
 type Venue = Record<LinkScope, ScopeCell>;
 
 const NAME = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -150,7 +123,7 @@ const NAME = /^[A-Za-z0-9._:-]{1,64}$/;
  * const fate = link.next(payload.length); // { drop, delayMs }, reused by the next call
  * ```
  */
-export class NetworkModel {
+export class NetworkModel implements LinkHost {
   /** The seed given to the constructor. */
   readonly seed: number;
   /** @internal */
@@ -162,9 +135,13 @@ export class NetworkModel {
   private readonly listeners = new Set<(event: NetworkEvent) => void>();
 
   constructor(options: NetworkModelOptions) {
-    const o = parseOptions(optionsSchema, options, 'network');
+    const clock = (options as { clock?: unknown } | undefined)?.clock;
+    const o = parseOptions(optionsSchema, { ...options, clock: undefined }, 'network');
+    if (clock === null || typeof clock !== 'object' || typeof (clock as Clock).nowNs !== 'function' || typeof (clock as Clock).setTimer !== 'function') {
+      throw new ConfigError('network.clock', `network.clock: expected a Clock, got ${describeValue(clock)}`);
+    }
     this.seed = o.seed;
-    this.clock = o.clock;
+    this.clock = clock as Clock;
     this.log = new EventLog(o.eventLogSize, o.decisionLogSize);
     this.recordDecisions = o.decisionLogSize > 0;
     this.emit({ type: 'model.init', seed: this.seed });
@@ -382,109 +359,3 @@ function checkScope(scope: unknown, allowAll: boolean, where: string): void {
   const allowed = [...LINK_SCOPES, ...(allowAll ? ['all'] : [])].map((s) => JSON.stringify(s)).join(', ');
   throw new NetworkInvalidScopeError(`network.${where}`, `network.${where}: expected one of ${allowed}, got ${describeValue(scope)}`);
 }
-
-/**
- * 32-bit seed of a link's streams: the first four bytes of SHA-256 over (seed, venue, scope,
- * connectionId). Independent of creation order by construction.
- */
-export function linkSeed(seed: number, venue: string, scope: LinkScope, connectionId: string): number {
-  return createHash('sha256').update(`bot4.net\0${seed}\0${venue}\0${scope}\0${connectionId}`).digest().readUInt32BE(0);
-}
-
-/**
- * One connection's view of the network: three independent seeded streams (latency, delay bursts,
- * loss) so that changing one part of a profile never shifts the others' draws.
- */
-export class NetworkLink {
-  private readonly fate: LinkFate = { drop: false, delayMs: 0 };
-  private readonly latencyRng: SeededRandom;
-  private readonly burstRng: SeededRandom;
-  private readonly lossRng: SeededRandom;
-  private readonly ar = new Ar1(0);
-  private ge: GilbertElliott | null = null;
-  private count = 0;
-  /** `slow` outage: model-clock ns at which this connection's capped pipe is free again. */
-  private pipeFreeNs = 0;
-
-  /** @internal Created by {@link NetworkModel.link}. */
-  constructor(
-    private readonly model: NetworkModel,
-    private readonly cell: ScopeCell,
-    readonly venue: string,
-    readonly scope: LinkScope,
-    readonly connectionId: string,
-    seed32: number,
-  ) {
-    const root = new SeededRandom(seed32);
-    this.latencyRng = root.fork('latency');
-    this.burstRng = root.fork('burst');
-    this.lossRng = root.fork('loss');
-  }
-
-  /**
-   * Fate of the next message on this link. Returns the same object every call (overwritten by the
-   * next call; copy what you keep). With no profile set the message passes (drop false, delay 0).
-   * A `blackhole` outage drops everything; a `slow` outage adds queueing plus `bytes/bytesPerSec`
-   * (so pass the payload size). The profile's draws are made whatever the outage, so message n's
-   * network fate does not depend on outages before it.
-   *
-   * @param bytes payload size, used only by the `slow` outage
-   */
-  next(bytes = 0): LinkFate {
-    const p = this.cell.profile;
-    let delay = 0;
-    let drop = false;
-    if (p !== null) {
-      const phi = p.options.ar1;
-      if (phi === 0) {
-        delay = p.body.sample(this.latencyRng);
-      } else {
-        if (this.ar.phi !== phi) this.ar.setPhi(phi);
-        delay = p.body.fromLatent(this.ar.next(this.latencyRng));
-      }
-      if (this.burstRng.next() < p.burstProbability) delay += p.burstDelayMs;
-      const ge = p.gilbertElliott;
-      if (ge === null) {
-        drop = this.lossRng.next() < p.lossRate;
-      } else {
-        if (this.ge === null) this.ge = new GilbertElliott(ge);
-        else this.ge.setParams(ge);
-        drop = this.ge.step(this.lossRng);
-      }
-    }
-    const o = this.cell.outage;
-    if (o !== null) {
-      if (o.mode === 'blackhole') {
-        drop = true;
-      } else if (o.mode === 'slow' && bytes > 0) {
-        const now = this.model.clock.nowNs();
-        const start = this.pipeFreeNs > now ? this.pipeFreeNs : now;
-        this.pipeFreeNs = start + (bytes / o.bytesPerSec!) * 1e9;
-        delay += (this.pipeFreeNs - now) / 1e6;
-      }
-    }
-    const n = this.count++;
-    this.fate.drop = drop;
-    this.fate.delayMs = delay;
-    if (this.model.recordDecisions) this.model.recordDecision(this, n, drop, delay);
-    return this.fate;
-  }
-
-  /** The active outage of this link's venue+scope, or null (the same frozen object until it changes). */
-  outage(): OutageState | null {
-    return this.cell.outage;
-  }
-
-  /** The profile in force for this link, or null. */
-  profile(): CompiledProfile | null {
-    return this.cell.profile;
-  }
-
-  /** Messages decided on this link so far. */
-  get messages(): number {
-    return this.count;
-  }
-}
-
-/** The contract name used by the wire layer: one connection's link. */
-export type Link = NetworkLink;
