@@ -7,10 +7,10 @@
         "native/correlation.c",
         "native/counters.c"
       ],
-      "cflags_c": ["-std=c11", "-O3", "-fno-strict-aliasing", "-Wall", "-Wextra"],
+      "cflags_c": ["-std=c11", "-O3", "-ffp-contract=off", "-fno-strict-aliasing", "-Wall", "-Wextra"],
       "cflags!": ["-fno-exceptions"],
       "defines": ["NAPI_VERSION=8"],
-      "xcode_settings": { "OTHER_CFLAGS": ["-std=c11", "-O3"] }
+      "xcode_settings": { "OTHER_CFLAGS": ["-std=c11", "-O3", "-ffp-contract=off"] }
     }
   ]
 }

@@ -366,7 +366,8 @@ static void finish(double *out, size_t n, const double *inv) {
 static int correlate(corr_state *st, const double *x, size_t n, size_t w, double *out, int path) {
   size_t ld = round_up(w, 4);
   if ((ld * sizeof(double)) % 4096 == 0) ld += 8; /* avoid 4 KiB aliasing between the tile's rows */
-  const size_t rows = round_up(n, 12) + 4;        /* tiles read up to 3 (x86) or 4 (NEON) rows past n */
+  /* AVX2 tiles read rows up to round_up(n, 3) and round_up(n, 4); NEON up to round_up(n, 4). */
+  const size_t rows = round_up(n, 3) > round_up(n, 4) ? round_up(n, 3) : round_up(n, 4);
   const size_t nb_tiles = ((n + 2) / 3 + 1) * ((n + 3) / 4 + 1) * 16;
   const size_t need = rows * ld + n + nb_tiles;
   double *buf = scratch_get(st, need);
@@ -394,6 +395,118 @@ static int correlate(corr_state *st, const double *x, size_t n, size_t w, double
   (void)tiles;
   finish(out, n, inv);
   return B4C_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Rolling co-moment update (RollingCorrelation.push's O(series²) part). The TS side computes the
+ * O(series) vectors; this adds co[i][j] += dIn_i·eIn_j − dOut_i·eOut_j (full window) or
+ * co[i][j] += dIn_i·eIn_j (filling) over the upper triangle. Same operations in the same order as
+ * the TS loop and no FMA contraction (-std=c11 implies -ffp-contract=off), so results are
+ * bit-identical to the TS twin; the AVX2 clone just does four pairs per instruction.
+ * ------------------------------------------------------------------------------------------- */
+#define B4_ROLLING_BODY                                                                  \
+  for (size_t i = 0; i < n; i++) {                                                       \
+    const double a = din[i], b = dout[i];                                                \
+    double *row = co + i * n;                                                            \
+    if (full)                                                                            \
+      for (size_t j = i; j < n; j++) row[j] = row[j] + (a * ein[j] - b * eout[j]);       \
+    else                                                                                 \
+      for (size_t j = i; j < n; j++) row[j] = row[j] + a * ein[j];                       \
+  }
+
+static void rolling_scalar(double *restrict co, const double *restrict din, const double *restrict dout,
+                           const double *restrict ein, const double *restrict eout, size_t n, int full) {
+  B4_ROLLING_BODY
+}
+
+#if defined(B4_HAVE_X86)
+__attribute__((target("avx2"))) static void rolling_avx2(double *restrict co, const double *restrict din,
+                                                          const double *restrict dout, const double *restrict ein,
+                                                          const double *restrict eout, size_t n, int full) {
+  B4_ROLLING_BODY
+}
+#endif
+#undef B4_ROLLING_BODY
+
+static napi_value make_int(napi_env env, int32_t v);
+static int get_f64(napi_env env, napi_value v, double **data, size_t *len);
+
+typedef struct {
+  double *co;  /* n × n */
+  double *vec; /* dIn, dOut, eIn, eOut: 4 × n */
+  size_t n;
+  napi_ref co_ref, vec_ref; /* keep the buffers alive while their pointers are cached */
+  corr_state *st;
+} rolling_bound;
+
+static void rolling_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  rolling_bound *rb = (rolling_bound *)data;
+  napi_delete_reference(env, rb->co_ref);
+  napi_delete_reference(env, rb->vec_ref);
+  free(rb);
+}
+
+/* The bound update: update(full: boolean) -> undefined. No argument checks beyond the flag: the
+ * pointers and sizes were validated once in rollingBind. */
+static napi_value js_rolling_update(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *data = NULL;
+  bool full = false;
+  napi_get_cb_info(env, info, &argc, argv, NULL, &data);
+  if (argc >= 1) napi_get_value_bool(env, argv[0], &full);
+  rolling_bound *rb = (rolling_bound *)data;
+  const size_t n = rb->n;
+  double *v = rb->vec;
+#if defined(B4_HAVE_X86)
+  if (rb->st->active_path == PATH_AVX2) {
+    rolling_avx2(rb->co, v, v + n, v + 2 * n, v + 3 * n, n, full);
+    return NULL;
+  }
+#endif
+  rolling_scalar(rb->co, v, v + n, v + 2 * n, v + 3 * n, n, full);
+  return NULL;
+}
+
+/* rollingBind(co: Float64Array(n*n), vec: Float64Array(4n), n) -> update function, or a status number. */
+static napi_value js_rolling_bind(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || argc < 3) return make_int(env, B4C_BAD_ARGUMENT);
+  double *co = NULL, *vec = NULL;
+  size_t colen = 0, veclen = 0;
+  int64_t n64 = 0;
+  if (get_f64(env, argv[0], &co, &colen) || get_f64(env, argv[1], &vec, &veclen) ||
+      napi_get_value_int64(env, argv[2], &n64) != napi_ok)
+    return make_int(env, B4C_BAD_ARGUMENT);
+  if (n64 < 2) return make_int(env, B4C_TOO_FEW_SERIES);
+  if (n64 > 1 << 24 || colen != (size_t)n64 * (size_t)n64 || veclen != 4 * (size_t)n64) return make_int(env, B4C_LENGTH_MISMATCH);
+  rolling_bound *rb = (rolling_bound *)calloc(1, sizeof *rb);
+  if (!rb) return make_int(env, B4C_NO_MEMORY);
+  rb->co = co;
+  rb->vec = vec;
+  rb->n = (size_t)n64;
+  rb->st = (corr_state *)data;
+  napi_value fn;
+  if (napi_create_reference(env, argv[0], 1, &rb->co_ref) != napi_ok) {
+    free(rb);
+    return make_int(env, B4C_BAD_ARGUMENT);
+  }
+  if (napi_create_reference(env, argv[1], 1, &rb->vec_ref) != napi_ok) {
+    napi_delete_reference(env, rb->co_ref);
+    free(rb);
+    return make_int(env, B4C_BAD_ARGUMENT);
+  }
+  if (napi_create_function(env, "rollingUpdate", NAPI_AUTO_LENGTH, js_rolling_update, rb, &fn) != napi_ok ||
+      napi_add_finalizer(env, fn, rb, rolling_finalize, NULL, NULL) != napi_ok) {
+    napi_delete_reference(env, rb->co_ref);
+    napi_delete_reference(env, rb->vec_ref);
+    free(rb);
+    return make_int(env, B4C_NO_MEMORY);
+  }
+  return fn;
 }
 
 /* --------------------------------------------------------------------------------------------- N-API */
@@ -490,6 +603,7 @@ napi_status bot4_register_correlation(napi_env env, napi_value exports) {
       {"correlation", NULL, js_correlation, NULL, NULL, NULL, napi_default, st},
       {"simdInfo", NULL, js_simd_info, NULL, NULL, NULL, napi_default, st},
       {"setSimd", NULL, js_set_simd, NULL, NULL, NULL, napi_default, st},
+      {"rollingBind", NULL, js_rolling_bind, NULL, NULL, NULL, napi_default, st},
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

@@ -17,6 +17,7 @@ import { announceNative, nativeBinding, nativeSimdInfo } from './loader.js';
 interface CorrelationBinding {
   correlation(data: Float64Array, series: number, window: number, out: Float64Array, kernel: number): number;
   setSimd(enabled: boolean): string;
+  rollingBind(co: Float64Array, vec: Float64Array, series: number): ((full: boolean) => void) | number;
 }
 
 const binding: CorrelationBinding | null =
@@ -220,6 +221,18 @@ export function correlationMatrixTs(data: Float64Array, series: number, window: 
     }
   }
   return o;
+}
+
+/**
+ * Binds the native rolling co-moment update to `co` (series × series) and `vec` (dIn, dOut, eIn,
+ * eOut, 4 × series); see RollingCorrelation. Null when the addon is not loaded.
+ * @internal
+ */
+export function nativeRollingBind(co: Float64Array, vec: Float64Array, series: number): ((full: boolean) => void) | null {
+  if (binding === null || typeof binding.rollingBind !== 'function') return null;
+  const r = binding.rollingBind(co, vec, series);
+  if (typeof r === 'number') throw statusError(r, co, series, series);
+  return r;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../common/errors.js';
 import { parseOptions, z } from '../common/validate.js';
-import { CorrelationInputError } from './errors.js';
+import { nativeRollingBind } from './correlation.js';
+import { CorrelationInputError, NativeUnavailableError } from './errors.js';
 
 /** Options of {@link RollingCorrelation}. */
 export interface RollingCorrelationOptions {
@@ -10,13 +11,22 @@ export interface RollingCorrelationOptions {
    * amortised per push.
    */
   resyncEvery?: number;
+  /**
+   * Where the O(series²) co-moment update runs: `'auto'` (native when the addon is loaded, else
+   * TS), `'native'` (throws NativeUnavailableError without the addon) or `'ts'`. Both give
+   * bit-identical results (same operations in the same order, no FMA contraction).
+   */
+  implementation?: 'auto' | 'native' | 'ts';
 }
 
 /** Defaults of {@link RollingCorrelationOptions}. */
-export const ROLLING_CORRELATION_DEFAULTS = Object.freeze({ resyncEvery: 65_536 });
+export const ROLLING_CORRELATION_DEFAULTS = Object.freeze({ resyncEvery: 65_536, implementation: 'auto' as const });
 
 const optionsSchema = z
-  .object({ resyncEvery: z.number().int().min(0).default(ROLLING_CORRELATION_DEFAULTS.resyncEvery) })
+  .object({
+    resyncEvery: z.number().int().min(0).default(ROLLING_CORRELATION_DEFAULTS.resyncEvery),
+    implementation: z.enum(['auto', 'native', 'ts']).default(ROLLING_CORRELATION_DEFAULTS.implementation),
+  })
   .strict();
 
 /**
@@ -72,6 +82,12 @@ export class RollingCorrelation {
   private readonly peak: Float64Array;
   /** Consecutive equal samples ending at the newest, per series (exact zero-variance test). */
   private readonly run: Float64Array;
+  /** dIn, dOut, eIn, eOut back to back (the native update reads them from one buffer). */
+  private readonly vec: Float64Array;
+  /** Native O(series²) update bound to `co` and `vec`, or null for the TS loop. */
+  private readonly nativeUpdate: ((full: boolean) => void) | null;
+  /** Which implementation runs the co-moment update. */
+  readonly implementation: 'native' | 'ts';
   private readonly dIn: Float64Array;
   private readonly dOut: Float64Array;
   private readonly eIn: Float64Array;
@@ -105,10 +121,16 @@ export class RollingCorrelation {
     this.co = new Float64Array(series * series);
     this.peak = new Float64Array(series);
     this.run = new Float64Array(series);
-    this.dIn = new Float64Array(series);
-    this.dOut = new Float64Array(series);
-    this.eIn = new Float64Array(series);
-    this.eOut = new Float64Array(series);
+    this.vec = new Float64Array(4 * series);
+    this.dIn = this.vec.subarray(0, series);
+    this.dOut = this.vec.subarray(series, 2 * series);
+    this.eIn = this.vec.subarray(2 * series, 3 * series);
+    this.eOut = this.vec.subarray(3 * series, 4 * series);
+    this.nativeUpdate = opts.implementation === 'ts' ? null : nativeRollingBind(this.co, this.vec, series);
+    if (opts.implementation === 'native' && this.nativeUpdate === null) {
+      throw new NativeUnavailableError("RollingCorrelation: implementation 'native' requested but the native addon is not loaded");
+    }
+    this.implementation = this.nativeUpdate ? 'native' : 'ts';
   }
 
   /** Samples per series currently in the window (0 … window). */
@@ -169,11 +191,14 @@ export class RollingCorrelation {
         eOut[i] = y - m2;
         mean[i] = m2;
       }
-      for (let i = 0; i < n; i++) {
-        const a = dIn[i]!;
-        const b = dOut[i]!;
-        const row = i * n;
-        for (let j = i; j < n; j++) co[row + j] = co[row + j]! + (a * eIn[j]! - b * eOut[j]!);
+      if (this.nativeUpdate) this.nativeUpdate(true);
+      else {
+        for (let i = 0; i < n; i++) {
+          const a = dIn[i]!;
+          const b = dOut[i]!;
+          const row = i * n;
+          for (let j = i; j < n; j++) co[row + j] = co[row + j]! + (a * eIn[j]! - b * eOut[j]!);
+        }
       }
     } else {
       const cnt = this.n + 1;
@@ -190,10 +215,13 @@ export class RollingCorrelation {
         eIn[i] = x - m2;
         mean[i] = m2;
       }
-      for (let i = 0; i < n; i++) {
-        const a = dIn[i]!;
-        const row = i * n;
-        for (let j = i; j < n; j++) co[row + j] = co[row + j]! + a * eIn[j]!;
+      if (this.nativeUpdate) this.nativeUpdate(false);
+      else {
+        for (let i = 0; i < n; i++) {
+          const a = dIn[i]!;
+          const row = i * n;
+          for (let j = i; j < n; j++) co[row + j] = co[row + j]! + a * eIn[j]!;
+        }
       }
       this.n = cnt;
     }
