@@ -1,0 +1,285 @@
+import { LiveClock, type Clock } from '../common/clock.js';
+import { logger } from '../common/log.js';
+import { parseOptions, z } from '../common/validate.js';
+import { CrisisRunner, type CrisisStatus } from './crisis-runner.js';
+import { CRISES, type VenueEvent } from './engine/crises.js';
+import type { LedgerSnapshot } from './engine/ledger.js';
+import { DEFAULT_PARTICIPANTS } from './engine/participants.js';
+import { SimulatorStateError, SimulatorUnknownError } from './errors.js';
+import { VenueCore, type VenueOptions } from './venue.js';
+import { ControlServer, handleControl } from './wire/control-api.js';
+import { OUTAGE_MODES, PerfectNetwork, SCOPES, type FaultModel, type Outage, type OutageMode, type Scope } from './wire/faults.js';
+import { BINANCE_LIMITS } from './wire/rate-limit.js';
+import { uwsInfo, VenueServer } from './wire/server.js';
+
+/** API key of the documented demo account (funded on every venue with {@link DEMO_BALANCES}). */
+export const DEMO_API_KEY = 'bot4-demo-key';
+/** API secret of the documented demo account. */
+export const DEMO_API_SECRET = 'bot4-demo-secret';
+/** Starting balances of the demo account on every venue. */
+export const DEMO_BALANCES: Readonly<Record<string, string>> = Object.freeze({ USDT: '100000', BTC: '2', ETH: '20', SOL: '200', LUNA: '1000', UST: '10000', FTT: '1000' });
+
+/** URLs of one venue. */
+export interface VenueUrls {
+  name: string;
+  port: number;
+  /** `http://host:port` */
+  base: string;
+  /** REST root, `…/api/v3` (ccxt `urls.api.public` / `private`). */
+  rest: string;
+  /** Raw market streams, `ws://…/ws` (ccxt `urls.api.ws.spot`). */
+  ws: string;
+  /** Combined market streams, `ws://…/stream`. */
+  stream: string;
+  /** WebSocket API, `ws://…/ws-api/v3` (ccxt `urls.api.ws['ws-api'].spot`). */
+  wsApi: string;
+  /** Control API on the venue port, `…/_sim`. */
+  control: string;
+}
+
+const optionsSchema = z
+  .object({
+    /** Number of venues (named sim-a, sim-b, …) or explicit names. */
+    venues: z.union([z.number().int().min(1).max(26), z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/)).min(1).max(26)]).default(2),
+    seed: z.number().int().default(42),
+    host: z.string().min(1).default('127.0.0.1'),
+    /** First port: venue i listens on port+i and the control API on port+N; 0 picks free ports. */
+    port: z.number().int().min(0).max(65535).default(0),
+    /** Network profile name (or spec) applied to every venue and scope. */
+    profile: z.unknown().default('perfect'),
+    apiKey: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default(DEMO_API_KEY),
+    apiSecret: z.string().min(1).max(128).default(DEMO_API_SECRET),
+    balances: z.record(z.string(), z.string().regex(/^\d+(\.\d{1,8})?$/)).default({ ...DEMO_BALANCES }),
+    /** Background makers/takers. */
+    participants: z.boolean().default(true),
+    /** Binance's limits by default; false disables rate limiting (benchmarks). */
+    rateLimits: z
+      .union([
+        z.literal(false),
+        z.object({
+          weightPerMinute: z.number().int().min(0).optional(),
+          ordersPer10s: z.number().int().min(0).optional(),
+          ordersPerDay: z.number().int().min(0).optional(),
+          banAfter429: z.number().int().min(0).optional(),
+          banMs: z.number().int().min(0).optional(),
+        }),
+      ])
+      .default({}),
+    makerBps: z.number().int().min(0).max(1000).default(10),
+    takerBps: z.number().int().min(0).max(1000).default(10),
+    tickMs: z.number().int().min(10).max(10_000).default(250),
+    clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && typeof (v as Clock).setTimer === 'function', 'a Clock').optional(),
+    network: z.custom<FaultModel>((v) => typeof v === 'object' && v !== null && typeof (v as FaultModel).link === 'function', 'a FaultModel').optional(),
+  })
+  .strict();
+
+/** Options of {@link Simulator.start}. */
+export type SimulatorOptions = z.input<typeof optionsSchema>;
+
+interface Slot {
+  core: VenueCore;
+  server: VenueServer;
+  urls: VenueUrls;
+  opts: VenueOptions;
+  outages: Map<Scope, Outage>;
+}
+
+/**
+ * Several Binance-compatible venues in one process, each on its own port, plus a control API.
+ *
+ * ```ts
+ * const sim = await Simulator.start({ venues: 2, seed: 42, port: 0 });
+ * sim.venues[0].rest; // http://127.0.0.1:PORT/api/v3
+ * await sim.stop();
+ * ```
+ */
+export class Simulator {
+  readonly seed: number;
+  readonly clock: Clock;
+  readonly network: FaultModel;
+  /** `http://host:port/_sim` of the dedicated control server. */
+  controlUrl = '';
+  private readonly slots = new Map<string, Slot>();
+  private control: ControlServer | undefined;
+  private crisis: CrisisRunner | undefined;
+  private stopped = false;
+  private readonly log = logger.child({ component: 'simulator' });
+
+  private constructor(seed: number, clock: Clock, network: FaultModel) {
+    this.seed = seed;
+    this.clock = clock;
+    this.network = network;
+  }
+
+  /** Validates `options`, builds and binds every venue and the control server. */
+  static async start(options: SimulatorOptions = {}): Promise<Simulator> {
+    const o = parseOptions(optionsSchema, options, 'simulator');
+    const uws = uwsInfo();
+    if (!uws.native) logger.warn({ detail: uws.detail }, 'uWebSockets.js native binary NOT loaded: the simulator runs on the slow JS fallback and its benchmark figures are meaningless');
+    const clock = o.clock ?? new LiveClock();
+    const network = o.network ?? new PerfectNetwork();
+    const sim = new Simulator(o.seed, clock, network);
+    const names = typeof o.venues === 'number' ? Array.from({ length: o.venues }, (_, i) => `sim-${String.fromCharCode(97 + i)}`) : [...o.venues];
+    if (new Set(names).size !== names.length) throw new SimulatorUnknownError(`simulator.venues: names must be unique, got ${names.join(', ')}`);
+    const limits = o.rateLimits === false ? { ...BINANCE_LIMITS, weightPerMinute: 0, ordersPer10s: 0, ordersPerDay: 0 } : { ...BINANCE_LIMITS, ...stripUndefined(o.rateLimits) };
+    try {
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!;
+        const vopts: VenueOptions = {
+          name,
+          seed: o.seed,
+          clock,
+          users: [{ apiKey: o.apiKey, apiSecret: o.apiSecret, balances: { ...o.balances } }],
+          fees: { makerBps: o.makerBps, takerBps: o.takerBps },
+          limits,
+          participants: o.participants ? { ...DEFAULT_PARTICIPANTS } : false,
+          tickMs: o.tickMs,
+        };
+        const core = new VenueCore(vopts);
+        const server = new VenueServer(core, network, (m, p, q, b) => handleControl(sim, m, p, q, b), sim.log.child({ venue: name }));
+        const port = await server.listen(o.host, o.port === 0 ? 0 : o.port + i);
+        const base = `http://${o.host}:${port}`;
+        const ws = `ws://${o.host}:${port}`;
+        const urls: VenueUrls = { name, port, base, rest: `${base}/api/v3`, ws: `${ws}/ws`, stream: `${ws}/stream`, wsApi: `${ws}/ws-api/v3`, control: `${base}/_sim` };
+        sim.slots.set(name, { core, server, urls, opts: vopts, outages: new Map() });
+        network.setProfile(name, undefined, o.profile);
+        core.start();
+      }
+      sim.control = new ControlServer((m, p, q, b) => handleControl(sim, m, p, q, b));
+      const cport = await sim.control.listen(o.host, o.port === 0 ? 0 : o.port + names.length);
+      sim.controlUrl = `http://${o.host}:${cport}/_sim`;
+    } catch (e) {
+      await sim.stop();
+      throw e;
+    }
+    return sim;
+  }
+
+  /** URLs of every venue, in creation order. */
+  get venues(): VenueUrls[] {
+    return [...this.slots.values()].map((s) => s.urls);
+  }
+
+  /** The venue core named `name` (engine, accounts, ledger) for in-process inspection. */
+  venue(name: string): VenueCore {
+    return this.slot(name).core;
+  }
+
+  /** The wire server of venue `name`. */
+  server(name: string): VenueServer {
+    return this.slot(name).server;
+  }
+
+  private slot(name: string): Slot {
+    if (this.stopped) throw new SimulatorStateError('simulator is stopped');
+    const s = this.slots.get(name);
+    if (s === undefined) throw new SimulatorUnknownError(`unknown venue ${JSON.stringify(name)}; venues: ${[...this.slots.keys()].join(', ')}`, { venue: name });
+    return s;
+  }
+
+  /** Sets the network profile of a venue (all scopes when `scope` is undefined). */
+  setProfile(venue: string, scope: Scope | undefined, profile: unknown): void {
+    this.slot(venue);
+    this.network.setProfile(venue, scope, profile);
+  }
+
+  /**
+   * Starts an outage on a venue (all scopes when `scope` is undefined) and applies its wire side
+   * effects: `refuse` closes the port (whole venue) or resets connections (one scope), `ws-drop`
+   * closes WebSockets abruptly, `clock-skew` shifts the venue's server time by `params.skewMs`.
+   */
+  async setOutage(venue: string, scope: Scope | undefined, mode: OutageMode, params: Record<string, unknown> = {}): Promise<void> {
+    const s = this.slot(venue);
+    if (!OUTAGE_MODES.includes(mode)) throw new SimulatorUnknownError(`unknown outage mode ${JSON.stringify(mode)}; modes: ${OUTAGE_MODES.join(', ')}`);
+    if (scope !== undefined && !SCOPES.includes(scope)) throw new SimulatorUnknownError(`unknown scope ${JSON.stringify(scope)}; scopes: ${SCOPES.join(', ')}`);
+    this.network.setOutage(venue, scope, mode, params);
+    for (const sc of scope === undefined ? SCOPES : [scope]) s.outages.set(sc, { ...params, mode });
+    if (mode === 'clock-skew') s.core.skewMs = typeof params.skewMs === 'number' ? params.skewMs : 0;
+    if (mode === 'refuse' && scope === undefined) await s.server.setRefusing(true);
+    else if (mode === 'refuse' || mode === 'ws-drop') {
+      if (scope === undefined) s.server.dropWebSockets(undefined);
+      else if (scope !== 'rest') s.server.dropWebSockets(scope);
+    }
+  }
+
+  /** Ends outages on a venue (all scopes when `scope` is undefined). */
+  async clearOutage(venue: string, scope?: Scope): Promise<void> {
+    const s = this.slot(venue);
+    this.network.clearOutage(venue, scope);
+    for (const sc of scope === undefined ? SCOPES : [scope]) {
+      const o = s.outages.get(sc);
+      if (o?.mode === 'clock-skew') s.core.skewMs = 0;
+      s.outages.delete(sc);
+    }
+    if (s.core.status !== 'gone' && ![...s.outages.values()].some((o) => o.mode === 'refuse')) await s.server.setRefusing(false);
+  }
+
+  /** Active outages per venue and scope. */
+  outages(): Record<string, Record<string, Outage>> {
+    const out: Record<string, Record<string, Outage>> = {};
+    for (const [name, s] of this.slots) out[name] = Object.fromEntries(s.outages);
+    return out;
+  }
+
+  /** Starts crisis `scenario` (covid, luna, ftx) with `venue` as the protagonist venue. */
+  startCrisis(scenario: string, venue: string, durationMs?: number): CrisisStatus {
+    const target = this.slot(venue).core;
+    const script = (CRISES as Record<string, (typeof CRISES)[keyof typeof CRISES] | undefined>)[scenario];
+    if (script === undefined) throw new SimulatorUnknownError(`unknown crisis ${JSON.stringify(scenario)}; scenarios: ${Object.keys(CRISES).join(', ')}`);
+    if (durationMs !== undefined && !(Number.isFinite(durationMs) && durationMs >= 100)) throw new SimulatorUnknownError(`crisis durationMs: expected a number >= 100, got ${String(durationMs)}`);
+    this.crisis?.cancel();
+    const cores = [...this.slots.values()].map((s) => s.core);
+    this.crisis = new CrisisRunner(script, cores, target, durationMs ?? script.defaultDurationMs, (v, ev) => void this.venueEvent(v, ev));
+    return this.crisis.status();
+  }
+
+  /** Status of the current or last crisis, or null. */
+  crisisStatus(): CrisisStatus | null {
+    return this.crisis?.status() ?? null;
+  }
+
+  private async venueEvent(v: VenueCore, ev: VenueEvent): Promise<void> {
+    v.status = ev;
+    this.log.warn({ venue: v.name, event: ev }, 'crisis venue event');
+    if (ev === 'gone') await this.setOutage(v.name, undefined, 'refuse', { reason: 'crisis' });
+  }
+
+  /** The ledger of `venue` (optionally one account). */
+  ledger(venue: string, account?: string): LedgerSnapshot {
+    return this.slot(venue).core.ledger.snapshot(account);
+  }
+
+  /**
+   * Resets a venue (or all) to its starting state: new books, accounts, ledger and fair values from
+   * the same seed; outages cleared; open WebSockets closed; the port stays the same.
+   */
+  async reset(venue?: string): Promise<void> {
+    this.crisis?.cancel();
+    this.crisis = undefined;
+    for (const s of venue === undefined ? [...this.slots.values()] : [this.slot(venue)]) {
+      await this.clearOutage(s.urls.name);
+      s.core.stop();
+      s.core = new VenueCore(s.opts);
+      s.server.swapVenue(s.core);
+      s.core.start();
+    }
+  }
+
+  /** Stops every venue and the control server. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.crisis?.cancel();
+    for (const s of this.slots.values()) {
+      s.core.stop();
+      s.server.close();
+    }
+    this.control?.close();
+  }
+}
+
+function stripUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

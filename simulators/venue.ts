@@ -1,0 +1,227 @@
+import type { Clock, TimerHandle } from '../common/clock.js';
+import { SeededRandom } from '../common/random.js';
+import { Accounts } from './engine/accounts.js';
+import { FairValue } from './engine/fair-value.js';
+import { DEFAULT_INSTRUMENTS, InstrumentRegistry, parseDecimal, type InstrumentSpec } from './engine/instruments.js';
+import { Ledger } from './engine/ledger.js';
+import { MatchingEngine, type EngineListener, type ExecType, type FeeSchedule } from './engine/matching-engine.js';
+import type { SimFill, SimOrder } from './engine/order.js';
+import { DEFAULT_PARTICIPANTS, Participants, type ParticipantOptions } from './engine/participants.js';
+import { SimulatorUnknownError } from './errors.js';
+import type { ApiUser } from './wire/auth.js';
+import { RateLimiter, type RateLimitOptions } from './wire/rate-limit.js';
+
+/** A funded API user of a venue. Balances are decimal strings per asset. */
+export interface VenueUser {
+  apiKey: string;
+  apiSecret: string;
+  /** Account id; defaults to `user:<apiKey>`. */
+  account?: string;
+  balances: Record<string, string>;
+}
+
+/** Options of one venue (validated by {@link Simulator.start}). */
+export interface VenueOptions {
+  name: string;
+  seed: number;
+  clock: Clock;
+  users: VenueUser[];
+  instruments?: readonly InstrumentSpec[];
+  fees: FeeSchedule;
+  limits: RateLimitOptions;
+  /** Background makers/takers; false for an empty book (property tests, benches). */
+  participants: ParticipantOptions | false;
+  /** Period of the fair-value/participant loop in ms of clock time. */
+  tickMs: number;
+}
+
+/** Lifecycle of a venue as crises see it (FTX: withdrawals halted, then gone). */
+export type VenueStatus = 'running' | 'withdrawals-halted' | 'gone';
+
+/**
+ * One simulated exchange: instruments, accounts, ledger, matching engine, fair values and the
+ * background crowd, driven by the injected clock. The wire layer (`wire/server.ts`) serves it.
+ * This is the surface the REST, stream, WS-API and control handlers use.
+ */
+export class VenueCore implements EngineListener {
+  readonly name: string;
+  readonly clock: Clock;
+  readonly rng: SeededRandom;
+  readonly instruments: InstrumentRegistry;
+  readonly accounts = new Accounts();
+  readonly ledger: Ledger;
+  readonly engine: MatchingEngine;
+  readonly fair = new Map<string, FairValue>();
+  readonly participants: Participants | undefined;
+  readonly users = new Map<string, ApiUser>();
+  readonly limiter: RateLimiter;
+  readonly fees: FeeSchedule;
+  readonly assets: string[];
+  status: VenueStatus = 'running';
+  /** Server clock offset (clock-skew outage), ms. */
+  skewMs = 0;
+  private readonly listeners: EngineListener[] = [];
+  private timer: TimerHandle | undefined;
+  private lastTickMs = 0;
+  private readonly tickMs: number;
+  private idSeq = 0;
+  private readonly tickHooks: ((nowMs: number) => void)[] = [];
+
+  constructor(private readonly opts: VenueOptions) {
+    this.name = opts.name;
+    this.clock = opts.clock;
+    this.rng = new SeededRandom(`${opts.seed}:${opts.name}`);
+    this.instruments = new InstrumentRegistry(opts.instruments ?? DEFAULT_INSTRUMENTS);
+    this.assets = this.instruments.assets();
+    this.ledger = new Ledger(opts.name, this.accounts, this.instruments, () => this.clock.epochMs());
+    this.fees = opts.fees;
+    this.engine = new MatchingEngine(this.instruments, this.accounts, this.ledger, opts.fees, () => this.clock.epochMs());
+    this.engine.listen(this);
+    this.limiter = new RateLimiter({ ...opts.limits });
+    this.tickMs = opts.tickMs;
+    for (const ins of this.instruments.list) {
+      this.fair.set(ins.symbol, new FairValue(this.rng.fork(`fv:${ins.symbol}`), ins.spec.initialPrice, ins.spec.volatility));
+    }
+    for (const u of opts.users) this.addUser(u);
+    if (opts.participants !== false) {
+      this.participants = new Participants(this.engine, this.accounts, this.instruments.list, this.fair, this.rng.fork('crowd'), opts.participants ?? DEFAULT_PARTICIPANTS);
+    }
+  }
+
+  /** Registers and funds an API user. */
+  addUser(u: VenueUser): ApiUser {
+    const user: ApiUser = { apiKey: u.apiKey, apiSecret: u.apiSecret, account: u.account ?? `user:${u.apiKey}` };
+    this.users.set(u.apiKey, user);
+    for (const [asset, amount] of Object.entries(u.balances)) {
+      const atoms = parseDecimal(amount);
+      if (atoms === null) throw new SimulatorUnknownError(`venue ${this.name}: balance ${asset}=${JSON.stringify(amount)} is not a decimal with <= 8 decimals`);
+      this.accounts.deposit(user.account, asset, atoms, 'initial balance');
+    }
+    return user;
+  }
+
+  /** Venue time as served to clients (epoch ms, including a clock-skew outage). */
+  serverTime(): number {
+    return this.clock.epochMs() + this.skewMs;
+  }
+
+  /** Venue time without skew (rate-limit windows, ledger). */
+  clockNow(): number {
+    return this.clock.epochMs();
+  }
+
+  /** Whether clients may withdraw (false once a crisis halts withdrawals). */
+  get canWithdraw(): boolean {
+    return this.status === 'running';
+  }
+
+  /** A fresh Binance-style client order id (22 chars), from the venue's seeded generator. */
+  readonly newClientOrderId = (): string => {
+    const a = this.rng.nextU32().toString(36).padStart(7, '0');
+    const b = this.rng.nextU32().toString(36).padStart(7, '0');
+    return `sim${(++this.idSeq).toString(36).padStart(5, '0')}${a}${b}`.slice(0, 22);
+  };
+
+  /** Adds a listener for engine events (streams, WS-API user data). */
+  addListener(l: EngineListener): void {
+    this.listeners.push(l);
+  }
+
+  /** Removes a listener added with {@link addListener}. */
+  removeListener(l: EngineListener): void {
+    const i = this.listeners.indexOf(l);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
+  /** Runs `fn` after every tick of the venue loop (crisis scripts). */
+  onTick(fn: (nowMs: number) => void): () => void {
+    this.tickHooks.push(fn);
+    return () => {
+      const i = this.tickHooks.indexOf(fn);
+      if (i >= 0) this.tickHooks.splice(i, 1);
+    };
+  }
+
+  onOrderEvent(order: SimOrder, exec: ExecType, fill: SimFill | undefined): void {
+    if (order.house) return;
+    for (const l of this.listeners) l.onOrderEvent(order, exec, fill);
+  }
+
+  onTrade(symbol: string, tradeId: number, priceTicks: number, lots: number, buyerIsMaker: boolean, time: number): void {
+    for (const l of this.listeners) l.onTrade(symbol, tradeId, priceTicks, lots, buyerIsMaker, time);
+  }
+
+  onBalances(account: string, assets: readonly string[]): void {
+    for (const l of this.listeners) l.onBalances(account, assets);
+  }
+
+  /** `GET /api/v3/exchangeInfo` body for `symbols`. */
+  exchangeInfo(symbols: readonly string[]): Record<string, unknown> {
+    const l = this.limiter.opts;
+    return {
+      timezone: 'UTC',
+      serverTime: this.serverTime(),
+      rateLimits: [
+        { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: l.weightPerMinute },
+        { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: l.ordersPer10s },
+        { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: l.ordersPerDay },
+      ],
+      exchangeFilters: [],
+      symbols: symbols.map((s) => {
+        const ins = this.instruments.get(s)!;
+        return {
+          symbol: s,
+          status: this.engine.isHalted(s) ? 'HALT' : 'TRADING',
+          baseAsset: ins.base,
+          baseAssetPrecision: 8,
+          quoteAsset: ins.quote,
+          quotePrecision: 8,
+          quoteAssetPrecision: 8,
+          baseCommissionPrecision: 8,
+          quoteCommissionPrecision: 8,
+          orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET'],
+          icebergAllowed: false,
+          ocoAllowed: false,
+          otoAllowed: false,
+          quoteOrderQtyMarketAllowed: true,
+          allowTrailingStop: false,
+          cancelReplaceAllowed: false,
+          isSpotTradingAllowed: true,
+          isMarginTradingAllowed: false,
+          filters: ins.filters(),
+          permissions: [],
+          permissionSets: [['SPOT']],
+          defaultSelfTradePreventionMode: 'NONE',
+          allowedSelfTradePreventionModes: ['NONE'],
+        };
+      }),
+    };
+  }
+
+  /** Starts the fair-value/participant loop on the clock. */
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.lastTickMs = this.clock.nowNs() / 1e6;
+    // Seed the books before the first client connects so depth and tickers are never empty.
+    this.participants?.tick();
+    this.schedule();
+  }
+
+  /** Stops the loop (timers cleared; state kept for inspection). */
+  stop(): void {
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    this.timer = this.clock.setTimer(this.tickMs, () => {
+      const now = this.clock.nowNs() / 1e6;
+      const dt = now - this.lastTickMs;
+      this.lastTickMs = now;
+      for (const fv of this.fair.values()) fv.step(dt);
+      if (this.status !== 'gone') this.participants?.tick();
+      for (const h of this.tickHooks) h(now);
+      this.schedule();
+    });
+  }
+}

@@ -1,0 +1,158 @@
+import uWS from 'uWebSockets.js';
+import { Bot4Error } from '../../common/errors.js';
+import { SimulatorListenError } from '../errors.js';
+import type { Simulator } from '../simulator.js';
+import type { OutageMode, Scope } from './faults.js';
+import type { RestReply } from './rest.js';
+import { readBody, writeReply } from './server.js';
+
+const json = (status: number, body: unknown): RestReply => ({ status, body: JSON.stringify(body), headers: [] });
+const bad = (message: string, code = 'B4_SIM_UNKNOWN'): RestReply => json(400, { error: { code, message } });
+
+function parseBody(body: string): Record<string, unknown> | RestReply {
+  if (body.trim() === '') return {};
+  try {
+    const v: unknown = JSON.parse(body);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad('body: expected a JSON object');
+    return v as Record<string, unknown>;
+  } catch {
+    return bad('body: expected JSON');
+  }
+}
+
+/**
+ * The control API (`/_sim/...`, JSON): list venues, set network profiles and outages per venue and
+ * scope, schedule crises, read ledgers, change rate limits, add users, reset. Served on every venue
+ * port and on the dedicated control port. Routes and examples are in the README.
+ */
+export async function handleControl(sim: Simulator, method: string, path: string, query: string, rawBody: string): Promise<RestReply> {
+  const q = new URLSearchParams(query);
+  const parts = path.replace(/^\/_sim\/?/, '').split('/').filter((p) => p.length > 0);
+  const body = parseBody(rawBody);
+  if ('status' in body && 'headers' in body) return body as RestReply;
+  const b = body as Record<string, unknown>;
+  try {
+    if (parts.length === 0 && method === 'GET') return json(200, { seed: sim.seed, controlUrl: sim.controlUrl, venues: sim.venues });
+    if (parts[0] === 'venues' && parts.length === 1 && method === 'GET') {
+      const outages = sim.outages();
+      return json(200, sim.venues.map((v) => ({ ...v, status: sim.venue(v.name).status, outages: outages[v.name] ?? {} })));
+    }
+    if (parts[0] === 'network' && method === 'GET') return json(200, sim.network.state());
+    if (parts[0] === 'crisis' && method === 'GET') return json(200, sim.crisisStatus());
+    if (parts[0] === 'reset' && method === 'POST') {
+      await sim.reset();
+      return json(200, { reset: 'all' });
+    }
+    if (parts[0] === 'venues' && parts.length === 3) {
+      const venue = parts[1]!;
+      const action = parts[2]!;
+      const scope = (b.scope ?? q.get('scope') ?? undefined) as Scope | undefined;
+      switch (`${method} ${action}`) {
+        case 'GET ledger':
+          return json(200, sim.ledger(venue, q.get('account') ?? undefined));
+        case 'POST profile':
+          if (b.profile === undefined) return bad('profile: expected a profile name or spec');
+          sim.setProfile(venue, scope, b.profile);
+          return json(200, { venue, scope: scope ?? 'all', profile: b.profile });
+        case 'POST outage': {
+          if (typeof b.mode !== 'string') return bad('mode: expected one of refuse, blackhole, http-5xx, ws-drop, slow, clock-skew');
+          const { mode, scope: _s, ...params } = b;
+          await sim.setOutage(venue, scope, mode as OutageMode, params);
+          return json(200, { venue, scope: scope ?? 'all', mode, params });
+        }
+        case 'DELETE outage':
+          await sim.clearOutage(venue, scope);
+          return json(200, { venue, scope: scope ?? 'all', cleared: true });
+        case 'POST crisis': {
+          if (typeof b.scenario !== 'string') return bad('scenario: expected one of covid, luna, ftx');
+          const d = b.durationMs;
+          return json(200, sim.startCrisis(b.scenario, venue, typeof d === 'number' ? d : undefined));
+        }
+        case 'POST reset':
+          await sim.reset(venue);
+          return json(200, { reset: venue });
+        case 'POST limits': {
+          const lim = sim.venue(venue).limiter;
+          for (const key of ['weightPerMinute', 'ordersPer10s', 'ordersPerDay', 'banAfter429', 'banMs'] as const) {
+            const v = b[key];
+            if (v === undefined) continue;
+            if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return bad(`${key}: expected an integer >= 0, got ${JSON.stringify(v)}`);
+            lim.opts = { ...lim.opts, [key]: v };
+          }
+          lim.reset();
+          return json(200, lim.opts);
+        }
+        case 'POST users': {
+          if (typeof b.apiKey !== 'string' || typeof b.apiSecret !== 'string') return bad('apiKey, apiSecret: expected strings');
+          const balances = (typeof b.balances === 'object' && b.balances !== null ? b.balances : {}) as Record<string, string>;
+          const u = sim.venue(venue).addUser({ apiKey: b.apiKey, apiSecret: b.apiSecret, balances });
+          return json(200, { apiKey: u.apiKey, account: u.account });
+        }
+        default:
+          break;
+      }
+    }
+    return json(404, { error: { code: 'B4_SIM_UNKNOWN', message: `no control route ${method} ${path}` } });
+  } catch (e) {
+    if (e instanceof Bot4Error) return bad(e.message, e.code);
+    throw e;
+  }
+}
+
+/** The dedicated control server: `/_sim/...` only, on its own port (stays up during venue outages). */
+export class ControlServer {
+  private token: uWS.us_listen_socket | false = false;
+  private readonly app: uWS.TemplatedApp;
+
+  constructor(handler: (method: string, path: string, query: string, body: string) => Promise<RestReply>) {
+    this.app = uWS.App();
+    const serve = (res: uWS.HttpResponse, req: uWS.HttpRequest): void => {
+      const method = req.getCaseSensitiveMethod().toUpperCase();
+      const path = req.getUrl();
+      const query = req.getQuery() ?? '';
+      const state = { aborted: false };
+      res.onAborted(() => {
+        state.aborted = true;
+      });
+      const run = (body: string): void => {
+        handler(method, path, query, body).then(
+          (reply) => {
+            if (!state.aborted) writeReply(res, reply);
+          },
+          (e: unknown) => {
+            if (!state.aborted) writeReply(res, json(500, { error: { message: String(e) } }));
+          },
+        );
+      };
+      if (method === 'GET') run('');
+      else readBody(res, run);
+    };
+    this.app.any('/_sim', serve);
+    this.app.any('/_sim/*', serve);
+    this.app.any('/*', (res) => {
+      res.onAborted(() => {});
+      writeReply(res, json(404, { error: { code: 'B4_SIM_UNKNOWN', message: 'the control server serves /_sim only' } }));
+    });
+  }
+
+  /** Binds and returns the port. */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port, (token) => {
+        if (!token) {
+          reject(new SimulatorListenError(`control API: cannot listen on ${host}:${port}`, { port }));
+          return;
+        }
+        this.token = token;
+        resolve(uWS.us_socket_local_port(token));
+      });
+    });
+  }
+
+  /** Closes the listen socket and every connection. */
+  close(): void {
+    if (this.token) uWS.us_listen_socket_close(this.token);
+    this.token = false;
+    (this.app as uWS.TemplatedApp & { close?: () => void }).close?.();
+  }
+}

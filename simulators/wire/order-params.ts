@@ -1,0 +1,101 @@
+import { parseDecimal, type InstrumentRegistry } from '../engine/instruments.js';
+import type { PlaceRequest, Rejection } from '../engine/matching-engine.js';
+import type { OrderType, Side, TimeInForce } from '../engine/order.js';
+
+/** Request parameters as strings, from a query/form body (REST) or a WS-API `params` object. */
+export type Params = Map<string, string>;
+
+const err = (code: number, msg: string): Rejection => ({ ok: false, code, msg });
+/** Binance's -1102 for a missing or empty mandatory parameter. */
+export const mandatory = (name: string): Rejection => err(-1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
+/** Binance's -1100 for a malformed value. */
+export const illegal = (name: string, range?: string): Rejection =>
+  err(-1100, range === undefined ? `Illegal characters found in parameter '${name}'.` : `Illegal characters found in parameter '${name}'; legal range is '${range}'.`);
+
+const CLIENT_ID = /^[a-zA-Z0-9-_.]{1,36}$/;
+const SIDES: ReadonlySet<string> = new Set(['BUY', 'SELL']);
+const TYPES: ReadonlySet<string> = new Set(['LIMIT', 'MARKET', 'LIMIT_MAKER']);
+const TIFS: ReadonlySet<string> = new Set(['GTC', 'IOC', 'FOK']);
+const OTHER_TYPES: ReadonlySet<string> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
+
+/**
+ * Turns Binance `order` parameters into a {@link PlaceRequest}, or the rejection Binance would give
+ * (-1102 missing, -1100 malformed, -1106 not required, -1111 too much precision, -1115/-1116/-1117
+ * bad enum, -1121 unknown symbol, -1013 LOT_SIZE/PRICE_FILTER when off the step or tick).
+ */
+export function parseOrderParams(p: Params, instruments: InstrumentRegistry, account: string, newClientId: () => string, traceparent: string | undefined): PlaceRequest | Rejection {
+  const symbol = p.get('symbol');
+  if (!symbol) return mandatory('symbol');
+  const ins = instruments.get(symbol);
+  if (ins === undefined) return err(-1121, 'Invalid symbol.');
+  const side = p.get('side');
+  if (!side) return mandatory('side');
+  if (!SIDES.has(side)) return err(-1117, 'Invalid side.');
+  const type = p.get('type');
+  if (!type) return mandatory('type');
+  if (!TYPES.has(type)) return OTHER_TYPES.has(type) ? err(-1013, 'Order type not supported by the simulator.') : err(-1116, 'Invalid orderType.');
+  let tif = p.get('timeInForce');
+  if (type === 'LIMIT') {
+    if (!tif) return mandatory('timeInForce');
+    if (!TIFS.has(tif)) return err(-1115, 'Invalid timeInForce.');
+  } else if (tif !== undefined && tif !== '') {
+    if (type === 'MARKET' || type === 'LIMIT_MAKER') return err(-1106, "Parameter 'timeInForce' sent when not required.");
+  }
+  tif ??= 'GTC';
+  let priceTicks = 0;
+  const price = p.get('price');
+  if (type === 'MARKET') {
+    if (price !== undefined && price !== '') return err(-1106, "Parameter 'price' sent when not required.");
+  } else {
+    if (!price) return mandatory('price');
+    const atoms = parseDecimal(price);
+    if (atoms === null) return /^\d*\.?\d+$/.test(price) ? err(-1111, "Parameter 'price' has too much precision.") : illegal('price');
+    if (atoms % ins.tickAtoms !== 0n) return err(-1013, 'Filter failure: PRICE_FILTER');
+    const t = atoms / ins.tickAtoms;
+    if (t > BigInt(Number.MAX_SAFE_INTEGER)) return err(-1013, 'Filter failure: PRICE_FILTER');
+    priceTicks = Number(t);
+  }
+  let lots = 0;
+  let quoteOrderQty = 0n;
+  const qty = p.get('quantity');
+  const qq = p.get('quoteOrderQty');
+  if (qty !== undefined && qty !== '') {
+    const atoms = parseDecimal(qty);
+    if (atoms === null) return /^\d*\.?\d+$/.test(qty) ? err(-1111, "Parameter 'quantity' has too much precision.") : illegal('quantity');
+    if (atoms % ins.lotAtoms !== 0n) return err(-1013, 'Filter failure: LOT_SIZE');
+    const l = atoms / ins.lotAtoms;
+    if (l > BigInt(Number.MAX_SAFE_INTEGER)) return err(-1013, 'Filter failure: LOT_SIZE');
+    lots = Number(l);
+  } else if (type === 'MARKET' && qq !== undefined && qq !== '') {
+    const atoms = parseDecimal(qq);
+    if (atoms === null) return illegal('quoteOrderQty');
+    if (side !== 'BUY') return err(-1013, 'Filter failure: the simulator supports quoteOrderQty for MARKET BUY only.');
+    quoteOrderQty = atoms;
+  } else {
+    return type === 'MARKET' ? err(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!") : mandatory('quantity');
+  }
+  let clientOrderId = p.get('newClientOrderId');
+  if (clientOrderId === undefined || clientOrderId === '') clientOrderId = newClientId();
+  else if (!CLIENT_ID.test(clientOrderId)) return illegal('newClientOrderId', '^[a-zA-Z0-9-_.]{1,36}$');
+  return {
+    account,
+    symbol,
+    side: side as Side,
+    type: type as OrderType,
+    timeInForce: tif as TimeInForce,
+    priceTicks,
+    lots,
+    quoteOrderQty,
+    clientOrderId,
+    traceparent,
+  };
+}
+
+/** Parses an optional non-negative integer parameter; `null` when malformed. */
+export function intParam(p: Params, name: string): number | undefined | null {
+  const v = p.get(name);
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d{1,16}$/.test(v)) return null;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : null;
+}

@@ -1,0 +1,174 @@
+import type { Accounts } from '../engine/accounts.js';
+import { formatAtoms, type Instrument } from '../engine/instruments.js';
+import type { ExecType } from '../engine/matching-engine.js';
+import { isOpen, type SimFill, type SimOrder } from '../engine/order.js';
+
+/** Binance spot JSON renderings of the simulator's integer state (REST and WS-API share them). */
+
+const ZERO = '0.00000000';
+
+function base(ins: Instrument, o: SimOrder): Record<string, unknown> {
+  return {
+    symbol: o.symbol,
+    orderId: o.orderId,
+    orderListId: -1,
+    clientOrderId: o.clientOrderId,
+  };
+}
+
+function amounts(ins: Instrument, o: SimOrder): Record<string, unknown> {
+  return {
+    price: ins.priceString(o.priceTicks),
+    origQty: ins.qtyString(o.origLots),
+    executedQty: ins.qtyString(o.executedLots),
+    origQuoteOrderQty: formatAtoms(o.quoteOrderQty),
+    cummulativeQuoteQty: formatAtoms(o.cumQuoteAtoms),
+    status: o.status,
+    timeInForce: o.timeInForce,
+    type: o.type,
+    side: o.side,
+  };
+}
+
+/** `POST /api/v3/order` reply for `newOrderRespType` ACK, RESULT or FULL (default FULL). */
+export function renderNewOrder(ins: Instrument, o: SimOrder, respType: string): Record<string, unknown> {
+  const ack = { ...base(ins, o), transactTime: o.time };
+  if (respType === 'ACK') return ack;
+  const result = { ...ack, ...amounts(ins, o), workingTime: isOpen(o) || o.executedLots > 0 ? o.time : -1, selfTradePreventionMode: 'NONE' };
+  if (respType === 'RESULT') return result;
+  return {
+    ...result,
+    fills: o.fills.map((f) => ({ price: ins.priceString(f.priceTicks), qty: ins.qtyString(f.lots), commission: formatAtoms(f.commission), commissionAsset: f.commissionAsset, tradeId: f.tradeId })),
+  };
+}
+
+/** `GET /api/v3/order` (and openOrders, allOrders) element. */
+export function renderQuery(ins: Instrument, o: SimOrder): Record<string, unknown> {
+  return {
+    ...base(ins, o),
+    ...amounts(ins, o),
+    stopPrice: ZERO,
+    icebergQty: ZERO,
+    time: o.time,
+    updateTime: o.updateTime,
+    isWorking: isOpen(o),
+    workingTime: o.time,
+    selfTradePreventionMode: 'NONE',
+  };
+}
+
+/** `DELETE /api/v3/order` reply. */
+export function renderCancel(ins: Instrument, o: SimOrder, cancelClientId: string, now: number): Record<string, unknown> {
+  return {
+    symbol: o.symbol,
+    origClientOrderId: o.clientOrderId,
+    orderId: o.orderId,
+    orderListId: -1,
+    clientOrderId: cancelClientId,
+    transactTime: now,
+    ...amounts(ins, o),
+    selfTradePreventionMode: 'NONE',
+  };
+}
+
+/** `GET /api/v3/myTrades` element for one fill of `o`. */
+export function renderMyTrade(ins: Instrument, o: SimOrder, f: SimFill): Record<string, unknown> {
+  return {
+    symbol: o.symbol,
+    id: f.tradeId,
+    orderId: o.orderId,
+    orderListId: -1,
+    price: ins.priceString(f.priceTicks),
+    qty: ins.qtyString(f.lots),
+    quoteQty: formatAtoms(f.quoteAtoms),
+    commission: formatAtoms(f.commission),
+    commissionAsset: f.commissionAsset,
+    time: f.time,
+    isBuyer: o.side === 'BUY',
+    isMaker: f.isMaker,
+    isBestMatch: true,
+  };
+}
+
+/** `GET /api/v3/account` reply. */
+export function renderAccount(accounts: Accounts, account: string, assets: readonly string[], now: number, feeBps: { makerBps: number; takerBps: number }, canWithdraw: boolean): Record<string, unknown> {
+  const bal = accounts.of(account);
+  const rate = (bps: number): string => (bps / 1e4).toFixed(8);
+  return {
+    makerCommission: feeBps.makerBps,
+    takerCommission: feeBps.takerBps,
+    buyerCommission: 0,
+    sellerCommission: 0,
+    commissionRates: { maker: rate(feeBps.makerBps), taker: rate(feeBps.takerBps), buyer: ZERO, seller: ZERO },
+    canTrade: true,
+    canWithdraw,
+    canDeposit: true,
+    brokered: false,
+    requireSelfTradePrevention: false,
+    preventSor: false,
+    updateTime: now,
+    accountType: 'SPOT',
+    balances: assets.map((a) => {
+      const b = bal.get(a);
+      return { asset: a, free: formatAtoms(b?.free ?? 0n), locked: formatAtoms(b?.locked ?? 0n) };
+    }),
+    permissions: ['SPOT'],
+    uid: 0,
+  };
+}
+
+/** Binance `executionReport` user-data event. */
+export function renderExecutionReport(ins: Instrument, o: SimOrder, exec: ExecType, fill: SimFill | undefined, now: number, cancelClientId?: string): Record<string, unknown> {
+  const canceled = exec === 'CANCELED';
+  return {
+    e: 'executionReport',
+    E: now,
+    s: o.symbol,
+    c: canceled && cancelClientId !== undefined ? cancelClientId : o.clientOrderId,
+    S: o.side,
+    o: o.type,
+    f: o.timeInForce,
+    q: ins.qtyString(o.origLots),
+    p: ins.priceString(o.priceTicks),
+    P: ZERO,
+    F: ZERO,
+    g: -1,
+    C: canceled ? o.clientOrderId : '',
+    x: exec,
+    X: o.status,
+    r: 'NONE',
+    i: o.orderId,
+    l: fill === undefined ? ZERO : ins.qtyString(fill.lots),
+    z: ins.qtyString(o.executedLots),
+    L: fill === undefined ? ZERO : ins.priceString(fill.priceTicks),
+    n: fill === undefined ? '0' : formatAtoms(fill.commission),
+    N: fill === undefined ? null : fill.commissionAsset,
+    T: fill === undefined ? o.updateTime : fill.time,
+    t: fill === undefined ? -1 : fill.tradeId,
+    v: 0,
+    I: 0,
+    w: isOpen(o),
+    m: fill === undefined ? false : fill.isMaker,
+    M: false,
+    O: o.time,
+    Z: formatAtoms(o.cumQuoteAtoms),
+    Y: fill === undefined ? ZERO : formatAtoms(fill.quoteAtoms),
+    Q: formatAtoms(o.quoteOrderQty),
+    W: o.time,
+    V: 'NONE',
+  };
+}
+
+/** Binance `outboundAccountPosition` user-data event for `assets` of `account`. */
+export function renderAccountPosition(accounts: Accounts, account: string, assets: readonly string[], now: number): Record<string, unknown> {
+  const bal = accounts.of(account);
+  return {
+    e: 'outboundAccountPosition',
+    E: now,
+    u: now,
+    B: assets.map((a) => {
+      const b = bal.get(a);
+      return { a, f: formatAtoms(b?.free ?? 0n), l: formatAtoms(b?.locked ?? 0n) };
+    }),
+  };
+}

@@ -1,0 +1,407 @@
+import { createRequire } from 'node:module';
+import uWS from 'uWebSockets.js';
+import type { Logger } from '../../common/log.js';
+import { SimulatorListenError } from '../errors.js';
+import type { VenueCore } from '../venue.js';
+import type { FaultLink, FaultModel, Outage, Scope } from './faults.js';
+import { handleRest, type RestReply, type RestRequest } from './rest.js';
+import { StreamHub, type WireConn } from './streams.js';
+import { WsApiHub } from './ws-api.js';
+
+const require = createRequire(import.meta.url);
+
+/** Which uWebSockets.js implementation is loaded. */
+export interface UwsInfo {
+  native: boolean;
+  /** Path of the native binary, or why it is not loaded. */
+  detail: string;
+}
+
+/**
+ * Checks that uWebSockets.js loaded its native binary. The unofficial package silently falls back
+ * to a JS implementation on other Node ABIs (RECIPES.md); the simulator then still works but its
+ * throughput figures mean nothing, so callers warn loudly.
+ */
+export function uwsInfo(): UwsInfo {
+  const key = Object.keys(require.cache).find((k) => /uws_[a-z0-9]+_[a-z0-9]+_\d+\.node$/.test(k));
+  if (key !== undefined) return { native: true, detail: key };
+  return { native: false, detail: `no native uWS binary for ABI ${process.versions.modules} in the module cache (fallback JS implementation)` };
+}
+
+/** A control-API handler: `/_sim/...` requests on the venue port. */
+export type ControlHandler = (method: string, path: string, query: string, body: string) => Promise<RestReply>;
+
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  409: '409 Conflict',
+  418: "418 I'm a teapot",
+  429: '429 Too Many Requests',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+/** Writes a reply (corked). Safe to call only while the response is not aborted. */
+export function writeReply(res: uWS.HttpResponse, reply: RestReply): void {
+  res.cork(() => {
+    res.writeStatus(STATUS_TEXT[reply.status] ?? `${reply.status} Status`);
+    for (const [k, v] of reply.headers) res.writeHeader(k, v);
+    res.writeHeader('Content-Type', 'application/json;charset=UTF-8');
+    res.end(reply.body);
+  });
+}
+
+/** Reads a request body, copying each chunk (uWS reuses the buffer), then calls `done`. */
+export function readBody(res: uWS.HttpResponse, done: (body: string) => void): void {
+  const chunks: Buffer[] = [];
+  res.onData((chunk, isLast) => {
+    chunks.push(Buffer.from(chunk.slice(0)));
+    if (isLast) done(chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString());
+  });
+}
+
+interface WsData {
+  scope: Scope;
+  conn: Conn | undefined;
+  combined: boolean;
+  streams: string[];
+  traceparent: string | undefined;
+}
+
+const REST_5XX: RestReply = { status: 503, body: JSON.stringify({ code: -1001, msg: 'Internal error; unable to process your request. Please try again.' }), headers: [] };
+
+/**
+ * A WebSocket connection with its fault link. Messages are delayed by the link's verdict through
+ * the clock, never reordered (each waits for the previous), dropped when the link says so (a
+ * sequence gap the client must detect), and withheld entirely during a blackhole outage.
+ */
+class Conn implements WireConn {
+  closed = false;
+  private pending = 0;
+  private lastAtMs = 0;
+  constructor(
+    readonly id: number,
+    readonly combined: boolean,
+    readonly scope: Scope,
+    readonly ws: uWS.WebSocket<WsData>,
+    readonly link: FaultLink,
+    private readonly server: VenueServer,
+  ) {}
+
+  send(msg: string): void {
+    if (this.closed) return;
+    const out = this.link.outage();
+    let extra = 0;
+    if (out !== null) {
+      if (out.mode === 'blackhole') return;
+      if (out.mode === 'slow') extra = slowDelayMs(out, msg.length);
+    }
+    const d = this.link.next();
+    if (d.drop) return;
+    const delay = d.delayMs + extra;
+    if (delay <= 0 && this.pending === 0) {
+      this.raw(msg);
+      return;
+    }
+    const clock = this.server.venue.clock;
+    const now = clock.nowNs() / 1e6;
+    const at = Math.max(now + delay, this.lastAtMs);
+    this.lastAtMs = at;
+    this.pending++;
+    clock.setTimer(at - now, () => {
+      this.pending--;
+      if (!this.closed) this.ws.cork(() => this.raw(msg));
+    });
+  }
+
+  private raw(msg: string): void {
+    // closeOnBackpressureLimit disconnects a consumer that stops reading, as Binance does.
+    this.ws.send(msg, false, false);
+  }
+}
+
+function slowDelayMs(out: Outage, bytes: number): number {
+  const bps = typeof out.bytesPerSec === 'number' && out.bytesPerSec > 0 ? out.bytesPerSec : 1000;
+  return (bytes / bps) * 1000;
+}
+
+/**
+ * The uWebSockets.js server of one venue: REST under `/api/v3`, market streams under `/ws/...` and
+ * `/stream`, the WebSocket API under `/ws-api/v3`, and the control API under `/_sim/`. Network
+ * faults from the {@link FaultModel} are applied here, per message.
+ */
+export class VenueServer {
+  streams: StreamHub;
+  wsApi: WsApiHub;
+  private app: uWS.TemplatedApp | undefined;
+  private token: uWS.us_listen_socket | false = false;
+  private host = '127.0.0.1';
+  private portNo = 0;
+  private nextConnId = 1;
+  private readonly conns = new Set<Conn>();
+  private readonly restLinks = new Map<string, FaultLink>();
+  private readonly parked = new Set<uWS.HttpResponse>();
+  private refusing = false;
+
+  constructor(
+    public venue: VenueCore,
+    private readonly network: FaultModel,
+    private readonly control: ControlHandler | undefined,
+    private readonly log: Logger,
+  ) {
+    this.streams = new StreamHub(venue);
+    this.wsApi = new WsApiHub(venue);
+  }
+
+  /** The bound port (0 before listen). */
+  get port(): number {
+    return this.portNo;
+  }
+
+  /** Binds `host:port` (0 = any free port) and returns the port. */
+  async listen(host: string, port: number): Promise<number> {
+    this.host = host;
+    this.app = this.build();
+    this.portNo = await this.bind(port);
+    this.streams.start();
+    return this.portNo;
+  }
+
+  private bind(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app!.listen(this.host, port, (token) => {
+        if (!token) {
+          reject(new SimulatorListenError(`venue ${this.venue.name}: cannot listen on ${this.host}:${port}`, { venue: this.venue.name, port }));
+          return;
+        }
+        this.token = token;
+        resolve(uWS.us_socket_local_port(token));
+      });
+    });
+  }
+
+  /**
+   * Refuse outage for the whole venue: closes the listen socket (new connections get ECONNREFUSED)
+   * and every open WebSocket; requests on kept-alive HTTP connections are reset. `false` reopens
+   * the same port.
+   */
+  async setRefusing(on: boolean): Promise<void> {
+    if (on === this.refusing) return;
+    this.refusing = on;
+    if (on) {
+      if (this.token) uWS.us_listen_socket_close(this.token);
+      this.token = false;
+      this.dropWebSockets(undefined);
+    } else if (this.app !== undefined) {
+      await this.bind(this.portNo);
+    }
+  }
+
+  /** Serves `venue` from now on (control-API reset): closes WebSockets and rebuilds the hubs. */
+  swapVenue(venue: VenueCore): void {
+    this.dropWebSockets(undefined);
+    this.streams.stop();
+    this.wsApi.stop();
+    this.venue = venue;
+    this.restLinks.clear();
+    this.streams = new StreamHub(venue);
+    this.wsApi = new WsApiHub(venue);
+    this.streams.start();
+  }
+
+  /** Closes WebSockets of `scope` (all when undefined) abruptly: the client sees 1006. */
+  dropWebSockets(scope: Scope | undefined): void {
+    for (const c of [...this.conns]) {
+      if (scope === undefined || c.scope === scope) {
+        c.closed = true;
+        c.ws.close();
+      }
+    }
+  }
+
+  /** Stops listening, closes every connection and parked request, stops the hubs. */
+  close(): void {
+    this.streams.stop();
+    this.wsApi.stop();
+    if (this.token) uWS.us_listen_socket_close(this.token);
+    this.token = false;
+    this.dropWebSockets(undefined);
+    for (const res of this.parked) {
+      try {
+        res.close();
+      } catch {
+        // already gone
+      }
+    }
+    this.parked.clear();
+    if (this.app !== undefined) {
+      const app = this.app as uWS.TemplatedApp & { close?: () => void };
+      app.close?.();
+    }
+    this.app = undefined;
+  }
+
+  private restLink(ip: string): FaultLink {
+    let l = this.restLinks.get(ip);
+    if (l === undefined) {
+      l = this.network.link(this.venue.name, 'rest', `rest:${ip}`);
+      this.restLinks.set(ip, l);
+    }
+    return l;
+  }
+
+  private build(): uWS.TemplatedApp {
+    const app = uWS.App();
+    app.any('/api/v3/*', (res, req) => this.onRest(res, req));
+    app.any('/_sim/*', (res, req) => this.onControl(res, req));
+    app.any('/_sim', (res, req) => this.onControl(res, req));
+    const behavior = (scope: Scope, combined: boolean): uWS.WebSocketBehavior<WsData> => ({
+      maxPayloadLength: 1 << 20,
+      maxBackpressure: 16 << 20,
+      closeOnBackpressureLimit: 1,
+      idleTimeout: 120,
+      upgrade: (res, req, ctx) => {
+        const url = req.getUrl();
+        const query = req.getQuery() ?? '';
+        const key = req.getHeader('sec-websocket-key');
+        const proto = req.getHeader('sec-websocket-protocol');
+        const ext = req.getHeader('sec-websocket-extensions');
+        const tp = req.getHeader('traceparent');
+        const out = this.network.link(this.venue.name, scope, 'upgrade').outage();
+        if (this.refusing || out?.mode === 'refuse') {
+          res.close();
+          return;
+        }
+        let streams: string[] = [];
+        if (combined) {
+          const q = new URLSearchParams(query).get('streams');
+          streams = q ? q.split('/').filter((s) => s.length > 0) : [];
+        } else if (scope === 'stream') {
+          streams = url.replace(/^\/ws\/?/, '').split('/').filter((s) => s.length > 0);
+        }
+        res.upgrade<WsData>({ scope, conn: undefined, combined, streams, traceparent: tp || undefined }, key, proto, ext, ctx);
+      },
+      open: (ws) => {
+        const d = ws.getUserData();
+        const id = this.nextConnId++;
+        const c = new Conn(id, d.combined, scope, ws, this.network.link(this.venue.name, scope, `${scope}:${id}`), this);
+        d.conn = c;
+        this.conns.add(c);
+        const out = c.link.outage();
+        if (out?.mode === 'ws-drop') {
+          c.closed = true;
+          ws.close();
+          return;
+        }
+        // Unknown names on /ws/<name> are ignored like Binance (ccxt connects to /ws/<n> then SUBSCRIBEs).
+        if (scope === 'stream') for (const s of d.streams) this.streams.subscribe(c, s);
+      },
+      message: (ws, message) => {
+        const c = ws.getUserData().conn;
+        if (c === undefined || c.closed) return;
+        const out = c.link.outage();
+        if (out?.mode === 'blackhole') return;
+        // Copy before parsing: uWS reuses the buffer after this callback.
+        const text = Buffer.from(message.slice(0)).toString();
+        const reply = scope === 'ws-api' ? this.wsApi.handleFrame(c, text, ws.getUserData().traceparent) : this.streams.handleFrame(c, text);
+        c.send(reply);
+      },
+      close: (ws) => {
+        const c = ws.getUserData().conn;
+        if (c === undefined) return;
+        c.closed = true;
+        this.conns.delete(c);
+        this.streams.closed(c);
+        this.wsApi.closed(c);
+      },
+    });
+    app.ws('/ws', behavior('stream', false));
+    app.ws('/ws/*', behavior('stream', false));
+    app.ws('/stream', behavior('stream', true));
+    app.ws('/ws-api/v3', behavior('ws-api', false));
+    return app;
+  }
+
+  private onRest(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    // Everything from `req` is read now: it is invalid after this callback returns.
+    const method = req.getCaseSensitiveMethod().toUpperCase();
+    const r: RestRequest = {
+      method,
+      path: req.getUrl().slice('/api/v3'.length),
+      query: req.getQuery() ?? '',
+      body: '',
+      apiKey: req.getHeader('x-mbx-apikey') || undefined,
+      traceparent: req.getHeader('traceparent') || undefined,
+      ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    };
+    const state = { aborted: false };
+    res.onAborted(() => {
+      state.aborted = true;
+      this.parked.delete(res);
+    });
+    const link = this.restLink(r.ip);
+    const out = link.outage();
+    if (this.refusing || out?.mode === 'refuse') {
+      res.close();
+      return;
+    }
+    if (out?.mode === 'blackhole') {
+      this.parked.add(res);
+      return;
+    }
+    const finish = (): void => {
+      if (state.aborted) return;
+      const reply = out?.mode === 'http-5xx' ? REST_5XX : handleRest(this.venue, r);
+      const d = link.next();
+      if (d.drop) {
+        // A lost exchange: the client never gets an answer and must time out.
+        this.parked.add(res);
+        return;
+      }
+      const delay = d.delayMs + (out?.mode === 'slow' ? slowDelayMs(out, reply.body.length) : 0);
+      if (delay <= 0) {
+        writeReply(res, reply);
+        return;
+      }
+      this.venue.clock.setTimer(delay, () => {
+        if (!state.aborted) writeReply(res, reply);
+      });
+    };
+    if (method === 'GET' || method === 'HEAD') finish();
+    else
+      readBody(res, (body) => {
+        r.body = body;
+        finish();
+      });
+  }
+
+  private onControl(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
+    const method = req.getCaseSensitiveMethod().toUpperCase();
+    const path = req.getUrl();
+    const query = req.getQuery() ?? '';
+    const state = { aborted: false };
+    res.onAborted(() => {
+      state.aborted = true;
+    });
+    const run = (body: string): void => {
+      if (this.control === undefined) {
+        writeReply(res, { status: 404, body: '{"error":"no control API"}', headers: [] });
+        return;
+      }
+      this.control(method, path, query, body).then(
+        (reply) => {
+          if (!state.aborted) writeReply(res, reply);
+        },
+        (e: unknown) => {
+          this.log.error({ err: e }, 'control API failed');
+          if (!state.aborted) writeReply(res, { status: 500, body: JSON.stringify({ error: String(e) }), headers: [] });
+        },
+      );
+    };
+    if (method === 'GET') run('');
+    else readBody(res, run);
+  }
+}

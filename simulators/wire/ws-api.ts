@@ -1,0 +1,175 @@
+import type { EngineListener, ExecType, Rejection } from '../engine/matching-engine.js';
+import type { SimFill, SimOrder } from '../engine/order.js';
+import type { VenueCore } from '../venue.js';
+import { sign, wsApiPayload, type ApiUser, AUTH_REJECT, MAX_RECV_WINDOW } from './auth.js';
+import { intParam, mandatory, parseOrderParams, type Params } from './order-params.js';
+import { renderAccount, renderAccountPosition, renderCancel, renderExecutionReport, renderNewOrder, renderQuery } from './render.js';
+import type { WireConn } from './streams.js';
+import { timingSafeEqual } from 'node:crypto';
+
+interface UserSub {
+  conn: WireConn;
+  subscriptionId: number;
+}
+
+/**
+ * Binance's WebSocket API (`/ws-api/v3`) for one venue: `ping`, `time`, `order.place`,
+ * `order.test`, `order.cancel`, `order.status`, `openOrders.status`, `account.status`,
+ * `userDataStream.subscribe.signature` (then `executionReport` and `outboundAccountPosition`
+ * events as `{subscriptionId, event}`) and `userDataStream.unsubscribe`. Every request is signed
+ * per request (HMAC-SHA256 over the sorted parameters), like Binance's per-request signing.
+ */
+export class WsApiHub implements EngineListener {
+  private readonly userSubs = new Map<string, UserSub[]>();
+  private readonly byConn = new Map<WireConn, { account: string; subscriptionId: number }[]>();
+  private nextSubscriptionId = 0;
+  /** `origClientOrderId → cancel request's newClientOrderId` for the executionReport of a cancel. */
+  private cancelIds = new Map<number, string>();
+
+  constructor(private readonly venue: VenueCore) {
+    venue.addListener(this);
+  }
+
+  /** Forgets everything (server stop). */
+  stop(): void {
+    this.venue.removeListener(this);
+    this.userSubs.clear();
+    this.byConn.clear();
+  }
+
+  /** Forgets a closed connection's user-data subscriptions. */
+  closed(conn: WireConn): void {
+    const subs = this.byConn.get(conn);
+    if (subs === undefined) return;
+    for (const s of subs) {
+      const list = this.userSubs.get(s.account);
+      if (list !== undefined) this.userSubs.set(s.account, list.filter((u) => u.conn !== conn));
+    }
+    this.byConn.delete(conn);
+  }
+
+  /** Handles one request frame; returns the response frame. `traceparent` is the connection's upgrade header. */
+  handleFrame(conn: WireConn, text: string, traceparent: string | undefined): string {
+    let req: { id?: unknown; method?: unknown; params?: unknown };
+    try {
+      req = JSON.parse(text) as typeof req;
+    } catch {
+      return JSON.stringify({ id: null, status: 400, error: { code: -1102, msg: 'Malformed request: invalid JSON' } });
+    }
+    const id = req.id ?? null;
+    const raw = (typeof req.params === 'object' && req.params !== null ? req.params : {}) as Record<string, unknown>;
+    const p: Params = new Map();
+    for (const [k, v] of Object.entries(raw)) if (v !== undefined && v !== null) p.set(k, String(v));
+    const ok = (result: unknown): string => JSON.stringify({ id, status: 200, result, rateLimits: [] });
+    const err = (r: Rejection, status = 400): string => JSON.stringify({ id, status, error: { code: r.code, msg: r.msg }, rateLimits: [] });
+    const tp = p.get('traceparent') ?? traceparent;
+    switch (req.method) {
+      case 'ping':
+        return ok({});
+      case 'time':
+        return ok({ serverTime: this.venue.serverTime() });
+      case 'exchangeInfo':
+        return ok(this.venue.exchangeInfo(this.venue.instruments.list.map((i) => i.symbol)));
+      default:
+        break;
+    }
+    const user = this.auth(raw, p);
+    if ('ok' in user) return err(user, user.status);
+    switch (req.method) {
+      case 'userDataStream.subscribe.signature': {
+        const subscriptionId = this.nextSubscriptionId++;
+        const list = this.userSubs.get(user.account) ?? [];
+        list.push({ conn, subscriptionId });
+        this.userSubs.set(user.account, list);
+        const c = this.byConn.get(conn) ?? [];
+        c.push({ account: user.account, subscriptionId });
+        this.byConn.set(conn, c);
+        return ok({ subscriptionId });
+      }
+      case 'order.place':
+      case 'order.test': {
+        p.delete('apiKey');
+        const r = parseOrderParams(p, this.venue.instruments, user.account, this.venue.newClientOrderId, tp);
+        if ('ok' in r) return err(r);
+        if (req.method === 'order.test') return ok({});
+        const res = this.venue.engine.place(r);
+        if (!res.ok) return err(res);
+        return ok(renderNewOrder(this.venue.instruments.get(r.symbol)!, res.order, p.get('newOrderRespType') ?? 'FULL'));
+      }
+      case 'order.cancel': {
+        const symbol = p.get('symbol');
+        if (!symbol) return err(mandatory('symbol'));
+        const oid = intParam(p, 'orderId');
+        const cid = p.get('origClientOrderId');
+        if (oid === null) return err({ ok: false, code: -1100, msg: "Illegal characters found in parameter 'orderId'." });
+        if (oid === undefined && !cid) return err({ ok: false, code: -1102, msg: "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!" });
+        const target = oid !== undefined ? this.venue.engine.getById(user.account, oid) : this.venue.engine.getByClientId(user.account, symbol, cid!);
+        const newId = p.get('newClientOrderId') || this.venue.newClientOrderId();
+        if (target !== undefined) this.cancelIds.set(target.orderId, newId);
+        const res = this.venue.engine.cancel(user.account, symbol, oid, oid === undefined ? cid : undefined);
+        if (target !== undefined) this.cancelIds.delete(target.orderId);
+        if (!res.ok) return err(res);
+        return ok(renderCancel(this.venue.instruments.get(symbol)!, res.order, newId, this.venue.serverTime()));
+      }
+      case 'order.status': {
+        const symbol = p.get('symbol');
+        if (!symbol) return err(mandatory('symbol'));
+        const oid = intParam(p, 'orderId');
+        const cid = p.get('origClientOrderId');
+        const o = typeof oid === 'number' ? this.venue.engine.getById(user.account, oid) : cid ? this.venue.engine.getByClientId(user.account, symbol, cid) : undefined;
+        if (o === undefined || o.symbol !== symbol) return err({ ok: false, code: -2013, msg: 'Order does not exist.' });
+        return ok(renderQuery(this.venue.instruments.get(symbol)!, o));
+      }
+      case 'openOrders.status': {
+        const symbol = p.get('symbol');
+        return ok(this.venue.engine.openOrders(user.account, symbol).map((o) => renderQuery(this.venue.instruments.get(o.symbol)!, o)));
+      }
+      case 'account.status':
+        return ok(renderAccount(this.venue.accounts, user.account, this.venue.assets, this.venue.serverTime(), this.venue.fees, this.venue.canWithdraw));
+      case 'userDataStream.unsubscribe': {
+        this.closed(conn);
+        return ok({});
+      }
+      default:
+        return err({ ok: false, code: -1102, msg: `Unknown method: ${String(req.method)}` });
+    }
+  }
+
+  private auth(raw: Record<string, unknown>, p: Params): ApiUser | (Rejection & { status: number }) {
+    const key = p.get('apiKey');
+    if (!key) return AUTH_REJECT.keyFormat;
+    const user = this.venue.users.get(key);
+    if (user === undefined) return AUTH_REJECT.keyInvalid;
+    const ts = p.get('timestamp');
+    if (ts === undefined || !/^\d{1,16}$/.test(ts)) return { ...mandatory('timestamp'), status: 400 };
+    const sig = p.get('signature');
+    if (!sig) return { ...mandatory('signature'), status: 400 };
+    const rw = p.has('recvWindow') ? Number(p.get('recvWindow')) : 5000;
+    if (!(rw >= 0) || rw > MAX_RECV_WINDOW) return AUTH_REJECT.recvWindow;
+    const want = Buffer.from(sign(user.apiSecret, wsApiPayload(raw)));
+    const got = Buffer.from(sig.toLowerCase());
+    if (want.length !== got.length || !timingSafeEqual(want, got)) return AUTH_REJECT.signature;
+    const now = this.venue.serverTime();
+    const t = Number(ts);
+    if (t >= now + 1000) return AUTH_REJECT.ahead;
+    if (now - t > rw) return AUTH_REJECT.outside;
+    return user;
+  }
+
+  onOrderEvent(order: SimOrder, exec: ExecType, fill: SimFill | undefined): void {
+    const subs = this.userSubs.get(order.account);
+    if (subs === undefined || subs.length === 0) return;
+    const ins = this.venue.instruments.get(order.symbol)!;
+    const ev = JSON.stringify(renderExecutionReport(ins, order, exec, fill, this.venue.serverTime(), this.cancelIds.get(order.orderId)));
+    for (const s of subs) s.conn.send(`{"subscriptionId":${s.subscriptionId},"event":${ev}}`);
+  }
+
+  onBalances(account: string, assets: readonly string[]): void {
+    const subs = this.userSubs.get(account);
+    if (subs === undefined || subs.length === 0) return;
+    const ev = JSON.stringify(renderAccountPosition(this.venue.accounts, account, assets, this.venue.serverTime()));
+    for (const s of subs) s.conn.send(`{"subscriptionId":${s.subscriptionId},"event":${ev}}`);
+  }
+
+  onTrade(): void {}
+}
