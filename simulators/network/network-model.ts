@@ -148,7 +148,7 @@ export class NetworkModel implements LinkHost {
   }
 
   /**
-   * Sets the profile of a venue's links in one scope or all three. Takes effect on the next message
+   * Sets the profile of a venue's links in one scope or all three (`'all'` or undefined). Takes effect on the next message
    * of every open and future link there (AR(1) and Gilbert-Elliott states carry over).
    *
    * @param profile a built-in name or a custom profile (`{ baseMs, jitterMs, lossRate, ... }` or
@@ -156,27 +156,30 @@ export class NetworkModel implements LinkHost {
    * @param options latency family (`normal` default), AR(1) φ (0 default), loss model (`bernoulli` default)
    * @throws NetworkUnknownProfileError, NetworkInvalidProfileError, NetworkInvalidScopeError, NetworkInvalidNameError
    */
-  setProfile(venue: string, scope: LinkScope | 'all', profile: ProfileName | ProfileInput, options?: ProfileOptionsInput): void {
+  setProfile(venue: string, scope: LinkScope | 'all' | undefined, profile: ProfileName | ProfileInput, options?: ProfileOptionsInput): void {
+    scope ??= 'all';
     const cells = this.cells(venue, scope, 'setProfile');
     const compiled = compileProfile(resolveProfile(profile), options);
     for (const c of cells) c.profile = compiled;
     this.emit({ type: 'profile.set', venue, scope, profile: compiled.spec, options: compiled.options });
   }
 
-  /** Removes the profile: messages pass with no delay and no loss. `scope` defaults to `'all'`. */
-  clearProfile(venue: string, scope: LinkScope | 'all' = 'all'): void {
+  /** Removes the profile: messages pass with no delay and no loss. `scope` undefined means `'all'`. */
+  clearProfile(venue: string, scope: LinkScope | 'all' | undefined = 'all'): void {
+    scope ??= 'all';
     const cells = this.cells(venue, scope, 'clearProfile');
     for (const c of cells) c.profile = null;
     this.emit({ type: 'profile.clear', venue, scope });
   }
 
   /**
-   * Starts an outage on a venue in one scope or all three, replacing any active outage there.
+   * Starts an outage on a venue in one scope or all three (`'all'` or undefined), replacing any active outage there.
    * With `untilMs`/`durationMs` it ends by itself on the model clock (logged as `outage.expire`).
    *
    * @throws NetworkInvalidOutageError naming the field, expectation and value
    */
-  setOutage(venue: string, scope: LinkScope | 'all', mode: OutageMode, params?: OutageParams): void {
+  setOutage(venue: string, scope: LinkScope | 'all' | undefined, mode: OutageMode, params?: OutageParams): void {
+    scope ??= 'all';
     const cells = this.cells(venue, scope, 'setOutage');
     const { state, params: p } = buildOutage(mode, params, this.clock.epochMs());
     for (const c of cells) {
@@ -200,7 +203,8 @@ export class NetworkModel implements LinkHost {
   }
 
   /** Ends the active outage of a venue in one scope or all (default). No-op where none is active. */
-  clearOutage(venue: string, scope: LinkScope | 'all' = 'all'): void {
+  clearOutage(venue: string, scope: LinkScope | 'all' | undefined = 'all'): void {
+    scope ??= 'all';
     this.cells(venue, scope, 'clearOutage');
     const v = this.venueOf(venue);
     for (const s of scope === 'all' ? LINK_SCOPES : [scope]) {

@@ -19,8 +19,8 @@ export type OutageMode = 'refuse' | 'blackhole' | 'http-5xx' | 'ws-drop' | 'slow
 /** Every outage mode, in documentation order. */
 export const OUTAGE_MODES: readonly OutageMode[] = Object.freeze(['refuse', 'blackhole', 'http-5xx', 'ws-drop', 'slow', 'clock-skew']);
 
-/** Parameters of `setOutage`. */
-export interface OutageParams {
+/** Parameters of `setOutage` (a type alias, so it is assignable to `Record<string, unknown>`). */
+export type OutageParams = {
   /** `clock-skew` only (required): server time offset in ms, may be negative. */
   skewMs?: number;
   /** `slow` only (required): bandwidth cap per connection, bytes per second. */
@@ -29,10 +29,13 @@ export interface OutageParams {
   untilMs?: number;
   /** Relative end: the outage ends this many ms after it is set. Exclusive with `untilMs`. */
   durationMs?: number;
-}
+};
 
-/** An active outage as `Link.outage()` and `state()` report it. Frozen; replaced, never mutated. */
-export interface OutageState {
+/**
+ * An active outage as `Link.outage()` and `state()` report it. Frozen; replaced, never mutated.
+ * A type alias so it is assignable to index-signature types such as the wire layer's `Outage`.
+ */
+export type OutageState = {
   readonly mode: OutageMode;
   /** `Clock.epochMs()` when it was set. */
   readonly sinceMs: number;
@@ -42,7 +45,7 @@ export interface OutageState {
   readonly skewMs?: number;
   /** `slow` only. */
   readonly bytesPerSec?: number;
-}
+};
 
 const paramsSchema = z.strictObject({
   skewMs: z.number().min(-86_400_000).max(86_400_000).optional(),
