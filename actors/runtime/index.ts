@@ -35,3 +35,4 @@ export { ASK_DEFAULTS, MAILBOX_DEFAULTS, SUPERVISION_DEFAULTS, SYSTEM_DEFAULTS, 
 export { ClockScheduler, ImmediateScheduler, defaultScheduler, type Scheduler } from './scheduler.js';
 export { RestartIntensity, type RestartDecision } from './supervisor.js';
 export { TopicTrie, assertPattern, assertTopic, topicMatches } from './topics.js';
+export * from './tracing/index.js';

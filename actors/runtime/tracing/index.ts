@@ -1,0 +1,4 @@
+/** OpenTelemetry adapter of the actor runtime (the only place that imports `@opentelemetry/*`). */
+export { ActorTracing, TRACING_DEFAULTS, type ActorTracingOptions, type TracingReport } from './actor-tracing.js';
+export { LatencyHistograms, type ActorLatency, type LatencySummary } from './latency-histograms.js';
+export { UNSAMPLED_TRACEPARENT, formatTraceparent, isSampled, isTraceparent, spanIdOf, traceIdOf } from './traceparent.js';

@@ -1,0 +1,43 @@
+/**
+ * W3C Trace Context `traceparent` values: `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`.
+ * Parsing is by position (55 characters) so checking a context costs no allocation.
+ */
+
+/** Length of a version-00 traceparent. */
+export const TRACEPARENT_LENGTH = 55;
+
+/** True when `tp` is a well-formed version-00 traceparent with non-zero ids. */
+export function isTraceparent(tp: string): boolean {
+  return /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/.test(tp);
+}
+
+/** True when the traceparent's `sampled` flag is set (cheap: no validation beyond the length). */
+export function isSampled(tp: string): boolean {
+  if (tp.length !== TRACEPARENT_LENGTH) return false;
+  // flags are the last two hex digits; `sampled` is bit 0 of the low digit.
+  const c = tp.charCodeAt(54);
+  const v = c <= 57 ? c - 48 : c - 87;
+  return (v & 1) === 1;
+}
+
+/** Trace id (32 hex) of a traceparent. */
+export function traceIdOf(tp: string): string {
+  return tp.slice(3, 35);
+}
+
+/** Span id (16 hex) of a traceparent. */
+export function spanIdOf(tp: string): string {
+  return tp.slice(36, 52);
+}
+
+/** Builds a traceparent. */
+export function formatTraceparent(traceId: string, spanId: string, sampled: boolean): string {
+  return `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
+}
+
+/**
+ * Context given to messages whose root was not sampled: valid, with the sampled flag clear, so
+ * every descendant is consistently unsampled (parent-based) without generating random ids per
+ * message. Its ids are fixed and carry no meaning.
+ */
+export const UNSAMPLED_TRACEPARENT = '00-b04b04b04b04b04b04b04b04b04b04b0-b04b04b04b04b04b-00';

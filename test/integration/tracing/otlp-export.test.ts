@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../../../common/index.js';
+import { ActorSystem, ActorTracing, UNSAMPLED_TRACEPARENT, currentTraceparent, type Envelope } from '../../../actors/runtime/index.js';
+import { counterMachine } from '../../unit/actors/runtime/helpers.js';
+import { OtlpReceiver } from '../../fixtures/otlp/otlp-receiver.js';
+
+/** Resolves when `pred` holds, polling on the event loop (bounded). */
+async function until(pred: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function closedPortUrl(): Promise<string> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return `http://127.0.0.1:${port}/v1/traces`;
+}
+
+describe('tracing: OpenTelemetry adapter → OTLP/HTTP protobuf', function () {
+  this.timeout(30_000);
+
+  it('A → B → C yields three spans in one trace with the right parents and attributes', async () => {
+    const receiver = await OtlpReceiver.start();
+    const tracing = new ActorTracing({ endpoint: receiver.url, samplingRatio: 1, scheduledDelayMillis: 20, serviceName: 'bot4-test', system: 'otlp-abc' });
+    const sys = new ActorSystem({ name: 'otlp-abc', seed: 1 });
+    let venueTp = '';
+    try {
+      sys.spawn('strategy.a', counterMachine, { handle: (e, ctx) => ctx.send('risk', { type: 'order.check', payload: e.payload }) });
+      sys.spawn('risk', counterMachine, { handle: (e, ctx) => ctx.send('exchange.c', { type: 'order.submit', payload: e.payload }) });
+      sys.spawn('exchange.c', counterMachine, {
+        handle: () => {
+          venueTp = currentTraceparent();
+        },
+      });
+      sys.send('strategy.a', { type: 'signal', payload: 1 });
+      await until(() => venueTp !== '');
+      await tracing.flush();
+      await receiver.waitForSpans(3);
+    } finally {
+      await sys.shutdown();
+      const report = await tracing.shutdown();
+      await receiver.close();
+      assert.equal(report.spansDropped, 0);
+      assert.equal(report.spansExported, 3);
+    }
+    const spans = receiver.spans;
+    assert.equal(spans.length, 3);
+    const [a, b, c] = ['strategy.a', 'risk', 'exchange.c'].map((addr) => spans.find((s) => s.attributes['actor.address'] === addr)!);
+    assert.ok(a && b && c);
+    assert.equal(a.name, 'actor.handle signal');
+    assert.equal(b.name, 'actor.handle order.check');
+    assert.equal(c.name, 'actor.handle order.submit');
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, 1, 'one trace');
+    assert.equal(a.parentSpanId, '', 'A is the root');
+    assert.equal(b.parentSpanId, a.spanId);
+    assert.equal(c.parentSpanId, b.spanId);
+    assert.equal(b.attributes['actor.message.type'], 'order.check');
+    assert.equal(b.attributes['actor.message.from'], 'strategy.a');
+    assert.equal(typeof b.attributes['actor.mailbox.wait_ns'], 'number');
+    assert.ok((b.attributes['actor.mailbox.wait_ns'] as number) >= 0);
+    assert.equal(typeof c.attributes['actor.handle_ns'], 'number');
+    assert.equal(a.service, 'bot4-test');
+    // What a venue HTTP request made by C would carry: C's own span.
+    assert.equal(venueTp, `00-${c.traceId}-${c.spanId}-01`);
+    // Histograms are always on, per actor.
+    assert.equal(tracing.histograms.summary('risk')?.wait.count, 1);
+  });
+
+  it('sampling is parent-based with a root ratio; histograms record everything regardless', async () => {
+    const receiver = await OtlpReceiver.start();
+    const tracing = new ActorTracing({ endpoint: receiver.url, samplingRatio: 0, scheduledDelayMillis: 20, system: 'otlp-sampling' });
+    const sys = new ActorSystem({ name: 'otlp-sampling', seed: 1 });
+    const seen: string[] = [];
+    try {
+      sys.spawn('a', counterMachine, { handle: (e, ctx) => ctx.send('b', { type: 'next' }) });
+      sys.spawn('b', counterMachine, { handle: (e: Envelope) => void seen.push(e.traceparent) });
+      for (let i = 0; i < 100; i++) sys.send('a', { type: 'unsampled-root' });
+      const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      sys.send('a', { type: 'sampled-parent', traceparent: parent });
+      sys.send('a', { type: 'unsampled-parent', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00' });
+      await until(() => seen.length === 102);
+      await tracing.flush();
+      await receiver.waitForSpans(2);
+      assert.equal(seen.filter((t) => t === UNSAMPLED_TRACEPARENT).length, 100, 'unsampled roots propagate an unsampled context');
+      const spans = receiver.spans;
+      assert.equal(spans.length, 2, 'only the chain under the sampled parent is traced');
+      assert.ok(spans.every((s) => s.traceId === '4bf92f3577b34da6a3ce929d0e0e4736'));
+      assert.equal(spans.find((s) => s.attributes['actor.address'] === 'a')!.parentSpanId, '00f067aa0ba902b7');
+      assert.equal(tracing.histograms.summary('a')?.handle.count, 102);
+      assert.equal(tracing.histograms.summary('b')?.wait.count, 102);
+    } finally {
+      await sys.shutdown();
+      await tracing.shutdown();
+      await receiver.close();
+    }
+  });
+
+  it('exporter down: the engine keeps running, the queue stays bounded, shutdown reports dropped spans', async () => {
+    const tracing = new ActorTracing({
+      endpoint: await closedPortUrl(),
+      samplingRatio: 1,
+      maxQueueSize: 256,
+      maxExportBatchSize: 64,
+      scheduledDelayMillis: 10,
+      exportTimeoutMillis: 300,
+      shutdownTimeoutMs: 2000,
+      system: 'otlp-down',
+    });
+    const sys = new ActorSystem({ name: 'otlp-down', seed: 1 });
+    let handled = 0;
+    try {
+      sys.spawn('a', counterMachine, { handle: () => void handled++ });
+      for (let round = 0; round < 5; round++) {
+        for (let i = 0; i < 1000; i++) sys.send('a', { type: 'tick' });
+        await until(() => handled === (round + 1) * 1000);
+      }
+    } finally {
+      await sys.shutdown();
+    }
+    const t0 = Date.now();
+    const report = await tracing.shutdown();
+    assert.ok(Date.now() - t0 < 5000, 'shutdown is bounded');
+    assert.equal(handled, 5000, 'every message was handled');
+    assert.equal(report.spansEnded, 5000);
+    assert.equal(report.spansExported, 0);
+    assert.equal(report.spansDropped, 5000);
+    assert.deepEqual(await tracing.shutdown(), report, 'idempotent');
+  });
+
+  it('a receiver that never answers cannot hold shutdown past its timeout', async () => {
+    const sockets = new Set<import('node:net').Socket>();
+    const hang = http.createServer(() => undefined);
+    hang.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}/v1/traces`;
+    const tracing = new ActorTracing({ endpoint: url, samplingRatio: 1, exportTimeoutMillis: 10_000, shutdownTimeoutMs: 300, system: 'otlp-hang' });
+    const sys = new ActorSystem({ name: 'otlp-hang', seed: 1 });
+    let handled = 0;
+    try {
+      sys.spawn('a', counterMachine, { handle: () => void handled++ });
+      for (let i = 0; i < 50; i++) sys.send('a', { type: 'tick' });
+      await until(() => handled === 50);
+      const report = await tracing.shutdown();
+      assert.match(String(report.shutdownError), /timed out after 300 ms/);
+      assert.equal(report.spansEnded, 50);
+      assert.equal(report.spansDropped, 50);
+    } finally {
+      await sys.shutdown();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => hang.close(() => r()));
+    }
+  });
+
+  it('validates its options', () => {
+    assert.throws(() => new ActorTracing({ endpoint: 'not a url' }), (e: unknown) => e instanceof ConfigError && /^tracing.endpoint: expected a url string, got "not a url"$/.test(e.message));
+    assert.throws(() => new ActorTracing({ samplingRatio: 2 }), /tracing.samplingRatio: expected a value <= 1, got 2/);
+    assert.throws(() => new ActorTracing({ random: 3 as unknown as () => number }), /tracing.random: expected a function, got 3/);
+  });
+});
