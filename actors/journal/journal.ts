@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { JournalClosedError, JournalIoError, JournalRecordTooLargeError } from './errors.js';
@@ -76,8 +76,10 @@ export class Journal {
 
   /** Opens the current segment for appending. Called once by the opener. */
   async start(): Promise<void> {
-    this.fd = await openAsync(path.join(this.options.dir, segmentName(this.segFirstSeq)), 'a');
-    fsyncDir(this.options.dir);
+    const file = path.join(this.options.dir, segmentName(this.segFirstSeq));
+    const created = !existsSync(file);
+    this.fd = await openAsync(file, 'a');
+    if (created) fsyncDir(this.options.dir);
   }
 
   /** The fsync policy in force. */

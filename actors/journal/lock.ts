@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { JournalLockedError } from './errors.js';
@@ -36,8 +36,8 @@ export function acquireLock(dir: string): JournalLock {
   const tmp = path.join(dir, `${LOCK_FILE}.${process.pid}.${tmpCounter++}.tmp`);
   const fd = openSync(tmp, 'wx');
   try {
+    // No fsync: after a power loss every lock is stale anyway (its pid is gone).
     writeSync(fd, JSON.stringify({ pid: process.pid, host }));
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
