@@ -143,6 +143,18 @@ describe('NetworkModel', () => {
       assert.equal(net.profile('sim-a', 'ws-api'), null);
     });
 
+    it('an undefined scope means all scopes (the wire layer\'s FaultModel passes undefined)', () => {
+      const { net } = model();
+      net.setProfile('v', undefined, 'poor');
+      net.setOutage('v', undefined, 'ws-drop');
+      for (const s of LINK_SCOPES) {
+        assert.equal(net.profile('v', s)!.spec.name, 'poor');
+        assert.equal(net.outage('v', s)!.mode, 'ws-drop');
+      }
+      net.clearOutage('v', undefined);
+      for (const s of LINK_SCOPES) assert.equal(net.outage('v', s), null);
+    });
+
     it('a profile change applies to open links on their next message', () => {
       const { net } = model();
       const link = net.link('v', 'rest', 'c');
