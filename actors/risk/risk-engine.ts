@@ -99,7 +99,6 @@ export class RiskEngine {
   private readonly feeReserveBps: number;
   // Correlation.
   private readonly corrSource: CorrelationSource | undefined;
-  private readonly corr: Float64Array;
   private readonly corrScratch: Float64Array;
   private readonly corrMaxWeighted: number;
   private readonly corrThreshold: number;
@@ -228,13 +227,11 @@ export class RiskEngine {
     if (this.corrSource && this.corrSource.series !== ns) {
       throw new RiskConfigError('correlation.symbols', `correlation.symbols: expected ${this.corrSource.series} symbols (one per series of the source), got ${ns}`);
     }
-    this.corr = new Float64Array(ns * ns);
     this.corrScratch = new Float64Array(ns * ns);
     this.corrMaxWeighted = money(cfg.correlation.maxWeightedExposure, 'correlation.maxWeightedExposure');
     this.corrThreshold = cfg.correlation.pairThreshold;
     this.corrMaxPositions = cfg.correlation.maxCorrelatedPositions;
-    // Until the first refresh the matrix is the identity: every series correlated only with itself.
-    for (let s = 0; s < ns; s++) this.corr[s * ns + s] = 1;
+    // Until the first refresh the state's matrix is the identity: every series correlated only with itself.
 
     this.dailyLossLimit = money(cfg.killSwitch.dailyLossLimit, 'killSwitch.dailyLossLimit');
     this.maxDrawdown = money(cfg.killSwitch.maxDrawdown, 'killSwitch.maxDrawdown');
@@ -378,14 +375,7 @@ export class RiskEngine {
   refreshCorrelation(): void {
     const src = this.corrSource;
     if (src === undefined) return;
-    const m = src.matrix(this.corrScratch);
-    const ns = src.series;
-    for (let a = 0; a < ns; a++) {
-      for (let b = 0; b < ns; b++) {
-        const x = m[a * ns + b]!;
-        this.corr[a * ns + b] = a === b ? 1 : Number.isFinite(x) ? x : 0;
-      }
-    }
+    this.state.setCorrelation(src.matrix(this.corrScratch));
   }
 
   /** Feeds a reference price (see {@link RiskState.onQuote}) and evaluates the PnL triggers. */
@@ -452,40 +442,34 @@ export class RiskEngine {
   }
 
   /**
-   * Correlation-weighted exposure of series `si`, Σⱼ ρ·Eⱼ, in the worst case over which open
-   * orders fill: every instrument's exposure lies in [lo, hi], so the sum lies in
-   * [Σ min(ρ·hi, ρ·lo), Σ max(ρ·hi, ρ·lo)] — per series that is ρ·HI or ρ·LO by the sign of ρ.
-   * Also counts the other series with any position or open order correlated above the threshold.
+   * Correlation-weighted exposure Σᵤ ρₜᵤ·Eᵤ of every series t, in the worst case over which open
+   * orders fill (bounds kept by {@link RiskState}): an order on series `si` moves series t's
+   * bounds by ρₜ,ₛᵢ times its own change, so the check is O(series). Also counts the other series
+   * with any position or open order correlated with `si` above the threshold.
    */
   private correlated(order: OrderIntent, si: number, dHi: number, dLo: number, opens: boolean): RiskDenial | null {
     const S = this.state;
-    const HI = S.seriesHi;
-    const LO = S.seriesLo;
+    const WMAX = S.weightedMax;
+    const WMIN = S.weightedMin;
     const G = S.seriesGross;
-    const ns = HI.length;
-    const row = si * ns;
+    const C = S.correlation;
+    const ns = G.length;
     const thr = this.corrThreshold;
-    let wMax = 0;
-    let wMin = 0;
+    const limit = this.corrMaxWeighted;
     let correlatedOpen = 0;
     for (let t = 0; t < ns; t++) {
-      const rho = this.corr[row + t]!;
-      if (rho >= 0) {
-        wMax += rho * HI[t]!;
-        wMin += rho * LO[t]!;
-      } else {
-        wMax += rho * LO[t]!;
-        wMin += rho * HI[t]!;
+      const rho = C[t * ns + si]!;
+      if (rho === 0) continue;
+      const wMax = WMAX[t]!;
+      const wMin = WMIN[t]!;
+      const wMax2 = rho >= 0 ? wMax + rho * dHi : wMax + rho * dLo;
+      const wMin2 = rho >= 0 ? wMin + rho * dLo : wMin + rho * dHi;
+      const w1 = wMax > -wMin ? wMax : -wMin;
+      const w2 = wMax2 > -wMin2 ? wMax2 : -wMin2;
+      if (w2 > limit && w2 > w1) {
+        return this.denied(order, 'RISK_CORRELATION', `correlation-weighted exposure of ${S.series[t]} would be ${Math.round(w2)} atoms > max ${limit}`, limit, w2);
       }
       if (t !== si && G[t]! > 0 && (rho > thr || -rho > thr)) correlatedOpen++;
-    }
-    // ρ_ii = 1: only this series' own term changes with the order.
-    const w1 = wMax > -wMin ? wMax : -wMin;
-    const wMax2 = wMax + dHi;
-    const wMin2 = wMin + dLo;
-    const w2 = wMax2 > -wMin2 ? wMax2 : -wMin2;
-    if (w2 > this.corrMaxWeighted && w2 > w1) {
-      return this.denied(order, 'RISK_CORRELATION', `correlation-weighted exposure ${Math.round(w2)} atoms > max ${this.corrMaxWeighted}`, this.corrMaxWeighted, w2);
     }
     // Opening a position in a series next to N open series correlated above the threshold.
     if (opens && G[si] === 0 && correlatedOpen >= this.corrMaxPositions) {

@@ -88,6 +88,15 @@ export class RiskState {
   readonly seriesHi: Float64Array;
   readonly seriesLo: Float64Array;
   readonly seriesGross: Float64Array;
+  /** Correlation matrix in use (series × series, row-major; identity until {@link setCorrelation}). */
+  readonly correlation: Float64Array;
+  /**
+   * Per series t: bounds of the correlation-weighted exposure Σᵤ ρₜᵤ·Eᵤ over every way the open
+   * orders can fill (each series' exposure lies in [LO, HI], so each term lies between ρ·LO and
+   * ρ·HI). Kept incrementally: O(series) per update, O(series²) per matrix refresh.
+   */
+  readonly weightedMax: Float64Array;
+  readonly weightedMin: Float64Array;
   /** Portfolio scalars, indexed by {@link PF}. */
   readonly portfolio: Float64Array;
 
@@ -170,6 +179,11 @@ export class RiskState {
     this.seriesHi = new Float64Array(series.length);
     this.seriesLo = new Float64Array(series.length);
     this.seriesGross = new Float64Array(series.length);
+    const ns = series.length;
+    this.correlation = new Float64Array(ns * ns);
+    for (let k = 0; k < ns; k++) this.correlation[k * ns + k] = 1;
+    this.weightedMax = new Float64Array(ns);
+    this.weightedMin = new Float64Array(ns);
     this.portfolio = new Float64Array(10);
     this.portfolio[PF.DAY] = Math.floor(clock.epochMs() / DAY_MS);
     this.balTotal = new Float64Array(balKeys.length);
@@ -282,6 +296,38 @@ export class RiskState {
     this.refresh(i);
   }
 
+  /**
+   * Installs a correlation matrix (series × series, row-major) and recomputes the weighted
+   * exposure bounds. Non-finite entries (a flat series) count as uncorrelated; the diagonal is 1.
+   */
+  setCorrelation(m: Float64Array): void {
+    const ns = this.series.length;
+    if (m.length !== ns * ns) throw new RiskStateError(`setCorrelation: expected ${ns * ns} entries (${ns}×${ns}), got ${m.length}`);
+    const c = this.correlation;
+    for (let a = 0; a < ns; a++) {
+      for (let b = 0; b < ns; b++) {
+        const x = m[a * ns + b]!;
+        c[a * ns + b] = a === b ? 1 : Number.isFinite(x) ? x : 0;
+      }
+    }
+    for (let t = 0; t < ns; t++) {
+      let hi = 0;
+      let lo = 0;
+      for (let u = 0; u < ns; u++) {
+        const rho = c[t * ns + u]!;
+        if (rho >= 0) {
+          hi += rho * this.seriesHi[u]!;
+          lo += rho * this.seriesLo[u]!;
+        } else {
+          hi += rho * this.seriesLo[u]!;
+          lo += rho * this.seriesHi[u]!;
+        }
+      }
+      this.weightedMax[t] = hi;
+      this.weightedMin[t] = lo;
+    }
+  }
+
   /** Total PnL in atoms: realized − fees + unrealized. */
   totalPnl(): number {
     return this.portfolio[PF.REALIZED]! - this.portfolio[PF.FEES]! + this.portfolio[PF.UNREALIZED]!;
@@ -375,9 +421,25 @@ export class RiskState {
     p[PF.NET_LO]! += lo - this.expLo[i]!;
     const s = this.seriesOf[i]!;
     if (s >= 0) {
-      this.seriesHi[s]! += hi - this.expHi[i]!;
-      this.seriesLo[s]! += lo - this.expLo[i]!;
+      const dHi = hi - this.expHi[i]!;
+      const dLo = lo - this.expLo[i]!;
+      this.seriesHi[s]! += dHi;
+      this.seriesLo[s]! += dLo;
       this.seriesGross[s]! += g - this.expGross[i]!;
+      if (dHi !== 0 || dLo !== 0) {
+        const ns = this.seriesHi.length;
+        const c = this.correlation;
+        for (let t = 0; t < ns; t++) {
+          const rho = c[t * ns + s]!;
+          if (rho >= 0) {
+            this.weightedMax[t]! += rho * dHi;
+            this.weightedMin[t]! += rho * dLo;
+          } else {
+            this.weightedMax[t]! += rho * dLo;
+            this.weightedMin[t]! += rho * dHi;
+          }
+        }
+      }
     }
     this.expHi[i] = hi;
     this.expLo[i] = lo;

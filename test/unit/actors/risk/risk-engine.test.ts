@@ -345,12 +345,12 @@ describe('RiskEngine.check boundaries', () => {
       e.refreshCorrelation();
       fillOrder(e, order({ symbol: 'B/USDT', qtyLots: 4 }));
     };
-    // Weighted for A = 1·E_A + 0.5·E_B = 100·q + 0.5·400.
+    // Buying q of A: weighted(A) = 100·q + 0.5·400, weighted(B) = 400 + 0.5·100·q; B binds first.
     run(
       [
-        { name: 'inside (A 2 → 400)', cfg, setup: b4, order: { qtyLots: 2 }, expect: 'RISK_OK' },
-        { name: 'at (A 3 → 500)', cfg, setup: b4, order: { qtyLots: 3 }, expect: 'RISK_OK' },
-        { name: 'outside (A 4 → 600)', cfg, setup: b4, order: { qtyLots: 4 }, expect: 'RISK_CORRELATION' },
+        { name: 'inside (A 1 → B 450)', cfg, setup: b4, order: { qtyLots: 1 }, expect: 'RISK_OK' },
+        { name: 'at (A 2 → B 500)', cfg, setup: b4, order: { qtyLots: 2 }, expect: 'RISK_OK' },
+        { name: 'outside (A 3 → B 550, A itself 500)', cfg, setup: b4, order: { qtyLots: 3 }, expect: 'RISK_CORRELATION' },
         { name: 'a short in A offsets (sell A 4 → |−200|)', cfg, setup: b4, order: { side: 'sell', qtyLots: 4 }, expect: 'RISK_OK' },
         { name: 'same symbol on another venue adds to the series (v2 A 4)', cfg, setup: b4, order: { venue: 'v2', qtyLots: 4 }, expect: 'RISK_CORRELATION' },
         { name: 'disabled by checks.correlation', cfg: { ...cfg, checks: { correlation: false } }, setup: b4, order: { qtyLots: 4 }, expect: 'RISK_OK' },
