@@ -19,12 +19,7 @@ export class TokenBucket {
 
   /** Takes one token; false when the bucket is empty (the message is over the rate). */
   take(): boolean {
-    const now = this.clock.nowNs();
-    const elapsed = now - this.lastNs;
-    if (elapsed > 0) {
-      this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.perSec) / 1e9);
-      this.lastNs = now;
-    }
+    this.refill();
     if (this.tokens >= 1) {
       this.tokens -= 1;
       return true;
@@ -34,6 +29,16 @@ export class TokenBucket {
 
   /** Tokens currently available (fractional). */
   get available(): number {
+    this.refill();
     return this.tokens;
+  }
+
+  private refill(): void {
+    const now = this.clock.nowNs();
+    const elapsed = now - this.lastNs;
+    if (elapsed > 0) {
+      this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.perSec) / 1e9);
+      this.lastNs = now;
+    }
   }
 }
