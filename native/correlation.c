@@ -20,6 +20,7 @@
  * C returns status codes; native/correlation.ts maps them to CorrelationInputError.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,7 @@ enum { PATH_SCALAR = 0, PATH_AVX2 = 1, PATH_NEON = 2 };
 #define ALIGN 64
 
 /* Best path the CPU supports; computed once (idempotent, so no lock is needed across workers). */
-static int g_best_path = -1;
+static _Atomic int g_best_path = -1;
 
 static int detect_best_path(void) {
   if (g_best_path >= 0) return g_best_path;

@@ -13,7 +13,7 @@ import {
   setSimdEnabled,
 } from '../../../native/correlation.js';
 import { CorrelationInputError, NativeUnavailableError } from '../../../native/errors.js';
-import { nativeSimdInfo } from '../../../native/loader.js';
+import { nativeBinding, nativeSimdInfo } from '../../../native/loader.js';
 import { nativeInfo } from '../../../native/native-info.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -163,6 +163,15 @@ describe('correlationMatrix', () => {
       }
     });
 
+    it('`out` may be `data` itself when series === window (input is copied before output is written)', () => {
+      const src = randomData(new SeededRandom(12), 6, 6);
+      const ref = correlationMatrixTs(src, 6, 6);
+      for (const [name, f] of impls) {
+        const buf = Float64Array.from(src);
+        assertClose(f(buf, 6, 6, buf), ref, 1e-12, name);
+      }
+    });
+
     it('does not modify its input', () => {
       const data = randomData(new SeededRandom(11), 6, 40);
       const copy = Float64Array.from(data);
@@ -232,6 +241,37 @@ describe('correlationMatrix', () => {
       assert.equal(nativeInfo().simd, back);
       assertClose(correlationMatrix(data, 9, 77), scalar, 1e-12, 'simd vs scalar');
     });
+  });
+
+  it('the C entry points check their own arguments (status codes, no crash)', function () {
+    if (!nativeExpected) this.skip();
+    const b = nativeBinding as unknown as {
+      correlation(...args: unknown[]): number;
+      rollingBind(...args: unknown[]): unknown;
+    };
+    const d = new Float64Array(12);
+    for (let i = 0; i < 12; i++) d[i] = Math.sqrt(i);
+    const o = new Float64Array(9);
+    assert.equal(b.correlation(d, 3, 4, o, 0), 0);
+    assert.equal(b.correlation(d, 3, 4, o, 2), 0);
+    assert.equal(b.correlation(d, 3, 4, o), 6, 'missing kernel argument');
+    assert.equal(b.correlation([1, 2], 3, 4, o, 0), 6, 'array instead of Float64Array');
+    assert.equal(b.correlation(new Float32Array(12), 3, 4, o, 0), 6, 'Float32Array');
+    assert.equal(b.correlation(d, '3', 4, o, 0), 6, 'string size');
+    assert.equal(b.correlation(d, 1, 12, new Float64Array(1), 0), 2);
+    assert.equal(b.correlation(d, 12, 1, o, 0), 3);
+    assert.equal(b.correlation(d, 2, 4, new Float64Array(4), 0), 1);
+    assert.equal(b.correlation(d, 2 ** 40, 4, o, 0), 1, 'huge series');
+    assert.equal(b.correlation(d, 3, 4, new Float64Array(8), 0), 5);
+    d[7] = Number.NaN;
+    assert.equal(b.correlation(d, 3, 4, o, 1), 4);
+    assert.equal(b.correlation(d, 3, 4, o, 2), 4);
+    assert.equal(typeof b.rollingBind(new Float64Array(9), new Float64Array(12), 3), 'function');
+    assert.equal(b.rollingBind(new Float64Array(9), new Float64Array(11), 3), 1);
+    assert.equal(b.rollingBind(new Float64Array(8), new Float64Array(12), 3), 1);
+    assert.equal(b.rollingBind(new Float64Array(1), new Float64Array(4), 1), 2);
+    assert.equal(b.rollingBind({}, new Float64Array(12), 3), 6);
+    assert.equal(b.rollingBind(new Float64Array(9)), 6);
   });
 
   it('correlationMatrixNative throws NativeUnavailableError when the addon is not loaded', function () {
