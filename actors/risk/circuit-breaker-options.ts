@@ -46,7 +46,7 @@ export const BREAKER_DEFAULTS = Object.freeze({
   slotBase: 0,
 });
 
-/** Largest count window (calls): ring entries are packed 16 per 64-byte slot. */
+/** Largest count window (calls): one byte per call in the ring (64 per slot). */
 export const MAX_COUNT_WINDOW = 1_000_000;
 /** Largest time window (seconds). */
 export const MAX_TIME_WINDOW = 3_600;

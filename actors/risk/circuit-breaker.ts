@@ -84,7 +84,7 @@ const S_FAILS = 6;
 const S_SLOW = 7;
 const S_CURSOR = 8; // count: ring write position; time: latest second rolled in
 const S_CONFIG = 9; // fingerprint of the options, so sharers with other options fail fast
-const S_REGION = 10; // count: ring of outcomes, 16 int32 per slot; time: one slot per second bucket
+const S_REGION = 10; // count: ring of outcomes, one byte each (64 per slot); time: one slot per second bucket
 
 const CLOSED = 0;
 const OPEN = 1;
@@ -130,6 +130,9 @@ export class CircuitBreaker {
 
   private readonly clock: Clock;
   private readonly i32: Int32Array;
+  // Ring of outcomes (count window): one byte per call keeps a 100k-call window at 100 KB, in cache.
+  private readonly ring: Int8Array;
+  private readonly iRing: number;
   private readonly iState: number;
   private readonly iTrips: number;
   private readonly iConsec: number;
@@ -160,7 +163,7 @@ export class CircuitBreaker {
   /** Slots a breaker with these options occupies in a counters block (from its `slotBase`). */
   static slotsNeeded(options?: CircuitBreakerOptions): number {
     const { options: o } = parseBreakerOptions(options);
-    return S_REGION + (o.windowType === 'count' ? Math.ceil(o.windowSize / 16) : o.windowSize);
+    return S_REGION + (o.windowType === 'count' ? Math.ceil(o.windowSize / 64) : o.windowSize);
   }
 
   /**
@@ -174,7 +177,7 @@ export class CircuitBreaker {
     const { options: o, counters } = parseBreakerOptions(options);
     this.options = o;
     this.clock = clock;
-    const needed = S_REGION + (o.windowType === 'count' ? Math.ceil(o.windowSize / 16) : o.windowSize);
+    const needed = S_REGION + (o.windowType === 'count' ? Math.ceil(o.windowSize / 64) : o.windowSize);
     this.counters = counters ?? AtomicCounters.create(o.slotBase + needed);
     if (this.counters.isClosed || this.counters.slots < o.slotBase + needed) {
       throw new ConfigError(
@@ -185,6 +188,7 @@ export class CircuitBreaker {
       );
     }
     this.i32 = new Int32Array(this.counters.buffer, this.counters.byteOffset, this.counters.slots * 16);
+    this.ring = new Int8Array(this.counters.buffer, this.counters.byteOffset, this.counters.slots * 64);
     const slot32 = (s: number): number => (o.slotBase + s) * 16 + LOW;
     this.iState = slot32(S_STATE);
     this.iTrips = slot32(S_TRIPS);
@@ -194,6 +198,7 @@ export class CircuitBreaker {
     this.iSlow = slot32(S_SLOW);
     this.iCursor = slot32(S_CURSOR);
     this.iRegion = (o.slotBase + S_REGION) * 16;
+    this.iRing = (o.slotBase + S_REGION) * 64;
     this.sUntil = o.slotBase + S_UNTIL;
     this.sHalf = o.slotBase + S_HALF;
     this.countWindow = o.windowType === 'count';
@@ -300,10 +305,10 @@ export class CircuitBreaker {
   // Returns true when this call made the window reach minimumCalls (rates become meaningful).
   private recordCount(o: number): boolean {
     const a = this.i32;
-    const j = (Atomics.add(a, this.iCursor, 1) >>> 0) % this.size;
-    const idx = this.iRegion + j;
-    if (Atomics.load(a, idx) === o) return false; // same outcome evicted: no total changes
-    const prev = Atomics.exchange(a, idx, o);
+    const ring = this.ring;
+    const idx = this.iRing + ((Atomics.add(a, this.iCursor, 1) >>> 0) % this.size);
+    if (Atomics.load(ring, idx) === o) return false; // same outcome evicted: no total changes
+    const prev = Atomics.exchange(ring, idx, o);
     if (prev === o) return false;
     let reached = false;
     if ((prev & 1) === 0) reached = Atomics.add(a, this.iCalls, 1) + 1 === this.minCalls;
@@ -365,7 +370,7 @@ export class CircuitBreaker {
   private resetWindow(): void {
     const a = this.i32;
     if (this.countWindow) {
-      for (let j = 0; j < this.size; j++) Atomics.store(a, this.iRegion + j, 0);
+      for (let j = 0; j < this.size; j++) Atomics.store(this.ring, this.iRing + j, 0);
     } else {
       for (let k = 0; k < this.size; k++) {
         const b = this.iRegion + k * 16;

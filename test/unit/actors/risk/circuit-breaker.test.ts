@@ -468,7 +468,7 @@ describe('CircuitBreaker', () => {
 
     it('rejects a block that is too small, closed, or used by a breaker with other options', () => {
       const small = AtomicCounters.create(5);
-      assert.throws(() => new CircuitBreaker({ counters: small }), (e: unknown) => e instanceof ConfigError && /at least 17 slots.*got 5 slots/.test(e.message));
+      assert.throws(() => new CircuitBreaker({ counters: small }), (e: unknown) => e instanceof ConfigError && /at least 12 slots.*got 5 slots/.test(e.message));
       const block = AtomicCounters.create(64);
       new CircuitBreaker({ counters: block, windowSize: 20 });
       new CircuitBreaker({ counters: block, windowSize: 20, name: 'same options: fine' });
@@ -485,9 +485,9 @@ describe('CircuitBreaker', () => {
       }
     });
 
-    it('slotsNeeded: 10 control slots plus the window', () => {
-      assert.equal(CircuitBreaker.slotsNeeded(), 10 + 7);
-      assert.equal(CircuitBreaker.slotsNeeded({ windowSize: 100_000 }), 10 + 6250);
+    it('slotsNeeded: 10 control slots plus the window (64 calls or 1 second per slot)', () => {
+      assert.equal(CircuitBreaker.slotsNeeded(), 10 + 2);
+      assert.equal(CircuitBreaker.slotsNeeded({ windowSize: 100_000 }), 10 + 1563);
       assert.equal(CircuitBreaker.slotsNeeded({ windowType: 'time', windowSize: 60 }), 70);
     });
   });
