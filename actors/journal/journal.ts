@@ -166,7 +166,7 @@ export class Journal {
       await this.sync();
       await writeSnapshot(this.options.dir, seq, state);
       this.rotatePending = true;
-      compact(this.options.dir, this.options.keepSnapshots);
+      compact(this.options.dir, this.options.keepSnapshots, this.options.compact);
       return seq;
     })();
     this.snapshotting = run;

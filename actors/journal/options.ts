@@ -27,6 +27,11 @@ export const journalOptionsSchema = z
     snapshotEvery: z.number().int().min(0).default(100_000),
     /** Snapshots kept; segments are deleted only once the oldest kept snapshot covers them. */
     keepSnapshots: z.number().int().min(1).max(16).default(2),
+    /**
+     * Delete segments once a kept snapshot covers them (default). `false` keeps every segment (an
+     * audit archive; replay still starts from the newest snapshot).
+     */
+    compact: z.boolean().default(true),
     /** Largest record payload accepted (and believed when replaying a length field). */
     maxRecordBytes: z.number().int().min(64).max(2 ** 30).default(2 ** 20),
     /**

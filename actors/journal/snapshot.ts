@@ -58,9 +58,9 @@ export function readSnapshot(file: string): { ok: true; seq: number; state: unkn
  * whose records are all covered by the oldest kept snapshot (its successor starts at or before
  * that snapshot's seq + 1). The newest segment is never deleted. Keeping more than one snapshot
  * (and the segments after the oldest of them) means a damaged newest snapshot still has a
- * fallback. Returns the deleted paths.
+ * fallback. `deleteSegments: false` only prunes snapshots. Returns the deleted paths.
  */
-export function compact(dir: string, keep: number): string[] {
+export function compact(dir: string, keep: number, deleteSegments = true): string[] {
   const deleted: string[] = [];
   const snaps = listSnapshots(dir);
   const drop = snaps.slice(0, Math.max(0, snaps.length - keep));
@@ -69,7 +69,7 @@ export function compact(dir: string, keep: number): string[] {
     deleted.push(s.path);
   }
   const oldestKept = snaps[drop.length];
-  if (oldestKept !== undefined) {
+  if (oldestKept !== undefined && deleteSegments) {
     const segs = listSegments(dir);
     for (let i = 0; i + 1 < segs.length; i++) {
       if (segs[i + 1]!.seq <= oldestKept.seq + 1) {
