@@ -58,14 +58,17 @@ export class FeedDecoder {
     readonly counts: Record<MarketDataKind, number> = { ticker: 0, trade: 0, book: 0 },
   ) {}
 
-  /** Decodes one binary message. Returns true when every record was valid. */
-  decodeBinary(buf: ArrayBuffer): boolean {
+  /**
+   * Decodes one binary message (`byteLength` bytes of `buf` from `byteOffset`, so a Node Buffer's
+   * backing store can be read in place). Returns true when every record was valid.
+   */
+  decodeBinary(buf: ArrayBufferLike, byteOffset = 0, byteLength = buf.byteLength - byteOffset): boolean {
     this.accepted = 0;
     this.refused = 0;
     this.errorCode = null;
-    const len = buf.byteLength;
+    const len = byteLength;
     if (len === 0) return this.fail('GW_FEED_BAD_FRAME', 'frame: expected at least one record, got 0 bytes', 0);
-    const dv = new DataView(buf);
+    const dv = new DataView(buf, byteOffset, byteLength);
     const recvNs = this.clock.nowNs();
     let o = 0;
     let rec = 0;

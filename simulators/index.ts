@@ -3,12 +3,12 @@ export { Simulator, DEMO_API_KEY, DEMO_API_SECRET, DEMO_BALANCES, type Simulator
 export { VenueCore, type VenueOptions, type VenueUser, type VenueStatus } from './venue.js';
 export { CrisisRunner, type CrisisStatus } from './crisis-runner.js';
 export { SimulatorError, SimulatorListenError, SimulatorUnknownError, SimulatorStateError, SimulatorInstrumentError, SimulatorLedgerError } from './errors.js';
-export { Instrument, InstrumentRegistry, DEFAULT_INSTRUMENTS, parseDecimal, formatAtoms, ASSET_DECIMALS, type InstrumentSpec } from './engine/instruments.js';
-export { Accounts, FEE_ACCOUNT, type Balance } from './engine/accounts.js';
+export { Instrument as SimInstrument, InstrumentRegistry, DEFAULT_INSTRUMENTS, parseDecimal, formatAtoms, ASSET_DECIMALS, type InstrumentSpec } from './engine/instruments.js';
+export { Accounts, FEE_ACCOUNT, type Balance as SimBalance } from './engine/accounts.js';
 export { Ledger, HOUSE_PREFIX, type LedgerSnapshot, type LedgerOrder, type LedgerEntry, type LedgerFill } from './engine/ledger.js';
 export { MatchingEngine, REJECT, type PlaceRequest, type EngineResult, type Rejection, type EngineListener, type FeeSchedule, type ExecType } from './engine/matching-engine.js';
 export { OrderBook, type DepthDiff } from './engine/order-book.js';
-export type { SimOrder, SimFill, Side, OrderType, TimeInForce, OrderStatus } from './engine/order.js';
+export type { SimOrder, SimFill, Side as SimSide, OrderType as SimOrderType, TimeInForce as SimTimeInForce, OrderStatus as SimOrderStatus } from './engine/order.js';
 export { FairValue, REGIMES, type Regime, type Drive } from './engine/fair-value.js';
 export { Participants, DEFAULT_PARTICIPANTS, type ParticipantOptions, type Liquidity } from './engine/participants.js';
 export { CRISES, COVID, LUNA, FTX, crisisStateAt, type CrisisScript, type Keyframe, type VenueEvent } from './engine/crises.js';

@@ -8,7 +8,8 @@ import { DEFAULT_PARTICIPANTS } from './engine/participants.js';
 import { SimulatorStateError, SimulatorUnknownError } from './errors.js';
 import { VenueCore, type VenueOptions } from './venue.js';
 import { ControlServer, handleControl } from './wire/control-api.js';
-import { OUTAGE_MODES, PerfectNetwork, SCOPES, type FaultModel, type Outage, type OutageMode, type Scope } from './wire/faults.js';
+import { NetworkModel } from './network/index.js';
+import { OUTAGE_MODES, SCOPES, type FaultModel, type Outage, type OutageMode, type Scope } from './wire/faults.js';
 import { BINANCE_LIMITS } from './wire/rate-limit.js';
 import { uwsInfo, VenueServer } from './wire/server.js';
 
@@ -45,8 +46,8 @@ const optionsSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     /** First port: venue i listens on port+i and the control API on port+N; 0 picks free ports. */
     port: z.number().int().min(0).max(65535).default(0),
-    /** Network profile name (or spec) applied to every venue and scope. */
-    profile: z.unknown().default('perfect'),
+    /** Network profile (name such as `good`, or a spec) for every venue and scope; `none` = no network effects. */
+    profile: z.unknown().default('none'),
     apiKey: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default(DEMO_API_KEY),
     apiSecret: z.string().min(1).max(128).default(DEMO_API_SECRET),
     balances: z.record(z.string(), z.string().regex(/^\d+(\.\d{1,8})?$/)).default({ ...DEMO_BALANCES }),
@@ -81,7 +82,7 @@ interface Slot {
   server: VenueServer;
   urls: VenueUrls;
   opts: VenueOptions;
-  outages: Map<Scope, Outage>;
+  applied: Record<Scope, Outage | null>;
 }
 
 /**
@@ -103,6 +104,7 @@ export class Simulator {
   private control: ControlServer | undefined;
   private crisis: CrisisRunner | undefined;
   private stopped = false;
+  private unsubscribe: (() => void) | undefined;
   private readonly log = logger.child({ component: 'simulator' });
 
   private constructor(seed: number, clock: Clock, network: FaultModel) {
@@ -117,8 +119,12 @@ export class Simulator {
     const uws = uwsInfo();
     if (!uws.native) logger.warn({ detail: uws.detail }, 'uWebSockets.js native binary NOT loaded: the simulator runs on the slow JS fallback and its benchmark figures are meaningless');
     const clock = o.clock ?? new LiveClock();
-    const network = o.network ?? new PerfectNetwork();
+    const network: FaultModel = o.network ?? new NetworkModel({ seed: o.seed, clock });
     const sim = new Simulator(o.seed, clock, network);
+    // Outages can end by themselves (durationMs): follow the model's events to undo wire effects.
+    sim.unsubscribe = network.subscribe?.((ev) => {
+      if (ev.type.startsWith('outage.') && ev.venue !== undefined && sim.slots.has(ev.venue)) void sim.syncOutages(ev.venue);
+    });
     const names = typeof o.venues === 'number' ? Array.from({ length: o.venues }, (_, i) => `sim-${String.fromCharCode(97 + i)}`) : [...o.venues];
     if (new Set(names).size !== names.length) throw new SimulatorUnknownError(`simulator.venues: names must be unique, got ${names.join(', ')}`);
     const limits = o.rateLimits === false ? { ...BINANCE_LIMITS, weightPerMinute: 0, ordersPer10s: 0, ordersPerDay: 0 } : { ...BINANCE_LIMITS, ...stripUndefined(o.rateLimits) };
@@ -141,8 +147,8 @@ export class Simulator {
         const base = `http://${o.host}:${port}`;
         const ws = `ws://${o.host}:${port}`;
         const urls: VenueUrls = { name, port, base, rest: `${base}/api/v3`, ws: `${ws}/ws`, stream: `${ws}/stream`, wsApi: `${ws}/ws-api/v3`, control: `${base}/_sim` };
-        sim.slots.set(name, { core, server, urls, opts: vopts, outages: new Map() });
-        network.setProfile(name, undefined, o.profile);
+        sim.slots.set(name, { core, server, urls, opts: vopts, applied: { rest: null, stream: null, 'ws-api': null } });
+        if (o.profile !== 'none') network.setProfile(name, 'all', o.profile as never);
         core.start();
       }
       sim.control = new ControlServer((m, p, q, b) => handleControl(sim, m, p, q, b));
@@ -180,44 +186,58 @@ export class Simulator {
   /** Sets the network profile of a venue (all scopes when `scope` is undefined). */
   setProfile(venue: string, scope: Scope | undefined, profile: unknown): void {
     this.slot(venue);
-    this.network.setProfile(venue, scope, profile);
+    this.network.setProfile(venue, scope ?? 'all', profile as never);
   }
 
   /**
    * Starts an outage on a venue (all scopes when `scope` is undefined) and applies its wire side
-   * effects: `refuse` closes the port (whole venue) or resets connections (one scope), `ws-drop`
-   * closes WebSockets abruptly, `clock-skew` shifts the venue's server time by `params.skewMs`.
+   * effects: `refuse` on every scope closes the port (ECONNREFUSED) and reopens it when cleared,
+   * `refuse` on one scope resets that scope's connections, `ws-drop` closes WebSockets abruptly
+   * (1006), `clock-skew` shifts the venue's server time by `params.skewMs`.
    */
   async setOutage(venue: string, scope: Scope | undefined, mode: OutageMode, params: Record<string, unknown> = {}): Promise<void> {
-    const s = this.slot(venue);
+    this.slot(venue);
     if (!OUTAGE_MODES.includes(mode)) throw new SimulatorUnknownError(`unknown outage mode ${JSON.stringify(mode)}; modes: ${OUTAGE_MODES.join(', ')}`);
     if (scope !== undefined && !SCOPES.includes(scope)) throw new SimulatorUnknownError(`unknown scope ${JSON.stringify(scope)}; scopes: ${SCOPES.join(', ')}`);
-    this.network.setOutage(venue, scope, mode, params);
-    for (const sc of scope === undefined ? SCOPES : [scope]) s.outages.set(sc, { ...params, mode });
-    if (mode === 'clock-skew') s.core.skewMs = typeof params.skewMs === 'number' ? params.skewMs : 0;
-    if (mode === 'refuse' && scope === undefined) await s.server.setRefusing(true);
-    else if (mode === 'refuse' || mode === 'ws-drop') {
-      if (scope === undefined) s.server.dropWebSockets(undefined);
-      else if (scope !== 'rest') s.server.dropWebSockets(scope);
-    }
+    this.network.setOutage(venue, scope ?? 'all', mode, params);
+    await this.syncOutages(venue);
   }
 
   /** Ends outages on a venue (all scopes when `scope` is undefined). */
   async clearOutage(venue: string, scope?: Scope): Promise<void> {
-    const s = this.slot(venue);
-    this.network.clearOutage(venue, scope);
-    for (const sc of scope === undefined ? SCOPES : [scope]) {
-      const o = s.outages.get(sc);
-      if (o?.mode === 'clock-skew') s.core.skewMs = 0;
-      s.outages.delete(sc);
+    this.slot(venue);
+    if (scope !== undefined && !SCOPES.includes(scope)) throw new SimulatorUnknownError(`unknown scope ${JSON.stringify(scope)}; scopes: ${SCOPES.join(', ')}`);
+    this.network.clearOutage(venue, scope ?? 'all');
+    await this.syncOutages(venue);
+  }
+
+  /** Brings the wire in line with the model's outages of `venue` (idempotent). */
+  private async syncOutages(venue: string): Promise<void> {
+    const s = this.slots.get(venue);
+    if (s === undefined || this.stopped) return;
+    const now: Record<Scope, Outage | null> = { rest: null, stream: null, 'ws-api': null };
+    for (const sc of SCOPES) now[sc] = this.network.outage(venue, sc);
+    const skew = SCOPES.map((sc) => now[sc]).find((o) => o?.mode === 'clock-skew');
+    s.core.skewMs = typeof skew?.skewMs === 'number' ? skew.skewMs : 0;
+    for (const sc of ['stream', 'ws-api'] as const) {
+      const o = now[sc];
+      if (o !== null && o !== s.applied[sc] && (o.mode === 'refuse' || o.mode === 'ws-drop')) s.server.dropWebSockets(sc);
     }
-    if (s.core.status !== 'gone' && ![...s.outages.values()].some((o) => o.mode === 'refuse')) await s.server.setRefusing(false);
+    s.applied = now;
+    await s.server.setRefusing(s.core.status === 'gone' || SCOPES.every((sc) => now[sc]?.mode === 'refuse'));
   }
 
   /** Active outages per venue and scope. */
-  outages(): Record<string, Record<string, Outage>> {
-    const out: Record<string, Record<string, Outage>> = {};
-    for (const [name, s] of this.slots) out[name] = Object.fromEntries(s.outages);
+  outages(): Record<string, Partial<Record<Scope, Outage>>> {
+    const out: Record<string, Partial<Record<Scope, Outage>>> = {};
+    for (const name of this.slots.keys()) {
+      const row: Partial<Record<Scope, Outage>> = {};
+      for (const sc of SCOPES) {
+        const o = this.network.outage(name, sc);
+        if (o !== null) row[sc] = o;
+      }
+      out[name] = row;
+    }
     return out;
   }
 
@@ -241,7 +261,7 @@ export class Simulator {
   private async venueEvent(v: VenueCore, ev: VenueEvent): Promise<void> {
     v.status = ev;
     this.log.warn({ venue: v.name, event: ev }, 'crisis venue event');
-    if (ev === 'gone') await this.setOutage(v.name, undefined, 'refuse', { reason: 'crisis' });
+    if (ev === 'gone') await this.setOutage(v.name, undefined, 'refuse');
   }
 
   /** The ledger of `venue` (optionally one account). */
@@ -257,11 +277,11 @@ export class Simulator {
     this.crisis?.cancel();
     this.crisis = undefined;
     for (const s of venue === undefined ? [...this.slots.values()] : [this.slot(venue)]) {
-      await this.clearOutage(s.urls.name);
       s.core.stop();
       s.core = new VenueCore(s.opts);
       s.server.swapVenue(s.core);
       s.core.start();
+      await this.clearOutage(s.urls.name);
     }
   }
 
@@ -269,6 +289,8 @@ export class Simulator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.unsubscribe?.();
+    this.network.close?.();
     this.crisis?.cancel();
     for (const s of this.slots.values()) {
       s.core.stop();

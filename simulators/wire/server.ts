@@ -3,7 +3,7 @@ import uWS from 'uWebSockets.js';
 import type { Logger } from '../../common/log.js';
 import { SimulatorListenError } from '../errors.js';
 import type { VenueCore } from '../venue.js';
-import type { FaultLink, FaultModel, Outage, Scope } from './faults.js';
+import type { FaultLink, FaultModel, Scope } from './faults.js';
 import { handleRest, type RestReply, type RestRequest } from './rest.js';
 import { StreamHub, type WireConn } from './streams.js';
 import { WsApiHub } from './ws-api.js';
@@ -94,14 +94,10 @@ class Conn implements WireConn {
   send(msg: string): void {
     if (this.closed) return;
     const out = this.link.outage();
-    let extra = 0;
-    if (out !== null) {
-      if (out.mode === 'blackhole') return;
-      if (out.mode === 'slow') extra = slowDelayMs(out, msg.length);
-    }
-    const d = this.link.next();
+    if (out !== null && out.mode === 'blackhole') return;
+    const d = this.link.next(msg.length);
     if (d.drop) return;
-    const delay = d.delayMs + extra;
+    const delay = d.delayMs;
     if (delay <= 0 && this.pending === 0) {
       this.raw(msg);
       return;
@@ -123,10 +119,6 @@ class Conn implements WireConn {
   }
 }
 
-function slowDelayMs(out: Outage, bytes: number): number {
-  const bps = typeof out.bytesPerSec === 'number' && out.bytesPerSec > 0 ? out.bytesPerSec : 1000;
-  return (bytes / bps) * 1000;
-}
 
 /**
  * The uWebSockets.js server of one venue: REST under `/api/v3`, market streams under `/ws/...` and
@@ -270,7 +262,7 @@ export class VenueServer {
         const proto = req.getHeader('sec-websocket-protocol');
         const ext = req.getHeader('sec-websocket-extensions');
         const tp = req.getHeader('traceparent');
-        const out = this.network.link(this.venue.name, scope, 'upgrade').outage();
+        const out = this.network.outage(this.venue.name, scope);
         if (this.refusing || out?.mode === 'refuse') {
           res.close();
           return;
@@ -355,13 +347,13 @@ export class VenueServer {
     const finish = (): void => {
       if (state.aborted) return;
       const reply = out?.mode === 'http-5xx' ? REST_5XX : handleRest(this.venue, r);
-      const d = link.next();
+      const d = link.next(reply.body.length);
       if (d.drop) {
         // A lost exchange: the client never gets an answer and must time out.
         this.parked.add(res);
         return;
       }
-      const delay = d.delayMs + (out?.mode === 'slow' ? slowDelayMs(out, reply.body.length) : 0);
+      const delay = d.delayMs;
       if (delay <= 0) {
         writeReply(res, reply);
         return;
