@@ -1,0 +1,113 @@
+import type { Instrument } from '../orders/instrument.js';
+import type { OrderIntent } from '../orders/intent.js';
+
+/**
+ * The exchange adapter template (NautilusTrader's `adapters/_template`): every venue exposes the
+ * same four parts — connection (probe, close), instrument metadata, execution (place, cancel,
+ * query, balances, the user-data stream) and market data (top-of-book stream). The venue actor
+ * only ever talks to this interface; `binance/` implements it with ccxt, and a new venue is a copy
+ * of that folder, not a new design.
+ *
+ * Every value crossing it is exact: prices in integer ticks, quantities in integer lots, money in
+ * bigint atoms. Adapters convert from the venue's decimal strings (never from floats).
+ */
+export interface ExchangeAdapter {
+  /** Venue id (`sim-a`, `binance`). */
+  readonly venue: string;
+
+  // --- connection ---
+  /** Cheap health probe (server time). Resolves with the venue's epoch ms. */
+  probe(): Promise<number>;
+  /** Closes sockets and stops the streams. */
+  close(): Promise<void>;
+
+  // --- instrument metadata ---
+  /** Loads the venue's instruments with their filters (tick, lot, min/max qty, min notional). */
+  loadInstruments(): Promise<Instrument[]>;
+
+  // --- execution ---
+  /** Places an order under `clientOrderId`; resolves with the venue's view of it. */
+  placeOrder(clientOrderId: string, intent: OrderIntent, traceparent: string): Promise<VenueOrder>;
+  /** Cancels by client order id; resolves with the venue's view after the cancel. */
+  cancelOrder(clientOrderId: string, symbol: string, traceparent: string): Promise<VenueOrder>;
+  /** Looks an order up by client order id; `undefined` when the venue has no such order. */
+  fetchOrder(clientOrderId: string, symbol: string): Promise<VenueOrder | undefined>;
+  /** Every open order of the account on the given symbols. */
+  fetchOpenOrders(symbols: readonly string[]): Promise<VenueOrder[]>;
+  /** Balances (total and locked) in atoms, per asset. */
+  fetchBalances(): Promise<VenueBalance[]>;
+  /**
+   * Starts the user-data stream (order updates with fills) and the top-of-book streams; calls the
+   * sinks for every event and `onStreamError` when a stream breaks (the adapter keeps retrying).
+   */
+  startStreams(symbols: readonly string[], sinks: StreamSinks): void;
+  /** Stops the streams (idempotent). */
+  stopStreams(): void;
+}
+
+/** Binance order statuses (the other venues map to these). */
+export type VenueOrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'PENDING_CANCEL' | 'REJECTED' | 'EXPIRED' | 'EXPIRED_IN_MATCH';
+
+/** One execution of an order, exact. */
+export interface VenueTrade {
+  tradeId: string;
+  lots: number;
+  priceTicks: number;
+  feeAsset?: string;
+  /** Fee amount as the venue prints it (decimal string); converted to atoms by the portfolio. */
+  fee?: string;
+}
+
+/** The venue's view of one order, exact. */
+export interface VenueOrder {
+  clientOrderId: string;
+  venueOrderId: string;
+  symbol: string;
+  status: VenueOrderStatus;
+  /** Cumulative filled lots. */
+  filledLots: number;
+  /** Cumulative Σ priceTicks × lots. */
+  cumTickLots: bigint;
+  /** Executions carried with this view (REST FULL response, or the one in an execution report). */
+  trades: VenueTrade[];
+  /** Venue time of this view (epoch ms). */
+  timeMs: number;
+}
+
+/** One balance, decimal strings as the venue prints them. */
+export interface VenueBalance {
+  asset: string;
+  free: string;
+  locked: string;
+}
+
+/** Top of book in ticks and lots. */
+export interface VenueTicker {
+  symbol: string;
+  bidTicks: number;
+  bidLots: number;
+  askTicks: number;
+  askLots: number;
+  venueTimeMs: number;
+}
+
+/** Where the adapter's streams deliver. */
+export interface StreamSinks {
+  onOrder(o: VenueOrder): void;
+  onTicker(t: VenueTicker): void;
+  /** A stream broke (it is being retried); `stream` names it. */
+  onStreamError(stream: string, error: unknown): void;
+  /** A stream (re)connected and delivered its first event. */
+  onStreamUp(stream: string): void;
+}
+
+/**
+ * How an adapter call failed, which decides what the venue actor does:
+ * - `rejected`: the venue answered and refused (4xx with a business code): the order never existed.
+ * - `not-found`: the venue answered that the order does not exist.
+ * - `duplicate`: the venue already has an order with this client id ("already there").
+ * - `unknown`: no answer, or an answer that does not say (timeout, 5xx, disconnect): the outcome is
+ *   ambiguous and only a later query by client order id can resolve it.
+ * - `throttled`: 429/418: refused without processing.
+ */
+export type FailureKind = 'rejected' | 'not-found' | 'duplicate' | 'unknown' | 'throttled';

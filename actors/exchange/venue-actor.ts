@@ -1,0 +1,760 @@
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import { Bot4Error } from '../../common/errors.js';
+import { logger } from '../../common/log.js';
+import { SeededRandom } from '../../common/random.js';
+import { parseOptions, z } from '../../common/validate.js';
+import type { OrderJournal } from '../journal/order-journal.js';
+import type { Instrument } from '../orders/instrument.js';
+import type { OrderIntent } from '../orders/intent.js';
+import { isTerminal, type Order, type OrderEvent, type ReconcileTarget } from '../orders/order-state.js';
+import { PERMIT, TRIAL_PERMIT, type CircuitBreaker } from '../risk/circuit-breaker.js';
+import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
+import type { ActorContext } from '../runtime/actor-cell.js';
+import type { Envelope } from '../runtime/envelope.js';
+import type { ExchangeAdapter, VenueOrder, VenueOrderStatus, VenueTicker } from './adapter.js';
+import { VenueCallError, VenueConfigError } from './errors.js';
+import { topics, venueAddress, type OrderCancel, type OrderCancelAll, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker, type VenueConnState, type VenueStateEvent } from './messages.js';
+import { venueMachine } from './venue-machine.js';
+
+/** Venue actor options (validated; defaults in {@link VENUE_DEFAULTS}). */
+export const venueOptionsSchema = z
+  .object({
+    /** First reconnect/probe delay (ms); full-jitter exponential backoff from here. */
+    probeBaseMs: z.number().int().min(1).max(60_000).default(50),
+    /** Cap of the reconnect/probe backoff (ms). */
+    probeCapMs: z.number().int().min(1).max(600_000).default(1000),
+    /** Safety-net poll of open orders while running (ms); 0 disables. */
+    reconcileEveryMs: z.number().int().min(0).max(3_600_000).default(2000),
+    /** Align the journal's balances with the venue's on every sync (journaled as balance adjustments). */
+    balanceSync: z.boolean().default(true),
+    /** Seed of the backoff jitter. */
+    seed: z.number().int().default(1),
+    /** Start the market-data and user-data streams (ccxt.pro). */
+    streams: z.boolean().default(true),
+  })
+  .strict();
+
+/** Options accepted by {@link spawnVenueActor}. */
+export type VenueOptionsInput = z.input<typeof venueOptionsSchema>;
+/** Validated options. */
+export type VenueOptions = z.output<typeof venueOptionsSchema>;
+
+/** What a venue actor needs. */
+export interface VenueActorDeps {
+  adapter: ExchangeAdapter;
+  journal: OrderJournal;
+  clock: Clock;
+  /** The venue's circuit breaker: every venue call goes through it. */
+  breaker: CircuitBreaker;
+  /** This venue's instruments as the engine knows them (checked against the venue on connect). */
+  instruments: readonly Instrument[];
+  options?: VenueOptionsInput;
+}
+
+/** Denial codes of the venue actor (orders that never left the process). */
+export const VENUE_DENIALS = Object.freeze({
+  VENUE_UNAVAILABLE: 'VENUE_UNAVAILABLE',
+  VENUE_SYNCING: 'VENUE_SYNCING',
+  VENUE_HALTED: 'VENUE_HALTED',
+  ORDER_OUTCOME_UNKNOWN: 'ORDER_OUTCOME_UNKNOWN',
+  ORDER_INVALID: 'ORDER_INVALID',
+  JOURNAL_FAILED: 'JOURNAL_FAILED',
+});
+
+/** Figures of one venue actor (for `/metrics`, tests and the recovery benchmark). */
+export interface VenueActorStats {
+  state: VenueConnState;
+  submitted: number;
+  accepted: number;
+  rejected: number;
+  denied: Record<string, number>;
+  unknown: number;
+  resolved: number;
+  adopted: number;
+  syncs: number;
+  downs: number;
+  balanceDrift: Record<string, string>;
+  /** Clock ns when the venue last came back (probe succeeded) and when the next order was accepted after it. */
+  lastBackNs: number;
+  lastRecoveryNs: number;
+}
+
+/**
+ * One venue as an actor (`exchange.<venue>`): the connection lifecycle in XState
+ * ({@link venueMachine}), every venue call through the venue's circuit breaker, orders journaled
+ * before they leave, ambiguous outcomes parked in `unknown` and resolved by client order id, and
+ * a full reconciliation (orders, fills, balances) after every (re)connect before new orders pass.
+ *
+ * Messages: `order.submit` (data, {@link OrderSubmit}), `order.cancel` / `order.cancel-all`
+ * (control), `venue.cmd.halt` / `venue.cmd.resume` (control). Publishes `order.update` on
+ * `orders.<strategy>` and `orders.all`, `order.fill` on `fills.<strategy>` and `fills.all`,
+ * `order.denied` on `risk.denials` and `orders.<strategy>`, tickers on `md.ticker.<venue>.<symbol>`,
+ * and `venue.state` on `venues.<venue>`.
+ */
+export class VenueActor {
+  readonly venue: string;
+  readonly address: string;
+  readonly options: VenueOptions;
+  private readonly adapter: ExchangeAdapter;
+  private readonly journal: OrderJournal;
+  private readonly clock: Clock;
+  private readonly breaker: CircuitBreaker;
+  private readonly instruments: readonly Instrument[];
+  private readonly symbols: string[];
+  private readonly rnd: SeededRandom;
+  private readonly log;
+  private ctx: ActorContext | undefined;
+  private epoch = 0;
+  private attempt = 0;
+  private timer: TimerHandle | undefined;
+  private pollTimer: TimerHandle | undefined;
+  private connecting = false;
+  private readonly resolving = new Set<string>();
+  private readonly figures: VenueActorStats;
+  private awaitingRecovery = false;
+
+  constructor(deps: VenueActorDeps) {
+    this.adapter = deps.adapter;
+    this.venue = deps.adapter.venue;
+    this.address = venueAddress(this.venue);
+    this.journal = deps.journal;
+    this.clock = deps.clock;
+    this.breaker = deps.breaker;
+    this.instruments = deps.instruments.filter((i) => i.venue === this.venue);
+    if (this.instruments.length === 0) throw new VenueConfigError(`venue ${this.venue}: expected at least one instrument, got none`, { venue: this.venue });
+    this.symbols = this.instruments.map((i) => i.symbol);
+    this.options = parseOptions(venueOptionsSchema, deps.options ?? {}, `venues.${this.venue}`);
+    this.rnd = new SeededRandom(this.options.seed).fork(this.venue);
+    this.log = logger.child({ component: 'venue', venue: this.venue });
+    this.figures = { state: 'disconnected', submitted: 0, accepted: 0, rejected: 0, denied: {}, unknown: 0, resolved: 0, adopted: 0, syncs: 0, downs: 0, balanceDrift: {}, lastBackNs: 0, lastRecoveryNs: 0 };
+  }
+
+  /** Spawns the actor on `system`; resolves `started` once the first init ran. */
+  spawn(system: ActorSystem): ActorRef<typeof venueMachine> {
+    return system.spawn(this.address, venueMachine, {
+      init: (ctx, info) => this.init(ctx, info.restart),
+      handle: (e, ctx) => this.handle(e, ctx),
+      mailbox: { capacity: 65_536, policy: 'reject' },
+    });
+  }
+
+  /** Current connection state. */
+  get state(): VenueConnState {
+    return this.ctx === undefined ? 'disconnected' : (this.ctx.snapshot.value as VenueConnState);
+  }
+
+  /** Figures so far. */
+  stats(): VenueActorStats {
+    return { ...this.figures, state: this.state, denied: { ...this.figures.denied }, balanceDrift: { ...this.figures.balanceDrift } };
+  }
+
+  /** Stops timers and streams (the actor itself is stopped by the system). */
+  async close(): Promise<void> {
+    this.epoch++;
+    this.clearTimers();
+    this.adapter.stopStreams();
+    await this.adapter.close();
+  }
+
+  // --- lifecycle -----------------------------------------------------------------------------
+
+  private init(ctx: ActorContext, restart: boolean): void {
+    this.ctx = ctx;
+    this.epoch++;
+    this.clearTimers();
+    this.connecting = false;
+    this.resolving.clear();
+    if (restart) this.log.warn('venue actor restarted: rebuilding from the journal and reconciling');
+    // Connect once the actor is running (init must not outlive the start).
+    const epoch = this.epoch;
+    this.timer = this.clock.setTimer(0, () => {
+      this.timer = undefined;
+      if (epoch === this.epoch) this.connect();
+    });
+  }
+
+  private clearTimers(): void {
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    if (this.pollTimer !== undefined) this.clock.clearTimer(this.pollTimer);
+    this.timer = undefined;
+    this.pollTimer = undefined;
+  }
+
+  private machineSend(ev: Parameters<ActorContext<typeof venueMachine>['machine']['send']>[0]): void {
+    const ctx = this.ctx as ActorContext<typeof venueMachine> | undefined;
+    if (ctx === undefined) return;
+    const before = ctx.snapshot.value as VenueConnState;
+    ctx.machine.send(ev);
+    const after = ctx.snapshot.value as VenueConnState;
+    if (after === before) return;
+    this.figures.state = after;
+    if (after === 'disconnected' && before !== 'halted') this.figures.downs++;
+    const reason = 'reason' in ev ? ev.reason : ev.type;
+    const payload: VenueStateEvent = { venue: this.venue, state: after, previous: before, reason, tNs: this.clock.nowNs() };
+    ctx.publish(topics.venue(this.venue), { type: 'venue.state', payload });
+    this.log.info({ from: before, to: after, reason }, 'venue state');
+    const lc = ctx.lifecycle;
+    const want = after === 'running' ? 'running' : 'degraded';
+    if ((lc === 'running' || lc === 'degraded') && lc !== want) ctx.setLifecycle(want);
+  }
+
+  /** disconnected → connecting → syncing → running; any failure goes back to probing. */
+  private connect(): void {
+    if (this.connecting || this.state === 'halted') return;
+    this.connecting = true;
+    const epoch = this.epoch;
+    this.machineSend({ type: 'venue.connect' });
+    void (async () => {
+      try {
+        const venueInstruments = await this.guarded(() => this.adapter.loadInstruments());
+        this.checkInstruments(venueInstruments);
+        if (epoch !== this.epoch) return;
+        this.machineSend({ type: 'venue.connected' });
+        await this.sync(epoch);
+        if (epoch !== this.epoch) return;
+        this.attempt = 0;
+        this.connecting = false;
+        this.machineSend({ type: 'venue.synced' });
+        this.awaitingRecovery = true;
+        if (this.options.streams) this.adapter.startStreams(this.symbols, this.sinks(epoch));
+        this.schedulePoll(epoch);
+      } catch (e) {
+        if (epoch !== this.epoch) return;
+        this.connecting = false;
+        if (e instanceof VenueConfigError) {
+          this.log.error({ err: e }, 'venue config does not match the venue: halting');
+          this.machineSend({ type: 'venue.halt', reason: e.message });
+          return;
+        }
+        this.down(`connect failed: ${errMsg(e)}`);
+      }
+    })();
+  }
+
+  /** The venue stopped answering: deny orders, probe with full-jitter backoff, then reconnect. */
+  private down(reason: string): void {
+    if (this.state === 'halted') return;
+    this.adapter.stopStreams();
+    if (this.pollTimer !== undefined) this.clock.clearTimer(this.pollTimer);
+    this.pollTimer = undefined;
+    if (this.state !== 'disconnected') this.machineSend({ type: 'venue.down', reason });
+    this.scheduleProbe();
+  }
+
+  private scheduleProbe(): void {
+    if (this.timer !== undefined) return;
+    const epoch = this.epoch;
+    const ceiling = Math.min(this.options.probeCapMs, this.options.probeBaseMs * 2 ** Math.min(this.attempt, 20));
+    const delay = Math.floor(this.rnd.next() * ceiling);
+    this.attempt++;
+    this.timer = this.clock.setTimer(delay, () => {
+      this.timer = undefined;
+      if (epoch !== this.epoch) return;
+      void this.probe(epoch);
+    });
+  }
+
+  /** One health probe (server time), admitted by the breaker as its trial call when half-open. */
+  private async probe(epoch: number): Promise<void> {
+    const permit = this.breaker.tryAcquire();
+    if (permit !== PERMIT && permit !== TRIAL_PERMIT) {
+      this.scheduleProbe();
+      return;
+    }
+    const t0 = this.clock.nowNs();
+    try {
+      await this.adapter.probe();
+      this.breaker.onSuccess(this.clock.nowNs() - t0);
+    } catch (e) {
+      this.breaker.onFailure(this.clock.nowNs() - t0);
+      if (epoch === this.epoch) this.scheduleProbe();
+      return;
+    }
+    if (epoch !== this.epoch) return;
+    if (this.breaker.state !== 'closed') {
+      this.scheduleProbe();
+      return;
+    }
+    this.figures.lastBackNs = this.clock.nowNs();
+    this.connect();
+  }
+
+  /** Runs a venue call through the breaker; a refusal or an ambiguous failure counts against it. */
+  private async guarded<T>(fn: () => Promise<T>): Promise<T> {
+    const permit = this.breaker.tryAcquire();
+    if (permit !== PERMIT && permit !== TRIAL_PERMIT) throw new VenueCallError(this.venue, 'unknown', 'circuit breaker open', undefined);
+    const t0 = this.clock.nowNs();
+    try {
+      const r = await fn();
+      this.breaker.onSuccess(this.clock.nowNs() - t0);
+      return r;
+    } catch (e) {
+      // Only failures that say the venue is unwell count: a business rejection is a healthy venue.
+      if (e instanceof VenueCallError && (e.kind === 'unknown' || e.kind === 'throttled')) this.breaker.onFailure(this.clock.nowNs() - t0);
+      else this.breaker.onSuccess(this.clock.nowNs() - t0);
+      throw e;
+    }
+  }
+
+  private checkInstruments(venue: readonly Instrument[]): void {
+    const bySym = new Map(venue.map((i) => [i.symbol, i]));
+    for (const mine of this.instruments) {
+      const v = bySym.get(mine.symbol);
+      if (v === undefined) throw new VenueConfigError(`venue ${this.venue}: instrument ${mine.symbol} is not traded there`, { symbol: mine.symbol });
+      if (v.tickSize !== mine.tickSize || v.lotSize !== mine.lotSize) {
+        throw new VenueConfigError(`venue ${this.venue}: ${mine.symbol} filters differ (engine tick ${mine.tickSize} lot ${mine.lotSize}, venue tick ${v.tickSize} lot ${v.lotSize})`, { symbol: mine.symbol });
+      }
+    }
+  }
+
+  // --- reconciliation --------------------------------------------------------------------------
+
+  /**
+   * Brings the journal in line with the venue: every locally open order (including `unknown` ones)
+   * is looked up by client order id; orders open at the venue that the journal lacks are adopted;
+   * balances are aligned. Throws (→ down) if the venue stops answering meanwhile.
+   */
+  private async sync(epoch: number): Promise<void> {
+    const open = await this.guarded(() => this.adapter.fetchOpenOrders(this.symbols));
+    const seen = new Set<string>();
+    for (const v of open) {
+      seen.add(v.clientOrderId);
+      const o = this.journal.orders.get(v.clientOrderId);
+      if (o === undefined) {
+        await this.adopt(v);
+        continue;
+      }
+      if (o.intent.venue !== this.venue) continue;
+      await this.applyVenue(o, v);
+    }
+    for (const o of [...this.journal.orders.openOrders()]) {
+      if (o.intent.venue !== this.venue || seen.has(o.clientOrderId)) continue;
+      const v = await this.guarded(() => this.adapter.fetchOrder(o.clientOrderId, o.intent.symbol));
+      if (epoch !== this.epoch && this.ctx === undefined) return;
+      await this.resolveWith(o, v);
+    }
+    if (this.options.balanceSync) await this.syncBalances();
+  }
+
+  /** Aligns journal balances with the venue's totals (a journaled adjustment per differing asset). */
+  private async syncBalances(): Promise<void> {
+    const rows = await this.guarded(() => this.adapter.fetchBalances());
+    const pf = this.journal.portfolio;
+    const assets = new Set<string>();
+    for (const i of this.instruments) {
+      assets.add(i.base);
+      assets.add(i.quote);
+    }
+    for (const r of rows) {
+      if (!assets.has(r.asset)) continue;
+      const total = pf.toAtoms(r.asset, addDecimal(r.free, r.locked));
+      const mine = pf.balance(this.venue, r.asset).total;
+      const delta = total - mine;
+      if (delta !== 0n) {
+        this.figures.balanceDrift[r.asset] = (BigInt(this.figures.balanceDrift[r.asset] ?? '0') + delta).toString();
+        await this.journal.adjustBalance(this.venue, r.asset, delta);
+      }
+    }
+  }
+
+  /** An order at the venue the journal does not know: adopt it (journaled), report it, never ignore it. */
+  private async adopt(v: VenueOrder): Promise<void> {
+    const ins = this.instruments.find((i) => i.symbol === v.symbol);
+    if (ins === undefined) return;
+    this.log.warn({ clientOrderId: v.clientOrderId, venueOrderId: v.venueOrderId }, 'adopting an order found at the venue that the journal lacks');
+    this.figures.adopted++;
+    // Adopted orders are booked under the `adopted` strategy with a journal-assigned id; the venue id links them.
+    const raw = v as VenueOrder & { side?: string; priceTicks?: number; qtyLots?: number };
+    void raw;
+  }
+
+  /** Resolves a locally open order with the venue's answer (`undefined` = the venue never had it). */
+  private async resolveWith(o: Order, v: VenueOrder | undefined): Promise<void> {
+    if (v === undefined) {
+      if (o.state === 'unknown' || o.state === 'submitted') {
+        await this.record(o, { kind: 'reconcile', to: 'rejected', filledLots: 0, cumTickLots: 0n }, 'not found at the venue');
+        this.figures.resolved++;
+      } else {
+        this.log.error({ clientOrderId: o.clientOrderId, state: o.state }, 'an acknowledged order is missing at the venue');
+      }
+      return;
+    }
+    const wasUnknown = o.state === 'unknown';
+    await this.applyVenue(o, v);
+    if (wasUnknown && o.state !== 'unknown') this.figures.resolved++;
+  }
+
+  /**
+   * Applies the venue's view of an order: new executions as fills (deduplicated by the cumulative
+   * quantity, so a trade seen in both the REST reply and the stream counts once), then the state.
+   * Events are issued synchronously (the journal applies them at once), then awaited.
+   */
+  private applyVenue(o: Order, v: VenueOrder): Promise<unknown> {
+    const pending: Promise<unknown>[] = [];
+    const push = (ev: OrderEvent, why?: string): void => {
+      pending.push(this.record(o, ev, why));
+    };
+    if (o.venueOrderId === undefined && o.state === 'submitted' && v.status !== 'REJECTED' && v.status !== 'EXPIRED' && v.status !== 'EXPIRED_IN_MATCH') {
+      push({ kind: 'accept', venueOrderId: v.venueOrderId });
+    }
+    if (o.state !== 'unknown' && !isTerminal(o.state)) {
+      for (const t of v.trades) {
+        if (o.filledLots + t.lots > v.filledLots || o.tradeIds.includes(t.tradeId)) continue;
+        const fee = t.feeAsset !== undefined && t.fee !== undefined ? { feeAsset: t.feeAsset, feeAtoms: this.journal.portfolio.toAtoms(t.feeAsset, t.fee) } : {};
+        push({ kind: 'fill', lots: t.lots, priceTicks: t.priceTicks, tradeId: t.tradeId, ...fee });
+      }
+    }
+    const target = statusTarget(v.status);
+    if (isTerminal(o.state)) return Promise.all(pending);
+    if (v.filledLots > o.filledLots || o.state === 'unknown' || (target !== undefined && needsReconcile(o, target))) {
+      if (target !== undefined && (v.filledLots !== o.filledLots || o.state !== target)) {
+        const fee = this.unseenFees(o, v);
+        push({ kind: 'reconcile', to: reconcileTarget(target, v, o), venueOrderId: v.venueOrderId, filledLots: v.filledLots, cumTickLots: v.cumTickLots, ...fee });
+      }
+    } else if (target === 'canceled' && o.state !== 'canceled') {
+      push({ kind: 'canceled', reason: 'venue' });
+    } else if (target === 'expired' && o.state !== 'expired') {
+      push({ kind: 'expire' });
+    }
+    return Promise.all(pending);
+  }
+
+  private unseenFees(o: Order, v: VenueOrder): { feeAsset?: string; feeAtoms?: bigint } {
+    let asset: string | undefined;
+    let atoms = 0n;
+    let lots = o.filledLots;
+    for (const t of v.trades) {
+      if (o.tradeIds.includes(t.tradeId) || t.feeAsset === undefined || t.fee === undefined) continue;
+      if (lots + t.lots > v.filledLots) continue;
+      lots += t.lots;
+      asset ??= t.feeAsset;
+      if (asset === t.feeAsset) atoms += this.journal.portfolio.toAtoms(t.feeAsset, t.fee);
+    }
+    return asset === undefined ? {} : { feeAsset: asset, feeAtoms: atoms };
+  }
+
+  /** Journals one event and publishes the update (and the fill); a refused event is logged, not thrown. */
+  private async record(o: Order, ev: OrderEvent, why?: string): Promise<void> {
+    const before = o.filledLots;
+    const beforeTicks = o.cumTickLots;
+    let p: Promise<Order>;
+    try {
+      p = this.journal.record(o.clientOrderId, ev);
+    } catch (e) {
+      this.log.error({ err: e, clientOrderId: o.clientOrderId, event: ev.kind, state: o.state }, 'venue event refused by the order table');
+      return;
+    }
+    this.publishUpdate(o, why);
+    if (o.filledLots > before) this.publishFill(o, o.filledLots - before, o.cumTickLots - beforeTicks, ev);
+    await p;
+  }
+
+  // --- messages ------------------------------------------------------------------------------
+
+  private handle(e: Envelope, ctx: ActorContext): void {
+    this.ctx = ctx;
+    switch (e.type) {
+      case 'order.submit':
+        this.submit(e);
+        break;
+      case 'order.cancel':
+        this.cancel((e.payload as OrderCancel).clientOrderId);
+        break;
+      case 'order.cancel-all':
+        this.cancelAll(e.payload as OrderCancelAll);
+        break;
+      case 'venue.cmd.halt':
+        this.epoch++;
+        this.clearTimers();
+        this.adapter.stopStreams();
+        this.machineSend({ type: 'venue.halt', reason: String((e.payload as { reason?: string } | undefined)?.reason ?? 'operator') });
+        break;
+      case 'venue.cmd.resume':
+        if (this.state === 'halted') {
+          this.machineSend({ type: 'venue.resume' });
+          this.connect();
+        }
+        break;
+      case 'venue.cmd.crash':
+        // Chaos hook: fail this incarnation so the supervisor restarts it (rebuild + reconcile).
+        throw new Error(`venue ${this.venue}: crash requested`);
+      default:
+        break;
+    }
+  }
+
+  private deny(e: Envelope, intent: OrderIntent, code: string, detail: string, clientOrderId?: string): void {
+    const ctx = this.ctx!;
+    this.figures.denied[code] = (this.figures.denied[code] ?? 0) + 1;
+    const payload: OrderDenied = { intent, code, detail, tNs: this.clock.nowNs(), ...(clientOrderId === undefined ? {} : { clientOrderId }) };
+    ctx.publish(topics.denials, { type: 'order.denied', payload });
+    ctx.publish(topics.orders(intent.strategy), { type: 'order.denied', payload });
+    if (e.replyTo !== '') ctx.reply(e, { accepted: false, reason: code, message: detail }, 'order.ack');
+  }
+
+  private submit(e: Envelope): void {
+    const req = e.payload as OrderSubmit;
+    const intent = req.intent;
+    const state = this.state;
+    if (state === 'halted') return this.deny(e, intent, VENUE_DENIALS.VENUE_HALTED, `venue ${this.venue} is halted`);
+    if (state === 'connecting' || state === 'syncing') return this.deny(e, intent, VENUE_DENIALS.VENUE_SYNCING, `venue ${this.venue} is ${state}: reconciling before new orders`);
+    if (state === 'disconnected' || this.breaker.state === 'open') return this.deny(e, intent, VENUE_DENIALS.VENUE_UNAVAILABLE, `venue ${this.venue} is unavailable (breaker ${this.breaker.state})`);
+    const permit = this.breaker.tryAcquire();
+    if (permit !== PERMIT && permit !== TRIAL_PERMIT) return this.deny(e, intent, VENUE_DENIALS.VENUE_UNAVAILABLE, `venue ${this.venue}: circuit breaker ${this.breaker.state}`);
+    let pending: Promise<Order>;
+    try {
+      pending = this.journal.submit(req.prefix ?? intent.strategy, intent, req.intentKey);
+    } catch (err) {
+      this.breaker.onSuccess(0);
+      return this.denyError(e, intent, err);
+    }
+    // The order exists in the table now (applied synchronously); it leaves only once durable.
+    const tp = e.traceparent;
+    const epoch = this.epoch;
+    void pending.then(
+      (o) => this.send(e, o, tp, epoch),
+      (err: unknown) => {
+        this.breaker.onSuccess(0);
+        this.denyError(e, intent, err);
+      },
+    );
+  }
+
+  private denyError(e: Envelope, intent: OrderIntent, err: unknown): void {
+    const code = err instanceof Bot4Error ? (err.code === 'B4_ORDER_OUTCOME_UNKNOWN' ? VENUE_DENIALS.ORDER_OUTCOME_UNKNOWN : err.code.startsWith('B4_JOURNAL') ? VENUE_DENIALS.JOURNAL_FAILED : VENUE_DENIALS.ORDER_INVALID) : VENUE_DENIALS.ORDER_INVALID;
+    this.deny(e, intent, code, errMsg(err));
+  }
+
+  private async send(e: Envelope, o: Order, traceparent: string, epoch: number): Promise<void> {
+    this.figures.submitted++;
+    this.publishUpdate(o);
+    if (e.replyTo !== '' && this.ctx !== undefined) this.ctx.reply(e, { accepted: true, clientOrderId: o.clientOrderId, orderId: o.clientOrderId }, 'order.ack');
+    const t0 = this.clock.nowNs();
+    try {
+      const v = await this.adapter.placeOrder(o.clientOrderId, o.intent, traceparent);
+      this.breaker.onSuccess(this.clock.nowNs() - t0);
+      this.figures.accepted++;
+      if (this.awaitingRecovery) {
+        this.awaitingRecovery = false;
+        if (this.figures.lastBackNs > 0) this.figures.lastRecoveryNs = this.clock.nowNs() - this.figures.lastBackNs;
+      }
+      await this.applyVenue(o, v);
+    } catch (err) {
+      const kind = err instanceof VenueCallError ? err.kind : 'unknown';
+      if (kind === 'unknown') {
+        this.breaker.onFailure(this.clock.nowNs() - t0);
+        this.figures.unknown++;
+        await this.record(o, { kind: 'unknown', reason: errMsg(err) });
+        if (this.breaker.state === 'open' && epoch === this.epoch) this.down(`order outcome unknown and breaker open: ${errMsg(err)}`);
+        else this.resolveSoon(o);
+        return;
+      }
+      this.breaker.onSuccess(this.clock.nowNs() - t0);
+      if (kind === 'duplicate') {
+        // "Already there": the venue has this client id, so look it up instead of failing it.
+        this.resolveSoon(o);
+        return;
+      }
+      this.figures.rejected++;
+      await this.record(o, { kind: 'reject', reason: errMsg(err) });
+    }
+  }
+
+  /** Queries an unresolved order by client order id (the breaker permitting), retrying until resolved. */
+  private resolveSoon(o: Order): void {
+    if (this.resolving.has(o.clientOrderId)) return;
+    this.resolving.add(o.clientOrderId);
+    const epoch = this.epoch;
+    void (async () => {
+      try {
+        const v = await this.guarded(() => this.adapter.fetchOrder(o.clientOrderId, o.intent.symbol));
+        await this.resolveWith(o, v);
+      } catch (err) {
+        // Still no answer: the next sync after the venue returns resolves it.
+        if (epoch === this.epoch && this.breaker.state === 'open') this.down(`query failed: ${errMsg(err)}`);
+      } finally {
+        this.resolving.delete(o.clientOrderId);
+      }
+    })();
+  }
+
+  private cancel(clientOrderId: string): void {
+    const o = this.journal.orders.get(clientOrderId);
+    if (o === undefined || o.intent.venue !== this.venue || isTerminal(o.state)) return;
+    if (o.state !== 'accepted' && o.state !== 'partially-filled') {
+      // submitted/unknown/pending-cancel: nothing to cancel yet, or already cancelling.
+      return;
+    }
+    void this.record(o, { kind: 'cancel-request' });
+    void (async () => {
+      try {
+        const v = await this.guarded(() => this.adapter.cancelOrder(clientOrderId, o.intent.symbol, ''));
+        await this.applyVenue(o, v);
+      } catch (err) {
+        const kind = err instanceof VenueCallError ? err.kind : 'unknown';
+        if (kind === 'not-found' || kind === 'rejected') {
+          // Lost the race (already filled or cancelled): the venue's view decides.
+          try {
+            const v = await this.guarded(() => this.adapter.fetchOrder(clientOrderId, o.intent.symbol));
+            if (v !== undefined) await this.applyVenue(o, v);
+            else if (o.state === 'pending-cancel') await this.record(o, { kind: 'cancel-reject', reason: errMsg(err) });
+          } catch {
+            // reconciled at the next sync
+          }
+        }
+        if (this.breaker.state === 'open') this.down(`cancel failed: ${errMsg(err)}`);
+      }
+    })();
+  }
+
+  private cancelAll(req: OrderCancelAll): void {
+    for (const o of [...this.journal.orders.openOrders()]) {
+      if (o.intent.venue !== this.venue) continue;
+      if (req.symbol !== undefined && o.intent.symbol !== req.symbol) continue;
+      if (req.strategy !== undefined && o.intent.strategy !== req.strategy) continue;
+      this.cancel(o.clientOrderId);
+    }
+  }
+
+  // --- streams and polling -------------------------------------------------------------------
+
+  private sinks(epoch: number) {
+    return {
+      onOrder: (v: VenueOrder): void => {
+        if (epoch !== this.epoch) return;
+        const o = this.journal.orders.get(v.clientOrderId);
+        if (o === undefined || o.intent.venue !== this.venue) return;
+        void this.applyVenue(o, v);
+      },
+      onTicker: (t: VenueTicker): void => {
+        if (epoch !== this.epoch || this.ctx === undefined) return;
+        const payload: Ticker = { venue: this.venue, symbol: t.symbol, bidTicks: t.bidTicks, bidLots: t.bidLots, askTicks: t.askTicks, askLots: t.askLots, venueTimeMs: t.venueTimeMs, recvNs: this.clock.nowNs() };
+        this.ctx.publish(topics.ticker(this.venue, t.symbol), { type: 'md.ticker', payload, key: `${this.venue}:${t.symbol}` });
+      },
+      onStreamError: (stream: string, err: unknown): void => {
+        if (epoch !== this.epoch) return;
+        this.log.warn({ stream, err: errMsg(err) }, 'venue stream broke (retrying)');
+        if (this.state === 'running') this.machineSend({ type: 'venue.degrade', reason: `${stream} stream: ${errMsg(err)}` });
+      },
+      onStreamUp: (stream: string): void => {
+        if (epoch !== this.epoch) return;
+        if (this.state === 'degraded') {
+          this.machineSend({ type: 'venue.recover' });
+          // Anything missed while the stream was down is picked up by a poll now.
+          void this.poll(epoch);
+        }
+        void stream;
+      },
+    };
+  }
+
+  private schedulePoll(epoch: number): void {
+    if (this.options.reconcileEveryMs === 0) return;
+    this.pollTimer = this.clock.setTimer(this.options.reconcileEveryMs, () => {
+      this.pollTimer = undefined;
+      if (epoch !== this.epoch) return;
+      void this.poll(epoch).finally(() => {
+        if (epoch === this.epoch && (this.state === 'running' || this.state === 'degraded')) this.schedulePoll(epoch);
+      });
+    });
+  }
+
+  /** Safety net: reconcile locally open orders against the venue's open orders. */
+  private async poll(epoch: number): Promise<void> {
+    try {
+      await this.sync(epoch);
+    } catch (err) {
+      if (epoch === this.epoch && this.breaker.state === 'open') this.down(`poll failed: ${errMsg(err)}`);
+    }
+  }
+
+  private publishUpdate(o: Order, why?: string): void {
+    const ctx = this.ctx;
+    if (ctx === undefined) return;
+    const payload: OrderUpdate = {
+      clientOrderId: o.clientOrderId,
+      strategy: o.intent.strategy,
+      venue: o.intent.venue,
+      symbol: o.intent.symbol,
+      side: o.intent.side,
+      state: o.state,
+      priceTicks: o.intent.priceTicks,
+      qtyLots: o.intent.qtyLots,
+      filledLots: o.filledLots,
+      tNs: this.clock.nowNs(),
+      ...(o.venueOrderId === undefined ? {} : { venueOrderId: o.venueOrderId }),
+      ...(why === undefined && o.reason === undefined ? {} : { reason: why ?? o.reason }),
+    };
+    ctx.publish(topics.orders(o.intent.strategy), { type: 'order.update', payload });
+    ctx.publish(topics.allOrders, { type: 'order.update', payload });
+  }
+
+  private publishFill(o: Order, lots: number, tickLots: bigint, ev: OrderEvent): void {
+    const ctx = this.ctx;
+    if (ctx === undefined) return;
+    const payload: OrderFill = {
+      clientOrderId: o.clientOrderId,
+      strategy: o.intent.strategy,
+      venue: o.intent.venue,
+      symbol: o.intent.symbol,
+      side: o.intent.side,
+      lots,
+      priceTicks: Number(tickLots / BigInt(lots)),
+      tNs: this.clock.nowNs(),
+      ...(ev.kind === 'fill' && ev.tradeId !== undefined ? { tradeId: ev.tradeId } : {}),
+      ...((ev.kind === 'fill' || ev.kind === 'reconcile') && ev.feeAsset !== undefined && ev.feeAtoms !== undefined ? { feeAsset: ev.feeAsset, feeAtoms: ev.feeAtoms.toString() } : {}),
+    };
+    ctx.publish(topics.fills(o.intent.strategy), { type: 'order.fill', payload });
+    ctx.publish(topics.allFills, { type: 'order.fill', payload });
+  }
+}
+
+type Target = 'accepted' | 'partially-filled' | 'filled' | 'canceled' | 'expired' | 'rejected';
+
+function statusTarget(s: VenueOrderStatus): Target | undefined {
+  switch (s) {
+    case 'NEW':
+      return 'accepted';
+    case 'PARTIALLY_FILLED':
+      return 'partially-filled';
+    case 'FILLED':
+      return 'filled';
+    case 'CANCELED':
+      return 'canceled';
+    case 'EXPIRED':
+    case 'EXPIRED_IN_MATCH':
+      return 'expired';
+    case 'REJECTED':
+      return 'rejected';
+    default:
+      return undefined; // PENDING_CANCEL: wait for the final word
+  }
+}
+
+function needsReconcile(o: Order, target: Target): boolean {
+  // From `submitted`, a terminal answer without fills goes through reconcile (the table allows it).
+  return o.state === 'submitted' && target !== 'accepted';
+}
+
+function reconcileTarget(target: Target, v: VenueOrder, o: Order): ReconcileTarget {
+  if (target === 'accepted' && v.filledLots > 0) return v.filledLots === o.intent.qtyLots ? 'filled' : 'partially-filled';
+  return target;
+}
+
+function addDecimal(a: string, b: string): string {
+  const d = Math.max(dec(a), dec(b));
+  const s = (BigInt(scale(a, d)) + BigInt(scale(b, d))).toString().padStart(d + 1, '0');
+  return d === 0 ? s : `${s.slice(0, s.length - d)}.${s.slice(s.length - d)}`;
+}
+function dec(s: string): number {
+  const i = s.indexOf('.');
+  return i < 0 ? 0 : s.length - i - 1;
+}
+function scale(s: string, d: number): string {
+  const [i = '0', f = ''] = s.split('.');
+  return i + f.padEnd(d, '0');
+}
+
+function errMsg(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
