@@ -34,4 +34,20 @@ export async function proClient(v: VenueUrls, over: { timeout?: number } = {}): 
   return ex;
 }
 
+/**
+ * `p`, or a rejection naming `what` after `ms` of wall time (the timer is cleared either way), so a
+ * watch call that never resolves fails the test with a reason instead of hanging until mocha's timeout.
+ */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export { ccxt };
