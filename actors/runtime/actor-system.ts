@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '../../common/errors.js';
 import { SeededRandom } from '../../common/random.js';
 import type { ActorCell, ActorContext, ActorStats, Handler, InitHook } from './actor-cell.js';
 import { handling } from './context.js';
-import { channels, type DeadLetterReason, type DropReason, type FinishedEvent, type StartedEvent } from './diagnostics.js';
+import { channels, type BatchDeliveryEvent, type DeadLetterReason, type DropReason, type FinishedEvent, type StartedEvent } from './diagnostics.js';
 import { makeEnvelope, type Envelope, type Lane, type Message } from './envelope.js';
 import { ActorExistsError, ActorNotFoundError, ActorStoppedError, AskTimeoutError, InvalidAddressError, MailboxFullError, SystemShutdownError } from './errors.js';
 import { Lifecycle, type LifecycleState } from './lifecycle.js';
@@ -20,6 +20,9 @@ export const TOPIC_DEAD_LETTERS = 'system.dead-letters';
 export const TOPIC_ACTOR_FAULTED = 'system.actor.faulted';
 /** Topic on which the system publishes `{ address, from, to }` on every lifecycle change. */
 export const TOPIC_ACTOR_LIFECYCLE = 'system.actor.lifecycle';
+
+/** What a batch event points at between batches (never the live batch array). */
+const NO_ENVELOPES: readonly Envelope[] = Object.freeze([]);
 
 /** `replyTo` of an `ask()` request: the reply resolves the pending promise instead of a mailbox. */
 const ASK_REPLY = '$ask';
@@ -106,6 +109,10 @@ export class ActorSystem {
   private readonly startedEvent: StartedEvent;
   private readonly finishedEvent: FinishedEvent;
   private readonly pumpFn: () => void;
+  /** Reused `batch-start`/`batch-end` event, made on first use (sized `batchSize`). */
+  private batchEv: BatchDeliveryEvent | undefined;
+  /** One-slot array through which a control envelope is reported as a batch of one. */
+  private readonly controlSlot: (Envelope | undefined)[] = [undefined];
 
   constructor(options?: ActorSystemOptions) {
     this.options = parseSystemOptions(options);
@@ -535,8 +542,16 @@ export class ActorSystem {
   }
 
   private deliverControl(cell: ActorCell, e: Envelope): void {
-    const traced = channels.started.hasSubscribers || channels.finished.hasSubscribers;
-    const t0 = traced ? this.beginTraced(cell, e) : this.begin(cell, e);
+    const perMsg = channels.started.hasSubscribers || channels.finished.hasSubscribers;
+    let bev: BatchDeliveryEvent | undefined;
+    if (channels.batchStart.hasSubscribers || channels.batchEnd.hasSubscribers) {
+      this.controlSlot[0] = e;
+      bev = this.openBatch(cell, this.controlSlot as Envelope[], 0, 1, false);
+    }
+    const tp = bev === undefined ? e.traceparent : bev.traceparents[0]!;
+    const t0 = perMsg ? this.beginTraced(cell, e, tp) : this.begin(cell, e, tp);
+    const timed = bev !== undefined && bev.timed[0] !== 0;
+    if (timed) bev!.startNs[0] = perMsg ? t0 : this.clock.nowNs();
     let error: unknown;
     try {
       cell.xactor.send({ type: e.type, envelope: e });
@@ -545,9 +560,14 @@ export class ActorSystem {
     } catch (err) {
       error = err ?? new Error('undefined thrown');
     }
+    if (timed) bev!.endNs[0] = this.clock.nowNs();
     cell.processed++;
     this.deliveredCount++;
-    if (traced) this.endTraced(cell, e, t0, 1, error);
+    if (perMsg) this.endTraced(cell, e, t0, 1, error);
+    if (bev !== undefined) {
+      this.closeBatch(bev, 1, error, error === undefined ? -1 : 0);
+      this.controlSlot[0] = undefined;
+    }
     this.end();
     if (error !== undefined) this.fail(cell, error);
   }
@@ -557,43 +577,73 @@ export class ActorSystem {
     const batch = cell.batch;
     const start = cell.batchPos;
     const stop = Math.min(cell.batchLen, start + budget);
-    const traced = channels.started.hasSubscribers || channels.finished.hasSubscribers;
+    // Per-envelope firehose (`started`/`finished`) and per-batch events (`batch-start`/`batch-end`)
+    // are independent; with neither subscribed, delivery runs the plain loop below.
+    const perMsg = channels.started.hasSubscribers || channels.finished.hasSubscribers;
     const handle = cell.handle;
+    const bev = channels.batchStart.hasSubscribers || channels.batchEnd.hasSubscribers ? this.openBatch(cell, batch, start, stop - start, handle === undefined) : undefined;
     const ctx = cell.ctx;
     const ev = cell.batchEvent;
     ev.start = start;
     ev.count = stop - start;
     let i = start;
     let error: unknown;
+    let errorIndex = -1;
     let t0 = 0;
-    // Index whose started event was published (its finished event is still owed on a throw).
+    // Index whose handler is running (its finished event / end time is still owed on a throw).
     let open = -1;
     try {
+      const first = batch[start]!;
+      const firstTp = bev === undefined ? first.traceparent : bev.traceparents[0]!;
       if (handle === undefined) {
         // Machine-only actor: the batch event is the whole delivery; trace it as one handling
         // per envelope sharing the batch's time and the first envelope's context.
-        t0 = traced ? this.beginTraced(cell, batch[start]!) : this.begin(cell, batch[start]!);
+        t0 = perMsg ? this.beginTraced(cell, first, firstTp) : this.begin(cell, first, firstTp);
         cell.xactor.send(ev);
         if (cell.machineError !== undefined) throw cell.machineError;
         i = stop;
       } else {
-        this.begin(cell, batch[start]!);
+        this.begin(cell, first, firstTp);
         cell.xactor.send(ev);
         if (cell.machineError !== undefined) throw cell.machineError;
-        if (!traced) {
+        if (!perMsg && bev === undefined) {
           for (; i < stop && cell.dataOpen; i++) {
             const e = batch[i]!;
             handling.envelope = e;
             handling.traceparent = e.traceparent;
             handle(e, ctx);
           }
+        } else if (!perMsg) {
+          // Batch-level instrumentation: no clock read or publish per envelope, except for the
+          // few a subscriber asked to time (sampled spans).
+          const tps = bev!.traceparents;
+          const timed = bev!.timed;
+          for (; i < stop && cell.dataOpen; i++) {
+            const e = batch[i]!;
+            const k = i - start;
+            handling.envelope = e;
+            handling.traceparent = tps[k]!;
+            if (timed[k] === 0) {
+              handle(e, ctx);
+            } else {
+              open = i;
+              bev!.startNs[k] = this.clock.nowNs();
+              handle(e, ctx);
+              bev!.endNs[k] = this.clock.nowNs();
+              open = -1;
+            }
+          }
         } else {
           for (; i < stop && cell.dataOpen; i++) {
             const e = batch[i]!;
-            t0 = this.beginTraced(cell, e);
+            const k = i - start;
+            t0 = this.beginTraced(cell, e, bev === undefined ? e.traceparent : bev.traceparents[k]!);
+            const timed = bev !== undefined && bev.timed[k] !== 0;
+            if (timed) bev.startNs[k] = t0;
             open = i;
             handle(e, ctx);
             open = -1;
+            if (timed) bev.endNs[k] = this.clock.nowNs();
             this.endTraced(cell, e, t0, 1, undefined);
           }
         }
@@ -605,15 +655,20 @@ export class ActorSystem {
       // The envelope that failed is consumed (a poison message must not loop); the rest of the
       // batch stays in flight for the next incarnation.
       if (handle === undefined) {
-        if (traced) this.endBatch(cell, start, stop, t0, error);
+        if (perMsg) this.endBatch(cell, start, stop, t0, error);
         i = stop;
       } else {
-        if (open === i) this.endTraced(cell, batch[i]!, t0, 1, error);
+        if (open === i) {
+          if (perMsg) this.endTraced(cell, batch[i]!, t0, 1, error);
+          if (bev !== undefined && bev.timed[i - start] !== 0) bev.endNs[i - start] = this.clock.nowNs();
+        }
+        errorIndex = i - start;
         i = i < stop ? i + 1 : i;
       }
-    } else if (handle === undefined && traced) {
+    } else if (handle === undefined && perMsg) {
       this.endBatch(cell, start, stop, t0, undefined);
     }
+    if (bev !== undefined) this.closeBatch(bev, i - start, error, errorIndex);
     for (let k = start; k < i; k++) batch[k] = undefined as unknown as Envelope;
     cell.processed += i - start;
     this.deliveredCount += i - start;
@@ -627,10 +682,71 @@ export class ActorSystem {
     return i - start;
   }
 
-  private begin(cell: ActorCell, e: Envelope): number {
+  /** Fills and publishes `batch-start` for `envelopes[start .. start+count)`; returns the event. */
+  private openBatch(cell: ActorCell, envelopes: Envelope[], start: number, count: number, shared: boolean): BatchDeliveryEvent {
+    let ev = this.batchEv;
+    if (ev === undefined) {
+      const n = this.options.batchSize;
+      ev = {
+        system: this.options.name,
+        actor: '',
+        envelopes: NO_ENVELOPES,
+        start: 0,
+        count: 0,
+        shared: false,
+        batchStartNs: 0,
+        batchEndNs: 0,
+        handled: 0,
+        traceparents: new Array<string>(n).fill(''),
+        timed: new Uint8Array(n),
+        startNs: new Float64Array(n),
+        endNs: new Float64Array(n),
+        error: undefined,
+        errorIndex: -1,
+      };
+      this.batchEv = ev;
+    }
+    ev.actor = cell.address;
+    ev.envelopes = envelopes;
+    ev.start = start;
+    ev.count = count;
+    ev.shared = shared;
+    ev.handled = 0;
+    ev.batchEndNs = 0;
+    ev.error = undefined;
+    ev.errorIndex = -1;
+    const tps = ev.traceparents;
+    for (let k = 0; k < count; k++) tps[k] = envelopes[start + k]!.traceparent;
+    ev.timed.fill(0, 0, count);
+    if (channels.batchStart.hasSubscribers) channels.batchStart.publish(ev);
+    // Read after the subscribers ran: their time is mailbox wait, not handling.
+    ev.batchStartNs = this.clock.nowNs();
+    return ev;
+  }
+
+  /** Completes and publishes `batch-end`, then lets go of the envelopes. */
+  private closeBatch(ev: BatchDeliveryEvent, handled: number, error: unknown, errorIndex: number): void {
+    const now = this.clock.nowNs();
+    ev.batchEndNs = now;
+    ev.handled = handled;
+    ev.error = error;
+    ev.errorIndex = errorIndex;
+    if (ev.shared) {
+      for (let k = 0; k < handled; k++) {
+        if (ev.timed[k] === 0) continue;
+        ev.startNs[k] = ev.batchStartNs;
+        ev.endNs[k] = now;
+      }
+    }
+    if (channels.batchEnd.hasSubscribers) channels.batchEnd.publish(ev);
+    ev.envelopes = NO_ENVELOPES;
+    ev.error = undefined;
+  }
+
+  private begin(cell: ActorCell, e: Envelope, traceparent: string): number {
     handling.actor = cell.address;
     handling.envelope = e;
-    handling.traceparent = e.traceparent;
+    handling.traceparent = traceparent;
     return 0;
   }
 
@@ -640,7 +756,7 @@ export class ActorSystem {
     handling.traceparent = '';
   }
 
-  private beginTraced(cell: ActorCell, e: Envelope): number {
+  private beginTraced(cell: ActorCell, e: Envelope, traceparent: string): number {
     const now = this.clock.nowNs();
     handling.actor = cell.address;
     handling.envelope = e;
@@ -649,7 +765,7 @@ export class ActorSystem {
     ev.envelope = e;
     ev.waitNs = now - e.enqueuedAtNs;
     ev.startNs = now;
-    ev.traceparent = e.traceparent;
+    ev.traceparent = traceparent;
     if (channels.started.hasSubscribers) channels.started.publish(ev);
     handling.traceparent = ev.traceparent;
     return now;

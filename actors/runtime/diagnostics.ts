@@ -9,7 +9,10 @@ import type { LifecycleState } from './lifecycle.js';
  * property read and no allocation.
  *
  * The per-message events (`enqueued`, `started`, `finished`) are ONE reused object per actor
- * system: read them synchronously inside the subscriber and copy what you keep.
+ * system: read them synchronously inside the subscriber and copy what you keep. `started` and
+ * `finished` cost two publishes and two clock reads per envelope (a firehose for tests and
+ * debugging); instrumentation that must stay cheap at millions of messages per second subscribes
+ * to `batch-start`/`batch-end` instead (one pair per batch of up to `batchSize` envelopes).
  */
 export const CHANNELS = Object.freeze({
   /** {@link EnqueuedEvent}: an envelope entered a mailbox. */
@@ -28,6 +31,15 @@ export const CHANNELS = Object.freeze({
   restart: 'bot4:actor:restart',
   /** {@link FaultedEvent}: an actor exceeded its restart intensity and is faulted. */
   faulted: 'bot4:actor:faulted',
+  /**
+   * {@link BatchDeliveryEvent}, before an actor handles a batch of envelopes (a data batch, or one
+   * control envelope). A subscriber may set each envelope's trace context and ask for its exact
+   * handling times. One event per batch instead of two per envelope: this is what a tracer
+   * subscribes to.
+   */
+  batchStart: 'bot4:actor:batch-start',
+  /** {@link BatchDeliveryEvent}, after the batch was handled (or a handler threw). */
+  batchEnd: 'bot4:actor:batch-end',
 });
 
 /** `bot4:actor:enqueued` */
@@ -69,6 +81,50 @@ export interface FinishedEvent {
   endNs: number;
   /** What the handler threw, or undefined. */
   error: unknown;
+}
+
+/**
+ * `bot4:actor:batch-start` and `bot4:actor:batch-end`: ONE reused object per actor system, with
+ * preallocated per-envelope arrays indexed by `k` in `[0, count)` for `envelopes[start + k]`.
+ * Read and write it synchronously inside the subscriber; copy what you keep.
+ *
+ * At `batch-start`, `traceparents[k]` holds each envelope's own context and `timed[k]` is 0. A
+ * subscriber may replace `traceparents[k]` (the context of whatever the handler sends, as with
+ * {@link StartedEvent.traceparent}) and set `timed[k] = 1` to get that envelope's exact handling
+ * interval in `startNs[k]`/`endNs[k]` at `batch-end` (two clock reads: ask only for sampled ones).
+ * At `batch-end`, `handled`, `batchEndNs`, `error` and `errorIndex` are filled in.
+ */
+export interface BatchDeliveryEvent {
+  system: string;
+  /** Handling actor's address. */
+  actor: string;
+  /** The batch is `envelopes[start .. start+count)` (an array the runtime reuses). */
+  envelopes: readonly Envelope[];
+  start: number;
+  count: number;
+  /**
+   * True when the batch was handled as a whole (machine-only actor: one XState `batch` event and
+   * no per-envelope handler): per-envelope times are the batch's.
+   */
+  shared: boolean;
+  /** Clock ns just before the batch was handed to the actor. */
+  batchStartNs: number;
+  /** Clock ns after the batch (batch-end only). */
+  batchEndNs: number;
+  /** Envelopes consumed, `envelopes[start .. start+handled)`, the failed one included (batch-end only). */
+  handled: number;
+  /** Trace context for the handler of envelope `k` (see above). */
+  traceparents: string[];
+  /** Set to 1 at batch-start to have envelope `k` timed. */
+  timed: Uint8Array;
+  /** Clock ns handling of a timed envelope started (batch-end only). */
+  startNs: Float64Array;
+  /** Clock ns handling of a timed envelope ended (batch-end only). */
+  endNs: Float64Array;
+  /** What the handler or machine threw, or undefined (batch-end only). */
+  error: unknown;
+  /** `k` of the envelope that threw; -1 when none did or when the whole (shared) batch failed. */
+  errorIndex: number;
 }
 
 /** Why an envelope was dropped by a mailbox. */
@@ -130,4 +186,6 @@ export const channels = {
   lifecycle: diagnosticsChannel.channel(CHANNELS.lifecycle),
   restart: diagnosticsChannel.channel(CHANNELS.restart),
   faulted: diagnosticsChannel.channel(CHANNELS.faulted),
+  batchStart: diagnosticsChannel.channel(CHANNELS.batchStart),
+  batchEnd: diagnosticsChannel.channel(CHANNELS.batchEnd),
 } as const;
