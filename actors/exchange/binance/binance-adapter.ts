@@ -349,6 +349,10 @@ export function classify(e: unknown): FailureKind {
   if (/Duplicate order/i.test(msg) || /-2010.*[Dd]uplicate/.test(msg)) return 'duplicate';
   if (e instanceof ccxt.DDoSProtection) return 'throttled';
   if (e instanceof ccxt.InvalidNonce) return 'rejected';
+  // Binance: -1001 (internal error / disconnected) and -1007 (backend timeout) say "execution status
+  // unknown", whatever ccxt class they map to.
+  if (/"code":\s*-100[17]\b/.test(msg)) return 'unknown';
+  if (e instanceof ccxt.OperationFailed && !(e instanceof ccxt.ExchangeError)) return 'unknown';
   if (e instanceof ccxt.RequestTimeout || e instanceof ccxt.ExchangeNotAvailable || e instanceof ccxt.NetworkError) return 'unknown';
   if (e instanceof ccxt.BaseError) return 'rejected';
   // Anything else (a socket error before ccxt classified it) says nothing about the outcome.
