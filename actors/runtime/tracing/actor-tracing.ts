@@ -1,12 +1,12 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { ROOT_CONTEXT, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { performance } from 'node:perf_hooks';
+import { ROOT_CONTEXT, SpanStatusCode, trace, type HrTime, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOnSampler,
   BasicTracerProvider,
   BatchSpanProcessor,
-  ParentBasedSampler,
   type ReadableSpan,
   type SpanExporter,
   type SpanProcessor,
@@ -17,8 +17,7 @@ import { describeValue } from '../../../common/describe.js';
 import { ConfigError } from '../../../common/errors.js';
 import { logger } from '../../../common/log.js';
 import { parseOptions, z } from '../../../common/validate.js';
-import { CHANNELS, type FinishedEvent, type StartedEvent } from '../diagnostics.js';
-import type { Envelope } from '../envelope.js';
+import { CHANNELS, type BatchDeliveryEvent } from '../diagnostics.js';
 import { LatencyHistograms } from './latency-histograms.js';
 import { isSampled, spanIdOf, traceIdOf, UNSAMPLED_TRACEPARENT } from './traceparent.js';
 
@@ -29,6 +28,12 @@ export const TRACING_DEFAULTS = Object.freeze({
   serviceName: 'bot4',
   /** Fraction of root messages traced; descendants follow their root (parent-based). */
   samplingRatio: 0.01,
+  /**
+   * Cap on sampled roots per second (token bucket, one second of burst); 0 = no cap. A span costs
+   * microseconds (SDK + export): at 10⁶ msg/s a 1% ratio alone would be 10⁴ spans/s, more than
+   * the bounded export queue delivers, so the cap keeps tracing cost flat under load.
+   */
+  maxTracesPerSecond: 100,
   /** Spans waiting for export; beyond it spans are dropped and counted, never queued without bound. */
   maxQueueSize: 2048,
   maxExportBatchSize: 512,
@@ -46,6 +51,7 @@ const schema = z
     endpoint: z.url().default(TRACING_DEFAULTS.endpoint),
     serviceName: z.string().min(1).default(TRACING_DEFAULTS.serviceName),
     samplingRatio: z.number().min(0).max(1).default(TRACING_DEFAULTS.samplingRatio),
+    maxTracesPerSecond: z.number().min(0).default(TRACING_DEFAULTS.maxTracesPerSecond),
     maxQueueSize: z.number().int().min(1).default(TRACING_DEFAULTS.maxQueueSize),
     maxExportBatchSize: z.number().int().min(1).default(TRACING_DEFAULTS.maxExportBatchSize),
     scheduledDelayMillis: z.number().int().min(0).default(TRACING_DEFAULTS.scheduledDelayMillis),
@@ -65,6 +71,8 @@ export interface ActorTracingOptions {
   serviceName?: string;
   /** Parent-based ratio sampling: fraction of root messages traced (0..1). Default 0.01. */
   samplingRatio?: number;
+  /** Most root messages sampled per second (0: no cap). Default 100. */
+  maxTracesPerSecond?: number;
   /** Bound of the span export queue (BatchSpanProcessor). Default 2048. */
   maxQueueSize?: number;
   /** Spans per export request. Default 512. */
@@ -81,9 +89,12 @@ export interface ActorTracingOptions {
   headers?: Record<string, string>;
   /** Trace only the actor system with this name (default: every system in the process). */
   system?: string;
-  /** Clock for the shutdown timeout. Default a `LiveClock`. */
+  /**
+   * The traced systems' clock: span timestamps (mapped to the epoch once, at construction), the
+   * trace rate cap and the shutdown timeout. Default a `LiveClock`.
+   */
   clock?: Clock;
-  /** Uniform [0,1) source for root sampling decisions. Default `Math.random`. */
+  /** Uniform [0,1) source for root sampling decisions (drawn once per sampled root). Default `Math.random`. */
   random?: () => number;
 }
 
@@ -103,22 +114,27 @@ export interface TracingReport {
 
 /**
  * The OpenTelemetry adapter of the actor runtime, and the only module that imports
- * `@opentelemetry/*`. It subscribes to the runtime's diagnostics channels and
+ * `@opentelemetry/*`. It subscribes to the runtime's per-batch diagnostics events
+ * (`bot4:actor:batch-start`/`batch-end`, one pair per batch of up to `batchSize` envelopes) and
  *
- * - records every handled envelope (mailbox wait, handling time) in per-actor HDR histograms,
- *   always, whatever the sampling;
- * - for sampled messages, makes a span `actor.handle <type>` (attributes `actor.address`,
- *   `actor.message.type`, `actor.mailbox.wait_ns`, `actor.handle_ns`, `actor.message.from`, and
- *   `actor.message.topic`/`actor.message.correlation_id` when set) whose parent is the
- *   envelope's `traceparent`, and hands its own context back to the runtime so the messages the
- *   handler sends (and `currentTraceparent()` for venue requests) become its children;
+ * - records every handled envelope in per-actor HDR histograms, always, whatever the sampling:
+ *   mailbox wait (enqueue → start of the batch that delivered it) per envelope, and handling time
+ *   as the batch's time per envelope (a batch mean: timing each envelope would cost two clock
+ *   reads per message, more than the whole tracing budget);
+ * - for sampled messages, makes a span `actor.handle <type>` timed exactly (attributes
+ *   `actor.address`, `actor.message.type`, `actor.mailbox.wait_ns`, `actor.handle_ns`,
+ *   `actor.message.from`, and `actor.message.topic`/`actor.message.correlation_id` when set)
+ *   whose parent is the envelope's `traceparent`. Its ids are chosen before the handler runs and
+ *   handed back to the runtime, so the messages the handler sends (and `currentTraceparent()`
+ *   for venue requests) become its children; the span itself is built after the batch;
  * - exports spans as OTLP protobuf over HTTP through a bounded BatchSpanProcessor. An exporter
  *   failure is counted and never reaches the engine; the handling path never waits for I/O.
  *
  * Sampling is parent-based with a ratio at the root: a message without a context is traced with
- * probability `samplingRatio`; one with a context follows its `sampled` flag. Unsampled roots get
- * {@link UNSAMPLED_TRACEPARENT}, so their descendants stay unsampled at the cost of a flag check.
- * Use one instance per process.
+ * probability `samplingRatio` (decided by a countdown over a geometric skip, so a random number
+ * is drawn once per sampled root, not per message), at most `maxTracesPerSecond` times a second;
+ * one with a context follows its `sampled` flag. Unsampled roots get {@link UNSAMPLED_TRACEPARENT},
+ * so their descendants stay unsampled at the cost of a string compare. Use one instance per process.
  */
 export class ActorTracing {
   /** Per-actor latency histograms (always on). */
@@ -130,12 +146,23 @@ export class ActorTracing {
   private readonly tracer: Tracer;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly counters = { ended: 0, exported: 0, failed: 0 };
-  private readonly onStarted: (m: unknown) => void;
-  private readonly onFinished: (m: unknown) => void;
-  /** Span of the envelope being handled (handling never nests, so one slot suffices). */
-  private openSpan: Span | undefined;
-  private openEnvelope: Envelope | undefined;
+  private readonly ids = new PresetIdGenerator();
+  private readonly counters = { ended: 0, exported: 0, failed: 0, rateLimited: 0 };
+  private readonly onStart: (m: unknown) => void;
+  private readonly onEnd: (m: unknown) => void;
+  /** Root messages still to skip before the next sampled one. */
+  private skip: number;
+  private tokens: number;
+  private tokensAtNs: number;
+  /** Epoch of clock time 0, as whole seconds + ns, for span timestamps. */
+  private readonly epochSec: number;
+  private readonly epochNs: number;
+  /** Sampled envelopes of the batch in flight (`pendingEvent`): index, trace id, span id, parent span id. */
+  private pendingEvent: BatchDeliveryEvent | undefined;
+  private readonly pendingK: number[] = [];
+  private readonly pendingTrace: string[] = [];
+  private readonly pendingSpan: string[] = [];
+  private readonly pendingParent: string[] = [];
   private closed: Promise<TracingReport> | undefined;
 
   constructor(options?: ActorTracingOptions) {
@@ -147,6 +174,12 @@ export class ActorTracing {
     this.clock = clock ?? new LiveClock();
     this.random = random ?? Math.random;
     const o = this.options;
+    const epochMs = this.clock instanceof LiveClock ? performance.timeOrigin : this.clock.epochMs() - this.clock.nowNs() / 1e6;
+    this.epochSec = Math.floor(epochMs / 1000);
+    this.epochNs = (epochMs - this.epochSec * 1000) * 1e6;
+    this.skip = this.nextSkip();
+    this.tokens = o.maxTracesPerSecond;
+    this.tokensAtNs = this.clock.nowNs();
     const otlp = new OTLPTraceExporter({
       url: o.endpoint,
       timeoutMillis: o.exportTimeoutMillis,
@@ -164,19 +197,22 @@ export class ActorTracing {
     );
     this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': o.serviceName }),
-      sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+      // The decision is made here, before a span exists; the SDK records what it is given.
+      sampler: new AlwaysOnSampler(),
+      idGenerator: this.ids,
       spanProcessors: [processor],
     });
     this.tracer = this.provider.getTracer('bot4.actors.runtime');
-    this.onStarted = (m) => this.started(m as StartedEvent);
-    this.onFinished = (m) => this.finished(m as FinishedEvent);
-    diagnosticsChannel.subscribe(CHANNELS.started, this.onStarted);
-    diagnosticsChannel.subscribe(CHANNELS.finished, this.onFinished);
+    this.onStart = (m) => this.batchStart(m as BatchDeliveryEvent);
+    this.onEnd = (m) => this.batchEnd(m as BatchDeliveryEvent);
+    diagnosticsChannel.subscribe(CHANNELS.batchStart, this.onStart);
+    diagnosticsChannel.subscribe(CHANNELS.batchEnd, this.onEnd);
   }
 
-  /** Counters so far (spans ended / exported / failed). */
-  get stats(): { readonly spansEnded: number; readonly spansExported: number; readonly spansFailed: number } {
-    return { spansEnded: this.counters.ended, spansExported: this.counters.exported, spansFailed: this.counters.failed };
+  /** Counters so far: spans ended / exported / failed, roots not sampled because of `maxTracesPerSecond`. */
+  get stats(): { readonly spansEnded: number; readonly spansExported: number; readonly spansFailed: number; readonly tracesRateLimited: number } {
+    const c = this.counters;
+    return { spansEnded: c.ended, spansExported: c.exported, spansFailed: c.failed, tracesRateLimited: c.rateLimited };
   }
 
   /** Exports what is queued now (bounded by the export timeout); never rejects. */
@@ -190,12 +226,10 @@ export class ActorTracing {
    */
   shutdown(): Promise<TracingReport> {
     if (this.closed !== undefined) return this.closed;
-    diagnosticsChannel.unsubscribe(CHANNELS.started, this.onStarted);
-    diagnosticsChannel.unsubscribe(CHANNELS.finished, this.onFinished);
-    if (this.openSpan !== undefined) {
-      this.openSpan.end();
-      this.openSpan = undefined;
-    }
+    diagnosticsChannel.unsubscribe(CHANNELS.batchStart, this.onStart);
+    diagnosticsChannel.unsubscribe(CHANNELS.batchEnd, this.onEnd);
+    this.clearPending();
+    this.histograms.flush();
     this.closed = new Promise<TracingReport>((resolve) => {
       let done = false;
       const finish = (shutdownError: string | undefined): void => {
@@ -217,29 +251,87 @@ export class ActorTracing {
     return this.closed;
   }
 
-  private started(ev: StartedEvent): void {
+  /** Decides sampling for each envelope of the batch and hands the runtime the handlers' contexts. */
+  private batchStart(ev: BatchDeliveryEvent): void {
     if (this.options.system !== undefined && ev.system !== this.options.system) return;
-    const e = ev.envelope;
-    const parent = ev.traceparent;
-    if (parent === '') {
-      if (!(this.random() < this.options.samplingRatio)) {
-        ev.traceparent = UNSAMPLED_TRACEPARENT;
-        return;
+    if (this.pendingEvent !== undefined) this.clearPending();
+    const tps = ev.traceparents;
+    const n = ev.count;
+    for (let k = 0; k < n; k++) {
+      const tp = tps[k]!;
+      let traceId: string;
+      let parent: string;
+      if (tp === '') {
+        if (--this.skip > 0) {
+          tps[k] = UNSAMPLED_TRACEPARENT;
+          continue;
+        }
+        this.skip = this.nextSkip();
+        if (!this.admit()) {
+          tps[k] = UNSAMPLED_TRACEPARENT;
+          continue;
+        }
+        traceId = randomHex(4);
+        parent = '';
+      } else if (tp === UNSAMPLED_TRACEPARENT || !isSampled(tp)) {
+        continue;
+      } else {
+        traceId = traceIdOf(tp);
+        parent = spanIdOf(tp);
       }
-    } else if (!isSampled(parent)) {
-      return;
+      const spanId = randomHex(2);
+      tps[k] = `00-${traceId}-${spanId}-01`;
+      ev.timed[k] = 1;
+      this.pendingEvent = ev;
+      this.pendingK.push(k);
+      this.pendingTrace.push(traceId);
+      this.pendingSpan.push(spanId);
+      this.pendingParent.push(parent);
     }
-    const ctx =
-      parent === ''
-        ? ROOT_CONTEXT
-        : trace.setSpanContext(ROOT_CONTEXT, { traceId: traceIdOf(parent), spanId: spanIdOf(parent), traceFlags: 1, isRemote: true });
+  }
+
+  /** Records the batch in the histograms and builds the spans of its sampled envelopes. */
+  private batchEnd(ev: BatchDeliveryEvent): void {
+    if (this.options.system !== undefined && ev.system !== this.options.system) return;
+    const handled = ev.handled;
+    const env = ev.envelopes;
+    const s = ev.start;
+    if (handled > 0) {
+      const rec = this.histograms.recorder(ev.actor);
+      const t0 = ev.batchStartNs;
+      const wait = rec.wait;
+      for (let k = 0; k < handled; k++) wait.record(t0 - env[s + k]!.enqueuedAtNs);
+      const per = (ev.batchEndNs - t0) / handled;
+      rec.handle.recordValueWithCount(per > 0 ? Math.round(per) : 0, handled);
+    }
+    if (this.pendingEvent !== ev) return;
+    const ks = this.pendingK;
+    for (let j = 0; j < ks.length; j++) {
+      const k = ks[j]!;
+      // Not handled (the actor halted mid-batch): it comes back in a later batch, decided anew.
+      if (k >= handled) continue;
+      this.emit(ev, k, this.pendingTrace[j]!, this.pendingSpan[j]!, this.pendingParent[j]!);
+    }
+    this.clearPending();
+  }
+
+  private emit(ev: BatchDeliveryEvent, k: number, traceId: string, spanId: string, parent: string): void {
+    const e = ev.envelopes[ev.start + k]!;
+    const startNs = ev.startNs[k]!;
+    const endNs = ev.endNs[k]!;
+    // A child takes its trace id from the parent context; only a root asks the generator.
+    this.ids.traceId = parent === '' ? traceId : '';
+    this.ids.spanId = spanId;
+    const ctx = parent === '' ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: parent, traceFlags: 1, isRemote: true });
     const span = this.tracer.startSpan(
       `actor.handle ${e.type}`,
       {
+        startTime: this.hrTime(startNs),
         attributes: {
           'actor.address': ev.actor,
           'actor.message.type': e.type,
-          'actor.mailbox.wait_ns': Math.round(ev.waitNs),
+          'actor.mailbox.wait_ns': Math.max(0, Math.round(startNs - e.enqueuedAtNs)),
+          'actor.handle_ns': Math.max(0, Math.round(endNs - startNs)),
           'actor.message.from': e.from,
         },
       },
@@ -247,24 +339,82 @@ export class ActorTracing {
     );
     if (e.topic !== '') span.setAttribute('actor.message.topic', e.topic);
     if (e.correlationId !== '') span.setAttribute('actor.message.correlation_id', e.correlationId);
-    const sc = span.spanContext();
-    ev.traceparent = `00-${sc.traceId}-${sc.spanId}-01`;
-    this.openSpan = span;
-    this.openEnvelope = e;
+    const err = ev.error;
+    if (err !== undefined && (ev.errorIndex === k || ev.errorIndex === -1)) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+    }
+    span.end(this.hrTime(endNs));
   }
 
-  private finished(ev: FinishedEvent): void {
-    if (this.options.system !== undefined && ev.system !== this.options.system) return;
-    this.histograms.record(ev.actor, ev.waitNs, ev.handleNs);
-    const span = this.openSpan;
-    if (span === undefined || this.openEnvelope !== ev.envelope) return;
-    this.openSpan = undefined;
-    this.openEnvelope = undefined;
-    span.setAttribute('actor.handle_ns', Math.round(ev.handleNs));
-    if (ev.error !== undefined) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: ev.error instanceof Error ? ev.error.message : String(ev.error) });
+  private clearPending(): void {
+    this.pendingEvent = undefined;
+    this.pendingK.length = 0;
+    this.pendingTrace.length = 0;
+    this.pendingSpan.length = 0;
+    this.pendingParent.length = 0;
+  }
+
+  /** Roots to count down to the next sampled one: geometric, so each root is sampled with probability `samplingRatio`. */
+  private nextSkip(): number {
+    const p = this.options.samplingRatio;
+    if (p >= 1) return 1;
+    if (p <= 0) return Infinity;
+    return 1 + Math.floor(Math.log(1 - this.random()) / Math.log(1 - p));
+  }
+
+  /** Token bucket of `maxTracesPerSecond` (burst: one second's worth). */
+  private admit(): boolean {
+    const max = this.options.maxTracesPerSecond;
+    if (max === 0) return true;
+    const now = this.clock.nowNs();
+    this.tokens = Math.min(max, this.tokens + ((now - this.tokensAtNs) * max) / 1e9);
+    this.tokensAtNs = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
     }
-    span.end();
+    this.counters.rateLimited++;
+    return false;
+  }
+
+  /** Clock ns → OTel epoch time, without losing sub-microsecond precision to a float64 of epoch ns. */
+  private hrTime(ns: number): HrTime {
+    const total = this.epochNs + ns;
+    const sec = Math.floor(total / 1e9);
+    return [this.epochSec + sec, Math.floor(total - sec * 1e9)];
+  }
+}
+
+/** Random lowercase hex of `words` × 8 digits, never all zeros (W3C forbids zero ids). */
+function randomHex(words: number): string {
+  for (;;) {
+    let s = '';
+    let any = 0;
+    for (let i = 0; i < words; i++) {
+      const w = (Math.random() * 0x1_0000_0000) >>> 0;
+      any |= w;
+      s += w.toString(16).padStart(8, '0');
+    }
+    if (any !== 0) return s;
+  }
+}
+
+/**
+ * Hands the SDK the ids the adapter already gave the runtime (the span is built after its handler
+ * ran, but its children were sent with its context during it). Falls back to random ids.
+ */
+class PresetIdGenerator {
+  traceId = '';
+  spanId = '';
+  generateTraceId(): string {
+    const t = this.traceId === '' ? randomHex(4) : this.traceId;
+    this.traceId = '';
+    return t;
+  }
+  generateSpanId(): string {
+    const s = this.spanId === '' ? randomHex(2) : this.spanId;
+    this.spanId = '';
+    return s;
   }
 }
 

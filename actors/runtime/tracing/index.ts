@@ -1,4 +1,5 @@
 /** OpenTelemetry adapter of the actor runtime (the only place that imports `@opentelemetry/*`). */
 export { ActorTracing, TRACING_DEFAULTS, type ActorTracingOptions, type TracingReport } from './actor-tracing.js';
-export { LatencyHistograms, type ActorLatency, type LatencySummary } from './latency-histograms.js';
+export { LatencyHistograms, type ActorLatency, type ActorRecorder, type LatencySummary } from './latency-histograms.js';
 export { UNSAMPLED_TRACEPARENT, formatTraceparent, isSampled, isTraceparent, spanIdOf, traceIdOf } from './traceparent.js';
+export { HdrBuckets } from './hdr-buckets.js';

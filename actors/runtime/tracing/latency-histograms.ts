@@ -1,4 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
+import { HdrBuckets } from './hdr-buckets.js';
 
 /** Percentiles of one latency distribution, nanoseconds. */
 export interface LatencySummary {
@@ -17,15 +18,23 @@ export interface ActorLatency {
   handle: LatencySummary;
 }
 
-interface Pair {
-  wait: hdr.Histogram;
-  handle: hdr.Histogram;
+/** The recorders of one actor: wait values go through a bucket array, handle values straight in. */
+export interface ActorRecorder {
+  /** Per-envelope mailbox wait (ns); flushed into the HDR on every read. */
+  readonly wait: HdrBuckets;
+  /** Handling time (ns); recorded per batch with a count. */
+  readonly handle: hdr.Histogram;
+}
+
+interface Pair extends ActorRecorder {
+  waitHdr: hdr.Histogram;
 }
 
 /**
  * Per-actor HDR histograms (hdr-histogram-js, pure JS, 3 significant digits, auto-resizing) of
- * mailbox wait and handling time, in nanoseconds. Recording is a Map lookup (skipped when the
- * actor is the same as last time) and two `recordValue` calls.
+ * mailbox wait and handling time, in nanoseconds. Wait values, recorded per envelope, land in a
+ * preallocated {@link HdrBuckets} array with the HDR's own bucket layout and are flushed into
+ * the HDR (losslessly) whenever it is read; handling time is recorded per batch with a count.
  */
 export class LatencyHistograms {
   private readonly byActor = new Map<string, Pair>();
@@ -37,18 +46,25 @@ export class LatencyHistograms {
 
   /** Records one handled envelope. Negative or fractional values are clamped/rounded. */
   record(actor: string, waitNs: number, handleNs: number): void {
+    const p = this.recorder(actor);
+    p.wait.record(waitNs);
+    p.handle.recordValue(handleNs > 0 ? Math.round(handleNs) : 0);
+  }
+
+  /** The recorders of `actor`, created on first use (a Map lookup unless it is the last actor asked for). */
+  recorder(actor: string): ActorRecorder {
     let p = this.last;
     if (actor !== this.lastActor || p === undefined) {
       p = this.byActor.get(actor);
       if (p === undefined) {
-        p = { wait: this.make(), handle: this.make() };
+        const waitHdr = this.make();
+        p = { wait: new HdrBuckets(waitHdr), waitHdr, handle: this.make() };
         this.byActor.set(actor, p);
       }
       this.lastActor = actor;
       this.last = p;
     }
-    p.wait.recordValue(waitNs > 0 ? Math.round(waitNs) : 0);
-    p.handle.recordValue(handleNs > 0 ? Math.round(handleNs) : 0);
+    return p;
   }
 
   /** Actors with a histogram. */
@@ -58,13 +74,18 @@ export class LatencyHistograms {
 
   /** The raw histograms of one actor (for exporting or merging), or undefined. */
   histograms(actor: string): { readonly wait: hdr.Histogram; readonly handle: hdr.Histogram } | undefined {
-    return this.byActor.get(actor);
+    const p = this.byActor.get(actor);
+    if (p === undefined) return undefined;
+    p.wait.flush();
+    return { wait: p.waitHdr, handle: p.handle };
   }
 
   /** Summary of one actor, or undefined if it handled nothing yet. */
   summary(actor: string): ActorLatency | undefined {
     const p = this.byActor.get(actor);
-    return p === undefined ? undefined : { address: actor, wait: summarise(p.wait), handle: summarise(p.handle) };
+    if (p === undefined) return undefined;
+    p.wait.flush();
+    return { address: actor, wait: summarise(p.waitHdr), handle: summarise(p.handle) };
   }
 
   /** Summaries of every actor. */
@@ -72,10 +93,16 @@ export class LatencyHistograms {
     return this.actors().map((a) => this.summary(a)!);
   }
 
+  /** Moves pending wait counts into the HDR histograms (done by every read; call before exporting them yourself). */
+  flush(): void {
+    for (const p of this.byActor.values()) p.wait.flush();
+  }
+
   /** Clears every histogram (e.g. after a scrape that wants deltas). */
   reset(): void {
     for (const p of this.byActor.values()) {
-      p.wait.reset();
+      p.wait.clear();
+      p.waitHdr.reset();
       p.handle.reset();
     }
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError } from '../../../common/index.js';
+import { ConfigError, SimulatedClock } from '../../../common/index.js';
 import { ActorSystem, ActorTracing, UNSAMPLED_TRACEPARENT, currentTraceparent, type Envelope } from '../../../actors/runtime/index.js';
 import { counterMachine } from '../../unit/actors/runtime/helpers.js';
 import { OtlpReceiver } from '../../fixtures/otlp/otlp-receiver.js';
@@ -106,6 +106,7 @@ describe('tracing: OpenTelemetry adapter → OTLP/HTTP protobuf', function () {
     const tracing = new ActorTracing({
       endpoint: await closedPortUrl(),
       samplingRatio: 1,
+      maxTracesPerSecond: 0,
       maxQueueSize: 256,
       maxExportBatchSize: 64,
       scheduledDelayMillis: 10,
@@ -140,7 +141,7 @@ describe('tracing: OpenTelemetry adapter → OTLP/HTTP protobuf', function () {
     hang.on('connection', (s) => sockets.add(s));
     await new Promise<void>((r) => hang.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}/v1/traces`;
-    const tracing = new ActorTracing({ endpoint: url, samplingRatio: 1, exportTimeoutMillis: 10_000, shutdownTimeoutMs: 300, system: 'otlp-hang' });
+    const tracing = new ActorTracing({ endpoint: url, samplingRatio: 1, maxTracesPerSecond: 0, exportTimeoutMillis: 10_000, shutdownTimeoutMs: 300, system: 'otlp-hang' });
     const sys = new ActorSystem({ name: 'otlp-hang', seed: 1 });
     let handled = 0;
     try {
@@ -158,9 +159,97 @@ describe('tracing: OpenTelemetry adapter → OTLP/HTTP protobuf', function () {
     }
   });
 
+  it('spans are timed exactly on the system clock and carry the handler error', async () => {
+    const receiver = await OtlpReceiver.start();
+    const clock = new SimulatedClock();
+    const tracing = new ActorTracing({ endpoint: receiver.url, samplingRatio: 1, scheduledDelayMillis: 20, clock, system: 'otlp-timing' });
+    const sys = new ActorSystem({ name: 'otlp-timing', seed: 1, clock });
+    try {
+      sys.spawn('a', counterMachine, {
+        supervision: { maxRestarts: 5, backoffMs: 0 },
+        handle: (e) => {
+          clock.advanceToNs(clock.nowNs() + 7_000);
+          if (e.type === 'bad') throw new Error('poison');
+        },
+      });
+      sys.send('a', { type: 'ok' });
+      sys.send('a', { type: 'bad' });
+      clock.advance(0);
+      await tracing.flush();
+      await receiver.waitForSpans(2);
+    } finally {
+      await sys.shutdown();
+      await tracing.shutdown();
+      await receiver.close();
+    }
+    const ok = receiver.spans.find((s) => s.name === 'actor.handle ok')!;
+    const bad = receiver.spans.find((s) => s.name === 'actor.handle bad')!;
+    assert.equal(ok.attributes['actor.handle_ns'], 7_000);
+    assert.equal(ok.attributes['actor.mailbox.wait_ns'], 0);
+    assert.equal(ok.statusCode, 0);
+    assert.equal(bad.attributes['actor.handle_ns'], 7_000);
+    assert.equal(bad.attributes['actor.mailbox.wait_ns'], 7_000, 'waited while "ok" was handled');
+    assert.equal(bad.statusCode, 2, 'ERROR');
+    assert.notEqual(ok.traceId, bad.traceId, 'two roots, two traces');
+    // Histograms: per-envelope wait from the batch start, handling as the batch mean.
+    const a = tracing.histograms.summary('a')!;
+    assert.equal(a.wait.count, 2);
+    assert.equal(a.wait.max, 0);
+    assert.equal(a.handle.count, 2);
+    assert.ok(Math.abs(a.handle.p50 - 7_000) <= 7, String(a.handle.p50));
+  });
+
+  it('maxTracesPerSecond caps sampled roots (token bucket on the clock); children follow their root', async () => {
+    const clock = new SimulatedClock();
+    const tracing = new ActorTracing({ endpoint: await closedPortUrl(), samplingRatio: 1, maxTracesPerSecond: 10, clock, exportTimeoutMillis: 300, system: 'otlp-cap' });
+    const sys = new ActorSystem({ name: 'otlp-cap', seed: 1, clock });
+    try {
+      sys.spawn('a', counterMachine, { handle: (e, ctx) => ctx.send('b', { type: 'child' }) });
+      sys.spawn('b', counterMachine);
+      for (let i = 0; i < 100; i++) sys.send('a', { type: 'root' });
+      clock.advance(0);
+      assert.equal(tracing.stats.spansEnded, 20, '10 roots and their 10 children');
+      assert.equal(tracing.stats.tracesRateLimited, 90);
+      clock.advance(500);
+      for (let i = 0; i < 100; i++) sys.send('a', { type: 'root' });
+      clock.advance(0);
+      assert.equal(tracing.stats.spansEnded, 30, 'half a second refills 5 tokens');
+      assert.equal(tracing.histograms.summary('b')!.wait.count, 200, 'histograms see everything');
+    } finally {
+      await sys.shutdown();
+      await tracing.shutdown();
+    }
+  });
+
+  it('root sampling follows samplingRatio (seeded random, drawn once per sampled root)', async () => {
+    let x = 42;
+    let draws = 0;
+    const random = (): number => {
+      draws++;
+      x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
+      return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
+    };
+    const clock = new SimulatedClock();
+    const tracing = new ActorTracing({ endpoint: await closedPortUrl(), samplingRatio: 0.25, maxTracesPerSecond: 0, random, clock, maxQueueSize: 100_000, system: 'otlp-ratio' });
+    const sys = new ActorSystem({ name: 'otlp-ratio', seed: 1, clock });
+    try {
+      sys.spawn('a', counterMachine, { handle: () => undefined });
+      for (let i = 0; i < 20_000; i++) sys.send('a', { type: 'root' });
+      clock.advance(0);
+      const n = tracing.stats.spansEnded;
+      // Binomial(20000, 0.25): mean 5000, sd 61.
+      assert.ok(n > 4700 && n < 5300, String(n));
+      assert.ok(draws <= n + 1, `one draw per sampled root, got ${draws} for ${n}`);
+    } finally {
+      await sys.shutdown();
+      await tracing.shutdown();
+    }
+  });
+
   it('validates its options', () => {
     assert.throws(() => new ActorTracing({ endpoint: 'not a url' }), (e: unknown) => e instanceof ConfigError && /^tracing.endpoint: expected a url string, got "not a url"$/.test(e.message));
     assert.throws(() => new ActorTracing({ samplingRatio: 2 }), /tracing.samplingRatio: expected a value <= 1, got 2/);
     assert.throws(() => new ActorTracing({ random: 3 as unknown as () => number }), /tracing.random: expected a function, got 3/);
+    assert.throws(() => new ActorTracing({ maxTracesPerSecond: -1 }), /tracing.maxTracesPerSecond: expected a value >= 0, got -1/);
   });
 });
