@@ -1,9 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { Bot4Error } from '../common/errors.js';
+import { register as registerSim } from './commands/sim.js';
+
+/** Commander error codes that mean "the command line was wrong": exit 2 like a bad option value. */
+const USAGE_ERRORS = new Set(['commander.unknownOption', 'commander.unknownCommand', 'commander.missingArgument', 'commander.optionMissingArgument', 'commander.invalidArgument', 'commander.excessArguments', 'commander.missingMandatoryOptionValue']);
 
 /**
- * The `bot4` command line. Each area registers its own subcommand from its own module, so this
- * file only wires them together.
+ * The `bot4` command line. Each area registers its own subcommand from its own module
+ * (`bin/commands/<name>.ts` exporting `register(program: Command): void`), so this file only
+ * wires them together: one import and one registration line per command.
  */
 export function buildProgram(): Command {
   const program = new Command('bot4')
@@ -11,18 +16,19 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  // Subcommands are registered here, one line per area (sim, daemon, status, chaos, ...).
+  // Subcommands, one line per area (sim, daemon, status, chaos, ...).
+  registerSim(program);
   return program;
 }
 
-/** Runs the CLI; typed bot4 errors print their code and exit 2, other failures exit 1. */
+/** Runs the CLI; usage errors and typed bot4 errors exit 2 (bot4 errors print their code), other failures exit 1. */
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      process.exitCode = e.exitCode;
+      process.exitCode = USAGE_ERRORS.has(e.code) ? 2 : e.exitCode;
       return;
     }
     if (e instanceof Bot4Error) {
