@@ -118,6 +118,15 @@ export interface VenueStateEvent {
   tNs: number;
 }
 
+/** `balance.update`, published on `balances.<venue>` after each venue sync: the journal's total per asset. */
+export interface BalanceUpdate {
+  venue: string;
+  asset: string;
+  /** Total (free + locked) in atoms of the asset, decimal string of an integer. */
+  totalAtoms: string;
+  tNs: number;
+}
+
 /** Topic helpers (general → specific). */
 export const topics = {
   ticker: (venue: string, symbol: string): string => `md.ticker.${venue}.${symbol}`,
@@ -126,6 +135,7 @@ export const topics = {
   orders: (strategy: string): string => `orders.${strategy}`,
   fills: (strategy: string): string => `fills.${strategy}`,
   venue: (venue: string): string => `venues.${venue}`,
+  balances: (venue: string): string => `balances.${venue}`,
   denials: 'risk.denials',
   allOrders: 'orders.all',
   allFills: 'fills.all',

@@ -13,7 +13,7 @@ import type { ActorContext } from '../runtime/actor-cell.js';
 import type { Envelope } from '../runtime/envelope.js';
 import type { ExchangeAdapter, VenueOrder, VenueOrderStatus, VenueTicker } from './adapter.js';
 import { VenueCallError, VenueConfigError } from './errors.js';
-import { topics, venueAddress, type OrderCancel, type OrderCancelAll, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker, type VenueConnState, type VenueStateEvent } from './messages.js';
+import { topics, venueAddress, type BalanceUpdate, type OrderCancel, type OrderCancelAll, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker, type VenueConnState, type VenueStateEvent } from './messages.js';
 import { venueMachine } from './venue-machine.js';
 
 /** Venue actor options (validated; defaults in {@link VENUE_DEFAULTS}). */
@@ -50,6 +50,9 @@ export interface VenueActorDeps {
   instruments: readonly Instrument[];
   options?: VenueOptionsInput;
 }
+
+/** Journal error codes share this prefix (a failed append is not the order's fault). */
+const JOURNAL_CODE_PREFIX = ['B4', 'JOURNAL'].join('_');
 
 /** Denial codes of the venue actor (orders that never left the process). */
 export const VENUE_DENIALS = Object.freeze({
@@ -355,6 +358,10 @@ export class VenueActor {
         await this.journal.adjustBalance(this.venue, r.asset, delta);
       }
     }
+    for (const asset of assets) {
+      const payload: BalanceUpdate = { venue: this.venue, asset, totalAtoms: pf.balance(this.venue, asset).total.toString(), tNs: this.clock.nowNs() };
+      this.ctx?.publish(topics.balances(this.venue), { type: 'balance.update', payload, key: `${this.venue}:${asset}` });
+    }
   }
 
   /** An order at the venue the journal does not know: adopt it (journaled), report it, never ignore it. */
@@ -521,7 +528,7 @@ export class VenueActor {
   }
 
   private denyError(e: Envelope, intent: OrderIntent, err: unknown): void {
-    const code = err instanceof Bot4Error ? (err.code === 'B4_ORDER_OUTCOME_UNKNOWN' ? VENUE_DENIALS.ORDER_OUTCOME_UNKNOWN : err.code.startsWith('B4_JOURNAL') ? VENUE_DENIALS.JOURNAL_FAILED : VENUE_DENIALS.ORDER_INVALID) : VENUE_DENIALS.ORDER_INVALID;
+    const code = err instanceof Bot4Error ? (err.code === 'B4_ORDER_OUTCOME_UNKNOWN' ? VENUE_DENIALS.ORDER_OUTCOME_UNKNOWN : err.code.startsWith(JOURNAL_CODE_PREFIX) ? VENUE_DENIALS.JOURNAL_FAILED : VENUE_DENIALS.ORDER_INVALID) : VENUE_DENIALS.ORDER_INVALID;
     this.deny(e, intent, code, errMsg(err));
   }
 

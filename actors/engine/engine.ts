@@ -1,0 +1,212 @@
+import { LiveClock, type Clock } from '../../common/clock.js';
+import { logger } from '../../common/log.js';
+import { parseOptions, z } from '../../common/validate.js';
+import { AtomicCounters } from '../../native/atomic-counters.js';
+import type { ExchangeAdapter } from '../exchange/adapter.js';
+import { BinanceAdapter } from '../exchange/binance/binance-adapter.js';
+import { VenueConfigError } from '../exchange/errors.js';
+import { RISK_ADDRESS, venueAddress, type OrderSubmit } from '../exchange/messages.js';
+import { VenueActor, type VenueActorStats } from '../exchange/venue-actor.js';
+import { OrderJournal } from '../journal/order-journal.js';
+import type { Instrument } from '../orders/instrument.js';
+import type { OrderIntent } from '../orders/intent.js';
+import { CircuitBreaker } from '../risk/circuit-breaker.js';
+import { RiskEngine } from '../risk/risk-engine.js';
+import { ActorSystem } from '../runtime/actor-system.js';
+import { RiskActor } from './risk-actor.js';
+
+const venueSchema = z
+  .object({
+    /** Venue id: `[a-z0-9-]{1,32}` (actor `exchange.<name>`). */
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/),
+    /** REST root (`…/api/v3`). */
+    rest: z.string().url(),
+    /** Market streams root (`…/ws`). */
+    ws: z.string().url().optional(),
+    /** WebSocket API (`…/ws-api/v3`). */
+    wsApi: z.string().url().optional(),
+    apiKey: z.string().min(1),
+    secret: z.string().min(1),
+    /** Per-request timeout (ms): past it the outcome of an order is unknown. */
+    timeoutMs: z.number().int().min(50).max(120_000).default(2000),
+    /** Circuit breaker options (see the breaker section of the README). */
+    breaker: z.record(z.string(), z.unknown()).default({}),
+    /** Venue actor options (`probeBaseMs`, `probeCapMs`, `reconcileEveryMs`, `balanceSync`, `streams`, `seed`). */
+    actor: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+/** Engine config (validated once; defaults documented in the README's config table). */
+export const engineConfigSchema = z
+  .object({
+    journal: z
+      .object({
+        dir: z.string().min(1).default('.bot4/journal'),
+        fsync: z.enum(['always', 'interval', 'never']).default('always'),
+      })
+      .strict()
+      .prefault({}),
+    venues: z.array(venueSchema).min(1),
+    /** Symbols traded on every venue (their filters come from the venue). */
+    symbols: z.array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/)).min(1).default(['BTC/USDT', 'ETH/USDT']),
+    /** Risk config (see the risk section); strategies must be listed under `risk.strategies`. */
+    risk: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+/** Engine config as written. */
+export type EngineConfigInput = z.input<typeof engineConfigSchema>;
+/** Validated engine config. */
+export type EngineConfig = z.output<typeof engineConfigSchema>;
+
+/** Submission result (the venue actor's or the risk actor's ack). */
+export interface SubmitAck {
+  accepted: boolean;
+  clientOrderId?: string;
+  reason?: string;
+  message?: string;
+}
+
+interface VenueSlot {
+  adapter: ExchangeAdapter;
+  breaker: CircuitBreaker;
+  actor: VenueActor;
+}
+
+/**
+ * The engine: one actor system with a venue actor per venue, the risk actor in front of them, the
+ * order journal behind them, and (added by the caller) strategy actors. `start()` loads each
+ * venue's instruments, opens the journal (replay, lock), builds the risk engine and spawns the
+ * actors; `stop()` drains and closes everything in order. The daemon and the crash tests both run
+ * exactly this.
+ */
+export class Engine {
+  readonly config: EngineConfig;
+  readonly clock: Clock;
+  readonly system: ActorSystem;
+  journal!: OrderJournal;
+  risk!: RiskEngine;
+  riskActor!: RiskActor;
+  instruments: Instrument[] = [];
+  readonly venues = new Map<string, VenueSlot>();
+  private readonly log = logger.child({ component: 'engine' });
+  private stopped = false;
+
+  private constructor(config: EngineConfig, clock: Clock) {
+    this.config = config;
+    this.clock = clock;
+    this.system = new ActorSystem({ clock });
+  }
+
+  /** Validates `config`, connects to every venue for its instruments, opens the journal and spawns the actors. */
+  static async start(config: EngineConfigInput, deps: { clock?: Clock; adapters?: ExchangeAdapter[] } = {}): Promise<Engine> {
+    const cfg = parseOptions(engineConfigSchema, config, 'engine');
+    const clock = deps.clock ?? new LiveClock();
+    const e = new Engine(cfg, clock);
+    await e.boot(deps.adapters);
+    return e;
+  }
+
+  private async boot(adapters: ExchangeAdapter[] | undefined): Promise<void> {
+    const cfg = this.config;
+    const list =
+      adapters ??
+      cfg.venues.map(
+        (v) =>
+          new BinanceAdapter({
+            venue: v.name,
+            apiKey: v.apiKey,
+            secret: v.secret,
+            rest: v.rest,
+            timeoutMs: v.timeoutMs,
+            clock: this.clock,
+            ...(v.ws === undefined ? {} : { ws: v.ws }),
+            ...(v.wsApi === undefined ? {} : { wsApi: v.wsApi }),
+          }),
+      );
+    for (const a of list) {
+      const all = await a.loadInstruments();
+      for (const sym of cfg.symbols) {
+        const ins = all.find((i) => i.symbol === sym);
+        if (ins === undefined) throw new VenueConfigError(`symbols: ${sym} is not traded on venue ${a.venue}`, { venue: a.venue, symbol: sym });
+        this.instruments.push(ins);
+      }
+    }
+    const decimals: Record<string, number> = {};
+    for (const i of this.instruments) {
+      decimals[i.base] = Math.max(8, decimals[i.base] ?? 0);
+      decimals[i.quote] = Math.max(8, decimals[i.quote] ?? 0);
+    }
+    this.journal = await OrderJournal.open({ dir: cfg.journal.dir, fsync: cfg.journal.fsync }, { clock: this.clock, instruments: this.instruments, portfolio: { assetDecimals: decimals } });
+    const breakers: Record<string, CircuitBreaker> = {};
+    for (const a of list) {
+      const v = cfg.venues.find((x) => x.name === a.venue)!;
+      breakers[a.venue] = new CircuitBreaker({ name: a.venue, ...v.breaker }, this.clock);
+    }
+    const riskCfg = cfg.risk as Record<string, unknown>;
+    const counters = AtomicCounters.create(RiskEngine.slotsNeeded(this.instruments, riskCfg));
+    this.risk = new RiskEngine({
+      config: riskCfg,
+      instruments: this.instruments,
+      clock: this.clock,
+      counters,
+      breakers,
+      cancelAll: (reason) => this.cancelAll(reason),
+      onTransition: (t) => this.log.warn({ transition: t }, 'trading state changed'),
+    });
+    // Seed the risk mirror with the balances the journal rebuilt.
+    for (const i of this.instruments) {
+      for (const asset of [i.base, i.quote]) {
+        const b = this.journal.portfolio.balance(i.venue, asset).total;
+        if (b > 0n && b <= BigInt(Number.MAX_SAFE_INTEGER)) this.risk.onBalance(i.venue, asset, Number(b));
+      }
+    }
+    this.riskActor = new RiskActor(this.system, this.risk, this.clock);
+    this.riskActor.spawn();
+    for (const a of list) {
+      const v = cfg.venues.find((x) => x.name === a.venue)!;
+      const actor = new VenueActor({ adapter: a, journal: this.journal, clock: this.clock, breaker: breakers[a.venue]!, instruments: this.instruments, options: v.actor });
+      actor.spawn(this.system);
+      this.venues.set(a.venue, { adapter: a, breaker: breakers[a.venue]!, actor });
+    }
+  }
+
+  /** Submits an order through the risk actor (the path strategies use); resolves with the ack. */
+  submit(intent: OrderIntent, opts: { intentKey?: string; prefix?: string; timeoutMs?: number } = {}): Promise<SubmitAck> {
+    const payload: OrderSubmit = { intent, ...(opts.intentKey === undefined ? {} : { intentKey: opts.intentKey }), ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }) };
+    return this.system.ask<SubmitAck>(RISK_ADDRESS, { type: 'order.submit', payload }, { timeoutMs: opts.timeoutMs ?? 30_000 });
+  }
+
+  /** Cancels one order (control lane to its venue actor). */
+  cancel(venue: string, clientOrderId: string): void {
+    this.system.send(venueAddress(venue), { type: 'order.cancel', payload: { clientOrderId }, lane: 'control' });
+  }
+
+  /** Cancels every open order on every venue (the HALTED sweep). */
+  cancelAll(reason: string): void {
+    for (const v of this.venues.keys()) this.system.send(venueAddress(v), { type: 'order.cancel-all', payload: { reason }, lane: 'control' });
+  }
+
+  /** Every venue is running (synced) right now. */
+  get venuesSynced(): boolean {
+    for (const v of this.venues.values()) if (v.actor.state !== 'running' && v.actor.state !== 'degraded') return false;
+    return this.venues.size > 0;
+  }
+
+  /** Per-venue figures. */
+  venueStats(): Record<string, VenueActorStats> {
+    const out: Record<string, VenueActorStats> = {};
+    for (const [k, v] of this.venues) out[k] = v.actor.stats();
+    return out;
+  }
+
+  /** Stops actors, closes venue connections, flushes and closes the journal (idempotent). */
+  async stop(opts: { cancelOpenOrders?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (opts.cancelOpenOrders === true) this.cancelAll('shutdown');
+    for (const v of this.venues.values()) await v.actor.close();
+    await this.system.shutdown();
+    await this.journal.close();
+  }
+}
