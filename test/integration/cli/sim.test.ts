@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { sign } from '../../../simulators/wire/auth.js';
-import { DEMO_API_KEY, DEMO_API_SECRET } from '../../../simulators/simulator.js';
+import { DEMO_API_KEY, DEMO_API_SECRET, DEMO_BALANCES } from '../../../simulators/simulator.js';
+import { buildProgram } from '../../../bin/cli.js';
+import { SIM_DEFAULTS } from '../../../bin/commands/sim.js';
 
 /*
  * `bot4 sim` as a user runs it: a child process started through bin/bot4.js from the repo root,
@@ -168,5 +171,23 @@ describe('bot4 sim (CLI)', function () {
       kill(run);
       blocker.close();
     }
+  });
+
+  it("README's CLI section documents every option with its default, the demo pair and its balances", () => {
+    const readme = readFileSync(`${ROOT}README.md`, 'utf8');
+    const section = readme.slice(readme.indexOf('### `bot4 sim`'), readme.indexOf('<!-- section:common -->'));
+    assert.ok(section.length > 100, 'README has a bot4 sim section');
+    const sim = buildProgram().commands.find((c) => c.name() === 'sim')!;
+    const defaults = SIM_DEFAULTS as Record<string, unknown>;
+    for (const opt of sim.options) {
+      const row = section.split('\n').find((l) => l.startsWith(`| \`${opt.flags}\``));
+      assert.ok(row !== undefined, `README row for ${opt.flags}`);
+      const key = opt.attributeName();
+      if (key in defaults) assert.ok(row.includes(`| \`${String(defaults[key])}\` |`), `README default of ${opt.flags} is ${String(defaults[key])}`);
+    }
+    assert.ok(section.includes(`\`${DEMO_API_KEY}\``) && section.includes(`\`${DEMO_API_SECRET}\``));
+    const assets = section.split('\n').find((l) => l.startsWith('| asset |'))!.split('|').map((c) => c.trim()).slice(2, -1);
+    const amounts = section.split('\n').find((l) => l.startsWith('| starting balance |'))!.split('|').map((c) => c.trim()).slice(2, -1);
+    assert.deepEqual(Object.fromEntries(assets.map((a, i) => [a, amounts[i]])), { ...DEMO_BALANCES });
   });
 });
