@@ -69,6 +69,8 @@ const optionsSchema = z
     makerBps: z.number().int().min(0).max(1000).default(10),
     takerBps: z.number().int().min(0).max(1000).default(10),
     tickMs: z.number().int().min(10).max(10_000).default(250),
+    /** Per-message network decisions kept for `GET /_sim/network/events` (0 = none; they allocate). Ignored with `network`. */
+    decisionLogSize: z.number().int().min(0).max(1_000_000).default(0),
     clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && typeof (v as Clock).setTimer === 'function', 'a Clock').optional(),
     network: z.custom<FaultModel>((v) => typeof v === 'object' && v !== null && typeof (v as FaultModel).link === 'function', 'a FaultModel').optional(),
   })
@@ -119,11 +121,14 @@ export class Simulator {
     const uws = uwsInfo();
     if (!uws.native) logger.warn({ detail: uws.detail }, 'uWebSockets.js native binary NOT loaded: the simulator runs on the slow JS fallback and its benchmark figures are meaningless');
     const clock = o.clock ?? new LiveClock();
-    const network: FaultModel = o.network ?? new NetworkModel({ seed: o.seed, clock });
+    const network: FaultModel = o.network ?? new NetworkModel({ seed: o.seed, clock, decisionLogSize: o.decisionLogSize });
     const sim = new Simulator(o.seed, clock, network);
-    // Outages can end by themselves (durationMs): follow the model's events to undo wire effects.
+    // Outages can end by themselves (durationMs): follow the model's expiries to undo wire effects.
+    // Sets and clears are synced by setOutage/clearOutage themselves, so their errors reach the caller.
     sim.unsubscribe = network.subscribe?.((ev) => {
-      if (ev.type.startsWith('outage.') && ev.venue !== undefined && sim.slots.has(ev.venue)) void sim.syncOutages(ev.venue);
+      if (ev.type === 'outage.expire' && ev.venue !== undefined && sim.slots.has(ev.venue)) {
+        sim.syncOutages(ev.venue).catch((e: unknown) => sim.log.error({ err: e, venue: ev.venue }, 'could not apply the end of an outage'));
+      }
     });
     const names = typeof o.venues === 'number' ? Array.from({ length: o.venues }, (_, i) => `sim-${String.fromCharCode(97 + i)}`) : [...o.venues];
     if (new Set(names).size !== names.length) throw new SimulatorUnknownError(`simulator.venues: names must be unique, got ${names.join(', ')}`);
@@ -217,8 +222,10 @@ export class Simulator {
     if (s === undefined || this.stopped) return;
     const now: Record<Scope, Outage | null> = { rest: null, stream: null, 'ws-api': null };
     for (const sc of SCOPES) now[sc] = this.network.outage(venue, sc);
-    const skew = SCOPES.map((sc) => now[sc]).find((o) => o?.mode === 'clock-skew');
-    s.core.skewMs = typeof skew?.skewMs === 'number' ? skew.skewMs : 0;
+    for (const sc of SCOPES) {
+      const o = now[sc];
+      s.core.skewMs[sc] = o?.mode === 'clock-skew' && typeof o.skewMs === 'number' ? o.skewMs : 0;
+    }
     for (const sc of ['stream', 'ws-api'] as const) {
       const o = now[sc];
       if (o !== null && o !== s.applied[sc] && (o.mode === 'refuse' || o.mode === 'ws-drop')) s.server.dropWebSockets(sc);

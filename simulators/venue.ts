@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { SeededRandom } from '../common/random.js';
+import type { Scope } from './wire/faults.js';
 import { Accounts } from './engine/accounts.js';
 import { FairValue } from './engine/fair-value.js';
 import { DEFAULT_INSTRUMENTS, InstrumentRegistry, parseDecimal, type InstrumentSpec } from './engine/instruments.js';
@@ -58,8 +59,11 @@ export class VenueCore implements EngineListener {
   readonly fees: FeeSchedule;
   readonly assets: string[];
   status: VenueStatus = 'running';
-  /** Server clock offset (clock-skew outage), ms. */
-  skewMs = 0;
+  /**
+   * Server clock offset per connection family (clock-skew outage), ms. Binance serves REST, streams
+   * and the WebSocket API from different fleets, so a skew is scoped like every other outage.
+   */
+  readonly skewMs: Record<Scope, number> = { rest: 0, stream: 0, 'ws-api': 0 };
   private readonly listeners: EngineListener[] = [];
   private timer: TimerHandle | undefined;
   private lastTickMs = 0;
@@ -100,9 +104,9 @@ export class VenueCore implements EngineListener {
     return user;
   }
 
-  /** Venue time as served to clients (epoch ms, including a clock-skew outage). */
-  serverTime(): number {
-    return this.clock.epochMs() + this.skewMs;
+  /** Venue time as served to clients of `scope` (epoch ms, including that scope's clock-skew outage). */
+  serverTime(scope: Scope = 'rest'): number {
+    return this.clock.epochMs() + this.skewMs[scope];
   }
 
   /** Venue time without skew (rate-limit windows, ledger). */

@@ -37,7 +37,8 @@ export async function handleControl(sim: Simulator, method: string, path: string
       const outages = sim.outages();
       return json(200, sim.venues.map((v) => ({ ...v, status: sim.venue(v.name).status, outages: outages[v.name] ?? {} })));
     }
-    if (parts[0] === 'network' && method === 'GET') return json(200, sim.network.state());
+    if (parts[0] === 'network' && parts[1] === 'events' && parts.length === 2 && method === 'GET') return networkEvents(sim, q);
+    if (parts[0] === 'network' && parts.length === 1 && method === 'GET') return json(200, sim.network.state());
     if (parts[0] === 'crisis' && method === 'GET') return json(200, sim.crisisStatus());
     if (parts[0] === 'reset' && method === 'POST') {
       await sim.reset();
@@ -97,6 +98,24 @@ export async function handleControl(sim: Simulator, method: string, path: string
     if (e instanceof Bot4Error) return bad(e.message, e.code);
     throw e;
   }
+}
+
+const EVENT_FILTERS = ['type', 'venue', 'scope', 'connectionId'] as const;
+
+/**
+ * `GET /_sim/network/events?type=&venue=&scope=&connectionId=&limit=`: the newest `limit` (default
+ * 1000, at most 10 000) retained events of the network model matching every given filter, oldest
+ * first. Per-message decisions (`type=message`) are there only when the simulator was started with
+ * `decisionLogSize` > 0.
+ */
+function networkEvents(sim: Simulator, q: URLSearchParams): RestReply {
+  const rawLimit = q.get('limit') ?? '1000';
+  const limit = Number(rawLimit);
+  if (!/^\d+$/.test(rawLimit) || limit < 1 || limit > 10_000) return bad(`limit: expected an integer from 1 to 10000, got ${JSON.stringify(rawLimit)}`);
+  if (sim.network.events === undefined) return bad('network model keeps no event log');
+  const want = EVENT_FILTERS.map((k) => [k, q.get(k)] as const).filter((e): e is readonly [(typeof EVENT_FILTERS)[number], string] => e[1] !== null);
+  const all = sim.network.events().filter((e) => want.every(([k, v]) => (e as unknown as Record<string, unknown>)[k] === v));
+  return json(200, all.slice(Math.max(0, all.length - limit)));
 }
 
 /** The dedicated control server: `/_sim/...` only, on its own port (stays up during venue outages). */

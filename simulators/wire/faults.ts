@@ -54,6 +54,8 @@ export interface FaultModel {
   /** The outage active on `venue`/`scope`, or null. */
   outage(venue: string, scope: Scope): Outage | null;
   state(): unknown;
+  /** The retained event log, oldest first (control events; per-message decisions when recorded). */
+  events?(): readonly FaultEvent[];
   /** Control events (outage set/clear/expire) as they happen. */
   subscribe?(listener: (event: FaultEvent) => void): () => void;
   /** Releases timers. */

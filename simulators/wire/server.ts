@@ -137,6 +137,7 @@ export class VenueServer {
   private readonly restLinks = new Map<string, FaultLink>();
   private readonly parked = new Set<uWS.HttpResponse>();
   private refusing = false;
+  private shut = false;
 
   constructor(
     public venue: VenueCore,
@@ -157,9 +158,31 @@ export class VenueServer {
   async listen(host: string, port: number): Promise<number> {
     this.host = host;
     this.app = this.build();
-    this.portNo = await this.bind(port);
+    this.portNo = port === 0 ? await this.bindFreePort() : await this.bind(port);
     this.streams.start();
     return this.portNo;
+  }
+
+  /**
+   * Binds a free port so that it can be bound again after a refuse outage. uSockets sets
+   * SO_REUSEADDR only when listening on an explicit port, and accepted sockets inherit the
+   * listener's flag: after listening on port 0, every connection the server closed lingers in
+   * TIME_WAIT without it and Linux refuses to bind the port again for a minute. So the port is
+   * found with port 0, released, and bound again explicitly (retried if someone took it between).
+   */
+  private async bindFreePort(): Promise<number> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const probe = await this.bind(0);
+      if (this.token) uWS.us_listen_socket_close(this.token);
+      this.token = false;
+      try {
+        return await this.bind(probe);
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    throw lastError;
   }
 
   private bind(port: number): Promise<number> {
@@ -176,20 +199,50 @@ export class VenueServer {
   }
 
   /**
-   * Refuse outage for the whole venue: closes the listen socket (new connections get ECONNREFUSED)
-   * and every open WebSocket; requests on kept-alive HTTP connections are reset. `false` reopens
-   * the same port.
+   * Refuse outage for the whole venue, as when the host goes down: closes the app (the listen
+   * socket, every kept-alive HTTP connection and every WebSocket), so new connections get
+   * ECONNREFUSED and pooled ones are reset. `false` builds a fresh app on the same port.
+   *
+   * Closing only the listen socket is not enough: uWS cannot bind the port again while an
+   * accepted connection on it is still open (the listen callback gets no token), so a client
+   * holding a kept-alive connection would keep the venue down after the outage is cleared.
    */
   async setRefusing(on: boolean): Promise<void> {
     if (on === this.refusing) return;
     this.refusing = on;
     if (on) {
-      if (this.token) uWS.us_listen_socket_close(this.token);
-      this.token = false;
-      this.dropWebSockets(undefined);
-    } else if (this.app !== undefined) {
-      await this.bind(this.portNo);
+      this.closeApp();
+    } else if (this.app === undefined && this.portNo !== 0 && !this.shut) {
+      this.app = this.build();
+      try {
+        await this.bind(this.portNo);
+      } catch (e) {
+        // Still down: a later clear retries the bind.
+        this.app = undefined;
+        this.refusing = true;
+        throw e;
+      }
     }
+  }
+
+  /** Closes the listen socket, every connection and parked request; the hubs keep running. */
+  private closeApp(): void {
+    if (this.token) uWS.us_listen_socket_close(this.token);
+    this.token = false;
+    this.dropWebSockets(undefined);
+    for (const res of this.parked) {
+      try {
+        res.close();
+      } catch {
+        // already gone
+      }
+    }
+    this.parked.clear();
+    if (this.app !== undefined) {
+      const app = this.app as uWS.TemplatedApp & { close?: () => void };
+      app.close?.();
+    }
+    this.app = undefined;
   }
 
   /** Serves `venue` from now on (control-API reset): closes WebSockets and rebuilds the hubs. */
@@ -216,24 +269,10 @@ export class VenueServer {
 
   /** Stops listening, closes every connection and parked request, stops the hubs. */
   close(): void {
+    this.shut = true;
     this.streams.stop();
     this.wsApi.stop();
-    if (this.token) uWS.us_listen_socket_close(this.token);
-    this.token = false;
-    this.dropWebSockets(undefined);
-    for (const res of this.parked) {
-      try {
-        res.close();
-      } catch {
-        // already gone
-      }
-    }
-    this.parked.clear();
-    if (this.app !== undefined) {
-      const app = this.app as uWS.TemplatedApp & { close?: () => void };
-      app.close?.();
-    }
-    this.app = undefined;
+    this.closeApp();
   }
 
   private restLink(ip: string): FaultLink {

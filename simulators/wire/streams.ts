@@ -151,7 +151,7 @@ export class StreamHub implements EngineListener {
   onTrade(symbol: string, tradeId: number, priceTicks: number, lots: number, buyerIsMaker: boolean, time: number): void {
     const lc = symbol.toLowerCase();
     const ins = this.venue.instruments.get(symbol)!;
-    const E = this.venue.serverTime();
+    const E = this.venue.serverTime('stream');
     this.publish(`${lc}@trade`, () => ({ e: 'trade', E, s: symbol, t: tradeId, p: ins.priceString(priceTicks), q: ins.qtyString(lots), T: time, m: buyerIsMaker, M: true }));
     this.publish(`${lc}@aggTrade`, () => ({ e: 'aggTrade', E, s: symbol, a: tradeId, p: ins.priceString(priceTicks), q: ins.qtyString(lots), f: tradeId, l: tradeId, T: time, m: buyerIsMaker, M: true }));
   }
@@ -159,7 +159,7 @@ export class StreamHub implements EngineListener {
   private tick100(): void {
     this.ticks++;
     const second = this.ticks % 10 === 0;
-    const E = this.venue.serverTime();
+    const E = this.venue.serverTime('stream');
     for (const ins of this.venue.instruments.list) {
       const lc = ins.symbol.toLowerCase();
       const book = this.venue.engine.books.get(ins.symbol)!;

@@ -67,7 +67,7 @@ export class WsApiHub implements EngineListener {
       case 'ping':
         return ok({});
       case 'time':
-        return ok({ serverTime: this.venue.serverTime() });
+        return ok({ serverTime: this.venue.serverTime('ws-api') });
       case 'exchangeInfo':
         return ok(this.venue.exchangeInfo(this.venue.instruments.list.map((i) => i.symbol)));
       default:
@@ -109,7 +109,7 @@ export class WsApiHub implements EngineListener {
         const res = this.venue.engine.cancel(user.account, symbol, oid, oid === undefined ? cid : undefined);
         if (target !== undefined) this.cancelIds.delete(target.orderId);
         if (!res.ok) return err(res);
-        return ok(renderCancel(this.venue.instruments.get(symbol)!, res.order, newId, this.venue.serverTime()));
+        return ok(renderCancel(this.venue.instruments.get(symbol)!, res.order, newId, this.venue.serverTime('ws-api')));
       }
       case 'order.status': {
         const symbol = p.get('symbol');
@@ -125,7 +125,7 @@ export class WsApiHub implements EngineListener {
         return ok(this.venue.engine.openOrders(user.account, symbol).map((o) => renderQuery(this.venue.instruments.get(o.symbol)!, o)));
       }
       case 'account.status':
-        return ok(renderAccount(this.venue.accounts, user.account, this.venue.assets, this.venue.serverTime(), this.venue.fees, this.venue.canWithdraw));
+        return ok(renderAccount(this.venue.accounts, user.account, this.venue.assets, this.venue.serverTime('ws-api'), this.venue.fees, this.venue.canWithdraw));
       case 'userDataStream.unsubscribe': {
         this.closed(conn);
         return ok({});
@@ -149,7 +149,7 @@ export class WsApiHub implements EngineListener {
     const want = Buffer.from(sign(user.apiSecret, wsApiPayload(raw)));
     const got = Buffer.from(sig.toLowerCase());
     if (want.length !== got.length || !timingSafeEqual(want, got)) return AUTH_REJECT.signature;
-    const now = this.venue.serverTime();
+    const now = this.venue.serverTime('ws-api');
     const t = Number(ts);
     if (t >= now + 1000) return AUTH_REJECT.ahead;
     if (now - t > rw) return AUTH_REJECT.outside;
@@ -160,14 +160,14 @@ export class WsApiHub implements EngineListener {
     const subs = this.userSubs.get(order.account);
     if (subs === undefined || subs.length === 0) return;
     const ins = this.venue.instruments.get(order.symbol)!;
-    const ev = JSON.stringify(renderExecutionReport(ins, order, exec, fill, this.venue.serverTime(), this.cancelIds.get(order.orderId)));
+    const ev = JSON.stringify(renderExecutionReport(ins, order, exec, fill, this.venue.serverTime('ws-api'), this.cancelIds.get(order.orderId)));
     for (const s of subs) s.conn.send(`{"subscriptionId":${s.subscriptionId},"event":${ev}}`);
   }
 
   onBalances(account: string, assets: readonly string[]): void {
     const subs = this.userSubs.get(account);
     if (subs === undefined || subs.length === 0) return;
-    const ev = JSON.stringify(renderAccountPosition(this.venue.accounts, account, assets, this.venue.serverTime()));
+    const ev = JSON.stringify(renderAccountPosition(this.venue.accounts, account, assets, this.venue.serverTime('ws-api')));
     for (const s of subs) s.conn.send(`{"subscriptionId":${s.subscriptionId},"event":${ev}}`);
   }
 
