@@ -196,9 +196,10 @@ export class Simulator {
 
   /**
    * Starts an outage on a venue (all scopes when `scope` is undefined) and applies its wire side
-   * effects: `refuse` on every scope closes the port (ECONNREFUSED) and reopens it when cleared,
-   * `refuse` on one scope resets that scope's connections, `ws-drop` closes WebSockets abruptly
-   * (1006), `clock-skew` shifts the venue's server time by `params.skewMs`.
+   * effects: `refuse` on every scope closes the port and every connection on it (ECONNREFUSED) and
+   * reopens the same port when cleared, `refuse` on one scope resets that scope's connections,
+   * `ws-drop` closes WebSockets abruptly (1006), `clock-skew` shifts that scope's server time by
+   * `params.skewMs`.
    */
   async setOutage(venue: string, scope: Scope | undefined, mode: OutageMode, params: Record<string, unknown> = {}): Promise<void> {
     this.slot(venue);
