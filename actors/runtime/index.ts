@@ -7,6 +7,7 @@ export type { ActorContext, ActorStats, BatchEvent, ControlEvent, Handler, InitH
 export { currentEnvelope, currentTraceparent } from './context.js';
 export {
   CHANNELS,
+  type BatchDeliveryEvent,
   type DeadLetterEvent,
   type DeadLetterReason,
   type DropReason,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { SimulatedClock } from '../../../../common/index.js';
-import { ActorSystem, CHANNELS, type EnqueuedEvent, type FinishedEvent, type LifecycleChangeEvent, type StartedEvent } from '../../../../actors/runtime/index.js';
+import { ActorSystem, CHANNELS, type BatchDeliveryEvent, type EnqueuedEvent, type FinishedEvent, type LifecycleChangeEvent, type StartedEvent } from '../../../../actors/runtime/index.js';
 import { counterMachine } from './helpers.js';
 
 describe('runtime/diagnostics', () => {
@@ -93,5 +93,73 @@ describe('runtime/diagnostics', () => {
     }
     assert.deepEqual(started, ['t0', 't1', 't2', 't3', 't4']);
     assert.deepEqual(finished, ['t0', 't1', 't2', 't3', 't4']);
+  });
+
+  it('batch-start/batch-end: one pair per batch; the subscriber sets contexts and asks for exact times of chosen envelopes', () => {
+    const clock = new SimulatedClock();
+    const sys = new ActorSystem({ clock, seed: 1, name: 'diag-batch', batchSize: 4 });
+    const log: string[] = [];
+    const onStart = (m: unknown): void => {
+      const ev = m as BatchDeliveryEvent;
+      if (ev.system !== 'diag-batch') return;
+      const types = [];
+      for (let k = 0; k < ev.count; k++) {
+        const e = ev.envelopes[ev.start + k]!;
+        types.push(e.type);
+        assert.equal(ev.traceparents[k], e.traceparent, 'prefilled with the envelope context');
+        assert.equal(ev.timed[k], 0);
+        ev.traceparents[k] = `ctx-${e.type}`;
+        if (e.type === 'm2' || e.type === 'bad' || e.type === 'c') ev.timed[k] = 1;
+      }
+      log.push(`start ${ev.actor} [${types.join(',')}] shared=${ev.shared}`);
+    };
+    const onEnd = (m: unknown): void => {
+      const ev = m as BatchDeliveryEvent;
+      if (ev.system !== 'diag-batch') return;
+      const timed = [];
+      for (let k = 0; k < ev.handled; k++) if (ev.timed[k] === 1) timed.push(`${ev.envelopes[ev.start + k]!.type}@${ev.startNs[k]}-${ev.endNs[k]}`);
+      log.push(`end ${ev.actor} handled=${ev.handled} ${ev.batchStartNs}-${ev.batchEndNs} err=${ev.error === undefined ? '-' : ev.errorIndex} timed=[${timed.join(',')}]`);
+    };
+    diagnosticsChannel.subscribe(CHANNELS.batchStart, onStart);
+    diagnosticsChannel.subscribe(CHANNELS.batchEnd, onEnd);
+    const childTp: string[] = [];
+    try {
+      sys.spawn('a', counterMachine, {
+        supervision: { maxRestarts: 5, backoffMs: 0 },
+        handle: (e, ctx) => {
+          clock.advanceToNs(clock.nowNs() + 100);
+          if (e.type === 'm2') ctx.send('b', { type: 'child' });
+          if (e.type === 'bad') throw new Error('poison');
+        },
+      });
+      sys.spawn('b', counterMachine, { handle: (e) => void childTp.push(e.traceparent) });
+      sys.spawn('m', counterMachine); // machine-only
+      for (const t of ['m1', 'm2', 'bad', 'm4', 'm5']) sys.send('a', { type: t });
+      sys.send('m', { type: 'x' });
+      sys.send('m', { type: 'c' });
+      clock.advance(0);
+      sys.send('a', { type: 'kill', lane: 'control' });
+      clock.advance(1); // the restart timer (backoff 0) is due at the time the handlers advanced to
+    } finally {
+      diagnosticsChannel.unsubscribe(CHANNELS.batchStart, onStart);
+      diagnosticsChannel.unsubscribe(CHANNELS.batchEnd, onEnd);
+    }
+        assert.deepEqual(log, [
+      'start a [m1,m2,bad,m4] shared=false',
+      // bad threw: consumed and blamed (k=2); m4 waits for the next incarnation.
+      'end a handled=3 0-300 err=2 timed=[m2@100-200,bad@200-300]',
+      'start m [x,c] shared=true',
+      'end m handled=2 300-300 err=- timed=[c@300-300]',
+      'start b [child] shared=false',
+      'end b handled=1 300-300 err=- timed=[]',
+      // After the restart: control first (a batch of one), then the rest of the in-flight batch, then the mailbox.
+      'start a [kill] shared=false',
+      'end a handled=1 300-400 err=- timed=[]',
+      'start a [m4] shared=false',
+      'end a handled=1 400-500 err=- timed=[]',
+      'start a [m5] shared=false',
+      'end a handled=1 500-600 err=- timed=[]',
+    ]);
+    assert.deepEqual(childTp, ['ctx-m2'], 'what the handler sends carries the context the subscriber set');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { LatencyHistograms, UNSAMPLED_TRACEPARENT, formatTraceparent, isSampled, isTraceparent, spanIdOf, traceIdOf } from '../../../../actors/runtime/index.js';
+import * as hdr from 'hdr-histogram-js';
+import { HdrBuckets, LatencyHistograms, UNSAMPLED_TRACEPARENT, formatTraceparent, isSampled, isTraceparent, spanIdOf, traceIdOf } from '../../../../actors/runtime/index.js';
 
 describe('runtime/tracing helpers', () => {
   it('traceparent: parse, format, sampled flag', () => {
@@ -37,5 +38,32 @@ describe('runtime/tracing helpers', () => {
     // Values beyond the initial range grow the histogram instead of throwing.
     h.record('a', 1e12, 1);
     assert.ok(h.summary('a')!.wait.max >= 0.999e12);
+  });
+
+  it('HdrBuckets: flushing into the HDR gives exactly what recording every value in it would', () => {
+    const make = (): hdr.Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: 3, autoResize: true, useWebAssembly: false });
+    const direct = make();
+    const viaBuckets = make();
+    const b = new HdrBuckets(viaBuckets);
+    let x = 7;
+    const rnd = (): number => {
+      x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0;
+      return x / 4_294_967_296;
+    };
+    const values: number[] = [0, 1, 2047, 2048, 2049, 4095, 4096, 65_535.5, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 1e11, -3];
+    // Every power-of-two range, with fractions, up to ~10^10 ns (crossing the fast-path limit).
+    for (let i = 0; i < 20_000; i++) values.push(Math.exp(rnd() * Math.log(1e10)) + rnd());
+    for (const v of values) {
+      direct.recordValue(v > 0 ? Math.round(v) : 0);
+      b.record(v);
+    }
+    b.flush();
+    assert.equal(viaBuckets.totalCount, direct.totalCount);
+    assert.equal(viaBuckets.maxValue, direct.maxValue);
+    assert.equal(viaBuckets.minNonZeroValue, direct.minNonZeroValue);
+    for (const p of [1, 10, 25, 50, 75, 90, 99, 99.9, 99.99, 100]) assert.equal(viaBuckets.getValueAtPercentile(p), direct.getValueAtPercentile(p), `p${p}`);
+    // A second flush moves nothing twice.
+    b.flush();
+    assert.equal(viaBuckets.totalCount, direct.totalCount);
   });
 });
