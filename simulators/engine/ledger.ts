@@ -66,6 +66,18 @@ export interface LedgerSnapshot {
   reconciled: boolean;
 }
 
+/** A balance change as recorded: integers, formatted only when a snapshot is taken (off the order path). */
+interface RawEntry {
+  seq: number;
+  time: number;
+  account: string;
+  asset: string;
+  freeDelta: bigint;
+  lockedDelta: bigint;
+  reason: string;
+  orderId: number;
+}
+
 /**
  * Records every order, fill and balance change of the client accounts of one venue. Background
  * participants' (`house:`) closed orders and balance moves are not kept (they would grow without
@@ -73,7 +85,7 @@ export interface LedgerSnapshot {
  */
 export class Ledger implements BalanceObserver {
   private readonly orders = new Map<number, SimOrder>();
-  private readonly entries: LedgerEntry[] = [];
+  private readonly entries: RawEntry[] = [];
   private seq = 0;
   private readonly now: () => number;
 
@@ -90,7 +102,7 @@ export class Ledger implements BalanceObserver {
   /** Called by {@link Accounts} on every change. */
   onBalanceChange(account: string, asset: string, freeDelta: bigint, lockedDelta: bigint, reason: string, ref: number): void {
     if (account.startsWith(HOUSE_PREFIX) || account === FEE_ACCOUNT) return;
-    this.entries.push({ seq: ++this.seq, time: this.now(), account, asset, freeDelta: formatAtoms(freeDelta), lockedDelta: formatAtoms(lockedDelta), reason, orderId: ref });
+    this.entries.push({ seq: ++this.seq, time: this.now(), account, asset, freeDelta, lockedDelta, reason, orderId: ref });
   }
 
   /** Registers an order (client orders are kept for good; house orders only while open). */
@@ -135,7 +147,11 @@ export class Ledger implements BalanceObserver {
       if (bal !== dep) reconciled = false;
       totals[asset] = { balances: formatAtoms(bal), deposits: formatAtoms(dep) };
     }
-    const entries = account === undefined ? this.entries.slice() : this.entries.filter((e) => e.account === account);
+    const entries: LedgerEntry[] = [];
+    for (const e of this.entries) {
+      if (account !== undefined && e.account !== account) continue;
+      entries.push({ seq: e.seq, time: e.time, account: e.account, asset: e.asset, freeDelta: formatAtoms(e.freeDelta), lockedDelta: formatAtoms(e.lockedDelta), reason: e.reason, orderId: e.orderId });
+    }
     return { venue: this.venue, time: this.now(), orders, balances, entries, fees, totals, reconciled };
   }
 
