@@ -32,6 +32,8 @@ export interface ExchangeAdapter {
   cancelOrder(clientOrderId: string, symbol: string, traceparent: string): Promise<VenueOrder>;
   /** Looks an order up by client order id; `undefined` when the venue has no such order. */
   fetchOrder(clientOrderId: string, symbol: string): Promise<VenueOrder | undefined>;
+  /** The executions of one order (id, price, quantity, fee), oldest first. */
+  fetchTrades(symbol: string, venueOrderId: string): Promise<VenueTrade[]>;
   /** Every open order of the account on the given symbols. */
   fetchOpenOrders(symbols: readonly string[]): Promise<VenueOrder[]>;
   /** Balances (total and locked) in atoms, per asset. */

@@ -396,7 +396,23 @@ export class VenueActor {
    * quantity, so a trade seen in both the REST reply and the stream counts once), then the state.
    * Events are issued synchronously (the journal applies them at once), then awaited.
    */
-  private applyVenue(o: Order, v: VenueOrder): Promise<unknown> {
+  private async applyVenue(o: Order, v: VenueOrder): Promise<unknown> {
+    let known = o.filledLots;
+    for (const t of v.trades) if (!o.tradeIds.includes(t.tradeId)) known += t.lots;
+    if (v.filledLots > known && !isTerminal(o.state)) {
+      // The view says more was executed than its trades show (GET order, open orders): fetch the
+      // executions so fills carry their trade ids and fees (balances reconcile to the atom).
+      try {
+        const trades = await this.guarded(() => this.adapter.fetchTrades(o.intent.symbol, v.venueOrderId));
+        v = { ...v, trades };
+      } catch (err) {
+        this.log.warn({ clientOrderId: o.clientOrderId, err: errMsg(err) }, 'could not fetch executions; reconciling without fees');
+      }
+    }
+    return this.applyView(o, v);
+  }
+
+  private applyView(o: Order, v: VenueOrder): Promise<unknown> {
     const pending: Promise<unknown>[] = [];
     const push = (ev: OrderEvent, why?: string): void => {
       pending.push(this.record(o, ev, why));

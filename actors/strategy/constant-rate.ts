@@ -99,7 +99,8 @@ export class ConstantRate implements Strategy {
         return;
       }
       this.sent++;
-      ctx.submit({ venue: ins.venue, symbol: ins.symbol, side, type: 'limit', tif: p.tif, priceTicks: price, qtyLots: p.qtyLots }, `cr.${n}`);
+      // Independent orders, never retried: no intent key (a key would have to survive restarts).
+      ctx.submit({ venue: ins.venue, symbol: ins.symbol, side, type: 'limit', tif: p.tif, priceTicks: price, qtyLots: p.qtyLots });
     }
     if (this.sent >= p.maxOrders) {
       ctx.clearTimer(TIMER);

@@ -45,9 +45,16 @@ export class OrderSlot {
   /** @param keyPrefix intent key prefix, unique per slot within the strategy (`bid.0`) */
   constructor(readonly keyPrefix: string) {}
 
+  /**
+   * Run tag: the clock's epoch ms (base 36) at this slot's first submit. Intent keys must stay unique
+   * across process restarts (the journal keeps every earlier key), and the generation counter starts
+   * over with the process.
+   */
+  private run = '';
+
   /** Intent key of the current generation. */
   get intentKey(): string {
-    return `${this.keyPrefix}.${this.generation}`;
+    return `${this.keyPrefix}.${this.run}.${this.generation}`;
   }
 
   /** Side of the slot's current order (undefined when idle). */
@@ -71,6 +78,7 @@ export class OrderSlot {
     this.filledLots = 0;
     this.fillLots = 0;
     this.sinceNs = ctx.clock.nowNs();
+    if (this.run === '') this.run = ctx.clock.epochMs().toString(36);
     ctx.submit(intent, this.intentKey);
     return true;
   }

@@ -273,7 +273,14 @@ function checkBalances(input: VenueCheckInput, p: Portfolio, report: (a: LedgerA
   }
   const engine = new Map<string, { total: bigint; locked: bigint }>();
   for (const b of p.allBalances()) if (b.venue === venue) engine.set(b.asset, b.balance);
-  const assets = [...new Set([...engine.keys(), ...Object.keys(row)])].sort();
+  // Assets the engine trades on this venue (its instruments' base and quote) or holds: a venue asset
+  // no instrument uses is outside the engine's books and is not judged.
+  const traded = new Set<string>(engine.keys());
+  for (const i of input.instruments.values()) {
+    traded.add(i.base);
+    traded.add(i.quote);
+  }
+  const assets = [...traded].sort();
   for (const asset of assets) {
     const d = p.assetDecimals(asset);
     const eb = engine.get(asset) ?? { total: 0n, locked: 0n };

@@ -183,6 +183,18 @@ export class BinanceAdapter implements ExchangeAdapter {
     }
   }
 
+  async fetchTrades(symbol: string, venueOrderId: string): Promise<VenueTrade[]> {
+    const ins = this.require(symbol);
+    const rows = (await this.call(() => this.ex.privateGetMyTrades({ symbol: venueId(ins), orderId: venueOrderId }))) as Raw[];
+    return rows.map((t) => ({
+      tradeId: String(t.id),
+      lots: Number(units(String(t.qty), ins.lotSize, 'trade.qty')),
+      priceTicks: Number(units(String(t.price), ins.tickSize, 'trade.price')),
+      feeAsset: String(t.commissionAsset),
+      fee: String(t.commission),
+    }));
+  }
+
   async fetchOpenOrders(symbols: readonly string[]): Promise<VenueOrder[]> {
     const out: VenueOrder[] = [];
     for (const sym of symbols) {
