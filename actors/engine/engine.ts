@@ -13,6 +13,9 @@ import type { OrderIntent } from '../orders/intent.js';
 import { CircuitBreaker } from '../risk/circuit-breaker.js';
 import { RiskEngine } from '../risk/risk-engine.js';
 import { ActorSystem } from '../runtime/actor-system.js';
+import { loadStrategy, type LoadStrategyOptions } from '../strategy/registry.js';
+import { controlStrategy, spawnStrategy, type StrategyHandle } from '../strategy/strategy-actor.js';
+import type { StrategySpec } from '../strategy/strategy.js';
 import { RiskActor } from './risk-actor.js';
 
 const venueSchema = z
@@ -89,6 +92,8 @@ export class Engine {
   riskActor!: RiskActor;
   instruments: Instrument[] = [];
   readonly venues = new Map<string, VenueSlot>();
+  /** Strategy actors by id. */
+  readonly strategies = new Map<string, StrategyHandle>();
   private readonly log = logger.child({ component: 'engine' });
   private stopped = false;
 
@@ -177,6 +182,24 @@ export class Engine {
     return this.system.ask<SubmitAck>(RISK_ADDRESS, { type: 'order.submit', payload }, { timeoutMs: opts.timeoutMs ?? 30_000 });
   }
 
+  /**
+   * Loads (built-in name or module path) and spawns a strategy actor `strategy.<id>`. Its id must be
+   * listed under `risk.strategies` for its orders to pass risk. Throws `ConfigError`/strategy errors.
+   */
+  async addStrategy(spec: StrategySpec, options: LoadStrategyOptions = {}): Promise<StrategyHandle> {
+    const loaded = await loadStrategy(spec, options);
+    const h = spawnStrategy(this.system, loaded.spec, loaded.strategy, { clock: this.clock, instruments: this.instruments });
+    this.strategies.set(loaded.spec.id, h);
+    return h;
+  }
+
+  /** Pauses (`stop`) or resumes (`start`) a strategy's quoting; false when no such strategy. */
+  controlStrategy(id: string, command: 'stop' | 'start'): boolean {
+    if (!this.strategies.has(id)) return false;
+    controlStrategy(this.system, id, command);
+    return true;
+  }
+
   /** Cancels one order (control lane to its venue actor). */
   cancel(venue: string, clientOrderId: string): void {
     this.system.send(venueAddress(venue), { type: 'order.cancel', payload: { clientOrderId }, lane: 'control' });
@@ -204,6 +227,7 @@ export class Engine {
   async stop(opts: { cancelOpenOrders?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    for (const h of this.strategies.values()) h.stop();
     if (opts.cancelOpenOrders === true) this.cancelAll('shutdown');
     for (const v of this.venues.values()) await v.actor.close();
     await this.system.shutdown();
