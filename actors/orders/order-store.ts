@@ -28,6 +28,14 @@ export class OrderStore {
   private readonly byVenue = new Map<string, Order>();
   private readonly open = new Map<string, Map<string, Map<string, Order>>>();
   private readonly closed = new Map<string, Order>();
+  /**
+   * Closing order of the ids in `closed`, consumed from `closedHead`. Eviction takes the oldest from
+   * here rather than from `closed.entries().next()`: a Map iterator walks over the holes its front
+   * deletions leave until the table rehashes, which made eviction O(maxClosed) per close and
+   * dominated replay.
+   */
+  private closedQueue: string[] = [];
+  private closedHead = 0;
   private readonly attempts = new Map<string, string>();
 
   constructor(options?: OrderStoreOptions) {
@@ -167,6 +175,8 @@ export class OrderStore {
     for (const o of s.orders) this.insert(orderFromJSON(o));
     this.closed.clear();
     for (const id of s.closed) this.closed.set(id, this.require(id));
+    this.closedQueue = [...s.closed];
+    this.closedHead = 0;
   }
 
   private openSet(venue: string, symbol: string): Map<string, Order> {
@@ -179,12 +189,18 @@ export class OrderStore {
 
   private close(o: Order): void {
     this.closed.set(o.clientOrderId, o);
+    this.closedQueue.push(o.clientOrderId);
     while (this.closed.size > this.opts.maxClosed) {
-      const [id, old] = this.closed.entries().next().value as [string, Order];
+      const id = this.closedQueue[this.closedHead++]!;
+      const old = this.closed.get(id)!;
       this.closed.delete(id);
       this.all.delete(id);
       if (old.venueOrderId !== undefined) this.byVenue.delete(venueKey(old.intent.venue, old.venueOrderId));
       if (old.intentKey !== undefined && this.attempts.get(old.intentKey) === id) this.attempts.delete(old.intentKey);
+    }
+    if (this.closedHead >= 4096 && this.closedHead * 2 >= this.closedQueue.length) {
+      this.closedQueue = this.closedQueue.slice(this.closedHead);
+      this.closedHead = 0;
     }
   }
 }

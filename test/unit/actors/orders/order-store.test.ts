@@ -67,6 +67,19 @@ describe('OrderStore', () => {
     assert.equal(s.getByVenueOrderId('v', 'v1'), undefined);
   });
 
+  it('keeps exactly the newest maxClosed closed orders, in closing order, over many evictions', () => {
+    const s = new OrderStore({ maxClosed: 100 });
+    for (let i = 0; i < 10_000; i++) {
+      s.create(`b.${i}`, intent('v', 'X/Y'), i);
+      s.apply(`b.${i}`, { kind: 'submit' }, i);
+      s.apply(`b.${i}`, { kind: 'reject', reason: 'r' }, i);
+    }
+    const kept = [...s.closedOrders()].map((o) => o.clientOrderId);
+    assert.deepEqual(kept, Array.from({ length: 100 }, (_, k) => `b.${9_900 + k}`));
+    assert.equal(s.size, 100);
+    assert.equal(s.get('b.9899'), undefined);
+  });
+
   it('validates options', () => {
     assert.throws(() => new OrderStore({ maxClosed: -1 }), (e: unknown) => e instanceof ConfigError && /orderStore\.maxClosed/.test(e.message));
   });
