@@ -129,7 +129,7 @@ export class RiskActor {
     const to = venueAddress(req.intent.venue);
     if (e.replyTo !== '') {
       const ctx = this.ctx;
-      this.system.ask(to, { type: 'order.submit', payload: req, traceparent: e.traceparent }, { timeoutMs: 30_000 }).then(
+      this.system.ask(to, { type: 'order.submit', payload: req }, { timeoutMs: 30_000 }).then(
         (ack) => ctx?.reply(e, ack, 'order.ack'),
         (err: unknown) => ctx?.reply(e, { accepted: false, reason: 'ENGINE_ERROR', message: err instanceof Error ? err.message : String(err) }, 'order.ack'),
       );

@@ -10,6 +10,7 @@ import { isTerminal, type Order, type OrderEvent, type ReconcileTarget } from '.
 import { PERMIT, TRIAL_PERMIT, type CircuitBreaker } from '../risk/circuit-breaker.js';
 import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
 import type { ActorContext } from '../runtime/actor-cell.js';
+import { currentTraceparent } from '../runtime/context.js';
 import type { Envelope } from '../runtime/envelope.js';
 import type { ExchangeAdapter, VenueOrder, VenueOrderStatus, VenueTicker } from './adapter.js';
 import { VenueCallError, VenueConfigError } from './errors.js';
@@ -532,7 +533,8 @@ export class VenueActor {
       return this.denyError(e, intent, err);
     }
     // The order exists in the table now (applied synchronously); it leaves only once durable.
-    const tp = e.traceparent;
+    // The handling span's context (this actor's span when tracing is on): the venue request joins the order's trace.
+    const tp = currentTraceparent();
     const epoch = this.epoch;
     void pending.then(
       (o) => this.send(e, o, tp, epoch),
