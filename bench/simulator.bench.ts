@@ -6,6 +6,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
+import { Accounts } from '../simulators/engine/accounts.js';
+import { InstrumentRegistry } from '../simulators/engine/instruments.js';
+import { Ledger } from '../simulators/engine/ledger.js';
+import { MatchingEngine } from '../simulators/engine/matching-engine.js';
 import { sign, wsApiPayload } from '../simulators/wire/auth.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, Simulator } from '../simulators/simulator.js';
 import { fmtNs, median, table, writeSection } from './report.js';
@@ -239,6 +243,37 @@ async function wsLatency(url: string, rate: number, seconds: number): Promise<{ 
   return { h, sent, nonOk };
 }
 
+/**
+ * The matching engine alone, in this process, same order mix (alternating BUY/SELL 0.001 BTC at
+ * 60000.00 LIMIT GTC, one account, default instruments and fees, a ledger recording everything):
+ * the part of a request's cost that is the engine's, against which the wire's share shows.
+ */
+function engineOnly(seconds: number): Tally {
+  let t = 1_700_000_000_000;
+  const now = (): number => t++;
+  const instruments = new InstrumentRegistry();
+  const accounts = new Accounts();
+  const ledger = new Ledger('bench', accounts, instruments, now);
+  const engine = new MatchingEngine(instruments, accounts, ledger, { makerBps: 10, takerBps: 10 }, now);
+  accounts.deposit('user:bench', 'USDT', 10n ** 14n);
+  accounts.deposit('user:bench', 'BTC', 10n ** 12n);
+  const c0 = clientCpu();
+  const t0 = performance.now();
+  const until = t0 + seconds * 1000;
+  let ok = 0;
+  let failed = 0;
+  let n = 0;
+  while (performance.now() < until) {
+    for (let i = 0; i < 1000; i++, n++) {
+      const r = engine.place({ account: 'user:bench', symbol: 'BTCUSDT', side: n % 2 === 0 ? 'BUY' : 'SELL', type: 'LIMIT', timeInForce: 'GTC', priceTicks: 6_000_000, lots: 100, quoteOrderQty: 0n, clientOrderId: `b${n}` });
+      if (r.ok) ok++;
+      else failed++;
+    }
+  }
+  const cpu = clientCpu() - c0;
+  return { ok, failed, seconds: (performance.now() - t0) / 1000, serverCpuS: cpu, clientCpuS: 0, firstError: failed > 0 ? 'engine rejected orders' : undefined };
+}
+
 async function startServer(): Promise<{ child: ChildProcess; info: ServeInfo; lines: AsyncIterator<string> }> {
   // BOT4_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the simulator process (to find what a request costs).
   const prof = process.env.BOT4_BENCH_CPU_PROF;
@@ -260,11 +295,13 @@ async function main(): Promise<void> {
     await wsThroughput(socks, 'order.place', 1, info.pid);
     await restThroughput(info.rest, 'order', 1, info.pid);
 
+    const engine: Tally[] = [];
     const wsPlace: Tally[] = [];
     const wsPing: Tally[] = [];
     const restPlace: Tally[] = [];
     const restPing: Tally[] = [];
     for (let i = 0; i < RUNS; i++) {
+      engine.push(engineOnly(1));
       wsPing.push(await wsThroughput(socks, 'ping', RUN_S, info.pid));
       wsPlace.push(await wsThroughput(socks, 'order.place', RUN_S, info.pid));
       restPing.push(await restThroughput(info.rest, 'ping', RUN_S, info.pid));
@@ -287,7 +324,7 @@ async function main(): Promise<void> {
         ts.map((t) => Math.round(rate(t)).toLocaleString('en-US')).join(', '),
         `${median(ts.map(cpuUs)).toFixed(1)} µs`,
         `${Math.round(1e6 / median(ts.map(cpuUs))).toLocaleString('en-US')}/s`,
-        `${median(ts.map(clientUs)).toFixed(1)} µs`,
+        ts.every((t) => t.clientCpuS === 0) ? '—' : `${median(ts.map(clientUs)).toFixed(1)} µs`,
         `${ok.toLocaleString('en-US')} ok / ${failed} failed`,
         target === undefined ? '—' : `≥ ${target.toLocaleString('en-US')}/s: **${m >= target ? 'met' : 'NOT met'}** (${(m / target).toFixed(2)}×)`,
         peer === undefined ? 'peer' : `${(m / median(peer.map(rate))).toFixed(2)}× of peer`,
@@ -295,10 +332,13 @@ async function main(): Promise<void> {
       const err = ts.find((t) => t.firstError !== undefined)?.firstError;
       if (err !== undefined) notes.push(`${name}: first failure: \`${err}\``);
     };
+    row('engine only: `MatchingEngine.place` in-process (peer)', 'direct call, 1 s runs', engine, undefined, undefined);
     row('WS-API `ping` (peer)', `ws, ${WS_CONNS} conns × ${WS_WINDOW} in flight`, wsPing, undefined, undefined);
     row('WS-API `order.place` (signed)', `ws, ${WS_CONNS} conns × ${WS_WINDOW} in flight`, wsPlace, wsPing, WS_TARGET);
+    rows.push(['└ same, vs engine only', '', '', '', `${(median(wsPlace.map(cpuUs)) / median(engine.map(cpuUs))).toFixed(1)}× the engine's CPU`, '', '', '', '', `${(median(wsPlace.map(rate)) / median(engine.map(rate))).toFixed(2)}× of engine only`]);
     row('REST `GET /ping` (peer)', `autocannon, ${REST_CONNS} keep-alive conns`, restPing, undefined, undefined);
     row('REST `POST /order` (signed)', `autocannon, ${REST_CONNS} keep-alive conns`, restPlace, restPing, REST_TARGET);
+    rows.push(['└ same, vs engine only', '', '', '', `${(median(restPlace.map(cpuUs)) / median(engine.map(cpuUs))).toFixed(1)}× the engine's CPU`, '', '', '', '', `${(median(restPlace.map(rate)) / median(engine.map(rate))).toFixed(2)}× of engine only`]);
 
     const latRows: (string | number)[][] = [];
     for (const r of LAT_RATES) {
@@ -319,7 +359,7 @@ async function main(): Promise<void> {
 
     const md = [
       'Simulator in its own process (1 venue, `rateLimits: false`, `profile: none`, `participants: false`, fees 10/10 bps), clients in the bench process, loopback, 2 shared cores. ' +
-        `Throughput: median of ${RUNS} closed-loop runs of ${RUN_S} s, peer and subject alternating; "server CPU/request" is the child's user+system CPU time divided by the requests answered; "server ceiling" = 1e6 / that, what one core of the simulator could serve if the client and the other tenants of the machine left it alone. "client CPU/request" is the bench process's own CPU time per request (signing, framing, parsing replies).`,
+        `Throughput: median of ${RUNS} closed-loop runs of ${RUN_S} s, peer and subject alternating; "server CPU/request" is the child's user+system CPU time divided by the requests answered (for "engine only", the bench process's CPU per order); "server ceiling" = 1e6 / that, what one core of the simulator could serve if the client and the other tenants of the machine left it alone. "client CPU/request" is the bench process's own CPU time per request (signing, framing, parsing replies).`,
       '',
       table(['what', 'client', 'median', 'runs', 'server CPU/request', 'server ceiling (1 core)', 'client CPU/request', 'requests', 'target', 'vs peer'], rows),
       '',
