@@ -23,8 +23,14 @@ export const journalOptionsSchema = z
     intervalMs: z.number().int().min(1).max(60_000).default(100),
     /** A segment is rotated once it holds at least this many bytes. */
     segmentBytes: z.number().int().min(4096).max(2 ** 31 - 1).default(64 * 2 ** 20),
-    /** Take a snapshot (and compact) after this many records since the last one; 0 = only on demand. */
-    snapshotEvery: z.number().int().min(0).default(100_000),
+    /**
+     * Take a snapshot (and compact) after this many records since the last one; 0 = only on demand.
+     * It bounds startup: replay reads the newest snapshot plus at most this many records. Records
+     * replay at ~5–10 µs each on the reference machine (JSON decode + CRC + apply), so 50 000 keeps
+     * replay of any history (10⁶ events and beyond) near 1 s, under the 2 s requirement with room for a
+     * loaded host; see the journal section of BENCHMARKS.md.
+     */
+    snapshotEvery: z.number().int().min(0).default(50_000),
     /** Snapshots kept; segments are deleted only once the oldest kept snapshot covers them. */
     keepSnapshots: z.number().int().min(1).max(16).default(2),
     /**
