@@ -52,6 +52,16 @@ export const engineConfigSchema = z
     venues: z.array(venueSchema).min(1),
     /** Symbols traded on every venue (their filters come from the venue). */
     symbols: z.array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/)).min(1).default(['BTC/USDT', 'ETH/USDT']),
+    /** Restart intensity of venue and strategy actors (default: the runtime's `SUPERVISION_DEFAULTS`). */
+    supervision: z
+      .object({
+        maxRestarts: z.number().int().min(0).max(1_000_000).optional(),
+        withinMs: z.number().min(1).optional(),
+        backoffMs: z.number().min(0).optional(),
+        maxBackoffMs: z.number().min(0).optional(),
+      })
+      .strict()
+      .optional(),
     /** Risk config (see the risk section); strategies must be listed under `risk.strategies`. */
     risk: z.record(z.string(), z.unknown()).default({}),
   })
@@ -171,7 +181,7 @@ export class Engine {
     for (const a of list) {
       const v = cfg.venues.find((x) => x.name === a.venue)!;
       const actor = new VenueActor({ adapter: a, journal: this.journal, clock: this.clock, breaker: breakers[a.venue]!, instruments: this.instruments, options: v.actor });
-      actor.spawn(this.system);
+      actor.spawn(this.system, cfg.supervision);
       this.venues.set(a.venue, { adapter: a, breaker: breakers[a.venue]!, actor });
     }
   }
@@ -188,7 +198,8 @@ export class Engine {
    */
   async addStrategy(spec: StrategySpec, options: LoadStrategyOptions = {}): Promise<StrategyHandle> {
     const loaded = await loadStrategy(spec, options);
-    const h = spawnStrategy(this.system, loaded.spec, loaded.strategy, { clock: this.clock, instruments: this.instruments });
+    const sup = this.config.supervision;
+    const h = spawnStrategy(this.system, loaded.spec, loaded.strategy, { clock: this.clock, instruments: this.instruments, ...(sup === undefined ? {} : { supervision: sup }) });
     this.strategies.set(loaded.spec.id, h);
     return h;
   }

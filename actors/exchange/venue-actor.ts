@@ -12,6 +12,7 @@ import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
 import type { ActorContext } from '../runtime/actor-cell.js';
 import { currentTraceparent } from '../runtime/context.js';
 import type { Envelope } from '../runtime/envelope.js';
+import type { SupervisionOptions } from '../runtime/options.js';
 import type { ExchangeAdapter, VenueOrder, VenueOrderStatus, VenueTicker } from './adapter.js';
 import { VenueCallError, VenueConfigError } from './errors.js';
 import { topics, venueAddress, type BalanceUpdate, type OrderCancel, type OrderCancelAll, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker, type VenueConnState, type VenueStateEvent } from './messages.js';
@@ -32,6 +33,12 @@ export const venueOptionsSchema = z
     seed: z.number().int().default(1),
     /** Start the market-data and user-data streams (ccxt.pro). */
     streams: z.boolean().default(true),
+    /**
+     * After a process start, "the venue has no such order" is not believed for orders submitted by
+     * an earlier process until this long (ms) has passed: a request sent just before a crash may
+     * still reach the venue. Set it above the venue request timeout.
+     */
+    notFoundGraceMs: z.number().int().min(0).max(600_000).default(5000),
   })
   .strict();
 
@@ -114,6 +121,11 @@ export class VenueActor {
   private pollTimer: TimerHandle | undefined;
   private connecting = false;
   private readonly resolving = new Set<string>();
+  /** Orders whose placement request is still running (survives actor restarts: the request does). */
+  private readonly inflight = new Set<string>();
+  /** Orders this process placed (their requests are known to be finished when not in flight). */
+  private readonly placedHere = new Set<string>();
+  private readonly startedMs: number;
   private readonly figures: VenueActorStats;
   private awaitingRecovery = false;
 
@@ -130,15 +142,17 @@ export class VenueActor {
     this.options = parseOptions(venueOptionsSchema, deps.options ?? {}, `venues.${this.venue}`);
     this.rnd = new SeededRandom(this.options.seed).fork(this.venue);
     this.log = logger.child({ component: 'venue', venue: this.venue });
+    this.startedMs = this.clock.epochMs();
     this.figures = { state: 'disconnected', submitted: 0, accepted: 0, rejected: 0, denied: {}, unknown: 0, resolved: 0, adopted: 0, syncs: 0, downs: 0, balanceDrift: {}, lastBackNs: 0, lastRecoveryNs: 0 };
   }
 
   /** Spawns the actor on `system`; resolves `started` once the first init ran. */
-  spawn(system: ActorSystem): ActorRef<typeof venueMachine> {
+  spawn(system: ActorSystem, supervision?: SupervisionOptions): ActorRef<typeof venueMachine> {
     return system.spawn(this.address, venueMachine, {
       init: (ctx, info) => this.init(ctx, info.restart),
       handle: (e, ctx) => this.handle(e, ctx),
       mailbox: { capacity: 65_536, policy: 'reject' },
+      ...(supervision === undefined ? {} : { supervision }),
     });
   }
 
@@ -332,7 +346,7 @@ export class VenueActor {
       await this.applyVenue(o, v);
     }
     for (const o of [...this.journal.orders.openOrders()]) {
-      if (o.intent.venue !== this.venue || seen.has(o.clientOrderId)) continue;
+      if (o.intent.venue !== this.venue || seen.has(o.clientOrderId) || this.inflight.has(o.clientOrderId)) continue;
       const v = await this.guarded(() => this.adapter.fetchOrder(o.clientOrderId, o.intent.symbol));
       if (epoch !== this.epoch && this.ctx === undefined) return;
       await this.resolveWith(o, v);
@@ -379,6 +393,10 @@ export class VenueActor {
   /** Resolves a locally open order with the venue's answer (`undefined` = the venue never had it). */
   private async resolveWith(o: Order, v: VenueOrder | undefined): Promise<void> {
     if (v === undefined) {
+      // Its own request may still land: never conclude "not there" while it runs, nor (for orders
+      // of an earlier process) within the grace period after start.
+      if (this.inflight.has(o.clientOrderId)) return;
+      if (!this.placedHere.has(o.clientOrderId) && this.clock.epochMs() < this.startedMs + this.options.notFoundGraceMs) return;
       if (o.state === 'unknown' || o.state === 'submitted') {
         await this.record(o, { kind: 'reconcile', to: 'rejected', filledLots: 0, cumTickLots: 0n }, 'not found at the venue');
         this.figures.resolved++;
@@ -555,8 +573,11 @@ export class VenueActor {
     this.publishUpdate(o);
     if (e.replyTo !== '' && this.ctx !== undefined) this.ctx.reply(e, { accepted: true, clientOrderId: o.clientOrderId, orderId: o.clientOrderId }, 'order.ack');
     const t0 = this.clock.nowNs();
+    this.inflight.add(o.clientOrderId);
+    this.placedHere.add(o.clientOrderId);
     try {
       const v = await this.adapter.placeOrder(o.clientOrderId, o.intent, traceparent);
+      this.inflight.delete(o.clientOrderId);
       this.breaker.onSuccess(this.clock.nowNs() - t0);
       this.figures.accepted++;
       if (this.awaitingRecovery) {
@@ -565,6 +586,7 @@ export class VenueActor {
       }
       await this.applyVenue(o, v);
     } catch (err) {
+      this.inflight.delete(o.clientOrderId);
       const kind = err instanceof VenueCallError ? err.kind : 'unknown';
       if (kind === 'unknown') {
         this.breaker.onFailure(this.clock.nowNs() - t0);
