@@ -10,3 +10,7 @@ export * from './simulators/index.js';
 export * from './actors/orders/index.js';
 export * from './actors/journal/index.js';
 export * from './actors/risk/index.js';
+export * from './actors/exchange/index.js';
+export * from './actors/strategy/index.js';
+export * from './actors/engine/index.js';
+export { checkLedger, fetchLedger, userAccount, instrumentsFromSpecs, LedgerCheckInputError, LedgerFetchError, ANOMALY_KINDS, type AnomalyKind, type LedgerAnomaly, type LedgerCheckCounts, type LedgerCheckReport, type EngineView, type VenueLedger, type LedgerCheckOptions } from './simulators/ledger-check.js';
