@@ -1,6 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { Bot4Error } from '../common/errors.js';
 import { register as registerSim } from './commands/sim.js';
+import { register as registerDaemon } from './commands/daemon.js';
+import { register as registerStatus } from './commands/status.js';
+import { register as registerOrders } from './commands/orders.js';
+import { register as registerPositions } from './commands/positions.js';
+import { register as registerKill } from './commands/kill.js';
+import { register as registerConfig } from './commands/config.js';
 
 /** Commander error codes that mean "the command line was wrong": exit 2 like a bad option value. */
 const USAGE_ERRORS = new Set(['commander.unknownOption', 'commander.unknownCommand', 'commander.missingArgument', 'commander.optionMissingArgument', 'commander.invalidArgument', 'commander.excessArguments', 'commander.missingMandatoryOptionValue']);
@@ -18,6 +24,12 @@ export function buildProgram(): Command {
     .exitOverride();
   // Subcommands, one line per area (sim, daemon, status, chaos, ...).
   registerSim(program);
+  registerDaemon(program);
+  registerStatus(program);
+  registerOrders(program);
+  registerPositions(program);
+  registerKill(program);
+  registerConfig(program);
   return program;
 }
 

@@ -54,7 +54,8 @@ const KIND_TYPE = { ticker: 'md.ticker', trade: 'md.trade', book: 'md.book' } as
  * (`<strategy>.<seq>`, the one the venue sees) is returned as `orderId`. A caller id already used
  * is refused with `DUPLICATE_CLIENT_ORDER_ID` (and passed as the journal's intent key, so an
  * attempt in flight is never sent twice). Orders under the id of a strategy hosted by the engine
- * are refused with `API_STRATEGY_HOSTED` (its actor keeps its own books).
+ * are refused with `API_STRATEGY_HOSTED` (its actor keeps its own books), and every order while
+ * {@link lifecycle} is not `running` with `ENGINE_NOT_RUNNING` (start-up, shutdown).
  */
 export class EngineAdapter implements EnginePort {
   /** Lifecycle shown by `status` (the daemon sets it: `starting`, `running`, `stopping`, `stopped`). */
@@ -119,6 +120,7 @@ export class EngineAdapter implements EnginePort {
 
   async submitOrder(req: OrderRequest, ctx: RequestContext): Promise<OrderAck> {
     const cid = req.clientOrderId;
+    if (this.lifecycle !== 'running') return { accepted: false, ...(cid === undefined ? {} : { clientOrderId: cid }), reason: 'ENGINE_NOT_RUNNING', message: `the engine is ${this.lifecycle}` };
     if (cid !== undefined) {
       const existing = this.byClientId.get(cid);
       if (existing !== undefined) return { accepted: false, orderId: existing, clientOrderId: cid, reason: 'DUPLICATE_CLIENT_ORDER_ID', message: `clientOrderId ${cid} was already used (order ${existing})` };

@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../../common/errors.js';
+import { logger } from '../../common/log.js';
+import { parseDaemonConfig, readConfigFile, type DaemonConfig } from '../../daemon/config.js';
+
+/** Resolves with the first of SIGINT/SIGTERM, then stops listening for both. */
+function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (s: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(s);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+/**
+ * The config `bot4 daemon` runs: the file (or the defaults), then the command-line overrides
+ * (`--host`, `--port`, `--journal`), validated once. Throws `ConfigError` naming the field or flag.
+ */
+export function daemonConfigFromCli(raw: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  const file = raw.config === undefined ? {} : readConfigFile(raw.config);
+  if (file !== null && (typeof file !== 'object' || Array.isArray(file))) return parseDaemonConfig(file, env);
+  const cfg = { ...((file ?? {}) as Record<string, unknown>) };
+  const gateway = { ...((cfg.gateway ?? {}) as Record<string, unknown>) };
+  if (raw.host !== undefined) gateway.host = raw.host;
+  if (raw.port !== undefined) {
+    if (!/^\d{1,5}$/.test(raw.port) || Number(raw.port) > 65535) throw new ConfigError('--port', `--port: expected an integer 0-65535, got ${JSON.stringify(raw.port)}`);
+    gateway.port = Number(raw.port);
+  }
+  if (raw.host !== undefined || raw.port !== undefined) cfg.gateway = gateway;
+  if (raw.journal !== undefined) cfg.journal = { ...((cfg.journal ?? {}) as Record<string, unknown>), dir: raw.journal };
+  return parseDaemonConfig(cfg, env);
+}
+
+/** Starts the daemon, prints the ready line, runs until SIGINT/SIGTERM, shuts down (exit 0, or 1 when shutdown overran its bound). */
+export async function runDaemon(cfg: DaemonConfig, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const stop = nextStopSignal();
+  const log = logger.child({ component: 'daemon' });
+  // A rejected promise nobody awaited is an engine bug, but crashing would leave orders open at the
+  // venues with nobody watching them: log it loudly and keep serving (the journal stays consistent,
+  // each record is validated before it is written).
+  let unhandled = 0;
+  process.on('unhandledRejection', (err) => {
+    unhandled++;
+    log.error({ err, unhandled }, 'unhandled promise rejection (engine bug): kept running');
+  });
+  const { Daemon } = await import('../../daemon/daemon.js');
+  const daemon = await Daemon.start(cfg);
+  out.write(`${daemon.readyLine()}\n`);
+  const signal = await stop;
+  log.info({ signal }, 'stopping');
+  let code = 0;
+  try {
+    await daemon.stop();
+  } catch (err) {
+    log.error({ err }, 'shutdown failed');
+    code = 1;
+  }
+  // ccxt's keep-alive agents and the like may hold the loop open: the shutdown above is complete
+  // (journal closed, sockets closed), so leave now rather than wait for them to time out
+  out.write('', () => process.exit(code));
+}
+
+/** Registers `bot4 daemon` on the program. */
+export function register(program: Command): void {
+  program
+    .command('daemon')
+    .description('run the engine, its strategies and the gateway until SIGINT/SIGTERM (embedded simulator when no venues are configured)')
+    .option('--config <file>', 'YAML (.yaml/.yml) or JSON (.json) config file; default: the built-in defaults (README "Daemon")')
+    .option('--host <host>', 'gateway bind address (overrides gateway.host; default 127.0.0.1)')
+    .option('--port <port>', 'gateway port, 0 picks a free one (overrides gateway.port; default 8080)')
+    .option('--journal <dir>', 'journal directory (overrides journal.dir; default .bot4/journal)')
+    .addHelpText('after', '\nPrints one line "bot4 daemon ready api=ws://... feed=... health=... metrics=... ..." once serving; logs are pino JSON on stderr.\nSecrets come from the environment: BOT4_GATEWAY_TOKENS, BOT4_VENUE_<NAME>_API_KEY / _API_SECRET.')
+    .action(async (raw: Record<string, string | undefined>) => {
+      await runDaemon(daemonConfigFromCli(raw));
+    });
+}

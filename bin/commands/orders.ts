@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { parseOptions, z } from '../../common/validate.js';
+import { connectionOptions, formatTable, parseClientOptions, withClient } from '../../daemon/client.js';
+
+const schema = z.strictObject({
+  '--status': z.enum(['open', 'closed', 'all']),
+  '--venue': z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/).optional(),
+  '--symbol': z.string().regex(/^[A-Za-z0-9_.-]{1,24}(\/[A-Za-z0-9_.-]{1,24})?$/).optional(),
+  '--strategy': z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/).optional(),
+  '--limit': z.number().int().min(1).max(1000),
+});
+
+interface OrderRow {
+  orderId: string;
+  clientOrderId?: string;
+  strategy: string;
+  venue: string;
+  symbol: string;
+  side: string;
+  type: string;
+  tif: string;
+  status: string;
+  priceTicks: number;
+  qtyLots: number;
+  filledLots: number;
+  reason?: string;
+}
+
+/** Renders an `orders.get` result. */
+export function renderOrders(rows: readonly OrderRow[]): string {
+  if (rows.length === 0) return '(no orders)';
+  return formatTable(
+    ['order', 'client id', 'strategy', 'venue', 'symbol', 'side', 'type', 'tif', 'status', 'price (ticks)', 'qty (lots)', 'filled (lots)', 'reason'],
+    rows.map((o) => [o.orderId, o.clientOrderId, o.strategy, o.venue, o.symbol, o.side, o.type, o.tif, o.status, o.priceTicks, o.qtyLots, o.filledLots, o.reason]),
+  );
+}
+
+/** Registers `bot4 orders`. */
+export function register(program: Command): void {
+  connectionOptions(
+    program
+      .command('orders')
+      .description("list a running daemon's orders (open by default)")
+      .option('--status <s>', 'open, closed or all', 'open')
+      .option('--venue <venue>', 'only this venue')
+      .option('--symbol <symbol>', 'only this symbol (BTC/USDT)')
+      .option('--strategy <id>', 'only this strategy')
+      .option('--limit <n>', 'at most this many (the most recent), 1..1000', '100'),
+  ).action(async (raw: Record<string, unknown>) => {
+    const o = parseClientOptions(raw);
+    const lim = raw.limit as string;
+    const f = parseOptions(schema, { '--status': raw.status, '--venue': raw.venue, '--symbol': raw.symbol, '--strategy': raw.strategy, '--limit': /^-?\d+(\.\d+)?$/.test(lim) ? Number(lim) : lim }, '');
+    const args = {
+      status: f['--status'],
+      limit: f['--limit'],
+      ...(f['--venue'] === undefined ? {} : { venue: f['--venue'] }),
+      ...(f['--symbol'] === undefined ? {} : { symbol: f['--symbol'] }),
+      ...(f['--strategy'] === undefined ? {} : { strategy: f['--strategy'] }),
+    };
+    const rows = await withClient(o, (c) => c.request<OrderRow[]>('orders.get', args));
+    process.stdout.write(`${o.json ? JSON.stringify(rows) : renderOrders(rows)}\n`);
+  });
+}

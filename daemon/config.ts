@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../common/errors.js';
+import { parseOptions, z } from '../common/validate.js';
+import { parseGatewayOptions, type GatewayOptions } from '../gateway/options.js';
+import { PROFILE_NAMES } from '../simulators/network/profiles.js';
+import { DaemonConfigFileError } from './errors.js';
+
+/**
+ * Every default of `bot4 daemon` in one object. The README's daemon config table is checked against
+ * it (`test/unit/daemon/config.test.ts`). Without a config file the daemon runs exactly this: an
+ * embedded two-venue simulator, a market maker on sim-a BTC/USDT, a cross-venue BTC/USDT pairs
+ * strategy, the gateway on 127.0.0.1:8080.
+ */
+export const DAEMON_DEFAULTS = Object.freeze({
+  sim: Object.freeze({ venues: 2, seed: 42, host: '127.0.0.1', port: 0, profile: 'none' }),
+  venues: Object.freeze([]) as readonly never[],
+  symbols: Object.freeze(['BTC/USDT', 'ETH/USDT']),
+  journal: Object.freeze({ dir: '.bot4/journal', fsync: 'always' as 'always' | 'interval' | 'never' }),
+  risk: Object.freeze({ strategies: Object.freeze({ api: Object.freeze({}), 'mm-btc': Object.freeze({}), 'pairs-btc': Object.freeze({}) }) }),
+  strategies: Object.freeze([
+    // BTC lot 0.00001 at ~60 000 USDT: 20 lots ≈ 12 USDT, above the venue's 5 USDT minimum notional
+    Object.freeze({ id: 'mm-btc', kind: 'market-maker', instruments: Object.freeze(['sim-a:BTC/USDT']), params: Object.freeze({ qtyLots: 20, maxInventoryLots: 200, halfSpreadTicks: 50, requoteTicks: 20 }) }),
+    // The simulator's venues draw independent fair values for the same asset: the cross-venue spread
+    // wanders, its z-score crosses the bands, and both legs trade. Correlation of two independent
+    // walks says nothing, so the gate is off (minCorrelation -1) and the hedge ratio is 1.
+    Object.freeze({ id: 'pairs-btc', kind: 'pairs', instruments: Object.freeze(['sim-a:BTC/USDT', 'sim-b:BTC/USDT']), params: Object.freeze({ beta: 'one', minCorrelation: -1, window: 60, entryZ: 2, exitZ: 0.5, qtyLotsA: 20, qtyLotsB: 20, maxPositionLotsA: 100, maxPositionLotsB: 100 }) }),
+  ]),
+  gateway: Object.freeze({ host: '127.0.0.1', port: 8080 }),
+  auth: Object.freeze({ tokenFile: '.bot4/admin-token' }),
+  shutdown: Object.freeze({ cancelOpenOrders: true, cancelWaitMs: 5000, timeoutMs: 15_000 }),
+});
+
+const D = DAEMON_DEFAULTS;
+const PROFILES = ['none', ...PROFILE_NAMES] as const;
+const venueName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/);
+
+const venueSchema = z.strictObject({
+  name: venueName,
+  rest: z.string().url(),
+  ws: z.string().url().optional(),
+  wsApi: z.string().url().optional(),
+  /** From `BOT4_VENUE_<NAME>_API_KEY` when absent. */
+  apiKey: z.string().min(1),
+  /** From `BOT4_VENUE_<NAME>_API_SECRET` when absent (keep secrets out of files). */
+  secret: z.string().min(1),
+  timeoutMs: z.number().int().min(50).max(120_000).optional(),
+  breaker: z.record(z.string(), z.unknown()).optional(),
+  actor: z.record(z.string(), z.unknown()).optional(),
+});
+
+const strategySchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,23}$/),
+  kind: z.string().min(1),
+  instruments: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}:[A-Z0-9]+\/[A-Z0-9]+$/)).min(1),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** zod schema of the daemon config file (YAML or JSON). */
+export const daemonConfigSchema = z
+  .strictObject({
+    /** The embedded simulator; it runs only when `venues` is empty. */
+    sim: z
+      .strictObject({
+        venues: z.number().int().min(1).max(26).default(D.sim.venues),
+        seed: z.number().int().default(D.sim.seed),
+        host: z.string().min(1).default(D.sim.host),
+        port: z.number().int().min(0).max(65535).default(D.sim.port),
+        profile: z.enum(PROFILES).default(D.sim.profile as 'none'),
+      })
+      .prefault({}),
+    venues: z.array(venueSchema).default([]),
+    symbols: z.array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/)).min(1).default([...D.symbols]),
+    journal: z
+      .strictObject({
+        dir: z.string().min(1).default(D.journal.dir),
+        fsync: z.enum(['always', 'interval', 'never']).default(D.journal.fsync),
+      })
+      .prefault({}),
+    /** Risk engine config (see the risk section); replaces the default as a whole. */
+    risk: z.record(z.string(), z.unknown()).default(() => structuredClone(D.risk) as Record<string, unknown>),
+    /** Strategies spawned at start; replaces the default list as a whole (`[]`: none). */
+    strategies: z.array(strategySchema).default(() => structuredClone(D.strategies) as never),
+    /** Gateway options (see the gateway section); host and port default to 127.0.0.1:8080. */
+    gateway: z.record(z.string(), z.unknown()).default({}),
+    auth: z.strictObject({ tokenFile: z.string().default(D.auth.tokenFile) }).prefault({}),
+    shutdown: z
+      .strictObject({
+        cancelOpenOrders: z.boolean().default(D.shutdown.cancelOpenOrders),
+        cancelWaitMs: z.number().int().min(0).max(600_000).default(D.shutdown.cancelWaitMs),
+        timeoutMs: z.number().int().min(1000).max(600_000).default(D.shutdown.timeoutMs),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    const venues = c.venues.length > 0 ? c.venues.map((v) => v.name) : simVenueNames(c.sim.venues);
+    const listed = (c.risk.strategies ?? {}) as Record<string, unknown>;
+    const seen = new Set<string>();
+    for (const [i, s] of c.strategies.entries()) {
+      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['strategies', i, 'id'], input: s.id, message: 'an id not used by another strategy' });
+      seen.add(s.id);
+      if (typeof listed !== 'object' || listed === null || !Object.hasOwn(listed, s.id)) {
+        ctx.addIssue({ code: 'custom', path: ['strategies', i, 'id'], input: s.id, message: 'a strategy id listed under risk.strategies (its orders would all be denied)' });
+      }
+      for (const [k, ins] of s.instruments.entries()) {
+        const [v, sym] = ins.split(':') as [string, string];
+        if (!venues.includes(v) || !c.symbols.includes(sym)) {
+          ctx.addIssue({ code: 'custom', path: ['strategies', i, 'instruments', k], input: ins, message: `an instrument <venue>:<symbol> with venue in ${venues.join(', ')} and symbol in ${c.symbols.join(', ')}` });
+        }
+      }
+    }
+    const names = new Set<string>();
+    for (const [i, v] of c.venues.entries()) {
+      if (names.has(v.name)) ctx.addIssue({ code: 'custom', path: ['venues', i, 'name'], input: v.name, message: 'a venue name not used by another venue' });
+      names.add(v.name);
+    }
+  });
+
+/** The config as written. */
+export type DaemonConfigInput = z.input<typeof daemonConfigSchema>;
+/** Validated config plus the parsed gateway options. */
+export type DaemonConfig = Readonly<z.output<typeof daemonConfigSchema>> & { readonly gatewayOptions: GatewayOptions };
+
+/** `sim-a`, `sim-b`, … (the simulator's venue names). */
+export function simVenueNames(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `sim-${String.fromCharCode(97 + i)}`);
+}
+
+/** Environment variable holding a venue's API key or secret: `BOT4_VENUE_SIM_A_API_KEY`. */
+export function venueEnvName(venue: string, what: 'API_KEY' | 'API_SECRET'): string {
+  return `BOT4_VENUE_${venue.toUpperCase().replace(/-/g, '_')}_${what}`;
+}
+
+/** Reads a YAML (`.yaml`/`.yml`) or JSON (`.json`) file; anything else is parsed as YAML (a superset of JSON). */
+export function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new DaemonConfigFileError(file, `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, e);
+  }
+  try {
+    if (path.extname(file).toLowerCase() === '.json') return JSON.parse(text) as unknown;
+    return parseYaml(text, { prettyErrors: true, uniqueKeys: true }) as unknown;
+  } catch (e) {
+    throw new DaemonConfigFileError(file, `not valid ${path.extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`, e);
+  }
+}
+
+/**
+ * Validates a daemon config once (raw object from a file, or undefined for the defaults), filling
+ * venue secrets from the environment (`BOT4_VENUE_<NAME>_API_KEY` / `_API_SECRET`) and gateway
+ * tokens from `BOT4_GATEWAY_TOKENS`. Throws `ConfigError` (`B4_CONFIG_INVALID`) naming the field,
+ * what was expected and what arrived. The result is frozen.
+ */
+export function parseDaemonConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new ConfigError('config', `config: expected a mapping of fields at the top level, got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
+  }
+  const input = { ...((raw ?? {}) as Record<string, unknown>) };
+  if (Array.isArray(input.venues)) {
+    input.venues = input.venues.map((v: unknown) => {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+      const o = { ...(v as Record<string, unknown>) };
+      const name = typeof o.name === 'string' ? o.name : '';
+      if (o.apiKey === undefined && env[venueEnvName(name, 'API_KEY')] !== undefined) o.apiKey = env[venueEnvName(name, 'API_KEY')];
+      if (o.secret === undefined && env[venueEnvName(name, 'API_SECRET')] !== undefined) o.secret = env[venueEnvName(name, 'API_SECRET')];
+      return o;
+    });
+  }
+  const cfg = parseOptions(daemonConfigSchema, input, '');
+  const gatewayOptions = parseGatewayOptions({ host: D.gateway.host, port: D.gateway.port, ...cfg.gateway }, env);
+  return Object.freeze({ ...cfg, gatewayOptions });
+}
+
+/** Reads and validates `file` (or the defaults when undefined). */
+export function loadDaemonConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  return parseDaemonConfig(file === undefined ? undefined : readConfigFile(file), env);
+}
+
+/**
+ * The defaults as `field → value` rows (dotted paths, arrays and records as JSON): the README's
+ * config table is checked against these.
+ */
+export function defaultRows(): [string, string][] {
+  const rows: [string, string][] = [];
+  const walk = (prefix: string, v: unknown): void => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && prefix !== 'risk' && Object.keys(v).length > 0) {
+      for (const [k, x] of Object.entries(v)) walk(prefix === '' ? k : `${prefix}.${k}`, x);
+      return;
+    }
+    rows.push([prefix, typeof v === 'string' ? v : JSON.stringify(v)]);
+  };
+  walk('', { ...DAEMON_DEFAULTS, strategies: DAEMON_DEFAULTS.strategies.map((s) => s.id) });
+  return rows;
+}

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { LiveClock, type Clock } from '../common/clock.js';
+import { logger } from '../common/log.js';
+import { Engine } from '../actors/engine/engine.js';
+import { EngineAdapter } from '../actors/engine/engine-port.js';
+import { GatewayServer, type GatewayAddress } from '../gateway/server.js';
+import type { Simulator } from '../simulators/simulator.js';
+import type { DaemonConfig } from './config.js';
+import { DaemonShutdownTimeoutError } from './errors.js';
+
+const log = logger.child({ component: 'daemon' });
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Longest the daemon waits at start for every venue to sync before serving anyway (health stays 503). */
+const SYNC_WAIT_MS = 30_000;
+
+/**
+ * `bot4 daemon`: the embedded simulator (when no venues are configured), the engine on those
+ * venues, the configured strategies, and the gateway in front of the engine's {@link EngineAdapter}.
+ * One process, one event loop; `stop()` is the graceful shutdown of SIGTERM/SIGINT.
+ */
+export class Daemon {
+  /** Where the local admin token was written ('' when tokens came from config or environment). */
+  tokenFile = '';
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: DaemonConfig,
+    readonly clock: Clock,
+    readonly sim: Simulator | undefined,
+    readonly engine: Engine,
+    readonly adapter: EngineAdapter,
+    readonly gateway: GatewayServer,
+    readonly address: GatewayAddress,
+  ) {}
+
+  /**
+   * Starts everything in order; anything already started is stopped again if a later step fails
+   * (so a port in use never leaves the journal locked). Resolves once the gateway listens.
+   */
+  static async start(config: DaemonConfig, deps: { clock?: Clock } = {}): Promise<Daemon> {
+    const clock = deps.clock ?? new LiveClock();
+    let sim: Simulator | undefined;
+    let engine: Engine | undefined;
+    let adapter: EngineAdapter | undefined;
+    let gateway: GatewayServer | undefined;
+    try {
+      let venues: Record<string, unknown>[] = config.venues.map((v) => ({ ...v }));
+      if (venues.length === 0) {
+        // loaded only when used: the simulator pulls in its matching engine and network model
+        const { DEMO_API_KEY, DEMO_API_SECRET, Simulator } = await import('../simulators/simulator.js');
+        sim = await Simulator.start({ venues: config.sim.venues, seed: config.sim.seed, host: config.sim.host, port: config.sim.port, profile: config.sim.profile });
+        venues = sim.venues.map((v) => ({ name: v.name, rest: v.rest, ws: v.ws, wsApi: v.wsApi, apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET }));
+        log.info({ venues: sim.venues.map((v) => v.name), control: sim.controlUrl, seed: config.sim.seed, profile: config.sim.profile }, 'embedded simulator started');
+      }
+      engine = await Engine.start({ journal: { dir: config.journal.dir, fsync: config.journal.fsync }, venues: venues as never, symbols: [...config.symbols], risk: config.risk as Record<string, unknown> }, { clock });
+      for (let waited = 0; !engine.venuesSynced && waited < SYNC_WAIT_MS; waited += 20) await sleep(20);
+      if (!engine.venuesSynced) log.warn({ venues: engine.venueStats() }, 'venues not synced yet; serving anyway (health stays not ready)');
+      adapter = new EngineAdapter(engine);
+      for (const s of config.strategies) await engine.addStrategy({ id: s.id, kind: s.kind, instruments: [...s.instruments], params: { ...s.params } });
+      const raw: Record<string, unknown> = { host: config.gatewayOptions.host, port: config.gatewayOptions.port, ...config.gateway };
+      let tokenFile = '';
+      if (config.gatewayOptions.tokens.length === 0 && config.auth.tokenFile !== '') {
+        // no token configured: make a local admin token readable only by this user (the CLI reads it)
+        const token = randomBytes(24).toString('base64url');
+        tokenFile = path.resolve(config.auth.tokenFile);
+        mkdirSync(path.dirname(tokenFile), { recursive: true });
+        writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+        raw.tokens = [{ name: 'local-admin', token, roles: ['admin'] }];
+      }
+      gateway = new GatewayServer(adapter, raw, { clock });
+      const address = await gateway.start();
+      adapter.lifecycle = 'running';
+      const d = new Daemon(config, clock, sim, engine, adapter, gateway, address);
+      d.tokenFile = tokenFile;
+      return d;
+    } catch (e) {
+      await gateway?.stop().catch(() => undefined);
+      adapter?.detach();
+      await engine?.stop().catch((err: unknown) => log.error({ err }, 'engine stop after a failed start'));
+      await sim?.stop().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /**
+   * The one ready line: space-separated `key=value` pairs with every URL (API, feed, health,
+   * metrics, simulator control, each venue's REST root and control URL), the journal directory
+   * and the token file. Never contains a secret.
+   */
+  readyLine(): string {
+    const a = this.address;
+    const parts = ['bot4 daemon ready', `api=${a.api}`, `feed=${a.feed}`, `health=${a.health}`, `metrics=${a.metrics}`, `journal=${path.resolve(this.config.journal.dir)}`];
+    if (this.tokenFile !== '') parts.push(`tokenFile=${this.tokenFile}`);
+    parts.push(`strategies=${[...this.engine.strategies.keys()].join(',') || '-'}`);
+    if (this.sim !== undefined) {
+      parts.push(`sim.control=${this.sim.controlUrl}`);
+      for (const v of this.sim.venues) parts.push(`${v.name}.rest=${v.rest}`, `${v.name}.ws=${v.ws}`, `${v.name}.wsApi=${v.wsApi}`, `${v.name}.control=${v.control}`);
+    } else {
+      for (const v of this.config.venues) parts.push(`${v.name}.rest=${v.rest}`);
+    }
+    return parts.join(' ');
+  }
+
+  /**
+   * Graceful shutdown, bounded by `shutdown.timeoutMs`: API submissions refused, strategies
+   * stopped, open orders canceled (when `shutdown.cancelOpenOrders`, waiting up to
+   * `shutdown.cancelWaitMs` for the venues to confirm), actors drained, journal flushed, synced
+   * and closed, sockets closed (1001), simulator stopped. Rejects with
+   * {@link DaemonShutdownTimeoutError} when a step hangs past the bound. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const { timeoutMs, cancelOpenOrders, cancelWaitMs } = this.config.shutdown;
+    let step = 'strategies';
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DaemonShutdownTimeoutError(timeoutMs, step)), timeoutMs);
+    });
+    const run = async (): Promise<void> => {
+      const e = this.engine;
+      this.adapter.lifecycle = 'stopping';
+      for (const h of e.strategies.values()) h.stop();
+      if (cancelOpenOrders) {
+        step = 'cancel open orders';
+        const open = (): number => [...e.journal.orders.openOrders()].filter((o) => o.state !== 'unknown').length;
+        const until = Date.now() + cancelWaitMs;
+        // re-sent each round: an order still `submitted` at the first sweep is cancelable at the next
+        for (let round = 0; open() > 0 && Date.now() < until; round++) {
+          if (round % 10 === 0) e.cancelAll('shutdown');
+          await sleep(25);
+        }
+        const left = [...e.journal.orders.openOrders()].map((o) => `${o.clientOrderId}:${o.state}`);
+        if (left.length > 0) log.warn({ left }, 'open orders left at shutdown (reconciled at the next start)');
+      }
+      step = 'engine (drain, journal flush and close)';
+      await e.stop();
+      this.adapter.detach();
+      step = 'gateway';
+      await this.gateway.stop();
+      step = 'simulator';
+      await this.sim?.stop();
+      this.adapter.lifecycle = 'stopped';
+    };
+    try {
+      await Promise.race([run(), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+    log.info({}, 'daemon stopped');
+  }
+}

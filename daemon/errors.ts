@@ -1,0 +1,40 @@
+import { Bot4Error } from '../common/errors.js';
+
+/**
+ * Errors of the daemon and of the CLI commands that talk to it. Codes are stable, never reused and
+ * listed in the README's error table (`test/unit/daemon/docs.test.ts` checks this folder).
+ */
+
+/** A config file could not be read or parsed (YAML/JSON syntax). Validation errors are `B4_CONFIG_INVALID`. */
+export class DaemonConfigFileError extends Bot4Error {
+  static readonly code = 'B4_DAEMON_CONFIG_FILE';
+  constructor(file: string, detail: string, cause?: unknown) {
+    super(DaemonConfigFileError.code, `config ${JSON.stringify(file)}: ${detail}`, { file }, { cause });
+  }
+}
+
+/** Graceful shutdown did not finish within `shutdown.timeoutMs`; the process exits 1. */
+export class DaemonShutdownTimeoutError extends Bot4Error {
+  static readonly code = 'B4_DAEMON_SHUTDOWN_TIMEOUT';
+  constructor(timeoutMs: number, step: string) {
+    super(DaemonShutdownTimeoutError.code, `daemon: shutdown did not finish within ${timeoutMs} ms (stuck in: ${step})`, { timeoutMs, step });
+  }
+}
+
+/** The CLI could not reach the daemon's `/ws` (refused, HTTP error at the upgrade, closed early). */
+export class CliConnectError extends Bot4Error {
+  static readonly code = 'B4_CLI_CONNECT';
+  constructor(url: string, detail: string) {
+    super(CliConnectError.code, `cannot reach the daemon at ${url}: ${detail}`, { url });
+  }
+}
+
+/** The daemon answered a CLI request with a protocol error (`GW_*` code in `details.gatewayCode`). */
+export class CliRequestError extends Bot4Error {
+  static readonly code = 'B4_CLI_REQUEST';
+  readonly gatewayCode: string;
+  constructor(op: string, gatewayCode: string, message: string) {
+    super(CliRequestError.code, `${op}: ${gatewayCode}: ${message}`, { op, gatewayCode });
+    this.gatewayCode = gatewayCode;
+  }
+}
