@@ -5,6 +5,7 @@ import { AtomicCounters } from '../../native/atomic-counters.js';
 import type { ExchangeAdapter } from '../exchange/adapter.js';
 import { BinanceAdapter } from '../exchange/binance/binance-adapter.js';
 import { VenueConfigError } from '../exchange/errors.js';
+import { WEIGHT_BUDGET_SLOTS, WeightBudget } from '../exchange/weight-budget.js';
 import { RISK_ADDRESS, venueAddress, type OrderSubmit } from '../exchange/messages.js';
 import { VenueActor, type VenueActorStats } from '../exchange/venue-actor.js';
 import { OrderJournal } from '../journal/order-journal.js';
@@ -34,7 +35,17 @@ const venueSchema = z
     timeoutMs: z.number().int().min(50).max(120_000).default(2000),
     /** Circuit breaker options (see the breaker section of the README). */
     breaker: z.record(z.string(), z.unknown()).default({}),
-    /** Venue actor options (`probeBaseMs`, `probeCapMs`, `reconcileEveryMs`, `balanceSync`, `streams`, `seed`). */
+    /**
+     * The venue's rate limits, budgeted on our side (`weightPerMinute` 6000, `ordersPer10s` 100,
+     * `headroom` 0.8 by default: Binance spot's published limits).
+     */
+    limits: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * Share the budget host-wide through a mapped counters file (e.g. `/dev/shm/bot4-<venue>-limits`):
+     * every bot4 process trading this account from this host uses one budget. Native addon only.
+     */
+    limitsFile: z.string().min(1).optional(),
+    /** Venue actor options (`probeBaseMs`, `probeCapMs`, `reconcileEveryMs`, `balanceSync`, `streams`, `seed`, `notFoundGraceMs`). */
     actor: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
@@ -135,6 +146,7 @@ export class Engine {
             rest: v.rest,
             timeoutMs: v.timeoutMs,
             clock: this.clock,
+            budget: new WeightBudget(v.limits, this.clock, v.limitsFile === undefined ? undefined : AtomicCounters.openShared(v.limitsFile, WEIGHT_BUDGET_SLOTS)),
             ...(v.ws === undefined ? {} : { ws: v.ws }),
             ...(v.wsApi === undefined ? {} : { wsApi: v.wsApi }),
           }),

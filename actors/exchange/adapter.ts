@@ -1,5 +1,6 @@
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
+import type { WeightBudget } from './weight-budget.js';
 
 /**
  * The exchange adapter template (NautilusTrader's `adapters/_template`): every venue exposes the
@@ -14,6 +15,8 @@ import type { OrderIntent } from '../orders/intent.js';
 export interface ExchangeAdapter {
   /** Venue id (`sim-a`, `binance`). */
   readonly venue: string;
+  /** The venue's rate limits budgeted on our side, when configured (orders check it before journaling). */
+  readonly budget?: WeightBudget | undefined;
 
   // --- connection ---
   /** Cheap health probe (server time). Resolves with the venue's epoch ms. */

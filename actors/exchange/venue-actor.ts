@@ -67,6 +67,7 @@ export const VENUE_DENIALS = Object.freeze({
   VENUE_UNAVAILABLE: 'VENUE_UNAVAILABLE',
   VENUE_SYNCING: 'VENUE_SYNCING',
   VENUE_HALTED: 'VENUE_HALTED',
+  VENUE_RATE_LIMITED: 'VENUE_RATE_LIMITED',
   ORDER_OUTCOME_UNKNOWN: 'ORDER_OUTCOME_UNKNOWN',
   ORDER_INVALID: 'ORDER_INVALID',
   JOURNAL_FAILED: 'JOURNAL_FAILED',
@@ -82,6 +83,8 @@ export interface VenueActorStats {
   unknown: number;
   resolved: number;
   adopted: number;
+  /** Venue answers of 429/418 (the budget exists so this stays 0). */
+  throttled: number;
   syncs: number;
   downs: number;
   balanceDrift: Record<string, string>;
@@ -143,7 +146,7 @@ export class VenueActor {
     this.rnd = new SeededRandom(this.options.seed).fork(this.venue);
     this.log = logger.child({ component: 'venue', venue: this.venue });
     this.startedMs = this.clock.epochMs();
-    this.figures = { state: 'disconnected', submitted: 0, accepted: 0, rejected: 0, denied: {}, unknown: 0, resolved: 0, adopted: 0, syncs: 0, downs: 0, balanceDrift: {}, lastBackNs: 0, lastRecoveryNs: 0 };
+    this.figures = { state: 'disconnected', submitted: 0, accepted: 0, rejected: 0, denied: {}, unknown: 0, resolved: 0, adopted: 0, throttled: 0, syncs: 0, downs: 0, balanceDrift: {}, lastBackNs: 0, lastRecoveryNs: 0 };
   }
 
   /** Spawns the actor on `system`; resolves `started` once the first init ran. */
@@ -541,6 +544,10 @@ export class VenueActor {
     if (state === 'halted') return this.deny(e, intent, VENUE_DENIALS.VENUE_HALTED, `venue ${this.venue} is halted`);
     if (state === 'connecting' || state === 'syncing') return this.deny(e, intent, VENUE_DENIALS.VENUE_SYNCING, `venue ${this.venue} is ${state}: reconciling before new orders`);
     if (state === 'disconnected' || this.breaker.state === 'open') return this.deny(e, intent, VENUE_DENIALS.VENUE_UNAVAILABLE, `venue ${this.venue} is unavailable (breaker ${this.breaker.state})`);
+    const budget = this.adapter.budget;
+    if (budget !== undefined && !budget.tryOrder()) {
+      return this.deny(e, intent, VENUE_DENIALS.VENUE_RATE_LIMITED, `venue ${this.venue}: order budget of ${budget.orderLimit} per 10 s spent (kept below the venue's limit)`);
+    }
     const permit = this.breaker.tryAcquire();
     if (permit !== PERMIT && permit !== TRIAL_PERMIT) return this.deny(e, intent, VENUE_DENIALS.VENUE_UNAVAILABLE, `venue ${this.venue}: circuit breaker ${this.breaker.state}`);
     let pending: Promise<Order>;
@@ -597,6 +604,7 @@ export class VenueActor {
         return;
       }
       this.breaker.onSuccess(this.clock.nowNs() - t0);
+      if (kind === 'throttled') this.figures.throttled++;
       if (kind === 'duplicate') {
         // "Already there": the venue has this client id, so look it up instead of failing it.
         this.resolveSoon(o);

@@ -4,6 +4,7 @@ import { fromUnits, toUnits, type Instrument } from '../../orders/instrument.js'
 import type { OrderIntent } from '../../orders/intent.js';
 import type { ExchangeAdapter, FailureKind, StreamSinks, VenueBalance, VenueOrder, VenueOrderStatus, VenueTrade } from '../adapter.js';
 import { VenueCallError } from '../errors.js';
+import type { WeightBudget } from '../weight-budget.js';
 
 /** Where and how to reach one Binance-compatible venue. */
 export interface BinanceAdapterOptions {
@@ -20,6 +21,8 @@ export interface BinanceAdapterOptions {
   timeoutMs: number;
   /** Clock for the streams' retry pauses. */
   clock: Clock;
+  /** Request-weight and order budget (so bot4 never earns a 429/418); none: unbudgeted. */
+  budget?: WeightBudget;
 }
 
 type Raw = Record<string, unknown>;
@@ -56,6 +59,7 @@ function units(value: string, step: string, field: string): bigint {
  */
 export class BinanceAdapter implements ExchangeAdapter {
   readonly venue: string;
+  readonly budget: WeightBudget | undefined;
   private readonly ex: Pro;
   private readonly bySymbol = new Map<string, Instrument>();
   private readonly byId = new Map<string, Instrument>();
@@ -65,6 +69,7 @@ export class BinanceAdapter implements ExchangeAdapter {
 
   constructor(private readonly opts: BinanceAdapterOptions) {
     this.venue = opts.venue;
+    this.budget = opts.budget;
     const ws: Record<string, unknown> = {};
     if (opts.ws !== undefined) ws.spot = opts.ws;
     if (opts.wsApi !== undefined) ws['ws-api'] = { spot: opts.wsApi };
@@ -93,7 +98,7 @@ export class BinanceAdapter implements ExchangeAdapter {
   }
 
   async probe(): Promise<number> {
-    const r = (await this.call(() => this.ex.publicGetTime())) as Raw;
+    const r = (await this.call(() => this.ex.publicGetTime(), 1)) as Raw;
     return Number(r.serverTime);
   }
 
@@ -107,7 +112,7 @@ export class BinanceAdapter implements ExchangeAdapter {
   }
 
   async loadInstruments(): Promise<Instrument[]> {
-    const info = (await this.call(() => this.ex.publicGetExchangeInfo())) as { symbols: Raw[] };
+    const info = (await this.call(() => this.ex.publicGetExchangeInfo(), 20)) as { symbols: Raw[] };
     await this.ex.loadHttpProxyAgent();
     const out: Instrument[] = [];
     for (const s of info.symbols) {
@@ -136,7 +141,7 @@ export class BinanceAdapter implements ExchangeAdapter {
       out.push(ins);
     }
     // ccxt.pro's watchers need its own market table.
-    await this.call(() => this.ex.loadMarkets());
+    await this.call(() => this.ex.loadMarkets(), 20);
     return out;
   }
 
@@ -154,7 +159,7 @@ export class BinanceAdapter implements ExchangeAdapter {
     if (intent.type === 'limit') req.timeInForce = intent.tif;
     this.traceparents.set(clientOrderId, traceparent);
     try {
-      const r = (await this.call(() => this.ex.privatePostOrder(req))) as Raw;
+      const r = (await this.call(() => this.ex.privatePostOrder(req), 1)) as Raw;
       return this.parseOrder(r, ins);
     } finally {
       this.traceparents.delete(clientOrderId);
@@ -165,7 +170,7 @@ export class BinanceAdapter implements ExchangeAdapter {
     const ins = this.require(symbol);
     this.traceparents.set(clientOrderId, traceparent);
     try {
-      const r = (await this.call(() => this.ex.privateDeleteOrder({ symbol: venueId(ins), origClientOrderId: clientOrderId }))) as Raw;
+      const r = (await this.call(() => this.ex.privateDeleteOrder({ symbol: venueId(ins), origClientOrderId: clientOrderId }), 1)) as Raw;
       return this.parseOrder(r, ins);
     } finally {
       this.traceparents.delete(clientOrderId);
@@ -175,7 +180,7 @@ export class BinanceAdapter implements ExchangeAdapter {
   async fetchOrder(clientOrderId: string, symbol: string): Promise<VenueOrder | undefined> {
     const ins = this.require(symbol);
     try {
-      const r = (await this.call(() => this.ex.privateGetOrder({ symbol: venueId(ins), origClientOrderId: clientOrderId }))) as Raw;
+      const r = (await this.call(() => this.ex.privateGetOrder({ symbol: venueId(ins), origClientOrderId: clientOrderId }), 4)) as Raw;
       return this.parseOrder(r, ins);
     } catch (e) {
       if (e instanceof VenueCallError && e.kind === 'not-found') return undefined;
@@ -185,7 +190,7 @@ export class BinanceAdapter implements ExchangeAdapter {
 
   async fetchTrades(symbol: string, venueOrderId: string): Promise<VenueTrade[]> {
     const ins = this.require(symbol);
-    const rows = (await this.call(() => this.ex.privateGetMyTrades({ symbol: venueId(ins), orderId: venueOrderId }))) as Raw[];
+    const rows = (await this.call(() => this.ex.privateGetMyTrades({ symbol: venueId(ins), orderId: venueOrderId }), 20)) as Raw[];
     return rows.map((t) => ({
       tradeId: String(t.id),
       lots: Number(units(String(t.qty), ins.lotSize, 'trade.qty')),
@@ -199,14 +204,14 @@ export class BinanceAdapter implements ExchangeAdapter {
     const out: VenueOrder[] = [];
     for (const sym of symbols) {
       const ins = this.require(sym);
-      const rows = (await this.call(() => this.ex.privateGetOpenOrders({ symbol: venueId(ins) }))) as Raw[];
+      const rows = (await this.call(() => this.ex.privateGetOpenOrders({ symbol: venueId(ins) }), 6)) as Raw[];
       for (const r of rows) out.push(this.parseOrder(r, ins));
     }
     return out;
   }
 
   async fetchBalances(): Promise<VenueBalance[]> {
-    const r = (await this.call(() => this.ex.privateGetAccount())) as { balances: Raw[] };
+    const r = (await this.call(() => this.ex.privateGetAccount(), 20)) as { balances: Raw[] };
     return r.balances.map((b) => ({ asset: String(b.asset), free: String(b.free), locked: String(b.locked) }));
   }
 
@@ -344,12 +349,30 @@ export class BinanceAdapter implements ExchangeAdapter {
     };
   }
 
-  /** Runs one ccxt call and turns its failure into a classified {@link VenueCallError}. */
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one ccxt call of `weight` (Binance's request weight) and turns its failure into a
+   * classified {@link VenueCallError}. With a budget, the weight is taken first (waiting for the
+   * next minute when this one is spent: never a 429 of our own making; order placement is budgeted
+   * by the venue actor before journaling), and the venue's `X-MBX-USED-WEIGHT-1M` is folded in after.
+   */
+  private async call<T>(fn: () => Promise<T>, weight: number): Promise<T> {
+    const b = this.budget;
+    if (b !== undefined) {
+      for (let i = 0; !b.tryWeight(weight); i++) {
+        if (i >= 3) throw new VenueCallError(this.venue, 'throttled', `request weight budget exhausted (${b.usedWeight()} of ${b.weightLimit} this minute)`, undefined);
+        await this.pause(b.msToNextMinute() + 5);
+      }
+    }
     try {
       return await fn();
     } catch (e) {
       throw new VenueCallError(this.venue, classify(e), e instanceof Error ? e.message : String(e), e);
+    } finally {
+      if (b !== undefined) {
+        const h = (this.ex.last_response_headers ?? {}) as Record<string, string | undefined>;
+        const used = h['x-mbx-used-weight-1m'] ?? h['X-MBX-USED-WEIGHT-1M'];
+        if (used !== undefined) b.observeWeight(Number(used));
+      }
     }
   }
 }
