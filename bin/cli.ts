@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { Bot4Error } from '../common/errors.js';
+import { register as registerChaos } from './commands/chaos.js';
 import { register as registerSim } from './commands/sim.js';
 import { register as registerDaemon } from './commands/daemon.js';
 import { register as registerStatus } from './commands/status.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerPositions(program);
   registerKill(program);
   registerConfig(program);
+  registerChaos(program);
   return program;
 }
 
