@@ -159,6 +159,10 @@ export function parseDaemonConfig(raw: unknown, env: NodeJS.ProcessEnv = process
     throw new ConfigError('config', `config: expected a mapping of fields at the top level, got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
   }
   const input = { ...((raw ?? {}) as Record<string, unknown>) };
+  const known = Object.keys(DAEMON_DEFAULTS);
+  for (const k of Object.keys(input)) {
+    if (!known.includes(k)) throw new ConfigError(k, `${k}: expected one of the fields ${known.join(', ')}, got an unknown field`);
+  }
   if (Array.isArray(input.venues)) {
     input.venues = input.venues.map((v: unknown) => {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
