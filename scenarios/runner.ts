@@ -270,6 +270,8 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
   };
   writeFileSync(path.join(o.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(o.out, 'report.html'), renderReportHtml(report));
+  // The venues' ledgers as checked, with what is needed to re-check them against journal/.
+  writeFileSync(path.join(o.out, 'ledgers.json'), JSON.stringify({ account, instruments: settled.instruments, ledgers: Object.fromEntries(ledgers) }));
   writeFileSync(path.join(o.out, 'engine-stats.jsonl'), stats.map((x) => JSON.stringify(x)).join('\n') + '\n');
   o.progress?.(`[chaos ${s.name}] ${report.verdict.toUpperCase()} in ${(report.wallMs / 1000).toFixed(1)}s: orders ${total} (ok ${ledger.counts.ok}, failed ${ledger.counts.failed}, unknown-resolved ${ledger.counts.unknownResolved}), lost ${ledger.counts.lost} dup ${ledger.counts.duplicate} phantom ${ledger.counts.phantom}`, true);
   return report;

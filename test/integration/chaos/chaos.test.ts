@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OrderJournal } from '../../../actors/journal/order-journal.js';
+import type { Instrument } from '../../../actors/orders/instrument.js';
+import { LiveClock } from '../../../common/clock.js';
+import type { LedgerSnapshot } from '../../../simulators/engine/ledger.js';
+import { checkLedger } from '../../../simulators/ledger-check.js';
+import { runScenario, type ChaosReport } from '../../../scenarios/runner.js';
+import { loadScenario } from '../../../scenarios/scenario.js';
+
+/*
+ * The CI variants of three built-ins, end to end: simulator in this process, the engine in a child
+ * process, faults through the control API, settle, ledger check. Each must pass every expectation.
+ */
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function explain(r: ChaosReport): string {
+  return JSON.stringify({ failed: r.checks.filter((c) => !c.ok), anomalies: r.ledger.anomalies.slice(0, 5), recovery: r.recovery.byKind });
+}
+
+describe('bot4 chaos: CI variants end to end', function () {
+  this.timeout(180_000);
+  let out: string;
+  before(() => {
+    out = mkdtempSync(path.join(tmpdir(), 'bot4-chaos-'));
+  });
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  it('venue-outage: every outage mode healed, 0 lost/duplicate/phantom, books exact', async () => {
+    const r = await runScenario(loadScenario('venue-outage', { ci: true }), { out: path.join(out, 'venue-outage') });
+    assert.equal(r.verdict, 'pass', explain(r));
+    assert.equal(r.faults.filter((f) => f.kind === 'outage').length, 5);
+    assert.ok(r.recovery.samples.length === 5 && r.recovery.samples.every((s) => s.ms !== null), explain(r));
+    assert.ok(r.orders.total >= 20);
+    const html = readFileSync(path.join(out, 'venue-outage', 'report.html'), 'utf8');
+    assert.match(html, /<svg/);
+    assert.match(html, /PASS/);
+  });
+
+  it('the ledger checker finds a lost, a duplicate and a phantom order planted in a copy of the run ledger', async () => {
+    const dir = path.join(out, 'venue-outage');
+    const saved = JSON.parse(readFileSync(path.join(dir, 'ledgers.json'), 'utf8')) as { account: string; instruments: Instrument[]; ledgers: Record<string, LedgerSnapshot> };
+    const clock = new LiveClock();
+    const j = await OrderJournal.open({ dir: path.join(dir, 'journal'), fsync: 'never' }, { clock, instruments: saved.instruments, portfolio: { assetDecimals: Object.fromEntries(saved.instruments.flatMap((i) => [[i.base, 8], [i.quote, 8]])) } });
+    try {
+      const check = (ledgers: Record<string, LedgerSnapshot>) =>
+        checkLedger({ orders: j.orders, portfolio: j.portfolio }, Object.entries(ledgers).map(([venue, ledger]) => ({ venue, ledger, account: saved.account })), { instruments: saved.instruments });
+      assert.equal(check(saved.ledgers).ok, true, 'the untouched copy agrees');
+      const copy = structuredClone(saved.ledgers);
+      const a = copy['sim-a']!;
+      const mine = a.orders.filter((o) => o.account === saved.account && o.status === 'CANCELED');
+      assert.ok(mine.length >= 3);
+      const lost = mine[0]!;
+      const dup = mine[1]!;
+      a.orders = a.orders.filter((o) => o !== lost);
+      a.orders.push({ ...structuredClone(dup), orderId: 9_000_001 });
+      a.orders.push({ ...structuredClone(mine[2]!), orderId: 9_000_002, clientOrderId: 'nobody-sent-this' });
+      const r = check(copy);
+      assert.equal(r.ok, false);
+      assert.ok(r.anomalies.some((x) => x.kind === 'LOST' && x.clientOrderId === lost.clientOrderId), JSON.stringify(r.anomalies.slice(0, 6)));
+      assert.ok(r.anomalies.some((x) => x.kind === 'DUPLICATE' && x.clientOrderId === dup.clientOrderId));
+      assert.ok(r.anomalies.some((x) => x.kind === 'PHANTOM' && x.clientOrderId === 'nobody-sent-this'));
+      assert.equal(r.counts.lost, 1);
+      assert.equal(r.counts.phantom, 1);
+    } finally {
+      await j.close();
+    }
+  });
+
+  it('process-crash: SIGKILLed and restarted 3 times, every restart trades again, books exact', async () => {
+    const r = await runScenario(loadScenario('process-crash', { ci: true }), { out: path.join(out, 'process-crash') });
+    assert.equal(r.verdict, 'pass', explain(r));
+    assert.equal(r.engine.kills, 3);
+    assert.equal(r.engine.starts, 4);
+    assert.ok(r.recovery.samples.filter((s) => s.kind === 'restart').every((s) => s.ms !== null), explain(r));
+  });
+
+  it('random-kills: venue actors crashed and restarted by the supervisor, books exact', async () => {
+    const r = await runScenario(loadScenario('random-kills', { ci: true }), { out: path.join(out, 'random-kills') });
+    assert.equal(r.verdict, 'pass', explain(r));
+    assert.equal(r.engine.actorKills, 4);
+    assert.equal(r.recovery.samples.length, 4);
+  });
+
+  it('bot4 chaos list, and a bad scenario exits 2 naming the problem', () => {
+    const list = spawnSync(process.execPath, ['bin/bot4.js', 'chaos', 'list'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, /^venue-outage\s+Every outage mode/m);
+    const bad = spawnSync(process.execPath, ['bin/bot4.js', 'chaos', 'run', 'no-such-scenario'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /B4_CHAOS_SCENARIO/);
+    const speed = spawnSync(process.execPath, ['bin/bot4.js', 'chaos', 'run', 'venue-outage', '--speed', '0'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(speed.status, 2);
+    assert.match(speed.stderr, /--speed: expected a value > 0, got 0/);
+    assert.ok(existsSync(path.join(ROOT, 'scenarios', 'venue-outage.yaml')));
+  });
+});
