@@ -19,6 +19,14 @@ import { controlStrategy, spawnStrategy, type StrategyHandle } from '../strategy
 import type { StrategySpec } from '../strategy/strategy.js';
 import { RiskActor } from './risk-actor.js';
 
+/**
+ * Breaker defaults of a venue (over `BREAKER_DEFAULTS`): trip after 3 consecutive failures and
+ * re-try after 250 ms (doubling up to 5 s). The venue actor's probe is the half-open trial, so a
+ * short open period costs one cheap request, while the 30 s generic default would keep a healed
+ * venue dark for 30 s.
+ */
+export const VENUE_BREAKER_DEFAULTS = Object.freeze({ consecutiveFailures: 3, openDurationMs: 250, maxOpenDurationMs: 5000 });
+
 const venueSchema = z
   .object({
     /** Venue id: `[a-z0-9-]{1,32}` (actor `exchange.<name>`). */
@@ -33,7 +41,7 @@ const venueSchema = z
     secret: z.string().min(1),
     /** Per-request timeout (ms): past it the outcome of an order is unknown. */
     timeoutMs: z.number().int().min(50).max(120_000).default(2000),
-    /** Circuit breaker options (see the breaker section of the README). */
+    /** Circuit breaker options (see the breaker section of the README); defaults {@link VENUE_BREAKER_DEFAULTS}. */
     breaker: z.record(z.string(), z.unknown()).default({}),
     /**
      * The venue's rate limits, budgeted on our side (`weightPerMinute` 6000, `ordersPer10s` 100,
@@ -168,7 +176,7 @@ export class Engine {
     const breakers: Record<string, CircuitBreaker> = {};
     for (const a of list) {
       const v = cfg.venues.find((x) => x.name === a.venue)!;
-      breakers[a.venue] = new CircuitBreaker({ name: a.venue, ...v.breaker }, this.clock);
+      breakers[a.venue] = new CircuitBreaker({ ...VENUE_BREAKER_DEFAULTS, name: a.venue, ...v.breaker }, this.clock);
     }
     const riskCfg = cfg.risk as Record<string, unknown>;
     const counters = AtomicCounters.create(RiskEngine.slotsNeeded(this.instruments, riskCfg));

@@ -75,7 +75,7 @@ export const VENUE_DENIALS = Object.freeze({
 
 /** Figures of one venue actor (for `/metrics`, tests and the recovery benchmark). */
 export interface VenueActorStats {
-  state: VenueConnState;
+  state: VenueConnState | 'faulted';
   submitted: number;
   accepted: number;
   rejected: number;
@@ -118,6 +118,7 @@ export class VenueActor {
   private readonly rnd: SeededRandom;
   private readonly log;
   private ctx: ActorContext | undefined;
+  private system: ActorSystem | undefined;
   private epoch = 0;
   private attempt = 0;
   private timer: TimerHandle | undefined;
@@ -151,6 +152,7 @@ export class VenueActor {
 
   /** Spawns the actor on `system`; resolves `started` once the first init ran. */
   spawn(system: ActorSystem, supervision?: SupervisionOptions): ActorRef<typeof venueMachine> {
+    this.system = system;
     return system.spawn(this.address, venueMachine, {
       init: (ctx, info) => this.init(ctx, info.restart),
       handle: (e, ctx) => this.handle(e, ctx),
@@ -159,8 +161,9 @@ export class VenueActor {
     });
   }
 
-  /** Current connection state. */
-  get state(): VenueConnState {
+  /** Current connection state (`faulted` once the supervisor gave up restarting the actor). */
+  get state(): VenueConnState | 'faulted' {
+    if (this.system?.lifecycleOf(this.address) === 'faulted') return 'faulted';
     return this.ctx === undefined ? 'disconnected' : (this.ctx.snapshot.value as VenueConnState);
   }
 
@@ -482,16 +485,27 @@ export class VenueActor {
   private async record(o: Order, ev: OrderEvent, why?: string): Promise<void> {
     const before = o.filledLots;
     const beforeTicks = o.cumTickLots;
-    let p: Promise<Order>;
-    try {
-      p = this.journal.record(o.clientOrderId, ev);
-    } catch (e) {
-      this.log.error({ err: e, clientOrderId: o.clientOrderId, event: ev.kind, state: o.state }, 'venue event refused by the order table');
+    const steps = o.history.length;
+    // `record` validates and applies synchronously (an async function runs to its first await), so
+    // an unchanged history means the event was refused (invalid transition, duplicate fill): a late
+    // or repeated venue view, logged and dropped, never a crash.
+    const p = this.journal.record(o.clientOrderId, ev);
+    if (o.history.length === steps) {
+      try {
+        await p;
+      } catch (e) {
+        this.log.warn({ err: errMsg(e), clientOrderId: o.clientOrderId, event: ev.kind, state: o.state }, 'venue event refused by the order table');
+      }
       return;
     }
     this.publishUpdate(o, why);
     if (o.filledLots > before) this.publishFill(o, o.filledLots - before, o.cumTickLots - beforeTicks, ev);
-    await p;
+    try {
+      await p;
+    } catch (e) {
+      // The journal refuses every later append after an I/O failure; the engine reports it via health.
+      this.log.error({ err: errMsg(e), clientOrderId: o.clientOrderId, event: ev.kind }, 'journal append failed');
+    }
   }
 
   // --- messages ------------------------------------------------------------------------------
