@@ -77,6 +77,8 @@ export interface VenueOrder {
   trades: VenueTrade[];
   /** Venue time of this view (epoch ms). */
   timeMs: number;
+  /** The order's own terms, when the view carries them (needed to adopt an order the journal lacks). */
+  terms?: { side: 'buy' | 'sell'; type: 'limit' | 'market' | 'limit-maker'; tif: 'GTC' | 'IOC' | 'FOK'; priceTicks: number; qtyLots: number };
 }
 
 /** One balance, decimal strings as the venue prints them. */

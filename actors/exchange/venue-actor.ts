@@ -62,6 +62,9 @@ export interface VenueActorDeps {
 /** Journal error codes share this prefix (a failed append is not the order's fault). */
 const JOURNAL_CODE_PREFIX = ['B4', 'JOURNAL'].join('_');
 
+/** Strategy id under which orders found at the venue but unknown to the journal are booked. */
+export const ADOPTED_STRATEGY = 'adopted';
+
 /** Denial codes of the venue actor (orders that never left the process). */
 export const VENUE_DENIALS = Object.freeze({
   VENUE_UNAVAILABLE: 'VENUE_UNAVAILABLE',
@@ -389,11 +392,22 @@ export class VenueActor {
   private async adopt(v: VenueOrder): Promise<void> {
     const ins = this.instruments.find((i) => i.symbol === v.symbol);
     if (ins === undefined) return;
+    if (v.terms === undefined) {
+      this.log.error({ clientOrderId: v.clientOrderId, venueOrderId: v.venueOrderId }, 'an order at the venue that the journal lacks cannot be adopted: the venue view has no terms');
+      return;
+    }
     this.log.warn({ clientOrderId: v.clientOrderId, venueOrderId: v.venueOrderId }, 'adopting an order found at the venue that the journal lacks');
+    const intent: OrderIntent = { strategy: ADOPTED_STRATEGY, venue: this.venue, symbol: v.symbol, ...v.terms };
+    let o: Order;
+    try {
+      o = await this.journal.adopt(v.clientOrderId, intent, v.venueOrderId);
+    } catch (err) {
+      this.log.error({ err: errMsg(err), clientOrderId: v.clientOrderId }, 'adoption refused by the journal');
+      return;
+    }
     this.figures.adopted++;
-    // Adopted orders are booked under the `adopted` strategy with a journal-assigned id; the venue id links them.
-    const raw = v as VenueOrder & { side?: string; priceTicks?: number; qtyLots?: number };
-    void raw;
+    this.publishUpdate(o, 'adopted: found at the venue, unknown to the journal');
+    await this.applyVenue(o, v);
   }
 
   /** Resolves a locally open order with the venue's answer (`undefined` = the venue never had it). */
@@ -692,7 +706,11 @@ export class VenueActor {
       onOrder: (v: VenueOrder): void => {
         if (epoch !== this.epoch) return;
         const o = this.journal.orders.get(v.clientOrderId);
-        if (o === undefined || o.intent.venue !== this.venue) return;
+        if (o === undefined) {
+          void this.adopt(v);
+          return;
+        }
+        if (o.intent.venue !== this.venue) return;
         void this.applyVenue(o, v);
       },
       onTicker: (t: VenueTicker): void => {

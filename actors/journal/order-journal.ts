@@ -146,6 +146,23 @@ export class OrderJournal {
     return this.book.orders.require(clientOrderId);
   }
 
+  /**
+   * Adopts an order found at the venue that the journal does not know (placed by another client on
+   * this account, or lost with an unsynced journal): journals it under the venue's client order id
+   * as submitted and accepted, so later fills and reconciliation apply to it like to any other.
+   * Throws `DuplicateOrderError` if the id is already known, typed errors for a bad intent.
+   */
+  async adopt(clientOrderId: string, intent: OrderIntent, venueOrderId?: string): Promise<Order> {
+    checkIntent(intent);
+    this.book.portfolio.instrument(intent.venue, intent.symbol);
+    const data: Record<string, unknown> = { id: clientOrderId, i: { ...intent } };
+    if (venueOrderId !== undefined) data.v = venueOrderId;
+    const tMs = this.clock.epochMs();
+    this.applyLive('order.adopt', data, tMs);
+    await this.append('order.adopt', data, tMs);
+    return this.book.orders.require(clientOrderId);
+  }
+
   /** Journals a balance change in atoms (deposit, withdrawal, reconciliation against the venue). */
   async adjustBalance(venue: string, asset: string, deltaAtoms: bigint): Promise<void> {
     const data = { v: venue, a: asset, x: deltaAtoms.toString() };

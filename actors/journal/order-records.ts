@@ -65,6 +65,16 @@ export function applyOrderRecord(s: OrderBookState, r: JournalRecord): void {
       s.portfolio.lockForOrder(d.i.venue, d.i.symbol, d.i.side, d.i.priceTicks, d.i.qtyLots);
       return;
     }
+    case 'order.adopt': {
+      // An order found at the venue that the journal lacked: booked under the venue's client id.
+      const d = r.data as OrderCreateData & { v?: string };
+      s.portfolio.instrument(d.i.venue, d.i.symbol);
+      s.orders.create(d.id, d.i, tNs, d.k);
+      s.orders.apply(d.id, { kind: 'submit' }, tNs);
+      s.portfolio.lockForOrder(d.i.venue, d.i.symbol, d.i.side, d.i.priceTicks, d.i.qtyLots);
+      s.orders.apply(d.id, d.v === undefined ? { kind: 'accept' } : { kind: 'accept', venueOrderId: d.v }, tNs);
+      return;
+    }
     case 'order.deny': {
       const d = r.data as OrderCreateData;
       s.orders.create(d.id, d.i, tNs, d.k);

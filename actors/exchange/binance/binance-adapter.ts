@@ -322,6 +322,7 @@ export class BinanceAdapter implements ExchangeAdapter {
       cumTickLots: units(String(r.cummulativeQuoteQty ?? '0'), stepProduct(ins.tickSize, ins.lotSize), 'cummulativeQuoteQty'),
       trades,
       timeMs: Number(r.updateTime ?? r.transactTime ?? r.time ?? 0),
+      ...termsOf(r.side, r.type, r.timeInForce, r.price, r.origQty, ins),
     };
   }
 
@@ -346,6 +347,7 @@ export class BinanceAdapter implements ExchangeAdapter {
       cumTickLots: units(String(r.Z), stepProduct(ins.tickSize, ins.lotSize), 'Z'),
       trades,
       timeMs: Number(r.E ?? 0),
+      ...termsOf(r.S, r.o, r.f, r.p, r.q, ins),
     };
   }
 
@@ -392,6 +394,22 @@ export function classify(e: unknown): FailureKind {
   if (e instanceof ccxt.BaseError) return 'rejected';
   // Anything else (a socket error before ccxt classified it) says nothing about the outcome.
   return 'unknown';
+}
+
+/** The order's terms from Binance fields, when present and representable. */
+function termsOf(side: unknown, type: unknown, tif: unknown, price: unknown, qty: unknown, ins: Instrument): Pick<VenueOrder, 'terms'> {
+  if (typeof side !== 'string' || typeof type !== 'string' || typeof qty !== 'string' || typeof price !== 'string') return {};
+  try {
+    const t = type === 'MARKET' ? 'market' : type === 'LIMIT_MAKER' ? 'limit-maker' : type === 'LIMIT' ? 'limit' : undefined;
+    if (t === undefined) return {};
+    const priceTicks = Number(units(price, ins.tickSize, 'price'));
+    const qtyLots = Number(units(qty, ins.lotSize, 'origQty'));
+    if (qtyLots <= 0) return {};
+    const f = tif === 'IOC' || tif === 'FOK' ? tif : 'GTC';
+    return { terms: { side: side === 'SELL' ? 'sell' : 'buy', type: t, tif: f, priceTicks: Math.max(1, priceTicks), qtyLots } };
+  } catch {
+    return {};
+  }
 }
 
 function venueId(ins: Instrument): string {

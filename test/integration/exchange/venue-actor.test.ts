@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import type { OrderUpdate } from '../../../actors/exchange/messages.js';
 import type { OrderIntent } from '../../../actors/orders/intent.js';
+import { counterMachine } from '../../unit/actors/runtime/helpers.js';
+import { checkLedger, userAccount } from '../../../simulators/ledger-check.js';
 import { startHarness, waitFor, type Harness } from '../../fixtures/exchange/harness.js';
+import { restClient } from '../simulators/helpers.js';
 
 function intent(over: Partial<OrderIntent> = {}): OrderIntent {
   return { strategy: 'test', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', type: 'limit', tif: 'GTC', priceTicks: 2_000_000, qtyLots: 100, ...over };
@@ -14,7 +17,7 @@ describe('venue actor against the simulator (real ccxt, real sockets)', function
 
   before(async () => {
     h = await startHarness();
-    h.system.spawn('probe.orders', (await import('../../unit/actors/runtime/helpers.js')).counterMachine, {
+    h.system.spawn('probe.orders', counterMachine, {
       handle: (e) => {
         if (e.type === 'order.update') updates.push(e.payload as OrderUpdate);
       },
@@ -58,5 +61,29 @@ describe('venue actor against the simulator (real ccxt, real sockets)', function
     const ack = await h.system.ask<{ accepted: boolean; reason: string }>('exchange.sim-a', { type: 'order.submit', payload: { intent: intent({ symbol: 'DOGE/USDT' }) } }, { timeoutMs: 5000 });
     assert.equal(ack.accepted, false);
     assert.equal(ack.reason, 'ORDER_INVALID');
+  });
+});
+
+describe('venue actor adopts orders it finds at the venue that the journal lacks', function () {
+  this.timeout(60_000);
+
+  it('an order placed on the account behind the engine is journaled (strategy "adopted") and the ledger check passes', async () => {
+    const h = await startHarness({ venue: { reconcileEveryMs: 200 } });
+    try {
+      await waitFor(() => h.venues.get('sim-a')!.actor.state === 'running', 10_000, 'venue running');
+      const ex = restClient(h.sim.venues[0]!);
+      await ex.loadMarkets();
+      const placed = await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.001, 20000, { clientOrderId: 'manual-1' });
+      await waitFor(() => h.venues.get('sim-a')!.actor.stats().adopted === 1, 10_000, 'adopted');
+      const o = h.journal.orders.get('manual-1')!;
+      assert.equal(o.intent.strategy, 'adopted');
+      assert.equal(o.venueOrderId, placed.id);
+      assert.equal(o.state, 'accepted');
+      assert.deepEqual([o.intent.side, o.intent.type, o.intent.priceTicks, o.intent.qtyLots], ['buy', 'limit', 2_000_000, 100]);
+      const report = checkLedger({ orders: h.journal.orders }, [{ venue: 'sim-a', ledger: h.sim.ledger('sim-a', userAccount('bot4-demo-key')), account: userAccount('bot4-demo-key') }], { instruments: h.instruments });
+      assert.deepEqual(report.anomalies, []);
+    } finally {
+      await h.close();
+    }
   });
 });
