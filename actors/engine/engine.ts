@@ -2,6 +2,7 @@ import { LiveClock, type Clock } from '../../common/clock.js';
 import { logger } from '../../common/log.js';
 import { parseOptions, z } from '../../common/validate.js';
 import { AtomicCounters } from '../../native/atomic-counters.js';
+import { RollingCorrelation } from '../../native/rolling-correlation.js';
 import type { ExchangeAdapter } from '../exchange/adapter.js';
 import { BinanceAdapter } from '../exchange/binance/binance-adapter.js';
 import { VenueConfigError } from '../exchange/errors.js';
@@ -81,6 +82,18 @@ export const engineConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Live correlation for the risk engine's correlated-exposure checks: one series per symbol of
+     * `symbols` (log returns of the mid, sampled every `sampleMs` over `window` samples). Needs ≥ 2 symbols.
+     */
+    correlation: z
+      .object({
+        enabled: z.boolean().default(true),
+        window: z.number().int().min(2).max(100_000).default(300),
+        sampleMs: z.number().int().min(1).max(3_600_000).default(1000),
+      })
+      .strict()
+      .prefault({}),
     /** Risk config (see the risk section); strategies must be listed under `risk.strategies`. */
     risk: z.record(z.string(), z.unknown()).default({}),
   })
@@ -179,6 +192,8 @@ export class Engine {
       breakers[a.venue] = new CircuitBreaker({ ...VENUE_BREAKER_DEFAULTS, name: a.venue, ...v.breaker }, this.clock);
     }
     const riskCfg = cfg.risk as Record<string, unknown>;
+    const symbols = [...new Set(cfg.symbols)];
+    const corr = cfg.correlation.enabled && symbols.length >= 2 ? { source: new RollingCorrelation(symbols.length, cfg.correlation.window), symbols } : undefined;
     const counters = AtomicCounters.create(RiskEngine.slotsNeeded(this.instruments, riskCfg));
     this.risk = new RiskEngine({
       config: riskCfg,
@@ -187,6 +202,7 @@ export class Engine {
       counters,
       breakers,
       cancelAll: (reason) => this.cancelAll(reason),
+      ...(corr === undefined ? {} : { correlation: corr }),
       onTransition: (t) => this.log.warn({ transition: t }, 'trading state changed'),
     });
     // Seed the risk mirror with the balances the journal rebuilt.
@@ -196,7 +212,7 @@ export class Engine {
         if (b > 0n && b <= BigInt(Number.MAX_SAFE_INTEGER)) this.risk.onBalance(i.venue, asset, Number(b));
       }
     }
-    this.riskActor = new RiskActor(this.system, this.risk, this.clock);
+    this.riskActor = new RiskActor(this.system, this.risk, this.clock, corr === undefined ? undefined : { ...corr, sampleMs: cfg.correlation.sampleMs });
     this.riskActor.spawn();
     for (const a of list) {
       const v = cfg.venues.find((x) => x.name === a.venue)!;
@@ -261,6 +277,7 @@ export class Engine {
     for (const h of this.strategies.values()) h.stop();
     if (opts.cancelOpenOrders === true) this.cancelAll('shutdown');
     for (const v of this.venues.values()) await v.actor.close();
+    this.riskActor.close();
     await this.system.shutdown();
     await this.journal.close();
   }

@@ -1,5 +1,6 @@
 import { setup } from 'xstate';
-import type { Clock } from '../../common/clock.js';
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { RollingCorrelation } from '../../native/rolling-correlation.js';
 import { logger } from '../../common/log.js';
 import { RISK_ADDRESS, topics, venueAddress, type BalanceUpdate, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker } from '../exchange/messages.js';
 import type { OrderIntent } from '../orders/intent.js';
@@ -39,11 +40,65 @@ export class RiskActor {
   private ctx: ActorContext | undefined;
   private readonly log = logger.child({ component: 'risk' });
 
+  /** Correlation feed: last mid per series, previous sample, the sample buffer. */
+  private readonly corr: { source: RollingCorrelation; index: Map<string, number>; mid: Float64Array; prev: Float64Array; sample: Float64Array; sampleMs: number; samples: number } | undefined;
+  private corrTimer: TimerHandle | undefined;
+
   constructor(
     private readonly system: ActorSystem,
     private readonly risk: RiskEngine,
     private readonly clock: Clock,
-  ) {}
+    correlation?: { source: RollingCorrelation; symbols: readonly string[]; sampleMs: number },
+  ) {
+    if (correlation !== undefined) {
+      const n = correlation.symbols.length;
+      this.corr = {
+        source: correlation.source,
+        index: new Map(correlation.symbols.map((s, i) => [s, i])),
+        mid: new Float64Array(n),
+        prev: new Float64Array(n),
+        sample: new Float64Array(n),
+        sampleMs: correlation.sampleMs,
+        samples: 0,
+      };
+    }
+  }
+
+  /** Samples taken into the correlation matrix so far. */
+  get correlationSamples(): number {
+    return this.corr?.samples ?? 0;
+  }
+
+  /**
+   * Every `sampleMs`, once every series has a mid: pushes one sample of log returns since the
+   * previous sample into the rolling correlation and refreshes the risk engine's copy.
+   */
+  private sampleCorrelation(): void {
+    const c = this.corr;
+    if (c === undefined) return;
+    this.corrTimer = this.clock.setTimer(c.sampleMs, () => this.sampleCorrelation());
+    for (let i = 0; i < c.mid.length; i++) if (!(c.mid[i]! > 0)) return;
+    let havePrev = true;
+    for (let i = 0; i < c.mid.length; i++) {
+      if (!(c.prev[i]! > 0)) havePrev = false;
+      else c.sample[i] = Math.log(c.mid[i]! / c.prev[i]!);
+    }
+    c.prev.set(c.mid);
+    if (!havePrev) return;
+    try {
+      c.source.push(c.sample);
+      c.samples++;
+      this.risk.refreshCorrelation();
+    } catch (err) {
+      this.log.error({ err }, 'correlation sample refused');
+    }
+  }
+
+  /** Stops the correlation sampling timer. */
+  close(): void {
+    if (this.corrTimer !== undefined) this.clock.clearTimer(this.corrTimer);
+    this.corrTimer = undefined;
+  }
 
   /** Spawns `risk` and subscribes it to tickers, order updates, fills and denials. */
   spawn(): ActorRef<typeof riskMachine> {
@@ -56,6 +111,7 @@ export class RiskActor {
     this.system.subscribe(topics.allFills, this.address);
     this.system.subscribe(topics.denials, this.address);
     this.system.subscribe('balances.*', this.address);
+    if (this.corr !== undefined) this.corrTimer = this.clock.setTimer(this.corr.sampleMs, () => this.sampleCorrelation());
     return ref;
   }
 
@@ -79,7 +135,12 @@ export class RiskActor {
         return;
       case 'md.ticker': {
         const t = e.payload as Ticker;
-        if (t.bidTicks > 0 && t.askTicks > 0) this.safe(() => this.risk.onQuote(t.venue, t.symbol, Math.round((t.bidTicks + t.askTicks) / 2)));
+        if (t.bidTicks > 0 && t.askTicks > 0) {
+          this.safe(() => this.risk.onQuote(t.venue, t.symbol, Math.round((t.bidTicks + t.askTicks) / 2)));
+          const i = this.corr?.index.get(t.symbol);
+          // Series are per symbol (every venue's quote of it moves the same series); ticks are fine as prices for log returns.
+          if (i !== undefined) this.corr!.mid[i] = (t.bidTicks + t.askTicks) / 2;
+        }
         return;
       }
       case 'balance.update': {

@@ -24,7 +24,8 @@ describe('engine: strategy → risk → venue actor → ccxt → simulator', fun
       journal: { dir, fsync: 'never' },
       venues: sim.venues.map((v) => ({ name: v.name, rest: v.rest, ws: v.ws, wsApi: v.wsApi, apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET, timeoutMs: 1000 })),
       symbols: ['BTC/USDT', 'ETH/USDT'],
-      risk: { strategies: { api: {} }, checks: { staleData: false, correlation: false } },
+      correlation: { sampleMs: 100, window: 50 },
+      risk: { strategies: { api: {} }, checks: { staleData: false, priceBand: false } },
     });
     await waitFor(() => engine.venuesSynced, 15_000, 'venues synced');
   });
@@ -52,9 +53,19 @@ describe('engine: strategy → risk → venue actor → ccxt → simulator', fun
     assert.ok((engine.riskActor.stats().denied.RISK_STRATEGY_UNKNOWN ?? 0) >= 1);
   });
 
+  it('tickers feed the risk engine: quote ages and a live correlation matrix of the symbols', async () => {
+    const m = engine.risk.state.correlation;
+    // Returns of a quiet book are often exactly 0 (a flat series has no correlation: NaN, used as 0),
+    // so wait until both series have moved within the window.
+    await waitFor(() => engine.riskActor.correlationSamples >= 3 && m[1] !== 0, 30_000, () => `a correlation from live tickers (${engine.riskActor.correlationSamples} samples)`);
+    assert.equal(m.length, 4);
+    assert.ok(Number.isFinite(m[1]!) && m[1]! >= -1 && m[1]! <= 1, `off-diagonal from the rolling matrix: ${m[1]}`);
+    assert.notEqual(m[1], 0, 'no longer the identity placeholder');
+  });
+
   it('HALTED cancels every open order on every venue and denies new ones', async () => {
     const a = await engine.submit(intent({ venue: 'sim-b', priceTicks: 2_400_000 }));
-    assert.equal(a.accepted, true);
+    assert.equal(a.accepted, true, JSON.stringify(a));
     await waitFor(() => engine.journal.orders.get(a.clientOrderId!)?.state === 'accepted', 5000, 'accepted on sim-b');
     engine.risk.killSwitch.halt('test');
     await waitFor(() => [...engine.journal.orders.openOrders()].length === 0, 10_000, 'all open orders canceled');
