@@ -98,10 +98,32 @@ export interface VenueTicker {
   venueTimeMs: number;
 }
 
+/** Order book levels in ticks and lots, best first, after the venue's update `nonce`. */
+export interface VenueBook {
+  symbol: string;
+  bids: [number, number][];
+  asks: [number, number][];
+  /** The venue's last applied update id (Binance `lastUpdateId` / `u`). */
+  nonce: number;
+  venueTimeMs: number;
+}
+
+/** A public trade in ticks and lots. */
+export interface VenuePublicTrade {
+  symbol: string;
+  priceTicks: number;
+  lots: number;
+  side: 'buy' | 'sell';
+  venueTimeMs: number;
+}
+
 /** Where the adapter's streams deliver. */
 export interface StreamSinks {
   onOrder(o: VenueOrder): void;
   onTicker(t: VenueTicker): void;
+  /** Depth (top levels) after each applied diff; a sequence gap makes the adapter resync from a snapshot. */
+  onBook?(b: VenueBook): void;
+  onTrade?(t: VenuePublicTrade): void;
   /** A stream broke (it is being retried); `stream` names it. */
   onStreamError(stream: string, error: unknown): void;
   /** A stream (re)connected and delivered its first event. */

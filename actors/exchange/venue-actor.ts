@@ -13,9 +13,9 @@ import type { ActorContext } from '../runtime/actor-cell.js';
 import { currentTraceparent } from '../runtime/context.js';
 import type { Envelope } from '../runtime/envelope.js';
 import type { SupervisionOptions } from '../runtime/options.js';
-import type { ExchangeAdapter, VenueOrder, VenueOrderStatus, VenueTicker } from './adapter.js';
+import type { ExchangeAdapter, VenueBook, VenueOrder, VenueOrderStatus, VenuePublicTrade, VenueTicker } from './adapter.js';
 import { VenueCallError, VenueConfigError } from './errors.js';
-import { topics, venueAddress, type BalanceUpdate, type OrderCancel, type OrderCancelAll, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker, type VenueConnState, type VenueStateEvent } from './messages.js';
+import { topics, venueAddress, type BalanceUpdate, type OrderCancel, type OrderCancelAll, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker, type Trade, type VenueConnState, type VenueStateEvent } from './messages.js';
 import { venueMachine } from './venue-machine.js';
 
 /** Venue actor options (validated; defaults in {@link VENUE_DEFAULTS}). */
@@ -33,6 +33,8 @@ export const venueOptionsSchema = z
     seed: z.number().int().default(1),
     /** Start the market-data and user-data streams (ccxt.pro). */
     streams: z.boolean().default(true),
+    /** Also stream depth (`md.book.<venue>.<symbol>`, top 10 levels) and public trades (`md.trade...`). */
+    books: z.boolean().default(true),
     /**
      * After a process start, "the venue has no such order" is not believed for orders submitted by
      * an earlier process until this long (ms) has passed: a request sent just before a crash may
@@ -718,6 +720,19 @@ export class VenueActor {
         const payload: Ticker = { venue: this.venue, symbol: t.symbol, bidTicks: t.bidTicks, bidLots: t.bidLots, askTicks: t.askTicks, askLots: t.askLots, venueTimeMs: t.venueTimeMs, recvNs: this.clock.nowNs() };
         this.ctx.publish(topics.ticker(this.venue, t.symbol), { type: 'md.ticker', payload, key: `${this.venue}:${t.symbol}` });
       },
+      ...(this.options.books
+        ? {
+            onBook: (b: VenueBook): void => {
+              if (epoch !== this.epoch || this.ctx === undefined) return;
+              this.ctx.publish(topics.book(this.venue, b.symbol), { type: 'md.book', payload: { venue: this.venue, ...b, recvNs: this.clock.nowNs() }, key: `${this.venue}:${b.symbol}` });
+            },
+            onTrade: (t: VenuePublicTrade): void => {
+              if (epoch !== this.epoch || this.ctx === undefined) return;
+              const payload: Trade = { venue: this.venue, symbol: t.symbol, priceTicks: t.priceTicks, lots: t.lots, side: t.side, venueTimeMs: t.venueTimeMs, recvNs: this.clock.nowNs() };
+              this.ctx.publish(topics.trade(this.venue, t.symbol), { type: 'md.trade', payload });
+            },
+          }
+        : {}),
       onStreamError: (stream: string, err: unknown): void => {
         if (epoch !== this.epoch) return;
         this.log.warn({ stream, err: errMsg(err) }, 'venue stream broke (retrying)');

@@ -221,6 +221,8 @@ export class BinanceAdapter implements ExchangeAdapter {
     const gen = ++this.streamGen;
     void this.orderLoop(gen, sinks);
     if (symbols.length > 0) void this.tickerLoop(gen, symbols, sinks);
+    if (sinks.onBook !== undefined) for (const s of symbols) void this.bookLoop(gen, s, sinks);
+    if (sinks.onTrade !== undefined) for (const s of symbols) void this.tradeLoop(gen, s, sinks);
   }
 
   stopStreams(): void {
@@ -250,6 +252,60 @@ export class BinanceAdapter implements ExchangeAdapter {
         up = false;
         sinks.onStreamError('orders', e);
         // ccxt.pro does not resubscribe after a disconnect: wait a little and call again.
+        await this.pause(200);
+      }
+    }
+  }
+
+  /**
+   * Depth stream per symbol through ccxt.pro's `watchOrderBook`, which chains `@depth@100ms` diffs
+   * onto a `/depth` snapshot by update id and throws on a gap; the loop then unwatches and watches
+   * again, which takes a fresh snapshot (the resync). Each applied state is delivered as top levels.
+   */
+  private async bookLoop(gen: number, symbol: string, sinks: StreamSinks): Promise<void> {
+    const ins = this.bySymbol.get(symbol);
+    if (ins === undefined) return;
+    let up = false;
+    while (this.streamsOn && gen === this.streamGen) {
+      try {
+        const ob = await this.ex.watchOrderBook(symbol, 20);
+        if (gen !== this.streamGen) return;
+        if (!up) {
+          up = true;
+          sinks.onStreamUp(`book:${symbol}`);
+        }
+        const lv = (side: readonly (readonly (number | string | undefined)[])[]): [number, number][] =>
+          side.slice(0, 10).map((l) => [Number(units(decimalString(l[0]), ins.tickSize, 'price')), Number(units(decimalString(l[1]), ins.lotSize, 'qty'))]);
+        sinks.onBook!({ symbol, bids: lv(ob.bids as never), asks: lv(ob.asks as never), nonce: Number(ob.nonce ?? 0), venueTimeMs: Number(ob.timestamp ?? 0) });
+      } catch (e) {
+        if (gen !== this.streamGen) return;
+        up = false;
+        sinks.onStreamError(`book:${symbol}`, e);
+        await this.pause(200);
+      }
+    }
+  }
+
+  private async tradeLoop(gen: number, symbol: string, sinks: StreamSinks): Promise<void> {
+    const ins = this.bySymbol.get(symbol);
+    if (ins === undefined) return;
+    while (this.streamsOn && gen === this.streamGen) {
+      try {
+        const trades = await this.ex.watchTrades(symbol);
+        if (gen !== this.streamGen) return;
+        for (const t of trades) {
+          const raw = t.info as Raw;
+          sinks.onTrade!({
+            symbol,
+            priceTicks: Number(units(String(raw.p), ins.tickSize, 'p')),
+            lots: Number(units(String(raw.q), ins.lotSize, 'q')),
+            side: raw.m === true ? 'sell' : 'buy',
+            venueTimeMs: Number(raw.T ?? raw.E ?? 0),
+          });
+        }
+      } catch (e) {
+        if (gen !== this.streamGen) return;
+        sinks.onStreamError(`trades:${symbol}`, e);
         await this.pause(200);
       }
     }
@@ -394,6 +450,15 @@ export function classify(e: unknown): FailureKind {
   if (e instanceof ccxt.BaseError) return 'rejected';
   // Anything else (a socket error before ccxt classified it) says nothing about the outcome.
   return 'unknown';
+}
+
+/** A level value from ccxt (a float parsed from the venue's string) back to a short exact decimal. */
+function decimalString(x: number | string | undefined): string {
+  if (typeof x === 'string') return x;
+  if (x === undefined || !Number.isFinite(x)) return '0';
+  // Levels are multiples of the tick/step: 12 significant digits recover the venue's decimal exactly.
+  const s = x.toPrecision(12);
+  return s.includes('e') ? x.toFixed(12) : s;
 }
 
 /** The order's terms from Binance fields, when present and representable. */

@@ -57,6 +57,28 @@ describe('venue actor against the simulator (real ccxt, real sockets)', function
     assert.equal(h.journal.portfolio.position('sim-a', 'BTC/USDT').qtyLots, 50n);
   });
 
+  it('publishes depth (md.book, chained by update id, sorted, uncrossed) and public trades (md.trade)', async () => {
+    const books: { bids: [number, number][]; asks: [number, number][]; nonce: number }[] = [];
+    const trades: { priceTicks: number; lots: number }[] = [];
+    h.system.spawn('probe.md', counterMachine, {
+      handle: (e) => {
+        if (e.type === 'md.book') books.push(e.payload as (typeof books)[number]);
+        if (e.type === 'md.trade') trades.push(e.payload as (typeof trades)[number]);
+      },
+    });
+    h.system.subscribe('md.book.sim-a.BTC/USDT', 'probe.md');
+    h.system.subscribe('md.trade.sim-a.>', 'probe.md');
+    await waitFor(() => books.length >= 3 && trades.length >= 1, 20_000, () => `book updates (${books.length}) and a trade (${trades.length})`);
+    for (const b of books) {
+      assert.ok(b.bids.length > 0 && b.asks.length > 0);
+      assert.ok(b.bids[0]![0] < b.asks[0]![0], 'uncrossed');
+      for (let i = 1; i < b.bids.length; i++) assert.ok(b.bids[i]![0] < b.bids[i - 1]![0], 'bids best first');
+      for (let i = 1; i < b.asks.length; i++) assert.ok(b.asks[i]![0] > b.asks[i - 1]![0], 'asks best first');
+    }
+    for (let i = 1; i < books.length; i++) assert.ok(books[i]!.nonce >= books[i - 1]!.nonce, 'update ids never go back');
+    assert.ok(trades.every((t) => Number.isSafeInteger(t.priceTicks) && t.priceTicks > 0 && t.lots > 0));
+  });
+
   it('denies with a stable code instead of throwing (unknown instrument → ORDER_INVALID)', async () => {
     const ack = await h.system.ask<{ accepted: boolean; reason: string }>('exchange.sim-a', { type: 'order.submit', payload: { intent: intent({ symbol: 'DOGE/USDT' }) } }, { timeoutMs: 5000 });
     assert.equal(ack.accepted, false);

@@ -12,9 +12,11 @@ import { OrderStore } from '../../../actors/orders/order-store.js';
 import { Portfolio } from '../../../actors/orders/portfolio.js';
 import { LiveClock } from '../../../common/clock.js';
 import { SeededRandom } from '../../../common/random.js';
+import { bundleEntry } from '../../fixtures/bundle.js';
 import { INSTRUMENTS } from '../../fixtures/journal/workload.js';
 
-const child = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/journal/crash-child.ts');
+const childTs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/journal/crash-child.ts');
+let child = '';
 const KILLS = 50;
 const SEED = 20_251_125;
 
@@ -26,7 +28,7 @@ interface RunResult {
 /** Starts the child, lets it run `runMs` after it is ready, SIGKILLs it; returns its acknowledgements. */
 function runAndKill(dir: string, seed: number, runMs: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', child, dir, String(seed), '4'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BOT4_LOG_LEVEL: 'silent' } });
+    const p = spawn(process.execPath, [child, dir, String(seed), '4'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BOT4_LOG_LEVEL: 'silent' } });
     let out = '';
     let err = '';
     let ready = -1;
@@ -82,7 +84,11 @@ function digest(s: OrderBookState): string {
 }
 
 describe('journal crash test (SIGKILL, fsync always)', function () {
-  this.timeout(120_000);
+  this.timeout(240_000);
+  before(() => {
+    // 50 short-lived children: bundle once instead of compiling TypeScript at every start.
+    child = bundleEntry(childTs);
+  });
 
   it(`loses no acknowledged record over ${KILLS} kills at random points, and rebuilds exactly what was written`, async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'b4-crash-'));
