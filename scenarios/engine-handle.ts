@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Instrument } from '../actors/orders/instrument.js';
 import type { EngineStatsLine } from './engine-process.js';
@@ -21,12 +22,19 @@ export class EngineHandle {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
   readonly exited: Promise<number | null>;
+  /** Epoch ms of the READY line (undefined before). */
+  readyAt: number | undefined;
   private settled: ((s: SettledLine) => void) | undefined;
   private stderr = '';
   private isReady = false;
 
-  constructor(configFile: string, onStats: (s: EngineStatsLine) => void, onRejection: (r: { t: number; name: string; message: string }) => void, readyTimeoutMs = 90_000) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', ENTRY, configFile], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, BOT4_LOG_LEVEL: process.env.BOT4_LOG_LEVEL ?? 'error' } });
+  /**
+   * `logFile`: the child's stderr (its log, `BOT4_LOG_LEVEL` warn unless set) is appended there,
+   * after a header line naming the pid, so a run folder keeps the evidence of every incarnation.
+   */
+  constructor(configFile: string, onStats: (s: EngineStatsLine) => void, onRejection: (r: { t: number; name: string; message: string }) => void, readyTimeoutMs = 90_000, logFile?: string) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', ENTRY, configFile], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, BOT4_LOG_LEVEL: process.env.BOT4_LOG_LEVEL ?? 'warn' } });
+    if (logFile !== undefined) appendFileSync(logFile, `--- engine process ${this.child.pid ?? '?'} spawned ${new Date().toISOString()}\n`);
     this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
     let buf = '';
     this.ready = new Promise<void>((resolve, reject) => {
@@ -40,6 +48,7 @@ export class EngineHandle {
           if (line === 'READY') {
             clearTimeout(timer);
             this.isReady = true;
+            this.readyAt = Date.now();
             resolve();
           } else if (line.startsWith('STATS ')) onStats(JSON.parse(line.slice(6)) as EngineStatsLine);
           else if (line.startsWith('SETTLED ')) this.settled?.(JSON.parse(line.slice(8)) as SettledLine);
@@ -54,6 +63,7 @@ export class EngineHandle {
     this.ready.catch(() => {});
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       this.stderr = (this.stderr + d).slice(-20_000);
+      if (logFile !== undefined) appendFileSync(logFile, d);
     });
     this.child.stdin!.on('error', () => {});
   }

@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { LiveClock } from '../common/clock.js';
 import { Engine } from '../actors/engine/engine.js';
 import type { StrategySpec } from '../actors/strategy/strategy.js';
+import { isCcxtWsRejection } from './rejections.js';
 
 /** What the runner writes into the config file. */
 export interface EngineProcessConfig {
@@ -41,23 +42,21 @@ export interface EngineStatsLine {
   venues: Record<string, { state: string; breaker: string; submitted: number; accepted: number; rejected: number; denied: number; unknown: number; resolved: number; downs: number; lastRecoveryMs: number }>;
 }
 
-/*
- * ccxt.pro's WebSocket client rejects every pending future of a connection when the socket fails
- * (Client.reset), including futures nobody awaits; during a refuse outage that is an unhandled
- * NetworkError that would end the process (seen in the venue-outage scenario). Those — and only
- * those — are counted and reported (`REJECTION` lines, report.json `engine.unhandledRejections`);
- * any other unhandled rejection still ends the process, as it should.
- */
+// ccxt.pro WebSocket-client rejections are counted and reported; any other unhandled rejection is an
+// engine bug and ends the process (see scenarios/rejections.ts).
 process.on('unhandledRejection', (reason) => {
-  const name = reason instanceof Error ? reason.name : '';
-  const ccxtNetwork = reason instanceof Error && (name === 'NetworkError' || name === 'RequestTimeout' || name === 'ExchangeNotAvailable') && (reason.stack ?? '').includes('/ccxt/');
-  if (!ccxtNetwork) {
+  if (!isCcxtWsRejection(reason)) {
     process.stderr.write(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
     process.exit(70);
   }
-  process.stdout.write(`REJECTION ${JSON.stringify({ t: Date.now(), name, message: reason.message.slice(0, 200) })}\n`);
+  process.stdout.write(`REJECTION ${JSON.stringify({ t: Date.now(), name: reason.name, message: reason.message.slice(0, 200) })}\n`);
 });
 
+// Start-up phases on stderr (engine.log): where a slow restart spent its time.
+const phase = (name: string): void => {
+  process.stderr.write(`[engine-process ${process.pid}] ${name} at ${Math.round(process.uptime() * 1000)} ms after process start\n`);
+};
+phase('modules loaded');
 const cfg = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as EngineProcessConfig;
 const clock = new LiveClock();
 const strategies = Object.fromEntries(cfg.strategies.map((s) => [s.id, {}]));
@@ -76,6 +75,7 @@ const engine = await Engine.start(
   { clock },
 );
 
+phase('Engine.start done (journal replayed, venue actors spawned)');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const print = (s: string): boolean => process.stdout.write(`${s}\n`);
 
@@ -113,7 +113,9 @@ if (!engine.venuesSynced) {
   process.stderr.write(`venues not synced within 60 s: ${JSON.stringify(engine.venueStats())}\n`);
   process.exit(3);
 }
+phase('venues synced');
 for (const spec of cfg.strategies) await engine.addStrategy(spec);
+phase('READY');
 print('READY');
 const timer = setInterval(() => print(`STATS ${JSON.stringify(stats())}`), cfg.statsMs);
 

@@ -18,6 +18,10 @@ export interface ExecutedFault {
   recovery?: RecoveryKind;
   /** `kill-engine`: epoch ms when the new engine process was spawned. */
   restartedAt?: number;
+  /** `kill-engine`: epoch ms when the new engine process printed READY (venues synced, strategies running). */
+  readyAt?: number;
+  /** `profile`: the network profile set. */
+  profile?: string;
   label: string;
 }
 
@@ -136,4 +140,62 @@ export function checkExpectations(e: Expectations, r: RunFigures): Check[] {
     { name: 'restart to first order p99 (ms)', expected: `<= ${e.restartP99Ms}`, actual: rp === null ? 'no samples' : Number.isFinite(rp) ? fmt(rp) : 'a venue never recovered', ok: rp === null || rp <= e.restartP99Ms },
     { name: 'engine peak RSS (MB)', expected: `<= ${e.maxRssMb}`, actual: String(r.maxRssMb), ok: r.maxRssMb <= e.maxRssMb },
   ];
+}
+
+/** Order round trips under one network profile. */
+export interface ProfileLatency {
+  profile: string;
+  /** Orders whose placement was answered (submit → the venue's answer applied), and their ms. */
+  n: number;
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+  /** Orders submitted under the profile whose request's outcome became unknown (timeout, dropped reply). */
+  unknown: number;
+}
+
+/** A venue's network profile from `t` (epoch ms) on. */
+export interface ProfileChange {
+  venue: string;
+  t: number;
+  profile: string;
+}
+
+/** The journal's view of an order, as far as {@link submissionLatency} needs it. */
+export interface OrderHistoryView {
+  intent: { venue: string };
+  history: readonly { tNs: number; event: string; from: string; to: string }[];
+}
+
+/**
+ * Order submission round trip per network profile, from the journal: submit (journaled) → the
+ * first state change out of `submitted` caused by the venue's answer (accepted, filled, …; the
+ * write-ahead fsync, both network legs and the venue's matching included). An order counts under
+ * the profile its venue had when it was submitted (the scenario's base profile, then each
+ * {@link ProfileChange}: executed `profile` faults, the final heal); orders that went `unknown` are counted, not timed.
+ * Resolution: the journal's millisecond timestamps.
+ */
+export function submissionLatency(orders: Iterable<OrderHistoryView>, changes: readonly ProfileChange[], baseProfile: string): ProfileLatency[] {
+  const sorted = [...changes].sort((a, b) => a.t - b.t);
+  const profileAt = (venue: string, tMs: number): string => {
+    let p = baseProfile;
+    for (const c of sorted) if (c.t <= tMs && c.venue === venue) p = c.profile;
+    return p;
+  };
+  const by = new Map<string, { ms: number[]; unknown: number }>();
+  for (const o of orders) {
+    const sub = o.history[0];
+    if (sub === undefined || sub.event !== 'submit') continue;
+    const next = o.history.find((h, i) => i > 0 && h.from === 'submitted');
+    if (next === undefined) continue;
+    const profile = profileAt(o.intent.venue, sub.tNs / 1e6);
+    const b = by.get(profile) ?? { ms: [], unknown: 0 };
+    by.set(profile, b);
+    if (next.to === 'unknown') b.unknown++;
+    else if (next.to !== 'rejected' && next.event !== 'reconcile') b.ms.push((next.tNs - sub.tNs) / 1e6);
+  }
+  const order = ['none', 'perfect', 'good', 'average', 'poor', 'outage'];
+  return [...by]
+    .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
+    .map(([profile, b]) => ({ profile, n: b.ms.length, p50: b.ms.length ? percentile(b.ms, 50) : null, p99: b.ms.length ? percentile(b.ms, 99) : null, max: b.ms.length ? Math.max(...b.ms) : null, unknown: b.unknown }));
 }

@@ -10,7 +10,7 @@ import { BINANCE_LIMITS } from '../simulators/wire/rate-limit.js';
 import type { EngineProcessConfig, EngineStatsLine } from './engine-process.js';
 import { EngineHandle, type SettledLine } from './engine-handle.js';
 import { Injector } from './injector.js';
-import { checkExpectations, percentile, recoverySamples, unknownResolution, type Check, type ExecutedFault, type RecoverySample } from './metrics.js';
+import { checkExpectations, percentile, recoverySamples, submissionLatency, unknownResolution, type Check, type ExecutedFault, type ProfileChange, type ProfileLatency, type RecoverySample } from './metrics.js';
 import { canonical, planFaults, planHash, type PlannedFault } from './plan.js';
 import { renderReportHtml } from './report-html.js';
 import type { Scenario } from './scenario.js';
@@ -21,7 +21,7 @@ export interface RunOptions {
   seed?: number;
   /** Time compression: 2 runs the timeline twice as fast (fault durations too). */
   speed?: number;
-  /** Output folder (report.json, report.html, engine-stats.jsonl, journal/). */
+  /** Output folder (report.json, report.html, ledgers.json, engine-stats.jsonl, engine.log, journal/). */
   out: string;
   /** Progress line sink (default: none). */
   progress?: (line: string, final: boolean) => void;
@@ -44,15 +44,20 @@ export interface ChaosReport {
   plan: PlannedFault[];
   faults: ExecutedFault[];
   networkEvents: number;
-  engine: { starts: number; kills: number; actorKills: number; maxRssMb: number; settledLeft: string[]; unhandledRejections: { t: number; name: string; message: string }[] };
+  engine: { starts: number; kills: number; actorKills: number; maxRssMb: number; settledLeft: string[]; unhandledRejectionCount: number; unhandledRejections: { t: number; name: string; message: string }[] };
   orders: { total: number; ok: number; failed: number; unknownResolved: number; anomalous: number; perVenueAccepted: Record<string, number> };
   ledger: LedgerCheckReport;
   recovery: { samples: RecoverySample[]; byKind: Record<string, { n: number; p50: number | null; p99: number | null; max: number | null; unrecovered: number }> };
   unknownResolvedMs: (number | null)[];
+  /** Order submission round trip (journaled submit → venue answer applied) per network profile. */
+  latencyByProfile: ProfileLatency[];
   stats: EngineStatsLine[];
   /** Engine-side view per venue at settle: probe back → first accepted (ms, the venue actor's own figure). */
   engineLastRecoveryMs: Record<string, number>;
 }
+
+/** ccxt.pro WebSocket rejections kept in report.json (all are counted). */
+const MAX_REJECTIONS_KEPT = 200;
 
 /** Control events of the network model (not per-connection link openings or per-message decisions). */
 const CONTROL_EVENTS = new Set(['model.init', 'model.reset', 'profile.set', 'profile.clear', 'outage.set', 'outage.clear', 'outage.expire']);
@@ -125,6 +130,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
   const stats: EngineStatsLine[] = [];
   const faults: ExecutedFault[] = [];
   const rejections: { t: number; name: string; message: string }[] = [];
+  let rejectionCount = 0;
   const startedAt = new Date(clock.epochMs()).toISOString();
   const t0 = clock.epochMs();
   let starts = 0;
@@ -143,12 +149,19 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
   };
   const cfgFile = path.join(o.out, 'engine-config.json');
   writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
+  const logFile = path.join(o.out, 'engine.log');
+  rmSync(logFile, { force: true });
   const startEngine = (): EngineHandle => {
     starts++;
     return new EngineHandle(
       cfgFile,
       (st) => stats.push(st),
-      (r) => rejections.push(r),
+      (r) => {
+        rejectionCount++;
+        if (rejections.length < MAX_REJECTIONS_KEPT) rejections.push(r);
+      },
+      90_000,
+      logFile,
     );
   };
 
@@ -175,7 +188,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
       const due = runStart + f.atMs / speed;
       const wait = due - clock.epochMs();
       if (wait > 0) await sleep(wait);
-      const ex: ExecutedFault = { seq: f.seq, kind: f.kind, atMs: f.atMs, t: clock.epochMs(), label: describe(f), ...(f.venue === undefined ? {} : { venue: f.venue }), ...(f.target === undefined ? {} : { target: f.target }), ...(f.mode === undefined ? {} : { mode: f.mode }), ...(f.scope === undefined ? {} : { scope: f.scope }), ...(f.recovery === undefined ? {} : { recovery: f.recovery }) };
+      const ex: ExecutedFault = { seq: f.seq, kind: f.kind, atMs: f.atMs, t: clock.epochMs(), label: describe(f), ...(f.venue === undefined ? {} : { venue: f.venue }), ...(f.target === undefined ? {} : { target: f.target }), ...(f.mode === undefined ? {} : { mode: f.mode }), ...(f.scope === undefined ? {} : { scope: f.scope }), ...(f.recovery === undefined ? {} : { recovery: f.recovery }), ...(f.profile === undefined ? {} : { profile: f.profile }) };
       if (f.kind === 'kill-actor') {
         // An actor can only be killed in a running engine: wait for a restart in progress.
         await restarting;
@@ -194,6 +207,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
           ex.restartedAt = clock.epochMs();
           engine = startEngine();
           await engine.ready;
+          ex.readyAt = engine.readyAt;
         })();
       } else {
         await injector.apply(f);
@@ -225,15 +239,21 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
   const journal = await OrderJournal.open({ dir: journalDir, fsync: 'never' }, { clock, instruments: settled.instruments, portfolio: { assetDecimals: Object.fromEntries(settled.instruments.flatMap((i) => [[i.base, 8], [i.quote, 8]])) } });
   let ledger: LedgerCheckReport;
   let total: number;
+  let latency: ProfileLatency[];
   try {
     total = journal.orders.size;
+    const changes: ProfileChange[] = faults.filter((f) => f.kind === 'profile' && f.profile !== undefined && f.venue !== undefined && (f.scope === undefined || f.scope === 'all' || f.scope === 'rest')).map((f) => ({ venue: f.venue!, t: f.t, profile: f.profile! }));
+    for (const v of venues) changes.push({ venue: v, t: finalHealAt, profile: s.venues.profile });
+    latency = submissionLatency(journal.orders.values(), changes, s.venues.profile);
     ledger = checkLedger({ orders: journal.orders, portfolio: journal.portfolio }, venues.map((v) => ({ venue: v, ledger: ledgers.get(v)!, account })), { instruments: settled.instruments });
   } finally {
     await journal.close();
   }
 
   const samples = recoverySamples(faults, ledgers, account, traded);
-  const heals = [...faults.filter((f) => f.recovery !== undefined).map((f) => f.restartedAt ?? f.t), finalHealAt];
+  // A restarted engine can resolve nothing before it runs: its unknowns are timed from its READY
+  // (start-up is what restartP99Ms measures); every other heal from the heal itself.
+  const heals = [...faults.filter((f) => f.recovery !== undefined).map((f) => f.readyAt ?? f.restartedAt ?? f.t), finalHealAt];
   const unknownResolvedMs = unknownResolution(heals, stats);
   const maxRssMb = Math.max(0, ...stats.map((x) => x.rssMb));
   const checks = checkExpectations(s.expect, { orders: total, ledger, recovery: samples, unknownResolvedMs, maxRssMb, settledLeft: settled.left });
@@ -260,11 +280,12 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
     plan,
     faults,
     networkEvents: netEvents.length,
-    engine: { starts, kills, actorKills, maxRssMb, settledLeft: settled.left, unhandledRejections: rejections },
+    engine: { starts, kills, actorKills, maxRssMb, settledLeft: settled.left, unhandledRejectionCount: rejectionCount, unhandledRejections: rejections },
     orders: { total, ok: ledger.counts.ok, failed: ledger.counts.failed, unknownResolved: ledger.counts.unknownResolved, anomalous: ledger.counts.anomalous, perVenueAccepted },
     ledger,
     recovery: { samples, byKind },
     unknownResolvedMs,
+    latencyByProfile: latency,
     stats,
     engineLastRecoveryMs,
   };

@@ -116,11 +116,15 @@ const expectSchema = z
   })
   .strict();
 
-/** Defaults of `engine:` (venue actor and breaker tuned so that recovery is measured in ms, not the breaker's 30 s default). */
+/**
+ * Defaults of `engine:`. Breaker and venue actor options are the engine's own defaults
+ * (`VENUE_BREAKER_DEFAULTS`: 3 consecutive failures, 250 ms open, 5 s cap; the venue actor's
+ * `VENUE_DEFAULTS`), so a run measures what ships; a scenario may still override either.
+ */
 export const ENGINE_DEFAULTS = Object.freeze({
   timeoutMs: 1000,
-  breaker: Object.freeze({ openDurationMs: 300, maxOpenDurationMs: 1000 }),
-  actor: Object.freeze({ probeCapMs: 200 }),
+  breaker: Object.freeze({}),
+  actor: Object.freeze({}),
   symbols: Object.freeze(['BTC/USDT']),
   fsync: 'always' as const,
 });

@@ -48,6 +48,26 @@ export function register(program: Command): void {
       for (const n of builtinScenarios()) process.stdout.write(`${n.padEnd(18)} ${describeScenario(n)}\n`);
     });
   chaos
+    .command('summary')
+    .description('markdown summary of the runs in a folder (each <dir>/<scenario>/report.json); --bench writes it into BENCHMARKS.md')
+    .argument('[dir]', 'the --out folder of the runs', CHAOS_DEFAULTS.out)
+    .option('--bench', 'write the summary as the chaos section of BENCHMARKS.md (<!-- bench:chaos -->)')
+    .option('--note <text>', 'a paragraph printed under the tables (how and where the runs were made)')
+    .action(async (dir: string, raw: { bench?: boolean; note?: string }) => {
+      const { readReports, summarizeReports } = await import('../../scenarios/summary.js');
+      const reports = readReports(dir);
+      if (reports.length === 0) {
+        process.stderr.write(`no report.json under ${dir}/*/\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const md = `${summarizeReports(reports)}${raw.note === undefined ? '' : `\n\n${raw.note}`}\n`;
+      if (raw.bench === true) {
+        const { writeSection } = await import('../../bench/report.js');
+        writeSection('chaos', 'Chaos scenarios (`bot4 chaos`)', md);
+      } else process.stdout.write(md);
+    });
+  chaos
     .command('run')
     .description('run scenarios (built-in names or YAML files); "all" runs every built-in')
     .argument('<scenarios...>', 'built-in names, YAML files, or "all"')
