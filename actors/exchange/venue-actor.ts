@@ -6,6 +6,7 @@ import { parseOptions, z } from '../../common/validate.js';
 import type { OrderJournal } from '../journal/order-journal.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
+import { formatClientOrderId } from '../orders/client-order-id.js';
 import { isTerminal, type Order, type OrderEvent, type ReconcileTarget } from '../orders/order-state.js';
 import { PERMIT, TRIAL_PERMIT, type CircuitBreaker } from '../risk/circuit-breaker.js';
 import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
@@ -36,9 +37,10 @@ export const venueOptionsSchema = z
     /** Also stream depth (`md.book.<venue>.<symbol>`, top 10 levels) and public trades (`md.trade...`). */
     books: z.boolean().default(true),
     /**
-     * After a process start, "the venue has no such order" is not believed for orders submitted by
-     * an earlier process until this long (ms) has passed: a request sent just before a crash may
-     * still reach the venue. Set it above the venue request timeout.
+     * "The venue has no such order" is not believed until this long (ms) after the order's request
+     * went unanswered (timeout, 5xx, disconnect), nor, after a process start, for orders of an
+     * earlier process: a request still travelling may yet reach the venue. Set it above the venue
+     * request timeout.
      */
     notFoundGraceMs: z.number().int().min(0).max(600_000).default(5000),
   })
@@ -134,6 +136,8 @@ export class VenueActor {
   private readonly inflight = new Set<string>();
   /** Orders this process placed (their requests are known to be finished when not in flight). */
   private readonly placedHere = new Set<string>();
+  /** When each order's request ended without an answer (epoch ms): a late copy may still land. */
+  private readonly unansweredAt = new Map<string, number>();
   private readonly startedMs: number;
   private readonly figures: VenueActorStats;
   private awaitingRecovery = false;
@@ -418,7 +422,11 @@ export class VenueActor {
       // Its own request may still land: never conclude "not there" while it runs, nor (for orders
       // of an earlier process) within the grace period after start.
       if (this.inflight.has(o.clientOrderId)) return;
-      if (!this.placedHere.has(o.clientOrderId) && this.clock.epochMs() < this.startedMs + this.options.notFoundGraceMs) return;
+      const now = this.clock.epochMs();
+      if (!this.placedHere.has(o.clientOrderId) && now < this.startedMs + this.options.notFoundGraceMs) return;
+      const lost = this.unansweredAt.get(o.clientOrderId);
+      if (lost !== undefined && now < lost + this.options.notFoundGraceMs) return;
+      this.unansweredAt.delete(o.clientOrderId);
       if (o.state === 'unknown' || o.state === 'submitted') {
         await this.record(o, { kind: 'reconcile', to: 'rejected', filledLots: 0, cumTickLots: 0n }, 'not found at the venue');
         this.figures.resolved++;
@@ -428,6 +436,7 @@ export class VenueActor {
       return;
     }
     const wasUnknown = o.state === 'unknown';
+    this.unansweredAt.delete(o.clientOrderId);
     await this.applyVenue(o, v);
     if (wasUnknown && o.state !== 'unknown') this.figures.resolved++;
   }
@@ -580,10 +589,24 @@ export class VenueActor {
     }
     const permit = this.breaker.tryAcquire();
     if (permit !== PERMIT && permit !== TRIAL_PERMIT) return this.deny(e, intent, VENUE_DENIALS.VENUE_UNAVAILABLE, `venue ${this.venue}: circuit breaker ${this.breaker.state}`);
+    // The client order id the journal is about to assign: the order counts as in flight from now
+    // on, so a sync that runs before its request is sent never concludes "not at the venue".
+    const prefix = req.prefix ?? intent.strategy;
+    let expectedId = '';
+    try {
+      expectedId = formatClientOrderId(prefix, this.journal.nextSequence);
+    } catch {
+      // a bad prefix: the journal refuses it below with a typed error
+    }
+    if (expectedId !== '') {
+      this.inflight.add(expectedId);
+      this.placedHere.add(expectedId);
+    }
     let pending: Promise<Order>;
     try {
-      pending = this.journal.submit(req.prefix ?? intent.strategy, intent, req.intentKey);
+      pending = this.journal.submit(prefix, intent, req.intentKey);
     } catch (err) {
+      this.inflight.delete(expectedId);
       this.breaker.onSuccess(0);
       return this.denyError(e, intent, err);
     }
@@ -592,8 +615,17 @@ export class VenueActor {
     const tp = currentTraceparent();
     const epoch = this.epoch;
     void pending.then(
-      (o) => this.send(e, o, tp, epoch),
+      (o) => {
+        if (o.clientOrderId !== expectedId) {
+          // Never expected (the sequence moved between the two reads); keep the invariant anyway.
+          this.inflight.delete(expectedId);
+          this.inflight.add(o.clientOrderId);
+          this.placedHere.add(o.clientOrderId);
+        }
+        return this.send(e, o, tp, epoch);
+      },
       (err: unknown) => {
+        this.inflight.delete(expectedId);
         this.breaker.onSuccess(0);
         this.denyError(e, intent, err);
       },
@@ -610,8 +642,6 @@ export class VenueActor {
     this.publishUpdate(o);
     if (e.replyTo !== '' && this.ctx !== undefined) this.ctx.reply(e, { accepted: true, clientOrderId: o.clientOrderId, orderId: o.clientOrderId }, 'order.ack');
     const t0 = this.clock.nowNs();
-    this.inflight.add(o.clientOrderId);
-    this.placedHere.add(o.clientOrderId);
     try {
       const v = await this.adapter.placeOrder(o.clientOrderId, o.intent, traceparent);
       this.inflight.delete(o.clientOrderId);
@@ -627,6 +657,7 @@ export class VenueActor {
       const kind = err instanceof VenueCallError ? err.kind : 'unknown';
       if (kind === 'unknown') {
         this.breaker.onFailure(this.clock.nowNs() - t0);
+        this.unansweredAt.set(o.clientOrderId, this.clock.epochMs());
         this.figures.unknown++;
         await this.record(o, { kind: 'unknown', reason: errMsg(err) });
         if (this.breaker.state === 'open' && epoch === this.epoch) this.down(`order outcome unknown and breaker open: ${errMsg(err)}`);

@@ -47,7 +47,7 @@ describe('venue actor under outages (simulator control API, real ccxt)', functio
   let n = 0;
 
   before(async () => {
-    h = await startHarness({ sim: { participants: false }, timeoutMs: 400, venue: { reconcileEveryMs: 250 } });
+    h = await startHarness({ sim: { participants: false }, timeoutMs: 400, venue: { reconcileEveryMs: 250, notFoundGraceMs: 1500 } });
     h.system.spawn('probe.denials', counterMachine, { handle: (e) => void (e.type === 'order.denied' && denials.push(e.payload as OrderDenied)) });
     h.system.subscribe('risk.denials', 'probe.denials');
     await waitFor(() => h.venues.get('sim-a')!.actor.state === 'running', 10_000, 'venue running');
