@@ -26,7 +26,7 @@ import { checkLedger, fetchLedger, userAccount } from '../simulators/ledger-chec
 import { fmtNs, table, writeSection } from './report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const RATES = (process.env.BOT4_BENCH_VENUE_RATES ?? '500,1000,2000').split(',').map(Number);
+const RATES = (process.env.BOT4_BENCH_VENUE_RATES ?? '250,500,1000,2000').split(',').map(Number);
 const SECONDS = Number(process.env.BOT4_BENCH_VENUE_SECONDS ?? 10);
 const OUTAGES = Number(process.env.BOT4_BENCH_VENUE_OUTAGES ?? 30);
 
@@ -98,6 +98,34 @@ async function main(): Promise<void> {
   );
   while (!engine.venuesSynced) await sleep(10);
   let price = 100_000; // 1000.00 USDT: far below the market, so every order rests (no fills, no balance drift)
+  // Recovery after outages.
+  const recovery = newHist();
+  const post = (method: string, p: string, body?: unknown): Promise<Response> => fetch(`${sim.control}${p}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const actor = engine.venues.get('sim-a')!.actor;
+  let outages = 0;
+  for (let k = 0; k < OUTAGES; k++) {
+    await (await post('POST', '/venues/sim-a/outage', { mode: 'refuse', scope: 'rest' })).text();
+    const tDown = Date.now();
+    while (actor.state !== 'disconnected' && Date.now() - tDown < 10_000) {
+      void engine.submit({ strategy: 'bench', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', type: 'limit', tif: 'GTC', priceTicks: price++, qtyLots: 1000 });
+      await sleep(5);
+    }
+    if (actor.state !== 'disconnected') throw new Error('the venue actor did not notice the outage');
+    await (await post('DELETE', '/venues/sim-a/outage?scope=rest')).text();
+    const back = clock.nowNs();
+    for (;;) {
+      const a = await engine.submit({ strategy: 'bench', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', type: 'limit', tif: 'GTC', priceTicks: price++, qtyLots: 1000 });
+      if (a.accepted) {
+        const id = a.clientOrderId!;
+        while (engine.journal.orders.get(id)?.state === 'submitted') await sleep(1);
+        if (engine.journal.orders.get(id)?.state === 'accepted') break;
+      }
+      if (clock.nowNs() - back > 30e9) throw new Error('no recovery within 30 s');
+      await sleep(2);
+    }
+    recovery.recordValue(Math.round(clock.nowNs() - back));
+    outages++;
+  }
   const rows: (string | number)[][] = [];
   for (const rate of RATES) {
     const internal = newHist();
@@ -149,38 +177,12 @@ async function main(): Promise<void> {
       if (a !== undefined) roundTrip.recordValue(Math.max(1, Math.round(a - at)));
     }
     const p = (h: hdr.Histogram, q: number): string => fmtNs(h.getValueAtPercentile(q));
+    // Let the venue drain before the next rate (a saturated run leaves a backlog behind).
+    await sleep(2000);
     rows.push([rate, total, `${(acked / wall).toFixed(0)}`, failed, `${p(internal, 50)} / ${p(internal, 99)} / ${p(internal, 99.9)} / ${fmtNs(internal.maxValue)} (${internal.totalCount})`, `${p(roundTrip, 50)} / ${p(roundTrip, 99)} / ${fmtNs(roundTrip.maxValue)} (${roundTrip.totalCount})`]);
     console.log(rows.at(-1)!.join(' | '));
   }
 
-  // Recovery after outages.
-  const recovery = newHist();
-  const post = (method: string, p: string, body?: unknown): Promise<Response> => fetch(`${sim.control}${p}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const actor = engine.venues.get('sim-a')!.actor;
-  let outages = 0;
-  for (let k = 0; k < OUTAGES; k++) {
-    await (await post('POST', '/venues/sim-a/outage', { mode: 'refuse', scope: 'rest' })).text();
-    const tDown = Date.now();
-    while (actor.state !== 'disconnected' && Date.now() - tDown < 10_000) {
-      void engine.submit({ strategy: 'bench', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', type: 'limit', tif: 'GTC', priceTicks: price++, qtyLots: 1000 });
-      await sleep(5);
-    }
-    if (actor.state !== 'disconnected') throw new Error('the venue actor did not notice the outage');
-    await (await post('DELETE', '/venues/sim-a/outage?scope=rest')).text();
-    const back = clock.nowNs();
-    for (;;) {
-      const a = await engine.submit({ strategy: 'bench', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', type: 'limit', tif: 'GTC', priceTicks: price++, qtyLots: 1000 });
-      if (a.accepted) {
-        const id = a.clientOrderId!;
-        while (engine.journal.orders.get(id)?.state === 'submitted') await sleep(1);
-        if (engine.journal.orders.get(id)?.state === 'accepted') break;
-      }
-      if (clock.nowNs() - back > 30e9) throw new Error('no recovery within 30 s');
-      await sleep(2);
-    }
-    recovery.recordValue(Math.round(clock.nowNs() - back));
-    outages++;
-  }
   // Settle and check the ledger: every order the engine knows is at the venue and vice versa.
   await sleep(500);
   const deadline = Date.now() + 30_000;
