@@ -27,6 +27,7 @@ export class EngineHandle {
   private settled: ((s: SettledLine) => void) | undefined;
   private stderr = '';
   private isReady = false;
+  private killed = false;
 
   /**
    * `logFile`: the child's stderr (its log, `BOT4_LOG_LEVEL` warn unless set) is appended there,
@@ -35,7 +36,12 @@ export class EngineHandle {
   constructor(configFile: string, onStats: (s: EngineStatsLine) => void, onRejection: (r: { t: number; name: string; message: string }) => void, readyTimeoutMs = 90_000, logFile?: string) {
     this.child = spawn(process.execPath, ['--import', 'tsx', ENTRY, configFile], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, BOT4_LOG_LEVEL: process.env.BOT4_LOG_LEVEL ?? 'warn' } });
     if (logFile !== undefined) appendFileSync(logFile, `--- engine process ${this.child.pid ?? '?'} spawned ${new Date().toISOString()}\n`);
-    this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
+    this.exited = new Promise((r) =>
+      this.child.on('exit', (code, signal) => {
+        if (logFile !== undefined) appendFileSync(logFile, `--- engine process ${this.child.pid ?? '?'} exited ${new Date().toISOString()} (${code === null ? `signal ${signal}` : `code ${code}`}${this.killed ? ', killed by the runner' : ''})\n`);
+        r(code);
+      }),
+    );
     let buf = '';
     this.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new ChaosEngineError(`engine process not ready within ${readyTimeoutMs} ms: ${this.stderr.slice(-2000)}`)), readyTimeoutMs);
@@ -68,6 +74,11 @@ export class EngineHandle {
     this.child.stdin!.on('error', () => {});
   }
 
+  /** True once {@link kill} was called (the exit that follows is planned). */
+  get killedByRunner(): boolean {
+    return this.killed;
+  }
+
   /** True once READY was printed. */
   get running(): boolean {
     return this.isReady && this.child.exitCode === null && this.child.signalCode === null;
@@ -80,6 +91,7 @@ export class EngineHandle {
 
   /** SIGKILL; resolves once the process is gone. */
   async kill(): Promise<void> {
+    this.killed = true;
     this.child.kill('SIGKILL');
     await this.exited;
   }

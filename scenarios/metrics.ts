@@ -114,6 +114,8 @@ export interface RunFigures {
   unknownResolvedMs: (number | null)[];
   maxRssMb: number;
   settledLeft: string[];
+  /** Engine processes that failed to start, exited unplanned or stalled (see the runner's `EngineHealth`). */
+  engineHealth?: { startFailures: number; unplannedExits: number; stalls: number };
 }
 
 const fmt = (x: number | null): string => (x === null || Number.isNaN(x) ? 'none' : String(Math.round(x)));
@@ -127,6 +129,7 @@ export function checkExpectations(e: Expectations, r: RunFigures): Check[] {
   const p99 = (xs: RecoverySample[]): number | null => (xs.length === 0 ? null : xs.some((s) => s.ms === null) ? Number.POSITIVE_INFINITY : percentile(xs.map((s) => s.ms!), 99));
   const vp = p99(venueRec);
   const rp = p99(restartRec);
+  const h = r.engineHealth ?? { startFailures: 0, unplannedExits: 0, stalls: 0 };
   const unk = r.unknownResolvedMs.some((x) => x === null) ? Number.POSITIVE_INFINITY : Math.max(0, ...(r.unknownResolvedMs as number[]));
   return [
     { name: 'orders placed', expected: `>= ${e.minOrders}`, actual: String(r.orders), ok: r.orders >= e.minOrders },
@@ -139,6 +142,9 @@ export function checkExpectations(e: Expectations, r: RunFigures): Check[] {
     { name: 'recovery p99, venue faults (ms)', expected: `<= ${e.recoveryP99Ms}`, actual: vp === null ? 'no samples' : Number.isFinite(vp) ? fmt(vp) : 'a venue never recovered', ok: vp === null || vp <= e.recoveryP99Ms },
     { name: 'restart to first order p99 (ms)', expected: `<= ${e.restartP99Ms}`, actual: rp === null ? 'no samples' : Number.isFinite(rp) ? fmt(rp) : 'a venue never recovered', ok: rp === null || rp <= e.restartP99Ms },
     { name: 'engine peak RSS (MB)', expected: `<= ${e.maxRssMb}`, actual: String(r.maxRssMb), ok: r.maxRssMb <= e.maxRssMb },
+    { name: 'engine process start failures (retried)', expected: '0', actual: String(h.startFailures), ok: h.startFailures === 0 },
+    { name: 'engine process unplanned exits', expected: '0', actual: String(h.unplannedExits), ok: h.unplannedExits === 0 },
+    { name: 'engine process stalls (no STATS for > 5 s)', expected: '0', actual: String(h.stalls), ok: h.stalls === 0 },
   ];
 }
 
@@ -192,7 +198,7 @@ export function submissionLatency(orders: Iterable<OrderHistoryView>, changes: r
     const b = by.get(profile) ?? { ms: [], unknown: 0 };
     by.set(profile, b);
     if (next.to === 'unknown') b.unknown++;
-    else if (next.to !== 'rejected' && next.event !== 'reconcile') b.ms.push((next.tNs - sub.tNs) / 1e6);
+    else if (next.to !== 'rejected' && next.event !== 'reconcile') b.ms.push(Math.round((next.tNs - sub.tNs) / 1e6));
   }
   const order = ['none', 'perfect', 'good', 'average', 'poor', 'outage'];
   return [...by]

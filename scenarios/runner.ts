@@ -44,7 +44,7 @@ export interface ChaosReport {
   plan: PlannedFault[];
   faults: ExecutedFault[];
   networkEvents: number;
-  engine: { starts: number; kills: number; actorKills: number; maxRssMb: number; settledLeft: string[]; unhandledRejectionCount: number; unhandledRejections: { t: number; name: string; message: string }[] };
+  engine: { starts: number; kills: number; actorKills: number; maxRssMb: number; settledLeft: string[]; health: EngineHealth; unhandledRejectionCount: number; unhandledRejections: { t: number; name: string; message: string }[] };
   orders: { total: number; ok: number; failed: number; unknownResolved: number; anomalous: number; perVenueAccepted: Record<string, number> };
   ledger: LedgerCheckReport;
   recovery: { samples: RecoverySample[]; byKind: Record<string, { n: number; p50: number | null; p99: number | null; max: number | null; unrecovered: number }> };
@@ -54,6 +54,21 @@ export interface ChaosReport {
   stats: EngineStatsLine[];
   /** Engine-side view per venue at settle: probe back → first accepted (ms, the venue actor's own figure). */
   engineLastRecoveryMs: Record<string, number>;
+}
+
+/** Engine start attempts before a run gives up (each failure is recorded). */
+const MAX_START_ATTEMPTS = 5;
+/** No STATS line for this long from a running engine is recorded as a stall. */
+const STALL_MS = 5000;
+
+/** What went wrong with the engine processes themselves (each entry fails the run's health check). */
+export interface EngineHealth {
+  /** A start that ended (exit, or silence past the ready timeout) before READY; it was retried. */
+  startFailures: { t: number; pid: number; error: string }[];
+  /** An engine process that exited without being SIGKILLed by the runner, before the settle. */
+  unplannedExits: { t: number; pid: number; code: number | null; signal: string | null }[];
+  /** A running engine process that printed no STATS line for more than 5 s. */
+  stalls: { t: number; pid: number; silentMs: number }[];
 }
 
 /** ccxt.pro WebSocket rejections kept in report.json (all are counted). */
@@ -151,11 +166,18 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
   writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
   const logFile = path.join(o.out, 'engine.log');
   rmSync(logFile, { force: true });
+  const health: EngineHealth = { startFailures: [], unplannedExits: [], stalls: [] };
+  let lastStatsAt = clock.epochMs();
+  let stalledPid = -1;
+  let settling = false;
   const startEngine = (): EngineHandle => {
     starts++;
     return new EngineHandle(
       cfgFile,
-      (st) => stats.push(st),
+      (st) => {
+        stats.push(st);
+        lastStatsAt = clock.epochMs();
+      },
       (r) => {
         rejectionCount++;
         if (rejections.length < MAX_REJECTIONS_KEPT) rejections.push(r);
@@ -165,7 +187,40 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
     );
   };
 
+  /**
+   * Starts an engine process and waits for its READY line. A start that fails (the process exits
+   * or stays silent before READY) is recorded in `engine.health.startFailures` and retried after
+   * 500 ms, as a process supervisor would, up to {@link MAX_START_ATTEMPTS} times. An exit the
+   * runner did not cause (before the settle) is recorded in `unplannedExits`.
+   */
+  const boot = async (): Promise<EngineHandle> => {
+    for (let attempt = 1; ; attempt++) {
+      const h = startEngine();
+      try {
+        await h.ready;
+      } catch (e) {
+        health.startFailures.push({ t: clock.epochMs(), pid: h.child.pid ?? 0, error: (e instanceof Error ? e.message : String(e)).slice(0, 1500) });
+        if (h.child.exitCode === null && h.child.signalCode === null) await h.kill();
+        if (attempt >= MAX_START_ATTEMPTS) throw e;
+        await sleep(500);
+        continue;
+      }
+      lastStatsAt = clock.epochMs();
+      void h.exited.then((code) => {
+        if (!h.killedByRunner && !settling) health.unplannedExits.push({ t: clock.epochMs(), pid: h.child.pid ?? 0, code, signal: h.child.signalCode });
+      });
+      return h;
+    }
+  };
+
   const progressTimer = setInterval(() => {
+    // A running engine prints STATS every 200 ms: silence for STALL_MS means its event loop is stuck
+    // (or its stdout is): recorded once per process.
+    const now = clock.epochMs();
+    if (engine !== undefined && engine.running && !settling && now - lastStatsAt > STALL_MS && stalledPid !== engine.child.pid) {
+      stalledPid = engine.child.pid ?? 0;
+      health.stalls.push({ t: now, pid: stalledPid, silentMs: now - lastStatsAt });
+    }
     if (o.progress === undefined) return;
     const last = stats[stats.length - 1];
     const el = ((clock.epochMs() - t0) / 1000).toFixed(1);
@@ -179,9 +234,14 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
   let finalHealAt: number;
   let ledgers: Map<string, LedgerSnapshot>;
   const account = userAccount(DEMO_API_KEY);
+  // The engine a fault is applied to: a restart in progress finishes first; one that died on its own is started again.
+  const running = async (): Promise<EngineHandle> => {
+    await restarting;
+    if (engine === undefined || engine.child.exitCode !== null || engine.child.signalCode !== null) engine = await boot();
+    return engine;
+  };
   try {
-    engine = startEngine();
-    await engine.ready;
+    engine = await boot();
     phase = 'faults';
     const runStart = clock.epochMs();
     for (const f of plan) {
@@ -191,22 +251,19 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
       const ex: ExecutedFault = { seq: f.seq, kind: f.kind, atMs: f.atMs, t: clock.epochMs(), label: describe(f), ...(f.venue === undefined ? {} : { venue: f.venue }), ...(f.target === undefined ? {} : { target: f.target }), ...(f.mode === undefined ? {} : { mode: f.mode }), ...(f.scope === undefined ? {} : { scope: f.scope }), ...(f.recovery === undefined ? {} : { recovery: f.recovery }), ...(f.profile === undefined ? {} : { profile: f.profile }) };
       if (f.kind === 'kill-actor') {
         // An actor can only be killed in a running engine: wait for a restart in progress.
-        await restarting;
-        await engine!.ready;
+        const e = await running();
         ex.t = clock.epochMs();
-        engine!.crash(f.target!);
+        e.crash(f.target!);
         actorKills++;
       } else if (f.kind === 'kill-engine') {
-        await restarting;
-        await engine!.ready;
+        const e = await running();
         ex.t = clock.epochMs();
-        await engine!.kill();
+        await e.kill();
         kills++;
         restarting = (async () => {
           await sleep((f.restartAfterMs ?? 0) / speed);
           ex.restartedAt = clock.epochMs();
-          engine = startEngine();
-          await engine.ready;
+          engine = await boot();
           ex.readyAt = engine.readyAt;
         })();
       } else {
@@ -216,15 +273,16 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
     }
     const end = runStart + s.duration / speed;
     if (end > clock.epochMs()) await sleep(end - clock.epochMs());
-    await restarting;
-    await engine!.ready;
+    await running();
     phase = 'healing';
     finalHealAt = clock.epochMs();
     await injector.healAll(venues);
     phase = 'tail';
     await sleep(s.tail / speed);
     phase = 'settling';
-    settled = await engine!.settle(cfg.settleMs + 30_000);
+    const last = await running();
+    settling = true;
+    settled = await last.settle(cfg.settleMs + 30_000);
     await engine!.exited;
     // The venues' side, read while the simulator still runs (nothing changes it any more).
     ledgers = new Map<string, LedgerSnapshot>(venues.map((v) => [v, sim.ledger(v, account)]));
@@ -256,7 +314,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
   const heals = [...faults.filter((f) => f.recovery !== undefined).map((f) => f.readyAt ?? f.restartedAt ?? f.t), finalHealAt];
   const unknownResolvedMs = unknownResolution(heals, stats);
   const maxRssMb = Math.max(0, ...stats.map((x) => x.rssMb));
-  const checks = checkExpectations(s.expect, { orders: total, ledger, recovery: samples, unknownResolvedMs, maxRssMb, settledLeft: settled.left });
+  const checks = checkExpectations(s.expect, { orders: total, ledger, recovery: samples, unknownResolvedMs, maxRssMb, settledLeft: settled.left, engineHealth: { startFailures: health.startFailures.length, unplannedExits: health.unplannedExits.length, stalls: health.stalls.length } });
   const byKind: ChaosReport['recovery']['byKind'] = {};
   for (const kind of [...new Set(samples.map((x) => x.kind))].sort()) {
     const xs = samples.filter((x) => x.kind === kind);
@@ -280,7 +338,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
     plan,
     faults,
     networkEvents: netEvents.length,
-    engine: { starts, kills, actorKills, maxRssMb, settledLeft: settled.left, unhandledRejectionCount: rejectionCount, unhandledRejections: rejections },
+    engine: { starts, kills, actorKills, maxRssMb, settledLeft: settled.left, health, unhandledRejectionCount: rejectionCount, unhandledRejections: rejections },
     orders: { total, ok: ledger.counts.ok, failed: ledger.counts.failed, unknownResolved: ledger.counts.unknownResolved, anomalous: ledger.counts.anomalous, perVenueAccepted },
     ledger,
     recovery: { samples, byKind },

@@ -23,11 +23,19 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
  * Tests never assert timings: the correctness expectations (ledger counts, settle, orders flowed)
  * must hold; the timing ones (recovery p99, unknown resolution, RSS) are the report's figures.
  */
-const TIMING = new Set(['unknown orders resolved after each heal (ms)', 'recovery p99, venue faults (ms)', 'restart to first order p99 (ms)', 'engine peak RSS (MB)']);
+const TIMING = new Set([
+  'unknown orders resolved after each heal (ms)',
+  'recovery p99, venue faults (ms)',
+  'restart to first order p99 (ms)',
+  'engine peak RSS (MB)',
+  // Both hinge on the host's load (a 1 s venue timeout at start-up, 5 s without a STATS line): reported.
+  'engine process start failures (retried)',
+  'engine process stalls (no STATS for > 5 s)',
+]);
 function assertCorrect(r: ChaosReport): void {
   const bad = r.checks.filter((c) => !c.ok && !TIMING.has(c.name));
   assert.deepEqual(bad, [], explain(r));
-  assert.equal(r.checks.length, 10);
+  assert.equal(r.checks.length, 13);
 }
 
 function explain(r: ChaosReport): string {

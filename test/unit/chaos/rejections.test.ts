@@ -22,6 +22,20 @@ describe('chaos engine process: which unhandled rejections are counted', () => {
     }
   });
 
+  it('counts the ExchangeClosedByUser that close() rejects pending WebSocket futures with', async () => {
+    const ex = new ccxt.pro.binance({});
+    await ex.loadHttpProxyAgent();
+    const client = ex.client('ws://127.0.0.1:9/ws') as unknown as { future(h: string): Promise<unknown> };
+    const pending = client.future('orders').then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    await ex.close();
+    const e = await pending;
+    assert.ok(e instanceof ccxt.ExchangeClosedByUser, String(e));
+    assert.equal(isCcxtWsRejection(e), true, (e as Error).stack);
+  });
+
   it('does not count ccxt errors from elsewhere, other errors or non-errors (those end the process)', () => {
     assert.equal(isCcxtWsRejection(new ccxt.NetworkError('created outside the ws client')), false);
     assert.equal(isCcxtWsRejection(new ccxt.InvalidOrder('business')), false);
