@@ -45,6 +45,11 @@ export function register(program: Command): void {
     .description('list the built-in scenarios')
     .action(async () => {
       const { builtinScenarios, describeScenario } = await import('../../scenarios/scenario.js');
+      // `bot4 chaos list | head` closes the pipe early: not an error.
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(0);
+        throw e;
+      });
       for (const n of builtinScenarios()) process.stdout.write(`${n.padEnd(18)} ${describeScenario(n)}\n`);
     });
   chaos
