@@ -92,6 +92,8 @@ export interface VenueActorStats {
   adopted: number;
   /** Venue answers of 429/418 (the budget exists so this stays 0). */
   throttled: number;
+  /** Balance syncs skipped because fills were in motion (see `syncBalances`). */
+  balanceSyncSkipped: number;
   syncs: number;
   downs: number;
   balanceDrift: Record<string, string>;
@@ -139,6 +141,10 @@ export class VenueActor {
   /** When each order's request ended without an answer (epoch ms): a late copy may still land. */
   private readonly unansweredAt = new Map<string, number>();
   private readonly startedMs: number;
+  /** Bumped whenever a journaled event changes an order's fills of this venue. */
+  private fillSeq = 0;
+  /** Venue views being applied right now (some wait for executions). */
+  private applying = 0;
   private readonly figures: VenueActorStats;
   private awaitingRecovery = false;
 
@@ -156,7 +162,7 @@ export class VenueActor {
     this.rnd = new SeededRandom(this.options.seed).fork(this.venue);
     this.log = logger.child({ component: 'venue', venue: this.venue });
     this.startedMs = this.clock.epochMs();
-    this.figures = { state: 'disconnected', submitted: 0, accepted: 0, rejected: 0, denied: {}, unknown: 0, resolved: 0, adopted: 0, throttled: 0, syncs: 0, downs: 0, balanceDrift: {}, lastBackNs: 0, lastRecoveryNs: 0 };
+    this.figures = { state: 'disconnected', submitted: 0, accepted: 0, rejected: 0, denied: {}, unknown: 0, resolved: 0, adopted: 0, throttled: 0, balanceSyncSkipped: 0, syncs: 0, downs: 0, balanceDrift: {}, lastBackNs: 0, lastRecoveryNs: 0 };
   }
 
   /** Spawns the actor on `system`; resolves `started` once the first init ran. */
@@ -243,7 +249,7 @@ export class VenueActor {
         this.checkInstruments(venueInstruments);
         if (epoch !== this.epoch) return;
         this.machineSend({ type: 'venue.connected' });
-        await this.sync(epoch);
+        await this.sync(epoch, true);
         if (epoch !== this.epoch) return;
         this.attempt = 0;
         this.connecting = false;
@@ -347,7 +353,7 @@ export class VenueActor {
    * is looked up by client order id; orders open at the venue that the journal lacks are adopted;
    * balances are aligned. Throws (→ down) if the venue stops answering meanwhile.
    */
-  private async sync(epoch: number): Promise<void> {
+  private async sync(epoch: number, balances = false): Promise<void> {
     const open = await this.guarded(() => this.adapter.fetchOpenOrders(this.symbols));
     const seen = new Set<string>();
     for (const v of open) {
@@ -366,18 +372,49 @@ export class VenueActor {
       if (epoch !== this.epoch && this.ctx === undefined) return;
       await this.resolveWith(o, v);
     }
-    if (this.options.balanceSync) await this.syncBalances();
+    if (balances && this.options.balanceSync) await this.syncBalances(open);
   }
 
-  /** Aligns journal balances with the venue's totals (a journaled adjustment per differing asset). */
-  private async syncBalances(): Promise<void> {
-    const rows = await this.guarded(() => this.adapter.fetchBalances());
+  /**
+   * Aligns journal balances with the venue's totals (a journaled adjustment per differing asset),
+   * only from a consistent picture: a fill the venue has already booked in its balances but the
+   * journal has not applied yet would otherwise be counted twice (once by the adjustment, once when
+   * its event arrives). So the adjustment is made only if nothing of this venue is in flight or
+   * being applied, no fill was journaled while the balances were fetched, and the venue's open
+   * orders are unchanged (same ids, same executed quantities) before and after the fetch.
+   * Otherwise it is skipped (and counted); the next (re)connect sync tries again.
+   */
+  private async syncBalances(openBefore: readonly VenueOrder[]): Promise<void> {
     const pf = this.journal.portfolio;
     const assets = new Set<string>();
     for (const i of this.instruments) {
       assets.add(i.base);
       assets.add(i.quote);
     }
+    const fills0 = this.fillSeq;
+    const rows = await this.guarded(() => this.adapter.fetchBalances());
+    const openAfter = await this.guarded(() => this.adapter.fetchOpenOrders(this.symbols));
+    const key = (xs: readonly VenueOrder[]): string =>
+      xs
+        .map((v) => `${v.clientOrderId}:${v.filledLots}`)
+        .sort()
+        .join(',');
+    const busy = [...this.inflight].some((id) => this.journal.orders.get(id)?.intent.venue === this.venue) || this.applying > 0 || this.resolving.size > 0;
+    if (busy || this.fillSeq !== fills0 || key(openBefore) !== key(openAfter)) {
+      this.figures.balanceSyncSkipped++;
+      this.log.info('balance sync skipped: fills in motion (the next sync tries again)');
+    } else {
+      this.applyBalances(rows, assets);
+    }
+    for (const asset of assets) {
+      const payload: BalanceUpdate = { venue: this.venue, asset, totalAtoms: pf.balance(this.venue, asset).total.toString(), tNs: this.clock.nowNs() };
+      this.ctx?.publish(topics.balances(this.venue), { type: 'balance.update', payload, key: `${this.venue}:${asset}` });
+    }
+  }
+
+  /** Journals one adjustment per asset whose venue total differs from the journal's (synchronously applied). */
+  private applyBalances(rows: readonly { asset: string; free: string; locked: string }[], assets: ReadonlySet<string>): void {
+    const pf = this.journal.portfolio;
     for (const r of rows) {
       if (!assets.has(r.asset)) continue;
       const total = pf.toAtoms(r.asset, addDecimal(r.free, r.locked));
@@ -385,12 +422,8 @@ export class VenueActor {
       const delta = total - mine;
       if (delta !== 0n) {
         this.figures.balanceDrift[r.asset] = (BigInt(this.figures.balanceDrift[r.asset] ?? '0') + delta).toString();
-        await this.journal.adjustBalance(this.venue, r.asset, delta);
+        this.journal.adjustBalance(this.venue, r.asset, delta).catch((e: unknown) => this.log.error({ err: errMsg(e) }, 'journal append failed'));
       }
-    }
-    for (const asset of assets) {
-      const payload: BalanceUpdate = { venue: this.venue, asset, totalAtoms: pf.balance(this.venue, asset).total.toString(), tNs: this.clock.nowNs() };
-      this.ctx?.publish(topics.balances(this.venue), { type: 'balance.update', payload, key: `${this.venue}:${asset}` });
     }
   }
 
@@ -447,6 +480,15 @@ export class VenueActor {
    * Events are issued synchronously (the journal applies them at once), then awaited.
    */
   private async applyVenue(o: Order, v: VenueOrder): Promise<unknown> {
+    this.applying++;
+    try {
+      return await this.applyVenueInner(o, v);
+    } finally {
+      this.applying--;
+    }
+  }
+
+  private async applyVenueInner(o: Order, v: VenueOrder): Promise<unknown> {
     let known = o.filledLots;
     for (const t of v.trades) if (!o.tradeIds.includes(t.tradeId)) known += t.lots;
     if (v.filledLots > known && !isTerminal(o.state)) {
@@ -524,7 +566,10 @@ export class VenueActor {
       return;
     }
     this.publishUpdate(o, why);
-    if (o.filledLots > before) this.publishFill(o, o.filledLots - before, o.cumTickLots - beforeTicks, ev);
+    if (o.filledLots > before) {
+      this.fillSeq++;
+      this.publishFill(o, o.filledLots - before, o.cumTickLots - beforeTicks, ev);
+    }
     try {
       await p;
     } catch (e) {
