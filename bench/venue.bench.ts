@@ -127,6 +127,7 @@ async function main(): Promise<void> {
     outages++;
   }
   const rows: (string | number)[][] = [];
+  const verdicts: { rate: number; failed: number; ackRate: number; p99: number }[] = [];
   for (const rate of RATES) {
     const internal = newHist();
     const roundTrip = newHist();
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
     const p = (h: hdr.Histogram, q: number): string => fmtNs(h.getValueAtPercentile(q));
     // Let the venue drain before the next rate (a saturated run leaves a backlog behind).
     await sleep(2000);
+    verdicts.push({ rate, failed, ackRate: acked / wall, p99: internal.getValueAtPercentile(99) });
     rows.push([rate, total, `${(acked / wall).toFixed(0)}`, failed, `${p(internal, 50)} / ${p(internal, 99)} / ${p(internal, 99.9)} / ${fmtNs(internal.maxValue)} (${internal.totalCount})`, `${p(roundTrip, 50)} / ${p(roundTrip, 99)} / ${fmtNs(roundTrip.maxValue)} (${roundTrip.totalCount})`]);
     console.log(rows.at(-1)!.join(' | '));
   }
@@ -188,6 +190,12 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 30_000;
   while ([...engine.journal.orders.openOrders()].some((o) => o.state === 'unknown' || o.state === 'submitted') && Date.now() < deadline) await sleep(100);
   const report = checkLedger({ orders: engine.journal.orders }, [{ venue: 'sim-a', ledger: await fetchLedger(sim.control, 'sim-a', userAccount(DEMO_API_KEY)), account: userAccount(DEMO_API_KEY) }], { instruments: engine.instruments });
+  if (!report.ok) {
+    for (const a of report.anomalies.slice(0, 5)) {
+      const o = a.clientOrderId === null ? undefined : engine.journal.orders.get(a.clientOrderId);
+      console.log('anomaly', a.kind, a.detail, o?.state, JSON.stringify(o?.history.map((h) => `${h.event}:${h.to}`)), o?.reason);
+    }
+  }
   await engine.stop();
   await sim.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -199,7 +207,15 @@ async function main(): Promise<void> {
     table(['offered orders/s', 'orders', 'acknowledged/s', 'failed', 'internal path p50 / p99 / p99.9 / max (samples)', 'venue round trip p50 / p99 / max (samples)'], rows),
     '',
     '- Internal path = intended send time → the venue actor hands the order to the adapter (risk check, journal append, breaker). Round trip = intended send time → the venue REST reply is received.',
-    `- Targets (issue): ≥ 10k orders/s for 60 s with 0 failures and internal p99 ≤ 100 µs. This run used ${SECONDS} s per rate; see the figures above for what was met.`,
+    (() => {
+      const clean = verdicts.filter((v) => v.failed === 0);
+      const best = clean.length === 0 ? undefined : clean.reduce((a, b) => (b.ackRate > a.ackRate ? b : a));
+      const lowest = verdicts[0];
+      return [
+        `- Sustained with 0 failures: ${best === undefined ? 'no rate' : `${best.rate} orders/s offered (${best.ackRate.toFixed(0)}/s acknowledged, ${SECONDS} s)`} — target ≥ 10,000/s for 60 s: **${best !== undefined && best.ackRate >= 10_000 ? 'met' : 'NOT met'}**.`,
+        `- Internal path p99 at the lowest rate (${lowest?.rate}/s): ${lowest === undefined ? '–' : fmtNs(lowest.p99)} — target ≤ 100 µs: **${lowest !== undefined && lowest.p99 <= 100_000 ? 'met' : 'NOT met'}**. The path includes an awaited journal write (the order may leave only once journaled) and two mailbox hops; on this shared 2-core machine the engine process also pays ccxt's per-request signing and JSON work on the same thread. When a rate saturates the simulator, REST replies exceed the 2 s timeout, orders go \`unknown\`, the breaker opens and new orders are denied \`VENUE_UNAVAILABLE\` (counted as failed).`,
+      ].join('\n');
+    })(),
     '',
     `Recovery after ${outages} REST \`refuse\` outages (clear → first accepted order, probe backoff base 20 ms cap 100 ms, breaker open 100 ms): p50 ${q(50)}, p99 ${q(99)}, max ${fmtNs(recovery.maxValue)} (${recovery.totalCount} samples). Target p99 ≤ 1 s; the Phase 1 review claims 4.7 s.`,
     '',

@@ -134,6 +134,7 @@ export class VenueActor {
   private pollTimer: TimerHandle | undefined;
   private connecting = false;
   private readonly resolving = new Set<string>();
+  private readonly retrying = new Set<string>();
   /** Orders whose placement request is still running (survives actor restarts: the request does). */
   private readonly inflight = new Set<string>();
   /** Orders this process placed (their requests are known to be finished when not in flight). */
@@ -456,9 +457,13 @@ export class VenueActor {
       // of an earlier process) within the grace period after start.
       if (this.inflight.has(o.clientOrderId)) return;
       const now = this.clock.epochMs();
-      if (!this.placedHere.has(o.clientOrderId) && now < this.startedMs + this.options.notFoundGraceMs) return;
       const lost = this.unansweredAt.get(o.clientOrderId);
-      if (lost !== undefined && now < lost + this.options.notFoundGraceMs) return;
+      const until = Math.max(this.placedHere.has(o.clientOrderId) ? 0 : this.startedMs + this.options.notFoundGraceMs, lost === undefined ? 0 : lost + this.options.notFoundGraceMs);
+      if (now < until) {
+        // Ask again once the grace is over (whether or not the periodic poll runs).
+        this.retryResolve(o, until - now + 1);
+        return;
+      }
       this.unansweredAt.delete(o.clientOrderId);
       if (o.state === 'unknown' || o.state === 'submitted') {
         await this.record(o, { kind: 'reconcile', to: 'rejected', filledLots: 0, cumTickLots: 0n }, 'not found at the venue');
@@ -721,6 +726,16 @@ export class VenueActor {
     }
   }
 
+  /** Schedules one more lookup of an unresolved order after `ms` (once per order at a time). */
+  private retryResolve(o: Order, ms: number): void {
+    if (this.retrying.has(o.clientOrderId)) return;
+    this.retrying.add(o.clientOrderId);
+    this.clock.setTimer(ms, () => {
+      this.retrying.delete(o.clientOrderId);
+      if (o.state === 'unknown' || o.state === 'submitted') this.resolveSoon(o);
+    });
+  }
+
   /** Queries an unresolved order by client order id (the breaker permitting), retrying until resolved. */
   private resolveSoon(o: Order): void {
     if (this.resolving.has(o.clientOrderId)) return;
@@ -731,8 +746,9 @@ export class VenueActor {
         const v = await this.guarded(() => this.adapter.fetchOrder(o.clientOrderId, o.intent.symbol));
         await this.resolveWith(o, v);
       } catch (err) {
-        // Still no answer: the next sync after the venue returns resolves it.
+        // Still no answer: when the venue is down the reconnect sync resolves it; otherwise ask again.
         if (epoch === this.epoch && this.breaker.state === 'open') this.down(`query failed: ${errMsg(err)}`);
+        else if (epoch === this.epoch) this.retryResolve(o, this.options.probeCapMs);
       } finally {
         this.resolving.delete(o.clientOrderId);
       }
