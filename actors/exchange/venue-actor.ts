@@ -135,6 +135,8 @@ export class VenueActor {
   private connecting = false;
   private readonly resolving = new Set<string>();
   private readonly retrying = new Set<string>();
+  /** Cancels whose request is running. */
+  private readonly cancelling = new Set<string>();
   /** Orders whose placement request is still running (survives actor restarts: the request does). */
   private readonly inflight = new Set<string>();
   /** Orders this process placed (their requests are known to be finished when not in flight). */
@@ -204,6 +206,8 @@ export class VenueActor {
     this.clearTimers();
     this.connecting = false;
     this.resolving.clear();
+    // The previous incarnation's streams (if any) must stop, or startStreams would keep them (stale epoch).
+    this.adapter.stopStreams();
     if (restart) this.log.warn('venue actor restarted: rebuilding from the journal and reconciling');
     // Connect once the actor is running (init must not outlive the start).
     const epoch = this.epoch;
@@ -458,7 +462,10 @@ export class VenueActor {
       if (this.inflight.has(o.clientOrderId)) return;
       const now = this.clock.epochMs();
       const lost = this.unansweredAt.get(o.clientOrderId);
-      const until = Math.max(this.placedHere.has(o.clientOrderId) ? 0 : this.startedMs + this.options.notFoundGraceMs, lost === undefined ? 0 : lost + this.options.notFoundGraceMs);
+      // Orders of an earlier process: the grace runs from the order's own journal time (epoch ms;
+      // createdNs comes from the journal record), so repeated restarts do not keep it unknown.
+      const createdMs = Math.floor(o.createdNs / 1e6);
+      const until = Math.max(this.placedHere.has(o.clientOrderId) ? 0 : Math.min(this.startedMs, createdMs) + this.options.notFoundGraceMs, lost === undefined ? 0 : lost + this.options.notFoundGraceMs);
       if (now < until) {
         // Ask again once the grace is over (whether or not the periodic poll runs).
         this.retryResolve(o, until - now + 1);
@@ -503,7 +510,11 @@ export class VenueActor {
         const trades = await this.guarded(() => this.adapter.fetchTrades(o.intent.symbol, v.venueOrderId));
         v = { ...v, trades };
       } catch (err) {
-        this.log.warn({ clientOrderId: o.clientOrderId, err: errMsg(err) }, 'could not fetch executions; reconciling without fees');
+        // Applying the view without its executions would book fills without fees for good (the
+        // order may turn terminal): leave it for the next look (poll, sync or a lookup retry).
+        this.log.warn({ clientOrderId: o.clientOrderId, err: errMsg(err) }, 'could not fetch executions; the order is looked at again later');
+        if (o.state === 'unknown' || o.state === 'submitted') this.retryResolve(o, this.options.probeCapMs);
+        return undefined;
       }
     }
     return this.applyView(o, v);
@@ -526,6 +537,12 @@ export class VenueActor {
     }
     const target = statusTarget(v.status);
     if (isTerminal(o.state)) return Promise.all(pending);
+    if (o.state === 'pending-cancel' && !this.cancelling.has(o.clientOrderId) && (target === 'accepted' || target === 'partially-filled') && v.filledLots === o.filledLots) {
+      // The cancel never took effect (its request failed or went unanswered): the order is open again
+      // and can be cancelled again (a cancel-all sweep does).
+      push({ kind: 'reconcile', to: v.filledLots > 0 ? 'partially-filled' : 'accepted', venueOrderId: v.venueOrderId, filledLots: v.filledLots, cumTickLots: v.cumTickLots }, 'cancel did not take effect');
+      return Promise.all(pending);
+    }
     if (v.filledLots > o.filledLots || o.state === 'unknown' || (target !== undefined && needsReconcile(o, target))) {
       if (target !== undefined && (v.filledLots !== o.filledLots || o.state !== target)) {
         const fee = this.unseenFees(o, v);
@@ -763,6 +780,7 @@ export class VenueActor {
       return;
     }
     void this.record(o, { kind: 'cancel-request' });
+    this.cancelling.add(clientOrderId);
     void (async () => {
       try {
         const v = await this.guarded(() => this.adapter.cancelOrder(clientOrderId, o.intent.symbol, ''));
@@ -780,6 +798,8 @@ export class VenueActor {
           }
         }
         if (this.breaker.state === 'open') this.down(`cancel failed: ${errMsg(err)}`);
+      } finally {
+        this.cancelling.delete(clientOrderId);
       }
     })();
   }

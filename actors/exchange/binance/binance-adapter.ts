@@ -65,6 +65,7 @@ export class BinanceAdapter implements ExchangeAdapter {
   private readonly byId = new Map<string, Instrument>();
   private readonly traceparents = new Map<string, string>();
   private streamsOn = false;
+  private loaded: Instrument[] | undefined;
   private streamGen = 0;
 
   constructor(private readonly opts: BinanceAdapterOptions) {
@@ -111,7 +112,12 @@ export class BinanceAdapter implements ExchangeAdapter {
     }
   }
 
+  /**
+   * Loads the venue's instruments once; later calls (every reconnect of the venue actor) return the
+   * same list without spending request weight (`exchangeInfo` and ccxt's markets cost 40 weight).
+   */
   async loadInstruments(): Promise<Instrument[]> {
+    if (this.loaded !== undefined) return this.loaded;
     const info = (await this.call(() => this.ex.publicGetExchangeInfo(), 20)) as { symbols: Raw[] };
     await this.ex.loadHttpProxyAgent();
     const out: Instrument[] = [];
@@ -142,6 +148,7 @@ export class BinanceAdapter implements ExchangeAdapter {
     }
     // ccxt.pro's watchers need its own market table.
     await this.call(() => this.ex.loadMarkets(), 20);
+    this.loaded = out;
     return out;
   }
 

@@ -79,6 +79,19 @@ describe('venue actor against the simulator (real ccxt, real sockets)', function
     assert.ok(trades.every((t) => Number.isSafeInteger(t.priceTicks) && t.priceTicks > 0 && t.lots > 0));
   });
 
+  it('after a supervised restart (venue.cmd.crash) the streams run again: tickers keep arriving', async () => {
+    let tickers = 0;
+    h.system.spawn('probe.ticks', counterMachine, { handle: (e) => void (e.type === 'md.ticker' && tickers++) });
+    h.system.subscribe('md.ticker.sim-a.>', 'probe.ticks');
+    await waitFor(() => tickers > 0, 10_000, 'tickers before the crash');
+    const restarts = h.system.stats('exchange.sim-a').restarts;
+    h.system.send('exchange.sim-a', { type: 'venue.cmd.crash', lane: 'control' });
+    await waitFor(() => h.system.stats('exchange.sim-a').restarts === restarts + 1, 5000, 'restarted');
+    await waitFor(() => h.venues.get('sim-a')!.actor.state === 'running', 10_000, 'running again');
+    const after = tickers;
+    await waitFor(() => tickers > after + 2, 10_000, () => `tickers after the restart (${tickers - after})`);
+  });
+
   it('denies with a stable code instead of throwing (unknown instrument → ORDER_INVALID)', async () => {
     const ack = await h.system.ask<{ accepted: boolean; reason: string }>('exchange.sim-a', { type: 'order.submit', payload: { intent: intent({ symbol: 'DOGE/USDT' }) } }, { timeoutMs: 5000 });
     assert.equal(ack.accepted, false);
