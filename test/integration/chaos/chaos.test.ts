@@ -75,8 +75,11 @@ describe('bot4 chaos: CI variants end to end (correctness; timings are reported,
       const flagged = new Set(base.anomalies.map((x) => x.clientOrderId));
       const copy = structuredClone(saved.ledgers);
       const a = copy['sim-a']!;
-      const mine = a.orders.filter((o) => o.account === saved.account && o.status === 'CANCELED' && !flagged.has(o.clientOrderId));
-      assert.ok(mine.length >= 3);
+      // Closed orders of the engine's account, canceled ones first (planting with them touches no
+      // position); how many of each a short run leaves depends on the market it met.
+      const closed = (st: string): typeof a.orders => a.orders.filter((o) => o.account === saved.account && o.status === st && !flagged.has(o.clientOrderId));
+      const mine = [...closed('CANCELED'), ...closed('EXPIRED'), ...closed('FILLED')];
+      assert.ok(mine.length >= 3, `closed orders of the account in the run's ledger: ${mine.length}`);
       const lost = mine[0]!;
       const dup = mine[1]!;
       a.orders = a.orders.filter((o) => o !== lost);
