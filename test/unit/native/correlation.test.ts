@@ -274,14 +274,10 @@ describe('correlationMatrix', () => {
     assert.equal(b.rollingBind(new Float64Array(9)), 6);
   });
 
-  it('correlationMatrixNative throws NativeUnavailableError when the addon is not loaded', function () {
-    if (nativeExpected) this.skip();
-    assert.throws(() => correlationMatrixNative(new Float64Array(4), 2, 2, undefined, 'simd'), NativeUnavailableError);
-  });
-
   describe('BOT4_NATIVE=0 and BOT4_SIMD=0 (child processes)', () => {
     const child = path.join(root, 'test/fixtures/correlation-child.ts');
-    function run(env: Record<string, string>): { info: { loaded: boolean; simd: string; reason?: string }; matrix: number[]; stderr: string } {
+    type ChildResult = { info: { loaded: boolean; simd: string; reason?: string }; matrix: number[]; nativeCall: string; simdSwitch: string; stderr: string };
+    function run(env: Record<string, string>): ChildResult {
       const r = spawnSync(process.execPath, ['--import', 'tsx', child], {
         cwd: root,
         env: { ...process.env, BOT4_NATIVE: '', BOT4_SIMD: '', BOT4_LOG_LEVEL: 'info', ...env },
@@ -289,7 +285,7 @@ describe('correlationMatrix', () => {
         timeout: 30_000,
       });
       assert.equal(r.status, 0, r.stderr);
-      return { ...(JSON.parse(r.stdout) as { info: { loaded: boolean; simd: string }; matrix: number[] }), stderr: r.stderr };
+      return { ...(JSON.parse(r.stdout) as Omit<ChildResult, 'stderr'>), stderr: r.stderr };
     }
     // The same input as correlation-child.ts computes.
     const rnd = new SeededRandom(7);
@@ -304,6 +300,12 @@ describe('correlationMatrix', () => {
       assert.match(r.info.reason ?? '', /BOT4_NATIVE=0/);
       assertClose(Float64Array.from(r.matrix), ref, 1e-12, 'ts child');
       assert.equal(r.stderr.split('\n').filter((l) => l.includes('bot4 native:')).length, 1, r.stderr);
+    });
+
+    it('BOT4_NATIVE=0: correlationMatrixNative throws NativeUnavailableError, setSimdEnabled reports "ts"', () => {
+      const r = run({ BOT4_NATIVE: '0' });
+      assert.equal(r.nativeCall, `NativeUnavailableError:${NativeUnavailableError.code}`);
+      assert.equal(r.simdSwitch, 'ts');
     });
 
     it('BOT4_SIMD=0: native scalar C path, nativeInfo says why', function () {

@@ -62,11 +62,6 @@ describe('nativeInfo', () => {
     assert.deepEqual(nativeInfo(), before);
   });
 
-  it('setSimdEnabled returns "ts" without the addon', function () {
-    if (!nativeOff) this.skip();
-    assert.equal(setSimdEnabled(true), 'ts');
-  });
-
   it('the loader has announced the active path once correlation was used', () => {
     correlationMatrix(new Float64Array([1, 2, 3, 4, 2, 1]), 2, 3);
     assert.equal(nativeAnnounced(), true);
