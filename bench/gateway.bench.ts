@@ -32,7 +32,7 @@ import * as hdr from 'hdr-histogram-js';
 import { feedEncoder } from '../gateway/feed-codec.js';
 import { TOKENS } from '../test/fixtures/gateway/ws-client.js';
 import { Opcode, RawWs, intField, maskedFrame, maskedHeaderBytes, patchMasked, writeMaskedFrame } from './fixtures/gateway-raw-ws.js';
-import { median, table, writeSection } from './report.js';
+import { median, table, writeSection, firstLine } from './report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -87,15 +87,7 @@ async function startServer(mode: Mode): Promise<Server> {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...env, BOT4_LOG_LEVEL: 'error' },
   });
-  const line = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const i = buf.indexOf('\n');
-      if (i >= 0) resolve(buf.slice(0, i));
-    });
-    child.once('exit', (c) => reject(new Error(`gateway-server ${mode} exited ${c}`)));
-  });
+  const line = await firstLine(child, `gateway-server ${mode}`);
   const port = (JSON.parse(line) as { port: number }).port;
   let chain: Promise<unknown> = Promise.resolve();
   const rpc = <T>(msg: Record<string, unknown>): Promise<T> => {

@@ -69,3 +69,16 @@ export function fmtNs(ns: number): string {
   if (ns < 1e9) return `${(ns / 1e6).toFixed(2)} ms`;
   return `${(ns / 1e9).toFixed(2)} s`;
 }
+
+/** Resolves with the first stdout line of a child process (its ready line); rejects if it exits first. */
+export function firstLine(child: import('node:child_process').ChildProcess, what: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const i = buf.indexOf('\n');
+      if (i >= 0) resolve(buf.slice(0, i));
+    });
+    child.once('exit', (c) => reject(new Error(`${what} exited ${c}`)));
+  });
+}

@@ -23,7 +23,7 @@ import type { OrderIntent } from '../actors/orders/intent.js';
 import { LiveClock } from '../common/clock.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, type VenueUrls } from '../simulators/index.js';
 import { checkLedger, fetchLedger, userAccount } from '../simulators/ledger-check.js';
-import { fmtNs, table, writeSection } from './report.js';
+import { fmtNs, table, writeSection, firstLine } from './report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RATES = (process.env.BOT4_BENCH_VENUE_RATES ?? '250,500,1000,2000').split(',').map(Number);
@@ -34,15 +34,7 @@ const newHist = (): hdr.Histogram => hdr.build({ lowestDiscernibleValue: 1, high
 
 async function startSim(): Promise<{ venue: VenueUrls; control: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/sim-process.ts')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BOT4_LOG_LEVEL: 'error' } });
-  const line = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const i = buf.indexOf('\n');
-      if (i >= 0) resolve(buf.slice(0, i));
-    });
-    child.on('exit', (c) => reject(new Error(`simulator exited ${c}`)));
-  });
+  const line = await firstLine(child, 'simulator');
   const j = JSON.parse(line) as { venues: VenueUrls[]; control: string };
   return { venue: j.venues[0]!, control: j.control, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) };
 }

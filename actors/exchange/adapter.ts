@@ -1,5 +1,6 @@
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
+import type { Ticker } from './messages.js';
 import type { WeightBudget } from './weight-budget.js';
 
 /**
@@ -88,15 +89,8 @@ export interface VenueBalance {
   locked: string;
 }
 
-/** Top of book in ticks and lots. */
-export interface VenueTicker {
-  symbol: string;
-  bidTicks: number;
-  bidLots: number;
-  askTicks: number;
-  askLots: number;
-  venueTimeMs: number;
-}
+/** Top of book in ticks and lots, as the venue gives it (the actor adds venue id and receive time to make a `Ticker`). */
+export type VenueTicker = Omit<Ticker, 'venue' | 'recvNs'>;
 
 /** Order book levels in ticks and lots, best first, after the venue's update `nonce`. */
 export interface VenueBook {

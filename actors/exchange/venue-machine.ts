@@ -1,5 +1,4 @@
 import { assign, setup } from 'xstate';
-import type { VenueConnState } from './messages.js';
 
 /** Events of the venue connection machine (the runtime's `batch` events are ignored). */
 export type VenueMachineEvent =
@@ -60,8 +59,3 @@ export const venueMachine = setup({
     halted: { on: { 'venue.resume': 'disconnected' } },
   },
 });
-
-/** The machine's state as a {@link VenueConnState}. */
-export function connState(value: unknown): VenueConnState {
-  return value as VenueConnState;
-}
