@@ -120,7 +120,7 @@ export class RiskActor {
     return { ...this.figures, denied: { ...this.figures.denied } };
   }
 
-  /** Publishes a denial made outside `check` (e.g. by the engine on a kill-switch sweep). */
+  /** Publishes a risk denial on `risk.denials` and the strategy's `orders.<strategy>` topic. */
   private publishDenied(intent: OrderIntent, code: string, detail: string): void {
     const payload: OrderDenied = { intent, code, detail, tNs: this.clock.nowNs() };
     this.system.publish(topics.denials, { type: 'order.denied', payload });

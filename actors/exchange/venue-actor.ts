@@ -374,7 +374,7 @@ export class VenueActor {
     for (const o of [...this.journal.orders.openOrders()]) {
       if (o.intent.venue !== this.venue || seen.has(o.clientOrderId) || this.inflight.has(o.clientOrderId)) continue;
       const v = await this.guarded(() => this.adapter.fetchOrder(o.clientOrderId, o.intent.symbol));
-      if (epoch !== this.epoch && this.ctx === undefined) return;
+      if (epoch !== this.epoch) return; // a newer incarnation runs its own sync
       await this.resolveWith(o, v);
     }
     if (balances && this.options.balanceSync) await this.syncBalances(open);
