@@ -49,10 +49,13 @@ export function hasRole(roles: readonly Role[], need: Role): boolean {
   return false;
 }
 
-/** Reads a bearer token from an `Authorization` header value or a `token` query parameter. */
-export function bearerToken(authorization: string, queryToken: string): string | undefined {
-  if (authorization.length > 7 && authorization.slice(0, 7).toLowerCase() === 'bearer ') return authorization.slice(7).trim();
-  return queryToken === '' ? undefined : queryToken;
+/**
+ * Reads a bearer token from an `Authorization` header value. Tokens are never read from the URL:
+ * a query string ends up in proxy logs, browser history and `Referer` headers.
+ */
+export function bearerToken(authorization: string): string | undefined {
+  if (authorization.length > 7 && authorization.slice(0, 7).toLowerCase() === 'bearer ') return authorization.slice(7).trim() || undefined;
+  return undefined;
 }
 
 function sha256(s: string): Buffer {

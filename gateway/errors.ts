@@ -25,6 +25,15 @@ export const GW_CODES = [
   'GW_FEED_UNKNOWN_SYMBOL',
   'GW_FEED_STALE_SEQ',
   'GW_FEED_REJECTED',
+  'GW_AUTH_THROTTLED',
+  'GW_AUTH_TIMEOUT',
+  'GW_TOO_MANY_AUTH_FAILURES',
+  'GW_ADMIN_SLOT',
+  'GW_TOO_MANY_CONNECTIONS',
+  'GW_TOO_MANY_CONNECTIONS_PER_IP',
+  'GW_ORIGIN_FORBIDDEN',
+  'GW_HOST_FORBIDDEN',
+  'GW_TOKEN_IN_URL',
 ] as const;
 
 /** One gateway protocol error code. */
@@ -41,6 +50,15 @@ export interface GwErrorBody {
   /** Extra structured details (engine error code, record index of a feed batch...). */
   details?: Record<string, unknown>;
 }
+
+/**
+ * Codes of warnings the gateway logs (field `code` of the log record): conditions that are allowed
+ * but unsafe, so an operator can alert on them.
+ */
+export const GW_WARNINGS = Object.freeze({
+  /** Bound to a non-loopback address without TLS: tokens and orders travel in clear text. */
+  plaintextPublic: 'B4_GATEWAY_PLAINTEXT_PUBLIC',
+} as const);
 
 /** Base class of gateway exceptions (configuration and lifecycle problems, never protocol errors). */
 export class GatewayError extends Bot4Error {}

@@ -29,6 +29,12 @@ export class GatewayMetrics {
   rateLimitCloses = 0;
   oversizeCloses = 0;
   httpRequests = { health: 0, metrics: 0, notFound: 0 };
+  /** Failed authentications (upgrade header or `authenticate`) by reason. */
+  authFailures = { badToken: 0, throttled: 0 };
+  /** Connections the server closed for authentication reasons. */
+  authCloses = { deadline: 0, failures: 0, adminSlot: 0 };
+  /** Sockets in a slot reserved for admins right now (set by the server before rendering). */
+  reservedConnections = 0;
   /** Largest `getBufferedAmount()` the sweep has observed on any socket. */
   maxBufferedSeen = 0;
   readonly errors = new Map<GwCode, number>();
@@ -63,6 +69,26 @@ export class GatewayMetrics {
       { name: 'bot4_gateway_slow_consumer_disconnects_total', help: 'Sockets closed by the disconnect slow-consumer policy.', type: 'counter', samples: [{ value: this.slowConsumerDisconnects }] },
       { name: 'bot4_gateway_rate_limit_closes_total', help: 'Connections closed after repeated rate-limit violations.', type: 'counter', samples: [{ value: this.rateLimitCloses }] },
       { name: 'bot4_gateway_oversize_closes_total', help: 'Connections closed with 1009 for an oversize message.', type: 'counter', samples: [{ value: this.oversizeCloses }] },
+      {
+        name: 'bot4_gateway_auth_failures_total',
+        help: 'Failed authentications (unknown token, or refused unseen while throttled).',
+        type: 'counter',
+        samples: [
+          { labels: { reason: 'bad_token' }, value: this.authFailures.badToken },
+          { labels: { reason: 'throttled' }, value: this.authFailures.throttled },
+        ],
+      },
+      {
+        name: 'bot4_gateway_auth_closes_total',
+        help: 'Connections closed for authentication reasons.',
+        type: 'counter',
+        samples: [
+          { labels: { reason: 'deadline' }, value: this.authCloses.deadline },
+          { labels: { reason: 'failures' }, value: this.authCloses.failures },
+          { labels: { reason: 'admin_slot' }, value: this.authCloses.adminSlot },
+        ],
+      },
+      { name: 'bot4_gateway_reserved_connections', help: 'Sockets holding a slot reserved for admins.', type: 'gauge', samples: [{ value: this.reservedConnections }] },
       { name: 'bot4_gateway_buffered_bytes', help: 'Bytes buffered for slow consumers right now (sum over sockets).', type: 'gauge', samples: [{ value: bufferedNow }] },
       { name: 'bot4_gateway_buffered_bytes_max', help: 'Largest per-socket buffered amount observed.', type: 'gauge', samples: [{ value: this.maxBufferedSeen }] },
       {

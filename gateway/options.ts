@@ -20,7 +20,18 @@ export const GATEWAY_DEFAULTS = Object.freeze({
     idleTimeoutSec: 120,
     requestTimeoutMs: 5000,
     slowConsumerCheckMs: 250,
+    authDeadlineMs: 10_000,
+    // well under the common 1024 open-file limit, so /health, the journal and the venues keep descriptors
+    maxConnections: 512,
+    maxConnectionsPerIp: 64,
+    reservedAdminConnections: 4,
+    maxAuthFailures: 5,
+    authFailureDelayMs: 250,
+    authFailuresPerIpPerMin: 30,
+    authFailureBurstPerIp: 10,
   }),
+  allowedOrigins: Object.freeze([] as string[]),
+  allowedHosts: Object.freeze([] as string[]),
 });
 
 const ROLES = ['read', 'trade', 'admin', 'feed'] as const;
@@ -44,7 +55,40 @@ const limitsSchema = z.strictObject({
   idleTimeoutSec: z.number().int().min(0).max(960).refine((v) => v === 0 || v >= 8, { message: '0 (off) or 8-960 seconds' }).default(d.idleTimeoutSec),
   requestTimeoutMs: z.number().int().min(1).max(600_000).default(d.requestTimeoutMs),
   slowConsumerCheckMs: z.number().int().min(1).max(60_000).default(d.slowConsumerCheckMs),
+  authDeadlineMs: z.number().int().min(50).max(600_000).default(d.authDeadlineMs),
+  maxConnections: z.number().int().min(2).max(1_000_000).default(d.maxConnections),
+  maxConnectionsPerIp: z.number().int().min(1).max(1_000_000).default(d.maxConnectionsPerIp),
+  reservedAdminConnections: z.number().int().min(0).max(1000).default(d.reservedAdminConnections),
+  maxAuthFailures: z.number().int().min(1).max(1000).default(d.maxAuthFailures),
+  authFailureDelayMs: z.number().int().min(0).max(60_000).default(d.authFailureDelayMs),
+  authFailuresPerIpPerMin: z.number().int().min(1).max(1_000_000).default(d.authFailuresPerIpPerMin),
+  authFailureBurstPerIp: z.number().int().min(1).max(1_000_000).default(d.authFailureBurstPerIp),
 });
+
+/** `scheme://host[:port]` exactly as a browser sends it in `Origin` (no path, no trailing slash). */
+const originSchema = z.string().refine(
+  (v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === v;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'an origin "http(s)://host[:port]" with no path or trailing slash' },
+);
+
+/** A host name or IP literal (IPv6 in brackets), lower case, no port. */
+const hostNameSchema = z.string().refine(
+  (v) => {
+    try {
+      return new URL(`http://${v}`).hostname === v;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'a lower-case host name or IP literal without port (IPv6 in brackets)' },
+);
 
 /** zod schema of the gateway options (`gateway:` in the daemon config). */
 export const gatewayOptionsSchema = z.strictObject({
@@ -61,6 +105,8 @@ export const gatewayOptionsSchema = z.strictObject({
   limits: limitsSchema.default(limitsSchema.parse({})),
   slowConsumerPolicy: z.enum(['drop', 'disconnect']).default(GATEWAY_DEFAULTS.slowConsumerPolicy),
   requireNativeUws: z.boolean().default(GATEWAY_DEFAULTS.requireNativeUws),
+  allowedOrigins: z.array(originSchema).max(256).default([]),
+  allowedHosts: z.array(hostNameSchema).max(256).default([]),
 });
 
 /** Options as a caller writes them (everything optional). */
@@ -84,6 +130,16 @@ export function parseGatewayOptions(input: unknown, env: NodeJS.ProcessEnv = pro
   for (const [i, t] of opts.tokens.entries()) {
     if (seen.has(t.token)) throw new ConfigError(`gateway.tokens.${i}.token`, `gateway.tokens.${i}.token: expected a token not used by another entry, got a duplicate (name ${JSON.stringify(t.name)})`);
     seen.add(t.token);
+  }
+  const L = opts.limits;
+  if (L.reservedAdminConnections >= L.maxConnections) {
+    throw new ConfigError('gateway.limits.reservedAdminConnections', `gateway.limits.reservedAdminConnections: expected a value < limits.maxConnections (${L.maxConnections}), got ${L.reservedAdminConnections}`);
+  }
+  if (L.maxConnectionsPerIp > L.maxConnections - L.reservedAdminConnections) {
+    throw new ConfigError(
+      'gateway.limits.maxConnectionsPerIp',
+      `gateway.limits.maxConnectionsPerIp: expected a value <= limits.maxConnections - limits.reservedAdminConnections (${L.maxConnections - L.reservedAdminConnections}), got ${L.maxConnectionsPerIp}`,
+    );
   }
   return opts;
 }

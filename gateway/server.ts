@@ -3,11 +3,14 @@ import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_sock
 import { LiveClock, type Clock, type TimerHandle } from '../common/clock.js';
 import { logger as rootLogger, type Logger } from '../common/log.js';
 import type { EnginePort, MarketDataMessage } from './engine-port.js';
-import { GatewayListenError, GatewayNativeError, GatewayStateError, GatewayTlsError } from './errors.js';
+import { GW_WARNINGS, GatewayListenError, GatewayNativeError, GatewayStateError, GatewayTlsError, type GwCode } from './errors.js';
 import type { ApiConnection, Connection, FeedConnection } from './connection.js';
 import { GatewayMetrics } from './metrics.js';
 import { parseGatewayOptions, type GatewayOptions } from './options.js';
-import { TokenAuthenticator, bearerToken, hasRole } from './auth.js';
+import { TokenAuthenticator, bearerToken, hasRole, type Principal } from './auth.js';
+import { AuthThrottle } from './auth-throttle.js';
+import { ConnectionSlots } from './admission.js';
+import { HostPolicy, OriginPolicy, isLoopbackHost } from './access.js';
 import { TokenBucket } from './rate-limiter.js';
 import { FeedDecoder } from './feed-decoder.js';
 import { CloseCode, WsApi } from './ws-api.js';
@@ -60,6 +63,10 @@ export class GatewayServer {
   private readonly metrics = new GatewayMetrics();
   private readonly auth: TokenAuthenticator;
   private readonly api: WsApi;
+  private readonly slots: ConnectionSlots;
+  private readonly throttle: AuthThrottle;
+  private readonly hosts: HostPolicy;
+  private readonly origins: OriginPolicy;
   private readonly sockets = new Set<WebSocket<Connection>>();
   private app: TemplatedApp | null = null;
   private listenSocket: us_listen_socket | null = null;
@@ -78,7 +85,12 @@ export class GatewayServer {
     this.clock = deps.clock ?? new LiveClock();
     this.log = (deps.logger ?? rootLogger).child({ component: 'gateway' });
     this.auth = new TokenAuthenticator(this.options.tokens);
-    this.api = new WsApi(port, this.auth, this.options, this.metrics, this.clock, this.log);
+    const L = this.options.limits;
+    this.slots = new ConnectionSlots(L.maxConnections, L.maxConnectionsPerIp, L.reservedAdminConnections);
+    this.throttle = new AuthThrottle(this.clock, L.authFailuresPerIpPerMin, L.authFailureBurstPerIp);
+    this.hosts = new HostPolicy(this.options.host, this.options.allowedHosts);
+    this.origins = new OriginPolicy(this.options.allowedOrigins, this.options.tls !== undefined);
+    this.api = new WsApi(port, this.auth, this.options, this.metrics, this.clock, this.log, { throttle: this.throttle, slots: this.slots });
   }
 
   /** The bound port (after `start`). */
@@ -132,6 +144,12 @@ export class GatewayServer {
       metrics: `http${scheme}://${base}/metrics`,
     };
     this.log.info({ ...addr, native, tokens: this.auth.size }, 'gateway listening');
+    if (tls === undefined && !isLoopbackHost(host)) {
+      this.log.warn(
+        { code: GW_WARNINGS.plaintextPublic, host, port: this.boundPort },
+        `gateway: listening on ${host}, which is not a loopback address, WITHOUT TLS: tokens, orders and balances cross the network in clear text. Configure gateway.tls (docs/security.md) or bind 127.0.0.1`,
+      );
+    }
     return addr;
   }
 
@@ -149,7 +167,11 @@ export class GatewayServer {
     const { uWS } = loadUws();
     if (this.listenSocket !== null) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
-    for (const ws of [...this.sockets]) ws.end(CloseCode.goingAway, 'server stopping');
+    for (const ws of [...this.sockets]) {
+      const c = ws.getUserData();
+      if (c.endpoint === 'ws') this.api.onClose(c);
+      ws.end(CloseCode.goingAway, 'server stopping');
+    }
     this.sockets.clear();
     this.app = null;
   }
@@ -181,6 +203,7 @@ export class GatewayServer {
     } catch (err) {
       this.log.error({ err }, 'gateway: EnginePort.metrics() failed');
     }
+    this.metrics.reservedConnections = this.slots.counts.reserved;
     return formatPrometheus([...this.metrics.families(this.sweep(false).sum), ...engine]);
   }
 
@@ -213,15 +236,20 @@ export class GatewayServer {
       sendPingsAutomatically: true,
       upgrade: (res, req, ctx) => this.upgradeApi(res, req, ctx),
       open: (ws) => {
+        const c = ws.getUserData();
+        this.slots.take(c.ip, c.reserved);
         this.sockets.add(ws as WebSocket<Connection>);
         this.metrics.connectionsWs++;
         this.metrics.connectionsTotalWs++;
+        this.api.onOpen(ws);
       },
       message: (ws, message, isBinary) => this.api.onMessage(ws, message, isBinary),
       drain: (ws) => this.onDrain(ws as WebSocket<Connection>),
       close: (ws) => {
         const c = ws.getUserData();
         c.open = false;
+        this.api.onClose(c);
+        this.slots.release(c.ip, c.reserved);
         this.sockets.delete(ws as WebSocket<Connection>);
         this.metrics.connectionsWs--;
       },
@@ -236,6 +264,7 @@ export class GatewayServer {
       open: (ws) => {
         const c = ws.getUserData();
         c.decoder = new FeedDecoder(this.feedSink, this.clock, this.metrics.feedRecords);
+        this.slots.take(c.ip, false);
         this.sockets.add(ws as WebSocket<Connection>);
         this.metrics.connectionsFeed++;
         this.metrics.connectionsTotalFeed++;
@@ -243,46 +272,120 @@ export class GatewayServer {
       message: (ws, message, isBinary) => this.onFeed(ws, message, isBinary),
       drain: (ws) => this.onDrain(ws as WebSocket<Connection>),
       close: (ws) => {
-        ws.getUserData().open = false;
+        const c = ws.getUserData();
+        c.open = false;
+        this.slots.release(c.ip, false);
         this.sockets.delete(ws as WebSocket<Connection>);
         this.metrics.connectionsFeed--;
       },
     });
-    app.get('/health', (res) => this.health(res));
-    app.get('/health/live', (res) => {
-      this.metrics.httpRequests.health++;
-      res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end('{"live":true}');
-    });
-    app.get('/metrics', (res) => {
-      this.metrics.httpRequests.metrics++;
-      const body = this.metricsText();
-      res.writeStatus('200 OK').writeHeader('content-type', PROMETHEUS_CONTENT_TYPE).end(body);
-    });
-    app.any('/*', (res) => {
-      this.metrics.httpRequests.notFound++;
-      res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').end('{"error":"not found"}');
-    });
+    // every plain HTTP route answers only requests addressed to this server (DNS rebinding)
+    const hostChecked = (handler: (res: HttpResponse) => void) => (res: HttpResponse, req: HttpRequest) => {
+      if (this.hosts.allows(req.getHeader('host'))) handler(res);
+      else this.refuse(res, '403 Forbidden', 'GW_HOST_FORBIDDEN', 'Host header does not name this server (see gateway.allowedHosts)');
+    };
+    app.get('/health', hostChecked((res) => this.health(res)));
+    app.get(
+      '/health/live',
+      hostChecked((res) => {
+        this.metrics.httpRequests.health++;
+        res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end('{"live":true}');
+      }),
+    );
+    app.get(
+      '/metrics',
+      hostChecked((res) => {
+        this.metrics.httpRequests.metrics++;
+        const body = this.metricsText();
+        res.writeStatus('200 OK').writeHeader('content-type', PROMETHEUS_CONTENT_TYPE).end(body);
+      }),
+    );
+    app.any(
+      '/*',
+      hostChecked((res) => {
+        this.metrics.httpRequests.notFound++;
+        res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').end('{"error":"not found"}');
+      }),
+    );
   }
 
   /** The sink every feed decoder calls: a bound method created once, not per message. */
   private readonly feedSink = (msg: Readonly<MarketDataMessage>): boolean => this.port.publishMarketData(msg);
 
+  /**
+   * Everything an upgrade must pass before a slot is considered, in order: the `Host` names this
+   * server, the `Origin` (if any) is allowed, no token in the URL, and a bearer header (if any)
+   * names a known token while the address is not throttled. Answers the refusal itself and returns
+   * null, or returns the client address and the header's principal.
+   */
+  private screenUpgrade(res: HttpResponse, req: HttpRequest): { ip: string; principal: Principal | null } | null {
+    const host = req.getHeader('host');
+    if (!this.hosts.allows(host)) {
+      this.refuse(res, '403 Forbidden', 'GW_HOST_FORBIDDEN', 'Host header does not name this server (see gateway.allowedHosts)');
+      return null;
+    }
+    if (!this.origins.allows(req.getHeader('origin'), host)) {
+      this.refuse(res, '403 Forbidden', 'GW_ORIGIN_FORBIDDEN', 'Origin is not allowed (see gateway.allowedOrigins)');
+      return null;
+    }
+    if (new URLSearchParams(req.getQuery() ?? '').has('token')) {
+      this.refuse(res, '400 Bad Request', 'GW_TOKEN_IN_URL', 'tokens are not accepted in the URL: send an Authorization: Bearer header or the authenticate op');
+      return null;
+    }
+    const ip = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+    const token = bearerToken(req.getHeader('authorization'));
+    if (token === undefined) return { ip, principal: null };
+    const wait = this.throttle.retryAfterMs(ip);
+    if (wait > 0) {
+      this.metrics.authFailures.throttled++;
+      this.refuse(res, '429 Too Many Requests', 'GW_AUTH_THROTTLED', `too many failed authentications from this address; retry in ${wait} ms`, Math.ceil(wait / 1000));
+      return null;
+    }
+    const principal = this.auth.authenticate(token);
+    if (principal === undefined) {
+      this.metrics.authFailures.badToken++;
+      this.throttle.failure(ip);
+      this.refuse(res, '401 Unauthorized', 'GW_AUTH_FAILED', 'unknown token');
+      return null;
+    }
+    return { ip, principal };
+  }
+
+  /** Answers a refused request with `{"error":{"code","message"}}` and closes the connection. */
+  private refuse(res: HttpResponse, status: string, code: GwCode, message: string, retryAfterSec?: number): void {
+    this.metrics.error(code);
+    res.cork(() => {
+      res.writeStatus(status).writeHeader('content-type', 'application/json');
+      if (retryAfterSec !== undefined) res.writeHeader('retry-after', String(retryAfterSec));
+      res.end(JSON.stringify({ error: { code, message } }), true);
+    });
+  }
+
+  private refuseSlot(res: HttpResponse, code: 'GW_TOO_MANY_CONNECTIONS' | 'GW_TOO_MANY_CONNECTIONS_PER_IP'): void {
+    const L = this.options.limits;
+    if (code === 'GW_TOO_MANY_CONNECTIONS') this.refuse(res, '503 Service Unavailable', code, `the gateway holds its maximum of ${L.maxConnections} connections`, 1);
+    else this.refuse(res, '429 Too Many Requests', code, `this address holds its maximum of ${L.maxConnectionsPerIp} connections`, 1);
+  }
+
   private upgradeApi(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {
-    const token = bearerToken(req.getHeader('authorization'), req.getQuery('token') ?? '');
-    let principal = null;
-    if (token !== undefined) {
-      principal = this.auth.authenticate(token) ?? null;
-      if (principal === null) {
-        this.metrics.error('GW_AUTH_FAILED');
-        res.writeStatus('401 Unauthorized').writeHeader('content-type', 'application/json').end('{"error":{"code":"GW_AUTH_FAILED","message":"unknown token"}}');
-        return;
-      }
+    const screened = this.screenUpgrade(res, req);
+    if (screened === null) return;
+    const { ip, principal } = screened;
+    const slot = this.slots.admit(ip, 'ws', principal);
+    if (!slot.ok) {
+      this.refuseSlot(res, slot.code);
+      return;
     }
     const L = this.options.limits;
     const data: ApiConnection = {
       endpoint: 'ws',
       id: this.nextConnId++,
+      ip,
       principal,
+      reserved: slot.reserved,
+      authDeadline: null,
+      authFailures: 0,
+      authRetryAtNs: 0,
       bucket: new TokenBucket(this.clock, L.messagesPerSec, L.burst),
       strikes: 0,
       inflight: 0,
@@ -294,18 +397,20 @@ export class GatewayServer {
   }
 
   private upgradeFeed(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {
-    const token = bearerToken(req.getHeader('authorization'), req.getQuery('token') ?? '');
-    const principal = token === undefined ? undefined : this.auth.authenticate(token);
-    if (principal === undefined || !hasRole(principal.roles, 'feed')) {
-      const code = principal === undefined ? 'GW_UNAUTHENTICATED' : 'GW_FORBIDDEN';
-      this.metrics.error(code);
-      res
-        .writeStatus(principal === undefined ? '401 Unauthorized' : '403 Forbidden')
-        .writeHeader('content-type', 'application/json')
-        .end(`{"error":{"code":"${code}","message":"/feed needs a token with role feed"}}`);
+    const screened = this.screenUpgrade(res, req);
+    if (screened === null) return;
+    const { ip, principal } = screened;
+    if (principal === null || !hasRole(principal.roles, 'feed')) {
+      if (principal === null) this.refuse(res, '401 Unauthorized', 'GW_UNAUTHENTICATED', '/feed needs a token with role feed');
+      else this.refuse(res, '403 Forbidden', 'GW_FORBIDDEN', '/feed needs a token with role feed');
       return;
     }
-    const data: FeedConnection = { endpoint: 'feed', id: this.nextConnId++, principal, decoder: null, open: true, lagging: false };
+    const slot = this.slots.admit(ip, 'feed', principal);
+    if (!slot.ok) {
+      this.refuseSlot(res, slot.code);
+      return;
+    }
+    const data: FeedConnection = { endpoint: 'feed', id: this.nextConnId++, ip, reserved: false, principal, decoder: null, open: true, lagging: false };
     res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), ctx);
   }
 

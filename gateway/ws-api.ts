@@ -7,15 +7,32 @@ import type { GwErrorBody } from './errors.js';
 import type { ApiConnection } from './connection.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { GatewayOptions } from './options.js';
-import { TokenAuthenticator, hasRole } from './auth.js';
+import { TokenAuthenticator, hasRole, type Principal } from './auth.js';
+import type { AuthThrottle } from './auth-throttle.js';
+import type { ConnectionSlots } from './admission.js';
 import { OPS, type OpArgs, type OpName, type RequestId, errorReply, isValidTopic, okReply, parseArgs, parseEnvelope } from './protocol.js';
 
-/** WebSocket close codes the gateway uses (documented in the README). */
+/**
+ * WebSocket close codes the gateway uses (documented in the README and docs/security.md). The
+ * 4xxx ones are application codes whose close reason is the `GW_*` code itself.
+ */
 export const CloseCode = Object.freeze({
   goingAway: 1001,
   policy: 1008,
   tooBig: 1009,
+  /** `GW_AUTH_TIMEOUT`: not authenticated within `limits.authDeadlineMs`. */
+  authTimeout: 4001,
+  /** `GW_TOO_MANY_AUTH_FAILURES`: `limits.maxAuthFailures` failed or throttled authentications. */
+  authFailures: 4002,
+  /** `GW_ADMIN_SLOT`: a socket in a slot reserved for admins did not authenticate as admin. */
+  adminSlot: 4003,
 });
+
+/** The session-security collaborators of {@link WsApi}, owned by the server. */
+export interface AuthGuards {
+  readonly throttle: AuthThrottle;
+  readonly slots: ConnectionSlots;
+}
 
 /**
  * The `/ws` request/reply protocol: turns one text frame into exactly one reply (a result or a
@@ -32,7 +49,44 @@ export class WsApi {
     private readonly metrics: GatewayMetrics,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly guards: AuthGuards,
   ) {}
+
+  /**
+   * A socket opened: unless it authenticated as admin at the upgrade (or as anyone, in an ordinary
+   * slot) it gets `limits.authDeadlineMs` to authenticate.
+   */
+  onOpen(ws: WebSocket<ApiConnection>): void {
+    const c = ws.getUserData();
+    if (c.principal === null || (c.reserved && !isAdmin(c.principal))) this.armDeadline(ws, c);
+  }
+
+  /** A socket closed (or the server is stopping): cancels its deadline. */
+  onClose(c: ApiConnection): void {
+    if (c.authDeadline !== null) this.clock.clearTimer(c.authDeadline);
+    c.authDeadline = null;
+  }
+
+  private armDeadline(ws: WebSocket<ApiConnection>, c: ApiConnection): void {
+    if (c.authDeadline !== null) return;
+    c.authDeadline = this.clock.setTimer(this.options.limits.authDeadlineMs, () => {
+      c.authDeadline = null;
+      if (!c.open) return;
+      if (c.principal === null) {
+        this.metrics.authCloses.deadline++;
+        this.metrics.error('GW_AUTH_TIMEOUT');
+        ws.end(CloseCode.authTimeout, 'GW_AUTH_TIMEOUT');
+      } else if (c.reserved && !isAdmin(c.principal)) {
+        this.closeAdminSlot(ws);
+      }
+    });
+  }
+
+  private closeAdminSlot(ws: WebSocket<ApiConnection>): void {
+    this.metrics.authCloses.adminSlot++;
+    this.metrics.error('GW_ADMIN_SLOT');
+    ws.end(CloseCode.adminSlot, 'GW_ADMIN_SLOT');
+  }
 
   /** Handles one message on `/ws`. The ArrayBuffer is only read inside this call (uWS reuses it). */
   onMessage(ws: WebSocket<ApiConnection>, message: ArrayBuffer, isBinary: boolean): void {
@@ -113,17 +167,9 @@ export class WsApi {
       case 'ping':
         this.ok(ws, conn, id, { pong: true, epochMs: this.clock.epochMs() });
         return;
-      case 'authenticate': {
-        const p = this.auth.authenticate((args as OpArgs<'authenticate'>).token);
-        if (p === undefined) {
-          this.reply(ws, conn, id, { code: 'GW_AUTH_FAILED', message: 'authenticate: unknown token' });
-          return;
-        }
-        conn.principal = p;
-        if (!hasRole(p.roles, 'read')) this.unsubscribeAll(ws, conn);
-        this.ok(ws, conn, id, { name: p.name, roles: p.roles });
+      case 'authenticate':
+        this.authenticate(ws, conn, id, (args as OpArgs<'authenticate'>).token);
         return;
-      }
       case 'subscribe':
         this.subscribe(ws, conn, id, (args as OpArgs<'subscribe'>).topics);
         return;
@@ -141,6 +187,61 @@ export class WsApi {
       default:
         this.engineCall(ws, conn, id, op, args);
     }
+  }
+
+  /**
+   * `authenticate`: throttled per address (shared bucket) and per connection (exponential delay
+   * after the second and later failures); an attempt inside either throttle is refused without looking at the
+   * token. Any attempt that does not succeed leaves the connection unauthenticated (a failed
+   * re-authenticate drops the earlier role and its subscriptions), and `limits.maxAuthFailures`
+   * of them close it with 4002.
+   */
+  private authenticate(ws: WebSocket<ApiConnection>, conn: ApiConnection, id: RequestId, token: string): void {
+    const L = this.options.limits;
+    const now = this.clock.nowNs();
+    const wait = Math.max(this.guards.throttle.retryAfterMs(conn.ip), conn.authRetryAtNs > now ? Math.ceil((conn.authRetryAtNs - now) / 1e6) : 0);
+    if (wait > 0) {
+      this.metrics.authFailures.throttled++;
+      this.authFailed(ws, conn, id, { code: 'GW_AUTH_THROTTLED', message: `authenticate: too many failed attempts; retry in ${wait} ms (the connection is now unauthenticated)`, details: { retryAfterMs: wait } });
+      return;
+    }
+    const p = this.auth.authenticate(token);
+    if (p === undefined) {
+      this.metrics.authFailures.badToken++;
+      this.guards.throttle.failure(conn.ip);
+      // the first failure is free (a typo); after the k-th the next try waits delay × 2^(k-2)
+      if (conn.authFailures >= 1) conn.authRetryAtNs = now + L.authFailureDelayMs * 2 ** Math.min(conn.authFailures - 1, 16) * 1e6;
+      this.authFailed(ws, conn, id, { code: 'GW_AUTH_FAILED', message: 'authenticate: unknown token (the connection is now unauthenticated)' });
+      return;
+    }
+    conn.principal = p;
+    if (conn.reserved && !isAdmin(p)) {
+      if (!this.guards.slots.tryUnreserve(conn.ip)) {
+        conn.principal = null;
+        this.reply(ws, conn, id, { code: 'GW_ADMIN_SLOT', message: `authenticate: this connection holds a slot reserved for admins and token ${JSON.stringify(p.name)} is not admin; every ordinary slot is taken` });
+        this.closeAdminSlot(ws);
+        return;
+      }
+      conn.reserved = false;
+    }
+    this.onClose(conn); // authenticated: the deadline no longer applies
+    if (!hasRole(p.roles, 'read')) this.unsubscribeAll(ws, conn);
+    this.ok(ws, conn, id, { name: p.name, roles: p.roles });
+  }
+
+  private authFailed(ws: WebSocket<ApiConnection>, conn: ApiConnection, id: RequestId, error: GwErrorBody): void {
+    conn.principal = null;
+    this.unsubscribeAll(ws, conn);
+    conn.authFailures++;
+    this.reply(ws, conn, id, error);
+    if (conn.authFailures >= this.options.limits.maxAuthFailures) {
+      this.metrics.authCloses.failures++;
+      this.metrics.error('GW_TOO_MANY_AUTH_FAILURES');
+      this.onClose(conn);
+      ws.end(CloseCode.authFailures, 'GW_TOO_MANY_AUTH_FAILURES');
+      return;
+    }
+    this.armDeadline(ws, conn);
   }
 
   private subscribe(ws: WebSocket<ApiConnection>, conn: ApiConnection, id: RequestId, topics: readonly string[]): void {
@@ -285,4 +386,8 @@ export class WsApi {
     // 2 = dropped: the socket is over maxBackpressure (slow consumer); never buffer beyond it
     if (ws.send(text, false) === 2) this.metrics.sendDrops++;
   }
+}
+
+function isAdmin(p: Principal): boolean {
+  return hasRole(p.roles, 'admin');
 }

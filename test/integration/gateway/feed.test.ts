@@ -37,7 +37,9 @@ describe('gateway /feed ingest (real sockets)', () => {
 
   it('refuses producers without a token (401) or without the feed role (403)', async () => {
     await assert.rejects(TestClient.connect(addr.feed), /HTTP 401/);
-    await assert.rejects(TestClient.connect(`${addr.feed}?token=${TOKENS.read}`), /HTTP 403/);
+    await assert.rejects(TestClient.connect(addr.feed, { headers: { authorization: `Bearer ${TOKENS.read}` } }), /HTTP 403/);
+    // a token in the URL is refused outright (even a valid feed token): URLs end up in logs
+    await assert.rejects(TestClient.connect(`${addr.feed}?token=${TOKENS.feed}`), /HTTP 400.*GW_TOKEN_IN_URL/);
     const admin = await producer(TOKENS.admin);
     assert.ok(admin);
   });

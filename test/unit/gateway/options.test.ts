@@ -63,11 +63,12 @@ describe('gateway/auth', () => {
     assert.ok(!hasRole([], 'read'));
   });
 
-  it('reads bearer tokens from the header or the query', () => {
-    assert.equal(bearerToken('Bearer abc', ''), 'abc');
-    assert.equal(bearerToken('bearer  abc ', 'q'), 'abc');
-    assert.equal(bearerToken('Basic abc', 'q'), 'q');
-    assert.equal(bearerToken('', ''), undefined);
+  it('reads bearer tokens from the Authorization header only', () => {
+    assert.equal(bearerToken('Bearer abc'), 'abc');
+    assert.equal(bearerToken('bearer  abc '), 'abc');
+    assert.equal(bearerToken('Basic abc'), undefined);
+    assert.equal(bearerToken('Bearer    '), undefined);
+    assert.equal(bearerToken(''), undefined);
   });
 });
 
