@@ -241,7 +241,7 @@ interface FeedRun {
 
 /** Connects a producer, announces, writes as fast as the socket takes for warm-up + window; counts on the server. */
 async function feedRun(s: Server, f: FeedFormat, seconds: number): Promise<FeedRun> {
-  const ws = await RawWs.connect(`ws://127.0.0.1:${s.port}/feed?token=${TOKENS.feed}`);
+  const ws = await RawWs.connect(`ws://127.0.0.1:${s.port}/feed`, 5000, TOKENS.feed);
   let notices = 0;
   ws.onMessage = () => void notices++;
   if (f.binary) {
@@ -353,7 +353,7 @@ async function fanoutRun(s: Server, r: number): Promise<{ delivered: number; exp
   let lastAt = 0;
   let firstAt = 0;
   for (let i = 0; i < SUBSCRIBERS; i++) {
-    const ws = await RawWs.connect(`ws://127.0.0.1:${s.port}/ws?token=${TOKENS.read}`);
+    const ws = await RawWs.connect(`ws://127.0.0.1:${s.port}/ws`, 5000, TOKENS.read);
     let subscribed: (() => void) | null = null;
     const ready = new Promise<void>((res) => (subscribed = res));
     ws.onMessage = (p) => {
@@ -418,9 +418,9 @@ async function fanoutPart(servers: Server[], md: string[]): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Orders
 
-async function ordersRun(s: Server | { port: number; path: string }, op: 'order.submit' | 'ping', r: number, seconds: number, args: Record<string, unknown>): Promise<{ hist: hdr.Histogram; sent: number; replies: number; errors: number; achieved: number; reasons: Map<string, number> }> {
-  const url = 'path' in s ? `ws://127.0.0.1:${s.port}${s.path}` : `ws://127.0.0.1:${s.port}/ws?token=${TOKENS.trade}`;
-  const ws = await RawWs.connect(url);
+async function ordersRun(s: Server | { port: number; path: string; token: string }, op: 'order.submit' | 'ping', r: number, seconds: number, args: Record<string, unknown>): Promise<{ hist: hdr.Histogram; sent: number; replies: number; errors: number; achieved: number; reasons: Map<string, number> }> {
+  const url = 'path' in s ? `ws://127.0.0.1:${s.port}${s.path}` : `ws://127.0.0.1:${s.port}/ws`;
+  const ws = await RawWs.connect(url, 5000, 'token' in s ? s.token : TOKENS.trade);
   const hist = newHist();
   const total = Math.round(r * seconds);
   const intended = new Float64Array(total + 1);
@@ -504,7 +504,7 @@ async function ordersPart(servers: Server[], md: string[]): Promise<void> {
 
 /** Best bid of sim-a BTC/USDT in ticks, from the daemon's own md topic. */
 async function firstBid(port: number, token: string): Promise<number> {
-  const ws = await RawWs.connect(`ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(token)}`);
+  const ws = await RawWs.connect(`ws://127.0.0.1:${port}/ws`, 5000, token);
   const key = Buffer.from('"bidTicks":');
   try {
     return await new Promise<number>((resolve, reject) => {
@@ -548,7 +548,7 @@ async function daemonOrdersPart(md: string[]): Promise<void> {
     });
     const port = Number(/api=ws:\/\/127\.0\.0\.1:(\d+)/.exec(line)![1]);
     const token = readFileSync(path.join(dir, 'admin-token'), 'utf8').trim();
-    const target = { port, path: `/ws?token=${encodeURIComponent(token)}` };
+    const target = { port, path: '/ws', token };
     const rows: (string | number)[][] = [];
     // a resting buy 2 % under the venue's best bid: inside the risk price band (±5 %), never filled at once
     const bid = await firstBid(port, token);
