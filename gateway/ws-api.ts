@@ -138,7 +138,9 @@ export class WsApi {
     }
     const args = parseArgs(env.op, env.args);
     if (!args.ok) {
-      this.reply(ws, conn, env.id, args.error);
+      // a malformed authenticate is a failed one too: it must not leave an earlier role in place
+      if (env.op === 'authenticate') this.authFailed(ws, conn, env.id, args.error);
+      else this.reply(ws, conn, env.id, args.error);
       return;
     }
     this.dispatch(ws, conn, env.id, env.op, args.value);

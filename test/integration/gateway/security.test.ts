@@ -236,6 +236,10 @@ describe('gateway security (real sockets)', () => {
       port.emit('orders', { n: 1 });
       assert.equal((await c.request('ping')).ok, true); // the event, had it been sent, would arrive before this reply
       assert.equal(c.messages.filter((m) => m.topic === 'orders').length, 0, 'no events after the role is gone');
+      // a malformed authenticate drops the role as well
+      assert.equal((await c.request('authenticate', { token: TOKENS.read })).ok, true);
+      assert.equal((await c.request('authenticate', { token: '' })).error!.code, 'GW_BAD_REQUEST');
+      assert.equal((await c.request('status.get')).error!.code, 'GW_UNAUTHENTICATED');
       // unauthenticated again: the deadline applies again
       clock.advance(5000);
       await c.closed();
