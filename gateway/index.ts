@@ -2,7 +2,7 @@
 export { GatewayServer, type GatewayAddress, type GatewayStats, type GatewayDeps } from './server.js';
 export type * from './engine-port.js';
 export { GATEWAY_DEFAULTS, gatewayOptionsSchema, parseGatewayOptions, parseTokenEnv, type GatewayOptions, type GatewayOptionsInput, type TokenConfig } from './options.js';
-export { GW_CODES, type GwCode, type GwErrorBody, GatewayError, GatewayListenError, GatewayStateError, GatewayNativeError, GatewayTlsError, FeedEncodeError } from './errors.js';
+export { GW_CODES, GW_WARNINGS, type GwCode, type GwErrorBody, GatewayError, GatewayListenError, GatewayStateError, GatewayNativeError, GatewayTlsError, FeedEncodeError } from './errors.js';
 export { PROTOCOL_VERSION, OPS, FIXED_TOPICS, isValidTopic, type OpName, type RequestId } from './protocol.js';
 export { FEED_VERSION, FeedType, AnnounceKind, HEADER_BYTES, RECORD_BYTES, WireSide, feedEncoder, readI64, writeI64 } from './feed-codec.js';
 export { FeedDecoder, MAX_SYMBOLS_PER_CONNECTION, type FeedSink } from './feed-decoder.js';

@@ -3,14 +3,15 @@ import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_sock
 import { LiveClock, type Clock, type TimerHandle } from '../common/clock.js';
 import { logger as rootLogger, type Logger } from '../common/log.js';
 import type { EnginePort, MarketDataMessage } from './engine-port.js';
-import { GW_WARNINGS, GatewayListenError, GatewayNativeError, GatewayStateError, GatewayTlsError, type GwCode } from './errors.js';
+import { GW_WARNINGS, GatewayListenError, GatewayNativeError, GatewayStateError, GatewayTlsError } from './errors.js';
 import type { ApiConnection, Connection, FeedConnection } from './connection.js';
 import { GatewayMetrics } from './metrics.js';
 import { parseGatewayOptions, type GatewayOptions } from './options.js';
-import { TokenAuthenticator, bearerToken, hasRole, type Principal } from './auth.js';
+import { TokenAuthenticator } from './auth.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { ConnectionSlots } from './admission.js';
-import { HostPolicy, OriginPolicy, isLoopbackHost } from './access.js';
+import { isLoopbackHost } from './access.js';
+import { UpgradeGuard } from './upgrade-guard.js';
 import { TokenBucket } from './rate-limiter.js';
 import { FeedDecoder } from './feed-decoder.js';
 import { CloseCode, WsApi } from './ws-api.js';
@@ -64,9 +65,7 @@ export class GatewayServer {
   private readonly auth: TokenAuthenticator;
   private readonly api: WsApi;
   private readonly slots: ConnectionSlots;
-  private readonly throttle: AuthThrottle;
-  private readonly hosts: HostPolicy;
-  private readonly origins: OriginPolicy;
+  private readonly guard: UpgradeGuard;
   private readonly sockets = new Set<WebSocket<Connection>>();
   private app: TemplatedApp | null = null;
   private listenSocket: us_listen_socket | null = null;
@@ -87,10 +86,9 @@ export class GatewayServer {
     this.auth = new TokenAuthenticator(this.options.tokens);
     const L = this.options.limits;
     this.slots = new ConnectionSlots(L.maxConnections, L.maxConnectionsPerIp, L.reservedAdminConnections);
-    this.throttle = new AuthThrottle(this.clock, L.authFailuresPerIpPerMin, L.authFailureBurstPerIp);
-    this.hosts = new HostPolicy(this.options.host, this.options.allowedHosts);
-    this.origins = new OriginPolicy(this.options.allowedOrigins, this.options.tls !== undefined);
-    this.api = new WsApi(port, this.auth, this.options, this.metrics, this.clock, this.log, { throttle: this.throttle, slots: this.slots });
+    const throttle = new AuthThrottle(this.clock, L.authFailuresPerIpPerMin, L.authFailureBurstPerIp);
+    this.guard = new UpgradeGuard(this.options, this.auth, throttle, this.slots, this.metrics);
+    this.api = new WsApi(port, this.auth, this.options, this.metrics, this.clock, this.log, { throttle, slots: this.slots });
   }
 
   /** The bound port (after `start`). */
@@ -281,8 +279,7 @@ export class GatewayServer {
     });
     // every plain HTTP route answers only requests addressed to this server (DNS rebinding)
     const hostChecked = (handler: (res: HttpResponse) => void) => (res: HttpResponse, req: HttpRequest) => {
-      if (this.hosts.allows(req.getHeader('host'))) handler(res);
-      else this.refuse(res, '403 Forbidden', 'GW_HOST_FORBIDDEN', 'Host header does not name this server (see gateway.allowedHosts)');
+      if (this.guard.hostAllowed(res, req)) handler(res);
     };
     app.get('/health', hostChecked((res) => this.health(res)));
     app.get(
@@ -312,77 +309,17 @@ export class GatewayServer {
   /** The sink every feed decoder calls: a bound method created once, not per message. */
   private readonly feedSink = (msg: Readonly<MarketDataMessage>): boolean => this.port.publishMarketData(msg);
 
-  /**
-   * Everything an upgrade must pass before a slot is considered, in order: the `Host` names this
-   * server, the `Origin` (if any) is allowed, no token in the URL, and a bearer header (if any)
-   * names a known token while the address is not throttled. Answers the refusal itself and returns
-   * null, or returns the client address and the header's principal.
-   */
-  private screenUpgrade(res: HttpResponse, req: HttpRequest): { ip: string; principal: Principal | null } | null {
-    const host = req.getHeader('host');
-    if (!this.hosts.allows(host)) {
-      this.refuse(res, '403 Forbidden', 'GW_HOST_FORBIDDEN', 'Host header does not name this server (see gateway.allowedHosts)');
-      return null;
-    }
-    if (!this.origins.allows(req.getHeader('origin'), host)) {
-      this.refuse(res, '403 Forbidden', 'GW_ORIGIN_FORBIDDEN', 'Origin is not allowed (see gateway.allowedOrigins)');
-      return null;
-    }
-    if (new URLSearchParams(req.getQuery() ?? '').has('token')) {
-      this.refuse(res, '400 Bad Request', 'GW_TOKEN_IN_URL', 'tokens are not accepted in the URL: send an Authorization: Bearer header or the authenticate op');
-      return null;
-    }
-    const ip = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
-    const token = bearerToken(req.getHeader('authorization'));
-    if (token === undefined) return { ip, principal: null };
-    const wait = this.throttle.retryAfterMs(ip);
-    if (wait > 0) {
-      this.metrics.authFailures.throttled++;
-      this.refuse(res, '429 Too Many Requests', 'GW_AUTH_THROTTLED', `too many failed authentications from this address; retry in ${wait} ms`, Math.ceil(wait / 1000));
-      return null;
-    }
-    const principal = this.auth.authenticate(token);
-    if (principal === undefined) {
-      this.metrics.authFailures.badToken++;
-      this.throttle.failure(ip);
-      this.refuse(res, '401 Unauthorized', 'GW_AUTH_FAILED', 'unknown token');
-      return null;
-    }
-    return { ip, principal };
-  }
-
-  /** Answers a refused request with `{"error":{"code","message"}}` and closes the connection. */
-  private refuse(res: HttpResponse, status: string, code: GwCode, message: string, retryAfterSec?: number): void {
-    this.metrics.error(code);
-    res.cork(() => {
-      res.writeStatus(status).writeHeader('content-type', 'application/json');
-      if (retryAfterSec !== undefined) res.writeHeader('retry-after', String(retryAfterSec));
-      res.end(JSON.stringify({ error: { code, message } }), true);
-    });
-  }
-
-  private refuseSlot(res: HttpResponse, code: 'GW_TOO_MANY_CONNECTIONS' | 'GW_TOO_MANY_CONNECTIONS_PER_IP'): void {
-    const L = this.options.limits;
-    if (code === 'GW_TOO_MANY_CONNECTIONS') this.refuse(res, '503 Service Unavailable', code, `the gateway holds its maximum of ${L.maxConnections} connections`, 1);
-    else this.refuse(res, '429 Too Many Requests', code, `this address holds its maximum of ${L.maxConnectionsPerIp} connections`, 1);
-  }
-
   private upgradeApi(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {
-    const screened = this.screenUpgrade(res, req);
-    if (screened === null) return;
-    const { ip, principal } = screened;
-    const slot = this.slots.admit(ip, 'ws', principal);
-    if (!slot.ok) {
-      this.refuseSlot(res, slot.code);
-      return;
-    }
+    const g = this.guard.screen(res, req, 'ws');
+    if (g === null) return;
+    const { ip, principal } = g;
     const L = this.options.limits;
     const data: ApiConnection = {
       endpoint: 'ws',
       id: this.nextConnId++,
       ip,
       principal,
-      reserved: slot.reserved,
+      reserved: g.reserved,
       authDeadline: null,
       authFailures: 0,
       authRetryAtNs: 0,
@@ -397,19 +334,10 @@ export class GatewayServer {
   }
 
   private upgradeFeed(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {
-    const screened = this.screenUpgrade(res, req);
-    if (screened === null) return;
-    const { ip, principal } = screened;
-    if (principal === null || !hasRole(principal.roles, 'feed')) {
-      if (principal === null) this.refuse(res, '401 Unauthorized', 'GW_UNAUTHENTICATED', '/feed needs a token with role feed');
-      else this.refuse(res, '403 Forbidden', 'GW_FORBIDDEN', '/feed needs a token with role feed');
-      return;
-    }
-    const slot = this.slots.admit(ip, 'feed', principal);
-    if (!slot.ok) {
-      this.refuseSlot(res, slot.code);
-      return;
-    }
+    const g = this.guard.screen(res, req, 'feed');
+    // screen() refuses /feed without a principal holding the feed role
+    if (g === null || g.principal === null) return;
+    const { ip, principal } = g;
     const data: FeedConnection = { endpoint: 'feed', id: this.nextConnId++, ip, reserved: false, principal, decoder: null, open: true, lagging: false };
     res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), ctx);
   }
