@@ -6,7 +6,6 @@ import { parseOptions, z } from '../../common/validate.js';
 import type { OrderJournal } from '../journal/order-journal.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
-import { formatClientOrderId } from '../orders/client-order-id.js';
 import { isTerminal, type Order, type OrderEvent, type ReconcileTarget } from '../orders/order-state.js';
 import { PERMIT, TRIAL_PERMIT, type CircuitBreaker } from '../risk/circuit-breaker.js';
 import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
@@ -661,7 +660,7 @@ export class VenueActor {
     const prefix = req.prefix ?? intent.strategy;
     let expectedId = '';
     try {
-      expectedId = formatClientOrderId(prefix, this.journal.nextSequence);
+      expectedId = this.journal.nextClientOrderId(prefix);
     } catch {
       // a bad prefix: the journal refuses it below with a typed error
     }
