@@ -195,6 +195,19 @@ describe('restart safety: a journal that lost its tail is reconciled against the
     const ok = await submit(e, intent({ qtyLots: 10 }));
     assert.equal(ok.accepted, true, ok.message);
   });
+
+  it("onDivergence 'adjust' journals an unexplained difference as a balance adjustment and trades on", async () => {
+    await e!.close();
+    e = undefined;
+    sim.venue(VENUE).accounts.deposit(ACCOUNT, 'USDT', 5_000_000_000n, 'unexplained');
+    e = await startEngine(sim, clock, dir, instruments, { venue: { onDivergence: 'adjust' } });
+    const before = e.journal.portfolio.balance(VENUE, 'USDT').total;
+    await waitFor(() => e!.actor.state === 'running' || e!.actor.state === 'halted', 15_000, 'venue up');
+    assert.equal(e.actor.state, 'running');
+    assert.equal(e.actor.stats().haltCode, undefined);
+    assert.equal(e.journal.portfolio.balance(VENUE, 'USDT').total - before, 5_000_000_000n, 'the 50 USDT are journaled');
+    await assertBalancesEqual(sim, clock, e);
+  });
 });
 
 describe('ban risk: refused credentials halt the venue and back off (real simulator, real ccxt)', function () {
@@ -246,6 +259,20 @@ describe('ban risk: refused credentials halt the venue and back off (real simula
       assert.equal(denied.reason, 'VENUE_HALTED');
       assert.match(denied.message ?? '', /B4_VENUE_AUTH.*code -1022/);
       assert.doesNotMatch(denied.message ?? '', /not-the-secret/);
+    });
+  });
+
+  it('authRetryMs 0: no automatic retry; an operator resume tries once more (still refused: halted again)', async () => {
+    await withEngine({ authRetryMs: 0 }, async (e) => {
+      await waitFor(() => e.actor.state === 'halted', 15_000, 'halted');
+      const r0 = requests;
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(requests, r0, 'nothing sent while halted');
+      assert.equal(e.actor.stats().authFailures, 1);
+      e.system.send('exchange.sim-a', { type: 'venue.cmd.resume', lane: 'control' });
+      await waitFor(() => e.actor.stats().authFailures === 2, 10_000, 'one more try');
+      await waitFor(() => e.actor.state === 'halted', 10_000, 'halted again');
+      assert.equal(e.actor.stats().haltCode, 'B4_VENUE_AUTH');
     });
   });
 
