@@ -465,7 +465,8 @@ export class VenueActor {
     const start = balances && !this.startDone;
     if (start) {
       this.freshVenue ??= this.isFreshVenue();
-      if (!this.freshVenue) await this.reconcileHistory(epoch);
+      // No known point in time (a journal of only a snapshot without order changes): nothing to ask for.
+      if (!this.freshVenue && this.journal.lastRecordMs > 0) await this.reconcileHistory(epoch);
       if (epoch !== this.epoch) return;
     }
     const open = await this.guarded(() => this.adapter.fetchOpenOrders(this.symbols));
