@@ -86,9 +86,10 @@ class Flow {
       const inst = INSTRUMENTS[rng.int(INSTRUMENTS.length)]!;
       const px = 1_000_000 + rng.int(100_000);
       const qty = 1 + rng.int(100);
+      const id = j.nextClientOrderId('mm');
       const p = j.submit('mm', { strategy: 'mm', venue: inst.venue, symbol: inst.symbol, side: rng.next() < 0.5 ? 'buy' : 'sell', type: 'limit', tif: 'GTC', priceTicks: px, qtyLots: qty });
-      // submit() assigned the id synchronously: the order is the newest one.
-      live.push({ id: `mm.${(j.nextSequence - 1).toString(36)}`, qty, filled: 0, px, stage: 0 });
+      // submit() assigns the id it announced (synchronously: nothing ran in between).
+      live.push({ id, qty, filled: 0, px, stage: 0 });
       return p;
     }
     const x = rng.int(live.length);

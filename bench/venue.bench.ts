@@ -59,6 +59,8 @@ class Recording implements ExchangeAdapter {
   cancelOrder(id: string, symbol: string, tp: string) { return this.inner.cancelOrder(id, symbol, tp); }
   fetchOrder(id: string, symbol: string) { return this.inner.fetchOrder(id, symbol); }
   fetchTrades(symbol: string, vid: string) { return this.inner.fetchTrades(symbol, vid); }
+  fetchOrderHistory(symbol: string, sinceMs: number) { return this.inner.fetchOrderHistory(symbol, sinceMs); }
+  fetchTradeHistory(symbol: string, sinceMs: number) { return this.inner.fetchTradeHistory(symbol, sinceMs); }
   fetchOpenOrders(symbols: readonly string[]) { return this.inner.fetchOpenOrders(symbols); }
   fetchBalances() { return this.inner.fetchBalances(); }
   startStreams(...a: Parameters<ExchangeAdapter['startStreams']>) { this.inner.startStreams(...a); }

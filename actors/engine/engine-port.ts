@@ -196,7 +196,7 @@ export class EngineAdapter implements EnginePort {
   async status(): Promise<EngineStatus> {
     const e = this.engine;
     const venues: Record<string, unknown> = {};
-    for (const [name, s] of Object.entries(e.venueStats())) venues[name] = { state: s.state, submitted: s.submitted, accepted: s.accepted, rejected: s.rejected, unknown: s.unknown, breaker: e.venues.get(name)!.breaker.state };
+    for (const [name, s] of Object.entries(e.venueStats())) venues[name] = { state: s.state, submitted: s.submitted, accepted: s.accepted, rejected: s.rejected, unknown: s.unknown, breaker: e.venues.get(name)!.breaker.state, ...(s.haltCode === undefined ? {} : { haltCode: s.haltCode }) };
     const strategies = [...e.strategies.values()].map((h) => ({ id: h.id, mode: h.mode, lifecycle: h.ref.lifecycle }));
     const ks = e.risk.killSwitch.state;
     const state = this.lifecycle !== 'running' ? this.lifecycle : ks === 'HALTED' ? 'halted' : e.venuesSynced ? 'running' : 'degraded';

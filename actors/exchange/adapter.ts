@@ -38,6 +38,13 @@ export interface ExchangeAdapter {
   fetchOrder(clientOrderId: string, symbol: string): Promise<VenueOrder | undefined>;
   /** The executions of one order (id, price, quantity, fee), oldest first. */
   fetchTrades(symbol: string, venueOrderId: string): Promise<VenueTrade[]>;
+  /**
+   * The account's orders on `symbol` updated since `sinceMs` (epoch ms), with their terms, oldest
+   * first (Binance `allOrders`). Used after a start to find what a journal that lost its tail lacks.
+   */
+  fetchOrderHistory(symbol: string, sinceMs: number): Promise<VenueOrder[]>;
+  /** The account's executions on `symbol` since `sinceMs` (Binance `myTrades`), oldest first, with their venue order ids. */
+  fetchTradeHistory(symbol: string, sinceMs: number): Promise<(VenueTrade & { venueOrderId: string; timeMs: number })[]>;
   /** Every open order of the account on the given symbols. */
   fetchOpenOrders(symbols: readonly string[]): Promise<VenueOrder[]>;
   /** Balances (total and locked) in atoms, per asset. */
@@ -132,5 +139,8 @@ export interface StreamSinks {
  * - `unknown`: no answer, or an answer that does not say (timeout, 5xx, disconnect): the outcome is
  *   ambiguous and only a later query by client order id can resolve it.
  * - `throttled`: 429/418: refused without processing.
+ * - `auth`: the venue refused our credentials (Binance -1022 bad signature, -2014 bad API-key
+ *   format, -2015 invalid key/IP/permissions, HTTP 401): refused without processing, and every
+ *   later signed call will be refused too until an operator fixes the key (the venue actor halts).
  */
-export type FailureKind = 'rejected' | 'not-found' | 'duplicate' | 'unknown' | 'throttled';
+export type FailureKind = 'rejected' | 'not-found' | 'duplicate' | 'unknown' | 'throttled' | 'auth';

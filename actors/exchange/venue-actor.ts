@@ -6,7 +6,6 @@ import { parseOptions, z } from '../../common/validate.js';
 import type { OrderJournal } from '../journal/order-journal.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
-import { formatClientOrderId } from '../orders/client-order-id.js';
 import { isTerminal, type Order, type OrderEvent, type ReconcileTarget } from '../orders/order-state.js';
 import { PERMIT, TRIAL_PERMIT, type CircuitBreaker } from '../risk/circuit-breaker.js';
 import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
@@ -15,7 +14,8 @@ import { currentTraceparent } from '../runtime/context.js';
 import type { Envelope } from '../runtime/envelope.js';
 import type { SupervisionOptions } from '../runtime/options.js';
 import type { ExchangeAdapter, VenueBook, VenueOrder, VenueOrderStatus, VenuePublicTrade, VenueTicker } from './adapter.js';
-import { VenueCallError, VenueConfigError } from './errors.js';
+import { VenueAuthError, VenueCallError, VenueConfigError, VenueDivergedError } from './errors.js';
+import { parseClientOrderId } from '../orders/client-order-id.js';
 import { topics, venueAddress, type BalanceUpdate, type OrderCancel, type OrderCancelAll, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker, type Trade, type VenueConnState, type VenueStateEvent } from './messages.js';
 import { venueMachine } from './venue-machine.js';
 
@@ -43,6 +43,26 @@ export const venueOptionsSchema = z
      * request timeout.
      */
     notFoundGraceMs: z.number().int().min(0).max(600_000).default(5000),
+    /**
+     * After the venue refused our credentials (`B4_VENUE_AUTH`) the venue stays halted and is tried
+     * again after this long (ms), doubling per failure up to {@link authRetryCapMs}; 0: only an
+     * operator's `venue.cmd.resume` tries again. Never hammers a real exchange with a wrong key.
+     */
+    authRetryMs: z.number().int().min(0).max(86_400_000).default(300_000),
+    /** Cap of the credential retry backoff (ms). */
+    authRetryCapMs: z.number().int().min(1).max(86_400_000).default(3_600_000),
+    /**
+     * After a process start the venue's orders and trades since the journal's newest record minus
+     * this margin (ms) are fetched and whatever the journal lacks is adopted (see docs/restart-safety.md).
+     */
+    historyMarginMs: z.number().int().min(0).max(7 * 86_400_000).default(300_000),
+    /**
+     * What to do when, after the start reconciliation, the journal's balances still differ from the
+     * venue's: `halt` (`B4_VENUE_DIVERGED`, orders denied until an operator decides) or `adjust`
+     * (journal the difference as a balance adjustment and trade on). A journal that has never seen
+     * this venue always adopts the venue's balances.
+     */
+    onDivergence: z.enum(['halt', 'adjust']).default('halt'),
   })
   .strict();
 
@@ -100,6 +120,12 @@ export interface VenueActorStats {
   /** Clock ns when the venue last came back (probe succeeded) and when the next order was accepted after it. */
   lastBackNs: number;
   lastRecoveryNs: number;
+  /** Code of the error that halted the venue (`B4_VENUE_AUTH`, `B4_VENUE_DIVERGED`, `B4_VENUE_CONFIG`), if halted by one. */
+  haltCode?: string;
+  /** Credential refusals in a row (reset by a successful sync). */
+  authFailures: number;
+  /** What the start reconciliation found: orders adopted from the venue's history, fills it applied. */
+  startReconcile: { done: boolean; adopted: number; fills: number; unexplainedTrades: number };
 }
 
 /**
@@ -150,6 +176,15 @@ export class VenueActor {
   private applying = 0;
   private readonly figures: VenueActorStats;
   private awaitingRecovery = false;
+  /** The start reconciliation (venue history + balance check) passed for this process. */
+  private startDone = false;
+  /** The journal knew nothing of this venue when this process started (its balances are adopted). */
+  private freshVenue: boolean | undefined;
+  private haltCode: string | undefined;
+  private haltReason = '';
+  private authTimer: TimerHandle | undefined;
+  /** An operator resumed with `acceptBalances`: the next balance check journals the difference. */
+  private acceptBalances = false;
 
   constructor(deps: VenueActorDeps) {
     this.adapter = deps.adapter;
@@ -165,7 +200,10 @@ export class VenueActor {
     this.rnd = new SeededRandom(this.options.seed).fork(this.venue);
     this.log = logger.child({ component: 'venue', venue: this.venue });
     this.startedMs = this.clock.epochMs();
-    this.figures = { state: 'disconnected', submitted: 0, accepted: 0, rejected: 0, denied: {}, unknown: 0, resolved: 0, adopted: 0, throttled: 0, balanceSyncSkipped: 0, syncs: 0, downs: 0, balanceDrift: {}, lastBackNs: 0, lastRecoveryNs: 0 };
+    this.figures = {
+      state: 'disconnected', submitted: 0, accepted: 0, rejected: 0, denied: {}, unknown: 0, resolved: 0, adopted: 0, throttled: 0, balanceSyncSkipped: 0, syncs: 0, downs: 0, balanceDrift: {}, lastBackNs: 0, lastRecoveryNs: 0,
+      authFailures: 0, startReconcile: { done: false, adopted: 0, fills: 0, unexplainedTrades: 0 },
+    };
   }
 
   /** Spawns the actor on `system`; resolves `started` once the first init ran. */
@@ -187,13 +225,22 @@ export class VenueActor {
 
   /** Figures so far. */
   stats(): VenueActorStats {
-    return { ...this.figures, state: this.state, denied: { ...this.figures.denied }, balanceDrift: { ...this.figures.balanceDrift } };
+    return {
+      ...this.figures,
+      state: this.state,
+      denied: { ...this.figures.denied },
+      balanceDrift: { ...this.figures.balanceDrift },
+      startReconcile: { ...this.figures.startReconcile },
+      ...(this.haltCode === undefined ? {} : { haltCode: this.haltCode }),
+    };
   }
 
   /** Stops timers and streams (the actor itself is stopped by the system). */
   async close(): Promise<void> {
     this.epoch++;
     this.clearTimers();
+    if (this.authTimer !== undefined) this.clock.clearTimer(this.authTimer);
+    this.authTimer = undefined;
     this.adapter.stopStreams();
     await this.adapter.close();
   }
@@ -213,8 +260,62 @@ export class VenueActor {
     const epoch = this.epoch;
     this.timer = this.clock.setTimer(0, () => {
       this.timer = undefined;
-      if (epoch === this.epoch) this.connect();
+      if (epoch !== this.epoch) return;
+      // A restart never lifts a halt that an error imposed (credentials, divergence): stay halted.
+      if (this.haltCode !== undefined) this.machineSend({ type: 'venue.halt', reason: this.haltReason });
+      else this.connect();
     });
+  }
+
+  /**
+   * Halts the venue for `err` (its code is kept in the stats and the state event's reason): running
+   * work is dropped (new epoch), streams and timers stop, orders are denied `VENUE_HALTED`.
+   */
+  private haltWith(err: Bot4Error): void {
+    this.epoch++;
+    this.clearTimers();
+    this.connecting = false;
+    this.adapter.stopStreams();
+    this.haltCode = err.code;
+    this.haltReason = `${err.code}: ${err.message}`;
+    this.machineSend({ type: 'venue.halt', reason: this.haltReason });
+  }
+
+  /**
+   * The venue refused our credentials: halt (logged once per run of refusals, with the venue's
+   * code, never the key), then try again after `authRetryMs` doubling per refusal (capped), or
+   * only on `venue.cmd.resume` when `authRetryMs` is 0.
+   */
+  private authFailed(e: VenueCallError): void {
+    if (this.haltCode === VenueAuthError.code && this.state === 'halted') return;
+    this.figures.authFailures++;
+    const n = this.figures.authFailures;
+    const base = this.options.authRetryMs;
+    const delay = base === 0 ? undefined : Math.min(this.options.authRetryCapMs, base * 2 ** Math.min(n - 1, 30));
+    const m = /"code":\s*(-?\d+)\s*,\s*"msg":\s*"([^"]{0,200})"/.exec(e.message);
+    const said = m === null ? 'credentials refused' : `code ${m[1]}: ${m[2]}`;
+    const next = delay === undefined ? 'only an operator resume (venue.cmd.resume) tries again' : `next attempt in ${delay} ms (or on venue.cmd.resume)`;
+    const err = new VenueAuthError(this.venue, `venue ${this.venue} refused the API credentials (${said}); halted, ${next}`);
+    if (n === 1) this.log.error({ code: err.code, venue: this.venue, retryInMs: delay ?? null }, err.message);
+    else this.log.debug({ code: err.code, venue: this.venue, failures: n, retryInMs: delay ?? null }, 'credentials still refused');
+    this.haltWith(err);
+    if (this.authTimer !== undefined) this.clock.clearTimer(this.authTimer);
+    this.authTimer = undefined;
+    if (delay === undefined) return;
+    this.authTimer = this.clock.setTimer(delay, () => {
+      this.authTimer = undefined;
+      if (this.state !== 'halted' || this.haltCode !== VenueAuthError.code) return;
+      this.resume();
+    });
+  }
+
+  /** Leaves `halted` (operator or the credential retry) and connects, which reconciles first. */
+  private resume(): void {
+    if (this.state !== 'halted') return;
+    this.haltCode = undefined;
+    this.haltReason = '';
+    this.machineSend({ type: 'venue.resume' });
+    this.connect();
   }
 
   private clearTimers(): void {
@@ -258,6 +359,7 @@ export class VenueActor {
         if (epoch !== this.epoch) return;
         this.attempt = 0;
         this.connecting = false;
+        this.figures.authFailures = 0;
         this.machineSend({ type: 'venue.synced' });
         this.awaitingRecovery = true;
         if (this.options.streams) this.adapter.startStreams(this.symbols, this.sinks(epoch));
@@ -267,7 +369,7 @@ export class VenueActor {
         this.connecting = false;
         if (e instanceof VenueConfigError) {
           this.log.error({ err: e }, 'venue config does not match the venue: halting');
-          this.machineSend({ type: 'venue.halt', reason: e.message });
+          this.haltWith(e);
           return;
         }
         this.down(`connect failed: ${errMsg(e)}`);
@@ -336,6 +438,7 @@ export class VenueActor {
       // Only failures that say the venue is unwell count: a business rejection is a healthy venue.
       if (e instanceof VenueCallError && (e.kind === 'unknown' || e.kind === 'throttled')) this.breaker.onFailure(this.clock.nowNs() - t0);
       else this.breaker.onSuccess(this.clock.nowNs() - t0);
+      if (e instanceof VenueCallError && e.kind === 'auth') this.authFailed(e);
       throw e;
     }
   }
@@ -359,6 +462,13 @@ export class VenueActor {
    * balances are aligned. Throws (→ down) if the venue stops answering meanwhile.
    */
   private async sync(epoch: number, balances = false): Promise<void> {
+    const start = balances && !this.startDone;
+    if (start) {
+      this.freshVenue ??= this.isFreshVenue();
+      // No known point in time (a journal of only a snapshot without order changes): nothing to ask for.
+      if (!this.freshVenue && this.journal.lastRecordMs > 0) await this.reconcileHistory(epoch);
+      if (epoch !== this.epoch) return;
+    }
     const open = await this.guarded(() => this.adapter.fetchOpenOrders(this.symbols));
     const seen = new Set<string>();
     for (const v of open) {
@@ -377,7 +487,155 @@ export class VenueActor {
       if (epoch !== this.epoch) return; // a newer incarnation runs its own sync
       await this.resolveWith(o, v);
     }
+    if (start) {
+      if (this.options.balanceSync) await this.checkStartBalances(epoch, open);
+      if (epoch !== this.epoch) return;
+      this.startDone = true;
+      this.figures.startReconcile.done = true;
+      return;
+    }
     if (balances && this.options.balanceSync) await this.syncBalances(open);
+  }
+
+  /** True when the journal has neither an order nor a balance of this venue (its first start). */
+  private isFreshVenue(): boolean {
+    for (const o of this.journal.orders.values()) if (o.intent.venue === this.venue) return false;
+    for (const b of this.journal.portfolio.allBalances()) if (b.venue === this.venue && b.balance.total !== 0n) return false;
+    return true;
+  }
+
+  /**
+   * The start reconciliation, once per process: the venue's orders and trades per traded symbol
+   * since the journal's newest record (minus `historyMarginMs`). An order with an engine client id
+   * that the journal lacks and whose sequence lies after the journal's end was lost with the
+   * journal's tail (or an older copy was restored): it is adopted with its fills. Orders the
+   * journal knows but has open get the venue's view (fills it lacks, fetched with their fees).
+   * Trades of known orders still missing after that are looked up by client order id.
+   */
+  private async reconcileHistory(epoch: number): Promise<void> {
+    const since = Math.max(0, this.journal.lastRecordMs - this.options.historyMarginMs);
+    const lastSeq = this.journal.report.lastSeq;
+    const rec = this.figures.startReconcile;
+    for (const symbol of this.symbols) {
+      const orders = await this.guarded(() => this.adapter.fetchOrderHistory(symbol, since));
+      if (epoch !== this.epoch) return;
+      for (const v of orders) {
+        const o = this.journal.orders.get(v.clientOrderId);
+        if (o === undefined) {
+          const id = parseClientOrderId(v.clientOrderId);
+          // Not ours (another client on the account; open ones are adopted by the open-order pass),
+          // or journaled long ago and evicted from the closed-order table: nothing was lost.
+          if (id === undefined || id.sequence <= lastSeq) continue;
+          const fills0 = this.fillSeq;
+          if (await this.adopt(v, 'adopted at start: at the venue, lost from the journal (tail lost or an older copy restored)')) rec.adopted++;
+          rec.fills += this.fillSeq - fills0;
+          continue;
+        }
+        if (o.intent.venue !== this.venue || isTerminal(o.state)) continue;
+        const fills0 = this.fillSeq;
+        await this.applyVenue(o, v);
+        rec.fills += this.fillSeq - fills0;
+        if (epoch !== this.epoch) return;
+      }
+      const trades = await this.guarded(() => this.adapter.fetchTradeHistory(symbol, since));
+      if (epoch !== this.epoch) return;
+      const ask = new Map<string, Order>();
+      for (const t of trades) {
+        const o = this.journal.orders.getByVenueOrderId(this.venue, t.venueOrderId);
+        if (o === undefined) {
+          // The order is in neither the journal nor the venue's order history window: its effect
+          // shows in the balance check, which decides.
+          if (!orders.some((v) => v.venueOrderId === t.venueOrderId)) rec.unexplainedTrades++;
+          continue;
+        }
+        if (!o.tradeIds.includes(t.tradeId) && !isTerminal(o.state)) ask.set(o.clientOrderId, o);
+      }
+      for (const o of ask.values()) {
+        const v = await this.guarded(() => this.adapter.fetchOrder(o.clientOrderId, o.intent.symbol));
+        if (epoch !== this.epoch) return;
+        if (v === undefined) continue;
+        const fills0 = this.fillSeq;
+        await this.applyVenue(o, v);
+        rec.fills += this.fillSeq - fills0;
+      }
+    }
+    if (rec.adopted > 0 || rec.fills > 0) this.log.warn({ adopted: rec.adopted, fills: rec.fills, sinceMs: since }, 'start reconciliation: the journal lacked orders or fills the venue has; adopted them');
+  }
+
+  /**
+   * After a start, once the venue's history is applied: the journal's balances must equal the
+   * venue's (totals, every asset of this venue's instruments; open orders lock funds but do not
+   * change totals). Read from a consistent picture (nothing in motion, open orders unchanged around
+   * the read; a few tries). A difference nothing explains halts the venue with
+   * `B4_VENUE_DIVERGED` (or, with `onDivergence: 'adjust'`, after an operator's resume with
+   * `acceptBalances`, or on the venue's first start, is journaled as a balance adjustment).
+   */
+  private async checkStartBalances(epoch: number, openBefore: readonly VenueOrder[]): Promise<void> {
+    const assets = this.assets();
+    const key = (xs: readonly VenueOrder[]): string =>
+      xs
+        .map((v) => `${v.clientOrderId}:${v.filledLots}`)
+        .sort()
+        .join(',');
+    let before = openBefore;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const fills0 = this.fillSeq;
+      const rows = await this.guarded(() => this.adapter.fetchBalances());
+      const after = await this.guarded(() => this.adapter.fetchOpenOrders(this.symbols));
+      if (epoch !== this.epoch) return;
+      const busy = this.applying > 0 || this.resolving.size > 0 || [...this.inflight].some((id) => this.journal.orders.get(id)?.intent.venue === this.venue);
+      if (busy || this.fillSeq !== fills0 || key(before) !== key(after)) {
+        before = after;
+        await new Promise<void>((r) => this.clock.setTimer(50 * (attempt + 1), r));
+        if (epoch !== this.epoch) return;
+        continue;
+      }
+      const pf = this.journal.portfolio;
+      const diffs: { asset: string; engine: bigint; venue: bigint }[] = [];
+      for (const r of rows) {
+        if (!assets.has(r.asset)) continue;
+        const venue = pf.toAtoms(r.asset, addDecimal(r.free, r.locked));
+        const engine = pf.balance(this.venue, r.asset).total;
+        if (venue !== engine) diffs.push({ asset: r.asset, engine, venue });
+      }
+      if (diffs.length > 0 && !this.freshVenue && this.options.onDivergence === 'halt' && !this.acceptBalances) {
+        const d = diffs[0]!;
+        const all = diffs.map((x) => `${x.asset} engine ${pf.fromAtoms(x.asset, x.engine)} vs venue ${pf.fromAtoms(x.asset, x.venue)}`).join(', ');
+        const err = new VenueDivergedError(
+          this.venue,
+          d.asset,
+          pf.fromAtoms(d.asset, d.engine),
+          pf.fromAtoms(d.asset, d.venue),
+          `venue ${this.venue}: after the start reconciliation the journal's balances differ from the venue's (${all}); no order or trade the venue still reports explains it (older than its history, a transfer, or a journal restored from an old copy). Halted: check, then venue.cmd.resume with acceptBalances to adopt the venue's balances`,
+        );
+        this.log.error({ code: err.code, venue: this.venue, diffs: diffs.map((x) => ({ asset: x.asset, engine: pf.fromAtoms(x.asset, x.engine), venue: pf.fromAtoms(x.asset, x.venue) })) }, err.message);
+        this.haltWith(err);
+        return;
+      }
+      if (diffs.length > 0 && !this.freshVenue) this.log.warn({ venue: this.venue, assets: diffs.map((x) => x.asset) }, 'balances differ from the venue at start: adopting the venue balances (journaled adjustment)');
+      this.acceptBalances = false;
+      this.applyBalances(rows, assets);
+      this.publishBalances(assets);
+      return;
+    }
+    throw new VenueCallError(this.venue, 'unknown', 'start balance check: fills kept moving while balances were read', undefined);
+  }
+
+  private assets(): Set<string> {
+    const assets = new Set<string>();
+    for (const i of this.instruments) {
+      assets.add(i.base);
+      assets.add(i.quote);
+    }
+    return assets;
+  }
+
+  private publishBalances(assets: ReadonlySet<string>): void {
+    const pf = this.journal.portfolio;
+    for (const asset of assets) {
+      const payload: BalanceUpdate = { venue: this.venue, asset, totalAtoms: pf.balance(this.venue, asset).total.toString(), tNs: this.clock.nowNs() };
+      this.ctx?.publish(topics.balances(this.venue), { type: 'balance.update', payload, key: `${this.venue}:${asset}` });
+    }
   }
 
   /**
@@ -390,12 +648,7 @@ export class VenueActor {
    * Otherwise it is skipped (and counted); the next (re)connect sync tries again.
    */
   private async syncBalances(openBefore: readonly VenueOrder[]): Promise<void> {
-    const pf = this.journal.portfolio;
-    const assets = new Set<string>();
-    for (const i of this.instruments) {
-      assets.add(i.base);
-      assets.add(i.quote);
-    }
+    const assets = this.assets();
     const fills0 = this.fillSeq;
     const rows = await this.guarded(() => this.adapter.fetchBalances());
     const openAfter = await this.guarded(() => this.adapter.fetchOpenOrders(this.symbols));
@@ -411,10 +664,7 @@ export class VenueActor {
     } else {
       this.applyBalances(rows, assets);
     }
-    for (const asset of assets) {
-      const payload: BalanceUpdate = { venue: this.venue, asset, totalAtoms: pf.balance(this.venue, asset).total.toString(), tNs: this.clock.nowNs() };
-      this.ctx?.publish(topics.balances(this.venue), { type: 'balance.update', payload, key: `${this.venue}:${asset}` });
-    }
+    this.publishBalances(assets);
   }
 
   /** Journals one adjustment per asset whose venue total differs from the journal's (synchronously applied). */
@@ -433,12 +683,12 @@ export class VenueActor {
   }
 
   /** An order at the venue the journal does not know: adopt it (journaled), report it, never ignore it. */
-  private async adopt(v: VenueOrder): Promise<void> {
+  private async adopt(v: VenueOrder, why = 'adopted: found at the venue, unknown to the journal'): Promise<boolean> {
     const ins = this.instruments.find((i) => i.symbol === v.symbol);
-    if (ins === undefined) return;
+    if (ins === undefined) return false;
     if (v.terms === undefined) {
       this.log.error({ clientOrderId: v.clientOrderId, venueOrderId: v.venueOrderId }, 'an order at the venue that the journal lacks cannot be adopted: the venue view has no terms');
-      return;
+      return false;
     }
     this.log.warn({ clientOrderId: v.clientOrderId, venueOrderId: v.venueOrderId }, 'adopting an order found at the venue that the journal lacks');
     const intent: OrderIntent = { strategy: ADOPTED_STRATEGY, venue: this.venue, symbol: v.symbol, ...v.terms };
@@ -447,11 +697,12 @@ export class VenueActor {
       o = await this.journal.adopt(v.clientOrderId, intent, v.venueOrderId);
     } catch (err) {
       this.log.error({ err: errMsg(err), clientOrderId: v.clientOrderId }, 'adoption refused by the journal');
-      return;
+      return false;
     }
     this.figures.adopted++;
-    this.publishUpdate(o, 'adopted: found at the venue, unknown to the journal');
+    this.publishUpdate(o, why);
     await this.applyVenue(o, v);
+    return true;
   }
 
   /** Resolves a locally open order with the venue's answer (`undefined` = the venue never had it). */
@@ -617,13 +868,17 @@ export class VenueActor {
       case 'venue.cmd.halt':
         this.epoch++;
         this.clearTimers();
+        this.connecting = false;
         this.adapter.stopStreams();
         this.machineSend({ type: 'venue.halt', reason: String((e.payload as { reason?: string } | undefined)?.reason ?? 'operator') });
         break;
       case 'venue.cmd.resume':
+        // `acceptBalances: true`: the operator accepts the venue's balances after a B4_VENUE_DIVERGED halt.
         if (this.state === 'halted') {
-          this.machineSend({ type: 'venue.resume' });
-          this.connect();
+          if ((e.payload as { acceptBalances?: unknown } | undefined)?.acceptBalances === true) this.acceptBalances = true;
+          if (this.authTimer !== undefined) this.clock.clearTimer(this.authTimer);
+          this.authTimer = undefined;
+          this.resume();
         }
         break;
       case 'venue.cmd.crash':
@@ -647,7 +902,7 @@ export class VenueActor {
     const req = e.payload as OrderSubmit;
     const intent = req.intent;
     const state = this.state;
-    if (state === 'halted') return this.deny(e, intent, VENUE_DENIALS.VENUE_HALTED, `venue ${this.venue} is halted`);
+    if (state === 'halted') return this.deny(e, intent, VENUE_DENIALS.VENUE_HALTED, `venue ${this.venue} is halted${this.haltCode === undefined ? '' : ` (${this.haltReason})`}`);
     if (state === 'connecting' || state === 'syncing') return this.deny(e, intent, VENUE_DENIALS.VENUE_SYNCING, `venue ${this.venue} is ${state}: reconciling before new orders`);
     if (state === 'disconnected' || this.breaker.state === 'open') return this.deny(e, intent, VENUE_DENIALS.VENUE_UNAVAILABLE, `venue ${this.venue} is unavailable (breaker ${this.breaker.state})`);
     const budget = this.adapter.budget;
@@ -661,7 +916,7 @@ export class VenueActor {
     const prefix = req.prefix ?? intent.strategy;
     let expectedId = '';
     try {
-      expectedId = formatClientOrderId(prefix, this.journal.nextSequence);
+      expectedId = this.journal.nextClientOrderId(prefix);
     } catch {
       // a bad prefix: the journal refuses it below with a typed error
     }
@@ -732,6 +987,13 @@ export class VenueActor {
         return;
       }
       this.breaker.onSuccess(this.clock.nowNs() - t0);
+      if (kind === 'auth') {
+        // Refused before processing: the order never existed at the venue.
+        this.figures.rejected++;
+        await this.record(o, { kind: 'reject', reason: errMsg(err) });
+        this.authFailed(err as VenueCallError);
+        return;
+      }
       if (kind === 'throttled') this.figures.throttled++;
       if (kind === 'duplicate') {
         // "Already there": the venue has this client id, so look it up instead of failing it.
@@ -847,6 +1109,7 @@ export class VenueActor {
         : {}),
       onStreamError: (stream: string, err: unknown): void => {
         if (epoch !== this.epoch) return;
+        if (err instanceof VenueCallError && err.kind === 'auth') return this.authFailed(err);
         this.log.warn({ stream, err: errMsg(err) }, 'venue stream broke (retrying)');
         if (this.state === 'running') this.machineSend({ type: 'venue.degrade', reason: `${stream} stream: ${errMsg(err)}` });
       },

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Clock } from '../../common/clock.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { logger } from '../../common/log.js';
-import { formatClientOrderId } from '../orders/client-order-id.js';
+import { chooseEpoch, formatClientOrderId, maxEpoch, parseClientOrderId } from '../orders/client-order-id.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
 import type { Order, OrderEvent } from '../orders/order-state.js';
@@ -64,6 +64,18 @@ export class OrderJournal {
     book: OrderBookState,
     /** What replay found. */
     readonly report: ReplayReport,
+    /**
+     * This incarnation's epoch (base 36), part of every client order id it creates: above every
+     * epoch in the journal and taken from the wall clock, so ids stay fresh even when the journal
+     * lost its tail or an old copy was restored (see `chooseEpoch`).
+     */
+    readonly epoch: string,
+    /**
+     * Epoch ms of the newest record replay applied (or, after a snapshot without later records, of
+     * the newest order change in it); 0 for an empty journal. The venue actor asks the venue for
+     * what happened since then (minus a margin) when it starts.
+     */
+    readonly lastRecordMs: number,
   ) {
     this.book = book;
   }
@@ -78,10 +90,21 @@ export class OrderJournal {
     const lock = acquireLock(opts.dir);
     try {
       const book: OrderBookState = { orders: new OrderStore(deps.orderStore), portfolio: new Portfolio(deps.instruments, deps.portfolio) };
-      const { report, tail } = replayJournal(opts, { restore: (s) => restoreOrderBook(book, s), apply: (r) => applyOrderRecord(book, r) }, deps.clock);
+      let lastRecordMs = 0;
+      const apply = (r: JournalRecord): void => {
+        applyOrderRecord(book, r);
+        if (r.tMs > lastRecordMs) lastRecordMs = r.tMs;
+      };
+      const { report, tail } = replayJournal(opts, { restore: (s) => restoreOrderBook(book, s), apply }, deps.clock);
+      let lastEpoch: string | undefined;
+      for (const o of book.orders.values()) {
+        lastEpoch = maxEpoch(lastEpoch, parseClientOrderId(o.clientOrderId)?.epoch);
+        const changedMs = Math.floor(o.updatedNs / 1e6);
+        if (report.records === 0 && changedMs > lastRecordMs) lastRecordMs = changedMs;
+      }
       const journal = new Journal(opts, deps.clock, tail, report.lastSeq);
       await journal.start();
-      const oj = new OrderJournal(journal, lock, deps.clock, book, report);
+      const oj = new OrderJournal(journal, lock, deps.clock, book, report, chooseEpoch(deps.clock.epochMs(), lastEpoch), lastRecordMs);
       if (deps.markInFlightUnknown ?? true) {
         const inFlight = [...book.orders.openOrders()].filter((o) => o.state === 'submitted');
         for (const o of inFlight) await oj.record(o.clientOrderId, { kind: 'unknown', reason: RESTART_REASON });
@@ -113,13 +136,19 @@ export class OrderJournal {
     return this.journal.nextSequence;
   }
 
+  /** The client order id the next order of `prefix` gets (throws `ClientOrderIdError` for a bad prefix). */
+  nextClientOrderId(prefix: string): string {
+    return formatClientOrderId(prefix, this.journal.nextSequence, this.epoch);
+  }
+
   /** The underlying writer (fsync policy, flush/sync, snapshots). */
   get writer(): Journal {
     return this.journal;
   }
 
   /**
-   * Creates an order for `intent` with client order id `<prefix>.<sequence base 36>`, journals it
+   * Creates an order for `intent` with client order id `<prefix>.<epoch>.<sequence>` (see
+   * {@link epoch}; both base 36), journals it
    * and resolves once the record is durable per policy: send the order only after this resolves.
    * With `intentKey`, refuses (`OutcomeUnknownError`) while a previous attempt of that key is in
    * flight or unknown. Throws typed errors for a bad prefix, an unknown instrument, a bad intent.
@@ -194,7 +223,7 @@ export class OrderJournal {
     if (intentKey !== undefined) this.book.orders.assertCanResubmit(intentKey);
     checkIntent(intent);
     this.book.portfolio.instrument(intent.venue, intent.symbol);
-    const id = formatClientOrderId(prefix, this.journal.nextSequence);
+    const id = this.nextClientOrderId(prefix);
     const i: OrderIntent = { ...intent };
     const data: Record<string, unknown> = { id, i };
     if (intentKey !== undefined) data.k = intentKey;

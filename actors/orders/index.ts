@@ -34,9 +34,13 @@ export {
   CLIENT_ORDER_ID_PATTERN,
   STRATEGY_PREFIX_PATTERN,
   CLIENT_ORDER_ID_MAX,
+  STRATEGY_PREFIX_SAFE_MAX,
+  EPOCH_BASE_MS,
+  chooseEpoch,
   formatClientOrderId,
   parseClientOrderId,
   validateStrategyPrefix,
+  type ParsedClientOrderId,
 } from './client-order-id.js';
 export { OrderStore, orderStoreOptionsSchema, orderToJSON, orderFromJSON, type OrderStoreOptions, type OrderStoreState, type OrderJSON } from './order-store.js';
 export { Portfolio, portfolioOptionsSchema, type PortfolioOptions, type Balance, type Position, type PortfolioState } from './portfolio.js';

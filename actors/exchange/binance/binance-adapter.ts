@@ -207,6 +207,58 @@ export class BinanceAdapter implements ExchangeAdapter {
     }));
   }
 
+  /**
+   * `allOrders` per page of up to 1000 from `sinceMs` on (Binance answers at most a 24 h window
+   * per call when a start time is given: the pages walk forward window by window, at most 60).
+   */
+  async fetchOrderHistory(symbol: string, sinceMs: number): Promise<VenueOrder[]> {
+    const ins = this.require(symbol);
+    const out = new Map<string, VenueOrder>();
+    await this.walk(sinceMs, async (start, end) => {
+      const rows = (await this.call(() => this.ex.privateGetAllOrders({ symbol: venueId(ins), startTime: start, endTime: end, limit: 1000 }), 20)) as Raw[];
+      for (const r of rows) out.set(String(r.orderId), this.parseOrder(r, ins));
+      return rows.map((r) => Number(r.time ?? r.updateTime ?? 0));
+    });
+    return [...out.values()];
+  }
+
+  async fetchTradeHistory(symbol: string, sinceMs: number): Promise<(VenueTrade & { venueOrderId: string; timeMs: number })[]> {
+    const ins = this.require(symbol);
+    const out = new Map<string, VenueTrade & { venueOrderId: string; timeMs: number }>();
+    await this.walk(sinceMs, async (start, end) => {
+      const rows = (await this.call(() => this.ex.privateGetMyTrades({ symbol: venueId(ins), startTime: start, endTime: end, limit: 1000 }), 20)) as Raw[];
+      for (const t of rows) {
+        out.set(String(t.id), {
+          tradeId: String(t.id),
+          venueOrderId: String(t.orderId),
+          timeMs: Number(t.time ?? 0),
+          lots: Number(units(String(t.qty), ins.lotSize, 'trade.qty')),
+          priceTicks: Number(units(String(t.price), ins.tickSize, 'trade.price')),
+          feeAsset: String(t.commissionAsset),
+          fee: String(t.commission),
+        });
+      }
+      return rows.map((t) => Number(t.time ?? 0));
+    });
+    return [...out.values()];
+  }
+
+  /**
+   * Walks [sinceMs, now] in windows of at most 24 h (Binance's limit for a time range); a full page
+   * (1000 rows) continues the same window after its newest row. Bounded: at most 60 calls.
+   */
+  private async walk(sinceMs: number, page: (start: number, end: number) => Promise<number[]>): Promise<void> {
+    const DAY = 24 * 3600 * 1000 - 1;
+    const now = this.opts.clock.epochMs() + 60_000;
+    let start = Math.max(0, Math.floor(sinceMs));
+    for (let calls = 0; calls < 60 && start <= now; calls++) {
+      const end = Math.min(start + DAY, now);
+      const times = await page(start, end);
+      if (times.length >= 1000) start = Math.max(start, ...times) + 1;
+      else start = end + 1;
+    }
+  }
+
   async fetchOpenOrders(symbols: readonly string[]): Promise<VenueOrder[]> {
     const out: VenueOrder[] = [];
     for (const sym of symbols) {
@@ -257,7 +309,8 @@ export class BinanceAdapter implements ExchangeAdapter {
       } catch (e) {
         if (gen !== this.streamGen) return;
         up = false;
-        sinks.onStreamError('orders', e);
+        // Classified like a REST failure, so a refused key (a signed subscription) halts the venue.
+        sinks.onStreamError('orders', e instanceof VenueCallError ? e : new VenueCallError(this.venue, classify(e), e instanceof Error ? e.message : String(e), e));
         // ccxt.pro does not resubscribe after a disconnect: wait a little and call again.
         await this.pause(200);
       }
@@ -446,6 +499,9 @@ export class BinanceAdapter implements ExchangeAdapter {
 export function classify(e: unknown): FailureKind {
   if (e instanceof ccxt.OrderNotFound) return 'not-found';
   const msg = e instanceof Error ? e.message : String(e);
+  // Credentials refused: ccxt maps -1022/-2014/-2015 and HTTP 401 to AuthenticationError (and
+  // PermissionDenied, a subclass) on the spot API, but to BadRequest/OperationRejected on others.
+  if (e instanceof ccxt.AuthenticationError || /"code":\s*-(1022|2014|2015)\b/.test(msg)) return 'auth';
   if (/Duplicate order/i.test(msg) || /-2010.*[Dd]uplicate/.test(msg)) return 'duplicate';
   if (e instanceof ccxt.DDoSProtection) return 'throttled';
   if (e instanceof ccxt.InvalidNonce) return 'rejected';

@@ -190,7 +190,7 @@ describe('simulators/ledger-check', function () {
     ids.rejected = (await run.place('buy', px(60000), 10_000_000)).clientOrderId;
     // unknown, then reconciled: the response is lost, the order filled at the venue.
     run.counterparty('buy', px(59000), 50, 'cp-3');
-    const next = `t.${run.journal.nextSequence.toString(36)}`;
+    const next = run.journal.nextClientOrderId('t');
     run.deaf.add(next);
     const u = await run.place('sell', px(59000), 50, 'IOC');
     assert.equal(u.clientOrderId, next);
@@ -420,7 +420,7 @@ describe('simulators/ledger-check: engine-side anomalies from real runs', functi
   it('an unresolved unknown order is a STATE_MISMATCH once healed, indeterminate before', async () => {
     const run = await Run.start();
     try {
-      const next = `t.${run.journal.nextSequence.toString(36)}`;
+      const next = run.journal.nextClientOrderId('t');
       run.deaf.add(next);
       // Rejected at the venue (no funds), response lost: the engine never reconciles it.
       await run.place('buy', px(60000), 10_000_000);
@@ -446,7 +446,7 @@ describe('simulators/ledger-check: engine-side anomalies from real runs', functi
   it('DUPLICATE intent: an attempt wrongly reconciled as rejected and resubmitted, both rest at the venue', async () => {
     const run = await Run.start();
     try {
-      const first = `t.${run.journal.nextSequence.toString(36)}`;
+      const first = run.journal.nextClientOrderId('t');
       run.deaf.add(first);
       await run.place('buy', px(50000), 100, 'GTC', 'bid-1');
       await run.journal.record(first, { kind: 'unknown', reason: 'timeout' });

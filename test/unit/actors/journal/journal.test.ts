@@ -156,13 +156,15 @@ describe('journal append and replay', () => {
       const o = await j.submit('mm', { strategy: 'mm', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', type: 'limit', tif: 'GTC', priceTicks: 100, qtyLots: 2 }, 'k1');
       // Durable before submit() resolved: the bytes are in the segment now.
       assert.deepEqual(readAll(t.dir).at(-1), { seq: 1, type: 'order.submit' });
-      assert.equal(o.clientOrderId, 'mm.1');
+      assert.equal(o.clientOrderId, `mm.${j.epoch}.1`);
+      const id = o.clientOrderId;
       await assert.rejects(j.submit('mm', o.intent, 'k1'), /B4_ORDER_OUTCOME_UNKNOWN|in flight|reconciled/);
       await j.close();
       const k = await OrderJournal.open({ dir: t.dir }, { clock: new SimulatedClock(), instruments: INSTRUMENTS });
-      assert.equal(k.orders.require('mm.1').state, 'unknown');
+      assert.equal(k.orders.require(id).state, 'unknown');
+      assert.notEqual(k.epoch, j.epoch, 'a new incarnation gets a new epoch');
       assert.equal(k.orders.canResubmit('k1'), false);
-      await k.record('mm.1', { kind: 'reconcile', to: 'rejected', filledLots: 0, cumTickLots: 0n });
+      await k.record(id, { kind: 'reconcile', to: 'rejected', filledLots: 0, cumTickLots: 0n });
       assert.equal(k.orders.canResubmit('k1'), true);
       assert.equal(k.portfolio.balance('sim-a', 'USDT').locked, 0n, 'lock released on the terminal state');
       await k.close();
