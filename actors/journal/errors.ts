@@ -27,18 +27,54 @@ export class JournalCorruptError extends Bot4Error {
   constructor(file: string, offset: number, reason: string) {
     super(
       JournalCorruptError.code,
-      `journal corrupt in ${file} at byte ${offset}: ${reason}; valid records follow, so this is not a torn tail (open with repair: true to move the damaged part aside)`,
+      `journal corrupt in ${file} at byte ${offset}: ${reason}; valid records follow, so this is not a torn tail. To move the damaged part and everything after it aside (kept as *.corrupt files, never deleted) start once with \`bot4 daemon --repair-journal\` or set journal.repair: true in the daemon config (JournalOptions.repair)`,
       { file, offset, reason },
     );
   }
 }
 
-/** A write or fsync failed; the journal refuses every later append (fsync errors cannot be retried safely). */
+/**
+ * A write, fsync or open of the journal failed (ENOSPC, EIO, ...). The writer stays failed until a
+ * retry on the clock succeeds (see `Journal`); meanwhile new orders are refused with it.
+ */
 export class JournalIoError extends Bot4Error {
   static readonly code = 'B4_JOURNAL_IO';
-  constructor(message: string, cause?: unknown) {
-    super(JournalIoError.code, message, undefined, { cause });
+  /** The errno code of the underlying failure (`ENOSPC`, `EIO`, ...), when there is one. */
+  readonly errno: string | undefined;
+  constructor(message: string, cause?: unknown, path?: string) {
+    const errno = errnoOf(cause);
+    super(JournalIoError.code, message, { ...(path === undefined ? {} : { path }), ...(errno === undefined ? {} : { errno }) }, { cause });
+    this.errno = errno;
   }
+}
+
+/** The journal directory (or a file in it) cannot be written: read-only file system or no permission. */
+export class JournalReadOnlyError extends Bot4Error {
+  static readonly code = 'B4_JOURNAL_READONLY';
+  readonly errno: string;
+  constructor(path: string, errno: string, op: string) {
+    super(JournalReadOnlyError.code, `journal directory is not writable: ${op} ${path} failed with ${errno}; point journal.dir at a writable directory (or remount it read-write)`, { path, errno, op });
+    this.errno = errno;
+  }
+}
+
+/** The errno code (`ENOSPC`, ...) of a Node fs error, if `e` is one. */
+export function errnoOf(e: unknown): string | undefined {
+  const c = (e as NodeJS.ErrnoException | undefined)?.code;
+  return typeof c === 'string' && /^E[A-Z0-9]+$/.test(c) ? c : undefined;
+}
+
+/**
+ * Wraps a failed file-system call made while opening the journal into a coded error: a read-only
+ * or forbidden directory is {@link JournalReadOnlyError}, any other errno {@link JournalIoError}
+ * with path and errno; anything else (a bug) is rethrown as is.
+ */
+export function openFailure(e: unknown, path: string, op: string): unknown {
+  if (e instanceof Bot4Error) return e;
+  const errno = errnoOf(e);
+  if (errno === undefined) return e;
+  if (errno === 'EROFS' || errno === 'EACCES' || errno === 'EPERM') return new JournalReadOnlyError(path, errno, op);
+  return new JournalIoError(`journal ${op} ${path} failed with ${errno}: ${(e as Error).message}`, e, path);
 }
 
 /** Append or snapshot after `close()`. */
