@@ -1,17 +1,25 @@
 import { Bot4Error } from '../../common/errors.js';
+import { FileLockError } from '../../native/errors.js';
 
 /** Errors of the write-ahead journal. Each class has a stable code listed in the README. */
 
-/** Another live process (or this one) holds the journal's lock file. */
+/**
+ * Another process (or another open in this one) holds the journal's lock. With the native addon the
+ * lock is a kernel lock on the directory and pid/host come from the informational `LOCK` file (pid 0:
+ * that file was missing or unreadable); without it, the pid-file lock's owner.
+ */
 export class JournalLockedError extends Bot4Error {
   static readonly code = 'B4_JOURNAL_LOCKED';
   readonly pid: number;
   readonly lockPath: string;
-  constructor(lockPath: string, pid: number, host: string) {
+  constructor(lockPath: string, pid: number, host: string, kernel = false) {
+    const who = pid > 0 ? `pid ${pid} on ${host}` : `another process (its ${lockPath} is missing or unreadable)`;
     super(
       JournalLockedError.code,
-      `journal is locked by pid ${pid} on ${host} (${lockPath}); stop that process first (a lock whose pid is dead is recovered automatically)`,
-      { lockPath, pid, host },
+      kernel
+        ? `journal is locked by ${who} (${lockPath}); stop that process first (the kernel lock is released when it exits, however it exits)`
+        : `journal is locked by ${who} (${lockPath}); stop that process first (a lock whose pid is dead is recovered automatically)`,
+      { lockPath, pid, host, kernel },
     );
     this.pid = pid;
     this.lockPath = lockPath;
@@ -70,8 +78,9 @@ export function errnoOf(e: unknown): string | undefined {
  * with path and errno; anything else (a bug) is rethrown as is.
  */
 export function openFailure(e: unknown, path: string, op: string): unknown {
-  if (e instanceof Bot4Error) return e;
-  const errno = errnoOf(e);
+  // A failed kernel lock of the directory carries its errno: classify it like a raw fs error.
+  const errno = e instanceof FileLockError ? (e.code === 'B4_FILE_LOCK_FAILED' ? e.errno : undefined) : errnoOf(e);
+  if (e instanceof Bot4Error && (errno === undefined || !(e instanceof FileLockError))) return e;
   if (errno === undefined) return e;
   if (errno === 'EROFS' || errno === 'EACCES' || errno === 'EPERM') return new JournalReadOnlyError(path, errno, op);
   return new JournalIoError(`journal ${op} ${path} failed with ${errno}: ${(e as Error).message}`, e, path);
