@@ -3,8 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { BinanceAdapter } from '../../../actors/exchange/binance/binance-adapter.js';
 import { decodeRecordAt } from '../../../actors/journal/record.js';
 import { listSegments } from '../../../actors/journal/segments.js';
+import { LiveClock } from '../../../common/clock.js';
+import { DEMO_API_KEY, DEMO_API_SECRET } from '../../../simulators/simulator.js';
 import { TOKENS, TestClient } from '../../fixtures/gateway/ws-client.js';
 import { QUIET_YAML, runCli, startDaemon, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
 
@@ -124,6 +127,19 @@ describe('journal on a full disk (real tmpfs, daemon child process)', function (
       const again = await submit();
       assert.equal(again.accepted, true, JSON.stringify(again));
       assert.match(d.stderr(), /journal writes again/);
+
+      // The order whose write failed is rejected in the engine and unknown to the venue: never sent.
+      const all = (await admin.request('orders.get', { status: 'all', limit: 1000 })).result as { orderId: string; status: string; venue: string; symbol: string }[];
+      const failedOrders = all.filter((o) => o.status === 'rejected');
+      assert.equal(failedOrders.length, 1, JSON.stringify(all));
+      const venue = new BinanceAdapter({ venue: 'sim-a', apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET, rest: d.urls['sim-a.rest']!, timeoutMs: 5000, clock: new LiveClock() });
+      try {
+        await venue.loadInstruments();
+        assert.equal(await venue.fetchOrder(failedOrders[0]!.orderId, 'BTC/USDT'), undefined, 'the failed order never reached the venue');
+        assert.notEqual(await venue.fetchOrder(again.orderId!, 'BTC/USDT'), undefined, 'control: an accepted order is found at the venue');
+      } finally {
+        await venue.close();
+      }
     } finally {
       admin.close();
     }
