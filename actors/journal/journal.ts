@@ -31,7 +31,7 @@ import { compact, writeSnapshot } from './snapshot.js';
  * may have dropped the dirty pages and a second fsync on it reports success), writes the waiting
  * records and fdatasyncs them. On success the episode ends and appends are acknowledged again.
  * Acknowledged records are never rewritten or lost; if the process stops during an episode, the
- * waiting (never acknowledged) records are lost with it, which is what their rejection said.
+ * waiting (never acknowledged) records may be lost with it, which is what their rejection said.
  * Create instances with `openJournal`/`OrderJournal.open`, which replay first.
  */
 export class Journal {
