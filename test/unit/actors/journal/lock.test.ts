@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JournalLockedError } from '../../../../actors/journal/errors.js';
+import { kernelLockUnavailableReason } from '../../../../native/file-lock.js';
 import { acquireLock, acquirePidFileLock, LOCK_FILE } from '../../../../actors/journal/lock.js';
 import { open, tempDir } from './helpers.js';
 
@@ -63,7 +64,8 @@ describe('journal lock (kernel flock on the directory)', () => {
     }
   });
 
-  it('a deleted or garbage LOCK file does not let a second writer in while the holder lives; SIGKILL frees it', async () => {
+  it('a deleted or garbage LOCK file does not let a second writer in while the holder lives; SIGKILL frees it', async function () {
+    if (kernelLockUnavailableReason() !== undefined) this.skip(); // BOT4_NATIVE=0: only the advisory lock (tested below)
     const t = tempDir();
     try {
       const { child, pid } = await startHolder(t.dir);
@@ -90,7 +92,8 @@ describe('journal lock (kernel flock on the directory)', () => {
     }
   });
 
-  it('the kernel is the authority: a LOCK file naming a dead pid, garbage or another host, with no holder, is taken over', async () => {
+  it('the kernel is the authority: a LOCK file naming a dead pid, garbage or another host, with no holder, is taken over', function () {
+    if (kernelLockUnavailableReason() !== undefined) this.skip();
     const t = tempDir();
     try {
       const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
@@ -123,6 +126,22 @@ describe('journal lock (kernel flock on the directory)', () => {
       assert.equal(l.kind, 'pidfile');
       assert.throws(() => acquirePidFileLock(t.dir), JournalLockedError);
       l.release();
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('the pid-file fallback: a dead pid or garbage is stale, another host is held', () => {
+    const t = tempDir();
+    try {
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+      const lock = path.join(t.dir, LOCK_FILE);
+      writeFileSync(lock, JSON.stringify({ pid: dead, host: os.hostname() }));
+      acquirePidFileLock(t.dir).release();
+      writeFileSync(lock, 'garbage');
+      acquirePidFileLock(t.dir).release();
+      writeFileSync(lock, JSON.stringify({ pid: dead, host: 'elsewhere' }));
+      assert.throws(() => acquirePidFileLock(t.dir), (e: unknown) => e instanceof JournalLockedError && /elsewhere/.test(e.message));
     } finally {
       t.cleanup();
     }
