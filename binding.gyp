@@ -5,7 +5,8 @@
       "sources": [
         "native/addon.c",
         "native/correlation.c",
-        "native/counters.c"
+        "native/counters.c",
+        "native/lock.c"
       ],
       "cflags_c": ["-std=c11", "-O3", "-ffp-contract=off", "-fno-strict-aliasing", "-Wall", "-Wextra"],
       "cflags!": ["-fno-exceptions"],

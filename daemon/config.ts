@@ -17,7 +17,7 @@ export const DAEMON_DEFAULTS = Object.freeze({
   sim: Object.freeze({ venues: 2, seed: 42, host: '127.0.0.1', port: 0, profile: 'none' }),
   venues: Object.freeze([]) as readonly never[],
   symbols: Object.freeze(['BTC/USDT', 'ETH/USDT']),
-  journal: Object.freeze({ dir: '.bot4/journal', fsync: 'always' as 'always' | 'interval' | 'never' }),
+  journal: Object.freeze({ dir: '.bot4/journal', fsync: 'always' as 'always' | 'interval' | 'never', repair: false }),
   risk: Object.freeze({ strategies: Object.freeze({ api: Object.freeze({}), 'mm-btc': Object.freeze({}), 'pairs-btc': Object.freeze({}) }) }),
   strategies: Object.freeze([
     // BTC lot 0.00001 at ~60 000 USDT: 20 lots ≈ 12 USDT, above the venue's 5 USDT minimum notional
@@ -76,6 +76,8 @@ export const daemonConfigSchema = z
       .strictObject({
         dir: z.string().min(1).default(D.journal.dir),
         fsync: z.enum(['always', 'interval', 'never']).default(D.journal.fsync),
+        /** Move a journal's damaged middle aside (`*.corrupt`) instead of refusing to start (`B4_JOURNAL_CORRUPT`); also `--repair-journal`. */
+        repair: z.boolean().default(D.journal.repair),
       })
       .prefault({}),
     /** Risk engine config (see the risk section); replaces the default as a whole. */

@@ -55,7 +55,7 @@ export class Daemon {
         venues = sim.venues.map((v) => ({ name: v.name, rest: v.rest, ws: v.ws, wsApi: v.wsApi, apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET }));
         log.info({ venues: sim.venues.map((v) => v.name), control: sim.controlUrl, seed: config.sim.seed, profile: config.sim.profile }, 'embedded simulator started');
       }
-      engine = await Engine.start({ journal: { dir: config.journal.dir, fsync: config.journal.fsync }, venues: venues as never, symbols: [...config.symbols], risk: config.risk as Record<string, unknown> }, { clock });
+      engine = await Engine.start({ journal: { dir: config.journal.dir, fsync: config.journal.fsync, repair: config.journal.repair }, venues: venues as never, symbols: [...config.symbols], risk: config.risk as Record<string, unknown> }, { clock });
       for (let waited = 0; !engine.venuesSynced && waited < SYNC_WAIT_MS; waited += 20) await sleep(20);
       if (!engine.venuesSynced) log.warn({ venues: engine.venueStats() }, 'venues not synced yet; serving anyway (health stays not ready)');
       adapter = new EngineAdapter(engine);

@@ -5,5 +5,6 @@
 /* Each capability file registers its own exports; addon.c only calls these. */
 napi_status bot4_register_correlation(napi_env env, napi_value exports);
 napi_status bot4_register_counters(napi_env env, napi_value exports);
+napi_status bot4_register_lock(napi_env env, napi_value exports);
 
 #endif

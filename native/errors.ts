@@ -43,3 +43,20 @@ export class NativeUnavailableError extends Bot4Error {
     super(NativeUnavailableError.code, message, details);
   }
 }
+
+/** Kernel file-lock codes (native/lock.c through native/file-lock.ts). */
+export type FileLockErrorCode = 'B4_FILE_LOCK_HELD' | 'B4_FILE_LOCK_FAILED';
+
+/**
+ * `B4_FILE_LOCK_HELD`: another open file description (another process, or another open in this
+ * one) holds the lock. `B4_FILE_LOCK_FAILED`: open/flock/close failed (details: `errno`, `path`).
+ */
+export class FileLockError extends Bot4Error {
+  declare readonly code: FileLockErrorCode;
+  /** The errno name (`EACCES`, ...) of a failure; `EWOULDBLOCK` when held. */
+  readonly errno: string;
+  constructor(code: FileLockErrorCode, message: string, errno: string, details?: Record<string, unknown>) {
+    super(code, message, { errno, ...details });
+    this.errno = errno;
+  }
+}

@@ -6,3 +6,5 @@ export { correlationMatrix, correlationMatrixTs, correlationMatrixNative, setSim
 export { RollingCorrelation, ROLLING_CORRELATION_DEFAULTS, type RollingCorrelationOptions } from './rolling-correlation.js';
 export { nativeInfo, type NativeInfo, type SimdPath } from './native-info.js';
 export { CorrelationInputError, type CorrelationErrorCode } from './errors.js';
+export { acquireDirLock, releaseDirLock, kernelLockUnavailableReason, errnoName } from './file-lock.js';
+export { FileLockError, type FileLockErrorCode } from './errors.js';

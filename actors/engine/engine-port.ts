@@ -320,7 +320,9 @@ export class EngineAdapter implements EnginePort {
   health(): EngineHealth {
     const checks: Record<string, boolean> = {};
     for (const [name, v] of this.engine.venues) checks[`venue.${name}`] = v.actor.state === 'running' || v.actor.state === 'degraded';
-    return { venuesSynced: this.engine.venuesSynced, journalOpen: this.journalOpen, checks };
+    // A journal in a write-failure episode (disk full, I/O error) takes no orders: not ready until it writes again.
+    const writable = this.engine.journal.writer.health.writable;
+    return { venuesSynced: this.engine.venuesSynced, journalOpen: this.journalOpen && writable, checks };
   }
 
   metrics(): readonly MetricFamily[] {

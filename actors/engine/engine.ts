@@ -66,6 +66,8 @@ export const engineConfigSchema = z
       .object({
         dir: z.string().min(1).default('.bot4/journal'),
         fsync: z.enum(['always', 'interval', 'never']).default('always'),
+        /** Passed to the journal: move a damaged middle aside instead of refusing to open (`B4_JOURNAL_CORRUPT`). */
+        repair: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
@@ -185,7 +187,7 @@ export class Engine {
       decimals[i.base] = Math.max(8, decimals[i.base] ?? 0);
       decimals[i.quote] = Math.max(8, decimals[i.quote] ?? 0);
     }
-    this.journal = await OrderJournal.open({ dir: cfg.journal.dir, fsync: cfg.journal.fsync }, { clock: this.clock, instruments: this.instruments, portfolio: { assetDecimals: decimals } });
+    this.journal = await OrderJournal.open({ dir: cfg.journal.dir, fsync: cfg.journal.fsync, repair: cfg.journal.repair }, { clock: this.clock, instruments: this.instruments, portfolio: { assetDecimals: decimals } });
     const breakers: Record<string, CircuitBreaker> = {};
     for (const a of list) {
       const v = cfg.venues.find((x) => x.name === a.venue)!;

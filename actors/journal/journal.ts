@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock, TimerHandle } from '../../common/clock.js';
-import { JournalClosedError, JournalIoError, JournalRecordTooLargeError } from './errors.js';
-import { closeAsync, datasyncAsync, fsyncDir, openAsync, writeAll } from './fs-util.js';
+import { logger } from '../../common/log.js';
+import { errnoOf, JournalClosedError, JournalIoError, JournalRecordTooLargeError } from './errors.js';
+import { nodeFileOps, type JournalFileOps } from './fs-util.js';
 import type { FsyncPolicy, JournalOptions } from './options.js';
 import { encodeRecord, RECORD_HEADER_BYTES } from './record.js';
 import type { ReplayTail } from './replay.js';
@@ -19,10 +20,19 @@ import { compact, writeSnapshot } from './snapshot.js';
  * write (+ fdatasync under `always`) is in flight, or in the same tick, goes out in the next single
  * write (+ single fdatasync): group commit.
  *
- * A failed write or fsync poisons the journal: that batch and every later append reject with
- * {@link JournalIoError}. (Retrying fsync after an error is unsafe on Linux: the kernel may have
- * dropped the dirty pages and a second fsync reports success.) Create instances with
- * `openJournal`/`OrderJournal.open`, which replay first.
+ * A failed write or fsync (ENOSPC, EIO) starts a failure episode: {@link health} turns
+ * not-writable, the error is logged once (`B4_JOURNAL_IO`), and the failed batch and every append
+ * made during the episode reject with that {@link JournalIoError}: none of them is acknowledged.
+ * Their records are not dropped, though: they keep their sequences and wait, in order, in memory
+ * (the caller has already applied them). Every `retryMs` of the clock the writer tries to recover:
+ * it cuts the segment back to the last acknowledged byte (so a partially written record never
+ * stays in front of later ones; the CRC framing would show it as a torn tail anyway), reopens it
+ * on a fresh descriptor (an fsync error is never retried on the descriptor that reported it: Linux
+ * may have dropped the dirty pages and a second fsync on it reports success), writes the waiting
+ * records and fdatasyncs them. On success the episode ends and appends are acknowledged again.
+ * Acknowledged records are never rewritten or lost; if the process stops during an episode, the
+ * waiting (never acknowledged) records may be lost with it, which is what their rejection said.
+ * Create instances with `openJournal`/`OrderJournal.open`, which replay first.
  */
 export class Journal {
   private fd = -1;
@@ -42,6 +52,12 @@ export class Journal {
   private rotatePending = false;
   private closed = false;
   private failure: JournalIoError | undefined;
+  private failedAtMs = 0;
+  private episodes = 0;
+  /** Records assigned a sequence during a failure episode (plus the batch that failed), in order. */
+  private waiting: Buffer[] = [];
+  private retryTimer: TimerHandle | undefined;
+  private recovering: Promise<boolean> | undefined;
   private timer: TimerHandle | undefined;
   private sinceSnapshot = 0;
   private nWrites = 0;
@@ -58,6 +74,7 @@ export class Journal {
     private readonly clock: Clock,
     tail: ReplayTail,
     lastSeq: number,
+    private readonly fs: JournalFileOps = nodeFileOps,
   ) {
     mkdirSync(options.dir, { recursive: true });
     this.lastSeq = lastSeq;
@@ -78,8 +95,28 @@ export class Journal {
   async start(): Promise<void> {
     const file = path.join(this.options.dir, segmentName(this.segFirstSeq));
     const created = !existsSync(file);
-    this.fd = await openAsync(file, 'a');
-    if (created) fsyncDir(this.options.dir);
+    this.fd = await this.fs.open(file, 'a');
+    if (created) this.fs.fsyncDir(this.options.dir);
+  }
+
+  /**
+   * Whether appends are being acknowledged. During a failure episode: `writable: false`, the
+   * error (code, errno, message), since when (clock epoch ms), and how many records wait for it.
+   */
+  get health(): JournalHealth {
+    if (this.failure === undefined) return { writable: !this.closed, closed: this.closed, waiting: 0, episodes: this.episodes };
+    return {
+      writable: false,
+      closed: this.closed,
+      waiting: this.waiting.length + this.batch.length,
+      episodes: this.episodes,
+      error: { code: this.failure.code, errno: this.failure.errno, message: this.failure.message, sinceMs: this.failedAtMs },
+    };
+  }
+
+  /** The error of the current failure episode, or undefined while the journal writes normally. */
+  get failed(): JournalIoError | undefined {
+    return this.failure;
   }
 
   /** The fsync policy in force. */
@@ -116,7 +153,6 @@ export class Journal {
    */
   append(type: string, data: unknown, tMs: number = this.clock.epochMs()): Promise<number> {
     if (this.closed) return Promise.reject(new JournalClosedError());
-    if (this.failure !== undefined) return Promise.reject(this.failure);
     const seq = this.lastSeq + 1;
     const buf = encodeRecord(seq, tMs, type, data);
     if (buf.length - RECORD_HEADER_BYTES > this.options.maxRecordBytes) {
@@ -124,6 +160,11 @@ export class Journal {
     }
     this.lastSeq = seq;
     this.sinceSnapshot++;
+    if (this.failure !== undefined) {
+      // Not acknowledged; kept (the caller applied it) and written when the episode ends.
+      this.waiting.push(buf);
+      return Promise.reject(this.failure);
+    }
     this.batch.push(buf);
     this.batchBytes += buf.length;
     const p = new Promise<number>((resolve, reject) => {
@@ -185,18 +226,37 @@ export class Journal {
   /** Flushes, syncs and closes the segment (whatever the policy). Further appends reject. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     if (this.snapshotting !== undefined) await this.snapshotting.catch(() => undefined);
+    // One last attempt to write what waits from a failure episode (the error is already logged).
+    if (this.failure !== undefined) await this.recover();
+    this.closed = true;
+    if (this.retryTimer !== undefined) this.clock.clearTimer(this.retryTimer);
+    this.retryTimer = undefined;
     try {
       if (this.failure === undefined) await this.sync();
     } finally {
       if (this.fd >= 0) {
         const fd = this.fd;
         this.fd = -1;
-        await closeAsync(fd);
+        await this.fs.close(fd);
       }
     }
+  }
+
+  /**
+   * Tries to end a failure episode now (the clock also does it every `retryMs`): cuts the segment
+   * back to the last acknowledged byte, reopens it, writes and fdatasyncs the waiting records.
+   * Resolves true when the journal writes again. Concurrent calls share one attempt.
+   */
+  recover(): Promise<boolean> {
+    if (this.failure === undefined) return Promise.resolve(true);
+    if (this.recovering === undefined) {
+      this.recovering = this.tryRecover().finally(() => {
+        this.recovering = undefined;
+      });
+    }
+    return this.recovering;
   }
 
   private async flushBatch(): Promise<void> {
@@ -216,15 +276,18 @@ export class Journal {
       if (this.failure !== undefined) throw this.failure;
       if (this.segSize > 0 && (this.rotatePending || this.segSize >= this.options.segmentBytes)) await this.rotate(firstSeq);
       this.nWrites++;
-      await writeAll(this.fd, bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes));
-      this.segSize += bytes;
+      // The written-but-unacknowledged bytes count as dirty from the first byte: an fsync after a
+      // partial write must not be skipped.
       this.dirty = true;
+      await this.fs.writeAll(this.fd, bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes));
       if (this.options.fsync === 'always') await this.syncFile();
+      // segSize counts acknowledged bytes only: a failed batch is cut back to it on recovery.
+      this.segSize += bytes;
       this.writtenSeq = lastSeq;
       for (let i = 0; i < resolves.length; i++) resolves[i]!(firstSeq + i);
       this.releaseBarriers();
     } catch (e) {
-      this.fail(e, rejects);
+      this.fail(e, rejects, bufs);
     } finally {
       this.flushing = false;
     }
@@ -233,13 +296,15 @@ export class Journal {
 
   private async rotate(firstSeq: number): Promise<void> {
     if (this.options.fsync !== 'never') await this.syncFile();
-    await closeAsync(this.fd);
+    const fd = this.fd;
     this.fd = -1;
+    await this.fs.close(fd);
     this.rotatePending = false;
+    // From here on, a failure is recovered on the new segment (created empty if the open failed).
     this.segFirstSeq = firstSeq;
     this.segSize = 0;
-    this.fd = await openAsync(path.join(this.options.dir, segmentName(firstSeq)), 'a');
-    if (this.options.fsync !== 'never') fsyncDir(this.options.dir);
+    this.fd = await this.fs.open(path.join(this.options.dir, segmentName(firstSeq)), 'a');
+    if (this.options.fsync !== 'never') this.fs.fsyncDir(this.options.dir);
   }
 
   private async syncFile(): Promise<void> {
@@ -248,13 +313,13 @@ export class Journal {
     this.dirty = false;
     this.nSyncs++;
     const fd = this.fd;
-    this.syncing = datasyncAsync(fd).finally(() => {
+    this.syncing = this.fs.datasync(fd).finally(() => {
       this.syncing = undefined;
     });
     try {
       await this.syncing;
     } catch (e) {
-      this.fail(e, []);
+      this.fail(e, [], []);
       throw this.failure;
     }
   }
@@ -275,11 +340,26 @@ export class Journal {
     this.barriers = keep;
   }
 
-  private fail(e: unknown, rejects: ((e: Error) => void)[]): void {
+  /**
+   * Starts (or continues) a failure episode: `failed` (the batch that was being written, oldest
+   * records) goes in front of the waiting records, then the not yet flushed batch; every pending
+   * promise rejects. Logged once per episode; a retry is armed on the clock.
+   */
+  private fail(e: unknown, rejects: ((e: Error) => void)[], failed: Buffer[]): void {
     if (this.failure === undefined) {
-      this.failure = e instanceof JournalIoError ? e : new JournalIoError(`journal write failed in ${this.options.dir}: ${(e as Error).message}`, e);
+      const errno = errnoOf(e);
+      const seg = path.join(this.options.dir, segmentName(this.segFirstSeq));
+      this.failure =
+        e instanceof JournalIoError
+          ? e
+          : new JournalIoError(`journal write failed in ${seg}${errno === undefined ? '' : ` (${errno})`}: ${(e as Error).message}; new orders are refused (JOURNAL_FAILED) until it writes again`, e, seg);
+      this.failedAtMs = this.clock.epochMs();
+      this.episodes++;
+      logger.error({ code: this.failure.code, errno: this.failure.errno, journal: this.options.dir, retryMs: this.options.retryMs }, this.failure.message);
+      this.armRetry();
     }
     const err = this.failure;
+    this.waiting = failed.length === 0 ? this.waiting.concat(this.batch) : failed.concat(this.waiting, this.batch);
     for (const r of rejects) r(err);
     for (const r of this.rejects) r(err);
     this.rejects = [];
@@ -289,4 +369,78 @@ export class Journal {
     for (const b of this.barriers) b.reject(err);
     this.barriers = [];
   }
+
+  private armRetry(): void {
+    if (this.retryTimer !== undefined || this.closed) return;
+    this.retryTimer = this.clock.setTimer(this.options.retryMs, () => {
+      this.retryTimer = undefined;
+      if (this.closed || this.failure === undefined) return;
+      void this.recover().then((ok) => {
+        if (!ok) this.armRetry();
+      });
+    });
+  }
+
+  private async tryRecover(): Promise<boolean> {
+    // Let an in-flight batch finish failing first (it joins the waiting records).
+    if (this.flushing || this.syncing !== undefined) return false;
+    const file = path.join(this.options.dir, segmentName(this.segFirstSeq));
+    try {
+      if (this.fd >= 0) {
+        const fd = this.fd;
+        this.fd = -1;
+        await this.fs.close(fd).catch(() => undefined);
+      }
+      this.fs.truncate(file, this.segSize);
+      const created = this.segSize === 0 && !existsSync(file);
+      this.fd = await this.fs.open(file, 'a');
+      if (created) this.fs.fsyncDir(this.options.dir);
+      this.dirty = false;
+      // Appends keep joining `waiting` while the failure stands; drain until none is left.
+      for (let round = 0; this.waiting.length > 0; round++) {
+        const bufs = this.waiting;
+        this.waiting = [];
+        let bytes = 0;
+        for (const b of bufs) bytes += b.length;
+        try {
+          this.dirty = true;
+          this.nWrites++;
+          await this.fs.writeAll(this.fd, Buffer.concat(bufs, bytes));
+          this.nSyncs++;
+          await this.fs.datasync(this.fd);
+          this.dirty = false;
+        } catch (e) {
+          this.waiting = bufs.concat(this.waiting);
+          throw e;
+        }
+        this.segSize += bytes;
+        this.writtenSeq += bufs.length;
+      }
+    } catch (e) {
+      logger.debug({ journal: this.options.dir, errno: errnoOf(e), err: (e as Error).message }, 'journal still cannot write; retrying');
+      return false;
+    }
+    const since = this.failedAtMs;
+    this.failure = undefined;
+    this.waiting = [];
+    logger.warn({ code: JournalIoError.code, journal: this.options.dir, lastSeq: this.writtenSeq, failedForMs: this.clock.epochMs() - since }, 'journal writes again: the failure episode is over');
+    if (this.batch.length > 0 && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushNow);
+    }
+    return true;
+  }
+}
+
+/** What {@link Journal.health} reports. */
+export interface JournalHealth {
+  /** True while appends are acknowledged (not closed, no failure episode). */
+  writable: boolean;
+  closed: boolean;
+  /** Records waiting for the episode to end (assigned a sequence, not acknowledged). */
+  waiting: number;
+  /** Failure episodes since open. */
+  episodes: number;
+  /** The current episode's error. */
+  error?: { code: string; errno: string | undefined; message: string; sinceMs: number };
 }

@@ -45,6 +45,12 @@ export const journalOptionsSchema = z
      * part and everything after it is moved aside to `*.corrupt` files (never deleted) and reported.
      */
     repair: z.boolean().default(false),
+    /**
+     * After a failed write or fsync (disk full, I/O error), how often (clock ms) the writer retries:
+     * cut back to the last acknowledged byte, reopen, write what waits. New orders are refused
+     * (`JOURNAL_FAILED`) and the daemon reports not ready until a retry succeeds.
+     */
+    retryMs: z.number().int().min(10).max(600_000).default(1000),
   })
   .strict();
 

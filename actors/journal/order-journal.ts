@@ -8,6 +8,8 @@ import type { OrderIntent } from '../orders/intent.js';
 import type { Order, OrderEvent } from '../orders/order-state.js';
 import { OrderStore, type OrderStoreOptions } from '../orders/order-store.js';
 import { Portfolio, type PortfolioOptions } from '../orders/portfolio.js';
+import { JournalIoError, openFailure } from './errors.js';
+import type { JournalFileOps } from './fs-util.js';
 import { Journal } from './journal.js';
 import { acquireLock, type JournalLock } from './lock.js';
 import { parseJournalOptions, type JournalOptionsInput } from './options.js';
@@ -34,6 +36,8 @@ export interface OrderJournalDeps {
    * `submitted` (default true). Tests that compare two replays of the same bytes turn it off.
    */
   markInFlightUnknown?: boolean;
+  /** The writer's file operations (default: the real ones); a fault-injection seam for tests. */
+  fileOps?: JournalFileOps;
 }
 
 /** Reason of the `unknown` event journaled at startup for orders that were in flight. */
@@ -86,8 +90,17 @@ export class OrderJournal {
    */
   static async open(options: JournalOptionsInput, deps: OrderJournalDeps): Promise<OrderJournal> {
     const opts = parseJournalOptions(options);
-    mkdirSync(opts.dir, { recursive: true });
-    const lock = acquireLock(opts.dir);
+    try {
+      mkdirSync(opts.dir, { recursive: true });
+    } catch (e) {
+      throw openFailure(e, opts.dir, 'mkdir');
+    }
+    let lock: JournalLock;
+    try {
+      lock = acquireLock(opts.dir);
+    } catch (e) {
+      throw openFailure(e, opts.dir, 'lock');
+    }
     try {
       const book: OrderBookState = { orders: new OrderStore(deps.orderStore), portfolio: new Portfolio(deps.instruments, deps.portfolio) };
       let lastRecordMs = 0;
@@ -95,15 +108,22 @@ export class OrderJournal {
         applyOrderRecord(book, r);
         if (r.tMs > lastRecordMs) lastRecordMs = r.tMs;
       };
-      const { report, tail } = replayJournal(opts, { restore: (s) => restoreOrderBook(book, s), apply }, deps.clock);
+      let journal: Journal;
+      let report: ReplayReport;
+      try {
+        const r = replayJournal(opts, { restore: (s) => restoreOrderBook(book, s), apply }, deps.clock);
+        report = r.report;
+        journal = new Journal(opts, deps.clock, r.tail, report.lastSeq, deps.fileOps);
+        await journal.start();
+      } catch (e) {
+        throw openFailure(e, opts.dir, 'open');
+      }
       let lastEpoch: string | undefined;
       for (const o of book.orders.values()) {
         lastEpoch = maxEpoch(lastEpoch, parseClientOrderId(o.clientOrderId)?.epoch);
         const changedMs = Math.floor(o.updatedNs / 1e6);
         if (report.records === 0 && changedMs > lastRecordMs) lastRecordMs = changedMs;
       }
-      const journal = new Journal(opts, deps.clock, tail, report.lastSeq);
-      await journal.start();
       const oj = new OrderJournal(journal, lock, deps.clock, book, report, chooseEpoch(deps.clock.epochMs(), lastEpoch), lastRecordMs);
       if (deps.markInFlightUnknown ?? true) {
         const inFlight = [...book.orders.openOrders()].filter((o) => o.state === 'submitted');
@@ -220,6 +240,10 @@ export class OrderJournal {
   }
 
   private async create(type: 'order.submit' | 'order.deny', prefix: string, intent: OrderIntent, intentKey: string | undefined, reason: string | undefined): Promise<Order> {
+    // A journal that cannot write takes no new order: refused before an id or a sequence is used,
+    // so every attempt gets the same B4_JOURNAL_IO (the venue actor's JOURNAL_FAILED denial).
+    const failed = this.journal.failed;
+    if (failed !== undefined) throw failed;
     if (intentKey !== undefined) this.book.orders.assertCanResubmit(intentKey);
     checkIntent(intent);
     this.book.portfolio.instrument(intent.venue, intent.symbol);
@@ -230,7 +254,17 @@ export class OrderJournal {
     if (reason !== undefined) data.r = reason;
     const tMs = this.clock.epochMs();
     this.applyLive(type, data, tMs);
-    await this.append(type, data, tMs);
+    try {
+      await this.append(type, data, tMs);
+    } catch (e) {
+      // The write of this order failed: it is denied and never sent. Its record waits for the
+      // journal to recover, so a rejection follows it (the id is never reused; on disk the order
+      // ends rejected, or neither record is there if the process stops first).
+      if (e instanceof JournalIoError && type === 'order.submit') {
+        this.record(id, { kind: 'reject', reason: `JOURNAL_FAILED: ${e.message}` }).catch(() => undefined);
+      }
+      throw e;
+    }
     return this.book.orders.require(id);
   }
 

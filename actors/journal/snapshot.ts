@@ -22,10 +22,16 @@ export async function writeSnapshot(dir: string, seq: number, state: unknown): P
   const tmp = `${final}.tmp`;
   const fd = await openAsync(tmp, 'w');
   try {
-    await writeAll(fd, Buffer.concat([header, json]));
-    await datasyncAsync(fd);
-  } finally {
-    await closeAsync(fd);
+    try {
+      await writeAll(fd, Buffer.concat([header, json]));
+      await datasyncAsync(fd);
+    } finally {
+      await closeAsync(fd);
+    }
+  } catch (e) {
+    // A partial temp file would hold on to the very space a full disk lacks: remove it now.
+    rmSync(tmp, { force: true });
+    throw e;
   }
   renameSync(tmp, final);
   fsyncDir(dir);

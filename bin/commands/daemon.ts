@@ -18,7 +18,7 @@ function nextStopSignal(): Promise<NodeJS.Signals> {
 
 /**
  * The config `bot4 daemon` runs: the file (or the defaults), then the command-line overrides
- * (`--host`, `--port`, `--journal`), validated once. Throws `ConfigError` naming the field or flag.
+ * (`--host`, `--port`, `--journal`, `--repair-journal`), validated once. Throws `ConfigError` naming the field or flag.
  */
 export function daemonConfigFromCli(raw: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
   const file = raw.config === undefined ? {} : readConfigFile(raw.config);
@@ -32,6 +32,7 @@ export function daemonConfigFromCli(raw: Record<string, string | undefined>, env
   }
   if (raw.host !== undefined || raw.port !== undefined) cfg.gateway = gateway;
   if (raw.journal !== undefined) cfg.journal = { ...((cfg.journal ?? {}) as Record<string, unknown>), dir: raw.journal };
+  if (raw.repairJournal !== undefined) cfg.journal = { ...((cfg.journal ?? {}) as Record<string, unknown>), repair: true };
   return parseDaemonConfig(cfg, env);
 }
 
@@ -73,6 +74,7 @@ export function register(program: Command): void {
     .option('--host <host>', 'gateway bind address (overrides gateway.host; default 127.0.0.1)')
     .option('--port <port>', 'gateway port, 0 picks a free one (overrides gateway.port; default 8080)')
     .option('--journal <dir>', 'journal directory (overrides journal.dir; default .bot4/journal)')
+    .option('--repair-journal', 'start even if the journal is corrupt in the middle: move the damaged part aside to *.corrupt files (sets journal.repair; see docs/journal.md)')
     .addHelpText('after', '\nPrints one line "bot4 daemon ready api=ws://... feed=... health=... metrics=... ..." once serving; logs are pino JSON on stderr.\nSecrets come from the environment: BOT4_GATEWAY_TOKENS, BOT4_VENUE_<NAME>_API_KEY / _API_SECRET.')
     .action(async (raw: Record<string, string | undefined>) => {
       await runDaemon(daemonConfigFromCli(raw));

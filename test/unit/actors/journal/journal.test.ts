@@ -114,7 +114,7 @@ describe('journal append and replay', () => {
     }
   });
 
-  it('poisons itself after a failed write: that append and every later one reject with B4_JOURNAL_IO', async () => {
+  it('a failed write (EBADF) rejects that append and every later one with B4_JOURNAL_IO until it recovers', async () => {
     const t = tempDir();
     try {
       const j = await open({ dir: t.dir, snapshotEvery: 0 });
