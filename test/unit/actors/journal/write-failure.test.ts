@@ -63,7 +63,7 @@ describe('journal write failure (disk full, I/O error) through the file-operatio
       assert.equal(j.writer.health.writable, true);
 
       disk.full = true;
-      const bId = `mm.${j.nextSequence.toString(36)}`;
+      const bId = j.nextClientOrderId('mm');
       const failed = j.submit('mm', intent(2));
       await assert.rejects(failed, (e: unknown) => e instanceof JournalIoError && e.code === 'B4_JOURNAL_IO' && e.errno === 'ENOSPC');
       assert.equal(j.orders.require(bId).state, 'rejected', 'the order whose write failed is rejected, never left submitted');
