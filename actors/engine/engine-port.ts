@@ -181,14 +181,8 @@ export class EngineAdapter implements EnginePort {
   }
 
   async setKillSwitch(state: KillSwitchState, ctx: RequestContext): Promise<KillSwitchAck> {
-    const ks = this.engine.risk.killSwitch;
-    const previous = ks.state;
-    const reason = `api: ${ctx.principal} (connection ${ctx.connectionId})`;
-    // HALTED runs the engine's cancel-all sweep from inside the kill switch (RiskEngine's cancelAll hook)
-    if (state === 'HALTED') ks.halt(reason);
-    else if (state === 'REDUCING') ks.reduce(reason);
-    else ks.resume(reason);
-    return { state: ks.state, previous };
+    // Answers once the transition is journaled (durable per fsync policy): it survives a restart.
+    return this.engine.setTradingState(state, `api: ${ctx.principal} (connection ${ctx.connectionId})`);
   }
 
   // --- queries -------------------------------------------------------------------------------
