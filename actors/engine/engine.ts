@@ -213,7 +213,7 @@ export class Engine {
     for (const i of this.instruments) {
       for (const asset of [i.base, i.quote]) {
         const b = this.journal.portfolio.balance(i.venue, asset).total;
-        if (b > 0n && b <= BigInt(Number.MAX_SAFE_INTEGER)) this.risk.onBalance(i.venue, asset, Number(b));
+        if (b > 0n) this.risk.onBalance(i.venue, asset, b);
       }
     }
     this.riskActor = new RiskActor(this.system, this.risk, this.clock, corr === undefined ? undefined : { ...corr, sampleMs: cfg.correlation.sampleMs });

@@ -146,8 +146,13 @@ export class RiskActor {
       }
       case 'balance.update': {
         const b = e.payload as BalanceUpdate;
-        const atoms = BigInt(b.totalAtoms);
-        if (atoms >= 0n && atoms <= BigInt(Number.MAX_SAFE_INTEGER)) this.safe(() => void this.risk.onBalance(b.venue, b.asset, Number(atoms)));
+        // Exact at any size (1e9 USDT is 1e17 atoms, past a double's 2^53): the state keeps a bigint
+        // beyond its ceiling. A balance dropped here would leave the check deciding on a stale one.
+        this.safe(() => {
+          const atoms = BigInt(b.totalAtoms);
+          if (atoms >= 0n) this.risk.onBalance(b.venue, b.asset, atoms);
+          else this.log.error({ balance: b }, 'negative balance from the venue ignored');
+        });
         return;
       }
       case 'order.update':

@@ -172,7 +172,34 @@ export const riskConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // Every money field converts to atoms here, at the edge, with the same function the engine
+    // uses, so `bot4 config check` refuses exactly what the daemon would refuse at start.
+    const check = (value: string | undefined, path: (string | number)[]): void => {
+      if (value === undefined) return;
+      const problem = moneyProblem(value, c.atom);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path, input: value, message: problem });
+    };
+    const limits = (o: Record<string, unknown>, base: (string | number)[], fallback: Readonly<Record<string, unknown>> | undefined): void => {
+      for (const k of MONEY_KEYS) {
+        const v = (o[k] as string | undefined) ?? (fallback?.[k] as string | undefined);
+        check(v, [...base, k]);
+      }
+    };
+    limits(c.defaults.instrument, ['defaults', 'instrument'], D.instrument);
+    limits(c.defaults.venue, ['defaults', 'venue'], D.venue);
+    limits(c.defaults.strategy, ['defaults', 'strategy'], D.strategy);
+    for (const [k, o] of Object.entries(c.instruments)) limits(o, ['instruments', k], undefined);
+    for (const [k, o] of Object.entries(c.venues)) limits(o, ['venues', k], undefined);
+    for (const [k, o] of Object.entries(c.strategies)) limits(o, ['strategies', k], undefined);
+    limits(c.portfolio, ['portfolio'], undefined);
+    limits(c.correlation, ['correlation'], undefined);
+    limits(c.killSwitch, ['killSwitch'], undefined);
+  });
+
+/** Names of the money fields (decimal strings of quote currency) anywhere in the risk config. */
+const MONEY_KEYS = ['maxOrderNotional', 'minOrderNotional', 'maxPositionNotional', 'maxGrossExposure', 'maxNetExposure', 'maxWeightedExposure', 'dailyLossLimit', 'maxDrawdown'] as const;
 
 /** Risk config as written by a user (every field optional). */
 export type RiskConfigInput = z.input<typeof riskConfigSchema>;
@@ -205,17 +232,22 @@ export function resolveRate(base: ResolvedRate, o: z.output<typeof rateOverride>
  * (limits must, so that every sum the engine forms from them is exact).
  */
 export function moneyToAtoms(value: string, atom: string, field: string): number {
+  const problem = moneyProblem(value, atom);
+  if (problem !== undefined) throw new ConfigError(field, `${field}: expected ${problem}, got ${JSON.stringify(value)}`);
+  return Number(toUnits(value, atom, field));
+}
+
+/** Why `value` is not a usable money limit in atoms of `atom` (the expectation), or undefined when it is. */
+function moneyProblem(value: string, atom: string): string | undefined {
   let units: bigint;
   try {
-    units = toUnits(value, atom, field);
+    units = toUnits(value, atom);
   } catch {
-    throw new ConfigError(field, `${field}: expected a multiple of the atom ${atom}, got ${JSON.stringify(value)}`);
+    return `a multiple of the atom ${atom}`;
   }
   // Quarter of the safe range: a limit plus a projected order plus current state must stay exact.
-  if (units > BigInt(MAX_LIMIT_ATOMS)) {
-    throw new ConfigError(field, `${field}: expected at most ${MAX_LIMIT_ATOMS} atoms of ${atom}, got ${JSON.stringify(value)}`);
-  }
-  return Number(units);
+  if (units > BigInt(MAX_LIMIT_ATOMS)) return `at most ${MAX_LIMIT_ATOMS} atoms of ${atom} (2^51, so sums with it stay exact; a larger risk.atom raises it)`;
+  return undefined;
 }
 
 /** Largest limit in atoms: 2^51, so limit + order + state sums stay below 2^53 and exact. */

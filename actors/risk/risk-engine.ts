@@ -356,13 +356,11 @@ export class RiskEngine {
       if (buy) {
         const b = S.quoteBal[i]!;
         const need = notional + Math.ceil((notional * this.feeReserveBps) / 10_000);
-        const free = S.balTotal[b]! - S.balLocked[b]!;
-        if (need > free) return this.denied(order, 'RISK_BALANCE', `${S.balanceKeys[b]}: free ${free} atoms < ${need} needed (notional + ${this.feeReserveBps} bps fee reserve)`, free, need);
+        if (!S.covers(b, need)) return this.balanceDenied(order, b, need, ` (notional + ${this.feeReserveBps} bps fee reserve)`);
       } else {
         const b = S.baseBal[i]!;
         const need = q * S.baseAtomsPerLot[i]!;
-        const free = S.balTotal[b]! - S.balLocked[b]!;
-        if (need > free) return this.denied(order, 'RISK_BALANCE', `${S.balanceKeys[b]}: free ${free} atoms < ${need} needed`, free, need);
+        if (!S.covers(b, need)) return this.balanceDenied(order, b, need, '');
       }
     }
     if (this.cRate) {
@@ -408,8 +406,8 @@ export class RiskEngine {
     this.evaluateTriggers();
   }
 
-  /** A balance snapshot (total atoms). Returns false for an asset no instrument uses. */
-  onBalance(venue: string, asset: string, totalAtoms: number): boolean {
+  /** A balance snapshot (total atoms; a bigint is exact at any size). Returns false for an asset no instrument uses. */
+  onBalance(venue: string, asset: string, totalAtoms: number | bigint): boolean {
     return this.state.onBalance(venue, asset, totalAtoms);
   }
 
@@ -486,6 +484,12 @@ export class RiskEngine {
       return this.denied(order, 'RISK_CORRELATED_POSITIONS', `${correlatedOpen} open positions have |ρ| > ${thr} with ${order.symbol}; max ${this.corrMaxPositions} correlated positions`, this.corrMaxPositions, correlatedOpen + 1);
     }
     return null;
+  }
+
+  private balanceDenied(order: OrderIntent, b: number, need: number, what: string): RiskDenial {
+    const S = this.state;
+    const free = S.totalExact(b) - BigInt(S.balLocked[b]!);
+    return this.denied(order, 'RISK_BALANCE', `${S.balanceKeys[b]}: free ${free} atoms < ${need} needed${what}`, Number(free), need);
   }
 
   private rateDenied(order: OrderIntent, key: number, now: number, who: string): RiskDenial {
