@@ -192,10 +192,12 @@ function checkRisk(cfg: z.output<typeof daemonConfigSchema>): void {
   for (const key of Object.keys(risk.venues)) {
     if (!venues.includes(key)) throw new ConfigError(`risk.venues.${key}`, `risk.venues.${key}: expected a configured venue (${venues.join(', ')}), got ${JSON.stringify(key)}`);
   }
-  for (const key of Object.keys(risk.instruments)) {
-    const [v = '', sym = ''] = key.split(':');
-    if (!venues.includes(v) || !cfg.symbols.includes(sym)) {
-      throw new ConfigError(`risk.instruments.${key}`, `risk.instruments.${key}: expected "venue:symbol" with venue in ${venues.join(', ')} and symbol in ${cfg.symbols.join(', ')}, got ${JSON.stringify(key)}`);
+  for (const [field, keys] of [['instruments', Object.keys(risk.instruments)], ['feeds.trusted', Object.keys(risk.feeds.trusted)]] as const) {
+    for (const key of keys) {
+      const [v = '', sym = ''] = key.split(':');
+      if (!venues.includes(v) || !cfg.symbols.includes(sym)) {
+        throw new ConfigError(`risk.${field}.${key}`, `risk.${field}.${key}: expected "venue:symbol" with venue in ${venues.join(', ')} and symbol in ${cfg.symbols.join(', ')}, got ${JSON.stringify(key)}`);
+      }
     }
   }
 }

@@ -105,6 +105,8 @@ export interface Ticker {
   venueTimeMs: number;
   /** Local receive time (clock ns): quote age = now − this. */
   recvNs: number;
+  /** Token name of the external feed that produced it (a trusted `/feed` producer); absent for the venue's own data. */
+  source?: string;
 }
 
 /** A public trade, published on `md.trade.<venue>.<symbol>`. */

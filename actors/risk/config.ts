@@ -50,6 +50,15 @@ export const RISK_DEFAULTS = Object.freeze({
     onLoss: 'HALTED' as const,
     onCascade: 'HALTED' as const,
   }),
+  /**
+   * External market data (gateway `/feed`): by default it never reaches the risk reference prices
+   * or the strategies of an instrument the engine trades; `trusted` names, per `venue:symbol`, the
+   * feed token names whose records do, each within `bandBps` of the venue's own mid.
+   */
+  feeds: Object.freeze({
+    trusted: Object.freeze({}) as Readonly<Record<string, readonly string[]>>,
+    bandBps: 500,
+  }),
   checks: Object.freeze({
     priceBand: true,
     staleData: true,
@@ -154,6 +163,14 @@ export const riskConfigSchema = z
         breakerCascadeVenues: z.int().min(1).max(10_000).default(D.killSwitch.breakerCascadeVenues),
         onLoss: state.default(D.killSwitch.onLoss),
         onCascade: state.default(D.killSwitch.onCascade),
+      })
+      .strict()
+      .prefault({}),
+    /** External feeds allowed to move an instrument's reference price and strategy data (see {@link RISK_DEFAULTS}.feeds). */
+    feeds: z
+      .object({
+        trusted: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
+        bandBps: z.int().min(1).max(10_000).default(D.feeds.bandBps),
       })
       .strict()
       .prefault({}),

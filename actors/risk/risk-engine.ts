@@ -192,6 +192,12 @@ export class RiskEngine {
         throw new RiskConfigError(`risk.instruments.${key}`, `risk.instruments.${key}: expected "venue:symbol" of a configured instrument, got ${JSON.stringify(key)}`);
       }
     }
+    for (const key of Object.keys(cfg.feeds.trusted)) {
+      const c = key.indexOf(':');
+      if (c < 0 || state.instrumentIndex(key.slice(0, c), key.slice(c + 1)) < 0) {
+        throw new RiskConfigError(`risk.feeds.trusted.${key}`, `risk.feeds.trusted.${key}: expected "venue:symbol" of a configured instrument, got ${JSON.stringify(key)}`);
+      }
+    }
     this.minQty = new Float64Array(n);
     this.maxQty = new Float64Array(n);
     this.minNotional = new Float64Array(n);
