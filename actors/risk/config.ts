@@ -69,6 +69,7 @@ export const RISK_DEFAULTS = Object.freeze({
     openOrders: true,
     balance: true,
     rate: true,
+    selfTrade: true,
   }),
 });
 
@@ -185,6 +186,7 @@ export const riskConfigSchema = z
         openOrders: z.boolean().default(D.checks.openOrders),
         balance: z.boolean().default(D.checks.balance),
         rate: z.boolean().default(D.checks.rate),
+        selfTrade: z.boolean().default(D.checks.selfTrade),
       })
       .strict()
       .prefault({}),

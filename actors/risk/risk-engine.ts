@@ -8,7 +8,7 @@ import { RiskConfigError } from './errors.js';
 import { GcraSet } from './gcra.js';
 import { KillSwitch, STATE_CODE, type TradingStateTransition } from './kill-switch.js';
 import type { BreakerView, CorrelationSource, CounterBlock } from './ports.js';
-import { PF, RiskState } from './risk-state.js';
+import { ownPrice, PF, RiskState } from './risk-state.js';
 
 /** What the order does to the book: a new order (default), a modification (checked like a new order with the new price and size), or a cancel (always passes). */
 export type RiskAction = 'new' | 'modify' | 'cancel';
@@ -119,6 +119,7 @@ export class RiskEngine {
   private readonly cOpen: boolean;
   private readonly cBalance: boolean;
   private readonly cRate: boolean;
+  private readonly cSelfTrade: boolean;
 
   /** Slots of the counter block an engine with these venues and strategies uses: 1 (trading state) + venues + strategies. */
   static slotsNeeded(instruments: readonly Instrument[], config?: RiskConfigInput): number {
@@ -255,6 +256,7 @@ export class RiskEngine {
     this.cOpen = c.openOrders;
     this.cBalance = c.balance;
     this.cRate = c.rate;
+    this.cSelfTrade = c.selfTrade;
   }
 
   /**
@@ -291,6 +293,19 @@ export class RiskEngine {
       if (b !== undefined && b.state === 'open') {
         this.cascade();
         return this.denied(order, 'VENUE_UNAVAILABLE', `venue ${order.venue}: circuit breaker is open`);
+      }
+    }
+    if (this.cSelfTrade) {
+      // One account per venue: an order that would match one of our own open orders is a wash trade.
+      const p = ownPrice(order);
+      if (buy) {
+        const asks = S.ownAsks[i]!;
+        const ask = asks.min();
+        if (asks.size > 0 && p >= ask) return this.denied(order, 'RISK_SELF_TRADE', `${order.type} buy at ${order.type === 'market' ? 'market' : price} would match our own open sell at ${ask === -Infinity ? 'market' : ask} on ${order.venue}:${order.symbol}`, ask, p);
+      } else {
+        const bids = S.ownBids[i]!;
+        const bid = bids.max();
+        if (bids.size > 0 && p <= bid) return this.denied(order, 'RISK_SELF_TRADE', `${order.type} sell at ${order.type === 'market' ? 'market' : price} would match our own open buy at ${bid === Infinity ? 'market' : bid} on ${order.venue}:${order.symbol}`, bid, p);
       }
     }
     const now = this.clock.nowNs();

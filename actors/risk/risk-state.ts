@@ -2,6 +2,7 @@ import type { Clock } from '../../common/clock.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
 import { RiskConfigError, RiskStateError, RiskUnknownKeyError } from './errors.js';
+import { PriceLevels } from './price-levels.js';
 import { atomsPer, checkSafe, mulDivTrunc } from './units.js';
 
 /** Largest balance held exactly in a double (2^53 − 1 atoms); beyond it {@link RiskState.balExact} holds the bigint. */
@@ -71,6 +72,13 @@ export class RiskState {
   readonly openBuy: Float64Array;
   readonly openSell: Float64Array;
   readonly openCount: Float64Array;
+  /**
+   * Per instrument: prices of our own open buy and sell orders (every strategy and the API trade
+   * one account per venue), for self-trade prevention. A market order counts at +∞ (buy) or −∞
+   * (sell): it can match any of our orders on the other side.
+   */
+  readonly ownBids: readonly PriceLevels[];
+  readonly ownAsks: readonly PriceLevels[];
   /** Per instrument: reference price (ticks; 0 = none yet) and the clock time it arrived (ns; -1 = never). */
   readonly refPrice: Float64Array;
   readonly quoteAtNs: Float64Array;
@@ -175,6 +183,8 @@ export class RiskState {
     this.openBuy = new Float64Array(n);
     this.openSell = new Float64Array(n);
     this.openCount = new Float64Array(n);
+    this.ownBids = Array.from({ length: n }, () => new PriceLevels());
+    this.ownAsks = Array.from({ length: n }, () => new PriceLevels());
     this.refPrice = new Float64Array(n);
     this.quoteAtNs = new Float64Array(n).fill(-1);
     this.cost = new Float64Array(n);
@@ -246,6 +256,7 @@ export class RiskState {
     this.openCount[i]! += 1;
     this.venueOpen[this.venueOf[i]!]! += 1;
     this.portfolio[PF.OPEN]! += 1;
+    (order.side === 'buy' ? this.ownBids : this.ownAsks)[i]!.add(ownPrice(order));
     this.refresh(i);
   }
 
@@ -262,6 +273,8 @@ export class RiskState {
     this.venueOpen[this.venueOf[i]!]! -= 1;
     this.portfolio[PF.OPEN]! -= 1;
     this.refresh(i);
+    // Last: a close whose price was never opened throws after the rest is consistent.
+    (order.side === 'buy' ? this.ownBids : this.ownAsks)[i]!.remove(ownPrice(order));
   }
 
   /**
@@ -525,4 +538,10 @@ export class RiskState {
     const total = this.totalPnl();
     if (total > this.portfolio[PF.PEAK]!) this.portfolio[PF.PEAK] = total;
   }
+}
+
+/** The price an open order of ours can match at: its limit, or ±∞ for a market order. */
+export function ownPrice(order: OrderIntent): number {
+  if (order.type === 'market') return order.side === 'buy' ? Infinity : -Infinity;
+  return order.priceTicks;
 }

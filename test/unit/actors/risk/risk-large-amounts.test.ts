@@ -29,7 +29,7 @@ const wide: RiskConfigInput = {
 };
 
 describe('risk: large amounts are exact (no balance past 2^53 atoms is dropped or rounded)', () => {
-  it('a 1e9 USDT balance (1e17 atoms) from balance.update: 2,000 valid orders through the risk actor are all approved', async () => {
+  it('a 1e9 USDT balance (1e17 atoms) from balance.update: 2,000 valid orders (buys below, sells above the mid) through the risk actor are all approved', async () => {
     const clock = new SimulatedClock({ startNs: 1e9 });
     const sys = new ActorSystem({ clock, seed: 5 });
     const risk = new RiskEngine({ config: wide, clock, instruments: [BTC] });
@@ -48,7 +48,7 @@ describe('risk: large amounts are exact (no balance past 2^53 atoms is dropped o
       assert.equal(risk.state.totalExact(usdt), 100_000_000_000_000_000n);
       const n = 2000;
       for (let k = 0; k < n; k++) {
-        const intent: OrderIntent = { strategy: 's1', venue: 'v1', symbol: 'BTC/USDT', side: k % 2 === 0 ? 'buy' : 'sell', type: 'limit', tif: 'GTC', priceTicks: 5_000_000 + (k % 7), qtyLots: 100 };
+        const intent: OrderIntent = { strategy: 's1', venue: 'v1', symbol: 'BTC/USDT', side: k % 2 === 0 ? 'buy' : 'sell', type: 'limit', tif: 'GTC', priceTicks: k % 2 === 0 ? 4_990_000 - (k % 7) : 5_010_000 + (k % 7), qtyLots: 100 };
         sys.send('risk', { type: 'order.submit', payload: { intent } });
         if (k % 100 === 99) clock.advance(0);
       }
