@@ -377,11 +377,13 @@ export class RiskEngine {
       if (buy) {
         const b = S.quoteBal[i]!;
         const need = notional + Math.ceil((notional * this.feeReserveBps) / 10_000);
-        if (!S.covers(b, need)) return this.balanceDenied(order, b, need, ` (notional + ${this.feeReserveBps} bps fee reserve)`);
+        // Inline fast path: `need` is past the small-integer range, and a double passed to a call
+        // V8 does not inline is boxed; only a shortfall on the double asks the exact (bigint) state.
+        if (need > S.balTotal[b]! - S.balLocked[b]! && !S.covers(b, need)) return this.balanceDenied(order, b, need, ` (notional + ${this.feeReserveBps} bps fee reserve)`);
       } else {
         const b = S.baseBal[i]!;
         const need = q * S.baseAtomsPerLot[i]!;
-        if (!S.covers(b, need)) return this.balanceDenied(order, b, need, '');
+        if (need > S.balTotal[b]! - S.balLocked[b]! && !S.covers(b, need)) return this.balanceDenied(order, b, need, '');
       }
     }
     if (this.cRate) {
