@@ -518,7 +518,7 @@ export class EngineAdapter implements EnginePort {
       }
       case 'order.denied': {
         const d = e.payload as OrderDenied;
-        this.emit('risk.denials', { type: 'order.denied', code: d.code, detail: d.detail, intent: d.intent, ...(d.clientOrderId === undefined ? {} : { orderId: d.clientOrderId }), tNs: d.tNs });
+        this.emit('risk.denials', { type: 'order.denied', source: d.source, code: d.code, detail: d.detail, intent: d.intent, ...(d.clientOrderId === undefined ? {} : { orderId: d.clientOrderId }), tNs: d.tNs });
         return;
       }
       case 'venue.state':

@@ -30,7 +30,7 @@ describe('daemon: the demo strategies no longer trade with each other (RISK_SELF
     watcher = await TestClient.connect(d.urls.api!, { headers: { authorization: `Bearer ${TOKENS.read}` } });
     assert.equal((await watcher.request('subscribe', { topics: ['fills', 'risk.denials'] })).ok, true);
     const fills = (): FillEvent[] => watcher!.messages.filter((m) => m.topic === 'fills').map((m) => m.data as FillEvent);
-    const selfTradeDenials = (): number => watcher!.messages.filter((m) => m.topic === 'risk.denials' && (m.data as { code: string }).code === 'RISK_SELF_TRADE').length;
+    const selfTradeDenials = (): number => watcher!.messages.filter((m) => m.topic === 'risk.denials' && (m.data as { code: string; source: string }).code === 'RISK_SELF_TRADE' && (m.data as { source: string }).source === 'risk').length;
     // long enough that the pairs strategy has taken liquidity on sim-a while the market maker quotes there
     await until(() => selfTradeDenials() > 0 && fills().length >= 20, 150_000, 'fills and at least one RISK_SELF_TRADE denial');
     const sides = new Map<string, Set<string>>();
