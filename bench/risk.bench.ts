@@ -170,19 +170,22 @@ function setup(clock: Clock = new LiveClock(), cfg: RiskConfigInput = config): S
     }
   }
 
-  // Orders to check: random instrument, side, strategy; price within ±0.4 % of the reference;
+  // Orders to check: random instrument, side, strategy; price within 0.4 % of the reference (buys below, sells above);
   // notional $50–$5000; one in ten a reduce-only order that does reduce.
   const orders: OrderIntent[] = [];
   for (let k = 0; k < N_ORDERS; k++) {
     const i = rng.int(N_INSTRUMENTS);
     const ins = instruments[i]!;
     const p = basePriceTicks[i]!;
-    const price = p + Math.round(p * 0.004 * (2 * rng.next() - 1));
-    const usd = 50 + rng.int(4950);
-    const qty = Math.max(1, Math.round((usd / (price / 100)) * 1e4));
     const pos = engine.state.position[i]!;
     const reduce = k % 10 === 0;
     const side = reduce ? (pos > 0 ? 'sell' : 'buy') : rng.next() < 0.5 ? 'buy' : 'sell';
+    // Buys at or below the reference, sells at or above it: never through our own resting orders
+    // (±0.1 %…0.4 % around it), which the self-trade check would deny.
+    const off = Math.round(p * 0.004 * rng.next());
+    const price = side === 'buy' ? p - off : p + off;
+    const usd = 50 + rng.int(4950);
+    const qty = Math.max(1, Math.round((usd / (price / 100)) * 1e4));
     const q = reduce ? Math.max(1, Math.min(qty, Math.floor(Math.abs(pos) / 20))) : qty;
     orders.push({ strategy: STRATEGIES[k % 4]!, venue: ins.venue, symbol: ins.symbol, side, type: 'limit', tif: 'GTC', priceTicks: price, qtyLots: q, reduceOnly: reduce });
   }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../common/errors.js';
 import { parseOptions, z } from '../common/validate.js';
+import { parseRiskConfig } from '../actors/risk/config.js';
 import { parseGatewayOptions, type GatewayOptions } from '../gateway/options.js';
 import { PROFILE_NAMES } from '../simulators/network/profiles.js';
 import { DaemonConfigFileError } from './errors.js';
@@ -176,8 +177,31 @@ export function parseDaemonConfig(raw: unknown, env: NodeJS.ProcessEnv = process
     });
   }
   const cfg = parseOptions(daemonConfigSchema, input, '');
+  checkRisk(cfg);
   const gatewayOptions = parseGatewayOptions({ host: D.gateway.host, port: D.gateway.port, ...cfg.gateway }, env);
   return Object.freeze({ ...cfg, gatewayOptions });
+}
+
+/**
+ * The risk config as the daemon's engine will see it: the risk schema itself (every money limit
+ * converted to atoms and range-checked, `B4_CONFIG_INVALID` naming the field) and the keys that
+ * name venues and instruments checked against this config's venues and symbols. Runs on every
+ * load, so `bot4 config check` and `bot4 daemon` refuse exactly the same files.
+ */
+function checkRisk(cfg: z.output<typeof daemonConfigSchema>): void {
+  const risk = parseRiskConfig(cfg.risk, 'risk');
+  const venues = cfg.venues.length > 0 ? cfg.venues.map((v) => v.name) : simVenueNames(cfg.sim.venues);
+  for (const key of Object.keys(risk.venues)) {
+    if (!venues.includes(key)) throw new ConfigError(`risk.venues.${key}`, `risk.venues.${key}: expected a configured venue (${venues.join(', ')}), got ${JSON.stringify(key)}`);
+  }
+  for (const [field, keys] of [['instruments', Object.keys(risk.instruments)], ['feeds.trusted', Object.keys(risk.feeds.trusted)]] as const) {
+    for (const key of keys) {
+      const [v = '', sym = ''] = key.split(':');
+      if (!venues.includes(v) || !cfg.symbols.includes(sym)) {
+        throw new ConfigError(`risk.${field}.${key}`, `risk.${field}.${key}: expected "venue:symbol" with venue in ${venues.join(', ')} and symbol in ${cfg.symbols.join(', ')}, got ${JSON.stringify(key)}`);
+      }
+    }
+  }
 }
 
 /** Reads and validates `file` (or the defaults when undefined). */

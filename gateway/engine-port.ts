@@ -39,8 +39,10 @@ export interface EnginePort {
    * socket's thread at up to millions of calls per second: `msg` is a scratch object the gateway
    * REUSES after this returns — copy what you keep. Return `false` when the engine refused it
    * (mailbox full): the gateway counts it as a drop and tells the producer `GW_FEED_REJECTED`.
+   * `producer` is the feed token's name: the engine lets only producers its config names as
+   * trusted for an instrument move that instrument's trading data.
    */
-  publishMarketData(msg: Readonly<MarketDataMessage>): boolean;
+  publishMarketData(msg: Readonly<MarketDataMessage>, producer?: string): boolean;
   /** Readiness inputs for `/health`. Synchronous and cheap: called per HTTP request. */
   health(): EngineHealth;
   /** Engine metric families for `/metrics` (orders, denials by code, breakers, mailboxes, latency). */

@@ -2,7 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
 import { LiveClock, type Clock, type TimerHandle } from '../common/clock.js';
 import { logger as rootLogger, type Logger } from '../common/log.js';
-import type { EnginePort, MarketDataMessage } from './engine-port.js';
+import type { EnginePort } from './engine-port.js';
 import { GW_WARNINGS, GatewayListenError, GatewayNativeError, GatewayStateError, GatewayTlsError } from './errors.js';
 import type { ApiConnection, Connection, FeedConnection } from './connection.js';
 import { GatewayMetrics } from './metrics.js';
@@ -261,7 +261,9 @@ export class GatewayServer {
       upgrade: (res, req, ctx) => this.upgradeFeed(res, req, ctx),
       open: (ws) => {
         const c = ws.getUserData();
-        c.decoder = new FeedDecoder(this.feedSink, this.clock, this.metrics.feedRecords);
+        // the producer's token name goes with every record: the engine trusts feeds by name
+        const producer = c.principal.name;
+        c.decoder = new FeedDecoder((msg) => this.port.publishMarketData(msg, producer), this.clock, this.metrics.feedRecords);
         this.slots.take(c.ip, false);
         this.sockets.add(ws as WebSocket<Connection>);
         this.metrics.connectionsFeed++;
@@ -305,9 +307,6 @@ export class GatewayServer {
       }),
     );
   }
-
-  /** The sink every feed decoder calls: a bound method created once, not per message. */
-  private readonly feedSink = (msg: Readonly<MarketDataMessage>): boolean => this.port.publishMarketData(msg);
 
   private upgradeApi(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {
     const g = this.guard.screen(res, req, 'ws');

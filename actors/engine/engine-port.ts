@@ -81,6 +81,15 @@ export class EngineAdapter implements EnginePort {
   private mdPublished = 0;
   private mdRefused = 0;
   private mdExternal = 0;
+  /** Feed records for a traded instrument kept off its trading topics, by reason. */
+  private mdUntrusted = 0;
+  private mdNoReference = 0;
+  private mdOutOfBand = 0;
+  /** `venue:symbol` → feed token names trusted for it (`risk.feeds.trusted`). */
+  private readonly trustedFeeds = new Map<string, ReadonlySet<string>>();
+  private readonly feedBandBps: number;
+  /** Last mid (ticks) of the venue's own tickers per `venue:symbol`: the band reference for trusted feeds. */
+  private readonly venueMids = new Map<string, number>();
   private readonly maxClientIds: number;
   private readonly latencyEventMs: number;
 
@@ -91,6 +100,9 @@ export class EngineAdapter implements EnginePort {
     this.maxClientIds = options.maxClientIds ?? 100_000;
     this.latencyEventMs = options.latencyEventMs ?? 1000;
     this.startedMs = engine.clock.epochMs();
+    const feeds = engine.risk.config.feeds;
+    for (const [key, names] of Object.entries(feeds.trusted)) this.trustedFeeds.set(key, new Set(names));
+    this.feedBandBps = feeds.bandBps;
     for (const i of engine.instruments) {
       const key = `${i.venue}:${i.symbol}`;
       for (const kind of ['ticker', 'trade', 'book'] as const) this.mdKeys.set(`md.${kind}.${i.venue}.${i.symbol}`, key);
@@ -181,14 +193,8 @@ export class EngineAdapter implements EnginePort {
   }
 
   async setKillSwitch(state: KillSwitchState, ctx: RequestContext): Promise<KillSwitchAck> {
-    const ks = this.engine.risk.killSwitch;
-    const previous = ks.state;
-    const reason = `api: ${ctx.principal} (connection ${ctx.connectionId})`;
-    // HALTED runs the engine's cancel-all sweep from inside the kill switch (RiskEngine's cancelAll hook)
-    if (state === 'HALTED') ks.halt(reason);
-    else if (state === 'REDUCING') ks.reduce(reason);
-    else ks.resume(reason);
-    return { state: ks.state, previous };
+    // Answers once the transition is journaled (durable per fsync policy): it survives a restart.
+    return this.engine.setTradingState(state, `api: ${ctx.principal} (connection ${ctx.connectionId})`);
   }
 
   // --- queries -------------------------------------------------------------------------------
@@ -284,7 +290,15 @@ export class EngineAdapter implements EnginePort {
 
   // --- feed, health, metrics, events ---------------------------------------------------------
 
-  publishMarketData(msg: Readonly<MarketDataMessage>): boolean {
+  /**
+   * A `/feed` record. For an instrument the engine trades, the venue's own market data is the
+   * reference: a record is published on `md.<kind>.<venue>.<symbol>` (where the risk actor and the
+   * strategies listen) only when `risk.feeds.trusted` names its producer for that instrument and
+   * its price lies within `risk.feeds.bandBps` of the venue's latest mid; any other record goes to
+   * `ext.md.<kind>.<venue>.<symbol>` (no engine actor listens there) and is counted by outcome in
+   * `bot4_engine_md_total`, so a `feed` token can never steer trading.
+   */
+  publishMarketData(msg: Readonly<MarketDataMessage>, producer?: string): boolean {
     const key = this.mdKeys.get(msg.topic);
     if (key === undefined) {
       // not an instrument the engine trades: no actor could use it, but /ws subscribers may want it
@@ -292,11 +306,25 @@ export class EngineAdapter implements EnginePort {
       if (this.listeners.size > 0) this.emit(msg.topic, { ...msg });
       return true;
     }
+    const trusted = producer !== undefined && this.trustedFeeds.get(key)?.has(producer) === true;
+    if (!trusted) {
+      this.mdUntrusted++;
+      return this.publishExternal(msg);
+    }
+    const mid = this.venueMids.get(key);
+    if (mid === undefined) {
+      this.mdNoReference++;
+      return this.publishExternal(msg);
+    }
+    if (this.outOfBand(msg, mid)) {
+      this.mdOutOfBand++;
+      return this.publishExternal(msg);
+    }
     const m = this.scratch;
     m.key = key;
     const venueTimeMs = Math.floor(msg.exchTsUs / 1000);
     if (msg.kind === 'ticker') {
-      const t: Ticker = { venue: msg.venue, symbol: msg.symbol, bidTicks: msg.bidPx, bidLots: msg.bidQty, askTicks: msg.askPx, askLots: msg.askQty, venueTimeMs, recvNs: msg.recvNs };
+      const t: Ticker = { venue: msg.venue, symbol: msg.symbol, bidTicks: msg.bidPx, bidLots: msg.bidQty, askTicks: msg.askPx, askLots: msg.askQty, venueTimeMs, recvNs: msg.recvNs, source: producer! };
       m.payload = t;
     } else if (msg.kind === 'trade') {
       const t: Trade = { venue: msg.venue, symbol: msg.symbol, priceTicks: msg.px, lots: msg.qty, side: msg.side === 'sell' ? 'sell' : 'buy', venueTimeMs, recvNs: msg.recvNs };
@@ -314,6 +342,20 @@ export class EngineAdapter implements EnginePort {
       return false;
     }
     this.mdPublished++;
+    return true;
+  }
+
+  /** True when any price of the record lies farther than the band from the venue's mid. */
+  private outOfBand(msg: Readonly<MarketDataMessage>, mid: number): boolean {
+    const band = this.feedBandBps * mid;
+    if (msg.kind === 'ticker') return farFrom(msg.bidPx, mid, band) || farFrom(msg.askPx, mid, band);
+    return farFrom(msg.px, mid, band);
+  }
+
+  /** Publishes a record no engine actor trades on: `ext.md.…` in the actor system (opt-in subscribers only). */
+  private publishExternal(msg: Readonly<MarketDataMessage>): boolean {
+    const topic = `ext.${msg.topic}`;
+    if (this.engine.system.subscribers(topic).length > 0) this.engine.system.publish(topic, { type: `ext.md.${msg.kind}`, payload: { ...msg } });
     return true;
   }
 
@@ -378,9 +420,16 @@ export class EngineAdapter implements EnginePort {
       { name: 'bot4_actor_wait_seconds_max', help: 'Longest mailbox wait of a batch head per actor.', type: 'gauge', samples: wait },
       {
         name: 'bot4_engine_md_total',
-        help: 'Feed records published into the actor system, refused (subscriber mailbox full), or only fanned out (not a traded instrument).',
+        help: 'Feed records published into the actor system, refused (subscriber mailbox full), only fanned out (not a traded instrument), or kept off a traded instrument\'s trading topics (untrusted producer, no venue price yet, out of the band around the venue\'s mid).',
         type: 'counter',
-        samples: [{ labels: { outcome: 'published' }, value: this.mdPublished }, { labels: { outcome: 'refused' }, value: this.mdRefused }, { labels: { outcome: 'external' }, value: this.mdExternal }],
+        samples: [
+          { labels: { outcome: 'published' }, value: this.mdPublished },
+          { labels: { outcome: 'refused' }, value: this.mdRefused },
+          { labels: { outcome: 'external' }, value: this.mdExternal },
+          { labels: { outcome: 'untrusted' }, value: this.mdUntrusted },
+          { labels: { outcome: 'no-reference' }, value: this.mdNoReference },
+          { labels: { outcome: 'out-of-band' }, value: this.mdOutOfBand },
+        ],
       },
     ];
   }
@@ -471,7 +520,7 @@ export class EngineAdapter implements EnginePort {
       }
       case 'order.denied': {
         const d = e.payload as OrderDenied;
-        this.emit('risk.denials', { type: 'order.denied', code: d.code, detail: d.detail, intent: d.intent, ...(d.clientOrderId === undefined ? {} : { orderId: d.clientOrderId }), tNs: d.tNs });
+        this.emit('risk.denials', { type: 'order.denied', source: d.source, code: d.code, detail: d.detail, intent: d.intent, ...(d.clientOrderId === undefined ? {} : { orderId: d.clientOrderId }), tNs: d.tNs });
         return;
       }
       case 'venue.state':
@@ -485,7 +534,11 @@ export class EngineAdapter implements EnginePort {
       }
       case 'md.ticker': {
         const t = e.payload as Ticker;
-        if (t.bidTicks > 0 && t.askTicks > 0) this.mids.set(`${t.venue}:${t.symbol}`, Math.round((t.bidTicks + t.askTicks) / 2));
+        if (t.bidTicks > 0 && t.askTicks > 0) {
+          const mid = Math.round((t.bidTicks + t.askTicks) / 2);
+          this.mids.set(`${t.venue}:${t.symbol}`, mid);
+          if (t.source === undefined) this.venueMids.set(`${t.venue}:${t.symbol}`, mid);
+        }
         this.emit(e.topic, t);
         return;
       }
@@ -538,4 +591,9 @@ function toPlain(v: unknown): unknown {
     return out;
   }
   return v;
+}
+
+/** |px − mid| · 10 000 > band (band = bandBps · mid): the price lies outside the band. */
+function farFrom(px: number, mid: number, band: number): boolean {
+  return (px > mid ? px - mid : mid - px) * 10_000 > band;
 }

@@ -13,6 +13,7 @@ import { OrderJournal } from '../journal/order-journal.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
 import { CircuitBreaker } from '../risk/circuit-breaker.js';
+import { STATE_CODE, type TradingState } from '../risk/kill-switch.js';
 import { RiskEngine } from '../risk/risk-engine.js';
 import { ActorSystem } from '../runtime/actor-system.js';
 import { loadStrategy, type LoadStrategyOptions } from '../strategy/registry.js';
@@ -140,6 +141,8 @@ export class Engine {
   readonly strategies = new Map<string, StrategyHandle>();
   private readonly log = logger.child({ component: 'engine' });
   private stopped = false;
+  /** The last kill-switch journal write (awaited by {@link setTradingState}). */
+  private ksWrite: Promise<void> = Promise.resolve();
 
   private constructor(config: EngineConfig, clock: Clock) {
     this.config = config;
@@ -207,11 +210,12 @@ export class Engine {
       ...(corr === undefined ? {} : { correlation: corr }),
       onTransition: (t) => this.log.warn({ transition: t }, 'trading state changed'),
     });
+    this.restoreTradingState();
     // Seed the risk mirror with the balances the journal rebuilt.
     for (const i of this.instruments) {
       for (const asset of [i.base, i.quote]) {
         const b = this.journal.portfolio.balance(i.venue, asset).total;
-        if (b > 0n && b <= BigInt(Number.MAX_SAFE_INTEGER)) this.risk.onBalance(i.venue, asset, Number(b));
+        if (b > 0n) this.risk.onBalance(i.venue, asset, b);
       }
     }
     this.riskActor = new RiskActor(this.system, this.risk, this.clock, corr === undefined ? undefined : { ...corr, sampleMs: cfg.correlation.sampleMs });
@@ -222,6 +226,42 @@ export class Engine {
       actor.spawn(this.system, cfg.supervision);
       this.venues.set(a.venue, { adapter: a, breaker: breakers[a.venue]!, actor });
     }
+    // A HALTED restart sweeps again: the previous process may have died before its sweep finished.
+    if (this.risk.killSwitch.state === 'HALTED') this.cancelAll('restored HALTED from the journal');
+  }
+
+  /**
+   * Restores the last journaled kill-switch state (before any actor that can trade exists), then
+   * journals every later transition. A restart never loosens the state: only an explicit
+   * transition (`bot4 kill --active`) brings a HALTED or REDUCING engine back to ACTIVE.
+   */
+  private restoreTradingState(): void {
+    const ks = this.risk.killSwitch;
+    const saved = this.journal.tradingState;
+    if (saved !== undefined && saved.s !== 'ACTIVE' && STATE_CODE[saved.s] > ks.code()) {
+      ks.set(saved.s, 'manual', `restored from the journal (${saved.g}: ${saved.r})`);
+    }
+    ks.on((t) => {
+      // The restore itself (and any state already journaled) is not written again.
+      if (this.journal.tradingState?.s === t.to || (this.journal.tradingState === undefined && t.to === 'ACTIVE')) return;
+      this.ksWrite = this.journal.recordTradingState(t.to, t.trigger, t.reason).catch((err: unknown) => this.log.error({ err, transition: t }, 'kill-switch transition not journaled'));
+    });
+  }
+
+  /**
+   * Sets the kill switch (operator command) and resolves once the transition is durable in the
+   * journal (per its fsync policy), so an acknowledged `kill --halt` survives a SIGKILL right after.
+   */
+  async setTradingState(state: TradingState, reason: string): Promise<{ state: TradingState; previous: TradingState }> {
+    const ks = this.risk.killSwitch;
+    const previous = ks.state;
+    // HALTED runs the engine's cancel-all sweep from inside the kill switch (RiskEngine's cancelAll hook)
+    if (state === 'HALTED') ks.halt(reason);
+    else if (state === 'REDUCING') ks.reduce(reason);
+    else ks.resume(reason);
+    await this.ksWrite;
+    await this.journal.flush();
+    return { state: ks.state, previous };
   }
 
   /** Submits an order through the risk actor (the path strategies use); resolves with the ack. */

@@ -5,6 +5,7 @@ import { logger } from '../../common/log.js';
 import { RISK_ADDRESS, topics, venueAddress, type BalanceUpdate, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker } from '../exchange/messages.js';
 import type { OrderIntent } from '../orders/intent.js';
 import { isTerminal } from '../orders/order-state.js';
+import type { DenialCode } from '../risk/decision.js';
 import type { RiskEngine } from '../risk/risk-engine.js';
 import type { ActorContext } from '../runtime/actor-cell.js';
 import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
@@ -121,8 +122,8 @@ export class RiskActor {
   }
 
   /** Publishes a risk denial on `risk.denials` and the strategy's `orders.<strategy>` topic. */
-  private publishDenied(intent: OrderIntent, code: string, detail: string): void {
-    const payload: OrderDenied = { intent, code, detail, tNs: this.clock.nowNs() };
+  private publishDenied(intent: OrderIntent, code: DenialCode, detail: string): void {
+    const payload: OrderDenied = { source: 'risk', intent, code, detail, tNs: this.clock.nowNs() };
     this.system.publish(topics.denials, { type: 'order.denied', payload });
     this.system.publish(topics.orders(intent.strategy), { type: 'order.denied', payload });
   }
@@ -145,8 +146,13 @@ export class RiskActor {
       }
       case 'balance.update': {
         const b = e.payload as BalanceUpdate;
-        const atoms = BigInt(b.totalAtoms);
-        if (atoms >= 0n && atoms <= BigInt(Number.MAX_SAFE_INTEGER)) this.safe(() => void this.risk.onBalance(b.venue, b.asset, Number(atoms)));
+        // Exact at any size (1e9 USDT is 1e17 atoms, past a double's 2^53): the state keeps a bigint
+        // beyond its ceiling. A balance dropped here would leave the check deciding on a stale one.
+        this.safe(() => {
+          const atoms = BigInt(b.totalAtoms);
+          if (atoms >= 0n) this.risk.onBalance(b.venue, b.asset, atoms);
+          else this.log.error({ balance: b }, 'negative balance from the venue ignored');
+        });
         return;
       }
       case 'order.update':
@@ -162,8 +168,10 @@ export class RiskActor {
       }
       case 'order.denied': {
         const d = e.payload as OrderDenied;
-        if (!d.code.startsWith('RISK_')) {
-          // Denied by the venue actor after approval: release its projection.
+        // The risk actor hears its own denials on this topic too: only a denial made after approval
+        // (venue actor, journal) has a projection to release. Decided by the source, never by the
+        // code: VENUE_UNAVAILABLE is a code of both the risk engine and the venue actor.
+        if (d.source === 'venue' || d.source === 'journal') {
           const i = this.takePending(d.intent);
           if (i !== undefined) this.safe(() => this.risk.onOrderClosed(i, i.qtyLots));
         }

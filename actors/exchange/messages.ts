@@ -1,5 +1,7 @@
 import type { OrderIntent, Side } from '../orders/intent.js';
 import type { OrderState } from '../orders/order-state.js';
+import type { DenialCode as RiskDenialCode } from '../risk/decision.js';
+import type { VenueDenialCode } from './venue-actor.js';
 
 /**
  * Messages of the order path (strategy → risk → venue actor) and the venue actor's events.
@@ -68,18 +70,28 @@ export interface OrderFill {
   tNs: number;
 }
 
-/**
- * `order.denied`, published on `risk.denials` and `orders.<strategy>`: an order that never left the
- * process. `code` is a stable reason code (`RISK_*`, `KILL_SWITCH_*`, `VENUE_UNAVAILABLE`,
- * `VENUE_SYNCING`, `ORDER_OUTCOME_UNKNOWN`, ...).
- */
-export interface OrderDenied {
+/** Who denied an order: the risk engine, a venue actor, the journal (through the venue actor) or a strategy host. */
+export type DenialSource = OrderDenied['source'];
+
+/** Fields every `order.denied` carries, whoever denied it. */
+interface OrderDeniedBase {
   intent: OrderIntent;
-  code: string;
   detail: string;
   clientOrderId?: string;
   tNs: number;
 }
+
+/**
+ * `order.denied`, published on `risk.denials` and `orders.<strategy>`: an order that never left the
+ * process. `source` says who denied it and `code` is a stable code of that source's union
+ * (`RiskDenialCode` for `risk`, `VenueDenialCode` for `venue`, ...). Consumers decide by `source`,
+ * never by a code's spelling: `VENUE_UNAVAILABLE` is a code of both the risk engine and the venue actor.
+ */
+export type OrderDenied =
+  | (OrderDeniedBase & { source: 'risk'; code: RiskDenialCode })
+  | (OrderDeniedBase & { source: 'venue'; code: Exclude<VenueDenialCode, 'JOURNAL_FAILED'> })
+  | (OrderDeniedBase & { source: 'journal'; code: 'JOURNAL_FAILED' })
+  | (OrderDeniedBase & { source: 'strategy'; code: 'STRATEGY_RISK_UNREACHABLE' });
 
 /** Top of book, published on `md.ticker.<venue>.<symbol>` (conflated by symbol). */
 export interface Ticker {
@@ -93,6 +105,8 @@ export interface Ticker {
   venueTimeMs: number;
   /** Local receive time (clock ns): quote age = now − this. */
   recvNs: number;
+  /** Token name of the external feed that produced it (a trusted `/feed` producer); absent for the venue's own data. */
+  source?: string;
 }
 
 /** A public trade, published on `md.trade.<venue>.<symbol>`. */

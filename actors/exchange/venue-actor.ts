@@ -100,6 +100,9 @@ export const VENUE_DENIALS = Object.freeze({
   JOURNAL_FAILED: 'JOURNAL_FAILED',
 });
 
+/** A denial code of the venue actor (a member of {@link VENUE_DENIALS}). */
+export type VenueDenialCode = (typeof VENUE_DENIALS)[keyof typeof VENUE_DENIALS];
+
 /** Figures of one venue actor (for `/metrics`, tests and the recovery benchmark). */
 export interface VenueActorStats {
   state: VenueConnState | 'faulted';
@@ -889,10 +892,11 @@ export class VenueActor {
     }
   }
 
-  private deny(e: Envelope, intent: OrderIntent, code: string, detail: string, clientOrderId?: string): void {
+  private deny(e: Envelope, intent: OrderIntent, code: VenueDenialCode, detail: string, clientOrderId?: string): void {
     const ctx = this.ctx!;
     this.figures.denied[code] = (this.figures.denied[code] ?? 0) + 1;
-    const payload: OrderDenied = { intent, code, detail, tNs: this.clock.nowNs(), ...(clientOrderId === undefined ? {} : { clientOrderId }) };
+    const base = { intent, detail, tNs: this.clock.nowNs(), ...(clientOrderId === undefined ? {} : { clientOrderId }) };
+    const payload: OrderDenied = code === VENUE_DENIALS.JOURNAL_FAILED ? { ...base, source: 'journal', code } : { ...base, source: 'venue', code };
     ctx.publish(topics.denials, { type: 'order.denied', payload });
     ctx.publish(topics.orders(intent.strategy), { type: 'order.denied', payload });
     if (e.replyTo !== '') ctx.reply(e, { accepted: false, reason: code, message: detail }, 'order.ack');

@@ -24,5 +24,6 @@ export {
   type OrderBookState,
   type OrderBookSnapshot,
   type OrderCreateData,
+  type TradingStateRecord,
 } from './order-records.js';
 export { OrderJournal, RESTART_REASON, type JournalState, type OrderJournalDeps } from './order-journal.js';

@@ -13,7 +13,7 @@ import type { JournalFileOps } from './fs-util.js';
 import { Journal } from './journal.js';
 import { acquireLock, type JournalLock } from './lock.js';
 import { parseJournalOptions, type JournalOptionsInput } from './options.js';
-import { applyOrderRecord, encodeOrderEvent, restoreOrderBook, serializeOrderBook, type OrderBookState } from './order-records.js';
+import { applyOrderRecord, encodeOrderEvent, restoreOrderBook, serializeOrderBook, type OrderBookState, type TradingStateRecord } from './order-records.js';
 import type { JournalRecord } from './record.js';
 import { replayJournal, type ReplayReport } from './replay.js';
 
@@ -218,6 +218,22 @@ export class OrderJournal {
     const tMs = this.clock.epochMs();
     this.applyLive('balance.adjust', data, tMs);
     await this.append('balance.adjust', data, tMs);
+  }
+
+  /** The last journaled kill-switch state, or undefined when none was ever journaled (ACTIVE). */
+  get tradingState(): Readonly<TradingStateRecord> | undefined {
+    return this.book.tradingState;
+  }
+
+  /**
+   * Journals a kill-switch transition (`risk.state`); resolves when durable per the fsync policy,
+   * like an order record. The engine restores the last one at start.
+   */
+  async recordTradingState(state: TradingStateRecord['s'], trigger: string, reason: string): Promise<void> {
+    const data = { s: state, g: trigger, r: reason };
+    const tMs = this.clock.epochMs();
+    this.applyLive('risk.state', data, tMs);
+    await this.append('risk.state', data, tMs);
   }
 
   /** Takes a snapshot now (and compacts); resolves with its sequence. */

@@ -17,13 +17,33 @@ import type { JournalRecord } from './record.js';
  * | `order.deny` | `{id, i, k?, r: reason}`: created and denied by risk |
  * | `order.event` | `{id, e: event}`: any later {@link OrderEvent}, bigints as strings |
  * | `balance.adjust` | `{v: venue, a: asset, x: atoms}`: deposit, withdrawal, reconciliation adjustment |
+ * | `risk.state` | `{s: state, g: trigger, r: reason}`: a kill-switch transition (see {@link TradingStateRecord}) |
  */
-export const ORDER_RECORD_TYPES = Object.freeze(['order.submit', 'order.deny', 'order.event', 'balance.adjust'] as const);
+export const ORDER_RECORD_TYPES = Object.freeze(['order.submit', 'order.deny', 'order.event', 'balance.adjust', 'risk.state'] as const);
+
+/**
+ * The last kill-switch state the journal holds (`risk.state` records): restored at start before
+ * any strategy or API order can trade, so HALTED and REDUCING survive every kind of restart.
+ */
+export interface TradingStateRecord {
+  /** `ACTIVE`, `REDUCING` or `HALTED`. */
+  s: 'ACTIVE' | 'REDUCING' | 'HALTED';
+  /** What caused it (`manual`, `daily-loss`, `drawdown`, `breaker-cascade`). */
+  g: string;
+  /** The operator's reason or the figures that tripped the trigger. */
+  r: string;
+  /** Wall time of the transition (epoch ms). */
+  t: number;
+}
+
+const TRADING_STATE_VALUES: ReadonlySet<string> = new Set(['ACTIVE', 'REDUCING', 'HALTED']);
 
 /** The state the journal rebuilds. */
 export interface OrderBookState {
   orders: OrderStore;
   portfolio: Portfolio;
+  /** Last journaled kill-switch state (absent: never journaled, i.e. ACTIVE). */
+  tradingState?: TradingStateRecord;
 }
 
 /** Data of an `order.submit`/`order.deny` record. */
@@ -108,6 +128,13 @@ export function applyOrderRecord(s: OrderBookState, r: JournalRecord): void {
       s.portfolio.adjustBalance(d.v, d.a, BigInt(d.x));
       return;
     }
+    case 'risk.state': {
+      const d = r.data as Partial<TradingStateRecord> | null;
+      // A record naming no known state is corruption, not a reason to trade: refuse it like an unknown type.
+      if (d === null || typeof d !== 'object' || typeof d.s !== 'string' || !TRADING_STATE_VALUES.has(d.s)) throw new JournalRecordTypeError(`${r.type} (state ${JSON.stringify(d?.s)})`, r.seq);
+      s.tradingState = { s: d.s, g: String(d.g ?? ''), r: String(d.r ?? ''), t: r.tMs };
+      return;
+    }
     default:
       throw new JournalRecordTypeError(r.type, r.seq);
   }
@@ -117,11 +144,13 @@ export function applyOrderRecord(s: OrderBookState, r: JournalRecord): void {
 export interface OrderBookSnapshot {
   orders: OrderStoreState;
   portfolio: PortfolioState;
+  /** Kept through snapshots: compaction drops the `risk.state` records it replaces. */
+  tradingState?: TradingStateRecord;
 }
 
 /** The state as a JSON-safe value (snapshots; tests compare two states through it). */
 export function serializeOrderBook(s: OrderBookState): OrderBookSnapshot {
-  return { orders: s.orders.toJSON(), portfolio: s.portfolio.toJSON() };
+  return { orders: s.orders.toJSON(), portfolio: s.portfolio.toJSON(), ...(s.tradingState === undefined ? {} : { tradingState: { ...s.tradingState } }) };
 }
 
 /** Replaces the state with a snapshot's. */
@@ -129,4 +158,6 @@ export function restoreOrderBook(s: OrderBookState, snap: unknown): void {
   const v = snap as OrderBookSnapshot;
   s.orders.restore(v.orders);
   s.portfolio.restore(v.portfolio);
+  if (v.tradingState === undefined) delete s.tradingState;
+  else s.tradingState = { ...v.tradingState };
 }

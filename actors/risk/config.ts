@@ -50,6 +50,15 @@ export const RISK_DEFAULTS = Object.freeze({
     onLoss: 'HALTED' as const,
     onCascade: 'HALTED' as const,
   }),
+  /**
+   * External market data (gateway `/feed`): by default it never reaches the risk reference prices
+   * or the strategies of an instrument the engine trades; `trusted` names, per `venue:symbol`, the
+   * feed token names whose records do, each within `bandBps` of the venue's own mid.
+   */
+  feeds: Object.freeze({
+    trusted: Object.freeze({}) as Readonly<Record<string, readonly string[]>>,
+    bandBps: 500,
+  }),
   checks: Object.freeze({
     priceBand: true,
     staleData: true,
@@ -60,6 +69,7 @@ export const RISK_DEFAULTS = Object.freeze({
     openOrders: true,
     balance: true,
     rate: true,
+    selfTrade: true,
   }),
 });
 
@@ -157,6 +167,14 @@ export const riskConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** External feeds allowed to move an instrument's reference price and strategy data (see {@link RISK_DEFAULTS}.feeds). */
+    feeds: z
+      .object({
+        trusted: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
+        bandBps: z.int().min(1).max(10_000).default(D.feeds.bandBps),
+      })
+      .strict()
+      .prefault({}),
     checks: z
       .object({
         priceBand: z.boolean().default(D.checks.priceBand),
@@ -168,11 +186,39 @@ export const riskConfigSchema = z
         openOrders: z.boolean().default(D.checks.openOrders),
         balance: z.boolean().default(D.checks.balance),
         rate: z.boolean().default(D.checks.rate),
+        selfTrade: z.boolean().default(D.checks.selfTrade),
       })
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // Every money field converts to atoms here, at the edge, with the same function the engine
+    // uses, so `bot4 config check` refuses exactly what the daemon would refuse at start.
+    const check = (value: string | undefined, path: (string | number)[]): void => {
+      if (value === undefined) return;
+      const problem = moneyProblem(value, c.atom);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path, input: value, message: problem });
+    };
+    const limits = (o: Record<string, unknown>, base: (string | number)[], fallback: Readonly<Record<string, unknown>> | undefined): void => {
+      for (const k of MONEY_KEYS) {
+        const v = (o[k] as string | undefined) ?? (fallback?.[k] as string | undefined);
+        check(v, [...base, k]);
+      }
+    };
+    limits(c.defaults.instrument, ['defaults', 'instrument'], D.instrument);
+    limits(c.defaults.venue, ['defaults', 'venue'], D.venue);
+    limits(c.defaults.strategy, ['defaults', 'strategy'], D.strategy);
+    for (const [k, o] of Object.entries(c.instruments)) limits(o, ['instruments', k], undefined);
+    for (const [k, o] of Object.entries(c.venues)) limits(o, ['venues', k], undefined);
+    for (const [k, o] of Object.entries(c.strategies)) limits(o, ['strategies', k], undefined);
+    limits(c.portfolio, ['portfolio'], undefined);
+    limits(c.correlation, ['correlation'], undefined);
+    limits(c.killSwitch, ['killSwitch'], undefined);
+  });
+
+/** Names of the money fields (decimal strings of quote currency) anywhere in the risk config. */
+const MONEY_KEYS = ['maxOrderNotional', 'minOrderNotional', 'maxPositionNotional', 'maxGrossExposure', 'maxNetExposure', 'maxWeightedExposure', 'dailyLossLimit', 'maxDrawdown'] as const;
 
 /** Risk config as written by a user (every field optional). */
 export type RiskConfigInput = z.input<typeof riskConfigSchema>;
@@ -205,17 +251,22 @@ export function resolveRate(base: ResolvedRate, o: z.output<typeof rateOverride>
  * (limits must, so that every sum the engine forms from them is exact).
  */
 export function moneyToAtoms(value: string, atom: string, field: string): number {
+  const problem = moneyProblem(value, atom);
+  if (problem !== undefined) throw new ConfigError(field, `${field}: expected ${problem}, got ${JSON.stringify(value)}`);
+  return Number(toUnits(value, atom, field));
+}
+
+/** Why `value` is not a usable money limit in atoms of `atom` (the expectation), or undefined when it is. */
+function moneyProblem(value: string, atom: string): string | undefined {
   let units: bigint;
   try {
-    units = toUnits(value, atom, field);
+    units = toUnits(value, atom);
   } catch {
-    throw new ConfigError(field, `${field}: expected a multiple of the atom ${atom}, got ${JSON.stringify(value)}`);
+    return `a multiple of the atom ${atom}`;
   }
   // Quarter of the safe range: a limit plus a projected order plus current state must stay exact.
-  if (units > BigInt(MAX_LIMIT_ATOMS)) {
-    throw new ConfigError(field, `${field}: expected at most ${MAX_LIMIT_ATOMS} atoms of ${atom}, got ${JSON.stringify(value)}`);
-  }
-  return Number(units);
+  if (units > BigInt(MAX_LIMIT_ATOMS)) return `at most ${MAX_LIMIT_ATOMS} atoms of ${atom} (2^51, so sums with it stay exact; a larger risk.atom raises it)`;
+  return undefined;
 }
 
 /** Largest limit in atoms: 2^51, so limit + order + state sums stay below 2^53 and exact. */

@@ -29,6 +29,7 @@ export const DENIAL_CODES = [
   'RISK_OPEN_ORDERS',
   'RISK_BALANCE',
   'RISK_RATE_LIMIT',
+  'RISK_SELF_TRADE',
 ] as const;
 
 /** A stable denial code. */

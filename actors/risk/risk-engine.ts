@@ -8,7 +8,7 @@ import { RiskConfigError } from './errors.js';
 import { GcraSet } from './gcra.js';
 import { KillSwitch, STATE_CODE, type TradingStateTransition } from './kill-switch.js';
 import type { BreakerView, CorrelationSource, CounterBlock } from './ports.js';
-import { PF, RiskState } from './risk-state.js';
+import { ownPrice, PF, RiskState } from './risk-state.js';
 
 /** What the order does to the book: a new order (default), a modification (checked like a new order with the new price and size), or a cancel (always passes). */
 export type RiskAction = 'new' | 'modify' | 'cancel';
@@ -119,6 +119,7 @@ export class RiskEngine {
   private readonly cOpen: boolean;
   private readonly cBalance: boolean;
   private readonly cRate: boolean;
+  private readonly cSelfTrade: boolean;
 
   /** Slots of the counter block an engine with these venues and strategies uses: 1 (trading state) + venues + strategies. */
   static slotsNeeded(instruments: readonly Instrument[], config?: RiskConfigInput): number {
@@ -192,6 +193,12 @@ export class RiskEngine {
         throw new RiskConfigError(`risk.instruments.${key}`, `risk.instruments.${key}: expected "venue:symbol" of a configured instrument, got ${JSON.stringify(key)}`);
       }
     }
+    for (const key of Object.keys(cfg.feeds.trusted)) {
+      const c = key.indexOf(':');
+      if (c < 0 || state.instrumentIndex(key.slice(0, c), key.slice(c + 1)) < 0) {
+        throw new RiskConfigError(`risk.feeds.trusted.${key}`, `risk.feeds.trusted.${key}: expected "venue:symbol" of a configured instrument, got ${JSON.stringify(key)}`);
+      }
+    }
     this.minQty = new Float64Array(n);
     this.maxQty = new Float64Array(n);
     this.minNotional = new Float64Array(n);
@@ -249,6 +256,7 @@ export class RiskEngine {
     this.cOpen = c.openOrders;
     this.cBalance = c.balance;
     this.cRate = c.rate;
+    this.cSelfTrade = c.selfTrade;
   }
 
   /**
@@ -285,6 +293,19 @@ export class RiskEngine {
       if (b !== undefined && b.state === 'open') {
         this.cascade();
         return this.denied(order, 'VENUE_UNAVAILABLE', `venue ${order.venue}: circuit breaker is open`);
+      }
+    }
+    if (this.cSelfTrade) {
+      // One account per venue: an order that would match one of our own open orders is a wash trade.
+      const p = ownPrice(order);
+      if (buy) {
+        const asks = S.ownAsks[i]!;
+        const ask = asks.min();
+        if (asks.size > 0 && p >= ask) return this.denied(order, 'RISK_SELF_TRADE', `${order.type} buy at ${order.type === 'market' ? 'market' : price} would match our own open sell at ${ask === -Infinity ? 'market' : ask} on ${order.venue}:${order.symbol}`, ask, p);
+      } else {
+        const bids = S.ownBids[i]!;
+        const bid = bids.max();
+        if (bids.size > 0 && p <= bid) return this.denied(order, 'RISK_SELF_TRADE', `${order.type} sell at ${order.type === 'market' ? 'market' : price} would match our own open buy at ${bid === Infinity ? 'market' : bid} on ${order.venue}:${order.symbol}`, bid, p);
       }
     }
     const now = this.clock.nowNs();
@@ -356,13 +377,13 @@ export class RiskEngine {
       if (buy) {
         const b = S.quoteBal[i]!;
         const need = notional + Math.ceil((notional * this.feeReserveBps) / 10_000);
-        const free = S.balTotal[b]! - S.balLocked[b]!;
-        if (need > free) return this.denied(order, 'RISK_BALANCE', `${S.balanceKeys[b]}: free ${free} atoms < ${need} needed (notional + ${this.feeReserveBps} bps fee reserve)`, free, need);
+        // Inline fast path: `need` is past the small-integer range, and a double passed to a call
+        // V8 does not inline is boxed; only a shortfall on the double asks the exact (bigint) state.
+        if (need > S.balTotal[b]! - S.balLocked[b]! && !S.covers(b, need)) return this.balanceDenied(order, b, need, ` (notional + ${this.feeReserveBps} bps fee reserve)`);
       } else {
         const b = S.baseBal[i]!;
         const need = q * S.baseAtomsPerLot[i]!;
-        const free = S.balTotal[b]! - S.balLocked[b]!;
-        if (need > free) return this.denied(order, 'RISK_BALANCE', `${S.balanceKeys[b]}: free ${free} atoms < ${need} needed`, free, need);
+        if (need > S.balTotal[b]! - S.balLocked[b]! && !S.covers(b, need)) return this.balanceDenied(order, b, need, '');
       }
     }
     if (this.cRate) {
@@ -408,8 +429,8 @@ export class RiskEngine {
     this.evaluateTriggers();
   }
 
-  /** A balance snapshot (total atoms). Returns false for an asset no instrument uses. */
-  onBalance(venue: string, asset: string, totalAtoms: number): boolean {
+  /** A balance snapshot (total atoms; a bigint is exact at any size). Returns false for an asset no instrument uses. */
+  onBalance(venue: string, asset: string, totalAtoms: number | bigint): boolean {
     return this.state.onBalance(venue, asset, totalAtoms);
   }
 
@@ -486,6 +507,12 @@ export class RiskEngine {
       return this.denied(order, 'RISK_CORRELATED_POSITIONS', `${correlatedOpen} open positions have |ρ| > ${thr} with ${order.symbol}; max ${this.corrMaxPositions} correlated positions`, this.corrMaxPositions, correlatedOpen + 1);
     }
     return null;
+  }
+
+  private balanceDenied(order: OrderIntent, b: number, need: number, what: string): RiskDenial {
+    const S = this.state;
+    const free = S.totalExact(b) - BigInt(S.balLocked[b]!);
+    return this.denied(order, 'RISK_BALANCE', `${S.balanceKeys[b]}: free ${free} atoms < ${need} needed${what}`, Number(free), need);
   }
 
   private rateDenied(order: OrderIntent, key: number, now: number, who: string): RiskDenial {

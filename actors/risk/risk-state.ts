@@ -2,7 +2,12 @@ import type { Clock } from '../../common/clock.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
 import { RiskConfigError, RiskStateError, RiskUnknownKeyError } from './errors.js';
+import { PriceLevels } from './price-levels.js';
 import { atomsPer, checkSafe, mulDivTrunc } from './units.js';
+
+/** Largest balance held exactly in a double (2^53 − 1 atoms); beyond it {@link RiskState.balExact} holds the bigint. */
+export const BALANCE_CEILING = Number.MAX_SAFE_INTEGER;
+const BALANCE_CEILING_N = BigInt(BALANCE_CEILING);
 
 /** Indices into {@link RiskState.portfolio}. */
 export const PF = Object.freeze({
@@ -67,6 +72,13 @@ export class RiskState {
   readonly openBuy: Float64Array;
   readonly openSell: Float64Array;
   readonly openCount: Float64Array;
+  /**
+   * Per instrument: prices of our own open buy and sell orders (every strategy and the API trade
+   * one account per venue), for self-trade prevention. A market order counts at +∞ (buy) or −∞
+   * (sell): it can match any of our orders on the other side.
+   */
+  readonly ownBids: readonly PriceLevels[];
+  readonly ownAsks: readonly PriceLevels[];
   /** Per instrument: reference price (ticks; 0 = none yet) and the clock time it arrived (ns; -1 = never). */
   readonly refPrice: Float64Array;
   readonly quoteAtNs: Float64Array;
@@ -103,6 +115,13 @@ export class RiskState {
   /** Per balance slot: total and locked atoms. Free = total − locked. */
   readonly balTotal: Float64Array;
   readonly balLocked: Float64Array;
+  /**
+   * Per balance slot: the exact total when it is beyond {@link BALANCE_CEILING} (then `balTotal`
+   * holds the ceiling, a lower bound), else undefined. A balance of 1e9 USDT is 1e17 atoms at the
+   * default atom: more than a double holds exactly, so it is kept as a bigint and the check falls
+   * back to it whenever the lower bound alone would deny (see {@link covers}).
+   */
+  readonly balExact: (bigint | undefined)[];
   /** `venue:asset` of each balance slot. */
   readonly balanceKeys: readonly string[];
 
@@ -164,6 +183,8 @@ export class RiskState {
     this.openBuy = new Float64Array(n);
     this.openSell = new Float64Array(n);
     this.openCount = new Float64Array(n);
+    this.ownBids = Array.from({ length: n }, () => new PriceLevels());
+    this.ownAsks = Array.from({ length: n }, () => new PriceLevels());
     this.refPrice = new Float64Array(n);
     this.quoteAtNs = new Float64Array(n).fill(-1);
     this.cost = new Float64Array(n);
@@ -188,6 +209,7 @@ export class RiskState {
     this.portfolio[PF.DAY] = Math.floor(clock.epochMs() / DAY_MS);
     this.balTotal = new Float64Array(balKeys.length);
     this.balLocked = new Float64Array(balKeys.length);
+    this.balExact = new Array<bigint | undefined>(balKeys.length).fill(undefined);
   }
 
   /** Instrument index of `venue`/`symbol`, or -1. Allocation-free (two map lookups). */
@@ -234,6 +256,7 @@ export class RiskState {
     this.openCount[i]! += 1;
     this.venueOpen[this.venueOf[i]!]! += 1;
     this.portfolio[PF.OPEN]! += 1;
+    (order.side === 'buy' ? this.ownBids : this.ownAsks)[i]!.add(ownPrice(order));
     this.refresh(i);
   }
 
@@ -250,6 +273,8 @@ export class RiskState {
     this.venueOpen[this.venueOf[i]!]! -= 1;
     this.portfolio[PF.OPEN]! -= 1;
     this.refresh(i);
+    // Last: a close whose price was never opened throws after the rest is consistent.
+    (order.side === 'buy' ? this.ownBids : this.ownAsks)[i]!.remove(ownPrice(order));
   }
 
   /**
@@ -269,23 +294,72 @@ export class RiskState {
     const base = this.baseBal[i]!;
     const quote = this.quoteBal[i]!;
     if (order.side === 'buy') {
-      this.balTotal[base]! += q * this.baseAtomsPerLot[i]!;
-      this.balTotal[quote]! -= notional + feeAtoms;
+      this.addBalance(base, q * this.baseAtomsPerLot[i]!);
+      this.addBalance(quote, -(notional + feeAtoms));
     } else {
-      this.balTotal[base]! -= q * this.baseAtomsPerLot[i]!;
-      this.balTotal[quote]! += notional - feeAtoms;
+      this.addBalance(base, -(q * this.baseAtomsPerLot[i]!));
+      this.addBalance(quote, notional - feeAtoms);
     }
     this.portfolio[PF.FEES]! += feeAtoms;
     this.applyPosition(i, order.side === 'buy' ? q : -q, priceTicks, k);
     this.refresh(i);
   }
 
-  /** A balance snapshot from the venue (total atoms of `asset`, free + locked). Returns false for an asset no instrument uses. */
-  onBalance(venue: string, asset: string, totalAtoms: number): boolean {
+  /**
+   * A balance snapshot from the venue (total atoms of `asset`, free + locked). Returns false for an
+   * asset no instrument uses. Any size is exact as a bigint (the venue's own decimal string parsed
+   * with `BigInt`); a number must be a safe integer (`RiskOverflowError` otherwise: a double past
+   * 2^53 has already lost atoms).
+   */
+  onBalance(venue: string, asset: string, totalAtoms: number | bigint): boolean {
     const b = this.balanceIndex(venue, asset);
     if (b < 0) return false;
-    this.balTotal[b] = checkSafe(totalAtoms, `balance ${venue}:${asset}`);
+    if (typeof totalAtoms === 'bigint') this.setExact(b, totalAtoms);
+    else {
+      this.balTotal[b] = checkSafe(totalAtoms, `balance ${venue}:${asset}`);
+      this.balExact[b] = undefined;
+    }
     return true;
+  }
+
+  /**
+   * True when the free balance of slot `b` (total − locked) is at least `need` atoms, exactly.
+   * Hot path: one subtraction and a compare; only a balance beyond the ceiling whose lower bound
+   * does not cover `need` takes the bigint path (which allocates).
+   */
+  covers(b: number, need: number): boolean {
+    if (need <= this.balTotal[b]! - this.balLocked[b]!) return true;
+    const exact = this.balExact[b];
+    if (exact === undefined) return false;
+    return exact - BigInt(this.balLocked[b]!) >= BigInt(need);
+  }
+
+  /** The exact total of slot `b` (bigint; for reports and tests). */
+  totalExact(b: number): bigint {
+    return this.balExact[b] ?? BigInt(this.balTotal[b]!);
+  }
+
+  private setExact(b: number, total: bigint): void {
+    if (total > BALANCE_CEILING_N || total < -BALANCE_CEILING_N) {
+      this.balExact[b] = total;
+      this.balTotal[b] = total > 0n ? BALANCE_CEILING : -BALANCE_CEILING;
+    } else {
+      this.balExact[b] = undefined;
+      this.balTotal[b] = Number(total);
+    }
+  }
+
+  /** Moves a balance by `delta` atoms (a safe integer), exactly, past the ceiling too. */
+  private addBalance(b: number, delta: number): void {
+    if (this.balExact[b] === undefined) {
+      // Both operands are safe integers: the sum is exact whenever it is itself within the ceiling.
+      const t = this.balTotal[b]! + delta;
+      if (t <= BALANCE_CEILING && t >= -BALANCE_CEILING) {
+        this.balTotal[b] = t;
+        return;
+      }
+    }
+    this.setExact(b, this.totalExact(b) + BigInt(delta));
   }
 
   /** Sets a position directly (startup from the journal's rebuilt portfolio): lots and cost basis in atoms. */
@@ -464,4 +538,10 @@ export class RiskState {
     const total = this.totalPnl();
     if (total > this.portfolio[PF.PEAK]!) this.portfolio[PF.PEAK] = total;
   }
+}
+
+/** The price an open order of ours can match at: its limit, or ±∞ for a market order. */
+export function ownPrice(order: OrderIntent): number {
+  if (order.type === 'market') return order.side === 'buy' ? Infinity : -Infinity;
+  return order.priceTicks;
 }

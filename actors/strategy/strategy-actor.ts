@@ -30,7 +30,7 @@ export const STRATEGY_MAILBOX_DEFAULTS = Object.freeze({ policy: 'conflate' as c
  * Denial code the host itself produces when an `order.submit` could not be handed to the risk
  * actor (no actor at the address, or its mailbox full): delivered to `onDenied` like a risk denial.
  */
-export const RISK_UNREACHABLE = 'STRATEGY_RISK_UNREACHABLE';
+export const RISK_UNREACHABLE = 'STRATEGY_RISK_UNREACHABLE' as const;
 
 /** What {@link spawnStrategy} needs besides the spec and the strategy. */
 export interface StrategyDeps {
@@ -143,7 +143,7 @@ export function spawnStrategy(system: ActorSystem, spec: StrategySpec, strategy:
   const timers = new StrategyTimers(clock, (m) => system.trySend(address, m) !== SendStatus.DeadLetter);
 
   const deny = (intent: OrderIntent, detail: string): void => {
-    const d: OrderDenied = { intent, code: RISK_UNREACHABLE, detail, tNs: clock.nowNs() };
+    const d: OrderDenied = { source: 'strategy', intent, code: RISK_UNREACHABLE, detail, tNs: clock.nowNs() };
     if (system.trySend(address, { type: 'order.denied', payload: d }) !== SendStatus.Sent) log.error({ intent }, 'order.submit undeliverable and the denial could not be queued');
   };
 

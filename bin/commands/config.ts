@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { parseRiskConfig } from '../../actors/risk/config.js';
 import { loadStrategy } from '../../actors/strategy/registry.js';
 import { formatTable } from '../../daemon/client.js';
 import { loadDaemonConfig, simVenueNames, type DaemonConfig } from '../../daemon/config.js';
@@ -10,8 +9,8 @@ import { loadDaemonConfig, simVenueNames, type DaemonConfig } from '../../daemon
  * params. Throws the first error (`B4_CONFIG_INVALID`, `B4_DAEMON_CONFIG_FILE`, `B4_STRATEGY_*`).
  */
 export async function checkConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<DaemonConfig> {
+  // the risk config is validated inside loadDaemonConfig: the same function the daemon runs at start
   const cfg = loadDaemonConfig(file, env);
-  parseRiskConfig(cfg.risk);
   for (const s of cfg.strategies) await loadStrategy({ id: s.id, kind: s.kind, instruments: [...s.instruments], params: { ...s.params } });
   return cfg;
 }
