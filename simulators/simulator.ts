@@ -69,6 +69,8 @@ const optionsSchema = z
     makerBps: z.number().int().min(0).max(1000).default(10),
     takerBps: z.number().int().min(0).max(1000).default(10),
     tickMs: z.number().int().min(10).max(10_000).default(250),
+    /** `defaultSelfTradePreventionMode` of every symbol: what an order that names no mode gets (Binance spot: `EXPIRE_MAKER`). */
+    selfTradePreventionMode: z.enum(['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH']).default('EXPIRE_MAKER'),
     /** Per-message network decisions kept for `GET /_sim/network/events` (0 = none; they allocate). Ignored with `network`. */
     decisionLogSize: z.number().int().min(0).max(1_000_000).default(0),
     clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && typeof (v as Clock).setTimer === 'function', 'a Clock').optional(),
@@ -155,6 +157,7 @@ export class Simulator {
           limits,
           participants: o.participants ? { ...DEFAULT_PARTICIPANTS } : false,
           tickMs: o.tickMs,
+          stp: o.selfTradePreventionMode,
         };
         const core = new VenueCore(vopts);
         const server = new VenueServer(core, network, (r) => handleControl(sim, r), sim.log.child({ venue: name }));

@@ -6,7 +6,7 @@ import { FairValue } from './engine/fair-value.js';
 import { DEFAULT_INSTRUMENTS, InstrumentRegistry, parseDecimal, type InstrumentSpec } from './engine/instruments.js';
 import { Ledger } from './engine/ledger.js';
 import { MatchingEngine, type EngineListener, type ExecType, type FeeSchedule } from './engine/matching-engine.js';
-import type { SimFill, SimOrder } from './engine/order.js';
+import { STP_MODES, type SimFill, type SimOrder, type StpMode } from './engine/order.js';
 import { DEFAULT_PARTICIPANTS, Participants, type ParticipantOptions } from './engine/participants.js';
 import { SimulatorUnknownError } from './errors.js';
 import type { ApiUser } from './wire/auth.js';
@@ -34,6 +34,8 @@ export interface VenueOptions {
   participants: ParticipantOptions | false;
   /** Period of the fair-value/participant loop in ms of clock time. */
   tickMs: number;
+  /** `defaultSelfTradePreventionMode` of every symbol (Binance spot: `EXPIRE_MAKER`). */
+  stp?: StpMode | undefined;
 }
 
 /** Lifecycle of a venue as crises see it (FTX: withdrawals halted, then gone). */
@@ -81,6 +83,7 @@ export class VenueCore implements EngineListener {
     this.fees = opts.fees;
     this.engine = new MatchingEngine(this.instruments, this.accounts, this.ledger, opts.fees, () => this.clock.epochMs());
     this.engine.listen(this);
+    this.engine.defaultStp = opts.stp ?? 'EXPIRE_MAKER';
     this.limiter = new RateLimiter({ ...opts.limits });
     this.tickMs = opts.tickMs;
     for (const ins of this.instruments.list) {
@@ -195,8 +198,8 @@ export class VenueCore implements EngineListener {
           filters: ins.filters(),
           permissions: [],
           permissionSets: [['SPOT']],
-          defaultSelfTradePreventionMode: 'NONE',
-          allowedSelfTradePreventionModes: ['NONE'],
+          defaultSelfTradePreventionMode: this.engine.defaultStp,
+          allowedSelfTradePreventionModes: [...STP_MODES],
         };
       }),
     };

@@ -199,7 +199,7 @@ const ROUTES: Record<string, Route> = {
       if ('ok' in r) return fail(r);
       const res = v.engine.place(r);
       if (!res.ok) return fail(res);
-      return renderNewOrder(v.instruments.get(r.symbol)!, res.order, p.get('newOrderRespType') ?? 'FULL');
+      return renderNewOrder(v.instruments.get(r.symbol)!, res.order, p.get('newOrderRespType') ?? 'FULL', v.engine.lastPrevented);
     },
   },
   'POST /order/test': {

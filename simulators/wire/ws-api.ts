@@ -94,7 +94,7 @@ export class WsApiHub implements EngineListener {
         if (req.method === 'order.test') return ok({});
         const res = this.venue.engine.place(r);
         if (!res.ok) return err(res);
-        return ok(renderNewOrder(this.venue.instruments.get(r.symbol)!, res.order, p.get('newOrderRespType') ?? 'FULL'));
+        return ok(renderNewOrder(this.venue.instruments.get(r.symbol)!, res.order, p.get('newOrderRespType') ?? 'FULL', this.venue.engine.lastPrevented));
       }
       case 'order.cancel': {
         const symbol = p.get('symbol');
