@@ -7,6 +7,7 @@ import type { LedgerSnapshot } from './engine/ledger.js';
 import { DEFAULT_PARTICIPANTS } from './engine/participants.js';
 import { SimulatorStateError, SimulatorUnknownError } from './errors.js';
 import { VenueCore, type VenueOptions } from './venue.js';
+import { VenueStore } from './engine/venue-store.js';
 import { ControlServer, handleControl, type ControlAccess } from './wire/control-api.js';
 import { NetworkModel } from './network/index.js';
 import { OUTAGE_MODES, SCOPES, type FaultModel, type Outage, type OutageMode, type Scope } from './wire/faults.js';
@@ -80,6 +81,16 @@ const optionsSchema = z
      * Unset: no token (tests, `bot4 sim`); the daemon always sets one for its embedded simulator.
      */
     controlToken: z.string().regex(/^[A-Za-z0-9._~+/=-]{16,256}$/, 'a token of 16 to 256 characters from A-Z a-z 0-9 . _ ~ + / = -').optional(),
+    /**
+     * Folder of the durable ledger (one log + snapshot per venue). Set: the API users' accounts,
+     * orders, order history, trades and id counters survive a restart (even SIGKILL); background
+     * participants and fair values start fresh. Unset: every start is blank.
+     */
+    stateDir: z.string().min(1).optional(),
+    /** fsync the venue log after every operation (power-loss safe; slower). Without it a process kill still loses nothing. */
+    stateFsync: z.boolean().default(false),
+    /** Log lines after which the log is folded into a snapshot. */
+    stateCompactEvery: z.number().int().min(1).max(10_000_000).default(50_000),
     /** Browser origins (`https://host:port`) allowed to call the control API; default none. */
     controlOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin such as http://localhost:3000')).max(32).default([]),
   })
@@ -111,6 +122,8 @@ export class Simulator {
   readonly network: FaultModel;
   /** `http://host:port/_sim` of the dedicated control server. */
   controlUrl = '';
+  /** The durable ledger's folder and settings, when there is one. */
+  private stateDir: { dir: string; fsync: boolean; compactEvery: number } | undefined;
   /** Who may call the control API (token, browser origins). */
   controlAccess: ControlAccess = { token: undefined, origins: [] };
   private readonly slots = new Map<string, Slot>();
@@ -134,6 +147,7 @@ export class Simulator {
     const clock = o.clock ?? new LiveClock();
     const network: FaultModel = o.network ?? new NetworkModel({ seed: o.seed, clock, decisionLogSize: o.decisionLogSize });
     const sim = new Simulator(o.seed, clock, network);
+    if (o.stateDir !== undefined) sim.stateDir = { dir: o.stateDir, fsync: o.stateFsync, compactEvery: o.stateCompactEvery };
     sim.controlAccess = Object.freeze({ token: o.controlToken, origins: Object.freeze([...o.controlOrigins]) });
     // Outages can end by themselves (durationMs): follow the model's expiries to undo wire effects.
     // Sets and clears are synced by setOutage/clearOutage themselves, so their errors reach the caller.
@@ -158,6 +172,7 @@ export class Simulator {
           participants: o.participants ? { ...DEFAULT_PARTICIPANTS } : false,
           tickMs: o.tickMs,
           stp: o.selfTradePreventionMode,
+          store: o.stateDir === undefined ? undefined : VenueStore.open({ dir: o.stateDir, venue: name, fsync: o.stateFsync, compactEvery: o.stateCompactEvery }),
         };
         const core = new VenueCore(vopts);
         const server = new VenueServer(core, network, (r) => handleControl(sim, r), sim.log.child({ venue: name }));
@@ -299,6 +314,11 @@ export class Simulator {
     this.crisis = undefined;
     for (const s of venue === undefined ? [...this.slots.values()] : [this.slot(venue)]) {
       s.core.stop();
+      if (this.stateDir !== undefined) {
+        // A reset is a new venue: its durable ledger starts over too.
+        VenueStore.wipe(this.stateDir.dir, s.urls.name);
+        s.opts = { ...s.opts, store: VenueStore.open({ ...this.stateDir, venue: s.urls.name }) };
+      }
       s.core = new VenueCore(s.opts);
       s.server.swapVenue(s.core);
       s.core.start();

@@ -57,6 +57,18 @@ export interface EngineListener {
   onTrade(symbol: string, tradeId: number, priceTicks: number, lots: number, buyerIsMaker: boolean, time: number): void;
   /** Balances of `account` changed in `assets` (once per operation). */
   onBalances(account: string, assets: readonly string[]): void;
+  /** An order closed as FILLED by its last unlock (no `onOrderEvent` follows: the TRADE event said it). */
+  onOrderClosed?(order: SimOrder): void;
+  /** A public mutator (`place`, `cancel`, `cancelAll`) finished: everything it changed is final. */
+  onCommit?(): void;
+}
+
+/** The engine's id counters, for a durable venue (orders, trades and prevented matches never reuse an id). */
+export interface EngineCounters {
+  nextOrderId: number;
+  seq: number;
+  tradeIds: Record<string, number>;
+  preventedIds: Record<string, number>;
 }
 
 /** Fee schedule in basis points (Binance's default spot tier is 10/10). */
@@ -178,6 +190,14 @@ export class MatchingEngine {
 
   /** Validates against the symbol's filters, locks funds, matches and rests or expires the rest. */
   place(r: PlaceRequest): EngineResult {
+    try {
+      return this.placeOne(r);
+    } finally {
+      this.listener?.onCommit?.();
+    }
+  }
+
+  private placeOne(r: PlaceRequest): EngineResult {
     this.lastPrevented = [];
     const ins = this.instruments.get(r.symbol);
     if (ins === undefined) return REJECT.badSymbol;
@@ -268,6 +288,7 @@ export class MatchingEngine {
     if (o === undefined || o.symbol !== symbol || !isOpen(o)) return REJECT.unknownCancel;
     this.cancelOrder(o, 'CANCELED');
     this.flushBalances();
+    this.listener?.onCommit?.();
     return { ok: true, order: o };
   }
 
@@ -276,7 +297,44 @@ export class MatchingEngine {
     const list = this.openOrders(account, symbol);
     for (const o of list) this.cancelOrder(o, 'CANCELED');
     this.flushBalances();
+    this.listener?.onCommit?.();
     return list;
+  }
+
+  /** The id counters (see {@link restore}). */
+  counters(): EngineCounters {
+    return { nextOrderId: this.nextOrderId, seq: this.seq, tradeIds: Object.fromEntries(this.tradeIds), preventedIds: Object.fromEntries(this.preventedIds) };
+  }
+
+  /**
+   * Puts back the client orders of a durable venue (open ones onto the books, by arrival) and moves
+   * every id counter at least to `counters`, so no order id, trade id or prevented-match id is ever
+   * issued twice. Call on a fresh engine, before any order is placed.
+   */
+  restore(orders: readonly SimOrder[], counters: EngineCounters): void {
+    let maxId = 0;
+    for (const o of [...orders].sort((a, b) => a.orderId - b.orderId)) {
+      this.byId.set(o.orderId, o);
+      this.byClient.set(clientKey(o.account, o.symbol, o.clientOrderId), o);
+      this.ledger.recordOrder(o);
+      maxId = Math.max(maxId, o.orderId);
+      this.seq = Math.max(this.seq, o.seq);
+      if (o.preventedMatchId !== undefined) this.preventedIds.set(o.symbol, Math.max(this.preventedIds.get(o.symbol) ?? 0, o.preventedMatchId));
+      for (const f of o.fills) this.tradeIds.set(o.symbol, Math.max(this.tradeIds.get(o.symbol) ?? 0, f.tradeId));
+    }
+    for (const o of [...orders].filter(isOpen).sort((a, b) => a.seq - b.seq)) {
+      this.books.get(o.symbol)?.add(o);
+      let s = this.openByAccount.get(o.account);
+      if (s === undefined) {
+        s = new Set();
+        this.openByAccount.set(o.account, s);
+      }
+      s.add(o);
+    }
+    this.nextOrderId = Math.max(this.nextOrderId, maxId + 1, counters.nextOrderId);
+    this.seq = Math.max(this.seq, counters.seq);
+    for (const [sym, v] of Object.entries(counters.tradeIds)) if (this.tradeIds.has(sym)) this.tradeIds.set(sym, Math.max(this.tradeIds.get(sym)!, v));
+    for (const [sym, v] of Object.entries(counters.preventedIds)) if (this.preventedIds.has(sym)) this.preventedIds.set(sym, Math.max(this.preventedIds.get(sym)!, v));
   }
 
   private cancelOrder(o: SimOrder, status: 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH'): void {
@@ -304,6 +362,7 @@ export class MatchingEngine {
     }
     this.ledger.closeOrder(o);
     if (status !== 'FILLED') this.listener?.onOrderEvent(o, status === 'EXPIRED_IN_MATCH' ? 'TRADE_PREVENTION' : status, undefined);
+    else this.listener?.onOrderClosed?.(o);
   }
 
   private finishTaker(ins: Instrument, o: SimOrder): void {
