@@ -58,8 +58,8 @@ describe('simulator durable ledger (stateDir)', function () {
     let sim = await start();
     let before: Record<string, unknown>;
     let ledgerBefore: ReturnType<typeof ledgerOf>;
-    let maxOrderId = 0;
-    let maxTradeId = 0;
+    let maxOrderId: number;
+    let maxTradeId: number;
     try {
       const ex = restClient(sim.venues[0]!);
       await ex.loadMarkets();
