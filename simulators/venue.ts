@@ -110,6 +110,7 @@ export class VenueCore implements EngineListener {
 
   /** Registers and funds an API user (written to the durable ledger, when there is one, before it returns). */
   addUser(u: VenueUser): ApiUser {
+    if (this.store?.error !== undefined) throw this.store.error;
     const user: ApiUser = { apiKey: u.apiKey, apiSecret: u.apiSecret, account: u.account ?? `user:${u.apiKey}` };
     const amounts: [string, bigint][] = [];
     for (const [asset, amount] of Object.entries(u.balances)) {
@@ -167,6 +168,15 @@ export class VenueCore implements EngineListener {
   /** Venue time without skew (rate-limit windows, ledger). */
   clockNow(): number {
     return this.clock.epochMs();
+  }
+
+  /**
+   * The write error that stopped the durable ledger, if any. From then on the venue refuses every
+   * operation that would change state (Binance -1007, status unknown) and its background market
+   * stops: memory may hold one operation the log lacks, and nothing more is added to it.
+   */
+  get storeError(): Error | undefined {
+    return this.store?.error;
   }
 
   /** Whether clients may withdraw (false once a crisis halts withdrawals). */
@@ -295,7 +305,14 @@ export class VenueCore implements EngineListener {
       const dt = now - this.lastTickMs;
       this.lastTickMs = now;
       for (const fv of this.fair.values()) fv.step(dt);
-      if (this.status !== 'gone') this.participants?.tick();
+      if (this.status !== 'gone' && this.store?.error === undefined) {
+        try {
+          this.participants?.tick();
+        } catch (e) {
+          // Only a failed durable write gets here (see storeError); anything else is a bug to surface.
+          if (this.store?.error === undefined) throw e;
+        }
+      }
       for (const h of this.tickHooks) h(now);
       this.schedule();
     });

@@ -147,6 +147,7 @@ interface Snapshot {
  */
 export class VenueStore {
   private fd: number;
+  private failed: SimulatorStoreError | undefined;
   private n = 0;
   private lines = 0;
   private pending: Rec[] = [];
@@ -289,11 +290,22 @@ export class VenueStore {
     if (used < (this.reserved[kind] ?? 0)) return;
     const v = used + ID_BLOCK;
     this.reserved[kind] = v;
-    this.write([{ t: 'r', k: kind, v }]);
+    // Called in the middle of a matching operation: a failure must not tear it. It stops the store
+    // and the operation's commit throws it.
+    try {
+      this.write([{ t: 'r', k: kind, v }]);
+    } catch {
+      // recorded in this.failed
+    }
   }
 
   /** Writes the operation's records (one line, one write) and compacts when the log is long. */
   commit(snapshot: () => Omit<StoredState, 'reserved'>): void {
+    if (this.failed !== undefined) {
+      this.pending = [];
+      this.dirty.clear();
+      throw this.failed;
+    }
     if (this.pending.length === 0 && this.dirty.size === 0) return;
     const recs = this.pending;
     for (const o of this.dirty.values()) recs.push({ t: 'o', o: orderOut(o) });
@@ -303,15 +315,26 @@ export class VenueStore {
     if (this.lines >= this.o.compactEvery) this.compact(snapshot());
   }
 
+  /**
+   * Fail-stop: after one failed write every later write throws the same error, since memory now
+   * holds an operation the log lacks and appending after it would make the log lie.
+   */
   private write(recs: Rec[]): void {
+    if (this.failed !== undefined) throw this.failed;
     const line = `${JSON.stringify({ n: ++this.n, r: recs })}\n`;
     try {
       writeSync(this.fd, line);
       if (this.o.fsync) fsyncSync(this.fd);
     } catch (e) {
-      throw storeError(`cannot append to ${this.logPath}`, e);
+      this.failed = storeError(`cannot append to ${this.logPath} (the venue answers no more operations until restarted)`, e);
+      throw this.failed;
     }
     this.lines++;
+  }
+
+  /** The write error that stopped the store, if any. */
+  get error(): SimulatorStoreError | undefined {
+    return this.failed;
   }
 
   /** Writes a snapshot of `s` (temp + rename) and empties the log. */

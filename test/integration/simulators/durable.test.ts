@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEMO_API_KEY, Simulator } from '../../../simulators/index.js';
@@ -159,6 +159,37 @@ describe('simulator durable ledger (stateDir)', function () {
     }
     writeFileSync(log, '{not json}\n{"n":1000000,"r":[]}\n');
     await assert.rejects(start({ participants: false }), (e: Error & { code?: string }) => e.code === 'B4_SIM_STORE' && /line 1/.test(e.message));
+  });
+
+  it('a failed write (disk full) stops the venue taking operations (-1007, HTTP 503) without crashing; a restart has the state before it', async () => {
+    let sim = await start({ participants: false });
+    let before: ReturnType<typeof ledgerOf>;
+    try {
+      const ex = restClient(sim.venues[0]!);
+      await ex.loadMarkets();
+      await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.01, 1000, { clientOrderId: 'before-full' });
+      before = ledgerOf(sim);
+      // /dev/full fails every write with ENOSPC: put it under the store's log
+      const store = (sim.venue('sim-a') as unknown as { store: { fd: number } }).store;
+      store.fd = openSync('/dev/full', 'w');
+      const r = await fetch(`${sim.venues[0]!.rest}/ping`);
+      assert.equal(r.status, 200);
+      await assert.rejects(ex.createOrder('BTC/USDT', 'limit', 'buy', 0.01, 1001), (e: Error) => /-1007/.test(e.message));
+      assert.equal(sim.venue('sim-a').storeError?.constructor.name, 'SimulatorStoreError');
+      // every later state change is refused up front (nothing more diverges from the log); reads still work
+      await assert.rejects(ex.cancelOrder(undefined as unknown as string, 'BTC/USDT', { origClientOrderId: 'before-full' }), (e: Error) => /-1007/.test(e.message));
+      assert.equal((await ex.fetchOpenOrders('BTC/USDT')).some((o) => o.clientOrderId === 'before-full'), true);
+      const users = await fetch(`${sim.controlUrl}/venues/sim-a/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiKey: 'late', apiSecret: 'late-secret', balances: { USDT: '1' } }) });
+      assert.equal(((await users.json()) as { error: { code: string } }).error.code, 'B4_SIM_STORE');
+    } finally {
+      await sim.stop();
+    }
+    sim = await start({ participants: false });
+    try {
+      assert.deepEqual(ledgerOf(sim), before);
+    } finally {
+      await sim.stop();
+    }
   });
 
   it('reset wipes the durable ledger too', async () => {
