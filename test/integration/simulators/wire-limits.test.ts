@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { Simulator } from '../../../simulators/index.js';
+import { fetchLedger, LedgerFetchError } from '../../../simulators/ledger-check.js';
 import { MAX_CONTROL_BODY_BYTES, MAX_REST_BODY_BYTES } from '../../../simulators/wire/server.js';
 import { restClient } from './helpers.js';
 
@@ -177,6 +178,12 @@ describe('simulator wire limits: bounded bodies and the control API gate', funct
       }
       const r = await addUser(locked.controlUrl, { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` });
       assert.equal(r.status, 200);
+    });
+
+    it('fetchLedger passes the control token; without it the control API answers 401 (LedgerFetchError)', async () => {
+      const snap = await fetchLedger(locked.controlUrl, 'sim-a', 'user:bot4-demo-key', undefined, TOKEN);
+      assert.equal(snap.venue, 'sim-a');
+      await assert.rejects(fetchLedger(locked.controlUrl, 'sim-a', 'user:bot4-demo-key'), (e: unknown) => e instanceof LedgerFetchError && /HTTP 401/.test(e.message));
     });
 
     it('a malformed controlToken or origin is refused at start with the field named', async () => {
