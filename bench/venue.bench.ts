@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   let price = 100_000; // 1000.00 USDT: far below the market, so every order rests (no fills, no balance drift)
   // Recovery after outages.
   const recovery = newHist();
-  const post = (method: string, p: string, body?: unknown): Promise<Response> => fetch(`${sim.control}${p}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const post = (method: string, p: string, body?: unknown): Promise<Response> => fetch(`${sim.control}${p}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
   const actor = engine.venues.get('sim-a')!.actor;
   let outages = 0;
   for (let k = 0; k < OUTAGES; k++) {

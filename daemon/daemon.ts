@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LiveClock, type Clock } from '../common/clock.js';
 import { logger } from '../common/log.js';
@@ -24,6 +24,8 @@ const SYNC_WAIT_MS = 30_000;
 export class Daemon {
   /** Where the local admin token was written ('' when tokens came from config or environment). */
   tokenFile = '';
+  /** Where the embedded simulator's control-API token was written ('' without an embedded simulator). */
+  simTokenFile = '';
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -46,12 +48,31 @@ export class Daemon {
     let engine: Engine | undefined;
     let adapter: EngineAdapter | undefined;
     let gateway: GatewayServer | undefined;
+    let simTokenFile = '';
     try {
       let venues: Record<string, unknown>[] = config.venues.map((v) => ({ ...v }));
       if (venues.length === 0) {
         // loaded only when used: the simulator pulls in its matching engine and network model
         const { DEMO_API_KEY, DEMO_API_SECRET, Simulator } = await import('../simulators/simulator.js');
-        sim = await Simulator.start({ venues: config.sim.venues, seed: config.sim.seed, host: config.sim.host, port: config.sim.port, profile: config.sim.profile });
+        // The embedded venue is durable like a real one: its ledger lives in its own folder under the
+        // journal, so after any restart the engine's positions and the venue's balances still agree.
+        // Its control API gets a fresh token per start (file readable only by this user).
+        const simStateDir = path.join(path.resolve(config.journal.dir), 'sim');
+        const controlToken = randomBytes(24).toString('base64url');
+        sim = await Simulator.start({
+          venues: config.sim.venues,
+          seed: config.sim.seed,
+          host: config.sim.host,
+          port: config.sim.port,
+          profile: config.sim.profile,
+          stateDir: simStateDir,
+          stateFsync: config.journal.fsync === 'always',
+          controlToken,
+        });
+        simTokenFile = path.join(simStateDir, 'control.token');
+        mkdirSync(simStateDir, { recursive: true, mode: 0o700 });
+        writeFileSync(`${simTokenFile}.tmp`, `${controlToken}\n`, { mode: 0o600 });
+        renameSync(`${simTokenFile}.tmp`, simTokenFile);
         venues = sim.venues.map((v) => ({ name: v.name, rest: v.rest, ws: v.ws, wsApi: v.wsApi, apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET }));
         log.info({ venues: sim.venues.map((v) => v.name), control: sim.controlUrl, seed: config.sim.seed, profile: config.sim.profile }, 'embedded simulator started');
       }
@@ -75,6 +96,7 @@ export class Daemon {
       adapter.lifecycle = 'running';
       const d = new Daemon(config, clock, sim, engine, adapter, gateway, address);
       d.tokenFile = tokenFile;
+      d.simTokenFile = simTokenFile;
       return d;
     } catch (e) {
       await gateway?.stop().catch(() => undefined);
@@ -96,7 +118,7 @@ export class Daemon {
     if (this.tokenFile !== '') parts.push(`tokenFile=${this.tokenFile}`);
     parts.push(`strategies=${[...this.engine.strategies.keys()].join(',') || '-'}`);
     if (this.sim !== undefined) {
-      parts.push(`sim.control=${this.sim.controlUrl}`);
+      parts.push(`sim.control=${this.sim.controlUrl}`, `sim.controlTokenFile=${this.simTokenFile}`);
       for (const v of this.sim.venues) parts.push(`${v.name}.rest=${v.rest}`, `${v.name}.ws=${v.ws}`, `${v.name}.wsApi=${v.wsApi}`, `${v.name}.control=${v.control}`);
     } else {
       for (const v of this.config.venues) parts.push(`${v.name}.rest=${v.rest}`);

@@ -45,3 +45,14 @@ export class SimulatorLedgerError extends SimulatorError {
     super(SimulatorLedgerError.code, message, details);
   }
 }
+
+/**
+ * A durable venue's state folder cannot be read or written, or its log is corrupt before its last
+ * line (a torn last line, from a crash during a write, is dropped instead).
+ */
+export class SimulatorStoreError extends SimulatorError {
+  static readonly code = 'B4_SIM_STORE';
+  constructor(message: string, details?: Record<string, unknown>, options?: ErrorOptions) {
+    super(SimulatorStoreError.code, message, details, options);
+  }
+}

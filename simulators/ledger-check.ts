@@ -107,13 +107,14 @@ export function userAccount(apiKey: string): string {
 /**
  * Reads a venue's ledger for one account over the control API:
  * `GET <controlUrl>/venues/<venue>/ledger?account=<account>`, with `controlUrl` the simulator's
- * `controlUrl` (or a venue's `…/_sim`). Pass `signal` for a deadline. Throws {@link LedgerFetchError}.
+ * `controlUrl` (or a venue's `…/_sim`). Pass `signal` for a deadline, and `token` when the simulator
+ * has a control token (the daemon's embedded one: `<journal>/sim/control.token`). Throws {@link LedgerFetchError}.
  */
-export async function fetchLedger(controlUrl: string, venue: string, account: string, signal?: AbortSignal): Promise<LedgerSnapshot> {
+export async function fetchLedger(controlUrl: string, venue: string, account: string, signal?: AbortSignal, token?: string): Promise<LedgerSnapshot> {
   const url = `${controlUrl.replace(/\/+$/, '')}/venues/${encodeURIComponent(venue)}/ledger?account=${encodeURIComponent(account)}`;
   let res: Response;
   try {
-    res = await fetch(url, signal === undefined ? {} : { signal });
+    res = await fetch(url, { ...(signal === undefined ? {} : { signal }), ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }) });
   } catch (e) {
     throw new LedgerFetchError(`GET ${url}: ${e instanceof Error ? e.message : String(e)}`, { url }, { cause: e });
   }

@@ -7,7 +7,8 @@ import type { LedgerSnapshot } from './engine/ledger.js';
 import { DEFAULT_PARTICIPANTS } from './engine/participants.js';
 import { SimulatorStateError, SimulatorUnknownError } from './errors.js';
 import { VenueCore, type VenueOptions } from './venue.js';
-import { ControlServer, handleControl } from './wire/control-api.js';
+import { VenueStore } from './engine/venue-store.js';
+import { ControlServer, handleControl, type ControlAccess } from './wire/control-api.js';
 import { NetworkModel } from './network/index.js';
 import { OUTAGE_MODES, SCOPES, type FaultModel, type Outage, type OutageMode, type Scope } from './wire/faults.js';
 import { BINANCE_LIMITS } from './wire/rate-limit.js';
@@ -69,10 +70,29 @@ const optionsSchema = z
     makerBps: z.number().int().min(0).max(1000).default(10),
     takerBps: z.number().int().min(0).max(1000).default(10),
     tickMs: z.number().int().min(10).max(10_000).default(250),
+    /** `defaultSelfTradePreventionMode` of every symbol: what an order that names no mode gets (Binance spot: `EXPIRE_MAKER`). */
+    selfTradePreventionMode: z.enum(['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH']).default('EXPIRE_MAKER'),
     /** Per-message network decisions kept for `GET /_sim/network/events` (0 = none; they allocate). Ignored with `network`. */
     decisionLogSize: z.number().int().min(0).max(1_000_000).default(0),
     clock: z.custom<Clock>((v) => typeof v === 'object' && v !== null && typeof (v as Clock).setTimer === 'function', 'a Clock').optional(),
     network: z.custom<FaultModel>((v) => typeof v === 'object' && v !== null && typeof (v as FaultModel).link === 'function', 'a FaultModel').optional(),
+    /**
+     * Bearer token the control API (`/_sim`, on every port) requires: `Authorization: Bearer <token>`.
+     * Unset: no token (tests, `bot4 sim`); the daemon always sets one for its embedded simulator.
+     */
+    controlToken: z.string().regex(/^[A-Za-z0-9._~+/=-]{16,256}$/, 'a token of 16 to 256 characters from A-Z a-z 0-9 . _ ~ + / = -').optional(),
+    /**
+     * Folder of the durable ledger (one log + snapshot per venue). Set: the API users' accounts,
+     * orders, order history, trades and id counters survive a restart (even SIGKILL); background
+     * participants and fair values start fresh. Unset: every start is blank.
+     */
+    stateDir: z.string().min(1).optional(),
+    /** fsync the venue log after every operation (power-loss safe; slower). Without it a process kill still loses nothing. */
+    stateFsync: z.boolean().default(false),
+    /** Log lines after which the log is folded into a snapshot. */
+    stateCompactEvery: z.number().int().min(1).max(10_000_000).default(50_000),
+    /** Browser origins (`https://host:port`) allowed to call the control API; default none. */
+    controlOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin such as http://localhost:3000')).max(32).default([]),
   })
   .strict();
 
@@ -102,6 +122,10 @@ export class Simulator {
   readonly network: FaultModel;
   /** `http://host:port/_sim` of the dedicated control server. */
   controlUrl = '';
+  /** The durable ledger's folder and settings, when there is one. */
+  private stateDir: { dir: string; fsync: boolean; compactEvery: number } | undefined;
+  /** Who may call the control API (token, browser origins). */
+  controlAccess: ControlAccess = { token: undefined, origins: [] };
   private readonly slots = new Map<string, Slot>();
   private control: ControlServer | undefined;
   private crisis: CrisisRunner | undefined;
@@ -123,6 +147,8 @@ export class Simulator {
     const clock = o.clock ?? new LiveClock();
     const network: FaultModel = o.network ?? new NetworkModel({ seed: o.seed, clock, decisionLogSize: o.decisionLogSize });
     const sim = new Simulator(o.seed, clock, network);
+    if (o.stateDir !== undefined) sim.stateDir = { dir: o.stateDir, fsync: o.stateFsync, compactEvery: o.stateCompactEvery };
+    sim.controlAccess = Object.freeze({ token: o.controlToken, origins: Object.freeze([...o.controlOrigins]) });
     // Outages can end by themselves (durationMs): follow the model's expiries to undo wire effects.
     // Sets and clears are synced by setOutage/clearOutage themselves, so their errors reach the caller.
     sim.unsubscribe = network.subscribe?.((ev) => {
@@ -145,9 +171,11 @@ export class Simulator {
           limits,
           participants: o.participants ? { ...DEFAULT_PARTICIPANTS } : false,
           tickMs: o.tickMs,
+          stp: o.selfTradePreventionMode,
+          store: o.stateDir === undefined ? undefined : VenueStore.open({ dir: o.stateDir, venue: name, fsync: o.stateFsync, compactEvery: o.stateCompactEvery }),
         };
         const core = new VenueCore(vopts);
-        const server = new VenueServer(core, network, (m, p, q, b) => handleControl(sim, m, p, q, b), sim.log.child({ venue: name }));
+        const server = new VenueServer(core, network, (r) => handleControl(sim, r), sim.log.child({ venue: name }));
         const port = await server.listen(o.host, o.port === 0 ? 0 : o.port + i);
         const base = `http://${o.host}:${port}`;
         const ws = `ws://${o.host}:${port}`;
@@ -156,7 +184,7 @@ export class Simulator {
         if (o.profile !== 'none') network.setProfile(name, 'all', o.profile as never);
         core.start();
       }
-      sim.control = new ControlServer((m, p, q, b) => handleControl(sim, m, p, q, b));
+      sim.control = new ControlServer((r) => handleControl(sim, r));
       const cport = await sim.control.listen(o.host, o.port === 0 ? 0 : o.port + names.length);
       sim.controlUrl = `http://${o.host}:${cport}/_sim`;
     } catch (e) {
@@ -286,6 +314,11 @@ export class Simulator {
     this.crisis = undefined;
     for (const s of venue === undefined ? [...this.slots.values()] : [this.slot(venue)]) {
       s.core.stop();
+      if (this.stateDir !== undefined) {
+        // A reset is a new venue: its durable ledger starts over too.
+        VenueStore.wipe(this.stateDir.dir, s.urls.name);
+        s.opts = { ...s.opts, store: VenueStore.open({ ...this.stateDir, venue: s.urls.name }) };
+      }
       s.core = new VenueCore(s.opts);
       s.server.swapVenue(s.core);
       s.core.start();

@@ -4,11 +4,12 @@ import type { Scope } from './wire/faults.js';
 import { Accounts } from './engine/accounts.js';
 import { FairValue } from './engine/fair-value.js';
 import { DEFAULT_INSTRUMENTS, InstrumentRegistry, parseDecimal, type InstrumentSpec } from './engine/instruments.js';
-import { Ledger } from './engine/ledger.js';
+import { Ledger, type RawEntry } from './engine/ledger.js';
 import { MatchingEngine, type EngineListener, type ExecType, type FeeSchedule } from './engine/matching-engine.js';
-import type { SimFill, SimOrder } from './engine/order.js';
+import { STP_MODES, type SimFill, type SimOrder, type StpMode } from './engine/order.js';
 import { DEFAULT_PARTICIPANTS, Participants, type ParticipantOptions } from './engine/participants.js';
 import { SimulatorUnknownError } from './errors.js';
+import type { VenueStore } from './engine/venue-store.js';
 import type { ApiUser } from './wire/auth.js';
 import { RateLimiter, type RateLimitOptions } from './wire/rate-limit.js';
 
@@ -34,6 +35,13 @@ export interface VenueOptions {
   participants: ParticipantOptions | false;
   /** Period of the fair-value/participant loop in ms of clock time. */
   tickMs: number;
+  /** `defaultSelfTradePreventionMode` of every symbol (Binance spot: `EXPIRE_MAKER`). */
+  stp?: StpMode | undefined;
+  /**
+   * Durable ledger: the client accounts, their orders and history and the id counters are restored
+   * from it and every change is written to it before the reply. Absent: the venue starts blank.
+   */
+  store?: VenueStore | undefined;
 }
 
 /** Lifecycle of a venue as crises see it (FTX: withdrawals halted, then gone). */
@@ -70,6 +78,7 @@ export class VenueCore implements EngineListener {
   private readonly tickMs: number;
   private idSeq = 0;
   private readonly tickHooks: ((nowMs: number) => void)[] = [];
+  private readonly store: VenueStore | undefined;
 
   constructor(private readonly opts: VenueOptions) {
     this.name = opts.name;
@@ -81,27 +90,74 @@ export class VenueCore implements EngineListener {
     this.fees = opts.fees;
     this.engine = new MatchingEngine(this.instruments, this.accounts, this.ledger, opts.fees, () => this.clock.epochMs());
     this.engine.listen(this);
+    this.engine.defaultStp = opts.stp ?? 'EXPIRE_MAKER';
     this.limiter = new RateLimiter({ ...opts.limits });
     this.tickMs = opts.tickMs;
     for (const ins of this.instruments.list) {
       this.fair.set(ins.symbol, new FairValue(this.rng.fork(`fv:${ins.symbol}`), ins.spec.initialPrice, ins.spec.volatility));
     }
-    for (const u of opts.users) this.addUser(u);
+    this.store = opts.store;
+    if (this.store !== undefined) this.restore(this.store);
+    // A user the durable ledger already knows keeps its balances: it is not funded again.
+    for (const u of opts.users) {
+      if (this.users.has(u.apiKey)) continue;
+      this.addUser(u);
+    }
     if (opts.participants !== false) {
       this.participants = new Participants(this.engine, this.accounts, this.instruments.list, this.fair, this.rng.fork('crowd'), opts.participants ?? DEFAULT_PARTICIPANTS);
     }
   }
 
-  /** Registers and funds an API user. */
+  /** Registers and funds an API user (written to the durable ledger, when there is one, before it returns). */
   addUser(u: VenueUser): ApiUser {
+    if (this.store?.error !== undefined) throw this.store.error;
     const user: ApiUser = { apiKey: u.apiKey, apiSecret: u.apiSecret, account: u.account ?? `user:${u.apiKey}` };
-    this.users.set(u.apiKey, user);
+    const amounts: [string, bigint][] = [];
     for (const [asset, amount] of Object.entries(u.balances)) {
       const atoms = parseDecimal(amount);
       if (atoms === null) throw new SimulatorUnknownError(`venue ${this.name}: balance ${asset}=${JSON.stringify(amount)} is not a decimal with <= 8 decimals`);
-      this.accounts.deposit(user.account, asset, atoms, 'initial balance');
+      amounts.push([asset, atoms]);
     }
+    this.users.set(u.apiKey, user);
+    this.store?.user({ apiKey: user.apiKey, apiSecret: user.apiSecret, account: user.account });
+    for (const [asset, atoms] of amounts) this.accounts.deposit(user.account, asset, atoms, 'initial balance');
+    this.onCommit();
     return user;
+  }
+
+  /**
+   * Puts back what the durable ledger holds: users, client balances (the sum of their entries), the
+   * ledger's entries, client orders (open ones onto the books) and id counters; then subscribes the
+   * store to every later change. Background participants and fair values start fresh.
+   */
+  private restore(store: VenueStore): void {
+    const st = store.state;
+    for (const u of st.users) this.users.set(u.apiKey, { apiKey: u.apiKey, apiSecret: u.apiSecret, account: u.account });
+    const sums = new Map<string, { account: string; asset: string; free: bigint; locked: bigint }>();
+    for (const e of st.entries) {
+      const k = `${e.account}\u0000${e.asset}`;
+      let b = sums.get(k);
+      if (b === undefined) {
+        b = { account: e.account, asset: e.asset, free: 0n, locked: 0n };
+        sums.set(k, b);
+      }
+      b.free += e.freeDelta;
+      b.locked += e.lockedDelta;
+    }
+    for (const b of sums.values()) this.accounts.restore(b.account, b.asset, b.free, b.locked);
+    this.ledger.restoreEntries(st.entries);
+    const trades: Record<string, number> = {};
+    for (const [k, v] of Object.entries(st.reserved)) if (k.startsWith('trade:')) trades[k.slice(6)] = v - 1;
+    this.engine.restore(st.orders, { nextOrderId: st.reserved.order ?? 1, seq: 0, tradeIds: trades, preventedIds: {} });
+    this.idSeq = Math.max(this.idSeq, st.reserved.cid ?? 0);
+    this.accounts.checkConservation();
+    this.ledger.sink = (e) => store.entry(e);
+    // A restored log is folded into a fresh snapshot so the next start replays little.
+    if (store.logLines > 0) store.compact(this.storedState());
+  }
+
+  private storedState(): { users: { apiKey: string; apiSecret: string; account: string }[]; entries: RawEntry[]; orders: SimOrder[] } {
+    return { users: [...this.users.values()].map((u) => ({ apiKey: u.apiKey, apiSecret: u.apiSecret, account: u.account })), entries: [...this.ledger.rawEntries()], orders: this.ledger.clientOrders() };
   }
 
   /** Venue time as served to clients of `scope` (epoch ms, including that scope's clock-skew outage). */
@@ -114,6 +170,15 @@ export class VenueCore implements EngineListener {
     return this.clock.epochMs();
   }
 
+  /**
+   * The write error that stopped the durable ledger, if any. From then on the venue refuses every
+   * operation that would change state (Binance -1007, status unknown) and its background market
+   * stops: memory may hold one operation the log lacks, and nothing more is added to it.
+   */
+  get storeError(): Error | undefined {
+    return this.store?.error;
+  }
+
   /** Whether clients may withdraw (false once a crisis halts withdrawals). */
   get canWithdraw(): boolean {
     return this.status === 'running';
@@ -123,7 +188,9 @@ export class VenueCore implements EngineListener {
   readonly newClientOrderId = (): string => {
     const a = this.rng.nextU32().toString(36).padStart(7, '0');
     const b = this.rng.nextU32().toString(36).padStart(7, '0');
-    return `sim${(++this.idSeq).toString(36).padStart(5, '0')}${a}${b}`.slice(0, 22);
+    // The sequence part keeps generated ids unique across restarts of a durable venue (the rng repeats).
+    this.store?.reserve('cid', ++this.idSeq);
+    return `sim${this.idSeq.toString(36).padStart(5, '0')}${a}${b}`.slice(0, 22);
   };
 
   /** Adds a listener for engine events (streams, WS-API user data). */
@@ -147,11 +214,25 @@ export class VenueCore implements EngineListener {
   }
 
   onOrderEvent(order: SimOrder, exec: ExecType, fill: SimFill | undefined): void {
+    if (this.store !== undefined) {
+      // House orders take ids too: the mark must cover every id ever issued.
+      if (exec === 'NEW') this.store.reserve('order', order.orderId);
+      if (!order.house) this.store.order(order);
+    }
     if (order.house) return;
     for (const l of this.listeners) l.onOrderEvent(order, exec, fill);
   }
 
+  onOrderClosed(order: SimOrder): void {
+    if (!order.house) this.store?.order(order);
+  }
+
+  onCommit(): void {
+    this.store?.commit(() => this.storedState());
+  }
+
   onTrade(symbol: string, tradeId: number, priceTicks: number, lots: number, buyerIsMaker: boolean, time: number): void {
+    this.store?.reserve(`trade:${symbol}`, tradeId);
     for (const l of this.listeners) l.onTrade(symbol, tradeId, priceTicks, lots, buyerIsMaker, time);
   }
 
@@ -195,8 +276,8 @@ export class VenueCore implements EngineListener {
           filters: ins.filters(),
           permissions: [],
           permissionSets: [['SPOT']],
-          defaultSelfTradePreventionMode: 'NONE',
-          allowedSelfTradePreventionModes: ['NONE'],
+          defaultSelfTradePreventionMode: this.engine.defaultStp,
+          allowedSelfTradePreventionModes: [...STP_MODES],
         };
       }),
     };
@@ -211,10 +292,11 @@ export class VenueCore implements EngineListener {
     this.schedule();
   }
 
-  /** Stops the loop (timers cleared; state kept for inspection). */
+  /** Stops the loop (timers cleared; state kept for inspection) and closes the durable ledger. */
   stop(): void {
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
+    this.store?.close();
   }
 
   private schedule(): void {
@@ -223,7 +305,14 @@ export class VenueCore implements EngineListener {
       const dt = now - this.lastTickMs;
       this.lastTickMs = now;
       for (const fv of this.fair.values()) fv.step(dt);
-      if (this.status !== 'gone') this.participants?.tick();
+      if (this.status !== 'gone' && this.store?.error === undefined) {
+        try {
+          this.participants?.tick();
+        } catch (e) {
+          // Only a failed durable write gets here (see storeError); anything else is a bug to surface.
+          if (this.store?.error === undefined) throw e;
+        }
+      }
       for (const h of this.tickHooks) h(now);
       this.schedule();
     });

@@ -59,6 +59,17 @@ export class Accounts {
     this.observer?.onBalanceChange(account, asset, amount, 0n, reason, 0);
   }
 
+  /**
+   * Sets a balance restored from a durable venue's log (not an observed change: the log already
+   * holds it) and counts it as supply, so conservation holds over restored and fresh accounts alike.
+   */
+  restore(account: string, asset: string, free: bigint, locked: bigint): void {
+    const b = this.balance(account, asset);
+    this.supply.set(asset, (this.supply.get(asset) ?? 0n) + free + locked - b.free - b.locked);
+    b.free = free;
+    b.locked = locked;
+  }
+
   /** Moves `amount` from free to locked; false (nothing changed) when free is short. */
   lock(account: string, asset: string, amount: bigint, ref: number): boolean {
     const b = this.balance(account, asset);

@@ -67,7 +67,7 @@ export interface LedgerSnapshot {
 }
 
 /** A balance change as recorded: integers, formatted only when a snapshot is taken (off the order path). */
-interface RawEntry {
+export interface RawEntry {
   seq: number;
   time: number;
   account: string;
@@ -88,6 +88,8 @@ export class Ledger implements BalanceObserver {
   private readonly entries: RawEntry[] = [];
   private seq = 0;
   private readonly now: () => number;
+  /** Receives every recorded entry as it is recorded (a durable venue's log). */
+  sink: ((e: RawEntry) => void) | undefined;
 
   constructor(
     private readonly venue: string,
@@ -102,7 +104,27 @@ export class Ledger implements BalanceObserver {
   /** Called by {@link Accounts} on every change. */
   onBalanceChange(account: string, asset: string, freeDelta: bigint, lockedDelta: bigint, reason: string, ref: number): void {
     if (account.startsWith(HOUSE_PREFIX) || account === FEE_ACCOUNT) return;
-    this.entries.push({ seq: ++this.seq, time: this.now(), account, asset, freeDelta, lockedDelta, reason, orderId: ref });
+    const e: RawEntry = { seq: ++this.seq, time: this.now(), account, asset, freeDelta, lockedDelta, reason, orderId: ref };
+    this.entries.push(e);
+    this.sink?.(e);
+  }
+
+  /** Puts back entries restored from a durable venue's log (balances are restored separately). */
+  restoreEntries(entries: readonly RawEntry[]): void {
+    for (const e of entries) {
+      this.entries.push(e);
+      if (e.seq > this.seq) this.seq = e.seq;
+    }
+  }
+
+  /** Every recorded entry (a durable venue's snapshot). */
+  rawEntries(): readonly RawEntry[] {
+    return this.entries;
+  }
+
+  /** Every client order the ledger keeps (a durable venue's snapshot). */
+  clientOrders(): SimOrder[] {
+    return [...this.orders.values()].filter((o) => !o.house);
   }
 
   /** Registers an order (client orders are kept for good; house orders only while open). */

@@ -1,7 +1,7 @@
 import { type Accounts, FEE_ACCOUNT } from './accounts.js';
 import type { Instrument, InstrumentRegistry } from './instruments.js';
 import { HOUSE_PREFIX, type Ledger } from './ledger.js';
-import { isOpen, type OrderType, type Side, type SimFill, type SimOrder, type TimeInForce } from './order.js';
+import { isOpen, type OrderType, type Side, type SimFill, type SimOrder, type StpMode, type TimeInForce } from './order.js';
 import { OrderBook } from './order-book.js';
 
 /** A new order, already parsed into integer units by the wire layer. */
@@ -19,6 +19,8 @@ export interface PlaceRequest {
   quoteOrderQty: bigint;
   clientOrderId: string;
   traceparent?: string | undefined;
+  /** Self-trade prevention mode; the engine's default ({@link MatchingEngine.defaultStp}) when absent. */
+  stp?: StpMode | undefined;
 }
 
 /** A business rejection, with Binance's code and message. */
@@ -31,8 +33,21 @@ export interface Rejection {
 /** Outcome of {@link MatchingEngine.place} / {@link MatchingEngine.cancel}. */
 export type EngineResult = { ok: true; order: SimOrder } | Rejection;
 
-/** Execution types of Binance's `executionReport`. */
-export type ExecType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED';
+/** Execution types of Binance's `executionReport` (`TRADE_PREVENTION`: expired by self-trade prevention). */
+export type ExecType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED' | 'TRADE_PREVENTION';
+
+/** One prevented self-trade (Binance `preventedMatches` of a FULL order response). */
+export interface PreventedMatch {
+  preventedMatchId: number;
+  takerOrderId: number;
+  makerOrderId: number;
+  priceTicks: number;
+  /** Lots of the maker expired by this match (0 for `EXPIRE_TAKER`). */
+  makerPreventedLots: number;
+  /** Lots of the taker expired by this match (0 for `EXPIRE_MAKER`). */
+  takerPreventedLots: number;
+  mode: StpMode;
+}
 
 /** Receives what the engine does (streams, WS-API user data, statistics). */
 export interface EngineListener {
@@ -42,6 +57,18 @@ export interface EngineListener {
   onTrade(symbol: string, tradeId: number, priceTicks: number, lots: number, buyerIsMaker: boolean, time: number): void;
   /** Balances of `account` changed in `assets` (once per operation). */
   onBalances(account: string, assets: readonly string[]): void;
+  /** An order closed as FILLED by its last unlock (no `onOrderEvent` follows: the TRADE event said it). */
+  onOrderClosed?(order: SimOrder): void;
+  /** A public mutator (`place`, `cancel`, `cancelAll`) finished: everything it changed is final. */
+  onCommit?(): void;
+}
+
+/** The engine's id counters, for a durable venue (orders, trades and prevented matches never reuse an id). */
+export interface EngineCounters {
+  nextOrderId: number;
+  seq: number;
+  tradeIds: Record<string, number>;
+  preventedIds: Record<string, number>;
 }
 
 /** Fee schedule in basis points (Binance's default spot tier is 10/10). */
@@ -94,6 +121,11 @@ export class MatchingEngine {
   private readonly openByAccount = new Map<string, Set<SimOrder>>();
   private readonly tradeIds = new Map<string, number>();
   private readonly halted = new Set<string>();
+  private readonly preventedIds = new Map<string, number>();
+  /** Prevented matches of the order being placed, for its FULL response (reset by every {@link place}). */
+  lastPrevented: PreventedMatch[] = [];
+  /** Mode of orders that name none (Binance's spot default is `EXPIRE_MAKER`; the engine's alone is `NONE`). */
+  defaultStp: StpMode = 'NONE';
   private nextOrderId = 1;
   private seq = 0;
   private listener: EngineListener | undefined;
@@ -109,6 +141,7 @@ export class MatchingEngine {
     for (const i of instruments.list) {
       this.books.set(i.symbol, new OrderBook(i.symbol));
       this.tradeIds.set(i.symbol, 0);
+      this.preventedIds.set(i.symbol, 0);
     }
   }
 
@@ -157,6 +190,15 @@ export class MatchingEngine {
 
   /** Validates against the symbol's filters, locks funds, matches and rests or expires the rest. */
   place(r: PlaceRequest): EngineResult {
+    try {
+      return this.placeOne(r);
+    } finally {
+      this.listener?.onCommit?.();
+    }
+  }
+
+  private placeOne(r: PlaceRequest): EngineResult {
+    this.lastPrevented = [];
     const ins = this.instruments.get(r.symbol);
     if (ins === undefined) return REJECT.badSymbol;
     if (this.halted.has(r.symbol)) return REJECT.closed;
@@ -204,6 +246,9 @@ export class MatchingEngine {
       fills: [],
       traceparent: r.traceparent,
       house: r.account.startsWith(HOUSE_PREFIX),
+      stp: r.stp ?? this.defaultStp,
+      preventedMatchId: undefined,
+      preventedLots: 0,
     };
     this.byId.set(orderId, o);
     this.byClient.set(clientKey(o.account, o.symbol, o.clientOrderId), o);
@@ -213,13 +258,14 @@ export class MatchingEngine {
 
     if (r.type === 'MARKET') {
       this.match(ins, book, o, Number.MAX_SAFE_INTEGER);
-      if (o.quoteOrderQty > 0n) o.origLots = o.executedLots;
+      if (o.quoteOrderQty > 0n) o.origLots = o.executedLots + o.preventedLots;
       this.finishTaker(ins, o);
     } else if (r.timeInForce === 'FOK' && r.type === 'LIMIT' && this.available(book, buy, r.priceTicks, r.lots) < r.lots) {
       this.finishTaker(ins, o);
     } else {
       if (r.type === 'LIMIT') this.match(ins, book, o, r.priceTicks);
-      if (o.executedLots < o.origLots && o.timeInForce === 'GTC') {
+      if (o.status === 'EXPIRED_IN_MATCH') this.finishTaker(ins, o);
+      else if (o.executedLots < o.origLots && o.timeInForce === 'GTC') {
         book.add(o);
         let s = this.openByAccount.get(o.account);
         if (s === undefined) {
@@ -242,6 +288,7 @@ export class MatchingEngine {
     if (o === undefined || o.symbol !== symbol || !isOpen(o)) return REJECT.unknownCancel;
     this.cancelOrder(o, 'CANCELED');
     this.flushBalances();
+    this.listener?.onCommit?.();
     return { ok: true, order: o };
   }
 
@@ -250,10 +297,47 @@ export class MatchingEngine {
     const list = this.openOrders(account, symbol);
     for (const o of list) this.cancelOrder(o, 'CANCELED');
     this.flushBalances();
+    this.listener?.onCommit?.();
     return list;
   }
 
-  private cancelOrder(o: SimOrder, status: 'CANCELED' | 'EXPIRED'): void {
+  /** The id counters (see {@link restore}). */
+  counters(): EngineCounters {
+    return { nextOrderId: this.nextOrderId, seq: this.seq, tradeIds: Object.fromEntries(this.tradeIds), preventedIds: Object.fromEntries(this.preventedIds) };
+  }
+
+  /**
+   * Puts back the client orders of a durable venue (open ones onto the books, by arrival) and moves
+   * every id counter at least to `counters`, so no order id, trade id or prevented-match id is ever
+   * issued twice. Call on a fresh engine, before any order is placed.
+   */
+  restore(orders: readonly SimOrder[], counters: EngineCounters): void {
+    let maxId = 0;
+    for (const o of [...orders].sort((a, b) => a.orderId - b.orderId)) {
+      this.byId.set(o.orderId, o);
+      this.byClient.set(clientKey(o.account, o.symbol, o.clientOrderId), o);
+      this.ledger.recordOrder(o);
+      maxId = Math.max(maxId, o.orderId);
+      this.seq = Math.max(this.seq, o.seq);
+      if (o.preventedMatchId !== undefined) this.preventedIds.set(o.symbol, Math.max(this.preventedIds.get(o.symbol) ?? 0, o.preventedMatchId));
+      for (const f of o.fills) this.tradeIds.set(o.symbol, Math.max(this.tradeIds.get(o.symbol) ?? 0, f.tradeId));
+    }
+    for (const o of [...orders].filter(isOpen).sort((a, b) => a.seq - b.seq)) {
+      this.books.get(o.symbol)?.add(o);
+      let s = this.openByAccount.get(o.account);
+      if (s === undefined) {
+        s = new Set();
+        this.openByAccount.set(o.account, s);
+      }
+      s.add(o);
+    }
+    this.nextOrderId = Math.max(this.nextOrderId, maxId + 1, counters.nextOrderId);
+    this.seq = Math.max(this.seq, counters.seq);
+    for (const [sym, v] of Object.entries(counters.tradeIds)) if (this.tradeIds.has(sym)) this.tradeIds.set(sym, Math.max(this.tradeIds.get(sym)!, v));
+    for (const [sym, v] of Object.entries(counters.preventedIds)) if (this.preventedIds.has(sym)) this.preventedIds.set(sym, Math.max(this.preventedIds.get(sym)!, v));
+  }
+
+  private cancelOrder(o: SimOrder, status: 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH'): void {
     const book = this.books.get(o.symbol)!;
     const remaining = o.origLots - o.executedLots;
     book.reduce(o, remaining);
@@ -261,7 +345,7 @@ export class MatchingEngine {
     this.close(ins, o, status);
   }
 
-  private close(ins: Instrument, o: SimOrder, status: 'CANCELED' | 'EXPIRED' | 'FILLED'): void {
+  private close(ins: Instrument, o: SimOrder, status: 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH' | 'FILLED'): void {
     const asset = o.side === 'BUY' ? ins.quote : ins.base;
     if (o.locked > 0n) {
       this.accounts.unlock(o.account, asset, o.locked, o.orderId);
@@ -277,11 +361,13 @@ export class MatchingEngine {
       if (this.byClient.get(k) === o) this.byClient.delete(k);
     }
     this.ledger.closeOrder(o);
-    if (status !== 'FILLED') this.listener?.onOrderEvent(o, status, undefined);
+    if (status !== 'FILLED') this.listener?.onOrderEvent(o, status === 'EXPIRED_IN_MATCH' ? 'TRADE_PREVENTION' : status, undefined);
+    else this.listener?.onOrderClosed?.(o);
   }
 
   private finishTaker(ins: Instrument, o: SimOrder): void {
-    if (o.executedLots > 0 && o.executedLots >= o.origLots) this.close(ins, o, 'FILLED');
+    if (o.status === 'EXPIRED_IN_MATCH') this.close(ins, o, 'EXPIRED_IN_MATCH');
+    else if (o.executedLots > 0 && o.executedLots >= o.origLots) this.close(ins, o, 'FILLED');
     else this.close(ins, o, 'EXPIRED');
   }
 
@@ -327,6 +413,10 @@ export class MatchingEngine {
       if (taker.type !== 'MARKET' && (buy ? level.priceTicks > limit : level.priceTicks < limit)) break;
       const maker = level.front();
       if (maker === undefined) break;
+      if (maker.account === taker.account && taker.stp !== 'NONE') {
+        if (this.prevent(ins, taker, maker, level.priceTicks, byQuote)) break;
+        continue;
+      }
       let q = Math.min(remaining, maker.origLots - maker.executedLots);
       if (byQuote) {
         const per = ins.notional(level.priceTicks, 1);
@@ -336,6 +426,35 @@ export class MatchingEngine {
       }
       this.fill(ins, book, taker, maker, level.priceTicks, q);
     }
+  }
+
+  /**
+   * Self-trade prevention between `taker` and a resting `maker` of the same account, by the taker's
+   * mode. The expired side's remaining quantity becomes its prevented quantity; an expired maker
+   * leaves the book at once (and the taker goes on matching), an expired taker stops matching and
+   * is closed by {@link place}. Returns whether the taker stops.
+   */
+  private prevent(ins: Instrument, taker: SimOrder, maker: SimOrder, price: number, byQuote: boolean): boolean {
+    const id = this.preventedIds.get(ins.symbol)! + 1;
+    this.preventedIds.set(ins.symbol, id);
+    const expireMaker = taker.stp === 'EXPIRE_MAKER' || taker.stp === 'EXPIRE_BOTH';
+    const expireTaker = taker.stp === 'EXPIRE_TAKER' || taker.stp === 'EXPIRE_BOTH';
+    const makerLots = expireMaker ? maker.origLots - maker.executedLots : 0;
+    const takerLots = expireTaker && !byQuote ? taker.origLots - taker.executedLots : 0;
+    this.lastPrevented.push({ preventedMatchId: id, takerOrderId: taker.orderId, makerOrderId: maker.orderId, priceTicks: price, makerPreventedLots: makerLots, takerPreventedLots: takerLots, mode: taker.stp });
+    if (expireMaker) {
+      maker.preventedMatchId = id;
+      maker.preventedLots += makerLots;
+      this.cancelOrder(maker, 'EXPIRED_IN_MATCH');
+    }
+    if (expireTaker) {
+      taker.preventedMatchId = id;
+      taker.preventedLots += takerLots;
+      taker.status = 'EXPIRED_IN_MATCH';
+      return true;
+    }
+    // The maker is gone from the book: the taker may match the next one.
+    return false;
   }
 
   private fill(ins: Instrument, book: OrderBook, taker: SimOrder, maker: SimOrder, price: number, lots: number): void {

@@ -4,8 +4,17 @@ export type Side = 'BUY' | 'SELL';
 export type OrderType = 'LIMIT' | 'MARKET' | 'LIMIT_MAKER';
 /** Time in force (Binance spot names). */
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
-/** Binance order statuses the simulator produces. */
-export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED' | 'REJECTED';
+/** Binance order statuses the simulator produces (`EXPIRED_IN_MATCH`: expired by self-trade prevention). */
+export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH' | 'REJECTED';
+
+/**
+ * Binance's `selfTradePreventionMode`. Only the taker's mode decides what happens when it would
+ * trade with a resting order of the same account: `NONE` trades, `EXPIRE_TAKER` expires the taker's
+ * remaining quantity, `EXPIRE_MAKER` the resting order's, `EXPIRE_BOTH` both.
+ */
+export type StpMode = 'NONE' | 'EXPIRE_TAKER' | 'EXPIRE_MAKER' | 'EXPIRE_BOTH';
+/** Every {@link StpMode}, in Binance's order. */
+export const STP_MODES: readonly StpMode[] = Object.freeze(['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH']);
 
 /** One fill of one order (one side of a trade). */
 export interface SimFill {
@@ -55,6 +64,12 @@ export interface SimOrder {
   traceparent: string | undefined;
   /** Whether the order belongs to a background participant (not kept in the ledger once closed). */
   house: boolean;
+  /** Self-trade prevention mode the order was placed with. */
+  stp: StpMode;
+  /** Id of the last prevented match this order took part in (Binance `preventedMatchId`), or undefined. */
+  preventedMatchId: number | undefined;
+  /** Lots expired by self-trade prevention (Binance `preventedQuantity`). */
+  preventedLots: number;
 }
 
 /** Whether an order can still trade. */

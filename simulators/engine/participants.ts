@@ -114,13 +114,13 @@ export class Participants {
 
   private post(ins: Instrument, side: 'BUY' | 'SELL', priceTicks: number, lots: number): void {
     if (priceTicks < ins.minPriceTicks || priceTicks > ins.maxPriceTicks) return;
-    this.engine.place({ account: MAKER, symbol: ins.symbol, side, type: 'LIMIT', timeInForce: 'GTC', priceTicks, lots: Math.min(lots, ins.maxQtyLots), quoteOrderQty: 0n, clientOrderId: `mm${++this.clientSeq}` });
+    this.engine.place({ account: MAKER, symbol: ins.symbol, side, type: 'LIMIT', timeInForce: 'GTC', priceTicks, lots: Math.min(lots, ins.maxQtyLots), quoteOrderQty: 0n, clientOrderId: `mm${++this.clientSeq}`, stp: 'NONE' });
   }
 
   private take(ins: Instrument, fv: number): void {
     const notional = this.opts.takerNotional * (0.2 + this.rng.next());
     const lots = Math.max(ins.minQtyLots, Math.round(((notional / fv) * 1e8) / Number(ins.lotAtoms)));
     const side = this.rng.next() < 0.5 ? 'BUY' : 'SELL';
-    this.engine.place({ account: TAKER, symbol: ins.symbol, side, type: 'MARKET', timeInForce: 'GTC', priceTicks: 0, lots: Math.min(lots, ins.maxQtyLots), quoteOrderQty: 0n, clientOrderId: `tk${++this.clientSeq}` });
+    this.engine.place({ account: TAKER, symbol: ins.symbol, side, type: 'MARKET', timeInForce: 'GTC', priceTicks: 0, lots: Math.min(lots, ins.maxQtyLots), quoteOrderQty: 0n, clientOrderId: `tk${++this.clientSeq}`, stp: 'NONE' });
   }
 }

@@ -32,6 +32,8 @@ const STATE_OF_STATUS: Readonly<Record<string, OrderState>> = Object.freeze({
   FILLED: 'filled',
   CANCELED: 'canceled',
   EXPIRED: 'expired',
+  // expired by self-trade prevention: an expiry to the engine (ccxt maps it to 'expired' too)
+  EXPIRED_IN_MATCH: 'expired',
   REJECTED: 'rejected',
 });
 

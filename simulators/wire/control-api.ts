@@ -1,10 +1,11 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import uWS from 'uWebSockets.js';
 import { Bot4Error } from '../../common/errors.js';
 import { SimulatorListenError } from '../errors.js';
 import type { Simulator } from '../simulator.js';
 import type { OutageMode, Scope } from './faults.js';
 import type { RestReply } from './rest.js';
-import { readBody, writeReply } from './server.js';
+import { serveControl, writeReply, type ControlHandler, type ControlRequest } from './server.js';
 
 const json = (status: number, body: unknown): RestReply => ({ status, body: JSON.stringify(body), headers: [] });
 const bad = (message: string, code = 'B4_SIM_UNKNOWN'): RestReply => json(400, { error: { code, message } });
@@ -20,12 +21,51 @@ function parseBody(body: string): Record<string, unknown> | RestReply {
   }
 }
 
+/** Who may call the control API (validated by `Simulator.start`). */
+export interface ControlAccess {
+  /** Bearer token every request must carry (`Authorization: Bearer <token>`); undefined = none required. */
+  token: string | undefined;
+  /** Browser origins allowed to call (`Origin` header); a request with any other Origin is refused. */
+  origins: readonly string[];
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/**
+ * The checks every control request passes before it is routed, in this order: a browser `Origin`
+ * not on the allow-list → 403 (a web page cannot drive the venue, even with a simple request); a
+ * configured token missing or wrong → 401; a POST without `Content-Type: application/json` → 415
+ * (a cross-site form or `text/plain` fetch never reaches a route). Undefined when the request may go on.
+ */
+export function checkControlAccess(access: ControlAccess, r: ControlRequest): RestReply | undefined {
+  if (r.origin !== '' && !access.origins.includes(r.origin)) {
+    return json(403, { error: { code: 'B4_SIM_FORBIDDEN', message: `origin ${JSON.stringify(r.origin)} may not call the control API (allowed: ${access.origins.length === 0 ? 'none' : access.origins.join(', ')})` } });
+  }
+  if (access.token !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(r.authorization);
+    // Compared as fixed-length digests: no early exit on the first wrong byte, no length oracle.
+    if (m === null || !timingSafeEqual(digest(m[1]!), digest(access.token))) {
+      return { status: 401, body: JSON.stringify({ error: { code: 'B4_SIM_UNAUTHORIZED', message: m === null ? 'control API: missing Authorization: Bearer <token>' : 'control API: wrong token' } }), headers: [['WWW-Authenticate', 'Bearer realm="bot4-sim"']] };
+    }
+  }
+  if (r.method === 'POST') {
+    const type = r.contentType.split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') {
+      return json(415, { error: { code: 'B4_SIM_UNSUPPORTED_MEDIA', message: `control API: POST bodies must be Content-Type: application/json, got ${JSON.stringify(r.contentType || '(none)')}` } });
+    }
+  }
+  return undefined;
+}
+
 /**
  * The control API (`/_sim/...`, JSON): list venues, set network profiles and outages per venue and
  * scope, schedule crises, read ledgers, change rate limits, add users, reset. Served on every venue
  * port and on the dedicated control port. Routes and examples are in the README.
  */
-export async function handleControl(sim: Simulator, method: string, path: string, query: string, rawBody: string): Promise<RestReply> {
+export async function handleControl(sim: Simulator, req: ControlRequest): Promise<RestReply> {
+  const refused = checkControlAccess(sim.controlAccess, req);
+  if (refused !== undefined) return refused;
+  const { method, path, query, body: rawBody } = req;
   const q = new URLSearchParams(query);
   const parts = path.replace(/^\/_sim\/?/, '').split('/').filter((p) => p.length > 0);
   const body = parseBody(rawBody);
@@ -123,29 +163,9 @@ export class ControlServer {
   private token: uWS.us_listen_socket | false = false;
   private readonly app: uWS.TemplatedApp;
 
-  constructor(handler: (method: string, path: string, query: string, body: string) => Promise<RestReply>) {
+  constructor(handler: ControlHandler) {
     this.app = uWS.App();
-    const serve = (res: uWS.HttpResponse, req: uWS.HttpRequest): void => {
-      const method = req.getCaseSensitiveMethod().toUpperCase();
-      const path = req.getUrl();
-      const query = req.getQuery() ?? '';
-      const state = { aborted: false };
-      res.onAborted(() => {
-        state.aborted = true;
-      });
-      const run = (body: string): void => {
-        handler(method, path, query, body).then(
-          (reply) => {
-            if (!state.aborted) writeReply(res, reply);
-          },
-          (e: unknown) => {
-            if (!state.aborted) writeReply(res, json(500, { error: { message: String(e) } }));
-          },
-        );
-      };
-      if (method === 'GET') run('');
-      else readBody(res, run);
-    };
+    const serve = (res: uWS.HttpResponse, req: uWS.HttpRequest): void => serveControl(res, req, handler, () => undefined);
     this.app.any('/_sim', serve);
     this.app.any('/_sim/*', serve);
     this.app.any('/*', (res) => {

@@ -1,6 +1,6 @@
 import { parseDecimal, type InstrumentRegistry } from '../engine/instruments.js';
 import type { PlaceRequest, Rejection } from '../engine/matching-engine.js';
-import type { OrderType, Side, TimeInForce } from '../engine/order.js';
+import { STP_MODES, type OrderType, type Side, type StpMode, type TimeInForce } from '../engine/order.js';
 
 /** Request parameters as strings, from a query/form body (REST) or a WS-API `params` object. */
 export type Params = Map<string, string>;
@@ -74,6 +74,8 @@ export function parseOrderParams(p: Params, instruments: InstrumentRegistry, acc
   } else {
     return type === 'MARKET' ? err(-1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!") : mandatory('quantity');
   }
+  const stp = p.get('selfTradePreventionMode');
+  if (stp !== undefined && stp !== '' && !(STP_MODES as readonly string[]).includes(stp)) return err(-1100, "Illegal characters found in parameter 'selfTradePreventionMode'; legal range is 'NONE, EXPIRE_TAKER, EXPIRE_MAKER, EXPIRE_BOTH'.");
   let clientOrderId = p.get('newClientOrderId');
   if (clientOrderId === undefined || clientOrderId === '') clientOrderId = newClientId();
   else if (!CLIENT_ID.test(clientOrderId)) return illegal('newClientOrderId', '^[a-zA-Z0-9-_.]{1,36}$');
@@ -88,6 +90,8 @@ export function parseOrderParams(p: Params, instruments: InstrumentRegistry, acc
     quoteOrderQty,
     clientOrderId,
     traceparent,
+    // absent: the venue's defaultSelfTradePreventionMode (the engine's default)
+    stp: stp === undefined || stp === '' ? undefined : (stp as StpMode),
   };
 }
 

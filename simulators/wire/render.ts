@@ -1,6 +1,6 @@
 import type { Accounts } from '../engine/accounts.js';
 import { formatAtoms, type Instrument } from '../engine/instruments.js';
-import type { ExecType } from '../engine/matching-engine.js';
+import type { ExecType, PreventedMatch } from '../engine/matching-engine.js';
 import { isOpen, type SimFill, type SimOrder } from '../engine/order.js';
 
 /** Binance spot JSON renderings of the simulator's integer state (REST and WS-API share them). */
@@ -30,15 +30,34 @@ function amounts(ins: Instrument, o: SimOrder): Record<string, unknown> {
   };
 }
 
-/** `POST /api/v3/order` reply for `newOrderRespType` ACK, RESULT or FULL (default FULL). */
-export function renderNewOrder(ins: Instrument, o: SimOrder, respType: string): Record<string, unknown> {
+/** Binance's `preventedMatchId` / `preventedQuantity`: present only on an order that self-trade prevention touched. */
+function prevented(ins: Instrument, o: SimOrder): Record<string, unknown> {
+  return o.preventedMatchId === undefined ? {} : { preventedMatchId: o.preventedMatchId, preventedQuantity: ins.qtyString(o.preventedLots) };
+}
+
+/**
+ * `POST /api/v3/order` reply for `newOrderRespType` ACK, RESULT or FULL (default FULL). `matches`
+ * are the self-trades the order's placement prevented (FULL lists them as `preventedMatches`).
+ */
+export function renderNewOrder(ins: Instrument, o: SimOrder, respType: string, matches: readonly PreventedMatch[] = []): Record<string, unknown> {
   const ack = { ...base(ins, o), transactTime: o.time };
   if (respType === 'ACK') return ack;
-  const result = { ...ack, ...amounts(ins, o), workingTime: isOpen(o) || o.executedLots > 0 ? o.time : -1, selfTradePreventionMode: 'NONE' };
+  const result = { ...ack, ...amounts(ins, o), workingTime: isOpen(o) || o.executedLots > 0 ? o.time : -1, selfTradePreventionMode: o.stp, ...prevented(ins, o) };
   if (respType === 'RESULT') return result;
   return {
     ...result,
     fills: o.fills.map((f) => ({ price: ins.priceString(f.priceTicks), qty: ins.qtyString(f.lots), commission: formatAtoms(f.commission), commissionAsset: f.commissionAsset, tradeId: f.tradeId })),
+    ...(matches.length === 0
+      ? {}
+      : {
+          preventedMatches: matches.map((m) => ({
+            preventedMatchId: m.preventedMatchId,
+            makerOrderId: m.makerOrderId,
+            price: ins.priceString(m.priceTicks),
+            takerPreventedQuantity: ins.qtyString(m.takerPreventedLots),
+            makerPreventedQuantity: ins.qtyString(m.makerPreventedLots),
+          })),
+        }),
   };
 }
 
@@ -53,7 +72,8 @@ export function renderQuery(ins: Instrument, o: SimOrder): Record<string, unknow
     updateTime: o.updateTime,
     isWorking: isOpen(o),
     workingTime: o.time,
-    selfTradePreventionMode: 'NONE',
+    selfTradePreventionMode: o.stp,
+    ...prevented(ins, o),
   };
 }
 
@@ -67,7 +87,7 @@ export function renderCancel(ins: Instrument, o: SimOrder, cancelClientId: strin
     clientOrderId: cancelClientId,
     transactTime: now,
     ...amounts(ins, o),
-    selfTradePreventionMode: 'NONE',
+    selfTradePreventionMode: o.stp,
   };
 }
 
@@ -145,7 +165,7 @@ export function renderExecutionReport(ins: Instrument, o: SimOrder, exec: ExecTy
     N: fill === undefined ? null : fill.commissionAsset,
     T: fill === undefined ? o.updateTime : fill.time,
     t: fill === undefined ? -1 : fill.tradeId,
-    v: 0,
+    ...(o.preventedMatchId === undefined ? {} : { v: o.preventedMatchId, A: ins.qtyString(o.preventedLots), B: exec === 'TRADE_PREVENTION' ? ins.qtyString(o.preventedLots) : ZERO, u: -1 }),
     I: 0,
     w: isOpen(o),
     m: fill === undefined ? false : fill.isMaker,
@@ -155,7 +175,7 @@ export function renderExecutionReport(ins: Instrument, o: SimOrder, exec: ExecTy
     Y: fill === undefined ? ZERO : formatAtoms(fill.quoteAtoms),
     Q: formatAtoms(o.quoteOrderQty),
     W: o.time,
-    V: 'NONE',
+    V: o.stp,
   };
 }
 

@@ -2,6 +2,7 @@ import { formatAtoms } from '../engine/instruments.js';
 import { REJECT, type Rejection } from '../engine/matching-engine.js';
 import type { SimOrder } from '../engine/order.js';
 import type { VenueCore } from '../venue.js';
+import { SimulatorStoreError } from '../errors.js';
 import { verifySigned, splitSignature, type ApiUser } from './auth.js';
 import { intParam, mandatory, parseOrderParams, type Params } from './order-params.js';
 import { renderAccount, renderCancel, renderMyTrade, renderNewOrder, renderQuery } from './render.js';
@@ -199,7 +200,7 @@ const ROUTES: Record<string, Route> = {
       if ('ok' in r) return fail(r);
       const res = v.engine.place(r);
       if (!res.ok) return fail(res);
-      return renderNewOrder(v.instruments.get(r.symbol)!, res.order, p.get('newOrderRespType') ?? 'FULL');
+      return renderNewOrder(v.instruments.get(r.symbol)!, res.order, p.get('newOrderRespType') ?? 'FULL', v.engine.lastPrevented);
     },
   },
   'POST /order/test': {
@@ -310,6 +311,9 @@ const ROUTES: Record<string, Route> = {
   },
 };
 
+/** Binance -1007: the backend did not confirm; the client must query the order (used when the durable ledger fails). */
+export const STORE_DOWN = JSON.stringify({ code: -1007, msg: 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.' });
+
 /** Parses a query string or form body into `params` (later keys win, like Binance). */
 export function parseParams(raw: string, into: Params): void {
   if (raw.length === 0) return;
@@ -353,7 +357,16 @@ export function handleRest(v: VenueCore, req: RestRequest): RestReply {
     headers.push(['Retry-After', String(verdict.retryAfterSec)]);
     return { status: verdict.status, body: JSON.stringify({ code: verdict.code, msg: verdict.msg }), headers };
   }
-  const out = route.handle(v, params, user, req);
+  const mutates = route.order || req.method === 'DELETE';
+  if (mutates && v.storeError !== undefined) return { status: 503, body: STORE_DOWN, headers };
+  let out: unknown;
+  try {
+    out = route.handle(v, params, user, req);
+  } catch (e) {
+    // The durable ledger could not write the operation: its outcome is unknown to the client.
+    if (e instanceof SimulatorStoreError) return { status: 503, body: STORE_DOWN, headers };
+    throw e;
+  }
   if (isFail(out)) return { status: out.status, body: JSON.stringify({ code: out.r.code, msg: out.r.msg }), headers };
   return { status: 200, body: JSON.stringify(out), headers };
 }

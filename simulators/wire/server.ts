@@ -28,8 +28,37 @@ export function uwsInfo(): UwsInfo {
   return { native: false, detail: `no native uWS binary for ABI ${process.versions.modules} in the module cache (fallback JS implementation)` };
 }
 
-/** A control-API handler: `/_sim/...` requests on the venue port. */
-export type ControlHandler = (method: string, path: string, query: string, body: string) => Promise<RestReply>;
+/** A control-API request as read from uWS (headers copied before any callback returns). */
+export interface ControlRequest {
+  method: string;
+  path: string;
+  query: string;
+  body: string;
+  /** `Content-Type` header ('' when absent). */
+  contentType: string;
+  /** `Origin` header ('' when absent: not a browser, or a same-origin GET). */
+  origin: string;
+  /** `Authorization` header ('' when absent). */
+  authorization: string;
+}
+
+/** A control-API handler: `/_sim/...` requests on the venue port and on the control port. */
+export type ControlHandler = (req: ControlRequest) => Promise<RestReply>;
+
+/**
+ * Largest request body the REST API accepts, in bytes. Binance answers far smaller requests than
+ * this (an order is a few hundred bytes of form data); anything larger gets 413 before it is read.
+ */
+export const MAX_REST_BODY_BYTES = 64 * 1024;
+/** Largest control-API body, in bytes (JSON objects of a few fields). */
+export const MAX_CONTROL_BODY_BYTES = 64 * 1024;
+
+/** REST's answer to a body over {@link MAX_REST_BODY_BYTES} (Binance's `{code, msg}` shape). */
+export const REST_413: RestReply = {
+  status: 413,
+  body: JSON.stringify({ code: -1101, msg: `Request body too large; at most ${MAX_REST_BODY_BYTES} bytes are accepted.` }),
+  headers: [],
+};
 
 const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
@@ -38,26 +67,53 @@ const STATUS_TEXT: Record<number, string> = {
   403: '403 Forbidden',
   404: '404 Not Found',
   409: '409 Conflict',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
   418: "418 I'm a teapot",
   429: '429 Too Many Requests',
   500: '500 Internal Server Error',
   503: '503 Service Unavailable',
 };
 
-/** Writes a reply (corked). Safe to call only while the response is not aborted. */
-export function writeReply(res: uWS.HttpResponse, reply: RestReply): void {
+/**
+ * Writes a reply (corked). Safe to call only while the response is not aborted. `close` ends the
+ * connection after the reply (used after a refused body, so the rest of it is never read).
+ */
+export function writeReply(res: uWS.HttpResponse, reply: RestReply, close = false): void {
   res.cork(() => {
     res.writeStatus(STATUS_TEXT[reply.status] ?? `${reply.status} Status`);
     for (const [k, v] of reply.headers) res.writeHeader(k, v);
     res.writeHeader('Content-Type', 'application/json;charset=UTF-8');
-    res.end(reply.body);
+    res.end(reply.body, close);
   });
 }
 
-/** Reads a request body, copying each chunk (uWS reuses the buffer), then calls `done`. */
-export function readBody(res: uWS.HttpResponse, done: (body: string) => void): void {
-  const chunks: Buffer[] = [];
+/**
+ * Reads a request body of at most `limit` bytes, copying each chunk (uWS reuses the buffer), then
+ * calls `done`. A body announced larger by `contentLength` (the header, '' when absent) is refused
+ * before a byte is read; a streamed (chunked) body is counted as it arrives and refused as soon as
+ * it passes the limit: the chunks so far are dropped and later ones ignored. `tooLarge` is called
+ * once then; the caller answers 413 and closes the connection (`writeReply(..., true)`).
+ */
+export function readBody(res: uWS.HttpResponse, contentLength: string, limit: number, done: (body: string) => void, tooLarge: () => void): void {
+  if (contentLength !== '' && !(/^\d{1,15}$/.test(contentLength) && Number(contentLength) <= limit)) {
+    // Still consume callbacks uWS may deliver before the connection closes.
+    res.onData(() => {});
+    tooLarge();
+    return;
+  }
+  let chunks: Buffer[] = [];
+  let size = 0;
+  let refused = false;
   res.onData((chunk, isLast) => {
+    if (refused) return;
+    size += chunk.byteLength;
+    if (size > limit) {
+      refused = true;
+      chunks = [];
+      tooLarge();
+      return;
+    }
     chunks.push(Buffer.from(chunk.slice(0)));
     if (isLast) done(chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString());
   });
@@ -368,6 +424,7 @@ export class VenueServer {
       traceparent: req.getHeader('traceparent') || undefined,
       ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
     };
+    const contentLength = req.getHeader('content-length');
     const state = { aborted: false };
     res.onAborted(() => {
       state.aborted = true;
@@ -403,36 +460,72 @@ export class VenueServer {
     };
     if (method === 'GET' || method === 'HEAD') finish();
     else
-      readBody(res, (body) => {
-        r.body = body;
-        finish();
-      });
+      readBody(
+        res,
+        contentLength,
+        MAX_REST_BODY_BYTES,
+        (body) => {
+          r.body = body;
+          finish();
+        },
+        () => {
+          if (!state.aborted) writeReply(res, REST_413, true);
+        },
+      );
   }
 
   private onControl(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
-    const method = req.getCaseSensitiveMethod().toUpperCase();
-    const path = req.getUrl();
-    const query = req.getQuery() ?? '';
-    const state = { aborted: false };
-    res.onAborted(() => {
-      state.aborted = true;
-    });
-    const run = (body: string): void => {
-      if (this.control === undefined) {
-        writeReply(res, { status: 404, body: '{"error":"no control API"}', headers: [] });
-        return;
-      }
-      this.control(method, path, query, body).then(
-        (reply) => {
-          if (!state.aborted) writeReply(res, reply);
-        },
-        (e: unknown) => {
-          this.log.error({ err: e }, 'control API failed');
-          if (!state.aborted) writeReply(res, { status: 500, body: JSON.stringify({ error: String(e) }), headers: [] });
-        },
-      );
-    };
-    if (method === 'GET') run('');
-    else readBody(res, run);
+    if (this.control === undefined) {
+      res.onAborted(() => {});
+      writeReply(res, { status: 404, body: '{"error":"no control API"}', headers: [] });
+      return;
+    }
+    serveControl(res, req, this.control, (e) => this.log.error({ err: e }, 'control API failed'));
   }
 }
+
+/**
+ * Serves one `/_sim` request with `handler`: reads the headers the control API checks, the body
+ * (bounded by {@link MAX_CONTROL_BODY_BYTES}; 413 past it) and writes the reply unless aborted.
+ * Shared by the venue ports and the dedicated control port.
+ */
+export function serveControl(res: uWS.HttpResponse, req: uWS.HttpRequest, handler: ControlHandler, onError: (e: unknown) => void): void {
+  const r: ControlRequest = {
+    method: req.getCaseSensitiveMethod().toUpperCase(),
+    path: req.getUrl(),
+    query: req.getQuery() ?? '',
+    body: '',
+    contentType: req.getHeader('content-type'),
+    origin: req.getHeader('origin'),
+    authorization: req.getHeader('authorization'),
+  };
+  const contentLength = req.getHeader('content-length');
+  const state = { aborted: false };
+  res.onAborted(() => {
+    state.aborted = true;
+  });
+  const run = (body: string): void => {
+    r.body = body;
+    handler(r).then(
+      (reply) => {
+        if (!state.aborted) writeReply(res, reply);
+      },
+      (e: unknown) => {
+        onError(e);
+        if (!state.aborted) writeReply(res, { status: 500, body: JSON.stringify({ error: { code: 'B4_SIM_INTERNAL', message: String(e) } }), headers: [] });
+      },
+    );
+  };
+  if (r.method === 'GET' || r.method === 'HEAD') run('');
+  else
+    readBody(res, contentLength, MAX_CONTROL_BODY_BYTES, run, () => {
+      if (!state.aborted) writeReply(res, CONTROL_413, true);
+    });
+}
+
+/** The control API's answer to a body over {@link MAX_CONTROL_BODY_BYTES}. */
+export const CONTROL_413: RestReply = {
+  status: 413,
+  body: JSON.stringify({ code: -1101, msg: `Request body too large; at most ${MAX_CONTROL_BODY_BYTES} bytes are accepted.`, error: { code: 'B4_SIM_BODY_TOO_LARGE', message: `request body too large; at most ${MAX_CONTROL_BODY_BYTES} bytes are accepted` } }),
+  headers: [],
+};

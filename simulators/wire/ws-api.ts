@@ -6,6 +6,9 @@ import { intParam, mandatory, parseOrderParams, type Params } from './order-para
 import { renderAccount, renderAccountPosition, renderCancel, renderExecutionReport, renderNewOrder, renderQuery } from './render.js';
 import type { WireConn } from './streams.js';
 import { timingSafeEqual } from 'node:crypto';
+import { SimulatorStoreError } from '../errors.js';
+
+const STORE_DOWN_REJECTION: Rejection = { ok: false, code: -1007, msg: 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.' };
 
 interface UserSub {
   conn: WireConn;
@@ -75,6 +78,18 @@ export class WsApiHub implements EngineListener {
     }
     const user = this.auth(raw, p);
     if ('ok' in user) return err(user, user.status);
+    const mutates = req.method === 'order.place' || req.method === 'order.cancel';
+    if (mutates && this.venue.storeError !== undefined) return err(STORE_DOWN_REJECTION, 503);
+    try {
+      return this.dispatch(req.method, conn, p, user, tp, ok, err);
+    } catch (e) {
+      if (e instanceof SimulatorStoreError) return err(STORE_DOWN_REJECTION, 503);
+      throw e;
+    }
+  }
+
+  private dispatch(method: unknown, conn: WireConn, p: Params, user: ApiUser, tp: string | undefined, ok: (result: unknown) => string, err: (r: Rejection, status?: number) => string): string {
+    const req = { method };
     switch (req.method) {
       case 'userDataStream.subscribe.signature': {
         const subscriptionId = this.nextSubscriptionId++;
@@ -94,7 +109,7 @@ export class WsApiHub implements EngineListener {
         if (req.method === 'order.test') return ok({});
         const res = this.venue.engine.place(r);
         if (!res.ok) return err(res);
-        return ok(renderNewOrder(this.venue.instruments.get(r.symbol)!, res.order, p.get('newOrderRespType') ?? 'FULL'));
+        return ok(renderNewOrder(this.venue.instruments.get(r.symbol)!, res.order, p.get('newOrderRespType') ?? 'FULL', this.venue.engine.lastPrevented));
       }
       case 'order.cancel': {
         const symbol = p.get('symbol');

@@ -77,6 +77,7 @@ describe('ledger check against a simulator over REST (ccxt) and the control API'
     await ex.loadMarkets();
     const res = await fetch(`${sim.controlUrl}/venues/${VENUE}/users`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ apiKey: 'cp-key', apiSecret: 'cp-secret', balances: { USDT: '100000', BTC: '2' } }),
     });
     assert.equal(res.status, 200);

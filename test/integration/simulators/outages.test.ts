@@ -29,7 +29,7 @@ describe('simulator outages seen from ccxt', function () {
   let pro: Pro;
 
   async function control(method: string, path: string, body?: Record<string, unknown>): Promise<unknown> {
-    const r = await fetch(`${sim.controlUrl}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const r = await fetch(`${sim.controlUrl}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
     const json: unknown = await r.json();
     assert.equal(r.status, 200, `${method} ${path}: ${JSON.stringify(json)}`);
     return json;
@@ -61,7 +61,7 @@ describe('simulator outages seen from ccxt', function () {
     await clear('rest');
     const after = (await control('GET', '/venues')) as { outages: Record<string, unknown> }[];
     assert.deepEqual(after[0]!.outages, {});
-    const r = await fetch(`${sim.controlUrl}/venues/sim-a/outage`, { method: 'POST', body: JSON.stringify({ mode: 'meltdown' }) });
+    const r = await fetch(`${sim.controlUrl}/venues/sim-a/outage`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'meltdown' }) });
     assert.equal(r.status, 400);
     assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'B4_SIM_UNKNOWN');
     for (const limit of ['0', '10001', 'x']) {

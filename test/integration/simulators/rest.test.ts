@@ -115,7 +115,7 @@ describe('simulator REST with ccxt.binance', function () {
 
   it('rate limits: 429 with Retry-After over the weight limit, then 418 for repeated violations', async () => {
     const ctl = sim.venues[0]!.control;
-    await fetch(`${ctl}/venues/sim-a/limits`, { method: 'POST', body: JSON.stringify({ weightPerMinute: 3, banAfter429: 2 }) });
+    await fetch(`${ctl}/venues/sim-a/limits`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ weightPerMinute: 3, banAfter429: 2 }) });
     try {
       const base = sim.venues[0]!.rest;
       const statuses: number[] = [];
@@ -135,7 +135,7 @@ describe('simulator REST with ccxt.binance', function () {
       c.marketsById = ex.marketsById;
       await assert.rejects(c.fetchTicker('BTC/USDT'), ccxt.DDoSProtection);
     } finally {
-      await fetch(`${ctl}/venues/sim-a/limits`, { method: 'POST', body: JSON.stringify({ weightPerMinute: 6000, banAfter429: 5 }) });
+      await fetch(`${ctl}/venues/sim-a/limits`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ weightPerMinute: 6000, banAfter429: 5 }) });
     }
   });
 });

@@ -26,6 +26,9 @@ function order(side: 'BUY' | 'SELL', priceTicks: number, lots: number): SimOrder
     fills: [],
     traceparent: undefined,
     house: false,
+    stp: 'NONE',
+    preventedMatchId: undefined,
+    preventedLots: 0,
   };
 }
 
