@@ -87,12 +87,12 @@ export class Daemon {
 
   /**
    * The one ready line: space-separated `key=value` pairs with every URL (API, feed, health,
-   * metrics, simulator control, each venue's REST root and control URL), the journal directory
-   * and the token file. Never contains a secret.
+   * metrics, simulator control, each venue's REST root and control URL), the daemon's pid, the
+   * journal directory and the token file. Never contains a secret.
    */
   readyLine(): string {
     const a = this.address;
-    const parts = ['bot4 daemon ready', `api=${a.api}`, `feed=${a.feed}`, `health=${a.health}`, `metrics=${a.metrics}`, `journal=${path.resolve(this.config.journal.dir)}`];
+    const parts = ['bot4 daemon ready', `pid=${process.pid}`, `api=${a.api}`, `feed=${a.feed}`, `health=${a.health}`, `metrics=${a.metrics}`, `journal=${path.resolve(this.config.journal.dir)}`];
     if (this.tokenFile !== '') parts.push(`tokenFile=${this.tokenFile}`);
     parts.push(`strategies=${[...this.engine.strategies.keys()].join(',') || '-'}`);
     if (this.sim !== undefined) {
