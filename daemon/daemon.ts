@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LiveClock, type Clock } from '../common/clock.js';
 import { logger } from '../common/log.js';
@@ -9,6 +8,7 @@ import { GatewayServer, type GatewayAddress } from '../gateway/server.js';
 import type { Simulator } from '../simulators/simulator.js';
 import type { DaemonConfig } from './config.js';
 import { DaemonShutdownTimeoutError } from './errors.js';
+import { prepareTokenFile, writeTokenFile } from './token-file.js';
 
 const log = logger.child({ component: 'daemon' });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -46,6 +46,10 @@ export class Daemon {
     let engine: Engine | undefined;
     let adapter: EngineAdapter | undefined;
     let gateway: GatewayServer | undefined;
+    const localToken = config.gatewayOptions.tokens.length === 0 && config.auth.tokenFile !== '';
+    // Before anything starts (and before the journal creates `.bot4/journal`): the token's folder
+    // is created 0700 here, and an unsafe folder or file stops the start with nothing to undo.
+    if (localToken) prepareTokenFile(config.auth.tokenFile);
     try {
       let venues: Record<string, unknown>[] = config.venues.map((v) => ({ ...v }));
       if (venues.length === 0) {
@@ -62,12 +66,12 @@ export class Daemon {
       for (const s of config.strategies) await engine.addStrategy({ id: s.id, kind: s.kind, instruments: [...s.instruments], params: { ...s.params } });
       const raw: Record<string, unknown> = { host: config.gatewayOptions.host, port: config.gatewayOptions.port, ...config.gateway };
       let tokenFile = '';
-      if (config.gatewayOptions.tokens.length === 0 && config.auth.tokenFile !== '') {
-        // no token configured: make a local admin token readable only by this user (the CLI reads it)
+      if (localToken) {
+        // no token configured: make a local admin token readable only by this user (the CLI reads
+        // it), written atomically (temp file + rename, mode 0600) after the journal lock is held,
+        // so a second daemon on the same folder never replaces the running one's token
         const token = randomBytes(24).toString('base64url');
-        tokenFile = path.resolve(config.auth.tokenFile);
-        mkdirSync(path.dirname(tokenFile), { recursive: true });
-        writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+        tokenFile = writeTokenFile(config.auth.tokenFile, token);
         raw.tokens = [{ name: 'local-admin', token, roles: ['admin'] }];
       }
       gateway = new GatewayServer(adapter, raw, { clock });
