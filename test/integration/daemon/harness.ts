@@ -25,10 +25,11 @@ export interface DaemonChild {
 
 /**
  * Starts `bot4 daemon --config <dir>/bot4.yaml --port 0` in a fresh temp directory (journal inside
- * it) with the test tokens in the environment, and resolves on its ready line.
+ * it; `opts.dir`: that directory instead, e.g. to restart on the same journal) with the test
+ * tokens in the environment, and resolves on its ready line.
  */
-export async function startDaemon(yaml: string, opts: { env?: Record<string, string>; timeoutMs?: number; args?: string[] } = {}): Promise<DaemonChild> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'bot4-daemon-'));
+export async function startDaemon(yaml: string, opts: { env?: Record<string, string>; timeoutMs?: number; args?: string[]; dir?: string } = {}): Promise<DaemonChild> {
+  const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'bot4-daemon-'));
   writeFileSync(path.join(dir, 'bot4.yaml'), yaml);
   const proc = spawn(process.execPath, [BOT4, 'daemon', '--config', 'bot4.yaml', '--port', '0', '--host', '127.0.0.1', ...(opts.args ?? [])], {
     cwd: dir,
