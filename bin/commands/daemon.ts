@@ -9,23 +9,32 @@ import { watchParent } from '../../daemon/parent-watch.js';
 type StopReason = NodeJS.Signals | 'parent-gone';
 
 /**
- * Resolves with the first of SIGINT/SIGTERM or (unless `parentWatch` is false) the parent
- * process going away ({@link watchParent}), then stops listening for all of them.
+ * Resolves with the first of SIGINT/SIGTERM or, unless `parentWatch` is false, SIGHUP (terminal
+ * closed) or the parent process going away ({@link watchParent}). Later signals are logged and
+ * ignored while the shutdown runs (it has its own bound, `shutdown.timeoutMs`): Ctrl-C under
+ * `npm start` delivers SIGINT twice, once from the terminal and once forwarded by npm, and the
+ * second must not kill the daemon halfway through closing its journal. With `parentWatch` false
+ * SIGHUP keeps its inherited disposition (`nohup` ignores it).
  */
 function nextStop(parentWatch: boolean): Promise<StopReason> {
+  const signals: NodeJS.Signals[] = parentWatch ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'];
+  const log = logger.child({ component: 'daemon' });
   return new Promise((resolve) => {
     let unwatch = (): void => undefined;
+    let stopping = false;
     const done = (s: StopReason): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
+      if (stopping) {
+        log.warn({ signal: s }, 'already stopping: ignored (the shutdown is bounded by shutdown.timeoutMs)');
+        return;
+      }
+      stopping = true;
       unwatch();
       resolve(s);
     };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
+    for (const s of signals) process.on(s, done);
     if (parentWatch) {
       unwatch = watchParent(new LiveClock(), (previous, current) => {
-        logger.child({ component: 'daemon' }).warn({ previous, current }, 'the process that started the daemon is gone: stopping');
+        log.warn({ previous, current }, 'the process that started the daemon is gone: stopping');
         done('parent-gone');
       });
     }

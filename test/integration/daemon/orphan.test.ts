@@ -112,6 +112,18 @@ describe('npm start: the daemon never outlives the npm process', function () {
     await assertStoppedCleanly(s);
   });
 
+  it('Ctrl-C (SIGINT to the whole process group: the terminal’s and npm’s forwarded copy): one graceful shutdown', async () => {
+    s = await npmStart();
+    process.kill(-s.npm.pid!, 'SIGINT');
+    await assertStoppedCleanly(s);
+  });
+
+  it('terminal closed (SIGHUP to the whole process group): graceful shutdown', async () => {
+    s = await npmStart();
+    process.kill(-s.npm.pid!, 'SIGHUP');
+    await assertStoppedCleanly(s);
+  });
+
   it('SIGKILL to npm: the daemon sees its parent change and shuts down gracefully', async () => {
     s = await npmStart();
     process.kill(s.npm.pid!, 'SIGKILL');
