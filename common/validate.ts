@@ -16,9 +16,38 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, whe
   if (r.success) return deepFreeze(r.data) as Readonly<z.output<S>>;
   const issue = r.error.issues[0]!;
   const field = [where, ...issue.path.map(String)].filter((p) => p !== '').join('.');
-  const got = 'input' in issue ? describeValue(issue.input) : describeValue(getPath(input, issue.path));
+  const value = 'input' in issue ? issue.input : getPath(input, issue.path);
+  // the field's own name decides (`tokens.0.token` is secret, `tokens.0.roles.0` is not); an
+  // object or list echoed whole has its secret-named fields replaced at any depth
+  const name = [...where.split('.'), ...issue.path].filter((p): p is string => typeof p === 'string' && p !== '').pop() ?? '';
+  const got = isSecretKey(name) ? redacted(value) : describeValue(redactDeep(value));
   const message = `${field}: ${expectation(issue)}, got ${got}`;
   throw new ConfigError(field, message, { issues: r.error.issues.length });
+}
+
+/**
+ * Field names whose values are secrets (`token`, `tokens`, `controlToken`, `secret`, `apiSecret`,
+ * `apiKey`, `--api-secret`, `password`, ...): a validation message never echoes them.
+ */
+export function isSecretKey(name: string): boolean {
+  return /(secret|password|passphrase|api[-_]?key|private[-_]?key|token)s?$/i.test(name);
+}
+
+/** What a message shows instead of a secret: its type and size, never its content. */
+export function redacted(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'string') return `<redacted string of ${v.length} chars>`;
+  if (Array.isArray(v)) return `<redacted array of length ${v.length}>`;
+  return `<redacted ${v === null ? 'null' : typeof v}>`;
+}
+
+/** A copy of `v` with every secret-named field (at any depth) replaced by {@link redacted}. */
+function redactDeep(v: unknown, depth = 0): unknown {
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || depth > 8) return v;
+  if (Array.isArray(v)) return v.map((x) => redactDeep(x, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = isSecretKey(k) ? redacted(x) : redactDeep(x, depth + 1);
+  return out;
 }
 
 function expectation(issue: z.core.$ZodIssue): string {

@@ -9,6 +9,7 @@ import { GatewayServer, type GatewayAddress } from '../gateway/server.js';
 import type { Simulator } from '../simulators/simulator.js';
 import type { DaemonConfig } from './config.js';
 import { DaemonShutdownTimeoutError } from './errors.js';
+import { prepareTokenFile, writeTokenFile } from './token-file.js';
 
 const log = logger.child({ component: 'daemon' });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -49,6 +50,10 @@ export class Daemon {
     let adapter: EngineAdapter | undefined;
     let gateway: GatewayServer | undefined;
     let simTokenFile = '';
+    const localToken = config.gatewayOptions.tokens.length === 0 && config.auth.tokenFile !== '';
+    // Before anything starts (and before the journal creates `.bot4/journal`): the token's folder
+    // is created 0700 here, and an unsafe folder or file stops the start with nothing to undo.
+    if (localToken) prepareTokenFile(config.auth.tokenFile);
     try {
       let venues: Record<string, unknown>[] = config.venues.map((v) => ({ ...v }));
       if (venues.length === 0) {
@@ -83,12 +88,12 @@ export class Daemon {
       for (const s of config.strategies) await engine.addStrategy({ id: s.id, kind: s.kind, instruments: [...s.instruments], params: { ...s.params } });
       const raw: Record<string, unknown> = { host: config.gatewayOptions.host, port: config.gatewayOptions.port, ...config.gateway };
       let tokenFile = '';
-      if (config.gatewayOptions.tokens.length === 0 && config.auth.tokenFile !== '') {
-        // no token configured: make a local admin token readable only by this user (the CLI reads it)
+      if (localToken) {
+        // no token configured: make a local admin token readable only by this user (the CLI reads
+        // it), written atomically (temp file + rename, mode 0600) after the journal lock is held,
+        // so a second daemon on the same folder never replaces the running one's token
         const token = randomBytes(24).toString('base64url');
-        tokenFile = path.resolve(config.auth.tokenFile);
-        mkdirSync(path.dirname(tokenFile), { recursive: true });
-        writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+        tokenFile = writeTokenFile(config.auth.tokenFile, token);
         raw.tokens = [{ name: 'local-admin', token, roles: ['admin'] }];
       }
       gateway = new GatewayServer(adapter, raw, { clock });
@@ -109,12 +114,12 @@ export class Daemon {
 
   /**
    * The one ready line: space-separated `key=value` pairs with every URL (API, feed, health,
-   * metrics, simulator control, each venue's REST root and control URL), the journal directory
-   * and the token file. Never contains a secret.
+   * metrics, simulator control, each venue's REST root and control URL), the daemon's pid, the
+   * journal directory and the token file. Never contains a secret.
    */
   readyLine(): string {
     const a = this.address;
-    const parts = ['bot4 daemon ready', `api=${a.api}`, `feed=${a.feed}`, `health=${a.health}`, `metrics=${a.metrics}`, `journal=${path.resolve(this.config.journal.dir)}`];
+    const parts = ['bot4 daemon ready', `pid=${process.pid}`, `api=${a.api}`, `feed=${a.feed}`, `health=${a.health}`, `metrics=${a.metrics}`, `journal=${path.resolve(this.config.journal.dir)}`];
     if (this.tokenFile !== '') parts.push(`tokenFile=${this.tokenFile}`);
     parts.push(`strategies=${[...this.engine.strategies.keys()].join(',') || '-'}`);
     if (this.sim !== undefined) {

@@ -38,3 +38,23 @@ export class CliRequestError extends Bot4Error {
     this.gatewayCode = gatewayCode;
   }
 }
+
+/**
+ * The local admin token file (`auth.tokenFile`) or its folder is not private: a symlink, not
+ * owned by this user, or group/others have access. The daemon refuses to start rather than write
+ * an admin token where others could read or swap it.
+ */
+export class TokenFileInsecureError extends Bot4Error {
+  static readonly code = 'B4_TOKEN_FILE_INSECURE';
+  constructor(file: string, detail: string) {
+    super(TokenFileInsecureError.code, `token file ${JSON.stringify(file)}: ${detail}`, { file });
+  }
+}
+
+/** The local admin token file could not be created or written (permissions, disk). */
+export class TokenFileWriteError extends Bot4Error {
+  static readonly code = 'B4_TOKEN_FILE_WRITE';
+  constructor(file: string, detail: string, cause?: unknown) {
+    super(TokenFileWriteError.code, `token file ${JSON.stringify(file)}: ${detail}`, { file }, { cause });
+  }
+}

@@ -27,8 +27,19 @@ const relayMachine = setup({ types: { events: {} as { type: string } } }).create
 export interface EngineAdapterOptions {
   /** Period of the `actors.latency` event (ms of engine clock time; 0: never). Default 1000. */
   latencyEventMs?: number;
-  /** Most API client order ids remembered for duplicate detection and cancel by client id. Default 100 000. */
-  maxClientIds?: number;
+}
+
+/**
+ * Intent-key prefix of API orders: an order the gateway submits with the caller's
+ * `clientOrderId` X carries intent key `api.X` in its own journal record (`order.submit`, field
+ * `k`), so the mapping is durable exactly when the order is and is rebuilt by replay and kept in
+ * snapshots with the order. Reserved for the gateway: strategies must not use it.
+ */
+export const API_INTENT_PREFIX = 'api.';
+
+/** The caller's `clientOrderId` of an API order, from its intent key (undefined for other orders). */
+export function apiClientOrderId(o: Pick<Order, 'intentKey'>): string | undefined {
+  return o.intentKey !== undefined && o.intentKey.startsWith(API_INTENT_PREFIX) ? o.intentKey.slice(API_INTENT_PREFIX.length) : undefined;
 }
 
 interface ActorTiming {
@@ -51,9 +62,13 @@ const KIND_TYPE = { ticker: 'md.ticker', trade: 'md.trade', book: 'md.book' } as
  * otherwise, counted in `/metrics`).
  *
  * API orders: `OrderRequest.clientOrderId` is the caller's id; the engine's own client order id
- * (`<strategy>.<seq>`, the one the venue sees) is returned as `orderId`. A caller id already used
- * is refused with `DUPLICATE_CLIENT_ORDER_ID` (and passed as the journal's intent key, so an
- * attempt in flight is never sent twice). Orders under the id of a strategy hosted by the engine
+ * (`<strategy>.<seq>`, the one the venue sees) is returned as `orderId`. The caller's id travels
+ * as the order's journal intent key (`api.<clientOrderId>`, see {@link API_INTENT_PREFIX}), so
+ * duplicate detection (`DUPLICATE_CLIENT_ORDER_ID`, with the original `orderId`), cancel by
+ * `clientOrderId` and the `clientOrderId` of order views survive restarts: an id is remembered as
+ * long as the journal's order table holds its order (every open order; the most recent
+ * `orderStore.maxClosed`, default 10 000, closed ones), and an attempt in flight is never sent
+ * twice. Orders under the id of a strategy hosted by the engine
  * are refused with `API_STRATEGY_HOSTED` (its actor keeps its own books), and every order while
  * {@link lifecycle} is not `running` with `ENGINE_NOT_RUNNING` (start-up, shutdown).
  */
@@ -64,9 +79,6 @@ export class EngineAdapter implements EnginePort {
   private readonly listeners = new Set<EngineEventListener>();
   private readonly startedMs: number;
   private readonly log = logger.child({ component: 'engine-port' });
-  /** caller client id → engine client order id (insertion order = age, bounded). */
-  private readonly byClientId = new Map<string, string>();
-  private readonly toClientId = new Map<string, string>();
   /** Topic → conflation key, for the instruments the engine trades (feed data for others is only fanned out). */
   private readonly mdKeys = new Map<string, string>();
   /** One scratch message per publish: the runtime copies its fields into the envelope. */
@@ -90,14 +102,12 @@ export class EngineAdapter implements EnginePort {
   private readonly feedBandBps: number;
   /** Last mid (ticks) of the venue's own tickers per `venue:symbol`: the band reference for trusted feeds. */
   private readonly venueMids = new Map<string, number>();
-  private readonly maxClientIds: number;
   private readonly latencyEventMs: number;
 
   constructor(
     readonly engine: Engine,
     options: EngineAdapterOptions = {},
   ) {
-    this.maxClientIds = options.maxClientIds ?? 100_000;
     this.latencyEventMs = options.latencyEventMs ?? 1000;
     this.startedMs = engine.clock.epochMs();
     const feeds = engine.risk.config.feeds;
@@ -134,7 +144,7 @@ export class EngineAdapter implements EnginePort {
     const cid = req.clientOrderId;
     if (this.lifecycle !== 'running') return { accepted: false, ...(cid === undefined ? {} : { clientOrderId: cid }), reason: 'ENGINE_NOT_RUNNING', message: `the engine is ${this.lifecycle}` };
     if (cid !== undefined) {
-      const existing = this.byClientId.get(cid);
+      const existing = this.engine.journal.orders.latestAttempt(API_INTENT_PREFIX + cid)?.clientOrderId;
       if (existing !== undefined) return { accepted: false, orderId: existing, clientOrderId: cid, reason: 'DUPLICATE_CLIENT_ORDER_ID', message: `clientOrderId ${cid} was already used (order ${existing})` };
     }
     if (this.engine.strategies.has(req.strategy)) {
@@ -151,9 +161,8 @@ export class EngineAdapter implements EnginePort {
       qtyLots: req.qtyLots,
       ...(req.reduceOnly ? { reduceOnly: true } : {}),
     };
-    const ack = await this.engine.submit(intent, cid === undefined ? {} : { intentKey: `api.${cid}` });
+    const ack = await this.engine.submit(intent, cid === undefined ? {} : { intentKey: API_INTENT_PREFIX + cid });
     this.log.info({ principal: ctx.principal, connectionId: ctx.connectionId, requestId: ctx.requestId, intent, accepted: ack.accepted, orderId: ack.clientOrderId, reason: ack.reason }, 'api order');
-    if (cid !== undefined && ack.clientOrderId !== undefined) this.remember(cid, ack.clientOrderId);
     return {
       accepted: ack.accepted,
       ...(ack.clientOrderId === undefined ? {} : { orderId: ack.clientOrderId }),
@@ -164,7 +173,7 @@ export class EngineAdapter implements EnginePort {
   }
 
   async cancelOrder(req: CancelRequest, ctx: RequestContext): Promise<CancelAck> {
-    const id = req.orderId ?? (req.clientOrderId === undefined ? undefined : this.byClientId.get(req.clientOrderId));
+    const id = req.orderId ?? (req.clientOrderId === undefined ? undefined : this.engine.journal.orders.latestAttempt(API_INTENT_PREFIX + req.clientOrderId)?.clientOrderId);
     const o = id === undefined ? undefined : this.engine.journal.orders.get(id);
     if (o === undefined || (req.venue !== undefined && o.intent.venue !== req.venue) || (req.symbol !== undefined && o.intent.symbol !== req.symbol)) {
       return { canceled: false, ...(id === undefined ? {} : { orderId: id }), reason: 'UNKNOWN_ORDER' };
@@ -453,18 +462,8 @@ export class EngineAdapter implements EnginePort {
     }
   }
 
-  private remember(cid: string, id: string): void {
-    this.byClientId.set(cid, id);
-    this.toClientId.set(id, cid);
-    if (this.byClientId.size > this.maxClientIds) {
-      const [oldCid, oldId] = this.byClientId.entries().next().value as [string, string];
-      this.byClientId.delete(oldCid);
-      this.toClientId.delete(oldId);
-    }
-  }
-
   private view(o: Order): OrderView {
-    const cid = this.toClientId.get(o.clientOrderId);
+    const cid = apiClientOrderId(o);
     return {
       orderId: o.clientOrderId,
       ...(cid === undefined ? {} : { clientOrderId: cid }),
@@ -504,7 +503,8 @@ export class EngineAdapter implements EnginePort {
     switch (e.type) {
       case 'order.update': {
         const u = e.payload as OrderUpdate;
-        const cid = this.toClientId.get(u.clientOrderId);
+        const o = this.engine.journal.orders.get(u.clientOrderId);
+        const cid = o === undefined ? undefined : apiClientOrderId(o);
         this.emit('orders', { type: 'order.update', orderId: u.clientOrderId, ...(cid === undefined ? {} : { apiClientOrderId: cid }), status: u.state, ...u });
         return;
       }

@@ -89,6 +89,10 @@ export function register(program: Command): void {
       const list = names.flatMap((n) => (n === 'all' ? builtinScenarios() : [n]));
       // Validate every scenario before running any: a typo in the last one should not cost a run.
       const scenarios = list.map((n) => loadScenario(n, { ci: o.ci }));
+      // Created private (0700, parents too) when missing: the default `.bot4/chaos` would otherwise
+      // create `.bot4` world-readable, and the daemon refuses to put its admin token there.
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(o.out, { recursive: true, mode: 0o700 });
       const tty = process.stderr.isTTY === true;
       let failed = 0;
       const summary: string[] = [];

@@ -1,18 +1,43 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../common/errors.js';
+import { LiveClock } from '../../common/clock.js';
 import { logger } from '../../common/log.js';
 import { parseDaemonConfig, readConfigFile, type DaemonConfig } from '../../daemon/config.js';
+import { watchParent } from '../../daemon/parent-watch.js';
 
-/** Resolves with the first of SIGINT/SIGTERM, then stops listening for both. */
-function nextStopSignal(): Promise<NodeJS.Signals> {
+/** Why the daemon stops: a signal, or the process that started it went away. */
+type StopReason = NodeJS.Signals | 'parent-gone';
+
+/**
+ * Resolves with the first of SIGINT/SIGTERM or, unless `parentWatch` is false, SIGHUP (terminal
+ * closed) or the parent process going away ({@link watchParent}). Later signals are logged and
+ * ignored while the shutdown runs (it has its own bound, `shutdown.timeoutMs`): Ctrl-C under
+ * `npm start` delivers SIGINT twice, once from the terminal and once forwarded by npm, and the
+ * second must not kill the daemon halfway through closing its journal. With `parentWatch` false
+ * SIGHUP keeps its inherited disposition (`nohup` ignores it).
+ */
+function nextStop(parentWatch: boolean): Promise<StopReason> {
+  const signals: NodeJS.Signals[] = parentWatch ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'];
+  const log = logger.child({ component: 'daemon' });
   return new Promise((resolve) => {
-    const on = (s: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
+    let unwatch = (): void => undefined;
+    let stopping = false;
+    const done = (s: StopReason): void => {
+      if (stopping) {
+        log.warn({ signal: s }, 'already stopping: ignored (the shutdown is bounded by shutdown.timeoutMs)');
+        return;
+      }
+      stopping = true;
+      unwatch();
       resolve(s);
     };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
+    for (const s of signals) process.on(s, done);
+    if (parentWatch) {
+      unwatch = watchParent(new LiveClock(), (previous, current) => {
+        log.warn({ previous, current }, 'the process that started the daemon is gone: stopping');
+        done('parent-gone');
+      });
+    }
   });
 }
 
@@ -36,9 +61,13 @@ export function daemonConfigFromCli(raw: Record<string, string | undefined>, env
   return parseDaemonConfig(cfg, env);
 }
 
-/** Starts the daemon, prints the ready line, runs until SIGINT/SIGTERM, shuts down (exit 0, or 1 when shutdown overran its bound). */
-export async function runDaemon(cfg: DaemonConfig, out: NodeJS.WritableStream = process.stdout): Promise<void> {
-  const stop = nextStopSignal();
+/**
+ * Starts the daemon, prints the ready line, runs until SIGINT/SIGTERM or until the process that
+ * started it goes away (unless `opts.parentWatch` is false), shuts down (exit 0, or 1 when shutdown
+ * overran its bound).
+ */
+export async function runDaemon(cfg: DaemonConfig, out: NodeJS.WritableStream = process.stdout, opts: { parentWatch?: boolean } = {}): Promise<void> {
+  const stop = nextStop(opts.parentWatch ?? true);
   const log = logger.child({ component: 'daemon' });
   // A rejected promise nobody awaited is an engine bug, but crashing would leave orders open at the
   // venues with nobody watching them: log it loudly and keep serving (the journal stays consistent,
@@ -51,8 +80,8 @@ export async function runDaemon(cfg: DaemonConfig, out: NodeJS.WritableStream = 
   const { Daemon } = await import('../../daemon/daemon.js');
   const daemon = await Daemon.start(cfg);
   out.write(`${daemon.readyLine()}\n`);
-  const signal = await stop;
-  log.info({ signal }, 'stopping');
+  const reason = await stop;
+  log.info({ reason }, 'stopping');
   let code = 0;
   try {
     await daemon.stop();
@@ -75,8 +104,10 @@ export function register(program: Command): void {
     .option('--port <port>', 'gateway port, 0 picks a free one (overrides gateway.port; default 8080)')
     .option('--journal <dir>', 'journal directory (overrides journal.dir; default .bot4/journal)')
     .option('--repair-journal', 'start even if the journal is corrupt in the middle: move the damaged part aside to *.corrupt files (sets journal.repair; see docs/journal.md)')
+    .option('--no-parent-watch', 'keep running when the process that started the daemon exits (default: stop gracefully, as on SIGTERM; use under nohup)')
     .addHelpText('after', '\nPrints one line "bot4 daemon ready api=ws://... feed=... health=... metrics=... ..." once serving; logs are pino JSON on stderr.\nSecrets come from the environment: BOT4_GATEWAY_TOKENS, BOT4_VENUE_<NAME>_API_KEY / _API_SECRET.')
-    .action(async (raw: Record<string, string | undefined>) => {
-      await runDaemon(daemonConfigFromCli(raw));
+    .action(async (raw: Record<string, string | undefined> & { parentWatch?: boolean }) => {
+      const { parentWatch, ...rest } = raw;
+      await runDaemon(daemonConfigFromCli(rest as Record<string, string | undefined>), process.stdout, { parentWatch: parentWatch !== false });
     });
 }

@@ -1,11 +1,13 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parseOptions, z } from '../../common/validate.js';
+import { ConfigError } from '../../common/errors.js';
+import { parseOptions, redacted, z } from '../../common/validate.js';
 import { PROFILE_NAMES } from '../../simulators/network/profiles.js';
 import type { Simulator } from '../../simulators/simulator.js';
 
 /**
  * Defaults of `bot4 sim`, shown by `--help` and documented in the README's CLI section. Without
- * `--api-key`/`--api-secret` the simulator's own demo pair (`DEMO_API_KEY`/`DEMO_API_SECRET`) is used.
+ * `--api-key` and a secret the simulator's own demo pair (`DEMO_API_KEY`/`DEMO_API_SECRET`) is used.
  */
 export const SIM_DEFAULTS = Object.freeze({
   venues: 2,
@@ -25,18 +27,48 @@ const schema = z
     '--seed': z.number().int(),
     '--port': z.number().int().min(0).max(65535),
     '--api-key': z.string().refine((s) => /^[A-Za-z0-9_-]{1,64}$/.test(s), '1 to 64 characters of [A-Za-z0-9_-]').optional(),
-    '--api-secret': z.string().min(1).max(128).optional(),
   })
   .superRefine((o, ctx) => {
     if (o['--port'] !== 0 && o['--port'] + o['--venues'] > 65535) {
       ctx.addIssue({ code: 'custom', path: ['--port'], input: o['--port'], message: `a port <= ${65535 - o['--venues']} (venues use port..port+${o['--venues']})` });
     }
-    if ((o['--api-key'] === undefined) !== (o['--api-secret'] === undefined)) {
-      const missing = o['--api-key'] === undefined ? '--api-key' : '--api-secret';
-      const other = missing === '--api-key' ? '--api-secret' : '--api-key';
-      ctx.addIssue({ code: 'custom', path: [missing], input: undefined, message: `a value when ${other} is given (they go together)` });
-    }
   });
+
+/** Environment variable `bot4 sim` reads the account's API secret from (instead of a flag). */
+export const SIM_SECRET_ENV = 'BOT4_SIM_API_SECRET';
+
+/**
+ * The API secret and where it came from: `--api-secret-file <file>` (first line), else
+ * `$BOT4_SIM_API_SECRET`, else `--api-secret` (visible to every user in the process list: allowed
+ * with a warning). Two sources at once, an unreadable file or a secret of the wrong length throw
+ * `ConfigError` naming the source, never showing the secret.
+ */
+export function resolveSimSecret(raw: Record<string, string | undefined>, env: NodeJS.ProcessEnv): { secret: string; source: string } | undefined {
+  const given = [
+    raw.apiSecretFile !== undefined ? '--api-secret-file' : undefined,
+    raw.apiSecret !== undefined ? '--api-secret' : undefined,
+  ].filter((x) => x !== undefined);
+  if (given.length > 1) throw new ConfigError('--api-secret', `--api-secret: expected one source of the API secret, got ${given.join(' and ')}`);
+  let secret: string | undefined;
+  let source = '';
+  if (raw.apiSecretFile !== undefined) {
+    source = '--api-secret-file';
+    try {
+      secret = readFileSync(raw.apiSecretFile, 'utf8').split(/\r?\n/)[0] ?? '';
+    } catch (e) {
+      throw new ConfigError(source, `--api-secret-file: expected a readable file, got ${JSON.stringify(raw.apiSecretFile)} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+  } else if (raw.apiSecret !== undefined) {
+    source = '--api-secret';
+    secret = raw.apiSecret;
+  } else if (env[SIM_SECRET_ENV] !== undefined) {
+    source = SIM_SECRET_ENV;
+    secret = env[SIM_SECRET_ENV];
+  }
+  if (secret === undefined) return undefined;
+  if (secret.length < 1 || secret.length > 128) throw new ConfigError(source, `${source}: expected a secret of 1 to 128 characters, got ${redacted(secret)}`);
+  return { secret, source };
+}
 
 /** Validated options of `bot4 sim`. */
 export interface SimCliOptions {
@@ -47,6 +79,8 @@ export interface SimCliOptions {
   /** undefined: the simulator's demo key pair. */
   apiKey: string | undefined;
   apiSecret: string | undefined;
+  /** Where the secret came from (`--api-secret-file`, `BOT4_SIM_API_SECRET`, `--api-secret`). */
+  secretSource?: string | undefined;
 }
 
 /** Decimal integer-looking strings become numbers (so zod can say "expected an integer, got 1.5"); anything else stays a string. */
@@ -55,10 +89,12 @@ function numeric(s: string | undefined): unknown {
 }
 
 /**
- * Validates the raw strings commander collected. Throws `ConfigError` (`B4_CONFIG_INVALID`, exit 2)
- * whose message names the flag, what was expected and what arrived: `--venues: expected a value <= 26, got 30`.
+ * Validates the raw strings commander collected (and the secret from its file or the environment,
+ * see {@link resolveSimSecret}). Throws `ConfigError` (`B4_CONFIG_INVALID`, exit 2) whose message
+ * names the flag, what was expected and what arrived: `--venues: expected a value <= 26, got 30`;
+ * a secret is never shown.
  */
-export function parseSimOptions(raw: Record<string, string | undefined>): SimCliOptions {
+export function parseSimOptions(raw: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): SimCliOptions {
   const o = parseOptions(
     schema,
     {
@@ -67,17 +103,22 @@ export function parseSimOptions(raw: Record<string, string | undefined>): SimCli
       '--seed': numeric(raw.seed),
       '--port': numeric(raw.port),
       '--api-key': raw.apiKey,
-      '--api-secret': raw.apiSecret,
     },
     '',
   );
+  const secret = resolveSimSecret(raw, env);
+  if ((o['--api-key'] === undefined) !== (secret === undefined)) {
+    if (secret !== undefined) throw new ConfigError('--api-key', `--api-key: expected a value when ${secret.source} is given (they go together), got undefined`);
+    throw new ConfigError('--api-secret', `--api-secret: expected a value when --api-key is given (from --api-secret-file <file> or ${SIM_SECRET_ENV}), got undefined`);
+  }
   return {
     venues: o['--venues'],
     profile: o['--profile'],
     seed: o['--seed'],
     port: o['--port'],
     apiKey: o['--api-key'],
-    apiSecret: o['--api-secret'],
+    apiSecret: secret?.secret,
+    secretSource: secret?.source,
   };
 }
 
@@ -110,6 +151,9 @@ export async function runSim(o: SimCliOptions, out: NodeJS.WritableStream = proc
   const stop = nextStopSignal();
   // Loaded here, not at the top: every `bot4` command imports this module to register `sim`, and
   // the simulator (uWebSockets.js, engine, network model) is only needed when it actually runs.
+  if (o.secretSource === '--api-secret') {
+    process.stderr.write(`bot4 sim: warning: --api-secret is visible to every user of this machine in the process list; use --api-secret-file <file> or ${SIM_SECRET_ENV}\n`);
+  }
   const { DEMO_API_KEY, DEMO_API_SECRET, Simulator } = await import('../../simulators/simulator.js');
   const apiKey = o.apiKey ?? DEMO_API_KEY;
   const sim = await Simulator.start({ venues: o.venues, profile: o.profile, seed: o.seed, port: o.port, apiKey, apiSecret: o.apiSecret ?? DEMO_API_SECRET });
@@ -128,8 +172,9 @@ export function register(program: Command): void {
     .option('--profile <name>', `network profile of every venue: ${PROFILES.join(', ')}`, SIM_DEFAULTS.profile)
     .option('--seed <n>', 'seed of prices, participants and the network model', String(SIM_DEFAULTS.seed))
     .option('--port <p>', 'first port: venue i on port+i, control on port+venues; 0 picks free ports', String(SIM_DEFAULTS.port))
-    .option('--api-key <key>', "API key of the funded account (default: the simulator's demo key, see README); needs --api-secret")
-    .option('--api-secret <secret>', 'API secret of that account; needs --api-key')
+    .option('--api-key <key>', "API key of the funded account (default: the simulator's demo key, see README); needs a secret")
+    .option('--api-secret-file <file>', `file whose first line is that account's API secret (or set ${SIM_SECRET_ENV}); needs --api-key`)
+    .option('--api-secret <secret>', `the secret on the command line: deprecated, every user sees it in the process list (warns); use --api-secret-file or ${SIM_SECRET_ENV}`)
     .addHelpText('after', '\nPrints one line "bot4 sim ready key=value ..." with every URL, then serves until SIGINT/SIGTERM (exit 0).')
     .action(async (raw: Record<string, string | undefined>) => {
       await runSim(parseSimOptions(raw));

@@ -24,9 +24,9 @@ export interface DaemonChild {
 }
 
 /**
- * Starts `bot4 daemon --config <dir>/bot4.yaml --port 0` in a fresh temp directory (or `opts.dir`,
- * to restart a daemon on its own journal) with the test tokens in the environment, and resolves on
- * its ready line.
+ * Starts `bot4 daemon --config <dir>/bot4.yaml --port 0` in a fresh temp directory (journal inside
+ * it; `opts.dir`: that directory instead, e.g. to restart on the same journal) with the test
+ * tokens in the environment, and resolves on its ready line.
  */
 export async function startDaemon(yaml: string, opts: { env?: Record<string, string>; timeoutMs?: number; args?: string[]; dir?: string } = {}): Promise<DaemonChild> {
   const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'bot4-daemon-'));

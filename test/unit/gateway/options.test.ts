@@ -23,7 +23,7 @@ describe('gateway/options', () => {
       [{ limits: { maxPayloadBytes: 10 } }, 'gateway.limits.maxPayloadBytes: expected a value >= 256, got 10'],
       [{ limits: { idleTimeoutSec: 5 } }, 'gateway.limits.idleTimeoutSec: expected 0 (off) or 8-960 seconds, got 5'],
       [{ slowConsumerPolicy: 'panic' }, 'gateway.slowConsumerPolicy: expected one of "drop", "disconnect", got "panic"'],
-      [{ tokens: [{ name: 'a', token: 'short', roles: ['read'] }] }, 'gateway.tokens.0.token: expected a string of length >= 16, got "short"'],
+      [{ tokens: [{ name: 'a', token: 'short', roles: ['read'] }] }, 'gateway.tokens.0.token: expected a string of length >= 16, got <redacted string of 5 chars>'],
       [{ tokens: [{ name: 'a', token: 'x'.repeat(16), roles: ['root'] }] }, 'gateway.tokens.0.roles.0: expected one of "read", "trade", "admin", "feed", got "root"'],
       [{ tls: { certFile: 'c' } }, 'gateway.tls.keyFile: expected a string, got undefined'],
       [{ nope: 1 }, 'gateway: expected no unknown keys (nope), got {"nope":1}'],
