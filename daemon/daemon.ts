@@ -8,6 +8,10 @@ import { EngineAdapter } from '../actors/engine/engine-port.js';
 import { GatewayServer, type GatewayAddress } from '../gateway/server.js';
 import type { Simulator } from '../simulators/simulator.js';
 import type { DaemonConfig } from './config.js';
+import { JournalLockedError } from '../actors/journal/errors.js';
+import { LOCK_FILE, readOwner } from '../actors/journal/lock.js';
+import { FileLockError, NativeUnavailableError } from '../native/errors.js';
+import { acquireDirLock, releaseDirLock } from '../native/file-lock.js';
 import { DaemonShutdownTimeoutError } from './errors.js';
 import { prepareTokenFile, writeTokenFile } from './token-file.js';
 
@@ -27,6 +31,8 @@ export class Daemon {
   tokenFile = '';
   /** Where the embedded simulator's control-API token was written ('' without an embedded simulator). */
   simTokenFile = '';
+  /** Releases the kernel lock on the embedded venue's state folder (undefined without one). */
+  private releaseSimLock: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -50,6 +56,7 @@ export class Daemon {
     let adapter: EngineAdapter | undefined;
     let gateway: GatewayServer | undefined;
     let simTokenFile = '';
+    let simLock: (() => void) | undefined;
     const localToken = config.gatewayOptions.tokens.length === 0 && config.auth.tokenFile !== '';
     // Before anything starts (and before the journal creates `.bot4/journal`): the token's folder
     // is created 0700 here, and an unsafe folder or file stops the start with nothing to undo.
@@ -63,6 +70,10 @@ export class Daemon {
         // journal, so after any restart the engine's positions and the venue's balances still agree.
         // Its control API gets a fresh token per start (file readable only by this user).
         const simStateDir = path.join(path.resolve(config.journal.dir), 'sim');
+        // The venue's files are locked before the simulator reads them: a second daemon on the same
+        // journal must fail here, before its simulator replays or compacts the running one's ledger.
+        mkdirSync(simStateDir, { recursive: true, mode: 0o700 });
+        simLock = lockSimState(simStateDir);
         const controlToken = randomBytes(24).toString('base64url');
         sim = await Simulator.start({
           venues: config.sim.venues,
@@ -102,12 +113,14 @@ export class Daemon {
       const d = new Daemon(config, clock, sim, engine, adapter, gateway, address);
       d.tokenFile = tokenFile;
       d.simTokenFile = simTokenFile;
+      d.releaseSimLock = simLock;
       return d;
     } catch (e) {
       await gateway?.stop().catch(() => undefined);
       adapter?.detach();
       await engine?.stop().catch((err: unknown) => log.error({ err }, 'engine stop after a failed start'));
       await sim?.stop().catch(() => undefined);
+      simLock?.();
       throw e;
     }
   }
@@ -173,6 +186,7 @@ export class Daemon {
       await this.gateway.stop();
       step = 'simulator';
       await this.sim?.stop();
+      this.releaseSimLock?.();
       this.adapter.lifecycle = 'stopped';
     };
     try {
@@ -182,4 +196,37 @@ export class Daemon {
     }
     log.info({}, 'daemon stopped');
   }
+}
+
+/**
+ * Kernel lock on the embedded venue's state folder, held for the daemon's life (released by the
+ * kernel if the process dies). Without the native addon there is no kernel lock: the journal's
+ * advisory pid-file lock (taken next, with its own B4_JOURNAL_LOCK_ADVISORY warning) is all there is.
+ */
+function lockSimState(dir: string): (() => void) | undefined {
+  let fd: number;
+  try {
+    fd = acquireDirLock(dir);
+  } catch (e) {
+    if (e instanceof NativeUnavailableError) return undefined;
+    if (e instanceof FileLockError && e.code === 'B4_FILE_LOCK_HELD') {
+      // the holder is the daemon on this journal: name it from the journal's informational LOCK file
+      const lockPath = path.join(path.dirname(dir), LOCK_FILE);
+      let owner: { pid: number; host: string } | undefined;
+      try {
+        owner = readOwner(lockPath);
+      } catch {
+        owner = undefined;
+      }
+      throw new JournalLockedError(lockPath, owner?.pid ?? 0, owner?.host ?? '', true);
+    }
+    throw e;
+  }
+  return () => {
+    try {
+      releaseDirLock(fd);
+    } catch (err) {
+      log.warn({ err, dir }, 'releasing the embedded venue state lock failed');
+    }
+  };
 }
