@@ -15,7 +15,7 @@ import { DaemonConfigFileError } from './errors.js';
  * strategy, the gateway on 127.0.0.1:8080.
  */
 export const DAEMON_DEFAULTS = Object.freeze({
-  sim: Object.freeze({ venues: 2, seed: 42, host: '127.0.0.1', port: 0, profile: 'none' }),
+  sim: Object.freeze({ venues: 2, seed: 42, host: '127.0.0.1', port: 0, profile: 'none', stateDir: '' }),
   venues: Object.freeze([]) as readonly never[],
   symbols: Object.freeze(['BTC/USDT', 'ETH/USDT']),
   journal: Object.freeze({ dir: '.bot4/journal', fsync: 'always' as 'always' | 'interval' | 'never', repair: false }),
@@ -69,6 +69,8 @@ export const daemonConfigSchema = z
         host: z.string().min(1).default(D.sim.host),
         port: z.number().int().min(0).max(65535).default(D.sim.port),
         profile: z.enum(PROFILES).default(D.sim.profile as 'none'),
+        /** Folder of the embedded venue's durable ledger; '' means `<journal.dir>/sim`. */
+        stateDir: z.string().default(D.sim.stateDir),
       })
       .prefault({}),
     venues: z.array(venueSchema).default([]),
@@ -220,7 +222,7 @@ export function defaultRows(): [string, string][] {
       for (const [k, x] of Object.entries(v)) walk(prefix === '' ? k : `${prefix}.${k}`, x);
       return;
     }
-    rows.push([prefix, typeof v === 'string' ? v : JSON.stringify(v)]);
+    rows.push([prefix, typeof v === 'string' && v !== '' ? v : JSON.stringify(v)]);
   };
   walk('', { ...DAEMON_DEFAULTS, strategies: DAEMON_DEFAULTS.strategies.map((s) => s.id) });
   return rows;

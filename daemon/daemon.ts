@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LiveClock, type Clock } from '../common/clock.js';
 import { logger } from '../common/log.js';
@@ -8,7 +8,7 @@ import { EngineAdapter } from '../actors/engine/engine-port.js';
 import { GatewayServer, type GatewayAddress } from '../gateway/server.js';
 import type { Simulator } from '../simulators/simulator.js';
 import type { DaemonConfig } from './config.js';
-import { JournalLockedError } from '../actors/journal/errors.js';
+import { JournalLockedError, openFailure } from '../actors/journal/errors.js';
 import { LOCK_FILE, readOwner } from '../actors/journal/lock.js';
 import { FileLockError, NativeUnavailableError } from '../native/errors.js';
 import { acquireDirLock, releaseDirLock } from '../native/file-lock.js';
@@ -69,11 +69,25 @@ export class Daemon {
         // The embedded venue is durable like a real one: its ledger lives in its own folder under the
         // journal, so after any restart the engine's positions and the venue's balances still agree.
         // Its control API gets a fresh token per start (file readable only by this user).
-        const simStateDir = path.join(path.resolve(config.journal.dir), 'sim');
+        const journalDir = path.resolve(config.journal.dir);
+        const simStateDir = config.sim.stateDir === '' ? path.join(journalDir, 'sim') : path.resolve(config.sim.stateDir);
         // The venue's files are locked before the simulator reads them: a second daemon on the same
         // journal must fail here, before its simulator replays or compacts the running one's ledger.
-        mkdirSync(simStateDir, { recursive: true, mode: 0o700 });
-        simLock = lockSimState(simStateDir);
+        // A folder that cannot be made gives the journal's coded errors (B4_JOURNAL_READONLY, ...).
+        try {
+          mkdirSync(journalDir, { recursive: true, mode: 0o700 });
+          // an existing journal folder on a read-only file system: say so about the journal (root
+          // passes permission checks, but access(2) still reports EROFS)
+          accessSync(journalDir, constants.W_OK);
+        } catch (e) {
+          throw openFailure(e, journalDir, 'access');
+        }
+        try {
+          mkdirSync(simStateDir, { recursive: true, mode: 0o700 });
+        } catch (e) {
+          throw openFailure(e, simStateDir, 'mkdir');
+        }
+        simLock = lockSimState(simStateDir, journalDir);
         const controlToken = randomBytes(24).toString('base64url');
         sim = await Simulator.start({
           venues: config.sim.venues,
@@ -203,7 +217,7 @@ export class Daemon {
  * kernel if the process dies). Without the native addon there is no kernel lock: the journal's
  * advisory pid-file lock (taken next, with its own B4_JOURNAL_LOCK_ADVISORY warning) is all there is.
  */
-function lockSimState(dir: string): (() => void) | undefined {
+function lockSimState(dir: string, journalDir: string): (() => void) | undefined {
   let fd: number;
   try {
     fd = acquireDirLock(dir);
@@ -211,7 +225,7 @@ function lockSimState(dir: string): (() => void) | undefined {
     if (e instanceof NativeUnavailableError) return undefined;
     if (e instanceof FileLockError && e.code === 'B4_FILE_LOCK_HELD') {
       // the holder is the daemon on this journal: name it from the journal's informational LOCK file
-      const lockPath = path.join(path.dirname(dir), LOCK_FILE);
+      const lockPath = path.join(journalDir, LOCK_FILE);
       let owner: { pid: number; host: string } | undefined;
       try {
         owner = readOwner(lockPath);

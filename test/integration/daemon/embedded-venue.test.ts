@@ -116,6 +116,7 @@ async function trade(d: DaemonChild, tag: string): Promise<void> {
     await until(async () => (await fetch(d.urls.health!)).status === 200, 30_000, '/health 200');
     assert.equal((await watcher.request('subscribe', { topics: ['orders', 'md.ticker.sim-a.BTC/USDT', 'md.ticker.sim-b.BTC/USDT'] })).ok, true);
     const ids: string[] = [];
+    const done = (id: string): boolean => watcher.messages.some((m) => m.topic === 'orders' && (m.data as { orderId: string }).orderId === id && ['filled', 'accepted', 'expired', 'canceled'].includes((m.data as { status: string }).status));
     for (const venue of VENUES) {
       const t = (await watcher.waitFor((m) => m.topic === `md.ticker.${venue}.BTC/USDT`, `${venue} ticker`, 15_000)).data as Ticker;
       const orders = [
@@ -128,9 +129,11 @@ async function trade(d: DaemonChild, tag: string): Promise<void> {
         const ack = r.result as { accepted: boolean; orderId: string };
         assert.equal(ack?.accepted, true, JSON.stringify(r));
         ids.push(ack.orderId);
+        // one at a time: an IOC buy still in flight would make the next IOC sell a self-trade
+        // (denied RISK_SELF_TRADE, as it should be)
+        await until(() => done(ack.orderId), 20_000, `${o.clientOrderId} acknowledged by its venue`);
       }
     }
-    const done = (id: string): boolean => watcher.messages.some((m) => m.topic === 'orders' && (m.data as { orderId: string }).orderId === id && ['filled', 'accepted', 'expired', 'canceled'].includes((m.data as { status: string }).status));
     await until(() => ids.every(done), 20_000, 'every order acknowledged by its venue');
   } finally {
     admin.close();

@@ -82,7 +82,11 @@ describe('journal on a full disk (real tmpfs, daemon child process)', function (
   });
 
   it('ENOSPC: not ready (503, journalOpen false), every order denied JOURNAL_FAILED, B4_JOURNAL_IO logged once; space back → ready and trading again', async () => {
-    d = await startDaemon(QUIET_YAML, { args: ['--journal', path.join(mnt!, 'journal')], env: { BOT4_LOG_LEVEL: 'warn' } });
+    // The embedded venue is another system: its ledger lives off the full disk (sim.stateDir, relative
+    // to the daemon's folder), so only the journal meets ENOSPC.
+    const yaml = QUIET_YAML.replace(/^sim:\n/m, 'sim:\n  stateDir: venue-state\n');
+    assert.notEqual(yaml, QUIET_YAML);
+    d = await startDaemon(yaml, { args: ['--journal', path.join(mnt!, 'journal')], env: { BOT4_LOG_LEVEL: 'warn' } });
     await until(async () => (await fetch(d!.urls.health!)).status === 200, 30_000, '/health 200');
     const admin = await TestClient.connect(d.urls.api!, auth(TOKENS.admin));
     try {

@@ -63,7 +63,13 @@ describe('simulator durable ledger (stateDir)', function () {
     try {
       const ex = restClient(sim.venues[0]!);
       await ex.loadMarkets();
-      const t = await ex.fetchTicker('BTC/USDT');
+      // the book fills within a few ticks of the start; wait (bounded) for both sides to quote
+      let t = await ex.fetchTicker('BTC/USDT');
+      for (let i = 0; i < 200 && !(Number(t.bid) > 0 && Number(t.ask) > 0); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        t = await ex.fetchTicker('BTC/USDT');
+      }
+      assert.ok(Number(t.bid) > 0 && Number(t.ask) > 0, `the market quotes both sides: ${t.bid}/${t.ask}`);
       await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.01, Math.floor(Number(t.bid) * 0.9), { clientOrderId: 'durable-rest-1' });
       const gone = await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.02, Math.floor(Number(t.bid) * 0.8));
       await ex.cancelOrder(gone.id!, 'BTC/USDT');
