@@ -21,4 +21,34 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  // Dependencies point one way (docs/architecture in the README): bin → daemon → gateway, daemon →
+  // actors → common/native; the simulator is a venue and never imports the engine; chaos drives both.
+  {
+    files: ['actors/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [oneWay('actors/', ['gateway', 'daemon', 'simulators', 'chaos', 'bench', 'bin'])] }] },
+  },
+  {
+    files: ['simulators/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [oneWay('simulators/', ['actors', 'chaos', 'daemon', 'gateway', 'bench', 'bin'])] }] },
+  },
+  {
+    files: ['gateway/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [oneWay('gateway/', ['actors', 'daemon', 'simulators', 'chaos', 'bench', 'bin'])] }] },
+  },
+  {
+    files: ['common/**/*.ts', 'native/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [oneWay('common/ and native/', ['actors', 'gateway', 'daemon', 'simulators', 'chaos', 'bench', 'bin'])] }] },
+  },
+  {
+    files: ['bin/**/*.ts', 'daemon/**/*.ts', 'chaos/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [oneWay('bin/, daemon/ and chaos/', ['bench'])] }] },
+  },
 );
+
+/** A `no-restricted-imports` pattern refusing relative imports that reach any of `folders` at the repo root. */
+function oneWay(from, folders) {
+  return {
+    regex: `^(\\.\\./)+(${folders.join('|')})/`,
+    message: `${from} must not import ${folders.join('/, ')}/ (one-way dependencies; see the architecture map in README.md)`,
+  };
+}

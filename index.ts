@@ -4,7 +4,7 @@
  */
 export * from './common/index.js';
 export * from './native/index.js';
-export * from './actors/risk/circuit-breaker-index.js';
+export * from './actors/exchange/circuit-breaker.js';
 export * from './actors/runtime/index.js';
 export * from './simulators/index.js';
 export * from './actors/orders/index.js';
@@ -13,4 +13,4 @@ export * from './actors/risk/index.js';
 export * from './actors/exchange/index.js';
 export * from './actors/strategy/index.js';
 export * from './actors/engine/index.js';
-export { checkLedger, fetchLedger, userAccount, instrumentsFromSpecs, LedgerCheckInputError, LedgerFetchError, ANOMALY_KINDS, type AnomalyKind, type LedgerAnomaly, type LedgerCheckCounts, type LedgerCheckReport, type EngineView, type VenueLedger, type LedgerCheckOptions } from './simulators/ledger-check.js';
+export { checkLedger, fetchLedger, userAccount, instrumentsFromSpecs, LedgerCheckInputError, LedgerFetchError, ANOMALY_KINDS, type AnomalyKind, type LedgerAnomaly, type LedgerCheckCounts, type LedgerCheckReport, type EngineView, type VenueLedger, type LedgerCheckOptions } from './chaos/ledger-check/ledger-check.js';

@@ -1,5 +1,5 @@
 import OpossumBreaker from 'opossum';
-import { CircuitBreaker, type CircuitBreakerOptions } from '../actors/risk/circuit-breaker-index.js';
+import { CircuitBreaker, type CircuitBreakerOptions } from '../actors/exchange/circuit-breaker.js';
 import { LiveClock } from '../common/clock.js';
 import { AtomicCounters, nativeCountersAvailable } from '../native/atomic-counters.js';
 import { countGc, fmtNs, median, table, writeSection } from './report.js';

@@ -8,8 +8,8 @@
  */
 import { SimulatedClock } from '../common/clock.js';
 import { SeededRandom } from '../common/random.js';
-import { NetworkModel } from '../simulators/network/network-model.js';
-import { PROFILE_NAMES, type ProfileOptionsInput } from '../simulators/network/profiles.js';
+import { NetworkModel } from '../simulators/faults/network-model.js';
+import { PROFILE_NAMES, type ProfileOptionsInput } from '../simulators/faults/profiles.js';
 import { countGc, median, table, writeSection } from './report.js';
 
 const MESSAGES = 200_000;

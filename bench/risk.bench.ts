@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import { CircuitBreaker } from '../actors/risk/circuit-breaker-index.js';
+import { CircuitBreaker } from '../actors/exchange/circuit-breaker.js';
 import type { Instrument } from '../actors/orders/instrument.js';
 import type { OrderIntent } from '../actors/orders/intent.js';
 import { RiskEngine } from '../actors/risk/risk-engine.js';

@@ -22,7 +22,7 @@ import { BinanceAdapter } from '../actors/exchange/binance/binance-adapter.js';
 import type { OrderIntent } from '../actors/orders/intent.js';
 import { LiveClock } from '../common/clock.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, type VenueUrls } from '../simulators/index.js';
-import { checkLedger, fetchLedger, userAccount } from '../simulators/ledger-check.js';
+import { checkLedger, fetchLedger, userAccount } from '../chaos/ledger-check/ledger-check.js';
 import { fmtNs, table, writeSection, firstLine } from './report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

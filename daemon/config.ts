@@ -5,7 +5,7 @@ import { ConfigError } from '../common/errors.js';
 import { parseOptions, z } from '../common/validate.js';
 import { parseRiskConfig } from '../actors/risk/config.js';
 import { parseGatewayOptions, type GatewayOptions } from '../gateway/options.js';
-import { PROFILE_NAMES } from '../simulators/network/profiles.js';
+import { PROFILE_NAMES } from '../simulators/faults/profiles.js';
 import { DaemonConfigFileError } from './errors.js';
 
 /**

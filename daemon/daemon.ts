@@ -4,7 +4,7 @@ import path from 'node:path';
 import { LiveClock, type Clock } from '../common/clock.js';
 import { logger } from '../common/log.js';
 import { Engine } from '../actors/engine/engine.js';
-import { EngineAdapter } from '../actors/engine/engine-port.js';
+import { EngineApi } from './engine-api.js';
 import { GatewayServer, type GatewayAddress } from '../gateway/server.js';
 import type { Simulator } from '../simulators/simulator.js';
 import type { DaemonConfig } from './config.js';
@@ -23,7 +23,7 @@ const SYNC_WAIT_MS = 30_000;
 
 /**
  * `bot4 daemon`: the embedded simulator (when no venues are configured), the engine on those
- * venues, the configured strategies, and the gateway in front of the engine's {@link EngineAdapter}.
+ * venues, the configured strategies, and the gateway in front of the engine's {@link EngineApi}.
  * One process, one event loop; `stop()` is the graceful shutdown of SIGTERM/SIGINT.
  */
 export class Daemon {
@@ -40,7 +40,7 @@ export class Daemon {
     readonly clock: Clock,
     readonly sim: Simulator | undefined,
     readonly engine: Engine,
-    readonly adapter: EngineAdapter,
+    readonly adapter: EngineApi,
     readonly gateway: GatewayServer,
     readonly address: GatewayAddress,
   ) {}
@@ -53,7 +53,7 @@ export class Daemon {
     const clock = deps.clock ?? new LiveClock();
     let sim: Simulator | undefined;
     let engine: Engine | undefined;
-    let adapter: EngineAdapter | undefined;
+    let adapter: EngineApi | undefined;
     let gateway: GatewayServer | undefined;
     let simTokenFile = '';
     let simLock: (() => void) | undefined;
@@ -109,7 +109,7 @@ export class Daemon {
       engine = await Engine.start({ journal: { dir: config.journal.dir, fsync: config.journal.fsync, repair: config.journal.repair }, venues: venues as never, symbols: [...config.symbols], risk: config.risk as Record<string, unknown> }, { clock });
       for (let waited = 0; !engine.venuesSynced && waited < SYNC_WAIT_MS; waited += 20) await sleep(20);
       if (!engine.venuesSynced) log.warn({ venues: engine.venueStats() }, 'venues not synced yet; serving anyway (health stays not ready)');
-      adapter = new EngineAdapter(engine);
+      adapter = new EngineApi(engine);
       for (const s of config.strategies) await engine.addStrategy({ id: s.id, kind: s.kind, instruments: [...s.instruments], params: { ...s.params } });
       const raw: Record<string, unknown> = { host: config.gatewayOptions.host, port: config.gatewayOptions.port, ...config.gateway };
       let tokenFile = '';

@@ -7,19 +7,19 @@ import type { ExchangeAdapter } from '../exchange/adapter.js';
 import { BinanceAdapter } from '../exchange/binance/binance-adapter.js';
 import { VenueConfigError } from '../exchange/errors.js';
 import { WEIGHT_BUDGET_SLOTS, WeightBudget } from '../exchange/weight-budget.js';
-import { RISK_ADDRESS, venueAddress, type OrderSubmit } from '../exchange/messages.js';
+import { RISK_ADDRESS, venueAddress, type OrderSubmit } from '../messages.js';
 import { VenueActor, type VenueActorStats } from '../exchange/venue-actor.js';
 import { OrderJournal } from '../journal/order-journal.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
-import { CircuitBreaker } from '../risk/circuit-breaker.js';
+import { CircuitBreaker } from '../exchange/circuit-breaker.js';
 import { STATE_CODE, type TradingState } from '../risk/kill-switch.js';
 import { RiskEngine } from '../risk/risk-engine.js';
 import { ActorSystem } from '../runtime/actor-system.js';
 import { loadStrategy, type LoadStrategyOptions } from '../strategy/registry.js';
 import { controlStrategy, spawnStrategy, type StrategyHandle } from '../strategy/strategy-actor.js';
 import type { StrategySpec } from '../strategy/strategy.js';
-import { RiskActor } from './risk-actor.js';
+import { RiskActor } from '../risk/risk-actor.js';
 
 /**
  * Breaker defaults of a venue (over `BREAKER_DEFAULTS`): trip after 3 consecutive failures and

@@ -1,6 +1,6 @@
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
-import type { Ticker } from './messages.js';
+import type { Ticker } from '../messages.js';
 import type { WeightBudget } from './weight-budget.js';
 
 /**

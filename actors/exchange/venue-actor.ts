@@ -7,7 +7,7 @@ import type { OrderJournal } from '../journal/order-journal.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
 import { isTerminal, type Order, type OrderEvent, type ReconcileTarget } from '../orders/order-state.js';
-import { PERMIT, TRIAL_PERMIT, type CircuitBreaker } from '../risk/circuit-breaker.js';
+import { PERMIT, TRIAL_PERMIT, type CircuitBreaker } from './circuit-breaker.js';
 import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
 import type { ActorContext } from '../runtime/actor-cell.js';
 import { currentTraceparent } from '../runtime/context.js';
@@ -16,7 +16,7 @@ import type { SupervisionOptions } from '../runtime/options.js';
 import type { ExchangeAdapter, VenueBook, VenueOrder, VenueOrderStatus, VenuePublicTrade, VenueTicker } from './adapter.js';
 import { VenueAuthError, VenueCallError, VenueConfigError, VenueDivergedError } from './errors.js';
 import { parseClientOrderId } from '../orders/client-order-id.js';
-import { topics, venueAddress, type BalanceUpdate, type OrderCancel, type OrderCancelAll, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker, type Trade, type VenueConnState, type VenueStateEvent } from './messages.js';
+import { topics, venueAddress, type BalanceUpdate, type OrderCancel, type OrderCancelAll, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker, type Trade, type VenueConnState, type VenueStateEvent } from '../messages.js';
 import { venueMachine } from './venue-machine.js';
 
 /** Venue actor options (validated; defaults in {@link VENUE_DEFAULTS}). */

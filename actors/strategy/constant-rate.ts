@@ -1,5 +1,5 @@
 import { parseOptions, z } from '../../common/validate.js';
-import type { Ticker } from '../exchange/messages.js';
+import type { Ticker } from '../messages.js';
 import type { Instrument } from '../orders/instrument.js';
 import { InstrumentMap } from './instrument-map.js';
 import type { Strategy, StrategyContext } from './strategy.js';

@@ -1,5 +1,5 @@
 import { parseOptions, z } from '../../common/validate.js';
-import type { OrderDenied, OrderFill, OrderUpdate, Ticker } from '../exchange/messages.js';
+import type { OrderDenied, OrderFill, OrderUpdate, Ticker } from '../messages.js';
 import type { Instrument } from '../orders/instrument.js';
 import { OrderSlot } from './order-slot.js';
 import { PositionTracker } from './position-tracker.js';

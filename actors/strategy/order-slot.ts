@@ -1,4 +1,4 @@
-import type { OrderDenied, OrderFill, OrderUpdate } from '../exchange/messages.js';
+import type { OrderDenied, OrderFill, OrderUpdate } from '../messages.js';
 import type { OrderIntent } from '../orders/intent.js';
 import { isTerminal } from '../orders/order-state.js';
 import type { StrategyContext } from './strategy.js';

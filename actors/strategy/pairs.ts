@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../../common/errors.js';
 import { parseOptions, z } from '../../common/validate.js';
 import { RollingCorrelation } from '../../native/index.js';
-import type { OrderDenied, OrderFill, OrderUpdate, Ticker } from '../exchange/messages.js';
+import type { OrderDenied, OrderFill, OrderUpdate, Ticker } from '../messages.js';
 import type { Instrument } from '../orders/instrument.js';
 import { OrderSlot } from './order-slot.js';
 import { PairWindow } from './pair-window.js';

@@ -1,4 +1,4 @@
-import type { OrderFill, OrderUpdate } from '../exchange/messages.js';
+import type { OrderFill, OrderUpdate } from '../messages.js';
 import { isTerminal } from '../orders/order-state.js';
 
 interface Reported {

@@ -2,7 +2,7 @@ import type { Clock } from '../../common/clock.js';
 import { ConfigError, InvalidArgumentError } from '../../common/errors.js';
 import { logger as rootLogger, type Logger } from '../../common/log.js';
 import { parseOptions, z } from '../../common/validate.js';
-import { RISK_ADDRESS, strategyAddress, topics, venueAddress, type OrderCancel, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker, type Trade } from '../exchange/messages.js';
+import { RISK_ADDRESS, strategyAddress, topics, venueAddress, type OrderCancel, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker, type Trade } from '../messages.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
 import type { ActorContext } from '../runtime/actor-cell.js';

@@ -1,5 +1,5 @@
 import type { Clock } from '../../common/clock.js';
-import type { OrderFill, OrderUpdate, Ticker, Trade, OrderDenied } from '../exchange/messages.js';
+import type { OrderFill, OrderUpdate, Ticker, Trade, OrderDenied } from '../messages.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
 

@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .command('list')
     .description('list the built-in scenarios')
     .action(async () => {
-      const { builtinScenarios, describeScenario } = await import('../../scenarios/scenario.js');
+      const { builtinScenarios, describeScenario } = await import('../../chaos/scenario.js');
       // `bot4 chaos list | head` closes the pipe early: not an error.
       process.stdout.on('error', (e: NodeJS.ErrnoException) => {
         if (e.code === 'EPIPE') process.exit(0);
@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('--bench', 'write the summary as the chaos section of BENCHMARKS.md (<!-- bench:chaos -->)')
     .option('--note <text>', 'a paragraph printed under the tables (how and where the runs were made)')
     .action(async (dir: string, raw: { bench?: boolean; note?: string }) => {
-      const { readReports, summarizeReports } = await import('../../scenarios/summary.js');
+      const { readReports, summarizeReports } = await import('../../chaos/summary.js');
       const reports = readReports(dir);
       if (reports.length === 0) {
         process.stderr.write(`no report.json under ${dir}/*/\n`);
@@ -68,7 +68,7 @@ export function register(program: Command): void {
       }
       const md = `${summarizeReports(reports)}${raw.note === undefined ? '' : `\n\n${raw.note}`}\n`;
       if (raw.bench === true) {
-        const { writeSection } = await import('../../bench/report.js');
+        const { writeSection } = await import('../../common/benchmarks-md.js');
         writeSection('chaos', 'Chaos scenarios (`bot4 chaos`)', md);
       } else process.stdout.write(md);
     });
@@ -83,8 +83,8 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExit status: 0 when every scenario passes every expectation, 1 when one fails, 2 on a usage or scenario error.')
     .action(async (names: string[], raw: Record<string, string | boolean | undefined>) => {
       const o = parseChaosOptions(raw);
-      const { builtinScenarios, loadScenario } = await import('../../scenarios/scenario.js');
-      const { runScenario } = await import('../../scenarios/runner.js');
+      const { builtinScenarios, loadScenario } = await import('../../chaos/scenario.js');
+      const { runScenario } = await import('../../chaos/runner.js');
       const path = await import('node:path');
       const list = names.flatMap((n) => (n === 'all' ? builtinScenarios() : [n]));
       // Validate every scenario before running any: a typo in the last one should not cost a run.

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../common/errors.js';
 import { parseOptions, redacted, z } from '../../common/validate.js';
-import { PROFILE_NAMES } from '../../simulators/network/profiles.js';
+import { PROFILE_NAMES } from '../../simulators/faults/profiles.js';
 import type { Simulator } from '../../simulators/simulator.js';
 
 /**

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Rejection } from '../engine/matching-engine.js';
+import type { Rejection } from '../venue/matching-engine.js';
 import { mandatory, type Params } from './order-params.js';
 
 /** An API key pair and the account it trades for. */

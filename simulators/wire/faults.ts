@@ -1,7 +1,7 @@
 import type { Clock } from '../../common/clock.js';
 
 /**
- * The seam between the wire layer and the network-fault model (`simulators/network/`'s
+ * The seam between the wire layer and the network-fault model (`simulators/faults/`'s
  * `NetworkModel` implements it). The wire asks a {@link FaultLink} per message whether to drop it
  * and how long to delay it, and which outage (if any) is active on its venue/scope.
  * {@link PerfectNetwork} is the no-fault model with an outage table (tests of the wire alone).

@@ -1,6 +1,6 @@
-import { parseDecimal, type InstrumentRegistry } from '../engine/instruments.js';
-import type { PlaceRequest, Rejection } from '../engine/matching-engine.js';
-import { STP_MODES, type OrderType, type Side, type StpMode, type TimeInForce } from '../engine/order.js';
+import { parseDecimal, type InstrumentRegistry } from '../venue/instruments.js';
+import type { PlaceRequest, Rejection } from '../venue/matching-engine.js';
+import { STP_MODES, type OrderType, type Side, type StpMode, type TimeInForce } from '../venue/order.js';
 
 /** Request parameters as strings, from a query/form body (REST) or a WS-API `params` object. */
 export type Params = Map<string, string>;

@@ -1,7 +1,7 @@
-import type { Accounts } from '../engine/accounts.js';
-import { formatAtoms, type Instrument } from '../engine/instruments.js';
-import type { ExecType, PreventedMatch } from '../engine/matching-engine.js';
-import { isOpen, type SimFill, type SimOrder } from '../engine/order.js';
+import type { Accounts } from '../venue/accounts.js';
+import { formatAtoms, type Instrument } from '../venue/instruments.js';
+import type { ExecType, PreventedMatch } from '../venue/matching-engine.js';
+import { isOpen, type SimFill, type SimOrder } from '../venue/order.js';
 
 /** Binance spot JSON renderings of the simulator's integer state (REST and WS-API share them). */
 

@@ -1,7 +1,7 @@
-import { formatAtoms } from '../engine/instruments.js';
-import { REJECT, type Rejection } from '../engine/matching-engine.js';
-import type { SimOrder } from '../engine/order.js';
-import type { VenueCore } from '../venue.js';
+import { formatAtoms } from '../venue/instruments.js';
+import { REJECT, type Rejection } from '../venue/matching-engine.js';
+import type { SimOrder } from '../venue/order.js';
+import type { VenueCore } from '../venue/venue.js';
 import { SimulatorStoreError } from '../errors.js';
 import { verifySigned, splitSignature, type ApiUser } from './auth.js';
 import { intParam, mandatory, parseOrderParams, type Params } from './order-params.js';

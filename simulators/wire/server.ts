@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import uWS from 'uWebSockets.js';
 import type { Logger } from '../../common/log.js';
 import { SimulatorListenError } from '../errors.js';
-import type { VenueCore } from '../venue.js';
+import type { VenueCore } from '../venue/venue.js';
 import type { FaultLink, FaultModel, Scope } from './faults.js';
 import { handleRest, type RestReply, type RestRequest } from './rest.js';
 import { StreamHub, type WireConn } from './streams.js';

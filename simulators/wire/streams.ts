@@ -1,8 +1,8 @@
-import { formatAtoms, type Instrument } from '../engine/instruments.js';
-import type { EngineListener } from '../engine/matching-engine.js';
-import type { DepthDiff } from '../engine/order-book.js';
+import { formatAtoms, type Instrument } from '../venue/instruments.js';
+import type { EngineListener } from '../venue/matching-engine.js';
+import type { DepthDiff } from '../venue/order-book.js';
 import type { TimerHandle } from '../../common/clock.js';
-import type { VenueCore } from '../venue.js';
+import type { VenueCore } from '../venue/venue.js';
 
 /** A WebSocket connection as the hubs see it: `send` applies network faults and backpressure. */
 export interface WireConn {

@@ -1,6 +1,6 @@
-import type { EngineListener, ExecType, Rejection } from '../engine/matching-engine.js';
-import type { SimFill, SimOrder } from '../engine/order.js';
-import type { VenueCore } from '../venue.js';
+import type { EngineListener, ExecType, Rejection } from '../venue/matching-engine.js';
+import type { SimFill, SimOrder } from '../venue/order.js';
+import type { VenueCore } from '../venue/venue.js';
 import { sign, wsApiPayload, type ApiUser, AUTH_REJECT, MAX_RECV_WINDOW } from './auth.js';
 import { intParam, mandatory, parseOrderParams, type Params } from './order-params.js';
 import { renderAccount, renderAccountPosition, renderCancel, renderExecutionReport, renderNewOrder, renderQuery } from './render.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Worker } from 'node:worker_threads';
-import { CircuitBreaker } from '../../../actors/risk/circuit-breaker-index.js';
-import type { CircuitBreakerOptions } from '../../../actors/risk/circuit-breaker-options.js';
+import { CircuitBreaker } from '../../../actors/exchange/circuit-breaker.js';
+import type { CircuitBreakerOptions } from '../../../actors/exchange/circuit-breaker-options.js';
 import { LiveClock } from '../../../common/clock.js';
 import { AtomicCounters } from '../../../native/atomic-counters.js';
 import { tsWorker } from '../../fixtures/workers/ts-worker.js';

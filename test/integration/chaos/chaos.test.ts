@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { OrderJournal } from '../../../actors/journal/order-journal.js';
 import type { Instrument } from '../../../actors/orders/instrument.js';
 import { LiveClock } from '../../../common/clock.js';
-import type { LedgerSnapshot } from '../../../simulators/engine/ledger.js';
-import { checkLedger } from '../../../simulators/ledger-check.js';
-import { runScenario, type ChaosReport } from '../../../scenarios/runner.js';
-import { loadScenario } from '../../../scenarios/scenario.js';
+import type { LedgerSnapshot } from '../../../simulators/venue/ledger.js';
+import { checkLedger } from '../../../chaos/ledger-check/ledger-check.js';
+import { runScenario, type ChaosReport } from '../../../chaos/runner.js';
+import { loadScenario } from '../../../chaos/scenario.js';
 
 /*
  * The CI variants of three built-ins, end to end: simulator in this process, the engine in a child

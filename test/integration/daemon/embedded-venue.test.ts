@@ -6,7 +6,7 @@ import { LiveClock } from '../../../common/clock.js';
 import { BinanceAdapter } from '../../../actors/exchange/binance/binance-adapter.js';
 import { OrderJournal } from '../../../actors/journal/order-journal.js';
 import type { Instrument } from '../../../actors/orders/instrument.js';
-import { checkLedger, userAccount } from '../../../simulators/ledger-check.js';
+import { checkLedger, userAccount } from '../../../chaos/ledger-check/ledger-check.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, Simulator } from '../../../simulators/simulator.js';
 import { TOKENS, TestClient } from '../../fixtures/gateway/ws-client.js';
 import { QUIET_YAML, startDaemon, stopDaemon, until, type DaemonChild } from './harness.js';

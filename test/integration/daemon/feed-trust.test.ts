@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import type { Ticker } from '../../../actors/exchange/messages.js';
+import type { Ticker } from '../../../actors/messages.js';
 import { TestClient, TOKENS } from '../../fixtures/gateway/ws-client.js';
 import { startDaemon, stopDaemon, until, type DaemonChild } from './harness.js';
 

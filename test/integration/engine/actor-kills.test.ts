@@ -6,7 +6,7 @@ import { Engine } from '../../../actors/engine/engine.js';
 import { SeededRandom } from '../../../common/random.js';
 import { TOPIC_ACTOR_FAULTED } from '../../../actors/runtime/index.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, Simulator } from '../../../simulators/index.js';
-import { checkLedger, userAccount } from '../../../simulators/ledger-check.js';
+import { checkLedger, userAccount } from '../../../chaos/ledger-check/ledger-check.js';
 import { counterMachine } from '../../unit/actors/runtime/helpers.js';
 import { waitFor } from '../../fixtures/exchange/harness.js';
 

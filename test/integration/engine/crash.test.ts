@@ -7,7 +7,7 @@ import { LiveClock } from '../../../common/clock.js';
 import { SeededRandom } from '../../../common/random.js';
 import { OrderJournal } from '../../../actors/journal/order-journal.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, Simulator } from '../../../simulators/index.js';
-import { checkLedger, userAccount } from '../../../simulators/ledger-check.js';
+import { checkLedger, userAccount } from '../../../chaos/ledger-check/ledger-check.js';
 import { assetDecimals, venueInstruments } from '../../fixtures/exchange/harness.js';
 
 const CHILD = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/engine/engine-child.ts');

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setup } from 'xstate';
 import { Engine } from '../../../actors/engine/engine.js';
-import { EngineAdapter } from '../../../actors/engine/engine-port.js';
-import type { Ticker } from '../../../actors/exchange/messages.js';
+import { EngineApi } from '../../../daemon/engine-api.js';
+import type { Ticker } from '../../../actors/messages.js';
 import type { MarketDataMessage } from '../../../gateway/engine-port.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, Simulator } from '../../../simulators/index.js';
 import { waitFor } from '../../fixtures/exchange/harness.js';
@@ -20,7 +20,7 @@ describe('engine: external feed records never steer trading unless the config tr
   this.timeout(60_000);
   let sim: Simulator;
   let engine: Engine;
-  let adapter: EngineAdapter;
+  let adapter: EngineApi;
   let dir: string;
   /** Every ticker a strategy of sim-a BTC/USDT would see (same topic). */
   const seen: Ticker[] = [];
@@ -36,7 +36,7 @@ describe('engine: external feed records never steer trading unless the config tr
       correlation: { enabled: false },
       risk: { strategies: { api: {} }, feeds: { trusted: { 'sim-a:BTC/USDT': ['oracle'] }, bandBps: 500 } },
     });
-    adapter = new EngineAdapter(engine, { latencyEventMs: 0 });
+    adapter = new EngineApi(engine, { latencyEventMs: 0 });
     engine.system.spawn('probe.strategy-view', probeMachine, { handle: (e) => void (e.type === 'md.ticker' && seen.push(e.payload as Ticker)) });
     engine.system.subscribe('md.ticker.sim-a.BTC/USDT', 'probe.strategy-view');
     await waitFor(() => engine.venuesSynced, 15_000, 'venues synced');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { OrderDenied } from '../../../actors/exchange/messages.js';
+import type { OrderDenied } from '../../../actors/messages.js';
 import type { OrderIntent } from '../../../actors/orders/intent.js';
 import { counterMachine } from '../../unit/actors/runtime/helpers.js';
 import { startHarness, waitFor, type Harness } from '../../fixtures/exchange/harness.js';

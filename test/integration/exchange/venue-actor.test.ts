@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import type { OrderUpdate } from '../../../actors/exchange/messages.js';
+import type { OrderUpdate } from '../../../actors/messages.js';
 import type { OrderIntent } from '../../../actors/orders/intent.js';
 import { counterMachine } from '../../unit/actors/runtime/helpers.js';
-import { checkLedger, userAccount } from '../../../simulators/ledger-check.js';
+import { checkLedger, userAccount } from '../../../chaos/ledger-check/ledger-check.js';
 import { startHarness, waitFor, type Harness } from '../../fixtures/exchange/harness.js';
 import { restClient } from '../simulators/helpers.js';
 

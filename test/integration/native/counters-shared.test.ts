@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CircuitBreaker } from '../../../actors/risk/circuit-breaker-index.js';
-import type { CircuitBreakerOptions } from '../../../actors/risk/circuit-breaker-options.js';
+import { CircuitBreaker } from '../../../actors/exchange/circuit-breaker.js';
+import type { CircuitBreakerOptions } from '../../../actors/exchange/circuit-breaker-options.js';
 import { AtomicCounters, nativeCountersAvailable } from '../../../native/atomic-counters.js';
 import { CountersError } from '../../../native/errors.js';
 

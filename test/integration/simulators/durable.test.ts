@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEMO_API_KEY, Simulator } from '../../../simulators/index.js';
-import type { LedgerSnapshot } from '../../../simulators/engine/ledger.js';
+import type { LedgerSnapshot } from '../../../simulators/venue/ledger.js';
 import { restClient } from './helpers.js';
 
 const ACCOUNT = `user:${DEMO_API_KEY}`;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { Simulator } from '../../../simulators/index.js';
-import { fetchLedger, LedgerFetchError } from '../../../simulators/ledger-check.js';
+import { fetchLedger, LedgerFetchError } from '../../../chaos/ledger-check/ledger-check.js';
 import { MAX_CONTROL_BODY_BYTES, MAX_REST_BODY_BYTES } from '../../../simulators/wire/server.js';
 import { restClient } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { submissionLatency, unknownResolution, type OrderHistoryView } from '../../../scenarios/metrics.js';
-import { ENGINE_DEFAULTS, parseScenario } from '../../../scenarios/scenario.js';
+import { submissionLatency, unknownResolution, type OrderHistoryView } from '../../../chaos/metrics.js';
+import { ENGINE_DEFAULTS, parseScenario } from '../../../chaos/scenario.js';
 
 const MS = 1e6;
 function order(venue: string, submitMs: number, next: { dtMs: number; to: string; event?: string } | undefined): OrderHistoryView {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { Simulator } from '../../../simulators/simulator.js';
-import { Injector } from '../../../scenarios/injector.js';
-import { planFaults, planHash } from '../../../scenarios/plan.js';
-import { networkEventsHash } from '../../../scenarios/runner.js';
-import { loadScenario, parseScenario } from '../../../scenarios/scenario.js';
+import { Injector } from '../../../chaos/injector.js';
+import { planFaults, planHash } from '../../../chaos/plan.js';
+import { networkEventsHash } from '../../../chaos/runner.js';
+import { loadScenario, parseScenario } from '../../../chaos/scenario.js';
 import type { FaultEvent } from '../../../simulators/wire/faults.js';
 
 const doc = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import ccxt from 'ccxt';
-import { isCcxtWsRejection } from '../../../scenarios/rejections.js';
+import { isCcxtWsRejection } from '../../../chaos/rejections.js';
 
 describe('chaos engine process: which unhandled rejections are counted', () => {
   it('counts the NetworkError a ccxt.pro WebSocket client rejects its pending futures with', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../../common/errors.js';
-import { ChaosScenarioError } from '../../../scenarios/errors.js';
-import { builtinScenarios, EXPECT_DEFAULTS, loadScenario, parseDuration, parseScenario } from '../../../scenarios/scenario.js';
+import { ChaosScenarioError } from '../../../chaos/errors.js';
+import { builtinScenarios, EXPECT_DEFAULTS, loadScenario, parseDuration, parseScenario } from '../../../chaos/scenario.js';
 
 const base = (): Record<string, unknown> => ({
   seed: 1,

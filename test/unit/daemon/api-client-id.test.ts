@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { API_INTENT_PREFIX, apiClientOrderId } from '../../../actors/engine/engine-port.js';
+import { API_INTENT_PREFIX, apiClientOrderId } from '../../../daemon/engine-api.js';
 import type { OrderIntent } from '../../../actors/orders/intent.js';
 import { OrderStore } from '../../../actors/orders/order-store.js';
 

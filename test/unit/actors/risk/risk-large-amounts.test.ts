@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setup } from 'xstate';
-import { RiskActor } from '../../../../actors/engine/risk-actor.js';
-import { topics, venueAddress, type BalanceUpdate } from '../../../../actors/exchange/messages.js';
+import { RiskActor } from '../../../../actors/risk/risk-actor.js';
+import { topics, venueAddress, type BalanceUpdate } from '../../../../actors/messages.js';
 import type { Instrument } from '../../../../actors/orders/instrument.js';
 import type { OrderIntent } from '../../../../actors/orders/intent.js';
 import { MAX_LIMIT_ATOMS, parseRiskConfig, type RiskConfigInput } from '../../../../actors/risk/config.js';

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { setup } from 'xstate';
 import { SimulatedClock } from '../../../../common/index.js';
-import { topics, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker } from '../../../../actors/exchange/messages.js';
+import { topics, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker } from '../../../../actors/messages.js';
 import type { Instrument } from '../../../../actors/orders/instrument.js';
 import type { OrderState } from '../../../../actors/orders/order-state.js';
 import { ActorSystem, type Envelope, type SupervisionOptions } from '../../../../actors/runtime/index.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../../../common/index.js';
 import { createMarketMaker, MARKET_MAKER_DEFAULTS } from '../../../../actors/strategy/index.js';
-import type { OrderSubmit } from '../../../../actors/exchange/messages.js';
+import type { OrderSubmit } from '../../../../actors/messages.js';
 import { BTC, Harness } from './helpers.js';
 
 const spec = { id: 'mm-1', kind: 'market-maker', instruments: ['sim-a:BTC/USDT'] };

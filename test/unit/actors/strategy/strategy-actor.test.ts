@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../../../common/index.js';
-import { topics, type OrderDenied, type OrderFill, type OrderUpdate, type Ticker, type Trade } from '../../../../actors/exchange/messages.js';
+import { topics, type OrderDenied, type OrderFill, type OrderUpdate, type Ticker, type Trade } from '../../../../actors/messages.js';
 import { controlStrategy, RISK_UNREACHABLE, spawnStrategy, type Strategy, type StrategyContext } from '../../../../actors/strategy/index.js';
 import { ActorSystem } from '../../../../actors/runtime/index.js';
 import { SimulatedClock } from '../../../../common/index.js';

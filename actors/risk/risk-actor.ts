@@ -1,0 +1,247 @@
+import { setup } from 'xstate';
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { RollingCorrelation } from '../../native/rolling-correlation.js';
+import { logger } from '../../common/log.js';
+import { RISK_ADDRESS, topics, venueAddress, type BalanceUpdate, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker } from '../messages.js';
+import type { OrderIntent } from '../orders/intent.js';
+import { isTerminal } from '../orders/order-state.js';
+import type { DenialCode } from './decision.js';
+import type { RiskEngine } from './risk-engine.js';
+import type { ActorContext } from '../runtime/actor-cell.js';
+import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
+import type { Envelope } from '../runtime/envelope.js';
+
+/** The risk actor's machine: only the runtime's lifecycle and batches; state lives in the engine. */
+export const riskMachine = setup({ types: { events: {} as { type: string } } }).createMachine({ id: 'risk' });
+
+/** Figures of the risk actor. */
+export interface RiskActorStats {
+  checked: number;
+  approved: number;
+  denied: Record<string, number>;
+}
+
+/**
+ * The pre-trade gate between strategies (and the API) and the venue actors: `order.submit` →
+ * {@link RiskEngine.check} (synchronous) → forwarded to `exchange.<venue>`, or published as
+ * `order.denied` on `risk.denials` and `orders.<strategy>`. It keeps the engine's state mirror
+ * current from the venue actors' events: tickers (reference prices and quote ages), order updates
+ * (open orders), fills (positions, PnL triggers) and venue-side denials (releasing the projection).
+ *
+ * An `order.submit` sent with `ask()` gets exactly one reply: the venue actor's ack
+ * (`{ accepted, clientOrderId }`) when approved, `{ accepted: false, reason }` when denied.
+ */
+export class RiskActor {
+  readonly address = RISK_ADDRESS;
+  private readonly figures: RiskActorStats = { checked: 0, approved: 0, denied: {} };
+  /** Approved intents not yet seen as orders, per venue actor answer order. */
+  private readonly pending: OrderIntent[] = [];
+  /** Open orders the engine projects: client id → intent and lots counted as filled. */
+  private readonly open = new Map<string, { intent: OrderIntent; filled: number }>();
+  private ctx: ActorContext | undefined;
+  private readonly log = logger.child({ component: 'risk' });
+
+  /** Correlation feed: last mid per series, previous sample, the sample buffer. */
+  private readonly corr: { source: RollingCorrelation; index: Map<string, number>; mid: Float64Array; prev: Float64Array; sample: Float64Array; sampleMs: number; samples: number } | undefined;
+  private corrTimer: TimerHandle | undefined;
+
+  constructor(
+    private readonly system: ActorSystem,
+    private readonly risk: RiskEngine,
+    private readonly clock: Clock,
+    correlation?: { source: RollingCorrelation; symbols: readonly string[]; sampleMs: number },
+  ) {
+    if (correlation !== undefined) {
+      const n = correlation.symbols.length;
+      this.corr = {
+        source: correlation.source,
+        index: new Map(correlation.symbols.map((s, i) => [s, i])),
+        mid: new Float64Array(n),
+        prev: new Float64Array(n),
+        sample: new Float64Array(n),
+        sampleMs: correlation.sampleMs,
+        samples: 0,
+      };
+    }
+  }
+
+  /** Samples taken into the correlation matrix so far. */
+  get correlationSamples(): number {
+    return this.corr?.samples ?? 0;
+  }
+
+  /**
+   * Every `sampleMs`, once every series has a mid: pushes one sample of log returns since the
+   * previous sample into the rolling correlation and refreshes the risk engine's copy.
+   */
+  private sampleCorrelation(): void {
+    const c = this.corr;
+    if (c === undefined) return;
+    this.corrTimer = this.clock.setTimer(c.sampleMs, () => this.sampleCorrelation());
+    for (let i = 0; i < c.mid.length; i++) if (!(c.mid[i]! > 0)) return;
+    let havePrev = true;
+    for (let i = 0; i < c.mid.length; i++) {
+      if (!(c.prev[i]! > 0)) havePrev = false;
+      else c.sample[i] = Math.log(c.mid[i]! / c.prev[i]!);
+    }
+    c.prev.set(c.mid);
+    if (!havePrev) return;
+    try {
+      c.source.push(c.sample);
+      c.samples++;
+      this.risk.refreshCorrelation();
+    } catch (err) {
+      this.log.error({ err }, 'correlation sample refused');
+    }
+  }
+
+  /** Stops the correlation sampling timer. */
+  close(): void {
+    if (this.corrTimer !== undefined) this.clock.clearTimer(this.corrTimer);
+    this.corrTimer = undefined;
+  }
+
+  /** Spawns `risk` and subscribes it to tickers, order updates, fills and denials. */
+  spawn(): ActorRef<typeof riskMachine> {
+    const ref = this.system.spawn(this.address, riskMachine, {
+      handle: (e, ctx) => this.handle(e, ctx),
+      mailbox: { capacity: 65_536, policy: 'reject' },
+    });
+    this.system.subscribe('md.ticker.>', this.address);
+    this.system.subscribe(topics.allOrders, this.address);
+    this.system.subscribe(topics.allFills, this.address);
+    this.system.subscribe(topics.denials, this.address);
+    this.system.subscribe('balances.*', this.address);
+    if (this.corr !== undefined) this.corrTimer = this.clock.setTimer(this.corr.sampleMs, () => this.sampleCorrelation());
+    return ref;
+  }
+
+  /** Figures so far. */
+  stats(): RiskActorStats {
+    return { ...this.figures, denied: { ...this.figures.denied } };
+  }
+
+  /** Publishes a risk denial on `risk.denials` and the strategy's `orders.<strategy>` topic. */
+  private publishDenied(intent: OrderIntent, code: DenialCode, detail: string): void {
+    const payload: OrderDenied = { source: 'risk', intent, code, detail, tNs: this.clock.nowNs() };
+    this.system.publish(topics.denials, { type: 'order.denied', payload });
+    this.system.publish(topics.orders(intent.strategy), { type: 'order.denied', payload });
+  }
+
+  private handle(e: Envelope, ctx: ActorContext): void {
+    this.ctx = ctx;
+    switch (e.type) {
+      case 'order.submit':
+        this.submit(e);
+        return;
+      case 'md.ticker': {
+        const t = e.payload as Ticker;
+        if (t.bidTicks > 0 && t.askTicks > 0) {
+          this.safe(() => this.risk.onQuote(t.venue, t.symbol, Math.round((t.bidTicks + t.askTicks) / 2)));
+          const i = this.corr?.index.get(t.symbol);
+          // Series are per symbol (every venue's quote of it moves the same series); ticks are fine as prices for log returns.
+          if (i !== undefined) this.corr!.mid[i] = (t.bidTicks + t.askTicks) / 2;
+        }
+        return;
+      }
+      case 'balance.update': {
+        const b = e.payload as BalanceUpdate;
+        // Exact at any size (1e9 USDT is 1e17 atoms, past a double's 2^53): the state keeps a bigint
+        // beyond its ceiling. A balance dropped here would leave the check deciding on a stale one.
+        this.safe(() => {
+          const atoms = BigInt(b.totalAtoms);
+          if (atoms >= 0n) this.risk.onBalance(b.venue, b.asset, atoms);
+          else this.log.error({ balance: b }, 'negative balance from the venue ignored');
+        });
+        return;
+      }
+      case 'order.update':
+        this.onUpdate(e.payload as OrderUpdate);
+        return;
+      case 'order.fill': {
+        const f = e.payload as OrderFill;
+        const o = this.open.get(f.clientOrderId);
+        if (o === undefined) return;
+        o.filled += f.lots;
+        this.safe(() => this.risk.onFill(o.intent, f.lots, f.priceTicks, f.feeAtoms === undefined ? 0 : Number(f.feeAtoms)));
+        return;
+      }
+      case 'order.denied': {
+        const d = e.payload as OrderDenied;
+        // The risk actor hears its own denials on this topic too: only a denial made after approval
+        // (venue actor, journal) has a projection to release. Decided by the source, never by the
+        // code: VENUE_UNAVAILABLE is a code of both the risk engine and the venue actor.
+        if (d.source === 'venue' || d.source === 'journal') {
+          const i = this.takePending(d.intent);
+          if (i !== undefined) this.safe(() => this.risk.onOrderClosed(i, i.qtyLots));
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private submit(e: Envelope): void {
+    const req = e.payload as OrderSubmit;
+    this.figures.checked++;
+    const d = this.risk.check(req.intent);
+    if (!d.approved) {
+      this.figures.denied[d.code] = (this.figures.denied[d.code] ?? 0) + 1;
+      this.publishDenied(req.intent, d.code, d.detail);
+      if (e.replyTo !== '') this.ctx?.reply(e, { accepted: false, reason: d.code, message: d.detail }, 'order.ack');
+      return;
+    }
+    this.figures.approved++;
+    this.risk.onOrderOpened(req.intent);
+    this.pending.push(req.intent);
+    const to = venueAddress(req.intent.venue);
+    if (e.replyTo !== '') {
+      const ctx = this.ctx;
+      this.system.ask(to, { type: 'order.submit', payload: req }, { timeoutMs: 30_000 }).then(
+        (ack) => ctx?.reply(e, ack, 'order.ack'),
+        (err: unknown) => ctx?.reply(e, { accepted: false, reason: 'ENGINE_ERROR', message: err instanceof Error ? err.message : String(err) }, 'order.ack'),
+      );
+    } else {
+      this.ctx?.send(to, { type: 'order.submit', payload: req });
+    }
+  }
+
+  private onUpdate(u: OrderUpdate): void {
+    let o = this.open.get(u.clientOrderId);
+    if (o === undefined) {
+      if (isTerminal(u.state) && u.state !== 'denied') {
+        // An order we never saw open (e.g. after a restart): nothing is projected for it.
+        const i = this.takePending({ strategy: u.strategy, venue: u.venue, symbol: u.symbol, side: u.side, priceTicks: u.priceTicks, qtyLots: u.qtyLots } as OrderIntent);
+        if (i !== undefined) this.safe(() => this.risk.onOrderClosed(i, u.qtyLots - u.filledLots));
+        return;
+      }
+      const i = this.takePending({ strategy: u.strategy, venue: u.venue, symbol: u.symbol, side: u.side, priceTicks: u.priceTicks, qtyLots: u.qtyLots } as OrderIntent);
+      if (i === undefined) return;
+      o = { intent: i, filled: 0 };
+      this.open.set(u.clientOrderId, o);
+    }
+    if (isTerminal(u.state)) {
+      this.open.delete(u.clientOrderId);
+      const rest = o.intent.qtyLots - Math.max(o.filled, u.filledLots);
+      const intent = o.intent;
+      this.safe(() => this.risk.onOrderClosed(intent, rest));
+    }
+  }
+
+  /** Removes and returns the first pending approved intent with the same order fields. */
+  private takePending(x: OrderIntent): OrderIntent | undefined {
+    const i = this.pending.findIndex((p) => p.strategy === x.strategy && p.venue === x.venue && p.symbol === x.symbol && p.side === x.side && p.priceTicks === x.priceTicks && p.qtyLots === x.qtyLots);
+    if (i < 0) return undefined;
+    return this.pending.splice(i, 1)[0];
+  }
+
+  private safe(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      // A state-mirror refusal (unknown instrument, invariant) must not stop the gate: log it.
+      this.log.error({ err }, 'risk state update refused');
+    }
+  }
+}
