@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../../common/errors.js';
 import { parseDaemonConfig } from '../../../daemon/config.js';
+// The scenario schema moves with the chaos code (scenarios/ → chaos/).
+import { parseScenario } from '../../../scenarios/scenario.js';
 import { DOC, ROOT, read, section } from './doc-files.js';
 
 /** Source files read (not imported) by these tests, one constant per folder. */
@@ -51,5 +54,33 @@ describe('docs/journal.md: record types', () => {
     assert.ok(replayed.includes('order.adopt') && replayed.includes('risk.state'), replayed.join(', '));
     const documented = firstColumn(section(read(DOC.journal), 'Records')).sort();
     assert.deepEqual(documented, replayed);
+  });
+});
+
+describe('docs: YAML examples', () => {
+  /** The YAML blocks of a page, parsed. */
+  const yamlBlocks = (file: string): unknown[] => [...read(file).matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => parseYaml(m[1]!) as unknown);
+
+  it('the config written out in docs/config.md validates to exactly the defaults', () => {
+    const [doc] = yamlBlocks(DOC.config);
+    const c = parseDaemonConfig(doc, {});
+    const d = parseDaemonConfig(undefined, {});
+    const { gateway: _g1, gatewayOptions: g1, ...rest1 } = c;
+    const { gateway: _g2, gatewayOptions: g2, ...rest2 } = d;
+    assert.deepEqual(rest1, rest2);
+    assert.deepEqual([g1.host, g1.port], [g2.host, g2.port]);
+  });
+
+  it('the risk feeds example of docs/risk.md is a valid daemon config', () => {
+    const [doc] = yamlBlocks(DOC.risk);
+    const risk = (doc as { risk: Record<string, unknown> }).risk;
+    assert.doesNotThrow(() => parseDaemonConfig({ risk, strategies: [] }, {}));
+  });
+
+  it('the scenario of docs/chaos.md parses with the scenario schema', () => {
+    const [doc] = yamlBlocks(path.join(ROOT, 'docs', 'chaos.md'));
+    const s = parseScenario(doc, { name: 'docs-example' });
+    assert.equal(s.timeline.length, 2);
+    assert.equal(parseScenario(doc, { name: 'docs-example', ci: true }).timeline.length, 1);
   });
 });
