@@ -83,3 +83,15 @@ describe('docs: examples', () => {
     assert.equal(got, 3);
   });
 });
+
+describe('docs: code names in prose', () => {
+  it('every error or denial code the README and docs name in backticks is in docs/errors.md', () => {
+    const code = /`((?:B4|GW|RISK|VENUE|ORDER|JOURNAL|STRATEGY|ENGINE|DUPLICATE|UNKNOWN|CANCEL)_[A-Z0-9_]+|API_STRATEGY_HOSTED)`/g;
+    const notCodes = /_DEFAULTS$|^RISK_OK$|^STRATEGY_PREFIX_SAFE_MAX$|^VENUE_DENIALS$/;
+    const missing: string[] = [];
+    for (const file of markdownFiles()) {
+      for (const m of read(file).matchAll(code)) if (!notCodes.test(m[1]!) && !errorCodes.has(m[1]!)) missing.push(`${file}: ${m[1]}`);
+    }
+    assert.deepEqual([...new Set(missing)], []);
+  });
+});
