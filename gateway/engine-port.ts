@@ -105,7 +105,7 @@ export interface OrderAck {
   /** Engine order id when accepted. */
   orderId?: string;
   clientOrderId?: string;
-  /** Denial reason code (`RISK_MAX_NOTIONAL`, `KILL_SWITCH_HALTED`...) when not accepted. */
+  /** Denial reason code (`RISK_NOTIONAL_MAX`, `RISK_HALTED`, `VENUE_UNAVAILABLE`...; every one in docs/errors.md) when not accepted. */
   reason?: string;
   /** Free text for humans. */
   message?: string;

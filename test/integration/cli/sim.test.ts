@@ -173,17 +173,17 @@ describe('bot4 sim (CLI)', function () {
     }
   });
 
-  it("README's CLI section documents every option with its default, the demo pair and its balances", () => {
-    const readme = readFileSync(`${ROOT}README.md`, 'utf8');
-    const section = readme.slice(readme.indexOf('### `bot4 sim`'), readme.indexOf('<!-- section:common -->'));
-    assert.ok(section.length > 100, 'README has a bot4 sim section');
+  it('docs/cli.md documents every option of bot4 sim with its default, the demo pair and its balances', () => {
+    const doc = readFileSync(`${ROOT}docs/cli.md`, 'utf8');
+    const section = doc.slice(doc.indexOf('## `bot4 sim`'), doc.indexOf('## `bot4 daemon`'));
+    assert.ok(section.length > 100, 'docs/cli.md has a bot4 sim section');
     const sim = buildProgram().commands.find((c) => c.name() === 'sim')!;
     const defaults = SIM_DEFAULTS as Record<string, unknown>;
     for (const opt of sim.options) {
       const row = section.split('\n').find((l) => l.startsWith(`| \`${opt.flags}\``));
-      assert.ok(row !== undefined, `README row for ${opt.flags}`);
+      assert.ok(row !== undefined, `docs/cli.md row for ${opt.flags}`);
       const key = opt.attributeName();
-      if (key in defaults) assert.ok(row.includes(`| \`${String(defaults[key])}\` |`), `README default of ${opt.flags} is ${String(defaults[key])}`);
+      if (key in defaults) assert.ok(row.includes(`| \`${String(defaults[key])}\` |`), `docs/cli.md default of ${opt.flags} is ${String(defaults[key])}`);
     }
     assert.ok(section.includes(`\`${DEMO_API_KEY}\``) && section.includes(`\`${DEMO_API_SECRET}\``));
     const assets = section.split('\n').find((l) => l.startsWith('| asset |'))!.split('|').map((c) => c.trim()).slice(2, -1);

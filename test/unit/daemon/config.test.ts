@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../../common/errors.js';
 import { DAEMON_DEFAULTS, defaultRows, parseDaemonConfig, venueEnvName } from '../../../daemon/config.js';
 import { formatTable } from '../../../daemon/client.js';
 import { buildProgram } from '../../../bin/cli.js';
 import { killTarget } from '../../../bin/commands/kill.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+import { DOC, ROOT as root, read } from '../docs/doc-files.js';
+
+/** The config reference, the CLI reference and the code table (docs/). */
+const configDoc = read(DOC.config);
+const cliDoc = read(DOC.cli);
+const errorsDoc = read(DOC.errors);
 
 function invalid(raw: unknown, env: NodeJS.ProcessEnv = {}): ConfigError {
   try {
@@ -31,10 +34,10 @@ describe('daemon config', () => {
     assert.ok(Object.isFrozen(c));
   });
 
-  it('the README config table lists every default with its value', () => {
+  it('the docs/config.md table lists every default with its value', () => {
     const rows = defaultRows();
     assert.ok(rows.length >= 15);
-    for (const [field, value] of rows) assert.ok(readme.includes(`| \`${field}\` | \`${value}\` |`), `README lacks the row for ${field} = ${value}`);
+    for (const [field, value] of rows) assert.ok(configDoc.includes(`| \`${field}\` | \`${value}\` |`), `docs/config.md lacks the row for ${field} = ${value}`);
   });
 
   it('messages name the field, the expectation and the value', () => {
@@ -65,14 +68,14 @@ describe('daemon config', () => {
 });
 
 describe('daemon CLI', () => {
-  it('the README documents every option of every daemon-facing command', () => {
+  it('docs/cli.md documents every option of every daemon-facing command', () => {
     const program = buildProgram();
     const cmds = ['daemon', 'status', 'orders', 'positions', 'kill'].map((n) => program.commands.find((c) => c.name() === n)!);
     cmds.push(program.commands.find((c) => c.name() === 'config')!.commands.find((c) => c.name() === 'check')!);
     for (const c of cmds) {
       assert.ok(c !== undefined);
-      assert.ok(readme.includes(`bot4 ${c.parent?.name() === 'config' ? 'config ' : ''}${c.name()}`), `README lacks bot4 ${c.name()}`);
-      for (const o of c.options) assert.ok(readme.includes(`\`${o.long!}`), `README lacks ${c.name()} ${o.long}`);
+      assert.ok(cliDoc.includes(`bot4 ${c.parent?.name() === 'config' ? 'config ' : ''}${c.name()}`), `docs/cli.md lacks bot4 ${c.name()}`);
+      for (const o of c.options) assert.ok(cliDoc.includes(`\`${o.long!}`), `docs/cli.md lacks ${c.name()} ${o.long}`);
     }
   });
 
@@ -88,11 +91,11 @@ describe('daemon CLI', () => {
     assert.equal(formatTable(['a'], [[undefined]]), 'a\n-\n-');
   });
 
-  it('the README error table has every daemon and CLI code', () => {
+  it('the docs/errors.md table has every daemon and CLI code', () => {
     const dir = path.join(root, 'daemon');
     const codes = new Set<string>();
     for (const f of readdirSync(dir)) for (const m of readFileSync(path.join(dir, f), 'utf8').matchAll(/['"`](B4_[A-Z0-9_]+)['"`]/g)) codes.add(m[1]!);
     assert.ok(codes.size >= 4);
-    for (const c of codes) assert.ok(readme.includes(`\`${c}\``), `README lacks ${c}`);
+    for (const c of codes) assert.ok(errorsDoc.includes(`| \`${c}\` |`), `docs/errors.md lacks ${c}`);
   });
 });

@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { DOC, read } from '../../docs/doc-files.js';
 import { BUILTIN_STRATEGIES } from '../../../../actors/strategy/index.js';
 
-const readme = readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../README.md'), 'utf8');
+const doc = read(DOC.strategies);
 
-/** Rows `| \`param\` | \`default\` | ... |` of the table under `#### \`name\`` in the Strategies section. */
+/** Rows `| \`param\` | \`default\` | ... |` of the table under `### \`name\`` in docs/strategies.md. */
 function table(name: string): Map<string, string> {
-  const start = readme.indexOf('<!-- section:strategy -->');
-  const end = readme.indexOf('<!-- /section:strategy -->');
-  assert.ok(start >= 0 && end > start, 'README has a Strategies section');
-  const section = readme.slice(start, end);
-  const at = section.indexOf(`#### \`${name}\``);
-  assert.ok(at >= 0, `README documents ${name}`);
+  const section = doc.slice(doc.indexOf('\n## Built-ins\n'));
+  const at = section.indexOf(`### \`${name}\``);
+  assert.ok(at >= 0, `docs/strategies.md documents ${name}`);
   const rest = section.slice(at).split('\n').slice(1);
   const next = rest.findIndex((l) => l.startsWith('#'));
   const rows = new Map<string, string>();
@@ -24,7 +19,7 @@ function table(name: string): Map<string, string> {
   return rows;
 }
 
-describe('strategy/README', () => {
+describe('docs/strategies.md: built-in params', () => {
   for (const b of Object.values(BUILTIN_STRATEGIES)) {
     it(`the ${b.name} params table matches its defaults`, () => {
       const rows = table(b.name);
