@@ -5,7 +5,7 @@ import { AtomicCounters, nativeCountersAvailable } from '../native/atomic-counte
 import { countGc, fmtNs, median, table, writeSection } from './report.js';
 
 /**
- * Circuit breaker and atomic counters benchmark (issue 2). Targets (TARGETS.md):
+ * Circuit breaker and atomic counters benchmark (issue 2). Targets (the Phase 1 review goals):
  * - closed path (`tryAcquire` + `onSuccess`) ≤ 40 ns median and ≥ 25× faster than opossum's
  *   per-call overhead (its `fire()` minus calling the function directly), same run;
  * - recording a failure with 100k calls in the window within 1.5× of the cost with 100;

@@ -10,7 +10,7 @@ import { countGc, fmtNs, median, table, writeSection } from './report.js';
  * Correlation benchmark: a 50 series × 1000 samples Pearson matrix on the native AVX2 (or NEON)
  * kernel, the scalar C twin, the pure-TS twin, and numpy.corrcoef with one OpenBLAS thread,
  * measured in the same run on the same data; plus RollingCorrelation.push for 50 series.
- * Targets (TARGETS.md): ≤ 100 µs median and ≥ 1.3× numpy; push ≤ 5 µs median.
+ * Targets (the Phase 1 review goals): ≤ 100 µs median and ≥ 1.3× numpy; push ≤ 5 µs median.
  *
  * Run: node --import tsx --expose-gc bench/correlation.bench.ts
  */

@@ -11,7 +11,7 @@ import { RollingCorrelation } from '../native/rolling-correlation.js';
 import { countGc, fmtNs, median, table, writeSection } from './report.js';
 
 /**
- * Pre-trade risk check benchmark (issue 5). Target (TARGETS.md): `RiskEngine.check` with every
+ * Pre-trade risk check benchmark (issue 5). Target (the Phase 1 review goal): `RiskEngine.check` with every
  * check enabled, 50 instruments, realistic state: p50 ≤ 1 µs, p99 ≤ 2 µs, 0 GC events over 10⁶
  * checks. Peers: the Phase 1 review's claimed distribution (quoted, not reproducible) and a naive
  * baseline measured here on the same orders and state (string-keyed maps, bigint money, every sum
@@ -485,9 +485,9 @@ async function main(): Promise<void> {
     '',
     table(['GC events (PerformanceObserver)', 'count', ''], gcRows),
     '',
-    `- Targets (TARGETS.md): p50 ≤ 1 µs **${ok(p50 <= P50_TARGET_NS)}** (${fmtNs(p50)}), p99 ≤ 2 µs **${ok(p99 <= P99_TARGET_NS)}** (${fmtNs(p99)}), 0 GC over 10⁶ checks **${ok(gcs === 0)}** (${gcs}).`,
+    `- Targets (the Phase 1 review goals): p50 ≤ 1 µs **${ok(p50 <= P50_TARGET_NS)}** (${fmtNs(p50)}), p99 ≤ 2 µs **${ok(p99 <= P99_TARGET_NS)}** (${fmtNs(p99)}), 0 GC over 10⁶ checks **${ok(gcs === 0)}** (${gcs}).`,
     `- Targets are judged on the "timed alone" row: each check between two \`hrtime.bigint()\` reads, minus the median cost of an empty timed region (${fmtNs(timerCost(1))}), so its samples carry the timer's jitter (± tens of ns). A batch sample is the mean of ${BATCH} calls: it cannot show a single slow call, and it is ${BATCH}× as likely to contain a preemption, so on this shared 2-core machine its p99 and beyond mostly measure the scheduler. Both rows include preemption and GC of the measuring loop (the bigints of \`hrtime.bigint()\`).`,
-    '- The review figure is quoted from TARGETS.md (their Rust design, no reproducible code); the naive baseline is measured in this run on the same orders and state.',
+    '- The review figure is quoted from the Phase 1 review (their Rust design, no reproducible code); the naive baseline is measured in this run on the same orders and state.',
   ].join('\n');
   console.log(md);
   writeSection('risk', 'Pre-trade risk check', md);

@@ -80,7 +80,7 @@ export function summarizeReports(reports: readonly ChaosReport[]): string {
   }
   if (soak !== undefined) claims.push(['Memory steady', '< 1 GB, 487 MB (peak 623 MB)', `soak (${Math.round(soak.durationMs / 60_000)} min): engine process peak RSS ${soak.engine.maxRssMb} MB`, '≤ 250 MB RSS']);
   if (claims.length > 0) {
-    out.push('', 'Next to the Phase 1 review\'s claims (`/work/shared/TARGETS.md`; the review published no code to reproduce them):', '');
+    out.push('', 'Next to the Phase 1 review\'s claims (the review published no code to reproduce them):', '');
     out.push('| metric | review claim | bot4 measured (this run) | bot4 goal |', '| --- | --- | --- | --- |');
     for (const row of claims) out.push(`| ${row.join(' | ')} |`);
   }

@@ -19,7 +19,7 @@ import type { JournalRecord } from './record.js';
  * | `balance.adjust` | `{v: venue, a: asset, x: atoms}`: deposit, withdrawal, reconciliation adjustment |
  * | `risk.state` | `{s: state, g: trigger, r: reason}`: a kill-switch transition (see {@link TradingStateRecord}) |
  */
-export const ORDER_RECORD_TYPES = Object.freeze(['order.submit', 'order.deny', 'order.event', 'balance.adjust', 'risk.state'] as const);
+export const ORDER_RECORD_TYPES = Object.freeze(['order.submit', 'order.deny', 'order.adopt', 'order.event', 'balance.adjust', 'risk.state'] as const);
 
 /**
  * The last kill-switch state the journal holds (`risk.state` records): restored at start before

@@ -29,7 +29,7 @@ describe('docs/errors.md', () => {
   it('scans every source folder, daemon/, bin/ and the chaos code included', () => {
     const dirs = SOURCE_DIRS.map((d) => path.relative(ROOT, d));
     for (const d of ['common', 'native', 'actors', 'gateway', 'simulators', 'daemon', 'bin']) assert.ok(dirs.includes(d), d);
-    assert.ok(dirs.includes('chaos') || dirs.includes('scenarios'));
+    assert.ok(dirs.includes('chaos'));
     const b4 = literals(/['"`](B4_[A-Z0-9_]+)['"`]/g);
     for (const prefix of ['B4_DAEMON_', 'B4_CHAOS_', 'B4_CLI_', 'B4_SIM_', 'B4_NET_', 'B4_JOURNAL_']) {
       assert.ok([...b4.keys()].some((c) => c.startsWith(prefix)), `no ${prefix}* code found in the sources: is a folder missing from SOURCE_DIRS?`);

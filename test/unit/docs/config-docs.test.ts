@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../../common/errors.js';
 import { parseDaemonConfig } from '../../../daemon/config.js';
 // The scenario schema moves with the chaos code (scenarios/ → chaos/).
-import { parseScenario } from '../../../scenarios/scenario.js';
+import { parseScenario } from '../../../chaos/scenario.js';
 import { DOC, ROOT, read, section } from './doc-files.js';
 
 /** Source files read (not imported) by these tests, one constant per folder. */
