@@ -11,7 +11,7 @@
  * ## The path of an order from the WS API (file:function per hop)
  *
  * Request (one text frame → one `order.ack` reply):
- *  1. `gateway/server.ts` `Gateway` uWS `message` handler → `WsApi.onMessage`
+ *  1. `gateway/server.ts` `GatewayServer`: the `/ws` route's uWS `message` handler → `WsApi.onMessage`
  *  2. `gateway/ws-api.ts` `WsApi.onMessage`: rate limit, `gateway/protocol.ts` `parseEnvelope`,
  *     role check, `parseArgs('order.submit')` → `WsApi.dispatch` → `WsApi.engineCall` (in-flight
  *     limit, `limits.requestTimeoutMs` timer: `GW_TIMEOUT`) → `WsApi.call` → `EnginePort.submitOrder`
