@@ -1,17 +1,23 @@
 import assert from 'node:assert/strict';
 import { setup } from 'xstate';
 import { RiskActor } from '../../../../actors/risk/risk-actor.js';
-import { topics, venueAddress, type OrderFill, type OrderUpdate } from '../../../../actors/messages.js';
+import { topics, venueAddress, type OrderDenied, type OrderFill, type OrderUpdate } from '../../../../actors/messages.js';
 import type { OrderIntent } from '../../../../actors/orders/intent.js';
 import { RiskEngine } from '../../../../actors/risk/risk-engine.js';
 import { ActorSystem, type Envelope } from '../../../../actors/runtime/index.js';
 import { SimulatedClock } from '../../../../common/clock.js';
+import { logger } from '../../../../common/log.js';
+import type { SubmitAck } from '../../../../actors/engine/engine.js';
 import { looseConfig, unitInstrument } from './fixtures.js';
 
 const sink = setup({ types: { events: {} as { type: string } } }).createMachine({ id: 'sink' });
 
-/** A risk actor on a real ActorSystem with a recording venue actor that never answers by itself. */
-function harness(): { sys: ActorSystem; clock: SimulatedClock; risk: RiskEngine; breaker: { state: string }; venueInbox: Envelope[]; actor: RiskActor } {
+/**
+ * A risk actor on a real ActorSystem with a recording venue actor. By default the venue actor never
+ * answers; with `answer` it acks every `order.submit` it gets the way the venue actor does once the
+ * journal took the order (`{ accepted: true, clientOrderId }`).
+ */
+function harness(opts: { answer?: boolean; venue?: boolean } = {}): { sys: ActorSystem; clock: SimulatedClock; risk: RiskEngine; breaker: { state: string }; venueInbox: Envelope[]; actor: RiskActor } {
   const clock = new SimulatedClock({ startNs: 1e9 });
   const sys = new ActorSystem({ clock, seed: 3 });
   const breaker = { state: 'closed' };
@@ -21,16 +27,53 @@ function harness(): { sys: ActorSystem; clock: SimulatedClock; risk: RiskEngine;
   risk.onBalance('v1', 'USDT', 1e12);
   risk.onBalance('v1', 'A', 1e9);
   const venueInbox: Envelope[] = [];
-  sys.spawn(venueAddress('v1'), sink, { handle: (e) => void venueInbox.push(e) });
+  let seq = 0;
+  if (opts.venue !== false) {
+    sys.spawn(venueAddress('v1'), sink, {
+      handle: (e, ctx) => {
+        venueInbox.push(e);
+        if (opts.answer === true && e.type === 'order.submit') ctx.reply(e, { accepted: true, clientOrderId: `s1.${++seq}` }, 'order.ack');
+      },
+    });
+  }
   const actor = new RiskActor(sys, risk, clock);
   actor.spawn();
   clock.advance(0);
   return { sys, clock, risk, breaker, venueInbox, actor };
 }
 
+/** Records what is published on `topic` (a subscriber actor of its own). */
+function recorder(sys: ActorSystem, topic: string): Envelope[] {
+  const got: Envelope[] = [];
+  const address = `rec.${topic}`;
+  sys.spawn(address, sink, { handle: (e) => void got.push(e) });
+  sys.subscribe(topic, address);
+  return got;
+}
+
+/** Asks the risk actor to submit `intent` and delivers until the ack arrives (bounded). */
+async function askSubmit(h: ReturnType<typeof harness>, intent: OrderIntent): Promise<SubmitAck> {
+  let ack: SubmitAck | undefined;
+  const p = h.sys.ask<SubmitAck>('risk', { type: 'order.submit', payload: { intent } }, { timeoutMs: 30_000 }).then((a) => (ack = a));
+  for (let i = 0; i < 50 && ack === undefined; i++) {
+    h.clock.advance(0);
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  return p;
+}
+
 const buy5: OrderIntent = { strategy: 's1', venue: 'v1', symbol: 'A/USDT', side: 'buy', type: 'limit', tif: 'GTC', priceTicks: 100, qtyLots: 5 };
 
 describe('risk/risk-actor', () => {
+  const level = logger.level;
+  // kill-switch transitions log at warn: not test output
+  before(() => {
+    logger.level = 'silent';
+  });
+  after(() => {
+    logger.level = level;
+  });
+
   it('its own VENUE_UNAVAILABLE denial does not release an identical order still in flight (fills reach the position)', async () => {
     const h = harness();
     try {
@@ -74,6 +117,101 @@ describe('risk/risk-actor', () => {
       h.clock.advance(0);
       assert.equal(h.risk.state.openBuy[0], 0);
       assert.equal(h.risk.state.openCount[0], 0);
+    } finally {
+      h.actor.close();
+      await h.sys.shutdown();
+    }
+  });
+  it('approval: reserves the order, forwards it to the venue actor and relays the venue ack to the asker', async () => {
+    const h = harness({ answer: true });
+    try {
+      const ack = await askSubmit(h, buy5);
+      assert.deepEqual(ack, { accepted: true, clientOrderId: 's1.1' });
+      assert.equal(h.venueInbox.length, 1);
+      assert.equal(h.venueInbox[0]!.type, 'order.submit');
+      assert.deepEqual((h.venueInbox[0]!.payload as { intent: OrderIntent }).intent, buy5);
+      assert.deepEqual(h.actor.stats(), { checked: 1, approved: 1, denied: {} });
+      assert.equal(h.risk.state.openBuy[0], 5, 'the approved order is reserved');
+      assert.equal(h.risk.state.openCount[0], 1);
+    } finally {
+      h.actor.close();
+      await h.sys.shutdown();
+    }
+  });
+
+  it('its own denial: ack { accepted: false, reason }, order.denied (source risk) on risk.denials and orders.<strategy>, nothing reserved', async () => {
+    const h = harness({ answer: true });
+    const denials = recorder(h.sys, topics.denials);
+    const mine = recorder(h.sys, topics.orders('s1'));
+    try {
+      const ack = await askSubmit(h, { ...buy5, priceTicks: 1000 });
+      assert.equal(ack.accepted, false);
+      assert.equal(ack.reason, 'RISK_PRICE_BAND');
+      assert.equal(h.venueInbox.length, 0, 'a denied order never reaches the venue actor');
+      assert.deepEqual(h.actor.stats(), { checked: 1, approved: 0, denied: { RISK_PRICE_BAND: 1 } });
+      assert.equal(h.risk.state.openBuy[0], 0);
+      for (const got of [denials, mine]) {
+        assert.equal(got.length, 1);
+        assert.equal(got[0]!.type, 'order.denied');
+        const d = got[0]!.payload as OrderDenied;
+        assert.equal(d.source, 'risk');
+        assert.equal(d.code, 'RISK_PRICE_BAND');
+      }
+    } finally {
+      h.actor.close();
+      await h.sys.shutdown();
+    }
+  });
+
+  it('a venue actor that cannot take the order: the asker gets { accepted: false, reason: ENGINE_ERROR } at once', async () => {
+    const h = harness({ venue: false });
+    try {
+      const ack = await askSubmit(h, buy5);
+      assert.equal(ack.accepted, false);
+      assert.equal(ack.reason, 'ENGINE_ERROR');
+      assert.match(ack.message ?? '', /exchange\.v1/);
+    } finally {
+      h.actor.close();
+      await h.sys.shutdown();
+    }
+  });
+
+  it('fills move the position and the open reservation; the terminal update releases the rest (partial fill then cancel)', async () => {
+    const h = harness({ answer: true });
+    try {
+      await askSubmit(h, buy5);
+      const base = { clientOrderId: 's1.1', strategy: 's1', venue: 'v1', symbol: 'A/USDT', side: 'buy' as const, priceTicks: 100, qtyLots: 5 };
+      h.sys.publish(topics.allOrders, { type: 'order.update', payload: { ...base, state: 'accepted', filledLots: 0, tNs: h.clock.nowNs() } satisfies OrderUpdate });
+      h.sys.publish(topics.allFills, { type: 'order.fill', payload: { ...base, lots: 2, tNs: h.clock.nowNs() } satisfies OrderFill });
+      h.clock.advance(0);
+      assert.equal(h.risk.state.position[0], 2);
+      assert.equal(h.risk.state.openBuy[0], 3, 'the filled part left the open reservation');
+      h.sys.publish(topics.allOrders, { type: 'order.update', payload: { ...base, state: 'canceled', filledLots: 2, tNs: h.clock.nowNs() } satisfies OrderUpdate });
+      h.clock.advance(0);
+      assert.equal(h.risk.state.position[0], 2, 'the position stays');
+      assert.equal(h.risk.state.openBuy[0], 0);
+      assert.equal(h.risk.state.openCount[0], 0);
+    } finally {
+      h.actor.close();
+      await h.sys.shutdown();
+    }
+  });
+
+  it('kill switch: HALTED denies every new order (RISK_HALTED), REDUCING only lets position-reducing ones through, ACTIVE again trades', async () => {
+    const h = harness({ answer: true });
+    try {
+      h.risk.killSwitch.halt('test');
+      const halted = await askSubmit(h, buy5);
+      assert.deepEqual({ accepted: halted.accepted, reason: halted.reason }, { accepted: false, reason: 'RISK_HALTED' });
+      h.risk.killSwitch.reduce('test');
+      const growing = await askSubmit(h, buy5);
+      assert.deepEqual({ accepted: growing.accepted, reason: growing.reason }, { accepted: false, reason: 'RISK_REDUCING' });
+      assert.equal(h.venueInbox.length, 0);
+      h.risk.killSwitch.resume('test');
+      const ok = await askSubmit(h, buy5);
+      assert.equal(ok.accepted, true);
+      assert.deepEqual(h.actor.stats().denied, { RISK_HALTED: 1, RISK_REDUCING: 1 });
+      assert.equal(h.venueInbox.length, 1);
     } finally {
       h.actor.close();
       await h.sys.shutdown();
