@@ -122,6 +122,6 @@ describe('bot4 chaos: CI variants end to end (correctness; timings are reported,
     const speed = spawnSync(process.execPath, ['bin/bot4.js', 'chaos', 'run', 'venue-outage', '--speed', '0'], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(speed.status, 2);
     assert.match(speed.stderr, /--speed: expected a value > 0, got 0/);
-    assert.ok(existsSync(path.join(ROOT, 'scenarios', 'venue-outage.yaml')));
+    assert.ok(existsSync(path.join(ROOT, 'chaos', 'scenarios', 'venue-outage.yaml')));
   });
 });

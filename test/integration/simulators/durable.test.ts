@@ -130,7 +130,13 @@ describe('simulator durable ledger (stateDir)', function () {
       await ex.cancelOrder(undefined as unknown as string, 'BTC/USDT', { origClientOrderId: 'cmp-2' });
       before = ledgerOf(sim);
       assert.ok(existsSync(path.join(dir, 'sim-a.snapshot.json')), 'a snapshot was written');
-      assert.ok(readFileSync(path.join(dir, 'sim-a.log'), 'utf8').split('\n').filter((l) => l !== '').length < 3, 'the log was emptied by compaction');
+      // Operation lines only: the background market's first trade on a symbol reserves a block of
+      // trade ids with a line of its own, at whatever moment it happens to trade.
+      const opLines = readFileSync(path.join(dir, 'sim-a.log'), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .filter((l) => !(JSON.parse(l) as { r: { t: string }[] }).r.every((rec) => rec.t === 'r'));
+      assert.ok(opLines.length < 3, `the log was emptied by compaction: ${opLines.join('\n')}`);
     } finally {
       await sim.stop();
     }
