@@ -38,6 +38,19 @@ import type { DenialCodeOf, SubmitDenialCode } from './denials.js';
  * ```
  *
  * `message()` is the identity (no copy): it only makes the compiler check the payload against the type.
+ * A reply to an asked `order.submit` is a {@link SubmitAck} (`reason` a denial code): build it as a
+ * `SubmitAck`-typed value, then `ctx.reply(e, ack, 'order.ack')`.
+ *
+ * ## API
+ *
+ * - `MessageMap`: type → payload; `MessageType` = its keys; `MESSAGE_TYPES`: the same at run time.
+ * - `Msg<K>`: a delivered envelope of type `K` (`Envelope<MessageMap[K], K>`); `AnyMsg`: the union of all.
+ * - `isMsg(e, K)`: type guard to `Msg<K>`; `isKnownMsg(e)`: type guard to `AnyMsg` (then `switch (e.type)`).
+ * - `OutMsg<K>`, `message(m)`: what a sender passes to `send`/`trySend`/`publish`/`ask`, checked.
+ * - Handlers keep the runtime's signature `(e: Envelope, ctx) => void`; a method that takes one type
+ *   can be declared `(e: Msg<'order.submit'>)` and called after the `switch`/`isMsg`.
+ * - Commands with an optional payload: `venue.cmd.halt` (`VenueHalt | undefined`), `venue.cmd.resume`
+ *   (`VenueResume | undefined`); without one: `venue.cmd.crash`, `strategy.stop|start|cmd.crash`.
  *
  * ## Denials
  *

@@ -8,7 +8,7 @@ import type {
   OrderFilter, OrderRequest, OrderView, PositionView, RequestContext, RiskLimitsView, StrategyAck,
 } from '../gateway/engine-port.js';
 import type { Ticker, Trade } from '../actors/messages.js';
-import { isKnownMsg, topics, venueAddress } from '../actors/messages.js';
+import { isKnownMsg, message, topics, venueAddress } from '../actors/messages.js';
 import type { OrderIntent } from '../actors/orders/intent.js';
 import { avgPriceTicks, isTerminal, type Order } from '../actors/orders/order-state.js';
 import type { ActorContext } from '../actors/runtime/actor-cell.js';
@@ -195,7 +195,7 @@ export class EngineApi implements EnginePort {
     const payload = { reason: `api: ${ctx.principal}`, ...(req.symbol === undefined ? {} : { symbol: req.symbol }), ...(req.strategy === undefined ? {} : { strategy: req.strategy }) };
     for (const v of this.engine.venues.keys()) {
       if (req.venue !== undefined && v !== req.venue) continue;
-      this.engine.system.send(venueAddress(v), { type: 'order.cancel-all', payload, lane: 'control' });
+      this.engine.system.send(venueAddress(v), message({ type: 'order.cancel-all', payload, lane: 'control' }));
     }
     this.log.info({ principal: ctx.principal, requestId: ctx.requestId, filter: req, count }, 'api cancel-all');
     return { count };

@@ -105,7 +105,10 @@ export interface OrderAck {
   /** Engine order id when accepted. */
   orderId?: string;
   clientOrderId?: string;
-  /** Denial reason code (`RISK_MAX_NOTIONAL`, `KILL_SWITCH_HALTED`...) when not accepted. */
+  /**
+   * Denial reason code (`RISK_NOTIONAL_MAX`, `RISK_HALTED`, `ENGINE_NOT_RUNNING`...) when not accepted: one of
+   * the table `DENIALS` in `actors/denials.ts` (a string here: the gateway does not import `actors/`).
+   */
   reason?: string;
   /** Free text for humans. */
   message?: string;
