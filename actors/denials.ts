@@ -22,6 +22,9 @@ export type DenialSource = 'risk' | 'venue' | 'journal' | 'strategy' | 'engine' 
 /** The sources whose denials are published as `order.denied` messages (the others only answer a request). */
 export const ORDER_DENIED_SOURCES = ['risk', 'venue', 'journal', 'strategy'] as const satisfies readonly DenialSource[];
 
+/** A source that publishes `order.denied`: the risk engine, a venue actor, the journal (through the venue actor) or a strategy host. */
+export type OrderDeniedSource = (typeof ORDER_DENIED_SOURCES)[number];
+
 /** What a code refuses: a new order (or a modification), a cancel, or a strategy start/stop. */
 export type DenialTarget = 'order' | 'cancel' | 'strategy';
 

@@ -2,7 +2,7 @@ import type { OrderIntent, Side } from './orders/intent.js';
 import type { OrderState } from './orders/order-state.js';
 import type { Envelope, Message } from './runtime/envelope.js';
 import type { StrategyTimerPayload } from './strategy/strategy-timers.js';
-import type { DenialCodeOf, SubmitDenialCode } from './denials.js';
+import type { DenialCodeOf, OrderDeniedSource, SubmitDenialCode } from './denials.js';
 
 /**
  * Every message actors exchange, by type: {@link MessageMap} maps each dot-namespaced `type` to its
@@ -60,7 +60,7 @@ import type { DenialCodeOf, SubmitDenialCode } from './denials.js';
  */
 
 export { DENIALS, ORDER_DENIED_SOURCES, denialCodesOf, denialEntry, isDenialCode } from './denials.js';
-export type { DenialCode, DenialCodeOf, DenialEntry, DenialSource, DenialTarget, RiskDenialCode, SubmitDenialCode, VenueDenialCode } from './denials.js';
+export type { DenialCode, DenialCodeOf, DenialEntry, DenialSource, DenialTarget, OrderDeniedSource, RiskDenialCode, SubmitDenialCode, VenueDenialCode } from './denials.js';
 
 /** `order.submit` (to `risk` or directly to `exchange.<venue>`): place one order. */
 export interface OrderSubmit {
@@ -133,9 +133,6 @@ interface OrderDeniedBase {
 
 /** An `order.denied` of one source: `code` is one of that source's codes. */
 type DeniedBy<S extends OrderDeniedSource> = S extends OrderDeniedSource ? OrderDeniedBase & { source: S; code: DenialCodeOf<S> } : never;
-
-/** Who can publish an `order.denied`: the risk engine, a venue actor, the journal (through the venue actor) or a strategy host. */
-export type OrderDeniedSource = 'risk' | 'venue' | 'journal' | 'strategy';
 
 /**
  * `order.denied`, published on `risk.denials` and `orders.<strategy>`: an order that never left the
