@@ -11,7 +11,7 @@ import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
 import type { Envelope } from '../runtime/envelope.js';
 
 /** Checks a reply against {@link SubmitAck} (its `reason` must be a denial code); returns it unchanged. */
-const ack = (a: SubmitAck): SubmitAck => a;
+const submitAck = (a: SubmitAck): SubmitAck => a;
 
 /** The risk actor's machine: only the runtime's lifecycle and batches; state lives in the engine. */
 export const riskMachine = setup({ types: { events: {} as { type: string } } }).createMachine({ id: 'risk' });
@@ -192,7 +192,7 @@ export class RiskActor {
     if (!d.approved) {
       this.figures.denied[d.code] = (this.figures.denied[d.code] ?? 0) + 1;
       this.publishDenied(req.intent, d.code, d.detail);
-      if (e.replyTo !== '') this.ctx?.reply(e, ack({ accepted: false, reason: d.code, message: d.detail }), 'order.ack');
+      if (e.replyTo !== '') this.ctx?.reply(e, submitAck({ accepted: false, reason: d.code, message: d.detail }), 'order.ack');
       return;
     }
     this.figures.approved++;
@@ -203,7 +203,7 @@ export class RiskActor {
       const ctx = this.ctx;
       this.system.ask<SubmitAck>(to, message({ type: 'order.submit', payload: req }), { timeoutMs: 30_000 }).then(
         (ack) => ctx?.reply(e, ack, 'order.ack'),
-        (err: unknown) => ctx?.reply(e, ack({ accepted: false, reason: 'ENGINE_ERROR', message: err instanceof Error ? err.message : String(err) }), 'order.ack'),
+        (err: unknown) => ctx?.reply(e, submitAck({ accepted: false, reason: 'ENGINE_ERROR', message: err instanceof Error ? err.message : String(err) }), 'order.ack'),
       );
     } else {
       this.ctx?.send(to, message({ type: 'order.submit', payload: req }));
