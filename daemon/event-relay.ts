@@ -1,8 +1,7 @@
 import { setup } from 'xstate';
 import { logger } from '../common/log.js';
 import type { EngineEventListener } from '../gateway/engine-port.js';
-import type { BalanceUpdate, OrderDenied, OrderFill, OrderUpdate, Ticker, VenueStateEvent } from '../actors/messages.js';
-import { topics } from '../actors/messages.js';
+import { isKnownMsg, topics } from '../actors/messages.js';
 import type { ActorContext } from '../actors/runtime/actor-cell.js';
 import type { Envelope } from '../actors/runtime/envelope.js';
 import type { Engine } from '../actors/engine/engine.js';
@@ -91,16 +90,20 @@ export class EventRelay {
   }
 
   private relay(e: Envelope): void {
+    if (!isKnownMsg(e)) {
+      if (e.type.startsWith('md.')) this.emit(e.topic, e.payload);
+      return;
+    }
     switch (e.type) {
       case 'order.update': {
-        const u = e.payload as OrderUpdate;
+        const u = e.payload;
         const o = this.engine.journal.orders.get(u.clientOrderId);
         const cid = o === undefined ? undefined : apiClientOrderId(o);
         this.emit('orders', { type: 'order.update', orderId: u.clientOrderId, ...(cid === undefined ? {} : { apiClientOrderId: cid }), status: u.state, ...u });
         return;
       }
       case 'order.fill': {
-        const f = e.payload as OrderFill;
+        const f = e.payload;
         this.emit('fills', { type: 'order.fill', orderId: f.clientOrderId, ...f });
         if (this.listeners.size > 0) {
           const pf = this.engine.journal.portfolio;
@@ -110,21 +113,21 @@ export class EventRelay {
         return;
       }
       case 'order.denied': {
-        const d = e.payload as OrderDenied;
+        const d = e.payload;
         this.emit('risk.denials', { type: 'order.denied', source: d.source, code: d.code, detail: d.detail, intent: d.intent, ...(d.clientOrderId === undefined ? {} : { orderId: d.clientOrderId }), tNs: d.tNs });
         return;
       }
       case 'venue.state':
-        this.emit('status', { type: 'venue.state', ...(e.payload as VenueStateEvent) });
+        this.emit('status', { type: 'venue.state', ...e.payload });
         return;
       case 'balance.update': {
-        const b = e.payload as BalanceUpdate;
+        const b = e.payload;
         const pf = this.engine.journal.portfolio;
         this.emit('balances', { venue: b.venue, asset: b.asset, total: pf.fromAtoms(b.asset, BigInt(b.totalAtoms)) });
         return;
       }
       case 'md.ticker': {
-        const t = e.payload as Ticker;
+        const t = e.payload;
         if (t.bidTicks > 0 && t.askTicks > 0) {
           const mid = Math.round((t.bidTicks + t.askTicks) / 2);
           this.mids.set(`${t.venue}:${t.symbol}`, mid);

@@ -1,6 +1,6 @@
 import type { Logger } from '../common/log.js';
 import type { CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, KillSwitchAck, KillSwitchState, OrderAck, OrderRequest, RequestContext, StrategyAck } from '../gateway/engine-port.js';
-import { venueAddress } from '../actors/messages.js';
+import { message, venueAddress } from '../actors/messages.js';
 import type { OrderIntent } from '../actors/orders/intent.js';
 import { isTerminal } from '../actors/orders/order-state.js';
 import type { Engine } from '../actors/engine/engine.js';
@@ -95,7 +95,7 @@ export class OrderEntry {
     const payload = { reason: `api: ${ctx.principal}`, ...(req.symbol === undefined ? {} : { symbol: req.symbol }), ...(req.strategy === undefined ? {} : { strategy: req.strategy }) };
     for (const v of this.engine.venues.keys()) {
       if (req.venue !== undefined && v !== req.venue) continue;
-      this.engine.system.send(venueAddress(v), { type: 'order.cancel-all', payload, lane: 'control' });
+      this.engine.system.send(venueAddress(v), message({ type: 'order.cancel-all', payload, lane: 'control' }));
     }
     this.log.info({ principal: ctx.principal, requestId: ctx.requestId, filter: req, count }, 'api cancel-all');
     return { count };

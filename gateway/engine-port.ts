@@ -105,7 +105,10 @@ export interface OrderAck {
   /** Engine order id when accepted. */
   orderId?: string;
   clientOrderId?: string;
-  /** Denial reason code (`RISK_NOTIONAL_MAX`, `RISK_HALTED`, `VENUE_UNAVAILABLE`...; every one in docs/errors.md) when not accepted. */
+  /**
+   * Denial reason code (`RISK_NOTIONAL_MAX`, `RISK_HALTED`, `ENGINE_NOT_RUNNING`...) when not accepted: every one in docs/errors.md and
+   * the table `DENIALS` in `actors/denials.ts` (a string here: the gateway does not import `actors/`).
+   */
   reason?: string;
   /** Free text for humans. */
   message?: string;

@@ -7,7 +7,7 @@ import type { ExchangeAdapter } from '../exchange/adapter.js';
 import { BinanceAdapter } from '../exchange/binance/binance-adapter.js';
 import { VenueConfigError } from '../exchange/errors.js';
 import { WEIGHT_BUDGET_SLOTS, WeightBudget } from '../exchange/weight-budget.js';
-import { RISK_ADDRESS, venueAddress, type OrderSubmit } from '../messages.js';
+import { RISK_ADDRESS, venueAddress, message, type OrderSubmit, type SubmitAck } from '../messages.js';
 import { VenueActor, type VenueActorStats } from '../exchange/venue-actor.js';
 import { OrderJournal } from '../journal/order-journal.js';
 import type { Instrument } from '../orders/instrument.js';
@@ -107,13 +107,8 @@ export type EngineConfigInput = z.input<typeof engineConfigSchema>;
 /** Validated engine config. */
 export type EngineConfig = z.output<typeof engineConfigSchema>;
 
-/** Submission result (the venue actor's or the risk actor's ack). */
-export interface SubmitAck {
-  accepted: boolean;
-  clientOrderId?: string;
-  reason?: string;
-  message?: string;
-}
+/** Submission result (the venue actor's or the risk actor's ack); defined with the messages. */
+export type { SubmitAck };
 
 interface VenueSlot {
   adapter: ExchangeAdapter;
@@ -267,7 +262,7 @@ export class Engine {
   /** Submits an order through the risk actor (the path strategies use); resolves with the ack. */
   submit(intent: OrderIntent, opts: { intentKey?: string; prefix?: string; timeoutMs?: number } = {}): Promise<SubmitAck> {
     const payload: OrderSubmit = { intent, ...(opts.intentKey === undefined ? {} : { intentKey: opts.intentKey }), ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }) };
-    return this.system.ask<SubmitAck>(RISK_ADDRESS, { type: 'order.submit', payload }, { timeoutMs: opts.timeoutMs ?? 30_000 });
+    return this.system.ask<SubmitAck>(RISK_ADDRESS, message({ type: 'order.submit', payload }), { timeoutMs: opts.timeoutMs ?? 30_000 });
   }
 
   /**
@@ -291,12 +286,12 @@ export class Engine {
 
   /** Cancels one order (control lane to its venue actor). */
   cancel(venue: string, clientOrderId: string): void {
-    this.system.send(venueAddress(venue), { type: 'order.cancel', payload: { clientOrderId }, lane: 'control' });
+    this.system.send(venueAddress(venue), message({ type: 'order.cancel', payload: { clientOrderId }, lane: 'control' }));
   }
 
   /** Cancels every open order on every venue (the HALTED sweep). */
   cancelAll(reason: string): void {
-    for (const v of this.venues.keys()) this.system.send(venueAddress(v), { type: 'order.cancel-all', payload: { reason }, lane: 'control' });
+    for (const v of this.venues.keys()) this.system.send(venueAddress(v), message({ type: 'order.cancel-all', payload: { reason }, lane: 'control' }));
   }
 
   /** Every venue is running (synced) right now. */

@@ -4,36 +4,13 @@
  * the order is denied (denials are rare and carry a human-readable detail, so they may allocate).
  * Codes are stable: they reach strategies, logs and the API as `order.denied` events.
  */
+import { denialCodesOf, type RiskDenialCode } from '../denials.js';
 
-/** Every denial code the engine can return (stable; documented in the README). */
-export const DENIAL_CODES = [
-  'RISK_HALTED',
-  'RISK_REDUCING',
-  'RISK_REDUCE_ONLY',
-  'RISK_STRATEGY_UNKNOWN',
-  'RISK_INSTRUMENT_UNKNOWN',
-  'RISK_PRICE_PRECISION',
-  'RISK_QTY_PRECISION',
-  'VENUE_UNAVAILABLE',
-  'RISK_STALE_DATA',
-  'RISK_QTY_MIN',
-  'RISK_QTY_MAX',
-  'RISK_NOTIONAL_MIN',
-  'RISK_NOTIONAL_MAX',
-  'RISK_PRICE_BAND',
-  'RISK_POSITION_LIMIT',
-  'RISK_EXPOSURE_GROSS',
-  'RISK_EXPOSURE_NET',
-  'RISK_CORRELATION',
-  'RISK_CORRELATED_POSITIONS',
-  'RISK_OPEN_ORDERS',
-  'RISK_BALANCE',
-  'RISK_RATE_LIMIT',
-  'RISK_SELF_TRADE',
-] as const;
-
-/** A stable denial code. */
-export type DenialCode = (typeof DENIAL_CODES)[number];
+/**
+ * The risk engine's denial codes: the `risk` rows, in table order, of the one table of every
+ * denial code (`DENIALS` in `actors/denials.ts`, where each code's meaning is).
+ */
+export const DENIAL_CODES: readonly RiskDenialCode[] = denialCodesOf('risk');
 
 /** The order may go out. */
 export interface RiskApproved {
@@ -45,7 +22,7 @@ export interface RiskApproved {
 export interface RiskDenial {
   readonly approved: false;
   /** Stable namespaced code (`RISK_NOTIONAL_MAX`). */
-  readonly code: DenialCode;
+  readonly code: RiskDenialCode;
   /** Human-readable explanation naming the limit and the value that broke it. */
   readonly detail: string;
   /** The limit that applied, in the unit named by `detail` (atoms, lots, bps, ms), when there is one. */
@@ -61,8 +38,8 @@ export type RiskDecision = RiskApproved | RiskDenial;
 export const APPROVED: RiskApproved = Object.freeze({ approved: true, code: 'RISK_OK' });
 
 /** Builds a frozen denial. */
-export function deny(code: DenialCode, detail: string, limit?: number, value?: number): RiskDenial {
-  const d: { approved: false; code: DenialCode; detail: string; limit?: number; value?: number } = { approved: false, code, detail };
+export function deny(code: RiskDenialCode, detail: string, limit?: number, value?: number): RiskDenial {
+  const d: { approved: false; code: RiskDenialCode; detail: string; limit?: number; value?: number } = { approved: false, code, detail };
   if (limit !== undefined) d.limit = limit;
   if (value !== undefined) d.value = value;
   return Object.freeze(d);

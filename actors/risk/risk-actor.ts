@@ -2,14 +2,16 @@ import { setup } from 'xstate';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { RollingCorrelation } from '../../native/rolling-correlation.js';
 import { logger } from '../../common/log.js';
-import { RISK_ADDRESS, topics, venueAddress, type BalanceUpdate, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker } from '../messages.js';
+import { isKnownMsg, message, RISK_ADDRESS, topics, venueAddress, type Msg, type OrderDenied, type OrderUpdate, type RiskDenialCode, type SubmitAck } from '../messages.js';
 import type { OrderIntent } from '../orders/intent.js';
 import { isTerminal } from '../orders/order-state.js';
-import type { DenialCode } from './decision.js';
 import type { RiskEngine } from './risk-engine.js';
 import type { ActorContext } from '../runtime/actor-cell.js';
 import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
 import type { Envelope } from '../runtime/envelope.js';
+
+/** Checks a reply against {@link SubmitAck} (its `reason` must be a denial code); returns it unchanged. */
+const submitAck = (a: SubmitAck): SubmitAck => a;
 
 /** The risk actor's machine: only the runtime's lifecycle and batches; state lives in the engine. */
 export const riskMachine = setup({ types: { events: {} as { type: string } } }).createMachine({ id: 'risk' });
@@ -122,20 +124,21 @@ export class RiskActor {
   }
 
   /** Publishes a risk denial on `risk.denials` and the strategy's `orders.<strategy>` topic. */
-  private publishDenied(intent: OrderIntent, code: DenialCode, detail: string): void {
+  private publishDenied(intent: OrderIntent, code: RiskDenialCode, detail: string): void {
     const payload: OrderDenied = { source: 'risk', intent, code, detail, tNs: this.clock.nowNs() };
-    this.system.publish(topics.denials, { type: 'order.denied', payload });
-    this.system.publish(topics.orders(intent.strategy), { type: 'order.denied', payload });
+    this.system.publish(topics.denials, message({ type: 'order.denied', payload }));
+    this.system.publish(topics.orders(intent.strategy), message({ type: 'order.denied', payload }));
   }
 
   private handle(e: Envelope, ctx: ActorContext): void {
     this.ctx = ctx;
+    if (!isKnownMsg(e)) return;
     switch (e.type) {
       case 'order.submit':
         this.submit(e);
         return;
       case 'md.ticker': {
-        const t = e.payload as Ticker;
+        const t = e.payload;
         if (t.bidTicks > 0 && t.askTicks > 0) {
           this.safe(() => this.risk.onQuote(t.venue, t.symbol, Math.round((t.bidTicks + t.askTicks) / 2)));
           const i = this.corr?.index.get(t.symbol);
@@ -145,7 +148,7 @@ export class RiskActor {
         return;
       }
       case 'balance.update': {
-        const b = e.payload as BalanceUpdate;
+        const b = e.payload;
         // Exact at any size (1e9 USDT is 1e17 atoms, past a double's 2^53): the state keeps a bigint
         // beyond its ceiling. A balance dropped here would leave the check deciding on a stale one.
         this.safe(() => {
@@ -156,10 +159,10 @@ export class RiskActor {
         return;
       }
       case 'order.update':
-        this.onUpdate(e.payload as OrderUpdate);
+        this.onUpdate(e.payload);
         return;
       case 'order.fill': {
-        const f = e.payload as OrderFill;
+        const f = e.payload;
         const o = this.open.get(f.clientOrderId);
         if (o === undefined) return;
         o.filled += f.lots;
@@ -167,7 +170,7 @@ export class RiskActor {
         return;
       }
       case 'order.denied': {
-        const d = e.payload as OrderDenied;
+        const d = e.payload;
         // The risk actor hears its own denials on this topic too: only a denial made after approval
         // (venue actor, journal) has a projection to release. Decided by the source, never by the
         // code: VENUE_UNAVAILABLE is a code of both the risk engine and the venue actor.
@@ -182,14 +185,14 @@ export class RiskActor {
     }
   }
 
-  private submit(e: Envelope): void {
-    const req = e.payload as OrderSubmit;
+  private submit(e: Msg<'order.submit'>): void {
+    const req = e.payload;
     this.figures.checked++;
     const d = this.risk.check(req.intent);
     if (!d.approved) {
       this.figures.denied[d.code] = (this.figures.denied[d.code] ?? 0) + 1;
       this.publishDenied(req.intent, d.code, d.detail);
-      if (e.replyTo !== '') this.ctx?.reply(e, { accepted: false, reason: d.code, message: d.detail }, 'order.ack');
+      if (e.replyTo !== '') this.ctx?.reply(e, submitAck({ accepted: false, reason: d.code, message: d.detail }), 'order.ack');
       return;
     }
     this.figures.approved++;
@@ -198,12 +201,12 @@ export class RiskActor {
     const to = venueAddress(req.intent.venue);
     if (e.replyTo !== '') {
       const ctx = this.ctx;
-      this.system.ask(to, { type: 'order.submit', payload: req }, { timeoutMs: 30_000 }).then(
+      this.system.ask<SubmitAck>(to, message({ type: 'order.submit', payload: req }), { timeoutMs: 30_000 }).then(
         (ack) => ctx?.reply(e, ack, 'order.ack'),
-        (err: unknown) => ctx?.reply(e, { accepted: false, reason: 'ENGINE_ERROR', message: err instanceof Error ? err.message : String(err) }, 'order.ack'),
+        (err: unknown) => ctx?.reply(e, submitAck({ accepted: false, reason: 'ENGINE_ERROR', message: err instanceof Error ? err.message : String(err) }), 'order.ack'),
       );
     } else {
-      this.ctx?.send(to, { type: 'order.submit', payload: req });
+      this.ctx?.send(to, message({ type: 'order.submit', payload: req }));
     }
   }
 

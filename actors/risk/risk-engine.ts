@@ -3,7 +3,8 @@ import { AtomicCounters } from '../../native/atomic-counters.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
 import { parseRiskConfig, moneyToAtoms, resolveRate, RISK_DEFAULTS, type RiskConfig, type RiskConfigInput, type ResolvedRate } from './config.js';
-import { APPROVED, deny, type DenialCode, type RiskDecision, type RiskDenial } from './decision.js';
+import type { RiskDenialCode } from '../denials.js';
+import { APPROVED, deny, type RiskDecision, type RiskDenial } from './decision.js';
 import { RiskConfigError } from './errors.js';
 import { GcraSet } from './gcra.js';
 import { KillSwitch, STATE_CODE, type TradingStateTransition } from './kill-switch.js';
@@ -519,7 +520,7 @@ export class RiskEngine {
     return this.denied(order, 'RISK_RATE_LIMIT', `${who}: order rate limit; retry in ${(this.gcra.retryAfterNs(key, now) / 1e6).toFixed(3)} ms`);
   }
 
-  private denied(order: OrderIntent, code: DenialCode, detail: string, limit?: number, value?: number): RiskDenial {
+  private denied(order: OrderIntent, code: RiskDenialCode, detail: string, limit?: number, value?: number): RiskDenial {
     const d = deny(code, detail, limit, value);
     if (this.onDenied !== undefined) this.onDenied(order, d);
     return d;

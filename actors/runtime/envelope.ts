@@ -3,9 +3,12 @@
  * class instances of the runtime) so that a future multi-process transport (NATS) can carry it
  * unchanged; the payload must then be serialisable too, which in-process delivery does not check.
  */
-export interface Envelope<P = unknown> {
-  /** Dot-namespaced message type: `order.submit`, `md.ticker`, `venue.down`. */
-  type: string;
+export interface Envelope<P = unknown, T extends string = string> {
+  /**
+   * Dot-namespaced message type: `order.submit`, `md.ticker`, `venue.down`. `T` is a literal type
+   * when the envelope was narrowed by type (`Msg<K>` in `actors/messages.ts`), else `string`.
+   */
+  type: T;
   /** Message body, owned by the receiver once sent (never mutate a payload after sending it). */
   payload: P;
   /** Sender address; `''` when sent from outside any actor. */
@@ -38,9 +41,9 @@ export interface Envelope<P = unknown> {
 export type Lane = 'control' | 'data';
 
 /** What a caller passes to `send`/`publish`/`ask`; the runtime fills in the rest of the envelope. */
-export interface Message<P = unknown> {
-  /** Dot-namespaced message type. */
-  type: string;
+export interface Message<P = unknown, T extends string = string> {
+  /** Dot-namespaced message type (`T` as in {@link Envelope}). */
+  type: T;
   /** Message body (plain data if it is ever to cross a process boundary). */
   payload?: P;
   /** Conflation key for `conflate` mailboxes (e.g. the symbol of a ticker). */

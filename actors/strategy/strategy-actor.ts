@@ -2,18 +2,18 @@ import type { Clock } from '../../common/clock.js';
 import { ConfigError, InvalidArgumentError } from '../../common/errors.js';
 import { logger as rootLogger, type Logger } from '../../common/log.js';
 import { parseOptions, z } from '../../common/validate.js';
-import { RISK_ADDRESS, strategyAddress, topics, venueAddress, type OrderCancel, type OrderDenied, type OrderFill, type OrderSubmit, type OrderUpdate, type Ticker, type Trade } from '../messages.js';
+import { isKnownMsg, message, RISK_ADDRESS, strategyAddress, topics, venueAddress, type DenialCodeOf, type OrderCancel, type OrderDenied, type OrderSubmit } from '../messages.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
 import type { ActorContext } from '../runtime/actor-cell.js';
 import { SendStatus, type ActorRef, type ActorSystem } from '../runtime/actor-system.js';
-import type { Envelope, Message } from '../runtime/envelope.js';
+import type { Envelope } from '../runtime/envelope.js';
 import type { MailboxOptions, SupervisionOptions } from '../runtime/options.js';
 import { InstrumentMap } from './instrument-map.js';
 import { parseStrategySpec, resolveInstruments } from './spec.js';
 import type { Strategy, StrategyContext, StrategySpec } from './strategy.js';
 import { strategyMachine } from './strategy-machine.js';
-import { StrategyTimers, type StrategyTimerPayload } from './strategy-timers.js';
+import { StrategyTimers } from './strategy-timers.js';
 
 /**
  * Mailbox defaults of a strategy actor: `conflate`, so a strategy that falls behind acts on the
@@ -30,7 +30,7 @@ export const STRATEGY_MAILBOX_DEFAULTS = Object.freeze({ policy: 'conflate' as c
  * Denial code the host itself produces when an `order.submit` could not be handed to the risk
  * actor (no actor at the address, or its mailbox full): delivered to `onDenied` like a risk denial.
  */
-export const RISK_UNREACHABLE = 'STRATEGY_RISK_UNREACHABLE' as const;
+export const RISK_UNREACHABLE = 'STRATEGY_RISK_UNREACHABLE' satisfies DenialCodeOf<'strategy'>;
 
 /** What {@link spawnStrategy} needs besides the spec and the strategy. */
 export interface StrategyDeps {
@@ -144,7 +144,7 @@ export function spawnStrategy(system: ActorSystem, spec: StrategySpec, strategy:
 
   const deny = (intent: OrderIntent, detail: string): void => {
     const d: OrderDenied = { source: 'strategy', intent, code: RISK_UNREACHABLE, detail, tNs: clock.nowNs() };
-    if (system.trySend(address, { type: 'order.denied', payload: d }) !== SendStatus.Sent) log.error({ intent }, 'order.submit undeliverable and the denial could not be queued');
+    if (system.trySend(address, message({ type: 'order.denied', payload: d })) !== SendStatus.Sent) log.error({ intent }, 'order.submit undeliverable and the denial could not be queued');
   };
 
   const ctx: StrategyContext = {
@@ -160,7 +160,7 @@ export function spawnStrategy(system: ActorSystem, spec: StrategySpec, strategy:
       checkIntent(id, intent, tradable);
       const full: OrderIntent = { ...intent, strategy: id };
       const payload: OrderSubmit = intentKey === undefined ? { intent: full, prefix: id } : { intent: full, intentKey, prefix: id };
-      const r = system.trySend(riskAddress, { type: 'order.submit', payload });
+      const r = system.trySend(riskAddress, message({ type: 'order.submit', payload }));
       if (r === SendStatus.Sent) {
         stats.submitted++;
         return;
@@ -173,7 +173,7 @@ export function spawnStrategy(system: ActorSystem, spec: StrategySpec, strategy:
         throw new InvalidArgumentError(`${address}: cancel(${venue}, clientOrderId): expected a non-empty string, got ${JSON.stringify(clientOrderId)}`);
       }
       const payload: OrderCancel = { clientOrderId };
-      const r = system.trySend(venueAddress(venue), { type: 'order.cancel', payload, lane: 'control' });
+      const r = system.trySend(venueAddress(venue), message({ type: 'order.cancel', payload, lane: 'control' }));
       if (r === SendStatus.Sent) stats.cancels++;
       else {
         stats.undeliverable++;
@@ -216,24 +216,28 @@ export function spawnStrategy(system: ActorSystem, spec: StrategySpec, strategy:
   };
 
   const handle = (e: Envelope, actx: ActorContext<typeof strategyMachine>): void => {
+    if (!isKnownMsg(e)) {
+      stats.unknownMessages++;
+      return;
+    }
     switch (e.type) {
       case 'md.ticker':
-        if (quoting) strategy.onTicker?.(e.payload as Ticker, ctx);
+        if (quoting) strategy.onTicker?.(e.payload, ctx);
         return;
       case 'md.trade':
-        if (quoting) strategy.onTrade?.(e.payload as Trade, ctx);
+        if (quoting) strategy.onTrade?.(e.payload, ctx);
         return;
       case 'order.update':
-        strategy.onOrderUpdate?.(e.payload as OrderUpdate, ctx);
+        strategy.onOrderUpdate?.(e.payload, ctx);
         return;
       case 'order.fill':
-        strategy.onFill?.(e.payload as OrderFill, ctx);
+        strategy.onFill?.(e.payload, ctx);
         return;
       case 'order.denied':
-        strategy.onDenied?.(e.payload as OrderDenied, ctx);
+        strategy.onDenied?.(e.payload, ctx);
         return;
       case 'strategy.timer': {
-        const p = e.payload as StrategyTimerPayload;
+        const p = e.payload;
         if (quoting && timers.accept(p)) strategy.onTimer?.(p.name, ctx);
         else stats.staleTimers++;
         return;
@@ -317,6 +321,5 @@ function checkIntent(id: string, intent: Omit<OrderIntent, 'strategy'>, tradable
 
 /** Sends `strategy.stop` (pause quoting) or `strategy.start` to a strategy actor on the control lane. */
 export function controlStrategy(system: ActorSystem, id: string, command: 'stop' | 'start'): void {
-  const m: Message = { type: command === 'stop' ? 'strategy.stop' : 'strategy.start', lane: 'control' };
-  system.send(strategyAddress(id), m);
+  system.send(strategyAddress(id), message({ type: command === 'stop' ? 'strategy.stop' : 'strategy.start', lane: 'control' }));
 }
