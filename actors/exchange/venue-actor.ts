@@ -123,7 +123,7 @@ export class VenueActor implements VenueControl {
   /** Current connection state (`faulted` once the supervisor gave up restarting the actor). */
   get state(): VenueConnState | 'faulted' {
     if (this.system?.lifecycleOf(this.address) === 'faulted') return 'faulted';
-    const ctx = this.core.ctx as ActorContext<typeof venueMachine> | undefined;
+    const ctx = this.core.ctx;
     return ctx === undefined ? 'disconnected' : connStateOf(ctx.snapshot);
   }
 
@@ -174,7 +174,7 @@ export class VenueActor implements VenueControl {
 
   // --- lifecycle -----------------------------------------------------------------------------
 
-  private init(ctx: ActorContext, restart: boolean): void {
+  private init(ctx: ActorContext<typeof venueMachine>, restart: boolean): void {
     this.core.ctx = ctx;
     this.core.generation++;
     this.core.resolving.clear();
@@ -182,7 +182,7 @@ export class VenueActor implements VenueControl {
     this.core.adapter.stopStreams();
     if (restart) this.core.log.warn('venue actor restarted: rebuilding from the journal and reconciling');
     // The machine connects on its own (its start delay); a restart never lifts a halt an error imposed.
-    this.watch(ctx as ActorContext<typeof venueMachine>);
+    this.watch(ctx);
   }
 
   /** Publishes `venue.state` (and keeps the figures and the actor lifecycle) on every change of state. */
@@ -207,8 +207,7 @@ export class VenueActor implements VenueControl {
   }
 
   private send(ev: Parameters<ActorContext<typeof venueMachine>['machine']['send']>[0]): void {
-    const ctx = this.core.ctx as ActorContext<typeof venueMachine> | undefined;
-    ctx?.machine.send(ev);
+    this.core.ctx?.machine.send(ev);
   }
 
   /** Records a halt for `err`; the caller moves the machine to `halted`. */
@@ -245,7 +244,7 @@ export class VenueActor implements VenueControl {
 
   // --- messages ------------------------------------------------------------------------------
 
-  private handle(e: Envelope, ctx: ActorContext): void {
+  private handle(e: Envelope, ctx: ActorContext<typeof venueMachine>): void {
     this.core.ctx = ctx;
     switch (e.type) {
       case 'order.submit': {

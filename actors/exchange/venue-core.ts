@@ -15,6 +15,7 @@ import { topics, type BalanceUpdate, type OrderFill, type OrderUpdate, type Venu
 import type { ExchangeAdapter } from './adapter.js';
 import type { VenueActorStats, VenueOptions } from './venue-options.js';
 import type { VenueCall } from './venue-call.js';
+import type { venueMachine } from './venue-machine.js';
 
 /** What the helpers may ask of the actor (it owns the machine and the halts). */
 export interface VenueControl {
@@ -34,7 +35,7 @@ export class VenueCore {
   readonly symbols: readonly string[];
   readonly log;
   /** The actor's context (the current incarnation's; set by init and every handled message). */
-  ctx: ActorContext | undefined;
+  ctx: ActorContext<typeof venueMachine> | undefined;
   /** Set by the actor right after construction. */
   control!: VenueControl;
   /**

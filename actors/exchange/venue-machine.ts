@@ -8,7 +8,7 @@
  *
  * Delays are invoked actors on the injected clock, not XState `after`: the runtime creates the
  * machine with `createActor` and no XState clock, so `after` would run on real timers and escape a
- * {@link SimulatedClock}. The implementations are provided by the venue actor
+ * `SimulatedClock`. The implementations are provided by the venue actor
  * (`venueMachine.provide(...)`, see `connection.ts`); the defaults here only fail loudly.
  *
  * States (what `VenueActor.state` reports): disconnected (sub-states: starting, backoff, probing,
@@ -38,8 +38,9 @@ export interface StartOutcome {
   haltReason?: string;
 }
 
-const unprovided = (what: string) =>
-  fromPromise<never>(() => Promise.reject(new Error(`venue machine: ${what} not provided (use VenueActor, which provides it)`)));
+function unprovided<T>(what: string) {
+  return fromPromise<T>(() => Promise.reject(new Error(`venue machine: ${what} not provided (use VenueActor, which provides it)`)));
+}
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -58,15 +59,15 @@ export const venueMachine = setup({
   },
   actors: {
     /** Resolves on the next clock tick after the start (init must not outlive the start). */
-    startDelay: unprovided('startDelay') as unknown as ReturnType<typeof fromPromise<StartOutcome>>,
+    startDelay: unprovided<StartOutcome>('startDelay'),
     /** Resolves after the next full-jitter backoff delay. */
-    backoff: unprovided('backoff') as unknown as ReturnType<typeof fromPromise<void>>,
+    backoff: unprovided<void>('backoff'),
     /** One health probe; true: the venue answers and the breaker is closed. */
-    probe: unprovided('probe') as unknown as ReturnType<typeof fromPromise<boolean>>,
+    probe: unprovided<boolean>('probe'),
     /** Loads the venue's instruments and checks them against the engine's. */
-    connect: unprovided('connect') as unknown as ReturnType<typeof fromPromise<void>>,
+    connect: unprovided<void>('connect'),
     /** The reconnect sync (orders, fills, balances; the start reconciliation the first time). */
-    sync: unprovided('sync') as unknown as ReturnType<typeof fromPromise<void>>,
+    sync: unprovided<void>('sync'),
     /** Market-data and user-data streams while live; sends `venue.degrade` / `venue.recover`. */
     streams: fromCallback<VenueMachineEvent>(() => undefined),
     /** The periodic poll while live; `poll.now` polls at once. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { VenueOrder } from '../../../../actors/exchange/adapter.js';
 import { CircuitBreaker } from '../../../../actors/exchange/circuit-breaker.js';
 import { VenueActor, type VenueActorOptionsInput } from '../../../../actors/exchange/index.js';
-import { nodeFileOps, type JournalFileOps } from '../../../../actors/journal/fs-util.js';
+import type { JournalFileOps } from '../../../../actors/journal/fs-util.js';
 import { OrderJournal } from '../../../../actors/journal/order-journal.js';
 import type { OrderDenied, VenueStateEvent } from '../../../../actors/messages.js';
 import type { OrderIntent } from '../../../../actors/orders/intent.js';
@@ -52,14 +52,20 @@ async function rig(options: VenueActorOptionsInput = {}): Promise<Rig> {
   const timeline: string[] = [];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'b4-venue-unit-'));
   const r = { writeGate: undefined as Gate | undefined };
+  // The journal's file operations in memory: a write completes on the next microtask, so the
+  // test's pace never depends on the disk (the journal still frames, orders and awaits them).
+  let fds = 100;
   const fileOps: JournalFileOps = {
-    ...nodeFileOps,
-    writeAll: async (fd, buf) => {
+    open: () => Promise.resolve(fds++),
+    writeAll: async (_fd, buf) => {
       const g = r.writeGate;
       if (g !== undefined) await g.promise;
-      await nodeFileOps.writeAll(fd, buf);
       timeline.push(`journal:${buf.toString('latin1')}`);
     },
+    datasync: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+    truncate: () => undefined,
+    fsyncDir: () => undefined,
   };
   const journal = await OrderJournal.open({ dir, fsync: 'never', snapshotEvery: 0 }, { clock, instruments: SIM_A, markInFlightUnknown: false, fileOps, portfolio: { assetDecimals: { BTC: 8, ETH: 8, USDT: 8 } } });
   const system = new ActorSystem({ clock });
