@@ -4,4 +4,4 @@ export { BinanceAdapter, classify, stepProduct, trimDecimal, type BinanceAdapter
 export { VenueCallError, VenueConfigError } from './errors.js';
 export * from '../messages.js';
 export { VENUE_DENIALS, VenueActor, venueOptionsSchema, type VenueActorDeps, type VenueActorStats, type VenueOptions as VenueActorOptions, type VenueOptionsInput as VenueActorOptionsInput } from './venue-actor.js';
-export { venueMachine, type VenueMachineEvent } from './venue-machine.js';
+export { connStateOf, venueMachine, type VenueMachineEvent } from './venue-machine.js';

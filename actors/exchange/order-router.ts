@@ -1,0 +1,190 @@
+/**
+ * The order router: `order.submit`, `order.cancel` and `order.cancel-all` of one venue.
+ * Submit: deny while the venue is not running (`VENUE_HALTED`, `VENUE_SYNCING`,
+ * `VENUE_UNAVAILABLE`), over the order budget (`VENUE_RATE_LIMITED`) or refused by the breaker;
+ * otherwise the order is journaled BEFORE it is sent (it leaves only once durable), the ask is
+ * answered, and the placement's answer is applied. An ambiguous answer parks the order in
+ * `unknown` for the reconciler to resolve by client order id; a credential refusal halts the venue.
+ */
+import { Bot4Error } from '../../common/errors.js';
+import type { OrderIntent } from '../orders/intent.js';
+import { isTerminal, type Order } from '../orders/order-state.js';
+import { currentTraceparent } from '../runtime/context.js';
+import type { Envelope } from '../runtime/envelope.js';
+import { topics, type OrderCancelAll, type OrderDenied, type OrderSubmit } from '../messages.js';
+import { VenueCallError } from './errors.js';
+import type { Reconciler } from './reconciler.js';
+import { failureKind } from './venue-call.js';
+import { errMsg, type VenueCore } from './venue-core.js';
+import { VENUE_DENIALS, type VenueDenialCode } from './venue-options.js';
+import type { VenueViews } from './venue-views.js';
+
+/** Journal error codes share this prefix (a failed append is not the order's fault). */
+const JOURNAL_CODE_PREFIX = ['B4', 'JOURNAL'].join('_');
+
+/** Routes one venue's orders (see the file header). */
+export class OrderRouter {
+  constructor(
+    private readonly core: VenueCore,
+    private readonly views: VenueViews,
+    private readonly reconciler: Reconciler,
+  ) {}
+
+  private deny(e: Envelope, intent: OrderIntent, code: VenueDenialCode, detail: string, clientOrderId?: string): void {
+    const ctx = this.core.ctx!;
+    this.core.figures.denied[code] = (this.core.figures.denied[code] ?? 0) + 1;
+    const base = { intent, detail, tNs: this.core.clock.nowNs(), ...(clientOrderId === undefined ? {} : { clientOrderId }) };
+    const payload: OrderDenied = code === VENUE_DENIALS.JOURNAL_FAILED ? { ...base, source: 'journal', code } : { ...base, source: 'venue', code };
+    ctx.publish(topics.denials, { type: 'order.denied', payload });
+    ctx.publish(topics.orders(intent.strategy), { type: 'order.denied', payload });
+    if (e.replyTo !== '') ctx.reply(e, { accepted: false, reason: code, message: detail }, 'order.ack');
+  }
+
+  /** `order.submit`: deny (state, budget, breaker) or journal the order, then send it. */
+  submit(e: Envelope, req: OrderSubmit): void {
+    const intent = req.intent;
+    const state = this.core.control.state;
+    if (state === 'halted') return this.deny(e, intent, VENUE_DENIALS.VENUE_HALTED, `venue ${this.core.venue} is halted${this.core.control.haltDetail()}`);
+    if (state === 'connecting' || state === 'syncing') return this.deny(e, intent, VENUE_DENIALS.VENUE_SYNCING, `venue ${this.core.venue} is ${state}: reconciling before new orders`);
+    if (state === 'disconnected' || this.core.call.breaker.state === 'open') return this.deny(e, intent, VENUE_DENIALS.VENUE_UNAVAILABLE, `venue ${this.core.venue} is unavailable (breaker ${this.core.call.breaker.state})`);
+    const budget = this.core.adapter.budget;
+    if (budget !== undefined && !budget.tryOrder()) {
+      return this.deny(e, intent, VENUE_DENIALS.VENUE_RATE_LIMITED, `venue ${this.core.venue}: order budget of ${budget.orderLimit} per 10 s spent (kept below the venue's limit)`);
+    }
+    if (!this.core.call.admit()) return this.deny(e, intent, VENUE_DENIALS.VENUE_UNAVAILABLE, `venue ${this.core.venue}: circuit breaker ${this.core.call.breaker.state}`);
+    // The client order id the journal is about to assign: the order counts as in flight from now
+    // on, so a sync that runs before its request is sent never concludes "not at the venue".
+    const prefix = req.prefix ?? intent.strategy;
+    let expectedId = '';
+    try {
+      expectedId = this.core.journal.nextClientOrderId(prefix);
+    } catch {
+      // a bad prefix: the journal refuses it below with a typed error
+    }
+    if (expectedId !== '') {
+      this.core.inflight.add(expectedId);
+      this.core.placedHere.add(expectedId);
+    }
+    let pending: Promise<Order>;
+    try {
+      pending = this.core.journal.submit(prefix, intent, req.intentKey);
+    } catch (err) {
+      this.core.inflight.delete(expectedId);
+      this.core.call.release();
+      return this.denyError(e, intent, err);
+    }
+    // The order exists in the table now (applied synchronously); it leaves only once durable.
+    // The handling span's context (this actor's span when tracing is on): the venue request joins the order's trace.
+    const tp = currentTraceparent();
+    const generation = this.core.generation;
+    void pending.then(
+      (o) => {
+        if (o.clientOrderId !== expectedId) {
+          // Never expected (the sequence moved between the two reads); keep the invariant anyway.
+          this.core.inflight.delete(expectedId);
+          this.core.inflight.add(o.clientOrderId);
+          this.core.placedHere.add(o.clientOrderId);
+        }
+        return this.send(e, o, tp, generation);
+      },
+      (err: unknown) => {
+        this.core.inflight.delete(expectedId);
+        this.core.call.release();
+        this.denyError(e, intent, err);
+      },
+    );
+  }
+
+  private denyError(e: Envelope, intent: OrderIntent, err: unknown): void {
+    const code = err instanceof Bot4Error ? (err.code === 'B4_ORDER_OUTCOME_UNKNOWN' ? VENUE_DENIALS.ORDER_OUTCOME_UNKNOWN : err.code.startsWith(JOURNAL_CODE_PREFIX) ? VENUE_DENIALS.JOURNAL_FAILED : VENUE_DENIALS.ORDER_INVALID) : VENUE_DENIALS.ORDER_INVALID;
+    this.deny(e, intent, code, errMsg(err));
+  }
+
+  private async send(e: Envelope, o: Order, traceparent: string, generation: number): Promise<void> {
+    this.core.figures.submitted++;
+    this.core.publishUpdate(o);
+    if (e.replyTo !== '' && this.core.ctx !== undefined) this.core.ctx.reply(e, { accepted: true, clientOrderId: o.clientOrderId, orderId: o.clientOrderId }, 'order.ack');
+    const t0 = this.core.clock.nowNs();
+    try {
+      const v = await this.core.adapter.placeOrder(o.clientOrderId, o.intent, traceparent);
+      this.core.inflight.delete(o.clientOrderId);
+      this.core.call.settle(t0, undefined);
+      this.core.figures.accepted++;
+      if (this.core.awaitingRecovery) {
+        this.core.awaitingRecovery = false;
+        if (this.core.figures.lastBackNs > 0) this.core.figures.lastRecoveryNs = this.core.clock.nowNs() - this.core.figures.lastBackNs;
+      }
+      await this.views.applyVenue(o, v);
+    } catch (err) {
+      this.core.inflight.delete(o.clientOrderId);
+      const kind = failureKind(err);
+      this.core.call.settle(t0, kind);
+      if (kind === 'unknown') {
+        this.core.unansweredAt.set(o.clientOrderId, this.core.clock.epochMs());
+        this.core.figures.unknown++;
+        await this.views.record(o, { kind: 'unknown', reason: errMsg(err) });
+        if (this.core.call.breaker.state === 'open' && generation === this.core.generation) this.core.control.down(`order outcome unknown and breaker open: ${errMsg(err)}`);
+        else this.reconciler.resolveSoon(o);
+        return;
+      }
+      if (kind === 'auth') {
+        // Refused before processing: the order never existed at the venue.
+        this.core.figures.rejected++;
+        await this.views.record(o, { kind: 'reject', reason: errMsg(err) });
+        if (err instanceof VenueCallError) this.core.call.onAuth(err);
+        return;
+      }
+      if (kind === 'throttled') this.core.figures.throttled++;
+      if (kind === 'duplicate') {
+        // "Already there": the venue has this client id, so look it up instead of failing it.
+        this.reconciler.resolveSoon(o);
+        return;
+      }
+      this.core.figures.rejected++;
+      await this.views.record(o, { kind: 'reject', reason: errMsg(err) });
+    }
+  }
+
+  /** `order.cancel`: cancels an open order (cancel-request journaled first), the venue's view decides. */
+  cancel(clientOrderId: string): void {
+    const o = this.core.journal.orders.get(clientOrderId);
+    if (o === undefined || o.intent.venue !== this.core.venue || isTerminal(o.state)) return;
+    if (o.state !== 'accepted' && o.state !== 'partially-filled') {
+      // submitted/unknown/pending-cancel: nothing to cancel yet, or already cancelling.
+      return;
+    }
+    void this.views.record(o, { kind: 'cancel-request' });
+    this.core.cancelling.add(clientOrderId);
+    void (async () => {
+      try {
+        const v = await this.core.call.run((a) => a.cancelOrder(clientOrderId, o.intent.symbol, ''));
+        await this.views.applyVenue(o, v);
+      } catch (err) {
+        const kind = failureKind(err);
+        if (kind === 'not-found' || kind === 'rejected') {
+          // Lost the race (already filled or cancelled): the venue's view decides.
+          try {
+            const v = await this.core.call.run((a) => a.fetchOrder(clientOrderId, o.intent.symbol));
+            if (v !== undefined) await this.views.applyVenue(o, v);
+            else if (o.state === 'pending-cancel') await this.views.record(o, { kind: 'cancel-reject', reason: errMsg(err) });
+          } catch {
+            // reconciled at the next sync
+          }
+        }
+        if (this.core.call.breaker.state === 'open') this.core.control.down(`cancel failed: ${errMsg(err)}`);
+      } finally {
+        this.core.cancelling.delete(clientOrderId);
+      }
+    })();
+  }
+
+  /** `order.cancel-all`: cancels every open order of this venue matching the filters. */
+  cancelAll(req: OrderCancelAll): void {
+    for (const o of [...this.core.journal.orders.openOrders()]) {
+      if (o.intent.venue !== this.core.venue) continue;
+      if (req.symbol !== undefined && o.intent.symbol !== req.symbol) continue;
+      if (req.strategy !== undefined && o.intent.strategy !== req.strategy) continue;
+      this.cancel(o.clientOrderId);
+    }
+  }
+}

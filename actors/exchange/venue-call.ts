@@ -1,0 +1,95 @@
+/**
+ * The one breaker-guarded call path to a venue. Every request the venue actor makes — probes,
+ * instrument loads, syncs, lookups, cancels and placements — asks the venue's circuit breaker for
+ * a permit first and reports the outcome to it afterwards, classified the same way everywhere:
+ * only failures that say the venue is unwell (`unknown`, `throttled`) count against it; a
+ * business refusal is a healthy venue. A refusal of our credentials (`auth`) is reported to the
+ * actor, which halts the venue (see `onAuth`).
+ *
+ * Placements are split in two ({@link VenueCall.admit} before the order is journaled, then
+ * {@link VenueCall.settle}) because the permit must be held before the journal write: an order is
+ * journaled only once the breaker has let it through.
+ */
+import type { Clock } from '../../common/clock.js';
+import { PERMIT, TRIAL_PERMIT, type CircuitBreaker } from './circuit-breaker.js';
+import type { ExchangeAdapter, FailureKind } from './adapter.js';
+import { VenueCallError } from './errors.js';
+
+/** What a failed call means for the breaker: `unknown`/`throttled` count as failures, the rest as a healthy answer. */
+export function countsAgainstBreaker(kind: FailureKind): boolean {
+  return kind === 'unknown' || kind === 'throttled';
+}
+
+/** The failure kind of anything a venue call threw (an unclassified error is an ambiguous outcome). */
+export function failureKind(err: unknown): FailureKind {
+  return err instanceof VenueCallError ? err.kind : 'unknown';
+}
+
+/** Venue calls through the venue's circuit breaker (see the file header). */
+export class VenueCall {
+  /** Called when the venue refused our credentials (set by the venue actor: it halts). */
+  onAuth: (e: VenueCallError) => void = () => undefined;
+
+  constructor(
+    readonly adapter: ExchangeAdapter,
+    readonly breaker: CircuitBreaker,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Runs `fn(adapter)` through the breaker; a refusal or an ambiguous failure counts against it. */
+  async run<T>(fn: (adapter: ExchangeAdapter) => Promise<T>): Promise<T> {
+    if (!this.acquire()) throw new VenueCallError(this.adapter.venue, 'unknown', 'circuit breaker open', undefined);
+    const t0 = this.clock.nowNs();
+    try {
+      const r = await fn(this.adapter);
+      this.breaker.onSuccess(this.clock.nowNs() - t0);
+      return r;
+    } catch (e) {
+      if (e instanceof VenueCallError && countsAgainstBreaker(e.kind)) this.breaker.onFailure(this.clock.nowNs() - t0);
+      else this.breaker.onSuccess(this.clock.nowNs() - t0);
+      if (e instanceof VenueCallError && e.kind === 'auth') this.onAuth(e);
+      throw e;
+    }
+  }
+
+  /**
+   * One health probe (server time), admitted by the breaker as its trial call when half-open.
+   * Resolves true when the venue answered and the breaker is closed again (time to reconnect).
+   */
+  async probe(): Promise<boolean> {
+    if (!this.acquire()) return false;
+    const t0 = this.clock.nowNs();
+    try {
+      await this.adapter.probe();
+      this.breaker.onSuccess(this.clock.nowNs() - t0);
+    } catch {
+      this.breaker.onFailure(this.clock.nowNs() - t0);
+      return false;
+    }
+    return this.breaker.state === 'closed';
+  }
+
+  /** Takes a breaker permit for a placement (before the order is journaled); false: refused. */
+  admit(): boolean {
+    return this.acquire();
+  }
+
+  /** Gives back a placement permit that was never used (the journal refused the order). */
+  release(): void {
+    this.breaker.onSuccess(0);
+  }
+
+  /**
+   * Reports a placement's outcome to the breaker (`kind` undefined: the venue answered). Only an
+   * ambiguous placement counts against it: a throttled placement is counted by the weight budget.
+   */
+  settle(t0Ns: number, kind: FailureKind | undefined): void {
+    if (kind === 'unknown') this.breaker.onFailure(this.clock.nowNs() - t0Ns);
+    else this.breaker.onSuccess(this.clock.nowNs() - t0Ns);
+  }
+
+  private acquire(): boolean {
+    const permit = this.breaker.tryAcquire();
+    return permit === PERMIT || permit === TRIAL_PERMIT;
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Applying the venue's view of an order to the journal: new executions become fills (deduplicated
+ * by trade id and cumulative quantity, so a trade seen in both a REST reply and the stream counts
+ * once), then the state moves (accept, reconcile, cancel, expire). Every event is journaled, then
+ * published as `order.update` / `order.fill`. Used by the order router (placement and cancel
+ * answers), the reconciler (syncs, lookups) and the streams.
+ */
+import { isTerminal, type Order, type OrderEvent, type ReconcileTarget } from '../orders/order-state.js';
+import type { VenueOrder, VenueOrderStatus } from './adapter.js';
+import { errMsg, type VenueCore } from './venue-core.js';
+
+/** Applies venue views and journals order events (see the file header). */
+export class VenueViews {
+  /** Looks an unresolved order up again after `ms` (wired to the reconciler by the actor). */
+  retryLookup: (o: Order, ms: number) => void = () => undefined;
+
+  constructor(private readonly core: VenueCore) {}
+
+  /**
+   * Applies the venue's view of an order: new executions as fills (deduplicated by the cumulative
+   * quantity, so a trade seen in both the REST reply and the stream counts once), then the state.
+   * Events are issued synchronously (the journal applies them at once), then awaited.
+   */
+  async applyVenue(o: Order, v: VenueOrder): Promise<unknown> {
+    this.core.applying++;
+    try {
+      return await this.applyVenueInner(o, v);
+    } finally {
+      this.core.applying--;
+    }
+  }
+
+  private async applyVenueInner(o: Order, v: VenueOrder): Promise<unknown> {
+    let known = o.filledLots;
+    for (const t of v.trades) if (!o.tradeIds.includes(t.tradeId)) known += t.lots;
+    if (v.filledLots > known && !isTerminal(o.state)) {
+      // The view says more was executed than its trades show (GET order, open orders): fetch the
+      // executions so fills carry their trade ids and fees (balances reconcile to the atom).
+      try {
+        const trades = await this.core.call.run((a) => a.fetchTrades(o.intent.symbol, v.venueOrderId));
+        v = { ...v, trades };
+      } catch (err) {
+        // Applying the view without its executions would book fills without fees for good (the
+        // order may turn terminal): leave it for the next look (poll, sync or a lookup retry).
+        this.core.log.warn({ clientOrderId: o.clientOrderId, err: errMsg(err) }, 'could not fetch executions; the order is looked at again later');
+        if (o.state === 'unknown' || o.state === 'submitted') this.retryLookup(o, this.core.options.probeCapMs);
+        return undefined;
+      }
+    }
+    return this.applyView(o, v);
+  }
+
+  private applyView(o: Order, v: VenueOrder): Promise<unknown> {
+    const pending: Promise<unknown>[] = [];
+    const push = (ev: OrderEvent, why?: string): void => {
+      pending.push(this.record(o, ev, why));
+    };
+    if (o.venueOrderId === undefined && o.state === 'submitted' && v.status !== 'REJECTED' && v.status !== 'EXPIRED' && v.status !== 'EXPIRED_IN_MATCH') {
+      push({ kind: 'accept', venueOrderId: v.venueOrderId });
+    }
+    if (o.state !== 'unknown' && !isTerminal(o.state)) {
+      for (const t of v.trades) {
+        if (o.filledLots + t.lots > v.filledLots || o.tradeIds.includes(t.tradeId)) continue;
+        const fee = t.feeAsset !== undefined && t.fee !== undefined ? { feeAsset: t.feeAsset, feeAtoms: this.core.journal.portfolio.toAtoms(t.feeAsset, t.fee) } : {};
+        push({ kind: 'fill', lots: t.lots, priceTicks: t.priceTicks, tradeId: t.tradeId, ...fee });
+      }
+    }
+    const target = statusTarget(v.status);
+    if (isTerminal(o.state)) return Promise.all(pending);
+    if (o.state === 'pending-cancel' && !this.core.cancelling.has(o.clientOrderId) && (target === 'accepted' || target === 'partially-filled') && v.filledLots === o.filledLots) {
+      // The cancel never took effect (its request failed or went unanswered): the order is open again
+      // and can be cancelled again (a cancel-all sweep does).
+      push({ kind: 'reconcile', to: v.filledLots > 0 ? 'partially-filled' : 'accepted', venueOrderId: v.venueOrderId, filledLots: v.filledLots, cumTickLots: v.cumTickLots }, 'cancel did not take effect');
+      return Promise.all(pending);
+    }
+    if (v.filledLots > o.filledLots || o.state === 'unknown' || (target !== undefined && needsReconcile(o, target))) {
+      if (target !== undefined && (v.filledLots !== o.filledLots || o.state !== target)) {
+        const fee = this.unseenFees(o, v);
+        push({ kind: 'reconcile', to: reconcileTarget(target, v, o), venueOrderId: v.venueOrderId, filledLots: v.filledLots, cumTickLots: v.cumTickLots, ...fee });
+      }
+    } else if (target === 'canceled' && o.state !== 'canceled') {
+      push({ kind: 'canceled', reason: 'venue' });
+    } else if (target === 'expired' && o.state !== 'expired') {
+      push({ kind: 'expire' });
+    }
+    return Promise.all(pending);
+  }
+
+  private unseenFees(o: Order, v: VenueOrder): { feeAsset?: string; feeAtoms?: bigint } {
+    let asset: string | undefined;
+    let atoms = 0n;
+    let lots = o.filledLots;
+    for (const t of v.trades) {
+      if (o.tradeIds.includes(t.tradeId) || t.feeAsset === undefined || t.fee === undefined) continue;
+      if (lots + t.lots > v.filledLots) continue;
+      lots += t.lots;
+      asset ??= t.feeAsset;
+      if (asset === t.feeAsset) atoms += this.core.journal.portfolio.toAtoms(t.feeAsset, t.fee);
+    }
+    return asset === undefined ? {} : { feeAsset: asset, feeAtoms: atoms };
+  }
+
+  /** Journals one event and publishes the update (and the fill); a refused event is logged, not thrown. */
+  async record(o: Order, ev: OrderEvent, why?: string): Promise<void> {
+    const before = o.filledLots;
+    const beforeTicks = o.cumTickLots;
+    const steps = o.history.length;
+    // `record` validates and applies synchronously (an async function runs to its first await), so
+    // an unchanged history means the event was refused (invalid transition, duplicate fill): a late
+    // or repeated venue view, logged and dropped, never a crash.
+    const p = this.core.journal.record(o.clientOrderId, ev);
+    if (o.history.length === steps) {
+      try {
+        await p;
+      } catch (e) {
+        this.core.log.warn({ err: errMsg(e), clientOrderId: o.clientOrderId, event: ev.kind, state: o.state }, 'venue event refused by the order table');
+      }
+      return;
+    }
+    this.core.publishUpdate(o, why);
+    if (o.filledLots > before) {
+      this.core.fillSeq++;
+      this.core.publishFill(o, o.filledLots - before, o.cumTickLots - beforeTicks, ev);
+    }
+    try {
+      await p;
+    } catch (e) {
+      // The journal refuses every later append after an I/O failure; the engine reports it via health.
+      this.core.log.error({ err: errMsg(e), clientOrderId: o.clientOrderId, event: ev.kind }, 'journal append failed');
+    }
+  }
+}
+
+type Target = 'accepted' | 'partially-filled' | 'filled' | 'canceled' | 'expired' | 'rejected';
+
+function statusTarget(s: VenueOrderStatus): Target | undefined {
+  switch (s) {
+    case 'NEW':
+      return 'accepted';
+    case 'PARTIALLY_FILLED':
+      return 'partially-filled';
+    case 'FILLED':
+      return 'filled';
+    case 'CANCELED':
+      return 'canceled';
+    case 'EXPIRED':
+    case 'EXPIRED_IN_MATCH':
+      return 'expired';
+    case 'REJECTED':
+      return 'rejected';
+    default:
+      return undefined; // PENDING_CANCEL: wait for the final word
+  }
+}
+
+function needsReconcile(o: Order, target: Target): boolean {
+  // From `submitted`, a terminal answer without fills goes through reconcile (the table allows it).
+  return o.state === 'submitted' && target !== 'accepted';
+}
+
+function reconcileTarget(target: Target, v: VenueOrder, o: Order): ReconcileTarget {
+  if (target === 'accepted' && v.filledLots > 0) return v.filledLots === o.intent.qtyLots ? 'filled' : 'partially-filled';
+  return target;
+}

@@ -1,0 +1,280 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { VenueOrder } from '../../../../actors/exchange/adapter.js';
+import { CircuitBreaker } from '../../../../actors/exchange/circuit-breaker.js';
+import { VenueActor, type VenueActorOptionsInput } from '../../../../actors/exchange/index.js';
+import type { JournalFileOps } from '../../../../actors/journal/fs-util.js';
+import { OrderJournal } from '../../../../actors/journal/order-journal.js';
+import type { OrderDenied, VenueStateEvent } from '../../../../actors/messages.js';
+import type { OrderIntent } from '../../../../actors/orders/intent.js';
+import { ActorSystem, type Envelope } from '../../../../actors/runtime/index.js';
+import { SimulatedClock } from '../../../../common/clock.js';
+import { logger } from '../../../../common/log.js';
+import { FakeAdapter, gate, type Gate } from '../../../fixtures/exchange/fake-adapter.js';
+import { INSTRUMENTS } from '../../../fixtures/journal/workload.js';
+import { counterMachine } from '../runtime/helpers.js';
+
+/**
+ * The venue actor against an in-process fake adapter on a simulated clock: no simulator process,
+ * no sockets. Time moves only when the test advances it; every wait is a bounded loop.
+ */
+
+const SIM_A = INSTRUMENTS.filter((i) => i.venue === 'sim-a');
+
+function intent(over: Partial<OrderIntent> = {}): OrderIntent {
+  return { strategy: 't', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', type: 'limit', tif: 'GTC', priceTicks: 2_000_000, qtyLots: 100, ...over };
+}
+
+interface Rig {
+  clock: SimulatedClock;
+  system: ActorSystem;
+  journal: OrderJournal;
+  fake: FakeAdapter;
+  actor: VenueActor;
+  breaker: CircuitBreaker;
+  /** Shared timeline: `journal:<record text>` after each durable journal write, `place:<id>` per placement. */
+  timeline: string[];
+  states: VenueStateEvent[];
+  denials: OrderDenied[];
+  /** While set, journal writes wait for this gate. */
+  writeGate: Gate | undefined;
+  close(): Promise<void>;
+}
+
+function isObj(p: unknown): p is Record<string, unknown> {
+  return typeof p === 'object' && p !== null;
+}
+
+async function rig(options: VenueActorOptionsInput = {}): Promise<Rig> {
+  const clock = new SimulatedClock();
+  const timeline: string[] = [];
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'b4-venue-unit-'));
+  const r = { writeGate: undefined as Gate | undefined };
+  // The journal's file operations in memory: a write completes on the next microtask, so the
+  // test's pace never depends on the disk (the journal still frames, orders and awaits them).
+  let fds = 100;
+  const fileOps: JournalFileOps = {
+    open: () => Promise.resolve(fds++),
+    writeAll: async (_fd, buf) => {
+      const g = r.writeGate;
+      if (g !== undefined) await g.promise;
+      timeline.push(`journal:${buf.toString('latin1')}`);
+    },
+    datasync: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+    truncate: () => undefined,
+    fsyncDir: () => undefined,
+  };
+  const journal = await OrderJournal.open({ dir, fsync: 'never', snapshotEvery: 0 }, { clock, instruments: SIM_A, markInFlightUnknown: false, fileOps, portfolio: { assetDecimals: { BTC: 8, ETH: 8, USDT: 8 } } });
+  const system = new ActorSystem({ clock });
+  const fake = new FakeAdapter('sim-a', clock, SIM_A, timeline);
+  const breaker = new CircuitBreaker({ name: 'sim-a', consecutiveFailures: 2, minimumCalls: 4, openDurationMs: 100, maxOpenDurationMs: 500, jitter: 0 }, clock);
+  const actor = new VenueActor({ adapter: fake, journal, clock, breaker, instruments: SIM_A, options: { probeBaseMs: 20, probeCapMs: 200, reconcileEveryMs: 0, books: false, notFoundGraceMs: 1000, ...options } });
+  const states: VenueStateEvent[] = [];
+  const denials: OrderDenied[] = [];
+  system.spawn('probe.events', counterMachine, {
+    handle: (e: Envelope) => {
+      const p = e.payload;
+      if (e.type === 'venue.state' && isObj(p)) states.push(p as unknown as VenueStateEvent);
+      if (e.type === 'order.denied' && isObj(p)) denials.push(p as unknown as OrderDenied);
+    },
+  });
+  system.subscribe('venues.>', 'probe.events');
+  system.subscribe('risk.denials', 'probe.events');
+  actor.spawn(system);
+  return Object.assign(r, {
+    clock,
+    system,
+    journal,
+    fake,
+    actor,
+    breaker,
+    timeline,
+    states,
+    denials,
+    async close() {
+      await actor.close();
+      await system.shutdown();
+      await journal.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** Lets real I/O (journal writes) and promise chains run, then moves simulated time by `ms`. */
+async function step(clock: SimulatedClock, ms = 1): Promise<void> {
+  await new Promise<void>((res) => setImmediate(res));
+  clock.advance(ms);
+  await new Promise<void>((res) => setImmediate(res));
+}
+
+/** Steps until `cond` holds (at most `maxSteps` steps of `ms` simulated ms each). */
+async function until(clock: SimulatedClock, cond: () => boolean, what: string, maxSteps = 3000, ms = 1): Promise<void> {
+  for (let i = 0; i < maxSteps; i++) {
+    if (cond()) return;
+    await step(clock, ms);
+  }
+  assert.fail(`timed out waiting for: ${what}`);
+}
+
+function submit(h: Rig, over: Partial<OrderIntent> = {}): void {
+  h.system.send('exchange.sim-a', { type: 'order.submit', payload: { intent: intent(over) } });
+}
+
+function onlyOrder(h: Rig) {
+  const all = [...h.journal.orders.values()];
+  assert.equal(all.length, 1, 'exactly one order in the journal');
+  return all[0]!;
+}
+
+describe('venue actor (unit, fake adapter, simulated clock)', function () {
+  let h: Rig | undefined;
+  let level: string;
+  before(() => {
+    level = logger.level;
+    logger.level = 'silent';
+  });
+  after(() => {
+    logger.level = level;
+  });
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it('connects (disconnected → connecting → syncing → running) and publishes each state', async () => {
+    h = await rig();
+    await until(h.clock, () => h!.states.length === 3, 'three state events');
+    assert.equal(h.actor.state, 'running');
+    assert.deepEqual(
+      h.states.map((s) => `${s.previous}>${s.state}:${s.reason}`),
+      ['disconnected>connecting:venue.connect', 'connecting>syncing:venue.connected', 'syncing>running:venue.synced'],
+    );
+    assert.equal(h.fake.count('loadInstruments'), 1);
+  });
+
+  it('journal-before-send: the order is placed only after its journal record is written', async () => {
+    h = await rig();
+    await until(h.clock, () => h!.actor.state === 'running', 'running');
+    h.writeGate = gate();
+    submit(h);
+    await until(h.clock, () => h!.journal.orders.size === 1, 'order in the table');
+    const o = onlyOrder(h);
+    // The write is held: however long we wait, nothing may leave.
+    for (let i = 0; i < 50; i++) await step(h.clock, 10);
+    assert.equal(h.fake.count('placeOrder'), 0, 'no placement while the journal write is pending');
+    h.writeGate.open();
+    h.writeGate = undefined;
+    await until(h.clock, () => o.state === 'accepted', 'accepted');
+    const wrote = h.timeline.findIndex((e) => e.startsWith('journal:') && e.includes(o.clientOrderId));
+    const placed = h.timeline.indexOf(`place:${o.clientOrderId}`);
+    assert.ok(wrote >= 0 && placed > wrote, `journal write (${wrote}) before placement (${placed})`);
+    assert.equal(h.actor.stats().accepted, 1);
+  });
+
+  it('an ambiguous placement (answer lost after the venue acted) goes unknown, then is resolved by client order id', async () => {
+    h = await rig();
+    await until(h.clock, () => h!.actor.state === 'running', 'running');
+    // The venue books the order, but the answer never arrives (timeout).
+    h.fake.script('placeOrder', { delayMs: 50, answer: (fake, args) => void fake.book(String(args[0]), args[1] as OrderIntent), fail: 'unknown', message: 'request timed out' });
+    submit(h);
+    await until(h.clock, () => h!.journal.orders.size === 1 && onlyOrder(h!).state === 'unknown', 'unknown');
+    const o = onlyOrder(h);
+    await until(h.clock, () => o.state === 'accepted', 'resolved to accepted');
+    assert.equal(o.venueOrderId, h.fake.orders.get(o.clientOrderId)!.venueOrderId);
+    assert.ok(h.fake.calls.some((c) => c.method === 'fetchOrder' && c.args[0] === o.clientOrderId), 'looked up by client order id');
+    assert.equal(h.fake.count('placeOrder'), 1, 'never re-sent');
+    await until(h.clock, () => h!.actor.stats().resolved === 1, 'counted as resolved');
+    assert.equal(h.actor.stats().unknown, 1);
+  });
+
+  it('an ambiguous placement the venue never saw is rejected only after notFoundGraceMs', async () => {
+    h = await rig({ notFoundGraceMs: 1000 });
+    await until(h.clock, () => h!.actor.state === 'running', 'running');
+    h.fake.script('placeOrder', { fail: 'unknown', message: 'socket hang up' });
+    submit(h);
+    await until(h.clock, () => h!.journal.orders.size === 1 && onlyOrder(h!).state === 'unknown', 'unknown');
+    const o = onlyOrder(h);
+    const t0 = h.clock.epochMs();
+    await until(h.clock, () => o.state !== 'unknown', 'resolved', 3000, 5);
+    assert.equal(o.state, 'rejected');
+    assert.ok(h.clock.epochMs() - t0 >= 1000, 'not concluded "not there" within the grace period');
+    await until(h.clock, () => h!.actor.stats().resolved === 1, 'counted as resolved');
+  });
+
+  it('a stale sync result is dropped after a reconnect (the machine left the state that asked)', async () => {
+    h = await rig({ reconcileEveryMs: 300 });
+    await until(h.clock, () => h!.actor.state === 'running', 'running');
+    // The next poll's open-order answer is held on the wire; when it lands it names an order the
+    // journal lacks (which a live sync would adopt).
+    const held = gate();
+    const ghost: VenueOrder = { clientOrderId: 'ghost-1', venueOrderId: '999', symbol: 'BTC/USDT', status: 'NEW', filledLots: 0, cumTickLots: 0n, trades: [], timeMs: h.clock.epochMs(), terms: { side: 'buy', type: 'limit', tif: 'GTC', priceTicks: 1, qtyLots: 1 } };
+    h.fake.script('fetchOpenOrders', {
+      gate: held,
+      answer: () => [ghost],
+    });
+    await until(h.clock, () => h!.fake.count('fetchOpenOrders') >= 3, 'poll in flight');
+    const pollCalls = h.fake.count('fetchOpenOrders');
+    // An ambiguous placement and a failed lookup open the breaker: the venue goes down, probes,
+    // reconnects and re-syncs.
+    h.fake.script('placeOrder', { fail: 'unknown' });
+    h.fake.script('fetchOrder', { fail: 'unknown' });
+    submit(h);
+    await until(h.clock, () => h!.actor.state === 'disconnected', 'down');
+    await until(h.clock, () => h!.actor.state === 'running' && h!.fake.count('fetchOpenOrders') > pollCalls, 'reconnected', 5000);
+    const downs = h.actor.stats().downs;
+    assert.ok(downs >= 1);
+    // Now the old poll's answer arrives.
+    held.open();
+    for (let i = 0; i < 20; i++) await step(h.clock, 1);
+    assert.equal(h.journal.orders.get('ghost-1'), undefined, 'the stale answer was not applied');
+    assert.equal(h.actor.stats().adopted, 0);
+    assert.equal(h.actor.state, 'running');
+  });
+
+  it('refused credentials halt the venue (B4_VENUE_AUTH), orders are denied VENUE_HALTED, retries back off and a success resumes', async () => {
+    h = await rig({ authRetryMs: 1000, authRetryCapMs: 10_000 });
+    h.fake.script('loadInstruments', { fail: 'auth', message: '{"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}' }, { fail: 'auth', message: 'HTTP 401' });
+    await until(h.clock, () => h!.states.at(-1)?.state === 'halted', 'halted');
+    assert.equal(h.actor.stats().haltCode, 'B4_VENUE_AUTH');
+    assert.match(h.states.at(-1)!.reason, /B4_VENUE_AUTH: .*code -2015/);
+    submit(h);
+    await until(h.clock, () => h!.denials.length === 1, 'denied');
+    assert.equal(h.denials[0]!.code, 'VENUE_HALTED');
+    assert.equal(h.fake.count('placeOrder'), 0);
+    // First retry after 1000 ms (refused again), the next only after 2000 ms more.
+    const t0 = h.clock.epochMs();
+    await until(h.clock, () => h!.fake.count('loadInstruments') === 2, 'first retry', 3000, 10);
+    assert.ok(h.clock.epochMs() - t0 >= 1000);
+    await until(h.clock, () => h!.actor.state === 'halted', 'halted again');
+    const t1 = h.clock.epochMs();
+    for (let i = 0; i < 150; i++) await step(h.clock, 10);
+    assert.equal(h.fake.count('loadInstruments'), 2, 'no retry before the doubled delay');
+    await until(h.clock, () => h!.states.at(-1)?.state === 'running', 'running after the retry', 3000, 10);
+    assert.ok(h.clock.epochMs() - t1 >= 2000);
+    assert.equal(h.actor.stats().authFailures, 0, 'reset by the successful sync');
+    assert.equal(h.actor.stats().haltCode, undefined);
+    const path = h.states.map((s) => s.state);
+    assert.deepEqual(path.slice(-4), ['disconnected', 'connecting', 'syncing', 'running'], 'resume passes through disconnected and reconciles');
+  });
+
+  it('an operator halt drops a connect in flight; resume reconnects', async () => {
+    h = await rig();
+    const held = gate();
+    h.fake.script('loadInstruments', { gate: held });
+    await until(h.clock, () => h!.actor.state === 'connecting', 'connecting');
+    h.system.send('exchange.sim-a', { type: 'venue.cmd.halt', payload: { reason: 'maintenance' }, lane: 'control' });
+    await until(h.clock, () => h!.actor.state === 'halted', 'halted');
+    held.open();
+    for (let i = 0; i < 20; i++) await step(h.clock, 5);
+    assert.equal(h.actor.state, 'halted', 'the late connect answer does not move a halted venue');
+    h.system.send('exchange.sim-a', { type: 'venue.cmd.resume', lane: 'control' });
+    await until(h.clock, () => h!.states.at(-1)?.state === 'running', 'running');
+    assert.deepEqual(
+      h.states.map((s) => s.state),
+      ['connecting', 'halted', 'disconnected', 'connecting', 'syncing', 'running'],
+    );
+  });
+});
