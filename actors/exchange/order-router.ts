@@ -12,6 +12,7 @@ import { isTerminal, type Order } from '../orders/order-state.js';
 import { currentTraceparent } from '../runtime/context.js';
 import type { Envelope } from '../runtime/envelope.js';
 import { topics, type OrderCancelAll, type OrderDenied, type OrderSubmit } from '../messages.js';
+import { isJournalError } from '../journal/errors.js';
 import { VenueCallError } from './errors.js';
 import type { Reconciler } from './reconciler.js';
 import { failureKind } from './venue-call.js';
@@ -20,7 +21,6 @@ import { VENUE_DENIALS, type VenueDenialCode } from './venue-options.js';
 import type { VenueViews } from './venue-views.js';
 
 /** Journal error codes share this prefix (a failed append is not the order's fault). */
-const JOURNAL_CODE_PREFIX = ['B4', 'JOURNAL'].join('_');
 
 /** Routes one venue's orders (see the file header). */
 export class OrderRouter {
@@ -96,7 +96,7 @@ export class OrderRouter {
   }
 
   private denyError(e: Envelope, intent: OrderIntent, err: unknown): void {
-    const code = err instanceof Bot4Error ? (err.code === 'B4_ORDER_OUTCOME_UNKNOWN' ? VENUE_DENIALS.ORDER_OUTCOME_UNKNOWN : err.code.startsWith(JOURNAL_CODE_PREFIX) ? VENUE_DENIALS.JOURNAL_FAILED : VENUE_DENIALS.ORDER_INVALID) : VENUE_DENIALS.ORDER_INVALID;
+    const code = err instanceof Bot4Error ? (err.code === 'B4_ORDER_OUTCOME_UNKNOWN' ? VENUE_DENIALS.ORDER_OUTCOME_UNKNOWN : isJournalError(err) ? VENUE_DENIALS.JOURNAL_FAILED : VENUE_DENIALS.ORDER_INVALID) : VENUE_DENIALS.ORDER_INVALID;
     this.deny(e, intent, code, errMsg(err));
   }
 

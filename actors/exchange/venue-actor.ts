@@ -16,7 +16,7 @@ import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
 import type { ActorContext } from '../runtime/actor-cell.js';
 import type { Envelope } from '../runtime/envelope.js';
 import type { SupervisionOptions } from '../runtime/options.js';
-import { topics, venueAddress, type OrderCancelAll, type OrderSubmit, type VenueConnState, type VenueStateEvent } from '../messages.js';
+import { isKnownMsg, topics, venueAddress, type VenueConnState, type VenueStateEvent } from '../messages.js';
 import type { Clock } from '../../common/clock.js';
 import type { ExchangeAdapter } from './adapter.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
@@ -246,30 +246,29 @@ export class VenueActor implements VenueControl {
 
   private handle(e: Envelope, ctx: ActorContext<typeof venueMachine>): void {
     this.core.ctx = ctx;
+    // Typed narrowing (actors/messages.ts): each case sees its own payload type.
+    if (!isKnownMsg(e)) return;
     switch (e.type) {
-      case 'order.submit': {
-        const req = e.payload;
-        if (isOrderSubmit(req)) this.router.submit(e, req);
+      case 'order.submit':
+        // A malformed submit (no intent) from an untyped sender is logged and dropped, never thrown.
+        if (typeof e.payload === 'object' && e.payload !== null && typeof e.payload.intent === 'object' && e.payload.intent !== null) this.router.submit(e, e.payload);
         else this.core.log.warn({ type: e.type }, 'malformed order.submit dropped (no intent)');
         break;
-      }
-      case 'order.cancel': {
-        const id = field(e.payload, 'clientOrderId');
-        if (typeof id === 'string') this.router.cancel(id);
+      case 'order.cancel':
+        if (typeof e.payload?.clientOrderId === 'string') this.router.cancel(e.payload.clientOrderId);
         break;
-      }
       case 'order.cancel-all':
-        this.router.cancelAll(isObject(e.payload) ? cancelAllOf(e.payload) : { reason: 'operator' });
+        this.router.cancelAll(e.payload ?? { reason: 'operator' });
         break;
       case 'venue.cmd.halt':
         this.core.generation++;
         this.core.adapter.stopStreams();
-        this.send({ type: 'venue.halt', reason: String(field(e.payload, 'reason') ?? 'operator') });
+        this.send({ type: 'venue.halt', reason: e.payload?.reason ?? 'operator' });
         break;
       case 'venue.cmd.resume':
         // `acceptBalances: true`: the operator accepts the venue's balances after a B4_VENUE_DIVERGED halt.
         if (this.state === 'halted') {
-          if (field(e.payload, 'acceptBalances') === true) this.reconciler.acceptBalances = true;
+          if (e.payload?.acceptBalances === true) this.reconciler.acceptBalances = true;
           this.send({ type: 'venue.resume' });
         }
         break;
@@ -280,28 +279,4 @@ export class VenueActor implements VenueControl {
         break;
     }
   }
-}
-
-// Local payload narrowing (no `payload as X` casts). To be replaced by the typed message
-// narrowing of `actors/messages.ts` once it lands.
-
-function isObject(p: unknown): p is Record<string, unknown> {
-  return typeof p === 'object' && p !== null;
-}
-
-function field(p: unknown, name: string): unknown {
-  return isObject(p) ? p[name] : undefined;
-}
-
-function isOrderSubmit(p: unknown): p is OrderSubmit {
-  return isObject(p) && isObject(p['intent']);
-}
-
-function cancelAllOf(p: Record<string, unknown>): OrderCancelAll {
-  const { reason, symbol, strategy } = p;
-  return {
-    reason: typeof reason === 'string' ? reason : 'operator',
-    ...(typeof symbol === 'string' ? { symbol } : {}),
-    ...(typeof strategy === 'string' ? { strategy } : {}),
-  };
 }

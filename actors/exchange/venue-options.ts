@@ -7,7 +7,7 @@ import type { Clock } from '../../common/clock.js';
 import { parseOptions, z } from '../../common/validate.js';
 import type { OrderJournal } from '../journal/order-journal.js';
 import type { Instrument } from '../orders/instrument.js';
-import type { VenueConnState } from '../messages.js';
+import type { DenialCodeOf, VenueConnState } from '../messages.js';
 import type { ExchangeAdapter } from './adapter.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 
@@ -87,9 +87,9 @@ export const VENUE_DENIALS = Object.freeze({
   ORDER_OUTCOME_UNKNOWN: 'ORDER_OUTCOME_UNKNOWN',
   ORDER_INVALID: 'ORDER_INVALID',
   JOURNAL_FAILED: 'JOURNAL_FAILED',
-});
+} as const satisfies Record<string, DenialCodeOf<'venue' | 'journal'>>);
 
-/** A denial code of the venue actor (a member of {@link VENUE_DENIALS}). */
+/** A denial code of the venue actor (source `venue`, or `journal` for JOURNAL_FAILED): one of the rows of `actors/denials.ts`. */
 export type VenueDenialCode = (typeof VENUE_DENIALS)[keyof typeof VENUE_DENIALS];
 
 /** Figures of one venue actor (for `/metrics`, tests and the recovery benchmark). */

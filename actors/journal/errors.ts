@@ -109,3 +109,11 @@ export class JournalRecordTypeError extends Bot4Error {
     super(JournalRecordTypeError.code, `journal record ${seq} has unknown type ${JSON.stringify(type)}`, { type, seq });
   }
 }
+
+/** The journal's error classes: a write to the journal failed or was refused for one of these reasons. */
+const JOURNAL_ERRORS = [JournalLockedError, JournalCorruptError, JournalIoError, JournalReadOnlyError, JournalClosedError, JournalRecordTooLargeError, JournalRecordTypeError] as const;
+
+/** True for an error raised by the journal itself (decided by class, never by a code prefix). */
+export function isJournalError(e: unknown): boolean {
+  return JOURNAL_ERRORS.some((C) => e instanceof C);
+}
