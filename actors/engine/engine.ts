@@ -215,6 +215,10 @@ export class Engine {
     }
     this.riskActor = new RiskActor(this.system, this.risk, this.clock, corr === undefined ? undefined : { ...corr, sampleMs: cfg.correlation.sampleMs });
     this.riskActor.spawn();
+    // Orders the journal holds open are reserved again before any venue actor syncs (their locked
+    // funds, open counts and the self-trade check's price levels survive the restart).
+    const restored = this.riskActor.restoreOpen(this.journal.orders.openOrders());
+    if (restored > 0) this.log.info({ restored }, 'open orders from the journal projected into the risk state');
     for (const a of list) {
       const v = cfg.venues.find((x) => x.name === a.venue)!;
       const actor = new VenueActor({ adapter: a, journal: this.journal, clock: this.clock, breaker: breakers[a.venue]!, instruments: this.instruments, options: v.actor });

@@ -4,7 +4,7 @@ import type { RollingCorrelation } from '../../native/rolling-correlation.js';
 import { logger } from '../../common/log.js';
 import { isKnownMsg, message, RISK_ADDRESS, topics, venueAddress, type Msg, type OrderDenied, type OrderUpdate, type RiskDenialCode, type SubmitAck } from '../messages.js';
 import type { OrderIntent } from '../orders/intent.js';
-import { isTerminal } from '../orders/order-state.js';
+import { isTerminal, type Order } from '../orders/order-state.js';
 import type { RiskEngine } from './risk-engine.js';
 import type { ActorContext } from '../runtime/actor-cell.js';
 import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
@@ -38,8 +38,11 @@ export class RiskActor {
   private readonly figures: RiskActorStats = { checked: 0, approved: 0, denied: {} };
   /** Approved intents not yet seen as orders, per venue actor answer order. */
   private readonly pending: OrderIntent[] = [];
-  /** Open orders the engine projects: client id → intent and lots counted as filled. */
-  private readonly open = new Map<string, { intent: OrderIntent; filled: number }>();
+  /**
+   * Open orders the engine projects: client id → intent, lots filled since it was projected, and
+   * `base`, the lots already filled when it was restored from the journal (0 for new orders).
+   */
+  private readonly open = new Map<string, { intent: OrderIntent; filled: number; base: number }>();
   private ctx: ActorContext | undefined;
   private readonly log = logger.child({ component: 'risk' });
 
@@ -116,6 +119,28 @@ export class RiskActor {
     this.system.subscribe('balances.*', this.address);
     if (this.corr !== undefined) this.corrTimer = this.clock.setTimer(this.corr.sampleMs, () => this.sampleCorrelation());
     return ref;
+  }
+
+  /**
+   * Projects the orders a restart found open in the journal (call before the venue actors start):
+   * their unfilled lots are reserved again (open counts, locked funds, the self-trade price levels),
+   * so after a restart the risk check sees them exactly as before it. Later fills and the terminal
+   * update release them as for any order.
+   */
+  restoreOpen(orders: Iterable<Order>): number {
+    let n = 0;
+    for (const o of orders) {
+      if (isTerminal(o.state) || o.state === 'initialized' || this.open.has(o.clientOrderId)) continue;
+      const remaining = o.intent.qtyLots - o.filledLots;
+      if (remaining <= 0) continue;
+      const intent: OrderIntent = { ...o.intent, qtyLots: remaining };
+      this.safe(() => {
+        this.risk.onOrderOpened(intent);
+        this.open.set(o.clientOrderId, { intent, filled: 0, base: o.filledLots });
+        n++;
+      });
+    }
+    return n;
   }
 
   /** Figures so far. */
@@ -221,12 +246,12 @@ export class RiskActor {
       }
       const i = this.takePending({ strategy: u.strategy, venue: u.venue, symbol: u.symbol, side: u.side, priceTicks: u.priceTicks, qtyLots: u.qtyLots } as OrderIntent);
       if (i === undefined) return;
-      o = { intent: i, filled: 0 };
+      o = { intent: i, filled: 0, base: 0 };
       this.open.set(u.clientOrderId, o);
     }
     if (isTerminal(u.state)) {
       this.open.delete(u.clientOrderId);
-      const rest = o.intent.qtyLots - Math.max(o.filled, u.filledLots);
+      const rest = o.intent.qtyLots - Math.max(o.filled, u.filledLots - o.base);
       const intent = o.intent;
       this.safe(() => this.risk.onOrderClosed(intent, rest));
     }

@@ -3,6 +3,7 @@ import { setup } from 'xstate';
 import { RiskActor } from '../../../../actors/risk/risk-actor.js';
 import { topics, venueAddress, type OrderDenied, type OrderFill, type OrderUpdate } from '../../../../actors/messages.js';
 import type { OrderIntent } from '../../../../actors/orders/intent.js';
+import { createOrder, type Order } from '../../../../actors/orders/order-state.js';
 import { RiskEngine } from '../../../../actors/risk/risk-engine.js';
 import { ActorSystem, type Envelope } from '../../../../actors/runtime/index.js';
 import { SimulatedClock } from '../../../../common/clock.js';
@@ -191,6 +192,34 @@ describe('risk/risk-actor', () => {
       assert.equal(h.risk.state.position[0], 2, 'the position stays');
       assert.equal(h.risk.state.openBuy[0], 0);
       assert.equal(h.risk.state.openCount[0], 0);
+    } finally {
+      h.actor.close();
+      await h.sys.shutdown();
+    }
+  });
+
+  it('restoreOpen: orders the journal holds open after a restart are reserved again (open counts, locked funds, self-trade levels) and released by their later fills and close', async () => {
+    const h = harness({ answer: true });
+    try {
+      // as the journal has them after a restart: one partly filled buy (2 of 5), one open sell, one closed
+      const order = (id: string, intent: OrderIntent, state: string, filledLots: number): Order => ({ ...createOrder(id, intent, 0), state, filledLots }) as Order;
+      const sell3: OrderIntent = { ...buy5, side: 'sell', priceTicks: 110, qtyLots: 3 };
+      const n = h.actor.restoreOpen([order('s1.a', buy5, 'partially-filled', 2), order('s1.b', sell3, 'accepted', 0), order('s1.c', buy5, 'filled', 5)]);
+      assert.equal(n, 2, 'the two open orders are projected, the filled one is not');
+      assert.equal(h.risk.state.openBuy[0], 3, 'the unfilled 3 of the buy are reserved');
+      assert.equal(h.risk.state.openCount[0], 2);
+      // the self-trade check sees the restored resting sell at 110: a buy at 110 would trade with it
+      const cross = await askSubmit(h, { ...buy5, priceTicks: 110, qtyLots: 1 });
+      assert.deepEqual({ accepted: cross.accepted, reason: cross.reason }, { accepted: false, reason: 'RISK_SELF_TRADE' });
+      // later events of the restored buy: the venue's filledLots are cumulative (2 before the restart)
+      const base = { clientOrderId: 's1.a', strategy: 's1', venue: 'v1', symbol: 'A/USDT', side: 'buy' as const, priceTicks: 100, qtyLots: 5 };
+      h.sys.publish(topics.allFills, { type: 'order.fill', payload: { ...base, lots: 1, tNs: h.clock.nowNs() } satisfies OrderFill });
+      h.clock.advance(0);
+      assert.equal(h.risk.state.openBuy[0], 2);
+      h.sys.publish(topics.allOrders, { type: 'order.update', payload: { ...base, state: 'canceled', filledLots: 3, tNs: h.clock.nowNs() } satisfies OrderUpdate });
+      h.clock.advance(0);
+      assert.equal(h.risk.state.openBuy[0], 0, 'the close released exactly the rest (2 lots)');
+      assert.equal(h.risk.state.openCount[0], 1, 'the sell is still open');
     } finally {
       h.actor.close();
       await h.sys.shutdown();
