@@ -44,7 +44,7 @@ describe('random kills of venue and strategy actors while orders flow', function
         await new Promise((r) => setTimeout(r, 150 + rnd.int(200)));
         const t = targets[rnd.int(targets.length)]!;
         kills[t] = (kills[t] ?? 0) + 1;
-        e.system.send(t, { type: t.startsWith('exchange.') ? 'venue.cmd.crash' : 'strategy.cmd.crash', lane: 'control' });
+        e.system.injectFault(t, new Error(`kill ${k} of ${t}`));
       }
       await new Promise((r) => setTimeout(r, 300));
       const restarts = e.system.allStats().filter((s) => targets.includes(s.address)).reduce((n, s) => n + s.restarts, 0);
