@@ -8,7 +8,7 @@ import type { Clock } from '../../common/clock.js';
 import { describeValue } from '../../common/describe.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { SeededRandom } from '../../common/random.js';
-import { cellStats, createCell, type ActorCell, type ActorStats } from './actor-cell.js';
+import { cellStats, createCell, type ActorCell, type ActorStats, type CellSystem } from './actor-cell.js';
 import { handling } from './context.js';
 import { Delivery, InjectedFault } from './delivery.js';
 import { channels, type DeadLetterReason, type DropReason } from './diagnostics.js';
@@ -65,6 +65,8 @@ export class ActorSystem {
   private readonly delivery: Delivery;
   private readonly dispatcher: Dispatcher;
   private readonly supervisor: Supervisor;
+  /** What every actor's context forwards to (bound once). */
+  private readonly forCells: CellSystem;
   private shut = false;
   private nextCorrelation = 0;
   private readonly correlationPrefix: string;
@@ -85,6 +87,12 @@ export class ActorSystem {
     });
     this.delivery = new Delivery(o.name, o.clock, o.batchSize, (cell, error) => this.supervisor.fail(cell, error));
     this.dispatcher = new Dispatcher(o, this.delivery);
+    this.forCells = {
+      send: (to, message) => this.send(to, message),
+      publish: (topic, message) => this.publish(topic, message),
+      reply: (request, payload, type) => this.reply(request, payload, type),
+      setLifecycle: (c, state) => this.setLifecycle(c, state),
+    };
   }
 
   /** Dead letters so far (unknown, stopped or faulted receivers). */
@@ -123,12 +131,7 @@ export class ActorSystem {
     }
     const { input, ...rest } = options ?? {};
     const o = parseSpawnOptions(rest, `spawn(${address})`);
-    const cell = createCell(address, machine, input, o, this.options.batchSize, this.random, {
-      send: (to, message) => this.send(to, message),
-      publish: (topic, message) => this.publish(topic, message),
-      reply: (request, payload, type) => this.reply(request, payload, type),
-      setLifecycle: (c, state) => this.setLifecycle(c, state),
-    });
+    const cell = createCell(address, machine, input, o, this.options.batchSize, this.random, this.forCells);
     this.cells.set(address, cell);
     let resolveStarted!: () => void;
     let rejectStarted!: (e: Error) => void;
