@@ -84,7 +84,7 @@ export class EngineHandle {
     return this.isReady && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Asks the engine to crash an actor (`venue.cmd.crash`): its supervisor restarts it. */
+  /** Asks the engine to crash an actor (`ActorSystem.injectFault`): its supervisor restarts it. */
   crash(address: string): void {
     this.child.stdin!.write(`${JSON.stringify({ cmd: 'crash', address })}\n`);
   }

@@ -5,7 +5,7 @@
  * Protocol on stdout, one line each: `READY` once every venue is synced and the strategies run;
  * `STATS <json>` every `statsMs` (see {@link EngineStatsLine}); `SETTLED <json>` after a `settle`
  * command. Commands arrive on stdin as JSON lines: `{"cmd":"crash","address":"exchange.sim-a"}`
- * (a `venue.cmd.crash` on the control lane: the supervisor restarts the actor) and
+ * (`ActorSystem.injectFault`: the actor's next control delivery throws, the supervisor restarts it) and
  * `{"cmd":"settle"}` (stop the strategies, cancel every open order, wait until no order is open,
  * submitted or unknown, close the journal, exit 0).
  */
@@ -143,6 +143,16 @@ async function settle(): Promise<void> {
   process.exit(0);
 }
 
+/** Fails the actor's current incarnation through the runtime's fault hook; its supervisor restarts it. */
+function crash(address: string): void {
+  try {
+    engine.system.injectFault(address, new Error(`chaos: crash of ${address} requested`));
+  } catch (e) {
+    // An unknown or stopped address is the runner's mistake, not a reason to end the engine.
+    process.stderr.write(`crash ${address}: ${e instanceof Error ? e.message : String(e)}\n`);
+  }
+}
+
 createInterface({ input: process.stdin }).on('line', (line) => {
   let msg: { cmd?: string; address?: string };
   try {
@@ -150,6 +160,6 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   } catch {
     return;
   }
-  if (msg.cmd === 'crash' && typeof msg.address === 'string') engine.system.send(msg.address, { type: 'venue.cmd.crash', lane: 'control' });
+  if (msg.cmd === 'crash' && typeof msg.address === 'string') crash(msg.address);
   else if (msg.cmd === 'settle') void settle();
 });

@@ -1,9 +1,11 @@
 import type { Actor, AnyStateMachine, SnapshotFrom } from 'xstate';
 import type { TimerHandle } from '../../common/clock.js';
+import type { SeededRandom } from '../../common/random.js';
 import type { Envelope, Message } from './envelope.js';
-import type { Lifecycle, LifecycleState } from './lifecycle.js';
-import type { Mailbox, OverflowPolicy } from './mailbox.js';
-import type { RestartIntensity } from './supervisor.js';
+import { Lifecycle, type LifecycleState } from './lifecycle.js';
+import { Mailbox, type OverflowPolicy } from './mailbox.js';
+import type { ResolvedSpawnOptions } from './options.js';
+import { RestartIntensity } from './supervisor.js';
 
 /**
  * Event a machine receives for each batch of data envelopes: `envelopes[start .. start+count)`.
@@ -120,4 +122,82 @@ export interface ActorCell {
   onStarted: (() => void) | undefined;
   /** Rejects the spawn's `started` promise (no-op once resolved). */
   onStopped: ((e: Error) => void) | undefined;
+}
+
+/** What an actor's context forwards to its system (the system's own methods, bound once per actor). */
+export interface CellSystem {
+  send(to: string, message: Message): void;
+  publish(topic: string, message: Message): number;
+  reply(request: Envelope, payload: unknown, type?: string): boolean;
+  setLifecycle(cell: ActorCell, state: 'running' | 'degraded' | 'halted'): void;
+}
+
+/** Builds the runtime state of a new actor (lifecycle `ready`, no incarnation yet) and its context. */
+export function createCell(address: string, machine: AnyStateMachine, input: unknown, o: ResolvedSpawnOptions, batchSize: number, random: SeededRandom, system: CellSystem): ActorCell {
+  const batch: Envelope[] = new Array<Envelope>(batchSize);
+  const cell: ActorCell = {
+    address,
+    machineDef: machine,
+    input,
+    handle: o.handle as Handler | undefined,
+    init: o.init as InitHook | undefined,
+    mailbox: new Mailbox(o.mailbox.capacity, o.mailbox.controlCapacity, o.mailbox.policy),
+    lifecycle: new Lifecycle(address),
+    intensity: new RestartIntensity(o.supervision, random),
+    ctx: undefined as unknown as ActorContext,
+    xactor: undefined as unknown as Actor<AnyStateMachine>,
+    machineError: undefined,
+    scheduled: false,
+    dataOpen: false,
+    controlOpen: false,
+    alive: true,
+    batch,
+    batchPos: 0,
+    batchLen: 0,
+    batchEvent: { type: 'batch', envelopes: batch, start: 0, count: 0 },
+    processed: 0,
+    failures: 0,
+    restartTimer: undefined,
+    generation: 0,
+    onStarted: undefined,
+    onStopped: undefined,
+  };
+  (cell as { ctx: ActorContext }).ctx = {
+    self: address,
+    get machine() {
+      return cell.xactor;
+    },
+    get snapshot() {
+      return cell.xactor.getSnapshot();
+    },
+    get lifecycle() {
+      return cell.lifecycle.state;
+    },
+    send: system.send,
+    publish: system.publish,
+    reply: system.reply,
+    setLifecycle: (state) => system.setLifecycle(cell, state),
+  };
+  return cell;
+}
+
+/** Statistics of one actor right now (the in-flight batch counts as data depth). */
+export function cellStats(cell: ActorCell): ActorStats {
+  const mb = cell.mailbox;
+  return {
+    address: cell.address,
+    lifecycle: cell.lifecycle.state,
+    depth: mb.depth + (cell.batchLen - cell.batchPos),
+    controlDepth: mb.control.length,
+    dataDepth: mb.data.length + (cell.batchLen - cell.batchPos),
+    highWater: mb.highWater,
+    capacity: mb.data.capacity,
+    policy: mb.policy,
+    processed: cell.processed,
+    dropped: mb.dropped,
+    conflated: mb.conflated,
+    rejected: mb.rejected,
+    failures: cell.failures,
+    restarts: cell.intensity.total,
+  };
 }

@@ -248,9 +248,6 @@ export function spawnStrategy(system: ActorSystem, spec: StrategySpec, strategy:
         if (e.lane === 'data') actx.machine.send({ type: e.type });
         syncMode(actx);
         return;
-      case 'strategy.cmd.crash':
-        // Chaos hook (control lane): fail this incarnation so the supervisor restarts it.
-        throw new Error(`strategy ${id}: crash requested`);
       default:
         stats.unknownMessages++;
     }

@@ -261,6 +261,8 @@ describe('KillSwitch', () => {
       const worker = new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(file)}); })`, {
         eval: true,
         workerData: { buffer: counters.buffer, slot: 0 },
+        // The worker has its own logger (test/setup.ts only quiets this thread's): quiet unless BOT4_TEST_LOGS=1.
+        env: process.env.BOT4_TEST_LOGS === '1' ? process.env : { ...process.env, BOT4_LOG_LEVEL: 'silent' },
       });
       const msg = await new Promise<{ before: string; changed: boolean; after: string }>((resolve, reject) => {
         worker.once('message', resolve);

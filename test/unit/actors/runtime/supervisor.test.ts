@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { SeededRandom, SimulatedClock } from '../../../../common/index.js';
-import { ActorStoppedError, ActorSystem, CHANNELS, RestartIntensity, TOPIC_ACTOR_FAULTED, type Envelope, type InitInfo, type RestartEvent } from '../../../../actors/runtime/index.js';
+import { ActorNotFoundError, ActorStoppedError, ActorSystem, CHANNELS, RestartIntensity, TOPIC_ACTOR_FAULTED, type Envelope, type InitInfo, type RestartEvent } from '../../../../actors/runtime/index.js';
 import { counterMachine } from './helpers.js';
 
 describe('runtime/supervisor', () => {
@@ -153,5 +153,39 @@ describe('runtime/supervisor', () => {
     clock.advance(0);
     assert.deepEqual(got, ['early']);
     await sys.shutdown();
+  });
+
+  it('injectFault: the next control delivery fails through supervision (restart, then fault); machine and handler never see it', () => {
+    const clock = new SimulatedClock();
+    const sys = new ActorSystem({ clock, seed: 1 });
+    const handled: string[] = [];
+    const inits: InitInfo[] = [];
+    const ref = sys.spawn('strategy.f', counterMachine, {
+      supervision: { maxRestarts: 1, withinMs: 60_000, backoffMs: 10, maxBackoffMs: 10, jitter: 0 },
+      init: (_c, info) => void inits.push(info),
+      handle: (e) => void handled.push(e.type),
+    });
+    clock.advance(0);
+    sys.send('strategy.f', { type: 'a' });
+    sys.injectFault('strategy.f', new Error('chaos: crash'));
+    sys.send('strategy.f', { type: 'b' });
+    clock.advance(0);
+    // Control first: the fault is served before the pending data, which survives the restart.
+    assert.deepEqual(handled, []);
+    assert.equal(sys.lifecycleOf('strategy.f'), 'starting');
+    assert.equal(ref.machine.getSnapshot().context.controls, 0);
+    clock.advance(10);
+    assert.equal(sys.lifecycleOf('strategy.f'), 'running');
+    assert.deepEqual(handled, ['a', 'b']);
+    assert.equal(inits.length, 2);
+    assert.match(String(inits[1]!.error), /chaos: crash/);
+    assert.equal(sys.stats('strategy.f').failures, 1);
+    // The second fault exceeds maxRestarts 1: faulted, and further injections are refused.
+    sys.injectFault('strategy.f');
+    clock.advance(0);
+    assert.equal(sys.lifecycleOf('strategy.f'), 'faulted');
+    assert.throws(() => sys.injectFault('strategy.f'), ActorStoppedError);
+    assert.throws(() => sys.injectFault('nobody'), ActorNotFoundError);
+    assert.throws(() => sys.injectFault('strategy.f', 'boom' as unknown as Error), /injectFault\(strategy\.f, error\): expected an Error, got/);
   });
 });
