@@ -50,7 +50,8 @@ import type { DenialCodeOf, OrderDeniedSource, SubmitDenialCode } from './denial
  * - Handlers keep the runtime's signature `(e: Envelope, ctx) => void`; a method that takes one type
  *   can be declared `(e: Msg<'order.submit'>)` and called after the `switch`/`isMsg`.
  * - Commands with an optional payload: `venue.cmd.halt` (`VenueHalt | undefined`), `venue.cmd.resume`
- *   (`VenueResume | undefined`); without one: `venue.cmd.crash`, `strategy.stop|start|cmd.crash`.
+ *   (`VenueResume | undefined`); without one: `strategy.stop|start`. (Chaos crashes an actor with
+ *   `ActorSystem.injectFault`, from outside: no actor has a crash message.)
  *
  * ## Denials
  *
@@ -278,7 +279,6 @@ export interface MessageMap {
   /** To `exchange.<venue>`, control lane. */
   'venue.cmd.resume': VenueResume | undefined;
   /** To any actor address, control lane (chaos): fail the incarnation so its supervisor restarts it. */
-  'venue.cmd.crash': undefined;
   /** A strategy's own timer firing (to `strategy.<id>`). */
   'strategy.timer': StrategyTimerPayload;
   /** To `strategy.<id>`, control lane: pause quoting. */
@@ -286,7 +286,6 @@ export interface MessageMap {
   /** To `strategy.<id>`, control lane: resume quoting. */
   'strategy.start': undefined;
   /** To `strategy.<id>`, control lane (chaos): fail the incarnation so its supervisor restarts it. */
-  'strategy.cmd.crash': undefined;
 }
 
 /** A message type of {@link MessageMap}. */
@@ -308,11 +307,9 @@ const TYPE_TABLE: { readonly [K in MessageType]: true } = {
   'balance.update': true,
   'venue.cmd.halt': true,
   'venue.cmd.resume': true,
-  'venue.cmd.crash': true,
   'strategy.timer': true,
   'strategy.stop': true,
   'strategy.start': true,
-  'strategy.cmd.crash': true,
 };
 
 /** Every message type, at run time (what {@link isKnownMsg} checks). */

@@ -272,9 +272,6 @@ export class VenueActor implements VenueControl {
           this.send({ type: 'venue.resume' });
         }
         break;
-      case 'venue.cmd.crash':
-        // Chaos hook: fail this incarnation so the supervisor restarts it (rebuild + reconcile).
-        throw new Error(`venue ${this.venue}: crash requested`);
       default:
         break;
     }
