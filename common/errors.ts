@@ -1,6 +1,6 @@
 /**
  * Base error of every bot4 error. Each area keeps its own subclasses in one `errors.ts`
- * (fastify/undici style); every code is stable, never reused, and listed in the README's
+ * (fastify/undici style); every code is stable, never reused, and listed in docs/errors.md's
  * error table (a test checks that).
  */
 export class Bot4Error extends Error {

@@ -2,7 +2,7 @@ import { Bot4Error } from '../common/errors.js';
 
 /**
  * Errors of the daemon and of the CLI commands that talk to it. Codes are stable, never reused and
- * listed in the README's error table (`test/unit/daemon/docs.test.ts` checks this folder).
+ * listed in docs/errors.md (`test/unit/daemon/docs.test.ts` checks this folder).
  */
 
 /** A config file could not be read or parsed (YAML/JSON syntax). Validation errors are `B4_CONFIG_INVALID`. */

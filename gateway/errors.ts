@@ -3,7 +3,7 @@ import { Bot4Error } from '../common/errors.js';
 /**
  * Codes of the gateway wire protocol. They travel inside replies (`{ ok: false, error: { code } }`)
  * and are never thrown as exceptions: a bad frame is a reply, not a crash. Stable and never reused;
- * every one is documented in the README's gateway section.
+ * every one is documented in docs/errors.md.
  */
 export const GW_CODES = [
   'GW_BAD_JSON',

@@ -117,7 +117,7 @@ export class FeedDecoder {
     return true;
   }
 
-  /** Decodes one JSON text message: a record object or an array of them (schema in the README). */
+  /** Decodes one JSON text message: a record object or an array of them (schema in docs/ws-api.md). */
   decodeJson(text: string): boolean {
     this.accepted = 0;
     this.refused = 0;

@@ -2,7 +2,7 @@ import { parseOptions, z } from '../common/validate.js';
 import { ConfigError } from '../common/errors.js';
 import type { Role } from './engine-port.js';
 
-/** Every gateway default in one place (the README's config table mirrors this object). */
+/** Every gateway default in one place (docs/security.md and docs/config.md document it). */
 export const GATEWAY_DEFAULTS = Object.freeze({
   host: '127.0.0.1',
   port: 8080,

@@ -13,7 +13,7 @@ import type { ConnectionSlots } from './admission.js';
 import { OPS, type OpArgs, type OpName, type RequestId, errorReply, isValidTopic, okReply, parseArgs, parseEnvelope } from './protocol.js';
 
 /**
- * WebSocket close codes the gateway uses (documented in the README and docs/security.md). The
+ * WebSocket close codes the gateway uses (documented in docs/ws-api.md and docs/security.md). The
  * 4xxx ones are application codes whose close reason is the `GW_*` code itself.
  */
 export const CloseCode = Object.freeze({

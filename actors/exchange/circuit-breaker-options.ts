@@ -4,7 +4,7 @@ import { parseOptions, z } from '../../common/validate.js';
 import { AtomicCounters } from '../../native/atomic-counters.js';
 
 /**
- * Defaults of every {@link CircuitBreakerOptions} field, in one place (the README's options table
+ * Defaults of every {@link CircuitBreakerOptions} field, in one place (docs/venues.md's options table
  * mirrors this object). They encode the Phase 1 review's rule: trip at > 50 % failures over at
  * least 10 calls or at 5 consecutive failures, stay open 30 s, then admit 3 trial calls and close
  * after 3 successes.

@@ -1,7 +1,7 @@
 import { Bot4Error } from '../../common/errors.js';
 import { FileLockError } from '../../native/errors.js';
 
-/** Errors of the write-ahead journal. Each class has a stable code listed in the README. */
+/** Errors of the write-ahead journal. Each class has a stable code listed in docs/errors.md. */
 
 /**
  * Another process (or another open in this one) holds the journal's lock. With the native addon the

@@ -2,7 +2,7 @@ import { Bot4Error } from '../../common/errors.js';
 
 /**
  * Errors of the orders area (lifecycle, client order ids, order table, portfolio). Each class has a
- * stable code listed in the README. These are broken invariants or caller bugs, never business
+ * stable code listed in docs/errors.md. These are broken invariants or caller bugs, never business
  * rejections: a risk denial is an `order.denied` event, not one of these.
  */
 

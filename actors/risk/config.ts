@@ -6,7 +6,7 @@ import { toUnits } from '../orders/instrument.js';
  * Risk configuration: one zod schema, validated once at the edge with `parseOptions` and frozen.
  * Money is written as decimal strings in quote currency (`"50000"`) and converted exactly to
  * integer atoms (`atom`, default 1e-8) when the engine is built. Every default lives in
- * {@link RISK_DEFAULTS}; the README's config table lists the same values (a test checks it).
+ * {@link RISK_DEFAULTS}; docs/risk.md's configuration table lists the same values (a test checks it).
  */
 
 /** The defaults of every risk option (the Phase 1 review's rules where it gives one). */

@@ -1,7 +1,7 @@
 import { Bot4Error } from '../../common/errors.js';
 
 /**
- * Errors of the actor runtime. Every class has a stable `code` (listed in the README's error table)
+ * Errors of the actor runtime. Every class has a stable `code` (listed in docs/errors.md)
  * and structured `details`; none is thrown on the per-message hot path except `MailboxFullError`
  * from `send()` under the `reject` policy (use `trySend()` to get a status code instead).
  */

@@ -1,7 +1,7 @@
 import { Bot4Error } from '../../common/errors.js';
 
 /**
- * Errors of the strategy area. Each class has a stable code listed in the README. Bad parameters
+ * Errors of the strategy area. Each class has a stable code listed in docs/errors.md. Bad parameters
  * are `ConfigError` (`B4_CONFIG_INVALID`, naming the field); these cover what `loadStrategy`
  * cannot resolve or load.
  */

@@ -14,7 +14,7 @@ export interface BuiltinStrategy {
   readonly summary: string;
   /** How many instruments its spec must list. */
   readonly instruments: { readonly min: number; readonly max: number };
-  /** Param defaults (the README's tables list them). */
+  /** Param defaults (docs/strategies.md lists them). */
   readonly defaults: Readonly<Record<string, unknown>>;
   /** Zod schema of its params. */
   readonly schema: typeof marketMakerParamsSchema | typeof pairsParamsSchema | typeof constantRateParamsSchema;

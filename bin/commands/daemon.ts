@@ -99,7 +99,7 @@ export function register(program: Command): void {
   program
     .command('daemon')
     .description('run the engine, its strategies and the gateway until SIGINT/SIGTERM (embedded simulator when no venues are configured)')
-    .option('--config <file>', 'YAML (.yaml/.yml) or JSON (.json) config file; default: the built-in defaults (README "Daemon")')
+    .option('--config <file>', 'YAML (.yaml/.yml) or JSON (.json) config file; default: the built-in defaults (docs/config.md)')
     .option('--host <host>', 'gateway bind address (overrides gateway.host; default 127.0.0.1)')
     .option('--port <port>', 'gateway port, 0 picks a free one (overrides gateway.port; default 8080)')
     .option('--journal <dir>', 'journal directory (overrides journal.dir; default .bot4/journal)')

@@ -6,7 +6,7 @@ import { PROFILE_NAMES } from '../../simulators/faults/profiles.js';
 import type { Simulator } from '../../simulators/simulator.js';
 
 /**
- * Defaults of `bot4 sim`, shown by `--help` and documented in the README's CLI section. Without
+ * Defaults of `bot4 sim`, shown by `--help` and documented in docs/cli.md. Without
  * `--api-key` and a secret the simulator's own demo pair (`DEMO_API_KEY`/`DEMO_API_SECRET`) is used.
  */
 export const SIM_DEFAULTS = Object.freeze({
@@ -172,7 +172,7 @@ export function register(program: Command): void {
     .option('--profile <name>', `network profile of every venue: ${PROFILES.join(', ')}`, SIM_DEFAULTS.profile)
     .option('--seed <n>', 'seed of prices, participants and the network model', String(SIM_DEFAULTS.seed))
     .option('--port <p>', 'first port: venue i on port+i, control on port+venues; 0 picks free ports', String(SIM_DEFAULTS.port))
-    .option('--api-key <key>', "API key of the funded account (default: the simulator's demo key, see README); needs a secret")
+    .option('--api-key <key>', "API key of the funded account (default: the simulator's demo key, see docs/simulator.md); needs a secret")
     .option('--api-secret-file <file>', `file whose first line is that account's API secret (or set ${SIM_SECRET_ENV}); needs --api-key`)
     .option('--api-secret <secret>', `the secret on the command line: deprecated, every user sees it in the process list (warns); use --api-secret-file or ${SIM_SECRET_ENV}`)
     .addHelpText('after', '\nPrints one line "bot4 sim ready key=value ..." with every URL, then serves until SIGINT/SIGTERM (exit 0).')

@@ -4,7 +4,7 @@
  */
 
 /**
- * What can be wrong between the engine's journal and a venue's ledger. See the README section
+ * What can be wrong between the engine's journal and a venue's ledger. See docs/chaos.md, section
  * "Ledger check" for the exact rule behind each kind.
  */
 export type AnomalyKind =
