@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../common/errors.js';
 import { parseOptions, z } from '../common/validate.js';
+import { engineVenueSchema } from '../actors/engine/engine-config.js';
 import { parseRiskConfig } from '../actors/risk/config.js';
 import { parseGatewayOptions, type GatewayOptions } from '../gateway/options.js';
 import { NO_PROFILE, PROFILE_CHOICES, type ProfileChoice } from '../simulators/faults/profiles.js';
@@ -34,22 +35,6 @@ export const DAEMON_DEFAULTS = Object.freeze({
 });
 
 const D = DAEMON_DEFAULTS;
-const venueName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/);
-
-const venueSchema = z.strictObject({
-  name: venueName,
-  rest: z.string().url(),
-  ws: z.string().url().optional(),
-  wsApi: z.string().url().optional(),
-  /** From `BOT4_VENUE_<NAME>_API_KEY` when absent. */
-  apiKey: z.string().min(1),
-  /** From `BOT4_VENUE_<NAME>_API_SECRET` when absent (keep secrets out of files). */
-  secret: z.string().min(1),
-  timeoutMs: z.number().int().min(50).max(120_000).optional(),
-  breaker: z.record(z.string(), z.unknown()).optional(),
-  actor: z.record(z.string(), z.unknown()).optional(),
-});
-
 const strategySchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,23}$/),
   kind: z.string().min(1),
@@ -73,7 +58,12 @@ export const daemonConfigSchema = z
         stateDir: z.string().default(D.sim.stateDir),
       })
       .prefault({}),
-    venues: z.array(venueSchema).default([]),
+    /**
+     * Venues to trade (the engine's own venue schema, `engineVenueSchema`: `name`, `rest`, `ws`,
+     * `wsApi`, `apiKey`, `secret`, `timeoutMs`, `breaker`, `limits`, `limitsFile`, `actor`), checked
+     * here exactly as the engine checks them. Empty: the embedded simulator's venues.
+     */
+    venues: z.array(engineVenueSchema).default([]),
     symbols: z.array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/)).min(1).default([...D.symbols]),
     journal: z
       .strictObject({
