@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { parseOptions, z } from '../common/validate.js';
+import { CRISIS_NAMES, type CrisisName } from '../simulators/faults/crises.js';
 import { SCOPE_SELECTORS, type ScopeSelector } from '../simulators/faults/link.js';
 import { OUTAGE_MODES, type OutageMode } from '../simulators/faults/outages.js';
 import { NO_PROFILE, PROFILE_CHOICES, type ProfileChoice } from '../simulators/faults/profiles.js';
@@ -60,7 +61,7 @@ export const actionSchema = z.discriminatedUnion('do', [
   z.object({ ...itemBase, do: z.literal('outage-end'), venue: venueRef, scope: scope.default('all') }).strict(),
   z.object({ ...itemBase, do: z.literal('kill-actor'), target: z.union([z.string().min(1), z.object({ random: z.array(z.string().min(1)).min(1) }).strict()]) }).strict(),
   z.object({ ...itemBase, do: z.literal('kill-engine'), restartAfter: duration.default(300) }).strict(),
-  z.object({ ...itemBase, do: z.literal('crisis'), venue: venueRef, scenario: z.enum(['covid', 'luna', 'ftx']), for: duration.refine((v) => v >= 100, 'a duration >= 100ms') }).strict(),
+  z.object({ ...itemBase, do: z.literal('crisis'), venue: venueRef, scenario: z.enum(CRISIS_NAMES as [CrisisName, ...CrisisName[]]), for: duration.refine((v) => v >= 100, 'a duration >= 100ms') }).strict(),
   z
     .object({
       ...itemBase,

@@ -1,12 +1,14 @@
 /**
- * Fault injection of the exchange simulator, in one place (crisis scripts and their runner are in
- * `crises.ts` and `crisis-runner.ts` beside it). The fault vocabulary every surface shares is
- * defined here once: outage modes (`OUTAGE_MODES`), link scopes (`LINK_SCOPES`, `SCOPE_SELECTORS`)
- * and profile names (`PROFILE_NAMES`, `PROFILE_CHOICES`); the wire layer, the control API, the
- * daemon config, `bot4 sim` and chaos scenarios import them. The network-fault model: seeded
- * per-link latency (normal, lognormal or gamma with a Pareto tail, AR(1)-correlated), delay
- * bursts, Bernoulli or Gilbert-Elliott loss, and outages per venue and scope.
+ * Fault injection of the exchange simulator, in one place (the crisis runner, which drives venue
+ * cores, is `crisis-runner.ts` beside it). The fault vocabulary every surface shares is defined
+ * here once: outage modes (`OUTAGE_MODES`), link scopes (`LINK_SCOPES`, `SCOPE_SELECTORS`),
+ * profile names (`PROFILE_NAMES`, `PROFILE_CHOICES`) and crisis names (`CRISIS_NAMES`); the wire
+ * layer, the control API, the daemon config, `bot4 sim` and chaos scenarios import them. The
+ * network-fault model: seeded per-link latency (normal, lognormal or gamma with a Pareto tail,
+ * AR(1)-correlated), delay bursts, Bernoulli or Gilbert-Elliott loss, and outages per venue and scope.
  */
+export { CRISES, CRISIS_NAMES, COVID, LUNA, FTX, crisisStateAt } from './crises.js';
+export type { CrisisName, CrisisScript, Keyframe, VenueEvent } from './crises.js';
 export { NetworkModel } from './network-model.js';
 export type { NetworkEvent, NetworkModelOptions, NetworkState, ScopeState } from './network-model.js';
 export { NetworkLink, LINK_SCOPES, SCOPE_SELECTORS, linkSeed, parseScopeSelector } from './link.js';

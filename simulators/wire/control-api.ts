@@ -4,6 +4,7 @@ import { describeValue } from '../../common/describe.js';
 import { Bot4Error } from '../../common/errors.js';
 import { SimulatorListenError } from '../errors.js';
 import type { Simulator } from '../simulator.js';
+import { CRISIS_NAMES } from '../faults/crises.js';
 import { parseScopeSelector } from '../faults/link.js';
 import { isOutageMode, OUTAGE_MODES } from '../faults/outages.js';
 import { checkProfileChoice } from '../faults/profiles.js';
@@ -113,7 +114,7 @@ export async function handleControl(sim: Simulator, req: ControlRequest): Promis
           await sim.clearOutage(venue, scope);
           return json(200, { venue, scope: selected, cleared: true });
         case 'POST crisis': {
-          if (typeof b.scenario !== 'string') return bad('scenario: expected one of covid, luna, ftx');
+          if (typeof b.scenario !== 'string') return bad(`scenario: expected one of ${CRISIS_NAMES.join(', ')}`);
           const d = b.durationMs;
           return json(200, sim.startCrisis(b.scenario, venue, typeof d === 'number' ? d : undefined));
         }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { ConfigError } from '../../../common/errors.js';
 import { Injector } from '../../../chaos/injector.js';
 import { parseScenario } from '../../../chaos/scenario.js';
+import { CRISIS_NAMES } from '../../../simulators/faults/crises.js';
 import { LINK_SCOPES, SCOPE_SELECTORS } from '../../../simulators/faults/link.js';
 import type { NetworkModel } from '../../../simulators/faults/network-model.js';
 import { OUTAGE_MODES } from '../../../simulators/faults/outages.js';
@@ -59,6 +60,16 @@ describe('chaos scenarios accept the simulator fault vocabulary (simulators/faul
     const sc = rejects(doc({ timeline: [{ at: '1s', do: 'outage', venue: 'sim-a', mode: 'refuse', scope: 'udp' }] }));
     assert.equal(sc.field, 'timeline.0.scope');
     assert.equal(sc.message, 'timeline.0.scope: expected one of "rest", "stream", "ws-api", "all", got "udp"');
+  });
+
+  it('do: crisis takes every crisis name; anything else names the field', () => {
+    assert.deepEqual(CRISIS_NAMES, ['covid', 'luna', 'ftx']);
+    for (const scenario of CRISIS_NAMES) {
+      const s = parseScenario(doc({ timeline: [{ at: '1s', do: 'crisis', venue: 'sim-a', scenario, for: '2s' }] }));
+      assert.equal((s.timeline[0] as { scenario: string }).scenario, scenario);
+    }
+    const e = rejects(doc({ timeline: [{ at: '1s', do: 'crisis', venue: 'sim-a', scenario: 'dotcom', for: '2s' }] }));
+    assert.equal(e.message, 'timeline.0.scenario: expected one of "covid", "luna", "ftx", got "dotcom"');
   });
 
   describe('the injector against a simulator', function () {

@@ -115,6 +115,8 @@ describe('fault vocabulary: one list each, defined in simulators/faults/', () =>
         assert.equal(r.status, 400, JSON.stringify(body));
         assert.deepEqual(error(r), { code, message });
       }
+      const c = await call('POST', '/venues/sim-a/crisis', { scenario: 7 });
+      assert.deepEqual([c.status, error(c).message], [400, 'scenario: expected one of covid, luna, ftx']);
       const d = await call('DELETE', '/venues/sim-a/outage?scope=udp');
       assert.equal(d.status, 400);
       assert.equal(error(d).code, 'B4_NET_INVALID_SCOPE');
