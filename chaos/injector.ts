@@ -1,3 +1,4 @@
+import { NO_PROFILE, type ProfileChoice } from '../simulators/faults/profiles.js';
 import { ChaosInjectError } from './errors.js';
 import type { PlannedFault } from './plan.js';
 
@@ -10,9 +11,12 @@ export type Limits = Record<string, number>;
  * network faults: the runner performs them.
  */
 export class Injector {
+  /** Venues a `profile` fault was applied to (their profile differs from the base until healed). */
+  private readonly profiled = new Set<string>();
+
   constructor(
     private readonly controlUrl: string,
-    private readonly baseProfile: string,
+    private readonly baseProfile: ProfileChoice,
     private readonly baseLimits: Limits,
   ) {}
 
@@ -36,6 +40,7 @@ export class Injector {
     switch (f.kind) {
       case 'profile':
         await this.call('POST', `/venues/${v}/profile`, { profile: f.profile, ...(scope === undefined ? {} : { scope }) });
+        this.profiled.add(f.venue ?? '');
         return true;
       case 'outage':
         await this.call('POST', `/venues/${v}/outage`, { mode: f.mode, ...(scope === undefined ? {} : { scope }), ...f.params });
@@ -61,12 +66,16 @@ export class Injector {
     }
   }
 
-  /** Ends every fault on every venue: outages cleared, the scenario's profile and rate limits back. */
+  /**
+   * Ends every fault on every venue: outages cleared, the scenario's profile and rate limits back.
+   * The base profile is set again on every venue unless it is `none` and the venue never had a
+   * `profile` fault (so a run without profile faults logs no extra network event).
+   */
   async healAll(venues: readonly string[]): Promise<void> {
     for (const name of venues) {
       const v = encodeURIComponent(name);
       await this.call('DELETE', `/venues/${v}/outage`);
-      if (this.baseProfile !== 'none') await this.call('POST', `/venues/${v}/profile`, { profile: this.baseProfile });
+      if (this.baseProfile !== NO_PROFILE || this.profiled.has(name)) await this.call('POST', `/venues/${v}/profile`, { profile: this.baseProfile });
       await this.call('POST', `/venues/${v}/limits`, this.baseLimits);
     }
   }

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { SeededRandom } from '../common/random.js';
+import type { ScopeSelector } from '../simulators/faults/link.js';
+import { OUTAGE_MODES, type OutageMode } from '../simulators/faults/outages.js';
+import type { ProfileChoice } from '../simulators/faults/profiles.js';
 import type { Scenario, TimelineItem } from './scenario.js';
 
 /** What the runner does at one instant; every random choice is already made. */
@@ -18,11 +21,11 @@ export interface PlannedFault {
   item: number;
   kind: FaultKind;
   venue?: string;
-  scope?: string;
-  mode?: string;
+  scope?: ScopeSelector;
+  mode?: OutageMode;
   /** Outage parameters (`bytesPerSec`, `skewMs`) or rate limits. */
   params?: Record<string, number>;
-  profile?: string;
+  profile?: ProfileChoice;
   /** Actor address (`kill-actor`). */
   target?: string;
   /** `kill-engine`: restart this long after the kill. */
@@ -35,7 +38,7 @@ export interface PlannedFault {
 }
 
 /** Outage modes whose end is a recovery of the order path (a slow link or a feed gap never stops orders). */
-const ORDER_PATH_MODES = new Set(['refuse', 'blackhole', 'http-5xx', 'ws-drop', 'clock-skew']);
+const ORDER_PATH_MODES: ReadonlySet<OutageMode> = new Set(OUTAGE_MODES.filter((m) => m !== 'slow'));
 
 function pick<T>(r: SeededRandom, xs: readonly T[]): T {
   return xs[r.int(xs.length)]!;

@@ -3,7 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { parseOptions, z } from '../common/validate.js';
-import { PROFILE_NAMES } from '../simulators/faults/profiles.js';
+import { CRISIS_NAMES, type CrisisName } from '../simulators/faults/crises.js';
+import { SCOPE_SELECTORS, type ScopeSelector } from '../simulators/faults/link.js';
+import { OUTAGE_MODES, type OutageMode } from '../simulators/faults/outages.js';
+import { NO_PROFILE, PROFILE_CHOICES, type ProfileChoice } from '../simulators/faults/profiles.js';
 import { ChaosScenarioError } from './errors.js';
 
 /** Folder of the built-in scenarios (`chaos/scenarios/*.yaml`). */
@@ -23,7 +26,10 @@ const duration = z
 const when = z.union([duration, z.object({ random: z.tuple([duration, duration]) }).strict()]);
 /** A venue name, or `{random: [names]}` (one drawn per occurrence from the seed), or `random` (any venue). */
 const venueRef = z.union([z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/), z.object({ random: z.array(z.string()).min(1) }).strict()]);
-const scope = z.enum(['rest', 'stream', 'ws-api', 'all']);
+/** The simulator's fault vocabulary (simulators/faults/), one list each. */
+const scope = z.enum(SCOPE_SELECTORS as [ScopeSelector, ...ScopeSelector[]]);
+const outageMode = z.enum(OUTAGE_MODES as [OutageMode, ...OutageMode[]]);
+const profile = z.enum(PROFILE_CHOICES as [ProfileChoice, ...ProfileChoice[]]);
 
 /** Fields every timeline item has: when, how often. */
 const itemBase = {
@@ -36,17 +42,15 @@ const itemBase = {
   jitter: duration.default(0),
 };
 
-const outageModes = ['refuse', 'blackhole', 'http-5xx', 'ws-drop', 'slow', 'clock-skew'] as const;
-
 /** One timeline item: what to inject (`do`) and when. */
 export const actionSchema = z.discriminatedUnion('do', [
-  z.object({ ...itemBase, do: z.literal('profile'), venue: venueRef, profile: z.enum(PROFILE_NAMES as unknown as [string, ...string[]]), scope: scope.default('all') }).strict(),
+  z.object({ ...itemBase, do: z.literal('profile'), venue: venueRef, profile, scope: scope.default('all') }).strict(),
   z
     .object({
       ...itemBase,
       do: z.literal('outage'),
       venue: venueRef,
-      mode: z.enum(outageModes),
+      mode: outageMode,
       scope: scope.default('all'),
       bytesPerSec: z.number().int().min(1).optional(),
       skewMs: z.number().int().optional(),
@@ -57,7 +61,7 @@ export const actionSchema = z.discriminatedUnion('do', [
   z.object({ ...itemBase, do: z.literal('outage-end'), venue: venueRef, scope: scope.default('all') }).strict(),
   z.object({ ...itemBase, do: z.literal('kill-actor'), target: z.union([z.string().min(1), z.object({ random: z.array(z.string().min(1)).min(1) }).strict()]) }).strict(),
   z.object({ ...itemBase, do: z.literal('kill-engine'), restartAfter: duration.default(300) }).strict(),
-  z.object({ ...itemBase, do: z.literal('crisis'), venue: venueRef, scenario: z.enum(['covid', 'luna', 'ftx']), for: duration.refine((v) => v >= 100, 'a duration >= 100ms') }).strict(),
+  z.object({ ...itemBase, do: z.literal('crisis'), venue: venueRef, scenario: z.enum(CRISIS_NAMES as [CrisisName, ...CrisisName[]]), for: duration.refine((v) => v >= 100, 'a duration >= 100ms') }).strict(),
   z
     .object({
       ...itemBase,
@@ -147,7 +151,7 @@ const body = {
   venues: z
     .object({
       count: z.number().int().min(1).max(26).default(2),
-      profile: z.enum(['none', ...PROFILE_NAMES] as [string, ...string[]]).default('none'),
+      profile: profile.default(NO_PROFILE),
       /** Simulator rate limits (Binance's by default); storms lower them and the heal restores these. */
       rateLimits: z
         .object({

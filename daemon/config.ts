@@ -3,9 +3,10 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../common/errors.js';
 import { parseOptions, z } from '../common/validate.js';
+import { engineVenueSchema } from '../actors/engine/engine-config.js';
 import { parseRiskConfig } from '../actors/risk/config.js';
 import { parseGatewayOptions, type GatewayOptions } from '../gateway/options.js';
-import { PROFILE_NAMES } from '../simulators/faults/profiles.js';
+import { NO_PROFILE, PROFILE_CHOICES, type ProfileChoice } from '../simulators/faults/profiles.js';
 import { DaemonConfigFileError } from './errors.js';
 
 /**
@@ -15,7 +16,7 @@ import { DaemonConfigFileError } from './errors.js';
  * strategy, the gateway on 127.0.0.1:8080.
  */
 export const DAEMON_DEFAULTS = Object.freeze({
-  sim: Object.freeze({ venues: 2, seed: 42, host: '127.0.0.1', port: 0, profile: 'none', stateDir: '' }),
+  sim: Object.freeze({ venues: 2, seed: 42, host: '127.0.0.1', port: 0, profile: NO_PROFILE as ProfileChoice, stateDir: '' }),
   venues: Object.freeze([]) as readonly never[],
   symbols: Object.freeze(['BTC/USDT', 'ETH/USDT']),
   journal: Object.freeze({ dir: '.bot4/journal', fsync: 'always' as 'always' | 'interval' | 'never', repair: false }),
@@ -34,23 +35,6 @@ export const DAEMON_DEFAULTS = Object.freeze({
 });
 
 const D = DAEMON_DEFAULTS;
-const PROFILES = ['none', ...PROFILE_NAMES] as const;
-const venueName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/);
-
-const venueSchema = z.strictObject({
-  name: venueName,
-  rest: z.string().url(),
-  ws: z.string().url().optional(),
-  wsApi: z.string().url().optional(),
-  /** From `BOT4_VENUE_<NAME>_API_KEY` when absent. */
-  apiKey: z.string().min(1),
-  /** From `BOT4_VENUE_<NAME>_API_SECRET` when absent (keep secrets out of files). */
-  secret: z.string().min(1),
-  timeoutMs: z.number().int().min(50).max(120_000).optional(),
-  breaker: z.record(z.string(), z.unknown()).optional(),
-  actor: z.record(z.string(), z.unknown()).optional(),
-});
-
 const strategySchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,23}$/),
   kind: z.string().min(1),
@@ -68,12 +52,18 @@ export const daemonConfigSchema = z
         seed: z.number().int().default(D.sim.seed),
         host: z.string().min(1).default(D.sim.host),
         port: z.number().int().min(0).max(65535).default(D.sim.port),
-        profile: z.enum(PROFILES).default(D.sim.profile as 'none'),
+        /** Network profile of every embedded venue: one of the simulator's `PROFILE_CHOICES` (`none`: no network effects). */
+        profile: z.enum(PROFILE_CHOICES as [ProfileChoice, ...ProfileChoice[]]).default(D.sim.profile),
         /** Folder of the embedded venue's durable ledger; '' means `<journal.dir>/sim`. */
         stateDir: z.string().default(D.sim.stateDir),
       })
       .prefault({}),
-    venues: z.array(venueSchema).default([]),
+    /**
+     * Venues to trade (the engine's own venue schema, `engineVenueSchema`: `name`, `rest`, `ws`,
+     * `wsApi`, `apiKey`, `secret`, `timeoutMs`, `breaker`, `limits`, `limitsFile`, `actor`), checked
+     * here exactly as the engine checks them. Empty: the embedded simulator's venues.
+     */
+    venues: z.array(engineVenueSchema).default([]),
     symbols: z.array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/)).min(1).default([...D.symbols]),
     journal: z
       .strictObject({

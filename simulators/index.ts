@@ -11,7 +11,20 @@ export { OrderBook, type DepthDiff } from './venue/order-book.js';
 export type { SimOrder, SimFill, Side as SimSide, OrderType as SimOrderType, TimeInForce as SimTimeInForce, OrderStatus as SimOrderStatus } from './venue/order.js';
 export { FairValue, REGIMES, type Regime, type Drive } from './venue/fair-value.js';
 export { Participants, DEFAULT_PARTICIPANTS, type ParticipantOptions, type Liquidity } from './venue/participants.js';
-export { CRISES, COVID, LUNA, FTX, crisisStateAt, type CrisisScript, type Keyframe, type VenueEvent } from './faults/crises.js';
-export { PerfectNetwork, SCOPES, OUTAGE_MODES, type FaultModel, type FaultLink, type LinkDecision, type Outage, type OutageMode, type Scope } from './wire/faults.js';
+export { CRISES, CRISIS_NAMES, COVID, LUNA, FTX, crisisStateAt, type CrisisName, type CrisisScript, type Keyframe, type VenueEvent } from './faults/crises.js';
+export { PerfectNetwork, type FaultModel, type FaultLink, type LinkDecision, type Outage, type FaultEvent } from './wire/faults.js';
+export {
+  OUTAGE_MODES,
+  LINK_SCOPES,
+  SCOPE_SELECTORS,
+  PROFILE_NAMES,
+  PROFILE_CHOICES,
+  NO_PROFILE,
+  type OutageMode,
+  type LinkScope,
+  type ScopeSelector,
+  type ProfileName,
+  type ProfileChoice,
+} from './faults/index.js';
 export { BINANCE_LIMITS, RateLimiter, type RateLimitOptions } from './wire/rate-limit.js';
 export { uwsInfo, type UwsInfo } from './wire/server.js';

@@ -10,7 +10,8 @@ import { VenueCore, type VenueOptions } from './venue/venue.js';
 import { VenueStore } from './venue/venue-store.js';
 import { ControlServer, handleControl, type ControlAccess } from './wire/control-api.js';
 import { NetworkModel } from './faults/index.js';
-import { OUTAGE_MODES, SCOPES, type FaultModel, type Outage, type OutageMode, type Scope } from './wire/faults.js';
+import { LINK_SCOPES, OUTAGE_MODES, type LinkScope, type OutageMode } from './faults/index.js';
+import type { FaultModel, Outage } from './wire/faults.js';
 import { BINANCE_LIMITS } from './wire/rate-limit.js';
 import { uwsInfo, VenueServer } from './wire/server.js';
 
@@ -104,7 +105,7 @@ interface Slot {
   server: VenueServer;
   urls: VenueUrls;
   opts: VenueOptions;
-  applied: Record<Scope, Outage | null>;
+  applied: Record<LinkScope, Outage | null>;
 }
 
 /**
@@ -217,7 +218,7 @@ export class Simulator {
   }
 
   /** Sets the network profile of a venue (all scopes when `scope` is undefined). */
-  setProfile(venue: string, scope: Scope | undefined, profile: unknown): void {
+  setProfile(venue: string, scope: LinkScope | undefined, profile: unknown): void {
     this.slot(venue);
     this.network.setProfile(venue, scope ?? 'all', profile as never);
   }
@@ -229,18 +230,18 @@ export class Simulator {
    * `ws-drop` closes WebSockets abruptly (1006), `clock-skew` shifts that scope's server time by
    * `params.skewMs`.
    */
-  async setOutage(venue: string, scope: Scope | undefined, mode: OutageMode, params: Record<string, unknown> = {}): Promise<void> {
+  async setOutage(venue: string, scope: LinkScope | undefined, mode: OutageMode, params: Record<string, unknown> = {}): Promise<void> {
     this.slot(venue);
     if (!OUTAGE_MODES.includes(mode)) throw new SimulatorUnknownError(`unknown outage mode ${JSON.stringify(mode)}; modes: ${OUTAGE_MODES.join(', ')}`);
-    if (scope !== undefined && !SCOPES.includes(scope)) throw new SimulatorUnknownError(`unknown scope ${JSON.stringify(scope)}; scopes: ${SCOPES.join(', ')}`);
+    if (scope !== undefined && !LINK_SCOPES.includes(scope)) throw new SimulatorUnknownError(`unknown scope ${JSON.stringify(scope)}; scopes: ${LINK_SCOPES.join(', ')}`);
     this.network.setOutage(venue, scope ?? 'all', mode, params);
     await this.syncOutages(venue);
   }
 
   /** Ends outages on a venue (all scopes when `scope` is undefined). */
-  async clearOutage(venue: string, scope?: Scope): Promise<void> {
+  async clearOutage(venue: string, scope?: LinkScope): Promise<void> {
     this.slot(venue);
-    if (scope !== undefined && !SCOPES.includes(scope)) throw new SimulatorUnknownError(`unknown scope ${JSON.stringify(scope)}; scopes: ${SCOPES.join(', ')}`);
+    if (scope !== undefined && !LINK_SCOPES.includes(scope)) throw new SimulatorUnknownError(`unknown scope ${JSON.stringify(scope)}; scopes: ${LINK_SCOPES.join(', ')}`);
     this.network.clearOutage(venue, scope ?? 'all');
     await this.syncOutages(venue);
   }
@@ -249,9 +250,9 @@ export class Simulator {
   private async syncOutages(venue: string): Promise<void> {
     const s = this.slots.get(venue);
     if (s === undefined || this.stopped) return;
-    const now: Record<Scope, Outage | null> = { rest: null, stream: null, 'ws-api': null };
-    for (const sc of SCOPES) now[sc] = this.network.outage(venue, sc);
-    for (const sc of SCOPES) {
+    const now: Record<LinkScope, Outage | null> = { rest: null, stream: null, 'ws-api': null };
+    for (const sc of LINK_SCOPES) now[sc] = this.network.outage(venue, sc);
+    for (const sc of LINK_SCOPES) {
       const o = now[sc];
       s.core.skewMs[sc] = o?.mode === 'clock-skew' && typeof o.skewMs === 'number' ? o.skewMs : 0;
     }
@@ -260,15 +261,15 @@ export class Simulator {
       if (o !== null && o !== s.applied[sc] && (o.mode === 'refuse' || o.mode === 'ws-drop')) s.server.dropWebSockets(sc);
     }
     s.applied = now;
-    await s.server.setRefusing(s.core.status === 'gone' || SCOPES.every((sc) => now[sc]?.mode === 'refuse'));
+    await s.server.setRefusing(s.core.status === 'gone' || LINK_SCOPES.every((sc) => now[sc]?.mode === 'refuse'));
   }
 
   /** Active outages per venue and scope. */
-  outages(): Record<string, Partial<Record<Scope, Outage>>> {
-    const out: Record<string, Partial<Record<Scope, Outage>>> = {};
+  outages(): Record<string, Partial<Record<LinkScope, Outage>>> {
+    const out: Record<string, Partial<Record<LinkScope, Outage>>> = {};
     for (const name of this.slots.keys()) {
-      const row: Partial<Record<Scope, Outage>> = {};
-      for (const sc of SCOPES) {
+      const row: Partial<Record<LinkScope, Outage>> = {};
+      for (const sc of LINK_SCOPES) {
         const o = this.network.outage(name, sc);
         if (o !== null) row[sc] = o;
       }

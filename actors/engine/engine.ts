@@ -1,6 +1,5 @@
 import { LiveClock, type Clock } from '../../common/clock.js';
 import { logger } from '../../common/log.js';
-import { parseOptions, z } from '../../common/validate.js';
 import { AtomicCounters } from '../../native/atomic-counters.js';
 import { RollingCorrelation } from '../../native/rolling-correlation.js';
 import type { ExchangeAdapter } from '../exchange/adapter.js';
@@ -20,92 +19,10 @@ import { loadStrategy, type LoadStrategyOptions } from '../strategy/registry.js'
 import { controlStrategy, spawnStrategy, type StrategyHandle } from '../strategy/strategy-actor.js';
 import type { StrategySpec } from '../strategy/strategy.js';
 import { RiskActor } from '../risk/risk-actor.js';
+import { parseEngineConfig, VENUE_BREAKER_DEFAULTS, type EngineConfig, type EngineConfigInput } from './engine-config.js';
 
-/**
- * Breaker defaults of a venue (over `BREAKER_DEFAULTS`): trip after 3 consecutive failures and
- * re-try after 250 ms (doubling up to 5 s). The venue actor's probe is the half-open trial, so a
- * short open period costs one cheap request, while the 30 s generic default would keep a healed
- * venue dark for 30 s.
- */
-export const VENUE_BREAKER_DEFAULTS = Object.freeze({ consecutiveFailures: 3, openDurationMs: 250, maxOpenDurationMs: 5000 });
-
-const venueSchema = z
-  .object({
-    /** Venue id: `[a-z0-9-]{1,32}` (actor `exchange.<name>`). */
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/),
-    /** REST root (`…/api/v3`). */
-    rest: z.string().url(),
-    /** Market streams root (`…/ws`). */
-    ws: z.string().url().optional(),
-    /** WebSocket API (`…/ws-api/v3`). */
-    wsApi: z.string().url().optional(),
-    apiKey: z.string().min(1),
-    secret: z.string().min(1),
-    /** Per-request timeout (ms): past it the outcome of an order is unknown. */
-    timeoutMs: z.number().int().min(50).max(120_000).default(2000),
-    /** Circuit breaker options (see the breaker section of the README); defaults {@link VENUE_BREAKER_DEFAULTS}. */
-    breaker: z.record(z.string(), z.unknown()).default({}),
-    /**
-     * The venue's rate limits, budgeted on our side (`weightPerMinute` 6000, `ordersPer10s` 100,
-     * `headroom` 0.8 by default: Binance spot's published limits).
-     */
-    limits: z.record(z.string(), z.unknown()).default({}),
-    /**
-     * Share the budget host-wide through a mapped counters file (e.g. `/dev/shm/bot4-<venue>-limits`):
-     * every bot4 process trading this account from this host uses one budget. Native addon only.
-     */
-    limitsFile: z.string().min(1).optional(),
-    /** Venue actor options (`probeBaseMs`, `probeCapMs`, `reconcileEveryMs`, `balanceSync`, `streams`, `seed`, `notFoundGraceMs`). */
-    actor: z.record(z.string(), z.unknown()).default({}),
-  })
-  .strict();
-
-/** Engine config (validated once; defaults documented in the README's config table). */
-export const engineConfigSchema = z
-  .object({
-    journal: z
-      .object({
-        dir: z.string().min(1).default('.bot4/journal'),
-        fsync: z.enum(['always', 'interval', 'never']).default('always'),
-        /** Passed to the journal: move a damaged middle aside instead of refusing to open (`B4_JOURNAL_CORRUPT`). */
-        repair: z.boolean().default(false),
-      })
-      .strict()
-      .prefault({}),
-    venues: z.array(venueSchema).min(1),
-    /** Symbols traded on every venue (their filters come from the venue). */
-    symbols: z.array(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/)).min(1).default(['BTC/USDT', 'ETH/USDT']),
-    /** Restart intensity of venue and strategy actors (default: the runtime's `SUPERVISION_DEFAULTS`). */
-    supervision: z
-      .object({
-        maxRestarts: z.number().int().min(0).max(1_000_000).optional(),
-        withinMs: z.number().min(1).optional(),
-        backoffMs: z.number().min(0).optional(),
-        maxBackoffMs: z.number().min(0).optional(),
-      })
-      .strict()
-      .optional(),
-    /**
-     * Live correlation for the risk engine's correlated-exposure checks: one series per symbol of
-     * `symbols` (log returns of the mid, sampled every `sampleMs` over `window` samples). Needs ≥ 2 symbols.
-     */
-    correlation: z
-      .object({
-        enabled: z.boolean().default(true),
-        window: z.number().int().min(2).max(100_000).default(300),
-        sampleMs: z.number().int().min(1).max(3_600_000).default(1000),
-      })
-      .strict()
-      .prefault({}),
-    /** Risk config (see the risk section); strategies must be listed under `risk.strategies`. */
-    risk: z.record(z.string(), z.unknown()).default({}),
-  })
-  .strict();
-
-/** Engine config as written. */
-export type EngineConfigInput = z.input<typeof engineConfigSchema>;
-/** Validated engine config. */
-export type EngineConfig = z.output<typeof engineConfigSchema>;
+export { VENUE_BREAKER_DEFAULTS, engineConfigSchema, engineVenueSchema, parseEngineConfig } from './engine-config.js';
+export type { EngineConfig, EngineConfigInput, EngineVenue, EngineVenueInput } from './engine-config.js';
 
 /** Submission result (the venue actor's or the risk actor's ack); defined with the messages. */
 export type { SubmitAck };
@@ -145,9 +62,12 @@ export class Engine {
     this.system = new ActorSystem({ clock });
   }
 
-  /** Validates `config`, connects to every venue for its instruments, opens the journal and spawns the actors. */
-  static async start(config: EngineConfigInput, deps: { clock?: Clock; adapters?: ExchangeAdapter[] } = {}): Promise<Engine> {
-    const cfg = parseOptions(engineConfigSchema, config, 'engine');
+  /**
+   * Validates `config` ({@link parseEngineConfig}: a config it already returned is not validated
+   * again), connects to every venue for its instruments, opens the journal and spawns the actors.
+   */
+  static async start(config: EngineConfigInput | EngineConfig, deps: { clock?: Clock; adapters?: ExchangeAdapter[] } = {}): Promise<Engine> {
+    const cfg = parseEngineConfig(config);
     const clock = deps.clock ?? new LiveClock();
     const e = new Engine(cfg, clock);
     await e.boot(deps.adapters);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../common/errors.js';
 import { parseOptions, redacted, z } from '../../common/validate.js';
-import { PROFILE_NAMES } from '../../simulators/faults/profiles.js';
+import { PROFILE_CHOICES, type ProfileChoice } from '../../simulators/faults/profiles.js';
 import type { Simulator } from '../../simulators/simulator.js';
 
 /**
@@ -16,8 +16,8 @@ export const SIM_DEFAULTS = Object.freeze({
   port: 0,
 });
 
-/** `none` (no network effects) or one of the network model's named profiles. */
-const PROFILES = ['none', ...PROFILE_NAMES] as const;
+/** `none` (no network effects) or one of the network model's named profiles (the one list, simulators/faults/). */
+const PROFILES = PROFILE_CHOICES as [ProfileChoice, ...ProfileChoice[]];
 
 // Keys are the flags themselves so that a validation message names the option the user typed.
 const schema = z

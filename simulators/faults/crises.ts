@@ -48,9 +48,12 @@ export interface Keyframe {
   halt?: string[];
 }
 
+/** Names of the crisis scripts. */
+export type CrisisName = 'covid' | 'luna' | 'ftx';
+
 /** A crisis scenario. */
 export interface CrisisScript {
-  name: 'covid' | 'luna' | 'ftx';
+  name: CrisisName;
   title: string;
   /** The real period (UTC dates). */
   period: string;
@@ -119,7 +122,10 @@ export const FTX: CrisisScript = {
 };
 
 /** Every scenario by name. */
-export const CRISES: Readonly<Record<CrisisScript['name'], CrisisScript>> = Object.freeze({ covid: COVID, luna: LUNA, ftx: FTX });
+export const CRISES: Readonly<Record<CrisisName, CrisisScript>> = Object.freeze({ covid: COVID, luna: LUNA, ftx: FTX });
+
+/** Every crisis name (what the control API's `POST /_sim/venues/<v>/crisis` and chaos `do: crisis` accept). */
+export const CRISIS_NAMES: readonly CrisisName[] = Object.freeze(Object.keys(CRISES) as CrisisName[]);
 
 /** The state of a script at progress `f` (0..1): interpolated multipliers and the last keyframe passed. */
 export function crisisStateAt(script: CrisisScript, f: number): { price: Record<string, number>; vol: number; liquidity: number; spread: number; index: number } {

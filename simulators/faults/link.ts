@@ -1,16 +1,38 @@
 import { createHash } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../common/clock.js';
+import { describeValue } from '../../common/describe.js';
 import { SeededRandom } from '../../common/random.js';
 import { Ar1 } from './ar1.js';
+import { NetworkInvalidScopeError } from './errors.js';
 import { GilbertElliott } from './gilbert-elliott.js';
 import type { OutageState } from './outages.js';
 import type { CompiledProfile } from './profiles.js';
 
-/** The three kinds of link a venue serves; profiles and outages are set per venue and scope. */
+/**
+ * The three connection families of a venue (REST, market streams, WebSocket API): every
+ * connection is one link in one scope, and profiles and outages are set per venue and scope. The
+ * one scope type of the simulator: the wire layer, the control API and chaos scenarios use it.
+ */
 export type LinkScope = 'rest' | 'stream' | 'ws-api';
 
 /** Every link scope. */
 export const LINK_SCOPES: readonly LinkScope[] = Object.freeze(['rest', 'stream', 'ws-api']);
+
+/** A scope as a caller names it when setting a fault: one scope, or `all` three. */
+export type ScopeSelector = LinkScope | 'all';
+
+/** Every scope selector (what the control API and chaos scenarios accept as `scope`). */
+export const SCOPE_SELECTORS: readonly ScopeSelector[] = Object.freeze([...LINK_SCOPES, 'all']);
+
+/**
+ * Reads a caller's `scope`: one of {@link SCOPE_SELECTORS}; absent (`undefined`, `null`, `''`)
+ * means `all`. Throws {@link NetworkInvalidScopeError} naming `field`, the choices and the value.
+ */
+export function parseScopeSelector(value: unknown, field = 'scope'): ScopeSelector {
+  if (value === undefined || value === null || value === '') return 'all';
+  if (typeof value === 'string' && (SCOPE_SELECTORS as readonly string[]).includes(value)) return value as ScopeSelector;
+  throw new NetworkInvalidScopeError(field, `${field}: expected one of ${SCOPE_SELECTORS.map((s) => JSON.stringify(s)).join(', ')}, got ${describeValue(value)}`);
+}
 
 /**
  * The fate of one message, returned by {@link NetworkLink.next}. The same object is reused by every

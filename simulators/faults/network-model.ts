@@ -4,14 +4,16 @@ import { ConfigError } from '../../common/errors.js';
 import { parseOptions, z } from '../../common/validate.js';
 import { NetworkInvalidNameError, NetworkInvalidScopeError } from './errors.js';
 import { EventLog } from './event-log.js';
-import { LINK_SCOPES, linkSeed, NetworkLink, ScopeCell, type LinkHost, type LinkScope } from './link.js';
+import { LINK_SCOPES, linkSeed, NetworkLink, ScopeCell, type LinkHost, type LinkScope, type ScopeSelector } from './link.js';
 import { buildOutage, type OutageMode, type OutageParams, type OutageState, type ValidOutageParams } from './outages.js';
 import {
+  checkProfileChoice,
   compileProfile,
+  NO_PROFILE,
   resolveProfile,
   type CompiledProfile,
+  type ProfileChoice,
   type ProfileInput,
-  type ProfileName,
   type ProfileOptions,
   type ProfileOptionsInput,
   type ProfileSpec,
@@ -48,17 +50,17 @@ export type NetworkEvent =
       readonly atNs: number;
       readonly type: 'profile.set';
       readonly venue: string;
-      readonly scope: LinkScope | 'all';
+      readonly scope: ScopeSelector;
       readonly profile: ProfileSpec;
       readonly options: ProfileOptions;
     }
-  | { readonly seq: number; readonly atNs: number; readonly type: 'profile.clear'; readonly venue: string; readonly scope: LinkScope | 'all' }
+  | { readonly seq: number; readonly atNs: number; readonly type: 'profile.clear'; readonly venue: string; readonly scope: ScopeSelector }
   | {
       readonly seq: number;
       readonly atNs: number;
       readonly type: 'outage.set';
       readonly venue: string;
-      readonly scope: LinkScope | 'all';
+      readonly scope: ScopeSelector;
       readonly mode: OutageMode;
       readonly params: ValidOutageParams;
     }
@@ -151,21 +153,25 @@ export class NetworkModel implements LinkHost {
    * Sets the profile of a venue's links in one scope or all three (`'all'` or undefined). Takes effect on the next message
    * of every open and future link there (AR(1) and Gilbert-Elliott states carry over).
    *
-   * @param profile a built-in name or a custom profile (`{ baseMs, jitterMs, lossRate, ... }` or
-   *   `{ from: 'good', lossRate: 0.02 }`)
+   * @param profile a name from `PROFILE_CHOICES` (`none` = {@link clearProfile}) or a custom profile
+   *   (`{ baseMs, jitterMs, lossRate, ... }` or `{ from: 'good', lossRate: 0.02 }`)
    * @param options latency family (`normal` default), AR(1) φ (0 default), loss model (`bernoulli` default)
    * @throws NetworkUnknownProfileError, NetworkInvalidProfileError, NetworkInvalidScopeError, NetworkInvalidNameError
    */
-  setProfile(venue: string, scope: LinkScope | 'all' | undefined, profile: ProfileName | ProfileInput, options?: ProfileOptionsInput): void {
+  setProfile(venue: string, scope: ScopeSelector | undefined, profile: ProfileChoice | ProfileInput, options?: ProfileOptionsInput): void {
     scope ??= 'all';
     const cells = this.cells(venue, scope, 'setProfile');
-    const compiled = compileProfile(resolveProfile(profile), options);
+    if (checkProfileChoice(profile, 'network.profile') === NO_PROFILE) {
+      this.clearProfile(venue, scope);
+      return;
+    }
+    const compiled = compileProfile(resolveProfile(profile as ProfileInput), options);
     for (const c of cells) c.profile = compiled;
     this.emit({ type: 'profile.set', venue, scope, profile: compiled.spec, options: compiled.options });
   }
 
   /** Removes the profile: messages pass with no delay and no loss. `scope` undefined means `'all'`. */
-  clearProfile(venue: string, scope: LinkScope | 'all' | undefined = 'all'): void {
+  clearProfile(venue: string, scope: ScopeSelector | undefined = 'all'): void {
     scope ??= 'all';
     const cells = this.cells(venue, scope, 'clearProfile');
     for (const c of cells) c.profile = null;
@@ -178,7 +184,7 @@ export class NetworkModel implements LinkHost {
    *
    * @throws NetworkInvalidOutageError naming the field, expectation and value
    */
-  setOutage(venue: string, scope: LinkScope | 'all' | undefined, mode: OutageMode, params?: OutageParams): void {
+  setOutage(venue: string, scope: ScopeSelector | undefined, mode: OutageMode, params?: OutageParams): void {
     scope ??= 'all';
     const cells = this.cells(venue, scope, 'setOutage');
     const { state, params: p } = buildOutage(mode, params, this.clock.epochMs());
@@ -203,7 +209,7 @@ export class NetworkModel implements LinkHost {
   }
 
   /** Ends the active outage of a venue in one scope or all (default). No-op where none is active. */
-  clearOutage(venue: string, scope: LinkScope | 'all' | undefined = 'all'): void {
+  clearOutage(venue: string, scope: ScopeSelector | undefined = 'all'): void {
     scope ??= 'all';
     this.cells(venue, scope, 'clearOutage');
     const v = this.venueOf(venue);
@@ -326,7 +332,7 @@ export class NetworkModel implements LinkHost {
     for (const l of this.listeners) l(full);
   }
 
-  private cells(venue: string, scope: LinkScope | 'all', where: string): ScopeCell[] {
+  private cells(venue: string, scope: ScopeSelector, where: string): ScopeCell[] {
     checkName(venue, `${where}.venue`);
     checkScope(scope, true, `${where}.scope`);
     const v = this.venueOf(venue);

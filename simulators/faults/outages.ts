@@ -19,6 +19,11 @@ export type OutageMode = 'refuse' | 'blackhole' | 'http-5xx' | 'ws-drop' | 'slow
 /** Every outage mode, in documentation order. */
 export const OUTAGE_MODES: readonly OutageMode[] = Object.freeze(['refuse', 'blackhole', 'http-5xx', 'ws-drop', 'slow', 'clock-skew']);
 
+/** True when `v` is one of {@link OUTAGE_MODES}. */
+export function isOutageMode(v: unknown): v is OutageMode {
+  return typeof v === 'string' && (OUTAGE_MODES as readonly string[]).includes(v);
+}
+
 /** Parameters of `setOutage` (a type alias, so it is assignable to `Record<string, unknown>`). */
 export type OutageParams = {
   /** `clock-skew` only (required): server time offset in ms, may be negative. */
@@ -64,7 +69,7 @@ export type ValidOutageParams = z.output<typeof paramsSchema>;
  * use, both `untilMs` and `durationMs`, or an end that is not in the future.
  */
 export function buildOutage(mode: unknown, params: unknown, nowEpochMs: number, where = 'network.outage'): { state: OutageState; params: ValidOutageParams } {
-  if (typeof mode !== 'string' || !(OUTAGE_MODES as readonly string[]).includes(mode)) {
+  if (!isOutageMode(mode)) {
     throw new NetworkInvalidOutageError(
       `${where}.mode`,
       `${where}.mode: expected one of ${OUTAGE_MODES.map((m) => JSON.stringify(m)).join(', ')}, got ${describeValue(mode)}`,

@@ -11,6 +11,34 @@ export type ProfileName = 'perfect' | 'good' | 'average' | 'poor' | 'outage';
 /** Built-in profile names in severity order. */
 export const PROFILE_NAMES: readonly ProfileName[] = Object.freeze(['perfect', 'good', 'average', 'poor', 'outage']);
 
+/** The profile name that means no profile: no delay, no loss (the network model's `clearProfile`). */
+export const NO_PROFILE = 'none';
+
+/** A profile as every config and control surface names it: `none` or a built-in profile. */
+export type ProfileChoice = typeof NO_PROFILE | ProfileName;
+
+/**
+ * Every profile name a user may give: `none` first, then {@link PROFILE_NAMES}. The daemon config
+ * (`sim.profile`), `bot4 sim --profile`, the simulator's `profile` option, the control API
+ * (`POST /_sim/venues/<v>/profile`, which also takes a custom profile object) and chaos scenarios
+ * (`venues.profile`, `do: profile`) accept exactly these.
+ */
+export const PROFILE_CHOICES: readonly ProfileChoice[] = Object.freeze([NO_PROFILE, ...PROFILE_NAMES]);
+
+/** True when `v` is one of {@link PROFILE_CHOICES}. */
+export function isProfileChoice(v: unknown): v is ProfileChoice {
+  return typeof v === 'string' && (PROFILE_CHOICES as readonly string[]).includes(v);
+}
+
+/**
+ * Checks a profile as a caller gives it: a name from {@link PROFILE_CHOICES} or an object (a custom
+ * profile, validated when it is set). Throws {@link NetworkUnknownProfileError} naming `field`.
+ */
+export function checkProfileChoice(v: unknown, field = 'profile'): ProfileChoice | ProfileInput {
+  if (isProfileChoice(v) || (v !== null && typeof v === 'object' && !Array.isArray(v))) return v as ProfileChoice | ProfileInput;
+  throw new NetworkUnknownProfileError(field, `${field}: expected one of ${PROFILE_CHOICES.map((n) => JSON.stringify(n)).join(', ')} or a profile object, got ${describeValue(v)}`);
+}
+
 /** Loss models: independent per message (the review's), or Gilbert-Elliott bursts. */
 export type LossModel = 'bernoulli' | 'gilbert-elliott';
 

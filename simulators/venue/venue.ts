@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { SeededRandom } from '../../common/random.js';
-import type { Scope } from '../wire/faults.js';
+import type { LinkScope } from '../faults/link.js';
 import { Accounts } from './accounts.js';
 import { FairValue } from './fair-value.js';
 import { DEFAULT_INSTRUMENTS, InstrumentRegistry, parseDecimal, type InstrumentSpec } from './instruments.js';
@@ -71,7 +71,7 @@ export class VenueCore implements EngineListener {
    * Server clock offset per connection family (clock-skew outage), ms. Binance serves REST, streams
    * and the WebSocket API from different fleets, so a skew is scoped like every other outage.
    */
-  readonly skewMs: Record<Scope, number> = { rest: 0, stream: 0, 'ws-api': 0 };
+  readonly skewMs: Record<LinkScope, number> = { rest: 0, stream: 0, 'ws-api': 0 };
   private readonly listeners: EngineListener[] = [];
   private timer: TimerHandle | undefined;
   private lastTickMs = 0;
@@ -161,7 +161,7 @@ export class VenueCore implements EngineListener {
   }
 
   /** Venue time as served to clients of `scope` (epoch ms, including that scope's clock-skew outage). */
-  serverTime(scope: Scope = 'rest'): number {
+  serverTime(scope: LinkScope = 'rest'): number {
     return this.clock.epochMs() + this.skewMs[scope];
   }
 

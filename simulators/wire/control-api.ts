@@ -1,9 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import uWS from 'uWebSockets.js';
+import { describeValue } from '../../common/describe.js';
 import { Bot4Error } from '../../common/errors.js';
 import { SimulatorListenError } from '../errors.js';
 import type { Simulator } from '../simulator.js';
-import type { OutageMode, Scope } from './faults.js';
+import { CRISIS_NAMES } from '../faults/crises.js';
+import { parseScopeSelector } from '../faults/link.js';
+import { isOutageMode, OUTAGE_MODES } from '../faults/outages.js';
+import { checkProfileChoice } from '../faults/profiles.js';
 import type { RestReply } from './rest.js';
 import { serveControl, writeReply, type ControlHandler, type ControlRequest } from './server.js';
 
@@ -87,25 +91,30 @@ export async function handleControl(sim: Simulator, req: ControlRequest): Promis
     if (parts[0] === 'venues' && parts.length === 3) {
       const venue = parts[1]!;
       const action = parts[2]!;
-      const scope = (b.scope ?? q.get('scope') ?? undefined) as Scope | undefined;
+      // One vocabulary (simulators/faults/): `scope` is a ScopeSelector (absent = all), `mode` an
+      // OutageMode, `profile` a ProfileChoice (`none` clears the profile) or a custom profile object.
+      const scoped = action === 'profile' || action === 'outage';
+      const selected = scoped ? parseScopeSelector(b.scope ?? q.get('scope') ?? undefined, 'scope') : 'all';
+      const scope = selected === 'all' ? undefined : selected;
       switch (`${method} ${action}`) {
         case 'GET ledger':
           return json(200, sim.ledger(venue, q.get('account') ?? undefined));
-        case 'POST profile':
-          if (b.profile === undefined) return bad('profile: expected a profile name or spec');
-          sim.setProfile(venue, scope, b.profile);
-          return json(200, { venue, scope: scope ?? 'all', profile: b.profile });
+        case 'POST profile': {
+          const profile = checkProfileChoice(b.profile, 'profile');
+          sim.setProfile(venue, scope, profile);
+          return json(200, { venue, scope: selected, profile });
+        }
         case 'POST outage': {
-          if (typeof b.mode !== 'string') return bad('mode: expected one of refuse, blackhole, http-5xx, ws-drop, slow, clock-skew');
           const { mode, scope: _s, ...params } = b;
-          await sim.setOutage(venue, scope, mode as OutageMode, params);
-          return json(200, { venue, scope: scope ?? 'all', mode, params });
+          if (!isOutageMode(mode)) return bad(`mode: expected one of ${OUTAGE_MODES.map((m) => JSON.stringify(m)).join(', ')}, got ${describeValue(mode)}`);
+          await sim.setOutage(venue, scope, mode, params);
+          return json(200, { venue, scope: selected, mode, params });
         }
         case 'DELETE outage':
           await sim.clearOutage(venue, scope);
-          return json(200, { venue, scope: scope ?? 'all', cleared: true });
+          return json(200, { venue, scope: selected, cleared: true });
         case 'POST crisis': {
-          if (typeof b.scenario !== 'string') return bad('scenario: expected one of covid, luna, ftx');
+          if (typeof b.scenario !== 'string') return bad(`scenario: expected one of ${CRISIS_NAMES.join(', ')}`);
           const d = b.durationMs;
           return json(200, sim.startCrisis(b.scenario, venue, typeof d === 'number' ? d : undefined));
         }

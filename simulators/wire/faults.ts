@@ -1,21 +1,15 @@
 import type { Clock } from '../../common/clock.js';
+import { LINK_SCOPES, type LinkScope, type ScopeSelector } from '../faults/link.js';
+import type { OutageMode } from '../faults/outages.js';
 
 /**
- * The seam between the wire layer and the network-fault model (`simulators/faults/`'s
- * `NetworkModel` implements it). The wire asks a {@link FaultLink} per message whether to drop it
- * and how long to delay it, and which outage (if any) is active on its venue/scope.
- * {@link PerfectNetwork} is the no-fault model with an outage table (tests of the wire alone).
+ * The seam between the wire layer and a fault model: only what the wire needs, owned by the wire
+ * (its consumer). `simulators/faults/`'s `NetworkModel` implements it, and the fault vocabulary it
+ * uses (`LinkScope`, `OutageMode` and their lists) is defined there, once. The wire asks a
+ * {@link FaultLink} per message whether to drop it and how long to delay it, and which outage (if
+ * any) is active on its venue/scope. {@link PerfectNetwork} is the no-fault model with an outage
+ * table (tests of the wire alone).
  */
-
-/** Which connection family of a venue a fault applies to. */
-export type Scope = 'rest' | 'stream' | 'ws-api';
-/** All scopes. */
-export const SCOPES: readonly Scope[] = ['rest', 'stream', 'ws-api'];
-
-/** Outage modes and what the wire does for each (see README). */
-export type OutageMode = 'refuse' | 'blackhole' | 'http-5xx' | 'ws-drop' | 'slow' | 'clock-skew';
-/** All outage modes. */
-export const OUTAGE_MODES: readonly OutageMode[] = ['refuse', 'blackhole', 'http-5xx', 'ws-drop', 'slow', 'clock-skew'];
 
 /** An active outage. `bytesPerSec` applies to `slow`, `skewMs` to `clock-skew`. */
 export interface Outage {
@@ -47,12 +41,12 @@ export interface FaultEvent {
 
 /** What the simulator needs from a network model. */
 export interface FaultModel {
-  link(venue: string, scope: Scope, connectionId: string): FaultLink;
-  setProfile(venue: string, scope: Scope | 'all' | undefined, profile: never): void;
-  setOutage(venue: string, scope: Scope | 'all' | undefined, mode: OutageMode, params?: Record<string, unknown>): void;
-  clearOutage(venue: string, scope?: Scope | 'all'): void;
+  link(venue: string, scope: LinkScope, connectionId: string): FaultLink;
+  setProfile(venue: string, scope: ScopeSelector | undefined, profile: never): void;
+  setOutage(venue: string, scope: ScopeSelector | undefined, mode: OutageMode, params?: Record<string, unknown>): void;
+  clearOutage(venue: string, scope?: ScopeSelector): void;
   /** The outage active on `venue`/`scope`, or null. */
-  outage(venue: string, scope: Scope): Outage | null;
+  outage(venue: string, scope: LinkScope): Outage | null;
   state(): unknown;
   /** The retained event log, oldest first (control events; per-message decisions when recorded). */
   events?(): readonly FaultEvent[];
@@ -75,7 +69,7 @@ export class PerfectNetwork implements FaultModel {
 
   constructor(private readonly clock?: Clock) {}
 
-  link(venue: string, scope: Scope): FaultLink {
+  link(venue: string, scope: LinkScope): FaultLink {
     const key = `${venue}/${scope}`;
     const fate: LinkDecision = { drop: false, delayMs: 0 };
     let pipeFreeMs = 0;
@@ -96,21 +90,21 @@ export class PerfectNetwork implements FaultModel {
     };
   }
 
-  setProfile(venue: string, scope: Scope | 'all' | undefined, profile: never): void {
-    for (const s of scope === undefined || scope === 'all' ? SCOPES : [scope]) this.profiles.set(`${venue}/${s}`, profile);
+  setProfile(venue: string, scope: ScopeSelector | undefined, profile: never): void {
+    for (const s of scope === undefined || scope === 'all' ? LINK_SCOPES : [scope]) this.profiles.set(`${venue}/${s}`, profile);
   }
 
-  setOutage(venue: string, scope: Scope | 'all' | undefined, mode: OutageMode, params: Record<string, unknown> = {}): void {
-    for (const s of scope === undefined || scope === 'all' ? SCOPES : [scope]) this.outages.set(`${venue}/${s}`, { ...params, mode });
+  setOutage(venue: string, scope: ScopeSelector | undefined, mode: OutageMode, params: Record<string, unknown> = {}): void {
+    for (const s of scope === undefined || scope === 'all' ? LINK_SCOPES : [scope]) this.outages.set(`${venue}/${s}`, { ...params, mode });
     for (const l of this.listeners) l({ type: 'outage.set', venue });
   }
 
-  clearOutage(venue: string, scope?: Scope | 'all'): void {
-    for (const s of scope === undefined || scope === 'all' ? SCOPES : [scope]) this.outages.delete(`${venue}/${s}`);
+  clearOutage(venue: string, scope?: ScopeSelector): void {
+    for (const s of scope === undefined || scope === 'all' ? LINK_SCOPES : [scope]) this.outages.delete(`${venue}/${s}`);
     for (const l of this.listeners) l({ type: 'outage.clear', venue });
   }
 
-  outage(venue: string, scope: Scope): Outage | null {
+  outage(venue: string, scope: LinkScope): Outage | null {
     return this.outages.get(`${venue}/${scope}`) ?? null;
   }
 

@@ -3,7 +3,8 @@ import uWS from 'uWebSockets.js';
 import type { Logger } from '../../common/log.js';
 import { SimulatorListenError } from '../errors.js';
 import type { VenueCore } from '../venue/venue.js';
-import type { FaultLink, FaultModel, Scope } from './faults.js';
+import type { LinkScope } from '../faults/link.js';
+import type { FaultLink, FaultModel } from './faults.js';
 import { handleRest, type RestReply, type RestRequest } from './rest.js';
 import { StreamHub, type WireConn } from './streams.js';
 import { WsApiHub } from './ws-api.js';
@@ -120,7 +121,7 @@ export function readBody(res: uWS.HttpResponse, contentLength: string, limit: nu
 }
 
 interface WsData {
-  scope: Scope;
+  scope: LinkScope;
   conn: Conn | undefined;
   combined: boolean;
   streams: string[];
@@ -141,7 +142,7 @@ class Conn implements WireConn {
   constructor(
     readonly id: number,
     readonly combined: boolean,
-    readonly scope: Scope,
+    readonly scope: LinkScope,
     readonly ws: uWS.WebSocket<WsData>,
     readonly link: FaultLink,
     private readonly server: VenueServer,
@@ -314,7 +315,7 @@ export class VenueServer {
   }
 
   /** Closes WebSockets of `scope` (all when undefined) abruptly: the client sees 1006. */
-  dropWebSockets(scope: Scope | undefined): void {
+  dropWebSockets(scope: LinkScope | undefined): void {
     for (const c of [...this.conns]) {
       if (scope === undefined || c.scope === scope) {
         c.closed = true;
@@ -345,7 +346,7 @@ export class VenueServer {
     app.any('/api/v3/*', (res, req) => this.onRest(res, req));
     app.any('/_sim/*', (res, req) => this.onControl(res, req));
     app.any('/_sim', (res, req) => this.onControl(res, req));
-    const behavior = (scope: Scope, combined: boolean): uWS.WebSocketBehavior<WsData> => ({
+    const behavior = (scope: LinkScope, combined: boolean): uWS.WebSocketBehavior<WsData> => ({
       maxPayloadLength: 1 << 20,
       maxBackpressure: 16 << 20,
       closeOnBackpressureLimit: 1,
