@@ -3,7 +3,7 @@ import { breakerOptionsSchema } from '../exchange/circuit-breaker-options.js';
 // Not through the exchange barrel (actors/exchange/index.ts): the barrel loads the Binance adapter
 // and ccxt (about 1.3 s), and the daemon config (loaded by every CLI command) reuses this schema.
 // Only `venueOptionsSchema` is needed from the venue actor.
-import { venueOptionsSchema } from '../exchange/venue-actor.js';
+import { venueOptionsSchema } from '../exchange/venue-options.js';
 import { weightBudgetSchema } from '../exchange/weight-budget.js';
 
 /**
