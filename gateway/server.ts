@@ -1,3 +1,5 @@
+// Over ~400 lines on purpose: the uWebSockets.js app's route table (/ws, /feed, /health, /metrics)
+// and its listen/stop lifecycle; admission, auth, protocol, metrics and the WS API are their own files.
 import { accessSync, constants } from 'node:fs';
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
 import { LiveClock, type Clock, type TimerHandle } from '../common/clock.js';

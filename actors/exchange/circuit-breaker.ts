@@ -1,3 +1,6 @@
+// Over ~400 lines on purpose: the breaker is one hot-path state machine (closed path ~30 ns) whose
+// fast path, shared-block CAS transitions and window bookkeeping must be read together; its options
+// and defaults are already their own file (circuit-breaker-options.ts).
 import os from 'node:os';
 import { LiveClock, type Clock } from '../../common/clock.js';
 import { describeValue } from '../../common/describe.js';

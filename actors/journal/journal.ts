@@ -1,3 +1,6 @@
+// Over ~400 lines on purpose: the journal writer's append path, group commit, fsync policies and the
+// failure-episode recovery share one segment file descriptor and one sequence; records, segments,
+// replay, snapshots and the lock are already their own files.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock, TimerHandle } from '../../common/clock.js';

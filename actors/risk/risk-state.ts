@@ -1,3 +1,6 @@
+// Over ~400 lines on purpose: the risk mirror is one set of preallocated typed arrays updated on every
+// order, fill and quote; the check reads them with no allocation, and splitting the updates from the
+// arrays they keep consistent would spread one invariant over several files.
 import type { Clock } from '../../common/clock.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';

@@ -1,3 +1,5 @@
+// Over ~400 lines on purpose: the one OpenTelemetry adapter (house rule: OTel stays in one module):
+// provider set-up, the diagnostics subscriber, sampling and the per-actor histograms belong together.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { ROOT_CONTEXT, SpanStatusCode, trace, type HrTime, type Tracer } from '@opentelemetry/api';
