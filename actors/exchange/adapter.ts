@@ -6,9 +6,17 @@ import type { WeightBudget } from './weight-budget.js';
 /**
  * The exchange adapter template (NautilusTrader's `adapters/_template`): every venue exposes the
  * same four parts — connection (probe, close), instrument metadata, execution (place, cancel,
- * query, balances, the user-data stream) and market data (top-of-book stream). The venue actor
- * only ever talks to this interface; `binance/` implements it with ccxt, and a new venue is a copy
- * of that folder, not a new design.
+ * query, balances, the user-data stream) and market data (ticker, book and trade streams). The
+ * venue actor only ever talks to this interface; `binance/` implements it with ccxt, and a new
+ * venue is a copy of that folder, not a new design:
+ *
+ * | file in `actors/exchange/<venue>/` | holds |
+ * | --- | --- |
+ * | `<venue>-adapter.ts` | the thin class implementing {@link ExchangeAdapter}: builds the four parts below and delegates to them; re-exports the venue's public helpers and options type |
+ * | `connection.ts` | the venue client (construction, URLs, options, request signing), the one call path every request goes through (rate budget, error → {@link FailureKind} classification), `probe`, `close`, the streams' on/off generation |
+ * | `instruments.ts` | `loadInstruments` (the venue's filters → {@link Instrument}), lookup by symbol and by venue id, the exact decimal → ticks/lots helpers |
+ * | `execution.ts` | place, cancel, fetch order, trades, order and trade history, open orders, balances, the user-data stream (execution reports → {@link VenueOrder}) |
+ * | `market-data.ts` | ticker, book and public-trade streams (→ {@link VenueTicker}, {@link VenueBook}, {@link VenuePublicTrade}) |
  *
  * Every value crossing it is exact: prices in integer ticks, quantities in integer lots, money in
  * bigint atoms. Adapters convert from the venue's decimal strings (never from floats).

@@ -1,0 +1,166 @@
+/**
+ * Binance adapter, part 1 of 4 (the template in `../adapter.ts`): the connection. It owns the one
+ * ccxt/ccxt.pro client of a venue (its URLs, options and the request signer that carries each
+ * order's `traceparent`), the weight-budgeted call path every REST request goes through, the
+ * failure classification of ccxt errors, the health probe, close, and the streams' on/off state.
+ * (Not to be confused with `../connection.ts`, the venue actor's reconnect logic above any adapter.)
+ */
+import ccxt from 'ccxt';
+import type { Clock } from '../../../common/clock.js';
+import type { FailureKind } from '../adapter.js';
+import { VenueCallError } from '../errors.js';
+import type { WeightBudget } from '../weight-budget.js';
+
+/** Where and how to reach one Binance-compatible venue. */
+export interface BinanceAdapterOptions {
+  venue: string;
+  apiKey: string;
+  secret: string;
+  /** REST root (`https://api.binance.com/api/v3`, or a simulator's `…/api/v3`). */
+  rest: string;
+  /** Market streams root (`wss://stream.binance.com:9443/ws`, or a simulator's `…/ws`). */
+  ws?: string;
+  /** WebSocket API (`wss://ws-api.binance.com:443/ws-api/v3`, or a simulator's `…/ws-api/v3`). */
+  wsApi?: string;
+  /** Per-request timeout (ms). */
+  timeoutMs: number;
+  /** Clock for the streams' retry pauses. */
+  clock: Clock;
+  /** Request-weight and order budget (so bot4 never earns a 429/418); none: unbudgeted. */
+  budget?: WeightBudget;
+}
+
+/** A JSON object as Binance sends it (exact decimal strings, no floats). */
+export type Raw = Record<string, unknown>;
+/** The ccxt.pro Binance client (REST and streams). */
+export type Pro = InstanceType<typeof ccxt.pro.binance>;
+
+/**
+ * One venue's ccxt client and the call path around it, shared by the adapter's instrument,
+ * execution and market-data parts.
+ */
+export class BinanceConnection {
+  /** Venue id. */
+  readonly venue: string;
+  /** The venue's request-weight budget, when configured. */
+  readonly budget: WeightBudget | undefined;
+  /** Injected clock (retry pauses, history windows). */
+  readonly clock: Clock;
+  /** The ccxt.pro client. */
+  readonly ex: Pro;
+  /** Client order id → W3C traceparent of the order whose request is being signed. */
+  readonly traceparents = new Map<string, string>();
+  /** Whether the streams should run. */
+  streamsOn = false;
+  /** Stream generation: a loop of an older generation stops at its next turn. */
+  streamGen = 0;
+
+  constructor(opts: BinanceAdapterOptions) {
+    this.venue = opts.venue;
+    this.budget = opts.budget;
+    this.clock = opts.clock;
+    const ws: Record<string, unknown> = {};
+    if (opts.ws !== undefined) ws.spot = opts.ws;
+    if (opts.wsApi !== undefined) ws['ws-api'] = { spot: opts.wsApi };
+    this.ex = new ccxt.pro.binance({
+      apiKey: opts.apiKey,
+      secret: opts.secret,
+      enableRateLimit: false,
+      timeout: opts.timeoutMs,
+      urls: { api: { public: opts.rest, private: opts.rest, ...(Object.keys(ws).length > 0 ? { ws } : {}) } },
+      options: { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, fetchMargins: false, adjustForTimeDifference: false },
+    });
+    // Attach the order's traceparent to the signed request that carries its client order id.
+    const sign = this.ex.sign.bind(this.ex);
+    this.ex.sign = (path: string, api: unknown = 'public', method = 'GET', params: Raw = {}, headers: unknown = undefined, body: unknown = undefined) => {
+      const r = sign(path, api as never, method, params, headers as never, body as never) as { headers?: Record<string, string> };
+      const id = (params.newClientOrderId ?? params.origClientOrderId) as string | undefined;
+      const tp = id === undefined ? undefined : this.traceparents.get(id);
+      if (tp !== undefined && tp !== '') r.headers = { ...(r.headers ?? {}), traceparent: tp };
+      return r as never;
+    };
+  }
+
+  /** Cheap health probe (`GET /api/v3/time`): the venue's epoch ms. */
+  async probe(): Promise<number> {
+    const r = (await this.call(() => this.ex.publicGetTime(), 1)) as Raw;
+    return Number(r.serverTime);
+  }
+
+  /** Closes the client's sockets (the caller stops the streams first). */
+  async close(): Promise<void> {
+    try {
+      await this.ex.close();
+    } catch {
+      // closing a half-open socket may throw; nothing to keep
+    }
+  }
+
+  /** Marks the streams on and returns their new generation; `undefined` when they already run. */
+  beginStreams(): number | undefined {
+    if (this.streamsOn) return undefined;
+    this.streamsOn = true;
+    return ++this.streamGen;
+  }
+
+  /** Marks the streams off (idempotent); running loops see the new generation and end. */
+  endStreams(): void {
+    if (!this.streamsOn) return;
+    this.streamsOn = false;
+    this.streamGen++;
+  }
+
+  /**
+   * Runs one ccxt call of `weight` (Binance's request weight) and turns its failure into a
+   * classified {@link VenueCallError}. With a budget, the weight is taken first (waiting for the
+   * next minute when this one is spent: never a 429 of our own making; order placement is budgeted
+   * by the venue actor before journaling), and the venue's `X-MBX-USED-WEIGHT-1M` is folded in after.
+   */
+  async call<T>(fn: () => Promise<T>, weight: number): Promise<T> {
+    const b = this.budget;
+    if (b !== undefined) {
+      for (let i = 0; !b.tryWeight(weight); i++) {
+        if (i >= 3) throw new VenueCallError(this.venue, 'throttled', `request weight budget exhausted (${b.usedWeight()} of ${b.weightLimit} this minute)`, undefined);
+        await this.pause(b.msToNextMinute() + 5);
+      }
+    }
+    try {
+      return await fn();
+    } catch (e) {
+      throw new VenueCallError(this.venue, classify(e), e instanceof Error ? e.message : String(e), e);
+    } finally {
+      if (b !== undefined) {
+        const h = (this.ex.last_response_headers ?? {}) as Record<string, string | undefined>;
+        const used = h['x-mbx-used-weight-1m'] ?? h['X-MBX-USED-WEIGHT-1M'];
+        if (used !== undefined) b.observeWeight(Number(used));
+      }
+    }
+  }
+
+  /** Stream retry pause on the injected clock. */
+  pause(ms: number): Promise<void> {
+    return new Promise((r) => {
+      this.clock.setTimer(ms, r);
+    });
+  }
+}
+
+/** Maps a ccxt error to what it means for the order's outcome (Binance: 4xx refused, 5xx/timeouts unknown). */
+export function classify(e: unknown): FailureKind {
+  if (e instanceof ccxt.OrderNotFound) return 'not-found';
+  const msg = e instanceof Error ? e.message : String(e);
+  // Credentials refused: ccxt maps -1022/-2014/-2015 and HTTP 401 to AuthenticationError (and
+  // PermissionDenied, a subclass) on the spot API, but to BadRequest/OperationRejected on others.
+  if (e instanceof ccxt.AuthenticationError || /"code":\s*-(1022|2014|2015)\b/.test(msg)) return 'auth';
+  if (/Duplicate order/i.test(msg) || /-2010.*[Dd]uplicate/.test(msg)) return 'duplicate';
+  if (e instanceof ccxt.DDoSProtection) return 'throttled';
+  if (e instanceof ccxt.InvalidNonce) return 'rejected';
+  // Binance: -1001 (internal error / disconnected) and -1007 (backend timeout) say "execution status
+  // unknown", whatever ccxt class they map to.
+  if (/"code":\s*-100[17]\b/.test(msg)) return 'unknown';
+  if (e instanceof ccxt.OperationFailed && !(e instanceof ccxt.ExchangeError)) return 'unknown';
+  if (e instanceof ccxt.RequestTimeout || e instanceof ccxt.ExchangeNotAvailable || e instanceof ccxt.NetworkError) return 'unknown';
+  if (e instanceof ccxt.BaseError) return 'rejected';
+  // Anything else (a socket error before ccxt classified it) says nothing about the outcome.
+  return 'unknown';
+}
