@@ -2,12 +2,12 @@ import type { Instrument } from '../../orders/instrument.js';
 import type { OrderIntent } from '../../orders/intent.js';
 import type { ExchangeAdapter, StreamSinks, VenueBalance, VenueOrder, VenueTrade } from '../adapter.js';
 import type { WeightBudget } from '../weight-budget.js';
-import { BinanceConnection, type BinanceAdapterOptions } from './connection.js';
+import { BinanceConnection, type BinanceAdapterOptions } from './client.js';
 import { BinanceExecution } from './execution.js';
 import { BinanceInstruments } from './instruments.js';
 import { BinanceMarketData } from './market-data.js';
 
-export { classify, type BinanceAdapterOptions } from './connection.js';
+export { classify, type BinanceAdapterOptions } from './client.js';
 export { stepProduct, trimDecimal } from './instruments.js';
 
 /**

@@ -10,7 +10,7 @@ import { fromUnits, type Instrument } from '../../orders/instrument.js';
 import type { OrderIntent } from '../../orders/intent.js';
 import type { StreamSinks, VenueBalance, VenueOrder, VenueOrderStatus, VenueTrade } from '../adapter.js';
 import { VenueCallError } from '../errors.js';
-import { classify, type BinanceConnection, type Raw } from './connection.js';
+import { classify, type BinanceConnection, type Raw } from './client.js';
 import { stepProduct, units, venueId, type BinanceInstruments } from './instruments.js';
 
 /** Orders, trades and balances of one Binance account, and its user-data stream. */

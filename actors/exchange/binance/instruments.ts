@@ -6,7 +6,7 @@
  */
 import { toUnits, type Instrument } from '../../orders/instrument.js';
 import { VenueCallError } from '../errors.js';
-import type { BinanceConnection, Raw } from './connection.js';
+import type { BinanceConnection, Raw } from './client.js';
 
 /** Removes trailing zeros of a decimal string ("0.01000000" → "0.01", "5.00" → "5"). */
 export function trimDecimal(s: string): string {

@@ -5,7 +5,7 @@
  * on the injected clock after an error, and ends when its stream generation is no longer current.
  */
 import type { StreamSinks } from '../adapter.js';
-import type { BinanceConnection, Raw } from './connection.js';
+import type { BinanceConnection, Raw } from './client.js';
 import { units, type BinanceInstruments } from './instruments.js';
 
 /** The public market-data streams of one Binance venue. */

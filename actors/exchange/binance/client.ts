@@ -1,9 +1,10 @@
 /**
- * Binance adapter, part 1 of 4 (the template in `../adapter.ts`): the connection. It owns the one
+ * Binance adapter, part 1 of 4 (the template in `../adapter.ts`): the client (the template's "connection"
+ * part; named client.ts so it is never mistaken for `../connection.ts`, the venue actor's reconnect
+ * logic above any adapter). It owns the one
  * ccxt/ccxt.pro client of a venue (its URLs, options and the request signer that carries each
  * order's `traceparent`), the weight-budgeted call path every REST request goes through, the
  * failure classification of ccxt errors, the health probe, close, and the streams' on/off state.
- * (Not to be confused with `../connection.ts`, the venue actor's reconnect logic above any adapter.)
  */
 import ccxt from 'ccxt';
 import type { Clock } from '../../../common/clock.js';
