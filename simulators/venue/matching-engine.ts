@@ -20,8 +20,8 @@ import { expiresMaker, expiresTaker, preventedMatch, type PreventedMatch } from 
 
 // Split out of this module and re-exported so every name it exported before is still importable here.
 export { type ExecType, type EngineListener } from './engine-events.js';
-export { checkFilters, REJECT, type PlaceRequest, type Rejection } from './order-validation.js';
-export { expiresMaker, expiresTaker, preventedMatch, type PreventedMatch } from './self-trade.js';
+export { REJECT, type PlaceRequest, type Rejection } from './order-validation.js';
+export { type PreventedMatch } from './self-trade.js';
 
 /** Outcome of {@link MatchingEngine.place} / {@link MatchingEngine.cancel}. */
 export type EngineResult = { ok: true; order: SimOrder } | Rejection;
