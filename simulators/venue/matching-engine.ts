@@ -1,67 +1,30 @@
+/**
+ * The matching engine of one venue: order acceptance (lock funds), the per-order matching loop
+ * (`match` → `fill` / `prevent`), closing orders, the order indexes and id counters.
+ *
+ * Split out: the request, rejections and symbol filters (`order-validation.ts`), self-trade
+ * prevention decisions (`self-trade.ts`), the listener and execution types (`engine-events.ts`).
+ * Deliberately kept here: fee charging and the 24h ticker statistics run inside `fill` for every
+ * trade, and the order indexes are updated in `close` for every filled maker; moving them behind
+ * another module's functions would add a call (and a shared-state hand-off) on the matching hot
+ * path for no reader's gain, so this file stays somewhat over ~400 lines.
+ */
 import { type Accounts, FEE_ACCOUNT } from './accounts.js';
 import type { Instrument, InstrumentRegistry } from './instruments.js';
 import { HOUSE_PREFIX, type Ledger } from './ledger.js';
-import { isOpen, type OrderType, type Side, type SimFill, type SimOrder, type StpMode, type TimeInForce } from './order.js';
+import type { EngineListener } from './engine-events.js';
+import { isOpen, type SimFill, type SimOrder, type StpMode } from './order.js';
 import { OrderBook } from './order-book.js';
+import { checkFilters, REJECT, type PlaceRequest, type Rejection } from './order-validation.js';
+import { expiresMaker, expiresTaker, preventedMatch, type PreventedMatch } from './self-trade.js';
 
-/** A new order, already parsed into integer units by the wire layer. */
-export interface PlaceRequest {
-  account: string;
-  symbol: string;
-  side: Side;
-  type: OrderType;
-  timeInForce: TimeInForce;
-  /** Limit price in ticks; 0 for MARKET. */
-  priceTicks: number;
-  /** Quantity in lots; 0 for a MARKET buy by `quoteOrderQty`. */
-  lots: number;
-  /** MARKET buy by quote amount, quote atoms; 0n when unused. */
-  quoteOrderQty: bigint;
-  clientOrderId: string;
-  traceparent?: string | undefined;
-  /** Self-trade prevention mode; the engine's default ({@link MatchingEngine.defaultStp}) when absent. */
-  stp?: StpMode | undefined;
-}
-
-/** A business rejection, with Binance's code and message. */
-export interface Rejection {
-  ok: false;
-  code: number;
-  msg: string;
-}
+// Split out of this module and re-exported so every name it exported before is still importable here.
+export { type ExecType, type EngineListener } from './engine-events.js';
+export { REJECT, type PlaceRequest, type Rejection } from './order-validation.js';
+export { type PreventedMatch } from './self-trade.js';
 
 /** Outcome of {@link MatchingEngine.place} / {@link MatchingEngine.cancel}. */
 export type EngineResult = { ok: true; order: SimOrder } | Rejection;
-
-/** Execution types of Binance's `executionReport` (`TRADE_PREVENTION`: expired by self-trade prevention). */
-export type ExecType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED' | 'TRADE_PREVENTION';
-
-/** One prevented self-trade (Binance `preventedMatches` of a FULL order response). */
-export interface PreventedMatch {
-  preventedMatchId: number;
-  takerOrderId: number;
-  makerOrderId: number;
-  priceTicks: number;
-  /** Lots of the maker expired by this match (0 for `EXPIRE_TAKER`). */
-  makerPreventedLots: number;
-  /** Lots of the taker expired by this match (0 for `EXPIRE_MAKER`). */
-  takerPreventedLots: number;
-  mode: StpMode;
-}
-
-/** Receives what the engine does (streams, WS-API user data, statistics). */
-export interface EngineListener {
-  /** An order changed: accepted, traded (with the fill), cancelled or expired. */
-  onOrderEvent(order: SimOrder, exec: ExecType, fill: SimFill | undefined): void;
-  /** A trade printed: `buyerIsMaker` as in Binance's trade stream field `m`. */
-  onTrade(symbol: string, tradeId: number, priceTicks: number, lots: number, buyerIsMaker: boolean, time: number): void;
-  /** Balances of `account` changed in `assets` (once per operation). */
-  onBalances(account: string, assets: readonly string[]): void;
-  /** An order closed as FILLED by its last unlock (no `onOrderEvent` follows: the TRADE event said it). */
-  onOrderClosed?(order: SimOrder): void;
-  /** A public mutator (`place`, `cancel`, `cancelAll`) finished: everything it changed is final. */
-  onCommit?(): void;
-}
 
 /** The engine's id counters, for a durable venue (orders, trades and prevented matches never reuse an id). */
 export interface EngineCounters {
@@ -91,21 +54,6 @@ export interface TickerStats {
   lastId: number;
   openTime: number;
 }
-
-const reject = (code: number, msg: string): Rejection => ({ ok: false, code, msg });
-/** Binance's rejection messages, reused so the wire replies are byte-identical. */
-export const REJECT = {
-  duplicate: reject(-2010, 'Duplicate order sent.'),
-  insufficient: reject(-2010, 'Account has insufficient balance for requested action.'),
-  wouldTake: reject(-2010, 'Order would immediately match and take.'),
-  unknownCancel: reject(-2011, 'Unknown order sent.'),
-  unknownQuery: reject(-2013, 'Order does not exist.'),
-  priceFilter: reject(-1013, 'Filter failure: PRICE_FILTER'),
-  lotSize: reject(-1013, 'Filter failure: LOT_SIZE'),
-  notional: reject(-1013, 'Filter failure: NOTIONAL'),
-  closed: reject(-1013, 'Market is closed.'),
-  badSymbol: reject(-1121, 'Invalid symbol.'),
-} as const;
 
 /**
  * Matching engine of one venue: one {@link OrderBook} per symbol, price-time priority, LIMIT /
@@ -202,7 +150,7 @@ export class MatchingEngine {
     const ins = this.instruments.get(r.symbol);
     if (ins === undefined) return REJECT.badSymbol;
     if (this.halted.has(r.symbol)) return REJECT.closed;
-    const f = this.checkFilters(ins, r);
+    const f = checkFilters(ins, r);
     if (f !== undefined) return f;
     const existing = this.byClient.get(clientKey(r.account, r.symbol, r.clientOrderId));
     if (existing !== undefined && isOpen(existing)) return REJECT.duplicate;
@@ -437,19 +385,16 @@ export class MatchingEngine {
   private prevent(ins: Instrument, taker: SimOrder, maker: SimOrder, price: number, byQuote: boolean): boolean {
     const id = this.preventedIds.get(ins.symbol)! + 1;
     this.preventedIds.set(ins.symbol, id);
-    const expireMaker = taker.stp === 'EXPIRE_MAKER' || taker.stp === 'EXPIRE_BOTH';
-    const expireTaker = taker.stp === 'EXPIRE_TAKER' || taker.stp === 'EXPIRE_BOTH';
-    const makerLots = expireMaker ? maker.origLots - maker.executedLots : 0;
-    const takerLots = expireTaker && !byQuote ? taker.origLots - taker.executedLots : 0;
-    this.lastPrevented.push({ preventedMatchId: id, takerOrderId: taker.orderId, makerOrderId: maker.orderId, priceTicks: price, makerPreventedLots: makerLots, takerPreventedLots: takerLots, mode: taker.stp });
-    if (expireMaker) {
+    const m = preventedMatch(id, taker, maker, price, byQuote);
+    this.lastPrevented.push(m);
+    if (expiresMaker(m.mode)) {
       maker.preventedMatchId = id;
-      maker.preventedLots += makerLots;
+      maker.preventedLots += m.makerPreventedLots;
       this.cancelOrder(maker, 'EXPIRED_IN_MATCH');
     }
-    if (expireTaker) {
+    if (expiresTaker(m.mode)) {
       taker.preventedMatchId = id;
-      taker.preventedLots += takerLots;
+      taker.preventedLots += m.takerPreventedLots;
       taker.status = 'EXPIRED_IN_MATCH';
       return true;
     }
@@ -527,18 +472,6 @@ export class MatchingEngine {
       st.lastId = tradeId;
     }
     this.listener?.onTrade(ins.symbol, tradeId, price, lots, maker === buyer, time);
-  }
-
-  private checkFilters(ins: Instrument, r: PlaceRequest): Rejection | undefined {
-    if (r.type !== 'MARKET') {
-      if (!Number.isSafeInteger(r.priceTicks) || r.priceTicks < ins.minPriceTicks || r.priceTicks > ins.maxPriceTicks) return REJECT.priceFilter;
-    }
-    if (r.type === 'MARKET' && r.quoteOrderQty > 0n) {
-      return r.quoteOrderQty < ins.minNotionalAtoms ? REJECT.notional : undefined;
-    }
-    if (!Number.isSafeInteger(r.lots) || r.lots < ins.minQtyLots || r.lots > ins.maxQtyLots) return REJECT.lotSize;
-    if (r.type !== 'MARKET' && ins.notional(r.priceTicks, r.lots) < ins.minNotionalAtoms) return REJECT.notional;
-    return undefined;
   }
 
   private touch(account: string, asset: string): void {

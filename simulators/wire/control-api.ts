@@ -9,7 +9,8 @@ import { parseScopeSelector } from '../faults/link.js';
 import { isOutageMode, OUTAGE_MODES } from '../faults/outages.js';
 import { checkProfileChoice } from '../faults/profiles.js';
 import type { RestReply } from './rest.js';
-import { serveControl, writeReply, type ControlHandler, type ControlRequest } from './server.js';
+import { serveControl, type ControlHandler, type ControlRequest } from './control-http.js';
+import { writeReply } from './http-body.js';
 
 const json = (status: number, body: unknown): RestReply => ({ status, body: JSON.stringify(body), headers: [] });
 const bad = (message: string, code = 'B4_SIM_UNKNOWN'): RestReply => json(400, { error: { code, message } });

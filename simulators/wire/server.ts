@@ -1,13 +1,27 @@
+/**
+ * The uWebSockets.js app of one venue port: listen / refuse / close lifecycle, route mounting
+ * (REST, market streams, WebSocket API, control API) and per-request fault application for REST.
+ * Body limits and reply writing: `http-body.ts`; WebSocket connections: `ws-conn.ts`; control-API
+ * requests: `control-http.ts`.
+ */
 import { createRequire } from 'node:module';
 import uWS from 'uWebSockets.js';
 import type { Logger } from '../../common/log.js';
 import { SimulatorListenError } from '../errors.js';
 import type { VenueCore } from '../venue/venue.js';
 import type { LinkScope } from '../faults/link.js';
+import { serveControl, type ControlHandler } from './control-http.js';
 import type { FaultLink, FaultModel } from './faults.js';
+import { MAX_REST_BODY_BYTES, readBody, REST_413, writeReply } from './http-body.js';
 import { handleRest, type RestReply, type RestRequest } from './rest.js';
-import { StreamHub, type WireConn } from './streams.js';
+import { StreamHub } from './streams.js';
+import { Conn, type WsData } from './ws-conn.js';
 import { WsApiHub } from './ws-api.js';
+
+// The body limits, reply helpers and control-API serving live in their own modules; re-exported
+// here so every name this module exported before stays importable from it.
+export { CONTROL_413, MAX_CONTROL_BODY_BYTES, MAX_REST_BODY_BYTES, readBody, REST_413, writeReply } from './http-body.js';
+export { serveControl, type ControlHandler, type ControlRequest } from './control-http.js';
 
 const require = createRequire(import.meta.url);
 
@@ -29,153 +43,8 @@ export function uwsInfo(): UwsInfo {
   return { native: false, detail: `no native uWS binary for ABI ${process.versions.modules} in the module cache (fallback JS implementation)` };
 }
 
-/** A control-API request as read from uWS (headers copied before any callback returns). */
-export interface ControlRequest {
-  method: string;
-  path: string;
-  query: string;
-  body: string;
-  /** `Content-Type` header ('' when absent). */
-  contentType: string;
-  /** `Origin` header ('' when absent: not a browser, or a same-origin GET). */
-  origin: string;
-  /** `Authorization` header ('' when absent). */
-  authorization: string;
-}
-
-/** A control-API handler: `/_sim/...` requests on the venue port and on the control port. */
-export type ControlHandler = (req: ControlRequest) => Promise<RestReply>;
-
-/**
- * Largest request body the REST API accepts, in bytes. Binance answers far smaller requests than
- * this (an order is a few hundred bytes of form data); anything larger gets 413 before it is read.
- */
-export const MAX_REST_BODY_BYTES = 64 * 1024;
-/** Largest control-API body, in bytes (JSON objects of a few fields). */
-export const MAX_CONTROL_BODY_BYTES = 64 * 1024;
-
-/** REST's answer to a body over {@link MAX_REST_BODY_BYTES} (Binance's `{code, msg}` shape). */
-export const REST_413: RestReply = {
-  status: 413,
-  body: JSON.stringify({ code: -1101, msg: `Request body too large; at most ${MAX_REST_BODY_BYTES} bytes are accepted.` }),
-  headers: [],
-};
-
-const STATUS_TEXT: Record<number, string> = {
-  200: '200 OK',
-  400: '400 Bad Request',
-  401: '401 Unauthorized',
-  403: '403 Forbidden',
-  404: '404 Not Found',
-  409: '409 Conflict',
-  413: '413 Payload Too Large',
-  415: '415 Unsupported Media Type',
-  418: "418 I'm a teapot",
-  429: '429 Too Many Requests',
-  500: '500 Internal Server Error',
-  503: '503 Service Unavailable',
-};
-
-/**
- * Writes a reply (corked). Safe to call only while the response is not aborted. `close` ends the
- * connection after the reply (used after a refused body, so the rest of it is never read).
- */
-export function writeReply(res: uWS.HttpResponse, reply: RestReply, close = false): void {
-  res.cork(() => {
-    res.writeStatus(STATUS_TEXT[reply.status] ?? `${reply.status} Status`);
-    for (const [k, v] of reply.headers) res.writeHeader(k, v);
-    res.writeHeader('Content-Type', 'application/json;charset=UTF-8');
-    res.end(reply.body, close);
-  });
-}
-
-/**
- * Reads a request body of at most `limit` bytes, copying each chunk (uWS reuses the buffer), then
- * calls `done`. A body announced larger by `contentLength` (the header, '' when absent) is refused
- * before a byte is read; a streamed (chunked) body is counted as it arrives and refused as soon as
- * it passes the limit: the chunks so far are dropped and later ones ignored. `tooLarge` is called
- * once then; the caller answers 413 and closes the connection (`writeReply(..., true)`).
- */
-export function readBody(res: uWS.HttpResponse, contentLength: string, limit: number, done: (body: string) => void, tooLarge: () => void): void {
-  if (contentLength !== '' && !(/^\d{1,15}$/.test(contentLength) && Number(contentLength) <= limit)) {
-    // Still consume callbacks uWS may deliver before the connection closes.
-    res.onData(() => {});
-    tooLarge();
-    return;
-  }
-  let chunks: Buffer[] = [];
-  let size = 0;
-  let refused = false;
-  res.onData((chunk, isLast) => {
-    if (refused) return;
-    size += chunk.byteLength;
-    if (size > limit) {
-      refused = true;
-      chunks = [];
-      tooLarge();
-      return;
-    }
-    chunks.push(Buffer.from(chunk.slice(0)));
-    if (isLast) done(chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString());
-  });
-}
-
-interface WsData {
-  scope: LinkScope;
-  conn: Conn | undefined;
-  combined: boolean;
-  streams: string[];
-  traceparent: string | undefined;
-}
-
+/** REST's answer during an `http-5xx` outage (Binance's -1001). */
 const REST_5XX: RestReply = { status: 503, body: JSON.stringify({ code: -1001, msg: 'Internal error; unable to process your request. Please try again.' }), headers: [] };
-
-/**
- * A WebSocket connection with its fault link. Messages are delayed by the link's verdict through
- * the clock, never reordered (each waits for the previous), dropped when the link says so (a
- * sequence gap the client must detect), and withheld entirely during a blackhole outage.
- */
-class Conn implements WireConn {
-  closed = false;
-  private pending = 0;
-  private lastAtMs = 0;
-  constructor(
-    readonly id: number,
-    readonly combined: boolean,
-    readonly scope: LinkScope,
-    readonly ws: uWS.WebSocket<WsData>,
-    readonly link: FaultLink,
-    private readonly server: VenueServer,
-  ) {}
-
-  send(msg: string): void {
-    if (this.closed) return;
-    const out = this.link.outage();
-    if (out !== null && out.mode === 'blackhole') return;
-    const d = this.link.next(msg.length);
-    if (d.drop) return;
-    const delay = d.delayMs;
-    if (delay <= 0 && this.pending === 0) {
-      this.raw(msg);
-      return;
-    }
-    const clock = this.server.venue.clock;
-    const now = clock.nowNs() / 1e6;
-    const at = Math.max(now + delay, this.lastAtMs);
-    this.lastAtMs = at;
-    this.pending++;
-    clock.setTimer(at - now, () => {
-      this.pending--;
-      if (!this.closed) this.ws.cork(() => this.raw(msg));
-    });
-  }
-
-  private raw(msg: string): void {
-    // closeOnBackpressureLimit disconnects a consumer that stops reading, as Binance does.
-    this.ws.send(msg, false, false);
-  }
-}
-
 
 /**
  * The uWebSockets.js server of one venue: REST under `/api/v3`, market streams under `/ws/...` and
@@ -485,48 +354,3 @@ export class VenueServer {
   }
 }
 
-/**
- * Serves one `/_sim` request with `handler`: reads the headers the control API checks, the body
- * (bounded by {@link MAX_CONTROL_BODY_BYTES}; 413 past it) and writes the reply unless aborted.
- * Shared by the venue ports and the dedicated control port.
- */
-export function serveControl(res: uWS.HttpResponse, req: uWS.HttpRequest, handler: ControlHandler, onError: (e: unknown) => void): void {
-  const r: ControlRequest = {
-    method: req.getCaseSensitiveMethod().toUpperCase(),
-    path: req.getUrl(),
-    query: req.getQuery() ?? '',
-    body: '',
-    contentType: req.getHeader('content-type'),
-    origin: req.getHeader('origin'),
-    authorization: req.getHeader('authorization'),
-  };
-  const contentLength = req.getHeader('content-length');
-  const state = { aborted: false };
-  res.onAborted(() => {
-    state.aborted = true;
-  });
-  const run = (body: string): void => {
-    r.body = body;
-    handler(r).then(
-      (reply) => {
-        if (!state.aborted) writeReply(res, reply);
-      },
-      (e: unknown) => {
-        onError(e);
-        if (!state.aborted) writeReply(res, { status: 500, body: JSON.stringify({ error: { code: 'B4_SIM_INTERNAL', message: String(e) } }), headers: [] });
-      },
-    );
-  };
-  if (r.method === 'GET' || r.method === 'HEAD') run('');
-  else
-    readBody(res, contentLength, MAX_CONTROL_BODY_BYTES, run, () => {
-      if (!state.aborted) writeReply(res, CONTROL_413, true);
-    });
-}
-
-/** The control API's answer to a body over {@link MAX_CONTROL_BODY_BYTES}. */
-export const CONTROL_413: RestReply = {
-  status: 413,
-  body: JSON.stringify({ code: -1101, msg: `Request body too large; at most ${MAX_CONTROL_BODY_BYTES} bytes are accepted.`, error: { code: 'B4_SIM_BODY_TOO_LARGE', message: `request body too large; at most ${MAX_CONTROL_BODY_BYTES} bytes are accepted` } }),
-  headers: [],
-};
