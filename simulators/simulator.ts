@@ -61,17 +61,20 @@ const optionsSchema = z
      * some fields replaced.
      */
     rateLimits: z
-      .union([
-        z.literal(false),
-        z.enum(RATE_LIMIT_PRESET_NAMES),
-        z.object({
-          weightPerMinute: z.number().int().min(0).optional(),
-          ordersPer10s: z.number().int().min(0).optional(),
-          ordersPerDay: z.number().int().min(0).optional(),
-          banAfter429: z.number().int().min(0).optional(),
-          banMs: z.number().int().min(0).optional(),
-        }),
-      ])
+      .union(
+        [
+          z.literal(false),
+          z.enum(RATE_LIMIT_PRESET_NAMES),
+          z.object({
+            weightPerMinute: z.number().int().min(0).optional(),
+            ordersPer10s: z.number().int().min(0).optional(),
+            ordersPerDay: z.number().int().min(0).optional(),
+            banAfter429: z.number().int().min(0).optional(),
+            banMs: z.number().int().min(0).optional(),
+          }),
+        ],
+        { error: `false, a preset (${RATE_LIMIT_PRESET_NAMES.map((n) => JSON.stringify(n)).join(', ')}) or an object of whole limits >= 0 (weightPerMinute, ordersPer10s, ordersPerDay, banAfter429, banMs)` },
+      )
       .default({}),
     makerBps: z.number().int().min(0).max(1000).default(10),
     takerBps: z.number().int().min(0).max(1000).default(10),

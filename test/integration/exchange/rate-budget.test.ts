@@ -82,6 +82,13 @@ describe("the engine's order budget comes from what the venue advertises", funct
     });
   });
 
+  it('Simulator.start validates rateLimits naming the field', async () => {
+    for (const bad of ['fast', true]) {
+      await assert.rejects(Simulator.start({ venues: 1, port: 0, rateLimits: bad as never }), (e: Error & { code?: string }) => e.code === 'B4_CONFIG_INVALID' && /^simulator\.rateLimits: expected false, a preset \("off", "binance", "high"\) or an object of whole limits >= 0 .*, got /.test(e.message));
+    }
+    await assert.rejects(Simulator.start({ venues: 1, port: 0, rateLimits: { ordersPer10s: -1 } }), /^ConfigError: simulator\.rateLimits\.ordersPer10s: expected a value >= 0, got -1$/);
+  });
+
   it('a simulator with rate limits off advertises none: the engine keeps Binance spot defaults', async () => {
     await withEngine({ rateLimits: 'off' }, undefined, async (e) => {
       const l = budgetOf(e).limits();
