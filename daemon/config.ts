@@ -7,6 +7,7 @@ import { engineVenueSchema } from '../actors/engine/engine-config.js';
 import { parseRiskConfig } from '../actors/risk/config.js';
 import { parseGatewayOptions, type GatewayOptions } from '../gateway/options.js';
 import { NO_PROFILE, PROFILE_CHOICES, type ProfileChoice } from '../simulators/faults/profiles.js';
+import { RATE_LIMIT_PRESET_NAMES, type RateLimitPreset } from '../simulators/wire/rate-limit.js';
 import { DaemonConfigFileError } from './errors.js';
 
 /**
@@ -16,7 +17,7 @@ import { DaemonConfigFileError } from './errors.js';
  * strategy, the gateway on 127.0.0.1:8080.
  */
 export const DAEMON_DEFAULTS = Object.freeze({
-  sim: Object.freeze({ venues: 2, seed: 42, host: '127.0.0.1', port: 0, profile: NO_PROFILE as ProfileChoice, stateDir: '' }),
+  sim: Object.freeze({ venues: 2, seed: 42, host: '127.0.0.1', port: 0, profile: NO_PROFILE as ProfileChoice, stateDir: '', participants: true, rateLimits: 'binance' as RateLimitPreset }),
   venues: Object.freeze([]) as readonly never[],
   symbols: Object.freeze(['BTC/USDT', 'ETH/USDT']),
   journal: Object.freeze({ dir: '.bot4/journal', fsync: 'always' as 'always' | 'interval' | 'never', repair: false }),
@@ -56,6 +57,13 @@ export const daemonConfigSchema = z
         profile: z.enum(PROFILE_CHOICES as [ProfileChoice, ...ProfileChoice[]]).default(D.sim.profile),
         /** Folder of the embedded venue's durable ledger; '' means `<journal.dir>/sim`. */
         stateDir: z.string().default(D.sim.stateDir),
+        /** Background makers/takers on the embedded venues (false: the books hold only the engine's orders). */
+        participants: z.boolean().default(D.sim.participants),
+        /**
+         * Rate-limit preset of the embedded venues (`off`, `binance`, `high`), enforced and advertised in
+         * `exchangeInfo`; the engine's budget follows what they advertise unless `venues[].limits` says otherwise.
+         */
+        rateLimits: z.enum(RATE_LIMIT_PRESET_NAMES).default(D.sim.rateLimits),
       })
       .prefault({}),
     /**

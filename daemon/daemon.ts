@@ -95,6 +95,8 @@ export class Daemon {
           host: config.sim.host,
           port: config.sim.port,
           profile: config.sim.profile,
+          participants: config.sim.participants,
+          rateLimits: config.sim.rateLimits,
           stateDir: simStateDir,
           stateFsync: config.journal.fsync === 'always',
           controlToken,
@@ -104,7 +106,7 @@ export class Daemon {
         writeFileSync(`${simTokenFile}.tmp`, `${controlToken}\n`, { mode: 0o600 });
         renameSync(`${simTokenFile}.tmp`, simTokenFile);
         venues = sim.venues.map((v) => ({ name: v.name, rest: v.rest, ws: v.ws, wsApi: v.wsApi, apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET }));
-        log.info({ venues: sim.venues.map((v) => v.name), control: sim.controlUrl, seed: config.sim.seed, profile: config.sim.profile }, 'embedded simulator started');
+        log.info({ venues: sim.venues.map((v) => v.name), control: sim.controlUrl, seed: config.sim.seed, profile: config.sim.profile, participants: config.sim.participants, rateLimits: config.sim.rateLimits }, 'embedded simulator started');
       }
       engine = await Engine.start({ journal: { dir: config.journal.dir, fsync: config.journal.fsync, repair: config.journal.repair }, venues: venues as never, symbols: [...config.symbols], risk: config.risk as Record<string, unknown> }, { clock });
       for (let waited = 0; !engine.venuesSynced && waited < SYNC_WAIT_MS; waited += 20) await sleep(20);

@@ -26,5 +26,5 @@ export {
   type ProfileName,
   type ProfileChoice,
 } from './faults/index.js';
-export { BINANCE_LIMITS, RateLimiter, type RateLimitOptions } from './wire/rate-limit.js';
+export { BINANCE_LIMITS, HIGH_LIMITS, NO_LIMITS, RATE_LIMIT_PRESETS, RATE_LIMIT_PRESET_NAMES, RateLimiter, type RateLimitOptions, type RateLimitPreset } from './wire/rate-limit.js';
 export { uwsInfo, type UwsInfo } from './wire/server.js';

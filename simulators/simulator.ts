@@ -12,7 +12,7 @@ import { ControlServer, handleControl, type ControlAccess } from './wire/control
 import { NetworkModel } from './faults/index.js';
 import { LINK_SCOPES, OUTAGE_MODES, type LinkScope, type OutageMode } from './faults/index.js';
 import type { FaultModel, Outage } from './wire/faults.js';
-import { BINANCE_LIMITS } from './wire/rate-limit.js';
+import { BINANCE_LIMITS, NO_LIMITS, RATE_LIMIT_PRESET_NAMES, RATE_LIMIT_PRESETS } from './wire/rate-limit.js';
 import { uwsInfo, VenueServer } from './wire/server.js';
 
 /** API key of the documented demo account (funded on every venue with {@link DEMO_BALANCES}). */
@@ -55,18 +55,26 @@ const optionsSchema = z
     balances: z.record(z.string(), z.string().regex(/^\d+(\.\d{1,8})?$/)).default({ ...DEMO_BALANCES }),
     /** Background makers/takers. */
     participants: z.boolean().default(true),
-    /** Binance's limits by default; false disables rate limiting (benchmarks). */
+    /**
+     * Rate limits enforced and advertised in `exchangeInfo` `rateLimits`: Binance's by default; a
+     * preset (`off`, `binance`, `high`: `RATE_LIMIT_PRESETS`), false (= `off`), or Binance's with
+     * some fields replaced.
+     */
     rateLimits: z
-      .union([
-        z.literal(false),
-        z.object({
-          weightPerMinute: z.number().int().min(0).optional(),
-          ordersPer10s: z.number().int().min(0).optional(),
-          ordersPerDay: z.number().int().min(0).optional(),
-          banAfter429: z.number().int().min(0).optional(),
-          banMs: z.number().int().min(0).optional(),
-        }),
-      ])
+      .union(
+        [
+          z.literal(false),
+          z.enum(RATE_LIMIT_PRESET_NAMES),
+          z.object({
+            weightPerMinute: z.number().int().min(0).optional(),
+            ordersPer10s: z.number().int().min(0).optional(),
+            ordersPerDay: z.number().int().min(0).optional(),
+            banAfter429: z.number().int().min(0).optional(),
+            banMs: z.number().int().min(0).optional(),
+          }),
+        ],
+        { error: `false, a preset (${RATE_LIMIT_PRESET_NAMES.map((n) => JSON.stringify(n)).join(', ')}) or an object of whole limits >= 0 (weightPerMinute, ordersPer10s, ordersPerDay, banAfter429, banMs)` },
+      )
       .default({}),
     makerBps: z.number().int().min(0).max(1000).default(10),
     takerBps: z.number().int().min(0).max(1000).default(10),
@@ -159,7 +167,8 @@ export class Simulator {
     });
     const names = typeof o.venues === 'number' ? Array.from({ length: o.venues }, (_, i) => `sim-${String.fromCharCode(97 + i)}`) : [...o.venues];
     if (new Set(names).size !== names.length) throw new SimulatorUnknownError(`simulator.venues: names must be unique, got ${names.join(', ')}`);
-    const limits = o.rateLimits === false ? { ...BINANCE_LIMITS, weightPerMinute: 0, ordersPer10s: 0, ordersPerDay: 0 } : { ...BINANCE_LIMITS, ...stripUndefined(o.rateLimits) };
+    const limits =
+      o.rateLimits === false ? { ...NO_LIMITS } : typeof o.rateLimits === 'string' ? { ...RATE_LIMIT_PRESETS[o.rateLimits] } : { ...BINANCE_LIMITS, ...stripUndefined(o.rateLimits) };
     try {
       for (let i = 0; i < names.length; i++) {
         const name = names[i]!;

@@ -54,8 +54,9 @@ export const engineVenueSchema = z
     /** Circuit breaker options (see the breaker section of the README); defaults {@link VENUE_BREAKER_DEFAULTS}. */
     breaker: breakerOverrides,
     /**
-     * The venue's rate limits, budgeted on our side (`weightPerMinute` 6000, `ordersPer10s` 100,
-     * `headroom` 0.8 by default: Binance spot's published limits).
+     * The venue's rate limits, budgeted on our side (`weightPerMinute`, `ordersPer10s`,
+     * `ordersPerDay`, `headroom` 0.8). A limit set here wins; one left out comes from the venue's
+     * `exchangeInfo` `rateLimits`, else from Binance spot's published limits (6000, 100, 200000).
      */
     limits: weightBudgetSchema.prefault({}),
     /**

@@ -15,6 +15,7 @@ import type { WeightBudget } from './weight-budget.js';
  * | `<venue>-adapter.ts` | the thin class implementing {@link ExchangeAdapter}: builds the four parts below and delegates to them; re-exports the venue's public helpers and options type |
  * | `client.ts` | the venue client (construction, URLs, options, request signing), the one call path every request goes through (rate budget, error → {@link FailureKind} classification), `probe`, `close`, the streams' on/off generation |
  * | `instruments.ts` | `loadInstruments` (the venue's filters → {@link Instrument}), lookup by symbol and by venue id, the exact decimal → ticks/lots helpers |
+ * | `rate-limits.ts` | the venue's advertised rate limits → `VenueLimits`, handed to the `WeightBudget` when instruments load (config limits win, built-in ones fill gaps) |
  * | `execution.ts` | place, cancel, fetch order, trades, order and trade history, open orders, balances, the user-data stream (execution reports → {@link VenueOrder}) |
  * | `market-data.ts` | ticker, book and public-trade streams (→ {@link VenueTicker}, {@link VenueBook}, {@link VenuePublicTrade}) |
  *

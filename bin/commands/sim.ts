@@ -4,6 +4,7 @@ import { ConfigError } from '../../common/errors.js';
 import { parseOptions, redacted, z } from '../../common/validate.js';
 import { PROFILE_CHOICES, type ProfileChoice } from '../../simulators/faults/profiles.js';
 import type { Simulator } from '../../simulators/simulator.js';
+import { RATE_LIMIT_PRESET_NAMES, type RateLimitPreset } from '../../simulators/wire/rate-limit.js';
 
 /**
  * Defaults of `bot4 sim`, shown by `--help` and documented in docs/cli.md. Without
@@ -14,6 +15,10 @@ export const SIM_DEFAULTS = Object.freeze({
   profile: 'good',
   seed: 42,
   port: 0,
+  /** Background makers/takers on every symbol (`--no-participants` turns them off). */
+  participants: true,
+  /** Rate-limit preset, enforced and advertised in `exchangeInfo` (`off`, `binance`, `high`). */
+  rateLimits: 'binance' as RateLimitPreset,
 });
 
 /** `none` (no network effects) or one of the network model's named profiles (the one list, simulators/faults/). */
@@ -27,6 +32,8 @@ const schema = z
     '--seed': z.number().int(),
     '--port': z.number().int().min(0).max(65535),
     '--api-key': z.string().refine((s) => /^[A-Za-z0-9_-]{1,64}$/.test(s), '1 to 64 characters of [A-Za-z0-9_-]').optional(),
+    '--rate-limits': z.enum(RATE_LIMIT_PRESET_NAMES),
+    '--no-participants': z.boolean(),
   })
   .superRefine((o, ctx) => {
     if (o['--port'] !== 0 && o['--port'] + o['--venues'] > 65535) {
@@ -81,6 +88,10 @@ export interface SimCliOptions {
   apiSecret: string | undefined;
   /** Where the secret came from (`--api-secret-file`, `BOT4_SIM_API_SECRET`, `--api-secret`). */
   secretSource?: string | undefined;
+  /** Background participants on (default) or off (`--no-participants`). */
+  participants: boolean;
+  /** Rate-limit preset (`--rate-limits`). */
+  rateLimits: RateLimitPreset;
 }
 
 /** Decimal integer-looking strings become numbers (so zod can say "expected an integer, got 1.5"); anything else stays a string. */
@@ -94,7 +105,10 @@ function numeric(s: string | undefined): unknown {
  * names the flag, what was expected and what arrived: `--venues: expected a value <= 26, got 30`;
  * a secret is never shown.
  */
-export function parseSimOptions(raw: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): SimCliOptions {
+export function parseSimOptions(rawIn: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv = process.env): SimCliOptions {
+  // commander gives `participants` as a boolean (`--no-participants`), every other option as a string
+  const { participants = SIM_DEFAULTS.participants, ...rest } = rawIn;
+  const raw = rest as Record<string, string | undefined>;
   const o = parseOptions(
     schema,
     {
@@ -103,6 +117,8 @@ export function parseSimOptions(raw: Record<string, string | undefined>, env: No
       '--seed': numeric(raw.seed),
       '--port': numeric(raw.port),
       '--api-key': raw.apiKey,
+      '--rate-limits': raw.rateLimits ?? SIM_DEFAULTS.rateLimits,
+      '--no-participants': participants,
     },
     '',
   );
@@ -119,6 +135,8 @@ export function parseSimOptions(raw: Record<string, string | undefined>, env: No
     apiKey: o['--api-key'],
     apiSecret: secret?.secret,
     secretSource: secret?.source,
+    participants: o['--no-participants'],
+    rateLimits: o['--rate-limits'],
   };
 }
 
@@ -127,7 +145,7 @@ export function parseSimOptions(raw: Record<string, string | undefined>, env: No
  * (`grep -o 'sim-a.rest=[^ ]*'`) can read it. Never contains the secret.
  */
 export function readyLine(sim: Simulator, o: SimCliOptions, apiKey: string): string {
-  const parts = ['bot4 sim ready', `seed=${o.seed}`, `profile=${o.profile}`, `apiKey=${apiKey}`, `control=${sim.controlUrl}`];
+  const parts = ['bot4 sim ready', `seed=${o.seed}`, `profile=${o.profile}`, `participants=${o.participants}`, `rateLimits=${o.rateLimits}`, `apiKey=${apiKey}`, `control=${sim.controlUrl}`];
   for (const v of sim.venues) parts.push(`${v.name}.rest=${v.rest}`, `${v.name}.ws=${v.ws}`, `${v.name}.stream=${v.stream}`, `${v.name}.wsApi=${v.wsApi}`, `${v.name}.control=${v.control}`);
   return parts.join(' ');
 }
@@ -156,7 +174,7 @@ export async function runSim(o: SimCliOptions, out: NodeJS.WritableStream = proc
   }
   const { DEMO_API_KEY, DEMO_API_SECRET, Simulator } = await import('../../simulators/simulator.js');
   const apiKey = o.apiKey ?? DEMO_API_KEY;
-  const sim = await Simulator.start({ venues: o.venues, profile: o.profile, seed: o.seed, port: o.port, apiKey, apiSecret: o.apiSecret ?? DEMO_API_SECRET });
+  const sim = await Simulator.start({ venues: o.venues, profile: o.profile, seed: o.seed, port: o.port, apiKey, apiSecret: o.apiSecret ?? DEMO_API_SECRET, participants: o.participants, rateLimits: o.rateLimits });
   out.write(`${readyLine(sim, o, apiKey)}\n`);
   const signal = await stop;
   process.stderr.write(`bot4 sim: ${signal}, stopping\n`);
@@ -174,9 +192,11 @@ export function register(program: Command): void {
     .option('--port <p>', 'first port: venue i on port+i, control on port+venues; 0 picks free ports', String(SIM_DEFAULTS.port))
     .option('--api-key <key>', "API key of the funded account (default: the simulator's demo key, see docs/simulator.md); needs a secret")
     .option('--api-secret-file <file>', `file whose first line is that account's API secret (or set ${SIM_SECRET_ENV}); needs --api-key`)
+    .option('--no-participants', 'no background makers/takers: the books hold only your orders (throughput runs)')
+    .option('--rate-limits <preset>', `rate limits enforced and advertised in exchangeInfo: ${RATE_LIMIT_PRESET_NAMES.join(', ')} (high: 6M weight/min, 1M orders/10 s)`, SIM_DEFAULTS.rateLimits)
     .option('--api-secret <secret>', `the secret on the command line: deprecated, every user sees it in the process list (warns); use --api-secret-file or ${SIM_SECRET_ENV}`)
     .addHelpText('after', '\nPrints one line "bot4 sim ready key=value ..." with every URL, then serves until SIGINT/SIGTERM (exit 0).')
-    .action(async (raw: Record<string, string | undefined>) => {
+    .action(async (raw: Record<string, string | boolean | undefined>) => {
       await runSim(parseSimOptions(raw));
     });
 }

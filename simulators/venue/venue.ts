@@ -11,7 +11,7 @@ import { DEFAULT_PARTICIPANTS, Participants, type ParticipantOptions } from './p
 import { SimulatorUnknownError } from '../errors.js';
 import type { VenueStore } from './venue-store.js';
 import type { ApiUser } from '../wire/auth.js';
-import { RateLimiter, type RateLimitOptions } from '../wire/rate-limit.js';
+import { advertisedRateLimits, RateLimiter, type RateLimitOptions } from '../wire/rate-limit.js';
 
 /** A funded API user of a venue. Balances are decimal strings per asset. */
 export interface VenueUser {
@@ -242,15 +242,10 @@ export class VenueCore implements EngineListener {
 
   /** `GET /api/v3/exchangeInfo` body for `symbols`. */
   exchangeInfo(symbols: readonly string[]): Record<string, unknown> {
-    const l = this.limiter.opts;
     return {
       timezone: 'UTC',
       serverTime: this.serverTime(),
-      rateLimits: [
-        { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: l.weightPerMinute },
-        { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: l.ordersPer10s },
-        { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: l.ordersPerDay },
-      ],
+      rateLimits: advertisedRateLimits(this.limiter.opts),
       exchangeFilters: [],
       symbols: symbols.map((s) => {
         const ins = this.instruments.get(s)!;

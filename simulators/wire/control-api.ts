@@ -80,7 +80,13 @@ export async function handleControl(sim: Simulator, req: ControlRequest): Promis
     if (parts.length === 0 && method === 'GET') return json(200, { seed: sim.seed, controlUrl: sim.controlUrl, venues: sim.venues });
     if (parts[0] === 'venues' && parts.length === 1 && method === 'GET') {
       const outages = sim.outages();
-      return json(200, sim.venues.map((v) => ({ ...v, status: sim.venue(v.name).status, outages: outages[v.name] ?? {} })));
+      return json(
+        200,
+        sim.venues.map((v) => {
+          const core = sim.venue(v.name);
+          return { ...v, status: core.status, outages: outages[v.name] ?? {}, participants: core.participants !== undefined, limits: core.limiter.opts };
+        }),
+      );
     }
     if (parts[0] === 'network' && parts[1] === 'events' && parts.length === 2 && method === 'GET') return networkEvents(sim, q);
     if (parts[0] === 'network' && parts.length === 1 && method === 'GET') return json(200, sim.network.state());

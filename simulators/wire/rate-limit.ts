@@ -21,6 +21,43 @@ export const BINANCE_LIMITS: Readonly<RateLimitOptions> = Object.freeze({
   banMs: 120_000,
 });
 
+/**
+ * Limits for throughput runs: 100 000 weight and orders per second sustained (6 000 000 weight per
+ * minute, 1 000 000 orders per 10 s, 1 000 000 000 per day). An engine that reads them from
+ * `exchangeInfo` budgets accordingly, so a benchmark needs no engine-side config.
+ */
+export const HIGH_LIMITS: Readonly<RateLimitOptions> = Object.freeze({
+  weightPerMinute: 6_000_000,
+  ordersPer10s: 1_000_000,
+  ordersPerDay: 1_000_000_000,
+  banAfter429: 5,
+  banMs: 120_000,
+});
+
+/** No rate limiting at all (and none advertised in `exchangeInfo`). */
+export const NO_LIMITS: Readonly<RateLimitOptions> = Object.freeze({ ...BINANCE_LIMITS, weightPerMinute: 0, ordersPer10s: 0, ordersPerDay: 0 });
+
+/** The simulator's named rate-limit presets (`bot4 sim --rate-limits`, daemon `sim.rateLimits`). */
+export const RATE_LIMIT_PRESETS = Object.freeze({ off: NO_LIMITS, binance: BINANCE_LIMITS, high: HIGH_LIMITS });
+
+/** Name of a rate-limit preset. */
+export type RateLimitPreset = keyof typeof RATE_LIMIT_PRESETS;
+
+/** Preset names, in the order help texts list them. */
+export const RATE_LIMIT_PRESET_NAMES = Object.freeze(['off', 'binance', 'high'] as const);
+
+/**
+ * `exchangeInfo.rateLimits` for `opts`, in Binance's format; a disabled (0) limit is not listed,
+ * as a venue lists only the limits it enforces.
+ */
+export function advertisedRateLimits(opts: RateLimitOptions): { rateLimitType: string; interval: string; intervalNum: number; limit: number }[] {
+  const out: { rateLimitType: string; interval: string; intervalNum: number; limit: number }[] = [];
+  if (opts.weightPerMinute > 0) out.push({ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: opts.weightPerMinute });
+  if (opts.ordersPer10s > 0) out.push({ rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: opts.ordersPer10s });
+  if (opts.ordersPerDay > 0) out.push({ rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: opts.ordersPerDay });
+  return out;
+}
+
 /** Outcome of charging a request. `status` 0 means allowed. */
 export interface RateVerdict {
   status: 0 | 429 | 418;

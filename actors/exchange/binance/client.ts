@@ -114,15 +114,15 @@ export class BinanceConnection {
   /**
    * Runs one ccxt call of `weight` (Binance's request weight) and turns its failure into a
    * classified {@link VenueCallError}. With a budget, the weight is taken first (waiting for the
-   * next minute when this one is spent: never a 429 of our own making; order placement is budgeted
+   * next weight window when this one is spent: never a 429 of our own making; order placement is budgeted
    * by the venue actor before journaling), and the venue's `X-MBX-USED-WEIGHT-1M` is folded in after.
    */
   async call<T>(fn: () => Promise<T>, weight: number): Promise<T> {
     const b = this.budget;
     if (b !== undefined) {
       for (let i = 0; !b.tryWeight(weight); i++) {
-        if (i >= 3) throw new VenueCallError(this.venue, 'throttled', `request weight budget exhausted (${b.usedWeight()} of ${b.weightLimit} this minute)`, undefined);
-        await this.pause(b.msToNextMinute() + 5);
+        if (i >= 3) throw new VenueCallError(this.venue, 'throttled', `request weight budget exhausted (${b.usedWeight()} of ${b.weightLimit} this window)`, undefined);
+        await this.pause(b.msToNextWeightWindow() + 5);
       }
     }
     try {

@@ -2,11 +2,15 @@
  * Binance adapter, part 2 of 4 (the template in `../adapter.ts`): instrument metadata. Loads
  * `exchangeInfo` once into {@link Instrument}s (tick, lot, min/max quantity, min notional from the
  * venue's filters), indexes them by unified symbol and by venue id, and holds the exact decimal
- * helpers the other parts use to turn the venue's strings into ticks and lots.
+ * helpers the other parts use to turn the venue's strings into ticks and lots. The same
+ * `exchangeInfo` carries the venue's `rateLimits`: they go to the connection's budget once, here
+ * (`./rate-limits.ts`).
  */
+import { logger } from '../../../common/log.js';
 import { toUnits, type Instrument } from '../../orders/instrument.js';
 import { VenueCallError } from '../errors.js';
 import type { BinanceConnection, Raw } from './client.js';
+import { applyBinanceRateLimits } from './rate-limits.js';
 
 /** Removes trailing zeros of a decimal string ("0.01000000" → "0.01", "5.00" → "5"). */
 export function trimDecimal(s: string): string {
@@ -48,11 +52,13 @@ export class BinanceInstruments {
   /**
    * Loads the venue's instruments once; later calls (every reconnect of the venue actor) return the
    * same list without spending request weight (`exchangeInfo` and ccxt's markets cost 40 weight).
+   * The venue's advertised rate limits are handed to the budget on that first load.
    */
   async load(): Promise<Instrument[]> {
     if (this.loaded !== undefined) return this.loaded;
     const conn = this.conn;
-    const info = (await conn.call(() => conn.ex.publicGetExchangeInfo(), 20)) as { symbols: Raw[] };
+    const info = (await conn.call(() => conn.ex.publicGetExchangeInfo(), 20)) as { symbols: Raw[]; rateLimits?: unknown };
+    if (conn.budget !== undefined) applyBinanceRateLimits(conn.budget, info.rateLimits, logger.child({ component: 'exchange', venue: conn.venue }));
     await conn.ex.loadHttpProxyAgent();
     const out: Instrument[] = [];
     for (const s of info.symbols) {

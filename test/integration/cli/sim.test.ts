@@ -92,6 +92,10 @@ describe('bot4 sim (CLI)', function () {
         assert.equal(r.get(`${v}.control`), `http://127.0.0.1:${port}/_sim`);
       }
       assert.equal(r.has('sim-c.rest'), false, 'two venues by default');
+      assert.equal(r.get('participants'), 'true');
+      assert.equal(r.get('rateLimits'), 'binance');
+      const listed = (await (await get(`${r.get('control')}/venues`)).json()) as { name: string; participants: boolean; limits: { ordersPer10s: number } }[];
+      assert.deepEqual(listed.map((v) => [v.name, v.participants, v.limits.ordersPer10s]), [['sim-a', true, 100], ['sim-b', true, 100]]);
       const ping = await get(`${r.get('sim-a.rest')}/ping`);
       assert.equal(ping.status, 200);
       assert.deepEqual(await ping.json(), {});
@@ -137,7 +141,45 @@ describe('bot4 sim (CLI)', function () {
     }
   });
 
+  it('--no-participants --rate-limits high: no background participants, and exchangeInfo advertises the high limits', async () => {
+    const run = bot4(['sim', '--no-participants', '--rate-limits', 'high', '--venues', '1', '--profile', 'none', '--port', '0']);
+    try {
+      const r = await readyOf(run);
+      assert.equal(r.get('participants'), 'false');
+      assert.equal(r.get('rateLimits'), 'high');
+      const info = (await (await get(`${r.get('sim-a.rest')}/exchangeInfo`)).json()) as { rateLimits: unknown };
+      assert.deepEqual(info.rateLimits, [
+        { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6_000_000 },
+        { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 1_000_000 },
+        { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: 1_000_000_000 },
+      ]);
+      const listed = (await (await get(`${r.get('control')}/venues`)).json()) as { participants: boolean; limits: Record<string, number> }[];
+      assert.equal(listed[0]!.participants, false);
+      assert.equal(listed[0]!.limits.weightPerMinute, 6_000_000, 'enforced as advertised');
+      const depth = (await (await get(`${r.get('sim-a.rest')}/depth?symbol=BTCUSDT&limit=5`)).json()) as { bids: unknown[]; asks: unknown[] };
+      assert.deepEqual([depth.bids, depth.asks], [[], []], 'no one quotes');
+      run.child.kill('SIGTERM');
+      assert.deepEqual(await run.exit, { code: 0, signal: null });
+    } finally {
+      kill(run);
+    }
+  });
+
+  it('--rate-limits off advertises no limits', async () => {
+    const run = bot4(['sim', '--rate-limits', 'off', '--venues', '1', '--profile', 'none', '--port', '0']);
+    try {
+      const r = await readyOf(run);
+      const info = (await (await get(`${r.get('sim-a.rest')}/exchangeInfo`)).json()) as { rateLimits: unknown };
+      assert.deepEqual(info.rateLimits, []);
+      run.child.kill('SIGTERM');
+      assert.deepEqual(await run.exit, { code: 0, signal: null });
+    } finally {
+      kill(run);
+    }
+  });
+
   const bad: [string[], RegExp][] = [
+    [['--rate-limits', 'fast'], /--rate-limits: expected one of "off", "binance", "high", got "fast"/],
     [['--venues', '0'], /--venues: expected a value >= 1, got 0/],
     [['--seed', 'abc'], /--seed: expected a number, got "abc"/],
     [['--profile', 'awful'], /--profile: expected one of .*"good".*, got "awful"/],

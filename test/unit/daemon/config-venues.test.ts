@@ -33,6 +33,22 @@ describe('daemon config: one schema per concept', () => {
     assert.equal(e.message, 'sim.profile: expected one of "none", "perfect", "good", "average", "poor", "outage", got "terrible"');
   });
 
+  it('sim.participants and sim.rateLimits are validated naming the field', () => {
+    const c = parseDaemonConfig({ sim: { participants: false, rateLimits: 'high' } }, {});
+    assert.deepEqual([c.sim.participants, c.sim.rateLimits], [false, 'high']);
+    for (const rateLimits of ['off', 'binance', 'high']) assert.equal(parseDaemonConfig({ sim: { rateLimits } }, {}).sim.rateLimits, rateLimits);
+    const e = invalid({ sim: { rateLimits: 'fast' } });
+    assert.equal(e.field, 'sim.rateLimits');
+    assert.equal(e.message, 'sim.rateLimits: expected one of "off", "binance", "high", got "fast"');
+    assert.equal(invalid({ sim: { participants: 'no' } }).message, 'sim.participants: expected a boolean, got "no"');
+  });
+
+  it('venues[].limits keeps only what is written (a limit left out comes from the venue), ordersPerDay included', () => {
+    assert.deepEqual(parseDaemonConfig(withVenue({}), {}).venues[0]!.limits, { headroom: 0.8 });
+    assert.deepEqual(parseDaemonConfig(withVenue({ limits: { ordersPerDay: 5000 } }), {}).venues[0]!.limits, { ordersPerDay: 5000, headroom: 0.8 });
+    assert.equal(invalid(withVenue({ limits: { ordersPerDay: 1.5 } })).message, 'venues.0.limits.ordersPerDay: expected an integer, got 1.5');
+  });
+
   it("venues[] is the engine's venue schema: limits, actor and breaker are accepted and filled as the engine fills them", () => {
     const c = parseDaemonConfig(withVenue({ limits: { weightPerMinute: 400, ordersPer10s: 10 }, actor: { streams: false }, breaker: { consecutiveFailures: 5 } }), {});
     const v = c.venues[0]!;
@@ -96,6 +112,52 @@ describe('daemon config: one schema per concept', () => {
       assert.equal(budget.weightLimit, 200, 'weightPerMinute 400 x headroom 0.5');
       assert.equal(budget.orderLimit, 5, 'ordersPer10s 10 x headroom 0.5');
       assert.equal(daemon.engine.config.venues[0]!.actor.streams, false);
+    });
+  });
+
+  describe('sim.rateLimits and sim.participants reach the embedded simulator, and the budget follows it', function () {
+    this.timeout(30_000);
+    let daemon: Daemon | undefined;
+    let dir = '';
+    let level = '';
+
+    before(() => {
+      level = logger.level;
+      logger.level = 'silent';
+    });
+    after(async () => {
+      logger.level = level;
+      await daemon?.stop();
+      if (dir !== '') rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('sim: { rateLimits: high, participants: false } gives the engine a budget of the advertised high limits, no config edit', async () => {
+      dir = mkdtempSync(path.join(tmpdir(), 'bot4-cfg-sim-'));
+      const config = parseDaemonConfig(
+        {
+          sim: { venues: 1, participants: false, rateLimits: 'high' },
+          symbols: ['BTC/USDT'],
+          strategies: [],
+          risk: { strategies: { api: {} } },
+          journal: { dir: path.join(dir, 'journal'), fsync: 'never' },
+          gateway: { port: 0, tokens: [{ name: 'ops', token: 'ops-token-0123456789abcdef', roles: ['admin'] }] },
+          auth: { tokenFile: '' },
+        },
+        {},
+      );
+      daemon = await Daemon.start(config);
+      const sim = daemon.sim!;
+      assert.equal(sim.venue('sim-a').participants, undefined, 'no background participants');
+      assert.equal(sim.venue('sim-a').limiter.opts.ordersPer10s, 1_000_000);
+      const l = (daemon.engine.venues.get('sim-a')!.adapter as BinanceAdapter).budget!.limits();
+      assert.deepEqual(
+        [l.weight, l.orders, l.ordersLong],
+        [
+          { venueLimit: 6_000_000, windowMs: 60_000, limit: 4_800_000, source: 'venue' },
+          { venueLimit: 1_000_000, windowMs: 10_000, limit: 800_000, source: 'venue' },
+          { venueLimit: 1_000_000_000, windowMs: 86_400_000, limit: 800_000_000, source: 'venue' },
+        ],
+      );
     });
   });
 });

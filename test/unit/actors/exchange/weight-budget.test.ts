@@ -13,7 +13,7 @@ describe('exchange/weight-budget', () => {
     assert.equal(b.tryWeight(30), true);
     assert.equal(b.tryWeight(1), false, 'at the limit');
     assert.equal(b.usedWeight(), 50);
-    clock.advance(b.msToNextMinute());
+    clock.advance(b.msToNextWeightWindow());
     assert.equal(b.usedWeight(), 0);
     assert.equal(b.tryWeight(50), true);
     for (let i = 0; i < 5; i++) assert.equal(b.tryOrder(), true);
