@@ -257,13 +257,15 @@ export class VenueServer {
         if (scope === 'stream') for (const s of d.streams) this.streams.subscribe(c, s);
       },
       message: (ws, message) => {
-        const c = ws.getUserData().conn;
+        const d = ws.getUserData();
+        const c = d.conn;
         if (c === undefined || c.closed) return;
         const out = c.link.outage();
-        if (out?.mode === 'blackhole') return;
-        // Copy before parsing: uWS reuses the buffer after this callback.
-        const text = Buffer.from(message.slice(0)).toString();
-        const reply = scope === 'ws-api' ? this.wsApi.handleFrame(c, text, ws.getUserData().traceparent) : this.streams.handleFrame(c, text);
+        if (out !== null && out.mode === 'blackhole') return;
+        // Decoded into a string inside the callback (uWS reuses the buffer after it returns); the
+        // string is the only copy, no intermediate ArrayBuffer.
+        const text = Buffer.from(message).toString('utf8');
+        const reply = scope === 'ws-api' ? this.wsApi.handleFrame(c, text, d.traceparent) : this.streams.handleFrame(c, text);
         c.send(reply);
       },
       close: (ws) => {
