@@ -95,7 +95,10 @@ function bigAtomsStr(atoms: bigint): string {
 }
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** A JSON string literal; the common case (no character needing an escape) skips JSON.stringify. */
+/**
+ * A JSON string literal; the common case (no character needing an escape) skips JSON.stringify.
+ * Enum fields (status, side, type, timeInForce, stp) are fixed literals and spliced in directly.
+ */
 function jstr(s: string): string {
   return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
 }
@@ -111,9 +114,9 @@ export function renderNewOrderJson(ins: Instrument, o: SimOrder, respType: strin
   if (respType === 'ACK') return `${head}}`;
   let s =
     `${head},"price":"${priceStr(ins, o.priceTicks)}","origQty":"${qtyStr(ins, o.origLots)}","executedQty":"${qtyStr(ins, o.executedLots)}",` +
-    `"origQuoteOrderQty":"${bigAtomsStr(o.quoteOrderQty)}","cummulativeQuoteQty":"${bigAtomsStr(o.cumQuoteAtoms)}","status":${jstr(o.status)},` +
-    `"timeInForce":${jstr(o.timeInForce)},"type":${jstr(o.type)},"side":${jstr(o.side)},"workingTime":${isOpen(o) || o.executedLots > 0 ? o.time : -1},` +
-    `"selfTradePreventionMode":${jstr(o.stp)}`;
+    `"origQuoteOrderQty":"${bigAtomsStr(o.quoteOrderQty)}","cummulativeQuoteQty":"${bigAtomsStr(o.cumQuoteAtoms)}","status":"${o.status}",` +
+    `"timeInForce":"${o.timeInForce}","type":"${o.type}","side":"${o.side}","workingTime":${isOpen(o) || o.executedLots > 0 ? o.time : -1},` +
+    `"selfTradePreventionMode":"${o.stp}"`;
   if (o.preventedMatchId !== undefined) s += `,"preventedMatchId":${o.preventedMatchId},"preventedQuantity":"${qtyStr(ins, o.preventedLots)}"`;
   if (respType === 'RESULT') return `${s}}`;
   s += ',"fills":[';
@@ -125,8 +128,14 @@ export function renderNewOrderJson(ins: Instrument, o: SimOrder, respType: strin
   }
   s += ']';
   if (matches.length > 0) {
-    const full = renderNewOrder(ins, o, respType, matches);
-    s += `,"preventedMatches":${JSON.stringify(full.preventedMatches)}`;
+    s += ',"preventedMatches":[';
+    for (let i = 0; i < matches.length; i++) {
+      const m = matches[i]!;
+      s +=
+        `${i === 0 ? '' : ','}{"preventedMatchId":${m.preventedMatchId},"makerOrderId":${m.makerOrderId},"price":"${priceStr(ins, m.priceTicks)}",` +
+        `"takerPreventedQuantity":"${qtyStr(ins, m.takerPreventedLots)}","makerPreventedQuantity":"${qtyStr(ins, m.makerPreventedLots)}"}`;
+    }
+    s += ']';
   }
   return `${s}}`;
 }
