@@ -1,7 +1,7 @@
 import type { EngineListener, ExecType, Rejection } from '../venue/matching-engine.js';
 import type { SimFill, SimOrder } from '../venue/order.js';
 import type { VenueCore } from '../venue/venue.js';
-import { verifyHmacHex, wsApiPayload, type ApiUser, AUTH_REJECT, MAX_RECV_WINDOW } from './auth.js';
+import { verifyHmacHex, type ApiUser, AUTH_REJECT, MAX_RECV_WINDOW } from './auth.js';
 import { intParam, mandatory, parseOrderParams, type Params } from './order-params.js';
 import { renderAccount, renderAccountPosition, renderCancel, renderExecutionReport, renderNewOrderJson, renderQuery } from './render.js';
 import type { WireConn } from './streams.js';
@@ -84,13 +84,20 @@ export class WsApiHub implements EngineListener {
         break;
     }
     const raw = (typeof req.params === 'object' && req.params !== null ? req.params : {}) as Record<string, unknown>;
+    // One pass over the sorted names builds both the parameter map and the signed payload
+    // (`wsApiPayload`: every name but `signature`, sorted, `k=v` joined by `&`, values by String()).
     const p: Params = new Map();
-    for (const k in raw) {
+    const names = Object.keys(raw).sort();
+    let payload = '';
+    for (let i = 0; i < names.length; i++) {
+      const k = names[i]!;
       const v = raw[k];
-      if (v !== undefined && v !== null) p.set(k, String(v));
+      const text = String(v);
+      if (v !== undefined && v !== null) p.set(k, text);
+      if (k !== 'signature') payload += payload.length === 0 ? `${k}=${text}` : `&${k}=${text}`;
     }
     const tp = p.get('traceparent') ?? traceparent;
-    const user = this.auth(raw, p);
+    const user = this.auth(payload, p);
     if ('ok' in user) return errFrame(id, user, user.status);
     const mutates = method === 'order.place' || method === 'order.cancel';
     if (mutates && this.venue.storeError !== undefined) return errFrame(id, STORE_DOWN_REJECTION, 503);
@@ -164,7 +171,7 @@ export class WsApiHub implements EngineListener {
     }
   }
 
-  private auth(raw: Record<string, unknown>, p: Params): ApiUser | (Rejection & { status: number }) {
+  private auth(payload: string, p: Params): ApiUser | (Rejection & { status: number }) {
     const key = p.get('apiKey');
     if (!key) return AUTH_REJECT.keyFormat;
     const user = this.venue.users.get(key);
@@ -175,7 +182,7 @@ export class WsApiHub implements EngineListener {
     if (!sig) return { ...mandatory('signature'), status: 400 };
     const rw = p.has('recvWindow') ? Number(p.get('recvWindow')) : 5000;
     if (!(rw >= 0) || rw > MAX_RECV_WINDOW) return AUTH_REJECT.recvWindow;
-    if (!verifyHmacHex(user.apiSecret, wsApiPayload(raw), sig)) return AUTH_REJECT.signature;
+    if (!verifyHmacHex(user.apiSecret, payload, sig)) return AUTH_REJECT.signature;
     const now = this.venue.serverTime('ws-api');
     const t = Number(ts);
     if (t >= now + 1000) return AUTH_REJECT.ahead;
