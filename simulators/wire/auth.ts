@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { Rejection } from '../venue/matching-engine.js';
 import { mandatory, type Params } from './order-params.js';
 
@@ -23,9 +23,44 @@ export const AUTH_REJECT = {
   recvWindow: err(-1131, 'recvWindow must be less than 60000', 400),
 } as const;
 
+/**
+ * Secret → its HMAC key object, so that the key is prepared once per API secret, not once per
+ * request (node:crypto Hmac objects are single-use; the KeyObject is what can be reused). Bounded:
+ * a venue has a handful of API users; past the bound the cache is simply cleared.
+ */
+const KEYS = new Map<string, KeyObject>();
+const MAX_KEYS = 1024;
+
+function keyOf(secret: string): KeyObject {
+  let k = KEYS.get(secret);
+  if (k === undefined) {
+    if (KEYS.size >= MAX_KEYS) KEYS.clear();
+    k = createSecretKey(Buffer.from(secret, 'utf8'));
+    KEYS.set(secret, k);
+  }
+  return k;
+}
+
 /** Lowercase hex HMAC-SHA256 of `payload` with `secret`. */
 export function sign(secret: string, payload: string): string {
-  return createHmac('sha256', secret).update(payload).digest('hex');
+  return createHmac('sha256', keyOf(secret)).update(payload).digest('hex');
+}
+
+const HEX = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * Whether `signatureHex` (64 hex digits, either case) is the HMAC-SHA256 of `payload` with
+ * `secret`. The comparison runs over all 64 digits with no early exit (the time does not depend on
+ * where they differ). It compares the hex text rather than raw bytes because `digest('hex')` is
+ * cheaper in node:crypto than `digest()` plus a Buffer decode of the presented value (measured).
+ */
+export function verifyHmacHex(secret: string, payload: string, signatureHex: string): boolean {
+  if (!HEX.test(signatureHex)) return false;
+  const want = createHmac('sha256', keyOf(secret)).update(payload).digest('hex');
+  let diff = 0;
+  // `| 0x20` lowercases A-F and leaves 0-9 alone; only valid for hex digits, checked above.
+  for (let i = 0; i < 64; i++) diff |= want.charCodeAt(i) ^ (signatureHex.charCodeAt(i) | 0x20);
+  return diff === 0;
 }
 
 /**
@@ -39,12 +74,6 @@ export function splitSignature(raw: string): { payload: string; signature: strin
   const after = raw.slice(m.index + m[0].length);
   const payload = before.length > 0 && after.length > 0 ? before + after : before + after.replace(/^&/, '');
   return { payload, signature: decodeURIComponent(m[2]!) };
-}
-
-function safeEqualHex(a: string, b: string): boolean {
-  const x = Buffer.from(a.toLowerCase());
-  const y = Buffer.from(b.toLowerCase());
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**
@@ -73,7 +102,7 @@ export function verifySigned(
     recvWindow = Number(rw);
     if (recvWindow > MAX_RECV_WINDOW) return AUTH_REJECT.recvWindow;
   }
-  if (!safeEqualHex(sign(user.apiSecret, payload), signature)) return AUTH_REJECT.signature;
+  if (!verifyHmacHex(user.apiSecret, payload, signature)) return AUTH_REJECT.signature;
   const t = Number(ts);
   if (t >= serverTime + 1000) return AUTH_REJECT.ahead;
   if (serverTime - t > recvWindow) return AUTH_REJECT.outside;
@@ -82,9 +111,11 @@ export function verifySigned(
 
 /** The WS-API signing payload: parameters except `signature`, sorted by name, `k=v` joined by `&`. */
 export function wsApiPayload(params: Record<string, unknown>): string {
-  return Object.keys(params)
-    .filter((k) => k !== 'signature')
-    .sort()
-    .map((k) => `${k}=${String(params[k])}`)
-    .join('&');
+  const keys = Object.keys(params).sort();
+  let s = '';
+  for (const k of keys) {
+    if (k === 'signature') continue;
+    s += s.length === 0 ? `${k}=${String(params[k])}` : `&${k}=${String(params[k])}`;
+  }
+  return s;
 }

@@ -40,12 +40,31 @@ const STATUS_TEXT: Record<number, string> = {
  * connection after the reply (used after a refused body, so the rest of it is never read).
  */
 export function writeReply(res: uWS.HttpResponse, reply: RestReply, close = false): void {
-  res.cork(() => {
-    res.writeStatus(STATUS_TEXT[reply.status] ?? `${reply.status} Status`);
-    for (const [k, v] of reply.headers) res.writeHeader(k, v);
-    res.writeHeader('Content-Type', 'application/json;charset=UTF-8');
-    res.end(reply.body, close);
-  });
+  // cork runs its callback synchronously: the reply is handed over in module slots, so the
+  // corked writer is one function bound once, not a closure per reply.
+  corkRes = res;
+  corkReply = reply;
+  corkClose = close;
+  try {
+    res.cork(corkedWrite);
+  } finally {
+    corkRes = undefined;
+    corkReply = undefined;
+  }
+}
+
+let corkRes: uWS.HttpResponse | undefined;
+let corkReply: RestReply | undefined;
+let corkClose = false;
+
+function corkedWrite(): void {
+  const res = corkRes!;
+  const reply = corkReply!;
+  res.writeStatus(STATUS_TEXT[reply.status] ?? `${reply.status} Status`);
+  const h = reply.headers;
+  for (let i = 0; i < h.length; i++) res.writeHeader(h[i]![0], h[i]![1]);
+  res.writeHeader('Content-Type', 'application/json;charset=UTF-8');
+  res.end(reply.body, corkClose);
 }
 
 /**
@@ -74,8 +93,14 @@ export function readBody(res: uWS.HttpResponse, contentLength: string, limit: nu
       tooLarge();
       return;
     }
+    if (isLast && chunks.length === 0) {
+      // The whole body in one chunk (the usual case): decoded straight from uWS's buffer, which
+      // is valid for the duration of this callback; the string is the copy.
+      done(Buffer.from(chunk).toString('utf8'));
+      return;
+    }
     chunks.push(Buffer.from(chunk.slice(0)));
-    if (isLast) done(chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString());
+    if (isLast) done(Buffer.concat(chunks).toString());
   });
 }
 

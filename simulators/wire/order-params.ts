@@ -1,4 +1,4 @@
-import { parseDecimal, type InstrumentRegistry } from '../venue/instruments.js';
+import { ASSET_DECIMALS, parseDecimal, type InstrumentRegistry } from '../venue/instruments.js';
 import type { PlaceRequest, Rejection } from '../venue/matching-engine.js';
 import { STP_MODES, type OrderType, type Side, type StpMode, type TimeInForce } from '../venue/order.js';
 
@@ -17,6 +17,41 @@ const SIDES: ReadonlySet<string> = new Set(['BUY', 'SELL']);
 const TYPES: ReadonlySet<string> = new Set(['LIMIT', 'MARKET', 'LIMIT_MAKER']);
 const TIFS: ReadonlySet<string> = new Set(['GTC', 'IOC', 'FOK']);
 const OTHER_TYPES: ReadonlySet<string> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
+
+/** A plain decimal small enough for number arithmetic: at most 7 integer and 8 fraction digits (< 2^53 atoms). */
+const SMALL_DECIMAL = /^(\d{1,7})(?:\.(\d{0,8}))?$/;
+const ATOMS_PER_UNIT = 10 ** ASSET_DECIMALS;
+
+/**
+ * `parseDecimal(s)` as a number of atoms for the strings order entry sends (`"60000.00"`,
+ * `"0.00100"`), without bigint arithmetic; `undefined` when `s` needs the general parser.
+ */
+function smallAtoms(s: string): number | undefined {
+  const m = SMALL_DECIMAL.exec(s);
+  if (m === null) return undefined;
+  const frac = m[2];
+  return Number(m[1]) * ATOMS_PER_UNIT + (frac === undefined || frac.length === 0 ? 0 : Number(frac) * 10 ** (ASSET_DECIMALS - frac.length));
+}
+
+/**
+ * `amount` in whole steps of `stepAtoms` (a price in ticks, a quantity in lots), or the rejection:
+ * `filter` when off the step or too large, -1111 / -1100 when not a decimal `name` accepts.
+ */
+function steps(amount: string, stepAtoms: bigint, name: string, filter: string): number | Rejection {
+  const small = smallAtoms(amount);
+  if (small !== undefined) {
+    const step = Number(stepAtoms);
+    // Both below 2^53: the remainder and the quotient are exact.
+    if (small % step !== 0) return err(-1013, `Filter failure: ${filter}`);
+    return small / step;
+  }
+  const atoms = parseDecimal(amount);
+  if (atoms === null) return /^\d*\.?\d+$/.test(amount) ? err(-1111, `Parameter '${name}' has too much precision.`) : illegal(name);
+  if (atoms % stepAtoms !== 0n) return err(-1013, `Filter failure: ${filter}`);
+  const t = atoms / stepAtoms;
+  if (t > BigInt(Number.MAX_SAFE_INTEGER)) return err(-1013, `Filter failure: ${filter}`);
+  return Number(t);
+}
 
 /**
  * Turns Binance `order` parameters into a {@link PlaceRequest}, or the rejection Binance would give
@@ -48,24 +83,18 @@ export function parseOrderParams(p: Params, instruments: InstrumentRegistry, acc
     if (price !== undefined && price !== '') return err(-1106, "Parameter 'price' sent when not required.");
   } else {
     if (!price) return mandatory('price');
-    const atoms = parseDecimal(price);
-    if (atoms === null) return /^\d*\.?\d+$/.test(price) ? err(-1111, "Parameter 'price' has too much precision.") : illegal('price');
-    if (atoms % ins.tickAtoms !== 0n) return err(-1013, 'Filter failure: PRICE_FILTER');
-    const t = atoms / ins.tickAtoms;
-    if (t > BigInt(Number.MAX_SAFE_INTEGER)) return err(-1013, 'Filter failure: PRICE_FILTER');
-    priceTicks = Number(t);
+    const t = steps(price, ins.tickAtoms, 'price', 'PRICE_FILTER');
+    if (typeof t !== 'number') return t;
+    priceTicks = t;
   }
   let lots = 0;
   let quoteOrderQty = 0n;
   const qty = p.get('quantity');
   const qq = p.get('quoteOrderQty');
   if (qty !== undefined && qty !== '') {
-    const atoms = parseDecimal(qty);
-    if (atoms === null) return /^\d*\.?\d+$/.test(qty) ? err(-1111, "Parameter 'quantity' has too much precision.") : illegal('quantity');
-    if (atoms % ins.lotAtoms !== 0n) return err(-1013, 'Filter failure: LOT_SIZE');
-    const l = atoms / ins.lotAtoms;
-    if (l > BigInt(Number.MAX_SAFE_INTEGER)) return err(-1013, 'Filter failure: LOT_SIZE');
-    lots = Number(l);
+    const l = steps(qty, ins.lotAtoms, 'quantity', 'LOT_SIZE');
+    if (typeof l !== 'number') return l;
+    lots = l;
   } else if (type === 'MARKET' && qq !== undefined && qq !== '') {
     const atoms = parseDecimal(qq);
     if (atoms === null) return illegal('quoteOrderQty');

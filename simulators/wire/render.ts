@@ -1,5 +1,5 @@
 import type { Accounts } from '../venue/accounts.js';
-import { formatAtoms, type Instrument } from '../venue/instruments.js';
+import { ASSET_DECIMALS, formatAtoms, type Instrument } from '../venue/instruments.js';
 import type { ExecType, PreventedMatch } from '../venue/matching-engine.js';
 import { isOpen, type SimFill, type SimOrder } from '../venue/order.js';
 
@@ -59,6 +59,85 @@ export function renderNewOrder(ins: Instrument, o: SimOrder, respType: string, m
           })),
         }),
   };
+}
+
+const ATOMS_PER_UNIT = 10 ** ASSET_DECIMALS;
+const FRAC_PAD = '0'.repeat(ASSET_DECIMALS);
+
+/**
+ * {@link formatAtoms} for a non-negative safe integer number of atoms without bigint arithmetic
+ * (the per-order reply path formats a dozen amounts); anything else goes through formatAtoms.
+ */
+function atomsString(atoms: number): string {
+  if (!(atoms >= 0 && atoms <= Number.MAX_SAFE_INTEGER)) return formatAtoms(BigInt(atoms));
+  const int = Math.floor(atoms / ATOMS_PER_UNIT);
+  const frac = atoms - int * ATOMS_PER_UNIT;
+  if (frac === 0) return `${int}.${FRAC_PAD}`;
+  const f = String(frac);
+  return `${int}.${f.length === ASSET_DECIMALS ? f : FRAC_PAD.slice(f.length) + f}`;
+}
+
+/** `ins.priceString(ticks)` on the number fast path. */
+function priceStr(ins: Instrument, ticks: number): string {
+  const n = ticks * Number(ins.tickAtoms);
+  return Number.isSafeInteger(n) ? atomsString(n) : ins.priceString(ticks);
+}
+
+/** `ins.qtyString(lots)` on the number fast path. */
+function qtyStr(ins: Instrument, lots: number): string {
+  const n = lots * Number(ins.lotAtoms);
+  return Number.isSafeInteger(n) ? atomsString(n) : ins.qtyString(lots);
+}
+
+/** `formatAtoms(atoms)` on the number fast path. */
+function bigAtomsStr(atoms: bigint): string {
+  return atoms >= 0n && atoms <= MAX_SAFE_BIG ? atomsString(Number(atoms)) : formatAtoms(atoms);
+}
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A JSON string literal; the common case (no character needing an escape) skips JSON.stringify.
+ * Enum fields (status, side, type, timeInForce, stp) are fixed literals and spliced in directly.
+ */
+function jstr(s: string): string {
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+const PLAIN = /^[\w.\-: ]*$/;
+
+/**
+ * {@link renderNewOrder} rendered straight to its JSON text, byte for byte what
+ * `JSON.stringify(renderNewOrder(...))` gives (a unit test compares them), without building the
+ * intermediate objects: the order-entry reply path of REST and the WebSocket API.
+ */
+export function renderNewOrderJson(ins: Instrument, o: SimOrder, respType: string, matches: readonly PreventedMatch[] = []): string {
+  const head = `{"symbol":${jstr(o.symbol)},"orderId":${o.orderId},"orderListId":-1,"clientOrderId":${jstr(o.clientOrderId)},"transactTime":${o.time}`;
+  if (respType === 'ACK') return `${head}}`;
+  let s =
+    `${head},"price":"${priceStr(ins, o.priceTicks)}","origQty":"${qtyStr(ins, o.origLots)}","executedQty":"${qtyStr(ins, o.executedLots)}",` +
+    `"origQuoteOrderQty":"${bigAtomsStr(o.quoteOrderQty)}","cummulativeQuoteQty":"${bigAtomsStr(o.cumQuoteAtoms)}","status":"${o.status}",` +
+    `"timeInForce":"${o.timeInForce}","type":"${o.type}","side":"${o.side}","workingTime":${isOpen(o) || o.executedLots > 0 ? o.time : -1},` +
+    `"selfTradePreventionMode":"${o.stp}"`;
+  if (o.preventedMatchId !== undefined) s += `,"preventedMatchId":${o.preventedMatchId},"preventedQuantity":"${qtyStr(ins, o.preventedLots)}"`;
+  if (respType === 'RESULT') return `${s}}`;
+  s += ',"fills":[';
+  for (let i = 0; i < o.fills.length; i++) {
+    const f = o.fills[i]!;
+    s +=
+      `${i === 0 ? '' : ','}{"price":"${priceStr(ins, f.priceTicks)}","qty":"${qtyStr(ins, f.lots)}","commission":"${bigAtomsStr(f.commission)}",` +
+      `"commissionAsset":${jstr(f.commissionAsset)},"tradeId":${f.tradeId}}`;
+  }
+  s += ']';
+  if (matches.length > 0) {
+    s += ',"preventedMatches":[';
+    for (let i = 0; i < matches.length; i++) {
+      const m = matches[i]!;
+      s +=
+        `${i === 0 ? '' : ','}{"preventedMatchId":${m.preventedMatchId},"makerOrderId":${m.makerOrderId},"price":"${priceStr(ins, m.priceTicks)}",` +
+        `"takerPreventedQuantity":"${qtyStr(ins, m.takerPreventedLots)}","makerPreventedQuantity":"${qtyStr(ins, m.makerPreventedLots)}"}`;
+    }
+    s += ']';
+  }
+  return `${s}}`;
 }
 
 /** `GET /api/v3/order` (and openOrders, allOrders) element. */

@@ -5,7 +5,7 @@ import type { VenueCore } from '../venue/venue.js';
 import { SimulatorStoreError } from '../errors.js';
 import { verifySigned, splitSignature, type ApiUser } from './auth.js';
 import { intParam, mandatory, parseOrderParams, type Params } from './order-params.js';
-import { renderAccount, renderCancel, renderMyTrade, renderNewOrder, renderQuery } from './render.js';
+import { renderAccount, renderCancel, renderMyTrade, renderNewOrderJson, renderQuery } from './render.js';
 
 /** An HTTP request as the REST layer needs it (read synchronously from uWS before any await). */
 export interface RestRequest {
@@ -39,6 +39,11 @@ class Fail {
     readonly r: Rejection,
   ) {}
 }
+/** A reply body already rendered as JSON (the order-entry path renders without building objects). */
+class RawJson {
+  constructor(readonly json: string) {}
+}
+
 const fail = (r: Rejection, status = 400): Fail => new Fail(status, r);
 const isFail = (x: unknown): x is Fail => x instanceof Fail;
 
@@ -128,8 +133,10 @@ function findOrder(v: VenueCore, p: Params, user: ApiUser): SimOrder | Fail {
   return o;
 }
 
+const EMPTY_JSON = new RawJson('{}');
+
 const ROUTES: Record<string, Route> = {
-  'GET /ping': { weight: () => 1, signed: false, order: false, handle: () => ({}) },
+  'GET /ping': { weight: () => 1, signed: false, order: false, handle: () => EMPTY_JSON },
   'GET /time': { weight: () => 1, signed: false, order: false, handle: (v) => ({ serverTime: v.serverTime() }) },
   'GET /exchangeInfo': {
     weight: () => 20,
@@ -200,7 +207,7 @@ const ROUTES: Record<string, Route> = {
       if ('ok' in r) return fail(r);
       const res = v.engine.place(r);
       if (!res.ok) return fail(res);
-      return renderNewOrder(v.instruments.get(r.symbol)!, res.order, p.get('newOrderRespType') ?? 'FULL', v.engine.lastPrevented);
+      return new RawJson(renderNewOrderJson(v.instruments.get(r.symbol)!, res.order, p.get('newOrderRespType') ?? 'FULL', v.engine.lastPrevented));
     },
   },
   'POST /order/test': {
@@ -317,7 +324,34 @@ export const STORE_DOWN = JSON.stringify({ code: -1007, msg: 'Timeout waiting fo
 /** Parses a query string or form body into `params` (later keys win, like Binance). */
 export function parseParams(raw: string, into: Params): void {
   if (raw.length === 0) return;
-  for (const [k, val] of new URLSearchParams(raw)) into.set(k, val);
+  // Plain `k=v` pieces (what signed clients send: no escapes) are sliced directly; a piece with
+  // `%` or `+` is decoded by URLSearchParams itself, so the semantics stay exactly its own.
+  // URLSearchParams drops one leading '?'.
+  let start = raw.charCodeAt(0) === 0x3f ? 1 : 0;
+  while (start <= raw.length) {
+    let end = raw.indexOf('&', start);
+    if (end < 0) end = raw.length;
+    if (end > start) {
+      let plain = true;
+      let eq = -1;
+      for (let i = start; i < end; i++) {
+        const c = raw.charCodeAt(i);
+        if (c === 0x25 || c === 0x2b) {
+          plain = false;
+          break;
+        }
+        if (c === 0x3d && eq < 0) eq = i;
+      }
+      if (!plain) {
+        for (const [k, val] of new URLSearchParams(raw.slice(start, end))) into.set(k, val);
+      } else if (eq < 0) {
+        into.set(raw.slice(start, end), '');
+      } else {
+        into.set(raw.slice(start, eq), raw.slice(eq + 1, end));
+      }
+    }
+    start = end + 1;
+  }
 }
 
 /**
@@ -368,5 +402,5 @@ export function handleRest(v: VenueCore, req: RestRequest): RestReply {
     throw e;
   }
   if (isFail(out)) return { status: out.status, body: JSON.stringify({ code: out.r.code, msg: out.r.msg }), headers };
-  return { status: 200, body: JSON.stringify(out), headers };
+  return { status: 200, body: out instanceof RawJson ? out.json : JSON.stringify(out), headers };
 }

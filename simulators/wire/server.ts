@@ -11,7 +11,7 @@ import { SimulatorListenError } from '../errors.js';
 import type { VenueCore } from '../venue/venue.js';
 import type { LinkScope } from '../faults/link.js';
 import { serveControl, type ControlHandler } from './control-http.js';
-import type { FaultLink, FaultModel } from './faults.js';
+import type { FaultLink, FaultModel, Outage } from './faults.js';
 import { MAX_REST_BODY_BYTES, readBody, REST_413, writeReply } from './http-body.js';
 import { handleRest, type RestReply, type RestRequest } from './rest.js';
 import { StreamHub } from './streams.js';
@@ -257,13 +257,15 @@ export class VenueServer {
         if (scope === 'stream') for (const s of d.streams) this.streams.subscribe(c, s);
       },
       message: (ws, message) => {
-        const c = ws.getUserData().conn;
+        const d = ws.getUserData();
+        const c = d.conn;
         if (c === undefined || c.closed) return;
         const out = c.link.outage();
-        if (out?.mode === 'blackhole') return;
-        // Copy before parsing: uWS reuses the buffer after this callback.
-        const text = Buffer.from(message.slice(0)).toString();
-        const reply = scope === 'ws-api' ? this.wsApi.handleFrame(c, text, ws.getUserData().traceparent) : this.streams.handleFrame(c, text);
+        if (out !== null && out.mode === 'blackhole') return;
+        // Decoded into a string inside the callback (uWS reuses the buffer after it returns); the
+        // string is the only copy, no intermediate ArrayBuffer.
+        const text = Buffer.from(message).toString('utf8');
+        const reply = scope === 'ws-api' ? this.wsApi.handleFrame(c, text, d.traceparent) : this.streams.handleFrame(c, text);
         c.send(reply);
       },
       close: (ws) => {
@@ -285,7 +287,7 @@ export class VenueServer {
   private onRest(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
     // Everything from `req` is read now: it is invalid after this callback returns.
     const method = req.getCaseSensitiveMethod().toUpperCase();
-    const r: RestRequest = {
+    const call = new RestCall(this, res, {
       method,
       path: req.getUrl().slice('/api/v3'.length),
       query: req.getQuery() ?? '',
@@ -293,55 +295,31 @@ export class VenueServer {
       apiKey: req.getHeader('x-mbx-apikey') || undefined,
       traceparent: req.getHeader('traceparent') || undefined,
       ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
-    };
-    const contentLength = req.getHeader('content-length');
-    const state = { aborted: false };
-    res.onAborted(() => {
-      state.aborted = true;
-      this.parked.delete(res);
     });
-    const link = this.restLink(r.ip);
-    const out = link.outage();
-    if (this.refusing || out?.mode === 'refuse') {
+    const contentLength = req.getHeader('content-length');
+    res.onAborted(call.onAborted);
+    const out = call.link.outage();
+    call.out = out;
+    if (this.refusing || (out !== null && out.mode === 'refuse')) {
       res.close();
       return;
     }
-    if (out?.mode === 'blackhole') {
+    if (out !== null && out.mode === 'blackhole') {
       this.parked.add(res);
       return;
     }
-    const finish = (): void => {
-      if (state.aborted) return;
-      const reply = out?.mode === 'http-5xx' ? REST_5XX : handleRest(this.venue, r);
-      const d = link.next(reply.body.length);
-      if (d.drop) {
-        // A lost exchange: the client never gets an answer and must time out.
-        this.parked.add(res);
-        return;
-      }
-      const delay = d.delayMs;
-      if (delay <= 0) {
-        writeReply(res, reply);
-        return;
-      }
-      this.venue.clock.setTimer(delay, () => {
-        if (!state.aborted) writeReply(res, reply);
-      });
-    };
-    if (method === 'GET' || method === 'HEAD') finish();
-    else
-      readBody(
-        res,
-        contentLength,
-        MAX_REST_BODY_BYTES,
-        (body) => {
-          r.body = body;
-          finish();
-        },
-        () => {
-          if (!state.aborted) writeReply(res, REST_413, true);
-        },
-      );
+    if (method === 'GET' || method === 'HEAD') call.finish();
+    else readBody(res, contentLength, MAX_REST_BODY_BYTES, call.onBody, call.onTooLarge);
+  }
+
+  /** @internal for {@link RestCall}: the REST link of a client address. */
+  restLinkOf(ip: string): FaultLink {
+    return this.restLink(ip);
+  }
+
+  /** @internal for {@link RestCall}: requests held without an answer (blackhole, dropped). */
+  get parkedRequests(): Set<uWS.HttpResponse> {
+    return this.parked;
   }
 
   private onControl(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
@@ -354,3 +332,56 @@ export class VenueServer {
   }
 }
 
+/**
+ * One REST request in flight: its callbacks for uWS (abort, body, too-large) are fields bound once
+ * per request, and the steps after the body arrives are methods, not closures built per step.
+ */
+class RestCall {
+  aborted = false;
+  /** The outage on the link when the request arrived (an `http-5xx` one answers it). */
+  out: Outage | null = null;
+  readonly link: FaultLink;
+
+  constructor(
+    private readonly server: VenueServer,
+    private readonly res: uWS.HttpResponse,
+    private readonly r: RestRequest,
+  ) {
+    this.link = server.restLinkOf(r.ip);
+  }
+
+  readonly onAborted = (): void => {
+    this.aborted = true;
+    this.server.parkedRequests.delete(this.res);
+  };
+
+  readonly onBody = (body: string): void => {
+    this.r.body = body;
+    this.finish();
+  };
+
+  readonly onTooLarge = (): void => {
+    if (!this.aborted) writeReply(this.res, REST_413, true);
+  };
+
+  /** Answers the request (after its body, if any), applying the link's fate to the reply. */
+  finish(): void {
+    if (this.aborted) return;
+    const out = this.out;
+    const reply = out !== null && out.mode === 'http-5xx' ? REST_5XX : handleRest(this.server.venue, this.r);
+    const d = this.link.next(reply.body.length);
+    if (d.drop) {
+      // A lost exchange: the client never gets an answer and must time out.
+      this.server.parkedRequests.add(this.res);
+      return;
+    }
+    const delay = d.delayMs;
+    if (delay <= 0) {
+      writeReply(this.res, reply);
+      return;
+    }
+    this.server.venue.clock.setTimer(delay, () => {
+      if (!this.aborted) writeReply(this.res, reply);
+    });
+  }
+}

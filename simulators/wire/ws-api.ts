@@ -1,12 +1,23 @@
 import type { EngineListener, ExecType, Rejection } from '../venue/matching-engine.js';
 import type { SimFill, SimOrder } from '../venue/order.js';
 import type { VenueCore } from '../venue/venue.js';
-import { sign, wsApiPayload, type ApiUser, AUTH_REJECT, MAX_RECV_WINDOW } from './auth.js';
+import { verifyHmacHex, type ApiUser, AUTH_REJECT, MAX_RECV_WINDOW } from './auth.js';
 import { intParam, mandatory, parseOrderParams, type Params } from './order-params.js';
-import { renderAccount, renderAccountPosition, renderCancel, renderExecutionReport, renderNewOrder, renderQuery } from './render.js';
+import { renderAccount, renderAccountPosition, renderCancel, renderExecutionReport, renderNewOrderJson, renderQuery } from './render.js';
 import type { WireConn } from './streams.js';
-import { timingSafeEqual } from 'node:crypto';
 import { SimulatorStoreError } from '../errors.js';
+
+const TIMESTAMP = /^\d{1,16}$/;
+
+/** A success frame: `{id, status: 200, result, rateLimits: []}` with `id` and `result` already JSON. */
+function okFrame(id: string, result: string): string {
+  return `{"id":${id},"status":200,"result":${result},"rateLimits":[]}`;
+}
+
+/** An error frame: `{id, status, error: {code, msg}, rateLimits: []}` with `id` already JSON. */
+function errFrame(id: string, r: Rejection, status = 400): string {
+  return `{"id":${id},"status":${status},"error":{"code":${r.code},"msg":${JSON.stringify(r.msg)}},"rateLimits":[]}`;
+}
 
 const STORE_DOWN_REJECTION: Rejection = { ok: false, code: -1007, msg: 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.' };
 
@@ -59,38 +70,48 @@ export class WsApiHub implements EngineListener {
     } catch {
       return JSON.stringify({ id: null, status: 400, error: { code: -1102, msg: 'Malformed request: invalid JSON' } });
     }
-    const id = req.id ?? null;
-    const raw = (typeof req.params === 'object' && req.params !== null ? req.params : {}) as Record<string, unknown>;
-    const p: Params = new Map();
-    for (const [k, v] of Object.entries(raw)) if (v !== undefined && v !== null) p.set(k, String(v));
-    const ok = (result: unknown): string => JSON.stringify({ id, status: 200, result, rateLimits: [] });
-    const err = (r: Rejection, status = 400): string => JSON.stringify({ id, status, error: { code: r.code, msg: r.msg }, rateLimits: [] });
-    const tp = p.get('traceparent') ?? traceparent;
-    switch (req.method) {
+    // The id is echoed verbatim; rendered once, spliced into the reply template.
+    const id = JSON.stringify(req.id ?? null);
+    const method = req.method;
+    switch (method) {
       case 'ping':
-        return ok({});
+        return okFrame(id, '{}');
       case 'time':
-        return ok({ serverTime: this.venue.serverTime('ws-api') });
+        return okFrame(id, `{"serverTime":${this.venue.serverTime('ws-api')}}`);
       case 'exchangeInfo':
-        return ok(this.venue.exchangeInfo(this.venue.instruments.list.map((i) => i.symbol)));
+        return okFrame(id, JSON.stringify(this.venue.exchangeInfo(this.venue.instruments.list.map((i) => i.symbol))));
       default:
         break;
     }
-    const user = this.auth(raw, p);
-    if ('ok' in user) return err(user, user.status);
-    const mutates = req.method === 'order.place' || req.method === 'order.cancel';
-    if (mutates && this.venue.storeError !== undefined) return err(STORE_DOWN_REJECTION, 503);
+    const raw = (typeof req.params === 'object' && req.params !== null ? req.params : {}) as Record<string, unknown>;
+    // One pass over the sorted names builds both the parameter map and the signed payload
+    // (`wsApiPayload`: every name but `signature`, sorted, `k=v` joined by `&`, values by String()).
+    const p: Params = new Map();
+    const names = Object.keys(raw).sort();
+    let payload = '';
+    for (let i = 0; i < names.length; i++) {
+      const k = names[i]!;
+      const v = raw[k];
+      const text = String(v);
+      if (v !== undefined && v !== null) p.set(k, text);
+      if (k !== 'signature') payload += payload.length === 0 ? `${k}=${text}` : `&${k}=${text}`;
+    }
+    const tp = p.get('traceparent') ?? traceparent;
+    const user = this.auth(payload, p);
+    if ('ok' in user) return errFrame(id, user, user.status);
+    const mutates = method === 'order.place' || method === 'order.cancel';
+    if (mutates && this.venue.storeError !== undefined) return errFrame(id, STORE_DOWN_REJECTION, 503);
     try {
-      return this.dispatch(req.method, conn, p, user, tp, ok, err);
+      return this.dispatch(method, id, conn, p, user, tp);
     } catch (e) {
-      if (e instanceof SimulatorStoreError) return err(STORE_DOWN_REJECTION, 503);
+      if (e instanceof SimulatorStoreError) return errFrame(id, STORE_DOWN_REJECTION, 503);
       throw e;
     }
   }
 
-  private dispatch(method: unknown, conn: WireConn, p: Params, user: ApiUser, tp: string | undefined, ok: (result: unknown) => string, err: (r: Rejection, status?: number) => string): string {
-    const req = { method };
-    switch (req.method) {
+  /** A signed request of `method`; `id` is the request id already rendered as JSON. */
+  private dispatch(method: unknown, id: string, conn: WireConn, p: Params, user: ApiUser, tp: string | undefined): string {
+    switch (method) {
       case 'userDataStream.subscribe.signature': {
         const subscriptionId = this.nextSubscriptionId++;
         const list = this.userSubs.get(user.account) ?? [];
@@ -99,71 +120,69 @@ export class WsApiHub implements EngineListener {
         const c = this.byConn.get(conn) ?? [];
         c.push({ account: user.account, subscriptionId });
         this.byConn.set(conn, c);
-        return ok({ subscriptionId });
+        return okFrame(id, `{"subscriptionId":${subscriptionId}}`);
       }
       case 'order.place':
       case 'order.test': {
         p.delete('apiKey');
         const r = parseOrderParams(p, this.venue.instruments, user.account, this.venue.newClientOrderId, tp);
-        if ('ok' in r) return err(r);
-        if (req.method === 'order.test') return ok({});
+        if ('ok' in r) return errFrame(id, r);
+        if (method === 'order.test') return okFrame(id, '{}');
         const res = this.venue.engine.place(r);
-        if (!res.ok) return err(res);
-        return ok(renderNewOrder(this.venue.instruments.get(r.symbol)!, res.order, p.get('newOrderRespType') ?? 'FULL', this.venue.engine.lastPrevented));
+        if (!res.ok) return errFrame(id, res);
+        return okFrame(id, renderNewOrderJson(this.venue.instruments.get(r.symbol)!, res.order, p.get('newOrderRespType') ?? 'FULL', this.venue.engine.lastPrevented));
       }
       case 'order.cancel': {
         const symbol = p.get('symbol');
-        if (!symbol) return err(mandatory('symbol'));
+        if (!symbol) return errFrame(id, mandatory('symbol'));
         const oid = intParam(p, 'orderId');
         const cid = p.get('origClientOrderId');
-        if (oid === null) return err({ ok: false, code: -1100, msg: "Illegal characters found in parameter 'orderId'." });
-        if (oid === undefined && !cid) return err({ ok: false, code: -1102, msg: "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!" });
+        if (oid === null) return errFrame(id, { ok: false, code: -1100, msg: "Illegal characters found in parameter 'orderId'." });
+        if (oid === undefined && !cid) return errFrame(id, { ok: false, code: -1102, msg: "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!" });
         const target = oid !== undefined ? this.venue.engine.getById(user.account, oid) : this.venue.engine.getByClientId(user.account, symbol, cid!);
         const newId = p.get('newClientOrderId') || this.venue.newClientOrderId();
         if (target !== undefined) this.cancelIds.set(target.orderId, newId);
         const res = this.venue.engine.cancel(user.account, symbol, oid, oid === undefined ? cid : undefined);
         if (target !== undefined) this.cancelIds.delete(target.orderId);
-        if (!res.ok) return err(res);
-        return ok(renderCancel(this.venue.instruments.get(symbol)!, res.order, newId, this.venue.serverTime('ws-api')));
+        if (!res.ok) return errFrame(id, res);
+        return okFrame(id, JSON.stringify(renderCancel(this.venue.instruments.get(symbol)!, res.order, newId, this.venue.serverTime('ws-api'))));
       }
       case 'order.status': {
         const symbol = p.get('symbol');
-        if (!symbol) return err(mandatory('symbol'));
+        if (!symbol) return errFrame(id, mandatory('symbol'));
         const oid = intParam(p, 'orderId');
         const cid = p.get('origClientOrderId');
         const o = typeof oid === 'number' ? this.venue.engine.getById(user.account, oid) : cid ? this.venue.engine.getByClientId(user.account, symbol, cid) : undefined;
-        if (o === undefined || o.symbol !== symbol) return err({ ok: false, code: -2013, msg: 'Order does not exist.' });
-        return ok(renderQuery(this.venue.instruments.get(symbol)!, o));
+        if (o === undefined || o.symbol !== symbol) return errFrame(id, { ok: false, code: -2013, msg: 'Order does not exist.' });
+        return okFrame(id, JSON.stringify(renderQuery(this.venue.instruments.get(symbol)!, o)));
       }
       case 'openOrders.status': {
         const symbol = p.get('symbol');
-        return ok(this.venue.engine.openOrders(user.account, symbol).map((o) => renderQuery(this.venue.instruments.get(o.symbol)!, o)));
+        return okFrame(id, JSON.stringify(this.venue.engine.openOrders(user.account, symbol).map((o) => renderQuery(this.venue.instruments.get(o.symbol)!, o))));
       }
       case 'account.status':
-        return ok(renderAccount(this.venue.accounts, user.account, this.venue.assets, this.venue.serverTime('ws-api'), this.venue.fees, this.venue.canWithdraw));
+        return okFrame(id, JSON.stringify(renderAccount(this.venue.accounts, user.account, this.venue.assets, this.venue.serverTime('ws-api'), this.venue.fees, this.venue.canWithdraw)));
       case 'userDataStream.unsubscribe': {
         this.closed(conn);
-        return ok({});
+        return okFrame(id, '{}');
       }
       default:
-        return err({ ok: false, code: -1102, msg: `Unknown method: ${String(req.method)}` });
+        return errFrame(id, { ok: false, code: -1102, msg: `Unknown method: ${String(method)}` });
     }
   }
 
-  private auth(raw: Record<string, unknown>, p: Params): ApiUser | (Rejection & { status: number }) {
+  private auth(payload: string, p: Params): ApiUser | (Rejection & { status: number }) {
     const key = p.get('apiKey');
     if (!key) return AUTH_REJECT.keyFormat;
     const user = this.venue.users.get(key);
     if (user === undefined) return AUTH_REJECT.keyInvalid;
     const ts = p.get('timestamp');
-    if (ts === undefined || !/^\d{1,16}$/.test(ts)) return { ...mandatory('timestamp'), status: 400 };
+    if (ts === undefined || !TIMESTAMP.test(ts)) return { ...mandatory('timestamp'), status: 400 };
     const sig = p.get('signature');
     if (!sig) return { ...mandatory('signature'), status: 400 };
     const rw = p.has('recvWindow') ? Number(p.get('recvWindow')) : 5000;
     if (!(rw >= 0) || rw > MAX_RECV_WINDOW) return AUTH_REJECT.recvWindow;
-    const want = Buffer.from(sign(user.apiSecret, wsApiPayload(raw)));
-    const got = Buffer.from(sig.toLowerCase());
-    if (want.length !== got.length || !timingSafeEqual(want, got)) return AUTH_REJECT.signature;
+    if (!verifyHmacHex(user.apiSecret, payload, sig)) return AUTH_REJECT.signature;
     const now = this.venue.serverTime('ws-api');
     const t = Number(ts);
     if (t >= now + 1000) return AUTH_REJECT.ahead;
