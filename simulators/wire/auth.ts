@@ -73,7 +73,14 @@ export function splitSignature(raw: string): { payload: string; signature: strin
   const before = raw.slice(0, m.index);
   const after = raw.slice(m.index + m[0].length);
   const payload = before.length > 0 && after.length > 0 ? before + after : before + after.replace(/^&/, '');
-  return { payload, signature: decodeURIComponent(m[2]!) };
+  // A malformed percent-escape is not a signature: it fails verification (-1022) like any wrong one.
+  let signature: string;
+  try {
+    signature = decodeURIComponent(m[2]!);
+  } catch {
+    signature = m[2]!;
+  }
+  return { payload, signature };
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import uWS from 'uWebSockets.js';
-import type { Logger } from '../../common/log.js';
+import { logger, type Logger } from '../../common/log.js';
 import { SimulatorListenError } from '../errors.js';
 import type { VenueCore } from '../venue/venue.js';
 import type { LinkScope } from '../faults/link.js';
@@ -368,7 +368,7 @@ class RestCall {
   finish(): void {
     if (this.aborted) return;
     const out = this.out;
-    const reply = out !== null && out.mode === 'http-5xx' ? REST_5XX : handleRest(this.server.venue, this.r);
+    const reply = out !== null && out.mode === 'http-5xx' ? REST_5XX : safeHandleRest(this.server.venue, this.r);
     const d = this.link.next(reply.body.length);
     if (d.drop) {
       // A lost exchange: the client never gets an answer and must time out.
@@ -383,5 +383,24 @@ class RestCall {
     this.server.venue.clock.setTimer(delay, () => {
       if (!this.aborted) writeReply(this.res, reply);
     });
+  }
+}
+
+const log = logger.child({ component: 'sim-wire' });
+
+/** Binance's answer to a request it could not process (-1000 UNKNOWN). */
+const REST_INTERNAL: RestReply = { status: 500, body: JSON.stringify({ code: -1000, msg: 'An unknown error occurred while processing the request.' }), headers: [] };
+
+/**
+ * The REST handler behind a last line of defence: whatever a request contains, a bug in handling it
+ * answers -1000 and is logged; it never escapes into uWS, where it would end the process (and, in
+ * the daemon, the engine that embeds the simulator).
+ */
+function safeHandleRest(venue: Parameters<typeof handleRest>[0], r: RestRequest): RestReply {
+  try {
+    return handleRest(venue, r);
+  } catch (e) {
+    log.error({ err: e, path: r.path }, 'REST request failed inside the simulator (answered -1000)');
+    return REST_INTERNAL;
   }
 }

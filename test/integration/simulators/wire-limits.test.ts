@@ -69,6 +69,16 @@ describe('simulator wire limits: bounded bodies and the control API gate', funct
       await sim.stop();
     });
 
+    it('a malformed percent-escape in the signature is an invalid signature (-1022), not a crash: REST keeps serving', async () => {
+      const v = sim.venues[0]!;
+      for (const sig of ['%ZZ', '%', '%E0%A4%A']) {
+        const r = await fetch(`${v.rest}/order?symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=1&timestamp=${Date.now()}&signature=${sig}`, { method: 'POST', headers: { 'X-MBX-APIKEY': 'bot4-demo-key' } });
+        assert.equal(r.status, 400, sig);
+        assert.equal(((await r.json()) as { code: number }).code, -1022, sig);
+      }
+      assert.equal((await fetch(`${v.rest}/ping`)).status, 200);
+    });
+
     it('an 8 MB streamed POST to REST gets 413 with a Binance {code,msg} before the body is read, and REST keeps serving', async () => {
       const v = sim.venues[0]!;
       const r = await streamPost(`${v.rest}/order`, 8 << 20, { 'content-type': 'application/x-www-form-urlencoded' });
