@@ -265,7 +265,15 @@ export class VenueServer {
         // Decoded into a string inside the callback (uWS reuses the buffer after it returns); the
         // string is the only copy, no intermediate ArrayBuffer.
         const text = Buffer.from(message).toString('utf8');
-        const reply = scope === 'ws-api' ? this.wsApi.handleFrame(c, text, d.traceparent) : this.streams.handleFrame(c, text);
+        let reply: string;
+        try {
+          reply = scope === 'ws-api' ? this.wsApi.handleFrame(c, text, d.traceparent) : this.streams.handleFrame(c, text);
+        } catch (e) {
+          // Last line of defence, as for REST: a bug in handling one frame answers -1000 and is
+          // logged; it never escapes into uWS (which would end the process).
+          log.error({ err: e, scope }, 'WebSocket frame failed inside the simulator (answered -1000)');
+          reply = JSON.stringify({ status: 500, error: { code: -1000, msg: 'An unknown error occurred while processing the request.' } });
+        }
         c.send(reply);
       },
       close: (ws) => {
