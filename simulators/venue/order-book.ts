@@ -103,7 +103,8 @@ export class OrderBook {
     if (level.totalLots <= 0) {
       map.delete(o.priceTicks);
       const arr = buy ? this.bids : this.asks;
-      const i = arr.indexOf(level);
+      // A fill empties the best level (index 0); a cancel may empty any: binary search, not a scan.
+      const i = arr[0] === level ? 0 : findLevel(arr, level.priceTicks, buy);
       if (i >= 0) arr.splice(i, 1);
       level.totalLots = 0;
     } else {
@@ -136,6 +137,19 @@ export class OrderBook {
     for (let i = 0; i < this.asks.length && i < limit; i++) asks.push([this.asks[i]!.priceTicks, this.asks[i]!.totalLots]);
     return { bids, asks, lastUpdateId: this.updateId };
   }
+}
+
+/** Index of the level at `p` in a side sorted best first (descending for bids), or -1. */
+function findLevel(arr: PriceLevel[], p: number, desc: boolean): number {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const q = arr[mid]!.priceTicks;
+    if (desc ? q > p : q < p) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < arr.length && arr[lo]!.priceTicks === p ? lo : -1;
 }
 
 function insertLevel(arr: PriceLevel[], level: PriceLevel, desc: boolean): void {
