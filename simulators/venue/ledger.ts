@@ -1,4 +1,3 @@
-import { SimulatorLedgerError } from '../errors.js';
 import { type Accounts, type BalanceObserver, FEE_ACCOUNT } from './accounts.js';
 import { formatAtoms, type InstrumentRegistry } from './instruments.js';
 import type { SimOrder } from './order.js';
@@ -84,8 +83,7 @@ export interface RawEntry {
  * bigint written there is copied, not kept), strings by reference. A client operation records
  * several entries and the ledger keeps them all, so one object (plus two heap bigints) per entry
  * was most of what the old-generation GC had to trace; here an entry costs no object at all.
- * Deltas are bounded by int64 (9.2e10 units of an asset at 1e-8): {@link EntryColumns.push}
- * throws {@link SimulatorLedgerError} beyond that instead of wrapping.
+ * A delta beyond int64 (9.2e10 units of an asset at 1e-8) is kept exactly in a side map instead.
  */
 class EntryColumns {
   length = 0;
@@ -98,18 +96,23 @@ class EntryColumns {
   private readonly account: string[] = [];
   private readonly asset: string[] = [];
   private readonly reason: string[] = [];
+  /** Entries whose deltas do not fit int64: index → [free, locked]. */
+  private readonly wide = new Map<number, [bigint, bigint]>();
 
   push(seq: number, time: number, account: string, asset: string, freeDelta: bigint, lockedDelta: bigint, reason: string, orderId: number): void {
-    if (freeDelta > MAX_I64 || freeDelta < MIN_I64 || lockedDelta > MAX_I64 || lockedDelta < MIN_I64) {
-      throw new SimulatorLedgerError(`balance change of ${account}/${asset} (${freeDelta} free, ${lockedDelta} locked) exceeds the ledger's int64 atoms`);
-    }
     const i = this.length;
     if (i === this.cap) this.grow();
     this.seq[i] = seq;
     this.time[i] = time;
     this.orderId[i] = orderId;
-    this.free[i] = freeDelta;
-    this.locked[i] = lockedDelta;
+    if (freeDelta > MAX_I64 || freeDelta < MIN_I64 || lockedDelta > MAX_I64 || lockedDelta < MIN_I64) {
+      this.wide.set(i, [freeDelta, lockedDelta]);
+      this.free[i] = 0n;
+      this.locked[i] = 0n;
+    } else {
+      this.free[i] = freeDelta;
+      this.locked[i] = lockedDelta;
+    }
     this.account.push(account);
     this.asset.push(asset);
     this.reason.push(reason);
@@ -118,7 +121,10 @@ class EntryColumns {
 
   /** Entry `i` as an object (off the order path: snapshots and durable state). */
   at(i: number): RawEntry {
-    return { seq: this.seq[i]!, time: this.time[i]!, account: this.account[i]!, asset: this.asset[i]!, freeDelta: this.free[i]!, lockedDelta: this.locked[i]!, reason: this.reason[i]!, orderId: this.orderId[i]! };
+    const w = this.wide.size === 0 ? undefined : this.wide.get(i);
+    const freeDelta = w === undefined ? this.free[i]! : w[0];
+    const lockedDelta = w === undefined ? this.locked[i]! : w[1];
+    return { seq: this.seq[i]!, time: this.time[i]!, account: this.account[i]!, asset: this.asset[i]!, freeDelta, lockedDelta, reason: this.reason[i]!, orderId: this.orderId[i]! };
   }
 
   accountAt(i: number): string {
