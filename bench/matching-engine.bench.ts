@@ -2,6 +2,8 @@ import { Accounts } from '../simulators/venue/accounts.js';
 import { InstrumentRegistry } from '../simulators/venue/instruments.js';
 import { Ledger } from '../simulators/venue/ledger.js';
 import { MatchingEngine, type PlaceRequest } from '../simulators/venue/matching-engine.js';
+import { InstrumentRegistry as BeforeInstruments } from './peers/instruments-before.js';
+import { Ledger as BeforeLedger } from './peers/ledger-before.js';
 import { MatchingEngine as BeforeEngine } from './peers/matching-engine-before.js';
 import { countGc, median, table, writeSection } from './report.js';
 
@@ -15,8 +17,9 @@ import { countGc, median, table, writeSection } from './report.js';
  * operation list is generated once from a seed and replayed on a fresh engine each run, so every
  * run and both engines do the same work.
  *
- * Peer in the same run: the engine as it was before issue 13 (`bench/peers/matching-engine-before.ts`,
- * a copy of the old matching-engine.ts + order-book.ts; it shares today's accounts and ledger).
+ * Peer in the same run: the engine as it was before issue 13 (`bench/peers/*-before.ts`: verbatim
+ * copies of the old matching-engine.ts, order-book.ts, ledger.ts and instruments.ts; accounts.ts,
+ * order-validation.ts and self-trade.ts did not change and are shared).
  * Run: npm run bench matching-engine
  */
 
@@ -88,11 +91,16 @@ interface Run {
 async function run(which: 'after' | 'before', ops: Op[], prefix = 'user:'): Promise<Run> {
   let t = 1_700_000_000_000;
   const now = (): number => t++;
-  const instruments = new InstrumentRegistry();
   const accounts = new Accounts();
-  const ledger = new Ledger('bench', accounts, instruments, now);
   const fees = { makerBps: 10, takerBps: 10 };
-  const engine: EngineLike & { stats: Map<string, { count: number }> } = which === 'after' ? new MatchingEngine(instruments, accounts, ledger, fees, now) : new BeforeEngine(instruments, accounts, ledger, fees, now);
+  let engine: EngineLike & { stats: Map<string, { count: number }> };
+  if (which === 'after') {
+    const instruments = new InstrumentRegistry();
+    engine = new MatchingEngine(instruments, accounts, new Ledger('bench', accounts, instruments, now), fees, now);
+  } else {
+    const instruments = new BeforeInstruments();
+    engine = new BeforeEngine(instruments, accounts, new BeforeLedger('bench', accounts, instruments, now), fees, now);
+  }
   for (let a = 0; a < ACCOUNTS; a++) {
     accounts.deposit(`${prefix}${a}`, 'USDT', 10n ** 17n);
     accounts.deposit(`${prefix}${a}`, 'BTC', 10n ** 14n);

@@ -11,8 +11,8 @@
  * path for no reader's gain, so this file stays somewhat over ~400 lines.
  */
 import { type Accounts, FEE_ACCOUNT } from '../../simulators/venue/accounts.js';
-import type { Instrument, InstrumentRegistry } from '../../simulators/venue/instruments.js';
-import { HOUSE_PREFIX, type Ledger } from '../../simulators/venue/ledger.js';
+import type { Instrument, InstrumentRegistry } from './instruments-before.js';
+import { HOUSE_PREFIX, type Ledger } from './ledger-before.js';
 import type { EngineListener } from '../../simulators/venue/engine-events.js';
 import { isOpen, type SimFill, type SimOrder, type StpMode } from '../../simulators/venue/order.js';
 import { OrderBook } from './order-book-before.js';
@@ -151,7 +151,7 @@ export class MatchingEngine {
     const ins = this.instruments.get(r.symbol);
     if (ins === undefined) return REJECT.badSymbol;
     if (this.halted.has(r.symbol)) return REJECT.closed;
-    const f = checkFilters(ins, r);
+    const f = checkFilters(ins as unknown as Parameters<typeof checkFilters>[0], r);
     if (f !== undefined) return f;
     const existing = this.byClient.get(clientKey(r.account, r.symbol, r.clientOrderId));
     if (existing !== undefined && isOpen(existing)) return REJECT.duplicate;
@@ -309,7 +309,7 @@ export class MatchingEngine {
       const k = clientKey(o.account, o.symbol, o.clientOrderId);
       if (this.byClient.get(k) === o) this.byClient.delete(k);
     }
-    // (the ledger no longer records house orders, so there is nothing to forget on close)
+    this.ledger.closeOrder(o);
     if (status !== 'FILLED') this.listener?.onOrderEvent(o, status === 'EXPIRED_IN_MATCH' ? 'TRADE_PREVENTION' : status, undefined);
     else this.listener?.onOrderClosed?.(o);
   }
