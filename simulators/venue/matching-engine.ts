@@ -68,6 +68,12 @@ interface SymbolState {
 
 /** `lastPrevented` of an order that prevented nothing (shared; replaced before anything is added). */
 const NO_PREVENTED = Object.freeze([]) as unknown as PreventedMatch[];
+/**
+ * `fills` of an order that has none yet (shared, frozen). The first fill replaces it with a one-slot
+ * array: V8 gives an array literal `[]` 17 slots at its first push, and the venue keeps every client
+ * order, so that was ~150 bytes retained per filled order.
+ */
+const NO_FILLS = Object.freeze([]) as unknown as SimFill[];
 
 /**
  * Matching engine of one venue: one {@link OrderBook} per symbol, price-time priority, LIMIT /
@@ -212,7 +218,7 @@ export class MatchingEngine {
       time: now,
       updateTime: now,
       seq: ++this.seq,
-      fills: [],
+      fills: NO_FILLS,
       traceparent: r.traceparent,
       house: r.account.startsWith(HOUSE_PREFIX),
       stp: r.stp ?? this.defaultStp,
@@ -506,7 +512,10 @@ export class MatchingEngine {
     // House orders keep no fills; without a listener nobody sees the one of a house order either.
     const fill: SimFill | undefined =
       !o.house || this.listener !== undefined ? { tradeId, priceTicks: price, lots, quoteAtoms: quote, commission, commissionAsset: isBuyer ? ins.base : ins.quote, isMaker, time } : undefined;
-    if (!o.house) o.fills.push(fill!);
+    if (!o.house) {
+      if (o.fills === NO_FILLS) o.fills = [fill!];
+      else o.fills.push(fill!);
+    }
     if (o.quoteOrderQty === 0n && o.executedLots >= o.origLots) {
       if (isMaker) this.close(ins, o, 'FILLED');
       else o.status = 'FILLED';
