@@ -80,7 +80,7 @@ export interface RawEntry {
 
 /**
  * Balance entries in columns: numbers in growable typed arrays, deltas in `BigInt64Array`s (a
- * bigint written there is copied, not kept), strings by reference. A client operation records
+ * bigint written there is copied, not kept), strings as ids into a table of the distinct ones. A client operation records
  * several entries and the ledger keeps them all, so one object (plus two heap bigints) per entry
  * was most of what the old-generation GC had to trace; here an entry costs no object at all.
  * A delta beyond int64 (9.2e10 units of an asset at 1e-8) is kept exactly in a side map instead.
@@ -93,9 +93,12 @@ class EntryColumns {
   private orderId = new Float64Array(this.cap);
   private free = new BigInt64Array(this.cap);
   private locked = new BigInt64Array(this.cap);
-  private readonly account: string[] = [];
-  private readonly asset: string[] = [];
-  private readonly reason: string[] = [];
+  /** Account, asset and reason as ids into {@link strings} (a handful of distinct values, repeated). */
+  private account = new Uint32Array(this.cap);
+  private asset = new Uint32Array(this.cap);
+  private reason = new Uint32Array(this.cap);
+  private readonly strings: string[] = [];
+  private readonly stringIds = new Map<string, number>();
   /** Entries whose deltas do not fit int64: index → [free, locked]. */
   private readonly wide = new Map<number, [bigint, bigint]>();
 
@@ -113,10 +116,20 @@ class EntryColumns {
       this.free[i] = freeDelta;
       this.locked[i] = lockedDelta;
     }
-    this.account.push(account);
-    this.asset.push(asset);
-    this.reason.push(reason);
+    this.account[i] = this.intern(account);
+    this.asset[i] = this.intern(asset);
+    this.reason[i] = this.intern(reason);
     this.length = i + 1;
+  }
+
+  private intern(s: string): number {
+    let id = this.stringIds.get(s);
+    if (id === undefined) {
+      id = this.strings.length;
+      this.strings.push(s);
+      this.stringIds.set(s, id);
+    }
+    return id;
   }
 
   /** Entry `i` as an object (off the order path: snapshots and durable state). */
@@ -124,11 +137,11 @@ class EntryColumns {
     const w = this.wide.size === 0 ? undefined : this.wide.get(i);
     const freeDelta = w === undefined ? this.free[i]! : w[0];
     const lockedDelta = w === undefined ? this.locked[i]! : w[1];
-    return { seq: this.seq[i]!, time: this.time[i]!, account: this.account[i]!, asset: this.asset[i]!, freeDelta, lockedDelta, reason: this.reason[i]!, orderId: this.orderId[i]! };
+    return { seq: this.seq[i]!, time: this.time[i]!, account: this.strings[this.account[i]!]!, asset: this.strings[this.asset[i]!]!, freeDelta, lockedDelta, reason: this.strings[this.reason[i]!]!, orderId: this.orderId[i]! };
   }
 
   accountAt(i: number): string {
-    return this.account[i]!;
+    return this.strings[this.account[i]!]!;
   }
 
   private grow(): void {
@@ -146,8 +159,16 @@ class EntryColumns {
     this.seq = f(this.seq);
     this.time = f(this.time);
     this.orderId = f(this.orderId);
+    const u = (a: Uint32Array): Uint32Array<ArrayBuffer> => {
+      const b = new Uint32Array(this.cap);
+      b.set(a);
+      return b;
+    };
     this.free = g(this.free);
     this.locked = g(this.locked);
+    this.account = u(this.account);
+    this.asset = u(this.asset);
+    this.reason = u(this.reason);
   }
 }
 
