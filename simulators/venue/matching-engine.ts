@@ -15,6 +15,7 @@ import { HOUSE_PREFIX, type Ledger } from './ledger.js';
 import type { EngineListener } from './engine-events.js';
 import { isOpen, type SimFill, type SimOrder, type StpMode } from './order.js';
 import { OrderBook } from './order-book.js';
+import { OrderIndex } from './order-index.js';
 import { checkFilters, REJECT, type PlaceRequest, type Rejection } from './order-validation.js';
 import { expiresMaker, expiresTaker, preventedMatch, type PreventedMatch } from './self-trade.js';
 
@@ -84,7 +85,7 @@ const NO_FILLS = Object.freeze([]) as unknown as SimFill[];
 export class MatchingEngine {
   readonly books = new Map<string, OrderBook>();
   readonly stats = new Map<string, TickerStats>();
-  private readonly byId = new Map<number, SimOrder>();
+  private readonly byId = new OrderIndex();
   private readonly sym = new Map<string, SymbolState>();
   private readonly openByAccount = new Map<string, Set<SimOrder>>();
   private readonly halted = new Set<string>();
