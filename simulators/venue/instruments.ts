@@ -74,6 +74,9 @@ export class Instrument {
   readonly minNotionalAtoms: bigint;
   /** Quote atoms of one tick × one lot. */
   readonly quotePerTickLot: bigint;
+  /** {@link quotePerTickLot} and {@link lotAtoms} as numbers (Infinity when not safe integers): the exact fast path of {@link notional}. */
+  private readonly qptlNum: number;
+  private readonly lotNum: number;
 
   constructor(spec: InstrumentSpec) {
     this.spec = Object.freeze({ ...spec });
@@ -92,6 +95,8 @@ export class Instrument {
       throw new SimulatorInstrumentError(`instrument ${spec.symbol}: tickSize × stepSize must be a multiple of 1e-8 quote units`, { tickSize: spec.tickSize, stepSize: spec.stepSize });
     }
     this.quotePerTickLot = (this.tickAtoms * this.lotAtoms) / ATOMS_PER_UNIT;
+    this.qptlNum = this.quotePerTickLot <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(this.quotePerTickLot) : Infinity;
+    this.lotNum = this.lotAtoms <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(this.lotAtoms) : Infinity;
     this.minQtyLots = Number(need('minQty') / this.lotAtoms);
     this.maxQtyLots = Number(need('maxQty') / this.lotAtoms);
     this.minPriceTicks = Number(need('minPrice') / this.tickAtoms);
@@ -104,12 +109,17 @@ export class Instrument {
 
   /** Quote atoms of `lots` at `ticks`. */
   notional(ticks: number, lots: number): bigint {
-    return BigInt(ticks) * BigInt(lots) * this.quotePerTickLot;
+    // Integers multiply exactly in a double while the product is ≤ 2^53; a larger product rounds to
+    // ≥ 2^53 (rounding is monotone), fails the safe-integer test and takes the bigint path. One
+    // bigint allocated instead of five on the matching hot path.
+    const n = ticks * lots * this.qptlNum;
+    return Number.isSafeInteger(n) ? BigInt(n) : BigInt(ticks) * BigInt(lots) * this.quotePerTickLot;
   }
 
   /** Base atoms of `lots`. */
   baseAtoms(lots: number): bigint {
-    return BigInt(lots) * this.lotAtoms;
+    const n = lots * this.lotNum;
+    return Number.isSafeInteger(n) ? BigInt(n) : BigInt(lots) * this.lotAtoms;
   }
 
   /** Decimal price string of `ticks`. */

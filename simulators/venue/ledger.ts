@@ -79,13 +79,111 @@ export interface RawEntry {
 }
 
 /**
+ * Balance entries in columns: numbers in growable typed arrays, deltas in `BigInt64Array`s (a
+ * bigint written there is copied, not kept), strings as ids into a table of the distinct ones. A client operation records
+ * several entries and the ledger keeps them all, so one object (plus two heap bigints) per entry
+ * was most of what the old-generation GC had to trace; here an entry costs no object at all.
+ * A delta beyond int64 (9.2e10 units of an asset at 1e-8) is kept exactly in a side map instead.
+ */
+class EntryColumns {
+  length = 0;
+  private cap = 1024;
+  private seq = new Float64Array(this.cap);
+  private time = new Float64Array(this.cap);
+  private orderId = new Float64Array(this.cap);
+  private free = new BigInt64Array(this.cap);
+  private locked = new BigInt64Array(this.cap);
+  /** Account, asset and reason as ids into {@link strings} (a handful of distinct values, repeated). */
+  private account = new Uint32Array(this.cap);
+  private asset = new Uint32Array(this.cap);
+  private reason = new Uint32Array(this.cap);
+  private readonly strings: string[] = [];
+  private readonly stringIds = new Map<string, number>();
+  /** Entries whose deltas do not fit int64: index → [free, locked]. */
+  private readonly wide = new Map<number, [bigint, bigint]>();
+
+  push(seq: number, time: number, account: string, asset: string, freeDelta: bigint, lockedDelta: bigint, reason: string, orderId: number): void {
+    const i = this.length;
+    if (i === this.cap) this.grow();
+    this.seq[i] = seq;
+    this.time[i] = time;
+    this.orderId[i] = orderId;
+    if (freeDelta > MAX_I64 || freeDelta < MIN_I64 || lockedDelta > MAX_I64 || lockedDelta < MIN_I64) {
+      this.wide.set(i, [freeDelta, lockedDelta]);
+      this.free[i] = 0n;
+      this.locked[i] = 0n;
+    } else {
+      this.free[i] = freeDelta;
+      this.locked[i] = lockedDelta;
+    }
+    this.account[i] = this.intern(account);
+    this.asset[i] = this.intern(asset);
+    this.reason[i] = this.intern(reason);
+    this.length = i + 1;
+  }
+
+  private intern(s: string): number {
+    let id = this.stringIds.get(s);
+    if (id === undefined) {
+      id = this.strings.length;
+      this.strings.push(s);
+      this.stringIds.set(s, id);
+    }
+    return id;
+  }
+
+  /** Entry `i` as an object (off the order path: snapshots and durable state). */
+  at(i: number): RawEntry {
+    const w = this.wide.size === 0 ? undefined : this.wide.get(i);
+    const freeDelta = w === undefined ? this.free[i]! : w[0];
+    const lockedDelta = w === undefined ? this.locked[i]! : w[1];
+    return { seq: this.seq[i]!, time: this.time[i]!, account: this.strings[this.account[i]!]!, asset: this.strings[this.asset[i]!]!, freeDelta, lockedDelta, reason: this.strings[this.reason[i]!]!, orderId: this.orderId[i]! };
+  }
+
+  accountAt(i: number): string {
+    return this.strings[this.account[i]!]!;
+  }
+
+  private grow(): void {
+    this.cap *= 2;
+    const f = (a: Float64Array): Float64Array<ArrayBuffer> => {
+      const b = new Float64Array(this.cap);
+      b.set(a);
+      return b;
+    };
+    const g = (a: BigInt64Array): BigInt64Array<ArrayBuffer> => {
+      const b = new BigInt64Array(this.cap);
+      b.set(a);
+      return b;
+    };
+    this.seq = f(this.seq);
+    this.time = f(this.time);
+    this.orderId = f(this.orderId);
+    const u = (a: Uint32Array): Uint32Array<ArrayBuffer> => {
+      const b = new Uint32Array(this.cap);
+      b.set(a);
+      return b;
+    };
+    this.free = g(this.free);
+    this.locked = g(this.locked);
+    this.account = u(this.account);
+    this.asset = u(this.asset);
+    this.reason = u(this.reason);
+  }
+}
+
+const MAX_I64 = 2n ** 63n - 1n;
+const MIN_I64 = -(2n ** 63n);
+
+/**
  * Records every order, fill and balance change of the client accounts of one venue. Background
- * participants' (`house:`) closed orders and balance moves are not kept (they would grow without
- * bound); their balances still appear in `balances` and in the conservation totals.
+ * participants' (`house:`) orders and balance moves are not kept (they would grow without bound);
+ * their balances still appear in `balances` and in the conservation totals.
  */
 export class Ledger implements BalanceObserver {
-  private readonly orders = new Map<number, SimOrder>();
-  private readonly entries: RawEntry[] = [];
+  /** Client orders in the order they were recorded (ascending order id: the engine issues them so). */
+  private readonly orders: SimOrder[] = [];
+  private readonly entries = new EntryColumns();
   private seq = 0;
   private readonly now: () => number;
   /** Receives every recorded entry as it is recorded (a durable venue's log). */
@@ -104,37 +202,35 @@ export class Ledger implements BalanceObserver {
   /** Called by {@link Accounts} on every change. */
   onBalanceChange(account: string, asset: string, freeDelta: bigint, lockedDelta: bigint, reason: string, ref: number): void {
     if (account.startsWith(HOUSE_PREFIX) || account === FEE_ACCOUNT) return;
-    const e: RawEntry = { seq: ++this.seq, time: this.now(), account, asset, freeDelta, lockedDelta, reason, orderId: ref };
-    this.entries.push(e);
-    this.sink?.(e);
+    const seq = ++this.seq;
+    const time = this.now();
+    this.entries.push(seq, time, account, asset, freeDelta, lockedDelta, reason, ref);
+    if (this.sink !== undefined) this.sink({ seq, time, account, asset, freeDelta, lockedDelta, reason, orderId: ref });
   }
 
   /** Puts back entries restored from a durable venue's log (balances are restored separately). */
   restoreEntries(entries: readonly RawEntry[]): void {
     for (const e of entries) {
-      this.entries.push(e);
+      this.entries.push(e.seq, e.time, e.account, e.asset, e.freeDelta, e.lockedDelta, e.reason, e.orderId);
       if (e.seq > this.seq) this.seq = e.seq;
     }
   }
 
-  /** Every recorded entry (a durable venue's snapshot). */
+  /** Every recorded entry (a durable venue's snapshot; builds the objects, so not for a hot path). */
   rawEntries(): readonly RawEntry[] {
-    return this.entries;
+    const out: RawEntry[] = new Array<RawEntry>(this.entries.length);
+    for (let i = 0; i < this.entries.length; i++) out[i] = this.entries.at(i);
+    return out;
   }
 
   /** Every client order the ledger keeps (a durable venue's snapshot). */
   clientOrders(): SimOrder[] {
-    return [...this.orders.values()].filter((o) => !o.house);
+    return this.orders.slice();
   }
 
-  /** Registers an order (client orders are kept for good; house orders only while open). */
+  /** Registers an order: client orders are kept for good, house orders not at all (no snapshot shows them). */
   recordOrder(o: SimOrder): void {
-    this.orders.set(o.orderId, o);
-  }
-
-  /** Called when an order closes; house orders are forgotten then. */
-  closeOrder(o: SimOrder): void {
-    if (o.house) this.orders.delete(o.orderId);
+    if (!o.house) this.orders.push(o);
   }
 
   /** Number of balance entries recorded. */
@@ -145,8 +241,8 @@ export class Ledger implements BalanceObserver {
   /** Full JSON-safe snapshot; `account` restricts orders, entries and balances to one account. */
   snapshot(account?: string): LedgerSnapshot {
     const orders: LedgerOrder[] = [];
-    for (const o of this.orders.values()) {
-      if (o.house || (account !== undefined && o.account !== account)) continue;
+    for (const o of this.orders) {
+      if (account !== undefined && o.account !== account) continue;
       orders.push(this.renderOrder(o));
     }
     orders.sort((a, b) => a.orderId - b.orderId);
@@ -170,8 +266,9 @@ export class Ledger implements BalanceObserver {
       totals[asset] = { balances: formatAtoms(bal), deposits: formatAtoms(dep) };
     }
     const entries: LedgerEntry[] = [];
-    for (const e of this.entries) {
-      if (account !== undefined && e.account !== account) continue;
+    for (let i = 0; i < this.entries.length; i++) {
+      if (account !== undefined && this.entries.accountAt(i) !== account) continue;
+      const e = this.entries.at(i);
       entries.push({ seq: e.seq, time: e.time, account: e.account, asset: e.asset, freeDelta: formatAtoms(e.freeDelta), lockedDelta: formatAtoms(e.lockedDelta), reason: e.reason, orderId: e.orderId });
     }
     return { venue: this.venue, time: this.now(), orders, balances, entries, fees, totals, reconciled };

@@ -15,6 +15,7 @@ import { HOUSE_PREFIX, type Ledger } from './ledger.js';
 import type { EngineListener } from './engine-events.js';
 import { isOpen, type SimFill, type SimOrder, type StpMode } from './order.js';
 import { OrderBook } from './order-book.js';
+import { OrderIndex } from './order-index.js';
 import { checkFilters, REJECT, type PlaceRequest, type Rejection } from './order-validation.js';
 import { expiresMaker, expiresTaker, preventedMatch, type PreventedMatch } from './self-trade.js';
 
@@ -55,6 +56,26 @@ export interface TickerStats {
   openTime: number;
 }
 
+/** Per-symbol engine state, found with one map lookup per operation. */
+interface SymbolState {
+  readonly ins: Instrument;
+  readonly book: OrderBook;
+  tradeId: number;
+  preventedId: number;
+  stats: TickerStats | undefined;
+  /** account → clientOrderId → latest order (nested maps: no key string built per lookup). */
+  readonly byClient: Map<string, Map<string, SimOrder>>;
+}
+
+/** `lastPrevented` of an order that prevented nothing (shared; replaced before anything is added). */
+const NO_PREVENTED = Object.freeze([]) as unknown as PreventedMatch[];
+/**
+ * `fills` of an order that has none yet (shared, frozen). The first fill replaces it with a one-slot
+ * array: V8 gives an array literal `[]` 17 slots at its first push, and the venue keeps every client
+ * order, so that was ~150 bytes retained per filled order.
+ */
+const NO_FILLS = Object.freeze([]) as unknown as SimFill[];
+
 /**
  * Matching engine of one venue: one {@link OrderBook} per symbol, price-time priority, LIMIT /
  * MARKET / LIMIT_MAKER with GTC / IOC / FOK, partial fills, maker/taker fees charged on the asset
@@ -64,20 +85,23 @@ export interface TickerStats {
 export class MatchingEngine {
   readonly books = new Map<string, OrderBook>();
   readonly stats = new Map<string, TickerStats>();
-  private readonly byId = new Map<number, SimOrder>();
-  private readonly byClient = new Map<string, SimOrder>();
+  private readonly byId = new OrderIndex();
+  private readonly sym = new Map<string, SymbolState>();
   private readonly openByAccount = new Map<string, Set<SimOrder>>();
-  private readonly tradeIds = new Map<string, number>();
   private readonly halted = new Set<string>();
-  private readonly preventedIds = new Map<string, number>();
   /** Prevented matches of the order being placed, for its FULL response (reset by every {@link place}). */
-  lastPrevented: PreventedMatch[] = [];
+  lastPrevented: PreventedMatch[] = NO_PREVENTED;
   /** Mode of orders that name none (Binance's spot default is `EXPIRE_MAKER`; the engine's alone is `NONE`). */
   defaultStp: StpMode = 'NONE';
   private nextOrderId = 1;
   private seq = 0;
   private listener: EngineListener | undefined;
+  /** Assets whose balances changed, per client account; kept across operations and cleared, not reallocated. */
   private readonly touched = new Map<string, Set<string>>();
+  /** Accounts with a non-empty set in {@link touched}, in first-touch order. */
+  private readonly dirty: string[] = [];
+  private readonly makerBps: bigint;
+  private readonly takerBps: bigint;
 
   constructor(
     readonly instruments: InstrumentRegistry,
@@ -87,10 +111,12 @@ export class MatchingEngine {
     private readonly now: () => number,
   ) {
     for (const i of instruments.list) {
-      this.books.set(i.symbol, new OrderBook(i.symbol));
-      this.tradeIds.set(i.symbol, 0);
-      this.preventedIds.set(i.symbol, 0);
+      const book = new OrderBook(i.symbol);
+      this.books.set(i.symbol, book);
+      this.sym.set(i.symbol, { ins: i, book, tradeId: 0, preventedId: 0, stats: undefined, byClient: new Map() });
     }
+    this.makerBps = BigInt(fees.makerBps);
+    this.takerBps = BigInt(fees.takerBps);
   }
 
   /** Sets the single listener (the venue fans out). */
@@ -117,7 +143,7 @@ export class MatchingEngine {
 
   /** The latest order of `account` in `symbol` with `clientOrderId`, or undefined. */
   getByClientId(account: string, symbol: string, clientOrderId: string): SimOrder | undefined {
-    return this.byClient.get(clientKey(account, symbol, clientOrderId));
+    return this.sym.get(symbol)?.byClient.get(account)?.get(clientOrderId);
   }
 
   /** Open orders of `account` (optionally one symbol), oldest first. */
@@ -146,15 +172,17 @@ export class MatchingEngine {
   }
 
   private placeOne(r: PlaceRequest): EngineResult {
-    this.lastPrevented = [];
-    const ins = this.instruments.get(r.symbol);
-    if (ins === undefined) return REJECT.badSymbol;
-    if (this.halted.has(r.symbol)) return REJECT.closed;
+    this.lastPrevented = NO_PREVENTED;
+    const st = this.sym.get(r.symbol);
+    if (st === undefined) return REJECT.badSymbol;
+    const ins = st.ins;
+    if (this.halted.size !== 0 && this.halted.has(r.symbol)) return REJECT.closed;
     const f = checkFilters(ins, r);
     if (f !== undefined) return f;
-    const existing = this.byClient.get(clientKey(r.account, r.symbol, r.clientOrderId));
+    let mine = st.byClient.get(r.account);
+    const existing = mine?.get(r.clientOrderId);
     if (existing !== undefined && isOpen(existing)) return REJECT.duplicate;
-    const book = this.books.get(r.symbol)!;
+    const book = st.book;
     const buy = r.side === 'BUY';
     if (r.type === 'LIMIT_MAKER' && this.crosses(book, buy, r.priceTicks)) return REJECT.wouldTake;
 
@@ -191,7 +219,7 @@ export class MatchingEngine {
       time: now,
       updateTime: now,
       seq: ++this.seq,
-      fills: [],
+      fills: NO_FILLS,
       traceparent: r.traceparent,
       house: r.account.startsWith(HOUSE_PREFIX),
       stp: r.stp ?? this.defaultStp,
@@ -199,9 +227,13 @@ export class MatchingEngine {
       preventedLots: 0,
     };
     this.byId.set(orderId, o);
-    this.byClient.set(clientKey(o.account, o.symbol, o.clientOrderId), o);
+    if (mine === undefined) {
+      mine = new Map();
+      st.byClient.set(o.account, mine);
+    }
+    mine.set(o.clientOrderId, o);
     this.ledger.recordOrder(o);
-    this.touch(o.account, lockAsset);
+    this.touch(o, lockAsset);
     this.listener?.onOrderEvent(o, 'NEW', undefined);
 
     if (r.type === 'MARKET') {
@@ -251,7 +283,13 @@ export class MatchingEngine {
 
   /** The id counters (see {@link restore}). */
   counters(): EngineCounters {
-    return { nextOrderId: this.nextOrderId, seq: this.seq, tradeIds: Object.fromEntries(this.tradeIds), preventedIds: Object.fromEntries(this.preventedIds) };
+    const tradeIds: Record<string, number> = {};
+    const preventedIds: Record<string, number> = {};
+    for (const [symbol, st] of this.sym) {
+      tradeIds[symbol] = st.tradeId;
+      preventedIds[symbol] = st.preventedId;
+    }
+    return { nextOrderId: this.nextOrderId, seq: this.seq, tradeIds, preventedIds };
   }
 
   /**
@@ -263,12 +301,20 @@ export class MatchingEngine {
     let maxId = 0;
     for (const o of [...orders].sort((a, b) => a.orderId - b.orderId)) {
       this.byId.set(o.orderId, o);
-      this.byClient.set(clientKey(o.account, o.symbol, o.clientOrderId), o);
+      const st = this.sym.get(o.symbol);
+      if (st !== undefined) {
+        let mine = st.byClient.get(o.account);
+        if (mine === undefined) {
+          mine = new Map();
+          st.byClient.set(o.account, mine);
+        }
+        mine.set(o.clientOrderId, o);
+        if (o.preventedMatchId !== undefined) st.preventedId = Math.max(st.preventedId, o.preventedMatchId);
+        for (const f of o.fills) st.tradeId = Math.max(st.tradeId, f.tradeId);
+      }
       this.ledger.recordOrder(o);
       maxId = Math.max(maxId, o.orderId);
       this.seq = Math.max(this.seq, o.seq);
-      if (o.preventedMatchId !== undefined) this.preventedIds.set(o.symbol, Math.max(this.preventedIds.get(o.symbol) ?? 0, o.preventedMatchId));
-      for (const f of o.fills) this.tradeIds.set(o.symbol, Math.max(this.tradeIds.get(o.symbol) ?? 0, f.tradeId));
     }
     for (const o of [...orders].filter(isOpen).sort((a, b) => a.seq - b.seq)) {
       this.books.get(o.symbol)?.add(o);
@@ -281,8 +327,14 @@ export class MatchingEngine {
     }
     this.nextOrderId = Math.max(this.nextOrderId, maxId + 1, counters.nextOrderId);
     this.seq = Math.max(this.seq, counters.seq);
-    for (const [sym, v] of Object.entries(counters.tradeIds)) if (this.tradeIds.has(sym)) this.tradeIds.set(sym, Math.max(this.tradeIds.get(sym)!, v));
-    for (const [sym, v] of Object.entries(counters.preventedIds)) if (this.preventedIds.has(sym)) this.preventedIds.set(sym, Math.max(this.preventedIds.get(sym)!, v));
+    for (const [symbol, v] of Object.entries(counters.tradeIds)) {
+      const st = this.sym.get(symbol);
+      if (st !== undefined) st.tradeId = Math.max(st.tradeId, v);
+    }
+    for (const [symbol, v] of Object.entries(counters.preventedIds)) {
+      const st = this.sym.get(symbol);
+      if (st !== undefined) st.preventedId = Math.max(st.preventedId, v);
+    }
   }
 
   private cancelOrder(o: SimOrder, status: 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH'): void {
@@ -298,17 +350,16 @@ export class MatchingEngine {
     if (o.locked > 0n) {
       this.accounts.unlock(o.account, asset, o.locked, o.orderId);
       o.locked = 0n;
-      this.touch(o.account, asset);
+      this.touch(o, asset);
     }
     o.status = status;
     o.updateTime = this.now();
     this.openByAccount.get(o.account)?.delete(o);
     if (o.house) {
       this.byId.delete(o.orderId);
-      const k = clientKey(o.account, o.symbol, o.clientOrderId);
-      if (this.byClient.get(k) === o) this.byClient.delete(k);
+      const mine = this.sym.get(o.symbol)!.byClient.get(o.account);
+      if (mine !== undefined && mine.get(o.clientOrderId) === o) mine.delete(o.clientOrderId);
     }
-    this.ledger.closeOrder(o);
     if (status !== 'FILLED') this.listener?.onOrderEvent(o, status === 'EXPIRED_IN_MATCH' ? 'TRADE_PREVENTION' : status, undefined);
     else this.listener?.onOrderClosed?.(o);
   }
@@ -383,9 +434,10 @@ export class MatchingEngine {
    * is closed by {@link place}. Returns whether the taker stops.
    */
   private prevent(ins: Instrument, taker: SimOrder, maker: SimOrder, price: number, byQuote: boolean): boolean {
-    const id = this.preventedIds.get(ins.symbol)! + 1;
-    this.preventedIds.set(ins.symbol, id);
+    const st = this.sym.get(ins.symbol)!;
+    const id = ++st.preventedId;
     const m = preventedMatch(id, taker, maker, price, byQuote);
+    if (this.lastPrevented === NO_PREVENTED) this.lastPrevented = [];
     this.lastPrevented.push(m);
     if (expiresMaker(m.mode)) {
       maker.preventedMatchId = id;
@@ -403,17 +455,18 @@ export class MatchingEngine {
   }
 
   private fill(ins: Instrument, book: OrderBook, taker: SimOrder, maker: SimOrder, price: number, lots: number): void {
-    const buyer = taker.side === 'BUY' ? taker : maker;
-    const seller = taker.side === 'BUY' ? maker : taker;
+    const takerBuys = taker.side === 'BUY';
+    const buyer = takerBuys ? taker : maker;
+    const seller = takerBuys ? maker : taker;
     const quote = ins.notional(price, lots);
     const base = ins.baseAtoms(lots);
-    const tradeId = this.tradeIds.get(ins.symbol)! + 1;
-    this.tradeIds.set(ins.symbol, tradeId);
+    const st = this.sym.get(ins.symbol)!;
+    const tradeId = ++st.tradeId;
     const time = this.now();
     // Buyer pays quote from its lock; a limit buyer filled below its limit gets the difference back.
     this.accounts.transfer(buyer.account, true, seller.account, ins.quote, quote, 'trade', buyer.orderId);
     buyer.locked -= quote;
-    if (buyer.type !== 'MARKET') {
+    if (buyer.type !== 'MARKET' && buyer.priceTicks !== price) {
       const excess = ins.notional(buyer.priceTicks, lots) - quote;
       if (excess > 0n) {
         this.accounts.unlock(buyer.account, ins.quote, excess, buyer.orderId);
@@ -422,75 +475,78 @@ export class MatchingEngine {
     }
     this.accounts.transfer(seller.account, true, buyer.account, ins.base, base, 'trade', seller.orderId);
     seller.locked -= base;
-    const buyerBps = buyer === maker ? this.fees.makerBps : this.fees.takerBps;
-    const sellerBps = seller === maker ? this.fees.makerBps : this.fees.takerBps;
-    const buyerFee = (base * BigInt(buyerBps)) / 10000n;
-    const sellerFee = (quote * BigInt(sellerBps)) / 10000n;
+    const buyerFee = (base * (takerBuys ? this.takerBps : this.makerBps)) / 10000n;
+    const sellerFee = (quote * (takerBuys ? this.makerBps : this.takerBps)) / 10000n;
     this.accounts.transfer(buyer.account, false, FEE_ACCOUNT, ins.base, buyerFee, 'fee', buyer.orderId);
     this.accounts.transfer(seller.account, false, FEE_ACCOUNT, ins.quote, sellerFee, 'fee', seller.orderId);
-    this.touch(buyer.account, ins.base);
-    this.touch(buyer.account, ins.quote);
-    this.touch(seller.account, ins.base);
-    this.touch(seller.account, ins.quote);
+    this.touch(buyer, ins.base);
+    this.touch(buyer, ins.quote);
+    this.touch(seller, ins.base);
+    this.touch(seller, ins.quote);
 
     book.reduce(maker, lots);
-    for (const o of [taker, maker]) {
-      o.executedLots += lots;
-      o.cumQuoteAtoms += quote;
-      o.updateTime = time;
-      const isBuyer = o === buyer;
-      const fill: SimFill = {
-        tradeId,
-        priceTicks: price,
-        lots,
-        quoteAtoms: quote,
-        commission: isBuyer ? buyerFee : sellerFee,
-        commissionAsset: isBuyer ? ins.base : ins.quote,
-        isMaker: o === maker,
-        time,
-      };
-      if (!o.house) o.fills.push(fill);
-      if (o.quoteOrderQty === 0n && o.executedLots >= o.origLots) {
-        if (o === maker) this.close(ins, o, 'FILLED');
-        else o.status = 'FILLED';
-      } else {
-        o.status = 'PARTIALLY_FILLED';
-      }
-      this.listener?.onOrderEvent(o, 'TRADE', fill);
-    }
-    const st = this.stats.get(ins.symbol);
-    if (st === undefined) {
-      this.stats.set(ins.symbol, { openTicks: price, highTicks: price, lowTicks: price, lastTicks: price, lastLots: lots, volumeLots: lots, quoteVolume: quote, count: 1, firstId: tradeId, lastId: tradeId, openTime: time });
+    this.applyFill(ins, taker, false, takerBuys, tradeId, price, lots, quote, takerBuys ? buyerFee : sellerFee, time);
+    this.applyFill(ins, maker, true, !takerBuys, tradeId, price, lots, quote, takerBuys ? sellerFee : buyerFee, time);
+    let s = st.stats;
+    if (s === undefined) {
+      s = { openTicks: price, highTicks: price, lowTicks: price, lastTicks: price, lastLots: lots, volumeLots: lots, quoteVolume: quote, count: 1, firstId: tradeId, lastId: tradeId, openTime: time };
+      st.stats = s;
+      this.stats.set(ins.symbol, s);
     } else {
-      if (price > st.highTicks) st.highTicks = price;
-      if (price < st.lowTicks) st.lowTicks = price;
-      st.lastTicks = price;
-      st.lastLots = lots;
-      st.volumeLots += lots;
-      st.quoteVolume += quote;
-      st.count++;
-      st.lastId = tradeId;
+      if (price > s.highTicks) s.highTicks = price;
+      if (price < s.lowTicks) s.lowTicks = price;
+      s.lastTicks = price;
+      s.lastLots = lots;
+      s.volumeLots += lots;
+      s.quoteVolume += quote;
+      s.count++;
+      s.lastId = tradeId;
     }
-    this.listener?.onTrade(ins.symbol, tradeId, price, lots, maker === buyer, time);
+    this.listener?.onTrade(ins.symbol, tradeId, price, lots, !takerBuys, time);
   }
 
-  private touch(account: string, asset: string): void {
-    if (account.startsWith(HOUSE_PREFIX)) return;
-    let s = this.touched.get(account);
+  /** One side of a trade: the order's totals, its fill record (client orders only) and status. */
+  private applyFill(ins: Instrument, o: SimOrder, isMaker: boolean, isBuyer: boolean, tradeId: number, price: number, lots: number, quote: bigint, commission: bigint, time: number): void {
+    o.executedLots += lots;
+    o.cumQuoteAtoms += quote;
+    o.updateTime = time;
+    // House orders keep no fills; without a listener nobody sees the one of a house order either.
+    const fill: SimFill | undefined =
+      !o.house || this.listener !== undefined ? { tradeId, priceTicks: price, lots, quoteAtoms: quote, commission, commissionAsset: isBuyer ? ins.base : ins.quote, isMaker, time } : undefined;
+    if (!o.house) {
+      if (o.fills === NO_FILLS) o.fills = [fill!];
+      else o.fills.push(fill!);
+    }
+    if (o.quoteOrderQty === 0n && o.executedLots >= o.origLots) {
+      if (isMaker) this.close(ins, o, 'FILLED');
+      else o.status = 'FILLED';
+    } else {
+      o.status = 'PARTIALLY_FILLED';
+    }
+    this.listener?.onOrderEvent(o, 'TRADE', fill);
+  }
+
+  /** Notes that `o`'s account changed in `asset`, for one `onBalances` per account at the end of the operation. */
+  private touch(o: SimOrder, asset: string): void {
+    if (o.house || this.listener === undefined) return;
+    let s = this.touched.get(o.account);
     if (s === undefined) {
       s = new Set();
-      this.touched.set(account, s);
+      this.touched.set(o.account, s);
     }
+    if (s.size === 0) this.dirty.push(o.account);
     s.add(asset);
   }
 
   private flushBalances(): void {
-    if (this.touched.size === 0) return;
-    for (const [account, assets] of this.touched) this.listener?.onBalances(account, [...assets]);
-    this.touched.clear();
+    const n = this.dirty.length;
+    if (n === 0) return;
+    for (let i = 0; i < n; i++) {
+      const account = this.dirty[i]!;
+      const s = this.touched.get(account)!;
+      this.listener?.onBalances(account, [...s]);
+      s.clear();
+    }
+    this.dirty.length = 0;
   }
-}
-
-function clientKey(account: string, symbol: string, clientOrderId: string): string {
-  return `${account}\u0000${symbol}\u0000${clientOrderId}`;
 }

@@ -7,6 +7,8 @@ export class PriceLevel {
   orders: SimOrder[] = [];
   head = 0;
   totalLots = 0;
+  /** Orders of the queue still resting (a cancelled order stays in `orders` until skipped or compacted). */
+  live = 0;
   constructor(priceTicks: number) {
     this.priceTicks = priceTicks;
   }
@@ -27,6 +29,25 @@ export class PriceLevel {
       this.orders = this.orders.slice(this.head);
       this.head = 0;
     }
+  }
+
+  /**
+   * Drops cancelled orders from the middle of the queue once they are more than half of it, so a
+   * level that never trades (orders placed and cancelled away from the touch) stays bounded; the
+   * copy is paid for by the cancels that made the garbage. Called from {@link OrderBook.add}, when
+   * every earlier operation has settled its orders' statuses.
+   */
+  sweep(): void {
+    const queued = this.orders.length - this.head;
+    if (queued < 64 || this.live * 2 >= queued) return;
+    const kept: SimOrder[] = [];
+    for (let i = this.head; i < this.orders.length; i++) {
+      const o = this.orders[i]!;
+      if (o.origLots - o.executedLots > 0 && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')) kept.push(o);
+    }
+    this.orders = kept;
+    this.head = 0;
+    this.live = kept.length;
   }
 }
 
@@ -85,7 +106,9 @@ export class OrderBook {
       map.set(o.priceTicks, level);
       insertLevel(buy ? this.bids : this.asks, level, buy);
     }
+    level.sweep();
     level.orders.push(o);
+    level.live++;
     level.totalLots += o.origLots - o.executedLots;
     this.touch(buy, level);
   }
@@ -99,11 +122,14 @@ export class OrderBook {
     const map = buy ? this.bidMap : this.askMap;
     const level = map.get(o.priceTicks);
     if (level === undefined) return;
+    // Called before the engine updates the order: taking all it has left means it leaves the level.
+    if (lots >= o.origLots - o.executedLots) level.live--;
     level.totalLots -= lots;
     if (level.totalLots <= 0) {
       map.delete(o.priceTicks);
       const arr = buy ? this.bids : this.asks;
-      const i = arr.indexOf(level);
+      // A fill empties the best level (index 0); a cancel may empty any: binary search, not a scan.
+      const i = arr[0] === level ? 0 : findLevel(arr, level.priceTicks, buy);
       if (i >= 0) arr.splice(i, 1);
       level.totalLots = 0;
     } else {
@@ -136,6 +162,19 @@ export class OrderBook {
     for (let i = 0; i < this.asks.length && i < limit; i++) asks.push([this.asks[i]!.priceTicks, this.asks[i]!.totalLots]);
     return { bids, asks, lastUpdateId: this.updateId };
   }
+}
+
+/** Index of the level at `p` in a side sorted best first (descending for bids), or -1. */
+function findLevel(arr: PriceLevel[], p: number, desc: boolean): number {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const q = arr[mid]!.priceTicks;
+    if (desc ? q > p : q < p) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < arr.length && arr[lo]!.priceTicks === p ? lo : -1;
 }
 
 function insertLevel(arr: PriceLevel[], level: PriceLevel, desc: boolean): void {

@@ -126,4 +126,24 @@ describe('Ledger reconciliation', () => {
     accounts.checkConservation();
     assert.deepEqual(accounts.balance('user:a', 'USDT'), { free: 40n, locked: 60n });
   });
+
+  it('keeps entries exactly in its columns, including deltas beyond int64 and across column growth', () => {
+    const rig = makeRig();
+    const huge = 2n ** 70n + 12345n;
+    rig.accounts.deposit('user:w', 'USDT', huge);
+    rig.accounts.deposit('user:w', 'USDT', -(2n ** 64n));
+    // more entries than the columns' first capacity, so they grow and must keep what they held
+    for (let i = 0; i < 3000; i++) rig.accounts.deposit('user:w', 'AAA', BigInt(i));
+    const raw = rig.ledger.rawEntries();
+    assert.equal(raw.length, 3002);
+    assert.equal(rig.ledger.entryCount, 3002);
+    assert.equal(raw[0]!.freeDelta, huge);
+    assert.equal(raw[1]!.freeDelta, -(2n ** 64n));
+    assert.deepEqual(raw.slice(2).map((e) => e.freeDelta), Array.from({ length: 3000 }, (_, i) => BigInt(i)));
+    assert.deepEqual(raw.map((e) => e.seq), Array.from({ length: 3002 }, (_, i) => i + 1));
+    const snap = rig.ledger.snapshot('user:w');
+    assert.equal(atoms(snap.entries[0]!.freeDelta), huge);
+    assert.equal(atoms(snap.entries[1]!.freeDelta), -(2n ** 64n));
+    assert.equal(snap.reconciled, true);
+  });
 });

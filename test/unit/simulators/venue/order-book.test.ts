@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { SimOrder } from '../../../../simulators/venue/order.js';
+import fc from 'fast-check';
 import { OrderBook, PriceLevel } from '../../../../simulators/venue/order-book.js';
 
 let nextId = 1;
@@ -139,5 +140,97 @@ describe('OrderBook', () => {
       [101, 1],
       [102, 1],
     ]);
+  });
+});
+
+describe('OrderBook level queues stay bounded', () => {
+  it('sweeps orders cancelled behind a resting front order out of the queue, keeping FIFO', () => {
+    const b = new OrderBook('AAAUSDT');
+    const all = Array.from({ length: 200 }, () => order('SELL', 500, 1));
+    for (const o of all) b.add(o);
+    // the front order never trades; 150 behind it are cancelled (engine order: reduce, then status)
+    for (let i = 1; i <= 150; i++) {
+      b.reduce(all[i]!, 1);
+      all[i]!.status = 'CANCELED';
+    }
+    const late = order('SELL', 500, 1);
+    b.add(late);
+    const l = b.asks[0]!;
+    const live = [all[0]!, ...all.slice(151), late];
+    assert.equal(l.live, live.length);
+    assert.ok(l.orders.length - l.head <= 2 * live.length, `queue of ${l.orders.length - l.head} for ${live.length} live orders`);
+    assert.equal(l.totalLots, live.length);
+    const served: SimOrder[] = [];
+    for (let o = l.front(); o !== undefined; o = l.front()) {
+      served.push(o);
+      b.reduce(o, 1);
+      o.executedLots = 1;
+      o.status = 'FILLED';
+    }
+    assert.deepEqual(served, live);
+  });
+});
+
+describe('OrderBook against a naive model (random add / cancel / fill)', () => {
+  // The book keeps cancelled orders in a level's queue until they are skipped or swept out; the
+  // model keeps plain arrays of live orders. Whatever the sequence, both must agree on every level's
+  // total, on FIFO order within a level and on best-first level order, and the queues stay bounded.
+  it('agrees with the model and keeps every level queue at most about twice its live orders', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ op: fc.integer({ min: 0, max: 9 }), price: fc.integer({ min: 98, max: 99 }), lots: fc.integer({ min: 1, max: 5 }), pick: fc.nat() }), { minLength: 50, maxLength: 1000 }),
+        (steps) => {
+          const b = new OrderBook('AAAUSDT');
+          const model = new Map<number, SimOrder[]>();
+          for (const s of steps) {
+            if (s.op < 5) {
+              const o = order('BUY', s.price, s.lots);
+              b.add(o);
+              const q = model.get(s.price) ?? [];
+              q.push(o);
+              model.set(s.price, q);
+            } else {
+              const prices = [...model.keys()];
+              if (prices.length === 0) continue;
+              const p = prices[s.pick % prices.length]!;
+              const q = model.get(p)!;
+              if (s.op < 8) {
+                // cancel any order of the level (the engine's order: reduce, then the status)
+                const o = q.splice(s.pick % q.length, 1)[0]!;
+                b.reduce(o, o.origLots - o.executedLots);
+                o.status = 'CANCELED';
+              } else {
+                // fill the front order of the best level, partly or fully
+                const best = Math.max(...model.keys());
+                const bq = model.get(best)!;
+                const o = b.bids[0]!.front()!;
+                assert.equal(o, bq[0]);
+                const take = Math.min(s.lots, o.origLots - o.executedLots);
+                b.reduce(o, take);
+                o.executedLots += take;
+                if (o.executedLots === o.origLots) {
+                  o.status = 'FILLED';
+                  bq.shift();
+                } else o.status = 'PARTIALLY_FILLED';
+                if (bq.length === 0) model.delete(best);
+                continue;
+              }
+              if (q.length === 0) model.delete(p);
+            }
+          }
+          const want = [...model.keys()].sort((x, y) => y - x);
+          assert.deepEqual(b.bids.map((l) => l.priceTicks), want);
+          for (const l of b.bids) {
+            const q = model.get(l.priceTicks)!;
+            assert.equal(l.totalLots, q.reduce((n, o) => n + o.origLots - o.executedLots, 0));
+            assert.equal(l.live, q.length);
+            const live = l.orders.slice(l.head).filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED');
+            assert.deepEqual(live, q, 'FIFO order of the live orders');
+            assert.ok(l.orders.length - l.head <= Math.max(64, 2 * q.length + 1), `queue of ${l.orders.length - l.head} for ${q.length} live orders`);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
