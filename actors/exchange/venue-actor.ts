@@ -10,16 +10,11 @@
  * This file owns the halts (operator, credentials, divergence, config) and the `venue.state` events.
  */
 import type { Bot4Error } from '../../common/errors.js';
-import type { OrderJournal } from '../journal/order-journal.js';
-import type { Instrument } from '../orders/instrument.js';
 import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
 import type { ActorContext } from '../runtime/actor-cell.js';
 import type { Envelope } from '../runtime/envelope.js';
 import type { SupervisionOptions } from '../runtime/options.js';
 import { isKnownMsg, topics, venueAddress, type VenueConnState, type VenueStateEvent } from '../messages.js';
-import type { Clock } from '../../common/clock.js';
-import type { ExchangeAdapter } from './adapter.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
 import { Connection } from './connection.js';
 import { VenueAuthError, VenueConfigError, type VenueCallError } from './errors.js';
 import { OrderRouter } from './order-router.js';
@@ -27,22 +22,11 @@ import { Reconciler } from './reconciler.js';
 import { VenueCall } from './venue-call.js';
 import { VenueCore, type VenueControl } from './venue-core.js';
 import { connStateOf, haltReasonOf, venueMachine } from './venue-machine.js';
-import { parseVenueOptions, type VenueActorStats, type VenueOptions, type VenueOptionsInput } from './venue-options.js';
+import { parseVenueOptions, type VenueActorDeps, type VenueActorStats, type VenueOptions } from './venue-options.js';
 import { VenueViews } from './venue-views.js';
 
-export { ADOPTED_STRATEGY, VENUE_DENIALS, venueOptionsSchema, type VenueActorStats, type VenueDenialCode, type VenueOptions, type VenueOptionsInput } from './venue-options.js';
+export { ADOPTED_STRATEGY, VENUE_DENIALS, venueOptionsSchema, type VenueActorDeps, type VenueActorStats, type VenueDenialCode, type VenueOptions, type VenueOptionsInput } from './venue-options.js';
 
-/** What a venue actor needs. */
-export interface VenueActorDeps {
-  adapter: ExchangeAdapter;
-  journal: OrderJournal;
-  clock: Clock;
-  /** The venue's circuit breaker: every venue call goes through it. */
-  breaker: CircuitBreaker;
-  /** This venue's instruments as the engine knows them (checked against the venue on connect). */
-  instruments: readonly Instrument[];
-  options?: VenueOptionsInput;
-}
 
 /**
  * One venue as an actor (`exchange.<venue>`): the connection lifecycle in XState
