@@ -70,7 +70,7 @@ export class Connection {
           return haltReason === undefined ? {} : { haltReason };
         }),
         backoff: fromPromise<void>(({ signal }) => clockDelay(clock, this.nextProbeDelay(), signal)),
-        probe: fromPromise<boolean>(() => core.call.probe()),
+        probe: fromPromise<boolean>(({ signal }) => core.call.probe(core.options.probeTimeoutMs, signal)),
         connect: fromPromise<void>(async () => {
           const venueInstruments = await core.call.run((a) => a.loadInstruments());
           this.checkInstruments(venueInstruments);

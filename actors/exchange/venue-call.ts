@@ -55,18 +55,33 @@ export class VenueCall {
   /**
    * One health probe (server time), admitted by the breaker as its trial call when half-open.
    * Resolves true when the venue answered and the breaker is closed again (time to reconnect).
+   * A probe unanswered after `timeoutMs` counts as a failure at once (its request may still run
+   * to the adapter's own timeout; its late outcome is ignored), so a probe stuck on a blackholed
+   * connection does not hold a healed venue dark.
    */
-  async probe(): Promise<boolean> {
-    if (!this.acquire()) return false;
+  probe(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (!this.acquire()) return Promise.resolve(false);
     const t0 = this.clock.nowNs();
-    try {
-      await this.adapter.probe();
-      this.breaker.onSuccess(this.clock.nowNs() - t0);
-    } catch {
-      this.breaker.onFailure(this.clock.nowNs() - t0);
-      return false;
-    }
-    return this.breaker.state === 'closed';
+    return new Promise<boolean>((resolve) => {
+      let settled = false;
+      const settle = (ok: boolean): void => {
+        if (settled) return;
+        settled = true;
+        this.clock.clearTimer(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (ok) this.breaker.onSuccess(this.clock.nowNs() - t0);
+        else this.breaker.onFailure(this.clock.nowNs() - t0);
+        resolve(ok && this.breaker.state === 'closed');
+      };
+      // Leaving the probing state (halt, close) gives the trial back as failed: a permit is never kept.
+      const onAbort = (): void => settle(false);
+      const timer = this.clock.setTimer(timeoutMs, () => settle(false));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.adapter.probe().then(
+        () => settle(true),
+        () => settle(false),
+      );
+    });
   }
 
   /** Takes a breaker permit for a placement (before the order is journaled); false: refused. */

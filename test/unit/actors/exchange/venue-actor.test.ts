@@ -371,4 +371,29 @@ describe('venue actor (unit, fake adapter, simulated clock)', function () {
     r.fake.sinks!.onStreamUp('ticker');
     await until(r.clock, () => r.actor.state === 'running', 'running');
   });
+  it('a probe stuck on a blackholed connection counts as failed after probeTimeoutMs: the next probe finds the healed venue at once', async () => {
+    h = await rig({}, true);
+    const r = h;
+    await until(r.clock, () => r.actor.state === 'running', 'running');
+    await restDown(r);
+    r.fake.restOutage = undefined;
+    // Blackhole: the next probes are never answered (their gates stay shut).
+    const hung = [gate(), gate(), gate()];
+    r.fake.script('probe', ...hung.map((g) => ({ gate: g })));
+    await until(r.clock, () => r.fake.count('probe') >= 3, 'three hanging probes', 5000);
+    assert.equal(r.actor.state, 'disconnected', 'still down: nothing answered');
+    // The venue heals (answers again) while the third probe still hangs: the next probe closes the breaker.
+    await until(r.clock, () => r.actor.state === 'running', 'running while the hung probes never answered', 5000);
+    assert.equal(r.breaker.state, 'closed');
+    const probes = r.fake.calls.filter((c) => c.method === 'probe');
+    assert.ok(probes.length >= 4, 'a fresh probe after the stuck ones');
+    for (const g of hung) g.open();
+    for (let i = 0; i < 10; i++) await step(r.clock, 10);
+    assert.equal(r.actor.state, 'running', 'the late answers of the abandoned probes change nothing');
+    assert.equal(r.breaker.state, 'closed');
+  });
+
+  it('probeTimeoutMs is validated with the field named', () => {
+    assert.throws(() => new VenueActor({ adapter: new FakeAdapter('sim-a', new SimulatedClock(), SIM_A), journal: undefined as never, clock: new SimulatedClock(), breaker: new CircuitBreaker({}, new SimulatedClock()), instruments: SIM_A, options: { probeTimeoutMs: 0 } }), /venues\.sim-a\.probeTimeoutMs: expected .*>= 1, got 0/);
+  });
 });
