@@ -396,4 +396,24 @@ describe('venue actor (unit, fake adapter, simulated clock)', function () {
   it('probeTimeoutMs is validated with the field named', () => {
     assert.throws(() => new VenueActor({ adapter: new FakeAdapter('sim-a', new SimulatedClock(), SIM_A), journal: undefined as never, clock: new SimulatedClock(), breaker: new CircuitBreaker({}, new SimulatedClock()), instruments: SIM_A, options: { probeTimeoutMs: 0 } }), /venues\.sim-a\.probeTimeoutMs: expected .*>= 1, got 0/);
   });
+  it('placements sent into the outage that fail only after the heal do not re-trip the breaker the probe closed', async () => {
+    h = await rig({}, true);
+    const r = h;
+    await until(r.clock, () => r.actor.state === 'running', 'running');
+    // Three placements go into a blackhole: they hang, and time out only after the venue healed.
+    const hung = [gate(), gate(), gate()];
+    r.fake.script('placeOrder', ...hung.map((g) => ({ gate: g, fail: 'unknown' as const, message: 'request timed out' })));
+    for (let i = 0; i < 3; i++) submit(r, { priceTicks: 2_400_000 + i });
+    await until(r.clock, () => r.fake.count('placeOrder') === 3, 'three placements on the wire');
+    await restDown(r);
+    r.fake.restOutage = undefined;
+    await until(r.clock, () => r.actor.state === 'running', 'running after the heal', 5000);
+    const downs = r.actor.stats().downs;
+    for (const g of hung) g.open();
+    await until(r.clock, () => [...r.journal.orders.values()].filter((o) => o.intent.priceTicks >= 2_400_000 && o.intent.priceTicks < 2_400_003).every((o) => o.state !== 'submitted'), 'the hung placements ended');
+    for (let i = 0; i < 20; i++) await step(r.clock, 10);
+    assert.equal(r.breaker.state, 'closed', 'failures of calls older than the close are not counted');
+    assert.equal(r.actor.state, 'running');
+    assert.equal(r.actor.stats().downs, downs, 'the healed venue was not knocked down again');
+  });
 });
