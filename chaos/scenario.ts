@@ -122,7 +122,7 @@ const expectSchema = z
 
 /**
  * Defaults of `engine:`. Breaker and venue actor options are the engine's own defaults
- * (`VENUE_BREAKER_DEFAULTS`: 3 consecutive failures, 250 ms open, 5 s cap; the venue actor's
+ * (`VENUE_BREAKER_DEFAULTS`: 3 consecutive failures, then the venue actor's probe every < 200 ms is the one trial; the venue actor's
  * `VENUE_DEFAULTS`), so a run measures what ships; a scenario may still override either.
  */
 export const ENGINE_DEFAULTS = Object.freeze({

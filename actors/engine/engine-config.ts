@@ -13,12 +13,14 @@ import { weightBudgetSchema } from '../exchange/weight-budget.js';
  */
 
 /**
- * Breaker defaults of a venue (over `BREAKER_DEFAULTS`): trip after 3 consecutive failures and
- * re-try after 250 ms (doubling up to 5 s). The venue actor's probe is the half-open trial, so a
- * short open period costs one cheap request, while the 30 s generic default would keep a healed
- * venue dark for 30 s.
+ * Breaker defaults of a venue (over `BREAKER_DEFAULTS`): trip after 3 consecutive failures; then
+ * the venue actor's active probe (every < 200 ms, full jitter: `probeCapMs`) is the one half-open
+ * trial, and its first success closes the breaker. The open state is ended by that probe, not by
+ * a timer: the open duration is the schema's minimum (1 ms, no doubling), so the breaker never
+ * holds a healed venue dark; it still admits one call at a time while the venue is unwell. The
+ * probe paces the requests to a down venue (docs/venues.md states the rate).
  */
-export const VENUE_BREAKER_DEFAULTS = Object.freeze({ consecutiveFailures: 3, openDurationMs: 250, maxOpenDurationMs: 5000 });
+export const VENUE_BREAKER_DEFAULTS = Object.freeze({ consecutiveFailures: 3, openDurationMs: 1, backoffMultiplier: 1, halfOpenPermits: 1, halfOpenSuccesses: 1 });
 
 /**
  * A venue's breaker overrides: kept as written (the engine lays them over

@@ -1,8 +1,9 @@
 /**
  * The venue connection: what the connection machine ({@link venueMachine}) invokes. Reconnects
- * (full-jitter probe backoff, then a probe admitted by the breaker as its trial call), the connect
- * (instruments checked against the venue's), the reconnect sync, the streams and the periodic poll
- * while live, and the credential retry while halted by refused credentials. Every delay runs on
+ * (an active probe every < `probeCapMs` with full jitter, admitted by the breaker as its trial
+ * call: the probe, not a timer, ends the breaker's open state), the connect
+ * (instruments checked against the venue's), the reconnect sync, the streams (from the first
+ * connect until a halt, through REST outages) and the periodic poll while live, and the credential retry while halted by refused credentials. Every delay runs on
  * the injected clock; every venue call goes through {@link VenueCall}.
  */
 import type { Clock, TimerHandle } from '../../common/clock.js';
@@ -28,6 +29,11 @@ export function clockDelay(clock: Clock, ms: number, signal: AbortSignal): Promi
     const stop = (): void => clock.clearTimer(t);
     signal.addEventListener('abort', stop, { once: true });
   });
+}
+
+/** True in the states where order views from the user-data stream are applied. */
+function orderEntryUp(state: string): boolean {
+  return state === 'syncing' || state === 'running' || state === 'degraded';
 }
 
 /** What the connection asks of the actor while halted. */
@@ -64,7 +70,7 @@ export class Connection {
           return haltReason === undefined ? {} : { haltReason };
         }),
         backoff: fromPromise<void>(({ signal }) => clockDelay(clock, this.nextProbeDelay(), signal)),
-        probe: fromPromise<boolean>(() => core.call.probe()),
+        probe: fromPromise<boolean>(({ signal }) => core.call.probe(core.options.probeTimeoutMs, signal)),
         connect: fromPromise<void>(async () => {
           const venueInstruments = await core.call.run((a) => a.loadInstruments());
           this.checkInstruments(venueInstruments);
@@ -130,7 +136,11 @@ export class Connection {
     };
   }
 
-  /** The next full-jitter backoff delay (ms): uniform in [0, min(cap, base × 2^attempt)). */
+  /**
+   * The next probe delay (ms), full jitter: uniform in [0, min(cap, base × 2^attempt)). With the
+   * shipped defaults (base 50, cap 200) a down venue is probed every < 200 ms from the third probe
+   * on; probes run one at a time (see docs/venues.md for the request rate this gives).
+   */
   private nextProbeDelay(): number {
     const o = this.core.options;
     const ceiling = Math.min(o.probeCapMs, o.probeBaseMs * 2 ** Math.min(this.attempt, 20));
@@ -163,7 +173,9 @@ export class Connection {
     const core = this.core;
     return {
       onOrder: (v: VenueOrder): void => {
-        if (!on.live) return;
+        // Order views only while order entry is up (syncing or live): while it reconnects, the
+        // reconnect sync fetches whatever this drops (as before streams outlived a REST outage).
+        if (!on.live || !orderEntryUp(core.control.state)) return;
         const o = core.journal.orders.get(v.clientOrderId);
         if (o === undefined) {
           void this.reconciler.adopt(v);
@@ -194,12 +206,12 @@ export class Connection {
         if (!on.live) return;
         if (err instanceof VenueCallError && err.kind === 'auth') return core.call.onAuth(err);
         core.log.warn({ stream, err: errMsg(err) }, 'venue stream broke (retrying)');
-        // Only `running` takes it (→ degraded).
+        // `running` takes it (→ degraded); any other connected state only records the stream health.
         sendBack({ type: 'venue.degrade', reason: `${stream} stream: ${errMsg(err)}` });
       },
       onStreamUp: (): void => {
         if (!on.live) return;
-        // Only `degraded` takes it (→ running, and a poll picks up anything missed).
+        // `degraded` takes it (→ running, and a poll picks up anything missed); elsewhere it records the health.
         sendBack({ type: 'venue.recover' });
       },
     };

@@ -78,7 +78,6 @@ export class VenueActor implements VenueControl {
       actors: parts.actors,
       actions: {
         ...parts.actions,
-        connectFailed: () => core.adapter.stopStreams(),
         configHalt: (_, p) => {
           if (!(p.error instanceof VenueConfigError)) return;
           core.log.error({ err: p.error }, 'venue config does not match the venue: halting');
@@ -140,10 +139,12 @@ export class VenueActor implements VenueControl {
     return this.haltCode === undefined ? '' : ` (${this.haltReason})`;
   }
 
-  /** The venue stopped answering: deny orders, probe with full-jitter backoff, then reconnect. */
+  /**
+   * Order entry stopped answering: deny orders, probe every < `probeCapMs` (full jitter), then
+   * reconnect. The streams keep running (market-data health is separate; see venue-machine.ts).
+   */
   down(reason: string): void {
     if (this.state === 'halted') return;
-    this.core.adapter.stopStreams();
     this.send({ type: 'venue.down', reason });
   }
 

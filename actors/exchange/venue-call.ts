@@ -29,12 +29,29 @@ export function failureKind(err: unknown): FailureKind {
 export class VenueCall {
   /** Called when the venue refused our credentials (set by the venue actor: it halts). */
   onAuth: (e: VenueCallError) => void = () => undefined;
+  /**
+   * Clock ns of the breaker's last close. A call that started before it and fails afterwards
+   * (a request sent into a blackholed venue that times out only after the heal) says nothing
+   * about the venue as it is now: its failure is not counted, so it cannot re-trip a breaker the
+   * probe just closed and knock a healed venue down again.
+   */
+  private closedAtNs = -1;
 
   constructor(
     readonly adapter: ExchangeAdapter,
     readonly breaker: CircuitBreaker,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    breaker.on('transition', (t) => {
+      if (t.to === 'closed') this.closedAtNs = clock.nowNs();
+    });
+  }
+
+  /** Reports a failed call that started at `t0Ns`, unless it started before the breaker last closed. */
+  private failed(t0Ns: number): void {
+    if (t0Ns < this.closedAtNs) return;
+    this.breaker.onFailure(this.clock.nowNs() - t0Ns);
+  }
 
   /** Runs `fn(adapter)` through the breaker; a refusal or an ambiguous failure counts against it. */
   async run<T>(fn: (adapter: ExchangeAdapter) => Promise<T>): Promise<T> {
@@ -45,7 +62,7 @@ export class VenueCall {
       this.breaker.onSuccess(this.clock.nowNs() - t0);
       return r;
     } catch (e) {
-      if (e instanceof VenueCallError && countsAgainstBreaker(e.kind)) this.breaker.onFailure(this.clock.nowNs() - t0);
+      if (e instanceof VenueCallError && countsAgainstBreaker(e.kind)) this.failed(t0);
       else this.breaker.onSuccess(this.clock.nowNs() - t0);
       if (e instanceof VenueCallError && e.kind === 'auth') this.onAuth(e);
       throw e;
@@ -55,18 +72,33 @@ export class VenueCall {
   /**
    * One health probe (server time), admitted by the breaker as its trial call when half-open.
    * Resolves true when the venue answered and the breaker is closed again (time to reconnect).
+   * A probe unanswered after `timeoutMs` counts as a failure at once (its request may still run
+   * to the adapter's own timeout; its late outcome is ignored), so a probe stuck on a blackholed
+   * connection does not hold a healed venue dark.
    */
-  async probe(): Promise<boolean> {
-    if (!this.acquire()) return false;
+  probe(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (!this.acquire()) return Promise.resolve(false);
     const t0 = this.clock.nowNs();
-    try {
-      await this.adapter.probe();
-      this.breaker.onSuccess(this.clock.nowNs() - t0);
-    } catch {
-      this.breaker.onFailure(this.clock.nowNs() - t0);
-      return false;
-    }
-    return this.breaker.state === 'closed';
+    return new Promise<boolean>((resolve) => {
+      let settled = false;
+      const settle = (ok: boolean): void => {
+        if (settled) return;
+        settled = true;
+        this.clock.clearTimer(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (ok) this.breaker.onSuccess(this.clock.nowNs() - t0);
+        else this.breaker.onFailure(this.clock.nowNs() - t0);
+        resolve(ok && this.breaker.state === 'closed');
+      };
+      // Leaving the probing state (halt, close) gives the trial back as failed: a permit is never kept.
+      const onAbort = (): void => settle(false);
+      const timer = this.clock.setTimer(timeoutMs, () => settle(false));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.adapter.probe().then(
+        () => settle(true),
+        () => settle(false),
+      );
+    });
   }
 
   /** Takes a breaker permit for a placement (before the order is journaled); false: refused. */
@@ -84,7 +116,7 @@ export class VenueCall {
    * ambiguous placement counts against it: a throttled placement is counted by the weight budget.
    */
   settle(t0Ns: number, kind: FailureKind | undefined): void {
-    if (kind === 'unknown') this.breaker.onFailure(this.clock.nowNs() - t0Ns);
+    if (kind === 'unknown') this.failed(t0Ns);
     else this.breaker.onSuccess(this.clock.nowNs() - t0Ns);
   }
 

@@ -12,9 +12,14 @@
  * (`venueMachine.provide(...)`, see `connection.ts`); the defaults here only fail loudly.
  *
  * States (what `VenueActor.state` reports): disconnected (sub-states: starting, backoff, probing,
- * resuming) → connecting → syncing → live (running | degraded), and halted (operator, credentials,
- * divergence, a config that does not match the venue). Every reconnect passes through syncing,
- * where orders are denied `VENUE_SYNCING`.
+ * resuming) → connecting → connected { syncing → live (running | degraded), reconnecting
+ * (backoff, probing → disconnected; connecting) }, and halted (operator, credentials, divergence, a
+ * config that does not match the venue). Every reconnect passes through syncing, where orders are
+ * denied `VENUE_SYNCING`.
+ *
+ * Two healths: order entry (REST, guarded by the breaker) moves between `live` and `reconnecting`;
+ * market data (the streams, invoked by `connected`) keeps running through a REST outage, so quotes
+ * are fresh when orders may flow again. A stream failure only makes `live` degraded (orders pass).
  */
 import { assign, fromCallback, fromPromise, sendTo, setup, type SnapshotFrom } from 'xstate';
 import { Bot4Error } from '../../common/errors.js';
@@ -54,7 +59,7 @@ export function haltReasonOf(err: Bot4Error): string {
 /** The venue connection machine (see the file header). */
 export const venueMachine = setup({
   types: {
-    context: {} as { reason: string; syncs: number; downs: number },
+    context: {} as { reason: string; syncs: number; downs: number; streamsOk: boolean },
     events: {} as VenueMachineEvent,
   },
   actors: {
@@ -68,7 +73,7 @@ export const venueMachine = setup({
     connect: unprovided<void>('connect'),
     /** The reconnect sync (orders, fills, balances; the start reconciliation the first time). */
     sync: unprovided<void>('sync'),
-    /** Market-data and user-data streams while live; sends `venue.degrade` / `venue.recover`. */
+    /** Market-data and user-data streams from the first connect until a halt (through REST outages); sends `venue.degrade` / `venue.recover`. */
     streams: fromCallback<VenueMachineEvent>(() => undefined),
     /** The periodic poll while live; `poll.now` polls at once. */
     poll: fromCallback<VenueMachineEvent>(() => undefined),
@@ -82,7 +87,7 @@ export const venueMachine = setup({
     back: () => undefined,
     /** The sync passed: reset the backoff and the credential refusals. */
     synced: () => undefined,
-    /** A connect or sync failed (the venue is down): streams stop. */
+    /** A connect or sync failed (order entry is down; the streams, if started, keep running). */
     connectFailed: (_, _params: { error: unknown }) => undefined,
     /** The venue's instruments do not match the engine's: record the halt. */
     configHalt: (_, _params: { error: unknown }) => undefined,
@@ -92,11 +97,12 @@ export const venueMachine = setup({
 }).createMachine({
   id: 'venue',
   initial: 'disconnected',
-  context: { reason: 'start', syncs: 0, downs: 0 },
+  context: { reason: 'start', syncs: 0, downs: 0, streamsOk: true },
   on: {
     'venue.halt': { target: '.halted', actions: assign({ reason: ({ event }) => event.reason }) },
   },
   states: {
+    // Before the first connect, and after a halt: no streams yet.
     disconnected: {
       initial: 'starting',
       states: {
@@ -126,7 +132,7 @@ export const venueMachine = setup({
     connecting: {
       invoke: {
         src: 'connect',
-        onDone: { target: 'syncing', actions: assign({ reason: 'venue.connected' }) },
+        onDone: { target: 'connected', actions: assign({ reason: 'venue.connected' }) },
         onError: [
           {
             guard: ({ event }) => event.error instanceof VenueConfigError,
@@ -141,27 +147,77 @@ export const venueMachine = setup({
       },
       on: { 'venue.down': { target: 'disconnected.backoff', actions: assign({ reason: ({ event }) => event.reason, downs: ({ context }) => context.downs + 1 }) } },
     },
-    syncing: {
-      invoke: {
-        src: 'sync',
-        onDone: { target: 'live', actions: ['synced', assign({ reason: 'venue.synced', syncs: ({ context }) => context.syncs + 1 })] },
-        onError: {
-          target: 'disconnected.backoff',
-          actions: [{ type: 'connectFailed', params: ({ event }) => ({ error: event.error }) }, assign({ reason: ({ event }) => `connect failed: ${errorText(event.error)}`, downs: ({ context }) => context.downs + 1 })],
-        },
+    // The instruments matched once: from here on the streams run (market-data health) whatever
+    // order entry (REST, the breaker) does. Only a halt stops them. A REST outage moves order
+    // entry to `reconnecting` with the streams still up; a stream outage makes `live` degraded.
+    connected: {
+      invoke: { src: 'streams' },
+      entry: assign({ streamsOk: true }),
+      initial: 'syncing',
+      on: {
+        // Stream health is kept in every sub-state, so `live` starts degraded when a stream broke meanwhile.
+        'venue.degrade': { actions: assign({ streamsOk: false }) },
+        'venue.recover': { actions: assign({ streamsOk: true }) },
       },
-      on: { 'venue.down': { target: 'disconnected.backoff', actions: assign({ reason: ({ event }) => event.reason, downs: ({ context }) => context.downs + 1 }) } },
-    },
-    live: {
-      initial: 'running',
-      invoke: [{ src: 'streams' }, { id: 'poll', src: 'poll' }],
-      on: { 'venue.down': { target: 'disconnected.backoff', actions: assign({ reason: ({ event }) => event.reason, downs: ({ context }) => context.downs + 1 }) } },
       states: {
-        running: { on: { 'venue.degrade': { target: 'degraded', actions: assign({ reason: ({ event }) => event.reason }) } } },
-        degraded: {
-          on: {
-            // Anything missed while the stream was down is picked up by a poll now.
-            'venue.recover': { target: 'running', actions: [assign({ reason: 'venue.recover' }), sendTo('poll', { type: 'poll.now' })] },
+        syncing: {
+          invoke: {
+            src: 'sync',
+            onDone: { target: 'live', actions: ['synced', assign({ reason: 'venue.synced', syncs: ({ context }) => context.syncs + 1 })] },
+            onError: {
+              target: 'reconnecting',
+              actions: [{ type: 'connectFailed', params: ({ event }) => ({ error: event.error }) }, assign({ reason: ({ event }) => `connect failed: ${errorText(event.error)}`, downs: ({ context }) => context.downs + 1 })],
+            },
+          },
+          on: { 'venue.down': { target: 'reconnecting', actions: assign({ reason: ({ event }) => event.reason, downs: ({ context }) => context.downs + 1 }) } },
+        },
+        live: {
+          initial: 'running',
+          invoke: { id: 'poll', src: 'poll' },
+          on: { 'venue.down': { target: 'reconnecting', actions: assign({ reason: ({ event }) => event.reason, downs: ({ context }) => context.downs + 1 }) } },
+          states: {
+            running: {
+              always: { guard: ({ context }) => !context.streamsOk, target: 'degraded', actions: assign({ reason: 'stream down' }) },
+              on: { 'venue.degrade': { target: 'degraded', actions: assign({ reason: ({ event }) => event.reason, streamsOk: false }) } },
+            },
+            degraded: {
+              on: {
+                // Anything missed while the stream was down is picked up by a poll now.
+                'venue.recover': { target: 'running', actions: [assign({ reason: 'venue.recover', streamsOk: true }), sendTo('poll', { type: 'poll.now' })] },
+              },
+            },
+          },
+        },
+        // Order entry is down (REST outage, breaker open); the streams keep running.
+        reconnecting: {
+          initial: 'backoff',
+          states: {
+            backoff: { invoke: { src: 'backoff', onDone: 'probing' } },
+            probing: {
+              invoke: {
+                src: 'probe',
+                onDone: [{ guard: ({ event }) => event.output, target: 'connecting', actions: ['back', assign({ reason: 'venue.connect' })] }, { target: 'backoff' }],
+                onError: 'backoff',
+              },
+            },
+            connecting: {
+              invoke: {
+                src: 'connect',
+                onDone: { target: '#venue.connected.syncing', actions: assign({ reason: 'venue.connected' }) },
+                onError: [
+                  {
+                    guard: ({ event }) => event.error instanceof VenueConfigError,
+                    target: '#venue.halted',
+                    actions: [{ type: 'configHalt', params: ({ event }) => ({ error: event.error }) }, assign({ reason: ({ event }) => (event.error instanceof Bot4Error ? haltReasonOf(event.error) : errorText(event.error)) })],
+                  },
+                  {
+                    target: 'backoff',
+                    actions: [{ type: 'connectFailed', params: ({ event }) => ({ error: event.error }) }, assign({ reason: ({ event }) => `connect failed: ${errorText(event.error)}`, downs: ({ context }) => context.downs + 1 })],
+                  },
+                ],
+              },
+              on: { 'venue.down': { target: 'backoff', actions: assign({ reason: ({ event }) => event.reason, downs: ({ context }) => context.downs + 1 }) } },
+            },
           },
         },
       },
@@ -177,6 +233,9 @@ export const venueMachine = setup({
 export function connStateOf(snapshot: SnapshotFrom<typeof venueMachine>): VenueConnState {
   const v = snapshot.value;
   if (typeof v === 'string') return v;
-  if ('live' in v) return v.live === 'degraded' ? 'degraded' : 'running';
-  return 'disconnected';
+  if (!('connected' in v)) return 'disconnected';
+  const c = v.connected;
+  if (typeof c === 'string') return c;
+  if ('live' in c) return c.live === 'degraded' ? 'degraded' : 'running';
+  return c.reconnecting === 'connecting' ? 'connecting' : 'disconnected';
 }

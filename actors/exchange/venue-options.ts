@@ -14,10 +14,19 @@ import type { CircuitBreaker } from './circuit-breaker.js';
 /** Venue actor options (validated; defaults in {@link VENUE_DEFAULTS}). */
 export const venueOptionsSchema = z
   .object({
-    /** First reconnect/probe delay (ms); full-jitter exponential backoff from here. */
+    /** Ceiling of the first probe delay (ms); full jitter, the ceiling doubling per probe up to {@link probeCapMs}. */
     probeBaseMs: z.number().int().min(1).max(60_000).default(50),
-    /** Cap of the reconnect/probe backoff (ms). */
-    probeCapMs: z.number().int().min(1).max(600_000).default(1000),
+    /**
+     * Ceiling of the probe delay (ms) while order entry is down: a probe every uniform [0, cap)
+     * ms (full jitter), one at a time; also the retry delay of an order lookup.
+     */
+    probeCapMs: z.number().int().min(1).max(600_000).default(200),
+    /**
+     * A probe unanswered after this long (ms) counts as failed and the next one is scheduled: a
+     * probe stuck on a blackholed connection must not hold a healed venue dark until the request
+     * timeout. Set it above the venue's round trip for `GET /api/v3/time`.
+     */
+    probeTimeoutMs: z.number().int().min(1).max(600_000).default(300),
     /** Safety-net poll of open orders while running (ms); 0 disables. */
     reconcileEveryMs: z.number().int().min(0).max(3_600_000).default(2000),
     /** Align the journal's balances with the venue's on every sync (journaled as balance adjustments). */

@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { VenueOrder } from '../../../../actors/exchange/adapter.js';
-import { CircuitBreaker } from '../../../../actors/exchange/circuit-breaker.js';
+import { CircuitBreaker, type BreakerTransition } from '../../../../actors/exchange/circuit-breaker.js';
+import { VENUE_BREAKER_DEFAULTS } from '../../../../actors/engine/engine-config.js';
 import { VenueActor, type VenueActorOptionsInput } from '../../../../actors/exchange/index.js';
 import type { JournalFileOps } from '../../../../actors/journal/fs-util.js';
 import { OrderJournal } from '../../../../actors/journal/order-journal.js';
-import type { OrderDenied, VenueStateEvent } from '../../../../actors/messages.js';
+import type { OrderDenied, Ticker, VenueStateEvent } from '../../../../actors/messages.js';
 import type { OrderIntent } from '../../../../actors/orders/intent.js';
 import { ActorSystem, type Envelope } from '../../../../actors/runtime/index.js';
 import { SimulatedClock } from '../../../../common/clock.js';
@@ -47,7 +48,8 @@ function isObj(p: unknown): p is Record<string, unknown> {
   return typeof p === 'object' && p !== null;
 }
 
-async function rig(options: VenueActorOptionsInput = {}): Promise<Rig> {
+/** `shipped`: the engine's venue breaker defaults and the venue actor's own probe defaults (what a deployment runs). */
+async function rig(options: VenueActorOptionsInput = {}, shipped = false): Promise<Rig> {
   const clock = new SimulatedClock();
   const timeline: string[] = [];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'b4-venue-unit-'));
@@ -70,8 +72,11 @@ async function rig(options: VenueActorOptionsInput = {}): Promise<Rig> {
   const journal = await OrderJournal.open({ dir, fsync: 'never', snapshotEvery: 0 }, { clock, instruments: SIM_A, markInFlightUnknown: false, fileOps, portfolio: { assetDecimals: { BTC: 8, ETH: 8, USDT: 8 } } });
   const system = new ActorSystem({ clock });
   const fake = new FakeAdapter('sim-a', clock, SIM_A, timeline);
-  const breaker = new CircuitBreaker({ name: 'sim-a', consecutiveFailures: 2, minimumCalls: 4, openDurationMs: 100, maxOpenDurationMs: 500, jitter: 0 }, clock);
-  const actor = new VenueActor({ adapter: fake, journal, clock, breaker, instruments: SIM_A, options: { probeBaseMs: 20, probeCapMs: 200, reconcileEveryMs: 0, books: false, notFoundGraceMs: 1000, ...options } });
+  const breaker = shipped
+    ? new CircuitBreaker({ ...VENUE_BREAKER_DEFAULTS, name: 'sim-a' }, clock)
+    : new CircuitBreaker({ name: 'sim-a', consecutiveFailures: 2, minimumCalls: 4, openDurationMs: 100, maxOpenDurationMs: 500, jitter: 0 }, clock);
+  const probes = shipped ? {} : { probeBaseMs: 20, probeCapMs: 200 };
+  const actor = new VenueActor({ adapter: fake, journal, clock, breaker, instruments: SIM_A, options: { ...probes, reconcileEveryMs: 0, books: false, notFoundGraceMs: 1000, ...options } });
   const states: VenueStateEvent[] = [];
   const denials: OrderDenied[] = [];
   system.spawn('probe.events', counterMachine, {
@@ -276,5 +281,139 @@ describe('venue actor (unit, fake adapter, simulated clock)', function () {
       h.states.map((s) => s.state),
       ['connecting', 'halted', 'disconnected', 'connecting', 'syncing', 'running'],
     );
+  });
+  // --- order-entry health vs market-data health (issue 13: recovery <= 1 s) ---
+
+  /** Makes order entry fail (REST down) and drives the venue to `disconnected` with three lost placements. */
+  async function restDown(r: Rig): Promise<void> {
+    r.fake.restOutage = 'unknown';
+    for (let i = 0; i < 3; i++) submit(r, { priceTicks: 2_000_000 + i });
+    await until(r.clock, () => r.actor.state === 'disconnected', 'disconnected (order entry down)');
+  }
+
+  it('shipped defaults: an open breaker is probed repeatedly, < 200 ms apart with full jitter, and closes on the first successful probe', async () => {
+    h = await rig({}, true);
+    const r = h;
+    await until(r.clock, () => r.actor.state === 'running', 'running');
+    const transitions: BreakerTransition[] = [];
+    r.breaker.on('transition', (t) => void transitions.push(t));
+    await restDown(r);
+    assert.equal(r.breaker.state, 'open', 'three consecutive failures opened the breaker');
+    const firstProbe = r.fake.calls.length;
+    await until(r.clock, () => r.fake.count('probe') >= 12, 'twelve probes while the venue is down', 5000);
+    const probes = r.fake.calls.slice(firstProbe).filter((c) => c.method === 'probe');
+    assert.ok(r.fake.calls.slice(firstProbe).every((c) => c.method === 'probe'), 'nothing but probes reaches a down venue');
+    const gapsMs = probes.slice(1).map((c, i) => (c.atNs - probes[i]!.atNs) / 1e6);
+    assert.ok(gapsMs.every((g) => g <= 200), `every probe within 200 ms of the previous one: ${gapsMs.join(', ')}`);
+    assert.ok(new Set(gapsMs).size > 3, `jittered gaps, not a fixed period: ${gapsMs.join(', ')}`);
+    assert.ok(transitions.some((t) => t.from === 'open' && t.to === 'half-open'), 'each probe is admitted as the half-open trial');
+    assert.ok(!transitions.some((t) => t.to === 'closed'), 'failed probes never close the breaker');
+    // Heal: the very next probe closes the breaker and order entry reconnects (connect, then sync).
+    r.fake.restOutage = undefined;
+    const healedAt = r.fake.calls.length;
+    await until(r.clock, () => r.actor.state === 'running', 'running again', 5000);
+    const after = r.fake.calls.slice(healedAt);
+    assert.equal(after[0]!.method, 'probe', 'the probe is the first call after the heal');
+    assert.equal(after.filter((c) => c.method === 'probe').length, 1, 'one successful probe is enough');
+    assert.equal(after[1]!.method, 'loadInstruments', 'the connect follows the probe');
+    assert.equal(r.breaker.state, 'closed');
+    const close = transitions.find((t) => t.to === 'closed');
+    assert.equal(close?.reason, 'half-open-success');
+    assert.ok(r.actor.stats().lastBackNs > 0, 'the probe stamped the venue back');
+  });
+
+  it('a REST outage does not stop the streams: tickers keep arriving on md.ticker while order entry reconnects', async () => {
+    h = await rig({}, true);
+    const r = h;
+    const tickers: Ticker[] = [];
+    r.system.spawn('probe.tickers', counterMachine, { handle: (e: Envelope) => void (e.type === 'md.ticker' && tickers.push(e.payload as Ticker)) });
+    r.system.subscribe('md.ticker.>', 'probe.tickers');
+    await until(r.clock, () => r.actor.state === 'running', 'running');
+    assert.equal(r.fake.count('startStreams'), 1);
+    const stopsBefore = r.fake.count('stopStreams');
+    await restDown(r);
+    const sinks = r.fake.sinks;
+    assert.ok(sinks !== undefined, 'the streams are still open while order entry is down');
+    for (let i = 0; i < 5; i++) {
+      sinks.onTicker({ symbol: 'BTC/USDT', bidTicks: 2_000_000 + i, bidLots: 1, askTicks: 2_000_010 + i, askLots: 1, venueTimeMs: r.clock.epochMs() });
+      await step(r.clock, 20);
+    }
+    await until(r.clock, () => tickers.length === 5, 'five tickers delivered while disconnected');
+    assert.equal(r.actor.state, 'disconnected', 'order entry is still down');
+    assert.deepEqual(tickers.map((t) => t.bidTicks), [2_000_000, 2_000_001, 2_000_002, 2_000_003, 2_000_004]);
+    r.fake.restOutage = undefined;
+    await until(r.clock, () => r.actor.state === 'running', 'running again', 5000);
+    assert.equal(r.fake.count('stopStreams'), stopsBefore, 'the streams were never stopped');
+    assert.equal(r.fake.count('startStreams'), 1, 'nor restarted');
+    assert.equal(r.fake.sinks, sinks);
+    submit(r, { priceTicks: 2_100_000 });
+    await until(r.clock, () => [...r.journal.orders.values()].some((o) => o.intent.priceTicks === 2_100_000 && o.state === 'accepted'), 'first order after the heal accepted');
+  });
+
+  it('a stream outage does not block order entry: degraded, orders accepted; a stream that broke during a REST outage leaves the venue degraded on reconnect', async () => {
+    h = await rig({}, true);
+    const r = h;
+    await until(r.clock, () => r.actor.state === 'running', 'running');
+    r.fake.sinks!.onStreamError('ticker', new Error('ws closed'));
+    await until(r.clock, () => r.actor.state === 'degraded', 'degraded');
+    submit(r, { priceTicks: 2_200_000 });
+    await until(r.clock, () => [...r.journal.orders.values()].some((o) => o.intent.priceTicks === 2_200_000 && o.state === 'accepted'), 'accepted while degraded');
+    assert.equal(r.denials.length, 0, 'no denial while only the streams are down');
+    r.fake.sinks!.onStreamUp('ticker');
+    await until(r.clock, () => r.actor.state === 'running', 'running after the stream came back');
+    // Now REST goes down, and meanwhile the stream breaks: order entry comes back degraded.
+    await restDown(r);
+    r.fake.sinks!.onStreamError('ticker', new Error('ws closed'));
+    r.fake.restOutage = undefined;
+    await until(r.clock, () => r.actor.state === 'degraded', 'degraded after the reconnect (the stream is still down)', 5000);
+    submit(r, { priceTicks: 2_300_000 });
+    await until(r.clock, () => [...r.journal.orders.values()].some((o) => o.intent.priceTicks === 2_300_000 && o.state === 'accepted'), 'accepted while degraded after the reconnect');
+    r.fake.sinks!.onStreamUp('ticker');
+    await until(r.clock, () => r.actor.state === 'running', 'running');
+  });
+  it('a probe stuck on a blackholed connection counts as failed after probeTimeoutMs: the next probe finds the healed venue at once', async () => {
+    h = await rig({}, true);
+    const r = h;
+    await until(r.clock, () => r.actor.state === 'running', 'running');
+    await restDown(r);
+    r.fake.restOutage = undefined;
+    // Blackhole: the next probes are never answered (their gates stay shut).
+    const hung = [gate(), gate(), gate()];
+    r.fake.script('probe', ...hung.map((g) => ({ gate: g })));
+    await until(r.clock, () => r.fake.count('probe') >= 3, 'three hanging probes', 5000);
+    assert.equal(r.actor.state, 'disconnected', 'still down: nothing answered');
+    // The venue heals (answers again) while the third probe still hangs: the next probe closes the breaker.
+    await until(r.clock, () => r.actor.state === 'running', 'running while the hung probes never answered', 5000);
+    assert.equal(r.breaker.state, 'closed');
+    const probes = r.fake.calls.filter((c) => c.method === 'probe');
+    assert.ok(probes.length >= 4, 'a fresh probe after the stuck ones');
+    for (const g of hung) g.open();
+    for (let i = 0; i < 10; i++) await step(r.clock, 10);
+    assert.equal(r.actor.state, 'running', 'the late answers of the abandoned probes change nothing');
+    assert.equal(r.breaker.state, 'closed');
+  });
+
+  it('probeTimeoutMs is validated with the field named', () => {
+    assert.throws(() => new VenueActor({ adapter: new FakeAdapter('sim-a', new SimulatedClock(), SIM_A), journal: undefined as never, clock: new SimulatedClock(), breaker: new CircuitBreaker({}, new SimulatedClock()), instruments: SIM_A, options: { probeTimeoutMs: 0 } }), /venues\.sim-a\.probeTimeoutMs: expected .*>= 1, got 0/);
+  });
+  it('placements sent into the outage that fail only after the heal do not re-trip the breaker the probe closed', async () => {
+    h = await rig({}, true);
+    const r = h;
+    await until(r.clock, () => r.actor.state === 'running', 'running');
+    // Three placements go into a blackhole: they hang, and time out only after the venue healed.
+    const hung = [gate(), gate(), gate()];
+    r.fake.script('placeOrder', ...hung.map((g) => ({ gate: g, fail: 'unknown' as const, message: 'request timed out' })));
+    for (let i = 0; i < 3; i++) submit(r, { priceTicks: 2_400_000 + i });
+    await until(r.clock, () => r.fake.count('placeOrder') === 3, 'three placements on the wire');
+    await restDown(r);
+    r.fake.restOutage = undefined;
+    await until(r.clock, () => r.actor.state === 'running', 'running after the heal', 5000);
+    const downs = r.actor.stats().downs;
+    for (const g of hung) g.open();
+    await until(r.clock, () => [...r.journal.orders.values()].filter((o) => o.intent.priceTicks >= 2_400_000 && o.intent.priceTicks < 2_400_003).every((o) => o.state !== 'submitted'), 'the hung placements ended');
+    for (let i = 0; i < 20; i++) await step(r.clock, 10);
+    assert.equal(r.breaker.state, 'closed', 'failures of calls older than the close are not counted');
+    assert.equal(r.actor.state, 'running');
+    assert.equal(r.actor.stats().downs, downs, 'the healed venue was not knocked down again');
   });
 });
