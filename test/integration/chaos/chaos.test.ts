@@ -101,7 +101,11 @@ describe('bot4 chaos: CI variants end to end (correctness; timings are reported,
     const r = await runScenario(loadScenario('process-crash', { ci: true }), { out: path.join(out, 'process-crash') });
     assertCorrect(r);
     assert.equal(r.engine.kills, 3);
-    assert.equal(r.engine.starts, 4);
+    // Successful starts: a start the runner retried (READY not seen in time on a loaded machine) is a
+    // reported figure of the run (engine.health.startFailures), not a correctness failure.
+    const failedStarts = r.engine.health.startFailures;
+    assert.equal(r.engine.starts - failedStarts.length, 4, `starts ${r.engine.starts}, retried ${JSON.stringify(failedStarts).slice(0, 2000)}`);
+    if (failedStarts.length > 0) console.log(`      (process-crash: ${failedStarts.length} engine start(s) retried: ${failedStarts.map((f) => f.error.split('\n')[0]).join(' | ').slice(0, 500)})`);
     assert.ok(r.recovery.samples.filter((s) => s.kind === 'restart').every((s) => s.ms !== null), explain(r));
   });
 
