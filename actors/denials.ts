@@ -25,8 +25,8 @@ export const ORDER_DENIED_SOURCES = ['risk', 'venue', 'journal', 'strategy'] as 
 /** A source that publishes `order.denied`: the risk engine, a venue actor, the journal (through the venue actor) or a strategy host. */
 export type OrderDeniedSource = (typeof ORDER_DENIED_SOURCES)[number];
 
-/** What a code refuses: a new order (or a modification), a cancel, or a strategy start/stop. */
-export type DenialTarget = 'order' | 'cancel' | 'strategy';
+/** What a code refuses: a new order (or a modification), a cancel, a strategy start/stop, or an operator's venue command. */
+export type DenialTarget = 'order' | 'cancel' | 'strategy' | 'venue';
 
 /** One row of {@link DENIALS}. */
 export interface DenialEntry {
@@ -81,6 +81,8 @@ export const DENIALS = [
   { code: 'ORDER_NOT_ACKNOWLEDGED', sources: ['api'], refuses: 'cancel', meaning: 'the venue has not acknowledged the order yet' },
   { code: 'CANCEL_PENDING', sources: ['api'], refuses: 'cancel', meaning: 'not a refusal: a cancel is already pending (answered canceled: true)' },
   { code: 'UNKNOWN_STRATEGY', sources: ['api'], refuses: 'strategy', meaning: 'no strategy with that id runs in the engine' },
+  { code: 'UNKNOWN_VENUE', sources: ['api'], refuses: 'venue', meaning: 'no venue by that name is configured in the engine' },
+  { code: 'VENUE_NOT_HALTED', sources: ['api'], refuses: 'venue', meaning: 'venue.resume of a venue that is not halted (nothing to resume)' },
 ] as const satisfies readonly DenialEntry[];
 
 /** A row of the table, as the compiler sees it (literal code and sources). */

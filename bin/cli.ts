@@ -7,6 +7,7 @@ import { register as registerStatus } from './commands/status.js';
 import { register as registerOrders } from './commands/orders.js';
 import { register as registerPositions } from './commands/positions.js';
 import { register as registerKill } from './commands/kill.js';
+import { register as registerVenue } from './commands/venue.js';
 import { register as registerConfig } from './commands/config.js';
 
 /** Commander error codes that mean "the command line was wrong": exit 2 like a bad option value. */
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerOrders(program);
   registerPositions(program);
   registerKill(program);
+  registerVenue(program);
   registerConfig(program);
   registerChaos(program);
   return program;

@@ -52,7 +52,7 @@ import { logger } from '../common/log.js';
 import type {
   BalanceView, BreakerView, CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, EngineEventListener, EngineHealth,
   EnginePort, EngineStatus, KillSwitchAck, KillSwitchState, MarketDataMessage, MetricFamily, OrderAck,
-  OrderFilter, OrderRequest, OrderView, PositionView, RequestContext, RiskLimitsView, StrategyAck,
+  OrderFilter, OrderRequest, OrderView, PositionView, RequestContext, RiskLimitsView, StrategyAck, VenueResumeAck, VenueResumeRequest,
 } from '../gateway/engine-port.js';
 import type { ActorContext } from '../actors/runtime/actor-cell.js';
 import type { Engine } from '../actors/engine/engine.js';
@@ -131,6 +131,10 @@ export class EngineApi implements EnginePort {
 
   async stopStrategy(id: string, ctx: RequestContext): Promise<StrategyAck> {
     return this.entry.controlStrategy(id, 'stop', ctx);
+  }
+
+  async resumeVenue(req: VenueResumeRequest, ctx: RequestContext): Promise<VenueResumeAck> {
+    return this.entry.resumeVenue(req, ctx);
   }
 
   // --- queries -------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type { Logger } from '../common/log.js';
-import type { CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, KillSwitchAck, KillSwitchState, OrderAck, OrderRequest, RequestContext, StrategyAck } from '../gateway/engine-port.js';
+import type { CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, KillSwitchAck, KillSwitchState, OrderAck, OrderRequest, RequestContext, StrategyAck, VenueResumeAck, VenueResumeRequest } from '../gateway/engine-port.js';
 import { message, venueAddress } from '../actors/messages.js';
 import type { OrderIntent } from '../actors/orders/intent.js';
 import { isTerminal } from '../actors/orders/order-state.js';
@@ -105,6 +105,19 @@ export class OrderEntry {
   async setKillSwitch(state: KillSwitchState, ctx: RequestContext): Promise<KillSwitchAck> {
     // Answers once the transition is journaled (durable per fsync policy): it survives a restart.
     return this.engine.setTradingState(state, `api: ${ctx.principal} (connection ${ctx.connectionId})`);
+  }
+
+  /**
+   * Resumes a halted venue: sends `venue.cmd.resume` (control lane) to its actor, which reconnects,
+   * syncs and reconciles; with `acceptBalances` a divergence halt accepts the venue's balances.
+   */
+  resumeVenue(req: VenueResumeRequest, ctx: RequestContext): VenueResumeAck {
+    const stats = this.engine.venueStats()[req.venue];
+    if (stats === undefined) return { venue: req.venue, ok: false, state: 'unknown', reason: 'UNKNOWN_VENUE' };
+    if (stats.state !== 'halted') return { venue: req.venue, ok: false, state: stats.state, reason: 'VENUE_NOT_HALTED' };
+    this.engine.system.send(venueAddress(req.venue), message({ type: 'venue.cmd.resume', payload: { acceptBalances: req.acceptBalances === true }, lane: 'control' }));
+    this.log.warn({ principal: ctx.principal, requestId: ctx.requestId, venue: req.venue, acceptBalances: req.acceptBalances === true, haltCode: stats.haltCode }, 'api venue resume');
+    return { venue: req.venue, ok: true, state: stats.state };
   }
 
   /** Starts or pauses a hosted strategy (`UNKNOWN_STRATEGY` when the engine runs none by that id). */

@@ -35,6 +35,12 @@ export interface EnginePort {
   /** Stops a strategy by id. */
   stopStrategy(id: string, ctx: RequestContext): Promise<StrategyAck>;
   /**
+   * Resumes a halted venue (after `B4_VENUE_DIVERGED`, `B4_VENUE_AUTH` or an operator halt): it
+   * reconnects, syncs and reconciles again. `acceptBalances` accepts the venue's balances as they
+   * are after a divergence halt (the difference is journaled as a balance adjustment).
+   */
+  resumeVenue(req: VenueResumeRequest, ctx: RequestContext): Promise<VenueResumeAck>;
+  /**
    * Hands one validated market-data message from `/feed` to the engine. Called synchronously on the
    * socket's thread at up to millions of calls per second: `msg` is a scratch object the gateway
    * REUSES after this returns — copy what you keep. Return `false` when the engine refused it
@@ -152,6 +158,22 @@ export interface KillSwitchAck {
 }
 
 /** Result of a strategy start/stop. */
+/** `venue.resume` arguments. */
+export interface VenueResumeRequest {
+  venue: string;
+  acceptBalances?: boolean;
+}
+
+/** `venue.resume` result: `ok` once the resume was handed to the venue actor. */
+export interface VenueResumeAck {
+  venue: string;
+  ok: boolean;
+  /** The venue's state when the command arrived. */
+  state: string;
+  /** `UNKNOWN_VENUE` or `VENUE_NOT_HALTED` when not ok. */
+  reason?: string;
+}
+
 export interface StrategyAck {
   id: string;
   /** Lifecycle state after the call (`running`, `stopped`...). */

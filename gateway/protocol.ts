@@ -72,6 +72,7 @@ export const OPS = {
   'riskLimits.get': { role: 'read', args: z.strictObject({}) },
   'strategy.start': { role: 'admin', args: z.strictObject({ id: name }) },
   'strategy.stop': { role: 'admin', args: z.strictObject({ id: name }) },
+  'venue.resume': { role: 'admin', args: z.strictObject({ venue: name, acceptBalances: z.boolean().default(false) }) },
 } as const satisfies Record<string, { role: Role | null; args: z.ZodType }>;
 
 /** Operation names. */

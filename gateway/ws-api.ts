@@ -356,6 +356,8 @@ export class WsApi {
         return p.startStrategy((args as OpArgs<'strategy.start'>).id, ctx);
       case 'strategy.stop':
         return p.stopStrategy((args as OpArgs<'strategy.stop'>).id, ctx);
+      case 'venue.resume':
+        return p.resumeVenue(args as OpArgs<'venue.resume'>, ctx);
       default:
         return Promise.reject(new Error(`gateway: op ${op} has no engine call`));
     }

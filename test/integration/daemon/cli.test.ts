@@ -64,6 +64,19 @@ describe('bot4 daemon with the defaults, driven by the CLI', function () {
     }
   });
 
+  it('bot4 venue resume: a venue that is not halted is refused (VENUE_NOT_HALTED, exit 1), an unknown one is UNKNOWN_VENUE, a read token is forbidden', async () => {
+    await until(async () => (await fetch(d.urls.health!)).status === 200, 60_000, '/health 200');
+    const r = await cli(['venue', 'resume', 'sim-a']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^sim-a\s+no\s+\S+\s+VENUE_NOT_HALTED$/m);
+    const u = await cli(['venue', 'resume', 'nope', '--json']);
+    assert.equal(u.code, 1, u.stderr);
+    assert.deepEqual(JSON.parse(u.stdout), { venue: 'nope', ok: false, state: 'unknown', reason: 'UNKNOWN_VENUE' });
+    const forbidden = await cli(['venue', 'resume', 'sim-a'], TOKENS.read);
+    assert.equal(forbidden.code, 2);
+    assert.match(forbidden.stderr, /^bot4: B4_CLI_REQUEST: venue\.resume: GW_FORBIDDEN: /m);
+  });
+
   it('the default strategies trade on the embedded simulator; status, orders, positions and kill print tables', async () => {
     await until(async () => {
       const r = await cli(['orders', '--status', 'all', '--json', '--limit', '1000']);

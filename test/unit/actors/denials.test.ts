@@ -37,7 +37,7 @@ describe('actors/denials: one table of every denial code', () => {
       assert.ok(d.sources.length > 0, `${d.code}: no source`);
       assert.equal(new Set(d.sources).size, d.sources.length, `${d.code}: a source listed twice`);
       for (const s of d.sources) assert.ok(SOURCES.includes(s), `${d.code}: unknown source ${s}`);
-      assert.ok(['order', 'cancel', 'strategy'].includes(d.refuses), `${d.code}: refuses ${d.refuses}`);
+      assert.ok(['order', 'cancel', 'strategy', 'venue'].includes(d.refuses), `${d.code}: refuses ${d.refuses}`);
       assert.ok(d.meaning.trim().length > 10, `${d.code}: no meaning`);
     }
   });

@@ -54,6 +54,22 @@ describe('daemon/engine-api (in-process engine double)', () => {
     return p;
   }
 
+  describe('venue.resume', () => {
+    it('UNKNOWN_VENUE for a venue the engine does not run, VENUE_NOT_HALTED for a running one; a halted one gets venue.cmd.resume on the control lane', async () => {
+      const admin: RequestContext = { ...ctx, roles: ['admin'] };
+      assert.deepEqual(await h.api.resumeVenue({ venue: 'nope' }, admin), { venue: 'nope', ok: false, state: 'unknown', reason: 'UNKNOWN_VENUE' });
+      assert.deepEqual(await h.api.resumeVenue({ venue: 'v1' }, admin), { venue: 'v1', ok: false, state: 'running', reason: 'VENUE_NOT_HALTED' });
+      assert.equal(h.d.venueInbox.filter((e) => e.type === 'venue.cmd.resume').length, 0, 'nothing sent for a refused resume');
+      h.d.venueState.state = 'halted';
+      assert.deepEqual(await h.api.resumeVenue({ venue: 'v1', acceptBalances: true }, admin), { venue: 'v1', ok: true, state: 'halted' });
+      await h.d.settle(() => h.d.venueInbox.some((e) => e.type === 'venue.cmd.resume'));
+      const sent = h.d.venueInbox.filter((e) => e.type === 'venue.cmd.resume');
+      assert.equal(sent.length, 1);
+      assert.deepEqual(sent[0]!.payload, { acceptBalances: true });
+      assert.equal(sent[0]!.lane, 'control');
+    });
+  });
+
   describe('order entry', () => {
     it('refuses every order with ENGINE_NOT_RUNNING until the lifecycle is running', async () => {
       const ack = await submit(req({ clientOrderId: 'c1' }));
