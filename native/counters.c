@@ -194,7 +194,8 @@ static napi_value counters_bind(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-static napi_value status_array(napi_env env, int code, int err, int64_t detail) {
+/* [code, errno, detail]: the status triple every capability returns (declared in bot4.h). */
+napi_value bot4_status_triple(napi_env env, int code, int err, int64_t detail) {
   napi_value arr, v;
   napi_create_array_with_length(env, 3, &arr);
   napi_create_int32(env, code, &v);
@@ -226,16 +227,16 @@ static napi_value counters_open_shared(napi_env env, napi_callback_info info) {
       napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_len) != napi_ok || path_len == 0 ||
       path_len >= sizeof path - 1 || napi_get_value_uint32(env, argv[1], &slots) != napi_ok || slots == 0 ||
       slots > MAX_SHARED_SLOTS) {
-    return status_array(env, B4C_ARGS, 0, 0);
+    return bot4_status_triple(env, B4C_ARGS, 0, 0);
   }
   const size_t size = HEADER_BYTES + (size_t)slots * STRIDE * sizeof(int64_t);
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return status_array(env, B4C_OPEN, errno, 0);
+  if (fd < 0) return bot4_status_triple(env, B4C_OPEN, errno, 0);
   /* One creator writes the header; everyone else waits here, then checks it. */
   if (flock(fd, LOCK_EX) != 0) {
     int e = errno;
     close(fd);
-    return status_array(env, B4C_OPEN, e, 0);
+    return bot4_status_triple(env, B4C_OPEN, e, 0);
   }
   int code = B4C_OK, err = 0;
   int64_t detail = 0;
@@ -282,11 +283,11 @@ static napi_value counters_open_shared(napi_env env, napi_callback_info info) {
   }
   flock(fd, LOCK_UN);
   close(fd);
-  if (code != B4C_OK) return status_array(env, code, err, detail);
+  if (code != B4C_OK) return bot4_status_triple(env, code, err, detail);
   napi_value ab;
   if (napi_create_external_arraybuffer(env, mem, size, unmap_finalize, (void *)(uintptr_t)size, &ab) != napi_ok) {
     munmap(mem, size);
-    return status_array(env, B4C_MMAP, 0, 0);
+    return bot4_status_triple(env, B4C_MMAP, 0, 0);
   }
   return ab;
 }

@@ -11,7 +11,7 @@
  * flock locks belong to the open file description, so a second lockAcquire of the same directory
  * in the same process conflicts too (one writer per journal, even within a process).
  *
- * Status codes, never exceptions; native/journal-lock.ts turns them into typed errors:
+ * Status codes, never exceptions; native/file-lock.ts turns them into typed errors:
  *   lockAcquire(path) -> [status, errno, fd]
  *   lockRelease(fd)   -> [status, errno, 0]
  */
@@ -24,7 +24,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-/* Mirrored in native/journal-lock.ts. */
+/* Mirrored in native/file-lock.ts. */
 enum {
   B4L_OK = 0,
   B4L_OPEN = 1,  /* open of the directory failed (errno) */
@@ -33,18 +33,6 @@ enum {
   B4L_ARGS = 4   /* bad arguments */
 };
 
-static napi_value status_triple(napi_env env, int code, int err, int64_t value) {
-  napi_value arr, v;
-  napi_create_array_with_length(env, 3, &arr);
-  napi_create_int32(env, code, &v);
-  napi_set_element(env, arr, 0, v);
-  napi_create_int32(env, err, &v);
-  napi_set_element(env, arr, 1, v);
-  napi_create_int64(env, value, &v);
-  napi_set_element(env, arr, 2, v);
-  return arr;
-}
-
 static napi_value lock_acquire(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -52,10 +40,10 @@ static napi_value lock_acquire(napi_env env, napi_callback_info info) {
   size_t len = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
       napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len == 0 || len >= sizeof path - 1) {
-    return status_triple(env, B4L_ARGS, 0, -1);
+    return bot4_status_triple(env, B4L_ARGS, 0, -1);
   }
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return status_triple(env, B4L_OPEN, errno, -1);
+  if (fd < 0) return bot4_status_triple(env, B4L_OPEN, errno, -1);
   int rc;
   do {
     rc = flock(fd, LOCK_EX | LOCK_NB);
@@ -63,9 +51,9 @@ static napi_value lock_acquire(napi_env env, napi_callback_info info) {
   if (rc != 0) {
     int e = errno;
     close(fd);
-    return status_triple(env, e == EWOULDBLOCK ? B4L_HELD : B4L_FLOCK, e, -1);
+    return bot4_status_triple(env, e == EWOULDBLOCK ? B4L_HELD : B4L_FLOCK, e, -1);
   }
-  return status_triple(env, B4L_OK, 0, fd);
+  return bot4_status_triple(env, B4L_OK, 0, fd);
 }
 
 static napi_value lock_release(napi_env env, napi_callback_info info) {
@@ -74,7 +62,7 @@ static napi_value lock_release(napi_env env, napi_callback_info info) {
   int32_t fd = -1;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
       napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
-    return status_triple(env, B4L_ARGS, 0, 0);
+    return bot4_status_triple(env, B4L_ARGS, 0, 0);
   }
   int code = B4L_OK, err = 0;
   if (flock(fd, LOCK_UN) != 0) {
@@ -86,7 +74,7 @@ static napi_value lock_release(napi_env env, napi_callback_info info) {
     code = B4L_FLOCK;
     err = errno;
   }
-  return status_triple(env, code, err, 0);
+  return bot4_status_triple(env, code, err, 0);
 }
 
 napi_status bot4_register_lock(napi_env env, napi_value exports) {

@@ -43,7 +43,7 @@ export async function startDaemon(yaml: string, opts: { env?: Record<string, str
     if (err.length > 1_000_000) err = err.slice(-500_000);
   });
   const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  const urls = await new Promise<Record<string, string>>((resolve, reject) => {
+  const ready = new Promise<Record<string, string>>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`daemon not ready within ${opts.timeoutMs ?? 60_000} ms; stderr:\n${err.slice(-3000)}`)), opts.timeoutMs ?? 60_000);
     proc.stdout!.on('data', (b: Buffer) => {
       out += b.toString();
@@ -57,6 +57,14 @@ export async function startDaemon(yaml: string, opts: { env?: Record<string, str
       reject(new Error(`daemon exited (${code}) before ready; stderr:\n${err.slice(-3000)}`));
     });
   });
+  let urls: Record<string, string>;
+  try {
+    urls = await ready;
+  } catch (e) {
+    // never leave a half-started daemon behind (it would hold the port and the journal lock)
+    proc.kill('SIGKILL');
+    throw e;
+  }
   return { proc, dir, urls, stderr: () => err, exited };
 }
 

@@ -1,41 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { TOKENS } from '../../fixtures/gateway/ws-client.js';
-import { BOT4, runCli, startDaemon, stopDaemon, TOKEN_ENV, until, type DaemonChild } from './harness.js';
-
-/** Starts `bot4 daemon` again in `dir` (same config, same journal), like an operator restarting it. */
-async function restartIn(dir: string, timeoutMs = 60_000): Promise<DaemonChild> {
-  const proc = spawn(process.execPath, [BOT4, 'daemon', '--config', 'bot4.yaml', '--port', '0', '--host', '127.0.0.1'], {
-    cwd: dir,
-    env: { ...process.env, BOT4_GATEWAY_TOKENS: TOKEN_ENV, BOT4_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  proc.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-200_000)));
-  const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  try {
-    const urls = await new Promise<Record<string, string>>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`daemon not ready within ${timeoutMs} ms; stderr:\n${err.slice(-3000)}`)), timeoutMs);
-      proc.stdout.on('data', (b: Buffer) => {
-        out += b.toString();
-        const line = out.split('\n').find((l) => l.startsWith('bot4 daemon ready '));
-        if (line === undefined) return;
-        clearTimeout(t);
-        resolve(Object.fromEntries(line.split(' ').filter((p) => p.includes('=')).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])));
-      });
-      void exited.then((code) => {
-        clearTimeout(t);
-        reject(new Error(`daemon exited (${code}) before ready; stderr:\n${err.slice(-3000)}`));
-      });
-    });
-    return { proc, dir, urls, stderr: () => err, exited };
-  } catch (e) {
-    proc.kill('SIGKILL');
-    throw e;
-  }
-}
+import { runCli, startDaemon, stopDaemon, until, type DaemonChild } from './harness.js';
 
 /** One sample of `/metrics` (0 when absent). */
 async function metric(d: DaemonChild, name: string, labels: string): Promise<number> {
@@ -67,7 +33,7 @@ describe('daemon: bot4 kill --halt survives SIGKILL and SIGTERM restarts (real C
     for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
       d.proc.kill(signal);
       await d.exited;
-      d = await restartIn(dir);
+      d = await startDaemon('{}\n', { dir });
       const s = await cli(['status']);
       assert.equal(s.code, 0, s.stderr);
       assert.match(s.stdout, /^halted\s+HALTED\s/m, `after ${signal}: ${s.stdout}`);
@@ -79,7 +45,7 @@ describe('daemon: bot4 kill --halt survives SIGKILL and SIGTERM restarts (real C
     const r = await cli(['kill', '--resume']);
     assert.match(r.stdout, /^ACTIVE\s+HALTED$/m);
     assert.equal(await stopDaemon(d), 0, d.stderr().slice(-2000));
-    d = await restartIn(dir);
+    d = await startDaemon('{}\n', { dir });
     assert.match((await cli(['status'])).stdout, /^\S+\s+ACTIVE\s/m);
   });
 });
