@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { LiveClock, type Clock } from '../common/clock.js';
 import { logger } from '../common/log.js';
@@ -101,10 +101,8 @@ export class Daemon {
           stateFsync: config.journal.fsync === 'always',
           controlToken,
         });
-        simTokenFile = path.join(simStateDir, 'control.token');
-        mkdirSync(simStateDir, { recursive: true, mode: 0o700 });
-        writeFileSync(`${simTokenFile}.tmp`, `${controlToken}\n`, { mode: 0o600 });
-        renameSync(`${simTokenFile}.tmp`, simTokenFile);
+        // written like the admin token: atomically, 0600, never through a symlink or into an open folder
+        simTokenFile = writeTokenFile(path.join(simStateDir, 'control.token'), controlToken);
         venues = sim.venues.map((v) => ({ name: v.name, rest: v.rest, ws: v.ws, wsApi: v.wsApi, apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET }));
         log.info({ venues: sim.venues.map((v) => v.name), control: sim.controlUrl, seed: config.sim.seed, profile: config.sim.profile, participants: config.sim.participants, rateLimits: config.sim.rateLimits }, 'embedded simulator started');
       }
