@@ -41,7 +41,9 @@ describe('random kills of venue and strategy actors while orders flow', function
       const rnd = new SeededRandom(9);
       const kills: Record<string, number> = {};
       for (let k = 0; k < 24; k++) {
-        await new Promise((r) => setTimeout(r, 150 + rnd.int(200)));
+        // Kill at a random point of the flow: after 5..24 more journal records, not after a fixed sleep.
+        const at = e.journal.nextSequence + 5 + rnd.int(20);
+        await waitFor(() => e.journal.nextSequence >= at, 15_000, () => `journal at ${at} (is ${e.journal.nextSequence})`);
         const t = targets[rnd.int(targets.length)]!;
         kills[t] = (kills[t] ?? 0) + 1;
         e.system.injectFault(t, new Error(`kill ${k} of ${t}`));

@@ -8,7 +8,7 @@ import { SeededRandom } from '../../../common/random.js';
 import { OrderJournal } from '../../../actors/journal/order-journal.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, Simulator } from '../../../simulators/index.js';
 import { checkLedger, userAccount } from '../../../chaos/ledger-check/ledger-check.js';
-import { assetDecimals, venueInstruments } from '../../fixtures/exchange/harness.js';
+import { assetDecimals, venueInstruments, waitFor } from '../../fixtures/exchange/harness.js';
 
 const CHILD = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/engine/engine-child.ts');
 
@@ -46,10 +46,13 @@ describe('engine process SIGKILLed mid-flow and restarted: the ledger check pass
   it('5 SIGKILLs at random points, then a settling restart: 0 lost, 0 phantom, 0 duplicate, fills and balances equal', async () => {
     const venues = JSON.stringify(sim.venues.map((v) => ({ name: v.name, rest: v.rest, ws: v.ws, wsApi: v.wsApi, apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET, timeoutMs: 1000 })));
     const rnd = new SeededRandom(5);
+    const venueOrders = (): number => sim.venues.reduce((n, v) => n + sim.ledger(v.name, userAccount(DEMO_API_KEY)).orders.length, 0);
     for (let k = 0; k < 5; k++) {
       const r = run(dir, venues, 'trade');
       assert.equal(await r.line, 'READY');
-      await new Promise((res) => setTimeout(res, 150 + rnd.int(600)));
+      // Kill at a random point of the flow: once the venues got 3..27 more orders from this incarnation.
+      const at = venueOrders() + 3 + rnd.int(25);
+      await waitFor(() => venueOrders() >= at, 30_000, () => `${at} orders at the venues (have ${venueOrders()})`);
       r.child.kill('SIGKILL');
       await r.exit;
     }

@@ -57,30 +57,33 @@ describe('engine: external feed records never steer trading unless the config tr
     const fake = Math.round(mid * 0.8);
     const before = mdTotal('untrusted');
     for (let k = 0; k < 90; k++) assert.equal(adapter.publishMarketData(ticker(fake - 1, fake + 1, k + 1), 'feeder'), true);
-    // let the actor system deliver anything that was published
-    await new Promise((r) => setTimeout(r, 200));
     assert.equal(mdTotal('untrusted'), before + 90);
+    // Barrier instead of a sleep: a trusted in-band marker published after the fakes. Topic delivery
+    // is ordered, so once the marker reached the strategy topic, any fake that had been let through
+    // would have arrived before it.
+    const marker = mid + 7;
+    adapter.publishMarketData(ticker(marker - 1, marker + 1, 95), 'oracle');
+    await waitFor(() => seen.some((t) => t.source === 'oracle' && t.bidTicks === marker - 1), 5000, 'the trusted marker reached the strategy topic');
     assert.ok(Math.abs(ref() - mid) * 100 < mid * 5, `risk reference ${ref()} moved away from the venue's ${mid}`);
     assert.equal(seen.filter((t) => t.bidTicks <= mid * 0.85).length, 0, 'a strategy saw the fake price');
     // no producer name at all (an engine-internal caller) is not trusted either
-    adapter.publishMarketData(ticker(fake - 1, fake + 1, 91));
+    adapter.publishMarketData(ticker(fake - 1, fake + 1, 96));
     assert.equal(mdTotal('untrusted'), before + 91);
   });
 
   it('a trusted producer 20% off is rejected as out of band (counter), within the band it reaches risk and strategies', async () => {
     await waitFor(() => seen.some((t) => t.source === undefined), 5000, 'the relay saw a venue ticker');
-    await new Promise((r) => setTimeout(r, 100));
     const mid = ref();
     const outBefore = mdTotal('out-of-band');
     const pubBefore = mdTotal('published');
     const fake = Math.round(mid * 1.2);
     adapter.publishMarketData(ticker(fake - 1, fake + 1, 1000), 'oracle');
     assert.equal(mdTotal('out-of-band'), outBefore + 1);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(seen.filter((t) => t.bidTicks >= mid * 1.15).length, 0);
     const near = Math.round(mid * 1.01);
     adapter.publishMarketData(ticker(near - 1, near + 1, 1001), 'oracle');
     assert.equal(mdTotal('published'), pubBefore + 1);
+    // The in-band ticker is the barrier: published after the out-of-band one on the same ordered topic.
     await waitFor(() => seen.some((t) => t.source === 'oracle' && t.bidTicks === near - 1), 5000, 'the trusted ticker reached the strategy topic');
+    assert.equal(seen.filter((t) => t.bidTicks >= mid * 1.15).length, 0, 'the out-of-band ticker reached a strategy');
   });
 });

@@ -67,9 +67,9 @@ describe('venue recovery: streams outlive a REST outage (engine, simulator, real
     }
     assert.equal(actor.state, 'disconnected', 'order entry is down');
     const atDown = tickers;
-    await waitFor(() => tickers >= atDown + 3, 15_000, () => `tickers while order entry is down (${tickers - atDown})`);
-    // Long enough that a quote from before the outage would be stale at the heal.
-    await sleep(MAX_QUOTE_AGE_MS + 500);
+    const downAtMs = performance.now();
+    // The outage lasts longer than the quote age, so a quote from before it would be stale at the heal.
+    await waitFor(() => tickers >= atDown + 3 && performance.now() - downAtMs > MAX_QUOTE_AGE_MS + 500, 15_000, () => `tickers while order entry is down (${tickers - atDown}) for longer than the quote age`);
     assert.equal(actor.state, 'disconnected', 'still down while the outage lasts');
     const beforeHeal = tickers;
     await waitFor(() => tickers > beforeHeal, 15_000, 'tickers still arriving just before the heal');

@@ -13,10 +13,11 @@ import type { Instrument } from '../../../actors/orders/instrument.js';
 import type { OrderIntent } from '../../../actors/orders/intent.js';
 import { CircuitBreaker } from '../../../actors/exchange/circuit-breaker.js';
 import { ActorSystem } from '../../../actors/runtime/index.js';
-import { LiveClock } from '../../../common/clock.js';
+import { LiveClock, type Clock } from '../../../common/clock.js';
 import { checkLedger, userAccount } from '../../../chaos/ledger-check/ledger-check.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, Simulator } from '../../../simulators/index.js';
 import { assetDecimals, venueInstruments, waitFor } from '../../fixtures/exchange/harness.js';
+import { SkipClock } from '../../fixtures/skip-clock.js';
 
 const VENUE = 'sim-a';
 const ACCOUNT = userAccount(DEMO_API_KEY);
@@ -33,7 +34,7 @@ interface Engine {
 }
 
 /** One engine incarnation (journal + venue actor) on `dir` against the running simulator. */
-async function startEngine(sim: Simulator, clock: LiveClock, dir: string, instruments: Instrument[], o: { secret?: string; venue?: VenueOptionsInput } = {}): Promise<Engine> {
+async function startEngine(sim: Simulator, clock: Clock, dir: string, instruments: Instrument[], o: { secret?: string; venue?: VenueOptionsInput } = {}): Promise<Engine> {
   const v = sim.venues[0]!;
   const journal = await OrderJournal.open({ dir, fsync: 'never' }, { clock, instruments, portfolio: { assetDecimals: assetDecimals(instruments) } });
   const system = new ActorSystem({ clock });
@@ -61,7 +62,7 @@ async function submit(e: Engine, i: OrderIntent): Promise<{ accepted: boolean; c
  * Buys `lots` at market until an attempt fills (the simulated book may be thin right after the
  * start: an attempt can expire unfilled). Bounded: 20 attempts.
  */
-async function buyFilled(e: Engine, lots: number): Promise<string> {
+async function buyFilled(sim: Simulator, e: Engine, lots: number): Promise<string> {
   const seen: string[] = [];
   for (let attempt = 0; attempt < 20; attempt++) {
     const ack = await submit(e, intent({ qtyLots: lots }));
@@ -72,13 +73,17 @@ async function buyFilled(e: Engine, lots: number): Promise<string> {
     if (o.state === 'filled') return id;
     assert.equal(o.filledLots, 0, 'an attempt either fills completely or not at all (market order)');
     seen.push(`${o.state} ${o.reason ?? ''}`);
-    await new Promise((r) => setTimeout(r, 200));
+    // The book had no asks to buy from: wait until a participant quotes some before trying again.
+    for (let k = 0; k < 500; k++) {
+      const book = (await (await fetch(`${sim.venues[0]!.rest}/depth?symbol=BTCUSDT&limit=5`)).json()) as { asks: unknown[] };
+      if (book.asks.length > 0) break;
+    }
   }
   throw new Error(`no market buy filled: ${seen.join('; ')}`);
 }
 
 /** The venue's total (free + locked) of `asset` for the demo account, in the journal's atoms. */
-async function venueTotal(sim: Simulator, clock: LiveClock, e: Engine, asset: string): Promise<bigint> {
+async function venueTotal(sim: Simulator, clock: Clock, e: Engine, asset: string): Promise<bigint> {
   const v = sim.venues[0]!;
   const a = new BinanceAdapter({ venue: v.name, apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET, rest: v.rest, timeoutMs: 2000, clock });
   try {
@@ -120,13 +125,13 @@ describe('restart safety: a journal that lost its tail is reconciled against the
   it('tail cut before an acknowledged filled order: on start the order is adopted with its fills, balances equal the venue, new ids are fresh', async () => {
     e = await startEngine(sim, clock, dir, instruments);
     await waitFor(() => e!.actor.state === 'running', 15_000, 'venue running');
-    await buyFilled(e, 50);
+    await buyFilled(sim, e, 50);
     await e.journal.flush();
     const seg = listSegments(dir).at(-1)!;
     const cut = statSync(seg.path).size;
     const lastSeqAtCut = e.journal.nextSequence - 1;
     // The order whose records the cut will remove: acknowledged and filled at the venue.
-    lostId = await buyFilled(e, 20);
+    lostId = await buyFilled(sim, e, 20);
     for (const o of e.journal.orders.values()) seenIds.add(o.clientOrderId);
     assert.equal(e.journal.portfolio.position(VENUE, 'BTC/USDT').qtyLots, 70n);
     await e.close();
@@ -157,7 +162,7 @@ describe('restart safety: a journal that lost its tail is reconciled against the
     await assertBalancesEqual(sim, clock, e);
 
     // New orders get ids the venue has never seen (the sequence went back; the epoch did not).
-    const third = await buyFilled(e, 10);
+    const third = await buyFilled(sim, e, 10);
     assert.ok(!seenIds.has(third), `${third} is fresh`);
     assert.equal(e.journal.portfolio.position(VENUE, 'BTC/USDT').qtyLots, 80n);
     await assertBalancesEqual(sim, clock, e);
@@ -212,7 +217,7 @@ describe('restart safety: a journal that lost its tail is reconciled against the
 
 describe('ban risk: refused credentials halt the venue and back off (real simulator, real ccxt)', function () {
   this.timeout(60_000);
-  const clock = new LiveClock();
+  const clock = new SkipClock();
   let sim: Simulator;
   let instruments: Instrument[];
   let requests = 0;
@@ -245,29 +250,32 @@ describe('ban risk: refused credentials halt the venue and back off (real simula
     }
   }
 
-  it('-1022 (wrong secret): halted with B4_VENUE_AUTH, no further request over a window, orders denied VENUE_HALTED', async () => {
+  it('-1022 (wrong secret): halted with B4_VENUE_AUTH, nothing but the retry in 5 minutes scheduled, orders denied VENUE_HALTED', async () => {
     await withEngine({}, async (e) => {
       await waitFor(() => e.actor.state === 'halted', 15_000, () => `halted (state ${e.actor.state})`);
       assert.equal(e.actor.stats().haltCode, 'B4_VENUE_AUTH');
       assert.equal(e.actor.stats().authFailures, 1);
+      // Before the fix: a reconnect every ~0.4 s, each with a probe and a signed call. Now the only
+      // thing scheduled is the retry after authRetryMs (5 min); halted means no streams, no polling.
+      assert.deepEqual(clock.pending.map((t) => t.delayMs), [300_000]);
       const atHalt = requests;
-      await new Promise((r) => setTimeout(r, 2000));
-      // Before the fix: a reconnect every ~0.4 s, each with a probe and a signed call.
-      assert.equal(requests - atHalt, 0, 'no request while halted (next try after authRetryMs = 5 min)');
+      clock.skip(299_000);
+      assert.equal(e.actor.stats().authFailures, 1, 'no try before the 5 minutes are up');
+      assert.equal(requests - atHalt, 0, 'no request while halted');
       const denied = await submit(e, intent());
       assert.equal(denied.accepted, false);
       assert.equal(denied.reason, 'VENUE_HALTED');
       assert.match(denied.message ?? '', /B4_VENUE_AUTH.*code -1022/);
       assert.doesNotMatch(denied.message ?? '', /not-the-secret/);
+      clock.skip(1_500);
+      await waitFor(() => e.actor.stats().authFailures === 2 && e.actor.state === 'halted', 10_000, 'one more try after 5 minutes, refused again');
     });
   });
 
   it('authRetryMs 0: no automatic retry; an operator resume tries once more (still refused: halted again)', async () => {
     await withEngine({ authRetryMs: 0 }, async (e) => {
       await waitFor(() => e.actor.state === 'halted', 15_000, 'halted');
-      const r0 = requests;
-      await new Promise((r) => setTimeout(r, 1000));
-      assert.equal(requests, r0, 'nothing sent while halted');
+      assert.deepEqual(clock.pending, [], 'nothing scheduled: no automatic retry');
       assert.equal(e.actor.stats().authFailures, 1);
       e.system.send('exchange.sim-a', { type: 'venue.cmd.resume', lane: 'control' });
       await waitFor(() => e.actor.stats().authFailures === 2, 10_000, 'one more try');
@@ -276,16 +284,19 @@ describe('ban risk: refused credentials halt the venue and back off (real simula
     });
   });
 
-  it('retries back off exponentially (authRetryMs 200: at most 4 tries in 2.5 s, not ~6 a second)', async () => {
+  it('retries back off exponentially (authRetryMs 200: 200, 400, 800, 1600 ms apart), each try a probe and one signed call at most', async () => {
     await withEngine({ authRetryMs: 200, authRetryCapMs: 60_000 }, async (e) => {
       await waitFor(() => e.actor.state === 'halted', 15_000, 'halted');
-      const n0 = e.actor.stats().authFailures;
-      const r0 = requests;
-      await new Promise((r) => setTimeout(r, 2500));
-      const tries = e.actor.stats().authFailures - n0;
-      // 200, 400, 800, 1600 ms apart: at most 3 more tries in the window (4 with scheduling slack).
-      assert.ok(tries >= 1 && tries <= 4, `tries ${tries}`);
-      assert.ok(requests - r0 <= tries * 2, `requests ${requests - r0} for ${tries} tries`);
+      for (const [k, delay] of [200, 400, 800, 1600].entries()) {
+        const n = e.actor.stats().authFailures;
+        // Halted again: the next retry is the only thing scheduled, at twice the previous delay.
+        await waitFor(() => clock.pending.length === 1, 5_000, () => `retry ${k} scheduled (pending ${JSON.stringify(clock.pending)})`);
+        assert.equal(clock.pending[0]!.delayMs, delay, `retry ${k}`);
+        const r0 = requests;
+        clock.skip(delay);
+        await waitFor(() => e.actor.stats().authFailures === n + 1 && e.actor.state === 'halted', 10_000, () => `try ${k} refused (state ${e.actor.state})`);
+        assert.ok(requests - r0 <= 2, `requests ${requests - r0} for one try`);
+      }
       assert.equal(e.actor.stats().haltCode, 'B4_VENUE_AUTH');
     });
   });
