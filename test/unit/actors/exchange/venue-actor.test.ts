@@ -59,10 +59,10 @@ async function rig(options: VenueActorOptionsInput = {}, shipped = false): Promi
   let fds = 100;
   const fileOps: JournalFileOps = {
     open: () => Promise.resolve(fds++),
-    writeAll: async (_fd, buf) => {
+    writev: async (_fd, bufs) => {
       const g = r.writeGate;
       if (g !== undefined) await g.promise;
-      timeline.push(`journal:${buf.toString('latin1')}`);
+      timeline.push(`journal:${Buffer.concat(bufs).toString('latin1')}`);
     },
     datasync: () => Promise.resolve(),
     close: () => Promise.resolve(),
