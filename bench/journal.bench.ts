@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writev as writevCb, writevSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Journal, type CommitFn } from '../actors/journal/journal.js';
@@ -176,6 +176,40 @@ async function appendRate(fsync: FsyncPolicy, depth: number): Promise<Rate> {
   }
 }
 
+/**
+ * The write itself, as the writer could issue it: `writevSync` (the chosen one: in the kernel when
+ * it returns, on the event-loop thread) vs `fs.writev` through libuv's thread pool, for batches
+ * of N framed records of ~190 B, into a page-cache file. Median per batch over alternating rounds.
+ */
+async function writevBench(): Promise<string> {
+  const dir = tempDir();
+  const fd = openSync(path.join(dir, 'w'), 'a');
+  const rows: (string | number)[][] = [];
+  try {
+    for (const n of [1, 16, 64, 256]) {
+      const bufs = Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify(submitBody(i)).padEnd(190, ' ')));
+      const rounds = Math.max(200, Math.floor(20_000 / n));
+      const sync: number[] = [];
+      const pool: number[] = [];
+      for (let rep = 0; rep < 5; rep++) {
+        let t0 = now();
+        for (let i = 0; i < rounds; i++) writevSync(fd, bufs);
+        sync.push(((now() - t0) * 1e6) / rounds);
+        t0 = now();
+        for (let i = 0; i < rounds; i++) await new Promise<void>((res, rej) => writevCb(fd, bufs, (e) => (e ? rej(e) : res())));
+        pool.push(((now() - t0) * 1e6) / rounds);
+        ftruncateSync(fd, 0);
+      }
+      rows.push([n, fmtNs(median(sync)), fmtNs(median(pool)), `${(median(pool) / median(sync)).toFixed(1)}×`]);
+      console.log(rows.at(-1)!.join(' | '));
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return table(['records per batch', 'writevSync (chosen)', 'fs.writev (thread pool), awaited', 'thread pool / sync'], rows);
+}
+
 /** The writer under test: the new one (callbacks) or the old one (a promise per record). */
 type Impl = 'after' | 'before';
 
@@ -332,7 +366,9 @@ async function replayMs(dir: string, runs: number): Promise<{ ms: number; record
 
 async function main(): Promise<void> {
   logger.level = 'warn';
-  const commitMd = await commitBench();
+  const load = os.loadavg()[0]!.toFixed(1);
+  const writevMd = await writevBench();
+  const commitMd = `${await commitBench()}\n\nThe write alone (why the writer writes synchronously):\n\n${writevMd}\n\n- Machine load while measuring: 1-min load average ${load} at the start, ${os.loadavg()[0]!.toFixed(1)} after these tables, on ${os.cpus().length} cores (other work was running: wall-clock rates and p99s are noisy; CPU per append is the steadier figure).`;
   console.log(commitMd);
   if (!WITH_REPLAY) return;
   // --- append rates
