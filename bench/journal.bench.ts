@@ -23,7 +23,7 @@ import { fmtNs, median, table, writeSection } from './report.js';
  * one async write through the thread pool; its caller chains `.then` per record, as the order
  * router did), both in this process, in alternating repetitions: see {@link commitBench}.
  * Knobs: JOURNAL_BENCH_SECONDS (per cell, default 1), JOURNAL_BENCH_REPS (default 3),
- * JOURNAL_BENCH_REPLAY=0 (skip the append-rate rows and the 10⁶-event replay; prints only, BENCHMARKS.md untouched).
+ * JOURNAL_BENCH_FSYNC=never,interval,always (the policies of the group-commit rows), JOURNAL_BENCH_REPLAY=0 (skip the append-rate rows and the 10⁶-event replay; prints only, BENCHMARKS.md untouched).
  *
  * Records are the order book's own (`OrderJournal`: order.submit, order.event with accepts,
  * fills, cancel requests, cancels, balance.adjust) from a seeded market-making flow ({@link Flow}).
@@ -42,6 +42,7 @@ const POLICY_SECONDS = 2;
 const COMMIT_SECONDS = Number(process.env.JOURNAL_BENCH_SECONDS ?? 1);
 const COMMIT_REPS = Math.max(1, Math.floor(Number(process.env.JOURNAL_BENCH_REPS ?? 3)));
 const WITH_REPLAY = process.env.JOURNAL_BENCH_REPLAY !== '0';
+const COMMIT_POLICIES = (['never', 'interval', 'always'] as const).filter((p) => (process.env.JOURNAL_BENCH_FSYNC ?? 'never,interval,always').split(',').includes(p));
 const PIPELINE = 256;
 const REPLAY_EVENTS = 1_000_000;
 /** Worst case before the next automatic snapshot: one record short of `snapshotEvery` (the default). */
@@ -297,7 +298,7 @@ function quantile(xs: number[], q: number): number {
 async function commitBench(): Promise<string> {
   const rows: (string | number)[][] = [];
   const summary: string[][] = [];
-  for (const fsync of ['never', 'interval', 'always'] as const) {
+  for (const fsync of COMMIT_POLICIES) {
     for (const burst of [1, 64, 256]) {
       const res: Record<Impl, { perSec: number[]; cpuPer: number[]; rel: number[]; rel99: number[]; perWrite: number[] }> = {
         before: { perSec: [], cpuPer: [], rel: [], rel99: [], perWrite: [] },
