@@ -201,6 +201,47 @@ describe('journal group commit per event-loop turn (one writev, callbacks, no pr
     }
   });
 
+  it('appendThen: a throwing callback does not stop the others of its batch; during an episode the callback gets the error later, never synchronously; after close it throws (no sequence used)', async () => {
+    const t = tempDir();
+    const disk = observedDisk();
+    try {
+      const j = await open({ dir: t.dir, fsync: 'never', snapshotEvery: 0, retryMs: 100 }, { fileOps: disk.ops });
+      const w = j.writer;
+      const calls: string[] = [];
+      const fn = (err: Error | undefined, seq: number, tag: string, boom: boolean): void => {
+        calls.push(`${tag}:${seq}:${err === undefined ? 'ok' : (err as JournalIoError).code}`);
+        if (boom) throw new Error('a buggy caller');
+      };
+      const s1 = w.appendThen('balance.adjust', { v: 'sim-a', a: 'USDT', x: '1' }, 1, fn, 'a', true);
+      const s2 = w.appendThen('balance.adjust', { v: 'sim-a', a: 'USDT', x: '2' }, 1, fn, 'b', false);
+      await w.flush();
+      assert.deepEqual(calls, [`a:${s1}:ok`, `b:${s2}:ok`]);
+
+      disk.full = true;
+      w.appendThen('balance.adjust', { v: 'sim-a', a: 'USDT', x: '3' }, 1, fn, 'c', false);
+      for (let i = 0; i < 10 && calls.length < 3; i++) await new Promise<void>((r) => setImmediate(r));
+      assert.equal(w.health.writable, false);
+      const s4 = w.appendThen('balance.adjust', { v: 'sim-a', a: 'USDT', x: '4' }, 1, fn, 'd', false);
+      assert.equal(calls.length, 3, 'not called from inside appendThen');
+      await Promise.resolve();
+      assert.equal(calls.at(-1), `d:${s4}:B4_JOURNAL_IO`);
+      assert.equal(w.health.waiting, 2, 'both records kept, in order');
+      disk.full = false;
+      assert.equal(await w.recover(), true);
+      await j.close();
+      assert.deepEqual(
+        onDisk(t.dir).map((r) => (r.data as { x?: string }).x),
+        ['1', '2', '3', '4'],
+      );
+      const seq = w.nextSequence;
+      assert.throws(() => w.appendThen('balance.adjust', {}, 1, fn, 'e', false), (e: unknown) => (e as { code?: string }).code === 'B4_JOURNAL_CLOSED');
+      assert.throws(() => j.submitThen('mm', intent(), undefined, listener([], [])), (e: unknown) => (e as { code?: string }).code === 'B4_JOURNAL_CLOSED');
+      assert.equal(w.nextSequence, seq, 'no sequence used after close');
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a writev failure mid-batch (ENOSPC after a torn prefix): every order of the batch is told B4_JOURNAL_IO and rejected; the records wait in order and recovery writes them after the cut-back', async () => {
     const t = tempDir();
     const disk = observedDisk();
