@@ -56,14 +56,15 @@ export function writeAll(fd: number, buf: Buffer): Promise<void> {
  * Writes all of `bufs` (`bytes` in total) with `writev(2)`, synchronously, continuing after a short
  * write (libuv already loops over short writes and IOV_MAX; a count below `bytes` means the next
  * call meets the error, e.g. ENOSPC, which is then thrown). Never loops without progress.
+ * `writev` is the system call (a test passes one that writes short).
  */
-export function writevAllSync(fd: number, bufs: readonly Buffer[], bytes: number): void {
-  let left = bytes - writevSync(fd, bufs as Buffer[]);
+export function writevAllSync(fd: number, bufs: readonly Buffer[], bytes: number, writev: (fd: number, bufs: Buffer[]) => number = writevSync): void {
+  let left = bytes - writev(fd, bufs as Buffer[]);
   let rest = bufs;
   while (left > 0) {
     // A short write: drop the written prefix and write the rest (each round writes ≥ 1 byte or throws).
     rest = dropPrefix(rest, rest.reduce((a, b) => a + b.length, 0) - left);
-    const n = writevSync(fd, rest as Buffer[]);
+    const n = writev(fd, rest as Buffer[]);
     if (n <= 0) throw Object.assign(new Error(`writev wrote nothing with ${left} bytes left`), { code: 'EIO' });
     left -= n;
   }

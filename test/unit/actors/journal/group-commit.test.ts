@@ -146,6 +146,26 @@ describe('journal group commit per event-loop turn (one writev, callbacks, no pr
     }
   });
 
+  it('a turn with more records than IOV_MAX (1024) is still one writev call, every record on disk in order', async () => {
+    const t = tempDir();
+    const disk = observedDisk();
+    try {
+      const j = await open({ dir: t.dir, fsync: 'never', snapshotEvery: 0 }, { fileOps: disk.ops });
+      const got: { err: Error | undefined; order: Order }[] = [];
+      for (let i = 0; i < 1500; i++) j.submitThen('mm', intent(), undefined, listener([], got));
+      await j.flush();
+      assert.deepEqual(
+        disk.writes.map((w) => w.length),
+        [1500],
+      );
+      assert.equal(got.length, 1500);
+      await j.close();
+      assert.equal(onDisk(t.dir).length, 1500);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('fsync always: the batch is written once, fdatasynced once, and no caller is released before that fdatasync returns', async () => {
     const t = tempDir();
     const disk = observedDisk();
