@@ -2,8 +2,9 @@
  * The order router: `order.submit`, `order.cancel` and `order.cancel-all` of one venue.
  * Submit: deny while the venue is not running (`VENUE_HALTED`, `VENUE_SYNCING`,
  * `VENUE_UNAVAILABLE`), over the order budget (`VENUE_RATE_LIMITED`) or refused by the breaker;
- * otherwise the order is journaled BEFORE it is sent (it leaves only once durable), the ask is
- * answered, and the placement's answer is applied. An ambiguous answer parks the order in
+ * otherwise the order is journaled BEFORE it is sent: its record joins the journal's group commit of
+ * this event-loop turn (one writev) and the order is handed to the adapter from the commit's
+ * callback (no promise per order until then); the ask is answered, and the placement's answer is applied. An ambiguous answer parks the order in
  * `unknown` for the reconciler to resolve by client order id; a credential refusal halts the venue.
  */
 import { Bot4Error } from '../../common/errors.js';
@@ -13,6 +14,7 @@ import { currentTraceparent } from '../runtime/context.js';
 import type { Envelope } from '../runtime/envelope.js';
 import { topics, type OrderCancelAll, type OrderDenied, type OrderSubmit } from '../messages.js';
 import { isJournalError } from '../journal/errors.js';
+import type { SubmitListener } from '../journal/order-journal.js';
 import { VenueCallError } from './errors.js';
 import type { Reconciler } from './reconciler.js';
 import { failureKind } from './venue-call.js';
@@ -20,7 +22,24 @@ import { errMsg, type VenueCore } from './venue-core.js';
 import { VENUE_DENIALS, type VenueDenialCode } from './venue-options.js';
 import type { VenueViews } from './venue-views.js';
 
-/** Journal error codes share this prefix (a failed append is not the order's fault). */
+/**
+ * One order between its journal append and its commit: the journal's listener (one object per
+ * order, no closure or promise), carrying what `send` needs.
+ */
+class PendingSubmit implements SubmitListener {
+  constructor(
+    private readonly router: OrderRouter,
+    readonly e: Envelope,
+    readonly intent: OrderIntent,
+    readonly expectedId: string,
+    readonly traceparent: string,
+    readonly generation: number,
+  ) {}
+
+  journaled(err: Error | undefined, order: Order): void {
+    this.router.journaled(this, err, order);
+  }
+}
 
 /** Routes one venue's orders (see the file header). */
 export class OrderRouter {
@@ -65,34 +84,36 @@ export class OrderRouter {
       this.core.inflight.add(expectedId);
       this.core.placedHere.add(expectedId);
     }
-    let pending: Promise<Order>;
+    // The handling span's context (this actor's span when tracing is on): the venue request joins the order's trace.
+    const pending = new PendingSubmit(this, e, intent, expectedId, currentTraceparent(), this.core.generation);
     try {
-      pending = this.core.journal.submit(prefix, intent, req.intentKey);
+      // The order exists in the table now (applied synchronously); it leaves only once its record
+      // is committed with the rest of this turn's (one writev): see `journaled`.
+      this.core.journal.submitThen(prefix, intent, req.intentKey, pending);
     } catch (err) {
       this.core.inflight.delete(expectedId);
       this.core.call.release();
       return this.denyError(e, intent, err);
     }
-    // The order exists in the table now (applied synchronously); it leaves only once durable.
-    // The handling span's context (this actor's span when tracing is on): the venue request joins the order's trace.
-    const tp = currentTraceparent();
-    const generation = this.core.generation;
-    void pending.then(
-      (o) => {
-        if (o.clientOrderId !== expectedId) {
-          // Never expected (the sequence moved between the two reads); keep the invariant anyway.
-          this.core.inflight.delete(expectedId);
-          this.core.inflight.add(o.clientOrderId);
-          this.core.placedHere.add(o.clientOrderId);
-        }
-        return this.send(e, o, tp, generation);
-      },
-      (err: unknown) => {
-        this.core.inflight.delete(expectedId);
-        this.core.call.release();
-        this.denyError(e, intent, err);
-      },
-    );
+  }
+
+  /**
+   * The journal's answer for one submitted order: committed → hand it to the adapter (write-ahead:
+   * this is the only way `send` is reached); failed (JOURNAL_FAILED) → denied, never sent.
+   */
+  journaled(p: PendingSubmit, err: Error | undefined, o: Order): void {
+    if (err !== undefined) {
+      this.core.inflight.delete(p.expectedId);
+      this.core.call.release();
+      return this.denyError(p.e, p.intent, err);
+    }
+    if (o.clientOrderId !== p.expectedId) {
+      // Never expected (the sequence moved between the two reads); keep the invariant anyway.
+      this.core.inflight.delete(p.expectedId);
+      this.core.inflight.add(o.clientOrderId);
+      this.core.placedHere.add(o.clientOrderId);
+    }
+    void this.send(p.e, o, p.traceparent, p.generation);
   }
 
   private denyError(e: Envelope, intent: OrderIntent, err: unknown): void {

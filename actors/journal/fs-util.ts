@@ -1,4 +1,4 @@
-import { close, closeSync, fdatasync, fsyncSync, ftruncateSync, open, openSync, write } from 'node:fs';
+import { close, closeSync, fdatasync, fsyncSync, ftruncateSync, open, openSync, write, writevSync } from 'node:fs';
 
 /** Small promise wrappers over the callback fs API (less overhead than FileHandle per call). */
 
@@ -10,8 +10,14 @@ import { close, closeSync, fdatasync, fsyncSync, ftruncateSync, open, openSync, 
 export interface JournalFileOps {
   /** Opens `p` with `flags` (`'a'` for a segment), resolving the fd. */
   open(p: string, flags: string): Promise<number>;
-  /** Writes all of `buf` at the current position, looping over short writes; rejects on the first error. */
-  writeAll(fd: number, buf: Buffer): Promise<void>;
+  /**
+   * Writes all of `bufs`, in order, at the current position (the segment is in append mode), looping
+   * over short writes; throws on the first error, possibly after writing a prefix (a torn record the
+   * writer cuts away on recovery). The real one is synchronous: one `writev(2)` of the batch into the
+   * page cache (a few µs), so "returned" means "in the kernel". A test double may return a promise
+   * (e.g. to hold a write); the writer then waits for it.
+   */
+  writev(fd: number, bufs: readonly Buffer[], bytes: number): void | Promise<void>;
   /** fdatasync(fd). */
   datasync(fd: number): Promise<void>;
   /** close(fd). */
@@ -44,6 +50,37 @@ export function writeAll(fd: number, buf: Buffer): Promise<void> {
     };
     step();
   });
+}
+
+/**
+ * Writes all of `bufs` (`bytes` in total) with `writev(2)`, synchronously, continuing after a short
+ * write (libuv already loops over short writes and IOV_MAX; a count below `bytes` means the next
+ * call meets the error, e.g. ENOSPC, which is then thrown). Never loops without progress.
+ * `writev` is the system call (a test passes one that writes short).
+ */
+export function writevAllSync(fd: number, bufs: readonly Buffer[], bytes: number, writev: (fd: number, bufs: Buffer[]) => number = writevSync): void {
+  let left = bytes - writev(fd, bufs as Buffer[]);
+  let rest = bufs;
+  while (left > 0) {
+    // A short write: drop the written prefix and write the rest (each round writes ≥ 1 byte or throws).
+    rest = dropPrefix(rest, rest.reduce((a, b) => a + b.length, 0) - left);
+    const n = writev(fd, rest as Buffer[]);
+    if (n <= 0) throw Object.assign(new Error(`writev wrote nothing with ${left} bytes left`), { code: 'EIO' });
+    left -= n;
+  }
+}
+
+/** `bufs` without their first `n` bytes (views, no copy). */
+function dropPrefix(bufs: readonly Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const b of bufs) {
+    if (n >= b.length) n -= b.length;
+    else {
+      out.push(n === 0 ? b : b.subarray(n));
+      n = 0;
+    }
+  }
+  return out;
 }
 
 /** fdatasync(fd). */
@@ -86,7 +123,7 @@ export function truncateFile(p: string, size: number): void {
 /** The real file operations. */
 export const nodeFileOps: JournalFileOps = Object.freeze({
   open: openAsync,
-  writeAll,
+  writev: writevAllSync,
   datasync: datasyncAsync,
   close: closeAsync,
   truncate: truncateFile,

@@ -14,18 +14,48 @@ import { segmentName } from './segments.js';
 import { compact, writeSnapshot } from './snapshot.js';
 
 /**
+ * Called once per record when its batch is committed (`err` undefined; `seq` is the record's) or
+ * failed. `a` and `b` are the caller's values, passed through unchanged, so a caller needs neither
+ * a closure nor a promise per record (see {@link Journal.appendThen}).
+ */
+export type CommitFn<A, B> = (err: Error | undefined, seq: number, a: A, b: B) => void;
+
+/** The records of one commit and who waits for them (parallel arrays; reused, never reallocated). */
+class Batch {
+  readonly bufs: Buffer[] = [];
+  bytes = 0;
+  readonly fns: CommitFn<never, never>[] = [];
+  readonly as: unknown[] = [];
+  readonly bs: unknown[] = [];
+
+  clear(): void {
+    this.bufs.length = 0;
+    this.bytes = 0;
+    this.fns.length = 0;
+    this.as.length = 0;
+    this.bs.length = 0;
+  }
+}
+
+const settlePromise: CommitFn<(seq: number) => void, (e: Error) => void> = (err, seq, resolve, reject) => (err === undefined ? resolve(seq) : reject(err));
+
+/**
  * The append side of the write-ahead log: numbered records appended to the current segment file,
- * acknowledged according to the fsync policy (see `options.ts`).
+ * acknowledged according to the fsync policy (see `options.ts` and docs/journal.md).
  *
- * `append()` assigns the next sequence synchronously and returns a promise that resolves (with the
- * sequence) once the record is durable per policy; so "journal before send" is simply
- * `await journal.append(...)` before the send. Appends are batched: whatever arrives while a
- * write (+ fdatasync under `always`) is in flight, or in the same tick, goes out in the next single
- * write (+ single fdatasync): group commit.
+ * Group commit per event-loop turn: `appendThen()`/`append()` assign the next sequence and encode
+ * the record synchronously, and queue it. At the end of the current turn (see `scheduleCommit`: a
+ * microtask queued by the turn's first append, so the actor pump's whole run is one turn) every
+ * record queued in it goes to the kernel in ONE synchronous `writev(2)` (a few µs into the page cache), and
+ * then the waiting callers are released in one loop, oldest first: under `never`/`interval` right
+ * after the `writev` returns (in the kernel: survives a process crash), under `always` after the
+ * batch's `fdatasync` (on disk). Records appended while an `fdatasync` (or a segment rotation) is in
+ * flight share the next commit. The hot path allocates no promise: `appendThen(type, data, tMs, fn,
+ * a, b)` calls `fn(err, seq, a, b)`; `append()` is the promise form of the same thing.
  *
  * A failed write or fsync (ENOSPC, EIO) starts a failure episode: {@link health} turns
  * not-writable, the error is logged once (`B4_JOURNAL_IO`), and the failed batch and every append
- * made during the episode reject with that {@link JournalIoError}: none of them is acknowledged.
+ * made during the episode fail with that {@link JournalIoError}: none of them is acknowledged.
  * Their records are not dropped, though: they keep their sequences and wait, in order, in memory
  * (the caller has already applied them). Every `retryMs` of the clock the writer tries to recover:
  * it cuts the segment back to the last acknowledged byte (so a partially written record never
@@ -43,13 +73,14 @@ export class Journal {
   private segSize: number;
   private lastSeq: number;
   private writtenSeq: number;
-  private batch: Buffer[] = [];
-  private batchBytes = 0;
-  private resolves: ((seq: number) => void)[] = [];
-  private rejects: ((e: Error) => void)[] = [];
+  /** Records queued in this turn; `spare` is the other buffer (the batch in flight while `busy`). */
+  private cur = new Batch();
+  private spare = new Batch();
   private barriers: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** A commit microtask is queued. */
   private scheduled = false;
-  private flushing = false;
+  /** A commit is in an asynchronous stage (rotation, fdatasync under `always`, a test double's write). */
+  private busy = false;
   private syncing: Promise<void> | undefined;
   private dirty = false;
   private rotatePending = false;
@@ -66,9 +97,14 @@ export class Journal {
   private nWrites = 0;
   private nSyncs = 0;
   private snapshotting: Promise<number> | undefined;
-  private readonly flushNow = (): void => {
+  /** A microtask commit was scheduled in this event-loop iteration (cleared in its check phase). */
+  private turnCommitted = false;
+  private readonly endTurn = (): void => {
+    this.turnCommitted = false;
+  };
+  private readonly commitNow = (): void => {
     this.scheduled = false;
-    void this.flushBatch();
+    this.commit();
   };
 
   /** Use `openJournal` (replay first); this only sets up the writer after replay. */
@@ -111,7 +147,7 @@ export class Journal {
     return {
       writable: false,
       closed: this.closed,
-      waiting: this.waiting.length + this.batch.length,
+      waiting: this.waiting.length + this.cur.bufs.length,
       episodes: this.episodes,
       error: { code: this.failure.code, errno: this.failure.errno, message: this.failure.message, sinceMs: this.failedAtMs },
     };
@@ -120,6 +156,11 @@ export class Journal {
   /** The error of the current failure episode, or undefined while the journal writes normally. */
   get failed(): JournalIoError | undefined {
     return this.failure;
+  }
+
+  /** False once `close()` began: appends are refused. */
+  get isOpen(): boolean {
+    return !this.closed;
   }
 
   /** The fsync policy in force. */
@@ -153,33 +194,42 @@ export class Journal {
    * is assigned now, synchronously, so `nextSequence` read just before the call is this record's.
    * Resolves with the sequence when durable per policy; rejects with {@link JournalClosedError},
    * {@link JournalIoError}; throws {@link JournalRecordTooLargeError} synchronously.
+   * The promise form of {@link appendThen}.
    */
   append(type: string, data: unknown, tMs: number = this.clock.epochMs()): Promise<number> {
     if (this.closed) return Promise.reject(new JournalClosedError());
-    const seq = this.lastSeq + 1;
-    const buf = encodeRecord(seq, tMs, type, data);
-    if (buf.length - RECORD_HEADER_BYTES > this.options.maxRecordBytes) {
-      throw new JournalRecordTooLargeError(buf.length - RECORD_HEADER_BYTES, this.options.maxRecordBytes);
-    }
-    this.lastSeq = seq;
-    this.sinceSnapshot++;
+    const buf = this.encode(type, data, tMs);
     if (this.failure !== undefined) {
       // Not acknowledged; kept (the caller applied it) and written when the episode ends.
       this.waiting.push(buf);
       return Promise.reject(this.failure);
     }
-    this.batch.push(buf);
-    this.batchBytes += buf.length;
-    const p = new Promise<number>((resolve, reject) => {
-      this.resolves.push(resolve);
-      this.rejects.push(reject);
-    });
-    if (!this.scheduled && !this.flushing) {
-      this.scheduled = true;
-      // setImmediate, not a timer: it only lets the rest of this tick's appends join the batch.
-      setImmediate(this.flushNow);
+    return new Promise<number>((resolve, reject) => this.enqueue(buf, settlePromise as CommitFn<never, never>, resolve, reject));
+  }
+
+  /**
+   * Appends like {@link append} and returns the record's sequence; instead of a promise,
+   * `fn(err, seq, a, b)` is called once: with `err` undefined when the record is durable per policy
+   * (all records of one turn are released in one loop right after their one `writev`, under
+   * `always` after its `fdatasync`), or with the {@link JournalIoError} of a failure episode (the
+   * record is kept and written when the episode ends, but never acknowledged). Pass per-record
+   * values as `a`/`b` and a function made once, and an append allocates no closure or promise.
+   * `fn` is never called synchronously from this method. Throws {@link JournalClosedError} and
+   * {@link JournalRecordTooLargeError} synchronously (no sequence used).
+   */
+  appendThen<A, B>(type: string, data: unknown, tMs: number, fn: CommitFn<A, B>, a: A, b: B): number {
+    if (this.closed) throw new JournalClosedError();
+    const buf = this.encode(type, data, tMs);
+    const seq = this.lastSeq;
+    const failure = this.failure;
+    if (failure !== undefined) {
+      this.waiting.push(buf);
+      // Rare: only during a failure episode (the order journal refuses new orders before this).
+      queueMicrotask(() => fn(failure, seq, a, b));
+      return seq;
     }
-    return p;
+    this.enqueue(buf, fn as unknown as CommitFn<never, never>, a, b);
+    return seq;
   }
 
   /** Resolves when every record appended so far is written (and synced under `always`). */
@@ -262,39 +312,109 @@ export class Journal {
     return this.recovering;
   }
 
-  private async flushBatch(): Promise<void> {
-    if (this.flushing || this.batch.length === 0) return;
-    this.flushing = true;
-    const bufs = this.batch;
-    const bytes = this.batchBytes;
-    const resolves = this.resolves;
-    const rejects = this.rejects;
-    const lastSeq = this.lastSeq;
-    const firstSeq = lastSeq - bufs.length + 1;
-    this.batch = [];
-    this.batchBytes = 0;
-    this.resolves = [];
-    this.rejects = [];
+  /** Assigns the next sequence to a new record (checked against `maxRecordBytes`). */
+  private encode(type: string, data: unknown, tMs: number): Buffer {
+    const seq = this.lastSeq + 1;
+    const buf = encodeRecord(seq, tMs, type, data);
+    if (buf.length - RECORD_HEADER_BYTES > this.options.maxRecordBytes) {
+      throw new JournalRecordTooLargeError(buf.length - RECORD_HEADER_BYTES, this.options.maxRecordBytes);
+    }
+    this.lastSeq = seq;
+    this.sinceSnapshot++;
+    return buf;
+  }
+
+  private enqueue(buf: Buffer, fn: CommitFn<never, never>, a: unknown, b: unknown): void {
+    const c = this.cur;
+    c.bufs.push(buf);
+    c.bytes += buf.length;
+    c.fns.push(fn);
+    c.as.push(a);
+    c.bs.push(b);
+    if (!this.scheduled && !this.busy) this.scheduleCommit();
+  }
+
+  /**
+   * The first commit of an event-loop iteration runs at the end of the current macrotask (a
+   * microtask): every append of that macrotask (e.g. of one actor-pump run) joins it and its orders
+   * leave in the same macrotask. Appends made later in the same iteration (e.g. by callers that
+   * awaited the first commit and append again) commit in the next iteration's check phase
+   * (`setImmediate`): a caller looping `await append()` yields to timers and I/O once per record
+   * instead of starving them with a chain of microtasks.
+   */
+  private scheduleCommit(): void {
+    this.scheduled = true;
+    if (this.turnCommitted) {
+      setImmediate(this.commitNow);
+      return;
+    }
+    this.turnCommitted = true;
+    setImmediate(this.endTurn);
+    queueMicrotask(this.commitNow);
+  }
+
+  /**
+   * Commits the records queued so far: one `writev` (synchronous: in the kernel when it returns),
+   * then releases their callers (`never`/`interval`). Rotation, `always`'s fdatasync and an
+   * asynchronous test double go through {@link commitAsync}; appends meanwhile wait for the next commit.
+   */
+  private commit(): void {
+    const c = this.cur;
+    if (this.busy || c.bufs.length === 0) return;
+    if (this.failure !== undefined) return this.fail(this.failure);
+    this.cur = this.spare;
+    this.spare = c;
+    const firstSeq = this.lastSeq - c.bufs.length + 1;
+    const rotate = this.segSize > 0 && (this.rotatePending || this.segSize >= this.options.segmentBytes);
+    if (rotate || this.options.fsync === 'always') {
+      void this.commitAsync(c, firstSeq, rotate, undefined);
+      return;
+    }
+    let pending: void | Promise<void>;
     try {
-      if (this.failure !== undefined) throw this.failure;
-      if (this.segSize > 0 && (this.rotatePending || this.segSize >= this.options.segmentBytes)) await this.rotate(firstSeq);
       this.nWrites++;
       // The written-but-unacknowledged bytes count as dirty from the first byte: an fsync after a
       // partial write must not be skipped.
       this.dirty = true;
-      await this.fs.writeAll(this.fd, bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs, bytes));
-      if (this.options.fsync === 'always') await this.syncFile();
-      // segSize counts acknowledged bytes only: a failed batch is cut back to it on recovery.
-      this.segSize += bytes;
-      this.writtenSeq = lastSeq;
-      for (let i = 0; i < resolves.length; i++) resolves[i]!(firstSeq + i);
-      this.releaseBarriers();
+      pending = this.fs.writev(this.fd, c.bufs, c.bytes);
     } catch (e) {
-      this.fail(e, rejects, bufs);
-    } finally {
-      this.flushing = false;
+      return this.fail(e, c);
     }
-    if (this.batch.length > 0) void this.flushBatch();
+    if (pending !== undefined) void this.commitAsync(c, firstSeq, false, pending);
+    else this.written(c, firstSeq);
+  }
+
+  private async commitAsync(c: Batch, firstSeq: number, rotate: boolean, pending: Promise<void> | undefined): Promise<void> {
+    this.busy = true;
+    try {
+      if (rotate) await this.rotate(firstSeq);
+      if (pending === undefined) {
+        this.nWrites++;
+        this.dirty = true;
+        await this.fs.writev(this.fd, c.bufs, c.bytes);
+      } else {
+        await pending;
+      }
+      if (this.options.fsync === 'always') await this.syncFile();
+    } catch (e) {
+      this.busy = false;
+      return this.fail(e, c);
+    }
+    this.busy = false;
+    this.written(c, firstSeq);
+    this.commit();
+  }
+
+  /** `c` is in the kernel (and synced under `always`): acknowledge it, oldest first, in one loop. */
+  private written(c: Batch, firstSeq: number): void {
+    // segSize counts acknowledged bytes only: a failed batch is cut back to it on recovery.
+    this.segSize += c.bytes;
+    const n = c.bufs.length;
+    this.writtenSeq = firstSeq + n - 1;
+    const { fns, as, bs } = c;
+    for (let i = 0; i < n; i++) callSafely(fns[i]!, undefined, firstSeq + i, as[i], bs[i]);
+    c.clear();
+    this.releaseBarriers();
   }
 
   private async rotate(firstSeq: number): Promise<void> {
@@ -322,7 +442,7 @@ export class Journal {
     try {
       await this.syncing;
     } catch (e) {
-      this.fail(e, [], []);
+      this.fail(e);
       throw this.failure;
     }
   }
@@ -330,7 +450,7 @@ export class Journal {
   private armTimer(): void {
     this.timer = this.clock.setTimer(this.options.intervalMs, () => {
       if (this.closed) return;
-      if (this.dirty && !this.flushing && this.failure === undefined) void this.syncFile().catch(() => undefined);
+      if (this.dirty && !this.busy && this.failure === undefined) void this.syncFile().catch(() => undefined);
       this.armTimer();
     });
   }
@@ -345,10 +465,11 @@ export class Journal {
 
   /**
    * Starts (or continues) a failure episode: `failed` (the batch that was being written, oldest
-   * records) goes in front of the waiting records, then the not yet flushed batch; every pending
-   * promise rejects. Logged once per episode; a retry is armed on the clock.
+   * records) goes in front of the waiting records, then the not yet committed batch; every caller
+   * of those records is told the error (after the state is final: a caller may append, e.g. a
+   * rejection, which then waits behind them). Logged once per episode; a retry is armed on the clock.
    */
-  private fail(e: unknown, rejects: ((e: Error) => void)[], failed: Buffer[]): void {
+  private fail(e: unknown, failed?: Batch): void {
     if (this.failure === undefined) {
       const errno = errnoOf(e);
       const seg = path.join(this.options.dir, segmentName(this.segFirstSeq));
@@ -362,15 +483,16 @@ export class Journal {
       this.armRetry();
     }
     const err = this.failure;
-    this.waiting = failed.length === 0 ? this.waiting.concat(this.batch) : failed.concat(this.waiting, this.batch);
-    for (const r of rejects) r(err);
-    for (const r of this.rejects) r(err);
-    this.rejects = [];
-    this.resolves = [];
-    this.batch = [];
-    this.batchBytes = 0;
-    for (const b of this.barriers) b.reject(err);
+    const cur = this.cur;
+    this.waiting = failed === undefined ? this.waiting.concat(cur.bufs) : failed.bufs.concat(this.waiting, cur.bufs);
+    // Fresh buffers: the callbacks below may append (into `waiting`, the episode stands).
+    this.cur = new Batch();
+    this.spare = new Batch();
+    const barriers = this.barriers;
     this.barriers = [];
+    if (failed !== undefined) for (let i = 0; i < failed.fns.length; i++) callSafely(failed.fns[i]!, err, 0, failed.as[i], failed.bs[i]);
+    for (let i = 0; i < cur.fns.length; i++) callSafely(cur.fns[i]!, err, 0, cur.as[i], cur.bs[i]);
+    for (const b of barriers) b.reject(err);
   }
 
   private armRetry(): void {
@@ -386,7 +508,7 @@ export class Journal {
 
   private async tryRecover(): Promise<boolean> {
     // Let an in-flight batch finish failing first (it joins the waiting records).
-    if (this.flushing || this.syncing !== undefined) return false;
+    if (this.busy || this.syncing !== undefined) return false;
     const file = path.join(this.options.dir, segmentName(this.segFirstSeq));
     try {
       if (this.fd >= 0) {
@@ -400,7 +522,7 @@ export class Journal {
       if (created) this.fs.fsyncDir(this.options.dir);
       this.dirty = false;
       // Appends keep joining `waiting` while the failure stands; drain until none is left.
-      for (let round = 0; this.waiting.length > 0; round++) {
+      while (this.waiting.length > 0) {
         const bufs = this.waiting;
         this.waiting = [];
         let bytes = 0;
@@ -408,7 +530,7 @@ export class Journal {
         try {
           this.dirty = true;
           this.nWrites++;
-          await this.fs.writeAll(this.fd, Buffer.concat(bufs, bytes));
+          await this.fs.writev(this.fd, bufs, bytes);
           this.nSyncs++;
           await this.fs.datasync(this.fd);
           this.dirty = false;
@@ -427,11 +549,17 @@ export class Journal {
     this.failure = undefined;
     this.waiting = [];
     logger.warn({ code: JournalIoError.code, journal: this.options.dir, lastSeq: this.writtenSeq, failedForMs: this.clock.epochMs() - since }, 'journal writes again: the failure episode is over');
-    if (this.batch.length > 0 && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flushNow);
-    }
+    if (this.cur.bufs.length > 0 && !this.scheduled) this.scheduleCommit();
     return true;
+  }
+}
+
+/** Calls one record's commit callback; a throwing callback is logged and never stops the others. */
+function callSafely(fn: CommitFn<never, never>, err: Error | undefined, seq: number, a: unknown, b: unknown): void {
+  try {
+    fn(err, seq, a as never, b as never);
+  } catch (e) {
+    logger.error({ err: e, seq }, 'journal commit callback threw');
   }
 }
 

@@ -3,15 +3,16 @@ import { parseOptions, z } from '../../common/validate.js';
 /**
  * Journal options, validated once by {@link parseJournalOptions}.
  *
- * `fsync` is the durability policy:
- * - `always`: an append's promise resolves only after its bytes are written and `fdatasync`ed.
- *   Nothing acknowledged is lost on a process crash or a power loss. Appends that arrive while a
- *   write+fsync is in progress (or in the same tick) share the next one (group commit), so
- *   throughput grows with concurrency rather than being one fsync per record.
- * - `interval`: an append resolves once written to the kernel (survives a process crash, SIGKILL
- *   included); `fdatasync` runs every `intervalMs` of the Clock, so a power loss or kernel crash
- *   loses at most that window.
- * - `never`: written to the kernel, the OS decides when to reach the disk (typically within ~30 s on
+ * `fsync` is the durability policy (what "acknowledged" means: an append's promise resolves, its
+ * `appendThen` callback is called, an order is handed to the venue; see docs/journal.md):
+ * - `always`: after its batch is written (one `writev`) and `fdatasync`ed. Nothing acknowledged
+ *   is lost on a process crash or a power loss. Appends that arrive while a write+fsync is in
+ *   progress (or in the same event-loop turn) share the next one (group commit), so throughput
+ *   grows with concurrency rather than being one fsync per record.
+ * - `interval`: once its batch's `writev` returned (in the kernel: survives a process crash,
+ *   SIGKILL included); `fdatasync` runs every `intervalMs` of the Clock, so a power loss or kernel
+ *   crash loses at most that window.
+ * - `never`: in the kernel, the OS decides when to reach the disk (typically within ~30 s on
  *   Linux); survives a process crash, not a power loss. `close()` still syncs.
  */
 export const journalOptionsSchema = z

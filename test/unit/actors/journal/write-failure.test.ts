@@ -19,11 +19,12 @@ function faultyDisk(): { ops: JournalFileOps; full: boolean; syncFails: boolean;
   const errno = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: simulated`), { code });
   disk.ops = {
     ...nodeFileOps,
-    async writeAll(fd, buf) {
-      if (!disk.full) return nodeFileOps.writeAll(fd, buf);
+    writev(fd, bufs, bytes) {
+      if (!disk.full) return nodeFileOps.writev(fd, bufs, bytes);
       disk.failedWrites++;
       // A little less than half: inside the first record of a two-record batch, so always a torn record.
-      await nodeFileOps.writeAll(fd, buf.subarray(0, Math.max(1, (buf.length >> 1) - 3)));
+      const torn = Buffer.concat(bufs, bytes).subarray(0, Math.max(1, (bytes >> 1) - 3));
+      void nodeFileOps.writev(fd, [torn], torn.length);
       throw errno('ENOSPC');
     },
     async datasync(fd) {
