@@ -82,8 +82,12 @@ interface Server {
   rpc<T>(msg: Record<string, unknown>): Promise<T>;
 }
 
+// BOT4_BENCH_GATEWAY_CPU_PROF=<dir>: each server child writes a V8 CPU profile there when it exits
+const CPU_PROF = env.BOT4_BENCH_GATEWAY_CPU_PROF;
+
 async function startServer(mode: Mode): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/gateway-server.ts'), mode], {
+  const flags = CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(CPU_PROF, mode)}`];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(here, 'fixtures/gateway-server.ts'), mode], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...env, BOT4_LOG_LEVEL: 'error' },
   });
@@ -106,6 +110,16 @@ async function startServer(mode: Mode): Promise<Server> {
     return p;
   };
   return { mode, port, child, rpc };
+}
+
+/** Asks the child to exit (so a CPU profile gets written), then kills it if it has not within 5 s. */
+async function stopServer(s: Server): Promise<void> {
+  if (s.child.exitCode !== null) return;
+  const exited = new Promise<void>((r) => s.child.once('exit', () => r()));
+  if (s.child.connected) s.child.send({ cmd: 'exit' });
+  const t = setTimeout(() => s.child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
 }
 
 interface Stats {
@@ -148,12 +162,14 @@ async function httpPart(servers: Server[], md: string[]): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // /feed ingest
 
-type FeedFormat = { name: string; binary: boolean; perFrame: number };
-const FORMATS: FeedFormat[] = [
-  { name: 'binary, 1 record/frame', binary: true, perFrame: 1 },
-  { name: 'binary, 16 records/frame', binary: true, perFrame: 16 },
-  { name: 'JSON, 1 record/frame', binary: false, perFrame: 1 },
+type FeedFormat = { key: string; name: string; binary: boolean; perFrame: number };
+const ALL_FORMATS: FeedFormat[] = [
+  { key: 'bin1', name: 'binary, 1 record/frame', binary: true, perFrame: 1 },
+  { key: 'bin16', name: 'binary, 16 records/frame', binary: true, perFrame: 16 },
+  { key: 'json1', name: 'JSON, 1 record/frame', binary: false, perFrame: 1 },
 ];
+const FEED_FORMATS = (env.BOT4_BENCH_GATEWAY_FEED_FORMATS ?? 'bin1,bin16,json1').split(',');
+const FORMATS = ALL_FORMATS.filter((f) => FEED_FORMATS.includes(f.key));
 
 /** A pre-encoded batch of masked frames and where each record's sequence number sits. */
 interface Batch {
@@ -596,7 +612,7 @@ async function main(): Promise<void> {
     if (PARTS.includes('fanout')) await fanoutPart(servers, md);
     if (PARTS.includes('orders')) await ordersPart(servers, md);
   } finally {
-    for (const s of servers) s.child.kill('SIGTERM');
+    await Promise.all(servers.map(stopServer));
   }
   if (PARTS.includes('daemon')) await daemonOrdersPart(md);
   const text = [...summary, '', 'Servers in a child process, load generator in this one (2 shared cores: one each, while other work on the machine allows). Peer: `ws` 8 with the same decoder, protocol code and engine double.', '', ...md].join('\n');

@@ -1,7 +1,7 @@
 import type { Clock } from '../common/clock.js';
 import type { MarketDataKind, MarketDataMessage } from './engine-port.js';
 import type { GwCode } from './errors.js';
-import { AnnounceKind, FEED_VERSION, FeedType, HEADER_BYTES, RECORD_BYTES, WireSide, readI64 } from './feed-codec.js';
+import { AnnounceKind, FEED_VERSION, FeedType, HEADER_BYTES, RECORD_BYTES, WireSide, i64At, u16At, u32At } from './feed-codec.js';
 import { parseOptions, z } from '../common/validate.js';
 import { ConfigError } from '../common/errors.js';
 import { describeValue } from '../common/describe.js';
@@ -42,6 +42,10 @@ export class FeedDecoder {
   private readonly venues: (string | undefined)[] = [];
   private readonly symbols: (Map<number, SymbolEntry> | undefined)[] = [];
   private symbolCount = 0;
+  /** The entry of the last binary record's (venue id, symbol id); cleared by every announce. */
+  private lastEntry: SymbolEntry | undefined = undefined;
+  private lastVenueId = -1;
+  private lastSymbolId = -1;
   private readonly msg: MarketDataMessage = {
     kind: 'ticker', topic: '', venue: '', symbol: '', seq: 0, exchTsUs: 0, recvNs: 0,
     bidPx: 0, bidQty: 0, askPx: 0, askQty: 0, px: 0, qty: 0, side: '', level: 0,
@@ -59,28 +63,36 @@ export class FeedDecoder {
   ) {}
 
   /**
-   * Decodes one binary message (`byteLength` bytes of `buf` from `byteOffset`, so a Node Buffer's
-   * backing store can be read in place). Returns true when every record was valid.
+   * Decodes one binary message (`byteLength` bytes of `buf` from `byteOffset`). Returns true when
+   * every record was valid. Reads the bytes in place through one Uint8Array view (no copy).
    */
   decodeBinary(buf: ArrayBufferLike, byteOffset = 0, byteLength = buf.byteLength - byteOffset): boolean {
+    return this.decodeBytes(new Uint8Array(buf, byteOffset, byteLength));
+  }
+
+  /**
+   * Decodes one binary message held in a byte view (a Node Buffer is one: nothing is allocated).
+   * The hot path of `/feed`: per record it validates, fills the one reused message and calls the
+   * sink; it allocates nothing itself (strings and topics were interned by the announces).
+   */
+  decodeBytes(u: Uint8Array): boolean {
     this.accepted = 0;
     this.refused = 0;
     this.errorCode = null;
-    const len = byteLength;
+    const len = u.length;
     if (len === 0) return this.fail('GW_FEED_BAD_FRAME', 'frame: expected at least one record, got 0 bytes', 0);
-    const dv = new DataView(buf, byteOffset, byteLength);
     const recvNs = this.clock.nowNs();
     let o = 0;
     let rec = 0;
     while (o < len) {
       if (len - o < HEADER_BYTES) return this.fail('GW_FEED_BAD_FRAME', `record ${rec}: expected a ${HEADER_BYTES}-byte header, got ${len - o} bytes`, rec);
-      const version = dv.getUint8(o);
+      const version = u[o]!;
       if (version !== FEED_VERSION) return this.fail('GW_FEED_BAD_FRAME', `record ${rec}.version: expected ${FEED_VERSION}, got ${version}`, rec);
-      const type = dv.getUint8(o + 1);
-      const venueId = dv.getUint16(o + 2, true);
-      const symbolId = dv.getUint32(o + 4, true);
+      const type = u[o + 1]!;
+      const venueId = u16At(u, o + 2);
+      const symbolId = u32At(u, o + 4);
       if (type === FeedType.announce) {
-        const n = this.announce(dv, o, len, venueId, symbolId, rec);
+        const n = this.announce(u, o, len, venueId, symbolId, rec);
         if (n < 0) return false;
         o = n;
         rec++;
@@ -89,10 +101,17 @@ export class FeedDecoder {
       const size = type === FeedType.ticker ? RECORD_BYTES.ticker : type === FeedType.trade ? RECORD_BYTES.trade : type === FeedType.book ? RECORD_BYTES.book : 0;
       if (size === 0) return this.fail('GW_FEED_BAD_FRAME', `record ${rec}.type: expected 1 (announce), 2 (ticker), 3 (trade) or 4 (book), got ${type}`, rec);
       if (len - o < size) return this.fail('GW_FEED_BAD_FRAME', `record ${rec}: expected ${size} bytes for type ${type}, got ${len - o}`, rec);
-      const entry = this.symbols[venueId]?.get(symbolId);
-      if (entry === undefined) return this.fail('GW_FEED_UNKNOWN_SYMBOL', `record ${rec}: venue id ${venueId} / symbol id ${symbolId} was not announced on this connection`, rec);
-      const seq = readI64(dv, o + 8);
-      const ts = readI64(dv, o + 16);
+      // a producer streams mostly one symbol at a time: skip the map lookup when it repeats
+      let entry = this.lastEntry;
+      if (entry === undefined || venueId !== this.lastVenueId || symbolId !== this.lastSymbolId) {
+        entry = this.symbols[venueId]?.get(symbolId);
+        if (entry === undefined) return this.fail('GW_FEED_UNKNOWN_SYMBOL', `record ${rec}: venue id ${venueId} / symbol id ${symbolId} was not announced on this connection`, rec);
+        this.lastEntry = entry;
+        this.lastVenueId = venueId;
+        this.lastSymbolId = symbolId;
+      }
+      const seq = i64At(u, o + 8);
+      const ts = i64At(u, o + 16);
       if (!(seq >= 1)) return this.fail('GW_FEED_BAD_FRAME', `record ${rec}.seq: expected a safe integer >= 1, got ${seq}`, rec);
       if (!(ts >= 0)) return this.fail('GW_FEED_BAD_FRAME', `record ${rec}.exchTsUs: expected a safe integer >= 0, got ${ts}`, rec);
       if (seq <= entry.lastSeq) return this.fail('GW_FEED_STALE_SEQ', `record ${rec}.seq: expected > ${entry.lastSeq} for ${entry.venue} ${entry.symbol}, got ${seq}`, rec);
@@ -104,11 +123,11 @@ export class FeedDecoder {
       m.recvNs = recvNs;
       let ok: boolean;
       if (type === FeedType.ticker) {
-        ok = this.ticker(entry, readI64(dv, o + 24), readI64(dv, o + 32), readI64(dv, o + 40), readI64(dv, o + 48), rec);
+        ok = this.ticker(entry, i64At(u, o + 24), i64At(u, o + 32), i64At(u, o + 40), i64At(u, o + 48), rec);
       } else if (type === FeedType.trade) {
-        ok = this.trade(entry, readI64(dv, o + 24), readI64(dv, o + 32), dv.getUint8(o + 40), rec);
+        ok = this.trade(entry, i64At(u, o + 24), i64At(u, o + 32), u[o + 40]!, rec);
       } else {
-        ok = this.book(entry, dv.getUint8(o + 24), dv.getUint16(o + 26, true), readI64(dv, o + 32), readI64(dv, o + 40), rec);
+        ok = this.book(entry, u[o + 24]!, u16At(u, o + 26), i64At(u, o + 32), i64At(u, o + 40), rec);
       }
       if (!ok) return false;
       o += size;
@@ -215,14 +234,16 @@ export class FeedDecoder {
     return true;
   }
 
-  private announce(dv: DataView, o: number, len: number, venueId: number, symbolId: number, rec: number): number {
+  private announce(u: Uint8Array, o: number, len: number, venueId: number, symbolId: number, rec: number): number {
+    // any announce may rebind an id: forget the cached lookup
+    this.lastEntry = undefined;
     if (len - o < HEADER_BYTES + 2) return this.failN('GW_FEED_BAD_FRAME', `record ${rec}: expected an announce body, got ${len - o - HEADER_BYTES} bytes`, rec);
-    const kind = dv.getUint8(o + 24);
-    const n = dv.getUint8(o + 25);
+    const kind = u[o + 24]!;
+    const n = u[o + 25]!;
     if (n < 1 || n > 64) return this.failN('GW_FEED_BAD_FRAME', `record ${rec}.len: expected 1-64, got ${n}`, rec);
     if (len - o < HEADER_BYTES + 2 + n) return this.failN('GW_FEED_BAD_FRAME', `record ${rec}: expected ${n} name bytes, got ${len - o - HEADER_BYTES - 2}`, rec);
     let name = '';
-    for (let i = 0; i < n; i++) name += String.fromCharCode(dv.getUint8(o + 26 + i));
+    for (let i = 0; i < n; i++) name += String.fromCharCode(u[o + 26 + i]!);
     if (kind === AnnounceKind.venue) {
       if (!NAME.test(name)) return this.failN('GW_FEED_BAD_FRAME', `record ${rec}.venue: expected 1-32 characters [A-Za-z0-9_.-], got ${JSON.stringify(name)}`, rec);
       this.venues[venueId] = name;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { SimulatedClock } from '../../../common/clock.js';
-import { FeedDecoder, FeedEncodeError, feedEncoder, readI64, writeI64, type MarketDataMessage } from '../../../gateway/index.js';
+import { FeedDecoder, FeedEncodeError, feedEncoder, i64At, readI64, u16At, u32At, writeI64, type MarketDataMessage } from '../../../gateway/index.js';
 
 function setup(accept = true): { dec: FeedDecoder; got: MarketDataMessage[]; clock: SimulatedClock } {
   const clock = new SimulatedClock({ startNs: 42 });
@@ -32,6 +32,69 @@ describe('gateway/feed-decoder', () => {
     assert.ok(Number.isNaN(readI64(dv, 0)));
     assert.throws(() => writeI64(dv, 0, 2 ** 53), FeedEncodeError);
     assert.throws(() => writeI64(dv, 0, 1.5), FeedEncodeError);
+  });
+
+  it('reads u16/u32/i64 from a byte view at any offset exactly as the DataView reader does', () => {
+    const ab = new ArrayBuffer(32);
+    const dv = new DataView(ab);
+    const u = new Uint8Array(ab);
+    for (const at of [0, 1, 3, 5, 7]) {
+      for (const v of [0, 1, -1, 2 ** 32 - 1, 2 ** 32, -(2 ** 32) - 5, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 123456789012345]) {
+        writeI64(dv, at, v);
+        assert.equal(i64At(u, at), v);
+        assert.equal(i64At(u, at), readI64(dv, at));
+      }
+      dv.setUint16(at, 0xfedc, true);
+      assert.equal(u16At(u, at), 0xfedc);
+      dv.setUint32(at, 0xfedcba98, true);
+      assert.equal(u32At(u, at), 0xfedcba98);
+      dv.setUint32(at, 0, true);
+      dv.setInt32(at + 4, 0x200000, true); // 2^53
+      assert.ok(Number.isNaN(i64At(u, at)));
+      dv.setInt32(at + 4, -0x200000, true); // -2^53
+      assert.ok(Number.isNaN(i64At(u, at)));
+    }
+  });
+
+  it('decodes a Node Buffer in place (decodeBytes), whatever its offset in the backing store', () => {
+    const a = setup();
+    const b = setup();
+    const frame = bytes((dv) => feedEncoder.book(dv, feedEncoder.ticker(dv, announce(dv), 3, 9, 1, 7, 10, 2, 12, 3), 3, 9, 2, 8, 'buy', 4, 11, 5));
+    // a slice at an odd offset of a larger store, like a ws message Buffer
+    const store = Buffer.alloc(frame.byteLength + 13, 0xee);
+    Buffer.from(frame).copy(store, 5);
+    const view = store.subarray(5, 5 + frame.byteLength);
+    assert.equal(a.dec.decodeBinary(frame), true);
+    assert.equal(b.dec.decodeBytes(view), true);
+    assert.equal(b.dec.accepted, 2);
+    assert.deepEqual(b.got, a.got);
+    assert.deepEqual(b.got.map((m) => [m.kind, m.seq, m.exchTsUs, m.level, m.px, m.qty, m.side]), [
+      ['ticker', 1, 7, 0, 0, 0, ''],
+      ['book', 2, 8, 4, 11, 5, 'buy'],
+    ]);
+    // decodeBinary with an offset and length reads the same bytes
+    const c = setup();
+    assert.equal(c.dec.decodeBinary(store.buffer, store.byteOffset + 5, frame.byteLength), true);
+    assert.deepEqual(c.got, a.got);
+  });
+
+  it('a re-announced id takes effect for the very next record (no stale cached lookup)', () => {
+    const { dec, got } = setup();
+    assert.equal(dec.decodeBinary(bytes((dv) => feedEncoder.trade(dv, announce(dv), 3, 9, 1, 0, 5, 1, 'buy'))), true);
+    // same symbol id, new name: the next record, in the next frame, carries the new name and topic
+    assert.equal(dec.decodeBinary(bytes((dv) => feedEncoder.trade(dv, feedEncoder.announceSymbol(dv, 0, 3, 9, 'ETH/USDT'), 3, 9, 1, 0, 5, 1, 'sell'))), true);
+    assert.deepEqual(got.map((m) => [m.symbol, m.topic, m.side]), [
+      ['BTC/USDT', 'md.trade.sim-a.BTC/USDT', 'buy'],
+      ['ETH/USDT', 'md.trade.sim-a.ETH/USDT', 'sell'],
+    ]);
+    // renaming the venue forgets its symbols: the cached (3, 9) must not be used any more
+    assert.equal(dec.decodeBinary(bytes((dv) => feedEncoder.announceVenue(dv, 0, 3, 'sim-b'))), true);
+    assert.equal(dec.decodeBinary(bytes((dv) => feedEncoder.trade(dv, 0, 3, 9, 2, 0, 5, 1, 'buy'))), false);
+    assert.equal(dec.errorCode, 'GW_FEED_UNKNOWN_SYMBOL');
+    assert.equal(got.length, 2);
+    // announcing the symbol again under the renamed venue makes the id usable again
+    assert.equal(dec.decodeBinary(bytes((dv) => feedEncoder.trade(dv, feedEncoder.announceSymbol(dv, 0, 3, 9, 'SOL/USDT'), 3, 9, 3, 0, 5, 1, 'buy'))), true);
+    assert.equal(got[2]!.topic, 'md.trade.sim-b.SOL/USDT');
   });
 
   it('decodes announce + ticker/trade/book with the exact byte layout of the README', () => {
