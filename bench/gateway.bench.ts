@@ -19,7 +19,9 @@
  * Bench limits are raised (BENCH_LIMITS in the fixture): the defaults (1000 msg/s, 64 in flight per
  * connection) would measure the per-client protection, not the gateway.
  * - If `daemon` is among the parts: the same open loop against the real daemon (whole path).
- * Env: BOT4_BENCH_GATEWAY_PARTS (http,feed,fanout,orders,daemon), _RUNS, _FEED_S, _FANOUT_RATES, _ORDER_RATES, _DAEMON_RATES.
+ * Env: BOT4_BENCH_GATEWAY_PARTS (http,feed,fanout,orders,daemon), _RUNS, _FEED_S, _FEED_RUNS,
+ * _FEED_FORMATS (bin1,bin16,json1), _FEED_FLOOR (0 = skip the empty-handler floor rows), _CPU_PROF
+ * (a directory: V8 CPU profiles of the server children), _FANOUT_RATES, _ORDER_RATES, _DAEMON_RATES.
  * Run: npm run bench gateway
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -39,6 +41,10 @@ const env = process.env;
 const PARTS = (env.BOT4_BENCH_GATEWAY_PARTS ?? 'http,feed,fanout,orders,daemon').split(',');
 const RUNS = Number(env.BOT4_BENCH_GATEWAY_RUNS ?? 3);
 const FEED_S = Number(env.BOT4_BENCH_GATEWAY_FEED_S ?? 2);
+// /feed rows are short and noisy on a shared machine: more runs than the other parts, median + spread
+const FEED_RUNS = Number(env.BOT4_BENCH_GATEWAY_FEED_RUNS ?? 7);
+// also measure bare uWS / ws servers whose /feed handler only counts (the transport floor), binary 1/frame
+const FEED_FLOOR = env.BOT4_BENCH_GATEWAY_FEED_FLOOR !== '0';
 const HTTP_S = Number(env.BOT4_BENCH_GATEWAY_HTTP_S ?? 3);
 const FANOUT_RATES = (env.BOT4_BENCH_GATEWAY_FANOUT_RATES ?? '500,2000').split(',').map(Number);
 const FANOUT_S = Number(env.BOT4_BENCH_GATEWAY_FANOUT_S ?? 4);
@@ -49,8 +55,8 @@ const DAEMON_RATES = (env.BOT4_BENCH_GATEWAY_DAEMON_RATES ?? '100,500').split(',
 const FEED_TARGET = 1_000_000;
 const TOPIC = 'md.ticker.sim-a.BTC/USDT';
 
-type Mode = 'uws' | 'ws';
-const LABEL: Record<Mode, string> = { uws: 'uWS gateway', ws: 'ws peer' };
+type Mode = 'uws' | 'ws' | 'uws-bare' | 'ws-bare';
+const LABEL: Record<Mode, string> = { uws: 'uWS gateway', ws: 'ws peer', 'uws-bare': 'uWS floor (empty handler)', 'ws-bare': 'ws floor (empty handler)' };
 
 /** The part of autocannon 9's API used here (the package ships no types). */
 interface AcResult {
@@ -318,44 +324,73 @@ async function feedRun(s: Server, f: FeedFormat, seconds: number): Promise<FeedR
   return { serverRate: (s1.mdCount - s0.mdCount) / dt, clientRate: sent / dt, drainWaitFrac: waited / dt, serverCpu: (c1 - c0) / dt, notices };
 }
 
-async function feedPart(servers: Server[], md: string[]): Promise<{ uwsBinary1: number }> {
+/** "median (min–max, ±half-range as % of the median)" of per-run rates. */
+function spread(xs: number[]): string {
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  const m = median(xs);
+  return `${rate(lo)}–${rate(hi)} (±${(((hi - lo) / 2 / m) * 100).toFixed(0)} %)`;
+}
+
+async function feedPart(servers: Server[], md: string[]): Promise<{ uwsBinary1: number; ratio: number }> {
   const rows: (string | number)[][] = [];
   let uwsBinary1 = 0;
-  for (const f of FORMATS) {
-    const by: Record<string, FeedRun[]> = {};
-    for (let r = 0; r < RUNS; r++) for (const s of servers) (by[s.mode] ??= []).push(await feedRun(s, f, FEED_S));
-    const med = (m: Mode, k: keyof FeedRun): number => median(by[m]!.map((x) => x[k]));
-    const u = med('uws', 'serverRate');
-    if (f.binary && f.perFrame === 1) uwsBinary1 = u;
-    for (const s of servers) {
-      const m = med(s.mode, 'serverRate');
-      const runs = by[s.mode]!;
-      const target = f.binary && f.perFrame === 1 && s.mode === 'uws' ? ` — target ≥ 1M/s: ${m >= FEED_TARGET ? 'met' : 'NOT met'}` : '';
-      rows.push([
-        f.name,
-        LABEL[s.mode],
-        rate(m),
-        f.perFrame === 1 ? rate(m) : rate(m / f.perFrame),
-        runs.map((x) => rate(x.serverRate)).join(', '),
-        rate(med(s.mode, 'clientRate')),
-        `${(med(s.mode, 'drainWaitFrac') * 100).toFixed(0)} %`,
-        `${(med(s.mode, 'serverCpu') * 100).toFixed(0)} %`,
-        runs.reduce((a, x) => a + x.notices, 0),
-        (s.mode === 'uws' ? '' : `uWS ${(u / m).toFixed(2)}×`) + target,
-      ]);
+  let ratioBinary1 = 0;
+  const floors = FEED_FLOOR && FORMATS.some((f) => f.key === 'bin1') ? [await startServer('uws-bare'), await startServer('ws-bare')] : [];
+  try {
+    for (const f of FORMATS) {
+      const set = f.key === 'bin1' ? [...servers, ...floors] : servers;
+      const by: Partial<Record<Mode, FeedRun[]>> = {};
+      // servers alternate within each run, so the load of the moment hits both sides of a pair
+      for (let r = 0; r < FEED_RUNS; r++) for (const s of set) (by[s.mode] ??= []).push(await feedRun(s, f, FEED_S));
+      const med = (m: Mode, k: keyof FeedRun): number => median(by[m]!.map((x) => x[k]));
+      /** Per-run ratio a/b (same run, back to back), as "median (min–max)". */
+      const paired = (a: Mode, b: Mode): { m: number; text: string } => {
+        const rs = by[a]!.map((x, i) => x.serverRate / by[b]![i]!.serverRate);
+        const m = median(rs);
+        return { m, text: `${m.toFixed(2)}× (runs ${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}×)` };
+      };
+      const u = med('uws', 'serverRate');
+      if (f.key === 'bin1') {
+        uwsBinary1 = u;
+        ratioBinary1 = paired('uws', 'ws').m;
+      }
+      for (const s of set) {
+        const m = med(s.mode, 'serverRate');
+        const runs = by[s.mode]!;
+        const target = f.key === 'bin1' && s.mode === 'uws' ? `target ≥ 1M/s: ${m >= FEED_TARGET ? 'met' : 'NOT met'}` : '';
+        const ratio = s.mode === 'ws' ? `uWS/ws ${paired('uws', 'ws').text}; target ≥ 1.5×: ${paired('uws', 'ws').m >= 1.5 ? 'met' : 'NOT met'}` : s.mode === 'ws-bare' ? `uWS/ws floor ${paired('uws-bare', 'ws-bare').text}` : target;
+        rows.push([
+          f.name,
+          LABEL[s.mode],
+          rate(m),
+          f.perFrame === 1 ? rate(m) : rate(m / f.perFrame),
+          spread(runs.map((x) => x.serverRate)),
+          `${((med(s.mode, 'serverCpu') / m) * 1e9).toFixed(0)} ns`,
+          rate(med(s.mode, 'clientRate')),
+          `${(med(s.mode, 'drainWaitFrac') * 100).toFixed(0)} %`,
+          `${(med(s.mode, 'serverCpu') * 100).toFixed(0)} %`,
+          runs.reduce((a, x) => a + x.notices, 0),
+          ratio,
+        ]);
+      }
     }
+  } finally {
+    await Promise.all(floors.map(stopServer));
   }
   md.push(
     '### /feed ingest (raw-TCP producer, one connection, counted on the server)',
     '',
-    table(['frames', 'server', 'median records/s ingested', 'median WS messages/s', 'each run', 'producer sent records/s', 'producer waiting on socket', 'server CPU', 'error notices', 'ratio / target'], rows),
+    table(['frames', 'server', 'median records/s ingested', 'median WS messages/s', 'spread of runs: min–max (±)', 'server CPU per record', 'producer sent records/s', 'producer waiting on socket', 'server CPU', 'error notices', 'ratio / target'], rows),
     '',
-    `${RUNS} runs per row of ${FEED_S} s (after 0.5 s warm-up), servers alternating; ingested = the engine double's publishMarketData calls over the window. ` +
+    `${FEED_RUNS} runs per row of ${FEED_S} s (after 0.5 s warm-up), servers alternating within each run; ingested = the engine double's publishMarketData calls over the window (the floor servers count messages). ` +
+      'Ratios are per run (uWS and ws measured back to back), then the median. ' +
       '"Producer waiting on socket" is the share of the window the producer spent blocked on a full socket: near 100 % means the server was the bottleneck, near 0 % means the producer was. ' +
-      'Server CPU is the server process\'s user+system time over the window (100 % = one core). Ticker records, 56 bytes binary, ~150 bytes JSON.',
+      'Server CPU is the server process\'s user+system time over the window (100 % = one core); per record it is that time divided by the records ingested, the figure least disturbed by other load. ' +
+      'The floor rows are uWebSockets.js and `ws` servers whose /feed handler only counts (no auth, no decoding, no engine call): what each library costs per message before the gateway does anything. Ticker records, 56 bytes binary, ~150 bytes JSON.',
     '',
   );
-  return { uwsBinary1 };
+  return { uwsBinary1, ratio: ratioBinary1 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -605,8 +640,11 @@ async function main(): Promise<void> {
   const summary: string[] = [];
   try {
     if (PARTS.includes('feed')) {
-      const { uwsBinary1 } = await feedPart(servers, md);
-      summary.push(`- /feed binary ingest on uWS, 1 record per WebSocket message: **${rate(uwsBinary1)}** (target ≥ 1M/s: ${uwsBinary1 >= FEED_TARGET ? 'met' : 'NOT met'}).`);
+      const { uwsBinary1, ratio } = await feedPart(servers, md);
+      summary.push(
+        `- /feed binary ingest on uWS, 1 record per WebSocket message: **${rate(uwsBinary1)}** (target ≥ 1M/s: ${uwsBinary1 >= FEED_TARGET ? 'met' : 'NOT met'}), ` +
+          `**${ratio.toFixed(2)}×** the \`ws\` peer with the same decoder (target ≥ 1.5×: ${ratio >= 1.5 ? 'met' : 'NOT met'}).`,
+      );
     }
     if (PARTS.includes('http')) await httpPart(servers, md);
     if (PARTS.includes('fanout')) await fanoutPart(servers, md);

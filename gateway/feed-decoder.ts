@@ -1,7 +1,7 @@
 import type { Clock } from '../common/clock.js';
 import type { MarketDataKind, MarketDataMessage } from './engine-port.js';
 import type { GwCode } from './errors.js';
-import { AnnounceKind, FEED_VERSION, FeedType, HEADER_BYTES, RECORD_BYTES, WireSide, i64At, u16At, u32At } from './feed-codec.js';
+import { AnnounceKind, FEED_VERSION, FeedType, HEADER_BYTES, RECORD_BYTES, WireSide, i64Words } from './feed-codec.js';
 import { parseOptions, z } from '../common/validate.js';
 import { ConfigError } from '../common/errors.js';
 import { describeValue } from '../common/describe.js';
@@ -21,6 +21,13 @@ interface SymbolEntry {
 /** Most symbols one producer connection may intern (bounds memory per connection). */
 export const MAX_SYMBOLS_PER_CONNECTION = 65536;
 const NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+/** Int32Array reads give the wire's little-endian words as they are only on a little-endian host. */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+const EMPTY = new ArrayBuffer(0);
+const NO_WORDS = new Int32Array(0);
+/** Scratch for records that are not 4-aligned in their message (one decoder runs at a time: JS is single-threaded). */
+const SCRATCH_WORDS = new Int32Array(Math.max(RECORD_BYTES.ticker, RECORD_BYTES.trade, RECORD_BYTES.book) / 4);
+const SCRATCH_BYTES = new Uint8Array(SCRATCH_WORDS.buffer);
 const SYMBOL = /^[A-Za-z0-9_.-]{1,24}(\/[A-Za-z0-9_.-]{1,24})?$/;
 
 /**
@@ -42,6 +49,11 @@ export class FeedDecoder {
   private readonly venues: (string | undefined)[] = [];
   private readonly symbols: (Map<number, SymbolEntry> | undefined)[] = [];
   private symbolCount = 0;
+  /** The message being decoded (only during decodeBinary). */
+  private frameBuf: ArrayBufferLike = EMPTY;
+  private frameOff = 0;
+  private frameLen = 0;
+  private frameBytes: Uint8Array | null = null;
   /** The entry of the last binary record's (venue id, symbol id); cleared by every announce. */
   private lastEntry: SymbolEntry | undefined = undefined;
   private lastVenueId = -1;
@@ -64,35 +76,60 @@ export class FeedDecoder {
 
   /**
    * Decodes one binary message (`byteLength` bytes of `buf` from `byteOffset`). Returns true when
-   * every record was valid. Reads the bytes in place through one Uint8Array view (no copy).
+   * every record was valid. Reads the message in place (see {@link decodeBytes} for how).
    */
   decodeBinary(buf: ArrayBufferLike, byteOffset = 0, byteLength = buf.byteLength - byteOffset): boolean {
-    return this.decodeBytes(new Uint8Array(buf, byteOffset, byteLength));
-  }
-
-  /**
-   * Decodes one binary message held in a byte view (a Node Buffer is one: nothing is allocated).
-   * The hot path of `/feed`: per record it validates, fills the one reused message and calls the
-   * sink; it allocates nothing itself (strings and topics were interned by the announces).
-   */
-  decodeBytes(u: Uint8Array): boolean {
     this.accepted = 0;
     this.refused = 0;
     this.errorCode = null;
-    const len = u.length;
-    if (len === 0) return this.fail('GW_FEED_BAD_FRAME', 'frame: expected at least one record, got 0 bytes', 0);
+    if (byteLength === 0) return this.fail('GW_FEED_BAD_FRAME', 'frame: expected at least one record, got 0 bytes', 0);
+    const aligned = LITTLE_ENDIAN && (byteOffset & 3) === 0;
+    this.frameBuf = buf;
+    this.frameOff = byteOffset;
+    this.frameLen = byteLength;
+    this.frameBytes = null;
+    const ok = this.decodeFrame(aligned ? new Int32Array(buf, byteOffset, byteLength >>> 2) : NO_WORDS, aligned, byteLength);
+    // do not keep the message's memory reachable (uWS detaches it after the callback anyway)
+    this.frameBuf = EMPTY;
+    this.frameBytes = null;
+    return ok;
+  }
+
+  /** Decodes one binary message held in a byte view (a Node Buffer, e.g. from `ws`), in place. */
+  decodeBytes(u: Uint8Array): boolean {
+    return this.decodeBinary(u.buffer, u.byteOffset, u.byteLength);
+  }
+
+  /**
+   * The hot path of `/feed`. Fixed-size records are read as 32-bit words straight from ONE Int32Array
+   * view over the message (4-aligned records of a 4-aligned message: every uWS message, and every
+   * record of a frame that has no announce before it). A record that is not 4-aligned (after an
+   * odd-length announce, or in a Buffer at an odd offset) is first copied, at most 56 bytes, into a
+   * reused scratch and read from there: one parser for both. Per record it validates, fills the
+   * one reused message and calls the sink; it allocates nothing (names and topics were interned
+   * by the announces).
+   */
+  private decodeFrame(words: Int32Array, aligned: boolean, len: number): boolean {
     const recvNs = this.clock.nowNs();
     let o = 0;
     let rec = 0;
     while (o < len) {
       if (len - o < HEADER_BYTES) return this.fail('GW_FEED_BAD_FRAME', `record ${rec}: expected a ${HEADER_BYTES}-byte header, got ${len - o} bytes`, rec);
-      const version = u[o]!;
+      let w = words;
+      let i = o >> 2;
+      if (!aligned || (o & 3) !== 0) {
+        this.toScratch(o, len - o);
+        w = SCRATCH_WORDS;
+        i = 0;
+      }
+      const h = w[i]!;
+      const version = h & 0xff;
       if (version !== FEED_VERSION) return this.fail('GW_FEED_BAD_FRAME', `record ${rec}.version: expected ${FEED_VERSION}, got ${version}`, rec);
-      const type = u[o + 1]!;
-      const venueId = u16At(u, o + 2);
-      const symbolId = u32At(u, o + 4);
+      const type = (h >>> 8) & 0xff;
+      const venueId = h >>> 16;
+      const symbolId = w[i + 1]! >>> 0;
       if (type === FeedType.announce) {
-        const n = this.announce(u, o, len, venueId, symbolId, rec);
+        const n = this.announce(this.bytes(), o, len, venueId, symbolId, rec);
         if (n < 0) return false;
         o = n;
         rec++;
@@ -110,8 +147,8 @@ export class FeedDecoder {
         this.lastVenueId = venueId;
         this.lastSymbolId = symbolId;
       }
-      const seq = i64At(u, o + 8);
-      const ts = i64At(u, o + 16);
+      const seq = i64Words(w, i + 2);
+      const ts = i64Words(w, i + 4);
       if (!(seq >= 1)) return this.fail('GW_FEED_BAD_FRAME', `record ${rec}.seq: expected a safe integer >= 1, got ${seq}`, rec);
       if (!(ts >= 0)) return this.fail('GW_FEED_BAD_FRAME', `record ${rec}.exchTsUs: expected a safe integer >= 0, got ${ts}`, rec);
       if (seq <= entry.lastSeq) return this.fail('GW_FEED_STALE_SEQ', `record ${rec}.seq: expected > ${entry.lastSeq} for ${entry.venue} ${entry.symbol}, got ${seq}`, rec);
@@ -123,17 +160,31 @@ export class FeedDecoder {
       m.recvNs = recvNs;
       let ok: boolean;
       if (type === FeedType.ticker) {
-        ok = this.ticker(entry, i64At(u, o + 24), i64At(u, o + 32), i64At(u, o + 40), i64At(u, o + 48), rec);
+        ok = this.ticker(entry, i64Words(w, i + 6), i64Words(w, i + 8), i64Words(w, i + 10), i64Words(w, i + 12), rec);
       } else if (type === FeedType.trade) {
-        ok = this.trade(entry, i64At(u, o + 24), i64At(u, o + 32), u[o + 40]!, rec);
+        ok = this.trade(entry, i64Words(w, i + 6), i64Words(w, i + 8), w[i + 10]! & 0xff, rec);
       } else {
-        ok = this.book(entry, u[o + 24]!, u16At(u, o + 26), i64At(u, o + 32), i64At(u, o + 40), rec);
+        const b = w[i + 6]!; // side u8, reserved u8, level u16
+        ok = this.book(entry, b & 0xff, b >>> 16, i64Words(w, i + 8), i64Words(w, i + 10), rec);
       }
       if (!ok) return false;
       o += size;
       rec++;
     }
     return true;
+  }
+
+  /** A byte view of the current message (made only when needed: announces, unaligned records). */
+  private bytes(): Uint8Array {
+    return (this.frameBytes ??= new Uint8Array(this.frameBuf, this.frameOff, this.frameLen));
+  }
+
+  /** Copies up to one fixed-size record from offset `o` into the scratch, as little-endian words. */
+  private toScratch(o: number, left: number): void {
+    const u = this.bytes();
+    const n = left < SCRATCH_BYTES.length ? left : SCRATCH_BYTES.length;
+    if (LITTLE_ENDIAN) for (let k = 0; k < n; k++) SCRATCH_BYTES[k] = u[o + k]!;
+    else for (let k = 0; k < n; k++) SCRATCH_BYTES[k ^ 3] = u[o + k]!;
   }
 
   /** Decodes one JSON text message: a record object or an array of them (schema in docs/ws-api.md). */

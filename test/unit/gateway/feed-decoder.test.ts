@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { SimulatedClock } from '../../../common/clock.js';
-import { FeedDecoder, FeedEncodeError, feedEncoder, i64At, readI64, u16At, u32At, writeI64, type MarketDataMessage } from '../../../gateway/index.js';
+import { FeedDecoder, FeedEncodeError, feedEncoder, i64Words, readI64, writeI64, type MarketDataMessage } from '../../../gateway/index.js';
 
 function setup(accept = true): { dec: FeedDecoder; got: MarketDataMessage[]; clock: SimulatedClock } {
   const clock = new SimulatedClock({ startNs: 42 });
@@ -34,48 +34,70 @@ describe('gateway/feed-decoder', () => {
     assert.throws(() => writeI64(dv, 0, 1.5), FeedEncodeError);
   });
 
-  it('reads u16/u32/i64 from a byte view at any offset exactly as the DataView reader does', () => {
-    const ab = new ArrayBuffer(32);
+  it('reads i64 from two 32-bit words exactly as the DataView reader does', () => {
+    const ab = new ArrayBuffer(24);
     const dv = new DataView(ab);
-    const u = new Uint8Array(ab);
-    for (const at of [0, 1, 3, 5, 7]) {
+    const w = new Int32Array(ab);
+    for (const at of [0, 8, 16]) {
       for (const v of [0, 1, -1, 2 ** 32 - 1, 2 ** 32, -(2 ** 32) - 5, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 123456789012345]) {
         writeI64(dv, at, v);
-        assert.equal(i64At(u, at), v);
-        assert.equal(i64At(u, at), readI64(dv, at));
+        assert.equal(i64Words(w, at / 4), v);
       }
-      dv.setUint16(at, 0xfedc, true);
-      assert.equal(u16At(u, at), 0xfedc);
-      dv.setUint32(at, 0xfedcba98, true);
-      assert.equal(u32At(u, at), 0xfedcba98);
       dv.setUint32(at, 0, true);
       dv.setInt32(at + 4, 0x200000, true); // 2^53
-      assert.ok(Number.isNaN(i64At(u, at)));
+      assert.ok(Number.isNaN(i64Words(w, at / 4)));
       dv.setInt32(at + 4, -0x200000, true); // -2^53
-      assert.ok(Number.isNaN(i64At(u, at)));
+      assert.ok(Number.isNaN(i64Words(w, at / 4)));
     }
   });
 
-  it('decodes a Node Buffer in place (decodeBytes), whatever its offset in the backing store', () => {
-    const a = setup();
-    const b = setup();
-    const frame = bytes((dv) => feedEncoder.book(dv, feedEncoder.ticker(dv, announce(dv), 3, 9, 1, 7, 10, 2, 12, 3), 3, 9, 2, 8, 'buy', 4, 11, 5));
-    // a slice at an odd offset of a larger store, like a ws message Buffer
-    const store = Buffer.alloc(frame.byteLength + 13, 0xee);
-    Buffer.from(frame).copy(store, 5);
-    const view = store.subarray(5, 5 + frame.byteLength);
-    assert.equal(a.dec.decodeBinary(frame), true);
-    assert.equal(b.dec.decodeBytes(view), true);
-    assert.equal(b.dec.accepted, 2);
-    assert.deepEqual(b.got, a.got);
-    assert.deepEqual(b.got.map((m) => [m.kind, m.seq, m.exchTsUs, m.level, m.px, m.qty, m.side]), [
-      ['ticker', 1, 7, 0, 0, 0, ''],
-      ['book', 2, 8, 4, 11, 5, 'buy'],
+  it('decodes records the same at any alignment: in place as words, or through the scratch copy', () => {
+    // one frame of data records only (announced in a frame of its own first)
+    const data = bytes((dv) => {
+      let o = feedEncoder.ticker(dv, 0, 3, 9, 1, 7, 10, 2, 12, 3);
+      o = feedEncoder.trade(dv, o, 3, 9, 2, 2 ** 40 + 3, 2 ** 33 + 1, 4, 'sell');
+      return feedEncoder.book(dv, o, 3, 9, 3, 8, 'buy', 65535, 11, 5);
+    });
+    const results: MarketDataMessage[][] = [];
+    for (const at of [0, 1, 2, 3, 4, 5]) {
+      const { dec, got } = setup();
+      assert.equal(dec.decodeBinary(bytes(announce)), true);
+      // a Buffer `at` bytes into a larger store, like a ws message
+      const store = Buffer.alloc(data.byteLength + 16, 0xee);
+      Buffer.from(data).copy(store, at);
+      assert.equal(dec.decodeBytes(store.subarray(at, at + data.byteLength)), true, `offset ${at}: ${dec.errorMessage}`);
+      assert.equal(dec.accepted, 3);
+      results.push(got);
+    }
+    for (const r of results) assert.deepEqual(r, results[0]);
+    assert.deepEqual(results[0]!.map((m) => [m.kind, m.seq, m.exchTsUs, m.bidPx, m.askQty, m.level, m.px, m.qty, m.side]), [
+      ['ticker', 1, 7, 10, 3, 0, 0, 0, ''],
+      ['trade', 2, 2 ** 40 + 3, 0, 0, 0, 2 ** 33 + 1, 4, 'sell'],
+      ['book', 3, 8, 0, 0, 65535, 11, 5, 'buy'],
     ]);
-    // decodeBinary with an offset and length reads the same bytes
-    const c = setup();
-    assert.equal(c.dec.decodeBinary(store.buffer, store.byteOffset + 5, frame.byteLength), true);
-    assert.deepEqual(c.got, a.got);
+    // decodeBinary with an offset and length reads the same bytes as decodeBytes
+    const { dec, got } = setup();
+    dec.decodeBinary(bytes(announce));
+    const store = Buffer.alloc(data.byteLength + 8);
+    Buffer.from(data).copy(store, 8);
+    assert.equal(dec.decodeBinary(store.buffer, store.byteOffset + 8, data.byteLength), true);
+    assert.deepEqual(got, results[0]);
+  });
+
+  it('reads data records in place after announces that leave them 4-aligned, and through the scratch when not', () => {
+    for (const [venue, symbol] of [['ab', 'AB/CDE'], ['abc', 'AB/CDE']] as const) {
+      const { dec, got } = setup();
+      const ab = bytes((dv) => {
+        let o = feedEncoder.announceSymbol(dv, feedEncoder.announceVenue(dv, 0, 1, venue), 1, 2, symbol);
+        o = feedEncoder.ticker(dv, o, 1, 2, 1, 0, 10, 2, 12, 3);
+        return feedEncoder.trade(dv, o, 1, 2, 2, 0, 11, 1, 'buy');
+      });
+      assert.equal(dec.decodeBinary(ab), true, dec.errorMessage);
+      assert.deepEqual(got.map((m) => [m.topic, m.seq, m.bidPx, m.px]), [
+        [`md.ticker.${venue}.${symbol}`, 1, 10, 0],
+        [`md.trade.${venue}.${symbol}`, 2, 0, 11],
+      ]);
+    }
   });
 
   it('a re-announced id takes effect for the very next record (no stale cached lookup)', () => {
