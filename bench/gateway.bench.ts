@@ -9,8 +9,11 @@
  * - /feed ingest: a raw-TCP WebSocket client (bench/fixtures/gateway-raw-ws.ts) writes pre-encoded
  *   masked frames in ~256 KB batches as fast as the socket takes them; the rate is counted on the
  *   SERVER (the double's publishMarketData calls) over a steady window. Binary 1 record per frame
- *   (one WebSocket message = one record: the target), binary 16 records per frame, JSON 1 per frame.
- *   Target: ≥ 1M binary messages/s ingested on uWS.
+ *   (one WebSocket message = one record: the target), binary 16 records per frame, JSON 1 per frame;
+ *   plus, binary 1 per frame, the transport floors: bare uWS and ws servers whose handler only counts.
+ *   Targets: ≥ 1M binary messages/s ingested on uWS and ≥ 1.5× the ws peer. Reported: median of
+ *   FEED_RUNS runs, their spread, per-run paired ratios and server CPU ns per record. Written to its
+ *   own BENCHMARKS.md section (gateway-feed); the other parts to `gateway`.
  * - Fan-out: 100 raw subscribers on one topic, engine events pushed at fixed rates inside the server
  *   process (open loop); delivered msgs/s and lag from each event's intended emit time to its
  *   arrival at a subscriber (HDR).
@@ -26,7 +29,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -332,10 +335,16 @@ function spread(xs: number[]): string {
   return `${rate(lo)}–${rate(hi)} (±${(((hi - lo) / 2 / m) * 100).toFixed(0)} %)`;
 }
 
-async function feedPart(servers: Server[], md: string[]): Promise<{ uwsBinary1: number; ratio: number }> {
+/** Headline figures of the binary 1-record-per-message row (server CPU ns per record: the load-robust one). */
+interface FeedHeadline {
+  uwsRate: number;
+  ratio: number;
+  ns: Partial<Record<Mode, number>>;
+}
+
+async function feedPart(servers: Server[], md: string[]): Promise<FeedHeadline> {
   const rows: (string | number)[][] = [];
-  let uwsBinary1 = 0;
-  let ratioBinary1 = 0;
+  const head: FeedHeadline = { uwsRate: 0, ratio: 0, ns: {} };
   const floors = FEED_FLOOR && FORMATS.some((f) => f.key === 'bin1') ? [await startServer('uws-bare'), await startServer('ws-bare')] : [];
   try {
     for (const f of FORMATS) {
@@ -352,8 +361,9 @@ async function feedPart(servers: Server[], md: string[]): Promise<{ uwsBinary1: 
       };
       const u = med('uws', 'serverRate');
       if (f.key === 'bin1') {
-        uwsBinary1 = u;
-        ratioBinary1 = paired('uws', 'ws').m;
+        head.uwsRate = u;
+        head.ratio = paired('uws', 'ws').m;
+        for (const s of set) head.ns[s.mode] = (med(s.mode, 'serverCpu') / med(s.mode, 'serverRate')) * 1e9;
       }
       for (const s of set) {
         const m = med(s.mode, 'serverRate');
@@ -390,7 +400,7 @@ async function feedPart(servers: Server[], md: string[]): Promise<{ uwsBinary1: 
       'The floor rows are uWebSockets.js and `ws` servers whose /feed handler only counts (no auth, no decoding, no engine call): what each library costs per message before the gateway does anything. Ticker records, 56 bytes binary, ~150 bytes JSON.',
     '',
   );
-  return { uwsBinary1, ratio: ratioBinary1 };
+  return head;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -637,15 +647,11 @@ async function daemonOrdersPart(md: string[]): Promise<void> {
 async function main(): Promise<void> {
   const servers = [await startServer('uws'), await startServer('ws')];
   const md: string[] = [];
-  const summary: string[] = [];
+  const feedMd: string[] = [];
+  const load0 = os.loadavg()[0]!;
+  let head: FeedHeadline | null = null;
   try {
-    if (PARTS.includes('feed')) {
-      const { uwsBinary1, ratio } = await feedPart(servers, md);
-      summary.push(
-        `- /feed binary ingest on uWS, 1 record per WebSocket message: **${rate(uwsBinary1)}** (target ≥ 1M/s: ${uwsBinary1 >= FEED_TARGET ? 'met' : 'NOT met'}), ` +
-          `**${ratio.toFixed(2)}×** the \`ws\` peer with the same decoder (target ≥ 1.5×: ${ratio >= 1.5 ? 'met' : 'NOT met'}).`,
-      );
-    }
+    if (PARTS.includes('feed')) head = await feedPart(servers, feedMd);
     if (PARTS.includes('http')) await httpPart(servers, md);
     if (PARTS.includes('fanout')) await fanoutPart(servers, md);
     if (PARTS.includes('orders')) await ordersPart(servers, md);
@@ -653,9 +659,31 @@ async function main(): Promise<void> {
     await Promise.all(servers.map(stopServer));
   }
   if (PARTS.includes('daemon')) await daemonOrdersPart(md);
-  const text = [...summary, '', 'Servers in a child process, load generator in this one (2 shared cores: one each, while other work on the machine allows). Peer: `ws` 8 with the same decoder, protocol code and engine double.', '', ...md].join('\n');
-  console.log(text);
-  writeSection('gateway', 'Gateway: HTTP, /feed ingest, fan-out, WS orders (uWS vs ws)', text);
+  const setup = 'Servers in a child process, load generator in this one (2 shared cores: one each, while other work on the machine allows). Peer: `ws` 8 with the same decoder, protocol code and engine double.';
+  if (head !== null) {
+    // its own section, so `BOT4_BENCH_GATEWAY_PARTS=feed npm run bench gateway` rewrites only this
+    const ns = head.ns;
+    const perCore = (m: Mode): string => (ns[m] === undefined ? '?' : rate(1e9 / ns[m]!));
+    const nsText = (m: Mode): string => (ns[m] === undefined ? '?' : `${ns[m]!.toFixed(0)} ns`);
+    const summary = [
+      `- /feed binary ingest on uWS, 1 record per WebSocket message: **${rate(head.uwsRate)}** (target ≥ 1M/s: ${head.uwsRate >= FEED_TARGET ? 'met' : 'NOT met'}), ` +
+        `**${head.ratio.toFixed(2)}×** the \`ws\` peer with the same decoder (median of per-run ratios; target ≥ 1.5×: ${head.ratio >= 1.5 ? 'met' : 'NOT met'}).`,
+      `- Server CPU per record (user+system time / records; least disturbed by other load): uWS gateway ${nsText('uws')} (${perCore('uws')} per core), ws peer ${nsText('ws')} (${perCore('ws')} per core)` +
+        (ns.uws !== undefined && ns.ws !== undefined ? `: uWS/ws **${(ns.ws / ns.uws).toFixed(2)}×** per CPU` : '') +
+        (ns['uws-bare'] !== undefined && ns['ws-bare'] !== undefined
+          ? `. Transport floors (empty handler): uWS ${nsText('uws-bare')}, ws ${nsText('ws-bare')} = ${(ns['ws-bare'] / ns['uws-bare']).toFixed(2)}×: the most a decoder shared by both can make of the ratio.`
+          : '.'),
+      `- Machine load (1-min load average, 2 cores): ${load0.toFixed(1)} at start, ${os.loadavg()[0]!.toFixed(1)} at end.`,
+    ];
+    const feedText = [...summary, '', setup, '', ...feedMd].join('\n');
+    console.log(feedText);
+    writeSection('gateway-feed', 'Gateway: /feed ingest (uWS vs ws)', feedText);
+  }
+  if (md.length > 0) {
+    const text = [setup, '', ...md].join('\n');
+    console.log(text);
+    writeSection('gateway', 'Gateway: HTTP, fan-out, WS orders (uWS vs ws)', text);
+  }
 }
 
 await main();
