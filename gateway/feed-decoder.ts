@@ -25,6 +25,8 @@ const NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 const EMPTY = new ArrayBuffer(0);
 const NO_WORDS = new Int32Array(0);
+/** Largest message at an odd offset that is copied whole to be read as words (bounds memory per connection). */
+const MAX_ALIGN_COPY = 64 * 1024;
 /** Scratch for records that are not 4-aligned in their message (one decoder runs at a time: JS is single-threaded). */
 const SCRATCH_WORDS = new Int32Array(Math.max(RECORD_BYTES.ticker, RECORD_BYTES.trade, RECORD_BYTES.book) / 4);
 const SCRATCH_BYTES = new Uint8Array(SCRATCH_WORDS.buffer);
@@ -49,6 +51,9 @@ export class FeedDecoder {
   private readonly venues: (string | undefined)[] = [];
   private readonly symbols: (Map<number, SymbolEntry> | undefined)[] = [];
   private symbolCount = 0;
+  /** Aligned copy of the last message that arrived at an odd offset (grows to MAX_ALIGN_COPY). */
+  private alignBytes = new Uint8Array(0);
+  private alignWords = NO_WORDS;
   /** The message being decoded (only during decodeBinary). */
   private frameBuf: ArrayBufferLike = EMPTY;
   private frameOff = 0;
@@ -83,21 +88,48 @@ export class FeedDecoder {
     this.refused = 0;
     this.errorCode = null;
     if (byteLength === 0) return this.fail('GW_FEED_BAD_FRAME', 'frame: expected at least one record, got 0 bytes', 0);
-    const aligned = LITTLE_ENDIAN && (byteOffset & 3) === 0;
+    if (!LITTLE_ENDIAN || (byteOffset & 3) === 0 || byteLength > MAX_ALIGN_COPY) {
+      const aligned = LITTLE_ENDIAN && (byteOffset & 3) === 0;
+      return this.decodeAt(buf, byteOffset, byteLength, aligned ? new Int32Array(buf, byteOffset, byteLength >>> 2) : NO_WORDS, aligned);
+    }
+    return this.decodeCopy(new Uint8Array(buf, byteOffset, byteLength));
+  }
+
+  /**
+   * Decodes one binary message held in a byte view (a Node Buffer, e.g. from `ws`). A view at a
+   * 4-aligned offset is read in place; one at an odd offset (ws hands out slices of its read
+   * buffer) is first copied whole into this decoder's aligned buffer (one memcpy, at most 64 KiB).
+   */
+  decodeBytes(u: Uint8Array): boolean {
+    if (!LITTLE_ENDIAN || (u.byteOffset & 3) === 0 || u.length === 0 || u.length > MAX_ALIGN_COPY) return this.decodeBinary(u.buffer, u.byteOffset, u.length);
+    this.accepted = 0;
+    this.refused = 0;
+    this.errorCode = null;
+    return this.decodeCopy(u);
+  }
+
+  private decodeCopy(u: Uint8Array): boolean {
+    let a = this.alignBytes;
+    if (a.length < u.length) {
+      let n = 64;
+      while (n < u.length) n *= 2;
+      a = this.alignBytes = new Uint8Array(n);
+      this.alignWords = new Int32Array(a.buffer);
+    }
+    a.set(u);
+    return this.decodeAt(a.buffer, 0, u.length, this.alignWords, true);
+  }
+
+  private decodeAt(buf: ArrayBufferLike, byteOffset: number, byteLength: number, words: Int32Array, aligned: boolean): boolean {
     this.frameBuf = buf;
     this.frameOff = byteOffset;
     this.frameLen = byteLength;
     this.frameBytes = null;
-    const ok = this.decodeFrame(aligned ? new Int32Array(buf, byteOffset, byteLength >>> 2) : NO_WORDS, aligned, byteLength);
+    const ok = this.decodeFrame(words, aligned, byteLength);
     // do not keep the message's memory reachable (uWS detaches it after the callback anyway)
     this.frameBuf = EMPTY;
     this.frameBytes = null;
     return ok;
-  }
-
-  /** Decodes one binary message held in a byte view (a Node Buffer, e.g. from `ws`), in place. */
-  decodeBytes(u: Uint8Array): boolean {
-    return this.decodeBinary(u.buffer, u.byteOffset, u.byteLength);
   }
 
   /**

@@ -68,6 +68,11 @@ describe('gateway/feed-decoder', () => {
       assert.equal(dec.decodeBytes(store.subarray(at, at + data.byteLength)), true, `offset ${at}: ${dec.errorMessage}`);
       assert.equal(dec.accepted, 3);
       results.push(got);
+      // the same bytes through decodeBinary(buffer, offset, length), on a fresh decoder
+      const again = setup();
+      again.dec.decodeBinary(bytes(announce));
+      assert.equal(again.dec.decodeBinary(store.buffer, store.byteOffset + at, data.byteLength), true);
+      results.push(again.got);
     }
     for (const r of results) assert.deepEqual(r, results[0]);
     assert.deepEqual(results[0]!.map((m) => [m.kind, m.seq, m.exchTsUs, m.bidPx, m.askQty, m.level, m.px, m.qty, m.side]), [
@@ -82,6 +87,37 @@ describe('gateway/feed-decoder', () => {
     Buffer.from(data).copy(store, 8);
     assert.equal(dec.decodeBinary(store.buffer, store.byteOffset + 8, data.byteLength), true);
     assert.deepEqual(got, results[0]);
+  });
+
+  it('decodes big and growing messages at odd offsets (whole-message copy up to 64 KiB, per-record scratch beyond)', () => {
+    const frameOf = (n: number, seq0: number): ArrayBuffer => {
+      const ab = new ArrayBuffer(n * 56);
+      const dv = new DataView(ab);
+      for (let r = 0; r < n; r++) feedEncoder.ticker(dv, r * 56, 3, 9, seq0 + r, r, 10 + r, 1, 20 + r, 1);
+      return ab;
+    };
+    const odd = (ab: ArrayBuffer): Buffer => {
+      const store = Buffer.alloc(ab.byteLength + 8);
+      Buffer.from(ab).copy(store, 3);
+      return store.subarray(3, 3 + ab.byteLength);
+    };
+    const { dec, got } = setup();
+    dec.decodeBinary(bytes(announce));
+    let seq = 1;
+    // 1, 3, 40 records (growing copy), then 1200 (67 200 bytes: above the copy limit), then 2 again
+    for (const n of [1, 3, 40, 1200, 2]) {
+      assert.equal(dec.decodeBytes(odd(frameOf(n, seq))), true, `${n} records: ${dec.errorMessage}`);
+      assert.equal(dec.accepted, n);
+      seq += n;
+    }
+    assert.equal(got.length, seq - 1);
+    assert.ok(got.every((m, i) => m.seq === i + 1));
+    assert.deepEqual([got[1243]!.seq, got[1243]!.bidPx, got[1243]!.askPx, got[1243]!.exchTsUs], [1244, 10 + 1199, 20 + 1199, 1199]);
+    // a bad record deep inside a big odd-offset message is reported with its index
+    const bad = frameOf(1200, seq);
+    new DataView(bad).setUint8(1100 * 56 + 1, 9);
+    assert.equal(dec.decodeBytes(odd(bad)), false);
+    assert.deepEqual([dec.errorCode, dec.errorRecord, dec.accepted], ['GW_FEED_BAD_FRAME', 1100, 1100]);
   });
 
   it('reads data records in place after announces that leave them 4-aligned, and through the scratch when not', () => {
