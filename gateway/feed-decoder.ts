@@ -21,6 +21,7 @@ interface SymbolEntry {
 /** Most symbols one producer connection may intern (bounds memory per connection). */
 export const MAX_SYMBOLS_PER_CONNECTION = 65536;
 const NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+const SYMBOL = /^[A-Za-z0-9_.-]{1,24}(\/[A-Za-z0-9_.-]{1,24})?$/;
 /** Int32Array reads give the wire's little-endian words as they are only on a little-endian host. */
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 const EMPTY = new ArrayBuffer(0);
@@ -30,7 +31,6 @@ const MAX_ALIGN_COPY = 64 * 1024;
 /** Scratch for records that are not 4-aligned in their message (one decoder runs at a time: JS is single-threaded). */
 const SCRATCH_WORDS = new Int32Array(Math.max(RECORD_BYTES.ticker, RECORD_BYTES.trade, RECORD_BYTES.book) / 4);
 const SCRATCH_BYTES = new Uint8Array(SCRATCH_WORDS.buffer);
-const SYMBOL = /^[A-Za-z0-9_.-]{1,24}(\/[A-Za-z0-9_.-]{1,24})?$/;
 
 /**
  * Per-connection decoder of `/feed` frames (binary layout in `feed-codec.ts`, JSON below). It
@@ -136,8 +136,9 @@ export class FeedDecoder {
    * The hot path of `/feed`. Fixed-size records are read as 32-bit words straight from ONE Int32Array
    * view over the message (4-aligned records of a 4-aligned message: every uWS message, and every
    * record of a frame that has no announce before it). A record that is not 4-aligned (after an
-   * odd-length announce, or in a Buffer at an odd offset) is first copied, at most 56 bytes, into a
-   * reused scratch and read from there: one parser for both. Per record it validates, fills the
+   * odd-length announce; in a message at an odd offset above 64 KiB; any record on a big-endian
+   * host) is first copied, at most 56 bytes, into a reused scratch and read from there: one parser
+   * for both. Per record it validates, fills the
    * one reused message and calls the sink; it allocates nothing (names and topics were interned
    * by the announces).
    */
