@@ -9,8 +9,11 @@
  * - /feed ingest: a raw-TCP WebSocket client (bench/fixtures/gateway-raw-ws.ts) writes pre-encoded
  *   masked frames in ~256 KB batches as fast as the socket takes them; the rate is counted on the
  *   SERVER (the double's publishMarketData calls) over a steady window. Binary 1 record per frame
- *   (one WebSocket message = one record: the target), binary 16 records per frame, JSON 1 per frame.
- *   Target: ≥ 1M binary messages/s ingested on uWS.
+ *   (one WebSocket message = one record: the target), binary 16 records per frame, JSON 1 per frame;
+ *   plus, binary 1 per frame, the transport floors: bare uWS and ws servers whose handler only counts.
+ *   Targets: ≥ 1M binary messages/s ingested on uWS and ≥ 1.5× the ws peer. Reported: median of
+ *   FEED_RUNS runs, their spread, per-run paired ratios and server CPU ns per record. Written to its
+ *   own BENCHMARKS.md section (gateway-feed); the other parts to `gateway`.
  * - Fan-out: 100 raw subscribers on one topic, engine events pushed at fixed rates inside the server
  *   process (open loop); delivered msgs/s and lag from each event's intended emit time to its
  *   arrival at a subscriber (HDR).
@@ -19,12 +22,14 @@
  * Bench limits are raised (BENCH_LIMITS in the fixture): the defaults (1000 msg/s, 64 in flight per
  * connection) would measure the per-client protection, not the gateway.
  * - If `daemon` is among the parts: the same open loop against the real daemon (whole path).
- * Env: BOT4_BENCH_GATEWAY_PARTS (http,feed,fanout,orders,daemon), _RUNS, _FEED_S, _FANOUT_RATES, _ORDER_RATES, _DAEMON_RATES.
+ * Env: BOT4_BENCH_GATEWAY_PARTS (http,feed,fanout,orders,daemon), _RUNS, _FEED_S, _FEED_RUNS,
+ * _FEED_FORMATS (bin1,bin16,json1), _FEED_FLOOR (0 = skip the empty-handler floor rows), _CPU_PROF
+ * (a directory: V8 CPU profiles of the server children), _FANOUT_RATES, _ORDER_RATES, _DAEMON_RATES.
  * Run: npm run bench gateway
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +44,10 @@ const env = process.env;
 const PARTS = (env.BOT4_BENCH_GATEWAY_PARTS ?? 'http,feed,fanout,orders,daemon').split(',');
 const RUNS = Number(env.BOT4_BENCH_GATEWAY_RUNS ?? 3);
 const FEED_S = Number(env.BOT4_BENCH_GATEWAY_FEED_S ?? 2);
+// /feed rows are short and noisy on a shared machine: more runs than the other parts, median + spread
+const FEED_RUNS = Number(env.BOT4_BENCH_GATEWAY_FEED_RUNS ?? 7);
+// also measure bare uWS / ws servers whose /feed handler only counts (the transport floor), binary 1/frame
+const FEED_FLOOR = env.BOT4_BENCH_GATEWAY_FEED_FLOOR !== '0';
 const HTTP_S = Number(env.BOT4_BENCH_GATEWAY_HTTP_S ?? 3);
 const FANOUT_RATES = (env.BOT4_BENCH_GATEWAY_FANOUT_RATES ?? '500,2000').split(',').map(Number);
 const FANOUT_S = Number(env.BOT4_BENCH_GATEWAY_FANOUT_S ?? 4);
@@ -49,8 +58,8 @@ const DAEMON_RATES = (env.BOT4_BENCH_GATEWAY_DAEMON_RATES ?? '100,500').split(',
 const FEED_TARGET = 1_000_000;
 const TOPIC = 'md.ticker.sim-a.BTC/USDT';
 
-type Mode = 'uws' | 'ws';
-const LABEL: Record<Mode, string> = { uws: 'uWS gateway', ws: 'ws peer' };
+type Mode = 'uws' | 'ws' | 'uws-bare' | 'ws-bare';
+const LABEL: Record<Mode, string> = { uws: 'uWS gateway', ws: 'ws peer', 'uws-bare': 'uWS floor (empty handler)', 'ws-bare': 'ws floor (empty handler)' };
 
 /** The part of autocannon 9's API used here (the package ships no types). */
 interface AcResult {
@@ -82,8 +91,12 @@ interface Server {
   rpc<T>(msg: Record<string, unknown>): Promise<T>;
 }
 
+// BOT4_BENCH_GATEWAY_CPU_PROF=<dir>: each server child writes a V8 CPU profile there when it exits
+const CPU_PROF = env.BOT4_BENCH_GATEWAY_CPU_PROF;
+
 async function startServer(mode: Mode): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/gateway-server.ts'), mode], {
+  const flags = CPU_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(CPU_PROF, mode)}`];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(here, 'fixtures/gateway-server.ts'), mode], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...env, BOT4_LOG_LEVEL: 'error' },
   });
@@ -106,6 +119,16 @@ async function startServer(mode: Mode): Promise<Server> {
     return p;
   };
   return { mode, port, child, rpc };
+}
+
+/** Asks the child to exit (so a CPU profile gets written), then kills it if it has not within 5 s. */
+async function stopServer(s: Server): Promise<void> {
+  if (s.child.exitCode !== null) return;
+  const exited = new Promise<void>((r) => s.child.once('exit', () => r()));
+  if (s.child.connected) s.child.send({ cmd: 'exit' });
+  const t = setTimeout(() => s.child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
 }
 
 interface Stats {
@@ -148,12 +171,14 @@ async function httpPart(servers: Server[], md: string[]): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // /feed ingest
 
-type FeedFormat = { name: string; binary: boolean; perFrame: number };
-const FORMATS: FeedFormat[] = [
-  { name: 'binary, 1 record/frame', binary: true, perFrame: 1 },
-  { name: 'binary, 16 records/frame', binary: true, perFrame: 16 },
-  { name: 'JSON, 1 record/frame', binary: false, perFrame: 1 },
+type FeedFormat = { key: string; name: string; binary: boolean; perFrame: number };
+const ALL_FORMATS: FeedFormat[] = [
+  { key: 'bin1', name: 'binary, 1 record/frame', binary: true, perFrame: 1 },
+  { key: 'bin16', name: 'binary, 16 records/frame', binary: true, perFrame: 16 },
+  { key: 'json1', name: 'JSON, 1 record/frame', binary: false, perFrame: 1 },
 ];
+const FEED_FORMATS = (env.BOT4_BENCH_GATEWAY_FEED_FORMATS ?? 'bin1,bin16,json1').split(',');
+const FORMATS = ALL_FORMATS.filter((f) => FEED_FORMATS.includes(f.key));
 
 /** A pre-encoded batch of masked frames and where each record's sequence number sits. */
 interface Batch {
@@ -302,44 +327,81 @@ async function feedRun(s: Server, f: FeedFormat, seconds: number): Promise<FeedR
   return { serverRate: (s1.mdCount - s0.mdCount) / dt, clientRate: sent / dt, drainWaitFrac: waited / dt, serverCpu: (c1 - c0) / dt, notices };
 }
 
-async function feedPart(servers: Server[], md: string[]): Promise<{ uwsBinary1: number }> {
+/** "median (min–max, ±half-range as % of the median)" of per-run rates. */
+function spread(xs: number[]): string {
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  const m = median(xs);
+  return `${rate(lo)}–${rate(hi)} (±${(((hi - lo) / 2 / m) * 100).toFixed(0)} %)`;
+}
+
+/** Headline figures of the binary 1-record-per-message row (server CPU ns per record: the load-robust one). */
+interface FeedHeadline {
+  uwsRate: number;
+  ratio: number;
+  ns: Partial<Record<Mode, number>>;
+}
+
+async function feedPart(servers: Server[], md: string[]): Promise<FeedHeadline> {
   const rows: (string | number)[][] = [];
-  let uwsBinary1 = 0;
-  for (const f of FORMATS) {
-    const by: Record<string, FeedRun[]> = {};
-    for (let r = 0; r < RUNS; r++) for (const s of servers) (by[s.mode] ??= []).push(await feedRun(s, f, FEED_S));
-    const med = (m: Mode, k: keyof FeedRun): number => median(by[m]!.map((x) => x[k]));
-    const u = med('uws', 'serverRate');
-    if (f.binary && f.perFrame === 1) uwsBinary1 = u;
-    for (const s of servers) {
-      const m = med(s.mode, 'serverRate');
-      const runs = by[s.mode]!;
-      const target = f.binary && f.perFrame === 1 && s.mode === 'uws' ? ` — target ≥ 1M/s: ${m >= FEED_TARGET ? 'met' : 'NOT met'}` : '';
-      rows.push([
-        f.name,
-        LABEL[s.mode],
-        rate(m),
-        f.perFrame === 1 ? rate(m) : rate(m / f.perFrame),
-        runs.map((x) => rate(x.serverRate)).join(', '),
-        rate(med(s.mode, 'clientRate')),
-        `${(med(s.mode, 'drainWaitFrac') * 100).toFixed(0)} %`,
-        `${(med(s.mode, 'serverCpu') * 100).toFixed(0)} %`,
-        runs.reduce((a, x) => a + x.notices, 0),
-        (s.mode === 'uws' ? '' : `uWS ${(u / m).toFixed(2)}×`) + target,
-      ]);
+  const head: FeedHeadline = { uwsRate: 0, ratio: 0, ns: {} };
+  const floors = FEED_FLOOR && FORMATS.some((f) => f.key === 'bin1') ? [await startServer('uws-bare'), await startServer('ws-bare')] : [];
+  try {
+    for (const f of FORMATS) {
+      const set = f.key === 'bin1' ? [...servers, ...floors] : servers;
+      const by: Partial<Record<Mode, FeedRun[]>> = {};
+      // servers alternate within each run, so the load of the moment hits both sides of a pair
+      for (let r = 0; r < FEED_RUNS; r++) for (const s of set) (by[s.mode] ??= []).push(await feedRun(s, f, FEED_S));
+      const med = (m: Mode, k: keyof FeedRun): number => median(by[m]!.map((x) => x[k]));
+      /** Per-run ratio a/b (same run, back to back), as "median (min–max)". */
+      const paired = (a: Mode, b: Mode): { m: number; text: string } => {
+        const rs = by[a]!.map((x, i) => x.serverRate / by[b]![i]!.serverRate);
+        const m = median(rs);
+        return { m, text: `${m.toFixed(2)}× (runs ${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)}×)` };
+      };
+      const u = med('uws', 'serverRate');
+      if (f.key === 'bin1') {
+        head.uwsRate = u;
+        head.ratio = paired('uws', 'ws').m;
+        for (const s of set) head.ns[s.mode] = (med(s.mode, 'serverCpu') / med(s.mode, 'serverRate')) * 1e9;
+      }
+      for (const s of set) {
+        const m = med(s.mode, 'serverRate');
+        const runs = by[s.mode]!;
+        const target = f.key === 'bin1' && s.mode === 'uws' ? `target ≥ 1M/s: ${m >= FEED_TARGET ? 'met' : 'NOT met'}` : '';
+        const wsTarget = f.key === 'bin1' ? `; target ≥ 1.5×: ${paired('uws', 'ws').m >= 1.5 ? 'met' : 'NOT met'}` : '';
+        const ratio = s.mode === 'ws' ? `uWS/ws ${paired('uws', 'ws').text}${wsTarget}` : s.mode === 'ws-bare' ? `uWS/ws floor ${paired('uws-bare', 'ws-bare').text}` : target;
+        rows.push([
+          f.name,
+          LABEL[s.mode],
+          rate(m),
+          f.perFrame === 1 ? rate(m) : rate(m / f.perFrame),
+          spread(runs.map((x) => x.serverRate)),
+          `${((med(s.mode, 'serverCpu') / m) * 1e9).toFixed(0)} ns`,
+          rate(med(s.mode, 'clientRate')),
+          `${(med(s.mode, 'drainWaitFrac') * 100).toFixed(0)} %`,
+          `${(med(s.mode, 'serverCpu') * 100).toFixed(0)} %`,
+          runs.reduce((a, x) => a + x.notices, 0),
+          ratio,
+        ]);
+      }
     }
+  } finally {
+    await Promise.all(floors.map(stopServer));
   }
   md.push(
     '### /feed ingest (raw-TCP producer, one connection, counted on the server)',
     '',
-    table(['frames', 'server', 'median records/s ingested', 'median WS messages/s', 'each run', 'producer sent records/s', 'producer waiting on socket', 'server CPU', 'error notices', 'ratio / target'], rows),
+    table(['frames', 'server', 'median records/s ingested', 'median WS messages/s', 'spread of runs: min–max (±)', 'server CPU per record', 'producer sent records/s', 'producer waiting on socket', 'server CPU', 'error notices', 'ratio / target'], rows),
     '',
-    `${RUNS} runs per row of ${FEED_S} s (after 0.5 s warm-up), servers alternating; ingested = the engine double's publishMarketData calls over the window. ` +
+    `${FEED_RUNS} runs per row of ${FEED_S} s (after 0.5 s warm-up), servers alternating within each run; ingested = the engine double's publishMarketData calls over the window (the floor servers count messages). ` +
+      'Ratios are per run (uWS and ws measured back to back), then the median. ' +
       '"Producer waiting on socket" is the share of the window the producer spent blocked on a full socket: near 100 % means the server was the bottleneck, near 0 % means the producer was. ' +
-      'Server CPU is the server process\'s user+system time over the window (100 % = one core). Ticker records, 56 bytes binary, ~150 bytes JSON.',
+      'Server CPU is the server process\'s user+system time over the window (100 % = one core); per record it is that time divided by the records ingested, the figure least disturbed by other load. ' +
+      'The floor rows are uWebSockets.js and `ws` servers whose /feed handler only counts (no auth, no decoding, no engine call): what each library costs per message before the gateway does anything. Ticker records, 56 bytes binary, ~150 bytes JSON.',
     '',
   );
-  return { uwsBinary1 };
+  return head;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -586,22 +648,43 @@ async function daemonOrdersPart(md: string[]): Promise<void> {
 async function main(): Promise<void> {
   const servers = [await startServer('uws'), await startServer('ws')];
   const md: string[] = [];
-  const summary: string[] = [];
+  const feedMd: string[] = [];
+  const load0 = os.loadavg()[0]!;
+  let head: FeedHeadline | null = null;
   try {
-    if (PARTS.includes('feed')) {
-      const { uwsBinary1 } = await feedPart(servers, md);
-      summary.push(`- /feed binary ingest on uWS, 1 record per WebSocket message: **${rate(uwsBinary1)}** (target ≥ 1M/s: ${uwsBinary1 >= FEED_TARGET ? 'met' : 'NOT met'}).`);
-    }
+    if (PARTS.includes('feed')) head = await feedPart(servers, feedMd);
     if (PARTS.includes('http')) await httpPart(servers, md);
     if (PARTS.includes('fanout')) await fanoutPart(servers, md);
     if (PARTS.includes('orders')) await ordersPart(servers, md);
   } finally {
-    for (const s of servers) s.child.kill('SIGTERM');
+    await Promise.all(servers.map(stopServer));
   }
   if (PARTS.includes('daemon')) await daemonOrdersPart(md);
-  const text = [...summary, '', 'Servers in a child process, load generator in this one (2 shared cores: one each, while other work on the machine allows). Peer: `ws` 8 with the same decoder, protocol code and engine double.', '', ...md].join('\n');
-  console.log(text);
-  writeSection('gateway', 'Gateway: HTTP, /feed ingest, fan-out, WS orders (uWS vs ws)', text);
+  const setup = 'Servers in a child process, load generator in this one (2 shared cores: one each, while other work on the machine allows). Peer: `ws` 8 with the same decoder, protocol code and engine double.';
+  if (head !== null) {
+    // its own section, so `BOT4_BENCH_GATEWAY_PARTS=feed npm run bench gateway` rewrites only this
+    const ns = head.ns;
+    const perCore = (m: Mode): string => (ns[m] === undefined ? '?' : rate(1e9 / ns[m]!));
+    const nsText = (m: Mode): string => (ns[m] === undefined ? '?' : `${ns[m]!.toFixed(0)} ns`);
+    const summary = [
+      `- /feed binary ingest on uWS, 1 record per WebSocket message: **${rate(head.uwsRate)}** (target ≥ 1M/s: ${head.uwsRate >= FEED_TARGET ? 'met' : 'NOT met'}), ` +
+        `**${head.ratio.toFixed(2)}×** the \`ws\` peer with the same decoder (median of per-run ratios; target ≥ 1.5×: ${head.ratio >= 1.5 ? 'met' : 'NOT met'}).`,
+      `- Server CPU per record (user+system time / records; least disturbed by other load): uWS gateway ${nsText('uws')} (${perCore('uws')} per core), ws peer ${nsText('ws')} (${perCore('ws')} per core)` +
+        (ns.uws !== undefined && ns.ws !== undefined ? `: uWS/ws **${(ns.ws / ns.uws).toFixed(2)}×** per CPU` : '') +
+        (ns['uws-bare'] !== undefined && ns['ws-bare'] !== undefined
+          ? `. Transport floors (empty handler): uWS ${nsText('uws-bare')}, ws ${nsText('ws-bare')} = ${(ns['ws-bare'] / ns['uws-bare']).toFixed(2)}×: the most a decoder shared by both can make of the ratio.`
+          : '.'),
+      `- Machine load (1-min load average, 2 cores): ${load0.toFixed(1)} at start, ${os.loadavg()[0]!.toFixed(1)} at end.`,
+    ];
+    const feedText = [...summary, '', setup, '', ...feedMd].join('\n');
+    console.log(feedText);
+    writeSection('gateway-feed', 'Gateway: /feed ingest (uWS vs ws)', feedText);
+  }
+  if (md.length > 0) {
+    const text = [setup, '', ...md].join('\n');
+    console.log(text);
+    writeSection('gateway', 'Gateway: HTTP, fan-out, WS orders (uWS vs ws)', text);
+  }
 }
 
 await main();

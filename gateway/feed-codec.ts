@@ -42,6 +42,15 @@ export function readI64(dv: DataView, o: number): number {
   return v > MAX || v < -MAX ? NaN : v;
 }
 
+/**
+ * The i64 held in two little-endian 32-bit words `w[i]` (low) and `w[i + 1]` (high, signed) as a
+ * number; NaN when it is not a safe integer. The decoder reads records as words.
+ */
+export function i64Words(w: Int32Array, i: number): number {
+  const v = w[i + 1]! * TWO32 + (w[i]! >>> 0);
+  return v > MAX || v < -MAX ? NaN : v;
+}
+
 /** Writes a safe integer as a little-endian i64. */
 export function writeI64(dv: DataView, o: number, v: number): void {
   if (!Number.isSafeInteger(v)) throw new FeedEncodeError(`feed: expected a safe integer, got ${String(v)}`);

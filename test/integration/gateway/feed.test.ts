@@ -136,6 +136,41 @@ describe('gateway /feed ingest (real sockets)', () => {
     assert.deepEqual(port.md.map((x) => x.seq), [5, 7]);
   });
 
+  it('decodes records the same whether they sit 4-aligned in the uWS message (read in place) or not (scratch copy)', async () => {
+    const p = await producer();
+    // venue 1 "ab" + "AB/CDE": 28 + 32 announce bytes, so the data records after them are 4-aligned;
+    // venue 2 "abc": 29 + 32, so they are not. Same data records in both frames.
+    const records = (dv: DataView, o: number, venueId: number): number => {
+      o = feedEncoder.ticker(dv, o, venueId, 5, 1, 2 ** 40 + 1, 6_500_000, 3, 6_500_100, 2 ** 33);
+      o = feedEncoder.trade(dv, o, venueId, 5, 2, 2 ** 40 + 2, 6_500_050, 7, 'sell');
+      return feedEncoder.book(dv, o, venueId, 5, 3, 2 ** 40 + 3, 'buy', 513, 6_499_900, 0);
+    };
+    for (const [venueId, venue] of [[1, 'ab'], [2, 'abc']] as const) {
+      p.sendRaw(frame((dv) => records(dv, feedEncoder.announceSymbol(dv, feedEncoder.announceVenue(dv, 0, venueId, venue), venueId, 5, 'AB/CDE'), venueId)), true);
+    }
+    // one record per message (the hot path), then a bad record behind an unaligned announce
+    p.sendRaw(frame((dv) => feedEncoder.trade(dv, 0, 1, 5, 4, 0, 6_500_060, 1, 'buy')), true);
+    p.sendRaw(frame((dv) => feedEncoder.ticker(dv, feedEncoder.announceVenue(dv, 0, 3, 'odd'), 2, 5, 4, 0, 3, 1, 2, 1)), true);
+    // messages on one connection are handled in order: once this notice is here, all are done
+    const m = await p.waitFor((x) => x.error !== undefined);
+    assert.deepEqual([m.error!.code, m.error!.details], ['GW_FEED_BAD_FRAME', { record: 1, accepted: 0 }]);
+    assert.match(m.error!.message, /bidPx <= askPx/);
+    assert.equal(p.messages.length, 1, 'no notice for the good frames');
+    const strip = (x: (typeof port.md)[0]): object => ({ ...x, venue: '', topic: x.topic.split('.')[1], recvNs: 0 });
+    const a = port.md.filter((x) => x.venue === 'ab');
+    const b = port.md.filter((x) => x.venue === 'abc');
+    assert.equal(b.length, 3);
+    assert.deepEqual(b.map(strip), a.slice(0, 3).map(strip));
+    assert.deepEqual(a.map((x) => [x.kind, x.seq, x.exchTsUs, x.px, x.qty, x.side, x.level, x.askQty]), [
+      ['ticker', 1, 2 ** 40 + 1, 0, 0, '', 0, 2 ** 33],
+      ['trade', 2, 2 ** 40 + 2, 6_500_050, 7, 'sell', 0, 0],
+      ['book', 3, 2 ** 40 + 3, 6_499_900, 0, 'buy', 513, 0],
+      ['trade', 4, 0, 6_500_060, 1, 'buy', 0, 0],
+    ]);
+    assert.equal(a[0]!.topic, 'md.ticker.ab.AB/CDE');
+    assert.deepEqual(gw.stats().feedRecords, { ticker: 2, trade: 3, book: 2 });
+  });
+
   it('reports engine refusals as GW_FEED_REJECTED and counts drops', async () => {
     port.refuseMd = true;
     const p = await producer();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { SimulatedClock } from '../../../common/clock.js';
-import { FeedDecoder, FeedEncodeError, feedEncoder, readI64, writeI64, type MarketDataMessage } from '../../../gateway/index.js';
+import { FeedDecoder, FeedEncodeError, feedEncoder, i64Words, readI64, writeI64, type MarketDataMessage } from '../../../gateway/index.js';
 
 function setup(accept = true): { dec: FeedDecoder; got: MarketDataMessage[]; clock: SimulatedClock } {
   const clock = new SimulatedClock({ startNs: 42 });
@@ -32,6 +32,127 @@ describe('gateway/feed-decoder', () => {
     assert.ok(Number.isNaN(readI64(dv, 0)));
     assert.throws(() => writeI64(dv, 0, 2 ** 53), FeedEncodeError);
     assert.throws(() => writeI64(dv, 0, 1.5), FeedEncodeError);
+  });
+
+  it('reads i64 from two 32-bit words exactly as the DataView reader does', () => {
+    const ab = new ArrayBuffer(24);
+    const dv = new DataView(ab);
+    const w = new Int32Array(ab);
+    for (const at of [0, 8, 16]) {
+      for (const v of [0, 1, -1, 2 ** 32 - 1, 2 ** 32, -(2 ** 32) - 5, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 123456789012345]) {
+        writeI64(dv, at, v);
+        assert.equal(i64Words(w, at / 4), v);
+      }
+      dv.setUint32(at, 0, true);
+      dv.setInt32(at + 4, 0x200000, true); // 2^53
+      assert.ok(Number.isNaN(i64Words(w, at / 4)));
+      dv.setInt32(at + 4, -0x200000, true); // -2^53
+      assert.ok(Number.isNaN(i64Words(w, at / 4)));
+    }
+  });
+
+  it('decodes records the same at any alignment: in place as words, or through the scratch copy', () => {
+    // one frame of data records only (announced in a frame of its own first)
+    const data = bytes((dv) => {
+      let o = feedEncoder.ticker(dv, 0, 3, 9, 1, 7, 10, 2, 12, 3);
+      o = feedEncoder.trade(dv, o, 3, 9, 2, 2 ** 40 + 3, 2 ** 33 + 1, 4, 'sell');
+      return feedEncoder.book(dv, o, 3, 9, 3, 8, 'buy', 65535, 11, 5);
+    });
+    const results: MarketDataMessage[][] = [];
+    for (const at of [0, 1, 2, 3, 4, 5]) {
+      const { dec, got } = setup();
+      assert.equal(dec.decodeBinary(bytes(announce)), true);
+      // a Buffer `at` bytes into a larger store, like a ws message
+      const store = Buffer.alloc(data.byteLength + 16, 0xee);
+      Buffer.from(data).copy(store, at);
+      assert.equal(dec.decodeBytes(store.subarray(at, at + data.byteLength)), true, `offset ${at}: ${dec.errorMessage}`);
+      assert.equal(dec.accepted, 3);
+      results.push(got);
+      // the same bytes through decodeBinary(buffer, offset, length), on a fresh decoder
+      const again = setup();
+      again.dec.decodeBinary(bytes(announce));
+      assert.equal(again.dec.decodeBinary(store.buffer, store.byteOffset + at, data.byteLength), true);
+      results.push(again.got);
+    }
+    for (const r of results) assert.deepEqual(r, results[0]);
+    assert.deepEqual(results[0]!.map((m) => [m.kind, m.seq, m.exchTsUs, m.bidPx, m.askQty, m.level, m.px, m.qty, m.side]), [
+      ['ticker', 1, 7, 10, 3, 0, 0, 0, ''],
+      ['trade', 2, 2 ** 40 + 3, 0, 0, 0, 2 ** 33 + 1, 4, 'sell'],
+      ['book', 3, 8, 0, 0, 65535, 11, 5, 'buy'],
+    ]);
+    // decodeBinary with an offset and length reads the same bytes as decodeBytes
+    const { dec, got } = setup();
+    dec.decodeBinary(bytes(announce));
+    const store = Buffer.alloc(data.byteLength + 8);
+    Buffer.from(data).copy(store, 8);
+    assert.equal(dec.decodeBinary(store.buffer, store.byteOffset + 8, data.byteLength), true);
+    assert.deepEqual(got, results[0]);
+  });
+
+  it('decodes big and growing messages at odd offsets (whole-message copy up to 64 KiB, per-record scratch beyond)', () => {
+    const frameOf = (n: number, seq0: number): ArrayBuffer => {
+      const ab = new ArrayBuffer(n * 56);
+      const dv = new DataView(ab);
+      for (let r = 0; r < n; r++) feedEncoder.ticker(dv, r * 56, 3, 9, seq0 + r, r, 10 + r, 1, 20 + r, 1);
+      return ab;
+    };
+    const odd = (ab: ArrayBuffer): Buffer => {
+      const store = Buffer.alloc(ab.byteLength + 8);
+      Buffer.from(ab).copy(store, 3);
+      return store.subarray(3, 3 + ab.byteLength);
+    };
+    const { dec, got } = setup();
+    dec.decodeBinary(bytes(announce));
+    let seq = 1;
+    // 1, 3, 40 records (growing copy), then 1200 (67 200 bytes: above the copy limit), then 2 again
+    for (const n of [1, 3, 40, 1200, 2]) {
+      assert.equal(dec.decodeBytes(odd(frameOf(n, seq))), true, `${n} records: ${dec.errorMessage}`);
+      assert.equal(dec.accepted, n);
+      seq += n;
+    }
+    assert.equal(got.length, seq - 1);
+    assert.ok(got.every((m, i) => m.seq === i + 1));
+    assert.deepEqual([got[1243]!.seq, got[1243]!.bidPx, got[1243]!.askPx, got[1243]!.exchTsUs], [1244, 10 + 1199, 20 + 1199, 1199]);
+    // a bad record deep inside a big odd-offset message is reported with its index
+    const bad = frameOf(1200, seq);
+    new DataView(bad).setUint8(1100 * 56 + 1, 9);
+    assert.equal(dec.decodeBytes(odd(bad)), false);
+    assert.deepEqual([dec.errorCode, dec.errorRecord, dec.accepted], ['GW_FEED_BAD_FRAME', 1100, 1100]);
+  });
+
+  it('reads data records in place after announces that leave them 4-aligned, and through the scratch when not', () => {
+    for (const [venue, symbol] of [['ab', 'AB/CDE'], ['abc', 'AB/CDE']] as const) {
+      const { dec, got } = setup();
+      const ab = bytes((dv) => {
+        let o = feedEncoder.announceSymbol(dv, feedEncoder.announceVenue(dv, 0, 1, venue), 1, 2, symbol);
+        o = feedEncoder.ticker(dv, o, 1, 2, 1, 0, 10, 2, 12, 3);
+        return feedEncoder.trade(dv, o, 1, 2, 2, 0, 11, 1, 'buy');
+      });
+      assert.equal(dec.decodeBinary(ab), true, dec.errorMessage);
+      assert.deepEqual(got.map((m) => [m.topic, m.seq, m.bidPx, m.px]), [
+        [`md.ticker.${venue}.${symbol}`, 1, 10, 0],
+        [`md.trade.${venue}.${symbol}`, 2, 0, 11],
+      ]);
+    }
+  });
+
+  it('a re-announced id takes effect for the very next record (no stale cached lookup)', () => {
+    const { dec, got } = setup();
+    assert.equal(dec.decodeBinary(bytes((dv) => feedEncoder.trade(dv, announce(dv), 3, 9, 1, 0, 5, 1, 'buy'))), true);
+    // same symbol id, new name: the next record, in the next frame, carries the new name and topic
+    assert.equal(dec.decodeBinary(bytes((dv) => feedEncoder.trade(dv, feedEncoder.announceSymbol(dv, 0, 3, 9, 'ETH/USDT'), 3, 9, 1, 0, 5, 1, 'sell'))), true);
+    assert.deepEqual(got.map((m) => [m.symbol, m.topic, m.side]), [
+      ['BTC/USDT', 'md.trade.sim-a.BTC/USDT', 'buy'],
+      ['ETH/USDT', 'md.trade.sim-a.ETH/USDT', 'sell'],
+    ]);
+    // renaming the venue forgets its symbols: the cached (3, 9) must not be used any more
+    assert.equal(dec.decodeBinary(bytes((dv) => feedEncoder.announceVenue(dv, 0, 3, 'sim-b'))), true);
+    assert.equal(dec.decodeBinary(bytes((dv) => feedEncoder.trade(dv, 0, 3, 9, 2, 0, 5, 1, 'buy'))), false);
+    assert.equal(dec.errorCode, 'GW_FEED_UNKNOWN_SYMBOL');
+    assert.equal(got.length, 2);
+    // announcing the symbol again under the renamed venue makes the id usable again
+    assert.equal(dec.decodeBinary(bytes((dv) => feedEncoder.trade(dv, feedEncoder.announceSymbol(dv, 0, 3, 9, 'SOL/USDT'), 3, 9, 3, 0, 5, 1, 'buy'))), true);
+    assert.equal(got[2]!.topic, 'md.trade.sim-b.SOL/USDT');
   });
 
   it('decodes announce + ticker/trade/book with the exact byte layout of the README', () => {
