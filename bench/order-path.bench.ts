@@ -53,8 +53,13 @@ const VARIANTS = (process.env.BOT4_BENCH_PATH_VARIANTS ?? 'handoff,wire').split(
 const VENUE = 'paper';
 const SYMBOL = 'BTC/USDT';
 const INSTRUMENT: Instrument = { venue: VENUE, symbol: SYMBOL, base: 'BTC', quote: 'USDT', tickSize: '0.01', lotSize: '0.00001', minQtyLots: 1, maxQtyLots: 900_000_000, minNotional: '5' };
-/** Every order gets a unique price BASE_TICKS + its index: the key from the venue's record back to its intended time. */
+/**
+ * Every order gets a unique quantity QTY_LOTS + its index: the key from the venue's record back to
+ * its intended time. Prices cycle over LEVELS ticks below BASE_TICKS, as a quoting strategy's do
+ * (the risk engine's own-price levels hold a handful of prices, not one per order).
+ */
 const BASE_TICKS = 100_000;
+const LEVELS = 64;
 const QTY_LOTS = 1000;
 
 const clock = new LiveClock();
@@ -126,8 +131,8 @@ async function rig(variant: PaperVariant): Promise<Rig> {
   };
 }
 
-/** An intent at the unique price of order `i`. */
-const intentOf = (i: number): Omit<OrderIntent, 'strategy'> => ({ venue: VENUE, symbol: SYMBOL, side: 'buy', type: 'limit', tif: 'GTC', priceTicks: BASE_TICKS + i, qtyLots: QTY_LOTS });
+/** The intent of order `i` (its quantity is unique). */
+const intentOf = (i: number): Omit<OrderIntent, 'strategy'> => ({ venue: VENUE, symbol: SYMBOL, side: 'buy', type: 'limit', tif: 'GTC', priceTicks: BASE_TICKS - (i % LEVELS), qtyLots: QTY_LOTS + i });
 
 /**
  * Open loop at `rate` for `seconds`: on every wake-up (setImmediate) every order whose intended
@@ -184,7 +189,7 @@ async function pathRun(r: Rig, variant: PaperVariant, rate: number, seconds: num
   const reached = newHist();
   const handed = newHist();
   for (let s = p0; s < r.venue.placed && s < r.venue.reachedNs.length; s++) {
-    const i = r.venue.priceOf[s]! - BASE_TICKS - first;
+    const i = r.venue.qtyOf[s]! - QTY_LOTS - first;
     if (i < 0 || i >= offered) continue;
     reached.recordValue(Math.max(1, Math.round(r.venue.reachedNs[s]! - intended[i]!)));
     handed.recordValue(Math.max(1, Math.round(r.venue.handedNs[s]! - intended[i]!)));
@@ -274,7 +279,7 @@ function cpuPressure(): string {
   }
 }
 
-async function profileRun(file: string): Promise<{ orders: number; seconds: number }> {
+async function profileRun(file: string): Promise<{ orders: number; seconds: number; cpuUs: number }> {
   const r = await rig('wire');
   // Warm up at the same rate, then profile the measured run only.
   await openLoop(10_000, 1, (i) => r.ctx.submit(intentOf(i)));
@@ -286,15 +291,17 @@ async function profileRun(file: string): Promise<{ orders: number; seconds: numb
   await session.post('Profiler.start');
   const a0 = r.venue.acked;
   const t0 = clock.nowNs();
+  const c0 = process.cpuUsage();
   await openLoop(10_000, PROFILE_SECONDS, (i) => r.ctx.submit(intentOf(10_000 + i)));
   while (r.venue.acked - a0 + r.strategy.denied < PROFILE_SECONDS * 10_000 && clock.nowNs() - t0 < (PROFILE_SECONDS + 30) * 1e9) await sleep(5);
+  const c = process.cpuUsage(c0);
   const { profile } = await session.post('Profiler.stop');
   const seconds = (clock.nowNs() - t0) / 1e9;
   session.disconnect();
   writeFileSync(file, JSON.stringify(profile));
   const orders = r.venue.acked - a0;
   await r.stop();
-  return { orders, seconds };
+  return { orders, seconds, cpuUs: c.user + c.system };
 }
 
 async function main(): Promise<void> {
@@ -380,11 +387,11 @@ async function main(): Promise<void> {
   if (PROFILE !== undefined && (ONLY === undefined || ONLY === 'profile')) {
     const p = await profileRun(PROFILE);
     console.log('profile', PROFILE, p);
-    const t = profileTable(JSON.parse(readFileSync(PROFILE, 'utf8')) as CpuProfile, p.orders);
+    const t = profileTable(JSON.parse(readFileSync(PROFILE, 'utf8')) as CpuProfile, p.orders, p.cpuUs);
     console.log(t.markdown);
     sections.push(
       [
-        `Where one order's CPU time goes at 10k orders/s (\`wire\` variant, ${p.orders} orders in ${p.seconds.toFixed(1)} s; V8 CPU profile, 50 µs sampling, self time grouped by source path with \`bench/profile-table.ts\`; µs per order = area self time / orders):`,
+        `Where one order's CPU time goes at 10k orders/s (\`wire\` variant, ${p.orders} orders in ${p.seconds.toFixed(1)} s; V8 CPU profile, 50 µs sampling, self time grouped by source path with \`bench/profile-table.ts\`; µs per order (profile) = area self time / orders, wall time of the engine thread, which includes waiting for a CPU on this loaded machine; CPU µs per order = the area's share of the busy samples × the process's user+system CPU time (${(p.cpuUs / 1e3).toFixed(0)} ms) / orders). Reproduce: \`npx tsx bench/profile-table.ts ${path.basename(PROFILE)} --orders ${p.orders} --cpu-us ${p.cpuUs}\`:`,
         '',
         t.markdown,
       ].join('\n'),

@@ -2,7 +2,7 @@
  * Turns a V8 `.cpuprofile` (from `node --cpu-prof`, or the inspector's `Profiler.stop`) into a
  * table of self time by area of the order path, reproducibly:
  *
- *   npx tsx bench/profile-table.ts <file.cpuprofile> [--orders N]
+ *   npx tsx bench/profile-table.ts <file.cpuprofile> [--orders N] [--cpu-us U]
  *
  * Each profile node is assigned an area from its own source URL (and function name for a few
  * built-ins); a node without a URL (a V8 builtin or a native binding such as `JSON.stringify`,
@@ -46,7 +46,7 @@ export const AREAS: readonly { area: string; test: (url: string, fn: string) => 
   { area: 'strategy host', test: (u) => u.includes('/actors/strategy/') },
   { area: 'mailbox / actor runtime', test: (u) => u.includes('/actors/runtime/') || u.includes('/node_modules/xstate/') || u.includes('/actors/messages.ts') },
   { area: 'logging', test: (u) => u.includes('/node_modules/pino') || u.includes('/common/log') },
-  { area: 'bench harness (producer, recording)', test: (u) => u.includes('/bench/') || u.includes('hdr-histogram') },
+  { area: 'bench harness (producer, recording)', test: (u) => u.includes('/bench/') || u.includes('hdr-histogram') || u.startsWith('node:inspector') },
   { area: 'event loop, timers, promises', test: (u) => u.includes('internal/timers') || u.includes('internal/process/task_queues') || u.startsWith('node:timers') || u.includes('internal/async_hooks') },
   { area: '(program: native, outside JS)', test: (_u, f) => f === '(program)' },
   { area: 'other', test: () => true },
@@ -54,14 +54,20 @@ export const AREAS: readonly { area: string; test: (url: string, fn: string) => 
 
 export interface AreaRow {
   area: string;
+  cpuUsPerOrder: number | undefined;
   selfUs: number;
   share: number;
   usPerOrder: number | undefined;
   top: string;
 }
 
-/** Self time by area of `p` (µs), with the busiest function of each area. */
-export function profileTable(p: CpuProfile, orders?: number): { rows: AreaRow[]; totalUs: number; busyUs: number; markdown: string } {
+/**
+ * Self time by area of `p` (µs), with the busiest function of each area. Profile time is wall
+ * time of the sampled thread: on a loaded machine it includes time the thread waited for a CPU.
+ * With `cpuUs` (the process's user + system CPU time over the profiled window) a column scales
+ * each busy area to CPU µs per order (its share of the busy samples × cpuUs / orders).
+ */
+export function profileTable(p: CpuProfile, orders?: number, cpuUs?: number): { rows: AreaRow[]; totalUs: number; busyUs: number; markdown: string } {
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const n of p.nodes) {
@@ -108,15 +114,17 @@ export function profileTable(p: CpuProfile, orders?: number): { rows: AreaRow[];
   const rows: AreaRow[] = AREAS.filter((a) => area.has(a.area)).map((a) => {
     const us = area.get(a.area)!;
     const fns = [...(fnTime.get(a.area) ?? new Map<string, number>())].sort((x, y) => y[1] - x[1]).slice(0, 2);
-    return { area: a.area, selfUs: us, share: us / total, usPerOrder: orders === undefined || orders === 0 ? undefined : us / orders, top: fns.map(([n, t]) => `${n} ${((100 * t) / us).toFixed(0)}%`).join(', ') };
+    const cpu = cpuUs === undefined || orders === undefined || orders === 0 || a.area.startsWith('idle') ? undefined : ((us / busy) * cpuUs) / orders;
+    return { area: a.area, cpuUsPerOrder: cpu, selfUs: us, share: us / total, usPerOrder: orders === undefined || orders === 0 ? undefined : us / orders, top: fns.map(([n, t]) => `${n} ${((100 * t) / us).toFixed(0)}%`).join(', ') };
   });
-  const header = ['area', 'self time', '% of profile', ...(orders === undefined ? [] : ['µs per order']), 'busiest functions (share of the area)'];
+  const withCpu = cpuUs !== undefined && orders !== undefined;
+  const header = ['area', 'self time', '% of profile', ...(orders === undefined ? [] : ['µs per order (profile)']), ...(withCpu ? ['CPU µs per order'] : []), 'busiest functions (share of the area)'];
   const line = (r: (string | number)[]): string => `| ${r.join(' | ')} |`;
   const md = [
     line(header),
     line(header.map(() => '---')),
-    ...rows.map((r) => line([r.area, `${(r.selfUs / 1000).toFixed(1)} ms`, `${(100 * r.share).toFixed(1)} %`, ...(r.usPerOrder === undefined ? [] : [r.usPerOrder.toFixed(2)]), r.top])),
-    line(['**busy (all but idle)**', `${(busy / 1000).toFixed(1)} ms`, `${((100 * busy) / total).toFixed(1)} %`, ...(orders === undefined ? [] : [`**${(busy / orders).toFixed(2)}**`]), '']),
+    ...rows.map((r) => line([r.area, `${(r.selfUs / 1000).toFixed(1)} ms`, `${(100 * r.share).toFixed(1)} %`, ...(r.usPerOrder === undefined ? [] : [r.usPerOrder.toFixed(2)]), ...(withCpu ? [r.cpuUsPerOrder === undefined ? '–' : r.cpuUsPerOrder.toFixed(2)] : []), r.top])),
+    line(['**busy (all but idle)**', `${(busy / 1000).toFixed(1)} ms`, `${((100 * busy) / total).toFixed(1)} %`, ...(orders === undefined ? [] : [`**${(busy / orders).toFixed(2)}**`]), ...(withCpu ? [`**${(cpuUs / orders).toFixed(2)}**`] : []), '']),
   ].join('\n');
   return { rows, totalUs: total, busyUs: busy, markdown: md };
 }
@@ -124,14 +132,20 @@ export function profileTable(p: CpuProfile, orders?: number): { rows: AreaRow[];
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const file = process.argv[2];
   if (file === undefined) {
-    console.error('usage: tsx bench/profile-table.ts <file.cpuprofile> [--orders N]');
+    console.error('usage: tsx bench/profile-table.ts <file.cpuprofile> [--orders N] [--cpu-us U]');
     process.exit(2);
   }
   const oi = process.argv.indexOf('--orders');
   const orders = oi > 0 ? Number(process.argv[oi + 1]) : undefined;
+  const ci = process.argv.indexOf('--cpu-us');
+  const cpuUs = ci > 0 ? Number(process.argv[ci + 1]) : undefined;
+  if (cpuUs !== undefined && !(cpuUs > 0)) {
+    console.error(`--cpu-us: expected a positive number, got ${process.argv[ci + 1]}`);
+    process.exit(2);
+  }
   if (orders !== undefined && !(orders > 0)) {
     console.error(`--orders: expected a positive number, got ${process.argv[oi + 1]}`);
     process.exit(2);
   }
-  console.log(profileTable(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, orders).markdown);
+  console.log(profileTable(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, orders, cpuUs).markdown);
 }
