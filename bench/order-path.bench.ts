@@ -24,6 +24,7 @@
  *    it into the per-µs table with `npx tsx bench/profile-table.ts <file> --orders N`.
  *    `BOT4_BENCH_PATH_ONLY=latency|burst|profile` runs one part.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -34,6 +35,7 @@ import type { Instrument } from '../actors/orders/instrument.js';
 import type { OrderIntent } from '../actors/orders/intent.js';
 import { spawnStrategy, type StrategyHandle } from '../actors/strategy/strategy-actor.js';
 import type { StrategyContext } from '../actors/strategy/strategy.js';
+import { CHANNELS, type StartedEvent } from '../actors/runtime/index.js';
 import { LiveClock } from '../common/clock.js';
 import { PaperVenue, type PaperVariant } from './fixtures/paper-venue.js';
 import { fmtNs, table, writeSection } from './report.js';
@@ -44,7 +46,7 @@ process.env.BOT4_LOG_LEVEL ??= 'warn';
 const RATES = (process.env.BOT4_BENCH_PATH_RATES ?? '1000,5000,10000').split(',').map(Number);
 const SECONDS = Number(process.env.BOT4_BENCH_PATH_SECONDS ?? 5);
 const BURST_SECONDS = Number(process.env.BOT4_BENCH_PATH_BURST_SECONDS ?? 10);
-const WINDOW = Number(process.env.BOT4_BENCH_PATH_WINDOW ?? 16_384);
+const WINDOW = Number(process.env.BOT4_BENCH_PATH_WINDOW ?? 4096);
 const PROFILE = process.env.BOT4_BENCH_PATH_PROFILE === 'off' ? undefined : (process.env.BOT4_BENCH_PATH_PROFILE ?? path.join(tmpdir(), 'bot4-order-path.cpuprofile'));
 const PROFILE_SECONDS = Number(process.env.BOT4_BENCH_PATH_PROFILE_SECONDS ?? 5);
 const ONLY = process.env.BOT4_BENCH_PATH_ONLY;
@@ -165,7 +167,10 @@ async function floor(rate: number, seconds: number): Promise<hdr.Histogram> {
 }
 
 interface PathRun {
-  variant: PaperVariant;
+  variant: PaperVariant | 'handoff + hop probe';
+  /** With the hop probe: intended → the risk actor / the venue actor starts handling the order. */
+  atRisk?: hdr.Histogram;
+  atVenue?: hdr.Histogram;
   rate: number;
   offered: number;
   reached: hdr.Histogram;
@@ -177,8 +182,22 @@ interface PathRun {
 }
 
 /** One latency run on `r` at `rate`; order indices continue from `first` (unique prices per engine). */
-async function pathRun(r: Rig, variant: PaperVariant, rate: number, seconds: number, first: number): Promise<PathRun> {
+async function pathRun(r: Rig, variant: PaperVariant, rate: number, seconds: number, first: number, probe = false): Promise<PathRun> {
   const fl = await floor(rate, Math.min(seconds, 2));
+  // The hop probe: the runtime's per-envelope `started` diagnostics event (one subscriber, a clock
+  // read per envelope) records when the risk actor and the venue actor start handling each order.
+  const total = Math.round(rate * seconds);
+  const riskNs = new Float64Array(total);
+  const venueNs = new Float64Array(total);
+  const onStarted = (m: unknown): void => {
+    const ev = m as StartedEvent;
+    if (ev.envelope.type !== 'order.submit') return;
+    const i = (ev.envelope.payload as { intent: OrderIntent }).intent.qtyLots - QTY_LOTS - first;
+    if (i < 0 || i >= total) return;
+    if (ev.actor === 'risk') riskNs[i] = ev.startNs;
+    else venueNs[i] = ev.startNs;
+  };
+  if (probe) diagnosticsChannel.subscribe(CHANNELS.started, onStarted);
   const p0 = r.venue.placed;
   const a0 = r.venue.acked;
   const d0 = r.strategy.denied;
@@ -195,6 +214,16 @@ async function pathRun(r: Rig, variant: PaperVariant, rate: number, seconds: num
     handed.recordValue(Math.max(1, Math.round(r.venue.handedNs[s]! - intended[i]!)));
   }
   const deniedBy = { ...r.strategy.deniedBy };
+  if (probe) {
+    diagnosticsChannel.unsubscribe(CHANNELS.started, onStarted);
+    const atRisk = newHist();
+    const atVenue = newHist();
+    for (let i = 0; i < offered; i++) {
+      if (riskNs[i]! > 0) atRisk.recordValue(Math.max(1, Math.round(riskNs[i]! - intended[i]!)));
+      if (venueNs[i]! > 0) atVenue.recordValue(Math.max(1, Math.round(venueNs[i]! - intended[i]!)));
+    }
+    return { variant: 'handoff + hop probe', atRisk, atVenue, rate, offered, reached, handed, floor: fl, acked: r.venue.acked - a0, denied: r.strategy.denied - d0, deniedBy };
+  }
   return { variant, rate, offered, reached, handed, floor: fl, acked: r.venue.acked - a0, denied: r.strategy.denied - d0, deniedBy };
 }
 
@@ -309,6 +338,7 @@ async function main(): Promise<void> {
   console.log(load);
   const sections: string[] = [];
   const runs: PathRun[] = [];
+  const probes: PathRun[] = [];
   if (ONLY === undefined || ONLY === 'latency') {
     for (const variant of VARIANTS) {
       const r = await rig(variant);
@@ -323,6 +353,12 @@ async function main(): Promise<void> {
         runs.push(run);
         console.log(variant, rate, 'floor', pct(run.floor), '| reached', pct(run.reached), '| handed', pct(run.handed), '| acked', run.acked, 'denied', run.denied);
         await sleep(300);
+      }
+      if (variant === 'handoff') {
+        const rate = RATES[RATES.length - 1]!;
+        const run = await pathRun(r, variant, rate, SECONDS, first, true);
+        probes.push(run);
+        console.log('probe', rate, 'risk', pct(run.atRisk!), '| venue', pct(run.atVenue!), '| reached', pct(run.reached));
       }
       await r.stop();
     }
@@ -349,6 +385,17 @@ async function main(): Promise<void> {
         '',
         table(['venue variant', 'orders/s', 'offered', 'acked NEW', 'denied', 'floor', 'intent → order reaches the adapter', 'intent → signed frame written to the socket'], rows),
         '',
+        ...(probes.length === 0
+          ? []
+          : [
+              `Where the latency accrues (\`handoff\` at ${probes[0]!.rate}/s once more, with the runtime's per-envelope \`started\` diagnostics event subscribed: it adds a clock read and an event per envelope, so this run is slightly slower than the one above):`,
+              '',
+              table(
+                ['orders/s', 'floor', 'intent → risk actor starts handling (strategy host, 1 mailbox hop)', 'intent → venue actor starts handling (+ risk check, 2nd hop)', 'intent → order reaches the adapter (+ journal append awaited, router, breaker)'],
+                probes.map((x) => [x.rate, pct(x.floor), pct(x.atRisk!), pct(x.atVenue!), pct(x.reached)]),
+              ),
+              '',
+            ]),
         '- `handoff`: the path ends where the venue actor calls `ExchangeAdapter.placeOrder` (strategy host → risk actor → venue actor → journal append (fsync `interval`: the order leaves once its record is written to the kernel) → breaker → adapter). `wire`: the same, then the paper venue signs a Binance WS-API `order.place` (HMAC-SHA256 via `node:crypto`), renders the JSON frame and writes it on a loopback WebSocket (`ws` client) whose peer, a child process, acknowledges it NEW.',
         ...verdict,
       ].join('\n'),
