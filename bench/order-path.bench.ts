@@ -12,15 +12,15 @@
  *
  * 1. Latency, open loop at 1k, 5k, 10k orders/s (`BOT4_BENCH_PATH_RATES`), each for
  *    `BOT4_BENCH_PATH_SECONDS` s, HDR histograms from each order's intended time, for both paper
- *    venue variants: `handoff` (the order reaches the adapter) and `wire` (signed `order.place`
- *    frame written on a real loopback WebSocket). Beside each: the machine floor, the same
+ *    venue variants: `handoff` (the order reaches the adapter), `wire` (signed `order.place` frame
+ *    written on a real loopback WebSocket) and `wire-batched` (the same, one `writev` per turn). Beside each: the machine floor, the same
  *    open-loop scheduler at the same rate doing nothing but recording (intended → now).
  * 2. Burst: as many orders as the path takes for `BOT4_BENCH_PATH_BURST_SECONDS` s (default 10)
  *    into the `handoff` venue, at most `BOT4_BENCH_PATH_WINDOW` in flight; every order's outcome is
  *    counted (acknowledged by the venue, or denied with a code): dropped = offered − both. RSS and
  *    heap before, peak and after (memory stays bounded: the paper venue keeps ≤ 10k resting).
  * 3. `BOT4_BENCH_PATH_PROFILE=<file.cpuprofile>` (default in the temp dir; `off` skips it): V8 CPU profile (the same profiler as
- *    `node --cpu-prof`, started through `node:inspector` around the 10k/s `wire` run only); turn
+ *    `node --cpu-prof`, started through `node:inspector` around a 10k/s run of `BOT4_BENCH_PATH_PROFILE_VARIANT`, default `wire`, only); turn
  *    it into the per-µs table with `npx tsx bench/profile-table.ts <file> --orders N`.
  *    `BOT4_BENCH_PATH_ONLY=latency|burst|profile` runs one part.
  */
@@ -50,7 +50,8 @@ const WINDOW = Number(process.env.BOT4_BENCH_PATH_WINDOW ?? 4096);
 const PROFILE = process.env.BOT4_BENCH_PATH_PROFILE === 'off' ? undefined : (process.env.BOT4_BENCH_PATH_PROFILE ?? path.join(tmpdir(), 'bot4-order-path.cpuprofile'));
 const PROFILE_SECONDS = Number(process.env.BOT4_BENCH_PATH_PROFILE_SECONDS ?? 5);
 const ONLY = process.env.BOT4_BENCH_PATH_ONLY;
-const VARIANTS = (process.env.BOT4_BENCH_PATH_VARIANTS ?? 'handoff,wire').split(',') as PaperVariant[];
+const PROFILE_VARIANT = (process.env.BOT4_BENCH_PATH_PROFILE_VARIANT ?? 'wire') as PaperVariant;
+const VARIANTS = (process.env.BOT4_BENCH_PATH_VARIANTS ?? 'handoff,wire,wire-batched').split(',') as PaperVariant[];
 
 const VENUE = 'paper';
 const SYMBOL = 'BTC/USDT';
@@ -309,7 +310,7 @@ function cpuPressure(): string {
 }
 
 async function profileRun(file: string): Promise<{ orders: number; seconds: number; cpuUs: number }> {
-  const r = await rig('wire');
+  const r = await rig(PROFILE_VARIANT);
   // Warm up at the same rate, then profile the measured run only.
   await openLoop(10_000, 1, (i) => r.ctx.submit(intentOf(i)));
   await sleep(200);
@@ -370,11 +371,11 @@ async function main(): Promise<void> {
       x.denied,
       pct(x.floor),
       pct(x.reached),
-      x.variant === 'wire' ? pct(x.handed) : '= reached',
+      x.variant.startsWith('wire') ? pct(x.handed) : '= reached',
     ]);
     const at10k = runs.filter((x) => x.rate === 10_000);
     const verdict = at10k.map((x) => {
-      const h = x.variant === 'wire' ? x.handed : x.reached;
+      const h = x.variant.startsWith('wire') ? x.handed : x.reached;
       const p50 = h.getValueAtPercentile(50);
       const p99 = h.getValueAtPercentile(99);
       return `- \`${x.variant}\` at 10k/s: p50 ${fmtNs(p50)} (goal ≤ 20 µs: **${p50 <= 20_000 ? 'met' : 'NOT met'}**), p99 ${fmtNs(p99)} (goal ≤ 100 µs: **${p99 <= 100_000 ? 'met' : 'NOT met'}**); machine floor in the same run p50 ${fmtNs(x.floor.getValueAtPercentile(50))}, p99 ${fmtNs(x.floor.getValueAtPercentile(99))}.`;
@@ -396,7 +397,7 @@ async function main(): Promise<void> {
               ),
               '',
             ]),
-        '- `handoff`: the path ends where the venue actor calls `ExchangeAdapter.placeOrder` (strategy host → risk actor → venue actor → journal append (fsync `interval`: the order leaves once its record is written to the kernel) → breaker → adapter). `wire`: the same, then the paper venue signs a Binance WS-API `order.place` (HMAC-SHA256 via `node:crypto`), renders the JSON frame and writes it on a loopback WebSocket (`ws` client) whose peer, a child process, acknowledges it NEW.',
+        '- `handoff`: the path ends where the venue actor calls `ExchangeAdapter.placeOrder` (strategy host → risk actor → venue actor → journal append (fsync `interval`: the order leaves once its record is written to the kernel) → breaker → adapter). `wire`: the same, then the paper venue signs a Binance WS-API `order.place` (HMAC-SHA256 via `node:crypto`), renders the JSON frame and writes it on a loopback WebSocket (`ws` client) whose peer, a child process, acknowledges it NEW: one `writev` per order. `wire-batched`: the same frames, the socket corked for the rest of the event-loop turn, so the frames of a turn leave in one `writev` (time recorded after it).',
         ...verdict,
       ].join('\n'),
     );
@@ -438,7 +439,7 @@ async function main(): Promise<void> {
     console.log(t.markdown);
     sections.push(
       [
-        `Where one order's CPU time goes at 10k orders/s (\`wire\` variant, ${p.orders} orders in ${p.seconds.toFixed(1)} s; V8 CPU profile, 50 µs sampling, self time grouped by source path with \`bench/profile-table.ts\`; µs per order (profile) = area self time / orders, wall time of the engine thread, which includes waiting for a CPU on this loaded machine; CPU µs per order = the area's share of the busy samples × the process's user+system CPU time (${(p.cpuUs / 1e3).toFixed(0)} ms) / orders). Reproduce: \`npx tsx bench/profile-table.ts ${path.basename(PROFILE)} --orders ${p.orders} --cpu-us ${p.cpuUs}\`:`,
+        `Where one order's CPU time goes at 10k orders/s (\`${PROFILE_VARIANT}\` variant, ${p.orders} orders in ${p.seconds.toFixed(1)} s; V8 CPU profile, 50 µs sampling, self time grouped by source path with \`bench/profile-table.ts\`; µs per order (profile) = area self time / orders, wall time of the engine thread, which includes waiting for a CPU on this loaded machine; CPU µs per order = the area's share of the busy samples × the process's user+system CPU time (${(p.cpuUs / 1e3).toFixed(0)} ms) / orders). Reproduce: \`npx tsx bench/profile-table.ts ${path.basename(PROFILE)} --orders ${p.orders} --cpu-us ${p.cpuUs}\`:`,
         '',
         t.markdown,
       ].join('\n'),
