@@ -356,7 +356,8 @@ async function main(): Promise<void> {
         await sleep(300);
       }
       if (variant === 'handoff') {
-        const rate = RATES[RATES.length - 1]!;
+        // At the lowest rate: the split is only informative while the path is not saturated.
+        const rate = RATES[0]!;
         const run = await pathRun(r, variant, rate, SECONDS, first, true);
         probes.push(run);
         console.log('probe', rate, 'risk', pct(run.atRisk!), '| venue', pct(run.atVenue!), '| reached', pct(run.reached));
@@ -439,6 +440,8 @@ async function main(): Promise<void> {
     console.log(t.markdown);
     sections.push(
       [
+        `The engine thread spends ${(p.cpuUs / p.orders).toFixed(0)} µs of CPU per order here, so one thread carries at most ≈ ${Math.round(1e6 / (p.cpuUs / p.orders)).toLocaleString('en')} orders/s; above that (or when other processes take the CPU) open-loop latency is queueing and grows with the run length.`,
+        '',
         `Where one order's CPU time goes at 10k orders/s (\`${PROFILE_VARIANT}\` variant, ${p.orders} orders in ${p.seconds.toFixed(1)} s; V8 CPU profile, 50 µs sampling, self time grouped by source path with \`bench/profile-table.ts\`; µs per order (profile) = area self time / orders, wall time of the engine thread, which includes waiting for a CPU on this loaded machine; CPU µs per order = the area's share of the busy samples × the process's user+system CPU time (${(p.cpuUs / 1e3).toFixed(0)} ms) / orders). Reproduce: \`npx tsx bench/profile-table.ts ${path.basename(PROFILE)} --orders ${p.orders} --cpu-us ${p.cpuUs}\`:`,
         '',
         t.markdown,
