@@ -39,7 +39,7 @@ import { CHANNELS, type StartedEvent } from '../actors/runtime/index.js';
 import { LiveClock } from '../common/clock.js';
 import { PaperVenue, type PaperVariant } from './fixtures/paper-venue.js';
 import { fmtNs, table, writeSection } from './report.js';
-import { profileTable, type CpuProfile } from './profile-table.js';
+import { heapTable, profileTable, type CpuProfile, type HeapProfile } from './profile-table.js';
 
 process.env.BOT4_LOG_LEVEL ??= 'warn';
 
@@ -309,29 +309,40 @@ function cpuPressure(): string {
   }
 }
 
-async function profileRun(file: string): Promise<{ orders: number; seconds: number; cpuUs: number }> {
+async function profileRun(file: string): Promise<{ orders: number; seconds: number; cpuUs: number; heap: HeapProfile; heapOrders: number }> {
   const r = await rig(PROFILE_VARIANT);
   // Warm up at the same rate, then profile the measured run only.
   await openLoop(10_000, 1, (i) => r.ctx.submit(intentOf(i)));
   await sleep(200);
   const session = new Session();
   session.connect();
+  /** One open-loop window at 10k/s from order index `first`, waited out; returns orders acked and CPU µs. */
+  const window = async (first: number): Promise<{ orders: number; cpuUs: number; seconds: number }> => {
+    const a0 = r.venue.acked;
+    const d0 = r.strategy.denied;
+    const t0 = clock.nowNs();
+    const c0 = process.cpuUsage();
+    await openLoop(10_000, PROFILE_SECONDS, (i) => r.ctx.submit(intentOf(first + i)));
+    while (r.venue.acked - a0 + r.strategy.denied - d0 < PROFILE_SECONDS * 10_000 && clock.nowNs() - t0 < (PROFILE_SECONDS + 30) * 1e9) await sleep(5);
+    const c = process.cpuUsage(c0);
+    return { orders: r.venue.acked - a0, cpuUs: c.user + c.system, seconds: (clock.nowNs() - t0) / 1e9 };
+  };
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 50 });
   await session.post('Profiler.start');
-  const a0 = r.venue.acked;
-  const t0 = clock.nowNs();
-  const c0 = process.cpuUsage();
-  await openLoop(10_000, PROFILE_SECONDS, (i) => r.ctx.submit(intentOf(10_000 + i)));
-  while (r.venue.acked - a0 + r.strategy.denied < PROFILE_SECONDS * 10_000 && clock.nowNs() - t0 < (PROFILE_SECONDS + 30) * 1e9) await sleep(5);
-  const c = process.cpuUsage(c0);
+  const cpu = await window(10_000);
   const { profile } = await session.post('Profiler.stop');
-  const seconds = (clock.nowNs() - t0) / 1e9;
-  session.disconnect();
   writeFileSync(file, JSON.stringify(profile));
-  const orders = r.venue.acked - a0;
+  await sleep(200);
+  // A second window for allocations (its own run, so sampling them does not distort the CPU
+  // profile): every allocation, not only what survives — objects collected by GC stay in it.
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  const mem = await window(10_000 + PROFILE_SECONDS * 10_000);
+  const { profile: heap } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
   await r.stop();
-  return { orders, seconds, cpuUs: c.user + c.system };
+  return { orders: cpu.orders, seconds: cpu.seconds, cpuUs: cpu.cpuUs, heap: heap as unknown as HeapProfile, heapOrders: mem.orders };
 }
 
 async function main(): Promise<void> {
@@ -383,6 +394,8 @@ async function main(): Promise<void> {
     });
     sections.push(
       [
+        'A real engine in process (`Engine.start`: risk actor and risk engine, venue actor with router, breaker and reconciler, order journal in a temp dir with fsync `interval`) whose venue is the paper venue of `bench/fixtures/paper-venue.ts`. Orders are driven through a strategy actor (`spawnStrategy`): at each intended time the producer calls the bench strategy\'s `ctx.submit`, the strategy host\'s own code (intent check, `order.submit` to the risk actor) that a strategy runs from `onTimer`/`onTicker`; the call happens outside a handler turn, so there is no extra producer → strategy hop. Risk checks on: open orders, balance, self-trade, venue availability, kill switch; off (no market data here): stale data, price band, correlation, rate, position, exposure.',
+        '',
         `Open loop, HDR from each order's intended time, ${SECONDS} s per rate after a 1 s warm-up; latency p50 / p99 / p99.9 / max (samples). Floor = the same open-loop scheduler at the same rate recording intended → now and nothing else (event-loop and timer jitter of this machine right now), measured just before the run.`,
         '',
         table(['venue variant', 'orders/s', 'offered', 'acked NEW', 'denied', 'floor', 'intent → order reaches the adapter', 'intent → signed frame written to the socket'], rows),
@@ -445,6 +458,10 @@ async function main(): Promise<void> {
         `Where one order's CPU time goes at 10k orders/s (\`${PROFILE_VARIANT}\` variant, ${p.orders} orders in ${p.seconds.toFixed(1)} s; V8 CPU profile, 50 µs sampling, self time grouped by source path with \`bench/profile-table.ts\`; µs per order (profile) = area self time / orders, wall time of the engine thread, which includes waiting for a CPU on this loaded machine; CPU µs per order = the area's share of the busy samples × the process's user+system CPU time (${(p.cpuUs / 1e3).toFixed(0)} ms) / orders). Reproduce: \`npx tsx bench/profile-table.ts ${path.basename(PROFILE)} --orders ${p.orders} --cpu-us ${p.cpuUs}\`:`,
         '',
         t.markdown,
+        '',
+        `Bytes allocated per order, by area (a second ${PROFILE_SECONDS} s window at 10k/s on the same engine, ${p.heapOrders} orders; V8 sampling heap profiler, 4 KiB interval, objects already collected by GC included; GC's share of the CPU above follows from this):`,
+        '',
+        heapTable(p.heap, p.heapOrders).markdown,
       ].join('\n'),
     );
   }

@@ -131,6 +131,54 @@ export function profileTable(p: CpuProfile, orders?: number, cpuUs?: number): { 
   return { rows, totalUs: total, busyUs: busy, markdown: md };
 }
 
+/** A V8 sampling heap profile (`HeapProfiler.stopSampling`, or `node --heap-prof`). */
+export interface HeapProfile {
+  head: HeapNode;
+}
+interface HeapNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** Area of a call frame, or undefined for a frame without a URL (it takes its caller's). */
+function areaOfFrame(cf: CallFrame): string | undefined {
+  if (cf.url === '' && !cf.functionName.startsWith('(')) return undefined;
+  return AREAS.find((a) => a.test(cf.url, cf.functionName))!.area;
+}
+
+/**
+ * Bytes allocated by area from a sampling heap profile taken with objects collected by GC
+ * included (`includeObjectsCollectedByMajorGC/MinorGC`), so it counts every allocation, not only
+ * what is still alive; with `orders`, bytes per order.
+ */
+export function heapTable(p: HeapProfile, orders: number): { markdown: string; totalBytes: number } {
+  const bytes = new Map<string, number>();
+  const fns = new Map<string, Map<string, number>>();
+  const walk = (n: HeapNode, inherited: string): void => {
+    const area = areaOfFrame(n.callFrame) ?? inherited;
+    if (n.selfSize > 0) {
+      bytes.set(area, (bytes.get(area) ?? 0) + n.selfSize);
+      const name = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-1)[0] ?? ''}`.trim();
+      const m = fns.get(area) ?? new Map<string, number>();
+      m.set(name, (m.get(name) ?? 0) + n.selfSize);
+      fns.set(area, m);
+    }
+    for (const c of n.children) walk(c, area);
+  };
+  walk(p.head, 'other');
+  let total = 0;
+  for (const v of bytes.values()) total += v;
+  const line = (r: (string | number)[]): string => `| ${r.join(' | ')} |`;
+  const rows = AREAS.filter((a) => bytes.has(a.area)).map((a) => {
+    const b = bytes.get(a.area)!;
+    const top = [...fns.get(a.area)!].sort((x, y) => y[1] - x[1]).slice(0, 3);
+    return line([a.area, `${(b / orders).toFixed(0)}`, `${((100 * b) / total).toFixed(1)} %`, top.map(([n, v]) => `${n} ${((100 * v) / b).toFixed(0)}%`).join(', ')]);
+  });
+  const header = ['area', 'bytes allocated per order', '% of allocation', 'where (share of the area)'];
+  return { markdown: [line(header), line(header.map(() => '---')), ...rows, line(['**all**', `**${(total / orders).toFixed(0)}**`, '100 %', ''])].join('\n'), totalBytes: total };
+}
+
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const file = process.argv[2];
   if (file === undefined) {
