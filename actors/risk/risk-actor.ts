@@ -36,8 +36,14 @@ export interface RiskActorStats {
 export class RiskActor {
   readonly address = RISK_ADDRESS;
   private readonly figures: RiskActorStats = { checked: 0, approved: 0, denied: {} };
-  /** Approved intents not yet seen as orders, per venue actor answer order. */
-  private readonly pending: OrderIntent[] = [];
+  /**
+   * Approved intents not yet seen as orders, in approval order: a queue (`pendingHead` is its
+   * first live slot; a slot taken out of order is left `undefined` and skipped). The venue actor
+   * answers in approval order, so the match is almost always the head: O(1), no shifting, no
+   * allocation per order.
+   */
+  private readonly pending: (OrderIntent | undefined)[] = [];
+  private pendingHead = 0;
   /**
    * Open orders the engine projects: client id → intent, lots filled since it was projected, and
    * `base`, the lots already filled when it was restored from the journal (0 for new orders).
@@ -200,8 +206,9 @@ export class RiskActor {
         // (venue actor, journal) has a projection to release. Decided by the source, never by the
         // code: VENUE_UNAVAILABLE is a code of both the risk engine and the venue actor.
         if (d.source === 'venue' || d.source === 'journal') {
-          const i = this.takePending(d.intent);
-          if (i !== undefined) this.safe(() => this.risk.onOrderClosed(i, i.qtyLots));
+          const x = d.intent;
+          const i = this.takePending(x.strategy, x.venue, x.symbol, x.side, x.priceTicks, x.qtyLots);
+          if (i !== undefined) this.closed(i, i.qtyLots);
         }
         return;
       }
@@ -240,28 +247,51 @@ export class RiskActor {
     if (o === undefined) {
       if (isTerminal(u.state) && u.state !== 'denied') {
         // An order we never saw open (e.g. after a restart): nothing is projected for it.
-        const i = this.takePending({ strategy: u.strategy, venue: u.venue, symbol: u.symbol, side: u.side, priceTicks: u.priceTicks, qtyLots: u.qtyLots } as OrderIntent);
-        if (i !== undefined) this.safe(() => this.risk.onOrderClosed(i, u.qtyLots - u.filledLots));
+        const i = this.takePending(u.strategy, u.venue, u.symbol, u.side, u.priceTicks, u.qtyLots);
+        if (i !== undefined) this.closed(i, u.qtyLots - u.filledLots);
         return;
       }
-      const i = this.takePending({ strategy: u.strategy, venue: u.venue, symbol: u.symbol, side: u.side, priceTicks: u.priceTicks, qtyLots: u.qtyLots } as OrderIntent);
+      const i = this.takePending(u.strategy, u.venue, u.symbol, u.side, u.priceTicks, u.qtyLots);
       if (i === undefined) return;
       o = { intent: i, filled: 0, base: 0 };
       this.open.set(u.clientOrderId, o);
     }
     if (isTerminal(u.state)) {
       this.open.delete(u.clientOrderId);
-      const rest = o.intent.qtyLots - Math.max(o.filled, u.filledLots - o.base);
-      const intent = o.intent;
-      this.safe(() => this.risk.onOrderClosed(intent, rest));
+      this.closed(o.intent, o.intent.qtyLots - Math.max(o.filled, u.filledLots - o.base));
     }
   }
 
-  /** Removes and returns the first pending approved intent with the same order fields. */
-  private takePending(x: OrderIntent): OrderIntent | undefined {
-    const i = this.pending.findIndex((p) => p.strategy === x.strategy && p.venue === x.venue && p.symbol === x.symbol && p.side === x.side && p.priceTicks === x.priceTicks && p.qtyLots === x.qtyLots);
-    if (i < 0) return undefined;
-    return this.pending.splice(i, 1)[0];
+  /** Removes and returns the first (oldest) pending approved intent with these order fields. */
+  private takePending(strategy: string, venue: string, symbol: string, side: OrderIntent['side'], priceTicks: number, qtyLots: number): OrderIntent | undefined {
+    const q = this.pending;
+    for (let i = this.pendingHead; i < q.length; i++) {
+      const p = q[i];
+      if (p === undefined || p.strategy !== strategy || p.venue !== venue || p.symbol !== symbol || p.side !== side || p.priceTicks !== priceTicks || p.qtyLots !== qtyLots) continue;
+      q[i] = undefined;
+      let h = this.pendingHead;
+      while (h < q.length && q[h] === undefined) h++;
+      if (h === q.length) {
+        q.length = 0;
+        h = 0;
+      } else if (h > 1024 && h * 2 > q.length) {
+        // Compact now and then, so the queue's array stays about as long as what is pending.
+        q.splice(0, h);
+        h = 0;
+      }
+      this.pendingHead = h;
+      return p;
+    }
+    return undefined;
+  }
+
+  /** Releases a closed order's projection (the hot path's {@link safe}, without a closure per order). */
+  private closed(intent: OrderIntent, restLots: number): void {
+    try {
+      this.risk.onOrderClosed(intent, restLots);
+    } catch (err) {
+      this.log.error({ err }, 'risk state update refused');
+    }
   }
 
   private safe(fn: () => void): void {

@@ -113,6 +113,11 @@ export interface ActorCell {
   batchPos: number;
   batchLen: number;
   readonly batchEvent: BatchEvent;
+  /**
+   * The machine can react to a `batch` event ({@link machineReactsToBatch}). When it cannot, the
+   * delivery does not send it: an XState macrostep per batch that changes nothing.
+   */
+  readonly batchReacts: boolean;
   processed: number;
   failures: number;
   restartTimer: TimerHandle | undefined;
@@ -130,6 +135,31 @@ export interface CellSystem {
   publish(topic: string, message: Message): number;
   reply(request: Envelope, payload: unknown, type?: string): boolean;
   setLifecycle(cell: ActorCell, state: 'running' | 'degraded' | 'halted'): void;
+}
+
+const batchReaction = new WeakMap<AnyStateMachine, boolean>();
+
+/**
+ * True when some state of `machine` has a transition a `batch` event could take (`batch`, a
+ * `batch.*` descriptor or the `*` wildcard) or an eventless (`always`) transition, which XState
+ * re-evaluates after every event. When false, a `batch` event can change neither the machine's
+ * state nor its context and runs no action: skipping it is unobservable except for the cost.
+ * Computed once per machine (definition).
+ */
+export function machineReactsToBatch(machine: AnyStateMachine): boolean {
+  let r = batchReaction.get(machine);
+  if (r === undefined) {
+    r = reacts(machine.root);
+    batchReaction.set(machine, r);
+  }
+  return r;
+}
+
+function reacts(node: AnyStateMachine['root']): boolean {
+  for (const key of node.transitions.keys()) if (key === '*' || key === 'batch' || key.startsWith('batch.')) return true;
+  if (node.always !== undefined && node.always.length > 0) return true;
+  for (const child of Object.values(node.states)) if (reacts(child)) return true;
+  return false;
 }
 
 /** Builds the runtime state of a new actor (lifecycle `ready`, no incarnation yet) and its context. */
@@ -155,6 +185,7 @@ export function createCell(address: string, machine: AnyStateMachine, input: unk
     batchPos: 0,
     batchLen: 0,
     batchEvent: { type: 'batch', envelopes: batch, start: 0, count: 0 },
+    batchReacts: machineReactsToBatch(machine),
     processed: 0,
     failures: 0,
     restartTimer: undefined,

@@ -93,7 +93,8 @@ export class Delivery {
 
   /**
    * Handles `batch[batchPos .. batchLen)` (at most `budget`), advancing `batchPos`; returns how
-   * many. The machine sees the batch as ONE `batch` event, then the handler sees each envelope.
+   * many. The machine sees the batch as ONE `batch` event (only if it has a transition a `batch`
+   * event could take: `cell.batchReacts`), then the handler sees each envelope.
    */
   deliverBatch(cell: ActorCell, budget: number): number {
     const batch = cell.batch;
@@ -119,7 +120,9 @@ export class Delivery {
       // Machine-only actor: the batch event is the whole delivery; it is traced as one handling
       // per envelope sharing the batch's time and the first envelope's context.
       t0 = perMsg && handle === undefined ? this.beginTraced(cell, first, firstTp) : this.begin(cell, first, firstTp);
-      cell.xactor.send(ev);
+      // A machine that cannot react to `batch` is not sent it (see machineReactsToBatch); an
+      // error its machine reported meanwhile (an invoked actor failed) still fails this delivery.
+      if (cell.batchReacts) cell.xactor.send(ev);
       if (cell.machineError !== undefined) throw cell.machineError;
       if (handle === undefined) {
         i = stop;

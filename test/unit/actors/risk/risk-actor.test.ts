@@ -18,12 +18,18 @@ const sink = setup({ types: { events: {} as { type: string } } }).createMachine(
  * answers; with `answer` it acks every `order.submit` it gets the way the venue actor does once the
  * journal took the order (`{ accepted: true, clientOrderId }`).
  */
-function harness(opts: { answer?: boolean; venue?: boolean } = {}): { sys: ActorSystem; clock: SimulatedClock; risk: RiskEngine; breaker: { state: string }; venueInbox: Envelope[]; actor: RiskActor } {
+function harness(opts: { answer?: boolean; venue?: boolean; maxOpenOrders?: number } = {}): { sys: ActorSystem; clock: SimulatedClock; risk: RiskEngine; breaker: { state: string }; venueInbox: Envelope[]; actor: RiskActor } {
   const clock = new SimulatedClock({ startNs: 1e9 });
   const sys = new ActorSystem({ clock, seed: 3 });
   const breaker = { state: 'closed' };
   const instruments = [unitInstrument('v1', 'A/USDT')];
-  const risk = new RiskEngine({ config: looseConfig({ killSwitch: { dailyLossLimit: '0', maxDrawdown: '0', breakerCascadeVenues: 99 } }), clock, instruments, breakers: { v1: breaker } });
+  const config = looseConfig({ killSwitch: { dailyLossLimit: '0', maxDrawdown: '0', breakerCascadeVenues: 99 } });
+  if (opts.maxOpenOrders !== undefined) {
+    const d = config.defaults as { instrument: Record<string, unknown>; venue: Record<string, unknown> };
+    d.instrument.maxOpenOrders = opts.maxOpenOrders;
+    d.venue.maxOpenOrders = opts.maxOpenOrders;
+  }
+  const risk = new RiskEngine({ config, clock, instruments, breakers: { v1: breaker } });
   risk.onQuote('v1', 'A/USDT', 100);
   risk.onBalance('v1', 'USDT', 1e12);
   risk.onBalance('v1', 'A', 1e9);
@@ -99,6 +105,48 @@ describe('risk/risk-actor', () => {
       h.clock.advance(0);
       assert.equal(h.risk.state.position[0], 5, 'the 5-lot fill reached the risk position');
       h.sys.publish(topics.allOrders, { type: 'order.update', payload: { ...acc, state: 'filled', filledLots: 5 } });
+      h.clock.advance(0);
+      assert.equal(h.risk.state.openBuy[0], 0);
+      assert.equal(h.risk.state.openCount[0], 0);
+    } finally {
+      h.actor.close();
+      await h.sys.shutdown();
+    }
+  });
+
+  it('approved orders are matched to their updates by fields, in any order: an out-of-order answer, a venue denial and then the rest each release exactly their own reservation', async () => {
+    const h = harness({ maxOpenOrders: 10_000 });
+    try {
+      // 2,000 approved orders (past the pending queue's compaction point), each with its own price and quantity.
+      const n = 2000;
+      const px = (k: number): number => 95 + (k % 10);
+      const qty = (k: number): number => 1 + Math.floor(k / 10);
+      let total = 0;
+      for (let k = 0; k < n; k++) {
+        h.sys.send('risk', { type: 'order.submit', payload: { intent: { ...buy5, priceTicks: px(k), qtyLots: qty(k) } } });
+        total += qty(k);
+      }
+      h.clock.advance(0);
+      assert.equal(h.venueInbox.length, n, JSON.stringify(h.actor.stats()));
+      assert.equal(h.risk.state.openBuy[0], total);
+      const update = (k: number, state: OrderUpdate['state']): void => {
+        h.sys.publish(topics.allOrders, { type: 'order.update', payload: { clientOrderId: `c-${k}`, strategy: 's1', venue: 'v1', symbol: 'A/USDT', side: 'buy', priceTicks: px(k), qtyLots: qty(k), state, filledLots: 0, tNs: h.clock.nowNs() } satisfies OrderUpdate });
+      };
+      // The last order is answered first (a hole at the back), then one in the middle is denied by the venue.
+      update(n - 1, 'accepted');
+      const mid = 1000;
+      h.sys.publish(topics.denials, { type: 'order.denied', payload: { source: 'venue', intent: { ...buy5, priceTicks: px(mid), qtyLots: qty(mid) }, code: 'VENUE_UNAVAILABLE', detail: 'breaker open', tNs: h.clock.nowNs() } });
+      h.clock.advance(0);
+      assert.equal(h.risk.state.openBuy[0], total - qty(mid), 'the venue denial released its own order only');
+      // The rest are accepted in order, then every one is cancelled.
+      for (let k = 0; k < n - 1; k++) if (k !== mid) update(k, 'accepted');
+      h.clock.advance(0);
+      for (let k = 0; k < n; k++) if (k !== mid) update(k, 'canceled');
+      h.clock.advance(0);
+      assert.equal(h.risk.state.openBuy[0], 0, 'every reservation released exactly once');
+      assert.equal(h.risk.state.openCount[0], 0);
+      // Nothing is left pending: the same fields again find no approved order to release.
+      update(0, 'canceled');
       h.clock.advance(0);
       assert.equal(h.risk.state.openBuy[0], 0);
       assert.equal(h.risk.state.openCount[0], 0);
