@@ -19,20 +19,21 @@
  *     `OrderEntry.submitOrder`: `ENGINE_NOT_RUNNING`, `DUPLICATE_CLIENT_ORDER_ID` (journal order
  *     store, `latestAttempt('api.<clientOrderId>')`), `API_STRATEGY_HOSTED`, builds the intent
  *  4. `actors/engine/engine.ts` `Engine.submit` → `actors/runtime/actor-system.ts`
- *     `ActorSystem.ask('risk', order.submit)` — **ask 1**, 30 s (`AskTimeoutError` past it)
+ *     `ActorSystem.ask('risk', order.submit)` — the order's only ask, 30 s (`AskTimeoutError` past it)
  *  5. `actors/risk/risk-actor.ts` `RiskActor.handle` → `RiskActor.submit` →
  *     `actors/risk/risk-engine.ts` `RiskEngine.check` (synchronous); denied: `order.denied`
  *     (source `risk`) on `risk.denials` + `orders.<strategy>`, reply `{accepted:false, reason}`;
  *     approved: `RiskEngine.onOrderOpened` (reservation), then
- *     `ActorSystem.ask('exchange.<venue>', order.submit)` — **ask 2**, 30 s, nested in ask 1
+ *     `ActorSystem.forward(request, 'exchange.<venue>', order.submit)`: the same request (reply
+ *     address, correlation id) handed on, and the pending ask re-targeted to the venue actor
  *  6. `actors/exchange/venue-actor.ts` `VenueActor.handle` → `VenueActor.submit`: venue state,
  *     order budget, `actors/exchange/circuit-breaker.ts` `CircuitBreaker.tryAcquire`; denied:
  *     `VenueActor.deny` (source `venue`/`journal`, reply `{accepted:false}`); else
  *     `actors/journal/order-journal.ts` `OrderJournal.submit` (journal record, durable per fsync)
  *  7. `VenueActor.send`: `order.update` (`submitted`) published, reply `{accepted:true,
- *     clientOrderId}` — resolves ask 2 → `RiskActor.submit`'s `then` replies to ask 1 (an ask 2
- *     failure becomes `{accepted:false, reason:'ENGINE_ERROR'}`) → `OrderEntry.submitOrder` maps the
- *     ack to an `OrderAck` → `WsApi.engineCall` → `okReply`.
+ *     clientOrderId}` — resolves the ask directly (a venue actor that cannot take the order, or
+ *     stops before answering, becomes `{accepted:false, reason:'ENGINE_ERROR'}`) →
+ *     `OrderEntry.submitOrder` maps the ack to an `OrderAck` → `WsApi.engineCall` → `okReply`.
  *
  * After the ack, in the venue actor: `actors/exchange/binance/binance-adapter.ts`
  * `BinanceAdapter.placeOrder` (REST/WS API to the venue, under the breaker) → `order.update`
@@ -40,13 +41,9 @@
  * which the risk actor (`RiskActor.onUpdate`, fills → `RiskEngine.onFill`) and this API's event
  * relay (`EventRelay.relay` → `/ws` `orders`, `fills`, `positions`) both hear.
  *
- * Why ask 2 stays nested in ask 1: flattening it (the risk actor forwarding the request envelope
- * so the venue actor answers ask 1 directly) needs a runtime `forward` that keeps `replyTo` and
- * the correlation id and re-targets the pending ask to the venue actor; without the re-target a
- * venue actor that stops, faults or has a full mailbox would leave ask 1 waiting 30 s instead of
- * answering at once, and with it such a failure would reach the caller as a rejected ask
- * (`GW_ENGINE_ERROR`) instead of today's `{accepted:false, reason:'ENGINE_ERROR'}` ack: a
- * behaviour change either way. The cost of the nesting is one extra pending entry and timer.
+ * One ask per order: the risk actor forwards (`ActorSystem.forward`) instead of asking the venue
+ * actor again, so there is one pending entry and one timer per order, and a venue actor that
+ * stops or faults before answering fails the ask at once (not after 30 s).
  */
 import { logger } from '../common/log.js';
 import type {

@@ -15,6 +15,7 @@ import { CircuitBreaker } from '../exchange/circuit-breaker.js';
 import { STATE_CODE, type TradingState } from '../risk/kill-switch.js';
 import { RiskEngine } from '../risk/risk-engine.js';
 import { ActorSystem } from '../runtime/actor-system.js';
+import { ActorStoppedError } from '../runtime/errors.js';
 import { loadStrategy, type LoadStrategyOptions } from '../strategy/registry.js';
 import { controlStrategy, spawnStrategy, type StrategyHandle } from '../strategy/strategy-actor.js';
 import type { StrategySpec } from '../strategy/strategy.js';
@@ -186,7 +187,13 @@ export class Engine {
   /** Submits an order through the risk actor (the path strategies use); resolves with the ack. */
   submit(intent: OrderIntent, opts: { intentKey?: string; prefix?: string; timeoutMs?: number } = {}): Promise<SubmitAck> {
     const payload: OrderSubmit = { intent, ...(opts.intentKey === undefined ? {} : { intentKey: opts.intentKey }), ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }) };
-    return this.system.ask<SubmitAck>(RISK_ADDRESS, message({ type: 'order.submit', payload }), { timeoutMs: opts.timeoutMs ?? 30_000 });
+    // The risk actor forwards an approved order to the venue actor, which answers this ask directly;
+    // a venue actor that stops or faults before answering rejects it: reported as the venue-side
+    // ENGINE_ERROR ack it always was (a failure of the risk actor itself still rejects).
+    return this.system.ask<SubmitAck>(RISK_ADDRESS, message({ type: 'order.submit', payload }), { timeoutMs: opts.timeoutMs ?? 30_000 }).catch((err: unknown) => {
+      if (err instanceof ActorStoppedError && err.details?.address !== RISK_ADDRESS) return { accepted: false, reason: 'ENGINE_ERROR', message: err.message } as SubmitAck;
+      throw err;
+    });
   }
 
   /**

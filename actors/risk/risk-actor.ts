@@ -7,7 +7,7 @@ import type { OrderIntent } from '../orders/intent.js';
 import { isTerminal, type Order } from '../orders/order-state.js';
 import type { RiskEngine } from './risk-engine.js';
 import type { ActorContext } from '../runtime/actor-cell.js';
-import type { ActorRef, ActorSystem } from '../runtime/actor-system.js';
+import { SendStatus, type ActorRef, type ActorSystem } from '../runtime/actor-system.js';
 import type { Envelope } from '../runtime/envelope.js';
 
 /** Checks a reply against {@link SubmitAck} (its `reason` must be a denial code); returns it unchanged. */
@@ -31,7 +31,9 @@ export interface RiskActorStats {
  * (open orders), fills (positions, PnL triggers) and venue-side denials (releasing the projection).
  *
  * An `order.submit` sent with `ask()` gets exactly one reply: the venue actor's ack
- * (`{ accepted, clientOrderId }`) when approved, `{ accepted: false, reason }` when denied.
+ * (`{ accepted, clientOrderId }`) when approved — the request is forwarded
+ * (`ActorSystem.forward`), so the venue actor answers the asker directly — and
+ * `{ accepted: false, reason }` when denied here or when the venue actor cannot take it.
  */
 export class RiskActor {
   readonly address = RISK_ADDRESS;
@@ -231,14 +233,12 @@ export class RiskActor {
     this.risk.onOrderOpened(req.intent);
     this.pending.push(req.intent);
     const to = venueAddress(req.intent.venue);
-    if (e.replyTo !== '') {
-      const ctx = this.ctx;
-      this.system.ask<SubmitAck>(to, message({ type: 'order.submit', payload: req }), { timeoutMs: 30_000 }).then(
-        (ack) => ctx?.reply(e, ack, 'order.ack'),
-        (err: unknown) => ctx?.reply(e, submitAck({ accepted: false, reason: 'ENGINE_ERROR', message: err instanceof Error ? err.message : String(err) }), 'order.ack'),
-      );
-    } else {
-      this.ctx?.send(to, message({ type: 'order.submit', payload: req }));
+    // Forwarded, not asked again: the venue actor's ack goes straight to whoever asked (one ask per
+    // order on the whole path); an order sent without a reply address travels the same way.
+    const status = this.system.forward(e, to, message({ type: 'order.submit', payload: req }));
+    if (status !== SendStatus.Sent && e.replyTo !== '') {
+      const why = status === SendStatus.Rejected ? `the mailbox of ${to} is full` : `no live actor at ${to}`;
+      this.ctx?.reply(e, submitAck({ accepted: false, reason: 'ENGINE_ERROR', message: `order not handed to the venue: ${why}` }), 'order.ack');
     }
   }
 

@@ -237,6 +237,23 @@ export class ActorSystem {
   }
 
   /**
+   * Hands `request` on to `to` as `message`, keeping its reply address and correlation id, so the
+   * one who asked gets the answer straight from `to` (one ask per request, however many actors it
+   * passes through). A pending `ask()` follows the request: it now rejects with
+   * {@link ActorStoppedError} if `to` stops or faults before replying. Returns the send status;
+   * when it is not `Sent`, nothing was handed on and the caller still owes the reply.
+   */
+  forward(request: Envelope, to: string, message: Message): SendStatus {
+    if (request.replyTo === '') return this.enqueue(to, message, '', '', message.traceparent);
+    const r = this.enqueue(to, message, '', request.replyTo, message.traceparent, request.correlationId);
+    if (r === SendStatus.Sent && request.replyTo === ASK_REPLY) {
+      const p = this.pending.get(request.correlationId);
+      if (p !== undefined) p.to = to;
+    }
+    return r;
+  }
+
+  /**
    * Replies to `request`: resolves its `ask()`, or sends `{ type, payload }` to its `replyTo`
    * with the same correlation id. Returns false when the request expects no reply (or its ask
    * already timed out). Default reply type: `<request type>.reply`.

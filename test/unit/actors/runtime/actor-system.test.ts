@@ -197,6 +197,45 @@ describe('runtime/actor-system', () => {
     assert.throws(() => sys.ask('risk', { type: 'x' }, { timeoutMs: -1 }), (e: unknown) => e instanceof ConfigError && /ask.timeoutMs: expected a value >= 0, got -1/.test(e.message));
   });
 
+  it('forward hands a request on with its reply address: the asker gets the answer from the last actor; a stop of that actor rejects the ask at once', async () => {
+    const { clock, sys } = sim();
+    let gateReplied = 0;
+    sys.spawn('gate', counterMachine, {
+      handle: (e, ctx) => {
+        if (e.type !== 'order') return;
+        const st = sys.forward(e, e.payload === 'lost' ? 'nowhere' : 'venue', { type: 'order', payload: e.payload });
+        if (st !== SendStatus.Sent) gateReplied += Number(ctx.reply(e, { ok: false, status: st }));
+      },
+    });
+    const seen: Envelope[] = [];
+    sys.spawn('venue', counterMachine, {
+      handle: (e, ctx) => {
+        seen.push(e);
+        if (e.payload !== 'hold') ctx.reply(e, { ok: true, by: 'venue' });
+      },
+    });
+    const ok = sys.ask('gate', { type: 'order', payload: 'x' }, { timeoutMs: 30_000 });
+    clock.advance(0);
+    assert.deepEqual(await ok, { ok: true, by: 'venue' });
+    assert.equal(seen[0]!.from, 'gate', 'the venue sees the gate as sender');
+    // Not handed on: the gate answers itself.
+    const lost = sys.ask('gate', { type: 'order', payload: 'lost' }, { timeoutMs: 30_000 });
+    clock.advance(0);
+    assert.deepEqual(await lost, { ok: false, status: SendStatus.DeadLetter });
+    assert.equal(gateReplied, 1);
+    // The pending ask follows the request: stopping the venue rejects it now, not after 30 s.
+    const held = sys.ask('gate', { type: 'order', payload: 'hold' }, { timeoutMs: 30_000 });
+    clock.advance(0);
+    sys.stop('venue');
+    await assert.rejects(held, (e: unknown) => e instanceof ActorStoppedError && /venue/.test(e.message));
+    // A request sent without a reply address is handed on the same way (nothing to answer).
+    sys.spawn('venue', counterMachine, { handle: (e) => void seen.push(e) });
+    sys.send('gate', { type: 'order', payload: 'fire-and-forget' });
+    clock.advance(0);
+    assert.equal(seen.at(-1)!.payload, 'fire-and-forget');
+    assert.equal(seen.at(-1)!.replyTo, '');
+  });
+
   it('reply to a replyTo address goes to that actor with the same correlation id', () => {
     const { clock, sys } = sim();
     const got: Envelope[] = [];
