@@ -83,15 +83,23 @@ export class OpenIndex {
     for (const o of this.slots) if (o !== undefined) yield o;
   }
 
-  /** Re-inserts every order into a table sized for twice as many (tombstones dropped). */
+  /**
+   * Re-inserts every order (tombstones dropped) into a table at most a quarter full, so the next
+   * rebuild is at least half a table of inserts away: each insert pays for at most half a re-insert.
+   * The stored hashes are reused (no id string is hashed again).
+   */
   private rebuild(): void {
     let cap = this.hashes.length;
-    while (this.size * 2 >= cap) cap *= 2;
-    const old = this.slots;
+    while (this.size * 4 >= cap) cap *= 2;
+    const oldSlots = this.slots;
+    const oldHashes = this.hashes;
     this.hashes = new Int32Array(cap);
     this.slots = new Array<SimOrder | undefined>(cap).fill(undefined);
     this.size = 0;
     this.used = 0;
-    for (const o of old) if (o !== undefined) this.add(o);
+    for (let i = 0; i < oldSlots.length; i++) {
+      const o = oldSlots[i];
+      if (o !== undefined) this.add(o, oldHashes[i]! - 1);
+    }
   }
 }
