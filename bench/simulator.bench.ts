@@ -17,8 +17,10 @@ import { fmtNs, median, table, writeSection } from './report.js';
 /**
  * Simulator capacity on loopback (issue "exchange simulator"): signed `order.place` over the
  * WebSocket API and signed `POST /api/v3/order` over REST with keep-alive, so that in bot4's
- * own benchmarks the simulator is never the bottleneck. Targets: ≥ 20k orders/s (WS-API),
- * ≥ 5k orders/s (REST).
+ * own benchmarks the simulator is never the bottleneck. Targets (issue 13): WS-API ≥ 30k
+ * orders/s and ≥ 0.5× the `ping` rate on the same connections in the same run; REST ≥ 10k/s.
+ * Env: BOT4_BENCH_RUNS (3), BOT4_BENCH_RUN_S (3), BOT4_BENCH_NO_WRITE (leave BENCHMARKS.md alone),
+ * BOT4_BENCH_CPU_PROF=<dir> (CPU profile of the simulator process).
  *
  * The simulator runs in a child process (this file with `--serve`): one venue, `rateLimits:
  * false`, `profile: 'none'`, `participants: false` (the book holds only the bench's orders, so
