@@ -78,48 +78,80 @@ export interface RawEntry {
   orderId: number;
 }
 
+/** Entries per chunk of {@link EntryColumns} (a power of two: index → chunk by shift and mask). */
+const CHUNK_BITS = 14;
+const CHUNK = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK - 1;
+
+/** One fixed-size block of entry columns. */
+class EntryChunk {
+  readonly seq = new Float64Array(CHUNK);
+  readonly time = new Float64Array(CHUNK);
+  readonly orderId = new Float64Array(CHUNK);
+  readonly free = new BigInt64Array(CHUNK);
+  readonly locked = new BigInt64Array(CHUNK);
+  /** Account, asset and reason as ids into the string table (a handful of distinct values, repeated). */
+  readonly account = new Uint32Array(CHUNK);
+  readonly asset = new Uint32Array(CHUNK);
+  readonly reason = new Uint32Array(CHUNK);
+}
+
 /**
- * Balance entries in columns: numbers in growable typed arrays, deltas in `BigInt64Array`s (a
- * bigint written there is copied, not kept), strings as ids into a table of the distinct ones. A client operation records
- * several entries and the ledger keeps them all, so one object (plus two heap bigints) per entry
- * was most of what the old-generation GC had to trace; here an entry costs no object at all.
- * A delta beyond int64 (9.2e10 units of an asset at 1e-8) is kept exactly in a side map instead.
+ * Balance entries in columns: numbers in typed arrays, deltas in `BigInt64Array`s (a bigint written
+ * there is copied, not kept), strings as ids into a table of the distinct ones. A client operation
+ * records several entries and the ledger keeps them all, so one object (plus two heap bigints) per
+ * entry was most of what the old-generation GC had to trace; here an entry costs no object at all.
+ * The columns are fixed-size chunks added as the ledger grows: nothing is ever copied to grow (a
+ * doubling array copied every column again at each doubling). A delta beyond int64 (9.2e10 units
+ * of an asset at 1e-8) is kept exactly in a side map instead.
  */
 class EntryColumns {
   length = 0;
-  private cap = 1024;
-  private seq = new Float64Array(this.cap);
-  private time = new Float64Array(this.cap);
-  private orderId = new Float64Array(this.cap);
-  private free = new BigInt64Array(this.cap);
-  private locked = new BigInt64Array(this.cap);
-  /** Account, asset and reason as ids into {@link strings} (a handful of distinct values, repeated). */
-  private account = new Uint32Array(this.cap);
-  private asset = new Uint32Array(this.cap);
-  private reason = new Uint32Array(this.cap);
+  private readonly chunks: EntryChunk[] = [];
   private readonly strings: string[] = [];
   private readonly stringIds = new Map<string, number>();
+  /** Last string interned per column and its id: consecutive entries mostly repeat them (same object, compared by reference first). */
+  private lastAccount = '';
+  private lastAccountId = -1;
+  private lastAsset = '';
+  private lastAssetId = -1;
+  private lastReason = '';
+  private lastReasonId = -1;
   /** Entries whose deltas do not fit int64: index → [free, locked]. */
   private readonly wide = new Map<number, [bigint, bigint]>();
 
   push(seq: number, time: number, account: string, asset: string, freeDelta: bigint, lockedDelta: bigint, reason: string, orderId: number): void {
-    const i = this.length;
-    if (i === this.cap) this.grow();
-    this.seq[i] = seq;
-    this.time[i] = time;
-    this.orderId[i] = orderId;
+    const n = this.length;
+    const j = n & CHUNK_MASK;
+    if (j === 0 && n >>> CHUNK_BITS === this.chunks.length) this.chunks.push(new EntryChunk());
+    const c = this.chunks[n >>> CHUNK_BITS]!;
+    c.seq[j] = seq;
+    c.time[j] = time;
+    c.orderId[j] = orderId;
     if (freeDelta > MAX_I64 || freeDelta < MIN_I64 || lockedDelta > MAX_I64 || lockedDelta < MIN_I64) {
-      this.wide.set(i, [freeDelta, lockedDelta]);
-      this.free[i] = 0n;
-      this.locked[i] = 0n;
+      this.wide.set(n, [freeDelta, lockedDelta]);
+      c.free[j] = 0n;
+      c.locked[j] = 0n;
     } else {
-      this.free[i] = freeDelta;
-      this.locked[i] = lockedDelta;
+      c.free[j] = freeDelta;
+      c.locked[j] = lockedDelta;
     }
-    this.account[i] = this.intern(account);
-    this.asset[i] = this.intern(asset);
-    this.reason[i] = this.intern(reason);
-    this.length = i + 1;
+    if (account !== this.lastAccount || this.lastAccountId < 0) {
+      this.lastAccount = account;
+      this.lastAccountId = this.intern(account);
+    }
+    c.account[j] = this.lastAccountId;
+    if (asset !== this.lastAsset || this.lastAssetId < 0) {
+      this.lastAsset = asset;
+      this.lastAssetId = this.intern(asset);
+    }
+    c.asset[j] = this.lastAssetId;
+    if (reason !== this.lastReason || this.lastReasonId < 0) {
+      this.lastReason = reason;
+      this.lastReasonId = this.intern(reason);
+    }
+    c.reason[j] = this.lastReasonId;
+    this.length = n + 1;
   }
 
   private intern(s: string): number {
@@ -134,41 +166,16 @@ class EntryColumns {
 
   /** Entry `i` as an object (off the order path: snapshots and durable state). */
   at(i: number): RawEntry {
+    const c = this.chunks[i >>> CHUNK_BITS]!;
+    const j = i & CHUNK_MASK;
     const w = this.wide.size === 0 ? undefined : this.wide.get(i);
-    const freeDelta = w === undefined ? this.free[i]! : w[0];
-    const lockedDelta = w === undefined ? this.locked[i]! : w[1];
-    return { seq: this.seq[i]!, time: this.time[i]!, account: this.strings[this.account[i]!]!, asset: this.strings[this.asset[i]!]!, freeDelta, lockedDelta, reason: this.strings[this.reason[i]!]!, orderId: this.orderId[i]! };
+    const freeDelta = w === undefined ? c.free[j]! : w[0];
+    const lockedDelta = w === undefined ? c.locked[j]! : w[1];
+    return { seq: c.seq[j]!, time: c.time[j]!, account: this.strings[c.account[j]!]!, asset: this.strings[c.asset[j]!]!, freeDelta, lockedDelta, reason: this.strings[c.reason[j]!]!, orderId: c.orderId[j]! };
   }
 
   accountAt(i: number): string {
-    return this.strings[this.account[i]!]!;
-  }
-
-  private grow(): void {
-    this.cap *= 2;
-    const f = (a: Float64Array): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(this.cap);
-      b.set(a);
-      return b;
-    };
-    const g = (a: BigInt64Array): BigInt64Array<ArrayBuffer> => {
-      const b = new BigInt64Array(this.cap);
-      b.set(a);
-      return b;
-    };
-    this.seq = f(this.seq);
-    this.time = f(this.time);
-    this.orderId = f(this.orderId);
-    const u = (a: Uint32Array): Uint32Array<ArrayBuffer> => {
-      const b = new Uint32Array(this.cap);
-      b.set(a);
-      return b;
-    };
-    this.free = g(this.free);
-    this.locked = g(this.locked);
-    this.account = u(this.account);
-    this.asset = u(this.asset);
-    this.reason = u(this.reason);
+    return this.strings[this.chunks[i >>> CHUNK_BITS]!.account[i & CHUNK_MASK]!]!;
   }
 }
 
@@ -226,6 +233,16 @@ export class Ledger implements BalanceObserver {
   /** Every client order the ledger keeps (a durable venue's snapshot). */
   clientOrders(): SimOrder[] {
     return this.orders.slice();
+  }
+
+  /** Number of client orders kept. */
+  get orderCount(): number {
+    return this.orders.length;
+  }
+
+  /** Client order `i` in recording order (ascending order id), without copying the list. */
+  orderAt(i: number): SimOrder {
+    return this.orders[i]!;
   }
 
   /** Registers an order: client orders are kept for good, house orders not at all (no snapshot shows them). */

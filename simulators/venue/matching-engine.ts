@@ -15,6 +15,7 @@ import { HOUSE_PREFIX, type Ledger } from './ledger.js';
 import type { EngineListener } from './engine-events.js';
 import { isOpen, type SimFill, type SimOrder, type StpMode } from './order.js';
 import { OrderBook } from './order-book.js';
+import { clientIdHash, OpenIndex } from './open-index.js';
 import { OrderIndex } from './order-index.js';
 import { checkFilters, REJECT, type PlaceRequest, type Rejection } from './order-validation.js';
 import { expiresMaker, expiresTaker, preventedMatch, type PreventedMatch } from './self-trade.js';
@@ -63,7 +64,14 @@ interface SymbolState {
   tradeId: number;
   preventedId: number;
   stats: TickerStats | undefined;
-  /** account → clientOrderId → latest order (nested maps: no key string built per lookup). */
+  /**
+   * account → clientOrderId → the account's resting order with that id (nested maps: no key string
+   * built per lookup). Only orders on the book: a map sized by the book, not by every order ever
+   * placed, so the duplicate check of every `place` stays in cache. Closed orders are found through
+   * {@link MatchingEngine.history}.
+   */
+  readonly open: Map<string, OpenIndex>;
+  /** account → clientOrderId → latest client order with that id (built from the ledger on the first query, see {@link MatchingEngine.history}). */
   readonly byClient: Map<string, Map<string, SimOrder>>;
 }
 
@@ -87,7 +95,13 @@ export class MatchingEngine {
   readonly stats = new Map<string, TickerStats>();
   private readonly byId = new OrderIndex();
   private readonly sym = new Map<string, SymbolState>();
-  private readonly openByAccount = new Map<string, Set<SimOrder>>();
+  /**
+   * How many of the ledger's client orders (ascending order id) are in the per-symbol `byClient`
+   * indexes. The order path does not maintain those indexes: a query by client order id for an
+   * order that is no longer on the book catches them up from here, so their cost is paid only
+   * when someone asks, once per order, and nothing is built in a run that never asks.
+   */
+  private historyIndexed = 0;
   private readonly halted = new Set<string>();
   /** Prevented matches of the order being placed, for its FULL response (reset by every {@link place}). */
   lastPrevented: PreventedMatch[] = NO_PREVENTED;
@@ -113,7 +127,7 @@ export class MatchingEngine {
     for (const i of instruments.list) {
       const book = new OrderBook(i.symbol);
       this.books.set(i.symbol, book);
-      this.sym.set(i.symbol, { ins: i, book, tradeId: 0, preventedId: 0, stats: undefined, byClient: new Map() });
+      this.sym.set(i.symbol, { ins: i, book, tradeId: 0, preventedId: 0, stats: undefined, open: new Map(), byClient: new Map() });
     }
     this.makerBps = BigInt(fees.makerBps);
     this.takerBps = BigInt(fees.takerBps);
@@ -143,15 +157,41 @@ export class MatchingEngine {
 
   /** The latest order of `account` in `symbol` with `clientOrderId`, or undefined. */
   getByClientId(account: string, symbol: string, clientOrderId: string): SimOrder | undefined {
-    return this.sym.get(symbol)?.byClient.get(account)?.get(clientOrderId);
+    const st = this.sym.get(symbol);
+    if (st === undefined) return undefined;
+    // A resting order is the latest with its id: a new one is refused while it rests.
+    const open = st.open.get(account)?.get(clientOrderId);
+    if (open !== undefined) return open;
+    this.history();
+    return st.byClient.get(account)?.get(clientOrderId);
+  }
+
+  /** Brings the per-symbol client-order-id indexes up to the ledger's last recorded order. */
+  private history(): void {
+    const n = this.ledger.orderCount;
+    for (let i = this.historyIndexed; i < n; i++) {
+      const o = this.ledger.orderAt(i);
+      const st = this.sym.get(o.symbol);
+      if (st === undefined) continue;
+      let mine = st.byClient.get(o.account);
+      if (mine === undefined) {
+        mine = new Map();
+        st.byClient.set(o.account, mine);
+      }
+      // Ascending order id: a later order with the same id replaces an earlier one.
+      mine.set(o.clientOrderId, o);
+    }
+    this.historyIndexed = n;
   }
 
   /** Open orders of `account` (optionally one symbol), oldest first. */
   openOrders(account: string, symbol?: string): SimOrder[] {
-    const s = this.openByAccount.get(account);
-    if (s === undefined) return [];
     const out: SimOrder[] = [];
-    for (const o of s) if (symbol === undefined || o.symbol === symbol) out.push(o);
+    for (const st of this.sym.values()) {
+      if (symbol !== undefined && st.ins.symbol !== symbol) continue;
+      const mine = st.open.get(account);
+      if (mine !== undefined) for (const o of mine.values()) out.push(o);
+    }
     return out.sort((a, b) => a.seq - b.seq);
   }
 
@@ -179,9 +219,9 @@ export class MatchingEngine {
     if (this.halted.size !== 0 && this.halted.has(r.symbol)) return REJECT.closed;
     const f = checkFilters(ins, r);
     if (f !== undefined) return f;
-    let mine = st.byClient.get(r.account);
-    const existing = mine?.get(r.clientOrderId);
-    if (existing !== undefined && isOpen(existing)) return REJECT.duplicate;
+    let mine = st.open.get(r.account);
+    const cidHash = clientIdHash(r.clientOrderId);
+    if (mine !== undefined && mine.get(r.clientOrderId, cidHash) !== undefined) return REJECT.duplicate;
     const book = st.book;
     const buy = r.side === 'BUY';
     if (r.type === 'LIMIT_MAKER' && this.crosses(book, buy, r.priceTicks)) return REJECT.wouldTake;
@@ -227,11 +267,6 @@ export class MatchingEngine {
       preventedLots: 0,
     };
     this.byId.set(orderId, o);
-    if (mine === undefined) {
-      mine = new Map();
-      st.byClient.set(o.account, mine);
-    }
-    mine.set(o.clientOrderId, o);
     this.ledger.recordOrder(o);
     this.touch(o, lockAsset);
     this.listener?.onOrderEvent(o, 'NEW', undefined);
@@ -247,12 +282,11 @@ export class MatchingEngine {
       if (o.status === 'EXPIRED_IN_MATCH') this.finishTaker(ins, o);
       else if (o.executedLots < o.origLots && o.timeInForce === 'GTC') {
         book.add(o);
-        let s = this.openByAccount.get(o.account);
-        if (s === undefined) {
-          s = new Set();
-          this.openByAccount.set(o.account, s);
+        if (mine === undefined) {
+          mine = new OpenIndex();
+          st.open.set(o.account, mine);
         }
-        s.add(o);
+        mine.add(o, cidHash);
       } else {
         this.finishTaker(ins, o);
       }
@@ -264,7 +298,8 @@ export class MatchingEngine {
   /** Cancels an open order of `account`; Binance's -2011 when it is unknown or already closed. */
   cancel(account: string, symbol: string, orderId: number | undefined, clientOrderId: string | undefined): EngineResult {
     if (!this.instruments.get(symbol)) return REJECT.badSymbol;
-    const o = orderId !== undefined ? this.getById(account, orderId) : clientOrderId !== undefined ? this.getByClientId(account, symbol, clientOrderId) : undefined;
+    // By client order id only resting orders can be cancelled: the open map answers, without the history index.
+    const o = orderId !== undefined ? this.getById(account, orderId) : clientOrderId !== undefined ? this.sym.get(symbol)?.open.get(account)?.get(clientOrderId) : undefined;
     if (o === undefined || o.symbol !== symbol || !isOpen(o)) return REJECT.unknownCancel;
     this.cancelOrder(o, 'CANCELED');
     this.flushBalances();
@@ -303,12 +338,6 @@ export class MatchingEngine {
       this.byId.set(o.orderId, o);
       const st = this.sym.get(o.symbol);
       if (st !== undefined) {
-        let mine = st.byClient.get(o.account);
-        if (mine === undefined) {
-          mine = new Map();
-          st.byClient.set(o.account, mine);
-        }
-        mine.set(o.clientOrderId, o);
         if (o.preventedMatchId !== undefined) st.preventedId = Math.max(st.preventedId, o.preventedMatchId);
         for (const f of o.fills) st.tradeId = Math.max(st.tradeId, f.tradeId);
       }
@@ -317,13 +346,15 @@ export class MatchingEngine {
       this.seq = Math.max(this.seq, o.seq);
     }
     for (const o of [...orders].filter(isOpen).sort((a, b) => a.seq - b.seq)) {
-      this.books.get(o.symbol)?.add(o);
-      let s = this.openByAccount.get(o.account);
-      if (s === undefined) {
-        s = new Set();
-        this.openByAccount.set(o.account, s);
+      const st = this.sym.get(o.symbol);
+      if (st === undefined) continue;
+      st.book.add(o);
+      let mine = st.open.get(o.account);
+      if (mine === undefined) {
+        mine = new OpenIndex();
+        st.open.set(o.account, mine);
       }
-      s.add(o);
+      mine.add(o);
     }
     this.nextOrderId = Math.max(this.nextOrderId, maxId + 1, counters.nextOrderId);
     this.seq = Math.max(this.seq, counters.seq);
@@ -354,12 +385,9 @@ export class MatchingEngine {
     }
     o.status = status;
     o.updateTime = this.now();
-    this.openByAccount.get(o.account)?.delete(o);
-    if (o.house) {
-      this.byId.delete(o.orderId);
-      const mine = this.sym.get(o.symbol)!.byClient.get(o.account);
-      if (mine !== undefined && mine.get(o.clientOrderId) === o) mine.delete(o.clientOrderId);
-    }
+    const mine = this.sym.get(o.symbol)!.open.get(o.account);
+    if (mine !== undefined) mine.remove(o);
+    if (o.house) this.byId.delete(o.orderId);
     if (status !== 'FILLED') this.listener?.onOrderEvent(o, status === 'EXPIRED_IN_MATCH' ? 'TRADE_PREVENTION' : status, undefined);
     else this.listener?.onOrderClosed?.(o);
   }

@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 import type { Rejection } from '../venue/matching-engine.js';
 import { mandatory, type Params } from './order-params.js';
 
@@ -41,9 +41,47 @@ function keyOf(secret: string): KeyObject {
   return k;
 }
 
-/** Lowercase hex HMAC-SHA256 of `payload` with `secret`. */
+/**
+ * HMAC-SHA256 by its definition, H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)), with the two padded keys
+ * prepared once per secret and two one-shot `crypto.hash` calls per message: no Hmac object (a
+ * native handle the GC has to finalise) per request. The inner pad is kept as a string so the
+ * message is hashed without a copy into a buffer; that needs every byte of K ⊕ 0x36 to be ASCII,
+ * so secrets that are not ASCII, or longer than the 64-byte block (HMAC hashes those first), keep
+ * `createHmac`. The outer buffer is reused: `hash` is synchronous.
+ */
+interface Pads {
+  inner: string;
+  outer: Buffer;
+}
+const PADS = new Map<string, Pads | null>();
+
+function padsOf(secret: string): Pads | null {
+  let p = PADS.get(secret);
+  if (p === undefined) {
+    if (PADS.size >= MAX_KEYS) PADS.clear();
+    const k = Buffer.from(secret, 'utf8');
+    p = null;
+    if (k.length <= 64 && k.every((b) => b < 0x80)) {
+      let inner = '';
+      const outer = Buffer.alloc(96);
+      for (let i = 0; i < 64; i++) {
+        const b = i < k.length ? k[i]! : 0;
+        inner += String.fromCharCode(b ^ 0x36);
+        outer[i] = b ^ 0x5c;
+      }
+      p = { inner, outer };
+    }
+    PADS.set(secret, p);
+  }
+  return p;
+}
+
+/** Lowercase hex HMAC-SHA256 of `payload` (UTF-8) with `secret`. */
 export function sign(secret: string, payload: string): string {
-  return createHmac('sha256', keyOf(secret)).update(payload).digest('hex');
+  const p = padsOf(secret);
+  if (p === null) return createHmac('sha256', keyOf(secret)).update(payload).digest('hex');
+  hash('sha256', p.inner + payload, 'buffer').copy(p.outer, 64);
+  return hash('sha256', p.outer, 'hex');
 }
 
 const HEX = /^[0-9a-fA-F]{64}$/;
@@ -51,12 +89,12 @@ const HEX = /^[0-9a-fA-F]{64}$/;
 /**
  * Whether `signatureHex` (64 hex digits, either case) is the HMAC-SHA256 of `payload` with
  * `secret`. The comparison runs over all 64 digits with no early exit (the time does not depend on
- * where they differ). It compares the hex text rather than raw bytes because `digest('hex')` is
+ * where they differ). It compares the hex text rather than raw bytes because a hex digest is
  * cheaper in node:crypto than `digest()` plus a Buffer decode of the presented value (measured).
  */
 export function verifyHmacHex(secret: string, payload: string, signatureHex: string): boolean {
   if (!HEX.test(signatureHex)) return false;
-  const want = createHmac('sha256', keyOf(secret)).update(payload).digest('hex');
+  const want = sign(secret, payload);
   let diff = 0;
   // `| 0x20` lowercases A-F and leaves 0-9 alone; only valid for hex digits, checked above.
   for (let i = 0; i < 64; i++) diff |= want.charCodeAt(i) ^ (signatureHex.charCodeAt(i) | 0x20);

@@ -18,20 +18,41 @@ const TYPES: ReadonlySet<string> = new Set(['LIMIT', 'MARKET', 'LIMIT_MAKER']);
 const TIFS: ReadonlySet<string> = new Set(['GTC', 'IOC', 'FOK']);
 const OTHER_TYPES: ReadonlySet<string> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
 
-/** A plain decimal small enough for number arithmetic: at most 7 integer and 8 fraction digits (< 2^53 atoms). */
-const SMALL_DECIMAL = /^(\d{1,7})(?:\.(\d{0,8}))?$/;
+/** What {@link smallAtoms} reads: a plain decimal of at most 7 integer and 8 fraction digits (< 2^53 atoms), i.e. `^(\d{1,7})(?:\.(\d{0,8}))?$`. */
 const ATOMS_PER_UNIT = 10 ** ASSET_DECIMALS;
 
 /**
  * `parseDecimal(s)` as a number of atoms for the strings order entry sends (`"60000.00"`,
  * `"0.00100"`), without bigint arithmetic; `undefined` when `s` needs the general parser.
  */
-function smallAtoms(s: string): number | undefined {
-  const m = SMALL_DECIMAL.exec(s);
-  if (m === null) return undefined;
-  const frac = m[2];
-  return Number(m[1]) * ATOMS_PER_UNIT + (frac === undefined || frac.length === 0 ? 0 : Number(frac) * 10 ** (ASSET_DECIMALS - frac.length));
+export function smallAtoms(s: string): number | undefined {
+  // One pass over the digits (the shape of SMALL_DECIMAL), integer arithmetic below 2^53: exact.
+  const n = s.length;
+  let i = 0;
+  let int = 0;
+  while (i < n) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    int = int * 10 + c;
+    i++;
+  }
+  if (i === 0 || i > 7) return undefined;
+  if (i === n) return int * ATOMS_PER_UNIT;
+  if (s.charCodeAt(i) !== 46) return undefined;
+  const f0 = ++i;
+  let frac = 0;
+  while (i < n) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return undefined;
+    frac = frac * 10 + c;
+    i++;
+  }
+  const digits = i - f0;
+  if (digits > ASSET_DECIMALS) return undefined;
+  return int * ATOMS_PER_UNIT + frac * POW10[ASSET_DECIMALS - digits]!;
 }
+
+const POW10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
 
 /**
  * `amount` in whole steps of `stepAtoms` (a price in ticks, a quantity in lots), or the rejection:

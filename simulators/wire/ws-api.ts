@@ -5,6 +5,7 @@ import { verifyHmacHex, type ApiUser, AUTH_REJECT, MAX_RECV_WINDOW } from './aut
 import { intParam, mandatory, parseOrderParams, type Params } from './order-params.js';
 import { renderAccount, renderAccountPosition, renderCancel, renderExecutionReport, renderNewOrderJson, renderQuery } from './render.js';
 import type { WireConn } from './streams.js';
+import { parseFrame, scanFrame } from './ws-frame.js';
 import { SimulatorStoreError } from '../errors.js';
 
 const TIMESTAMP = /^\d{1,16}$/;
@@ -64,15 +65,11 @@ export class WsApiHub implements EngineListener {
 
   /** Handles one request frame; returns the response frame. `traceparent` is the connection's upgrade header. */
   handleFrame(conn: WireConn, text: string, traceparent: string | undefined): string {
-    let req: { id?: unknown; method?: unknown; params?: unknown };
-    try {
-      req = JSON.parse(text) as typeof req;
-    } catch {
-      return JSON.stringify({ id: null, status: 400, error: { code: -1102, msg: 'Malformed request: invalid JSON' } });
-    }
-    // The id is echoed verbatim; rendered once, spliced into the reply template.
-    const id = JSON.stringify(req.id ?? null);
-    const method = req.method;
+    // The plain frames clients send are read in one pass; anything else goes through JSON.parse.
+    const f = scanFrame(text) ?? parseFrame(text);
+    if (f === null) return JSON.stringify({ id: null, status: 400, error: { code: -1102, msg: 'Malformed request: invalid JSON' } });
+    const id = f.id;
+    const method = f.method;
     switch (method) {
       case 'ping':
         return okFrame(id, '{}');
@@ -83,19 +80,8 @@ export class WsApiHub implements EngineListener {
       default:
         break;
     }
-    const raw = (typeof req.params === 'object' && req.params !== null ? req.params : {}) as Record<string, unknown>;
-    // One pass over the sorted names builds both the parameter map and the signed payload
-    // (`wsApiPayload`: every name but `signature`, sorted, `k=v` joined by `&`, values by String()).
-    const p: Params = new Map();
-    const names = Object.keys(raw).sort();
-    let payload = '';
-    for (let i = 0; i < names.length; i++) {
-      const k = names[i]!;
-      const v = raw[k];
-      const text = String(v);
-      if (v !== undefined && v !== null) p.set(k, text);
-      if (k !== 'signature') payload += payload.length === 0 ? `${k}=${text}` : `&${k}=${text}`;
-    }
+    const p = f.params;
+    const payload = f.payload;
     const tp = p.get('traceparent') ?? traceparent;
     const user = this.auth(payload, p);
     if ('ok' in user) return errFrame(id, user, user.status);

@@ -127,23 +127,33 @@ describe('Ledger reconciliation', () => {
     assert.deepEqual(accounts.balance('user:a', 'USDT'), { free: 40n, locked: 60n });
   });
 
-  it('keeps entries exactly in its columns, including deltas beyond int64 and across column growth', () => {
+  it('keeps entries exactly in its columns, including deltas beyond int64 and across column chunks', () => {
     const rig = makeRig();
     const huge = 2n ** 70n + 12345n;
     rig.accounts.deposit('user:w', 'USDT', huge);
     rig.accounts.deposit('user:w', 'USDT', -(2n ** 64n));
-    // more entries than the columns' first capacity, so they grow and must keep what they held
-    for (let i = 0; i < 3000; i++) rig.accounts.deposit('user:w', 'AAA', BigInt(i));
+    // more entries than two column chunks (16,384 each), so entries on both sides of each boundary
+    // must keep what they hold; account, asset and reason change from entry to entry in different
+    // rhythms, so the per-column interning caches are exercised on every kind of change
+    const N = 40_000;
+    const acct = (i: number): string => (i % 3 === 0 ? 'user:v' : 'user:w');
+    const asset = (i: number): string => (i % 2 === 0 ? 'AAA' : 'BBB');
+    const reason = (i: number): string => (i % 5 === 0 ? 'airdrop' : 'deposit');
+    for (let i = 0; i < N; i++) rig.accounts.deposit(acct(i), asset(i), BigInt(i), reason(i));
     const raw = rig.ledger.rawEntries();
-    assert.equal(raw.length, 3002);
-    assert.equal(rig.ledger.entryCount, 3002);
+    assert.equal(raw.length, N + 2);
+    assert.equal(rig.ledger.entryCount, N + 2);
     assert.equal(raw[0]!.freeDelta, huge);
     assert.equal(raw[1]!.freeDelta, -(2n ** 64n));
-    assert.deepEqual(raw.slice(2).map((e) => e.freeDelta), Array.from({ length: 3000 }, (_, i) => BigInt(i)));
-    assert.deepEqual(raw.map((e) => e.seq), Array.from({ length: 3002 }, (_, i) => i + 1));
+    assert.deepEqual(
+      raw.slice(2).map((e) => [e.freeDelta, e.account, e.asset, e.reason]),
+      Array.from({ length: N }, (_, i) => [BigInt(i), acct(i), asset(i), reason(i)]),
+    );
+    assert.deepEqual(raw.map((e) => e.seq), Array.from({ length: N + 2 }, (_, i) => i + 1));
     const snap = rig.ledger.snapshot('user:w');
     assert.equal(atoms(snap.entries[0]!.freeDelta), huge);
     assert.equal(atoms(snap.entries[1]!.freeDelta), -(2n ** 64n));
+    assert.equal(snap.entries.length, 2 + Array.from({ length: N }, (_, i) => acct(i)).filter((a) => a === 'user:w').length);
     assert.equal(snap.reconciled, true);
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { sign, verifyHmacHex, wsApiPayload } from '../../../../simulators/wire/auth.js';
 import { parseParams } from '../../../../simulators/wire/rest.js';
 
@@ -13,6 +14,18 @@ describe('wire auth: HMAC signing and verification', () => {
     assert.equal(sign(SECRET, PAYLOAD), want);
     assert.equal(sign('other', PAYLOAD), createHmac('sha256', 'other').update(PAYLOAD).digest('hex'));
     assert.equal(sign(SECRET, PAYLOAD), want);
+  });
+
+  it('sign equals createHmac for any secret (ASCII up to and past the 64-byte block, and non-ASCII: the createHmac path) and any UTF-8 payload', () => {
+    const ascii = fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 100 });
+    const any = fc.string({ unit: 'grapheme', maxLength: 80 });
+    fc.assert(
+      fc.property(fc.oneof(ascii, any, fc.constantFrom('', 'x'.repeat(64), 'x'.repeat(65), 'é'.repeat(10))), fc.oneof(any, fc.string({ unit: 'binary', maxLength: 300 })), (secret, payload) => {
+        assert.equal(sign(secret, payload), createHmac('sha256', secret).update(payload).digest('hex'));
+        assert.equal(verifyHmacHex(secret, payload, createHmac('sha256', secret).update(payload).digest('hex')), true);
+      }),
+      { numRuns: 2000, seed: 13 },
+    );
   });
 
   it('verifyHmacHex accepts the right signature in either case and refuses every other one', () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { InstrumentRegistry } from '../../../../simulators/venue/instruments.js';
-import { parseOrderParams } from '../../../../simulators/wire/order-params.js';
+import fc from 'fast-check';
+import { parseDecimal } from '../../../../simulators/venue/instruments.js';
+import { parseOrderParams, smallAtoms } from '../../../../simulators/wire/order-params.js';
 
 const instruments = new InstrumentRegistry();
 const parse = (price: string, quantity: string): unknown =>
@@ -18,6 +20,21 @@ describe('wire order-params: price and quantity parsing', () => {
       });
     }
   }
+
+  it('smallAtoms reads exactly the decimals of up to 7 integer and 8 fraction digits, as parseDecimal does, and nothing else', () => {
+    const shape = /^(\d{1,7})(?:\.(\d{0,8}))?$/;
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('0', '1', '5', '9', '.', '-', 'e', ' ', '+', 'x'), maxLength: 20 }), (s) => {
+        const got = smallAtoms(s);
+        if (!shape.test(s)) assert.equal(got, undefined, s);
+        else assert.equal(got, Number(parseDecimal(s)), s);
+      }),
+      { numRuns: 5000, seed: 13 },
+    );
+    assert.equal(smallAtoms('9999999.99999999'), 999_999_999_999_999);
+    assert.equal(smallAtoms('12345678'), undefined);
+    assert.equal(smallAtoms('1.123456789'), undefined);
+  });
 
   it('parses the order bench clients send into ticks and lots, and rejects off-tick, off-step and malformed amounts with Binance codes', () => {
     const ok = parse('60000.00', '0.00100') as { priceTicks: number; lots: number };
