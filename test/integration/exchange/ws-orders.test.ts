@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { LiveClock } from '../../../common/clock.js';
 import { ConfigError } from '../../../common/errors.js';
 import { parseEngineConfig } from '../../../actors/engine/engine-config.js';
+import { parseDaemonConfig } from '../../../daemon/config.js';
 import { BinanceAdapter } from '../../../actors/exchange/binance/binance-adapter.js';
 import { CircuitBreaker } from '../../../actors/exchange/circuit-breaker.js';
 import { VenueCallError } from '../../../actors/exchange/errors.js';
@@ -178,6 +179,13 @@ describe('venues[].orderEntry validation', () => {
     assert.throws(
       () => parseEngineConfig({ venues: [{ ...venue, wsApi: 'ws://127.0.0.1:1/ws-api/v3', orderEntry: 'grpc' as never }] }),
       (e: unknown) => e instanceof ConfigError && e.field === 'engine.venues.0.orderEntry' && /expected one of "rest", "ws", got "grpc"/.test(e.message),
+    );
+  });
+
+  it('the daemon config (venues[] is the engine schema) refuses it the same way', () => {
+    assert.throws(
+      () => parseDaemonConfig({ venues: [{ ...venue, orderEntry: 'WS' }], strategies: [], risk: { strategies: { api: {} } } }, {}),
+      (e: unknown) => e instanceof ConfigError && e.field === 'venues.0.orderEntry' && /expected one of "rest", "ws", got "WS"/.test(e.message),
     );
   });
 
