@@ -32,6 +32,7 @@ import { Engine } from '../actors/engine/engine.js';
 import { parseEngineConfig, type EngineConfigInput } from '../actors/engine/engine-config.js';
 import type { ExchangeAdapter } from '../actors/exchange/adapter.js';
 import { BinanceAdapter } from '../actors/exchange/binance/binance-adapter.js';
+import { VenueCallError } from '../actors/exchange/errors.js';
 import { WeightBudget } from '../actors/exchange/weight-budget.js';
 import type { OrderIntent } from '../actors/orders/intent.js';
 import type { Order } from '../actors/orders/order-state.js';
@@ -70,6 +71,8 @@ class Recording implements ExchangeAdapter {
   readonly handedAt = new Float64Array(MAX_ORDERS);
   readonly ackedAt = new Float64Array(MAX_ORDERS);
   failed = 0;
+  /** Placement failures by kind (`venue unknown`, `venue rejected`, …). */
+  readonly failures = new Map<string, number>();
   /**
    * Every order handed over (the journal's live objects): the order table keeps only the newest
    * 10,000 closed orders, and every order of this bench closes at once (IOC), so the ledger check
@@ -96,6 +99,8 @@ class Recording implements ExchangeAdapter {
       },
       (e: unknown) => {
         this.failed++;
+        const k = `venue ${e instanceof VenueCallError ? e.kind : 'error'}`;
+        this.failures.set(k, (this.failures.get(k) ?? 0) + 1);
         throw e;
       },
     );
@@ -123,6 +128,8 @@ interface RunResult {
   p999: number;
   max: number;
   count: number;
+  /** Failures by cause. */
+  errors: Record<string, number>;
   internal?: hdr.Histogram;
 }
 
@@ -162,11 +169,17 @@ async function main(): Promise<void> {
   while (!engine.venuesSynced) await sleep(10);
   if (ORDER_ENTRY === 'ws') for (let i = 0; i < 500 && !inner.wsOrders!.up; i++) await sleep(10);
   let seq = 0;
+  /** Denials (by reason) of the current run. */
+  let denials = new Map<string, number>();
+  const deny = (why: string): false => {
+    denials.set(why, (denials.get(why) ?? 0) + 1);
+    return false;
+  };
   const submitOne = (): Promise<boolean> => {
     const intent: OrderIntent = { strategy: 'bench', venue: va.name, symbol: 'BTC/USDT', side: 'buy', type: 'limit', tif: 'IOC', priceTicks: PRICE0 + seq++, qtyLots: 1000 };
     return engine.submit(intent, { timeoutMs: 60_000 }).then(
-      (a) => a.accepted,
-      () => false,
+      (a) => a.accepted || deny(`denied ${String(a.reason)}`),
+      () => deny('submit timed out'),
     );
   };
   // Warm-up: 500 orders, not measured.
@@ -180,6 +193,8 @@ async function main(): Promise<void> {
     const total = Math.round(rate * seconds);
     const intended = new Float64Array(total);
     let denied = 0;
+    denials = new Map();
+    adapter.failures.clear();
     const failed0 = adapter.failed;
     const t0 = clock.nowNs();
     const pending: Promise<void>[] = [];
@@ -218,7 +233,10 @@ async function main(): Promise<void> {
       }
     }
     const wall = (last - t0) / 1e9;
-    return { who: `bot4 (orderEntry ${ORDER_ENTRY})`, rate, sent: total, ok, failed: total - ok, ackRate: ok / wall, p50: roundTrip.getValueAtPercentile(50), p99: roundTrip.getValueAtPercentile(99), p999: roundTrip.getValueAtPercentile(99.9), max: roundTrip.maxValue, count: roundTrip.totalCount, internal };
+    const errors = Object.fromEntries([...denials, ...adapter.failures]);
+    const late = total - ok - denied - (adapter.failed - failed0);
+    if (late > 0) errors['no reply by the end of the run'] = late;
+    return { who: `bot4 (orderEntry ${ORDER_ENTRY})`, errors, rate, sent: total, ok, failed: total - ok, ackRate: ok / wall, p50: roundTrip.getValueAtPercentile(50), p99: roundTrip.getValueAtPercentile(99), p999: roundTrip.getValueAtPercentile(99.9), max: roundTrip.maxValue, count: roundTrip.totalCount, internal };
   };
 
   const results: RunResult[] = [];
@@ -264,7 +282,8 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 
   const lat = (r: RunResult): string => `${fmtNs(r.p50)} / ${fmtNs(r.p99)} / ${fmtNs(r.p999)} / ${fmtNs(r.max)} (${r.count})`;
-  const rows = results.map((r) => [r.who, r.rate, r.sent, r.ackRate.toFixed(0), r.failed, lat(r), r.internal === undefined ? '–' : `${fmtNs(r.internal.getValueAtPercentile(50))} / ${fmtNs(r.internal.getValueAtPercentile(99))} / ${fmtNs(r.internal.getValueAtPercentile(99.9))}`]);
+  const why = (r: RunResult): string => (r.failed === 0 ? '0' : `${r.failed} (${Object.entries(r.errors).map(([k, n]) => `${k} ${n}`).join(', ')})`);
+  const rows = results.map((r) => [r.who, r.rate, r.sent, r.ackRate.toFixed(0), why(r), lat(r), r.internal === undefined ? '–' : `${fmtNs(r.internal.getValueAtPercentile(50))} / ${fmtNs(r.internal.getValueAtPercentile(99))} / ${fmtNs(r.internal.getValueAtPercentile(99.9))}`]);
   const ratios = RATES.map((rate) => {
     const b = results.find((r) => r.rate === rate && r.internal !== undefined)!;
     const cells: (string | number)[] = [rate];
@@ -280,7 +299,7 @@ async function main(): Promise<void> {
   const md = [
     `Engine (this process) and simulator (its own process: 2 identical venues, \`rate-limits high\` advertised and budgeted by the engine, no participants, no network model) on loopback; ${SECONDS} s per rate, open loop. Orders: limit IOC buys far below an empty book (each expires at once: no open orders pile up on either side). bot4: \`engine.submit\` → risk actor → venue actor → journal (fsync \`interval\`) → breaker → \`orderEntry: '${ORDER_ENTRY}'\`. Peer, same run, the simulator's second venue: a bare ccxt client in its own process, same orders, same rate, same unbounded in-flight concurrency. Load while measuring: loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores shared with other work (figures are noisy).`,
     '',
-    table(['client', 'offered orders/s', 'orders', 'acknowledged/s', 'failed', 'intended send → venue reply p50 / p99 / p99.9 / max (samples)', 'bot4 internal path p50 / p99 / p99.9'], rows),
+    table(['client', 'offered orders/s', 'orders', 'acknowledged/s', 'failed (cause)', 'intended send → venue reply p50 / p99 / p99.9 / max (samples)', 'bot4 internal path p50 / p99 / p99.9'], rows),
     '',
     table(['offered orders/s', ...PEERS.map((m) => `bot4 ÷ bare ccxt ${m === 'ws' ? 'createOrderWs' : 'createOrder (REST)'}`)], ratios),
     '',

@@ -236,20 +236,32 @@ export class BinanceWsOrders {
     }
   }
 
-  /** One sweep timer while requests are pending: those past their deadline end `unknown`. */
+  /**
+   * One sweep timer while requests are pending: those past their deadline end `unknown`. The
+   * timer only schedules the sweep; the sweep itself runs in the same loop turn's check phase
+   * (`setImmediate`), after the poll phase has read whatever replies already reached the socket:
+   * an event loop that lagged behind (a busy engine) must not declare unknown a request whose
+   * reply is waiting in the kernel's buffer.
+   */
   private armSweep(): void {
     if (this.sweepTimer !== undefined) return;
     const every = Math.max(5, Math.min(100, Math.floor(this.o.timeoutMs / 4)));
     this.sweepTimer = this.o.clock.setTimer(every, () => {
-      this.sweepTimer = undefined;
-      const now = this.o.clock.nowNs();
-      for (const [id, p] of this.pending) {
-        if (p.deadlineNs > now) break; // insertion order is deadline order (one timeout for all)
-        this.pending.delete(id);
-        this.figures.unknown++;
-        p.reject(new VenueCallError(this.o.venue, 'unknown', `ws-api ${p.method}: no reply within ${this.o.timeoutMs} ms (outcome unknown)`, undefined));
-      }
-      if (this.pending.size > 0) this.armSweep();
+      setImmediate(() => {
+        this.sweepTimer = undefined;
+        this.sweep();
+        if (this.pending.size > 0) this.armSweep();
+      });
     });
+  }
+
+  private sweep(): void {
+    const now = this.o.clock.nowNs();
+    for (const [id, p] of this.pending) {
+      if (p.deadlineNs > now) break; // insertion order is deadline order (one timeout for all)
+      this.pending.delete(id);
+      this.figures.unknown++;
+      p.reject(new VenueCallError(this.o.venue, 'unknown', `ws-api ${p.method}: no reply within ${this.o.timeoutMs} ms (outcome unknown)`, undefined));
+    }
   }
 }
