@@ -52,7 +52,8 @@ const ORDER_ENTRY = process.env.BOT4_BENCH_TP_ORDER_ENTRY === 'rest' ? 'rest' : 
 const TIMEOUT_MS = 2000;
 /** Prices are unique per order (1000.00 USDT and up, far below where anyone sells: the book is empty). */
 const PRICE0 = 100_000;
-const MAX_ORDERS = 20_000_000;
+/** Orders this run can place (warm-up, every rate, the profiled run): the size of the time arrays. */
+const MAX_ORDERS = 1000 + Math.ceil(RATES.reduce((a, r) => a + r, 0) * SECONDS + Math.max(...RATES) * PROFILE_S);
 
 const newHist = (): hdr.Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
     const intent: OrderIntent = { strategy: 'bench', venue: va.name, symbol: 'BTC/USDT', side: 'buy', type: 'limit', tif: 'IOC', priceTicks: PRICE0 + seq++, qtyLots: 1000 };
     return engine.submit(intent, { timeoutMs: 60_000 }).then(
       (a) => a.accepted || deny(`denied ${String(a.reason)}`),
-      () => deny('submit timed out'),
+      (e: unknown) => deny(`submit refused (${e instanceof Error ? ((e as { code?: string }).code ?? e.name) : 'error'})`),
     );
   };
   // Warm-up: 500 orders, not measured.
