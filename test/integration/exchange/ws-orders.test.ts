@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Engine } from '../../../actors/engine/engine.js';
 import { LiveClock } from '../../../common/clock.js';
 import { ConfigError } from '../../../common/errors.js';
 import { parseEngineConfig } from '../../../actors/engine/engine-config.js';
@@ -168,6 +172,42 @@ describe('order entry over the WebSocket API: a signature the venue refuses', fu
       await ws.close();
       await rest.close();
       await sim.stop();
+    }
+  });
+});
+
+describe('order entry over the WebSocket API through the engine (venues[].orderEntry: ws)', function () {
+  this.timeout(60_000);
+
+  it("the venue's order budget still denies before journaling; the accepted orders go over the WebSocket API; the venue never answers 429", async () => {
+    // The venue allows 10 orders per 10 s and bans after one 429; the engine reads that from exchangeInfo.
+    const sim = await Simulator.start({ venues: 1, seed: 5, port: 0, participants: false, rateLimits: { weightPerMinute: 400, ordersPer10s: 10, banAfter429: 1 } });
+    const dir = mkdtempSync(path.join(tmpdir(), 'bot4-wso-'));
+    let engine: Engine | undefined;
+    try {
+      engine = await Engine.start({
+        journal: { dir, fsync: 'never' },
+        venues: sim.venues.map((v) => ({ name: v.name, rest: v.rest, ws: v.ws, wsApi: v.wsApi, apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET, orderEntry: 'ws' as const, actor: { reconcileEveryMs: 0, streams: false } })),
+        symbols: ['BTC/USDT'],
+        risk: { strategies: { wso: {} }, checks: { staleData: false, correlation: false, priceBand: false, rate: false } },
+      });
+      const e = engine;
+      await waitFor(() => e.venuesSynced, 15_000, 'venue synced');
+      const adapter = e.venues.get('sim-a')!.adapter as BinanceAdapter;
+      assert.equal(adapter.orderEntry, 'ws', 'the engine passed orderEntry to the adapter');
+      await waitFor(() => adapter.wsOrders!.up, 10_000, 'WebSocket order entry connected');
+      const acks = await Promise.all(Array.from({ length: 30 }, (_, i) => e.submit(intent(i, { priceTicks: 2_000_000 + i }))));
+      assert.equal(acks.filter((a) => a.accepted).length, 8, 'headroom 0.8 of the advertised 10 orders per 10 s');
+      assert.equal(acks.filter((a) => a.reason === 'VENUE_RATE_LIMITED').length, 22);
+      for (const a of acks.filter((x) => x.accepted)) await waitFor(() => e.journal.orders.get(a.clientOrderId!)?.state === 'accepted', 5000, 'accepted at the venue');
+      assert.equal(adapter.wsOrders!.figures.sent, 8, 'the accepted orders went over the WebSocket API');
+      assert.equal(e.venueStats()['sim-a']!.throttled, 0, 'no 429/418 from the venue');
+      assert.equal(sim.ledger('sim-a', ACCOUNT).orders.length, 8, 'denied orders never left the process');
+      assert.equal([...e.journal.orders.openOrders()].length, 8, 'denied orders were never journaled');
+    } finally {
+      await engine?.stop();
+      await sim.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
