@@ -258,6 +258,7 @@ async function main(): Promise<void> {
 
   // CPU profile of this (the engine's) process at the top rate.
   let profileRows: string[][] = [];
+  let bound = '';
   let profiled: RunResult | undefined;
   if (PROFILE_S > 0) {
     const top = Math.max(...RATES);
@@ -269,7 +270,20 @@ async function main(): Promise<void> {
     profiled = await runBot4(top, PROFILE_S);
     const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
     session.disconnect();
-    profileRows = summariseProfile(profile, 20).map((r) => [r.fn.replace(/\|/g, '\\|'), r.where === '' ? '(native/VM)' : `\`${r.where.replace(/:1$/, '')}\``, `${(r.share * 100).toFixed(1)} %`, `${r.selfMs.toFixed(0)} ms`]);
+    const all = summariseProfile(profile, 10_000);
+    const share = (pred: (r: (typeof all)[number]) => boolean): number => all.filter(pred).reduce((a, r) => a + r.share, 0) * 100;
+    const wsShare = share((r) => r.where.startsWith('ws-orders.ts'));
+    const riskPending = share((r) => r.where.startsWith('risk-actor.ts') && (r.fn === 'takePending' || r.fn === 'onUpdate'));
+    const gc = share((r) => r.fn === '(garbage collector)');
+    bound = [
+      `- What bounds the rate in this profile: the top three functions by self time are ${all.slice(0, 3).map((r) => `\`${r.fn}\` (${(r.share * 100).toFixed(1)} %)`).join(', ')}; garbage collection ${gc.toFixed(1)} %. bot4's WebSocket order entry (\`ws-orders.ts\`: sign, frame, write, parse and pair replies) is ${wsShare.toFixed(1)} % of the engine's CPU.`,
+      riskPending >= 10
+        ? `- The risk actor's \`takePending\`/\`onUpdate\` (${riskPending.toFixed(1)} %) look each venue update's order up in an array of every order in flight (\`findIndex\` + \`splice\`): O(in flight) per order, so the cost per order grows with the backlog and the engine falls behind quadratically once offered load exceeds what it sustains. That scan, not the order entry, is what stops this run short of the goal.`
+        : '',
+    ]
+      .filter((x) => x !== '')
+      .join('\n');
+    profileRows = all.slice(0, 20).map((r) => [r.fn.replace(/\|/g, '\\|'), r.where === '' ? '(native/VM)' : `\`${r.where.replace(/:1$/, '')}\``, `${(r.share * 100).toFixed(1)} %`, `${r.selfMs.toFixed(0)} ms`]);
   }
 
   // Settle and check the ledger: every order the engine knows is at the venue and vice versa.
@@ -313,6 +327,8 @@ async function main(): Promise<void> {
           `CPU profile of the engine process at ${profiled!.rate} orders/s for ${PROFILE_S} s (${profiled!.ackRate.toFixed(0)}/s acknowledged, ${profiled!.failed} failed during the profile), top functions by self time:`,
           '',
           table(['function', 'where', 'self share', 'self time'], profileRows),
+          '',
+          bound,
         ]),
   ].join('\n');
   writeSection('throughput', 'End-to-end order throughput vs a bare ccxt client', md);
