@@ -278,7 +278,7 @@ async function main(): Promise<void> {
     bound = [
       `- What bounds the rate in this profile: the top three functions by self time are ${all.slice(0, 3).map((r) => `\`${r.fn}\` (${(r.share * 100).toFixed(1)} %)`).join(', ')}; garbage collection ${gc.toFixed(1)} %. bot4's WebSocket order entry (\`ws-orders.ts\`: sign, frame, write, parse and pair replies) is ${wsShare.toFixed(1)} % of the engine's CPU.`,
       riskPending >= 10
-        ? `- The risk actor's \`takePending\`/\`onUpdate\` (${riskPending.toFixed(1)} %) look each venue update's order up in an array of every order in flight (\`findIndex\` + \`splice\`): O(in flight) per order, so the cost per order grows with the backlog and the engine falls behind quadratically once offered load exceeds what it sustains. That scan, not the order entry, is what stops this run short of the goal.`
+        ? `- The risk actor's \`takePending\`/\`onUpdate\` (${riskPending.toFixed(1)} %) match each order update to its approved intent by scanning an array of every approved order not yet seen open (\`findIndex\` + \`splice\`, inlined into \`onUpdate\`): O(in flight) per order, so the cost per order grows with the backlog and the engine falls behind quadratically once offered load exceeds what it sustains. That scan, not the order entry, is what stops this run short of the goal.`
         : '',
     ]
       .filter((x) => x !== '')
@@ -318,7 +318,7 @@ async function main(): Promise<void> {
     '',
     table(['offered orders/s', ...PEERS.map((m) => `bot4 ÷ bare ccxt ${m === 'ws' ? 'createOrderWs' : 'createOrder (REST)'}`)], ratios),
     '',
-    `- Highest rate sustained (0 failed, replies ≥ 95 % of the offered rate): ${best === undefined ? 'none' : `${best.rate} orders/s offered (${best.ackRate.toFixed(0)}/s acknowledged, ${SECONDS} s)`} — goal ≥ 15,000/s for 60 s: **${best !== undefined && best.rate >= 15_000 && SECONDS >= 60 ? 'met' : 'NOT met'}** on this run. Above the sustained rate both clients queue: latency grows with the backlog, not failures (the venue answers everything).`,
+    `- Highest rate sustained (0 failed, replies ≥ 95 % of the offered rate): ${best === undefined ? 'none' : `${best.rate} orders/s offered (${best.ackRate.toFixed(0)}/s acknowledged, ${SECONDS} s)`} — goal ≥ 15,000/s for 60 s: **${best !== undefined && best.rate >= 15_000 && SECONDS >= 60 ? 'met' : 'NOT met'}** on this run. Above the sustained rate the clients queue: latency grows with the backlog, and past a queue bound orders fail (bot4: the risk actor's mailbox refuses with \`B4_MAILBOX_FULL\`; ccxt: request timeouts, or its WebSocket closed by the venue as a slow reader); the causes are in the table.`,
     `- Ledger check after the runs (bot4's journal vs the venue's ledger): ${report.ok ? 'ok' : 'FAILED'} — ${JSON.stringify(report.counts)}.${wsFig === undefined ? '' : ` WebSocket order entry: ${wsFig.sent} requests written, ${wsFig.answered} answered, ${wsFig.unknown} unknown, ${wsFig.connects} connect(s).`}`,
     '',
     ...(profileRows.length === 0
