@@ -19,6 +19,11 @@
  * Env: BOT4_BENCH_TP_RATES (default "2000,5000,10000,15000"), BOT4_BENCH_TP_SECONDS (10; 60 for the
  * sustained figure, 600 for the 10-minute run), BOT4_BENCH_TP_PEER (`ws,rest`; `none` skips the
  * peer), BOT4_BENCH_TP_PROFILE_SECONDS (3; 0 skips the profile), BOT4_BENCH_TP_ORDER_ENTRY (`ws`).
+ * The 60 s and 10-minute runs: `BOT4_BENCH_TP_SECONDS=60` / `=600`, best with one rate
+ * (`BOT4_BENCH_TP_RATES=15000`). Every order of the run stays in memory on both sides for the
+ * ledger check (the simulator's ledger, and the bench's references to the journal's orders, whose
+ * table keeps only the newest 10,000 closed ones): on the order of 1–2 KB per order, so a
+ * 10-minute run at 15k/s (9M orders) needs several GB in each process.
  * Run: npm run bench throughput
  */
 import { spawn } from 'node:child_process';
