@@ -12,6 +12,7 @@ import { CircuitBreaker } from '../../../actors/exchange/circuit-breaker.js';
 import { VenueCallError } from '../../../actors/exchange/errors.js';
 import { VenueCall } from '../../../actors/exchange/venue-call.js';
 import type { OrderIntent } from '../../../actors/orders/intent.js';
+import { toUnits } from '../../../actors/orders/instrument.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, Simulator } from '../../../simulators/index.js';
 import { startHarness, waitFor, type Harness } from '../../fixtures/exchange/harness.js';
 
@@ -59,7 +60,14 @@ describe('order entry over the WebSocket API (orderEntry: ws, real simulator, ve
     for (const id of ids) assert.equal(atVenue(h, id), 1, `${id} once at the venue`);
     const led = h.sim.ledger('sim-a', ACCOUNT).orders;
     for (const id of ids) assert.equal(String(led.find((o) => o.clientOrderId === id)!.orderId), h.journal.orders.get(id)!.venueOrderId, 'venue order id journaled');
-    // Exact decimals: 100 lots of BTC/USDT's lot size and the tick price, as the venue stored them.
+    // Exact decimals: the venue stored exactly the intent's ticks and lots (no float on the way).
+    const ins = h.instruments.find((i) => i.symbol === 'BTC/USDT')!;
+    for (const id of ids) {
+      const row = led.find((x) => x.clientOrderId === id)!;
+      const intentOf = h.journal.orders.get(id)!.intent;
+      assert.equal(toUnits(row.price, ins.tickSize), BigInt(intentOf.priceTicks), `${id} price ${row.price}`);
+      assert.equal(toUnits(row.origQty, ins.lotSize), BigInt(intentOf.qtyLots), `${id} qty ${row.origQty}`);
+    }
     const o = h.journal.orders.get(ids[0]!)!;
     h.system.send('exchange.sim-a', { type: 'order.cancel', payload: { clientOrderId: o.clientOrderId } });
     await waitFor(() => h.journal.orders.get(o.clientOrderId)?.state === 'canceled', 10_000, 'canceled');
