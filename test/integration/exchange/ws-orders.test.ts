@@ -184,6 +184,35 @@ describe('order entry over the WebSocket API: a signature the venue refuses', fu
   });
 });
 
+describe('order entry over the WebSocket API: closing with a request in flight', function () {
+  this.timeout(60_000);
+
+  it('the unanswered request ends unknown (never silently dropped), and nothing is sent again', async () => {
+    const sim = await Simulator.start({ venues: 1, seed: 6, port: 0, participants: false });
+    const clock = new LiveClock();
+    const v = sim.venues[0]!;
+    const a = new BinanceAdapter({ venue: v.name, apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET, rest: v.rest, wsApi: v.wsApi, timeoutMs: 30_000, clock, orderEntry: 'ws' });
+    try {
+      await a.loadInstruments();
+      await waitFor(() => a.wsOrders!.up, 10_000, 'connected');
+      await sim.setOutage('sim-a', 'ws-api', 'blackhole');
+      const placed = a.placeOrder('wso.close-1', intent(7), '').then(
+        () => 'answered',
+        (e: unknown) => (e instanceof VenueCallError ? e.kind : String(e)),
+      );
+      await waitFor(() => a.wsOrders!.inFlight === 1, 5000, 'in flight');
+      await a.close();
+      assert.equal(await placed, 'unknown');
+      assert.equal(a.wsOrders!.figures.sent, 1);
+      await sim.clearOutage('sim-a', 'ws-api');
+      assert.equal(sim.ledger('sim-a', ACCOUNT).orders.length, 0, 'not re-sent over REST');
+    } finally {
+      await a.close();
+      await sim.stop();
+    }
+  });
+});
+
 describe('order entry over the WebSocket API through the engine (venues[].orderEntry: ws)', function () {
   this.timeout(60_000);
 
