@@ -81,12 +81,14 @@ describe('order entry over the WebSocket API (orderEntry: ws, real simulator, ve
     // The venue swallows WebSocket API frames: the request is written and never answered.
     await control(h, 'POST', '/venues/sim-a/outage', { mode: 'blackhole', scope: 'ws-api' });
     const sent0 = ws.figures.sent;
+    const failures0 = v.breaker.metrics().failures;
     const a = await submit();
     assert.equal(a.accepted, true);
     await waitFor(() => ws.figures.sent === sent0 + 1 && ws.inFlight === 1, 5000, 'the request written, no reply');
     // Then the connection drops (refuse also closes open WebSockets and refuses new ones).
     await control(h, 'POST', '/venues/sim-a/outage', { mode: 'refuse', scope: 'ws-api' });
     await waitFor(() => h.journal.orders.get(a.clientOrderId!)!.history.some((x) => x.to === 'unknown'), 5000, 'unknown outcome');
+    assert.ok(v.breaker.metrics().failures > failures0, 'the unanswered WS placement counts against the breaker, as a REST timeout does');
     await waitFor(() => h.journal.orders.get(a.clientOrderId!)!.state === 'rejected', 15_000, () => `resolved by client order id (${h.journal.orders.get(a.clientOrderId!)!.state})`);
     assert.equal(atVenue(h, a.clientOrderId!), 0, 'not re-sent over REST (nor WS)');
     await control(h, 'DELETE', '/venues/sim-a/outage?scope=ws-api');
