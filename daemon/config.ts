@@ -68,7 +68,7 @@ export const daemonConfigSchema = z
       .prefault({}),
     /**
      * Venues to trade (the engine's own venue schema, `engineVenueSchema`: `name`, `rest`, `ws`,
-     * `wsApi`, `apiKey`, `secret`, `timeoutMs`, `breaker`, `limits`, `limitsFile`, `actor`), checked
+     * `wsApi`, `apiKey`, `secret`, `timeoutMs`, `orderEntry`, `breaker`, `limits`, `limitsFile`, `actor`), checked
      * here exactly as the engine checks them. Empty: the embedded simulator's venues.
      */
     venues: z.array(engineVenueSchema).default([]),

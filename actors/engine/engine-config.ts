@@ -3,7 +3,7 @@ import { breakerOptionsSchema } from '../exchange/circuit-breaker-options.js';
 // Not through the exchange barrel (actors/exchange/index.ts): the barrel loads the Binance adapter
 // and ccxt (about 1.3 s), and the daemon config (loaded by every CLI command) reuses this schema.
 // Only `venueOptionsSchema` is needed from the venue actor.
-import { venueOptionsSchema } from '../exchange/venue-options.js';
+import { ORDER_ENTRY, ORDER_ENTRY_DEFAULT, venueOptionsSchema } from '../exchange/venue-options.js';
 import { weightBudgetSchema } from '../exchange/weight-budget.js';
 
 /**
@@ -53,6 +53,11 @@ export const engineVenueSchema = z
     secret: z.string().min(1),
     /** Per-request timeout (ms): past it the outcome of an order is unknown. */
     timeoutMs: z.number().int().min(50).max(120_000).default(2000),
+    /**
+     * Order entry: `rest` (default) or `ws` (place and cancel over the WebSocket API `wsApi`, one
+     * pipelined connection, REST while it is down; needs `wsApi`). See docs/venues.md.
+     */
+    orderEntry: z.enum(ORDER_ENTRY).default(ORDER_ENTRY_DEFAULT),
     /** Circuit breaker options (see the breaker section of the README); defaults {@link VENUE_BREAKER_DEFAULTS}. */
     breaker: breakerOverrides,
     /**
@@ -69,7 +74,10 @@ export const engineVenueSchema = z
     /** Venue actor options (`probeBaseMs`, `probeCapMs`, `reconcileEveryMs`, `balanceSync`, `streams`, `seed`, `notFoundGraceMs`, ...). */
     actor: venueOptionsSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.orderEntry === 'ws' && v.wsApi === undefined) ctx.addIssue({ code: 'custom', path: ['orderEntry'], input: v.orderEntry, message: '"rest" when the venue has no wsApi URL' });
+  });
 
 /** A venue as written. */
 export type EngineVenueInput = z.input<typeof engineVenueSchema>;

@@ -87,6 +87,7 @@ export class Engine {
             secret: v.secret,
             rest: v.rest,
             timeoutMs: v.timeoutMs,
+            orderEntry: v.orderEntry,
             clock: this.clock,
             budget: new WeightBudget(v.limits, this.clock, v.limitsFile === undefined ? undefined : AtomicCounters.openShared(v.limitsFile, WEIGHT_BUDGET_SLOTS)),
             ...(v.ws === undefined ? {} : { ws: v.ws }),

@@ -11,6 +11,21 @@ import type { DenialCodeOf, VenueConnState } from '../messages.js';
 import type { ExchangeAdapter } from './adapter.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 
+/**
+ * How a venue's orders are placed and cancelled (`venues[].orderEntry`): `rest` (ccxt REST) or
+ * `ws` (the venue's WebSocket API, `actors/exchange/binance/ws-orders.ts`; REST while that
+ * connection is down). Lookups and reconciliation always use REST.
+ */
+export const ORDER_ENTRY = ['rest', 'ws'] as const;
+/** An order-entry transport. */
+export type OrderEntry = (typeof ORDER_ENTRY)[number];
+/**
+ * The default: `rest`. The venue actor's health (probe, breaker, `disconnected`) follows REST, so
+ * with `ws` a REST-only outage still stops order entry; `ws` is opt-in until order-entry health
+ * follows the transport that carries the orders (docs/venues.md).
+ */
+export const ORDER_ENTRY_DEFAULT: OrderEntry = 'rest';
+
 /** Venue actor options (validated; defaults in {@link VENUE_DEFAULTS}). */
 export const venueOptionsSchema = z
   .object({

@@ -2,12 +2,13 @@ import type { Instrument } from '../../orders/instrument.js';
 import type { OrderIntent } from '../../orders/intent.js';
 import type { ExchangeAdapter, StreamSinks, VenueBalance, VenueOrder, VenueTrade } from '../adapter.js';
 import type { WeightBudget } from '../weight-budget.js';
-import { BinanceConnection, type BinanceAdapterOptions } from './client.js';
+import { BinanceConnection, checkOrderEntry, type BinanceAdapterOptions, type OrderEntry } from './client.js';
 import { BinanceExecution } from './execution.js';
 import { BinanceInstruments } from './instruments.js';
 import { BinanceMarketData } from './market-data.js';
+import { BinanceWsOrders } from './ws-orders.js';
 
-export { classify, type BinanceAdapterOptions } from './client.js';
+export { classify, ORDER_ENTRY, type BinanceAdapterOptions, type OrderEntry } from './client.js';
 export { stepProduct, trimDecimal } from './instruments.js';
 
 /**
@@ -18,6 +19,8 @@ export { stepProduct, trimDecimal } from './instruments.js';
  * and `market-data.ts` (ticker, book and trade streams). Execution uses ccxt's implicit Binance
  * endpoints so requests and replies carry exact decimal strings; the W3C `traceparent` of an
  * order's trace is sent as an HTTP header on the signed request that carries its client order id.
+ * With `orderEntry: 'ws'` orders are placed and cancelled over the WebSocket API (`ws-orders.ts`),
+ * REST being the fallback while that connection is down.
  */
 export class BinanceAdapter implements ExchangeAdapter {
   readonly venue: string;
@@ -26,13 +29,20 @@ export class BinanceAdapter implements ExchangeAdapter {
   private readonly instruments: BinanceInstruments;
   private readonly execution: BinanceExecution;
   private readonly marketData: BinanceMarketData;
+  /** How orders are placed and cancelled (`rest` or `ws`). */
+  readonly orderEntry: OrderEntry;
+  /** The WebSocket API order entry (`orderEntry: 'ws'`), else undefined. */
+  readonly wsOrders: BinanceWsOrders | undefined;
 
   constructor(opts: BinanceAdapterOptions) {
     this.venue = opts.venue;
     this.budget = opts.budget;
+    this.orderEntry = checkOrderEntry(opts.venue, opts.orderEntry, opts.wsApi);
     this.conn = new BinanceConnection(opts);
     this.instruments = new BinanceInstruments(this.conn);
-    this.execution = new BinanceExecution(this.conn, this.instruments);
+    this.wsOrders =
+      this.orderEntry === 'ws' ? new BinanceWsOrders({ venue: opts.venue, url: opts.wsApi!, apiKey: opts.apiKey, secret: opts.secret, timeoutMs: opts.timeoutMs, clock: opts.clock }) : undefined;
+    this.execution = new BinanceExecution(this.conn, this.instruments, this.wsOrders);
     this.marketData = new BinanceMarketData(this.conn, this.instruments);
   }
 
@@ -43,11 +53,14 @@ export class BinanceAdapter implements ExchangeAdapter {
 
   // --- connection ---
   probe(): Promise<number> {
+    // The WebSocket order entry connects with the venue (and keeps reconnecting on its own).
+    this.wsOrders?.start();
     return this.conn.probe();
   }
 
   async close(): Promise<void> {
     this.stopStreams();
+    this.wsOrders?.close();
     await this.conn.close();
   }
 
@@ -57,6 +70,7 @@ export class BinanceAdapter implements ExchangeAdapter {
    * same list without spending request weight (`exchangeInfo` and ccxt's markets cost 40 weight).
    */
   loadInstruments(): Promise<Instrument[]> {
+    this.wsOrders?.start();
     return this.instruments.load();
   }
 

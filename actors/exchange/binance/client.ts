@@ -8,9 +8,14 @@
  */
 import ccxt from 'ccxt';
 import type { Clock } from '../../../common/clock.js';
+import { describeValue } from '../../../common/describe.js';
+import { ConfigError } from '../../../common/errors.js';
 import type { FailureKind } from '../adapter.js';
 import { VenueCallError } from '../errors.js';
+import type { OrderEntry } from '../venue-options.js';
 import type { WeightBudget } from '../weight-budget.js';
+
+export { ORDER_ENTRY, type OrderEntry } from '../venue-options.js';
 
 /** Where and how to reach one Binance-compatible venue. */
 export interface BinanceAdapterOptions {
@@ -25,10 +30,27 @@ export interface BinanceAdapterOptions {
   wsApi?: string;
   /** Per-request timeout (ms). */
   timeoutMs: number;
+  /**
+   * Where `placeOrder`/`cancelOrder` go: `ws` over the WebSocket API (`wsApi` required; REST when
+   * that connection is down), `rest` always REST. Default `rest` (see docs/venues.md).
+   */
+  orderEntry?: OrderEntry;
   /** Clock for the streams' retry pauses. */
   clock: Clock;
   /** Request-weight and order budget (so bot4 never earns a 429/418); none: unbudgeted. */
   budget?: WeightBudget;
+}
+
+/**
+ * Checks `orderEntry` of a venue (the config schema checks it at the edge; this guards adapters
+ * built directly): one of {@link ORDER_ENTRY}, and `ws` only with a `wsApi` URL.
+ */
+export function checkOrderEntry(venue: string, orderEntry: unknown, wsApi: string | undefined): OrderEntry {
+  const field = `venues.${venue}.orderEntry`;
+  if (orderEntry === undefined) return 'rest';
+  if (orderEntry !== 'rest' && orderEntry !== 'ws') throw new ConfigError(field, `${field}: expected one of "rest", "ws", got ${describeValue(orderEntry)}`);
+  if (orderEntry === 'ws' && (wsApi === undefined || wsApi === '')) throw new ConfigError(field, `${field}: expected "rest" when the venue has no wsApi URL, got "ws"`);
+  return orderEntry;
 }
 
 /** A JSON object as Binance sends it (exact decimal strings, no floats). */
@@ -119,12 +141,7 @@ export class BinanceConnection {
    */
   async call<T>(fn: () => Promise<T>, weight: number): Promise<T> {
     const b = this.budget;
-    if (b !== undefined) {
-      for (let i = 0; !b.tryWeight(weight); i++) {
-        if (i >= 3) throw new VenueCallError(this.venue, 'throttled', `request weight budget exhausted (${b.usedWeight()} of ${b.weightLimit} this window)`, undefined);
-        await this.pause(b.msToNextWeightWindow() + 5);
-      }
-    }
+    if (b !== undefined && weight > 0) await this.takeWeight(weight);
     try {
       return await fn();
     } catch (e) {
@@ -136,6 +153,23 @@ export class BinanceConnection {
         if (used !== undefined) b.observeWeight(Number(used));
       }
     }
+  }
+
+  /**
+   * Takes `weight` from the request-weight budget, waiting for the next window when this one is
+   * spent (at most 3 windows, then `throttled`). Synchronous when the weight is there (the common
+   * case): no promise is made then. Also used by the WebSocket order entry (same weights as REST).
+   */
+  takeWeight(weight: number): Promise<void> | undefined {
+    const b = this.budget;
+    if (b === undefined || b.tryWeight(weight)) return undefined;
+    return (async () => {
+      for (let i = 0; ; i++) {
+        if (i >= 3) throw new VenueCallError(this.venue, 'throttled', `request weight budget exhausted (${b.usedWeight()} of ${b.weightLimit} this window)`, undefined);
+        await this.pause(b.msToNextWeightWindow() + 5);
+        if (b.tryWeight(weight)) return;
+      }
+    })();
   }
 
   /** Stream retry pause on the injected clock. */

@@ -5,6 +5,13 @@
  * …) so the request carries exact decimal strings and the reply is Binance's own JSON (exact
  * strings, no floats), while ccxt still signs, times and maps errors; the order's `traceparent`
  * rides along through the connection's signer.
+ *
+ * With `orderEntry: 'ws'`, `placeOrder` and `cancelOrder` go over the WebSocket API instead
+ * (`ws-orders.ts`: one pipelined connection, our own signer) while it is up, with the same request
+ * weight and the same replies; REST takes a request only when the WebSocket connection is not open
+ * when the request would be written (never both for one request: one written to the socket and
+ * unanswered is `unknown`, resolved by the reconciler by client order id). Lookups, history,
+ * balances and reconciliation stay on REST.
  */
 import { fromUnits, type Instrument } from '../../orders/instrument.js';
 import type { OrderIntent } from '../../orders/intent.js';
@@ -12,19 +19,39 @@ import type { StreamSinks, VenueBalance, VenueOrder, VenueOrderStatus, VenueTrad
 import { VenueCallError } from '../errors.js';
 import { classify, type BinanceConnection, type Raw } from './client.js';
 import { stepProduct, units, venueId, type BinanceInstruments } from './instruments.js';
+import type { BinanceWsOrders } from './ws-orders.js';
 
 /** Orders, trades and balances of one Binance account, and its user-data stream. */
 export class BinanceExecution {
   constructor(
     private readonly conn: BinanceConnection,
     private readonly instruments: BinanceInstruments,
+    /** The WebSocket API order entry (`orderEntry: 'ws'`), else undefined. */
+    private readonly ws: BinanceWsOrders | undefined = undefined,
   ) {}
+
+  /**
+   * Sends `method` over the WebSocket API when its connection is up (the request's weight taken
+   * first, as for REST); `undefined` when it is not (nothing was written: the caller uses REST).
+   * A connection lost while waiting for weight costs that request's weight twice (REST takes its
+   * own): the budget errs on the safe side.
+   */
+  private async viaWs(method: string, params: Record<string, string>, traceparent: string): Promise<Raw | undefined> {
+    const ws = this.ws;
+    if (ws === undefined || !ws.up) return undefined;
+    const w = this.conn.takeWeight(1);
+    if (w !== undefined) await w;
+    // Carried as a signed parameter (the simulator records it, like the REST header); only when
+    // the order has a trace. The params object is WS-only: REST builds its own request.
+    const p = ws.send(method, traceparent === '' ? params : { ...params, traceparent });
+    return p === undefined ? undefined : await p;
+  }
 
   /** Places an order under `clientOrderId` (`newOrderRespType: FULL`). */
   async placeOrder(clientOrderId: string, intent: OrderIntent, traceparent: string): Promise<VenueOrder> {
     const c = this.conn;
     const ins = this.instruments.require(intent.symbol);
-    const req: Raw = {
+    const req: Record<string, string> = {
       symbol: venueId(ins),
       side: intent.side === 'buy' ? 'BUY' : 'SELL',
       type: intent.type === 'market' ? 'MARKET' : intent.type === 'limit-maker' ? 'LIMIT_MAKER' : 'LIMIT',
@@ -34,6 +61,10 @@ export class BinanceExecution {
     };
     if (intent.type !== 'market') req.price = fromUnits(intent.priceTicks, ins.tickSize);
     if (intent.type === 'limit') req.timeInForce = intent.tif;
+    if (this.ws !== undefined) {
+      const r = await this.viaWs('order.place', req, traceparent);
+      if (r !== undefined) return this.parseOrder(r, ins);
+    }
     c.traceparents.set(clientOrderId, traceparent);
     try {
       const r = (await c.call(() => c.ex.privatePostOrder(req), 1)) as Raw;
@@ -47,6 +78,10 @@ export class BinanceExecution {
   async cancelOrder(clientOrderId: string, symbol: string, traceparent: string): Promise<VenueOrder> {
     const c = this.conn;
     const ins = this.instruments.require(symbol);
+    if (this.ws !== undefined) {
+      const r = await this.viaWs('order.cancel', { symbol: venueId(ins), origClientOrderId: clientOrderId }, traceparent);
+      if (r !== undefined) return this.parseOrder(r, ins);
+    }
     c.traceparents.set(clientOrderId, traceparent);
     try {
       const r = (await c.call(() => c.ex.privateDeleteOrder({ symbol: venueId(ins), origClientOrderId: clientOrderId }), 1)) as Raw;

@@ -20,12 +20,12 @@ function firstColumn(md: string): string[] {
 
 const venue = { name: 'ex-a', rest: 'http://127.0.0.1:1/api/v3', apiKey: 'k', secret: 's' };
 const withVenue = (extra: Record<string, unknown>): unknown => ({ venues: [{ ...venue, ...extra }], strategies: [], risk: { strategies: { api: {} } } });
-const sample: Record<string, unknown> = { ws: 'ws://127.0.0.1:1/ws', wsApi: 'ws://127.0.0.1:1/ws-api/v3', timeoutMs: 1000, breaker: {}, actor: {}, limits: { ordersPer10s: 50 }, limitsFile: '/dev/shm/bot4-doc-test' };
+const sample: Record<string, unknown> = { ws: 'ws://127.0.0.1:1/ws', wsApi: 'ws://127.0.0.1:1/ws-api/v3', timeoutMs: 1000, orderEntry: 'rest', breaker: {}, actor: {}, limits: { ordersPer10s: 50 }, limitsFile: '/dev/shm/bot4-doc-test' };
 
 describe('docs/config.md: venues', () => {
   it('the daemon accepts every field of the venues table', () => {
     const fields = firstColumn(section(read(DOC.config), 'Venues'));
-    assert.deepEqual(fields.sort(), ['actor', 'apiKey', 'breaker', 'limits', 'limitsFile', 'name', 'rest', 'secret', 'timeoutMs', 'ws', 'wsApi'].sort());
+    assert.deepEqual(fields.sort(), ['actor', 'apiKey', 'breaker', 'limits', 'limitsFile', 'name', 'orderEntry', 'rest', 'secret', 'timeoutMs', 'ws', 'wsApi'].sort());
     for (const f of fields) if (f in sample) assert.doesNotThrow(() => parseDaemonConfig(withVenue({ [f]: sample[f] }), {}), f);
   });
 
