@@ -5,9 +5,10 @@ import type { EngineHealth, MetricFamily, MetricSample } from '../gateway/engine
 import { HotHistogram, type HistogramSeries } from '../gateway/prometheus.js';
 import { CHANNELS, type BatchDeliveryEvent } from '../actors/runtime/diagnostics.js';
 import { JOURNAL_COMMIT_CHANNEL, type JournalCommitEvent } from '../actors/journal/journal.js';
-import { RISK_ADDRESS, type OrderUpdate } from '../actors/messages.js';
+import { RISK_ADDRESS } from '../actors/messages.js';
+import { ORDER_ACK_CHANNEL, type OrderAckEvent } from '../actors/exchange/order-router.js';
 import type { Engine } from '../actors/engine/engine.js';
-import { GATEWAY_EVENTS_ADDRESS, type EventRelay } from './event-relay.js';
+import type { EventRelay } from './event-relay.js';
 import type { FeedRelay } from './feed-relay.js';
 
 /** Upper bounds (s) of the per-actor mailbox wait and handling histograms: 1 µs to 1 s. */
@@ -16,8 +17,6 @@ export const ACTOR_BUCKETS = Object.freeze([0.000001, 0.0000025, 0.000005, 0.000
 export const ROUND_TRIP_BUCKETS = Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
 /** Upper bounds (s) of the risk check and journal append histograms: 1 µs to 1 s. */
 export const CHECK_BUCKETS = Object.freeze([0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
-/** Orders whose `submitted` update waits for its ack in the round-trip table; past it the oldest is forgotten. */
-export const ROUND_TRIP_PENDING_MAX = 10_000;
 
 /** The trace id of a sampled W3C `traceparent` (`00-<32 hex>-<16 hex>-<flags>`, flag bit 0), or ''. */
 export function sampledTraceId(traceparent: string): string {
@@ -51,13 +50,14 @@ export class EngineMetrics {
   private readonly onBatchEnd = (m: unknown): void => this.recordBatch(m as BatchDeliveryEvent);
   private readonly onBatchStart = (m: unknown): void => this.timeRiskChecks(m as BatchDeliveryEvent);
   private readonly onCommit = (m: unknown): void => this.recordCommit(m as JournalCommitEvent);
+  private readonly onAck = (m: unknown): void => this.recordAck(m as OrderAckEvent);
   private latencyTimer: TimerHandle | null = null;
   /** `bot4_actor_mailbox_wait_seconds{actor}`: per envelope, its enqueue to the start of its batch. */
   readonly mailboxWait = new HotHistogram<'actor'>({ name: 'bot4_actor_mailbox_wait_seconds', help: 'Mailbox wait per envelope (enqueue to the start of the batch that handles it), per actor.', labelNames: ['actor'], buckets: ACTOR_BUCKETS });
   /** `bot4_actor_handle_seconds{actor}`: per envelope, its batch's handling time divided by the envelopes it handled. */
   readonly handle = new HotHistogram<'actor'>({ name: 'bot4_actor_handle_seconds', help: 'Handling time per envelope (a batch\'s clock time shared equally by its envelopes), per actor.', labelNames: ['actor'], buckets: ACTOR_BUCKETS });
-  /** `bot4_order_round_trip_seconds{venue}`: `submitted` to the venue's first answer (`accepted`, `rejected`, a fill...). */
-  readonly roundTrip = new HotHistogram<'venue'>({ name: 'bot4_order_round_trip_seconds', help: 'Order round trip per venue: submitted (journaled, about to be sent) to the venue\'s acknowledgement (accepted, rejected or filled).', labelNames: ['venue'], buckets: ROUND_TRIP_BUCKETS });
+  /** `bot4_order_round_trip_seconds{venue}`: the placement call (journaled order handed to the adapter) to the venue's answer. */
+  readonly roundTrip = new HotHistogram<'venue'>({ name: 'bot4_order_round_trip_seconds', help: 'Order round trip per venue: the journaled order handed to the venue (REST or WS API) until the venue answered (accepted or refused; timeouts are not counted).', labelNames: ['venue'], buckets: ROUND_TRIP_BUCKETS });
   /** `bot4_risk_check_seconds`: the risk actor's handling of one `order.submit` (check, reservation, forward). */
   readonly riskCheck = new HotHistogram<never>({ name: 'bot4_risk_check_seconds', help: 'Risk check per order: the risk actor handling one order.submit (limits, reservation, hand-off to the venue actor).', labelNames: [], buckets: CHECK_BUCKETS });
   /** `bot4_journal_append_seconds`: one group commit (write, fdatasync under `always`, rotation). */
@@ -66,8 +66,6 @@ export class EngineMetrics {
   private readonly riskSeries: HistogramSeries;
   private readonly journalSeries: HistogramSeries;
   private readonly venueSeries = new Map<string, HistogramSeries>();
-  /** clientOrderId → tNs of its `submitted` update, until the venue answers. */
-  private readonly pendingAcks = new Map<string, number>();
 
   /**
    * @param engine the running engine
@@ -86,6 +84,7 @@ export class EngineMetrics {
     diagnosticsChannel.subscribe(CHANNELS.batchStart, this.onBatchStart);
     diagnosticsChannel.subscribe(CHANNELS.batchEnd, this.onBatchEnd);
     JOURNAL_COMMIT_CHANNEL.subscribe(this.onCommit);
+    ORDER_ACK_CHANNEL.subscribe(this.onAck);
     if (this.latencyEventMs > 0) this.armLatency();
   }
 
@@ -102,6 +101,7 @@ export class EngineMetrics {
     diagnosticsChannel.unsubscribe(CHANNELS.batchEnd, this.onBatchEnd);
     diagnosticsChannel.unsubscribe(CHANNELS.batchStart, this.onBatchStart);
     JOURNAL_COMMIT_CHANNEL.unsubscribe(this.onCommit);
+    ORDER_ACK_CHANNEL.unsubscribe(this.onAck);
   }
 
   /** See {@link EnginePort.health}. */
@@ -205,7 +205,6 @@ export class EngineMetrics {
       if (w > t.maxWaitNs) t.maxWaitNs = w;
     }
     if (ev.actor === RISK_ADDRESS) this.recordRiskChecks(ev);
-    else if (ev.actor === GATEWAY_EVENTS_ADDRESS) this.recordAcks(ev);
   }
 
   private recordRiskChecks(ev: BatchDeliveryEvent): void {
@@ -214,41 +213,24 @@ export class EngineMetrics {
       const e = ev.envelopes[ev.start + k]!;
       if (e.type !== 'order.submit') continue;
       const ns = ev.endNs[k]! - ev.startNs[k]!;
-      const trace = e.traceparent === '' ? '' : sampledTraceId(e.traceparent);
+      // the handler's context: the envelope's own, or the span a tracer made for it (a root's too)
+      const tp = ev.traceparents[k]!;
+      const trace = tp === '' ? '' : sampledTraceId(tp);
       if (trace === '') this.riskSeries.observe(ns);
       else this.riskSeries.observeWithExemplar(ns, trace, this.engine.clock.epochMs());
     }
   }
 
-  /**
-   * Order round trip from the relay's copy of `orders.all`: the `submitted` update's `tNs` (venue
-   * actor clock), then the first update in another state (the venue's answer) closes it; the
-   * answer's trace id, when sampled, is the exemplar.
-   */
-  private recordAcks(ev: BatchDeliveryEvent): void {
-    const end = ev.start + ev.handled;
-    for (let i = ev.start; i < end; i++) {
-      const e = ev.envelopes[i]!;
-      if (e.type !== 'order.update') continue;
-      const u = e.payload as OrderUpdate;
-      if (u.state === 'submitted') {
-        if (this.pendingAcks.size >= ROUND_TRIP_PENDING_MAX) this.pendingAcks.delete(this.pendingAcks.keys().next().value!);
-        this.pendingAcks.set(u.clientOrderId, u.tNs);
-        continue;
-      }
-      const t0 = this.pendingAcks.get(u.clientOrderId);
-      // `unknown` is not an answer: the outcome is resolved (by client order id) later
-      if (t0 === undefined || u.state === 'unknown') continue;
-      this.pendingAcks.delete(u.clientOrderId);
-      let s = this.venueSeries.get(u.venue);
-      if (s === undefined) {
-        s = this.roundTrip.series({ venue: u.venue });
-        this.venueSeries.set(u.venue, s);
-      }
-      const trace = e.traceparent === '' ? '' : sampledTraceId(e.traceparent);
-      if (trace === '') s.observe(u.tNs - t0);
-      else s.observeWithExemplar(u.tNs - t0, trace, this.engine.clock.epochMs());
+  private recordAck(ev: OrderAckEvent): void {
+    if (ev.journal !== this.engine.journal) return;
+    let s = this.venueSeries.get(ev.venue);
+    if (s === undefined) {
+      s = this.roundTrip.series({ venue: ev.venue });
+      this.venueSeries.set(ev.venue, s);
     }
+    const trace = ev.traceparent === '' ? '' : sampledTraceId(ev.traceparent);
+    if (trace === '') s.observe(ev.endNs - ev.startNs);
+    else s.observeWithExemplar(ev.endNs - ev.startNs, trace, this.engine.clock.epochMs());
   }
 
   private recordCommit(ev: JournalCommitEvent): void {
