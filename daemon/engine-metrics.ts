@@ -160,7 +160,7 @@ export class EngineMetrics {
       { name: 'bot4_actor_mailbox_depth', help: 'Pending envelopes per actor.', type: 'gauge', samples: depth },
       { name: 'bot4_actor_mailbox_drops_total', help: 'Envelopes an actor mailbox dropped, conflated away or rejected.', type: 'counter', samples: drops },
       { name: 'bot4_actor_processed_total', help: 'Envelopes handled per actor.', type: 'counter', samples: processed },
-      { name: 'bot4_actor_wait_seconds_max', help: 'Longest mailbox wait of a batch head per actor.', type: 'gauge', samples: wait },
+      { name: 'bot4_actor_wait_seconds_max', help: 'Longest mailbox wait of an envelope per actor since start.', type: 'gauge', samples: wait },
       {
         name: 'bot4_engine_md_total',
         help: 'Feed records published into the actor system, refused (subscriber mailbox full), only fanned out (not a traded instrument), or kept off a traded instrument\'s trading topics (untrusted producer, no venue price yet, out of the band around the venue\'s mid).',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { TOKENS, TestClient } from '../../fixtures/gateway/ws-client.js';
 import { parsePrometheus, type ParsedExposition } from '../../fixtures/gateway/prometheus-parser.js';
@@ -114,5 +114,10 @@ describe('daemon /metrics: Prometheus histograms checked by promtool (child proc
     assert.match(omText, /^# TYPE bot4_engine_orders_checked counter\nbot4_engine_orders_checked_total \d+$/m);
     const plain = await fetch(d.urls.metrics!);
     assert.match(plain.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+
+    // every family served is documented (a table row in docs/ws-api.md, section Metrics)
+    const docs = readFileSync(path.join(ROOT, 'docs/ws-api.md'), 'utf8');
+    const undocumented = [...p.type.keys()].filter((f) => !docs.includes(`| \`${f}\` |`));
+    assert.deepEqual(undocumented, [], 'families missing from docs/ws-api.md');
   });
 });
