@@ -24,10 +24,6 @@ import { VENUE_DENIALS, type VenueDenialCode } from './venue-options.js';
 import type { VenueViews } from './venue-views.js';
 
 /**
- * One order between its journal append and its commit: the journal's listener (one object per
- * order, no closure or promise), carrying what `send` needs.
- */
-/**
  * `bot4:order:ack`: an {@link OrderAckEvent} when the venue answered an order's placement
  * (accepted, or refused with an answer; not a timeout). Published only when subscribed
  * (`/metrics` observes it as `bot4_order_round_trip_seconds`).
@@ -48,6 +44,10 @@ export interface OrderAckEvent {
   journal: unknown;
 }
 
+/**
+ * One order between its journal append and its commit: the journal's listener (one object per
+ * order, no closure or promise), carrying what `send` needs.
+ */
 class PendingSubmit implements SubmitListener {
   constructor(
     private readonly router: OrderRouter,
