@@ -45,6 +45,7 @@
  * actor again, so there is one pending entry and one timer per order, and a venue actor that
  * stops or faults before answering fails the ask at once (not after 30 s).
  */
+import type { Metric } from 'prom-client';
 import { logger } from '../common/log.js';
 import type {
   BalanceView, BreakerView, CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, EngineEventListener, EngineHealth,
@@ -172,6 +173,10 @@ export class EngineApi implements EnginePort {
 
   metrics(): readonly MetricFamily[] {
     return this.measures.metrics();
+  }
+
+  promMetrics(): readonly Metric[] {
+    return this.measures.promMetrics();
   }
 
   onEvent(listener: EngineEventListener): () => void {

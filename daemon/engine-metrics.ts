@@ -1,10 +1,35 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { Metric } from 'prom-client';
 import type { TimerHandle } from '../common/clock.js';
 import type { EngineHealth, MetricFamily, MetricSample } from '../gateway/engine-port.js';
+import { HotHistogram, type HistogramSeries } from '../gateway/prometheus.js';
 import { CHANNELS, type BatchDeliveryEvent } from '../actors/runtime/diagnostics.js';
+import { JOURNAL_COMMIT_CHANNEL, type JournalCommitEvent } from '../actors/journal/journal.js';
+import { RISK_ADDRESS } from '../actors/messages.js';
+import { ORDER_ACK_CHANNEL, type OrderAckEvent } from '../actors/exchange/order-router.js';
 import type { Engine } from '../actors/engine/engine.js';
 import type { EventRelay } from './event-relay.js';
 import type { FeedRelay } from './feed-relay.js';
+
+/** Upper bounds (s) of the per-actor mailbox wait and handling histograms: 1 µs to 1 s. */
+export const ACTOR_BUCKETS = Object.freeze([0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]);
+/** Upper bounds (s) of the order round trip (submit → ack) histogram: 100 µs to 30 s (the ask timeout). */
+export const ROUND_TRIP_BUCKETS = Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+/** Upper bounds (s) of the risk check and journal append histograms: 1 µs to 1 s. */
+export const CHECK_BUCKETS = Object.freeze([0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
+
+/** The trace id of a sampled W3C `traceparent` (`00-<32 hex>-<16 hex>-<flags>`, flag bit 0), or ''. */
+export function sampledTraceId(traceparent: string): string {
+  if (traceparent.length !== 55 || traceparent.charCodeAt(2) !== 45) return '';
+  const flags = parseInt(traceparent.slice(53, 55), 16);
+  return (flags & 1) === 1 ? traceparent.slice(3, 35) : '';
+}
+
+/** Per-actor histogram handles (one Map lookup per batch, not per envelope). */
+interface ActorSeries {
+  wait: HistogramSeries;
+  handle: HistogramSeries;
+}
 
 interface ActorTiming {
   batches: number;
@@ -23,7 +48,24 @@ export class EngineMetrics {
   private journalOpen = true;
   private readonly timings = new Map<string, ActorTiming>();
   private readonly onBatchEnd = (m: unknown): void => this.recordBatch(m as BatchDeliveryEvent);
+  private readonly onBatchStart = (m: unknown): void => this.timeRiskChecks(m as BatchDeliveryEvent);
+  private readonly onCommit = (m: unknown): void => this.recordCommit(m as JournalCommitEvent);
+  private readonly onAck = (m: unknown): void => this.recordAck(m as OrderAckEvent);
   private latencyTimer: TimerHandle | null = null;
+  /** `bot4_actor_mailbox_wait_seconds{actor}`: per envelope, its enqueue to the start of its batch. */
+  readonly mailboxWait = new HotHistogram<'actor'>({ name: 'bot4_actor_mailbox_wait_seconds', help: 'Mailbox wait per envelope (enqueue to the start of the batch that handles it), per actor.', labelNames: ['actor'], buckets: ACTOR_BUCKETS });
+  /** `bot4_actor_handle_seconds{actor}`: per envelope, its batch's handling time divided by the envelopes it handled. */
+  readonly handle = new HotHistogram<'actor'>({ name: 'bot4_actor_handle_seconds', help: 'Handling time per envelope (a batch\'s clock time shared equally by its envelopes), per actor.', labelNames: ['actor'], buckets: ACTOR_BUCKETS });
+  /** `bot4_order_round_trip_seconds{venue}`: the placement call (journaled order handed to the adapter) to the venue's answer. */
+  readonly roundTrip = new HotHistogram<'venue'>({ name: 'bot4_order_round_trip_seconds', help: 'Order round trip per venue: the journaled order handed to the venue (REST or WS API) until the venue answered (accepted or refused; timeouts are not counted).', labelNames: ['venue'], buckets: ROUND_TRIP_BUCKETS });
+  /** `bot4_risk_check_seconds`: the risk actor's handling of one `order.submit` (check, reservation, forward). */
+  readonly riskCheck = new HotHistogram<never>({ name: 'bot4_risk_check_seconds', help: 'Risk check per order: the risk actor handling one order.submit (limits, reservation, hand-off to the venue actor).', labelNames: [], buckets: CHECK_BUCKETS });
+  /** `bot4_journal_append_seconds`: one group commit (write, fdatasync under `always`, rotation). */
+  readonly journalAppend = new HotHistogram<never>({ name: 'bot4_journal_append_seconds', help: 'Journal append per group commit: the batch\'s write (and fdatasync under fsync always, segment rotation) until its records are acknowledged.', labelNames: [], buckets: CHECK_BUCKETS });
+  private readonly actorSeries = new Map<string, ActorSeries>();
+  private readonly riskSeries: HistogramSeries;
+  private readonly journalSeries: HistogramSeries;
+  private readonly venueSeries = new Map<string, HistogramSeries>();
 
   /**
    * @param engine the running engine
@@ -37,8 +79,18 @@ export class EngineMetrics {
     private readonly feed: FeedRelay,
     private readonly latencyEventMs: number,
   ) {
+    this.riskSeries = this.riskCheck.series({});
+    this.journalSeries = this.journalAppend.series({});
+    diagnosticsChannel.subscribe(CHANNELS.batchStart, this.onBatchStart);
     diagnosticsChannel.subscribe(CHANNELS.batchEnd, this.onBatchEnd);
+    JOURNAL_COMMIT_CHANNEL.subscribe(this.onCommit);
+    ORDER_ACK_CHANNEL.subscribe(this.onAck);
     if (this.latencyEventMs > 0) this.armLatency();
+  }
+
+  /** The latency histograms (see {@link EnginePort.promMetrics}). */
+  promMetrics(): readonly Metric[] {
+    return [this.mailboxWait, this.handle, this.roundTrip, this.riskCheck, this.journalAppend];
   }
 
   /** Marks the journal closed (health turns not-ready), stops the latency event and the timing subscriber. Idempotent. */
@@ -47,6 +99,9 @@ export class EngineMetrics {
     if (this.latencyTimer !== null) this.engine.clock.clearTimer(this.latencyTimer);
     this.latencyTimer = null;
     diagnosticsChannel.unsubscribe(CHANNELS.batchEnd, this.onBatchEnd);
+    diagnosticsChannel.unsubscribe(CHANNELS.batchStart, this.onBatchStart);
+    JOURNAL_COMMIT_CHANNEL.unsubscribe(this.onCommit);
+    ORDER_ACK_CHANNEL.unsubscribe(this.onAck);
   }
 
   /** See {@link EnginePort.health}. */
@@ -88,12 +143,8 @@ export class EngineMetrics {
       drops.push({ labels: { actor: s.address, reason: 'dropped' }, value: s.dropped }, { labels: { actor: s.address, reason: 'conflated' }, value: s.conflated }, { labels: { actor: s.address, reason: 'rejected' }, value: s.rejected });
       processed.push({ labels: { actor: s.address }, value: s.processed });
     }
-    const handle: MetricSample[] = [];
     const wait: MetricSample[] = [];
-    for (const [actor, t] of this.timings) {
-      handle.push({ labels: { actor }, value: t.handleNs / 1e9, suffix: '_sum' }, { labels: { actor }, value: t.envelopes, suffix: '_count' });
-      wait.push({ labels: { actor }, value: t.maxWaitNs / 1e9 });
-    }
+    for (const [actor, t] of this.timings) wait.push({ labels: { actor }, value: t.maxWaitNs / 1e9 });
     const ks = e.risk.killSwitch.state;
     const f = this.feed;
     return [
@@ -109,8 +160,7 @@ export class EngineMetrics {
       { name: 'bot4_actor_mailbox_depth', help: 'Pending envelopes per actor.', type: 'gauge', samples: depth },
       { name: 'bot4_actor_mailbox_drops_total', help: 'Envelopes an actor mailbox dropped, conflated away or rejected.', type: 'counter', samples: drops },
       { name: 'bot4_actor_processed_total', help: 'Envelopes handled per actor.', type: 'counter', samples: processed },
-      { name: 'bot4_actor_handle_seconds', help: 'Handling time per actor (clock time of its batches) and envelopes handled.', type: 'untyped', samples: handle },
-      { name: 'bot4_actor_wait_seconds_max', help: 'Longest mailbox wait of a batch head per actor.', type: 'gauge', samples: wait },
+      { name: 'bot4_actor_wait_seconds_max', help: 'Longest mailbox wait of an envelope per actor since start.', type: 'gauge', samples: wait },
       {
         name: 'bot4_engine_md_total',
         help: 'Feed records published into the actor system, refused (subscriber mailbox full), only fanned out (not a traded instrument), or kept off a traded instrument\'s trading topics (untrusted producer, no venue price yet, out of the band around the venue\'s mid).',
@@ -127,21 +177,65 @@ export class EngineMetrics {
     ];
   }
 
+  /** Batch start: asks the runtime to time each `order.submit` the risk actor handles (two clock reads per order). */
+  private timeRiskChecks(ev: BatchDeliveryEvent): void {
+    if (ev.actor !== RISK_ADDRESS || ev.system !== this.engine.system.options.name) return;
+    for (let k = 0; k < ev.count; k++) if (ev.envelopes[ev.start + k]!.type === 'order.submit') ev.timed[k] = 1;
+  }
+
   private recordBatch(ev: BatchDeliveryEvent): void {
     if (ev.system !== this.engine.system.options.name || ev.handled === 0) return;
     let t = this.timings.get(ev.actor);
-    if (t === undefined) {
+    let a = this.actorSeries.get(ev.actor);
+    if (t === undefined || a === undefined) {
       t = { batches: 0, envelopes: 0, handleNs: 0, maxWaitNs: 0 };
       this.timings.set(ev.actor, t);
+      a = { wait: this.mailboxWait.series({ actor: ev.actor }), handle: this.handle.series({ actor: ev.actor }) };
+      this.actorSeries.set(ev.actor, a);
     }
+    const batchNs = ev.batchEndNs - ev.batchStartNs;
     t.batches++;
     t.envelopes += ev.handled;
-    t.handleNs += ev.batchEndNs - ev.batchStartNs;
-    const head = ev.envelopes[ev.start];
-    if (head !== undefined) {
-      const w = ev.batchStartNs - head.enqueuedAtNs;
+    t.handleNs += batchNs;
+    a.handle.observeMany(batchNs / ev.handled, ev.handled);
+    const end = ev.start + ev.handled;
+    for (let i = ev.start; i < end; i++) {
+      const w = ev.batchStartNs - ev.envelopes[i]!.enqueuedAtNs;
+      a.wait.observe(w);
       if (w > t.maxWaitNs) t.maxWaitNs = w;
     }
+    if (ev.actor === RISK_ADDRESS) this.recordRiskChecks(ev);
+  }
+
+  private recordRiskChecks(ev: BatchDeliveryEvent): void {
+    for (let k = 0; k < ev.handled; k++) {
+      if (ev.timed[k] === 0) continue;
+      const e = ev.envelopes[ev.start + k]!;
+      if (e.type !== 'order.submit') continue;
+      const ns = ev.endNs[k]! - ev.startNs[k]!;
+      // the handler's context: the envelope's own, or the span a tracer made for it (a root's too)
+      const tp = ev.traceparents[k]!;
+      const trace = tp === '' ? '' : sampledTraceId(tp);
+      if (trace === '') this.riskSeries.observe(ns);
+      else this.riskSeries.observeWithExemplar(ns, trace, this.engine.clock.epochMs());
+    }
+  }
+
+  private recordAck(ev: OrderAckEvent): void {
+    if (ev.journal !== this.engine.journal) return;
+    let s = this.venueSeries.get(ev.venue);
+    if (s === undefined) {
+      s = this.roundTrip.series({ venue: ev.venue });
+      this.venueSeries.set(ev.venue, s);
+    }
+    const trace = ev.traceparent === '' ? '' : sampledTraceId(ev.traceparent);
+    if (trace === '') s.observe(ev.endNs - ev.startNs);
+    else s.observeWithExemplar(ev.endNs - ev.startNs, trace, this.engine.clock.epochMs());
+  }
+
+  private recordCommit(ev: JournalCommitEvent): void {
+    if (ev.journal !== this.engine.journal.writer) return;
+    this.journalSeries.observe(ev.endNs - ev.startNs);
   }
 
   private armLatency(): void {

@@ -1,3 +1,5 @@
+import type { Metric } from 'prom-client';
+
 /**
  * The only way the gateway talks to the engine. The daemon implements this on top of the actor
  * system (orders, risk, venues, strategies, journal); tests use an in-memory double. Keeping the
@@ -51,8 +53,14 @@ export interface EnginePort {
   publishMarketData(msg: Readonly<MarketDataMessage>, producer?: string): boolean;
   /** Readiness inputs for `/health`. Synchronous and cheap: called per HTTP request. */
   health(): EngineHealth;
-  /** Engine metric families for `/metrics` (orders, denials by code, breakers, mailboxes, latency). */
+  /** Engine metric families for `/metrics` (orders, denials by code, breakers, mailboxes), read at scrape time. */
   metrics(): readonly MetricFamily[];
+  /**
+   * The engine's prom-client metrics for `/metrics` (the latency histograms: mailbox wait and
+   * handling per actor, order round trip per venue, risk check, journal append), rendered after
+   * {@link metrics}. Optional: an engine without histograms leaves it out.
+   */
+  promMetrics?(): readonly Metric[];
   /**
    * Registers the listener that receives every engine event the gateway may fan out to `/ws`
    * subscribers, with its topic (`orders`, `fills`, `positions`, `balances`, `breakers`,
@@ -280,7 +288,10 @@ export interface MarketDataMessage {
   level: number;
 }
 
-/** One Prometheus metric family (see `gateway/prometheus.ts`). */
+/**
+ * One Prometheus metric family read at scrape time (see `gateway/prometheus.ts`); histograms are
+ * prom-client metrics ({@link EnginePort.promMetrics}).
+ */
 export interface MetricFamily {
   /** Metric name `[a-zA-Z_:][a-zA-Z0-9_:]*`. */
   name: string;
@@ -294,6 +305,6 @@ export interface MetricSample {
   /** Label pairs; values are escaped by the formatter. */
   labels?: Readonly<Record<string, string>>;
   value: number;
-  /** Optional suffix appended to the family name (`_bucket`, `_sum`...). */
+  /** Optional suffix appended to the family name. */
   suffix?: string;
 }

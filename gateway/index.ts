@@ -6,7 +6,7 @@ export { GW_CODES, GW_WARNINGS, type GwCode, type GwErrorBody, GatewayError, Gat
 export { PROTOCOL_VERSION, OPS, FIXED_TOPICS, isValidTopic, type OpName, type RequestId } from './protocol.js';
 export { FEED_VERSION, FeedType, AnnounceKind, HEADER_BYTES, RECORD_BYTES, WireSide, feedEncoder, readI64, writeI64, i64Words } from './feed-codec.js';
 export { FeedDecoder, MAX_SYMBOLS_PER_CONNECTION, type FeedSink } from './feed-decoder.js';
-export { formatPrometheus, escapeHelp, escapeLabelValue, PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+export { formatPrometheus, escapeHelp, escapeLabelValue, wantsOpenMetrics, HotHistogram, HistogramSeries, PROMETHEUS_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, type ExpositionOptions, type HotHistogramConfig } from './prometheus.js';
 export { TokenAuthenticator, hasRole, type Principal } from './auth.js';
 export { TokenBucket } from './rate-limiter.js';
 export { CloseCode } from './ws-api.js';

@@ -1,5 +1,12 @@
-import type { MetricFamily, MarketDataKind } from './engine-port.js';
+import type { Metric } from 'prom-client';
+import type { MetricFamily, MarketDataKind, MarketDataMessage } from './engine-port.js';
 import type { GwCode } from './errors.js';
+import { HotHistogram, type HistogramSeries } from './prometheus.js';
+
+/** Upper bounds (s) of `bot4_gateway_feed_ingest_lag_seconds`: 100 µs to 10 s. */
+export const FEED_LAG_BUCKETS = Object.freeze([0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+/** Venue label values the feed lag histogram keeps apart; producers name venues, so past this they count as `other`. */
+export const FEED_LAG_MAX_VENUES = 64;
 
 /** Endpoints the gateway counts separately. */
 export type Endpoint = 'ws' | 'feed';
@@ -38,10 +45,49 @@ export class GatewayMetrics {
   /** Largest `getBufferedAmount()` the sweep has observed on any socket. */
   maxBufferedSeen = 0;
   readonly errors = new Map<GwCode, number>();
+  /**
+   * Feed ingest lag per venue: gateway receive time minus the record's exchange timestamp
+   * (`exchTsUs`), observed per valid `/feed` record before it goes to the engine.
+   */
+  readonly feedLag = new HotHistogram<'venue'>({
+    name: 'bot4_gateway_feed_ingest_lag_seconds',
+    help: 'Feed ingest lag: gateway receive time minus the record\'s exchange timestamp, per venue.',
+    labelNames: ['venue'],
+    buckets: FEED_LAG_BUCKETS,
+  });
+  /**
+   * Wall-clock ns minus monotonic ns of the gateway's clock (`epochMs() * 1e6 - nowNs()`), to
+   * place a record's monotonic `recvNs` on the epoch; the server refreshes it (ms resolution).
+   */
+  epochOffsetNs = 0;
+  private lagVenue = '';
+  private lagSeries: HistogramSeries | undefined;
+  private readonly lagByVenue = new Map<string, HistogramSeries>();
 
   /** Counts one protocol error reply by code. */
   error(code: GwCode): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+
+  /** Observes the ingest lag of one valid feed record (records without an exchange timestamp are skipped). */
+  observeFeedLag(msg: Readonly<MarketDataMessage>): void {
+    if (!(msg.exchTsUs > 0)) return;
+    let s = this.lagSeries;
+    if (s === undefined || msg.venue !== this.lagVenue) {
+      s = this.lagByVenue.get(msg.venue);
+      if (s === undefined) {
+        s = this.feedLag.series({ venue: this.lagByVenue.size < FEED_LAG_MAX_VENUES ? msg.venue : 'other' });
+        this.lagByVenue.set(msg.venue, s);
+      }
+      this.lagSeries = s;
+      this.lagVenue = msg.venue;
+    }
+    s.observe(msg.recvNs + this.epochOffsetNs - msg.exchTsUs * 1000);
+  }
+
+  /** The gateway's prom-client metrics (histograms), rendered after the families. */
+  promMetrics(): readonly Metric[] {
+    return [this.feedLag];
   }
 
   /** Renders the counters as Prometheus families (prefix `bot4_gateway_`). */
@@ -52,7 +98,7 @@ export class GatewayMetrics {
     ];
     return [
       { name: 'bot4_gateway_connections', help: 'Open WebSocket connections.', type: 'gauge', samples: ep(this.connectionsWs, this.connectionsFeed) },
-      { name: 'bot4_gateway_connections_total', help: 'WebSocket connections accepted.', type: 'counter', samples: ep(this.connectionsTotalWs, this.connectionsTotalFeed) },
+      { name: 'bot4_gateway_connections_accepted_total', help: 'WebSocket connections accepted.', type: 'counter', samples: ep(this.connectionsTotalWs, this.connectionsTotalFeed) },
       { name: 'bot4_gateway_messages_in_total', help: 'WebSocket messages received.', type: 'counter', samples: ep(this.messagesInWs, this.messagesInFeed) },
       { name: 'bot4_gateway_messages_out_total', help: 'WebSocket messages sent directly (replies, notices; fan-out counted separately).', type: 'counter', samples: ep(this.messagesOutWs, this.messagesOutFeed) },
       { name: 'bot4_gateway_feed_bytes_in_total', help: 'Bytes received on /feed.', type: 'counter', samples: [{ value: this.bytesInFeed }] },

@@ -18,7 +18,7 @@ import { TokenBucket } from './rate-limiter.js';
 import { FeedDecoder } from './feed-decoder.js';
 import { CloseCode, WsApi } from './ws-api.js';
 import { errorReply, eventMessage } from './protocol.js';
-import { PROMETHEUS_CONTENT_TYPE, formatPrometheus } from './prometheus.js';
+import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, formatPrometheus, wantsOpenMetrics } from './prometheus.js';
 import { loadUws } from './uws.js';
 
 /** Addresses of a started gateway. */
@@ -195,16 +195,23 @@ export class GatewayServer {
     };
   }
 
-  /** Renders `/metrics` (gateway families first, then the engine's). */
-  metricsText(): string {
+  /**
+   * Renders `/metrics` with prom-client (gateway families first, then the engine's, then the
+   * gateway's and the engine's histograms): Prometheus text 0.0.4, or OpenMetrics 1.0 (with
+   * exemplars) when `openMetrics`.
+   */
+  async metricsText(openMetrics = false): Promise<string> {
     let engine: readonly import('./engine-port.js').MetricFamily[] = [];
+    let engineProm: readonly import('prom-client').Metric[] = [];
     try {
       engine = this.port.metrics();
+      engineProm = this.port.promMetrics?.() ?? [];
     } catch (err) {
       this.log.error({ err }, 'gateway: EnginePort.metrics() failed');
     }
     this.metrics.reservedConnections = this.slots.counts.reserved;
-    return formatPrometheus([...this.metrics.families(this.sweep(false).sum), ...engine]);
+    this.metrics.epochOffsetNs = this.clock.epochMs() * 1e6 - this.clock.nowNs();
+    return formatPrometheus([...this.metrics.families(this.sweep(false).sum), ...engine], { openMetrics, metrics: [...this.metrics.promMetrics(), ...engineProm] });
   }
 
   private publish(topic: string, data: unknown): void {
@@ -265,7 +272,16 @@ export class GatewayServer {
         const c = ws.getUserData();
         // the producer's token name goes with every record: the engine trusts feeds by name
         const producer = c.principal.name;
-        c.decoder = new FeedDecoder((msg) => this.port.publishMarketData(msg, producer), this.clock, this.metrics.feedRecords);
+        const m = this.metrics;
+        m.epochOffsetNs = this.clock.epochMs() * 1e6 - this.clock.nowNs();
+        c.decoder = new FeedDecoder(
+          (msg) => {
+            m.observeFeedLag(msg);
+            return this.port.publishMarketData(msg, producer);
+          },
+          this.clock,
+          m.feedRecords,
+        );
         this.slots.take(c.ip, false);
         this.sockets.add(ws as WebSocket<Connection>);
         this.metrics.connectionsFeed++;
@@ -293,14 +309,25 @@ export class GatewayServer {
         res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end('{"live":true}');
       }),
     );
-    app.get(
-      '/metrics',
-      hostChecked((res) => {
-        this.metrics.httpRequests.metrics++;
-        const body = this.metricsText();
-        res.writeStatus('200 OK').writeHeader('content-type', PROMETHEUS_CONTENT_TYPE).end(body);
-      }),
-    );
+    app.get('/metrics', (res, req) => {
+      if (!this.guard.hostAllowed(res, req)) return;
+      this.metrics.httpRequests.metrics++;
+      // headers are readable only before the handler returns; the registry renders asynchronously
+      const om = wantsOpenMetrics(req.getHeader('accept'));
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      this.metricsText(om).then(
+        (body) => {
+          if (!aborted) res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', om ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE).end(body));
+        },
+        (err: unknown) => {
+          this.log.error({ err }, 'gateway: rendering /metrics failed');
+          if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').writeHeader('content-type', 'text/plain').end('metrics failed\n'));
+        },
+      );
+    });
     app.any(
       '/*',
       hostChecked((res) => {

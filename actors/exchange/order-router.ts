@@ -7,6 +7,7 @@
  * callback (no promise per order until then); the ask is answered, and the placement's answer is applied. An ambiguous answer parks the order in
  * `unknown` for the reconciler to resolve by client order id; a credential refusal halts the venue.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { Bot4Error } from '../../common/errors.js';
 import type { OrderIntent } from '../orders/intent.js';
 import { isTerminal, type Order } from '../orders/order-state.js';
@@ -21,6 +22,27 @@ import { failureKind } from './venue-call.js';
 import { errMsg, type VenueCore } from './venue-core.js';
 import { VENUE_DENIALS, type VenueDenialCode } from './venue-options.js';
 import type { VenueViews } from './venue-views.js';
+
+/**
+ * `bot4:order:ack`: an {@link OrderAckEvent} when the venue answered an order's placement
+ * (accepted, or refused with an answer; not a timeout). Published only when subscribed
+ * (`/metrics` observes it as `bot4_order_round_trip_seconds`).
+ */
+export const ORDER_ACK_CHANNEL = diagnosticsChannel.channel('bot4:order:ack');
+
+/** One venue answer on {@link ORDER_ACK_CHANNEL}. */
+export interface OrderAckEvent {
+  venue: string;
+  clientOrderId: string;
+  /** Clock ns just before the placement call and when its answer arrived. */
+  startNs: number;
+  endNs: number;
+  /** The order's trace context (the venue actor's handling span when traced), or ''. */
+  traceparent: string;
+  accepted: boolean;
+  /** The venue actor's order journal: tells engines in one process apart. */
+  journal: unknown;
+}
 
 /**
  * One order between its journal append and its commit: the journal's listener (one object per
@@ -121,6 +143,11 @@ export class OrderRouter {
     this.deny(e, intent, code, errMsg(err));
   }
 
+  private acked(o: Order, startNs: number, traceparent: string, accepted: boolean): void {
+    const ev: OrderAckEvent = { venue: this.core.venue, clientOrderId: o.clientOrderId, startNs, endNs: this.core.clock.nowNs(), traceparent, accepted, journal: this.core.journal };
+    ORDER_ACK_CHANNEL.publish(ev);
+  }
+
   private async send(e: Envelope, o: Order, traceparent: string, generation: number): Promise<void> {
     this.core.figures.submitted++;
     this.core.publishUpdate(o);
@@ -128,6 +155,7 @@ export class OrderRouter {
     const t0 = this.core.clock.nowNs();
     try {
       const v = await this.core.adapter.placeOrder(o.clientOrderId, o.intent, traceparent);
+      if (ORDER_ACK_CHANNEL.hasSubscribers) this.acked(o, t0, traceparent, true);
       this.core.inflight.delete(o.clientOrderId);
       this.core.call.settle(t0, undefined);
       this.core.figures.accepted++;
@@ -140,6 +168,7 @@ export class OrderRouter {
       this.core.inflight.delete(o.clientOrderId);
       const kind = failureKind(err);
       this.core.call.settle(t0, kind);
+      if (kind !== 'unknown' && ORDER_ACK_CHANNEL.hasSubscribers) this.acked(o, t0, traceparent, false);
       if (kind === 'unknown') {
         this.core.unansweredAt.set(o.clientOrderId, this.core.clock.epochMs());
         this.core.figures.unknown++;

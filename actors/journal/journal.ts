@@ -1,6 +1,7 @@
 // Over ~400 lines on purpose: the journal writer's append path, group commit, fsync policies and the
 // failure-episode recovery share one segment file descriptor and one sequence; records, segments,
 // replay, snapshots and the lock are already their own files.
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock, TimerHandle } from '../../common/clock.js';
@@ -35,6 +36,23 @@ class Batch {
     this.as.length = 0;
     this.bs.length = 0;
   }
+}
+
+/**
+ * `bot4:journal:commit`: a {@link JournalCommitEvent} after each group commit is written (and
+ * synced per policy), before its records are acknowledged. Published only when subscribed
+ * (`/metrics` observes it as `bot4_journal_append_seconds`).
+ */
+export const JOURNAL_COMMIT_CHANNEL = diagnosticsChannel.channel('bot4:journal:commit');
+
+/** One group commit, on {@link JOURNAL_COMMIT_CHANNEL}. */
+export interface JournalCommitEvent {
+  journal: Journal;
+  records: number;
+  bytes: number;
+  /** Clock ns when the commit began (records queued, write about to start) and when it was written/synced. */
+  startNs: number;
+  endNs: number;
 }
 
 const settlePromise: CommitFn<(seq: number) => void, (e: Error) => void> = (err, seq, resolve, reject) => (err === undefined ? resolve(seq) : reject(err));
@@ -81,6 +99,8 @@ export class Journal {
   private scheduled = false;
   /** A commit is in an asynchronous stage (rotation, fdatasync under `always`, a test double's write). */
   private busy = false;
+  /** Clock ns the commit in flight began, when the commit channel has a subscriber; else -1. */
+  private commitStartNs = -1;
   private syncing: Promise<void> | undefined;
   private dirty = false;
   private rotatePending = false;
@@ -364,6 +384,7 @@ export class Journal {
     if (this.failure !== undefined) return this.fail(this.failure);
     this.cur = this.spare;
     this.spare = c;
+    this.commitStartNs = JOURNAL_COMMIT_CHANNEL.hasSubscribers ? this.clock.nowNs() : -1;
     const firstSeq = this.lastSeq - c.bufs.length + 1;
     const rotate = this.segSize > 0 && (this.rotatePending || this.segSize >= this.options.segmentBytes);
     if (rotate || this.options.fsync === 'always') {
@@ -407,6 +428,9 @@ export class Journal {
 
   /** `c` is in the kernel (and synced under `always`): acknowledge it, oldest first, in one loop. */
   private written(c: Batch, firstSeq: number): void {
+    if (this.commitStartNs >= 0 && JOURNAL_COMMIT_CHANNEL.hasSubscribers) {
+      JOURNAL_COMMIT_CHANNEL.publish({ journal: this, records: c.bufs.length, bytes: c.bytes, startNs: this.commitStartNs, endNs: this.clock.nowNs() } satisfies JournalCommitEvent);
+    }
     // segSize counts acknowledged bytes only: a failed batch is cut back to it on recovery.
     this.segSize += c.bytes;
     const n = c.bufs.length;
