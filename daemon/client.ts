@@ -63,22 +63,37 @@ interface Reply {
   ok?: boolean;
   result?: unknown;
   error?: { code: string; message: string };
+  /** Set on pushed events (which carry no id). */
+  topic?: string;
+  data?: unknown;
 }
+
+/** Receives the events of the topics a client subscribed to. */
+export type DaemonEventListener = (topic: string, data: unknown) => void;
 
 /** A minimal request/reply client of the daemon's `/ws` (the CLI's only way in). */
 export class DaemonClient {
   private nextId = 1;
   private readonly waiting = new Map<string, { resolve: (r: Reply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private eventListener: DaemonEventListener | undefined;
+  /** Resolves with the close code once the connection has closed (from either side). */
+  readonly closed: Promise<number>;
 
   private constructor(
     private readonly ws: WebSocket,
     private readonly opts: ClientOptions,
   ) {
+    let closedWith: (code: number) => void = () => undefined;
+    this.closed = new Promise((resolve) => (closedWith = resolve));
     ws.on('message', (data: Buffer) => {
       let m: Reply;
       try {
         m = JSON.parse(data.toString('utf8')) as Reply;
       } catch {
+        return;
+      }
+      if (m.id === undefined && typeof m.topic === 'string') {
+        this.eventListener?.(m.topic, m.data);
         return;
       }
       const w = typeof m.id === 'string' ? this.waiting.get(m.id) : undefined;
@@ -88,6 +103,7 @@ export class DaemonClient {
       w.resolve(m);
     });
     ws.on('close', (code) => {
+      closedWith(code);
       for (const w of this.waiting.values()) {
         clearTimeout(w.timer);
         w.reject(new CliConnectError(opts.url, `connection closed (${code})`));
@@ -123,6 +139,11 @@ export class DaemonClient {
       if (r.ok !== true) throw new CliRequestError(op, r.error?.code ?? 'UNKNOWN', r.error?.message ?? 'request failed');
       return r.result as T;
     });
+  }
+
+  /** Sets the one listener of pushed events (`subscribe` first); replaces any earlier one. */
+  onEvent(listener: DaemonEventListener): void {
+    this.eventListener = listener;
   }
 
   close(): void {
