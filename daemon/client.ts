@@ -32,20 +32,20 @@ export interface ClientOptions {
 /** Adds `--url`, `--token`, `--token-file`, `--timeout` and `--json` to a command. */
 export function connectionOptions(cmd: Command): Command {
   return cmd
-    .option('--url <url>', "the daemon's /ws URL", CLIENT_DEFAULTS.url)
+    .option('--url <url>', `the daemon's /ws URL (default: $BOT4_URL, else ${CLIENT_DEFAULTS.url})`)
     .option('--token <token>', 'API token (default: $BOT4_TOKEN, else the daemon\'s local token file)')
     .option('--token-file <file>', 'token file written by a daemon without configured tokens', CLIENT_DEFAULTS.tokenFile)
     .option('--timeout <ms>', 'give up on a request after this long', String(CLIENT_DEFAULTS.timeoutMs))
     .option('--json', 'print the raw JSON result instead of a table', false);
 }
 
-/** Validates the connection options once (`--timeout: expected a value >= 100, got 5`). Token: flag, then `BOT4_TOKEN`, then the token file. */
+/** Validates the connection options once (`--timeout: expected a value >= 100, got 5`). URL: flag, then `BOT4_URL`, then the default. Token: flag, then `BOT4_TOKEN`, then the token file. */
 export function parseClientOptions(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ClientOptions {
   const t = raw.timeout;
   const o = parseOptions(
     schema,
     {
-      '--url': raw.url,
+      '--url': raw.url ?? (env.BOT4_URL === undefined || env.BOT4_URL === '' ? CLIENT_DEFAULTS.url : env.BOT4_URL),
       '--timeout': typeof t === 'string' && /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t,
       '--token': raw.token,
       '--token-file': raw.tokenFile,
