@@ -115,6 +115,21 @@ describe('bot4 order | strategy | instruments | events | positions against a rea
     await until(async () => (await ok(['orders', '--venue', 'sim-a'])).trim() === '(no orders)', 30_000, 'no open orders on sim-a');
   });
 
+  it('business refusals exit 1 with their reason: an order under a hosted strategy, a cancel of an unknown order', async () => {
+    const r = await cli(['order', 'submit', '--venue', 'sim-a', '--symbol', 'BTC/USDT', '--side', 'buy', '--price', '30000', '--qty', '0.001', '--strategy', 'mm-btc']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^no\s+-\s+-\s+API_STRATEGY_HOSTED\s+strategy mm-btc is run by the engine/m);
+    const j = await cli(['order', 'submit', '--venue', 'sim-a', '--symbol', 'BTC/USDT', '--side', 'buy', '--price', '30000', '--qty', '0.001', '--strategy', 'mm-btc', '--json']);
+    assert.equal(j.code, 1);
+    assert.equal((JSON.parse(j.stdout) as { reason: string }).reason, 'API_STRATEGY_HOSTED');
+    const c = await cli(['order', 'cancel', 'api.nope.1']);
+    assert.equal(c.code, 1, c.stderr);
+    assert.match(c.stdout, /^no\s+api\.nope\.1\s+UNKNOWN_ORDER$/m);
+    const t = await cli(['order', 'cancel-all'], TOKENS.read);
+    assert.equal(t.code, 2);
+    assert.match(t.stderr, /^bot4: B4_CLI_REQUEST: order\.cancelAll: GW_FORBIDDEN: /m);
+  });
+
   it('strategy list | stop | start; an unknown strategy exits 1, a read token is forbidden', async () => {
     assert.match(await ok(['strategy', 'list']), /^strategy\s+mode\s+lifecycle$/m);
     assert.match(await ok(['strategy', 'list']), /^mm-btc\s+running\s+running$/m);
@@ -195,5 +210,20 @@ describe('bot4 order | strategy | instruments | events | positions against a rea
       assert.equal(r.code, 0, `${line}: exit ${r.code}\n${r.stdout}${r.stderr}`);
       assert.ok(r.stdout.trim().length > 0, `${line}: printed nothing`);
     }
+  });
+
+  it('bot4 events exits 2 with B4_CLI_CONNECT when the daemon goes away under it (runs last: stops the daemon)', async () => {
+    const f = spawn(process.execPath, [BOT4, 'events'], { cwd: ROOT, env: { ...process.env, ...env(TOKENS.read), BOT4_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    followers.push(f);
+    let out = '';
+    let err = '';
+    f.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    f.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    // mm-btc keeps quoting on sim-b: its order updates print with decimal price and quantity (20 lots)
+    await until(() => /^\d\d:\d\d:\d\d\.\d{3} orders order\.update orderId=mm-btc\.\S+ .*venue=sim-b symbol=BTC\/USDT .*price=\d+\.\d{2} qty=0\.00020/m.test(out), 60_000, `an mm-btc order line (stdout: ${out.slice(-500)} stderr: ${err})`);
+    const exited = new Promise<number | null>((resolve) => f.once('exit', (c) => resolve(c)));
+    await stopDaemon(d!);
+    assert.equal(await exited, 2);
+    assert.match(err, /^bot4: B4_CLI_CONNECT: cannot reach the daemon at ws:\/\/127\.0\.0\.1:\d+\/ws: connection closed by the daemon \(\d+\)$/m);
   });
 });
