@@ -115,6 +115,12 @@ describe('bot4 order | strategy | instruments | events | positions against a rea
     await until(async () => (await ok(['orders', '--venue', 'sim-a'])).trim() === '(no orders)', 30_000, 'no open orders on sim-a');
   });
 
+  it('a market order without --price is sent without priceTicks and accepted (the engine takes the last mid as its risk reference)', async () => {
+    const s = await ok(['order', 'submit', '--venue', 'sim-a', '--symbol', 'BTC/USDT', '--side', 'sell', '--type', 'market', '--qty', '0.0001', '--client-id', 'cli-mkt']);
+    assert.match(s, /^yes\s+api\.\S+\s+cli-mkt\b/m);
+    await until(async () => (JSON.parse(await ok(['orders', '--status', 'all', '--venue', 'sim-a', '--json'])) as { clientOrderId?: string; type: string; qtyLots: number }[]).some((o) => o.clientOrderId === 'cli-mkt' && o.type === 'market' && o.qtyLots === 10), 20_000, 'the market order in bot4 orders');
+  });
+
   it('business refusals exit 1 with their reason: an order under a hosted strategy, a cancel of an unknown order', async () => {
     const r = await cli(['order', 'submit', '--venue', 'sim-a', '--symbol', 'BTC/USDT', '--side', 'buy', '--price', '30000', '--qty', '0.001', '--strategy', 'mm-btc']);
     assert.equal(r.code, 1, r.stderr);
