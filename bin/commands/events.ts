@@ -19,14 +19,17 @@ const QTY_FIELDS: Record<string, string> = { qtyLots: 'qty', filledLots: 'filled
 /**
  * One line for a person: `<time> <topic> key=value ...`, scalar fields in the order the event has
  * them, ticks and lots as decimals of the event's instrument (`raw`: as they are). Nested objects
- * (a denial's intent) are flattened one level (`intent.side=buy`).
+ * (a denial's intent) are flattened one level (`intent.side=buy`). Left out: `tNs`, and
+ * `clientOrderId`/`state` where they repeat `orderId`/`status` (`--json` has everything).
  */
 export function formatEvent(topic: string, data: unknown, table: InstrumentTable | undefined, now: Date = new Date()): string {
   const parts: string[] = [];
   const d = data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : { value: data };
   const add = (prefix: string, o: Record<string, unknown>, venue: unknown, symbol: unknown): void => {
     for (const [k, v] of Object.entries(o)) {
-      if (v === undefined || k === 'type') continue;
+      // what a person does not need twice (or at all): the type is printed up front, the engine's
+      // id is orderId, state is status, tNs is the engine clock's nanoseconds
+      if (v === undefined || k === 'type' || k === 'tNs' || (k === 'clientOrderId' && v === o.orderId) || (k === 'state' && v === o.status)) continue;
       if (v !== null && typeof v === 'object' && !Array.isArray(v) && prefix === '') {
         const inner = v as Record<string, unknown>;
         add(`${k}.`, inner, inner.venue ?? venue, inner.symbol ?? symbol);

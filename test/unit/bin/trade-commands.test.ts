@@ -68,9 +68,10 @@ describe('bin: the trading commands', () => {
 
   it('events: one line per event with decimal prices and sizes of its instrument (raw without a table)', () => {
     const at = new Date('2026-12-05T01:02:03.456Z');
-    const data = { type: 'order.update', orderId: 'api.x.1', status: 'accepted', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', priceTicks: 6_500_050, qtyLots: 100, filledLots: 0, reason: 'post only' };
+    const data = { type: 'order.update', orderId: 'api.x.1', status: 'accepted', clientOrderId: 'api.x.1', state: 'accepted', tNs: 123, venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', priceTicks: 6_500_050, qtyLots: 100, filledLots: 0, reason: 'post only' };
     assert.equal(formatEvent('orders', data, table, at), '01:02:03.456 orders order.update orderId=api.x.1 status=accepted venue=sim-a symbol=BTC/USDT side=buy price=65000.50 qty=0.00100 filled=0.00000 reason="post only"');
     assert.equal(formatEvent('orders', data, undefined, at), '01:02:03.456 orders order.update orderId=api.x.1 status=accepted venue=sim-a symbol=BTC/USDT side=buy priceTicks=6500050 qtyLots=100 filledLots=0 reason="post only"');
+    assert.match(formatEvent('orders', { ...data, clientOrderId: 'mine' }, table, at), / clientOrderId=mine /);
     const denial = { type: 'order.denied', source: 'risk', code: 'RISK_PRICE_BAND', intent: { venue: 'sim-a', symbol: 'ETH/USDT', side: 'sell', priceTicks: 300_001, qtyLots: 5 } };
     assert.equal(formatEvent('risk.denials', denial, table, at), '01:02:03.456 risk.denials order.denied source=risk code=RISK_PRICE_BAND intent.venue=sim-a intent.symbol=ETH/USDT intent.side=sell intent.price=3000.01 intent.qty=0.0005');
   });
