@@ -3,7 +3,7 @@
  * concept to its own module —
  * - `order-entry.ts` ({@link OrderEntry}): submit / cancel / cancel-all / kill switch / strategy
  *   start-stop, API client ids (`api-client-id.ts`);
- * - `queries.ts` ({@link EngineQueries}): status, orders, positions, balances, breakers, limits;
+ * - `queries.ts` ({@link EngineQueries}): status, orders, positions, balances, breakers, limits, instruments;
  * - `feed-relay.ts` ({@link FeedRelay}): `/feed` market data into the actor system, and its trust;
  * - `engine-metrics.ts` ({@link EngineMetrics}): `/health`, `/metrics`, the `actors.latency` event;
  * - `event-relay.ts` ({@link EventRelay}): actor-system events → gateway subscribers.

@@ -4,8 +4,8 @@ import type { Engine } from '../actors/engine/engine.js';
 import { apiClientOrderId } from './api-client-id.js';
 
 /**
- * The read side of the gateway's API: status, orders, positions, balances, breakers and risk
- * limits, as views over the journal's order store and portfolio, the risk engine and the venue
+ * The read side of the gateway's API: status, orders, positions, balances, breakers, risk
+ * limits and instruments (tick, lot, last mid), as views over the journal's order store and portfolio, the risk engine and the venue
  * actors. Nothing here sends a message.
  */
 export class EngineQueries {
