@@ -42,10 +42,10 @@ function dec(s: string | undefined): Dec | undefined {
   return s === undefined ? undefined : parseDec(s);
 }
 
-/** Decimal string of `d` without trailing zeros past `minScale` decimals (exact: only zeros go). */
+/** Decimal string of `d` with at least `minScale` decimals and no trailing zeros past them (exact: only zeros go). */
 function show(d: Dec, minScale: number): string {
-  let s = formatDec(d);
-  if (!s.includes('.')) return minScale > 0 ? formatDec(d, minScale) : s;
+  let s = formatDec(d, Math.max(d.scale, minScale));
+  if (!s.includes('.')) return s;
   const dot = s.indexOf('.');
   while (s.endsWith('0') && s.length - dot - 1 > minScale) s = s.slice(0, -1);
   return s.endsWith('.') ? s.slice(0, -1) : s;

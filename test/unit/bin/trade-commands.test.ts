@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { buildProgram } from '../../../bin/cli.js';
 import { parseSubmit, submitArgs } from '../../../bin/commands/order.js';
-import { totals } from '../../../bin/commands/positions.js';
+import { renderPositions, totals } from '../../../bin/commands/positions.js';
+import { renderOrders } from '../../../bin/commands/orders.js';
+import { renderInstruments } from '../../../bin/commands/instruments.js';
 import { formatEvent } from '../../../bin/commands/events.js';
 import { InstrumentTable, type InstrumentRow } from '../../../bin/instrument-table.js';
 import { parseArgs } from '../../../gateway/protocol.js';
@@ -64,6 +66,20 @@ describe('bin: the trading commands', () => {
     assert.deepEqual(t.unvalued, ['sim-a:BTC']);
     assert.equal(t.unrealizedPnl, undefined);
     assert.equal(t.realizedPnl, '1.50000000');
+  });
+
+  it('tables print decimals, --raw ticks and lots (orders, positions, instruments)', () => {
+    const order = { orderId: 'api.x.1', strategy: 'api', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', type: 'limit', tif: 'GTC', status: 'accepted', priceTicks: 6_500_050, qtyLots: 100, filledLots: 40 };
+    assert.match(renderOrders([order], table), /^api\.x\.1\s+-\s+api\s+sim-a\s+BTC\/USDT\s+buy\s+limit\s+GTC\s+accepted\s+65000\.50\s+0\.00100\s+0\.00040\s+-$/m);
+    assert.match(renderOrders([order]), /^api\.x\.1\s+-\s+api\s+sim-a\s+BTC\/USDT\s+buy\s+limit\s+GTC\s+accepted\s+6500050\s+100\s+40\s+-$/m);
+    assert.match(renderOrders([{ ...order, venue: 'gone' }], table), /\s6500050 ticks\s+100 lots\s+40 lots\s/);
+    const pos = [{ venue: 'sim-a', symbol: 'BTC/USDT', qtyLots: 100, qty: '0.00100000', cost: '60', realizedPnl: '0', unrealizedPnl: '0.0005', markTicks: 6_000_050, quote: 'USDT' }];
+    const bal = [{ venue: 'sim-a', asset: 'USDT', total: '10.00000000', locked: '0', free: '10' }];
+    assert.match(renderPositions(pos, bal, table), /^sim-a\s+BTC\/USDT\s+0\.00100000\s+60\s+0\s+0\.0005\s+60000\.50\s+USDT$/m);
+    assert.match(renderPositions(pos, bal, table, true), /^sim-a\s+BTC\/USDT\s+100\s+60\s+0\s+0\.0005\s+6000050\s+USDT$/m);
+    assert.match(renderPositions(pos, bal, table), /^USDT\s+10\.00000000\s+0\.00000000\s+0\.00050000\s+0\.00050000$/m);
+    assert.match(renderInstruments([BTC], false), /^sim-a\s+BTC\/USDT\s+BTC\s+USDT\s+0\.01\s+0\.00001\s+0\.00001\s+9000\.00000\s+5\s+60000\.50$/m);
+    assert.match(renderInstruments([BTC], true), /^sim-a\s+BTC\/USDT\s+0\.01\s+0\.00001\s+1\s+900000000\s+5\s+6000050$/m);
   });
 
   it('events: one line per event with decimal prices and sizes of its instrument (raw without a table)', () => {
