@@ -9,6 +9,10 @@ import { register as registerPositions } from './commands/positions.js';
 import { register as registerKill } from './commands/kill.js';
 import { register as registerVenue } from './commands/venue.js';
 import { register as registerConfig } from './commands/config.js';
+import { register as registerOrder } from './commands/order.js';
+import { register as registerStrategy } from './commands/strategy.js';
+import { register as registerInstruments } from './commands/instruments.js';
+import { register as registerEvents } from './commands/events.js';
 
 /** Commander error codes that mean "the command line was wrong": exit 2 like a bad option value. */
 const USAGE_ERRORS = new Set(['commander.unknownOption', 'commander.unknownCommand', 'commander.missingArgument', 'commander.optionMissingArgument', 'commander.invalidArgument', 'commander.excessArguments', 'commander.missingMandatoryOptionValue']);
@@ -29,6 +33,10 @@ export function buildProgram(): Command {
   registerDaemon(program);
   registerStatus(program);
   registerOrders(program);
+  registerOrder(program);
+  registerInstruments(program);
+  registerEvents(program);
+  registerStrategy(program);
   registerPositions(program);
   registerKill(program);
   registerVenue(program);

@@ -32,20 +32,20 @@ export interface ClientOptions {
 /** Adds `--url`, `--token`, `--token-file`, `--timeout` and `--json` to a command. */
 export function connectionOptions(cmd: Command): Command {
   return cmd
-    .option('--url <url>', "the daemon's /ws URL", CLIENT_DEFAULTS.url)
+    .option('--url <url>', `the daemon's /ws URL (default: $BOT4_URL, else ${CLIENT_DEFAULTS.url})`)
     .option('--token <token>', 'API token (default: $BOT4_TOKEN, else the daemon\'s local token file)')
     .option('--token-file <file>', 'token file written by a daemon without configured tokens', CLIENT_DEFAULTS.tokenFile)
     .option('--timeout <ms>', 'give up on a request after this long', String(CLIENT_DEFAULTS.timeoutMs))
     .option('--json', 'print the raw JSON result instead of a table', false);
 }
 
-/** Validates the connection options once (`--timeout: expected a value >= 100, got 5`). Token: flag, then `BOT4_TOKEN`, then the token file. */
+/** Validates the connection options once (`--timeout: expected a value >= 100, got 5`). URL: flag, then `BOT4_URL`, then the default. Token: flag, then `BOT4_TOKEN`, then the token file. */
 export function parseClientOptions(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ClientOptions {
   const t = raw.timeout;
   const o = parseOptions(
     schema,
     {
-      '--url': raw.url,
+      '--url': raw.url ?? (env.BOT4_URL === undefined || env.BOT4_URL === '' ? CLIENT_DEFAULTS.url : env.BOT4_URL),
       '--timeout': typeof t === 'string' && /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t,
       '--token': raw.token,
       '--token-file': raw.tokenFile,
@@ -63,22 +63,37 @@ interface Reply {
   ok?: boolean;
   result?: unknown;
   error?: { code: string; message: string };
+  /** Set on pushed events (which carry no id). */
+  topic?: string;
+  data?: unknown;
 }
+
+/** Receives the events of the topics a client subscribed to. */
+export type DaemonEventListener = (topic: string, data: unknown) => void;
 
 /** A minimal request/reply client of the daemon's `/ws` (the CLI's only way in). */
 export class DaemonClient {
   private nextId = 1;
   private readonly waiting = new Map<string, { resolve: (r: Reply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private eventListener: DaemonEventListener | undefined;
+  /** Resolves with the close code once the connection has closed (from either side). */
+  readonly closed: Promise<number>;
 
   private constructor(
     private readonly ws: WebSocket,
     private readonly opts: ClientOptions,
   ) {
+    let closedWith: (code: number) => void = () => undefined;
+    this.closed = new Promise((resolve) => (closedWith = resolve));
     ws.on('message', (data: Buffer) => {
       let m: Reply;
       try {
         m = JSON.parse(data.toString('utf8')) as Reply;
       } catch {
+        return;
+      }
+      if (m.id === undefined && typeof m.topic === 'string') {
+        this.eventListener?.(m.topic, m.data);
         return;
       }
       const w = typeof m.id === 'string' ? this.waiting.get(m.id) : undefined;
@@ -88,6 +103,7 @@ export class DaemonClient {
       w.resolve(m);
     });
     ws.on('close', (code) => {
+      closedWith(code);
       for (const w of this.waiting.values()) {
         clearTimeout(w.timer);
         w.reject(new CliConnectError(opts.url, `connection closed (${code})`));
@@ -123,6 +139,11 @@ export class DaemonClient {
       if (r.ok !== true) throw new CliRequestError(op, r.error?.code ?? 'UNKNOWN', r.error?.message ?? 'request failed');
       return r.result as T;
     });
+  }
+
+  /** Sets the one listener of pushed events (`subscribe` first); replaces any earlier one. */
+  onEvent(listener: DaemonEventListener): void {
+    this.eventListener = listener;
   }
 
   close(): void {

@@ -3,7 +3,7 @@
  * concept to its own module —
  * - `order-entry.ts` ({@link OrderEntry}): submit / cancel / cancel-all / kill switch / strategy
  *   start-stop, API client ids (`api-client-id.ts`);
- * - `queries.ts` ({@link EngineQueries}): status, orders, positions, balances, breakers, limits;
+ * - `queries.ts` ({@link EngineQueries}): status, orders, positions, balances, breakers, limits, instruments;
  * - `feed-relay.ts` ({@link FeedRelay}): `/feed` market data into the actor system, and its trust;
  * - `engine-metrics.ts` ({@link EngineMetrics}): `/health`, `/metrics`, the `actors.latency` event;
  * - `event-relay.ts` ({@link EventRelay}): actor-system events → gateway subscribers.
@@ -49,7 +49,7 @@ import type { Metric } from 'prom-client';
 import { logger } from '../common/log.js';
 import type {
   BalanceView, BreakerView, CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, EngineEventListener, EngineHealth,
-  EnginePort, EngineStatus, KillSwitchAck, KillSwitchState, MarketDataMessage, MetricFamily, OrderAck,
+  EnginePort, EngineStatus, InstrumentFilter, InstrumentView, KillSwitchAck, KillSwitchState, MarketDataMessage, MetricFamily, OrderAck,
   OrderFilter, OrderRequest, OrderView, PositionView, RequestContext, RiskLimitsView, StrategyAck, VenueResumeAck, VenueResumeRequest,
 } from '../gateway/engine-port.js';
 import type { ActorContext } from '../actors/runtime/actor-cell.js';
@@ -159,6 +159,10 @@ export class EngineApi implements EnginePort {
 
   riskLimits(): Promise<RiskLimitsView> {
     return this.queries.riskLimits();
+  }
+
+  instruments(filter: InstrumentFilter): Promise<readonly InstrumentView[]> {
+    return this.queries.instruments(filter);
   }
 
   // --- feed, health, metrics, events ---------------------------------------------------------

@@ -1,11 +1,11 @@
-import type { BalanceView, BreakerView, EngineStatus, OrderFilter, OrderView, PositionView, RiskLimitsView } from '../gateway/engine-port.js';
+import type { BalanceView, BreakerView, EngineStatus, InstrumentFilter, InstrumentView, OrderFilter, OrderView, PositionView, RiskLimitsView } from '../gateway/engine-port.js';
 import { avgPriceTicks, type Order } from '../actors/orders/order-state.js';
 import type { Engine } from '../actors/engine/engine.js';
 import { apiClientOrderId } from './api-client-id.js';
 
 /**
- * The read side of the gateway's API: status, orders, positions, balances, breakers and risk
- * limits, as views over the journal's order store and portfolio, the risk engine and the venue
+ * The read side of the gateway's API: status, orders, positions, balances, breakers, risk
+ * limits and instruments (tick, lot, last mid), as views over the journal's order store and portfolio, the risk engine and the venue
  * actors. Nothing here sends a message.
  */
 export class EngineQueries {
@@ -101,6 +101,17 @@ export class EngineQueries {
   /** See {@link EnginePort.riskLimits}. */
   async riskLimits(): Promise<RiskLimitsView> {
     return toPlain(this.engine.risk.config) as RiskLimitsView;
+  }
+
+  /** See {@link EnginePort.instruments}: the engine's instruments in config order, with the last mid when one was seen. */
+  async instruments(filter: InstrumentFilter): Promise<readonly InstrumentView[]> {
+    const out: InstrumentView[] = [];
+    for (const i of this.engine.instruments) {
+      if (filter.venue !== undefined && i.venue !== filter.venue) continue;
+      const mid = this.mids.get(`${i.venue}:${i.symbol}`);
+      out.push({ venue: i.venue, symbol: i.symbol, base: i.base, quote: i.quote, tickSize: i.tickSize, lotSize: i.lotSize, minQtyLots: i.minQtyLots, maxQtyLots: i.maxQtyLots, minNotional: i.minNotional, ...(mid === undefined ? {} : { midTicks: mid }) });
+    }
+    return out;
   }
 
   private view(o: Order): OrderView {

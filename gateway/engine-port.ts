@@ -32,6 +32,8 @@ export interface EnginePort {
   breakers(): Promise<readonly BreakerView[]>;
   /** The risk limits in force. */
   riskLimits(): Promise<RiskLimitsView>;
+  /** The instruments the engine trades, with their tick, lot and minimum notional (and last mid when known). */
+  instruments(filter: InstrumentFilter): Promise<readonly InstrumentView[]>;
   /** Starts a strategy by id. */
   startStrategy(id: string, ctx: RequestContext): Promise<StrategyAck>;
   /** Stops a strategy by id. */
@@ -240,6 +242,30 @@ export interface BreakerView {
   name: string;
   state: string;
   [key: string]: unknown;
+}
+
+/** Filter of `instruments.get`: one venue, or all when `venue` is absent. */
+export interface InstrumentFilter {
+  venue?: string;
+}
+
+/**
+ * One instrument as the venue's filters define it. `tickSize` and `lotSize` are decimal strings: a
+ * price in ticks is `priceTicks × tickSize`, a quantity in lots `qtyLots × lotSize` (exact decimals).
+ */
+export interface InstrumentView {
+  venue: string;
+  symbol: string;
+  base: string;
+  quote: string;
+  tickSize: string;
+  lotSize: string;
+  minQtyLots: number;
+  maxQtyLots: number;
+  /** Minimum order notional in the quote asset, decimal string. */
+  minNotional: string;
+  /** Last mid (ticks) the engine saw from the venue's ticker, when it has one. */
+  midTicks?: number;
 }
 
 /** Risk limits (free-form: the risk area owns the shape). */

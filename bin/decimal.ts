@@ -1,0 +1,93 @@
+import { ConfigError } from '../common/errors.js';
+import { describeValue } from '../common/describe.js';
+
+/**
+ * Exact decimal arithmetic for the CLI's edge: what a person types (`65000.5`, `0.001`) becomes an
+ * integer count of the instrument's ticks or lots, and ticks/lots/balances print back as decimal
+ * strings. Everything is bigint on a power-of-ten scale, never binary floating point: a price that
+ * is not a whole number of ticks is refused, never rounded.
+ */
+
+/** A decimal number: `units × 10^-scale`. */
+export interface Dec {
+  readonly units: bigint;
+  readonly scale: number;
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/** Parses a decimal string (`-12.50`, `0.001`; no exponent, no `+`) into a {@link Dec}; undefined when it is not one. */
+export function parseDec(s: string): Dec | undefined {
+  if (!DECIMAL.test(s)) return undefined;
+  const neg = s.startsWith('-');
+  const [i = '0', f = ''] = (neg ? s.slice(1) : s).split('.');
+  const units = BigInt(i + f);
+  return { units: neg ? -units : units, scale: f.length };
+}
+
+function rescale(d: Dec, scale: number): bigint {
+  return d.units * 10n ** BigInt(scale - d.scale);
+}
+
+/** a + b, exactly. */
+export function addDec(a: Dec, b: Dec): Dec {
+  const scale = Math.max(a.scale, b.scale);
+  return { units: rescale(a, scale) + rescale(b, scale), scale };
+}
+
+/** a × b, exactly. */
+export function mulDec(a: Dec, b: Dec): Dec {
+  return { units: a.units * b.units, scale: a.scale + b.scale };
+}
+
+/** The decimal string of `d` with exactly `scale` decimals (more are cut towards zero: only used to shorten trailing zeros). */
+export function formatDec(d: Dec, scale = d.scale): string {
+  const u = scale >= d.scale ? rescale(d, scale) : d.units / 10n ** BigInt(d.scale - scale);
+  const neg = u < 0n;
+  const abs = (neg ? -u : u).toString().padStart(scale + 1, '0');
+  const s = scale === 0 ? abs : `${abs.slice(0, abs.length - scale)}.${abs.slice(abs.length - scale)}`;
+  return neg ? `-${s}` : s;
+}
+
+/** Number of decimals of a step string (`"0.010"` → 3). */
+export function stepDecimals(step: string): number {
+  const i = step.indexOf('.');
+  return i < 0 ? 0 : step.length - i - 1;
+}
+
+/** `units × step` as a decimal string with the step's decimals (`6500050` ticks of `0.01` → `"65000.50"`). */
+export function fromSteps(units: bigint | number, step: string): string {
+  const s = parseDec(step);
+  if (s === undefined) return String(units);
+  return formatDec({ units: BigInt(units) * s.units, scale: s.scale });
+}
+
+/**
+ * Converts the decimal a person typed into a positive whole number of `step`s, exactly.
+ *
+ * @param field the option it came from (`--price`), named in every error
+ * @param value what arrived
+ * @param step the instrument's tick or lot size (`"0.01"`)
+ * @param what `tick size 0.01 of sim-a BTC/USDT`-style words for the error
+ * @throws ConfigError `--price: expected a multiple of the tick size 0.01 of sim-a BTC/USDT, got "65000.005"`
+ */
+export function toSteps(field: string, value: string, step: string, what: string): number {
+  const v = parseDec(value);
+  if (v === undefined || v.units < 0n) throw new ConfigError(field, `${field}: expected a positive decimal number like 65000.5 (digits and at most one '.'), got ${describeValue(value)}`);
+  if (v.units === 0n) throw new ConfigError(field, `${field}: expected a value > 0, got ${describeValue(value)}`);
+  const s = parseDec(step);
+  if (s === undefined || s.units <= 0n) throw new ConfigError(field, `${field}: the daemon reported ${what} as ${describeValue(step)}, not a positive decimal`);
+  const scale = Math.max(v.scale, s.scale);
+  const a = rescale(v, scale);
+  const b = rescale(s, scale);
+  if (a % b !== 0n) throw new ConfigError(field, `${field}: expected a multiple of the ${what}, got ${describeValue(value)}`, { step });
+  const n = a / b;
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new ConfigError(field, `${field}: expected at most ${fromSteps(BigInt(Number.MAX_SAFE_INTEGER), step)} (2^53-1 steps of ${step}), got ${describeValue(value)}`);
+  return Number(n);
+}
+
+/** Parses a `--raw` integer count (ticks or lots): a safe integer ≥ 1. */
+export function rawSteps(field: string, value: string, unit: string): number {
+  if (!/^\d+$/.test(value) || BigInt(value) < 1n || BigInt(value) > BigInt(Number.MAX_SAFE_INTEGER)) throw new ConfigError(field, `${field}: expected a whole number of ${unit} (1..2^53-1) with --raw, got ${describeValue(value)}`);
+  return Number(value);
+}
