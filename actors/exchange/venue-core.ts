@@ -115,9 +115,11 @@ export class VenueCore {
       qtyLots: o.intent.qtyLots,
       filledLots: o.filledLots,
       tNs: this.clock.nowNs(),
-      ...(o.venueOrderId === undefined ? {} : { venueOrderId: o.venueOrderId }),
-      ...(why === undefined && o.reason === undefined ? {} : { reason: why ?? o.reason }),
     };
+    // Assigned, not spread from temporary objects: one object per update.
+    if (o.venueOrderId !== undefined) payload.venueOrderId = o.venueOrderId;
+    const reason = why ?? o.reason;
+    if (reason !== undefined) payload.reason = reason;
     ctx.publish(topics.orders(o.intent.strategy), { type: 'order.update', payload });
     ctx.publish(topics.allOrders, { type: 'order.update', payload });
   }

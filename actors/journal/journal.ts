@@ -8,7 +8,7 @@ import { logger } from '../../common/log.js';
 import { errnoOf, JournalClosedError, JournalIoError, JournalRecordTooLargeError } from './errors.js';
 import { nodeFileOps, type JournalFileOps } from './fs-util.js';
 import type { FsyncPolicy, JournalOptions } from './options.js';
-import { encodeRecord, RECORD_HEADER_BYTES } from './record.js';
+import { encodeRecordText, RECORD_HEADER_BYTES } from './record.js';
 import type { ReplayTail } from './replay.js';
 import { segmentName } from './segments.js';
 import { compact, writeSnapshot } from './snapshot.js';
@@ -198,7 +198,16 @@ export class Journal {
    */
   append(type: string, data: unknown, tMs: number = this.clock.epochMs()): Promise<number> {
     if (this.closed) return Promise.reject(new JournalClosedError());
-    const buf = this.encode(type, data, tMs);
+    return this.appendText(type, JSON.stringify(data ?? null), tMs);
+  }
+
+  /**
+   * {@link append} for a body already rendered as JSON text (`JSON.stringify(data)`'s bytes, e.g.
+   * from `orderEventText`): no generic object is built and stringified per record.
+   */
+  appendText(type: string, dataJson: string, tMs: number = this.clock.epochMs()): Promise<number> {
+    if (this.closed) return Promise.reject(new JournalClosedError());
+    const buf = this.encode(type, dataJson, tMs);
     if (this.failure !== undefined) {
       // Not acknowledged; kept (the caller applied it) and written when the episode ends.
       this.waiting.push(buf);
@@ -219,7 +228,7 @@ export class Journal {
    */
   appendThen<A, B>(type: string, data: unknown, tMs: number, fn: CommitFn<A, B>, a: A, b: B): number {
     if (this.closed) throw new JournalClosedError();
-    const buf = this.encode(type, data, tMs);
+    const buf = this.encode(type, JSON.stringify(data ?? null), tMs);
     const seq = this.lastSeq;
     const failure = this.failure;
     if (failure !== undefined) {
@@ -313,9 +322,9 @@ export class Journal {
   }
 
   /** Assigns the next sequence to a new record (checked against `maxRecordBytes`). */
-  private encode(type: string, data: unknown, tMs: number): Buffer {
+  private encode(type: string, dataJson: string, tMs: number): Buffer {
     const seq = this.lastSeq + 1;
-    const buf = encodeRecord(seq, tMs, type, data);
+    const buf = encodeRecordText(seq, tMs, type, dataJson);
     if (buf.length - RECORD_HEADER_BYTES > this.options.maxRecordBytes) {
       throw new JournalRecordTooLargeError(buf.length - RECORD_HEADER_BYTES, this.options.maxRecordBytes);
     }

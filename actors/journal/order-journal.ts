@@ -13,9 +13,10 @@ import type { JournalFileOps } from './fs-util.js';
 import { Journal } from './journal.js';
 import { acquireLock, type JournalLock } from './lock.js';
 import { parseJournalOptions, type JournalOptionsInput } from './options.js';
-import { applyOrderRecord, encodeOrderEvent, restoreOrderBook, serializeOrderBook, type OrderBookState, type TradingStateRecord } from './order-records.js';
+import { applyOrderEventRecord, applyOrderRecord, orderEventText, restoreOrderBook, serializeOrderBookText, type OrderBookState, type TradingStateRecord } from './order-records.js';
 import type { JournalRecord } from './record.js';
 import { replayJournal, type ReplayReport } from './replay.js';
+import { SnapshotText } from './snapshot.js';
 
 /** What opening a journal rebuilds: the order table, the portfolio, the id sequence and a report. */
 export interface JournalState extends OrderBookState {
@@ -234,10 +235,13 @@ export class OrderJournal {
    * that need not wait for durability may ignore the promise's timing, not its rejection.
    */
   async record(clientOrderId: string, event: OrderEvent): Promise<Order> {
-    const data = { id: clientOrderId, e: encodeOrderEvent(event) };
     const tMs = this.clock.epochMs();
-    this.applyLive('order.event', data, tMs);
-    await this.append('order.event', data, tMs);
+    // Applied as is (what replay rebuilds from the record: the same function after decoding),
+    // then journaled from the event itself: no intermediate encoded copy.
+    applyOrderEventRecord(this.book, clientOrderId, event, tMs * 1e6);
+    const p = this.journal.appendText('order.event', orderEventText(clientOrderId, event), tMs);
+    this.maybeSnapshot();
+    await p;
     return this.book.orders.require(clientOrderId);
   }
 
@@ -284,7 +288,7 @@ export class OrderJournal {
 
   /** Takes a snapshot now (and compacts); resolves with its sequence. */
   async snapshot(): Promise<number> {
-    return this.journal.snapshot(serializeOrderBook(this.book));
+    return this.journal.snapshot(new SnapshotText(serializeOrderBookText(this.book)));
   }
 
   /** Resolves when everything appended so far is written (synced under `always`). */
@@ -345,7 +349,7 @@ export class OrderJournal {
     const every = this.journal.options.snapshotEvery;
     if (every > 0 && this.journal.recordsSinceSnapshot >= every && !this.journal.snapshotInProgress) {
       // State captured now, synchronously, so it is exactly the state after this record.
-      this.journal.snapshot(serializeOrderBook(this.book)).catch((e: unknown) => logger.error({ err: e }, 'journal snapshot failed'));
+      this.journal.snapshot(new SnapshotText(serializeOrderBookText(this.book))).catch((e: unknown) => logger.error({ err: e }, 'journal snapshot failed'));
     }
   }
 }

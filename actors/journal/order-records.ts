@@ -61,6 +61,29 @@ export function encodeOrderEvent(e: OrderEvent): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The body of an `order.event` record as JSON text: `JSON.stringify({ id, e: encodeOrderEvent(e) })`,
+ * byte for byte (the event's own keys in their order, bigints as decimal strings, undefined
+ * fields left out), rendered without the two intermediate objects.
+ */
+export function orderEventText(id: string, e: OrderEvent): string {
+  let out = `{"id":${JSON.stringify(id)},"e":{`;
+  let first = true;
+  const ev = e as unknown as Record<string, unknown>;
+  for (const k in ev) {
+    if (!Object.prototype.hasOwnProperty.call(ev, k)) continue;
+    const v = ev[k];
+    let t: string | undefined;
+    if (typeof v === 'bigint') t = `"${v}"`;
+    else if (typeof v === 'number') t = Number.isFinite(v) ? `${v}` : 'null';
+    else t = JSON.stringify(v);
+    if (t === undefined) continue; // undefined, functions, symbols: JSON leaves the key out
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${t}`;
+    first = false;
+  }
+  return `${out}}}`;
+}
+
 /** Decodes an event from the journal (strings → bigints for the bigint fields). */
 export function decodeOrderEvent(j: Record<string, unknown>): OrderEvent {
   const out: Record<string, unknown> = { ...j };
@@ -103,24 +126,7 @@ export function applyOrderRecord(s: OrderBookState, r: JournalRecord): void {
     }
     case 'order.event': {
       const d = r.data as { id: string; e: Record<string, unknown> };
-      const e = decodeOrderEvent(d.e);
-      const o = s.orders.require(d.id);
-      const beforeLots = o.filledLots;
-      const beforeTicks = o.cumTickLots;
-      s.orders.apply(d.id, e, tNs);
-      const i = o.intent;
-      const lots = o.filledLots - beforeLots;
-      if (lots > 0) {
-        const fee = e.kind === 'fill' || e.kind === 'reconcile' ? e : undefined;
-        s.portfolio.applyFillTickLots(i.venue, i.symbol, i.side, lots, o.cumTickLots - beforeTicks, fee?.feeAsset, fee?.feeAtoms);
-        s.portfolio.lockForOrder(i.venue, i.symbol, i.side, i.priceTicks, -lots);
-      } else if (e.kind === 'reconcile' && e.feeAsset !== undefined && e.feeAtoms !== undefined) {
-        s.portfolio.chargeFee(i.venue, e.feeAsset, e.feeAtoms);
-      }
-      if (isTerminal(o.state)) {
-        const rest = i.qtyLots - o.filledLots;
-        if (rest > 0) s.portfolio.lockForOrder(i.venue, i.symbol, i.side, i.priceTicks, -rest);
-      }
+      applyOrderEventRecord(s, d.id, decodeOrderEvent(d.e), tNs);
       return;
     }
     case 'balance.adjust': {
@@ -140,6 +146,30 @@ export function applyOrderRecord(s: OrderBookState, r: JournalRecord): void {
   }
 }
 
+/**
+ * The `order.event` part of {@link applyOrderRecord}: the live path calls it with the event itself
+ * (no encode/decode round trip), replay with the decoded record; both give the same state.
+ */
+export function applyOrderEventRecord(s: OrderBookState, id: string, e: OrderEvent, tNs: number): void {
+  const o = s.orders.require(id);
+  const beforeLots = o.filledLots;
+  const beforeTicks = o.cumTickLots;
+  s.orders.apply(id, e, tNs);
+  const i = o.intent;
+  const lots = o.filledLots - beforeLots;
+  if (lots > 0) {
+    const fee = e.kind === 'fill' || e.kind === 'reconcile' ? e : undefined;
+    s.portfolio.applyFillTickLots(i.venue, i.symbol, i.side, lots, o.cumTickLots - beforeTicks, fee?.feeAsset, fee?.feeAtoms);
+    s.portfolio.lockForOrder(i.venue, i.symbol, i.side, i.priceTicks, -lots);
+  } else if (e.kind === 'reconcile' && e.feeAsset !== undefined && e.feeAtoms !== undefined) {
+    s.portfolio.chargeFee(i.venue, e.feeAsset, e.feeAtoms);
+  }
+  if (isTerminal(o.state)) {
+    const rest = i.qtyLots - o.filledLots;
+    if (rest > 0) s.portfolio.lockForOrder(i.venue, i.symbol, i.side, i.priceTicks, -rest);
+  }
+}
+
 /** Snapshot payload of an {@link OrderBookState}. */
 export interface OrderBookSnapshot {
   orders: OrderStoreState;
@@ -151,6 +181,16 @@ export interface OrderBookSnapshot {
 /** The state as a JSON-safe value (snapshots; tests compare two states through it). */
 export function serializeOrderBook(s: OrderBookState): OrderBookSnapshot {
   return { orders: s.orders.toJSON(), portfolio: s.portfolio.toJSON(), ...(s.tradingState === undefined ? {} : { tradingState: { ...s.tradingState } }) };
+}
+
+/**
+ * `JSON.stringify(serializeOrderBook(s))`, byte for byte, rendered without the intermediate copy
+ * (the order table reuses the text of orders unchanged since the previous snapshot): what
+ * snapshots write.
+ */
+export function serializeOrderBookText(s: OrderBookState): string {
+  const ts = s.tradingState === undefined ? '' : `,"tradingState":${JSON.stringify(s.tradingState)}`;
+  return `{"orders":${s.orders.toJSONText()},"portfolio":${JSON.stringify(s.portfolio.toJSON())}${ts}}`;
 }
 
 /** Replaces the state with a snapshot's. */

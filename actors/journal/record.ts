@@ -25,7 +25,16 @@ export interface JournalRecord {
 
 /** Encodes one record (header + payload) into a new buffer. */
 export function encodeRecord(seq: number, tMs: number, type: string, data: unknown): Buffer {
-  const json = `{"s":${seq},"t":${tMs},"k":${JSON.stringify(type)},"d":${JSON.stringify(data ?? null)}}`;
+  return encodeRecordText(seq, tMs, type, JSON.stringify(data ?? null));
+}
+
+/**
+ * {@link encodeRecord} for a body already rendered as JSON text (`dataJson`, what
+ * `JSON.stringify(data)` gives): the hot record types render their body without building the
+ * generic object first (see `orderEventText`); the bytes are the same.
+ */
+export function encodeRecordText(seq: number, tMs: number, type: string, dataJson: string): Buffer {
+  const json = `{"s":${seq},"t":${tMs},"k":${JSON.stringify(type)},"d":${dataJson}}`;
   const n = Buffer.byteLength(json);
   const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + n);
   buf.write(json, RECORD_HEADER_BYTES, 'utf8');

@@ -4,17 +4,22 @@ import { crc32c } from './crc32c.js';
 import { closeAsync, datasyncAsync, fsyncDir, openAsync, writeAll } from './fs-util.js';
 import { listSegments, listSnapshots, snapshotName } from './segments.js';
 
+/** A snapshot state already rendered as JSON text (written as is instead of `JSON.stringify`ed). */
+export class SnapshotText {
+  constructor(readonly json: string) {}
+}
+
 /**
  * Snapshots: the replayed state as of sequence `seq`, so startup reads one snapshot plus the
  * segments after it instead of the whole history.
  *
  * File layout: `[u32 LE length][u32 LE CRC-32C][payload]`, payload UTF-8 JSON `{"seq":n,"state":...}`.
  * Written atomically: to `<name>.tmp`, fdatasync, rename over the final name, fsync of the
- * directory. A crash leaves either no snapshot or a complete one; a leftover `.tmp` is ignored
+ * directory. `state` is a JSON-safe value or a {@link SnapshotText}. A crash leaves either no snapshot or a complete one; a leftover `.tmp` is ignored
  * and removed at the next replay.
  */
 export async function writeSnapshot(dir: string, seq: number, state: unknown): Promise<string> {
-  const json = Buffer.from(JSON.stringify({ seq, state }), 'utf8');
+  const json = Buffer.from(state instanceof SnapshotText ? `{"seq":${seq},"state":${state.json}}` : JSON.stringify({ seq, state }), 'utf8');
   const header = Buffer.allocUnsafe(8);
   header.writeUInt32LE(json.length, 0);
   header.writeUInt32LE(crc32c(json), 4);
