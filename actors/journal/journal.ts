@@ -11,7 +11,7 @@ import type { FsyncPolicy, JournalOptions } from './options.js';
 import { encodeRecordText, RECORD_HEADER_BYTES } from './record.js';
 import type { ReplayTail } from './replay.js';
 import { segmentName } from './segments.js';
-import { compact, writeSnapshot } from './snapshot.js';
+import { compactAsync, writeSnapshot } from './snapshot.js';
 
 /**
  * Called once per record when its batch is committed (`err` undefined; `seq` is the record's) or
@@ -256,7 +256,8 @@ export class Journal {
 
   /**
    * Writes a snapshot of `state` (the caller's state as of the last appended record, taken
-   * synchronously before calling) once those records are durable, then starts a new segment and
+   * synchronously before calling; or a promise of it, captured before calling and still being
+   * rendered) once those records are durable, then starts a new segment and
    * compacts. Returns the snapshot's sequence. One snapshot at a time; a call during one waits for it.
    */
   async snapshot(state: unknown): Promise<number> {
@@ -264,12 +265,16 @@ export class Journal {
     const seq = this.lastSeq;
     this.sinceSnapshot = 0;
     const previous = this.snapshotting;
+    // Awaited below (after the previous snapshot): a failed rendering fails this snapshot, it is no unhandled rejection.
+    if (state instanceof Promise) state.catch(() => undefined);
     const run = (async (): Promise<number> => {
       if (previous !== undefined) await previous.catch(() => undefined);
+      // A promise is a state still being rendered (captured as of `seq` before this call).
+      const value: unknown = state instanceof Promise ? await state : state;
       await this.sync();
-      await writeSnapshot(this.options.dir, seq, state);
+      await writeSnapshot(this.options.dir, seq, value);
       this.rotatePending = true;
-      compact(this.options.dir, this.options.keepSnapshots, this.options.compact);
+      await compactAsync(this.options.dir, this.options.keepSnapshots, this.options.compact);
       return seq;
     })();
     this.snapshotting = run;

@@ -13,7 +13,7 @@ import type { JournalFileOps } from './fs-util.js';
 import { Journal } from './journal.js';
 import { acquireLock, type JournalLock } from './lock.js';
 import { parseJournalOptions, type JournalOptionsInput } from './options.js';
-import { applyOrderEventRecord, applyOrderRecord, orderEventText, restoreOrderBook, serializeOrderBookText, type OrderBookState, type TradingStateRecord } from './order-records.js';
+import { applyOrderEventRecord, applyOrderRecord, orderEventText, captureOrderBook, renderOrderBook, restoreOrderBook, type OrderBookState, type TradingStateRecord } from './order-records.js';
 import type { JournalRecord } from './record.js';
 import { replayJournal, type ReplayReport } from './replay.js';
 import { SnapshotText } from './snapshot.js';
@@ -288,7 +288,7 @@ export class OrderJournal {
 
   /** Takes a snapshot now (and compacts); resolves with its sequence. */
   async snapshot(): Promise<number> {
-    return this.journal.snapshot(new SnapshotText(serializeOrderBookText(this.book)));
+    return this.journal.snapshot(this.captureSnapshot());
   }
 
   /** Resolves when everything appended so far is written (synced under `always`). */
@@ -345,11 +345,21 @@ export class OrderJournal {
     return p;
   }
 
+  /**
+   * The state now, captured synchronously (exactly the state after the last record), rendered to
+   * JSON over the next event-loop turns (`renderOrderBook`): the turn that triggers a snapshot
+   * pays for the capture only (a few words per open order), not for rendering the whole table.
+   */
+  private async captureSnapshot(): Promise<SnapshotText> {
+    const c = captureOrderBook(this.book);
+    return new SnapshotText(await renderOrderBook(c));
+  }
+
   private maybeSnapshot(): void {
     const every = this.journal.options.snapshotEvery;
     if (every > 0 && this.journal.recordsSinceSnapshot >= every && !this.journal.snapshotInProgress) {
       // State captured now, synchronously, so it is exactly the state after this record.
-      this.journal.snapshot(new SnapshotText(serializeOrderBookText(this.book))).catch((e: unknown) => logger.error({ err: e }, 'journal snapshot failed'));
+      this.journal.snapshot(this.captureSnapshot()).catch((e: unknown) => logger.error({ err: e }, 'journal snapshot failed'));
     }
   }
 }

@@ -2,6 +2,7 @@ import type { OrderIntent } from '../orders/intent.js';
 import type { OrderEvent } from '../orders/order-state.js';
 import { isTerminal } from '../orders/order-state.js';
 import type { OrderStore, OrderStoreState } from '../orders/order-store.js';
+import type { OrderTableCapture } from '../orders/order-table-capture.js';
 import type { Portfolio, PortfolioState } from '../orders/portfolio.js';
 import { JournalRecordTypeError } from './errors.js';
 import type { JournalRecord } from './record.js';
@@ -185,12 +186,39 @@ export function serializeOrderBook(s: OrderBookState): OrderBookSnapshot {
 
 /**
  * `JSON.stringify(serializeOrderBook(s))`, byte for byte, rendered without the intermediate copy
- * (the order table reuses the text of orders unchanged since the previous snapshot): what
- * snapshots write.
+ * (the order table reuses the text of orders unchanged since the previous snapshot).
  */
 export function serializeOrderBookText(s: OrderBookState): string {
+  return captureOrderBook(s).text();
+}
+
+/**
+ * The state as of now, for a snapshot: captured synchronously and cheaply (see
+ * `OrderTableCapture`), rendered by {@link renderOrderBook} in slices across event-loop turns, so
+ * a snapshot of a large table does not hold up the orders of the turn that triggered it.
+ */
+export interface OrderBookCapture {
+  orders: OrderTableCapture;
+  /** The rest of the state, rendered at capture (small: balances per venue and asset). */
+  tail: string;
+  text(): string;
+}
+
+/** Captures the state now (see {@link OrderBookCapture}). */
+export function captureOrderBook(s: OrderBookState): OrderBookCapture {
+  const orders = s.orders.capture();
   const ts = s.tradingState === undefined ? '' : `,"tradingState":${JSON.stringify(s.tradingState)}`;
-  return `{"orders":${s.orders.toJSONText()},"portfolio":${JSON.stringify(s.portfolio.toJSON())}${ts}}`;
+  const tail = `,"portfolio":${JSON.stringify(s.portfolio.toJSON())}${ts}}`;
+  return { orders, tail, text: () => `{"orders":${orders.text()}${tail}` };
+}
+
+/** Orders rendered per event-loop turn by {@link renderOrderBook}. */
+export const SNAPSHOT_SLICE = 1000;
+
+/** Renders a capture `slice` orders per turn (yielding to I/O and timers in between); resolves with its text. */
+export async function renderOrderBook(c: OrderBookCapture, slice = SNAPSHOT_SLICE): Promise<string> {
+  while (!c.orders.renderSlice(slice)) await new Promise<void>((resolve) => setImmediate(resolve));
+  return c.text();
 }
 
 /** Replaces the state with a snapshot's. */

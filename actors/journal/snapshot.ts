@@ -1,4 +1,5 @@
-import { readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { open as openHandle, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c } from './crc32c.js';
 import { closeAsync, datasyncAsync, fsyncDir, openAsync, writeAll } from './fs-util.js';
@@ -38,9 +39,20 @@ export async function writeSnapshot(dir: string, seq: number, state: unknown): P
     rmSync(tmp, { force: true });
     throw e;
   }
-  renameSync(tmp, final);
-  fsyncDir(dir);
+  // Asynchronous from here on too: a snapshot never blocks the event loop on the file system.
+  await rename(tmp, final);
+  await fsyncDirAsync(dir);
   return final;
+}
+
+/** `fsyncDir` without blocking the event loop. */
+async function fsyncDirAsync(dir: string): Promise<void> {
+  const h = await openHandle(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
 }
 
 /** Reads and verifies a snapshot file; returns why it is unusable instead of throwing. */
@@ -90,5 +102,31 @@ export function compact(dir: string, keep: number, deleteSegments = true): strin
     }
   }
   if (deleted.length > 0) fsyncDir(dir);
+  return deleted;
+}
+
+/**
+ * {@link compact} without blocking the event loop: deleting a 64 MiB segment frees its extents,
+ * which can take milliseconds; the writer's snapshots use this form.
+ */
+export async function compactAsync(dir: string, keep: number, deleteSegments = true): Promise<string[]> {
+  const deleted: string[] = [];
+  const snaps = listSnapshots(dir);
+  const drop = snaps.slice(0, Math.max(0, snaps.length - keep));
+  for (const s of drop) {
+    await unlink(s.path);
+    deleted.push(s.path);
+  }
+  const oldestKept = snaps[drop.length];
+  if (oldestKept !== undefined && deleteSegments) {
+    const segs = listSegments(dir);
+    for (let i = 0; i + 1 < segs.length; i++) {
+      if (segs[i + 1]!.seq <= oldestKept.seq + 1) {
+        await rm(segs[i]!.path, { force: true });
+        deleted.push(segs[i]!.path);
+      } else break;
+    }
+  }
+  if (deleted.length > 0) await fsyncDirAsync(dir);
   return deleted;
 }

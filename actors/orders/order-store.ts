@@ -2,6 +2,7 @@ import type { OrderIntent } from './intent.js';
 import { DuplicateOrderError, OrderNotFoundError, OutcomeUnknownError } from './errors.js';
 import { applyOrderEvent, createOrder, isTerminal, type Order, type OrderEvent, type OrderState } from './order-state.js';
 import { parseOptions, z } from '../../common/validate.js';
+import { Frozen, OrderTableCapture } from './order-table-capture.js';
 
 /** Options of an {@link OrderStore}. */
 export const orderStoreOptionsSchema = z
@@ -176,22 +177,28 @@ export class OrderStore {
   }
 
   /**
-   * `JSON.stringify(this.toJSON())`, byte for byte, without the intermediate copies: each order's
-   * text is rendered once per change and reused by later calls (a closed order is rendered once).
+   * A picture of the table now for a snapshot, rendered later in slices (see
+   * {@link OrderTableCapture}); its `text()` is `JSON.stringify(this.toJSON())` of this instant, byte
+   * for byte. Orders unchanged since a previous rendering reuse its text.
    */
-  toJSONText(): string {
-    const parts: string[] = new Array<string>(this.all.size);
+  capture(): OrderTableCapture {
+    const items = new Array<string | Order | Frozen>(this.all.size);
     let i = 0;
     for (const o of this.all.values()) {
-      let t = this.texts.get(o);
-      if (t === undefined || t.n !== o.history.length) {
-        t = { n: o.history.length, json: orderText(o) };
-        this.texts.set(o, t);
-      }
-      parts[i++] = t.json;
+      const t = this.texts.get(o);
+      items[i++] = t !== undefined && t.n === o.history.length ? t.json : isTerminal(o.state) ? o : new Frozen(o);
     }
-    return `{"orders":[${parts.join(',')}],"closed":${JSON.stringify(this.closedIds())}}`;
+    return new OrderTableCapture(items, this.closedIds(), this.remember);
   }
+
+  /** `JSON.stringify(this.toJSON())`, byte for byte, rendered now (see {@link capture}). */
+  toJSONText(): string {
+    return this.capture().text();
+  }
+
+  private readonly remember = (o: Order, n: number, json: string): void => {
+    this.texts.set(o, { n, json });
+  };
 
   /** Replaces the table with a state from {@link toJSON}. */
   restore(s: OrderStoreState): void {
@@ -274,30 +281,6 @@ export function orderToJSON(o: Order): OrderJSON {
     updatedNs: o.updatedNs,
     history: o.history.map((h) => ({ ...h })),
   };
-}
-
-/**
- * `JSON.stringify(orderToJSON(o))` without copying the intent, trade ids and history first (the
- * same values in the same key order, so the same bytes).
- */
-export function orderText(o: Order): string {
-  let fees: Record<string, string> | undefined;
-  for (const k in o.fees) (fees ??= {})[k] = o.fees[k]!.toString();
-  return JSON.stringify({
-    clientOrderId: o.clientOrderId,
-    venueOrderId: o.venueOrderId,
-    intent: o.intent,
-    intentKey: o.intentKey,
-    state: o.state,
-    filledLots: o.filledLots,
-    cumTickLots: o.cumTickLots.toString(),
-    fees: fees ?? {},
-    tradeIds: o.tradeIds,
-    reason: o.reason,
-    createdNs: o.createdNs,
-    updatedNs: o.updatedNs,
-    history: o.history,
-  });
 }
 
 /** Inverse of {@link orderToJSON}. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { encodeOrderEvent, orderEventText, serializeOrderBook, serializeOrderBookText } from '../../../../actors/journal/order-records.js';
+import { captureOrderBook, encodeOrderEvent, orderEventText, renderOrderBook, serializeOrderBook, serializeOrderBookText } from '../../../../actors/journal/order-records.js';
 import { decodeRecordAt, encodeRecord, encodeRecordText } from '../../../../actors/journal/record.js';
 import { listSegments, snapshotName } from '../../../../actors/journal/segments.js';
 import { readSnapshot } from '../../../../actors/journal/snapshot.js';
@@ -92,6 +92,35 @@ describe('journal record and snapshot text (the hand-rendered hot records)', () 
       assert.equal(r.report.snapshotSeq, seq, 'replay starts from the text-rendered snapshot');
       assert.equal(digest(r.state), before);
       await r.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a capture renders the state as of its instant, though orders change, close and are evicted while it renders in slices', async () => {
+    const t = tempDir();
+    try {
+      const j = await open({ dir: t.dir, snapshotEvery: 0, fsync: 'never' }, { orderStore: { maxClosed: 40 } });
+      const rng = new SeededRandom(5);
+      for (let round = 0; round < 5; round++) {
+        for (let i = 0; i < 200; i++) await workloadStep(j, rng);
+        if (round % 2 === 1) serializeOrderBookText(j.state); // some orders' text cached, some not
+        const expected = JSON.stringify(serializeOrderBook(j.state));
+        const cap = captureOrderBook(j.state);
+        let open = 0;
+        for (const o of j.orders.openOrders()) if (o.state !== 'initialized') open++;
+        assert.ok(open > 0, 'open orders are captured');
+        // The table moves on while the capture renders a few orders at a time.
+        let done = false;
+        for (let i = 0; i < 400; i++) {
+          await workloadStep(j, rng);
+          if (!done) done = cap.orders.renderSlice(3);
+        }
+        assert.notEqual(JSON.stringify(serializeOrderBook(j.state)), expected, 'the state changed meanwhile');
+        assert.equal(cap.text(), expected, `round ${round}`);
+        assert.equal(await renderOrderBook(captureOrderBook(j.state), 5), JSON.stringify(serializeOrderBook(j.state)));
+      }
+      await j.close();
     } finally {
       t.cleanup();
     }
