@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Clock } from '../../common/clock.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { logger } from '../../common/log.js';
-import { chooseEpoch, formatClientOrderId, maxEpoch, parseClientOrderId } from '../orders/client-order-id.js';
+import { CLIENT_ORDER_ID_MAX, chooseEpoch, formatClientOrderId, maxEpoch, parseClientOrderId } from '../orders/client-order-id.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
 import type { Order, OrderEvent } from '../orders/order-state.js';
@@ -70,6 +70,8 @@ export const RESTART_REASON = 'restart: the submission may or may not have reach
  */
 export class OrderJournal {
   private readonly book: OrderBookState;
+  /** The last prefix `formatClientOrderId` accepted (the hot path skips its pattern checks). */
+  private checkedPrefix: string | undefined;
   /** The one commit callback of every `submitThen` record (made once: no closure per order). */
   private readonly submitCommitted = (err: Error | undefined, _seq: number, order: Order, listener: SubmitListener): void => {
     if (err instanceof JournalIoError) {
@@ -178,7 +180,15 @@ export class OrderJournal {
 
   /** The client order id the next order of `prefix` gets (throws `ClientOrderIdError` for a bad prefix). */
   nextClientOrderId(prefix: string): string {
-    return formatClientOrderId(prefix, this.journal.nextSequence, this.epoch);
+    const seq = this.journal.nextSequence;
+    if (prefix === this.checkedPrefix) {
+      // The prefix and the epoch passed `formatClientOrderId`'s checks before: only the length can fail.
+      const id = `${prefix}.${this.epoch}.${seq.toString(36)}`;
+      if (id.length <= CLIENT_ORDER_ID_MAX) return id;
+    }
+    const id = formatClientOrderId(prefix, seq, this.epoch);
+    this.checkedPrefix = prefix;
+    return id;
   }
 
   /** The underlying writer (fsync policy, flush/sync, snapshots). */

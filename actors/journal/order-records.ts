@@ -39,6 +39,9 @@ export interface TradingStateRecord {
 
 const TRADING_STATE_VALUES: ReadonlySet<string> = new Set(['ACTIVE', 'REDUCING', 'HALTED']);
 
+/** The `submit` event of every created order (immutable, shared: no object per order). */
+const SUBMIT: OrderEvent = Object.freeze({ kind: 'submit' });
+
 /** The state the journal rebuilds. */
 export interface OrderBookState {
   orders: OrderStore;
@@ -105,7 +108,7 @@ export function applyOrderRecord(s: OrderBookState, r: JournalRecord): void {
       const d = r.data as OrderCreateData;
       s.portfolio.instrument(d.i.venue, d.i.symbol);
       s.orders.create(d.id, d.i, tNs, d.k);
-      s.orders.apply(d.id, { kind: 'submit' }, tNs);
+      s.orders.apply(d.id, SUBMIT, tNs);
       s.portfolio.lockForOrder(d.i.venue, d.i.symbol, d.i.side, d.i.priceTicks, d.i.qtyLots);
       return;
     }
@@ -114,7 +117,7 @@ export function applyOrderRecord(s: OrderBookState, r: JournalRecord): void {
       const d = r.data as OrderCreateData & { v?: string };
       s.portfolio.instrument(d.i.venue, d.i.symbol);
       s.orders.create(d.id, d.i, tNs, d.k);
-      s.orders.apply(d.id, { kind: 'submit' }, tNs);
+      s.orders.apply(d.id, SUBMIT, tNs);
       s.portfolio.lockForOrder(d.i.venue, d.i.symbol, d.i.side, d.i.priceTicks, d.i.qtyLots);
       s.orders.apply(d.id, d.v === undefined ? { kind: 'accept' } : { kind: 'accept', venueOrderId: d.v }, tNs);
       return;
