@@ -19,23 +19,29 @@ export class VenueViews {
   /**
    * Applies the venue's view of an order: new executions as fills (deduplicated by the cumulative
    * quantity, so a trade seen in both the REST reply and the stream counts once), then the state.
-   * Events are issued synchronously (the journal applies them at once), then awaited.
+   * Events are issued synchronously (the journal applies them at once); the promise resolves when
+   * their records are written. A view whose executions must be fetched first counts as `applying`
+   * (balances are no consistent picture) until it is applied; the usual view (a placement's or a
+   * cancel's answer) is applied before this returns, with no async frame around it.
    */
-  async applyVenue(o: Order, v: VenueOrder): Promise<unknown> {
-    this.core.applying++;
+  applyVenue(o: Order, v: VenueOrder): Promise<unknown> {
+    let known = o.filledLots;
+    for (const t of v.trades) if (!o.tradeIds.includes(t.tradeId)) known += t.lots;
+    if (v.filledLots > known && !isTerminal(o.state)) return this.applyWithExecutions(o, v);
     try {
-      return await this.applyVenueInner(o, v);
-    } finally {
-      this.core.applying--;
+      return this.applyView(o, v);
+    } catch (e) {
+      return Promise.reject(e as Error); // as the async form did: callers see a rejection, never a throw
     }
   }
 
-  private async applyVenueInner(o: Order, v: VenueOrder): Promise<unknown> {
-    let known = o.filledLots;
-    for (const t of v.trades) if (!o.tradeIds.includes(t.tradeId)) known += t.lots;
-    if (v.filledLots > known && !isTerminal(o.state)) {
-      // The view says more was executed than its trades show (GET order, open orders): fetch the
-      // executions so fills carry their trade ids and fees (balances reconcile to the atom).
+  /**
+   * The view says more was executed than its trades show (GET order, open orders): fetch the
+   * executions so fills carry their trade ids and fees (balances reconcile to the atom), then apply.
+   */
+  private async applyWithExecutions(o: Order, v: VenueOrder): Promise<unknown> {
+    this.core.applying++;
+    try {
       try {
         const trades = await this.core.call.run((a) => a.fetchTrades(o.intent.symbol, v.venueOrderId));
         v = { ...v, trades };
@@ -46,8 +52,10 @@ export class VenueViews {
         if (o.state === 'unknown' || o.state === 'submitted') this.retryLookup(o, this.core.options.probeCapMs);
         return undefined;
       }
+      return await this.applyView(o, v);
+    } finally {
+      this.core.applying--;
     }
-    return this.applyView(o, v);
   }
 
   private applyView(o: Order, v: VenueOrder): Promise<unknown> {
