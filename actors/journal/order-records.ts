@@ -82,10 +82,22 @@ export function orderEventText(id: string, e: OrderEvent): string {
     else if (typeof v === 'number') t = Number.isFinite(v) ? `${v}` : 'null';
     else t = JSON.stringify(v);
     if (t === undefined) continue; // undefined, functions, symbols: JSON leaves the key out
-    out += `${first ? '' : ','}${JSON.stringify(k)}:${t}`;
+    out += first ? keyText(k) : `,${keyText(k)}`;
+    out += t;
     first = false;
   }
   return `${out}}}`;
+}
+
+/** `"key":` of the event fields seen so far (a handful of names): no string built per field. */
+const KEY_TEXT = new Map<string, string>();
+function keyText(k: string): string {
+  let t = KEY_TEXT.get(k);
+  if (t === undefined) {
+    t = `${JSON.stringify(k)}:`;
+    if (KEY_TEXT.size < 64) KEY_TEXT.set(k, t);
+  }
+  return t;
 }
 
 /** Decodes an event from the journal (strings → bigints for the bigint fields). */
