@@ -37,13 +37,6 @@ export class OrderStore {
   private closedQueue: Order[] = [];
   private closedHead = 0;
   private readonly attempts = new Map<string, string>();
-  /**
-   * Each order's JSON text as of its last rendering and the history length it had then: every
-   * change of an order goes through `applyOrderEvent`, which appends to its history, so an equal
-   * length means unchanged text. Snapshots re-render only what changed since the previous one.
-   */
-  private readonly texts = new WeakMap<Order, { n: number; json: string }>();
-
   constructor(options?: OrderStoreOptions) {
     this.opts = parseOptions(orderStoreOptionsSchema, options, 'orderStore');
   }
@@ -179,26 +172,19 @@ export class OrderStore {
   /**
    * A picture of the table now for a snapshot, rendered later in slices (see
    * {@link OrderTableCapture}); its `text()` is `JSON.stringify(this.toJSON())` of this instant, byte
-   * for byte. Orders unchanged since a previous rendering reuse its text.
+   * for byte.
    */
   capture(): OrderTableCapture {
-    const items = new Array<string | Order | Frozen>(this.all.size);
+    const items = new Array<Order | Frozen>(this.all.size);
     let i = 0;
-    for (const o of this.all.values()) {
-      const t = this.texts.get(o);
-      items[i++] = t !== undefined && t.n === o.history.length ? t.json : isTerminal(o.state) ? o : new Frozen(o);
-    }
-    return new OrderTableCapture(items, this.closedIds(), this.remember);
+    for (const o of this.all.values()) items[i++] = isTerminal(o.state) ? o : new Frozen(o);
+    return new OrderTableCapture(items, this.closedIds());
   }
 
   /** `JSON.stringify(this.toJSON())`, byte for byte, rendered now (see {@link capture}). */
   toJSONText(): string {
     return this.capture().text();
   }
-
-  private readonly remember = (o: Order, n: number, json: string): void => {
-    this.texts.set(o, { n, json });
-  };
 
   /** Replaces the table with a state from {@link toJSON}. */
   restore(s: OrderStoreState): void {

@@ -8,55 +8,50 @@ import type { Order, OrderHistoryEntry, OrderState } from './order-state.js';
  * What makes the deferred rendering exact: an order changes only through `applyOrderEvent`, which
  * replaces scalar fields, appends to `history` and `tradeIds` and adds into `fees`, while `intent`,
  * `clientOrderId`, `intentKey` and `createdNs` never change. So an order is captured as:
- * - its cached text when it has not changed since it was last rendered;
  * - itself when it is terminal (no event leaves a terminal state: it can no longer change);
  * - otherwise a {@link Frozen} copy of its changing scalars, the lengths of its append-only arrays
  *   and a copy of its fees (a few words per open order), rendered later from those.
  */
 export class OrderTableCapture {
-  private readonly parts: string[];
+  /** Rendered slices: `JSON.stringify` of a run of orders, without the brackets. */
+  private readonly slices: string[] = [];
   private next = 0;
 
   /** Use `OrderStore.capture()`. */
   constructor(
-    private readonly items: (string | Order | Frozen)[],
+    private readonly items: (Order | Frozen)[],
     private readonly closedIds: string[],
-    private readonly cache: (o: Order, n: number, json: string) => void,
-  ) {
-    this.parts = new Array<string>(items.length);
-  }
+  ) {}
 
   /** Orders not rendered yet. */
   get remaining(): number {
     return this.items.length - this.next;
   }
 
-  /** Renders up to `max` more orders; true once all are rendered. */
+  /**
+   * Renders up to `max` more orders with one `JSON.stringify` over the slice (no string per order);
+   * true once all are rendered.
+   */
   renderSlice(max: number): boolean {
     const end = Math.min(this.items.length, this.next + max);
-    for (let i = this.next; i < end; i++) {
-      const it = this.items[i]!;
-      if (typeof it === 'string') this.parts[i] = it;
-      else if (it instanceof Frozen) {
-        const json = frozenText(it);
-        this.parts[i] = json;
-        // Still the same order state as captured: later snapshots may reuse the text.
-        if (it.o.history.length === it.n) this.cache(it.o, it.n, json);
-      } else {
-        const json = orderText(it);
-        this.parts[i] = json;
-        this.cache(it, it.history.length, json);
+    if (end > this.next) {
+      const objs = new Array<unknown>(end - this.next);
+      for (let i = this.next; i < end; i++) {
+        const it = this.items[i]!;
+        objs[i - this.next] = it instanceof Frozen ? frozenJSON(it) : orderJSON(it);
+        this.items[i] = undefined as unknown as Order; // let the captured copy go
       }
-      this.items[i] = ''; // let the captured copy go
+      const text = JSON.stringify(objs);
+      this.slices.push(text.slice(1, -1));
+      this.next = end;
     }
-    this.next = end;
     return end === this.items.length;
   }
 
   /** The table's JSON text (`JSON.stringify(store.toJSON())` as of the capture); renders what is left. */
   text(): string {
     this.renderSlice(Infinity);
-    return `{"orders":[${this.parts.join(',')}],"closed":${JSON.stringify(this.closedIds)}}`;
+    return `{"orders":[${this.slices.join(',')}],"closed":${JSON.stringify(this.closedIds)}}`;
   }
 }
 
@@ -88,21 +83,21 @@ export class Frozen {
 }
 
 /**
- * `JSON.stringify(orderToJSON(o))` without copying the intent, trade ids and history first (the
- * same values in the same key order, so the same bytes).
+ * What `orderToJSON(o)` gives, for `JSON.stringify` only: the intent, trade ids and history are
+ * referenced, not copied (the same values in the same key order, so the same bytes).
  */
-export function orderText(o: Order): string {
-  return render(o, o.venueOrderId, o.state, o.filledLots, o.cumTickLots, o.fees, o.tradeIds, o.reason, o.updatedNs, o.history);
+function orderJSON(o: Order): object {
+  return view(o, o.venueOrderId, o.state, o.filledLots, o.cumTickLots, o.fees, o.tradeIds, o.reason, o.updatedNs, o.history);
 }
 
-function frozenText(f: Frozen): string {
+function frozenJSON(f: Frozen): object {
   const o = f.o;
   const tradeIds = o.tradeIds.length === f.trades ? o.tradeIds : o.tradeIds.slice(0, f.trades);
   const history = o.history.length === f.n ? o.history : o.history.slice(0, f.n);
-  return render(o, f.venueOrderId, f.state, f.filledLots, f.cumTickLots, f.fees, tradeIds, f.reason, f.updatedNs, history);
+  return view(o, f.venueOrderId, f.state, f.filledLots, f.cumTickLots, f.fees, tradeIds, f.reason, f.updatedNs, history);
 }
 
-function render(
+function view(
   o: Order,
   venueOrderId: string | undefined,
   state: OrderState,
@@ -113,11 +108,11 @@ function render(
   reason: string | undefined,
   updatedNs: number,
   history: readonly OrderHistoryEntry[],
-): string {
+): object {
   let feeText: Record<string, string> | undefined;
   if (fees !== undefined) for (const k in fees) (feeText ??= {})[k] = fees[k]!.toString();
   // Key order of `orderToJSON`.
-  return JSON.stringify({
+  return {
     clientOrderId: o.clientOrderId,
     venueOrderId,
     intent: o.intent,
@@ -131,5 +126,5 @@ function render(
     createdNs: o.createdNs,
     updatedNs,
     history,
-  });
+  };
 }
