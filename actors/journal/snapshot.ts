@@ -5,6 +5,9 @@ import { crc32c } from './crc32c.js';
 import { closeAsync, datasyncAsync, fsyncDir, openAsync, writeAll } from './fs-util.js';
 import { listSegments, listSnapshots, snapshotName } from './segments.js';
 
+/** Bytes checksummed per event-loop turn while a snapshot is written. */
+const CRC_SLICE = 1 << 20;
+
 /** A snapshot state already rendered as JSON text (written as is instead of `JSON.stringify`ed). */
 export class SnapshotText {
   constructor(readonly json: string) {}
@@ -20,16 +23,25 @@ export class SnapshotText {
  * and removed at the next replay.
  */
 export async function writeSnapshot(dir: string, seq: number, state: unknown): Promise<string> {
-  const json = Buffer.from(state instanceof SnapshotText ? `{"seq":${seq},"state":${state.json}}` : JSON.stringify({ seq, state }), 'utf8');
-  const header = Buffer.allocUnsafe(8);
-  header.writeUInt32LE(json.length, 0);
-  header.writeUInt32LE(crc32c(json), 4);
+  const text = state instanceof SnapshotText ? `{"seq":${seq},"state":${state.json}}` : JSON.stringify({ seq, state });
+  // Header and payload in one buffer (no concatenated copy of a table-sized payload); the CRC is
+  // computed a slice per event-loop turn, so a large snapshot does not hold up the order path.
+  const n = Buffer.byteLength(text, 'utf8');
+  const buf = Buffer.allocUnsafe(8 + n);
+  buf.write(text, 8, 'utf8');
+  buf.writeUInt32LE(n, 0);
+  let crc = 0;
+  for (let off = 8; off < 8 + n; off += CRC_SLICE) {
+    if (off > 8) await new Promise<void>((resolve) => setImmediate(resolve));
+    crc = crc32c(buf, crc, off, Math.min(8 + n, off + CRC_SLICE));
+  }
+  buf.writeUInt32LE(crc, 4);
   const final = path.join(dir, snapshotName(seq));
   const tmp = `${final}.tmp`;
   const fd = await openAsync(tmp, 'w');
   try {
     try {
-      await writeAll(fd, Buffer.concat([header, json]));
+      await writeAll(fd, buf);
       await datasyncAsync(fd);
     } finally {
       await closeAsync(fd);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { captureOrderBook, encodeOrderEvent, orderEventText, renderOrderBook, serializeOrderBook, serializeOrderBookText } from '../../../../actors/journal/order-records.js';
 import { decodeRecordAt, encodeRecord, encodeRecordText } from '../../../../actors/journal/record.js';
 import { listSegments, snapshotName } from '../../../../actors/journal/segments.js';
-import { readSnapshot } from '../../../../actors/journal/snapshot.js';
+import { readSnapshot, SnapshotText, writeSnapshot } from '../../../../actors/journal/snapshot.js';
 import type { OrderEvent } from '../../../../actors/orders/order-state.js';
 import { SeededRandom } from '../../../../common/random.js';
 import { workloadStep } from '../../../fixtures/journal/workload.js';
@@ -120,6 +120,26 @@ describe('journal record and snapshot text (the hand-rendered hot records)', () 
         assert.equal(await renderOrderBook(captureOrderBook(j.state), 5), JSON.stringify(serializeOrderBook(j.state)));
       }
       await j.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a snapshot larger than one checksum slice (1 MiB) is written and verified whole', async () => {
+    const t = tempDir();
+    try {
+      const big = { rows: Array.from({ length: 120_000 }, (_, i) => ({ i, s: `row ${i} ünï €` })) };
+      const file = await writeSnapshot(t.dir, 7, new SnapshotText(JSON.stringify(big)));
+      assert.ok(statSync(file).size > 3 * 2 ** 20, 'several checksum slices');
+      const r = readSnapshot(file);
+      assert.ok(r.ok, JSON.stringify(r));
+      assert.equal(r.seq, 7);
+      assert.deepEqual(r.state, big);
+      const file2 = await writeSnapshot(t.dir, 8, big);
+      // The generic form (a value) writes the same payload as the text form.
+      assert.equal(readFileSync(file2).toString('utf8', 8), `{"seq":8,"state":${JSON.stringify(big)}}`);
+      assert.equal(readFileSync(file).toString('utf8', 8), `{"seq":7,"state":${JSON.stringify(big)}}`);
+      assert.ok(readSnapshot(file2).ok);
     } finally {
       t.cleanup();
     }
