@@ -18,7 +18,9 @@
  * 2. Burst: as many orders as the path takes for `BOT4_BENCH_PATH_BURST_SECONDS` s (default 10)
  *    into the `handoff` venue, at most `BOT4_BENCH_PATH_WINDOW` in flight; every order's outcome is
  *    counted (acknowledged by the venue, or denied with a code): dropped = offered − both. RSS and
- *    heap before, peak and after (memory stays bounded: the paper venue keeps ≤ 10k resting).
+ *    heap before, peak and after (memory stays bounded: the paper venue keeps ≤ 10k resting), and
+ *    the process's CPU time (user + system) per acknowledged order in the window: the figure that
+ *    stays comparable on a loaded machine (1e6 / it = the rate one core would carry).
  * 3. `BOT4_BENCH_PATH_PROFILE=<file.cpuprofile>` (default in the temp dir; `off` skips it): V8 CPU profile (the same profiler as
  *    `node --cpu-prof`, started through `node:inspector` around a 10k/s run of `BOT4_BENCH_PATH_PROFILE_VARIANT`, default `wire`, only); turn
  *    it into the per-µs table with `npx tsx bench/profile-table.ts <file> --orders N`.
@@ -230,6 +232,8 @@ async function pathRun(r: Rig, variant: PaperVariant, rate: number, seconds: num
 
 interface BurstRun {
   seconds: number;
+  /** CPU time (user + system) of the process per order acknowledged in the window, µs. */
+  cpuUsPerOrder: number;
   offered: number;
   acked: number;
   denied: number;
@@ -278,9 +282,11 @@ async function burst(seconds: number): Promise<BurstRun> {
   const d0 = r.strategy.denied;
   const acc0 = r.engine.venueStats()[VENUE]!.accepted;
   const t0 = clock.nowNs();
+  const cpu0 = process.cpuUsage();
   const perSecond: number[] = [];
   await pump(t0 + seconds * 1e9, perSecond);
   const tEnd = clock.nowNs();
+  const cpu1 = process.cpuUsage(cpu0);
   const ackedInWindow = r.venue.acked - a0;
   // Drain: every order offered gets its outcome.
   const deadline = Date.now() + 60_000;
@@ -294,7 +300,7 @@ async function burst(seconds: number): Promise<BurstRun> {
   const acked = r.venue.acked - a0;
   const denied = r.strategy.denied - d0;
   const engineAccepted = r.engine.venueStats()[VENUE]!.accepted - acc0;
-  const out: BurstRun = { seconds, offered, acked, denied, deniedBy: { ...r.strategy.deniedBy }, dropped: offered - acked - denied, engineAccepted, rate: (ackedInWindow * 1e9) / (tEnd - t0), perSecond, mem, expired: r.venue.expired };
+  const out: BurstRun = { seconds, cpuUsPerOrder: (cpu1.user + cpu1.system) / Math.max(1, ackedInWindow), offered, acked, denied, deniedBy: { ...r.strategy.deniedBy }, dropped: offered - acked - denied, engineAccepted, rate: (ackedInWindow * 1e9) / (tEnd - t0), perSecond, mem, expired: r.venue.expired };
   await r.stop();
   return out;
 }
@@ -424,7 +430,7 @@ async function main(): Promise<void> {
         `Burst into the \`handoff\` paper venue for ${b.seconds} s (journal on, fsync \`interval\`), at most ${WINDOW} orders in flight, after a 1 s warm-up:`,
         '',
         table(
-          ['orders/s acknowledged (whole window)', 'per second (min / median / max)', 'offered', 'acked NEW', 'denied', 'dropped', 'RSS before / peak / after', 'heap before / peak / after'],
+          ['orders/s acknowledged (whole window)', 'per second (min / median / max)', 'CPU µs per order (process user+system / acked)', 'offered', 'acked NEW', 'denied', 'dropped', 'RSS before / peak / after', 'heap before / peak / after'],
           [
             [
               b.rate.toFixed(0),
@@ -432,6 +438,7 @@ async function main(): Promise<void> {
                 const s = [...b.perSecond].sort((x, y) => x - y);
                 return s.length === 0 ? '–' : `${s[0]!.toFixed(0)} / ${s[s.length >> 1]!.toFixed(0)} / ${s[s.length - 1]!.toFixed(0)}`;
               })(),
+              b.cpuUsPerOrder.toFixed(1),
               b.offered,
               b.acked,
               `${b.denied}${b.denied > 0 ? ` ${JSON.stringify(b.deniedBy)}` : ''}`,

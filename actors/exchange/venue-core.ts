@@ -115,10 +115,12 @@ export class VenueCore {
       qtyLots: o.intent.qtyLots,
       filledLots: o.filledLots,
       tNs: this.clock.nowNs(),
-      ...(o.venueOrderId === undefined ? {} : { venueOrderId: o.venueOrderId }),
-      ...(why === undefined && o.reason === undefined ? {} : { reason: why ?? o.reason }),
     };
-    ctx.publish(topics.orders(o.intent.strategy), { type: 'order.update', payload });
+    // Assigned, not spread from temporary objects: one object per update.
+    if (o.venueOrderId !== undefined) payload.venueOrderId = o.venueOrderId;
+    const reason = why ?? o.reason;
+    if (reason !== undefined) payload.reason = reason;
+    ctx.publish(this.strategyTopic(o.intent.strategy, 'orders'), { type: 'order.update', payload });
     ctx.publish(topics.allOrders, { type: 'order.update', payload });
   }
 
@@ -138,9 +140,23 @@ export class VenueCore {
       ...(ev.kind === 'fill' && ev.tradeId !== undefined ? { tradeId: ev.tradeId } : {}),
       ...((ev.kind === 'fill' || ev.kind === 'reconcile') && ev.feeAsset !== undefined && ev.feeAtoms !== undefined ? { feeAsset: ev.feeAsset, feeAtoms: ev.feeAtoms.toString() } : {}),
     };
-    ctx.publish(topics.fills(o.intent.strategy), { type: 'order.fill', payload });
+    ctx.publish(this.strategyTopic(o.intent.strategy, 'fills'), { type: 'order.fill', payload });
     ctx.publish(topics.allFills, { type: 'order.fill', payload });
   }
+
+  /** `topics.orders(strategy)` / `topics.fills(strategy)`, built once per strategy (not per update). */
+  private strategyTopic(strategy: string, kind: 'orders' | 'fills'): string {
+    const cache = kind === 'orders' ? this.orderTopics : this.fillTopics;
+    let t = cache.get(strategy);
+    if (t === undefined) {
+      t = kind === 'orders' ? topics.orders(strategy) : topics.fills(strategy);
+      if (cache.size < 4096) cache.set(strategy, t);
+    }
+    return t;
+  }
+
+  private readonly orderTopics = new Map<string, string>();
+  private readonly fillTopics = new Map<string, string>();
 
   /** Publishes the journal's balance of every asset of this venue on `balances.<venue>`. */
   publishBalances(assets: ReadonlySet<string>): void {

@@ -19,23 +19,29 @@ export class VenueViews {
   /**
    * Applies the venue's view of an order: new executions as fills (deduplicated by the cumulative
    * quantity, so a trade seen in both the REST reply and the stream counts once), then the state.
-   * Events are issued synchronously (the journal applies them at once), then awaited.
+   * Events are issued synchronously (the journal applies them at once); the promise resolves when
+   * their records are written. A view whose executions must be fetched first counts as `applying`
+   * (balances are no consistent picture) until it is applied; the usual view (a placement's or a
+   * cancel's answer) is applied before this returns, with no async frame around it.
    */
-  async applyVenue(o: Order, v: VenueOrder): Promise<unknown> {
-    this.core.applying++;
+  applyVenue(o: Order, v: VenueOrder): Promise<unknown> {
+    let known = o.filledLots;
+    for (const t of v.trades) if (!o.tradeIds.includes(t.tradeId)) known += t.lots;
+    if (v.filledLots > known && !isTerminal(o.state)) return this.applyWithExecutions(o, v);
     try {
-      return await this.applyVenueInner(o, v);
-    } finally {
-      this.core.applying--;
+      return this.applyView(o, v);
+    } catch (e) {
+      return Promise.reject(e as Error); // as the async form did: callers see a rejection, never a throw
     }
   }
 
-  private async applyVenueInner(o: Order, v: VenueOrder): Promise<unknown> {
-    let known = o.filledLots;
-    for (const t of v.trades) if (!o.tradeIds.includes(t.tradeId)) known += t.lots;
-    if (v.filledLots > known && !isTerminal(o.state)) {
-      // The view says more was executed than its trades show (GET order, open orders): fetch the
-      // executions so fills carry their trade ids and fees (balances reconcile to the atom).
+  /**
+   * The view says more was executed than its trades show (GET order, open orders): fetch the
+   * executions so fills carry their trade ids and fees (balances reconcile to the atom), then apply.
+   */
+  private async applyWithExecutions(o: Order, v: VenueOrder): Promise<unknown> {
+    this.core.applying++;
+    try {
       try {
         const trades = await this.core.call.run((a) => a.fetchTrades(o.intent.symbol, v.venueOrderId));
         v = { ...v, trades };
@@ -46,44 +52,49 @@ export class VenueViews {
         if (o.state === 'unknown' || o.state === 'submitted') this.retryLookup(o, this.core.options.probeCapMs);
         return undefined;
       }
+      return await this.applyView(o, v);
+    } finally {
+      this.core.applying--;
     }
-    return this.applyView(o, v);
   }
 
   private applyView(o: Order, v: VenueOrder): Promise<unknown> {
-    const pending: Promise<unknown>[] = [];
-    const push = (ev: OrderEvent, why?: string): void => {
-      pending.push(this.record(o, ev, why));
-    };
+    // The usual view (a placement's NEW, a cancel's CANCELED) makes one event: its record's promise
+    // is returned as is; only a view that makes several pays for an array and `Promise.all`.
+    let acc: Pending;
     if (o.venueOrderId === undefined && o.state === 'submitted' && v.status !== 'REJECTED' && v.status !== 'EXPIRED' && v.status !== 'EXPIRED_IN_MATCH') {
-      push({ kind: 'accept', venueOrderId: v.venueOrderId });
+      acc = add(acc, this.record(o, { kind: 'accept', venueOrderId: v.venueOrderId }));
     }
     if (o.state !== 'unknown' && !isTerminal(o.state)) {
       for (const t of v.trades) {
         if (o.filledLots + t.lots > v.filledLots || o.tradeIds.includes(t.tradeId)) continue;
-        const fee = t.feeAsset !== undefined && t.fee !== undefined ? { feeAsset: t.feeAsset, feeAtoms: this.core.journal.portfolio.toAtoms(t.feeAsset, t.fee) } : {};
-        push({ kind: 'fill', lots: t.lots, priceTicks: t.priceTicks, tradeId: t.tradeId, ...fee });
+        const fill: OrderEvent = { kind: 'fill', lots: t.lots, priceTicks: t.priceTicks, tradeId: t.tradeId };
+        if (t.feeAsset !== undefined && t.fee !== undefined) {
+          fill.feeAsset = t.feeAsset;
+          fill.feeAtoms = this.core.journal.portfolio.toAtoms(t.feeAsset, t.fee);
+        }
+        acc = add(acc, this.record(o, fill));
       }
     }
     const target = statusTarget(v.status);
-    if (isTerminal(o.state)) return Promise.all(pending);
+    if (isTerminal(o.state)) return done(acc);
     if (o.state === 'pending-cancel' && !this.core.cancelling.has(o.clientOrderId) && (target === 'accepted' || target === 'partially-filled') && v.filledLots === o.filledLots) {
       // The cancel never took effect (its request failed or went unanswered): the order is open again
       // and can be cancelled again (a cancel-all sweep does).
-      push({ kind: 'reconcile', to: v.filledLots > 0 ? 'partially-filled' : 'accepted', venueOrderId: v.venueOrderId, filledLots: v.filledLots, cumTickLots: v.cumTickLots }, 'cancel did not take effect');
-      return Promise.all(pending);
+      acc = add(acc, this.record(o, { kind: 'reconcile', to: v.filledLots > 0 ? 'partially-filled' : 'accepted', venueOrderId: v.venueOrderId, filledLots: v.filledLots, cumTickLots: v.cumTickLots }, 'cancel did not take effect'));
+      return done(acc);
     }
     if (v.filledLots > o.filledLots || o.state === 'unknown' || (target !== undefined && needsReconcile(o, target))) {
       if (target !== undefined && (v.filledLots !== o.filledLots || o.state !== target)) {
         const fee = this.unseenFees(o, v);
-        push({ kind: 'reconcile', to: reconcileTarget(target, v, o), venueOrderId: v.venueOrderId, filledLots: v.filledLots, cumTickLots: v.cumTickLots, ...fee });
+        acc = add(acc, this.record(o, { kind: 'reconcile', to: reconcileTarget(target, v, o), venueOrderId: v.venueOrderId, filledLots: v.filledLots, cumTickLots: v.cumTickLots, ...fee }));
       }
     } else if (target === 'canceled' && o.state !== 'canceled') {
-      push({ kind: 'canceled', reason: 'venue' });
+      acc = add(acc, this.record(o, { kind: 'canceled', reason: 'venue' }));
     } else if (target === 'expired' && o.state !== 'expired') {
-      push({ kind: 'expire' });
+      acc = add(acc, this.record(o, { kind: 'expire' }));
     }
-    return Promise.all(pending);
+    return done(acc);
   }
 
   private unseenFees(o: Order, v: VenueOrder): { feeAsset?: string; feeAtoms?: bigint } {
@@ -129,6 +140,22 @@ export class VenueViews {
       this.core.log.error({ err: errMsg(e), clientOrderId: o.clientOrderId, event: ev.kind }, 'journal append failed');
     }
   }
+}
+
+const RESOLVED: Promise<unknown> = Promise.resolve(undefined);
+
+/** The records' promises of one view: none, one, or several (no closure or array for the usual one). */
+type Pending = Promise<unknown> | Promise<unknown>[] | undefined;
+function add(acc: Pending, p: Promise<unknown>): Pending {
+  if (acc === undefined) return p;
+  if (Array.isArray(acc)) {
+    acc.push(p);
+    return acc;
+  }
+  return [acc, p];
+}
+function done(acc: Pending): Promise<unknown> {
+  return acc === undefined ? RESOLVED : Array.isArray(acc) ? Promise.all(acc) : acc;
 }
 
 type Target = 'accepted' | 'partially-filled' | 'filled' | 'canceled' | 'expired' | 'rejected';

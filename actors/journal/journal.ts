@@ -9,10 +9,10 @@ import { logger } from '../../common/log.js';
 import { errnoOf, JournalClosedError, JournalIoError, JournalRecordTooLargeError } from './errors.js';
 import { nodeFileOps, type JournalFileOps } from './fs-util.js';
 import type { FsyncPolicy, JournalOptions } from './options.js';
-import { encodeRecord, RECORD_HEADER_BYTES } from './record.js';
+import { encodeRecordText, RECORD_HEADER_BYTES } from './record.js';
 import type { ReplayTail } from './replay.js';
 import { segmentName } from './segments.js';
-import { compact, writeSnapshot } from './snapshot.js';
+import { compactAsync, writeSnapshot } from './snapshot.js';
 
 /**
  * Called once per record when its batch is committed (`err` undefined; `seq` is the record's) or
@@ -218,7 +218,16 @@ export class Journal {
    */
   append(type: string, data: unknown, tMs: number = this.clock.epochMs()): Promise<number> {
     if (this.closed) return Promise.reject(new JournalClosedError());
-    const buf = this.encode(type, data, tMs);
+    return this.appendText(type, JSON.stringify(data ?? null), tMs);
+  }
+
+  /**
+   * {@link append} for a body already rendered as JSON text (`JSON.stringify(data)`'s bytes, e.g.
+   * from `orderEventText`): no generic object is built and stringified per record.
+   */
+  appendText(type: string, dataJson: string, tMs: number = this.clock.epochMs()): Promise<number> {
+    if (this.closed) return Promise.reject(new JournalClosedError());
+    const buf = this.encode(type, dataJson, tMs);
     if (this.failure !== undefined) {
       // Not acknowledged; kept (the caller applied it) and written when the episode ends.
       this.waiting.push(buf);
@@ -239,7 +248,7 @@ export class Journal {
    */
   appendThen<A, B>(type: string, data: unknown, tMs: number, fn: CommitFn<A, B>, a: A, b: B): number {
     if (this.closed) throw new JournalClosedError();
-    const buf = this.encode(type, data, tMs);
+    const buf = this.encode(type, JSON.stringify(data ?? null), tMs);
     const seq = this.lastSeq;
     const failure = this.failure;
     if (failure !== undefined) {
@@ -267,7 +276,8 @@ export class Journal {
 
   /**
    * Writes a snapshot of `state` (the caller's state as of the last appended record, taken
-   * synchronously before calling) once those records are durable, then starts a new segment and
+   * synchronously before calling; or a promise of it, captured before calling and still being
+   * rendered) once those records are durable, then starts a new segment and
    * compacts. Returns the snapshot's sequence. One snapshot at a time; a call during one waits for it.
    */
   async snapshot(state: unknown): Promise<number> {
@@ -275,12 +285,16 @@ export class Journal {
     const seq = this.lastSeq;
     this.sinceSnapshot = 0;
     const previous = this.snapshotting;
+    // Awaited below (after the previous snapshot): a failed rendering fails this snapshot, it is no unhandled rejection.
+    if (state instanceof Promise) state.catch(() => undefined);
     const run = (async (): Promise<number> => {
       if (previous !== undefined) await previous.catch(() => undefined);
+      // A promise is a state still being rendered (captured as of `seq` before this call).
+      const value: unknown = state instanceof Promise ? await state : state;
       await this.sync();
-      await writeSnapshot(this.options.dir, seq, state);
+      await writeSnapshot(this.options.dir, seq, value);
       this.rotatePending = true;
-      compact(this.options.dir, this.options.keepSnapshots, this.options.compact);
+      await compactAsync(this.options.dir, this.options.keepSnapshots, this.options.compact);
       return seq;
     })();
     this.snapshotting = run;
@@ -333,9 +347,9 @@ export class Journal {
   }
 
   /** Assigns the next sequence to a new record (checked against `maxRecordBytes`). */
-  private encode(type: string, data: unknown, tMs: number): Buffer {
+  private encode(type: string, dataJson: string, tMs: number): Buffer {
     const seq = this.lastSeq + 1;
-    const buf = encodeRecord(seq, tMs, type, data);
+    const buf = encodeRecordText(seq, tMs, type, dataJson);
     if (buf.length - RECORD_HEADER_BYTES > this.options.maxRecordBytes) {
       throw new JournalRecordTooLargeError(buf.length - RECORD_HEADER_BYTES, this.options.maxRecordBytes);
     }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Clock } from '../../common/clock.js';
 import { InvalidArgumentError } from '../../common/errors.js';
 import { logger } from '../../common/log.js';
-import { chooseEpoch, formatClientOrderId, maxEpoch, parseClientOrderId } from '../orders/client-order-id.js';
+import { CLIENT_ORDER_ID_MAX, chooseEpoch, formatClientOrderId, maxEpoch, parseClientOrderId } from '../orders/client-order-id.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
 import type { Order, OrderEvent } from '../orders/order-state.js';
@@ -13,9 +13,10 @@ import type { JournalFileOps } from './fs-util.js';
 import { Journal } from './journal.js';
 import { acquireLock, type JournalLock } from './lock.js';
 import { parseJournalOptions, type JournalOptionsInput } from './options.js';
-import { applyOrderRecord, encodeOrderEvent, restoreOrderBook, serializeOrderBook, type OrderBookState, type TradingStateRecord } from './order-records.js';
+import { applyOrderEventRecord, applyOrderRecord, orderEventText, captureOrderBook, renderOrderBook, restoreOrderBook, type OrderBookState, type TradingStateRecord } from './order-records.js';
 import type { JournalRecord } from './record.js';
 import { replayJournal, type ReplayReport } from './replay.js';
+import { SnapshotText } from './snapshot.js';
 
 /** What opening a journal rebuilds: the order table, the portfolio, the id sequence and a report. */
 export interface JournalState extends OrderBookState {
@@ -69,6 +70,8 @@ export const RESTART_REASON = 'restart: the submission may or may not have reach
  */
 export class OrderJournal {
   private readonly book: OrderBookState;
+  /** The last prefix `formatClientOrderId` accepted (the hot path skips its pattern checks). */
+  private checkedPrefix: string | undefined;
   /** The one commit callback of every `submitThen` record (made once: no closure per order). */
   private readonly submitCommitted = (err: Error | undefined, _seq: number, order: Order, listener: SubmitListener): void => {
     if (err instanceof JournalIoError) {
@@ -177,7 +180,15 @@ export class OrderJournal {
 
   /** The client order id the next order of `prefix` gets (throws `ClientOrderIdError` for a bad prefix). */
   nextClientOrderId(prefix: string): string {
-    return formatClientOrderId(prefix, this.journal.nextSequence, this.epoch);
+    const seq = this.journal.nextSequence;
+    if (prefix === this.checkedPrefix) {
+      // The prefix and the epoch passed `formatClientOrderId`'s checks before: only the length can fail.
+      const id = `${prefix}.${this.epoch}.${seq.toString(36)}`;
+      if (id.length <= CLIENT_ORDER_ID_MAX) return id;
+    }
+    const id = formatClientOrderId(prefix, seq, this.epoch);
+    this.checkedPrefix = prefix;
+    return id;
   }
 
   /** The underlying writer (fsync policy, flush/sync, snapshots). */
@@ -234,10 +245,13 @@ export class OrderJournal {
    * that need not wait for durability may ignore the promise's timing, not its rejection.
    */
   async record(clientOrderId: string, event: OrderEvent): Promise<Order> {
-    const data = { id: clientOrderId, e: encodeOrderEvent(event) };
     const tMs = this.clock.epochMs();
-    this.applyLive('order.event', data, tMs);
-    await this.append('order.event', data, tMs);
+    // Applied as is (what replay rebuilds from the record: the same function after decoding),
+    // then journaled from the event itself: no intermediate encoded copy.
+    applyOrderEventRecord(this.book, clientOrderId, event, tMs * 1e6);
+    const p = this.journal.appendText('order.event', orderEventText(clientOrderId, event), tMs);
+    this.maybeSnapshot();
+    await p;
     return this.book.orders.require(clientOrderId);
   }
 
@@ -284,7 +298,7 @@ export class OrderJournal {
 
   /** Takes a snapshot now (and compacts); resolves with its sequence. */
   async snapshot(): Promise<number> {
-    return this.journal.snapshot(serializeOrderBook(this.book));
+    return this.journal.snapshot(this.captureSnapshot());
   }
 
   /** Resolves when everything appended so far is written (synced under `always`). */
@@ -341,11 +355,21 @@ export class OrderJournal {
     return p;
   }
 
+  /**
+   * The state now, captured synchronously (exactly the state after the last record), rendered to
+   * JSON over the next event-loop turns (`renderOrderBook`): the turn that triggers a snapshot
+   * pays for the capture only (a few words per open order), not for rendering the whole table.
+   */
+  private async captureSnapshot(): Promise<SnapshotText> {
+    const c = captureOrderBook(this.book);
+    return new SnapshotText(await renderOrderBook(c));
+  }
+
   private maybeSnapshot(): void {
     const every = this.journal.options.snapshotEvery;
     if (every > 0 && this.journal.recordsSinceSnapshot >= every && !this.journal.snapshotInProgress) {
       // State captured now, synchronously, so it is exactly the state after this record.
-      this.journal.snapshot(serializeOrderBook(this.book)).catch((e: unknown) => logger.error({ err: e }, 'journal snapshot failed'));
+      this.journal.snapshot(this.captureSnapshot()).catch((e: unknown) => logger.error({ err: e }, 'journal snapshot failed'));
     }
   }
 }

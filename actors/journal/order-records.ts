@@ -2,6 +2,7 @@ import type { OrderIntent } from '../orders/intent.js';
 import type { OrderEvent } from '../orders/order-state.js';
 import { isTerminal } from '../orders/order-state.js';
 import type { OrderStore, OrderStoreState } from '../orders/order-store.js';
+import type { OrderTableCapture } from '../orders/order-table-capture.js';
 import type { Portfolio, PortfolioState } from '../orders/portfolio.js';
 import { JournalRecordTypeError } from './errors.js';
 import type { JournalRecord } from './record.js';
@@ -38,6 +39,9 @@ export interface TradingStateRecord {
 
 const TRADING_STATE_VALUES: ReadonlySet<string> = new Set(['ACTIVE', 'REDUCING', 'HALTED']);
 
+/** The `submit` event of every created order (immutable, shared: no object per order). */
+const SUBMIT: OrderEvent = Object.freeze({ kind: 'submit' });
+
 /** The state the journal rebuilds. */
 export interface OrderBookState {
   orders: OrderStore;
@@ -61,6 +65,41 @@ export function encodeOrderEvent(e: OrderEvent): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The body of an `order.event` record as JSON text: `JSON.stringify({ id, e: encodeOrderEvent(e) })`,
+ * byte for byte (the event's own keys in their order, bigints as decimal strings, undefined
+ * fields left out), rendered without the two intermediate objects.
+ */
+export function orderEventText(id: string, e: OrderEvent): string {
+  let out = `{"id":${JSON.stringify(id)},"e":{`;
+  let first = true;
+  const ev = e as unknown as Record<string, unknown>;
+  for (const k in ev) {
+    if (!Object.prototype.hasOwnProperty.call(ev, k)) continue;
+    const v = ev[k];
+    let t: string | undefined;
+    if (typeof v === 'bigint') t = `"${v}"`;
+    else if (typeof v === 'number') t = Number.isFinite(v) ? `${v}` : 'null';
+    else t = JSON.stringify(v);
+    if (t === undefined) continue; // undefined, functions, symbols: JSON leaves the key out
+    out += first ? keyText(k) : `,${keyText(k)}`;
+    out += t;
+    first = false;
+  }
+  return `${out}}}`;
+}
+
+/** `"key":` of the event fields seen so far (a handful of names): no string built per field. */
+const KEY_TEXT = new Map<string, string>();
+function keyText(k: string): string {
+  let t = KEY_TEXT.get(k);
+  if (t === undefined) {
+    t = `${JSON.stringify(k)}:`;
+    if (KEY_TEXT.size < 64) KEY_TEXT.set(k, t);
+  }
+  return t;
+}
+
 /** Decodes an event from the journal (strings → bigints for the bigint fields). */
 export function decodeOrderEvent(j: Record<string, unknown>): OrderEvent {
   const out: Record<string, unknown> = { ...j };
@@ -81,7 +120,7 @@ export function applyOrderRecord(s: OrderBookState, r: JournalRecord): void {
       const d = r.data as OrderCreateData;
       s.portfolio.instrument(d.i.venue, d.i.symbol);
       s.orders.create(d.id, d.i, tNs, d.k);
-      s.orders.apply(d.id, { kind: 'submit' }, tNs);
+      s.orders.apply(d.id, SUBMIT, tNs);
       s.portfolio.lockForOrder(d.i.venue, d.i.symbol, d.i.side, d.i.priceTicks, d.i.qtyLots);
       return;
     }
@@ -90,7 +129,7 @@ export function applyOrderRecord(s: OrderBookState, r: JournalRecord): void {
       const d = r.data as OrderCreateData & { v?: string };
       s.portfolio.instrument(d.i.venue, d.i.symbol);
       s.orders.create(d.id, d.i, tNs, d.k);
-      s.orders.apply(d.id, { kind: 'submit' }, tNs);
+      s.orders.apply(d.id, SUBMIT, tNs);
       s.portfolio.lockForOrder(d.i.venue, d.i.symbol, d.i.side, d.i.priceTicks, d.i.qtyLots);
       s.orders.apply(d.id, d.v === undefined ? { kind: 'accept' } : { kind: 'accept', venueOrderId: d.v }, tNs);
       return;
@@ -103,24 +142,7 @@ export function applyOrderRecord(s: OrderBookState, r: JournalRecord): void {
     }
     case 'order.event': {
       const d = r.data as { id: string; e: Record<string, unknown> };
-      const e = decodeOrderEvent(d.e);
-      const o = s.orders.require(d.id);
-      const beforeLots = o.filledLots;
-      const beforeTicks = o.cumTickLots;
-      s.orders.apply(d.id, e, tNs);
-      const i = o.intent;
-      const lots = o.filledLots - beforeLots;
-      if (lots > 0) {
-        const fee = e.kind === 'fill' || e.kind === 'reconcile' ? e : undefined;
-        s.portfolio.applyFillTickLots(i.venue, i.symbol, i.side, lots, o.cumTickLots - beforeTicks, fee?.feeAsset, fee?.feeAtoms);
-        s.portfolio.lockForOrder(i.venue, i.symbol, i.side, i.priceTicks, -lots);
-      } else if (e.kind === 'reconcile' && e.feeAsset !== undefined && e.feeAtoms !== undefined) {
-        s.portfolio.chargeFee(i.venue, e.feeAsset, e.feeAtoms);
-      }
-      if (isTerminal(o.state)) {
-        const rest = i.qtyLots - o.filledLots;
-        if (rest > 0) s.portfolio.lockForOrder(i.venue, i.symbol, i.side, i.priceTicks, -rest);
-      }
+      applyOrderEventRecord(s, d.id, decodeOrderEvent(d.e), tNs);
       return;
     }
     case 'balance.adjust': {
@@ -140,6 +162,30 @@ export function applyOrderRecord(s: OrderBookState, r: JournalRecord): void {
   }
 }
 
+/**
+ * The `order.event` part of {@link applyOrderRecord}: the live path calls it with the event itself
+ * (no encode/decode round trip), replay with the decoded record; both give the same state.
+ */
+export function applyOrderEventRecord(s: OrderBookState, id: string, e: OrderEvent, tNs: number): void {
+  const o = s.orders.require(id);
+  const beforeLots = o.filledLots;
+  const beforeTicks = o.cumTickLots;
+  s.orders.apply(id, e, tNs);
+  const i = o.intent;
+  const lots = o.filledLots - beforeLots;
+  if (lots > 0) {
+    const fee = e.kind === 'fill' || e.kind === 'reconcile' ? e : undefined;
+    s.portfolio.applyFillTickLots(i.venue, i.symbol, i.side, lots, o.cumTickLots - beforeTicks, fee?.feeAsset, fee?.feeAtoms);
+    s.portfolio.lockForOrder(i.venue, i.symbol, i.side, i.priceTicks, -lots);
+  } else if (e.kind === 'reconcile' && e.feeAsset !== undefined && e.feeAtoms !== undefined) {
+    s.portfolio.chargeFee(i.venue, e.feeAsset, e.feeAtoms);
+  }
+  if (isTerminal(o.state)) {
+    const rest = i.qtyLots - o.filledLots;
+    if (rest > 0) s.portfolio.lockForOrder(i.venue, i.symbol, i.side, i.priceTicks, -rest);
+  }
+}
+
 /** Snapshot payload of an {@link OrderBookState}. */
 export interface OrderBookSnapshot {
   orders: OrderStoreState;
@@ -151,6 +197,43 @@ export interface OrderBookSnapshot {
 /** The state as a JSON-safe value (snapshots; tests compare two states through it). */
 export function serializeOrderBook(s: OrderBookState): OrderBookSnapshot {
   return { orders: s.orders.toJSON(), portfolio: s.portfolio.toJSON(), ...(s.tradingState === undefined ? {} : { tradingState: { ...s.tradingState } }) };
+}
+
+/**
+ * `JSON.stringify(serializeOrderBook(s))`, byte for byte, rendered without the intermediate copy
+ * (the order table reuses the text of orders unchanged since the previous snapshot).
+ */
+export function serializeOrderBookText(s: OrderBookState): string {
+  return captureOrderBook(s).text();
+}
+
+/**
+ * The state as of now, for a snapshot: captured synchronously and cheaply (see
+ * `OrderTableCapture`), rendered by {@link renderOrderBook} in slices across event-loop turns, so
+ * a snapshot of a large table does not hold up the orders of the turn that triggered it.
+ */
+export interface OrderBookCapture {
+  orders: OrderTableCapture;
+  /** The rest of the state, rendered at capture (small: balances per venue and asset). */
+  tail: string;
+  text(): string;
+}
+
+/** Captures the state now (see {@link OrderBookCapture}). */
+export function captureOrderBook(s: OrderBookState): OrderBookCapture {
+  const orders = s.orders.capture();
+  const ts = s.tradingState === undefined ? '' : `,"tradingState":${JSON.stringify(s.tradingState)}`;
+  const tail = `,"portfolio":${JSON.stringify(s.portfolio.toJSON())}${ts}}`;
+  return { orders, tail, text: () => `{"orders":${orders.text()}${tail}` };
+}
+
+/** Orders rendered per event-loop turn by {@link renderOrderBook}. */
+export const SNAPSHOT_SLICE = 1000;
+
+/** Renders a capture `slice` orders per turn (yielding to I/O and timers in between); resolves with its text. */
+export async function renderOrderBook(c: OrderBookCapture, slice = SNAPSHOT_SLICE): Promise<string> {
+  while (!c.orders.renderSlice(slice)) await new Promise<void>((resolve) => setImmediate(resolve));
+  return c.text();
 }
 
 /** Replaces the state with a snapshot's. */

@@ -25,13 +25,33 @@ export interface JournalRecord {
 
 /** Encodes one record (header + payload) into a new buffer. */
 export function encodeRecord(seq: number, tMs: number, type: string, data: unknown): Buffer {
-  const json = `{"s":${seq},"t":${tMs},"k":${JSON.stringify(type)},"d":${JSON.stringify(data ?? null)}}`;
+  return encodeRecordText(seq, tMs, type, JSON.stringify(data ?? null));
+}
+
+/**
+ * {@link encodeRecord} for a body already rendered as JSON text (`dataJson`, what
+ * `JSON.stringify(data)` gives): the hot record types render their body without building the
+ * generic object first (see `orderEventText`); the bytes are the same.
+ */
+export function encodeRecordText(seq: number, tMs: number, type: string, dataJson: string): Buffer {
+  const json = `{"s":${seq},"t":${tMs},"k":${typeText(type)},"d":${dataJson}}`;
   const n = Buffer.byteLength(json);
   const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES + n);
   buf.write(json, RECORD_HEADER_BYTES, 'utf8');
   buf.writeUInt32LE(n, 0);
   buf.writeUInt32LE(crc32c(buf, 0, RECORD_HEADER_BYTES, RECORD_HEADER_BYTES + n), 4);
   return buf;
+}
+
+/** `JSON.stringify(type)` of the record types seen so far (a handful): no string built per record. */
+const TYPE_TEXT = new Map<string, string>();
+function typeText(type: string): string {
+  let t = TYPE_TEXT.get(type);
+  if (t === undefined) {
+    t = JSON.stringify(type);
+    if (TYPE_TEXT.size < 64) TYPE_TEXT.set(type, t);
+  }
+  return t;
 }
 
 /** Outcome of decoding at one offset: a record and its byte size, or why the bytes are not one. */

@@ -1,8 +1,17 @@
-import { readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { open as openHandle, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32c } from './crc32c.js';
 import { closeAsync, datasyncAsync, fsyncDir, openAsync, writeAll } from './fs-util.js';
 import { listSegments, listSnapshots, snapshotName } from './segments.js';
+
+/** Bytes checksummed per event-loop turn while a snapshot is written. */
+const CRC_SLICE = 1 << 20;
+
+/** A snapshot state already rendered as JSON text (written as is instead of `JSON.stringify`ed). */
+export class SnapshotText {
+  constructor(readonly json: string) {}
+}
 
 /**
  * Snapshots: the replayed state as of sequence `seq`, so startup reads one snapshot plus the
@@ -10,20 +19,29 @@ import { listSegments, listSnapshots, snapshotName } from './segments.js';
  *
  * File layout: `[u32 LE length][u32 LE CRC-32C][payload]`, payload UTF-8 JSON `{"seq":n,"state":...}`.
  * Written atomically: to `<name>.tmp`, fdatasync, rename over the final name, fsync of the
- * directory. A crash leaves either no snapshot or a complete one; a leftover `.tmp` is ignored
+ * directory. `state` is a JSON-safe value or a {@link SnapshotText}. A crash leaves either no snapshot or a complete one; a leftover `.tmp` is ignored
  * and removed at the next replay.
  */
 export async function writeSnapshot(dir: string, seq: number, state: unknown): Promise<string> {
-  const json = Buffer.from(JSON.stringify({ seq, state }), 'utf8');
-  const header = Buffer.allocUnsafe(8);
-  header.writeUInt32LE(json.length, 0);
-  header.writeUInt32LE(crc32c(json), 4);
+  const text = state instanceof SnapshotText ? `{"seq":${seq},"state":${state.json}}` : JSON.stringify({ seq, state });
+  // Header and payload in one buffer (no concatenated copy of a table-sized payload); the CRC is
+  // computed a slice per event-loop turn, so a large snapshot does not hold up the order path.
+  const n = Buffer.byteLength(text, 'utf8');
+  const buf = Buffer.allocUnsafe(8 + n);
+  buf.write(text, 8, 'utf8');
+  buf.writeUInt32LE(n, 0);
+  let crc = 0;
+  for (let off = 8; off < 8 + n; off += CRC_SLICE) {
+    if (off > 8) await new Promise<void>((resolve) => setImmediate(resolve));
+    crc = crc32c(buf, crc, off, Math.min(8 + n, off + CRC_SLICE));
+  }
+  buf.writeUInt32LE(crc, 4);
   const final = path.join(dir, snapshotName(seq));
   const tmp = `${final}.tmp`;
   const fd = await openAsync(tmp, 'w');
   try {
     try {
-      await writeAll(fd, Buffer.concat([header, json]));
+      await writeAll(fd, buf);
       await datasyncAsync(fd);
     } finally {
       await closeAsync(fd);
@@ -33,9 +51,20 @@ export async function writeSnapshot(dir: string, seq: number, state: unknown): P
     rmSync(tmp, { force: true });
     throw e;
   }
-  renameSync(tmp, final);
-  fsyncDir(dir);
+  // Asynchronous from here on too: a snapshot never blocks the event loop on the file system.
+  await rename(tmp, final);
+  await fsyncDirAsync(dir);
   return final;
+}
+
+/** `fsyncDir` without blocking the event loop. */
+async function fsyncDirAsync(dir: string): Promise<void> {
+  const h = await openHandle(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
 }
 
 /** Reads and verifies a snapshot file; returns why it is unusable instead of throwing. */
@@ -85,5 +114,31 @@ export function compact(dir: string, keep: number, deleteSegments = true): strin
     }
   }
   if (deleted.length > 0) fsyncDir(dir);
+  return deleted;
+}
+
+/**
+ * {@link compact} without blocking the event loop: deleting a 64 MiB segment frees its extents,
+ * which can take milliseconds; the writer's snapshots use this form.
+ */
+export async function compactAsync(dir: string, keep: number, deleteSegments = true): Promise<string[]> {
+  const deleted: string[] = [];
+  const snaps = listSnapshots(dir);
+  const drop = snaps.slice(0, Math.max(0, snaps.length - keep));
+  for (const s of drop) {
+    await unlink(s.path);
+    deleted.push(s.path);
+  }
+  const oldestKept = snaps[drop.length];
+  if (oldestKept !== undefined && deleteSegments) {
+    const segs = listSegments(dir);
+    for (let i = 0; i + 1 < segs.length; i++) {
+      if (segs[i + 1]!.seq <= oldestKept.seq + 1) {
+        await rm(segs[i]!.path, { force: true });
+        deleted.push(segs[i]!.path);
+      } else break;
+    }
+  }
+  if (deleted.length > 0) await fsyncDirAsync(dir);
   return deleted;
 }

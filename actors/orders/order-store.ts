@@ -2,6 +2,7 @@ import type { OrderIntent } from './intent.js';
 import { DuplicateOrderError, OrderNotFoundError, OutcomeUnknownError } from './errors.js';
 import { applyOrderEvent, createOrder, isTerminal, type Order, type OrderEvent, type OrderState } from './order-state.js';
 import { parseOptions, z } from '../../common/validate.js';
+import { Frozen, OrderTableCapture } from './order-table-capture.js';
 
 /** Options of an {@link OrderStore}. */
 export const orderStoreOptionsSchema = z
@@ -25,19 +26,17 @@ export type OrderStoreOptions = z.input<typeof orderStoreOptionsSchema>;
 export class OrderStore {
   private readonly opts: Readonly<z.output<typeof orderStoreOptionsSchema>>;
   private readonly all = new Map<string, Order>();
-  private readonly byVenue = new Map<string, Order>();
+  /** venue → venue order id → order (nested: no key string built per lookup). */
+  private readonly byVenue = new Map<string, Map<string, Order>>();
   private readonly open = new Map<string, Map<string, Map<string, Order>>>();
-  private readonly closed = new Map<string, Order>();
   /**
-   * Closing order of the ids in `closed`, consumed from `closedHead`. Eviction takes the oldest from
-   * here rather than from `closed.entries().next()`: a Map iterator walks over the holes its front
-   * deletions leave until the table rehashes, which made eviction O(maxClosed) per close and
-   * dominated replay.
+   * The retained closed orders in closing order, live from `closedHead` (a queue in an array: a
+   * close appends, an eviction advances the head; no Map entry per closed order to insert and
+   * delete, and a Map iterator's walk over the holes of front deletions is avoided too).
    */
-  private closedQueue: string[] = [];
+  private closedQueue: Order[] = [];
   private closedHead = 0;
   private readonly attempts = new Map<string, string>();
-
   constructor(options?: OrderStoreOptions) {
     this.opts = parseOptions(orderStoreOptionsSchema, options, 'orderStore');
   }
@@ -49,7 +48,11 @@ export class OrderStore {
 
   /** Number of open (non-terminal) orders. */
   get openCount(): number {
-    return this.all.size - this.closed.size;
+    return this.all.size - this.closedCount;
+  }
+
+  private get closedCount(): number {
+    return this.closedQueue.length - this.closedHead;
   }
 
   /**
@@ -64,7 +67,7 @@ export class OrderStore {
   insert(o: Order): Order {
     if (this.all.has(o.clientOrderId)) throw new DuplicateOrderError(o.clientOrderId);
     this.all.set(o.clientOrderId, o);
-    if (o.venueOrderId !== undefined) this.byVenue.set(venueKey(o.intent.venue, o.venueOrderId), o);
+    if (o.venueOrderId !== undefined) this.venueIndex(o.intent.venue).set(o.venueOrderId, o);
     if (o.intentKey !== undefined) this.attempts.set(o.intentKey, o.clientOrderId);
     if (isTerminal(o.state)) this.close(o);
     else this.openSet(o.intent.venue, o.intent.symbol).set(o.clientOrderId, o);
@@ -85,7 +88,7 @@ export class OrderStore {
 
   /** The order with this venue order id on `venue`, or undefined. */
   getByVenueOrderId(venue: string, venueOrderId: string): Order | undefined {
-    return this.byVenue.get(venueKey(venue, venueOrderId));
+    return this.byVenue.get(venue)?.get(venueOrderId);
   }
 
   /**
@@ -96,14 +99,15 @@ export class OrderStore {
     const o = this.require(clientOrderId);
     const vid = 'venueOrderId' in event ? event.venueOrderId : undefined;
     if (vid !== undefined && vid !== o.venueOrderId) {
-      const other = this.byVenue.get(venueKey(o.intent.venue, vid));
+      const other = this.byVenue.get(o.intent.venue)?.get(vid);
       if (other !== undefined && other !== o) throw new DuplicateOrderError(vid, 'venueOrderId');
     }
     const before = o.venueOrderId;
     applyOrderEvent(o, event, tNs);
     if (o.venueOrderId !== before && o.venueOrderId !== undefined) {
-      if (before !== undefined) this.byVenue.delete(venueKey(o.intent.venue, before));
-      this.byVenue.set(venueKey(o.intent.venue, o.venueOrderId), o);
+      const index = this.venueIndex(o.intent.venue);
+      if (before !== undefined) index.delete(before);
+      index.set(o.venueOrderId, o);
     }
     if (isTerminal(o.state)) {
       this.open.get(o.intent.venue)?.get(o.intent.symbol)?.delete(o.clientOrderId);
@@ -134,8 +138,8 @@ export class OrderStore {
   }
 
   /** Closed orders retained, oldest closed first (snapshot order). */
-  closedOrders(): IterableIterator<Order> {
-    return this.closed.values();
+  *closedOrders(): IterableIterator<Order> {
+    for (let i = this.closedHead; i < this.closedQueue.length; i++) yield this.closedQueue[i]!;
   }
 
   /** The latest attempt (client order id) for `intentKey`, or undefined. */
@@ -162,7 +166,24 @@ export class OrderStore {
 
   /** JSON-safe state (orders in insertion order, closed ids in closing order) for snapshots. */
   toJSON(): OrderStoreState {
-    return { orders: [...this.all.values()].map(orderToJSON), closed: [...this.closed.keys()] };
+    return { orders: [...this.all.values()].map(orderToJSON), closed: this.closedIds() };
+  }
+
+  /**
+   * A picture of the table now for a snapshot, rendered later in slices (see
+   * {@link OrderTableCapture}); its `text()` is `JSON.stringify(this.toJSON())` of this instant, byte
+   * for byte.
+   */
+  capture(): OrderTableCapture {
+    const items = new Array<Order | Frozen>(this.all.size);
+    let i = 0;
+    for (const o of this.all.values()) items[i++] = isTerminal(o.state) ? o : new Frozen(o);
+    return new OrderTableCapture(items, this.closedIds());
+  }
+
+  /** `JSON.stringify(this.toJSON())`, byte for byte, rendered now (see {@link capture}). */
+  toJSONText(): string {
+    return this.capture().text();
   }
 
   /** Replaces the table with a state from {@link toJSON}. */
@@ -170,12 +191,11 @@ export class OrderStore {
     this.all.clear();
     this.byVenue.clear();
     this.open.clear();
-    this.closed.clear();
+    this.closedQueue = [];
+    this.closedHead = 0;
     this.attempts.clear();
     for (const o of s.orders) this.insert(orderFromJSON(o));
-    this.closed.clear();
-    for (const id of s.closed) this.closed.set(id, this.require(id));
-    this.closedQueue = [...s.closed];
+    this.closedQueue = s.closed.map((id) => this.require(id));
     this.closedHead = 0;
   }
 
@@ -187,15 +207,26 @@ export class OrderStore {
     return orders;
   }
 
+  private closedIds(): string[] {
+    const ids = new Array<string>(this.closedCount);
+    for (let i = this.closedHead; i < this.closedQueue.length; i++) ids[i - this.closedHead] = this.closedQueue[i]!.clientOrderId;
+    return ids;
+  }
+
+  private venueIndex(venue: string): Map<string, Order> {
+    let index = this.byVenue.get(venue);
+    if (index === undefined) this.byVenue.set(venue, (index = new Map()));
+    return index;
+  }
+
   private close(o: Order): void {
-    this.closed.set(o.clientOrderId, o);
-    this.closedQueue.push(o.clientOrderId);
-    while (this.closed.size > this.opts.maxClosed) {
-      const id = this.closedQueue[this.closedHead++]!;
-      const old = this.closed.get(id)!;
-      this.closed.delete(id);
+    this.closedQueue.push(o);
+    while (this.closedCount > this.opts.maxClosed) {
+      const old = this.closedQueue[this.closedHead]!;
+      this.closedQueue[this.closedHead++] = undefined as unknown as Order; // let it be collected
+      const id = old.clientOrderId;
       this.all.delete(id);
-      if (old.venueOrderId !== undefined) this.byVenue.delete(venueKey(old.intent.venue, old.venueOrderId));
+      if (old.venueOrderId !== undefined) this.byVenue.get(old.intent.venue)?.delete(old.venueOrderId);
       if (old.intentKey !== undefined && this.attempts.get(old.intentKey) === id) this.attempts.delete(old.intentKey);
     }
     if (this.closedHead >= 4096 && this.closedHead * 2 >= this.closedQueue.length) {
@@ -206,10 +237,6 @@ export class OrderStore {
 }
 
 const IN_FLIGHT: ReadonlySet<OrderState> = new Set<OrderState>(['initialized', 'submitted', 'unknown']);
-
-function venueKey(venue: string, venueOrderId: string): string {
-  return `${venue}\u0000${venueOrderId}`;
-}
 
 /** An {@link Order} with bigints as decimal strings. */
 export type OrderJSON = Omit<Order, 'cumTickLots' | 'fees'> & { cumTickLots: string; fees: Record<string, string> };

@@ -59,6 +59,7 @@ interface InstrumentInfo {
 export class Portfolio {
   private readonly opts: Readonly<z.output<typeof portfolioOptionsSchema>>;
   private readonly instruments = new Map<string, InstrumentInfo>();
+  private lastInfo: InstrumentInfo | undefined;
   private readonly decimalsOf = new Map<string, number>();
   private readonly balances = new Map<string, Map<string, Balance>>();
   private readonly positions = new Map<string, Map<string, Position>>();
@@ -273,8 +274,13 @@ export class Portfolio {
   }
 
   private info(venue: string, symbol: string): InstrumentInfo {
+    // The order path asks for the same instrument several times per order: the last answer is
+    // kept, so those lookups build no key string.
+    const last = this.lastInfo;
+    if (last !== undefined && last.inst.venue === venue && last.inst.symbol === symbol) return last;
     const i = this.instruments.get(key(venue, symbol));
     if (i === undefined) throw new UnknownInstrumentError(venue, symbol);
+    this.lastInfo = i;
     return i;
   }
 
