@@ -132,14 +132,16 @@ describe('journal on a full disk (real tmpfs, daemon child process)', function (
       assert.equal(again.accepted, true, JSON.stringify(again));
       assert.match(d.stderr(), /journal writes again/);
 
-      // The order whose write failed is rejected in the engine and unknown to the venue: never sent.
+      // The first write that met ENOSPC carried either a new order's submit record (that order is
+      // rejected in the engine and unknown to the venue: never sent) or only an earlier order's venue
+      // event (kept in memory and written on recovery; then no order is rejected). Never more than one.
       const all = (await admin.request('orders.get', { status: 'all', limit: 1000 })).result as { orderId: string; status: string; venue: string; symbol: string }[];
       const failedOrders = all.filter((o) => o.status === 'rejected');
-      assert.equal(failedOrders.length, 1, JSON.stringify(all));
+      assert.ok(failedOrders.length <= 1, JSON.stringify(all));
       const venue = new BinanceAdapter({ venue: 'sim-a', apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET, rest: d.urls['sim-a.rest']!, timeoutMs: 5000, clock: new LiveClock() });
       try {
         await venue.loadInstruments();
-        assert.equal(await venue.fetchOrder(failedOrders[0]!.orderId, 'BTC/USDT'), undefined, 'the failed order never reached the venue');
+        for (const f of failedOrders) assert.equal(await venue.fetchOrder(f.orderId, 'BTC/USDT'), undefined, 'the failed order never reached the venue');
         assert.notEqual(await venue.fetchOrder(again.orderId!, 'BTC/USDT'), undefined, 'control: an accepted order is found at the venue');
       } finally {
         await venue.close();
