@@ -1,6 +1,7 @@
 import { parseOptions, z } from '../../common/validate.js';
 import type { OrderDenied, OrderFill, OrderUpdate, Ticker } from '../messages.js';
 import type { Instrument } from '../orders/instrument.js';
+import { DenialLog } from './denial-log.js';
 import { OrderSlot } from './order-slot.js';
 import { PositionTracker } from './position-tracker.js';
 import { InstrumentMap } from './instrument-map.js';
@@ -74,6 +75,7 @@ export class MarketMaker implements Strategy {
   private tAskTicks = 0;
   private tAskLots = 0;
   private active = false;
+  private readonly denials = new DenialLog('quote denied');
 
   constructor(params: Readonly<MarketMakerParams>) {
     this.params = params;
@@ -98,6 +100,7 @@ export class MarketMaker implements Strategy {
 
   onStop(ctx: StrategyContext): void {
     this.active = false;
+    this.denials.drain(ctx.log.bind(ctx));
     for (const b of this.books.values()) {
       b.bid.cancel(ctx);
       b.ask.cancel(ctx);
@@ -125,7 +128,7 @@ export class MarketMaker implements Strategy {
     const b = this.books.get(d.intent.venue, d.intent.symbol);
     if (b === undefined) return;
     const slot = d.intent.side === 'buy' ? b.bid : b.ask;
-    if (slot.onDenied(d, ctx.clock.nowNs(), this.params.denyBackoffMs)) ctx.log('quote denied', { clientOrderId: d.clientOrderId, code: d.code, detail: d.detail, side: d.intent.side });
+    if (slot.onDenied(d, ctx.clock.nowNs(), this.params.denyBackoffMs)) this.denials.record(d.code, ctx.clock.nowNs(), { clientOrderId: d.clientOrderId, detail: d.detail, side: d.intent.side }, ctx.log.bind(ctx));
   }
 
   onFill(f: OrderFill, ctx: StrategyContext): void {
@@ -138,6 +141,7 @@ export class MarketMaker implements Strategy {
 
   onTimer(name: string, ctx: StrategyContext): void {
     if (name !== TIMER) return;
+    this.denials.flush(ctx.clock.nowNs(), ctx.log.bind(ctx));
     for (const b of this.books.values()) {
       b.bid.retry(ctx, this.params.pendingTimeoutMs);
       b.ask.retry(ctx, this.params.pendingTimeoutMs);
