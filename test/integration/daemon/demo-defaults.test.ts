@@ -15,6 +15,9 @@ import { BOT4, ROOT, startDaemon, stopDaemon, until, type DaemonChild } from './
  * runs it.
  */
 
+/** How long the demo runs before its market maker's orders are counted (env `BOT4_TEST_DEMO_MS`). */
+const RUN_MS = Number(process.env.BOT4_TEST_DEMO_MS ?? 45_000);
+
 const auth = { headers: { authorization: `Bearer ${TOKENS.admin}` } };
 
 async function metric(d: DaemonChild, name: string, labels: string): Promise<number> {
@@ -84,6 +87,30 @@ describe('demo defaults: API orders have their own share of the venue budget', f
       const order = { venue, symbol: 'BTC/USDT', side: 'buy', type: 'limit', priceTicks: Math.round(tick.bidTicks * 0.97), qtyLots: 20 };
       const ack = (await client.request('order.submit', order)).result as { accepted: boolean; reason?: string; message?: string };
       assert.equal(ack.accepted, true, `${venue}: ${JSON.stringify(ack)}`);
+    }
+  });
+
+  it(`the market maker's post-only quotes: the venue rejects under 2 % of them (demo on the embedded simulator, ${RUN_MS / 1000} s)`, async () => {
+    const demo = await startDaemon('# the demo defaults (npm start), journal without fsync\njournal:\n  dir: journal\n  fsync: never\n');
+    try {
+      await until(async () => (await fetch(demo.urls.health!)).status === 200, 60_000, '/health 200');
+      await new Promise((r) => setTimeout(r, RUN_MS));
+      const c = await TestClient.connect(demo.urls.api!, auth);
+      try {
+        const orders = (await c.request('orders.get', { status: 'all', strategy: 'mm-btc', limit: 1000 })).result as { status: string; type: string }[];
+        const decided = orders.filter((o) => o.status !== 'initialized' && o.status !== 'submitted' && o.status !== 'unknown');
+        const rejected = decided.filter((o) => o.status === 'rejected').length;
+        const share = decided.length === 0 ? 1 : rejected / decided.length;
+        console.log(`      market maker: ${rejected} of ${decided.length} orders rejected by the venue (${(share * 100).toFixed(2)} %) in ${RUN_MS / 1000} s`);
+        assert.ok(decided.length >= 20, `the market maker quoted (${decided.length} orders)`);
+        assert.ok(orders.every((o) => o.type === 'limit-maker'), 'post-only quotes');
+        assert.ok(share < 0.02, `rejected share ${(share * 100).toFixed(2)} % (${rejected} of ${decided.length})`);
+      } finally {
+        c.close();
+      }
+    } finally {
+      await stopDaemon(demo);
+      rmSync(demo.dir, { recursive: true, force: true });
     }
   });
 });
