@@ -63,7 +63,7 @@ describe('demo defaults: API orders have their own share of the venue budget', f
     if (sim !== undefined && sim.exitCode === null && sim.signalCode === null) sim.kill('SIGKILL');
   });
 
-  it('with the demo strategies spending their budget, an API order is accepted on either venue', async () => {
+  it('with the demo strategies spending their budget, an API order is accepted on either venue (a market order without priceTicks too)', async () => {
     sim = spawn(process.execPath, [BOT4, 'sim', '--venues', '2', '--profile', 'none', '--port', '0', '--seed', '5'], { cwd: ROOT, env: { ...process.env, BOT4_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let simOut = '';
     sim.stdout!.on('data', (b: Buffer) => (simOut += b.toString()));
@@ -88,6 +88,12 @@ describe('demo defaults: API orders have their own share of the venue budget', f
       const ack = (await client.request('order.submit', order)).result as { accepted: boolean; reason?: string; message?: string };
       assert.equal(ack.accepted, true, `${venue}: ${JSON.stringify(ack)}`);
     }
+    // A market order without priceTicks: risk takes the last mid as its reference; it goes out.
+    const market = (await client.request('order.submit', { venue: 'sim-b', symbol: 'BTC/USDT', side: 'buy', type: 'market', tif: 'IOC', qtyLots: 20 })).result as { accepted: boolean; orderId?: string };
+    assert.equal(market.accepted, true, JSON.stringify(market));
+    const placed = (await client.request('orders.get', { status: 'all', strategy: 'api', limit: 10 })).result as { orderId: string; type: string; priceTicks: number }[];
+    const m = placed.find((o) => o.orderId === market.orderId);
+    assert.ok(m !== undefined && m.type === 'market' && m.priceTicks > 0, `the market order carries the mid it was checked at: ${JSON.stringify(m)}`);
   });
 
   it(`the market maker's post-only quotes: the venue rejects under 2 % of them (demo on the embedded simulator, ${RUN_MS / 1000} s)`, async () => {
