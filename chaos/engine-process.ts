@@ -11,7 +11,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { setup } from 'xstate';
 import { LiveClock } from '../common/clock.js';
+import type { Envelope } from '../actors/runtime/envelope.js';
+import type { Ticker } from '../actors/messages.js';
 import { Engine } from '../actors/engine/engine.js';
 import type { StrategySpec } from '../actors/strategy/strategy.js';
 import { isCcxtWsRejection } from './rejections.js';
@@ -40,6 +43,13 @@ export interface EngineStatsLine {
   open: number;
   unknownOpen: number;
   venues: Record<string, { state: string; breaker: string; submitted: number; accepted: number; rejected: number; denied: number; unknown: number; resolved: number; downs: number; lastRecoveryMs: number }>;
+  /**
+   * Position (lots, signed) per `venue:symbol` the engine holds, and PnL summed over them in quote
+   * units (display figures for the report's chart; the exact books are the journal's): realized
+   * (fees excluded), unrealized at the last ticker mid, fees paid in quote assets.
+   */
+  positions?: Record<string, number>;
+  pnl?: { realized: number; unrealized: number; fees: number };
 }
 
 // ccxt.pro WebSocket-client rejections are counted and reported; any other unhandled rejection is an
@@ -76,6 +86,16 @@ const engine = await Engine.start(
 );
 
 phase('Engine.start done (journal replayed, venue actors spawned)');
+// Last ticker mid per `venue:symbol`: the mark of the PnL in STATS lines.
+const marks = new Map<string, number>();
+engine.system.spawn('chaos.marks', setup({}).createMachine({ id: 'chaos-marks' }), {
+  handle: (e: Envelope) => {
+    if (e.type !== 'md.ticker') return;
+    const t = e.payload as Ticker;
+    if (t.bidTicks > 0 && t.askTicks > t.bidTicks) marks.set(`${t.venue}:${t.symbol}`, Math.round((t.bidTicks + t.askTicks) / 2));
+  },
+});
+engine.system.subscribe('md.ticker.>', 'chaos.marks');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const print = (s: string): boolean => process.stdout.write(`${s}\n`);
 
@@ -103,7 +123,25 @@ function stats(): EngineStatsLine {
       lastRecoveryMs: Math.round(st.lastRecoveryNs / 1e6),
     };
   }
-  return { t: Date.now(), pid: process.pid, rssMb: Math.round(m.rss / 1048576), heapMb: Math.round(m.heapUsed / 1048576), orders: engine.journal.orders.size, open, unknownOpen, venues };
+  const pf = engine.journal.portfolio;
+  const positions: Record<string, number> = {};
+  let realized = 0;
+  let unrealized = 0;
+  let fees = 0;
+  const quotes = new Set<string>();
+  for (const { venue, symbol, position } of pf.allPositions()) {
+    const quote = pf.instrument(venue, symbol).quote;
+    quotes.add(`${venue} ${quote}`);
+    positions[`${venue}:${symbol}`] = Number(position.qtyLots);
+    realized += Number(pf.fromAtoms(quote, position.realizedAtoms));
+    const mark = marks.get(`${venue}:${symbol}`);
+    if (mark !== undefined && position.qtyLots !== 0n) unrealized += Number(pf.fromAtoms(quote, pf.unrealizedAtoms(venue, symbol, mark)));
+  }
+  for (const k of quotes) {
+    const [venue, quote] = k.split(' ') as [string, string];
+    fees += Number(pf.fromAtoms(quote, pf.fees(venue, quote)));
+  }
+  return { t: Date.now(), pid: process.pid, rssMb: Math.round(m.rss / 1048576), heapMb: Math.round(m.heapUsed / 1048576), orders: engine.journal.orders.size, open, unknownOpen, venues, positions, pnl: { realized, unrealized, fees } };
 }
 
 // Bounded: a venue that never syncs fails the run instead of hanging it.

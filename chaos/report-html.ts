@@ -1,4 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { ChaosReport } from './runner.js';
+import type { FaultMarker, ReportSeries } from './time-series.js';
+
+const require = createRequire(import.meta.url);
+let uplotAssets: { js: string; css: string } | undefined;
+
+/** uPlot's minified script and stylesheet, read once from node_modules: inlined so the report works offline. */
+function uplot(): { js: string; css: string } {
+  uplotAssets ??= { js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'), css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8') };
+  return uplotAssets;
+}
+
+/** JSON safe inside a <script> element (no `</script>`, no `<!--`). */
+function scriptJson(v: unknown): string {
+  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -19,17 +36,44 @@ const W = 900;
 const LEFT = 110;
 const PLOT = W - LEFT - 20;
 
-/** x position of an epoch-ms time on the run's axis. */
+/** The run's axis: seconds from the timeline's start (second 0 = when a fault `at: 0s` is applied). */
 function axis(r: ChaosReport): { x: (t: number) => number; t0: number; span: number } {
   const ts = [...r.stats.map((s) => s.t), ...r.faults.map((f) => f.t)];
-  const t0 = Math.min(...ts);
-  const span = Math.max(1, Math.max(...ts) - t0);
-  return { x: (t: number) => LEFT + ((t - t0) / span) * PLOT, t0, span };
+  const t0 = r.series?.t0 ?? Math.min(...ts);
+  const first = Math.min(t0, ...ts);
+  const span = Math.max(1000, Math.max(...ts) - first);
+  return { x: (t: number) => LEFT + ((t - first) / span) * PLOT, t0, span };
 }
 
+/** A step of 1, 2, 5, 10, 15, 30, 60, 120, 300, 600... seconds giving at most ~12 ticks. */
+export function tickStepS(spanS: number): number {
+  for (const step of [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600]) if (spanS / step <= 12) return step;
+  return 7200;
+}
+
+/** The time axis in seconds under a lane chart: ticks and labels (`0 s`, `5 s`, ...). */
+function timeAxisSvg(r: ChaosReport, x: (t: number) => number, y: number): string {
+  const { t0, span } = axis(r);
+  const ts = [...r.stats.map((s) => s.t), ...r.faults.map((f) => f.t)];
+  const from = Math.ceil((Math.min(t0, ...ts) - t0) / 1000);
+  const to = Math.floor((Math.min(t0, ...ts) + span - t0) / 1000);
+  const step = tickStepS(to - from);
+  let out = `<line x1="${LEFT}" x2="${W - 20}" y1="${y}" y2="${y}" stroke="#333"/>`;
+  for (let sec = Math.ceil(from / step) * step; sec <= to; sec += step) {
+    const px = x(t0 + sec * 1000).toFixed(1);
+    out += `<line x1="${px}" x2="${px}" y1="${y}" y2="${y + 4}" stroke="#333"/><text x="${px}" y="${y + 15}" font-size="10" text-anchor="middle">${sec} s</text>`;
+  }
+  return `${out}<text x="${W - 20}" y="${y + 28}" font-size="10" text-anchor="end">time since the timeline's start (s)</text>`;
+}
+
+/** Fault markers: a dashed line per fault, labelled (`#3 sim-a http-500`) along it. */
 function markers(r: ChaosReport, x: (t: number) => number, height: number): string {
   return r.faults
-    .map((f) => `<line x1="${x(f.t).toFixed(1)}" x2="${x(f.t).toFixed(1)}" y1="0" y2="${height}" stroke="${f.recovery === undefined ? '#888' : '#2e7d32'}" stroke-dasharray="3,3"><title>${esc(`${((f.atMs) / 1000).toFixed(1)}s ${f.label}`)}</title></line>`)
+    .map((f) => {
+      const px = x(f.t).toFixed(1);
+      const label = `#${f.seq} ${f.label}`;
+      return `<g class="fault-marker"><line x1="${px}" x2="${px}" y1="0" y2="${height}" stroke="${f.recovery === undefined ? '#888' : '#2e7d32'}" stroke-dasharray="3,3"><title>${esc(`${(f.atMs / 1000).toFixed(1)} s ${f.label}`)}</title></line><text transform="translate(${px},4) rotate(90)" font-size="9" fill="#555">${esc(label)}</text></g>`;
+    })
     .join('');
 }
 
@@ -44,7 +88,8 @@ function statesSvg(r: ChaosReport): string {
     lanes.push({ label: `${v} breaker`, get: (s) => s.venues[v]?.breaker ?? 'down' });
   }
   const laneH = 18;
-  const h = lanes.length * (laneH + 6) + 20;
+  const lanesH = lanes.length * (laneH + 6) + 20;
+  const h = lanesH + 32;
   let body = '';
   lanes.forEach((lane, i) => {
     const y = 10 + i * (laneH + 6);
@@ -61,46 +106,80 @@ function statesSvg(r: ChaosReport): string {
   const legend = Object.entries(STATE_COLOURS)
     .map(([k, c]) => `<span style="display:inline-block;width:10px;height:10px;background:${c};margin:0 3px 0 10px"></span>${esc(k)}`)
     .join('');
-  return `<svg width="${W}" height="${h}" xmlns="http://www.w3.org/2000/svg">${body}${markers(r, x, h)}</svg><div style="font-size:11px">${legend}; white gaps: engine process down; dashed lines: faults (green: a heal)</div>`;
+  return `<svg width="${W}" height="${h}" xmlns="http://www.w3.org/2000/svg">${body}${markers(r, x, lanesH)}${timeAxisSvg(r, x, lanesH)}</svg><div style="font-size:11px">${legend}; white gaps: engine process down; dashed lines: faults, labelled (green: a heal)</div>`;
 }
 
-/** Orders per second: accepted by the venue (engine side), denied, rejected, unknown; from the engine's counters. */
-function outcomesSvg(r: ChaosReport): string {
-  if (r.stats.length < 2) return '<p>no engine samples</p>';
-  const { x, t0, span } = axis(r);
-  const buckets = Math.max(1, Math.ceil(span / 1000));
-  const kinds = ['accepted', 'denied', 'rejected', 'unknown'] as const;
-  const colours = { accepted: '#2e7d32', denied: '#ef6c00', rejected: '#6a1b9a', unknown: '#c62828' };
-  const per = kinds.map(() => new Array<number>(buckets).fill(0));
-  for (let k = 1; k < r.stats.length; k++) {
-    const a = r.stats[k - 1]!;
-    const b = r.stats[k]!;
-    const i = Math.min(buckets - 1, Math.floor((b.t - t0) / 1000));
-    for (const [v, bv] of Object.entries(b.venues)) {
-      const av = a.pid === b.pid ? a.venues[v] : undefined;
-      kinds.forEach((kind, j) => {
-        // Counters restart with a new process or a restarted actor: a drop means "counted from zero".
-        const d = av === undefined || bv[kind] < av[kind] ? bv[kind] : bv[kind] - av[kind];
-        per[j]![i]! += a.pid === b.pid ? d : 0;
+/** The uPlot charts' data: one axis in seconds for every chart, the fault markers on each. */
+interface ChartData {
+  markers: FaultMarker[];
+  outcomes: ReportSeries['outcomes'];
+  latency: ReportSeries['latency'];
+  pnl: ReportSeries['pnl'];
+}
+
+/**
+ * The browser side of the charts (runs in the report): builds uPlot charts from the inlined data,
+ * each with the time axis in seconds and the fault markers drawn and labelled by a small plugin.
+ */
+const CHARTS_JS = `
+(function () {
+  var data = JSON.parse(document.getElementById('chaos-data').textContent);
+  function markerPlugin() {
+    return { hooks: { draw: [function (u) {
+      var c = u.ctx; c.save();
+      c.font = (10 * devicePixelRatio) + 'px system-ui,sans-serif';
+      data.markers.forEach(function (m) {
+        var x = Math.round(u.valToPos(m.s, 'x', true));
+        if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+        c.strokeStyle = m.heal ? '#2e7d32' : '#888'; c.setLineDash([4, 4]); c.lineWidth = devicePixelRatio;
+        c.beginPath(); c.moveTo(x, u.bbox.top); c.lineTo(x, u.bbox.top + u.bbox.height); c.stroke();
+        c.save(); c.translate(x + 3 * devicePixelRatio, u.bbox.top + 2 * devicePixelRatio); c.rotate(Math.PI / 2);
+        c.fillStyle = '#555'; c.fillText(m.label, 0, 0); c.restore();
       });
-    }
+      c.restore();
+    }] } };
   }
-  const h = 160;
-  const max = Math.max(1, ...per[0]!.map((_, i) => kinds.reduce((acc, _k, j) => acc + per[j]![i]!, 0)));
-  const bw = PLOT / buckets;
-  let bars = '';
-  for (let i = 0; i < buckets; i++) {
-    let y = h - 20;
-    kinds.forEach((kind, j) => {
-      const n = per[j]![i]!;
-      if (n === 0) return;
-      const bh = (n / max) * (h - 30);
-      y -= bh;
-      bars += `<rect x="${(LEFT + i * bw).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(0.5, bw - 1).toFixed(1)}" height="${bh.toFixed(1)}" fill="${colours[kind]}"><title>${esc(`t=${i}s ${kind} ${n}`)}</title></rect>`;
-    });
+  var xAxis = { label: 'time since the timeline\\'s start (s)', values: function (u, vals) { return vals.map(function (v) { return v + ' s'; }); } };
+  function chart(id, title, xs, series, axes, scales) {
+    var el = document.getElementById(id);
+    if (!el) return;
+    if (xs.length === 0) { el.textContent = 'no samples'; return; }
+    new uPlot({ title: title, width: 900, height: 240, plugins: [markerPlugin()], scales: Object.assign({ x: { time: false } }, scales || {}),
+      series: [{ label: 't (s)' }].concat(series), axes: [xAxis].concat(axes) }, [xs].concat(series.map(function (s) { return s.data; })), el);
   }
-  const legend = kinds.map((k) => `<span style="display:inline-block;width:10px;height:10px;background:${colours[k]};margin:0 3px 0 10px"></span>${k}`).join('');
-  return `<svg width="${W}" height="${h}" xmlns="http://www.w3.org/2000/svg"><text x="4" y="14" font-size="11">max ${max}/s</text><line x1="${LEFT}" x2="${W - 20}" y1="${h - 20}" y2="${h - 20}" stroke="#333"/>${bars}${markers(r, x, h - 20)}</svg><div style="font-size:11px">${legend} (orders per second, all venues)</div>`;
+  var o = data.outcomes;
+  chart('chart-outcomes', 'Orders per second (all venues)', o.s, [
+    { label: 'accepted', stroke: '#2e7d32', data: o.accepted },
+    { label: 'denied', stroke: '#ef6c00', data: o.denied },
+    { label: 'rejected', stroke: '#6a1b9a', data: o.rejected },
+    { label: 'unknown', stroke: '#c62828', data: o.unknown }
+  ], [{ label: 'orders/s' }]);
+  var l = data.latency;
+  chart('chart-latency', 'Order submission latency per second (journaled submit -> venue answer), ms', l.s, [
+    { label: 'p50 ms', stroke: '#1565c0', data: l.p50, spanGaps: false },
+    { label: 'p99 ms', stroke: '#c62828', data: l.p99, spanGaps: false },
+    { label: 'orders', stroke: '#9e9e9e', scale: 'n', data: l.n }
+  ], [{ label: 'ms' }, { side: 1, scale: 'n', label: 'orders', grid: { show: false } }], { n: {} });
+  var p = data.pnl;
+  var pos = Object.keys(p.positions).map(function (k, i) { return { label: k + ' (lots)', stroke: ['#6a1b9a', '#00838f', '#ef6c00', '#5d4037'][i % 4], scale: 'lots', data: p.positions[k] }; });
+  chart('chart-pnl', 'PnL (quote units) and positions (lots)', p.s, [
+    { label: 'realized', stroke: '#2e7d32', data: p.realized },
+    { label: 'unrealized', stroke: '#9e9d24', data: p.unrealized },
+    { label: 'total (after fees)', stroke: '#000', width: 2, data: p.total }
+  ].concat(pos), [{ label: 'PnL' }, { side: 1, scale: 'lots', label: 'lots', grid: { show: false } }], { lots: {} });
+})();
+`;
+
+/** The chart containers and the data they draw (series from report.json, markers included). */
+function chartsHtml(r: ChaosReport): string {
+  const empty = { s: [] };
+  const d: ChartData = {
+    markers: r.series?.markers ?? [],
+    outcomes: r.series?.outcomes ?? { ...empty, accepted: [], denied: [], rejected: [], unknown: [] },
+    latency: r.series?.latency ?? { ...empty, n: [], p50: [], p99: [] },
+    pnl: r.series?.pnl ?? { ...empty, realized: [], unrealized: [], total: [], fees: [], positions: {} },
+  };
+  return `<script type="application/json" id="chaos-data">${scriptJson(d)}</script>`;
 }
 
 /** One bar per recovery sample (ms), with the p99 thresholds. */
@@ -128,7 +207,11 @@ function table(rows: string[][], head: string[]): string {
   return `<table><tr>${head.map((x) => `<th>${esc(x)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
 }
 
-/** The self-contained HTML report (no external assets: inline CSS and SVG). */
+/**
+ * The self-contained HTML report: no external assets (uPlot's script and stylesheet are inlined,
+ * so it opens offline); every chart has the time axis in seconds from the timeline's start and the
+ * fault markers labelled.
+ */
 export function renderReportHtml(r: ChaosReport): string {
   const checks = table(
     r.checks.map((c) => [c.ok ? 'ok' : 'FAIL', c.name, c.expected, c.actual]),
@@ -142,22 +225,30 @@ export function renderReportHtml(r: ChaosReport): string {
     r.faults.map((f) => [String(f.seq), `${(f.atMs / 1000).toFixed(2)} s`, f.label, f.recovery ?? '']),
     ['#', 'planned at', 'fault', 'recovery sample'],
   );
+  const assets = uplot();
   const anomalies = r.ledger.anomalies.length === 0 ? '<p>none</p>' : table(r.ledger.anomalies.slice(0, 200).map((a) => [a.kind, a.venue, a.clientOrderId ?? '', a.detail]), ['kind', 'venue', 'order', 'detail']);
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>bot4 chaos: ${esc(r.scenario)}</title>
+<style>${assets.css}</style>
 <style>body{font-family:system-ui,sans-serif;margin:20px;max-width:960px}table{border-collapse:collapse;font-size:12px;margin:8px 0}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}.pass{color:#2e7d32}.fail{color:#c62828}code{font-size:11px}</style></head>
 <body>
 <h1>bot4 chaos: ${esc(r.scenario)}${r.ci ? ' (CI variant)' : ''} — <span class="${r.verdict}">${r.verdict.toUpperCase()}</span></h1>
-<p>${esc(r.description)}</p>
+<p class="run-description"><b>What this run ran:</b> ${esc(r.description)}</p>
+${r.about === undefined || r.about === '' ? '' : `<details><summary>About the scenario${r.ci ? ' (its full variant; this CI variant runs only the timeline above)' : ''}</summary><p>${esc(r.about)}</p></details>`}
 <p>seed ${r.seed}, speed ${r.speed}, planned ${(r.durationMs / 1000).toFixed(1)} s, wall ${(r.wallMs / 1000).toFixed(1)} s, started ${esc(r.startedAt)}; engine processes ${r.engine.starts} (SIGKILLs ${r.engine.kills}), actor kills ${r.engine.actorKills}, peak RSS ${r.engine.maxRssMb} MB</p>
 <p>orders ${r.orders.total}: ok ${r.orders.ok}, failed ${r.orders.failed}, unknown-resolved ${r.orders.unknownResolved}, anomalous ${r.orders.anomalous}; lost ${r.ledger.counts.lost}, duplicate ${r.ledger.counts.duplicate}, phantom ${r.ledger.counts.phantom}</p>
 <p>event-log hash <code>${r.hashes.eventLog}</code> (plan <code>${r.hashes.plan.slice(0, 16)}…</code>, network control events <code>${r.hashes.networkEvents.slice(0, 16)}…</code>, ${r.networkEvents} events)</p>
 <h2>Expectations</h2>${checks}
 <h2>Venue and breaker states</h2>${statesSvg(r)}
-<h2>Order outcomes</h2>${outcomesSvg(r)}
+<h2>Order outcomes</h2><div id="chart-outcomes"></div>
+<h2>Latency</h2><div id="chart-latency"></div>
+<h2>PnL and positions</h2><div id="chart-pnl"></div>
 <h2>Recovery: heal → first order accepted by the venue</h2>${recoverySvg(r)}${rec}
 <h2>Faults</h2>${faults}
 <h2>Ledger anomalies</h2>${anomalies}
+${chartsHtml(r)}
+<script>${assets.js}</script>
+<script>${CHARTS_JS}</script>
 </body></html>
 `;
 }

@@ -13,6 +13,9 @@ import { Injector } from './injector.js';
 import { checkExpectations, percentile, recoverySamples, submissionLatency, unknownResolution, type Check, type ExecutedFault, type ProfileChange, type ProfileLatency, type RecoverySample } from './metrics.js';
 import { canonical, planFaults, planHash, type PlannedFault } from './plan.js';
 import { renderReportHtml } from './report-html.js';
+import { describeRun } from './describe-run.js';
+import { formatProgress, type ProgressState, type RunPhase } from './progress.js';
+import { reportSeries, type ReportSeries } from './time-series.js';
 import type { Scenario } from './scenario.js';
 
 /** Options of {@link runScenario}. */
@@ -23,15 +26,21 @@ export interface RunOptions {
   speed?: number;
   /** Output folder (report.json, report.html, ledgers.json, engine-stats.jsonl, engine.log, journal/). */
   out: string;
-  /** Progress line sink (default: none). */
-  progress?: (line: string, final: boolean) => void;
+  /**
+   * Progress sink (default: none): the line ({@link formatProgress}) and the state it shows, every
+   * 500 ms and at once on each phase change; `final` for the verdict line at the end.
+   */
+  progress?: (line: string, final: boolean, state?: ProgressState) => void;
   clock?: Clock;
 }
 
 /** report.json. */
 export interface ChaosReport {
   scenario: string;
+  /** What this run (this variant) actually ran, generated from its timeline ({@link describeRun}). */
   description: string;
+  /** The scenario file's own `description:` (it describes the full variant). */
+  about: string;
   ci: boolean;
   seed: number;
   speed: number;
@@ -54,6 +63,8 @@ export interface ChaosReport {
   stats: EngineStatsLine[];
   /** Engine-side view per venue at settle: probe back → first accepted (ms, the venue actor's own figure). */
   engineLastRecoveryMs: Record<string, number>;
+  /** Time series on one axis (seconds from the timeline's start): latency, PnL and positions, outcomes, fault markers. */
+  series: ReportSeries;
 }
 
 /** Engine start attempts before a run gives up (each failure is recorded). */
@@ -151,7 +162,38 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
   let starts = 0;
   let kills = 0;
   let actorKills = 0;
-  let phase = 'starting';
+  let phase: RunPhase = 'starting';
+  // Epoch ms of the timeline's second 0 (set once the first engine is ready).
+  let runStart = t0;
+  const progressState = (): ProgressState => {
+    const last = stats[stats.length - 1];
+    const now = clock.epochMs();
+    const planned = (s.duration + s.tail) / speed;
+    const etaMs = phase === 'starting' ? planned : phase === 'faults' || phase === 'healing' || phase === 'tail' ? Math.max(0, runStart + planned - now) : undefined;
+    return {
+      scenario: s.name,
+      phase,
+      elapsedMs: now - t0,
+      etaMs,
+      orders: last?.orders ?? 0,
+      open: last?.open ?? 0,
+      unknown: last?.unknownOpen ?? 0,
+      faultsDone: faults.length,
+      faultsPlanned: plan.length,
+      venues: last === undefined ? '' : Object.entries(last.venues).map(([k, v]) => `${k}:${v.state}/${v.breaker}`).join(' '),
+      rssMb: last?.rssMb ?? 0,
+    };
+  };
+  const emitProgress = (): void => {
+    if (o.progress === undefined) return;
+    const st = progressState();
+    o.progress(formatProgress(st), false, st);
+  };
+  const setPhase = (p: RunPhase): void => {
+    phase = p;
+    emitProgress();
+  };
+  emitProgress();
 
   const cfg: EngineProcessConfig = {
     journalDir,
@@ -221,11 +263,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
       stalledPid = engine.child.pid ?? 0;
       health.stalls.push({ t: now, pid: stalledPid, silentMs: now - lastStatsAt });
     }
-    if (o.progress === undefined) return;
-    const last = stats[stats.length - 1];
-    const el = ((clock.epochMs() - t0) / 1000).toFixed(1);
-    const vs = last === undefined ? '' : Object.entries(last.venues).map(([k, v]) => `${k}:${v.state}/${v.breaker}`).join(' ');
-    o.progress(`[chaos ${s.name}] ${phase} t=${el}s faults ${faults.length}/${plan.length} orders ${last?.orders ?? 0} open ${last?.open ?? 0} unknown ${last?.unknownOpen ?? 0} ${vs} rss ${last?.rssMb ?? 0}MB`, false);
+    emitProgress();
   }, 500);
 
   let engine: EngineHandle | undefined;
@@ -242,8 +280,8 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
   };
   try {
     engine = await boot();
-    phase = 'faults';
-    const runStart = clock.epochMs();
+    runStart = clock.epochMs();
+    setPhase('faults');
     for (const f of plan) {
       const due = runStart + f.atMs / speed;
       const wait = due - clock.epochMs();
@@ -274,12 +312,12 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
     const end = runStart + s.duration / speed;
     if (end > clock.epochMs()) await sleep(end - clock.epochMs());
     await running();
-    phase = 'healing';
+    setPhase('healing');
     finalHealAt = clock.epochMs();
     await injector.healAll(venues);
-    phase = 'tail';
+    setPhase('tail');
     await sleep(s.tail / speed);
-    phase = 'settling';
+    setPhase('settling');
     const last = await running();
     settling = true;
     settled = await last.settle(cfg.settleMs + 30_000);
@@ -293,16 +331,19 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
     await sim.stop();
   }
   const nHash = networkEventsHash(netEvents);
+  setPhase('checking');
 
   const journal = await OrderJournal.open({ dir: journalDir, fsync: 'never' }, { clock, instruments: settled.instruments, portfolio: { assetDecimals: Object.fromEntries(settled.instruments.flatMap((i) => [[i.base, 8], [i.quote, 8]])) } });
   let ledger: LedgerCheckReport;
   let total: number;
   let latency: ProfileLatency[];
+  let series: ReportSeries;
   try {
     total = journal.orders.size;
     const changes: ProfileChange[] = faults.filter((f) => f.kind === 'profile' && f.profile !== undefined && f.venue !== undefined && (f.scope === undefined || f.scope === 'all' || f.scope === 'rest')).map((f) => ({ venue: f.venue!, t: f.t, profile: f.profile! }));
     for (const v of venues) changes.push({ venue: v, t: finalHealAt, profile: s.venues.profile });
     latency = submissionLatency(journal.orders.values(), changes, s.venues.profile);
+    series = reportSeries({ t0: runStart, stats, faults, orders: journal.orders.values() });
     ledger = checkLedger({ orders: journal.orders, portfolio: journal.portfolio }, venues.map((v) => ({ venue: v, ledger: ledgers.get(v)!, account })), { instruments: settled.instruments });
   } finally {
     await journal.close();
@@ -325,7 +366,8 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
   const engineLastRecoveryMs = Object.fromEntries(Object.entries(settled.stats.venues).map(([v, x]) => [v, x.lastRecoveryMs]));
   const report: ChaosReport = {
     scenario: s.name,
-    description: s.description,
+    description: describeRun(s, { seed, speed }),
+    about: s.description,
     ci: s.ci,
     seed,
     speed,
@@ -346,12 +388,14 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ChaosRepo
     latencyByProfile: latency,
     stats,
     engineLastRecoveryMs,
+    series,
   };
   writeFileSync(path.join(o.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(o.out, 'report.html'), renderReportHtml(report));
   // The venues' ledgers as checked, with what is needed to re-check them against journal/.
   writeFileSync(path.join(o.out, 'ledgers.json'), JSON.stringify({ account, instruments: settled.instruments, ledgers: Object.fromEntries(ledgers) }));
   writeFileSync(path.join(o.out, 'engine-stats.jsonl'), stats.map((x) => JSON.stringify(x)).join('\n') + '\n');
+  phase = 'done';
   o.progress?.(`[chaos ${s.name}] ${report.verdict.toUpperCase()} in ${(report.wallMs / 1000).toFixed(1)}s: orders ${total} (ok ${ledger.counts.ok}, failed ${ledger.counts.failed}, unknown-resolved ${ledger.counts.unknownResolved}), lost ${ledger.counts.lost} dup ${ledger.counts.duplicate} phantom ${ledger.counts.phantom}`, true);
   return report;
 }

@@ -23,8 +23,11 @@ export const DAEMON_DEFAULTS = Object.freeze({
   journal: Object.freeze({ dir: '.bot4/journal', fsync: 'always' as 'always' | 'interval' | 'never', repair: false }),
   risk: Object.freeze({ strategies: Object.freeze({ api: Object.freeze({}), 'mm-btc': Object.freeze({}), 'pairs-btc': Object.freeze({}) }) }),
   strategies: Object.freeze([
-    // BTC lot 0.00001 at ~60 000 USDT: 20 lots ≈ 12 USDT, above the venue's 5 USDT minimum notional
-    Object.freeze({ id: 'mm-btc', kind: 'market-maker', instruments: Object.freeze(['sim-a:BTC/USDT']), params: Object.freeze({ qtyLots: 20, maxInventoryLots: 200, halfSpreadTicks: 50, requoteTicks: 20 }) }),
+    // BTC lot 0.00001 at ~60 000 USDT: 20 lots ≈ 12 USDT, above the venue's 5 USDT minimum notional.
+    // Tick 0.01: the simulator's crowd quotes ±2 bps (±1200 ticks) around a fair value that moves
+    // ~300 ticks per 250 ms step; quotes 1 bps from mid, re-quoted on a 100-tick move and kept 100
+    // ticks behind the far touch, are rarely rejected as post-only (docs/strategies.md).
+    Object.freeze({ id: 'mm-btc', kind: 'market-maker', instruments: Object.freeze(['sim-a:BTC/USDT']), params: Object.freeze({ qtyLots: 20, maxInventoryLots: 200, halfSpreadTicks: 600, requoteTicks: 100, postOnlyMarginTicks: 100 }) }),
     // The simulator's venues draw independent fair values for the same asset: the cross-venue spread
     // wanders, its z-score crosses the bands, and both legs trade. Correlation of two independent
     // walks says nothing, so the gate is off (minCorrelation -1) and the hedge ratio is 1.

@@ -42,10 +42,19 @@ export const OPS = {
       side: z.enum(['buy', 'sell']),
       type: z.enum(['limit', 'market', 'limit-maker']),
       tif: z.enum(['GTC', 'IOC', 'FOK']).default('GTC'),
-      priceTicks: safeInt,
+      /**
+       * Limit price in ticks; required for `limit` and `limit-maker`. A `market` order may leave it
+       * out: it travels as 0 and risk uses the instrument's last mid as its reference price
+       * (docs/risk.md), denying it `RISK_STALE_DATA` while no mid is known.
+       */
+      priceTicks: safeInt.optional(),
       qtyLots: safeInt,
       reduceOnly: z.boolean().default(false),
-    }),
+    })
+      .superRefine((a, ctx) => {
+        if (a.priceTicks === undefined && a.type !== 'market') ctx.addIssue({ code: 'custom', path: ['priceTicks'], input: a.priceTicks, message: `an integer number of ticks for a ${a.type} order (only a market order may leave it out)` });
+      })
+      .transform((a) => ({ ...a, priceTicks: a.priceTicks ?? 0 })),
   },
   'order.cancel': {
     role: 'trade',

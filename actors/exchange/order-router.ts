@@ -89,8 +89,8 @@ export class OrderRouter {
     if (state === 'connecting' || state === 'syncing') return this.deny(e, intent, VENUE_DENIALS.VENUE_SYNCING, `venue ${this.core.venue} is ${state}: reconciling before new orders`);
     if (state === 'disconnected' || this.core.call.breaker.state === 'open') return this.deny(e, intent, VENUE_DENIALS.VENUE_UNAVAILABLE, `venue ${this.core.venue} is unavailable (breaker ${this.core.call.breaker.state})`);
     const budget = this.core.adapter.budget;
-    if (budget !== undefined && !budget.tryOrder()) {
-      return this.deny(e, intent, VENUE_DENIALS.VENUE_RATE_LIMITED, `venue ${this.core.venue}: order budget of ${budget.orderLimitText()} spent (kept below the venue's limits)`);
+    if (budget !== undefined && !budget.tryOrder(intent.strategy)) {
+      return this.deny(e, intent, VENUE_DENIALS.VENUE_RATE_LIMITED, `venue ${this.core.venue}: order budget of ${budget.orderLimitText(intent.strategy)} spent (kept below the venue's limits)`);
     }
     if (!this.core.call.admit()) return this.deny(e, intent, VENUE_DENIALS.VENUE_UNAVAILABLE, `venue ${this.core.venue}: circuit breaker ${this.core.call.breaker.state}`);
     // The client order id the journal is about to assign: the order counts as in flight from now

@@ -29,8 +29,22 @@ export const weightBudgetSchema = z
     ordersPerDay: limit.optional(),
     /** Share of each limit bot4 lets itself use (the rest is headroom for clock skew and other clients). */
     headroom: z.number().gt(0).max(1).default(0.8),
+    /**
+     * Share of each order window kept for the strategies in `apiStrategies` (orders a user sends
+     * through the API): every other strategy stops at `floor(limit × (1 − apiShare))`, so the demo
+     * strategies can never spend the whole budget. 0: no reserve. Default {@link DEFAULT_API_SHARE}.
+     */
+    apiShare: z.number().min(0).max(0.9).optional(),
+    /** Strategy ids whose orders may use the reserved share (default {@link DEFAULT_API_STRATEGIES}: the API's default strategy id). */
+    apiStrategies: z.array(z.string().min(1)).optional(),
   })
   .strict();
+
+/** Default `apiShare`: a fifth of each order window is kept for API orders. */
+export const DEFAULT_API_SHARE = 0.2;
+
+/** Default `apiStrategies`: `api`, the strategy id an API order carries unless it names another. */
+export const DEFAULT_API_STRATEGIES: readonly string[] = Object.freeze(['api']);
 
 /** Options accepted by {@link WeightBudget}. */
 export type WeightBudgetOptions = z.input<typeof weightBudgetSchema>;
@@ -131,6 +145,10 @@ export function windowText(ms: number): string {
  */
 export class WeightBudget {
   readonly headroom: number;
+  /** Share of each order window reserved for {@link apiStrategies} (see {@link WeightBudgetOptions}). */
+  readonly apiShare: number;
+  /** Strategies whose orders may use the reserved share. */
+  readonly apiStrategies: ReadonlySet<string>;
   private readonly configured: Readonly<Partial<Record<Kind, number>>>;
   private readonly w: Win;
   private readonly o: Win;
@@ -145,6 +163,8 @@ export class WeightBudget {
   ) {
     const o = parseOptions(weightBudgetSchema, options, 'venues.limits');
     this.headroom = o.headroom;
+    this.apiShare = o.apiShare ?? DEFAULT_API_SHARE;
+    this.apiStrategies = new Set(o.apiStrategies ?? DEFAULT_API_STRATEGIES);
     const configured: Partial<Record<Kind, number>> = {};
     for (const k of KINDS) if (o[k.field] !== undefined) configured[k.kind] = o[k.field];
     this.configured = Object.freeze(configured);
@@ -203,19 +223,37 @@ export class WeightBudget {
 
   /**
    * Takes one new order from both order windows; false (nothing taken) when either is spent. The
-   * venue actor calls this before journaling an order (`VENUE_RATE_LIMITED` when false).
+   * venue actor calls this before journaling an order (`VENUE_RATE_LIMITED` when false). An order
+   * of a strategy outside {@link apiStrategies} may use only the windows' strategy share
+   * ({@link strategyOrderLimit}); an API strategy's (and a call naming no strategy) may use the
+   * whole limit, so the reserved share is there for API orders whatever the others spend.
    */
-  tryOrder(): boolean {
+  tryOrder(strategy?: string): boolean {
     const now = this.clock.epochMs();
-    if (!this.take(this.base + 1, this.o, now, 1)) return false;
-    if (this.take(this.base + 2, this.d, now, 1)) return true;
+    const api = strategy === undefined || this.apiStrategies.has(strategy);
+    const short = api ? this.o.limit : this.strategyLimit(this.o);
+    if (!this.take(this.base + 1, this.o, now, 1, short)) return false;
+    if (this.take(this.base + 2, this.d, now, 1, api ? this.d.limit : this.strategyLimit(this.d))) return true;
     this.give(this.base + 1, this.o, now, 1);
     return false;
   }
 
-  /** The order limits in words, for denial messages: `80 per 10 s and 160000 per 1 d`. */
-  orderLimitText(): string {
+  /** New orders per short order window the strategies outside `apiStrategies` may send. */
+  get strategyOrderLimit(): number {
+    return this.strategyLimit(this.o);
+  }
+
+  /** The order limits in words, for denial messages: `80 per 10 s and 160000 per 1 d`; for a strategy outside `apiStrategies`, its share (`64 of 80 per 10 s ...`). */
+  orderLimitText(strategy?: string): string {
+    if (strategy !== undefined && !this.apiStrategies.has(strategy) && this.apiShare > 0) {
+      return `${this.strategyLimit(this.o)} of ${this.o.limit} per ${windowText(this.o.windowMs)} and ${this.strategyLimit(this.d)} of ${this.d.limit} per ${windowText(this.d.windowMs)} (the rest is kept for ${[...this.apiStrategies].join(', ')})`;
+    }
     return `${this.o.limit} per ${windowText(this.o.windowMs)} and ${this.d.limit} per ${windowText(this.d.windowMs)}`;
+  }
+
+  /** A window's strategy share: `floor(limit × (1 − apiShare))`, at least 1. */
+  private strategyLimit(win: Win): number {
+    return Math.max(1, Math.floor(win.limit * (1 - this.apiShare)));
   }
 
   /** Milliseconds until the weight window rolls over. */
@@ -258,12 +296,12 @@ export class WeightBudget {
     return { ...pick, limit: Math.max(1, Math.floor(pick.venueLimit * this.headroom)) };
   }
 
-  private take(slot: number, win: Win, now: number, n: number): boolean {
+  private take(slot: number, win: Win, now: number, n: number, limit = win.limit): boolean {
     const tag = Math.floor(now / win.windowMs) % TAGS;
     for (;;) {
       const cur = this.counters.load(slot);
       const used = Math.floor(cur / USED) === tag ? cur % USED : 0;
-      if (used + n > win.limit) return false;
+      if (used + n > limit) return false;
       if (this.counters.compareExchange(slot, cur, tag * USED + used + n) === cur) return true;
     }
   }

@@ -279,7 +279,14 @@ export class RiskEngine {
     const S = this.state;
     const i = S.instrumentIndex(order.venue, order.symbol);
     if (i < 0) return this.denied(order, 'RISK_INSTRUMENT_UNKNOWN', `instrument ${order.venue}:${order.symbol} is not configured`);
-    const price = order.priceTicks;
+    let price = order.priceTicks;
+    if (price === 0 && order.type === 'market') {
+      // A market order sent without a price (the API allows it): the last mid is its risk
+      // reference; the intent carries it from here on (funds locked, journal, venue).
+      price = S.refPrice[i]!;
+      if (!(price > 0)) return this.denied(order, 'RISK_STALE_DATA', `market order without priceTicks: no mid of ${order.venue}:${order.symbol} known yet to use as its reference price`);
+      order.priceTicks = price;
+    }
     const q = order.qtyLots;
     if (!Number.isSafeInteger(price) || price <= 0) return this.denied(order, 'RISK_PRICE_PRECISION', `priceTicks must be a positive integer number of ticks, got ${price}`);
     if (!Number.isSafeInteger(q) || q <= 0) return this.denied(order, 'RISK_QTY_PRECISION', `qtyLots must be a positive integer number of lots, got ${q}`);

@@ -3,6 +3,7 @@ import { parseOptions, z } from '../../common/validate.js';
 import { RollingCorrelation } from '../../native/index.js';
 import type { OrderDenied, OrderFill, OrderUpdate, Ticker } from '../messages.js';
 import type { Instrument } from '../orders/instrument.js';
+import { DenialLog } from './denial-log.js';
 import { OrderSlot } from './order-slot.js';
 import { PairWindow } from './pair-window.js';
 import { PositionTracker } from './position-tracker.js';
@@ -99,6 +100,7 @@ export class Pairs implements Strategy {
   private readonly sample = new Float64Array(2);
   private readonly matrix = new Float64Array(4);
   private active = false;
+  private readonly denials = new DenialLog('pairs order denied');
 
   constructor(params: Readonly<PairsParams>) {
     this.params = params;
@@ -132,9 +134,10 @@ export class Pairs implements Strategy {
     if (this.params.sampleMs > 0) ctx.setTimer(SAMPLE_TIMER, this.params.sampleMs, true);
   }
 
-  onStop(): void {
+  onStop(ctx: StrategyContext): void {
     // IOC orders end by themselves; a position stays as it is (flattening is the operator's call).
     this.active = false;
+    this.denials.drain(ctx.log.bind(ctx));
   }
 
   onTicker(t: Ticker, ctx: StrategyContext): void {
@@ -162,11 +165,12 @@ export class Pairs implements Strategy {
   onDenied(d: OrderDenied, ctx: StrategyContext): void {
     const leg = this.leg(d.intent.venue, d.intent.symbol);
     if (leg !== undefined && leg.slot.onDenied(d, ctx.clock.nowNs(), this.params.denyBackoffMs)) {
-      ctx.log('pairs order denied', { code: d.code, detail: d.detail, symbol: d.intent.symbol, side: d.intent.side });
+      this.denials.record(d.code, ctx.clock.nowNs(), { detail: d.detail, symbol: d.intent.symbol, side: d.intent.side }, ctx.log.bind(ctx));
     }
   }
 
   onTimer(name: string, ctx: StrategyContext): void {
+    this.denials.flush(ctx.clock.nowNs(), ctx.log.bind(ctx));
     if (name === SAMPLE_TIMER) this.takeSample(ctx);
     else if (name === RETRY_TIMER && this.legs !== undefined) for (const l of this.legs) l.slot.retry(ctx, this.params.pendingTimeoutMs);
   }

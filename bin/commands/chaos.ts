@@ -85,6 +85,7 @@ export function register(program: Command): void {
       const o = parseChaosOptions(raw);
       const { builtinScenarios, loadScenario } = await import('../../chaos/scenario.js');
       const { runScenario } = await import('../../chaos/runner.js');
+      const { ProgressWriter } = await import('../../chaos/progress.js');
       const path = await import('node:path');
       const list = names.flatMap((n) => (n === 'all' ? builtinScenarios() : [n]));
       // Validate every scenario before running any: a typo in the last one should not cost a run.
@@ -93,7 +94,8 @@ export function register(program: Command): void {
       // create `.bot4` world-readable, and the daemon refuses to put its admin token there.
       const { mkdirSync } = await import('node:fs');
       mkdirSync(o.out, { recursive: true, mode: 0o700 });
-      const tty = process.stderr.isTTY === true;
+      // On a terminal one line rewritten in place (phase, elapsed, ETA, orders so far); in a log one line per phase.
+      const progress = new ProgressWriter(process.stderr);
       let failed = 0;
       const summary: string[] = [];
       for (const s of scenarios) {
@@ -101,10 +103,7 @@ export function register(program: Command): void {
           out: path.join(o.out, s.name),
           speed: o.speed,
           ...(o.seed === undefined ? {} : { seed: o.seed }),
-          progress: (line, final) => {
-            if (tty) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 200) - 1)}${final ? '\n' : ''}`);
-            else if (final) process.stderr.write(`${line}\n`);
-          },
+          progress: (line, final, state) => progress.update(line, final, state),
         });
         if (report.verdict !== 'pass') failed++;
         const failedChecks = report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.actual} (expected ${c.expected})`);

@@ -31,7 +31,7 @@ export class Harness {
   readonly handle: StrategyHandle;
   private seq = 0;
 
-  constructor(spec: StrategySpec, strategy: Strategy, opts: { supervision?: SupervisionOptions; risk?: boolean } = {}) {
+  constructor(spec: StrategySpec, strategy: Strategy, opts: { supervision?: SupervisionOptions; risk?: boolean; logger?: typeof silent } = {}) {
     this.sys = new ActorSystem({ clock: this.clock, seed: 7 });
     if (opts.risk !== false) this.sys.spawn('risk', idleMachine, { handle: (e: Envelope) => void (e.type === 'order.submit' && this.submits.push(withoutRunTag(e.payload as OrderSubmit))) });
     for (const v of ['sim-a', 'sim-b']) {
@@ -42,7 +42,7 @@ export class Harness {
     this.handle = spawnStrategy(this.sys, spec, strategy, {
       clock: this.clock,
       instruments: [BTC, ETH, SOL],
-      logger: silent,
+      logger: opts.logger ?? silent,
       ...(opts.supervision === undefined ? {} : { supervision: opts.supervision }),
     });
     this.clock.advance(0);

@@ -93,6 +93,8 @@ describe('strategy/market-maker', () => {
     );
     h.update(bid, 'filled', bidId, 3);
     h.update(ask, 'canceled', askId);
+    assert.deepEqual(h.since(2).map((s) => s.intent.side), ['sell'], 'the filled side waits for a fresh ticker');
+    h.ticker(BTC, 1000, 1002);
     const next = bySide(h.since(2));
     assert.equal(next.buy[0]!.intent.priceTicks, 1001 - 5 - 3, 'long 3 lots: bid 3 ticks lower');
     assert.equal(next.sell[0]!.intent.priceTicks, 1001 + 5 - 3, 'and ask 3 ticks lower');
@@ -100,6 +102,7 @@ describe('strategy/market-maker', () => {
     const sellId = h.accept(next.sell[0]!);
     h.fill(next.sell[0]!, sellId, 3);
     h.update(next.sell[0]!, 'filled', sellId, 3);
+    h.ticker(BTC, 1000, 1002);
     const s2 = h.since(4).find((s) => s.intent.side === 'sell')!;
     assert.equal(mm.position('sim-a', 'BTC/USDT'), 0);
     assert.equal(s2.intent.priceTicks, 1006, 'flat again: no skew');
@@ -114,12 +117,14 @@ describe('strategy/market-maker', () => {
     h.accept(h.submits.find((s) => s.intent.side === 'sell')!);
     h.fill(bid, bidId, 2);
     h.update(bid, 'filled', bidId, 2);
+    h.ticker(BTC, 1000, 1002);
     // Position 2 of 3: the next bid is sized to 1 lot.
     bid = h.since(2)[0]!;
     assert.deepEqual([bid.intent.side, bid.intent.qtyLots], ['buy', 1]);
     bidId = h.accept(bid);
     h.fill(bid, bidId, 1);
     h.update(bid, 'filled', bidId, 1);
+    h.ticker(BTC, 1000, 1002);
     assert.equal(mm.position('sim-a', 'BTC/USDT'), 3);
     assert.equal(h.submits.length, 3, 'at the cap: no bid');
     h.ticker(BTC, 990, 992);
