@@ -236,7 +236,14 @@ export class RiskActor {
     // Forwarded, not asked again: the venue actor's ack goes straight to whoever asked (one ask per
     // order on the whole path); an order sent without a reply address travels the same way.
     const status = this.system.forward(e, to, message({ type: 'order.submit', payload: req }));
-    if (status !== SendStatus.Sent && e.replyTo !== '') {
+    if (status === SendStatus.Sent) return;
+    // Not handed on (venue actor's mailbox full, or no live venue actor): the order will never be
+    // seen by the venue, so its reservation and pending entry (the one just pushed) are released
+    // here, or they would hold funds and lengthen every later match for ever.
+    const last = this.pending.length - 1;
+    if (last >= this.pendingHead && this.pending[last] === req.intent) this.pending.length = last;
+    this.closed(req.intent, req.intent.qtyLots);
+    if (e.replyTo !== '') {
       const why = status === SendStatus.Rejected ? `the mailbox of ${to} is full` : `no live actor at ${to}`;
       this.ctx?.reply(e, submitAck({ accepted: false, reason: 'ENGINE_ERROR', message: `order not handed to the venue: ${why}` }), 'order.ack');
     }

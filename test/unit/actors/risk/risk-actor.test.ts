@@ -219,6 +219,10 @@ describe('risk/risk-actor', () => {
       assert.equal(ack.accepted, false);
       assert.equal(ack.reason, 'ENGINE_ERROR');
       assert.match(ack.message ?? '', /exchange\.v1/);
+      // Nothing stays reserved for an order the venue never saw: the next ones are not held back.
+      assert.equal(h.risk.state.openCount[0], 0, 'the reservation is released');
+      for (let k = 0; k < 3; k++) assert.equal((await askSubmit(h, buy5)).reason, 'ENGINE_ERROR');
+      assert.equal(h.risk.state.openCount[0], 0);
     } finally {
       h.actor.close();
       await h.sys.shutdown();
