@@ -49,7 +49,7 @@ import { logger } from '../common/log.js';
 import type {
   BalanceView, BreakerView, CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, EngineEventListener, EngineHealth,
   EnginePort, EngineStatus, KillSwitchAck, KillSwitchState, MarketDataMessage, MetricFamily, OrderAck,
-  OrderFilter, OrderRequest, OrderView, PositionView, RequestContext, RiskLimitsView, StrategyAck, VenueResumeAck, VenueResumeRequest,
+  InstrumentView, OrderFilter, OrderRequest, OrderView, PositionView, RequestContext, RiskLimitsView, StrategyAck, VenueResumeAck, VenueResumeRequest,
 } from '../gateway/engine-port.js';
 import type { ActorContext } from '../actors/runtime/actor-cell.js';
 import type { Engine } from '../actors/engine/engine.js';
@@ -158,6 +158,10 @@ export class EngineApi implements EnginePort {
 
   riskLimits(): Promise<RiskLimitsView> {
     return this.queries.riskLimits();
+  }
+
+  instruments(): Promise<readonly InstrumentView[]> {
+    return this.queries.instruments();
   }
 
   // --- feed, health, metrics, events ---------------------------------------------------------

@@ -1,4 +1,4 @@
-import type { BalanceView, BreakerView, EngineStatus, OrderFilter, OrderView, PositionView, RiskLimitsView } from '../gateway/engine-port.js';
+import type { BalanceView, BreakerView, EngineStatus, InstrumentView, OrderFilter, OrderView, PositionView, RiskLimitsView } from '../gateway/engine-port.js';
 import { avgPriceTicks, type Order } from '../actors/orders/order-state.js';
 import type { Engine } from '../actors/engine/engine.js';
 import { apiClientOrderId } from './api-client-id.js';
@@ -39,6 +39,8 @@ export class EngineQueries {
       journal: { dir: e.config.journal.dir, fsync: e.config.journal.fsync, nextSequence: e.journal.nextSequence },
       venues,
       strategies,
+      // pending envelopes per actor (the dashboard's mailbox depths)
+      mailboxes: Object.fromEntries(e.system.allStats().map((s) => [s.address, s.depth])),
       uptimeSec: Math.floor((e.clock.epochMs() - this.startedMs) / 1000),
       pid: process.pid,
     };
@@ -96,6 +98,11 @@ export class EngineQueries {
   /** See {@link EnginePort.breakers}. */
   async breakers(): Promise<readonly BreakerView[]> {
     return [...this.engine.venues].map(([name, v]) => ({ name, ...v.breaker.metrics() }));
+  }
+
+  /** See {@link EnginePort.instruments}. */
+  async instruments(): Promise<readonly InstrumentView[]> {
+    return this.engine.instruments.map((i) => ({ venue: i.venue, symbol: i.symbol, base: i.base, quote: i.quote, tickSize: i.tickSize, lotSize: i.lotSize, minQtyLots: i.minQtyLots, maxQtyLots: i.maxQtyLots, minNotional: i.minNotional }));
   }
 
   /** See {@link EnginePort.riskLimits}. */

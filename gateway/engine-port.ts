@@ -30,6 +30,8 @@ export interface EnginePort {
   breakers(): Promise<readonly BreakerView[]>;
   /** The risk limits in force. */
   riskLimits(): Promise<RiskLimitsView>;
+  /** The traded instruments with their tick and lot sizes (to turn ticks and lots into decimals). */
+  instruments(): Promise<readonly InstrumentView[]>;
   /** Starts a strategy by id. */
   startStrategy(id: string, ctx: RequestContext): Promise<StrategyAck>;
   /** Stops a strategy by id. */
@@ -232,6 +234,22 @@ export interface BreakerView {
   name: string;
   state: string;
   [key: string]: unknown;
+}
+
+/** One traded instrument: `price = priceTicks × tickSize`, `size = qtyLots × lotSize` (decimal strings, exact). */
+export interface InstrumentView {
+  venue: string;
+  symbol: string;
+  base: string;
+  quote: string;
+  /** Price increment, decimal string (`"0.01"`). */
+  tickSize: string;
+  /** Quantity increment, decimal string (`"0.00001"`). */
+  lotSize: string;
+  minQtyLots: number;
+  maxQtyLots: number;
+  /** Minimum order notional in the quote asset, decimal string. */
+  minNotional: string;
 }
 
 /** Risk limits (free-form: the risk area owns the shape). */

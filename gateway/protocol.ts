@@ -70,6 +70,7 @@ export const OPS = {
   'balances.get': { role: 'read', args: z.strictObject({}) },
   'breakers.get': { role: 'read', args: z.strictObject({}) },
   'riskLimits.get': { role: 'read', args: z.strictObject({}) },
+  'instruments.get': { role: 'read', args: z.strictObject({}) },
   'strategy.start': { role: 'admin', args: z.strictObject({ id: name }) },
   'strategy.stop': { role: 'admin', args: z.strictObject({ id: name }) },
   'venue.resume': { role: 'admin', args: z.strictObject({ venue: name, acceptBalances: z.boolean().default(false) }) },

@@ -352,6 +352,8 @@ export class WsApi {
         return p.breakers();
       case 'riskLimits.get':
         return p.riskLimits();
+      case 'instruments.get':
+        return p.instruments();
       case 'strategy.start':
         return p.startStrategy((args as OpArgs<'strategy.start'>).id, ctx);
       case 'strategy.stop':
