@@ -1,6 +1,6 @@
 /* global document, sessionStorage */
 // The dashboard: one /ws connection (token in the first message), live events into bounded
-// state, a render loop that redraws only what changed (tables ≤ 4×/s, charts 1×/s).
+// state, a render loop that redraws only what changed (tables ≤ 2.5×/s, charts 1×/s).
 import { Api } from './api.js';
 import { LiveChart } from './charts.js';
 import { parseStep, shorten, sum, times } from './decimal.js';
@@ -9,7 +9,7 @@ import { Ring } from './ring.js';
 const TOKEN_KEY = 'bot4.token';
 /** Orders kept in the blotter (closed ones are evicted first), rows drawn, chart points kept. */
 const MAX_ORDERS = 1000;
-const MAX_ROWS = 200;
+const MAX_ROWS = 100;
 const CHART_POINTS = 600;
 const CLOSED = new Set(['denied', 'rejected', 'filled', 'canceled', 'expired']);
 const VENUE_LEVEL = { halted: 0, disconnected: 1, connecting: 2, syncing: 3, degraded: 4, running: 5 };
@@ -41,6 +41,8 @@ const S = {
   timers: [],
   charts: null,
   pendingKs: null,
+  events: 0,
+  eventsShown: 0,
 };
 
 function el(tag, text, cls) {
@@ -85,7 +87,7 @@ async function start(token) {
   if (!S.admin) $('ks-controls').remove();
   S.charts ??= makeCharts();
   await loadInitial();
-  S.timers.push(setInterval(() => void poll(), 1000), setInterval(() => void pollSlow(), 2000), setInterval(render, 250), setInterval(tickCharts, 1000));
+  S.timers.push(setInterval(() => void poll(), 1000), setInterval(() => void pollSlow(), 2000), setInterval(render, 400), setInterval(tickCharts, 1000));
 }
 
 function onState(state, detail) {
@@ -152,6 +154,7 @@ function markDirty(...parts) {
 }
 
 function onEvent(topic, d) {
+  S.events++;
   switch (topic) {
     case 'orders': {
       // `type` of an event is the event's type (order.update), not the order's: keep the order's
@@ -461,6 +464,10 @@ function tickCharts() {
   const c = S.charts;
   if (c === null) return;
   const t = Date.now() / 1000;
+  const rate = $('ev-rate');
+  rate.textContent = `${S.events - S.eventsShown} ev/s`;
+  rate.dataset.total = String(S.events);
+  S.eventsShown = S.events;
   const vs = {};
   const bs = {};
   for (const [name, v] of S.venues) {
