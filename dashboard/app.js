@@ -323,7 +323,7 @@ function renderBlotter() {
       el('td', qty(o, o.qtyLots), 'num size'),
       el('td', qty(o, o.filledLots ?? 0), 'num'),
       el('td', o.status, `status ${CLOSED.has(o.status) ? 'muted' : 'ok'}`),
-      el('td', o.reason ?? '', 'muted'),
+      el('td', o.reason ?? '', 'muted wrap'),
     );
     rows.push(tr);
   }
@@ -417,7 +417,7 @@ function renderDenials() {
   const rows = S.denials.latest(20).map((d) => {
     const tr = el('tr');
     const i = d.intent ?? {};
-    tr.append(el('td', hhmmss(d.seenMs)), el('td', d.source ?? ''), el('td', d.code ?? '', 'bad'), el('td', d.orderId ?? `${i.strategy ?? ''} ${i.side ?? ''} ${i.symbol ?? ''}`), el('td', d.detail ?? '', 'muted'));
+    tr.append(el('td', hhmmss(d.seenMs)), el('td', d.source ?? ''), el('td', d.code ?? '', 'bad'), el('td', d.orderId ?? `${i.strategy ?? ''} ${i.side ?? ''} ${i.symbol ?? ''}`), el('td', d.detail ?? '', 'muted wrap'));
     return tr;
   });
   replaceBody('denials', rows);
@@ -428,9 +428,10 @@ function renderDenials() {
 function makeCharts() {
   const fmt = (names) => (v) => names[v] ?? '';
   return {
-    venues: new LiveChart($('chart-venues'), { title: 'venue state', capacity: CHART_POINTS, height: 130, stepped: true, yRange: [-0.5, 5.5], yValues: fmt(VENUE_NAMES) }),
-    breakers: new LiveChart($('chart-venues'), { title: 'breaker state', capacity: CHART_POINTS, height: 110, stepped: true, yRange: [-0.5, 2.5], yValues: fmt(BREAKER_NAMES) }),
-    pnl: new LiveChart($('chart-pnl'), { title: 'equity and PnL', capacity: CHART_POINTS, height: 160 }),
+    venues: new LiveChart($('chart-venues'), { title: 'venue state', capacity: CHART_POINTS, height: 170, stepped: true, yRange: [-0.5, 5.5], yValues: fmt(VENUE_NAMES) }),
+    breakers: new LiveChart($('chart-venues'), { title: 'breaker state', capacity: CHART_POINTS, height: 120, stepped: true, yRange: [-0.5, 2.5], yValues: fmt(BREAKER_NAMES) }),
+    equity: new LiveChart($('chart-pnl'), { title: 'equity', capacity: CHART_POINTS, height: 140 }),
+    pnl: new LiveChart($('chart-pnl'), { title: 'PnL (realized + unrealized)', capacity: CHART_POINTS, height: 140 }),
     wait: new LiveChart($('chart-wait'), { title: 'mailbox wait (µs)', capacity: CHART_POINTS, height: 150 }),
     handle: new LiveChart($('chart-handle'), { title: 'handling (µs)', capacity: CHART_POINTS, height: 150 }),
   };
@@ -478,7 +479,8 @@ function tickCharts() {
   c.breakers.push(t, bs);
   const tot = totals();
   const pnl = Number(tot.pnl);
-  c.pnl.push(t, { [`equity ${tot.quote}`]: tot.equity, PnL: Number.isFinite(pnl) ? pnl : null });
+  c.equity.push(t, { [`equity ${tot.quote}`]: tot.equity });
+  c.pnl.push(t, { [`PnL ${tot.quote}`]: Number.isFinite(pnl) ? pnl : null });
   if (S.lastLatency !== null) {
     const p = latencyPoint(S.lastLatency);
     S.lastLatency = null;

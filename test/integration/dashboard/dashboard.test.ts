@@ -85,7 +85,7 @@ describe('dashboard at / in headless Chromium (real daemon, embedded simulator)'
     await page.waitForFunction(`document.querySelector('#venues tr[data-venue="sim-b"] .breaker')?.textContent === 'closed'`, { timeout: 20_000 });
     await page.waitForFunction(`document.querySelectorAll('#strategies tr[data-strategy="mm-btc"] button').length === 2`, { timeout: 10_000 });
     await page.waitForFunction(`document.querySelectorAll('#mailboxes tbody tr').length > 0`, { timeout: 10_000 });
-    await page.waitForFunction(`document.querySelectorAll('.uplot').length >= 5`, { timeout: 10_000 });
+    await page.waitForFunction(`document.querySelectorAll('.uplot').length >= 6`, { timeout: 10_000 });
     // a reload keeps the session (sessionStorage), still without the token in the URL
     await page.reload({ waitUntil: 'load' });
     await page.waitForFunction(`document.getElementById('who').textContent.startsWith('admin')`, { timeout: 10_000 });
