@@ -4,6 +4,7 @@
 import { Api } from './api.js';
 import { LiveChart } from './charts.js';
 import { parseStep, shorten, sum, times } from './decimal.js';
+import { delta, histograms, quantile } from './prom.js';
 import { Ring } from './ring.js';
 
 const TOKEN_KEY = 'bot4.token';
@@ -43,6 +44,8 @@ const S = {
   pendingKs: null,
   events: 0,
   eventsShown: 0,
+  /** Latency histograms from /metrics: whether the daemon serves them, the last scrape, the point to draw. */
+  prom: { available: undefined, prev: null, point: null, skip: 0 },
 };
 
 function el(tag, text, cls) {
@@ -87,7 +90,7 @@ async function start(token) {
   if (!S.admin) $('ks-controls').remove();
   S.charts ??= makeCharts();
   await loadInitial();
-  S.timers.push(setInterval(() => void poll(), 1000), setInterval(() => void pollSlow(), 2000), setInterval(render, 400), setInterval(tickCharts, 1000));
+  S.timers.push(setInterval(() => void poll(), 1000), setInterval(() => void pollSlow(), 2000), setInterval(() => void pollLatency(), 2000), setInterval(render, 400), setInterval(tickCharts, 1000));
 }
 
 function onState(state, detail) {
@@ -147,6 +150,52 @@ async function pollSlow() {
   } catch {
     /* the connection badge shows why */
   }
+}
+
+/**
+ * p50/p99 of mailbox wait and handling per actor over the last interval, from the daemon's
+ * `/metrics` histograms (`bot4_actor_mailbox_wait_seconds`, `bot4_actor_handle_seconds`): the
+ * bucket counts of two scrapes. Without those families (an engine without histograms) the
+ * latency charts show what the `actors.latency` event carries; the page looks again every 30 s.
+ */
+async function pollLatency() {
+  const P = S.prom;
+  if (P.available === false && ++P.skip % 15 !== 0) return;
+  let text;
+  try {
+    const r = await fetch('/metrics', { cache: 'no-store' });
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    text = await r.text();
+  } catch {
+    P.available = false;
+    return;
+  }
+  const wait = histograms(text, 'bot4_actor_mailbox_wait_seconds', 'actor');
+  const handle = histograms(text, 'bot4_actor_handle_seconds', 'actor');
+  if (wait.size === 0 || handle.size === 0) {
+    P.available = false;
+    P.prev = null;
+    return;
+  }
+  P.available = true;
+  const prev = P.prev;
+  P.prev = { wait, handle };
+  if (prev === null) return;
+  const busiest = [...handle]
+    .map(([actor, b]) => [actor, delta(b, prev.handle.get(actor))])
+    .filter(([, d]) => d.length > 0 && d[d.length - 1][1] > 0)
+    .sort((x, y) => y[1][y[1].length - 1][1] - x[1][x[1].length - 1][1])
+    .slice(0, 6);
+  const us = (s) => (s === undefined ? null : Math.round(s * 1e7) / 10);
+  const point = { wait: {}, handle: {} };
+  for (const [actor, dh] of busiest) {
+    const dw = delta(wait.get(actor) ?? [], prev.wait.get(actor));
+    point.wait[`${actor} p50`] = us(quantile(0.5, dw));
+    point.wait[`${actor} p99`] = us(quantile(0.99, dw));
+    point.handle[`${actor} p50`] = us(quantile(0.5, dh));
+    point.handle[`${actor} p99`] = us(quantile(0.99, dh));
+  }
+  P.point = point;
 }
 
 function markDirty(...parts) {
@@ -481,7 +530,14 @@ function tickCharts() {
   const pnl = Number(tot.pnl);
   c.equity.push(t, { [`equity ${tot.quote}`]: tot.equity });
   c.pnl.push(t, { [`PnL ${tot.quote}`]: Number.isFinite(pnl) ? pnl : null });
-  if (S.lastLatency !== null) {
+  if (S.prom.available === true) {
+    if (S.prom.point !== null) {
+      c.wait.push(t, S.prom.point.wait);
+      c.handle.push(t, S.prom.point.handle);
+      S.prom.point = null;
+      $('latency-note').textContent = 'p50 and p99 per actor over each 2 s (the 6 busiest), from the /metrics histograms';
+    }
+  } else if (S.lastLatency !== null) {
     const p = latencyPoint(S.lastLatency);
     S.lastLatency = null;
     c.wait.push(t, p.wait);

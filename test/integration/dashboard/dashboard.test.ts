@@ -177,6 +177,36 @@ describe('dashboard at / in headless Chromium (real daemon, embedded simulator)'
     await ctx.close();
   });
 
+  it('reads per-actor p50/p99 from Prometheus histogram buckets the way histogram_quantile does (prom.js, in the page)', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/`, { waitUntil: 'load' });
+    const text = [
+      '# TYPE bot4_actor_mailbox_wait_seconds histogram',
+      'bot4_actor_mailbox_wait_seconds_bucket{le="0.00001",actor="risk"} 10',
+      'bot4_actor_mailbox_wait_seconds_bucket{le="0.0001",actor="risk"} 90',
+      'bot4_actor_mailbox_wait_seconds_bucket{le="0.001",actor="risk"} 100',
+      'bot4_actor_mailbox_wait_seconds_bucket{le="+Inf",actor="risk"} 100',
+      'bot4_actor_mailbox_wait_seconds_bucket{actor="a\\"b",le="+Inf"} 3',
+      'bot4_actor_mailbox_wait_seconds_sum{actor="risk"} 0.004',
+      'bot4_actor_handle_seconds_bucket{le="0.001",actor="risk"} 5',
+    ].join('\n');
+    const r = (await page.evaluate(`import('/dashboard/prom.js').then((m) => {
+      const h = m.histograms(${JSON.stringify(text)}, 'bot4_actor_mailbox_wait_seconds', 'actor');
+      const risk = h.get('risk');
+      const before = [[0.00001, 10], [0.0001, 50], [0.001, 50], [Infinity, 50]];
+      return { actors: [...h.keys()], p50: m.quantile(0.5, risk), p99: m.quantile(0.99, risk), p50d: m.quantile(0.5, m.delta(risk, before)), empty: m.quantile(0.5, []) === undefined, inf: m.quantile(0.99, [[0.001, 0], [Infinity, 4]]) };
+    })`)) as { actors: string[]; p50: number; p99: number; p50d: number; empty: boolean; inf: number };
+    assert.deepEqual(r.actors, ['risk', 'a\\"b']);
+    // rank 50 of 100 lies in (10 µs, 100 µs] holding 80: 10 + 90 × 40/80 = 55 µs
+    assert.ok(Math.abs(r.p50 - 0.000055) < 1e-12, String(r.p50));
+    assert.ok(Math.abs(r.p99 - (0.0001 + 0.0009 * 0.9)) < 1e-12, String(r.p99));
+    // the interval's 50 observations: 40 in (10, 100] µs, 10 in (100 µs, 1 ms]; rank 25 → 10 + 90 × 25/40
+    assert.ok(Math.abs(r.p50d - (0.00001 + 0.00009 * (25 / 40))) < 1e-12, String(r.p50d));
+    assert.equal(r.empty, true);
+    assert.equal(r.inf, 0.001);
+    await page.close();
+  });
+
   it('refuses a wrong token on the login form and keeps nothing in sessionStorage', async () => {
     const ctx = await browser.createBrowserContext();
     const page = await ctx.newPage();
