@@ -116,7 +116,8 @@ async function loadInitial() {
   const [ins, orders] = await Promise.all([api.request('instruments.get'), api.request('orders.get', { status: 'all', limit: 500 })]);
   for (const i of ins) S.instruments.set(`${i.venue}:${i.symbol}`, { ...i, tick: parseStep(i.tickSize), lot: parseStep(i.lotSize) });
   for (const o of orders) upsertOrder({ ...o, seenMs: Date.now() });
-  await Promise.all([poll(), pollSlow()]);
+  // the first /metrics scrape decides where the latency charts come from before they draw
+  await Promise.all([poll(), pollSlow(), pollLatency()]);
 }
 
 async function poll() {
@@ -537,7 +538,7 @@ function tickCharts() {
       S.prom.point = null;
       $('latency-note').textContent = 'p50 and p99 per actor over each 2 s (the 6 busiest), from the /metrics histograms';
     }
-  } else if (S.lastLatency !== null) {
+  } else if (S.prom.available === false && S.lastLatency !== null) {
     const p = latencyPoint(S.lastLatency);
     S.lastLatency = null;
     c.wait.push(t, p.wait);

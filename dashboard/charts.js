@@ -19,7 +19,7 @@ export class LiveChart {
     this.ring = new SeriesRing(o.capacity, []);
     this.index = new Map();
     this.dirty = false;
-    const axisY = { stroke: '#8a96a3', grid: { stroke: '#26313c' }, size: 84 };
+    const axisY = { stroke: '#8a96a3', grid: { stroke: '#26313c' }, size: 96 };
     if (o.yValues) {
       axisY.values = (_u, ticks) => ticks.map((t) => o.yValues(t));
       // one tick per whole level: the levels are names (running, closed...), not quantities
