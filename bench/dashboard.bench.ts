@@ -164,6 +164,12 @@ function report(samples: Sample[], sent: number, got: number, problems: string[]
   const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   const busyMed = median(load.map((s) => s.busy));
   const busyMax = Math.max(...load.map((s) => s.busy));
+  const sortedBusy = load.map((s) => s.busy).sort((x, y) => x - y);
+  const busyP90 = sortedBusy[Math.min(sortedBusy.length - 1, Math.floor(sortedBusy.length * 0.9))]!;
+  const over = load.filter((s) => s.busy > BUSY_GOAL).length;
+  // long runs: one row per minute in the table (every window is printed to stdout)
+  const every = load.length > 24 ? Math.max(1, Math.round(60 / WINDOW_S)) : 1;
+  const shown = [...idle, ...load.filter((_, i) => (i + 1) % every === 0 || i === load.length - 1)];
   const idleMed = median(idle.map((s) => s.busy));
   const heaps = load.map((s) => s.heapMb);
   // growth after the first window (the page fills its rings in the first seconds)
@@ -180,7 +186,8 @@ function report(samples: Sample[], sent: number, got: number, problems: string[]
       ['figure', 'idle page (peer)', `${RATE} events/s`, 'goal'],
       [
         ['main-thread busy, median of windows', pct(idleMed), pct(busyMed), `≤ 50 %: ${busyMed <= BUSY_GOAL ? 'met' : 'NOT met'}`],
-        ['main-thread busy, worst window', pct(Math.max(...idle.map((s) => s.busy))), pct(busyMax), `≤ 50 %: ${busyMax <= BUSY_GOAL ? 'met' : 'NOT met'}`],
+        ['main-thread busy, 90th percentile of windows', pct(idleMed), pct(busyP90), `≤ 50 %: ${busyP90 <= BUSY_GOAL ? 'met' : 'NOT met'}`],
+        ['main-thread busy, worst window', pct(Math.max(...idle.map((s) => s.busy))), pct(busyMax), `≤ 50 %: ${busyMax <= BUSY_GOAL ? 'met' : `NOT met (${over} of ${load.length} windows over)`}`],
         ['JS heap after GC, first → last window (MB)', `${idle[0]!.heapMb.toFixed(1)} → ${idle[idle.length - 1]!.heapMb.toFixed(1)}`, `${heaps[0]!.toFixed(1)} → ${heaps[heaps.length - 1]!.toFixed(1)} (max ${Math.max(...heaps).toFixed(1)})`, `bounded: growth after the first window ${growth.toFixed(2)} MB`],
         ['busy ratio load / idle', '1', (busyMed / Math.max(idleMed, 1e-6)).toFixed(1), ''],
       ],
@@ -189,7 +196,9 @@ function report(samples: Sample[], sent: number, got: number, problems: string[]
     `- Events sent ${sent} (with the \`actors.latency\` ones), received by the page ${got} (${((got / Math.max(sent, 1)) * 100).toFixed(1)} %; gateway send drops ${sendDrops}). Page errors: ${problems.length}.`,
     `- The page bounds its data: 1 000 orders in the blotter (closed ones evicted first, the newest 100 matching rows drawn), 600 points per chart (one per second: the chart rings fill over the first 10 minutes, then stay flat), 50 denials; tables redraw at most 2.5×/s and only when changed, charts 1×/s.`,
     '',
-    table(['phase', 't (s)', 'busy', 'heap after GC (MB)', 'sent', 'received'], samples.map((s) => [s.phase, s.t, pct(s.busy), s.heapMb.toFixed(1), s.sent, s.received])),
+    every > 1 ? `Every ${every * WINDOW_S} s of the ${load.length} windows:` : 'Every window:',
+    '',
+    table(['phase', 't (s)', 'busy', 'heap after GC (MB)', 'sent', 'received'], shown.map((s) => [s.phase, s.t, pct(s.busy), s.heapMb.toFixed(1), s.sent, s.received])),
   ].join('\n');
   console.log(md);
   writeSection('dashboard', 'Dashboard: the page at 2,000 events/s (headless Chromium)', md);
