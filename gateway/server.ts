@@ -60,7 +60,8 @@ export interface GatewayDeps {
 
 /**
  * The bot4 gateway on uWebSockets.js: `/ws` (API), `/feed` (market-data ingest), `/health`,
- * `/metrics`. It reaches the engine only through an {@link EnginePort}.
+ * `/metrics`, and the browser dashboard at `/` (files of `dashboard/`, see `dashboard-assets.ts`).
+ * It reaches the engine only through an {@link EnginePort}.
  */
 export class GatewayServer {
   readonly options: GatewayOptions;
