@@ -39,6 +39,8 @@ export class EngineQueries {
       journal: { dir: e.config.journal.dir, fsync: e.config.journal.fsync, nextSequence: e.journal.nextSequence },
       venues,
       strategies,
+      // pending envelopes per actor (the dashboard's mailbox depths)
+      mailboxes: Object.fromEntries(e.system.allStats().map((s) => [s.address, s.depth])),
       uptimeSec: Math.floor((e.clock.epochMs() - this.startedMs) / 1000),
       pid: process.pid,
     };

@@ -16,6 +16,7 @@ import { isLoopbackHost } from './access.js';
 import { UpgradeGuard } from './upgrade-guard.js';
 import { TokenBucket } from './rate-limiter.js';
 import { FeedDecoder } from './feed-decoder.js';
+import { DASHBOARD_HEADERS, DashboardAssets } from './dashboard-assets.js';
 import { CloseCode, WsApi } from './ws-api.js';
 import { errorReply, eventMessage } from './protocol.js';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, formatPrometheus, wantsOpenMetrics } from './prometheus.js';
@@ -53,11 +54,14 @@ export interface GatewayStats {
 export interface GatewayDeps {
   clock?: Clock;
   logger?: Logger;
+  /** The dashboard's files (default: `dashboard/` and uPlot, read at the first request). */
+  dashboard?: DashboardAssets;
 }
 
 /**
  * The bot4 gateway on uWebSockets.js: `/ws` (API), `/feed` (market-data ingest), `/health`,
- * `/metrics`. It reaches the engine only through an {@link EnginePort}.
+ * `/metrics`, and the browser dashboard at `/` (files of `dashboard/`, see `dashboard-assets.ts`).
+ * It reaches the engine only through an {@link EnginePort}.
  */
 export class GatewayServer {
   readonly options: GatewayOptions;
@@ -69,6 +73,7 @@ export class GatewayServer {
   private readonly slots: ConnectionSlots;
   private readonly guard: UpgradeGuard;
   private readonly sockets = new Set<WebSocket<Connection>>();
+  private dashboard: DashboardAssets | null = null;
   private app: TemplatedApp | null = null;
   private listenSocket: us_listen_socket | null = null;
   private unsubscribeEvents: (() => void) | null = null;
@@ -85,6 +90,7 @@ export class GatewayServer {
     this.options = parseGatewayOptions(options);
     this.clock = deps.clock ?? new LiveClock();
     this.log = (deps.logger ?? rootLogger).child({ component: 'gateway' });
+    this.dashboard = deps.dashboard ?? null;
     this.auth = new TokenAuthenticator(this.options.tokens);
     const L = this.options.limits;
     this.slots = new ConnectionSlots(L.maxConnections, L.maxConnectionsPerIp, L.reservedAdminConnections);
@@ -301,6 +307,11 @@ export class GatewayServer {
     const hostChecked = (handler: (res: HttpResponse) => void) => (res: HttpResponse, req: HttpRequest) => {
       if (this.guard.hostAllowed(res, req)) handler(res);
     };
+    // the dashboard: fixed files read once (no request path reaches the file system), strict CSP
+    const page = (res: HttpResponse, req: HttpRequest) => {
+      if (this.guard.hostAllowed(res, req)) this.dashboardFile(res, req.getUrl());
+    };
+    for (const p of ['/', '/dashboard', '/dashboard/', '/dashboard/*']) app.get(p, page);
     app.get('/health', hostChecked((res) => this.health(res)));
     app.get(
       '/health/live',
@@ -335,6 +346,30 @@ export class GatewayServer {
         res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').end('{"error":"not found"}');
       }),
     );
+  }
+
+  /** Answers a dashboard file (404 for a path outside the fixed table, 503 when the files could not be read). */
+  private dashboardFile(res: HttpResponse, url: string): void {
+    if (this.dashboard === null) {
+      this.dashboard = new DashboardAssets();
+      if (this.dashboard.problem !== undefined) this.log.warn({ problem: this.dashboard.problem }, 'gateway: the dashboard files could not be read; / answers 503');
+    }
+    const d = this.dashboard;
+    if (d.problem !== undefined) {
+      res.writeStatus('503 Service Unavailable').writeHeader('content-type', 'application/json').end(JSON.stringify({ error: `dashboard unavailable: ${d.problem}` }));
+      return;
+    }
+    const f = d.get(url);
+    if (f === undefined) {
+      this.metrics.httpRequests.notFound++;
+      res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').end('{"error":"not found"}');
+      return;
+    }
+    res.cork(() => {
+      res.writeStatus('200 OK').writeHeader('content-type', f.contentType);
+      for (const [k, v] of DASHBOARD_HEADERS) res.writeHeader(k, v);
+      res.end(f.body);
+    });
   }
 
   private upgradeApi(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {
