@@ -34,26 +34,14 @@ export class BinanceExecution {
     };
     if (intent.type !== 'market') req.price = fromUnits(intent.priceTicks, ins.tickSize);
     if (intent.type === 'limit') req.timeInForce = intent.tif;
-    c.traceparents.set(clientOrderId, traceparent);
-    try {
-      const r = (await c.call(() => c.ex.privatePostOrder(req), 1)) as Raw;
-      return this.parseOrder(r, ins);
-    } finally {
-      c.traceparents.delete(clientOrderId);
-    }
+    return c.traced(clientOrderId, traceparent, 'POST', '/api/v3/order', { 'bot4.symbol': intent.symbol, 'bot4.side': intent.side }, async () => this.parseOrder((await c.call(() => c.ex.privatePostOrder(req), 1)) as Raw, ins));
   }
 
   /** Cancels by client order id (`origClientOrderId`). */
   async cancelOrder(clientOrderId: string, symbol: string, traceparent: string): Promise<VenueOrder> {
     const c = this.conn;
     const ins = this.instruments.require(symbol);
-    c.traceparents.set(clientOrderId, traceparent);
-    try {
-      const r = (await c.call(() => c.ex.privateDeleteOrder({ symbol: venueId(ins), origClientOrderId: clientOrderId }), 1)) as Raw;
-      return this.parseOrder(r, ins);
-    } finally {
-      c.traceparents.delete(clientOrderId);
-    }
+    return c.traced(clientOrderId, traceparent, 'DELETE', '/api/v3/order', { 'bot4.symbol': symbol }, async () => this.parseOrder((await c.call(() => c.ex.privateDeleteOrder({ symbol: venueId(ins), origClientOrderId: clientOrderId }), 1)) as Raw, ins));
   }
 
   /** Looks an order up by client order id; `undefined` when the venue says it does not exist. */
