@@ -154,6 +154,8 @@ export function resolveTracing(cfg: DaemonConfig['tracing'], env: NodeJS.Process
       maxTracesPerSecond: cfg.maxTracesPerSecond,
       maxQueueSize: cfg.maxQueueSize,
       resourceAttributes,
+      // /metrics has its own per-actor timing: the adapter's histograms would be read by nobody
+      histograms: false,
       ...(headers === undefined ? {} : { headers }),
     },
   };

@@ -66,6 +66,7 @@ const schema = z
     system: z.string().min(1).optional(),
     resourceAttributes: z.record(z.string(), z.string()).optional(),
     simServiceName: z.string().min(1).optional(),
+    histograms: z.boolean().default(true),
   })
   .strict();
 
@@ -102,6 +103,12 @@ export interface ActorTracingOptions {
    * attributes) is registered as the `sim` span sink: the embedded simulator's SERVER spans.
    */
   simServiceName?: string;
+  /**
+   * Record every envelope in {@link ActorTracing.histograms} (default true). The daemon turns it
+   * off: its `/metrics` keeps its own per-actor timing, and a per-envelope record is most of what
+   * tracing costs at the default sampling (bench/tracing.bench.ts).
+   */
+  histograms?: boolean;
   /**
    * The traced systems' clock: span timestamps (mapped to the epoch once, at construction), the
    * trace rate cap and the shutdown timeout. Default a `LiveClock`.
@@ -150,7 +157,7 @@ export interface TracingReport {
  * so their descendants stay unsampled at the cost of a string compare. Use one instance per process.
  */
 export class ActorTracing {
-  /** Per-actor latency histograms (always on). */
+  /** Per-actor latency histograms (every envelope, whatever the sampling, unless the `histograms` option is false). */
   readonly histograms = new LatencyHistograms();
   /** Validated options. */
   readonly options: Readonly<z.output<typeof schema>>;
@@ -331,7 +338,7 @@ export class ActorTracing {
     const handled = ev.handled;
     const env = ev.envelopes;
     const s = ev.start;
-    if (handled > 0) {
+    if (handled > 0 && this.options.histograms) {
       const rec = this.histograms.recorder(ev.actor);
       const t0 = ev.batchStartNs;
       const wait = rec.wait;
@@ -537,17 +544,20 @@ function pick(c: Counters): { ended: number; exported: number; failed: number; q
 
 /** One service's provider: OTLP/protobuf exporter behind the bounded, counting batch processor. */
 function makeProvider(o: Readonly<z.output<typeof schema>>, serviceName: string, counters: Counters, ids: PresetIdGenerator): BasicTracerProvider {
+  const batch = Math.min(o.maxExportBatchSize, o.maxQueueSize);
   const otlp = new OTLPTraceExporter({
     url: o.endpoint,
     timeoutMillis: o.exportTimeoutMillis,
-    concurrencyLimit: o.concurrencyLimit,
+    // A flush hands the whole queue to the exporter at once: allow enough requests in flight for
+    // it, or the exporter refuses the rest ("Concurrent export limit reached") and they are lost.
+    concurrencyLimit: Math.max(o.concurrencyLimit, Math.ceil(o.maxQueueSize / batch)),
     ...(o.headers === undefined ? {} : { headers: { ...o.headers } }),
   });
   const processor = new CountingProcessor(
     new BatchSpanProcessor(new CountingExporter(otlp, counters), {
       // our own bound (CountingProcessor) is the binding one; the SDK's never drops before it
       maxQueueSize: o.maxQueueSize + 1,
-      maxExportBatchSize: Math.min(o.maxExportBatchSize, o.maxQueueSize),
+      maxExportBatchSize: batch,
       scheduledDelayMillis: o.scheduledDelayMillis,
       exportTimeoutMillis: o.exportTimeoutMillis,
     }),
