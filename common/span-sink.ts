@@ -76,6 +76,11 @@ export function tracingStats(): readonly SpanServiceStats[] {
   return slots.stats?.() ?? [];
 }
 
+/** The registered counters source (the adapter checks it is its own before removing it). */
+export function tracingStatsSource(): (() => readonly SpanServiceStats[]) | undefined {
+  return slots.stats;
+}
+
 /** Registers (or removes) the counters source. Used by the tracing adapter only. */
 export function setTracingStats(source: (() => readonly SpanServiceStats[]) | undefined): void {
   slots.stats = source;

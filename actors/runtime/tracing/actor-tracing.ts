@@ -18,7 +18,7 @@ import { LiveClock } from '../../../common/clock.js';
 import { describeValue } from '../../../common/describe.js';
 import { ConfigError } from '../../../common/errors.js';
 import { logger } from '../../../common/log.js';
-import { setSpanSink, setTracingStats, spanSink, type LiveSpan, type SpanAttributes, type SpanSink } from '../../../common/span-sink.js';
+import { setSpanSink, setTracingStats, spanSink, tracingStatsSource, type LiveSpan, type SpanAttributes, type SpanSink } from '../../../common/span-sink.js';
 import { handling } from '../context.js';
 import { parseOptions, z } from '../../../common/validate.js';
 import { CHANNELS, type BatchDeliveryEvent } from '../diagnostics.js';
@@ -265,7 +265,7 @@ export class ActorTracing {
     diagnosticsChannel.unsubscribe(CHANNELS.batchStart, this.onStart);
     diagnosticsChannel.unsubscribe(CHANNELS.batchEnd, this.onEnd);
     if (spanSink('engine') === this.engineSink) setSpanSink('engine', undefined);
-    // the counters stay readable (a last scrape after shutdown); a later instance replaces them
+    if (tracingStatsSource() === this.statsSource) setTracingStats(undefined);
     if (this.simSink !== undefined && spanSink('sim') === this.simSink) setSpanSink('sim', undefined);
     this.clearPending();
     this.histograms.flush();

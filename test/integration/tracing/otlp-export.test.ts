@@ -304,6 +304,7 @@ describe('tracing: OpenTelemetry adapter → OTLP/HTTP protobuf', function () {
     }
     assert.equal(spanSink('engine'), undefined, 'unregistered at shutdown');
     assert.equal(spanSink('sim'), undefined);
+    assert.deepEqual(tracingStats(), [], 'no counters once shut down (/metrics drops the family)');
     const [r, c, sv] = ['order.submit', 'POST /api/v3/order:bot4', 'POST /api/v3/order:sim-x'].map((k) => receiver.spans.find((s) => `${s.name}${s.name === 'order.submit' ? '' : `:${s.service}`}` === k)!);
     assert.ok(r && c && sv);
     assert.equal(receiver.spans.length, 3, 'ended once each');
