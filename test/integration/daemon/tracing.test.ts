@@ -98,7 +98,6 @@ describe('daemon tracing: one trace per order, exported to a real OTLP receiver'
       return c[0]!;
     };
 
-    if (process.env.BOT4_TEST_DUMP === '1') console.log(trace.map((s) => `${s.service} ${s.name} kind=${s.kind} <- ${byId.get(s.parentSpanId)?.name ?? '-'} ${JSON.stringify(s.attributes)}`).join('\n'));
     // the root: the gateway's request, service bot4, with the resource Jaeger shows
     assert.equal(gw.parentSpanId, '', 'the gateway span is the root');
     assert.equal(gw.service, 'bot4');
