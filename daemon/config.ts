@@ -9,6 +9,7 @@ import { parseGatewayOptions, type GatewayOptions } from '../gateway/options.js'
 import { NO_PROFILE, PROFILE_CHOICES, type ProfileChoice } from '../simulators/faults/profiles.js';
 import { RATE_LIMIT_PRESET_NAMES, type RateLimitPreset } from '../simulators/wire/rate-limit.js';
 import { DaemonConfigFileError } from './errors.js';
+import { resolveTracing, TRACING_SAMPLERS, type ResolvedTracing, type TracingSampler } from './tracing-env.js';
 
 /**
  * Every default of `bot4 daemon` in one object. The README's daemon config table is checked against
@@ -36,7 +37,21 @@ export const DAEMON_DEFAULTS = Object.freeze({
   gateway: Object.freeze({ host: '127.0.0.1', port: 8080 }),
   auth: Object.freeze({ tokenFile: '.bot4/admin-token' }),
   shutdown: Object.freeze({ cancelOpenOrders: true, cancelWaitMs: 5000, timeoutMs: 15_000 }),
+  // Traces to an OTLP/HTTP (protobuf) receiver such as Jaeger; the OTEL_* environment variables
+  // override these field by field (daemon/tracing-env.ts, docs/tracing.md).
+  tracing: Object.freeze({
+    enabled: false,
+    endpoint: 'http://127.0.0.1:4318',
+    serviceName: 'bot4',
+    simServiceName: 'bot4-sim',
+    sampler: 'parentbased_traceidratio' as TracingSampler,
+    samplerArg: 0.01,
+    maxTracesPerSecond: 100,
+    maxQueueSize: 2048,
+    resourceAttributes: Object.freeze({}) as Readonly<Record<string, string>>,
+  }),
 });
+
 
 const D = DAEMON_DEFAULTS;
 const strategySchema = z.strictObject({
@@ -98,6 +113,25 @@ export const daemonConfigSchema = z
         timeoutMs: z.number().int().min(1000).max(600_000).default(D.shutdown.timeoutMs),
       })
       .prefault({}),
+    /** Tracing (docs/tracing.md); `OTEL_*` environment variables override it, `--trace` turns it on. */
+    tracing: z
+      .strictObject({
+        enabled: z.boolean().default(D.tracing.enabled),
+        /** OTLP/HTTP base URL; spans go to `<endpoint>/v1/traces` (as `OTEL_EXPORTER_OTLP_ENDPOINT`). */
+        endpoint: z.url({ protocol: /^https?$/ }).default(D.tracing.endpoint),
+        serviceName: z.string().min(1).default(D.tracing.serviceName),
+        /** `service.name` of the embedded simulator's spans. */
+        simServiceName: z.string().min(1).default(D.tracing.simServiceName),
+        sampler: z.enum(TRACING_SAMPLERS).default(D.tracing.sampler),
+        /** Ratio of the `*traceidratio` samplers (0..1). */
+        samplerArg: z.number().min(0).max(1).default(D.tracing.samplerArg),
+        /** Most new traces per second (0: no cap). */
+        maxTracesPerSecond: z.number().min(0).default(D.tracing.maxTracesPerSecond),
+        /** Spans waiting for export per service; beyond it spans are dropped and counted. */
+        maxQueueSize: z.number().int().min(1).max(1_000_000).default(D.tracing.maxQueueSize),
+        resourceAttributes: z.record(z.string().min(1), z.string()).default({}),
+      })
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
     const venues = c.venues.length > 0 ? c.venues.map((v) => v.name) : simVenueNames(c.sim.venues);
@@ -125,8 +159,8 @@ export const daemonConfigSchema = z
 
 /** The config as written. */
 export type DaemonConfigInput = z.input<typeof daemonConfigSchema>;
-/** Validated config plus the parsed gateway options. */
-export type DaemonConfig = Readonly<z.output<typeof daemonConfigSchema>> & { readonly gatewayOptions: GatewayOptions };
+/** Validated config plus the parsed gateway options and the tracing set-up (file + `OTEL_*` environment). */
+export type DaemonConfig = Readonly<z.output<typeof daemonConfigSchema>> & { readonly gatewayOptions: GatewayOptions; readonly tracingSetup: ResolvedTracing };
 
 /** `sim-a`, `sim-b`, … (the simulator's venue names). */
 export function simVenueNames(n: number): string[] {
@@ -182,7 +216,8 @@ export function parseDaemonConfig(raw: unknown, env: NodeJS.ProcessEnv = process
   const cfg = parseOptions(daemonConfigSchema, input, '');
   checkRisk(cfg);
   const gatewayOptions = parseGatewayOptions({ host: D.gateway.host, port: D.gateway.port, ...cfg.gateway }, env);
-  return Object.freeze({ ...cfg, gatewayOptions });
+  const tracingSetup = resolveTracing(cfg.tracing, env);
+  return Object.freeze({ ...cfg, gatewayOptions, tracingSetup });
 }
 
 /**

@@ -7,6 +7,7 @@ import { Engine } from '../actors/engine/engine.js';
 import { EngineApi } from './engine-api.js';
 import { GatewayServer, type GatewayAddress } from '../gateway/server.js';
 import type { Simulator } from '../simulators/simulator.js';
+import type { ActorTracing } from '../actors/runtime/tracing/actor-tracing.js';
 import type { DaemonConfig } from './config.js';
 import { JournalLockedError, openFailure } from '../actors/journal/errors.js';
 import { LOCK_FILE, readOwner } from '../actors/journal/lock.js';
@@ -33,6 +34,8 @@ export class Daemon {
   simTokenFile = '';
   /** Releases the kernel lock on the embedded venue's state folder (undefined without one). */
   private releaseSimLock: (() => void) | undefined;
+  /** The OpenTelemetry adapter when tracing is on (docs/tracing.md); undefined: no OTel module loaded. */
+  tracing: ActorTracing | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -61,7 +64,16 @@ export class Daemon {
     // Before anything starts (and before the journal creates `.bot4/journal`): the token's folder
     // is created 0700 here, and an unsafe folder or file stops the start with nothing to undo.
     if (localToken) prepareTokenFile(config.auth.tokenFile);
+    let tracing: ActorTracing | undefined;
     try {
+      const t = config.tracingSetup;
+      if (t.enabled) {
+        // Loaded only when on: with tracing off not one OpenTelemetry module is in the process.
+        // Started first, so the embedded simulator finds its span sink (service bot4-sim).
+        const { ActorTracing } = await import('../actors/runtime/tracing/actor-tracing.js');
+        tracing = new ActorTracing({ ...t.options, clock });
+        log.info({ why: t.reason, endpoint: t.options.endpoint, service: t.options.serviceName, sim: t.options.simServiceName, sampler: t.sampler, ratio: t.options.samplingRatio, maxTracesPerSecond: t.options.maxTracesPerSecond }, 'tracing on');
+      }
       let venues: Record<string, unknown>[] = config.venues.map((v) => ({ ...v }));
       if (venues.length === 0) {
         // loaded only when used: the simulator pulls in its matching engine and network model
@@ -128,6 +140,7 @@ export class Daemon {
       d.tokenFile = tokenFile;
       d.simTokenFile = simTokenFile;
       d.releaseSimLock = simLock;
+      d.tracing = tracing;
       return d;
     } catch (e) {
       await gateway?.stop().catch(() => undefined);
@@ -135,6 +148,7 @@ export class Daemon {
       await engine?.stop().catch((err: unknown) => log.error({ err }, 'engine stop after a failed start'));
       await sim?.stop().catch(() => undefined);
       simLock?.();
+      await tracing?.shutdown();
       throw e;
     }
   }
@@ -201,6 +215,9 @@ export class Daemon {
       step = 'simulator';
       await this.sim?.stop();
       this.releaseSimLock?.();
+      // last: the spans of the shutdown itself are exported too (bounded by its own timeout, never rejects)
+      step = 'tracing (final export)';
+      await this.tracing?.shutdown();
       this.adapter.lifecycle = 'stopped';
     };
     try {

@@ -8,6 +8,7 @@ import { JOURNAL_COMMIT_CHANNEL, type JournalCommitEvent } from '../actors/journ
 import { RISK_ADDRESS } from '../actors/messages.js';
 import { ORDER_ACK_CHANNEL, type OrderAckEvent } from '../actors/exchange/order-router.js';
 import type { Engine } from '../actors/engine/engine.js';
+import { tracingStats } from '../common/span-sink.js';
 import type { EventRelay } from './event-relay.js';
 import type { FeedRelay } from './feed-relay.js';
 
@@ -174,6 +175,7 @@ export class EngineMetrics {
           { labels: { outcome: 'out-of-band' }, value: f.mdOutOfBand },
         ],
       },
+      ...tracingFamilies(),
     ];
   }
 
@@ -248,4 +250,13 @@ export class EngineMetrics {
       if (this.latencyTimer !== null) this.armLatency();
     });
   }
+}
+
+/** `bot4_tracing_spans_total{service,outcome}` when tracing is on (the adapter's counters; none when off). */
+function tracingFamilies(): MetricFamily[] {
+  const stats = tracingStats();
+  if (stats.length === 0) return [];
+  const samples: MetricSample[] = [];
+  for (const s of stats) for (const outcome of ['ended', 'exported', 'failed', 'queueFull'] as const) samples.push({ labels: { service: s.service, outcome: outcome === 'queueFull' ? 'dropped_queue_full' : outcome }, value: s[outcome] });
+  return [{ name: 'bot4_tracing_spans_total', help: 'Sampled spans by service and outcome: ended, exported, failed (export error: receiver down or slow), dropped_queue_full (bounded export queue full).', type: 'counter', samples }];
 }

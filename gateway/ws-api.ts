@@ -2,6 +2,7 @@ import type { WebSocket } from 'uWebSockets.js';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 import { Bot4Error } from '../common/errors.js';
+import { SpanKind, spanSink, type LiveSpan } from '../common/span-sink.js';
 import type { EnginePort, RequestContext } from './engine-port.js';
 import type { GwErrorBody } from './errors.js';
 import type { ApiConnection } from './connection.js';
@@ -282,12 +283,17 @@ export class WsApi {
       return;
     }
     const ctx: RequestContext = { principal: conn.principal!.name, roles: conn.principal!.roles, connectionId: conn.id, requestId: id };
+    // An order's trace starts here (tracing on): the root span of the request; the ask to the risk
+    // actor is sent inside its context, so risk → venue → wire → fills join this trace.
+    const sink = op === 'order.submit' ? spanSink('engine') : undefined;
+    const span = sink === undefined ? undefined : submitSpan(sink.start('order.submit', SpanKind.SERVER, '', { 'rpc.system': 'bot4.ws', 'rpc.service': 'bot4.gateway', 'rpc.method': op, 'network.protocol.name': 'websocket' }), args);
     let promise: Promise<unknown>;
     try {
-      promise = this.call(op, args, ctx);
+      promise = span === undefined ? this.call(op, args, ctx) : sink!.withContext(span.traceparent, () => this.call(op, args, ctx));
     } catch (e) {
       promise = Promise.reject(e);
     }
+    if (span !== undefined && span.recording) endWith(span, promise);
     conn.inflight++;
     let done = false;
     const timeoutMs = this.options.limits.requestTimeoutMs;
@@ -330,6 +336,7 @@ export class WsApi {
   }
 
   private call(op: OpName, args: unknown, ctx: RequestContext): Promise<unknown> {
+    // (order.submit runs inside the request span's context when tracing is on: see engineCall)
     const p = this.port;
     switch (op) {
       case 'order.submit':
@@ -396,4 +403,27 @@ export class WsApi {
 
 function isAdmin(p: Principal): boolean {
   return hasRole(p.roles, 'admin');
+}
+
+/** The order's attributes on the gateway's request span. */
+function submitSpan(span: LiveSpan, args: unknown): LiveSpan {
+  if (!span.recording || args === null || typeof args !== 'object') return span;
+  const a = args as Record<string, unknown>;
+  for (const k of ['venue', 'symbol', 'side', 'strategy'] as const) if (typeof a[k] === 'string') span.setAttribute(`bot4.${k}`, a[k]);
+  if (typeof a.clientOrderId === 'string') span.setAttribute('bot4.order.api_client_id', a.clientOrderId);
+  return span;
+}
+
+/** Ends the request span with the engine's answer (the ack): the order's client id, accepted or the denial. */
+function endWith(span: LiveSpan, promise: Promise<unknown>): void {
+  promise.then(
+    (r) => {
+      const ack = (r ?? {}) as { accepted?: unknown; orderId?: unknown; reason?: unknown };
+      if (typeof ack.orderId === 'string') span.setAttribute('bot4.order.client_id', ack.orderId);
+      if (typeof ack.accepted === 'boolean') span.setAttribute('bot4.order.accepted', ack.accepted);
+      if (typeof ack.reason === 'string') span.setAttribute('bot4.order.reason', ack.reason);
+      span.end();
+    },
+    (err: unknown) => span.end(err instanceof Error ? err.message : String(err)),
+  );
 }

@@ -150,6 +150,7 @@ export class OrderRouter {
 
   private async send(e: Envelope, o: Order, traceparent: string, generation: number): Promise<void> {
     this.core.figures.submitted++;
+    this.core.traceOrder(o.clientOrderId, traceparent);
     this.core.publishUpdate(o);
     if (e.replyTo !== '' && this.core.ctx !== undefined) this.core.ctx.reply(e, { accepted: true, clientOrderId: o.clientOrderId, orderId: o.clientOrderId }, 'order.ack');
     const t0 = this.core.clock.nowNs();

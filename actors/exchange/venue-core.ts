@@ -7,6 +7,7 @@
 import type { Clock } from '../../common/clock.js';
 import type { Bot4Error } from '../../common/errors.js';
 import { logger } from '../../common/log.js';
+import { SpanKind, spanSink } from '../../common/span-sink.js';
 import type { OrderJournal } from '../journal/order-journal.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { Order, OrderEvent } from '../orders/order-state.js';
@@ -66,6 +67,13 @@ export class VenueCore {
   /** The first accepted order after the venue came back sets `lastRecoveryNs`. */
   awaitingRecovery = false;
   readonly figures: VenueActorStats;
+  /**
+   * Tracing on: client order id → the order's trace context (the venue actor's `order.submit`
+   * span) and whether its ack span was made. Updates and fills of the order are published in
+   * that trace (an `order.ack` / `order.update` / `order.fill` span, child of it) instead of
+   * starting traces of their own. Empty when tracing is off (one size check per publish).
+   */
+  readonly traces = new Map<string, { tp: string; acked: boolean }>();
 
   constructor(
     readonly adapter: ExchangeAdapter,
@@ -120,8 +128,51 @@ export class VenueCore {
     if (o.venueOrderId !== undefined) payload.venueOrderId = o.venueOrderId;
     const reason = why ?? o.reason;
     if (reason !== undefined) payload.reason = reason;
+    const t = this.traces.size === 0 ? undefined : this.traces.get(o.clientOrderId);
+    if (t !== undefined) {
+      // 'submitted' is the journal's ack (before the wire call): it stays in the venue span
+      const tp = o.state === 'submitted' ? t.tp : this.orderSpan(t.tp, t.acked ? `order.update ${o.state}` : 'order.ack', o, o.state);
+      t.acked ||= o.state !== 'submitted';
+      ctx.publish(this.strategyTopic(o.intent.strategy, 'orders'), { type: 'order.update', payload, traceparent: tp });
+      ctx.publish(topics.allOrders, { type: 'order.update', payload, traceparent: tp });
+      return;
+    }
     ctx.publish(this.strategyTopic(o.intent.strategy, 'orders'), { type: 'order.update', payload });
     ctx.publish(topics.allOrders, { type: 'order.update', payload });
+  }
+
+  /**
+   * Tracing on: remembers `traceparent` as the trace of order `clientOrderId` (bounded: the oldest
+   * entry goes beyond 10 000 orders in flight). Forgotten when the order ends ({@link untrace}).
+   */
+  traceOrder(clientOrderId: string, traceparent: string): void {
+    if (traceparent === '' || spanSink('engine') === undefined) return;
+    if (this.traces.size >= 10_000) this.traces.delete(this.traces.keys().next().value!);
+    this.traces.set(clientOrderId, { tp: traceparent, acked: false });
+  }
+
+  /** Forgets a finished order's trace. */
+  untrace(clientOrderId: string): void {
+    if (this.traces.size !== 0) this.traces.delete(clientOrderId);
+  }
+
+  /** A zero-length span of the order's trace (sampled orders only); returns the context its messages carry. */
+  private orderSpan(parent: string, name: string, o: Order, state: string, lots?: number, tradeId?: string): string {
+    const sink = spanSink('engine');
+    if (sink === undefined) return parent;
+    const span = sink.start(name, SpanKind.INTERNAL, parent);
+    if (!span.recording) return span.traceparent;
+    span.setAttribute('bot4.order.client_id', o.clientOrderId);
+    span.setAttribute('bot4.venue', o.intent.venue);
+    span.setAttribute('bot4.symbol', o.intent.symbol);
+    span.setAttribute('bot4.side', o.intent.side);
+    span.setAttribute('bot4.order.state', state);
+    span.setAttribute('bot4.order.filled_lots', o.filledLots);
+    if (o.venueOrderId !== undefined) span.setAttribute('bot4.order.venue_id', o.venueOrderId);
+    if (lots !== undefined) span.setAttribute('bot4.fill.lots', lots);
+    if (tradeId !== undefined) span.setAttribute('bot4.fill.trade_id', tradeId);
+    span.end();
+    return span.traceparent;
   }
 
   /** Publishes `order.fill` on `fills.<strategy>` and `fills.all`. */
@@ -140,6 +191,13 @@ export class VenueCore {
       ...(ev.kind === 'fill' && ev.tradeId !== undefined ? { tradeId: ev.tradeId } : {}),
       ...((ev.kind === 'fill' || ev.kind === 'reconcile') && ev.feeAsset !== undefined && ev.feeAtoms !== undefined ? { feeAsset: ev.feeAsset, feeAtoms: ev.feeAtoms.toString() } : {}),
     };
+    const t = this.traces.size === 0 ? undefined : this.traces.get(o.clientOrderId);
+    if (t !== undefined) {
+      const tp = this.orderSpan(t.tp, 'order.fill', o, o.state, lots, payload.tradeId);
+      ctx.publish(this.strategyTopic(o.intent.strategy, 'fills'), { type: 'order.fill', payload, traceparent: tp });
+      ctx.publish(topics.allFills, { type: 'order.fill', payload, traceparent: tp });
+      return;
+    }
     ctx.publish(this.strategyTopic(o.intent.strategy, 'fills'), { type: 'order.fill', payload });
     ctx.publish(topics.allFills, { type: 'order.fill', payload });
   }

@@ -133,6 +133,7 @@ export class VenueViews {
       this.core.fillSeq++;
       this.core.publishFill(o, o.filledLots - before, o.cumTickLots - beforeTicks, ev);
     }
+    if (isTerminal(o.state)) this.core.untrace(o.clientOrderId);
     try {
       await p;
     } catch (e) {

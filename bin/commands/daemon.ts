@@ -43,7 +43,7 @@ function nextStop(parentWatch: boolean): Promise<StopReason> {
 
 /**
  * The config `bot4 daemon` runs: the file (or the defaults), then the command-line overrides
- * (`--host`, `--port`, `--journal`, `--repair-journal`), validated once. Throws `ConfigError` naming the field or flag.
+ * (`--host`, `--port`, `--journal`, `--repair-journal`, `--trace`), validated once. Throws `ConfigError` naming the field or flag.
  */
 export function daemonConfigFromCli(raw: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
   const file = raw.config === undefined ? {} : readConfigFile(raw.config);
@@ -58,6 +58,7 @@ export function daemonConfigFromCli(raw: Record<string, string | undefined>, env
   if (raw.host !== undefined || raw.port !== undefined) cfg.gateway = gateway;
   if (raw.journal !== undefined) cfg.journal = { ...((cfg.journal ?? {}) as Record<string, unknown>), dir: raw.journal };
   if (raw.repairJournal !== undefined) cfg.journal = { ...((cfg.journal ?? {}) as Record<string, unknown>), repair: true };
+  if (raw.trace !== undefined) cfg.tracing = { ...((cfg.tracing ?? {}) as Record<string, unknown>), enabled: true };
   return parseDaemonConfig(cfg, env);
 }
 
@@ -104,8 +105,9 @@ export function register(program: Command): void {
     .option('--port <port>', 'gateway port, 0 picks a free one (overrides gateway.port; default 8080)')
     .option('--journal <dir>', 'journal directory (overrides journal.dir; default .bot4/journal)')
     .option('--repair-journal', 'start even if the journal is corrupt in the middle: move the damaged part aside to *.corrupt files (sets journal.repair; see docs/journal.md)')
+    .option('--trace', 'export traces (OTLP/HTTP protobuf, default http://127.0.0.1:4318: Jaeger) as service bot4, the embedded simulator as bot4-sim (sets tracing.enabled; OTEL_* variables apply; see docs/tracing.md)')
     .option('--no-parent-watch', 'keep running when the process that started the daemon exits (default: stop gracefully, as on SIGTERM; use under nohup)')
-    .addHelpText('after', '\nPrints one line "bot4 daemon ready api=ws://... feed=... health=... metrics=... ..." once serving; logs are pino JSON on stderr.\nSecrets come from the environment: BOT4_GATEWAY_TOKENS, BOT4_VENUE_<NAME>_API_KEY / _API_SECRET.')
+    .addHelpText('after', '\nPrints one line "bot4 daemon ready api=ws://... feed=... health=... metrics=... ..." once serving; logs are pino JSON on stderr.\nSecrets come from the environment: BOT4_GATEWAY_TOKENS, BOT4_VENUE_<NAME>_API_KEY / _API_SECRET.\nTracing: --trace, the tracing: section, or OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER(_ARG), OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED (docs/tracing.md).')
     .action(async (raw: Record<string, string | undefined> & { parentWatch?: boolean }) => {
       const { parentWatch, ...rest } = raw;
       await runDaemon(daemonConfigFromCli(rest as Record<string, string | undefined>), process.stdout, { parentWatch: parentWatch !== false });

@@ -14,6 +14,7 @@ import { serveControl, type ControlHandler } from './control-http.js';
 import type { FaultLink, FaultModel, Outage } from './faults.js';
 import { MAX_REST_BODY_BYTES, readBody, REST_413, writeReply } from './http-body.js';
 import { handleRest, type RestReply, type RestRequest } from './rest.js';
+import { endRestSpan, restServerSpan } from './server-span.js';
 import { StreamHub } from './streams.js';
 import { Conn, type WsData } from './ws-conn.js';
 import { WsApiHub } from './ws-api.js';
@@ -376,20 +377,25 @@ class RestCall {
   finish(): void {
     if (this.aborted) return;
     const out = this.out;
-    const reply = out !== null && out.mode === 'http-5xx' ? REST_5XX : safeHandleRest(this.server.venue, this.r);
+    const r = this.r;
+    const span = r.traceparent === undefined ? undefined : restServerSpan(r.method, r.path, r.traceparent, r.query, r.body, r.ip);
+    const reply = out !== null && out.mode === 'http-5xx' ? REST_5XX : safeHandleRest(this.server.venue, r);
     const d = this.link.next(reply.body.length);
     if (d.drop) {
       // A lost exchange: the client never gets an answer and must time out.
       this.server.parkedRequests.add(this.res);
+      if (span !== undefined) endRestSpan(span, reply.status, true);
       return;
     }
     const delay = d.delayMs;
     if (delay <= 0) {
       writeReply(this.res, reply);
+      if (span !== undefined) endRestSpan(span, reply.status);
       return;
     }
     this.server.venue.clock.setTimer(delay, () => {
       if (!this.aborted) writeReply(this.res, reply);
+      if (span !== undefined) endRestSpan(span, reply.status);
     });
   }
 }

@@ -7,6 +7,7 @@ import { renderAccount, renderAccountPosition, renderCancel, renderExecutionRepo
 import type { WireConn } from './streams.js';
 import { parseFrame, scanFrame } from './ws-frame.js';
 import { SimulatorStoreError } from '../errors.js';
+import { wsApiServerSpan } from './server-span.js';
 
 const TIMESTAMP = /^\d{1,16}$/;
 
@@ -87,11 +88,15 @@ export class WsApiHub implements EngineListener {
     if ('ok' in user) return errFrame(id, user, user.status);
     const mutates = method === 'order.place' || method === 'order.cancel';
     if (mutates && this.venue.storeError !== undefined) return errFrame(id, STORE_DOWN_REJECTION, 503);
+    const span = mutates && tp !== undefined ? wsApiServerSpan(method, tp, p.get('newClientOrderId') ?? p.get('origClientOrderId')) : undefined;
     try {
       return this.dispatch(method, id, conn, p, user, tp);
     } catch (e) {
+      span?.end(e instanceof Error ? e.message : String(e));
       if (e instanceof SimulatorStoreError) return errFrame(id, STORE_DOWN_REJECTION, 503);
       throw e;
+    } finally {
+      span?.end();
     }
   }
 

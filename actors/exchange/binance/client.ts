@@ -10,6 +10,7 @@ import ccxt from 'ccxt';
 import type { Clock } from '../../../common/clock.js';
 import { describeValue } from '../../../common/describe.js';
 import { ConfigError } from '../../../common/errors.js';
+import { SpanKind, spanSink, type SpanAttributes } from '../../../common/span-sink.js';
 import type { FailureKind } from '../adapter.js';
 import { VenueCallError } from '../errors.js';
 import type { OrderEntry } from '../venue-options.js';
@@ -73,6 +74,8 @@ export class BinanceConnection {
   readonly ex: Pro;
   /** Client order id → W3C traceparent of the order whose request is being signed. */
   readonly traceparents = new Map<string, string>();
+  /** The REST root (`server.address` / `server.port` of CLIENT spans). */
+  private readonly rest: URL;
   /** Whether the streams should run. */
   streamsOn = false;
   /** Stream generation: a loop of an older generation stops at its next turn. */
@@ -82,6 +85,7 @@ export class BinanceConnection {
     this.venue = opts.venue;
     this.budget = opts.budget;
     this.clock = opts.clock;
+    this.rest = new URL(opts.rest);
     const ws: Record<string, unknown> = {};
     if (opts.ws !== undefined) ws.spot = opts.ws;
     if (opts.wsApi !== undefined) ws['ws-api'] = { spot: opts.wsApi };
@@ -102,6 +106,38 @@ export class BinanceConnection {
       if (tp !== undefined && tp !== '') r.headers = { ...(r.headers ?? {}), traceparent: tp };
       return r as never;
     };
+  }
+
+  /**
+   * Runs the signed request of one order (`fn`) with the order's `traceparent` header. Tracing
+   * on and the order sampled: the request is a CLIENT span (`POST /api/v3/order`), child of
+   * `traceparent` (the venue actor's span), and the header carries the CLIENT span's context, so
+   * the venue's SERVER span is its child. Otherwise the header is `traceparent` itself (or none).
+   */
+  async traced<T>(clientOrderId: string, traceparent: string, method: string, path: string, attributes: SpanAttributes, fn: () => Promise<T>): Promise<T> {
+    const sink = traceparent === '' ? undefined : spanSink('engine');
+    const span = sink?.start(`${method} ${path}`, SpanKind.CLIENT, traceparent, attributes);
+    if (span !== undefined && span.recording) {
+      span.setAttribute('http.request.method', method);
+      span.setAttribute('url.full', `${this.rest.origin}${path}`);
+      span.setAttribute('server.address', this.rest.hostname);
+      span.setAttribute('server.port', Number(this.rest.port || (this.rest.protocol === 'https:' ? 443 : 80)));
+      span.setAttribute('bot4.order.client_id', clientOrderId);
+      span.setAttribute('bot4.venue', this.venue);
+    }
+    this.traceparents.set(clientOrderId, span?.traceparent ?? traceparent);
+    try {
+      const r = await fn();
+      span?.setAttribute('http.response.status_code', 200);
+      span?.end();
+      return r;
+    } catch (e) {
+      if (span?.recording === true && e instanceof VenueCallError) span.setAttribute('error.type', e.kind);
+      span?.end(e instanceof Error ? e.message : String(e));
+      throw e;
+    } finally {
+      this.traceparents.delete(clientOrderId);
+    }
   }
 
   /** Cheap health probe (`GET /api/v3/time`): the venue's epoch ms. */

@@ -65,13 +65,7 @@ export class BinanceExecution {
       const r = await this.viaWs('order.place', req, traceparent);
       if (r !== undefined) return this.parseOrder(r, ins);
     }
-    c.traceparents.set(clientOrderId, traceparent);
-    try {
-      const r = (await c.call(() => c.ex.privatePostOrder(req), 1)) as Raw;
-      return this.parseOrder(r, ins);
-    } finally {
-      c.traceparents.delete(clientOrderId);
-    }
+    return c.traced(clientOrderId, traceparent, 'POST', '/api/v3/order', { 'bot4.symbol': intent.symbol, 'bot4.side': intent.side }, async () => this.parseOrder((await c.call(() => c.ex.privatePostOrder(req), 1)) as Raw, ins));
   }
 
   /** Cancels by client order id (`origClientOrderId`). */
@@ -82,13 +76,7 @@ export class BinanceExecution {
       const r = await this.viaWs('order.cancel', { symbol: venueId(ins), origClientOrderId: clientOrderId }, traceparent);
       if (r !== undefined) return this.parseOrder(r, ins);
     }
-    c.traceparents.set(clientOrderId, traceparent);
-    try {
-      const r = (await c.call(() => c.ex.privateDeleteOrder({ symbol: venueId(ins), origClientOrderId: clientOrderId }), 1)) as Raw;
-      return this.parseOrder(r, ins);
-    } finally {
-      c.traceparents.delete(clientOrderId);
-    }
+    return c.traced(clientOrderId, traceparent, 'DELETE', '/api/v3/order', { 'bot4.symbol': symbol }, async () => this.parseOrder((await c.call(() => c.ex.privateDeleteOrder({ symbol: venueId(ins), origClientOrderId: clientOrderId }), 1)) as Raw, ins));
   }
 
   /** Looks an order up by client order id; `undefined` when the venue says it does not exist. */

@@ -2,7 +2,7 @@
 // provider set-up, the diagnostics subscriber, sampling and the per-actor histograms belong together.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import { ROOT_CONTEXT, SpanStatusCode, trace, type HrTime, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind as OtelSpanKind, SpanStatusCode, trace, type HrTime, type Span, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -18,10 +18,12 @@ import { LiveClock } from '../../../common/clock.js';
 import { describeValue } from '../../../common/describe.js';
 import { ConfigError } from '../../../common/errors.js';
 import { logger } from '../../../common/log.js';
+import { setSpanSink, setTracingStats, spanSink, tracingStatsSource, type LiveSpan, type SpanAttributes, type SpanSink } from '../../../common/span-sink.js';
+import { handling } from '../context.js';
 import { parseOptions, z } from '../../../common/validate.js';
 import { CHANNELS, type BatchDeliveryEvent } from '../diagnostics.js';
 import { LatencyHistograms } from './latency-histograms.js';
-import { isSampled, spanIdOf, traceIdOf, UNSAMPLED_TRACEPARENT } from './traceparent.js';
+import { isSampled, isTraceparent, spanIdOf, traceIdOf, UNSAMPLED_TRACEPARENT } from './traceparent.js';
 
 /** Defaults of {@link ActorTracingOptions}, next to the schema. */
 export const TRACING_DEFAULTS = Object.freeze({
@@ -62,6 +64,9 @@ const schema = z
     shutdownTimeoutMs: z.number().int().min(1).default(TRACING_DEFAULTS.shutdownTimeoutMs),
     headers: z.record(z.string(), z.string()).optional(),
     system: z.string().min(1).optional(),
+    resourceAttributes: z.record(z.string(), z.string()).optional(),
+    simServiceName: z.string().min(1).optional(),
+    histograms: z.boolean().default(true),
   })
   .strict();
 
@@ -91,6 +96,19 @@ export interface ActorTracingOptions {
   headers?: Record<string, string>;
   /** Trace only the actor system with this name (default: every system in the process). */
   system?: string;
+  /** More resource attributes of every span (`service.version`, `deployment.environment`, ...); `serviceName` wins over a `service.name` here. */
+  resourceAttributes?: Record<string, string>;
+  /**
+   * When set, a second service with this `service.name` (same endpoint, queue bounds and resource
+   * attributes) is registered as the `sim` span sink: the embedded simulator's SERVER spans.
+   */
+  simServiceName?: string;
+  /**
+   * Record every envelope in {@link ActorTracing.histograms} (default true). The daemon turns it
+   * off: its `/metrics` keeps its own per-actor timing, and a per-envelope record is most of what
+   * tracing costs at the default sampling (bench/tracing.bench.ts).
+   */
+  histograms?: boolean;
   /**
    * The traced systems' clock: span timestamps (mapped to the epoch once, at construction), the
    * trace rate cap and the shutdown timeout. Default a `LiveClock`.
@@ -139,7 +157,7 @@ export interface TracingReport {
  * so their descendants stay unsampled at the cost of a string compare. Use one instance per process.
  */
 export class ActorTracing {
-  /** Per-actor latency histograms (always on). */
+  /** Per-actor latency histograms (every envelope, whatever the sampling, unless the `histograms` option is false). */
   readonly histograms = new LatencyHistograms();
   /** Validated options. */
   readonly options: Readonly<z.output<typeof schema>>;
@@ -149,7 +167,12 @@ export class ActorTracing {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly ids = new PresetIdGenerator();
-  private readonly counters = { ended: 0, exported: 0, failed: 0, rateLimited: 0 };
+  private readonly counters: Counters = { ended: 0, exported: 0, failed: 0, queueFull: 0, rateLimited: 0 };
+  private readonly simCounters: Counters = { ended: 0, exported: 0, failed: 0, queueFull: 0, rateLimited: 0 };
+  private readonly engineSink: ServiceSink;
+  private readonly statsSource: () => ReturnType<ActorTracing['serviceStats']>;
+  private simProvider: BasicTracerProvider | undefined;
+  private simSink: ServiceSink | undefined;
   private readonly onStart: (m: unknown) => void;
   private readonly onEnd: (m: unknown) => void;
   /** Root messages still to skip before the next sampled one. */
@@ -182,29 +205,17 @@ export class ActorTracing {
     this.skip = this.nextSkip();
     this.tokens = o.maxTracesPerSecond;
     this.tokensAtNs = this.clock.nowNs();
-    const otlp = new OTLPTraceExporter({
-      url: o.endpoint,
-      timeoutMillis: o.exportTimeoutMillis,
-      concurrencyLimit: o.concurrencyLimit,
-      ...(o.headers === undefined ? {} : { headers: { ...o.headers } }),
-    });
-    const processor = new CountingProcessor(
-      new BatchSpanProcessor(new CountingExporter(otlp, this.counters), {
-        maxQueueSize: o.maxQueueSize,
-        maxExportBatchSize: Math.min(o.maxExportBatchSize, o.maxQueueSize),
-        scheduledDelayMillis: o.scheduledDelayMillis,
-        exportTimeoutMillis: o.exportTimeoutMillis,
-      }),
-      this.counters,
-    );
-    this.provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': o.serviceName }),
-      // The decision is made here, before a span exists; the SDK records what it is given.
-      sampler: new AlwaysOnSampler(),
-      idGenerator: this.ids,
-      spanProcessors: [processor],
-    });
+    this.provider = makeProvider(o, o.serviceName, this.counters, this.ids);
     this.tracer = this.provider.getTracer('bot4.actors.runtime');
+    this.engineSink = new ServiceSink(this, this.tracer, true);
+    setSpanSink('engine', this.engineSink);
+    this.statsSource = () => this.serviceStats();
+    setTracingStats(this.statsSource);
+    if (o.simServiceName !== undefined) {
+      this.simProvider = makeProvider(o, o.simServiceName, this.simCounters, new PresetIdGenerator());
+      this.simSink = new ServiceSink(this, this.simProvider.getTracer('bot4.simulator'), false);
+      setSpanSink('sim', this.simSink);
+    }
     this.onStart = (m) => this.batchStart(m as BatchDeliveryEvent);
     this.onEnd = (m) => this.batchEnd(m as BatchDeliveryEvent);
     diagnosticsChannel.subscribe(CHANNELS.batchStart, this.onStart);
@@ -212,14 +223,37 @@ export class ActorTracing {
   }
 
   /** Counters so far: spans ended / exported / failed, roots not sampled because of `maxTracesPerSecond`. */
-  get stats(): { readonly spansEnded: number; readonly spansExported: number; readonly spansFailed: number; readonly tracesRateLimited: number } {
+  get stats(): { readonly spansEnded: number; readonly spansExported: number; readonly spansFailed: number; readonly spansQueueFull: number; readonly tracesRateLimited: number } {
     const c = this.counters;
-    return { spansEnded: c.ended, spansExported: c.exported, spansFailed: c.failed, tracesRateLimited: c.rateLimited };
+    return { spansEnded: c.ended, spansExported: c.exported, spansFailed: c.failed, spansQueueFull: c.queueFull, tracesRateLimited: c.rateLimited };
+  }
+
+  /**
+   * Span counters per service (`bot4`, and the simulator's when `simServiceName` is set): ended,
+   * exported, failed (export error), dropped because the bounded queue was full; what `/metrics`
+   * serves as `bot4_tracing_spans_total`.
+   */
+  serviceStats(): { service: string; ended: number; exported: number; failed: number; queueFull: number }[] {
+    const out = [{ service: this.options.serviceName, ...pick(this.counters) }];
+    if (this.options.simServiceName !== undefined) out.push({ service: this.options.simServiceName, ...pick(this.simCounters) });
+    return out;
+  }
+
+  /** Root sampling decision for a span started by hand with no parent (the gateway's request span). */
+  sampleRoot(): boolean {
+    if (--this.skip > 0) return false;
+    this.skip = this.nextSkip();
+    return this.admit();
+  }
+
+  /** Now, as an OTel time, on the traced clock. */
+  now(): HrTime {
+    return this.hrTime(this.clock.nowNs());
   }
 
   /** Exports what is queued now (bounded by the export timeout); never rejects. */
   async flush(): Promise<void> {
-    await this.provider.forceFlush().catch((err: unknown) => logger.warn({ err: String(err) }, 'tracing: flush failed'));
+    await Promise.all([this.provider, this.simProvider].map((p) => p?.forceFlush().catch((err: unknown) => logger.warn({ err: String(err) }, 'tracing: flush failed'))));
   }
 
   /**
@@ -230,6 +264,9 @@ export class ActorTracing {
     if (this.closed !== undefined) return this.closed;
     diagnosticsChannel.unsubscribe(CHANNELS.batchStart, this.onStart);
     diagnosticsChannel.unsubscribe(CHANNELS.batchEnd, this.onEnd);
+    if (spanSink('engine') === this.engineSink) setSpanSink('engine', undefined);
+    if (tracingStatsSource() === this.statsSource) setTracingStats(undefined);
+    if (this.simSink !== undefined && spanSink('sim') === this.simSink) setSpanSink('sim', undefined);
     this.clearPending();
     this.histograms.flush();
     this.closed = new Promise<TracingReport>((resolve) => {
@@ -245,7 +282,7 @@ export class ActorTracing {
       };
       const timer = this.clock.setTimer(this.options.shutdownTimeoutMs, () => finish(`shutdown timed out after ${this.options.shutdownTimeoutMs} ms`));
       // "Concurrent export limit reached" and exporter errors end up here, never as a crash.
-      this.provider.shutdown().then(
+      Promise.all([this.provider.shutdown(), this.simProvider?.shutdown()]).then(
         () => finish(undefined),
         (err: unknown) => finish(err instanceof Error ? err.message : String(err)),
       );
@@ -301,7 +338,7 @@ export class ActorTracing {
     const handled = ev.handled;
     const env = ev.envelopes;
     const s = ev.start;
-    if (handled > 0) {
+    if (handled > 0 && this.options.histograms) {
       const rec = this.histograms.recorder(ev.actor);
       const t0 = ev.batchStartNs;
       const wait = rec.wait;
@@ -331,8 +368,12 @@ export class ActorTracing {
     const span = this.tracer.startSpan(
       `actor.handle ${e.type}`,
       {
+        kind: OtelSpanKind.CONSUMER,
         startTime: this.hrTime(startNs),
         attributes: {
+          'messaging.system': 'bot4.actors',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': ev.actor,
           'actor.address': ev.actor,
           'actor.message.type': e.type,
           'actor.mailbox.wait_ns': Math.max(0, Math.round(startNs - e.enqueuedAtNs)),
@@ -344,6 +385,7 @@ export class ActorTracing {
     );
     if (e.topic !== '') span.setAttribute('actor.message.topic', e.topic);
     if (e.correlationId !== '') span.setAttribute('actor.message.correlation_id', e.correlationId);
+    orderAttributes(span, e.payload);
     const err = ev.error;
     if (err !== undefined && (ev.errorIndex === k || ev.errorIndex === -1)) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
@@ -390,7 +432,13 @@ export class ActorTracing {
   }
 }
 
-/** Random lowercase hex of `words` × 8 digits, never all zeros (W3C forbids zero ids). */
+/** Two hex digits of each byte value. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * Random lowercase hex of `words` × 8 digits, never all zeros (W3C forbids zero ids). A byte table
+ * instead of `toString(16).padStart` per word: this was the largest self time of a sampled span.
+ */
 function randomHex(words: number): string {
   for (;;) {
     let s = '';
@@ -398,7 +446,7 @@ function randomHex(words: number): string {
     for (let i = 0; i < words; i++) {
       const w = (Math.random() * 0x1_0000_0000) >>> 0;
       any |= w;
-      s += w.toString(16).padStart(8, '0');
+      s += HEX[w >>> 24]! + HEX[(w >>> 16) & 255]! + HEX[(w >>> 8) & 255]! + HEX[w & 255]!;
     }
     if (any !== 0) return s;
   }
@@ -423,17 +471,27 @@ class PresetIdGenerator {
   }
 }
 
-/** Counts ended spans on the way into the batch processor. */
+/**
+ * Counts ended spans on the way into the batch processor and bounds what is queued or in export
+ * to `maxQueueSize`: beyond it a span is dropped here and counted (`queueFull`), so every drop
+ * shows in `/metrics` (the SDK's own queue drops silently).
+ */
 class CountingProcessor implements SpanProcessor {
   constructor(
     private readonly inner: SpanProcessor,
-    private readonly counters: { ended: number },
+    private readonly counters: Counters,
+    private readonly maxQueueSize: number,
   ) {}
   onStart(span: Parameters<SpanProcessor['onStart']>[0], ctx: Parameters<SpanProcessor['onStart']>[1]): void {
     this.inner.onStart(span, ctx);
   }
   onEnd(span: ReadableSpan): void {
-    this.counters.ended++;
+    const c = this.counters;
+    c.ended++;
+    if (c.ended - 1 - c.exported - c.failed - c.queueFull >= this.maxQueueSize) {
+      c.queueFull++;
+      return;
+    }
     this.inner.onEnd(span);
   }
   forceFlush(): Promise<void> {
@@ -475,5 +533,128 @@ class CountingExporter implements SpanExporter {
   }
   forceFlush(): Promise<void> {
     return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
+interface Counters {
+  ended: number;
+  exported: number;
+  failed: number;
+  queueFull: number;
+  rateLimited: number;
+}
+
+function pick(c: Counters): { ended: number; exported: number; failed: number; queueFull: number } {
+  return { ended: c.ended, exported: c.exported, failed: c.failed, queueFull: c.queueFull };
+}
+
+/** One service's provider: OTLP/protobuf exporter behind the bounded, counting batch processor. */
+function makeProvider(o: Readonly<z.output<typeof schema>>, serviceName: string, counters: Counters, ids: PresetIdGenerator): BasicTracerProvider {
+  const batch = Math.min(o.maxExportBatchSize, o.maxQueueSize);
+  const otlp = new OTLPTraceExporter({
+    url: o.endpoint,
+    timeoutMillis: o.exportTimeoutMillis,
+    // A flush hands the whole queue to the exporter at once: allow enough requests in flight for
+    // it, or the exporter refuses the rest ("Concurrent export limit reached") and they are lost.
+    concurrencyLimit: Math.max(o.concurrencyLimit, Math.ceil(o.maxQueueSize / batch)),
+    ...(o.headers === undefined ? {} : { headers: { ...o.headers } }),
+  });
+  const processor = new CountingProcessor(
+    new BatchSpanProcessor(new CountingExporter(otlp, counters), {
+      // our own bound (CountingProcessor) is the binding one; the SDK's never drops before it
+      maxQueueSize: o.maxQueueSize + 1,
+      maxExportBatchSize: batch,
+      scheduledDelayMillis: o.scheduledDelayMillis,
+      exportTimeoutMillis: o.exportTimeoutMillis,
+    }),
+    counters,
+    o.maxQueueSize,
+  );
+  return new BasicTracerProvider({
+    resource: resourceFromAttributes({ ...(o.resourceAttributes ?? {}), 'service.name': serviceName }),
+    // The decision is made before a span exists (root sampler, parent's flag); the SDK records what it is given.
+    sampler: new AlwaysOnSampler(),
+    idGenerator: ids,
+    spanProcessors: [processor],
+  });
+}
+
+/** `bot4.order.*` attributes from an order message's payload (sampled spans only). */
+function orderAttributes(span: Span, payload: unknown): void {
+  if (payload === null || typeof payload !== 'object') return;
+  const p = payload as { intent?: { venue?: unknown; symbol?: unknown; side?: unknown; strategy?: unknown }; clientOrderId?: unknown; order?: { clientOrderId?: unknown } };
+  const i = p.intent;
+  if (i !== undefined && i !== null && typeof i === 'object') {
+    if (typeof i.venue === 'string') span.setAttribute('bot4.venue', i.venue);
+    if (typeof i.symbol === 'string') span.setAttribute('bot4.symbol', i.symbol);
+    if (typeof i.side === 'string') span.setAttribute('bot4.side', i.side);
+    if (typeof i.strategy === 'string') span.setAttribute('bot4.strategy', i.strategy);
+  }
+  if (typeof p.clientOrderId === 'string') span.setAttribute('bot4.order.client_id', p.clientOrderId);
+}
+
+/** A sampled span made by hand. */
+class RecordingSpan implements LiveSpan {
+  readonly recording = true;
+  private done = false;
+  constructor(
+    private readonly span: Span,
+    readonly traceparent: string,
+    private readonly owner: ActorTracing,
+  ) {}
+  setAttribute(key: string, value: string | number | boolean): void {
+    if (!this.done) this.span.setAttribute(key, value);
+  }
+  end(error?: string): void {
+    if (this.done) return;
+    this.done = true;
+    if (error !== undefined) this.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+    this.span.end(this.owner.now());
+  }
+}
+
+/** Not sampled: carries the context its children follow, records nothing. */
+class NonRecordingSpan implements LiveSpan {
+  readonly recording = false;
+  constructor(readonly traceparent: string) {}
+  setAttribute(): void {}
+  end(): void {}
+}
+
+const UNSAMPLED_SPAN = new NonRecordingSpan(UNSAMPLED_TRACEPARENT);
+const NO_CONTEXT_SPAN = new NonRecordingSpan('');
+
+/** The {@link SpanSink} of one service (see `common/span-sink.ts`). */
+class ServiceSink implements SpanSink {
+  constructor(
+    private readonly owner: ActorTracing,
+    private readonly tracer: Tracer,
+    /** Engine: a root is sampled by the root sampler. Simulator: spans only under a sampled caller. */
+    private readonly roots: boolean,
+  ) {}
+
+  start(name: string, kind: number, parent: string, attributes?: SpanAttributes): LiveSpan {
+    let ctx = ROOT_CONTEXT;
+    if (parent === '') {
+      if (!this.roots) return NO_CONTEXT_SPAN;
+      if (!this.owner.sampleRoot()) return UNSAMPLED_SPAN;
+    } else {
+      // a context from the wire is checked in full; an unsampled one is passed on untouched
+      if (!isSampled(parent) || (!this.roots && !isTraceparent(parent))) return parent === UNSAMPLED_TRACEPARENT ? UNSAMPLED_SPAN : new NonRecordingSpan(parent);
+      ctx = trace.setSpanContext(ROOT_CONTEXT, { traceId: traceIdOf(parent), spanId: spanIdOf(parent), traceFlags: 1, isRemote: true });
+    }
+    const span = this.tracer.startSpan(name, { kind: kind as OtelSpanKind, startTime: this.owner.now(), ...(attributes === undefined ? {} : { attributes }) }, ctx);
+    const sc = span.spanContext();
+    return new RecordingSpan(span, `00-${sc.traceId}-${sc.spanId}-01`, this.owner);
+  }
+
+  withContext<T>(traceparent: string, fn: () => T): T {
+    const before = handling.traceparent;
+    handling.traceparent = traceparent;
+    try {
+      return fn();
+    } finally {
+      handling.traceparent = before;
+    }
   }
 }

@@ -8,10 +8,10 @@ import { DEMO_API_KEY, DEMO_API_SECRET, Simulator } from '../../../simulators/in
 import { OtlpReceiver } from '../../fixtures/otlp/otlp-receiver.js';
 import { waitFor } from '../../fixtures/exchange/harness.js';
 
-describe("an order's trace: strategy → risk → venue actor → the venue's HTTP request", function () {
+describe("an order's trace: strategy → risk → venue actor → CLIENT span → the venue's HTTP request", function () {
   this.timeout(60_000);
 
-  it('the simulator records the venue actor span as the request traceparent, in the strategy-rooted trace', async () => {
+  it('the simulator records the CLIENT span (child of the venue actor span) as the request traceparent, in the strategy-rooted trace', async () => {
     const receiver = await OtlpReceiver.start();
     const tracing = new ActorTracing({ endpoint: receiver.url, samplingRatio: 1, maxTracesPerSecond: 0, scheduledDelayMillis: 20, serviceName: 'bot4-trace-test' });
     const sim = await Simulator.start({ venues: 1, seed: 3, port: 0 });
@@ -32,10 +32,15 @@ describe("an order's trace: strategy → risk → venue actor → the venue's HT
       assert.ok(tp !== null && /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/.test(tp), `traceparent recorded by the venue: ${tp}`);
       const [, traceId, spanId] = tp.split('-') as [string, string, string];
       await tracing.flush();
-      await waitFor(() => receiver.spans.some((s) => s.spanId === spanId), 10_000, 'the venue actor span exported');
+      await waitFor(() => receiver.spans.some((s) => s.spanId === spanId), 10_000, 'the CLIENT span exported');
       const spans = receiver.spans.filter((s) => s.traceId === traceId);
       const byId = new Map(spans.map((s) => [s.spanId, s]));
-      const venueSpan = byId.get(spanId)!;
+      const clientSpan = byId.get(spanId)!;
+      assert.equal(clientSpan.name, 'POST /api/v3/order');
+      assert.equal(clientSpan.kind, 3, 'CLIENT');
+      assert.equal(clientSpan.attributes['bot4.order.client_id'], led()[0]!.clientOrderId);
+      const venueSpan = byId.get(clientSpan.parentSpanId)!;
+      assert.ok(venueSpan !== undefined, 'the CLIENT span has the venue actor span as parent');
       assert.equal(venueSpan.attributes['actor.address'], 'exchange.sim-a');
       assert.equal(venueSpan.attributes['actor.message.type'], 'order.submit');
       const riskSpan = byId.get(venueSpan.parentSpanId)!;

@@ -5,6 +5,7 @@ import { ConfigError, SimulatedClock } from '../../../common/index.js';
 import { ActorSystem, ActorTracing, UNSAMPLED_TRACEPARENT, currentTraceparent, type Envelope } from '../../../actors/runtime/index.js';
 import { counterMachine } from '../../unit/actors/runtime/helpers.js';
 import { OtlpReceiver } from '../../fixtures/otlp/otlp-receiver.js';
+import { SpanKind, spanSink, tracingStats } from '../../../common/span-sink.js';
 
 /** Resolves when `pred` holds, polling on the event loop (bounded). */
 async function until(pred: () => boolean, ms = 5000): Promise<void> {
@@ -244,6 +245,76 @@ describe('tracing: OpenTelemetry adapter → OTLP/HTTP protobuf', function () {
       await sys.shutdown();
       await tracing.shutdown();
     }
+  });
+
+  it('a full export queue drops spans at its bound and counts them (never queues without bound)', async () => {
+    const sockets = new Set<import('node:net').Socket>();
+    const hang = http.createServer(() => undefined);
+    hang.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}/v1/traces`;
+    const tracing = new ActorTracing({ endpoint: url, samplingRatio: 1, maxTracesPerSecond: 0, maxQueueSize: 10, maxExportBatchSize: 5, scheduledDelayMillis: 5, exportTimeoutMillis: 10_000, shutdownTimeoutMs: 300, system: 'otlp-queue' });
+    const sys = new ActorSystem({ name: 'otlp-queue', seed: 1 });
+    let handled = 0;
+    try {
+      sys.spawn('a', counterMachine, { handle: () => void handled++ });
+      for (let i = 0; i < 100; i++) sys.send('a', { type: 'tick' });
+      await until(() => handled === 100);
+      assert.equal(handled, 100, 'every message handled');
+      assert.equal(tracing.stats.spansEnded, 100);
+      assert.equal(tracing.stats.spansQueueFull, 90, 'waiting + in export never exceeds maxQueueSize');
+      assert.deepEqual(tracingStats().find((s) => s.service === 'bot4'), { service: 'bot4', ended: 100, exported: 0, failed: 0, queueFull: 90 });
+    } finally {
+      await sys.shutdown();
+      const report = await tracing.shutdown();
+      assert.equal(report.spansDropped, 100);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => hang.close(() => r()));
+    }
+  });
+
+  it('span sinks: a hand-made root samples like an actor root, children follow, the simulator never starts a trace', async () => {
+    const receiver = await OtlpReceiver.start();
+    const tracing = new ActorTracing({ endpoint: receiver.url, samplingRatio: 1, maxTracesPerSecond: 0, scheduledDelayMillis: 20, simServiceName: 'sim-x', resourceAttributes: { 'service.version': '9.9.9' }, system: 'otlp-sinks' });
+    try {
+      const engine = spanSink('engine')!;
+      const sim = spanSink('sim')!;
+      assert.ok(engine !== undefined && sim !== undefined, 'registered while tracing runs');
+      const root = engine.start('order.submit', SpanKind.SERVER, '', { 'rpc.method': 'order.submit' });
+      assert.ok(root.recording);
+      const client = engine.start('POST /api/v3/order', SpanKind.CLIENT, root.traceparent);
+      const server = sim.start('POST /api/v3/order', SpanKind.SERVER, client.traceparent);
+      assert.ok(server.recording);
+      assert.equal(sim.start('x', SpanKind.SERVER, '').recording, false, 'the simulator makes no root');
+      assert.equal(sim.start('x', SpanKind.SERVER, 'garbage').recording, false, 'nor a span under a malformed context from the wire');
+      const unsampled = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
+      const u = engine.start('x', SpanKind.INTERNAL, unsampled);
+      assert.deepEqual([u.recording, u.traceparent], [false, unsampled], 'an unsampled parent passes through');
+      assert.equal(engine.withContext(root.traceparent, () => currentTraceparent()), root.traceparent, 'ambient context for synchronous sends');
+      assert.equal(currentTraceparent(), '', 'restored');
+      server.end();
+      client.end('boom');
+      client.end();
+      root.end();
+      await tracing.flush();
+      await receiver.waitForSpans(3);
+    } finally {
+      await tracing.shutdown();
+      await receiver.close();
+    }
+    assert.equal(spanSink('engine'), undefined, 'unregistered at shutdown');
+    assert.equal(spanSink('sim'), undefined);
+    assert.deepEqual(tracingStats(), [], 'no counters once shut down (/metrics drops the family)');
+    const [r, c, sv] = ['order.submit', 'POST /api/v3/order:bot4', 'POST /api/v3/order:sim-x'].map((k) => receiver.spans.find((s) => `${s.name}${s.name === 'order.submit' ? '' : `:${s.service}`}` === k)!);
+    assert.ok(r && c && sv);
+    assert.equal(receiver.spans.length, 3, 'ended once each');
+    assert.deepEqual([r.kind, c.kind, sv.kind], [2, 3, 2]);
+    assert.equal(c.parentSpanId, r.spanId);
+    assert.equal(sv.parentSpanId, c.spanId);
+    assert.equal(new Set([r.traceId, c.traceId, sv.traceId]).size, 1);
+    assert.equal(c.statusCode, 2, 'ERROR');
+    assert.equal(sv.resource['service.version'], '9.9.9');
+    assert.equal(r.resource['service.name'], 'bot4');
   });
 
   it('validates its options', () => {
