@@ -226,8 +226,9 @@ describe('order entry over the WebSocket API through the engine (venues[].orderE
     try {
       engine = await Engine.start({
         journal: { dir, fsync: 'never' },
-        venues: sim.venues.map((v) => ({ name: v.name, rest: v.rest, ws: v.ws, wsApi: v.wsApi, apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET, orderEntry: 'ws' as const, actor: { reconcileEveryMs: 0, streams: false } })),
+        venues: sim.venues.map((v) => ({ name: v.name, rest: v.rest, ws: v.ws, wsApi: v.wsApi, apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET, orderEntry: 'ws' as const, limits: { apiShare: 0 }, actor: { reconcileEveryMs: 0, streams: false } })),
         symbols: ['BTC/USDT'],
+        // apiShare 0: the strategy 'wso' may use the whole budget (the API's reserved share is tested elsewhere).
         risk: { strategies: { wso: {} }, checks: { staleData: false, correlation: false, priceBand: false, rate: false } },
       });
       const e = engine;
