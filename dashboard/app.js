@@ -1,6 +1,8 @@
 /* global document, sessionStorage */
 // The dashboard: one /ws connection (token in the first message), live events into bounded
 // state, a render loop that redraws only what changed (tables ≤ 2.5×/s, charts 1×/s).
+// Over ~400 lines on purpose: the page's state and its renderers share one bounded state object;
+// the /ws client (api.js), charts (charts.js) and quantile maths (prom.js) are their own modules.
 import { Api } from './api.js';
 import { LiveChart } from './charts.js';
 import { parseStep, shorten, sum, times } from './decimal.js';

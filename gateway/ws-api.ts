@@ -1,3 +1,5 @@
+// Slightly over ~400 lines: the /ws session (auth, rate limit, in-flight bound, dispatch of every op
+// to the engine port, replies) is one state machine per connection; the parser lives in protocol.ts.
 import type { WebSocket } from 'uWebSockets.js';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
