@@ -1,21 +1,11 @@
 import { ConfigError } from '../common/errors.js';
 import { describeValue } from '../common/describe.js';
 import type { DaemonClient } from '../daemon/client.js';
+import type { InstrumentView } from '../gateway/engine-port.js';
 import { fromSteps } from './decimal.js';
 
-/** One row of `instruments.get` (see `InstrumentView` in gateway/engine-port.ts). */
-export interface InstrumentRow {
-  venue: string;
-  symbol: string;
-  base: string;
-  quote: string;
-  tickSize: string;
-  lotSize: string;
-  minQtyLots: number;
-  maxQtyLots: number;
-  minNotional: string;
-  midTicks?: number;
-}
+/** One row of `instruments.get`: the gateway's `InstrumentView` (one definition of the shape). */
+export type InstrumentRow = InstrumentView;
 
 /**
  * The daemon's instruments by `venue:symbol`: what turns ticks and lots into decimals and back.
