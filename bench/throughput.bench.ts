@@ -278,13 +278,9 @@ async function main(): Promise<void> {
     const all = summariseProfile(profile, 10_000);
     const share = (pred: (r: (typeof all)[number]) => boolean): number => all.filter(pred).reduce((a, r) => a + r.share, 0) * 100;
     const wsShare = share((r) => r.where.startsWith('ws-orders.ts'));
-    const riskPending = share((r) => r.where.startsWith('risk-actor.ts') && (r.fn === 'takePending' || r.fn === 'onUpdate'));
     const gc = share((r) => r.fn === '(garbage collector)');
     bound = [
       `- What bounds the rate in this profile: the top three functions by self time are ${all.slice(0, 3).map((r) => `\`${r.fn}\` (${(r.share * 100).toFixed(1)} %)`).join(', ')}; garbage collection ${gc.toFixed(1)} %. bot4's WebSocket order entry (\`ws-orders.ts\`: sign, frame, write, parse and pair replies) is ${wsShare.toFixed(1)} % of the engine's CPU.`,
-      riskPending >= 10
-        ? `- The risk actor's \`takePending\`/\`onUpdate\` (${riskPending.toFixed(1)} %) match each order update to its approved intent by scanning an array of every approved order not yet seen open (\`findIndex\` + \`splice\`, inlined into \`onUpdate\`): O(in flight) per order, so the cost per order grows with the backlog and the engine falls behind quadratically once offered load exceeds what it sustains. That scan, not the order entry, is what stops this run short of the goal.`
-        : '',
     ]
       .filter((x) => x !== '')
       .join('\n');
