@@ -128,8 +128,9 @@ describe('dashboard at / in headless Chromium (real daemon, embedded simulator)'
     await page.select('#f-status', '');
     await page.select('#f-venue', '');
     // some trading to show, then the screenshot for the docs and the CI artifacts
-    await api.request('order.submit', { venue: 'sim-b', symbol: 'BTC/USDT', side: 'buy', type: 'market', priceTicks: mark!, qtyLots: 30 });
-    await new Promise((r) => setTimeout(r, 3000));
+    const shown = (await api.request('order.submit', { venue: 'sim-b', symbol: 'BTC/USDT', side: 'buy', type: 'market', priceTicks: mark!, qtyLots: 30 })).result as { orderId: string };
+    // The screenshot once that order is on the page (not after a fixed sleep).
+    await page.waitForSelector(`#blotter tr[data-order-id="${shown.orderId}"]`, { timeout: 10_000 });
     const dir = path.join(ROOT, '.bot4/artifacts');
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: path.join(dir, 'dashboard.png') as `${string}.png`, fullPage: true });
