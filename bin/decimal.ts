@@ -1,5 +1,6 @@
 import { ConfigError } from '../common/errors.js';
 import { describeValue } from '../common/describe.js';
+import { fromUnits } from '../actors/orders/instrument.js';
 
 /**
  * Exact decimal arithmetic for the CLI's edge: what a person types (`65000.5`, `0.001`) becomes an
@@ -49,17 +50,13 @@ export function formatDec(d: Dec, scale = d.scale): string {
   return neg ? `-${s}` : s;
 }
 
-/** Number of decimals of a step string (`"0.010"` → 3). */
-export function stepDecimals(step: string): number {
-  const i = step.indexOf('.');
-  return i < 0 ? 0 : step.length - i - 1;
-}
-
-/** `units × step` as a decimal string with the step's decimals (`6500050` ticks of `0.01` → `"65000.50"`). */
+/**
+ * `units × step` as a decimal string with the step's decimals (`6500050` ticks of `0.01` → `"65000.50"`):
+ * the engine's own `fromUnits`; a step the daemon reported malformed prints the bare count.
+ */
 export function fromSteps(units: bigint | number, step: string): string {
   const s = parseDec(step);
-  if (s === undefined) return String(units);
-  return formatDec({ units: BigInt(units) * s.units, scale: s.scale });
+  return s === undefined || s.units < 0n ? String(units) : fromUnits(units, step);
 }
 
 /**
