@@ -5,7 +5,11 @@ import type { Instrument } from '../actors/orders/instrument.js';
 import type { EngineStatsLine } from './engine-process.js';
 import { ChaosEngineError } from './errors.js';
 
-const ENTRY = fileURLToPath(new URL('./engine-process.ts', import.meta.url));
+// From the sources (tests, development) the child runs engine-process.ts through tsx; from the
+// compiled build (dist/, see bin/build-js.mjs) it runs dist/engine-process.js with source maps.
+const COMPILED = import.meta.url.endsWith('.js');
+const ENTRY = fileURLToPath(new URL(COMPILED ? './engine-process.js' : './engine-process.ts', import.meta.url));
+const NODE_ARGS = COMPILED ? ['--enable-source-maps'] : ['--import', 'tsx'];
 
 /** What the engine prints when it settled. */
 export interface SettledLine {
@@ -34,7 +38,7 @@ export class EngineHandle {
    * after a header line naming the pid, so a run folder keeps the evidence of every incarnation.
    */
   constructor(configFile: string, onStats: (s: EngineStatsLine) => void, onRejection: (r: { t: number; name: string; message: string }) => void, readyTimeoutMs = 90_000, logFile?: string) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', ENTRY, configFile], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, BOT4_LOG_LEVEL: process.env.BOT4_LOG_LEVEL ?? 'warn' } });
+    this.child = spawn(process.execPath, [...NODE_ARGS, ENTRY, configFile], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, BOT4_LOG_LEVEL: process.env.BOT4_LOG_LEVEL ?? 'warn' } });
     if (logFile !== undefined) appendFileSync(logFile, `--- engine process ${this.child.pid ?? '?'} spawned ${new Date().toISOString()}\n`);
     this.exited = new Promise((r) =>
       this.child.on('exit', (code, signal) => {

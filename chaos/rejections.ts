@@ -1,4 +1,5 @@
-import ccxt from 'ccxt';
+// ccxt's error classes without evaluating every ccxt exchange (see actors/exchange/binance/client.ts)
+import { ccxtErrors as ccxt } from '../actors/exchange/binance/client.js';
 
 /**
  * ccxt.pro's WebSocket client rejects every pending future of a connection when the socket fails

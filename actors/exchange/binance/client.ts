@@ -6,7 +6,10 @@
  * order's `traceparent`), the weight-budgeted call path every REST request goes through, the
  * failure classification of ccxt errors, the health probe, close, and the streams' on/off state.
  */
-import ccxt from 'ccxt';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type ccxtTypes from 'ccxt';
 import type { Clock } from '../../../common/clock.js';
 import { describeValue } from '../../../common/describe.js';
 import { ConfigError } from '../../../common/errors.js';
@@ -57,7 +60,28 @@ export function checkOrderEntry(venue: string, orderEntry: unknown, wsApi: strin
 /** A JSON object as Binance sends it (exact decimal strings, no floats). */
 export type Raw = Record<string, unknown>;
 /** The ccxt.pro Binance client (REST and streams). */
-export type Pro = InstanceType<typeof ccxt.pro.binance>;
+export type Pro = InstanceType<typeof ccxtTypes.pro.binance>;
+
+/** The ccxt error classes bot4 tests errors against (`instanceof`). */
+export type CcxtErrors = Pick<typeof ccxtTypes, 'BaseError' | 'ExchangeError' | 'OrderNotFound' | 'AuthenticationError' | 'DDoSProtection' | 'InvalidNonce' | 'OperationFailed' | 'RequestTimeout' | 'ExchangeNotAvailable' | 'NetworkError' | 'ExchangeClosedByUser'>;
+
+/**
+ * ccxt's own ES module files. `import 'ccxt'` evaluates every exchange class ccxt ships (~100 of
+ * them: ~0.4 s and ~90 MB); bot4 needs one, so it imports ccxt.pro's binance class and the error
+ * classes from their files. ccxt's `exports` map opens only its root, so the files are imported by
+ * URL from the package folder (found through `require.resolve`, which yields `<root>/dist/ccxt.cjs`).
+ * A module that does import all of `ccxt` gets the same classes: both resolve to the same files.
+ */
+function ccxtFile(rel: string): string {
+  const root = path.resolve(path.dirname(createRequire(import.meta.url).resolve('ccxt')), '..');
+  return pathToFileURL(path.join(root, 'js', 'src', rel)).href;
+}
+const [proBinance, errors] = (await Promise.all([import(ccxtFile('pro/binance.js')), import(ccxtFile('base/errors.js'))])) as [{ default: typeof ccxtTypes.pro.binance }, CcxtErrors];
+/** ccxt.pro's Binance class (the only exchange class bot4's adapters use). */
+export const ProBinance: typeof ccxtTypes.pro.binance = proBinance.default;
+/** ccxt's error classes, the same objects `import ccxt from 'ccxt'` exposes. */
+export const ccxtErrors: CcxtErrors = errors;
+const ccxt = ccxtErrors;
 
 /**
  * One venue's ccxt client and the call path around it, shared by the adapter's instrument,
@@ -89,7 +113,7 @@ export class BinanceConnection {
     const ws: Record<string, unknown> = {};
     if (opts.ws !== undefined) ws.spot = opts.ws;
     if (opts.wsApi !== undefined) ws['ws-api'] = { spot: opts.wsApi };
-    this.ex = new ccxt.pro.binance({
+    this.ex = new ProBinance({
       apiKey: opts.apiKey,
       secret: opts.secret,
       enableRateLimit: false,
