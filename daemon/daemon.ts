@@ -13,6 +13,7 @@ import { JournalLockedError, openFailure } from '../actors/journal/errors.js';
 import { LOCK_FILE, readOwner } from '../actors/journal/lock.js';
 import { FileLockError, NativeUnavailableError } from '../native/errors.js';
 import { acquireDirLock, releaseDirLock } from '../native/file-lock.js';
+import { nativeInfo } from '../native/native-info.js';
 import { DaemonShutdownTimeoutError } from './errors.js';
 import { prepareTokenFile, writeTokenFile } from './token-file.js';
 
@@ -65,6 +66,9 @@ export class Daemon {
     // is created 0700 here, and an unsafe folder or file stops the start with nothing to undo.
     if (localToken) prepareTokenFile(config.auth.tokenFile);
     let tracing: ActorTracing | undefined;
+    // the library itself never logs which native path is live: the daemon says it once at start
+    const native = nativeInfo();
+    log.info({ native }, `native primitives: ${native.simd} (${native.reason ?? ''})`);
     try {
       const t = config.tracingSetup;
       if (t.enabled) {

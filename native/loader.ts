@@ -1,12 +1,11 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { logger } from '../common/log.js';
 
 /**
  * The one place that loads the N-API addon. It tries `build/Release/bot4_native.node` unless
- * `BOT4_NATIVE=0`, gathers every failure into one reason, and logs once which implementation is
- * active and why. Capability modules read {@link nativeBinding} and fall back to their TS twins
+ * `BOT4_NATIVE=0`, gathers every failure into one reason, and reports (never logs) which
+ * implementation is active and why. Capability modules read {@link nativeBinding} and fall back to their TS twins
  * when it is null.
  */
 
@@ -71,18 +70,16 @@ export function simdStatus(): { simd: SimdPath; reason: string } {
 
 let announced = false;
 /**
- * Logs once per process which implementation is active and why. Called by capability modules on
- * first use, so importing bot4 without touching a native primitive logs nothing. The kernel path
- * and reason come from {@link simdStatus}; the argument is kept for callers that name their own.
+ * Records that a capability module used the native layer. It prints nothing: importing or using
+ * bot4 as a library is silent (a library must not write to its host's stdout or stderr). Which
+ * path is live, and why, is what {@link simdStatus} / `nativeInfo()` report; the daemon logs it in
+ * its start log. The argument is kept for callers that name themselves.
  */
 export function announceNative(_caller?: string): void {
-  if (announced) return;
   announced = true;
-  const { simd, reason } = simdStatus();
-  logger.info({ native: nativeBinding !== null, simd, reason }, `bot4 native: ${simd} (${reason})`);
 }
 
-/** True once {@link announceNative} has logged. */
+/** True once a capability module used the native layer ({@link announceNative}). */
 export function nativeAnnounced(): boolean {
   return announced;
 }

@@ -215,11 +215,11 @@ describe('bot4 sim (CLI)', function () {
     }
   });
 
-  it('docs/cli.md documents every option of bot4 sim with its default, the demo pair and its balances', () => {
+  it('docs/cli.md documents every option of bot4 sim with its default, the demo pair and its balances', async () => {
     const doc = readFileSync(`${ROOT}docs/cli.md`, 'utf8');
     const section = doc.slice(doc.indexOf('## `bot4 sim`'), doc.indexOf('## `bot4 daemon`'));
     assert.ok(section.length > 100, 'docs/cli.md has a bot4 sim section');
-    const sim = buildProgram().commands.find((c) => c.name() === 'sim')!;
+    const sim = (await buildProgram()).commands.find((c) => c.name() === 'sim')!;
     const defaults = SIM_DEFAULTS as Record<string, unknown>;
     for (const opt of sim.options) {
       const row = section.split('\n').find((l) => l.startsWith(`| \`${opt.flags}\``));

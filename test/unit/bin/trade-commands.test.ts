@@ -100,9 +100,9 @@ describe('bin: the trading commands', () => {
     assert.ok(!parseArgs('instruments.get', { symbol: 'BTC/USDT' }).ok);
   });
 
-  it('docs/cli.md documents every trading command and each of its options', () => {
+  it('docs/cli.md documents every trading command and each of its options', async () => {
     const doc = readFileSync(path.join(ROOT, 'docs/cli.md'), 'utf8');
-    const program = buildProgram();
+    const program = await buildProgram();
     const sub = (parent: string, name: string): Command => program.commands.find((c) => c.name() === parent)!.commands.find((c) => c.name() === name)!;
     const cmds: [string, Command][] = [
       ['bot4 order submit', sub('order', 'submit')],

@@ -68,8 +68,8 @@ describe('daemon config', () => {
 });
 
 describe('daemon CLI', () => {
-  it('docs/cli.md documents every option of every daemon-facing command', () => {
-    const program = buildProgram();
+  it('docs/cli.md documents every option of every daemon-facing command', async () => {
+    const program = await buildProgram();
     const cmds = ['daemon', 'status', 'orders', 'positions', 'kill'].map((n) => program.commands.find((c) => c.name() === n)!);
     cmds.push(program.commands.find((c) => c.name() === 'config')!.commands.find((c) => c.name() === 'check')!);
     for (const c of cmds) {
