@@ -27,7 +27,21 @@ const MANIFEST_VERSION = 1;
 /** Entry points → output names (`dist/<name>.js`). */
 export const ENTRIES = { cli: 'bin/cli.ts', 'engine-process': 'chaos/engine-process.ts', index: 'index.ts' };
 /** Files that shape the build without being bundled: a change to them also makes `dist/` stale. */
-const BUILD_INPUTS = ['bin/build-js.mjs', 'tsconfig.json'];
+const BUILD_INPUTS = ['bin/build-js.mjs', 'tsconfig.json', 'package.json'];
+/**
+ * Packages bundled into dist/ instead of loaded from node_modules: pure-ESM libraries made of many
+ * small modules, whose resolution and loading dominate start-up (zod 4: ~100 modules on the start
+ * path). Everything else stays external (native addons, worker-thread transports, ccxt).
+ */
+const BUNDLED_PACKAGES = ['zod'];
+
+/** Every dependency of the root package except {@link BUNDLED_PACKAGES}, as esbuild `external` patterns. */
+function externals(root) {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const names = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies }).filter((n) => !BUNDLED_PACKAGES.includes(n));
+  return names.flatMap((n) => [n, `${n}/*`]);
+}
+
 /**
  * Run-time asset folders read relative to a module's own folder: linked into `dist/` so the
  * bundled module finds them (`chaos/scenario.ts` reads `<its folder>/scenarios`).
@@ -106,7 +120,7 @@ export async function buildDist({ root = ROOT, clean = false } = {}) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
+    external: externals(root),
     sourcemap: 'linked',
     sourcesContent: false,
     // class and function names survive bundling (errors name themselves with `new.target.name`)

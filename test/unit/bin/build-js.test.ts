@@ -54,7 +54,7 @@ describe('bin/bot4.js: a stale dist/ never runs', function () {
     assert.equal(first.stdout, 'v1 alpha a b\n');
     assert.match(first.stderr, /dist\/ was stale \(dist\/ was never built\): rebuilt/);
     const manifest = JSON.parse(readFileSync(path.join(dir, 'dist/build-manifest.json'), 'utf8')) as { inputs: Record<string, unknown> };
-    assert.deepEqual(Object.keys(manifest.inputs).sort(), ['bin/build-js.mjs', 'bin/cli.ts', 'common/word.ts', 'chaos/engine-process.ts', 'index.ts', 'tsconfig.json'].sort());
+    assert.deepEqual(Object.keys(manifest.inputs).sort(), ['bin/build-js.mjs', 'bin/cli.ts', 'common/word.ts', 'chaos/engine-process.ts', 'index.ts', 'package.json', 'tsconfig.json'].sort());
     const second = bot4();
     assert.equal(second.status, 0, second.stderr);
     assert.equal(second.stdout, 'v1 alpha a b\n');
