@@ -1,6 +1,6 @@
 // The compiled build of bot4 and its freshness check (plain JavaScript: it runs before any build).
 //
-// `node bin/build-js.mjs` (run by `npm ci`/`npm install` through the `prepare` script, and by
+// `node bin/build-js.mjs` (run by `npm ci`/`npm install` through the `postprepare` script, and by
 // `npm run build`) bundles the TypeScript entry points into `dist/` with esbuild: one file per
 // entry (`dist/cli.js`, `dist/engine-process.js`, `dist/index.js`) plus shared chunks, all in
 // `dist/` itself, so every `new URL('..', import.meta.url)` in the sources still names the
@@ -22,6 +22,12 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const DIST = 'dist';
 /** The manifest's name inside `dist/`. */
 export const MANIFEST = 'build-manifest.json';
+/** Printed (exit 2) by `bin/bot4.js` when `dist/` is stale and may not or cannot be rebuilt. */
+export const DIST_STALE = 'B4_DIST_STALE';
+/** {@link buildDist} cannot run: esbuild is not installed (a production install without dev dependencies). */
+export const DIST_NO_BUILDER = 'B4_DIST_NO_BUILDER';
+/** `node bin/build-js.mjs` failed for another reason (esbuild reported errors). */
+export const DIST_BUILD_FAILED = 'B4_DIST_BUILD_FAILED';
 /** Bumped when the manifest's shape changes: an older manifest is stale. */
 const MANIFEST_VERSION = 1;
 /** Entry points → output names (`dist/<name>.js`). */
@@ -104,7 +110,7 @@ export async function buildDist({ root = ROOT, clean = false } = {}) {
   try {
     esbuild = await import('esbuild');
   } catch (e) {
-    throw Object.assign(new Error(`cannot build ${DIST}/: esbuild is not installed (${e.message.split('\n')[0]}); run \`npm ci\` with dev dependencies`), { code: 'B4_DIST_NO_BUILDER' });
+    throw Object.assign(new Error(`cannot build ${DIST}/: esbuild is not installed (${e.message.split('\n')[0]}); run \`npm ci\` with dev dependencies`), { code: DIST_NO_BUILDER });
   }
   const dist = path.join(root, DIST);
   if (clean) rmSync(dist, { recursive: true, force: true });
@@ -178,7 +184,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       const r = await buildDist({ clean: true });
       process.stderr.write(`bot4: built ${DIST}/ (${r.outputs} files from ${r.inputs} sources) in ${r.ms} ms\n`);
     } catch (e) {
-      process.stderr.write(`bot4: ${e.code ?? 'B4_DIST_BUILD_FAILED'}: ${e.message}\n`);
+      process.stderr.write(`bot4: ${e.code ?? DIST_BUILD_FAILED}: ${e.message}\n`);
       process.exitCode = 1;
     }
   }
