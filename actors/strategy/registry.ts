@@ -72,6 +72,21 @@ export function isModulePath(kind: string): boolean {
   return kind.startsWith('.') || kind.startsWith('file:') || kind.includes('/') || kind.includes('\\') || /\.(c|m)?(j|t)s$/.test(kind);
 }
 
+let tsxRegistered = false;
+/**
+ * A strategy written in TypeScript (`kind: './strategies/ping.ts'`) needs a loader: from the
+ * sources (tests, development) tsx is already registered; the compiled daemon (dist/, whose own
+ * modules end in `.js`) registers tsx once, only when it first imports a `.ts` strategy.
+ */
+async function ensureTypeScriptLoader(url: string): Promise<void> {
+  if (tsxRegistered || !/\.[cm]?ts$/.test(new URL(url).pathname) || !import.meta.url.endsWith('.js')) return;
+  // what `node --import tsx` does: ESM and CommonJS hooks (a .ts file outside a `"type": "module"`
+  // package is CommonJS to tsx)
+  const tsx: string = 'tsx';
+  await import(tsx);
+  tsxRegistered = true;
+}
+
 /**
  * Validates `spec` and builds its strategy: a built-in by name (params validated by its schema,
  * errors naming `strategies.<id>.params.<field>`), or the default export (a {@link StrategyFactory})
@@ -99,6 +114,7 @@ export async function loadStrategy(spec: StrategySpec, options: LoadStrategyOpti
   const url = s.kind.startsWith('file:') ? s.kind : pathToFileURL(path.resolve(options.baseDir ?? process.cwd(), s.kind)).href;
   let mod: { default?: unknown };
   try {
+    await ensureTypeScriptLoader(url);
     mod = (await import(url)) as { default?: unknown };
   } catch (err) {
     throw new StrategyLoadError(s.id, s.kind, err);

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -69,6 +69,22 @@ describe('the compiled build (dist/)', function () {
     assert.match(r.stdout, /B4_CORR|CorrelationInputError/);
     assert.match(r.stdout, /native\/correlation\.ts:\d+:\d+/);
     assert.doesNotMatch(r.stdout, /dist\/(chunk-|index\.js)/);
+  });
+
+  it('a strategy written in TypeScript loads in the compiled build (tsx registered on demand)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bot4-ts-strategy-'));
+    try {
+      const file = path.join(dir, 'ping.ts');
+      writeFileSync(file, "interface Params { qtyLots?: number }\nconst create = (params: Params): { onTicker(): void } => ({ onTicker(): void {} });\nexport default create;\n");
+      const script = `const m = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist/index.js')).href)});
+        const r = await m.loadStrategy({ id: 'ping', kind: ${JSON.stringify(file)}, instruments: ['sim-a:BTC/USDT'] });
+        process.stdout.write(typeof r.strategy.onTicker + ' ' + r.source);`;
+      const r = node(['--input-type=module', '-e', script]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, `function ${pathToFileURL(file).href}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('bot4 daemon (npm start) from dist/', () => {
