@@ -35,11 +35,14 @@ export const ENTRIES = { cli: 'bin/cli.ts', 'engine-process': 'chaos/engine-proc
 /** Files that shape the build without being bundled: a change to them also makes `dist/` stale. */
 const BUILD_INPUTS = ['bin/build-js.mjs', 'tsconfig.json', 'package.json'];
 /**
- * Packages bundled into dist/ instead of loaded from node_modules: pure-ESM libraries made of many
- * small modules, whose resolution and loading dominate start-up (zod 4: ~100 modules on the start
- * path). Everything else stays external (native addons, worker-thread transports, ccxt).
+ * Packages bundled into dist/ instead of loaded from node_modules: libraries on the daemon's start
+ * path whose many modules (zod 4: ~100) or CommonJS loading cost more than their code (measured:
+ * the daemon's CPU time to its ready line ~1,020 → ~880 ms with these five bundled; see
+ * `npm run bench startup`). Everything else stays external: native addons (uWebSockets.js), pino
+ * (worker-thread transports load files by path), ccxt (imported by class, see
+ * actors/exchange/binance/client.ts), OpenTelemetry (loaded only when tracing is on), ws, commander.
  */
-const BUNDLED_PACKAGES = ['zod'];
+const BUNDLED_PACKAGES = ['zod', 'xstate', 'yaml', 'hdr-histogram-js', 'prom-client'];
 
 /** Every dependency of the root package except {@link BUNDLED_PACKAGES}, as esbuild `external` patterns. */
 function externals(root) {
@@ -135,6 +138,8 @@ export async function buildDist({ root = ROOT, clean = false } = {}) {
     write: false,
     logLevel: 'warning',
     legalComments: 'none',
+    // CommonJS packages bundled into ES modules call `require` for Node's built-ins
+    banner: { js: "import { createRequire as __bot4CreateRequire } from 'node:module'; const require = __bot4CreateRequire(import.meta.url);" },
   });
   const outputs = [];
   const files = [...result.outputFiles].sort((a, b) => rank(a.path) - rank(b.path));
