@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'build/**', 'bench/out/**', '.bot4/**', '**/*.d.ts'] },
+  { ignores: ['node_modules/**', 'build/**', 'bench/out/**', 'dist/**', '.bot4/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
