@@ -164,6 +164,13 @@ async function main(): Promise<void> {
     deep.push(importCost(pathToFileURL(path.join(ccxtRoot, 'js/src/pro/binance.js')).href));
     bare.push(importCost('node:os'));
   }
+  // the pieces before the daemon's first log line, and the engine's modules, each timed in a fresh process
+  const probes: Record<string, number>[] = [];
+  for (let i = 0; i < N; i++) {
+    const r = spawnSync(process.execPath, [path.join(here, 'fixtures/startup-probe.mjs')], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0) throw new Error(`startup-probe: ${r.stderr}`);
+    probes.push(JSON.parse(r.stdout) as Record<string, number>);
+  }
   const load1 = os.loadavg()[0]!;
 
   const med = (v: Variant, f: (s: Start) => number): number => median(starts.get(v)!.map(f));
@@ -180,6 +187,15 @@ async function main(): Promise<void> {
     ['`node -e ""` (ms, the floor)', fmt(median(nodeOnly)), '', '', ''],
   ];
   const phaseRows = PHASES.map((p, i) => [p, fmt(med(DIST, (s) => s.phases[i]!)), fmt(med(TSX, (s) => s.phases[i]!))]);
+  const probe = (k: string): string => fmt(median(probes.map((p) => p[k]!)), 1);
+  const probeRows = [
+    ['import bin/build-js.mjs (the stale check)', probe('buildJsImport')],
+    ['check dist/ against the sources (one stat per input)', probe('distCheck')],
+    ['import dist/cli.js (commander, the command table)', probe('cliImport')],
+    ["import the daemon command's modules (config schema: zod, yaml, ...)", probe('daemonModules')],
+    ['parse and validate the default config', probe('config')],
+    ['import everything else (dist/index.js: engine, simulator, gateway, ccxt binance, native)', probe('engineModules')],
+  ];
   const mb = (xs: { rssMb: number }[]): number => median(xs.map((x) => x.rssMb));
   const ms = (xs: { ms: number }[]): number => median(xs.map((x) => x.ms));
   const ccxtRows = [
@@ -194,6 +210,10 @@ async function main(): Promise<void> {
     'Where the time goes (median ms per phase, from the daemon\'s own log lines; see bench/startup.bench.ts):',
     '',
     table(['phase', 'compiled', 'tsx (before)'], phaseRows),
+    '',
+    'Inside the first and third phases (bench/fixtures/startup-probe.mjs, plain node on dist/, one fresh process per run, median ms):',
+    '',
+    table(['piece', 'ms'], probeRows),
     '',
     'ccxt, imported in a fresh process (median; RSS above a bare `node` that imported `node:os`):',
     '',
