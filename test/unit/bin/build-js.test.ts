@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -91,6 +91,35 @@ describe('bin/bot4.js: a stale dist/ never runs', function () {
     const r = bot4();
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /dist\/index\.js is missing/);
+  });
+
+  it('concurrent starts that all find dist/ stale each rebuild it and all run (atomic writes)', async () => {
+    unlinkSync(path.join(dir, 'dist/build-manifest.json'));
+    const runs = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+            const p = spawn(process.execPath, [path.join(dir, 'bin/bot4.js'), 'a', 'b'], { cwd: dir, env: { ...process.env, BOT4_LOG_LEVEL: 'info', BOT4_DIST_REBUILD: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+            let stdout = '';
+            let stderr = '';
+            p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+            p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+            const t = setTimeout(() => {
+              p.kill('SIGKILL');
+              reject(new Error(`no exit within 30 s: ${stderr}`));
+            }, 30_000);
+            p.once('exit', (code) => {
+              clearTimeout(t);
+              resolve({ code, stdout, stderr });
+            });
+          }),
+      ),
+    );
+    for (const r of runs) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'v2 beta a b\n');
+    }
+    assert.equal(bot4().stderr, '', 'fresh after the concurrent rebuilds');
   });
 
   it('BOT4_DIST_REBUILD=0: a stale dist/ is refused with B4_DIST_STALE, nothing of it runs', () => {
