@@ -106,5 +106,16 @@ describe('the compiled build (dist/)', function () {
       assert.match(d.stderr(), /native primitives: (avx2|neon|scalar|ts) \(/);
       assert.doesNotMatch(d.stderr(), /bot4 native:/);
     });
+
+    it('serves the dashboard files (read at run time relative to the module, now in dist/)', async () => {
+      assert.ok(d !== undefined);
+      const origin = new URL(d.urls.health!).origin;
+      const index = await fetch(`${origin}/dashboard/`);
+      assert.equal(index.status, 200);
+      assert.equal(await index.text(), readFileSync(path.join(ROOT, 'dashboard/index.html'), 'utf8'));
+      const uplot = await fetch(`${origin}/dashboard/uplot/uPlot.esm.js`);
+      assert.equal(uplot.status, 200);
+      assert.ok((await uplot.text()).length > 1000);
+    });
   });
 });
