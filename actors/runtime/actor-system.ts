@@ -20,6 +20,7 @@ import { Offer } from './mailbox.js';
 import { parseAskOptions, parseSpawnOptions, parseSystemOptions, type ActorSystemOptions, type AskOptions, type ResolvedSystemOptions } from './options.js';
 import { Supervisor, TOPIC_ACTOR_FAULTED, TOPIC_ACTOR_LIFECYCLE } from './supervisor.js';
 import { assertPattern, assertTopic, TopicTrie } from './topics.js';
+import { NODE_NAME_RE, NODE_SEPARATOR, splitNodeAddress, type RemoteInbound, type RemoteMessage, type RemotePort } from './remote.js';
 
 /** Topic on which the system publishes every dead letter (`{ envelope, reason }`). */
 export const TOPIC_DEAD_LETTERS = 'system.dead-letters';
@@ -27,6 +28,8 @@ export { TOPIC_ACTOR_FAULTED, TOPIC_ACTOR_LIFECYCLE, SendStatus, type ActorRef, 
 
 /** `replyTo` of an `ask()` request: the reply resolves the pending promise instead of a mailbox. */
 const ASK_REPLY = '$ask';
+/** Timeout of the remote leg of a `forward()` to another node (the asker's own timeout still applies). */
+const ASK_FORWARD_TIMEOUT_MS = 30_000;
 
 interface PendingAsk {
   to: string;
@@ -71,6 +74,8 @@ export class ActorSystem {
   private nextCorrelation = 0;
   private readonly correlationPrefix: string;
   private deadLetterCount = 0;
+  /** Port to other nodes (`attachRemote`); undefined in a single-process system. */
+  private remote: RemotePort | undefined;
 
   constructor(options?: ActorSystemOptions) {
     this.options = parseSystemOptions(options);
@@ -164,12 +169,14 @@ export class ActorSystem {
    * {@link MailboxFullError}. Inside a handler, `from` and the trace context are the handler's.
    */
   send(to: string, message: Message): void {
+    if (this.remote !== undefined && to.indexOf(NODE_SEPARATOR) > 0 && this.sendRemote(to, message)) return;
     const r = this.enqueue(to, message, '', '', message.traceparent);
     if (r === SendStatus.Rejected) this.throwFull(to, message.lane ?? 'data');
   }
 
   /** Like {@link send} but returns a {@link SendStatus} instead of throwing (hot paths, fan-out). */
   trySend(to: string, message: Message): SendStatus {
+    if (this.remote !== undefined && to.indexOf(NODE_SEPARATOR) > 0 && this.sendRemote(to, message)) return SendStatus.Sent;
     return this.enqueue(to, message, '', '', message.traceparent);
   }
 
@@ -185,6 +192,7 @@ export class ActorSystem {
     for (let i = 0; i < subs.length; i++) {
       if (this.enqueue(subs[i]!, message, topic, '', message.traceparent) === SendStatus.Sent) n++;
     }
+    if (this.remote !== undefined) this.remote.publish(topic, this.outbound(message));
     return n;
   }
 
@@ -217,6 +225,15 @@ export class ActorSystem {
   ask<R = unknown>(to: string, message: Message, options?: AskOptions): Promise<R> {
     const { timeoutMs } = parseAskOptions(options);
     if (this.shut) return Promise.reject(new SystemShutdownError(`ask ${to}`));
+    if (this.remote !== undefined && to.indexOf(NODE_SEPARATOR) > 0) {
+      const r = this.remoteTarget(to);
+      if (r !== undefined) return r.port.ask(r.node, r.address, this.outbound(message), timeoutMs) as Promise<R>;
+      to = to.slice(to.indexOf(NODE_SEPARATOR) + 1);
+    }
+    return this.askLocal<R>(to, message, timeoutMs, handling.actor);
+  }
+
+  private askLocal<R>(to: string, message: Message, timeoutMs: number, from: string): Promise<R> {
     const cell = this.cells.get(to);
     if (cell === undefined) return Promise.reject(new ActorNotFoundError(to));
     if (!cell.alive) return Promise.reject(new ActorStoppedError(to, cell.lifecycle.state));
@@ -227,7 +244,7 @@ export class ActorSystem {
         reject(new AskTimeoutError(to, message.type, timeoutMs));
       });
       this.pending.set(correlationId, { to, type: message.type, resolve: resolve as (p: unknown) => void, reject, timer });
-      const r = this.enqueue(to, message, '', ASK_REPLY, message.traceparent, correlationId);
+      const r = this.enqueue(to, message, '', ASK_REPLY, message.traceparent, correlationId, from);
       if (r !== SendStatus.Sent) {
         this.clock.clearTimer(timer);
         this.pending.delete(correlationId);
@@ -244,6 +261,7 @@ export class ActorSystem {
    * when it is not `Sent`, nothing was handed on and the caller still owes the reply.
    */
   forward(request: Envelope, to: string, message: Message): SendStatus {
+    if (this.remote !== undefined && to.indexOf(NODE_SEPARATOR) > 0 && this.forwardRemote(request, to, message)) return SendStatus.Sent;
     if (request.replyTo === '') return this.enqueue(to, message, '', '', message.traceparent);
     const r = this.enqueue(to, message, '', request.replyTo, message.traceparent, request.correlationId);
     if (r === SendStatus.Sent && request.replyTo === ASK_REPLY) {
@@ -334,13 +352,167 @@ export class ActorSystem {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Other nodes (the port lives in remote.ts; cluster/ implements it over NATS)
+
+  /**
+   * Connects this system to other nodes: from now on `send`, `trySend`, `ask` and `forward` to an
+   * address `node/address` of another node go through `port`, and every `publish` is also offered
+   * to it. Returns what the port calls for messages arriving from other nodes. One port per system;
+   * throws `InvalidArgumentError` for a second one or a bad node name.
+   */
+  attachRemote(port: RemotePort): RemoteInbound {
+    if (this.remote !== undefined) throw new InvalidArgumentError(`attachRemote: a remote port (node ${this.remote.node}) is already attached`);
+    if (typeof port?.node !== 'string' || !NODE_NAME_RE.test(port.node)) {
+      throw new InvalidArgumentError(`attachRemote: port.node: expected a node name matching ${String(NODE_NAME_RE)}, got ${describeValue(port?.node)}`);
+    }
+    this.remote = port;
+    return {
+      deliver: (to, m) => this.deliverInbound(to, m),
+      ask: (to, m, timeoutMs) => this.askLocal(to, this.inboundMessage(m), timeoutMs, m.from),
+      publish: (topic, m) => this.publishInbound(topic, m),
+    };
+  }
+
+  /** Detaches the remote port (node-qualified addresses become plain local addresses again). */
+  detachRemote(): void {
+    this.remote = undefined;
+  }
+
+  /** This system's node name, or `''` without a remote port. */
+  get node(): string {
+    return this.remote?.node ?? '';
+  }
+
+  /**
+   * Like {@link send}, but resolves once the receiver's mailbox took the message and rejects with
+   * the typed error otherwise: {@link MailboxFullError}, {@link ActorNotFoundError},
+   * {@link ActorStoppedError}, {@link SystemShutdownError}, or (remote addresses) the transport's
+   * errors. For a node-qualified address this waits for the other node's answer.
+   */
+  deliver(to: string, message: Message): Promise<void> {
+    if (this.remote !== undefined && to.indexOf(NODE_SEPARATOR) > 0) {
+      const r = this.remoteTarget(to);
+      if (r !== undefined) return r.port.send(r.node, r.address, this.outbound(message));
+      to = to.slice(to.indexOf(NODE_SEPARATOR) + 1);
+    }
+    try {
+      this.deliverLocal(to, message, message.traceparent, handling.actor);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
+  /** The port and split address when `to` names another node; undefined for this node. */
+  private remoteTarget(to: string): { port: RemotePort; node: string; address: string } | undefined {
+    const port = this.remote!;
+    const r = splitNodeAddress(to)!;
+    return r.node === port.node ? undefined : { port, node: r.node, address: r.address };
+  }
+
+  /**
+   * Fire-and-forget send to another node: a failure (full mailbox there, unknown actor, transport)
+   * becomes a dead letter here with reason `remote`. False when `to` names this node.
+   */
+  private sendRemote(to: string, message: Message): boolean {
+    const r = this.remoteTarget(to);
+    if (r === undefined) {
+      this.enqueueChecked(to.slice(to.indexOf(NODE_SEPARATOR) + 1), message);
+      return true;
+    }
+    const out = this.outbound(message);
+    r.port.send(r.node, r.address, out).catch((error: Error) => this.remoteFailed(to, out, error));
+    return true;
+  }
+
+  /** Local part of a self-addressed `node/address` send (same result as `send(address)`). */
+  private enqueueChecked(to: string, message: Message): void {
+    const st = this.enqueue(to, message, '', '', message.traceparent);
+    if (st === SendStatus.Rejected) this.throwFull(to, message.lane ?? 'data');
+  }
+
+  private forwardRemote(request: Envelope, to: string, message: Message): boolean {
+    const r = this.remoteTarget(to);
+    if (r === undefined) return false;
+    const out = this.outbound(message);
+    if (request.replyTo === '') {
+      r.port.send(r.node, r.address, out).catch((error: Error) => this.remoteFailed(to, out, error));
+      return true;
+    }
+    // The reply comes back through the remote ask and is handed to whoever asked the request;
+    // the pending ask (if any) follows, so it fails with the remote error instead of timing out.
+    const p = request.replyTo === ASK_REPLY ? this.pending.get(request.correlationId) : undefined;
+    if (p !== undefined) p.to = to;
+    r.port.ask(r.node, r.address, out, ASK_FORWARD_TIMEOUT_MS).then(
+      (payload) => this.reply(request, payload),
+      (error: Error) => {
+        const q = this.pending.get(request.correlationId);
+        if (request.replyTo === ASK_REPLY && q !== undefined) {
+          this.pending.delete(request.correlationId);
+          this.clock.clearTimer(q.timer);
+          q.reject(error);
+        } else this.remoteFailed(to, out, error);
+      },
+    );
+    return true;
+  }
+
+  private remoteFailed(to: string, m: RemoteMessage, error: Error): void {
+    const env = makeEnvelope(m.type, m.payload, m.from, to, m.correlationId, this.clock.nowNs(), m.traceparent, '', m.key, m.lane, '');
+    this.deadLetter(env, 'remote', error);
+  }
+
+  /** What leaves this node for `message` sent in the current handling context. */
+  private outbound(message: Message): RemoteMessage {
+    const from = handling.actor;
+    return {
+      type: message.type,
+      payload: message.payload,
+      from: from === '' || from.indexOf(NODE_SEPARATOR) > 0 ? from : `${this.remote!.node}${NODE_SEPARATOR}${from}`,
+      lane: message.lane ?? 'data',
+      key: message.key ?? '',
+      correlationId: message.correlationId ?? '',
+      traceparent: message.traceparent ?? handling.traceparent,
+    };
+  }
+
+  private inboundMessage(m: RemoteMessage): Message {
+    return { type: m.type, payload: m.payload, lane: m.lane, key: m.key === '' ? undefined : m.key, correlationId: m.correlationId === '' ? undefined : m.correlationId, traceparent: m.traceparent };
+  }
+
+  private deliverInbound(to: string, m: RemoteMessage): void {
+    const local = splitNodeAddress(to);
+    this.deliverLocal(local !== undefined && local.node === this.node ? local.address : to, this.inboundMessage(m), m.traceparent, m.from);
+  }
+
+  /** Enqueues and throws the typed error a caller of `ask` would get when it did not work. */
+  private deliverLocal(to: string, message: Message, traceparent: string | undefined, from: string): void {
+    const st = this.enqueue(to, message, '', '', traceparent, undefined, from);
+    if (st === SendStatus.Sent) return;
+    if (st === SendStatus.Rejected) this.throwFull(to, message.lane ?? 'data');
+    if (this.shut) throw new SystemShutdownError(`send to ${to}`);
+    const cell = this.cells.get(to);
+    throw cell === undefined ? new ActorNotFoundError(to) : new ActorStoppedError(to, cell.lifecycle.state);
+  }
+
+  private publishInbound(topic: string, m: RemoteMessage): number {
+    const subs = this.topics.match(topic);
+    const msg = this.inboundMessage(m);
+    let n = 0;
+    for (let i = 0; i < subs.length; i++) {
+      if (this.enqueue(subs[i]!, msg, topic, '', m.traceparent, undefined, m.from) === SendStatus.Sent) n++;
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Enqueue
 
-  private enqueue(to: string, m: Message, topic: string, replyTo: string, traceparent: string | undefined, correlationId?: string): SendStatus {
+  private enqueue(to: string, m: Message, topic: string, replyTo: string, traceparent: string | undefined, correlationId?: string, from?: string): SendStatus {
     const env = makeEnvelope(
       m.type,
       m.payload,
-      handling.actor,
+      from ?? handling.actor,
       to,
       correlationId ?? m.correlationId ?? '',
       this.clock.nowNs(),
@@ -374,11 +546,11 @@ export class ActorSystem {
     channels.dropped.publish({ system: this.options.name, actor: cell.address, envelope, reason });
   }
 
-  private deadLetter(env: Envelope, reason: DeadLetterReason): void {
+  private deadLetter(env: Envelope, reason: DeadLetterReason, error?: Error): void {
     this.deadLetterCount++;
-    if (channels.deadLetter.hasSubscribers) channels.deadLetter.publish({ system: this.options.name, envelope: env, reason });
+    if (channels.deadLetter.hasSubscribers) channels.deadLetter.publish(error === undefined ? { system: this.options.name, envelope: env, reason } : { system: this.options.name, envelope: env, reason, error });
     // A dead letter of a dead-letter notice is only counted: publishing it again could loop forever.
-    if (env.topic !== TOPIC_DEAD_LETTERS) this.publishSystem(TOPIC_DEAD_LETTERS, 'system.dead-letter', { envelope: env, reason });
+    if (env.topic !== TOPIC_DEAD_LETTERS) this.publishSystem(TOPIC_DEAD_LETTERS, 'system.dead-letter', error === undefined ? { envelope: env, reason } : { envelope: env, reason, error });
   }
 
   /** Publishes a system notice from outside any handler context (no inherited from/trace). */
