@@ -118,7 +118,7 @@ describe('cluster: a strategy on node A trading through the venue actor on node 
     const intent = { strategy: 'ping', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy' as const, type: 'limit' as const, tif: 'GTC' as const, priceTicks: 5_000_000, qtyLots: 20 };
     const ok = await system.ask<SubmitAck>('node-b/risk', { type: 'order.submit', payload: { intent } satisfies OrderSubmit }, { timeoutMs: 10_000 });
     assert.equal(ok.accepted, true, JSON.stringify(ok));
-    assert.ok(sim.ledger('sim-a', `user:${DEMO_API_KEY}`).orders.some((o) => o.clientOrderId === ok.clientOrderId), 'on the venue ledger');
+    await until(() => sim.ledger('sim-a', `user:${DEMO_API_KEY}`).orders.some((o) => o.clientOrderId === ok.clientOrderId), () => `${ok.clientOrderId} on the venue ledger`);
     const no = await system.ask<SubmitAck>('node-b/risk', { type: 'order.submit', payload: { intent: { ...intent, qtyLots: 1 } } satisfies OrderSubmit }, { timeoutMs: 10_000 });
     assert.deepEqual([no.accepted, no.reason], [false, 'RISK_NOTIONAL_MIN']);
   });
