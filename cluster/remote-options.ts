@@ -1,5 +1,5 @@
 import { NODE_NAME_RE } from '../actors/runtime/remote.js';
-import { assertPattern } from '../actors/runtime/topics.js';
+import { assertPattern, assertTopic } from '../actors/runtime/topics.js';
 import { parseOptions, z } from '../common/validate.js';
 
 /**
@@ -21,6 +21,8 @@ export const REMOTE_DEFAULTS = Object.freeze({
   reconnectTimeWaitMs: 250,
   /** Reconnect attempts before the connection closes for good; -1 = forever. */
   maxReconnectAttempts: -1,
+  /** Routing table: plain address → node serving it (used only when no local actor has that address). */
+  routes: {} as Readonly<Record<string, string>>,
 });
 
 const pattern = z.string().refine(isPattern, { message: 'a subscription pattern (dot-separated tokens, "*" one token, ">" the rest)' });
@@ -36,6 +38,14 @@ const remoteSchema = z
     importTopics: z.array(pattern).default([...REMOTE_DEFAULTS.importTopics]),
     reconnectTimeWaitMs: z.number().int().min(1).max(60_000).default(REMOTE_DEFAULTS.reconnectTimeWaitMs),
     maxReconnectAttempts: z.number().int().min(-1).default(REMOTE_DEFAULTS.maxReconnectAttempts),
+    routes: z
+      .record(z.string(), z.string().refine((s) => NODE_NAME_RE.test(s), { message: 'a node name (lower-case letters, digits, "-")' }))
+      .superRefine((r, ctx) => {
+        for (const k of Object.keys(r)) {
+          if (!isPlainAddress(k)) ctx.addIssue({ code: 'custom', message: 'a plain actor address as key (dot-separated tokens, no node, no wildcard)', path: [k], input: k });
+        }
+      })
+      .default({}),
   })
   .strict();
 
@@ -57,6 +67,8 @@ export interface RemoteOptions {
   reconnectTimeWaitMs?: number;
   /** Reconnect attempts before giving up; -1 = forever. Default -1. */
   maxReconnectAttempts?: number;
+  /** Plain address → node serving it, for addresses without a local actor (`{ 'exchange.sim-a': 'node-b' }`). Default none. */
+  routes?: Record<string, string>;
 }
 
 /** Parsed, frozen options (`servers` always a list). */
@@ -66,6 +78,16 @@ export type ResolvedRemoteOptions = Readonly<Omit<z.output<typeof remoteSchema>,
 export function parseRemoteOptions(input: unknown, where = 'cluster.remote'): ResolvedRemoteOptions {
   const o = parseOptions(remoteSchema, input, where);
   return Object.freeze({ ...o, servers: Object.freeze(typeof o.servers === 'string' ? [o.servers] : [...o.servers]) });
+}
+
+function isPlainAddress(s: string): boolean {
+  if (s.includes('/') || s.startsWith('$')) return false;
+  try {
+    assertTopic(s, 'address');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isPattern(s: string): boolean {

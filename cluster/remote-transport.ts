@@ -39,6 +39,7 @@ export class NatsRemoteTransport implements RemotePort {
   private readonly nodeSubjectPrefix: string;
   private readonly topicPrefix: string;
   private readonly exportCache = new Map<string, boolean>();
+  private readonly routes: ReadonlyMap<string, string>;
   private readonly subs: Subscription[] = [];
   private nextId = 0;
   private readonly counters = { sent: 0, asked: 0, published: 0, publishDropped: 0, received: 0, receivedPublishes: 0, failed: 0, malformed: 0 };
@@ -53,6 +54,7 @@ export class NatsRemoteTransport implements RemotePort {
     this.nodeSubjectPrefix = `${options.subjectPrefix}.node.`;
     this.topicPrefix = `${options.subjectPrefix}.topic.`;
     this.inbox = createInbox();
+    this.routes = new Map(Object.entries(options.routes));
     this.inbound = system.attachRemote(this);
     const nc = conn.nc;
     this.subs.push(nc.subscribe(`${this.inbox}.*`, { callback: (_e, m) => this.onReply(m) }));
@@ -107,6 +109,10 @@ export class NatsRemoteTransport implements RemotePort {
   ask(node: string, address: string, m: RemoteMessage, timeoutMs: number): Promise<unknown> {
     this.counters.asked++;
     return this.request('ask', node, address, m, timeoutMs);
+  }
+
+  routeOf(address: string): string | undefined {
+    return this.routes.size === 0 ? undefined : this.routes.get(address);
   }
 
   publish(topic: string, m: RemoteMessage): void {

@@ -169,14 +169,20 @@ export class ActorSystem {
    * {@link MailboxFullError}. Inside a handler, `from` and the trace context are the handler's.
    */
   send(to: string, message: Message): void {
-    if (this.remote !== undefined && to.indexOf(NODE_SEPARATOR) > 0 && this.sendRemote(to, message)) return;
+    if (this.remote !== undefined) {
+      to = this.routed(to);
+      if (this.sendRemote(to, message)) return;
+    }
     const r = this.enqueue(to, message, '', '', message.traceparent);
     if (r === SendStatus.Rejected) this.throwFull(to, message.lane ?? 'data');
   }
 
   /** Like {@link send} but returns a {@link SendStatus} instead of throwing (hot paths, fan-out). */
   trySend(to: string, message: Message): SendStatus {
-    if (this.remote !== undefined && to.indexOf(NODE_SEPARATOR) > 0 && this.sendRemote(to, message)) return SendStatus.Sent;
+    if (this.remote !== undefined) {
+      to = this.routed(to);
+      if (this.sendRemote(to, message)) return SendStatus.Sent;
+    }
     return this.enqueue(to, message, '', '', message.traceparent);
   }
 
@@ -225,10 +231,10 @@ export class ActorSystem {
   ask<R = unknown>(to: string, message: Message, options?: AskOptions): Promise<R> {
     const { timeoutMs } = parseAskOptions(options);
     if (this.shut) return Promise.reject(new SystemShutdownError(`ask ${to}`));
-    if (this.remote !== undefined && to.indexOf(NODE_SEPARATOR) > 0) {
-      const r = this.remoteTarget(to);
+    if (this.remote !== undefined) {
+      to = this.routed(to);
+      const r = to.indexOf(NODE_SEPARATOR) > 0 ? this.remoteTarget(to) : undefined;
       if (r !== undefined) return r.port.ask(r.node, r.address, this.outbound(message), timeoutMs) as Promise<R>;
-      to = to.slice(to.indexOf(NODE_SEPARATOR) + 1);
     }
     return this.askLocal<R>(to, message, timeoutMs, handling.actor);
   }
@@ -261,7 +267,10 @@ export class ActorSystem {
    * when it is not `Sent`, nothing was handed on and the caller still owes the reply.
    */
   forward(request: Envelope, to: string, message: Message): SendStatus {
-    if (this.remote !== undefined && to.indexOf(NODE_SEPARATOR) > 0 && this.forwardRemote(request, to, message)) return SendStatus.Sent;
+    if (this.remote !== undefined) {
+      to = this.routed(to);
+      if (this.forwardRemote(request, to, message)) return SendStatus.Sent;
+    }
     if (request.replyTo === '') return this.enqueue(to, message, '', '', message.traceparent);
     const r = this.enqueue(to, message, '', request.replyTo, message.traceparent, request.correlationId);
     if (r === SendStatus.Sent && request.replyTo === ASK_REPLY) {
@@ -390,10 +399,10 @@ export class ActorSystem {
    * errors. For a node-qualified address this waits for the other node's answer.
    */
   deliver(to: string, message: Message): Promise<void> {
-    if (this.remote !== undefined && to.indexOf(NODE_SEPARATOR) > 0) {
-      const r = this.remoteTarget(to);
+    if (this.remote !== undefined) {
+      to = this.routed(to);
+      const r = to.indexOf(NODE_SEPARATOR) > 0 ? this.remoteTarget(to) : undefined;
       if (r !== undefined) return r.port.send(r.node, r.address, this.outbound(message));
-      to = to.slice(to.indexOf(NODE_SEPARATOR) + 1);
     }
     try {
       this.deliverLocal(to, message, message.traceparent, handling.actor);
@@ -401,6 +410,20 @@ export class ActorSystem {
     } catch (e) {
       return Promise.reject(e as Error);
     }
+  }
+
+  /**
+   * Where `to` goes: `node/address` of this node → `address`; a plain address without a local
+   * actor → `node/address` when the port's routing table names a node for it; otherwise `to`.
+   */
+  private routed(to: string): string {
+    const port = this.remote!;
+    const i = to.indexOf(NODE_SEPARATOR);
+    // this node's own name is local
+    if (i > 0) return i === port.node.length && to.startsWith(port.node) ? to.slice(i + 1) : to;
+    if (port.routeOf === undefined || this.cells.has(to)) return to;
+    const node = port.routeOf(to);
+    return node === undefined || node === port.node ? to : `${node}${NODE_SEPARATOR}${to}`;
   }
 
   /** The port and split address when `to` names another node; undefined for this node. */
@@ -412,26 +435,19 @@ export class ActorSystem {
 
   /**
    * Fire-and-forget send to another node: a failure (full mailbox there, unknown actor, transport)
-   * becomes a dead letter here with reason `remote`. False when `to` names this node.
+   * becomes a dead letter here with reason `remote`. False when `to` is not another node's (see {@link routed}).
    */
   private sendRemote(to: string, message: Message): boolean {
+    if (to.indexOf(NODE_SEPARATOR) <= 0) return false;
     const r = this.remoteTarget(to);
-    if (r === undefined) {
-      this.enqueueChecked(to.slice(to.indexOf(NODE_SEPARATOR) + 1), message);
-      return true;
-    }
+    if (r === undefined) return false;
     const out = this.outbound(message);
     r.port.send(r.node, r.address, out).catch((error: Error) => this.remoteFailed(to, out, error));
     return true;
   }
 
-  /** Local part of a self-addressed `node/address` send (same result as `send(address)`). */
-  private enqueueChecked(to: string, message: Message): void {
-    const st = this.enqueue(to, message, '', '', message.traceparent);
-    if (st === SendStatus.Rejected) this.throwFull(to, message.lane ?? 'data');
-  }
-
   private forwardRemote(request: Envelope, to: string, message: Message): boolean {
+    if (to.indexOf(NODE_SEPARATOR) <= 0) return false;
     const r = this.remoteTarget(to);
     if (r === undefined) return false;
     const out = this.outbound(message);

@@ -42,6 +42,12 @@ export interface RemotePort {
   ask(node: string, address: string, m: RemoteMessage, timeoutMs: number): Promise<unknown>;
   /** Offers a local publish to other nodes (the port decides which topics leave the node). */
   publish(topic: string, m: RemoteMessage): void;
+  /**
+   * Routing table: the node serving a plain address that has no actor on this node (`exchange.sim-a`
+   * → `node-b`), or undefined. Asked only for addresses without a local actor, so a local actor
+   * always wins and a system without routes pays nothing.
+   */
+  routeOf?(address: string): string | undefined;
 }
 
 /** What an `ActorSystem` gives its port for messages arriving from other nodes. */

@@ -61,7 +61,8 @@ describe('cluster: a strategy on node A trading through the venue actor on node 
       });
     });
     system = new ActorSystem({ name: 'node-a' });
-    transport = await NatsRemoteTransport.start(system, { node: 'node-a', servers: server.url, importTopics: ['orders.>', 'fills.>', 'md.ticker.>'] });
+    // routes: the strategy host cancels through `exchange.<venue>` (no node in it): node-b serves it
+    transport = await NatsRemoteTransport.start(system, { node: 'node-a', servers: server.url, importTopics: ['orders.>', 'fills.>', 'md.ticker.>'], routes: { 'exchange.sim-a': 'node-b' } });
   });
 
   after(async () => {
@@ -119,6 +120,9 @@ describe('cluster: a strategy on node A trading through the venue actor on node 
     const ok = await system.ask<SubmitAck>('node-b/risk', { type: 'order.submit', payload: { intent } satisfies OrderSubmit }, { timeoutMs: 10_000 });
     assert.equal(ok.accepted, true, JSON.stringify(ok));
     await until(() => sim.ledger('sim-a', `user:${DEMO_API_KEY}`).orders.some((o) => o.clientOrderId === ok.clientOrderId), () => `${ok.clientOrderId} on the venue ledger`);
+    // a cancel to the plain venue address (what a strategy's ctx.cancel sends) reaches node B by the route
+    system.send('exchange.sim-a', { type: 'order.cancel', payload: { clientOrderId: ok.clientOrderId! }, lane: 'control' });
+    await until(() => sim.ledger('sim-a', `user:${DEMO_API_KEY}`).orders.some((o) => o.clientOrderId === ok.clientOrderId && o.status === 'CANCELED'), () => `${ok.clientOrderId} canceled on the venue`);
     const no = await system.ask<SubmitAck>('node-b/risk', { type: 'order.submit', payload: { intent: { ...intent, qtyLots: 1 } } satisfies OrderSubmit }, { timeoutMs: 10_000 });
     assert.deepEqual([no.accepted, no.reason], [false, 'RISK_NOTIONAL_MIN']);
   });

@@ -5,7 +5,7 @@ import { REMOTE_DEFAULTS, parseRemoteOptions } from '../../../cluster/index.js';
 describe('cluster/remote-options: validated once, field/expected/got messages', () => {
   it('applies the defaults and freezes', () => {
     const o = parseRemoteOptions({ node: 'node-a' });
-    assert.deepEqual(o, { node: 'node-a', servers: REMOTE_DEFAULTS.servers, subjectPrefix: 'bot4', sendTimeoutMs: 5_000, exportTopics: [], importTopics: [], reconnectTimeWaitMs: 250, maxReconnectAttempts: -1 });
+    assert.deepEqual(o, { node: 'node-a', servers: REMOTE_DEFAULTS.servers, subjectPrefix: 'bot4', sendTimeoutMs: 5_000, exportTopics: [], importTopics: [], reconnectTimeWaitMs: 250, maxReconnectAttempts: -1, routes: {} });
     assert.ok(Object.isFrozen(o) && Object.isFrozen(o.servers));
     assert.deepEqual(parseRemoteOptions({ node: 'b', servers: 'nats://10.0.0.1:4222' }).servers, ['nats://10.0.0.1:4222']);
   });
@@ -23,6 +23,9 @@ describe('cluster/remote-options: validated once, field/expected/got messages', 
     [{ node: 'a', reconnectTimeWaitMs: 1.5 }, 'cluster.remote.reconnectTimeWaitMs', /expected an integer, got 1\.5/],
     [{ node: 'a', maxReconnectAttempts: -2 }, 'cluster.remote.maxReconnectAttempts', /expected a value >= -1, got -2/],
     [{ node: 'a', nodes: ['b'] }, 'cluster.remote', /expected no unknown keys \(nodes\)/],
+    [{ node: 'a', routes: { 'exchange.sim-a': 'Node B' } }, 'cluster.remote.routes.exchange.sim-a', /expected a node name.*got "Node B"/],
+    [{ node: 'a', routes: ['exchange.sim-a'] }, 'cluster.remote.routes', /expected/],
+    [{ node: 'a', routes: { 'node-b/x': 'node-b' } }, 'cluster.remote.routes.node-b/x', /^cluster\.remote\.routes\.node-b\/x: expected a plain actor address as key .*got "node-b\/x"$/],
   ];
   for (const [input, field, re] of bad) {
     it(`refuses ${JSON.stringify(input)} naming ${field}`, () => {

@@ -11,6 +11,10 @@ const idle = setup({ types: { events: {} as { type: string } } }).createMachine(
 class LoopbackPort implements RemotePort {
   peers = new Map<string, RemoteInbound>();
   published: { topic: string; m: RemoteMessage }[] = [];
+  routes = new Map<string, string>();
+  routeOf(address: string): string | undefined {
+    return this.routes.get(address);
+  }
   constructor(readonly node: string) {}
   private peer(node: string): RemoteInbound {
     const p = this.peers.get(node);
@@ -107,5 +111,29 @@ describe('actors/runtime remote port: routing node/address through an attached p
     assert.equal(a.node, '');
     assert.equal(a.trySend('node-b/x', { type: 'x' }), SendStatus.DeadLetter);
     await assert.rejects(a.ask('node-b/x', { type: 'x' }), ActorNotFoundError);
+  });
+
+  it('routing table: a plain address without a local actor goes to the node the port names; a local actor wins', async () => {
+    const atB: Envelope[] = [];
+    b.spawn('exchange.sim-a', idle, { handle: (e, ctx) => { atB.push(e); if (e.replyTo !== '') ctx.reply(e, 'from-b'); } });
+    pa.routes.set('exchange.sim-a', 'node-b');
+    a.send('exchange.sim-a', { type: 'order.cancel', lane: 'control' });
+    assert.equal(await a.ask('exchange.sim-a', { type: 'q' }), 'from-b');
+    await a.deliver('exchange.sim-a', { type: 'd' });
+    await settle();
+    assert.deepEqual(atB.map((e) => e.type), ['order.cancel', 'q', 'd']);
+    assert.equal(atB[0]!.lane, 'control');
+    // a local actor at the same address takes precedence over the route
+    const atA: Envelope[] = [];
+    a.spawn('exchange.sim-a', idle, { handle: (e, ctx) => { atA.push(e); ctx.reply(e, 'from-a'); } });
+    assert.equal(await a.ask('exchange.sim-a', { type: 'q' }), 'from-a');
+    assert.equal(atB.length, 3);
+  });
+
+  it('trySend to this node\'s own name never throws on a full mailbox (same as trySend of the plain address)', () => {
+    a.spawn('full', idle, { mailbox: { capacity: 1, policy: 'reject' }, init: () => new Promise(() => undefined) });
+    assert.equal(a.trySend('node-a/full', { type: 'one' }), SendStatus.Sent);
+    assert.equal(a.trySend('node-a/full', { type: 'two' }), SendStatus.Rejected);
+    assert.throws(() => a.send('node-a/full', { type: 'three' }), MailboxFullError);
   });
 });
