@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setup } from 'xstate';
 import { ActorNotFoundError, ActorSystem, AskTimeoutError, MailboxFullError, TOPIC_DEAD_LETTERS, type Envelope } from '../../../actors/runtime/index.js';
-import { NatsRemoteTransport, RemoteDisconnectedError, RemoteNodeUnknownError, RemoteOutcomeUnknownError } from '../../../cluster/index.js';
+import { connect } from '@nats-io/transport-node';
+import { ClusterConnectError, CodecUnsupportedError, NatsRemoteTransport, RemoteDisconnectedError, RemoteFailedError, RemoteNodeUnknownError, RemoteOutcomeUnknownError, decode } from '../../../cluster/index.js';
 import { startNatsServer, type NatsServerHandle } from '../../fixtures/nats/nats-server.js';
 
 // Two nodes in two processes over a real nats-server: node-a is this test's ActorSystem, node-b a
@@ -154,6 +155,38 @@ describe('cluster: remote actors over NATS (two processes, real nats-server)', f
     // a node's own name is local
     const r = await system.deliver('node-a/inbox', { type: 'self' });
     assert.equal(r, undefined);
+  });
+
+  it('values that cannot cross: B4_CODEC_UNSUPPORTED here before sending; a reply node-b cannot encode arrives as B4_REMOTE_FAILED', async () => {
+    await assert.rejects(system.deliver('node-b/echo', { type: 'x', payload: { f: new Set([1]) } }), (e: unknown) => e instanceof CodecUnsupportedError && e.code === 'B4_CODEC_UNSUPPORTED');
+    await assert.rejects(system.ask('node-b/echo', { type: 'x', payload: () => 1 }), CodecUnsupportedError);
+    await assert.rejects(system.ask('node-b/bad', { type: 'x' }), (e: unknown) => e instanceof RemoteFailedError && e.code === 'B4_REMOTE_FAILED' && (e.details as { remoteCode: string }).remoteCode === 'B4_CODEC_UNSUPPORTED');
+  });
+
+  it('garbage on a node subject is answered B4_CODEC_MALFORMED; a node that takes a send but never acknowledges it is B4_REMOTE_OUTCOME_UNKNOWN (ack-timeout)', async () => {
+    const raw = await connect({ servers: server.url });
+    const sys2 = new ActorSystem({ name: 'node-c' });
+    let t2: NatsRemoteTransport | undefined;
+    try {
+      const r = await raw.request('bot4.node.node-b', new TextEncoder().encode('not json'), { timeout: 5_000 });
+      assert.equal((decode(r.data) as { e: { code: string } }).e.code, 'B4_CODEC_MALFORMED');
+      // a subscriber on node-silent's subject that swallows everything
+      raw.subscribe('bot4.node.node-silent', { callback: () => undefined });
+      await raw.flush();
+      t2 = await NatsRemoteTransport.start(sys2, { node: 'node-c', servers: server.url, sendTimeoutMs: 200 });
+      await assert.rejects(sys2.deliver('node-silent/x', { type: 'x', correlationId: 'c-7' }), (e: unknown) => e instanceof RemoteOutcomeUnknownError && (e.details as { reason: string; correlationId: string }).reason === 'ack-timeout' && (e.details as { correlationId: string }).correlationId === 'c-7');
+    } finally {
+      await t2?.close();
+      await sys2.shutdown();
+      await raw.close();
+    }
+  });
+
+  it('no server at the URL: B4_CLUSTER_CONNECT', async () => {
+    const sys3 = new ActorSystem({ name: 'node-d' });
+    await assert.rejects(NatsRemoteTransport.start(sys3, { node: 'node-d', servers: 'nats://127.0.0.1:1', maxReconnectAttempts: 0 }), (e: unknown) => e instanceof ClusterConnectError && e.code === 'B4_CLUSTER_CONNECT');
+    assert.equal(sys3.node, '', 'nothing attached');
+    await sys3.shutdown();
   });
 
   it('server goes away: in-flight asks fail B4_REMOTE_OUTCOME_UNKNOWN, new ones B4_REMOTE_DISCONNECTED; after it returns, asks work again', async () => {
