@@ -67,3 +67,11 @@ export class ClusterConnectError extends Bot4Error {
     super(ClusterConnectError.code, `cannot connect to NATS at ${servers.join(', ')}: ${(cause as Error)?.message ?? String(cause)}`, { servers: [...servers] }, { cause });
   }
 }
+
+/** An encoded message (or an ask's reply) is larger than the NATS server's `max_payload`: not sent. */
+export class RemotePayloadTooLargeError extends Bot4Error {
+  static readonly code = 'B4_REMOTE_PAYLOAD_TOO_LARGE';
+  constructor(what: string, bytes: number, maxPayload: number) {
+    super(RemotePayloadTooLargeError.code, `${what}: ${bytes} bytes encoded, over the NATS server's max_payload of ${maxPayload} bytes; not sent`, { bytes, maxPayload });
+  }
+}

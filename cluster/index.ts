@@ -4,7 +4,7 @@
  * cluster/ (the runtime only knows the `RemotePort` interface of actors/runtime/remote.ts).
  */
 export { decode, decodeText, encode, encodeText } from './codec.js';
-export { ClusterConnectError, CodecMalformedError, CodecUnsupportedError, RemoteDisconnectedError, RemoteFailedError, RemoteNodeUnknownError, RemoteOutcomeUnknownError } from './errors.js';
+export { ClusterConnectError, CodecMalformedError, CodecUnsupportedError, RemoteDisconnectedError, RemoteFailedError, RemoteNodeUnknownError, RemoteOutcomeUnknownError, RemotePayloadTooLargeError } from './errors.js';
 export { NatsConnectionHandle, type ConnectionState, type NatsConnectionOptions } from './nats-connection.js';
 export { REMOTE_DEFAULTS, parseRemoteOptions, type RemoteOptions, type ResolvedRemoteOptions } from './remote-options.js';
 export { NatsRemoteTransport } from './remote-transport.js';

@@ -6,7 +6,7 @@ import type { RemoteInbound, RemoteMessage, RemotePort } from '../actors/runtime
 import { topicMatches } from '../actors/runtime/topics.js';
 import { Bot4Error } from '../common/errors.js';
 import { decode, encode } from './codec.js';
-import { CodecMalformedError, RemoteDisconnectedError, RemoteFailedError, RemoteNodeUnknownError, RemoteOutcomeUnknownError } from './errors.js';
+import { CodecMalformedError, RemoteDisconnectedError, RemoteFailedError, RemoteNodeUnknownError, RemoteOutcomeUnknownError, RemotePayloadTooLargeError } from './errors.js';
 import { NatsConnectionHandle, type ConnectionState } from './nats-connection.js';
 import { parseRemoteOptions, type RemoteOptions, type ResolvedRemoteOptions } from './remote-options.js';
 
@@ -128,6 +128,10 @@ export class NatsRemoteTransport implements RemotePort {
       this.counters.failed++;
       return;
     }
+    if (body.length > (this.conn.nc.info?.max_payload ?? Infinity)) {
+      this.counters.failed++;
+      return;
+    }
     this.counters.published++;
     this.conn.nc.publish(this.topicPrefix + topic, body, m.traceparent === '' ? undefined : { headers: traceHeaders(m.traceparent) });
   }
@@ -144,6 +148,8 @@ export class NatsRemoteTransport implements RemotePort {
     } catch (e) {
       return Promise.reject(e as Error);
     }
+    const max = this.conn.nc.info?.max_payload ?? Infinity;
+    if (body.length > max) return Promise.reject(new RemotePayloadTooLargeError(`${op} ${node}/${address} "${m.type}"`, body.length, max));
     const id = (this.nextId++).toString(36);
     const subject = this.nodeSubjectPrefix + node;
     return new Promise<unknown>((resolve, reject) => {
@@ -229,6 +235,8 @@ export class NatsRemoteTransport implements RemotePort {
         let body: Uint8Array;
         try {
           body = encode({ ok: true, p: payload });
+          const max = this.conn.nc.info?.max_payload ?? Infinity;
+          if (body.length > max) body = errorReply(new RemotePayloadTooLargeError(`reply of ${this.node}/${req.to} to "${req.t}"`, body.length, max));
         } catch (e) {
           body = errorReply(e);
         }

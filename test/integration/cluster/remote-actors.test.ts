@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { setup } from 'xstate';
 import { ActorNotFoundError, ActorSystem, AskTimeoutError, MailboxFullError, TOPIC_DEAD_LETTERS, type Envelope } from '../../../actors/runtime/index.js';
 import { connect } from '@nats-io/transport-node';
-import { ClusterConnectError, CodecUnsupportedError, NatsRemoteTransport, RemoteDisconnectedError, RemoteFailedError, RemoteNodeUnknownError, RemoteOutcomeUnknownError, decode } from '../../../cluster/index.js';
+import { ClusterConnectError, CodecUnsupportedError, NatsRemoteTransport, RemoteDisconnectedError, RemoteFailedError, RemoteNodeUnknownError, RemoteOutcomeUnknownError, RemotePayloadTooLargeError, decode } from '../../../cluster/index.js';
 import { startNatsServer, type NatsServerHandle } from '../../fixtures/nats/nats-server.js';
 
 // Two nodes in two processes over a real nats-server: node-a is this test's ActorSystem, node-b a
@@ -161,6 +161,13 @@ describe('cluster: remote actors over NATS (two processes, real nats-server)', f
     await assert.rejects(system.deliver('node-b/echo', { type: 'x', payload: { f: new Set([1]) } }), (e: unknown) => e instanceof CodecUnsupportedError && e.code === 'B4_CODEC_UNSUPPORTED');
     await assert.rejects(system.ask('node-b/echo', { type: 'x', payload: () => 1 }), CodecUnsupportedError);
     await assert.rejects(system.ask('node-b/bad', { type: 'x' }), (e: unknown) => e instanceof RemoteFailedError && e.code === 'B4_REMOTE_FAILED' && (e.details as { remoteCode: string }).remoteCode === 'B4_CODEC_UNSUPPORTED');
+  });
+
+  it('over max_payload: B4_REMOTE_PAYLOAD_TOO_LARGE for a request (not sent) and for a reply (answered with the error instead)', async () => {
+    const huge = 'x'.repeat(2 * 1024 * 1024);
+    await assert.rejects(system.deliver('node-b/echo', { type: 'x', payload: huge }), (e: unknown) => e instanceof RemotePayloadTooLargeError && e.code === 'B4_REMOTE_PAYLOAD_TOO_LARGE');
+    await assert.rejects(system.ask('node-b/big', { type: 'x' }, { timeoutMs: 10_000 }), (e: unknown) => e instanceof RemoteFailedError && (e.details as { remoteCode: string }).remoteCode === 'B4_REMOTE_PAYLOAD_TOO_LARGE');
+    assert.equal(transport.inFlight, 0);
   });
 
   it('garbage on a node subject is answered B4_CODEC_MALFORMED; a node that takes a send but never acknowledges it is B4_REMOTE_OUTCOME_UNKNOWN (ack-timeout)', async () => {
