@@ -1,7 +1,9 @@
 // The actor system's public API (spawn, send, ask, publish, subscribe, stop, stats) and the
 // enqueue/dead-letter/stop paths behind it. The pump lives in dispatcher.ts, the delivery loop in
 // delivery.ts, supervision and the lifecycle in supervisor.ts, an actor's state in actor-cell.ts.
-// Slightly over ~400 lines: most of it is the TSDoc of the public methods, which belongs with them.
+// Other nodes: the outgoing routing is remote-router.ts, the port interface remote.ts (cluster/
+// implements it); what stays here is what needs the cells and pending asks (attach, inbound delivery).
+// Over ~400 lines: most of it is the TSDoc of the public methods, which belongs with them.
 import type { Actor, AnyStateMachine } from 'xstate';
 import { SendStatus, type ActorRef, type SpawnOptions } from './actor-ref.js';
 import type { Clock } from '../../common/clock.js';
@@ -20,7 +22,8 @@ import { Offer } from './mailbox.js';
 import { parseAskOptions, parseSpawnOptions, parseSystemOptions, type ActorSystemOptions, type AskOptions, type ResolvedSystemOptions } from './options.js';
 import { Supervisor, TOPIC_ACTOR_FAULTED, TOPIC_ACTOR_LIFECYCLE } from './supervisor.js';
 import { assertPattern, assertTopic, TopicTrie } from './topics.js';
-import { NODE_NAME_RE, NODE_SEPARATOR, splitNodeAddress, type RemoteInbound, type RemoteMessage, type RemotePort } from './remote.js';
+import { NODE_NAME_RE, splitNodeAddress, type RemoteInbound, type RemoteMessage, type RemotePort } from './remote.js';
+import { RemoteRouter, inboundMessage } from './remote-router.js';
 
 /** Topic on which the system publishes every dead letter (`{ envelope, reason }`). */
 export const TOPIC_DEAD_LETTERS = 'system.dead-letters';
@@ -28,8 +31,6 @@ export { TOPIC_ACTOR_FAULTED, TOPIC_ACTOR_LIFECYCLE, SendStatus, type ActorRef, 
 
 /** `replyTo` of an `ask()` request: the reply resolves the pending promise instead of a mailbox. */
 const ASK_REPLY = '$ask';
-/** Timeout of the remote leg of a `forward()` to another node (the asker's own timeout still applies). */
-const ASK_FORWARD_TIMEOUT_MS = 30_000;
 
 interface PendingAsk {
   to: string;
@@ -74,8 +75,8 @@ export class ActorSystem {
   private nextCorrelation = 0;
   private readonly correlationPrefix: string;
   private deadLetterCount = 0;
-  /** Port to other nodes (`attachRemote`); undefined in a single-process system. */
-  private remote: RemotePort | undefined;
+  /** Routing to other nodes (`attachRemote`); undefined in a single-process system. */
+  private router: RemoteRouter | undefined;
 
   constructor(options?: ActorSystemOptions) {
     this.options = parseSystemOptions(options);
@@ -169,9 +170,9 @@ export class ActorSystem {
    * {@link MailboxFullError}. Inside a handler, `from` and the trace context are the handler's.
    */
   send(to: string, message: Message): void {
-    if (this.remote !== undefined) {
-      to = this.routed(to);
-      if (this.sendRemote(to, message)) return;
+    if (this.router !== undefined) {
+      to = this.router.routed(to);
+      if (this.router.send(to, message)) return;
     }
     const r = this.enqueue(to, message, '', '', message.traceparent);
     if (r === SendStatus.Rejected) this.throwFull(to, message.lane ?? 'data');
@@ -179,9 +180,9 @@ export class ActorSystem {
 
   /** Like {@link send} but returns a {@link SendStatus} instead of throwing (hot paths, fan-out). */
   trySend(to: string, message: Message): SendStatus {
-    if (this.remote !== undefined) {
-      to = this.routed(to);
-      if (this.sendRemote(to, message)) return SendStatus.Sent;
+    if (this.router !== undefined) {
+      to = this.router.routed(to);
+      if (this.router.send(to, message)) return SendStatus.Sent;
     }
     return this.enqueue(to, message, '', '', message.traceparent);
   }
@@ -198,7 +199,7 @@ export class ActorSystem {
     for (let i = 0; i < subs.length; i++) {
       if (this.enqueue(subs[i]!, message, topic, '', message.traceparent) === SendStatus.Sent) n++;
     }
-    if (this.remote !== undefined) this.remote.publish(topic, this.outbound(message));
+    if (this.router !== undefined) this.router.publish(topic, message);
     return n;
   }
 
@@ -231,10 +232,10 @@ export class ActorSystem {
   ask<R = unknown>(to: string, message: Message, options?: AskOptions): Promise<R> {
     const { timeoutMs } = parseAskOptions(options);
     if (this.shut) return Promise.reject(new SystemShutdownError(`ask ${to}`));
-    if (this.remote !== undefined) {
-      to = this.routed(to);
-      const r = to.indexOf(NODE_SEPARATOR) > 0 ? this.remoteTarget(to) : undefined;
-      if (r !== undefined) return r.port.ask(r.node, r.address, this.outbound(message), timeoutMs) as Promise<R>;
+    if (this.router !== undefined) {
+      to = this.router.routed(to);
+      const p = this.router.ask(to, message, timeoutMs);
+      if (p !== undefined) return p as Promise<R>;
     }
     return this.askLocal<R>(to, message, timeoutMs, handling.actor);
   }
@@ -267,9 +268,9 @@ export class ActorSystem {
    * when it is not `Sent`, nothing was handed on and the caller still owes the reply.
    */
   forward(request: Envelope, to: string, message: Message): SendStatus {
-    if (this.remote !== undefined) {
-      to = this.routed(to);
-      if (this.forwardRemote(request, to, message)) return SendStatus.Sent;
+    if (this.router !== undefined) {
+      to = this.router.routed(to);
+      if (this.router.forward(request, to, message)) return SendStatus.Sent;
     }
     if (request.replyTo === '') return this.enqueue(to, message, '', '', message.traceparent);
     const r = this.enqueue(to, message, '', request.replyTo, message.traceparent, request.correlationId);
@@ -370,26 +371,43 @@ export class ActorSystem {
    * throws `InvalidArgumentError` for a second one or a bad node name.
    */
   attachRemote(port: RemotePort): RemoteInbound {
-    if (this.remote !== undefined) throw new InvalidArgumentError(`attachRemote: a remote port (node ${this.remote.node}) is already attached`);
+    if (this.router !== undefined) throw new InvalidArgumentError(`attachRemote: a remote port (node ${this.router.port.node}) is already attached`);
     if (typeof port?.node !== 'string' || !NODE_NAME_RE.test(port.node)) {
       throw new InvalidArgumentError(`attachRemote: port.node: expected a node name matching ${String(NODE_NAME_RE)}, got ${describeValue(port?.node)}`);
     }
-    this.remote = port;
+    this.router = new RemoteRouter(port, {
+      clock: this.clock,
+      hasActor: (address) => this.cells.has(address),
+      followAsk: (request, to) => {
+        const p = request.replyTo === ASK_REPLY ? this.pending.get(request.correlationId) : undefined;
+        if (p !== undefined) p.to = to;
+      },
+      failAsk: (request, error) => {
+        const p = request.replyTo === ASK_REPLY ? this.pending.get(request.correlationId) : undefined;
+        if (p === undefined) return false;
+        this.pending.delete(request.correlationId);
+        this.clock.clearTimer(p.timer);
+        p.reject(error);
+        return true;
+      },
+      reply: (request, payload) => this.reply(request, payload),
+      deadLetter: (env, error) => this.deadLetter(env, 'remote', error),
+    });
     return {
       deliver: (to, m) => this.deliverInbound(to, m),
-      ask: (to, m, timeoutMs) => this.askLocal(to, this.inboundMessage(m), timeoutMs, m.from),
+      ask: (to, m, timeoutMs) => this.askLocal(to, inboundMessage(m), timeoutMs, m.from),
       publish: (topic, m) => this.publishInbound(topic, m),
     };
   }
 
   /** Detaches the remote port (node-qualified addresses become plain local addresses again). */
   detachRemote(): void {
-    this.remote = undefined;
+    this.router = undefined;
   }
 
   /** This system's node name, or `''` without a remote port. */
   get node(): string {
-    return this.remote?.node ?? '';
+    return this.router?.port.node ?? '';
   }
 
   /**
@@ -399,10 +417,10 @@ export class ActorSystem {
    * errors. For a node-qualified address this waits for the other node's answer.
    */
   deliver(to: string, message: Message): Promise<void> {
-    if (this.remote !== undefined) {
-      to = this.routed(to);
-      const r = to.indexOf(NODE_SEPARATOR) > 0 ? this.remoteTarget(to) : undefined;
-      if (r !== undefined) return r.port.send(r.node, r.address, this.outbound(message));
+    if (this.router !== undefined) {
+      to = this.router.routed(to);
+      const p = this.router.deliver(to, message);
+      if (p !== undefined) return p;
     }
     try {
       this.deliverLocal(to, message, message.traceparent, handling.actor);
@@ -412,93 +430,9 @@ export class ActorSystem {
     }
   }
 
-  /**
-   * Where `to` goes: `node/address` of this node → `address`; a plain address without a local
-   * actor → `node/address` when the port's routing table names a node for it; otherwise `to`.
-   */
-  private routed(to: string): string {
-    const port = this.remote!;
-    const i = to.indexOf(NODE_SEPARATOR);
-    // this node's own name is local
-    if (i > 0) return i === port.node.length && to.startsWith(port.node) ? to.slice(i + 1) : to;
-    if (port.routeOf === undefined || this.cells.has(to)) return to;
-    const node = port.routeOf(to);
-    return node === undefined || node === port.node ? to : `${node}${NODE_SEPARATOR}${to}`;
-  }
-
-  /** The port and split address when `to` names another node; undefined for this node. */
-  private remoteTarget(to: string): { port: RemotePort; node: string; address: string } | undefined {
-    const port = this.remote!;
-    const r = splitNodeAddress(to)!;
-    return r.node === port.node ? undefined : { port, node: r.node, address: r.address };
-  }
-
-  /**
-   * Fire-and-forget send to another node: a failure (full mailbox there, unknown actor, transport)
-   * becomes a dead letter here with reason `remote`. False when `to` is not another node's (see {@link routed}).
-   */
-  private sendRemote(to: string, message: Message): boolean {
-    if (to.indexOf(NODE_SEPARATOR) <= 0) return false;
-    const r = this.remoteTarget(to);
-    if (r === undefined) return false;
-    const out = this.outbound(message);
-    r.port.send(r.node, r.address, out).catch((error: Error) => this.remoteFailed(to, out, error));
-    return true;
-  }
-
-  private forwardRemote(request: Envelope, to: string, message: Message): boolean {
-    if (to.indexOf(NODE_SEPARATOR) <= 0) return false;
-    const r = this.remoteTarget(to);
-    if (r === undefined) return false;
-    const out = this.outbound(message);
-    if (request.replyTo === '') {
-      r.port.send(r.node, r.address, out).catch((error: Error) => this.remoteFailed(to, out, error));
-      return true;
-    }
-    // The reply comes back through the remote ask and is handed to whoever asked the request;
-    // the pending ask (if any) follows, so it fails with the remote error instead of timing out.
-    const p = request.replyTo === ASK_REPLY ? this.pending.get(request.correlationId) : undefined;
-    if (p !== undefined) p.to = to;
-    r.port.ask(r.node, r.address, out, ASK_FORWARD_TIMEOUT_MS).then(
-      (payload) => this.reply(request, payload),
-      (error: Error) => {
-        const q = this.pending.get(request.correlationId);
-        if (request.replyTo === ASK_REPLY && q !== undefined) {
-          this.pending.delete(request.correlationId);
-          this.clock.clearTimer(q.timer);
-          q.reject(error);
-        } else this.remoteFailed(to, out, error);
-      },
-    );
-    return true;
-  }
-
-  private remoteFailed(to: string, m: RemoteMessage, error: Error): void {
-    const env = makeEnvelope(m.type, m.payload, m.from, to, m.correlationId, this.clock.nowNs(), m.traceparent, '', m.key, m.lane, '');
-    this.deadLetter(env, 'remote', error);
-  }
-
-  /** What leaves this node for `message` sent in the current handling context. */
-  private outbound(message: Message): RemoteMessage {
-    const from = handling.actor;
-    return {
-      type: message.type,
-      payload: message.payload,
-      from: from === '' || from.indexOf(NODE_SEPARATOR) > 0 ? from : `${this.remote!.node}${NODE_SEPARATOR}${from}`,
-      lane: message.lane ?? 'data',
-      key: message.key ?? '',
-      correlationId: message.correlationId ?? '',
-      traceparent: message.traceparent ?? handling.traceparent,
-    };
-  }
-
-  private inboundMessage(m: RemoteMessage): Message {
-    return { type: m.type, payload: m.payload, lane: m.lane, key: m.key === '' ? undefined : m.key, correlationId: m.correlationId === '' ? undefined : m.correlationId, traceparent: m.traceparent };
-  }
-
   private deliverInbound(to: string, m: RemoteMessage): void {
     const local = splitNodeAddress(to);
-    this.deliverLocal(local !== undefined && local.node === this.node ? local.address : to, this.inboundMessage(m), m.traceparent, m.from);
+    this.deliverLocal(local !== undefined && local.node === this.node ? local.address : to, inboundMessage(m), m.traceparent, m.from);
   }
 
   /** Enqueues and throws the typed error a caller of `ask` would get when it did not work. */
@@ -513,7 +447,7 @@ export class ActorSystem {
 
   private publishInbound(topic: string, m: RemoteMessage): number {
     const subs = this.topics.match(topic);
-    const msg = this.inboundMessage(m);
+    const msg = inboundMessage(m);
     let n = 0;
     for (let i = 0; i < subs.length; i++) {
       if (this.enqueue(subs[i]!, msg, topic, '', m.traceparent, undefined, m.from) === SendStatus.Sent) n++;
