@@ -171,8 +171,8 @@ export class ActorSystem {
    */
   send(to: string, message: Message): void {
     if (this.router !== undefined) {
-      to = this.router.routed(to);
-      if (this.router.send(to, message)) return;
+      this.sendRouted(to, message);
+      return;
     }
     const r = this.enqueue(to, message, '', '', message.traceparent);
     if (r === SendStatus.Rejected) this.throwFull(to, message.lane ?? 'data');
@@ -180,10 +180,7 @@ export class ActorSystem {
 
   /** Like {@link send} but returns a {@link SendStatus} instead of throwing (hot paths, fan-out). */
   trySend(to: string, message: Message): SendStatus {
-    if (this.router !== undefined) {
-      to = this.router.routed(to);
-      if (this.router.send(to, message)) return SendStatus.Sent;
-    }
+    if (this.router !== undefined) return this.trySendRouted(to, message);
     return this.enqueue(to, message, '', '', message.traceparent);
   }
 
@@ -251,7 +248,7 @@ export class ActorSystem {
         reject(new AskTimeoutError(to, message.type, timeoutMs));
       });
       this.pending.set(correlationId, { to, type: message.type, resolve: resolve as (p: unknown) => void, reject, timer });
-      const r = this.enqueue(to, message, '', ASK_REPLY, message.traceparent, correlationId, from);
+      const r = this.asSender(from, () => this.enqueue(to, message, '', ASK_REPLY, message.traceparent, correlationId));
       if (r !== SendStatus.Sent) {
         this.clock.clearTimer(timer);
         this.pending.delete(correlationId);
@@ -437,7 +434,7 @@ export class ActorSystem {
 
   /** Enqueues and throws the typed error a caller of `ask` would get when it did not work. */
   private deliverLocal(to: string, message: Message, traceparent: string | undefined, from: string): void {
-    const st = this.enqueue(to, message, '', '', traceparent, undefined, from);
+    const st = this.asSender(from, () => this.enqueue(to, message, '', '', traceparent));
     if (st === SendStatus.Sent) return;
     if (st === SendStatus.Rejected) this.throwFull(to, message.lane ?? 'data');
     if (this.shut) throw new SystemShutdownError(`send to ${to}`);
@@ -445,12 +442,42 @@ export class ActorSystem {
     throw cell === undefined ? new ActorNotFoundError(to) : new ActorStoppedError(to, cell.lifecycle.state);
   }
 
+  /**
+   * Runs `fn` with `from` as the sending actor (`envelope.from` of what it enqueues): a message
+   * from another node keeps its node-qualified sender. Kept out of `enqueue`, the hot path.
+   */
+  private asSender<T>(from: string, fn: () => T): T {
+    const prev = handling.actor;
+    if (from === prev) return fn();
+    handling.actor = from;
+    try {
+      return fn();
+    } finally {
+      handling.actor = prev;
+    }
+  }
+
+  /** `send` with a remote port attached (out of line: the single-process path stays as it was). */
+  private sendRouted(to: string, message: Message): void {
+    const t = this.router!.routed(to);
+    if (this.router!.send(t, message)) return;
+    const r = this.enqueue(t, message, '', '', message.traceparent);
+    if (r === SendStatus.Rejected) this.throwFull(t, message.lane ?? 'data');
+  }
+
+  /** `trySend` with a remote port attached. */
+  private trySendRouted(to: string, message: Message): SendStatus {
+    const t = this.router!.routed(to);
+    if (this.router!.send(t, message)) return SendStatus.Sent;
+    return this.enqueue(t, message, '', '', message.traceparent);
+  }
+
   private publishInbound(topic: string, m: RemoteMessage): number {
     const subs = this.topics.match(topic);
     const msg = inboundMessage(m);
     let n = 0;
     for (let i = 0; i < subs.length; i++) {
-      if (this.enqueue(subs[i]!, msg, topic, '', m.traceparent, undefined, m.from) === SendStatus.Sent) n++;
+      if (this.asSender(m.from, () => this.enqueue(subs[i]!, msg, topic, '', m.traceparent)) === SendStatus.Sent) n++;
     }
     return n;
   }
@@ -458,11 +485,11 @@ export class ActorSystem {
   // ---------------------------------------------------------------------------------------------
   // Enqueue
 
-  private enqueue(to: string, m: Message, topic: string, replyTo: string, traceparent: string | undefined, correlationId?: string, from?: string): SendStatus {
+  private enqueue(to: string, m: Message, topic: string, replyTo: string, traceparent: string | undefined, correlationId?: string): SendStatus {
     const env = makeEnvelope(
       m.type,
       m.payload,
-      from ?? handling.actor,
+      handling.actor,
       to,
       correlationId ?? m.correlationId ?? '',
       this.clock.nowNs(),
