@@ -159,7 +159,14 @@ export class NatsRemoteTransport implements RemotePort {
         reject(op === 'ask' ? new AskTimeoutError(`${node}/${address}`, m.type, timeoutMs) : new RemoteOutcomeUnknownError(node, address, m.type, 'ack-timeout', m.correlationId));
       });
       this.pending.set(id, { op, node, address, subject, type: m.type, correlationId: m.correlationId, resolve, reject, timer });
-      this.conn.nc.publish(subject, body, { reply: `${this.inbox}.${id}`, headers: m.traceparent === '' ? undefined : traceHeaders(m.traceparent) });
+      try {
+        this.conn.nc.publish(subject, body, { reply: `${this.inbox}.${id}`, headers: m.traceparent === '' ? undefined : traceHeaders(m.traceparent) });
+      } catch {
+        // The connection closed between the state check and the publish: nothing was sent.
+        this.pending.delete(id);
+        clock.clearTimer(timer);
+        reject(new RemoteDisconnectedError(node, address, 'closed'));
+      }
     });
   }
 
