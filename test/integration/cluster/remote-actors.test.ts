@@ -189,6 +189,23 @@ describe('cluster: remote actors over NATS (two processes, real nats-server)', f
     }
   });
 
+  it('the connection closing under a send (before its state changed): B4_REMOTE_OUTCOME_UNKNOWN (closed), nothing left pending', async () => {
+    const sys5 = new ActorSystem({ name: 'node-e' });
+    const t5 = await NatsRemoteTransport.start(sys5, { node: 'node-e', servers: server.url });
+    try {
+      const nc = (t5 as unknown as { conn: { nc: { close(): Promise<void> } } }).conn.nc;
+      const closing = nc.close();
+      assert.equal(t5.state, 'connected', 'the state has not changed yet');
+      // the client may already have flushed it: the outcome is unknown, and said so
+      await assert.rejects(sys5.deliver('node-b/echo', { type: 'x' }), (e: unknown) => e instanceof RemoteOutcomeUnknownError && (e.details as { reason: string }).reason === 'closed');
+      assert.equal(t5.inFlight, 0);
+      await closing;
+    } finally {
+      await t5.close();
+      await sys5.shutdown();
+    }
+  });
+
   it('no server at the URL: B4_CLUSTER_CONNECT', async () => {
     const sys3 = new ActorSystem({ name: 'node-d' });
     await assert.rejects(NatsRemoteTransport.start(sys3, { node: 'node-d', servers: 'nats://127.0.0.1:1', maxReconnectAttempts: 0 }), (e: unknown) => e instanceof ClusterConnectError && e.code === 'B4_CLUSTER_CONNECT');
