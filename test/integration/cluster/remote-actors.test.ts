@@ -226,6 +226,10 @@ describe('cluster: remote actors over NATS (two processes, real nats-server)', f
     assert.equal(transport.state, 'reconnecting');
     await assert.rejects(system.ask('node-b/echo', { type: 'echo' }), (e: unknown) => e instanceof RemoteDisconnectedError && e.code === 'B4_REMOTE_DISCONNECTED');
     assert.equal(transport.inFlight, 0, 'nothing left hanging');
+    // an exported publish while disconnected is dropped and counted, as a publish to a full mailbox is
+    const dropped = transport.stats().publishDropped;
+    system.publish('md.ticker.sim.ETHUSDT', { type: 'md.ticker', payload: 1 });
+    assert.equal(transport.stats().publishDropped, dropped + 1);
     await server.restart();
     await until(() => transport.state === 'connected', 'node-a to reconnect');
     // node-b reconnects on its own schedule: retry (bounded) until it answers again
