@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../../common/errors.js';
 import { REMOTE_DEFAULTS, parseRemoteOptions } from '../../../cluster/index.js';
 
@@ -32,4 +35,15 @@ describe('cluster/remote-options: validated once, field/expected/got messages', 
       assert.throws(() => parseRemoteOptions(input), (e: unknown) => e instanceof ConfigError && e.code === 'B4_CONFIG_INVALID' && e.field === field && re.test(e.message), `${field}`);
     });
   }
+
+  it('docs/cluster.md\'s config table lists exactly the fields, with the defaults', () => {
+    const md = readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/cluster.md'), 'utf8');
+    const section = md.slice(md.indexOf('### Config reference'), md.indexOf('### Limits'));
+    const rows = new Map([...section.matchAll(/^\| `([A-Za-z]+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()]));
+    assert.deepEqual([...rows.keys()].sort(), ['node', ...Object.keys(REMOTE_DEFAULTS)].sort());
+    for (const [k, v] of Object.entries(REMOTE_DEFAULTS)) {
+      const shown = Array.isArray(v) ? (v.length === 0 ? '`[]`' : `\`${v.join(', ')}\``) : typeof v === 'object' ? '`{}`' : `\`${String(v)}\``;
+      assert.equal(rows.get(k), shown, k);
+    }
+  });
 });
