@@ -1,7 +1,9 @@
 // The actor system's public API (spawn, send, ask, publish, subscribe, stop, stats) and the
 // enqueue/dead-letter/stop paths behind it. The pump lives in dispatcher.ts, the delivery loop in
 // delivery.ts, supervision and the lifecycle in supervisor.ts, an actor's state in actor-cell.ts.
-// Slightly over ~400 lines: most of it is the TSDoc of the public methods, which belongs with them.
+// Other nodes: the outgoing routing is remote-router.ts, the port interface remote.ts (cluster/
+// implements it); what stays here is what needs the cells and pending asks (attach, inbound delivery).
+// Over ~400 lines: most of it is the TSDoc of the public methods, which belongs with them.
 import type { Actor, AnyStateMachine } from 'xstate';
 import { SendStatus, type ActorRef, type SpawnOptions } from './actor-ref.js';
 import type { Clock } from '../../common/clock.js';
@@ -20,6 +22,8 @@ import { Offer } from './mailbox.js';
 import { parseAskOptions, parseSpawnOptions, parseSystemOptions, type ActorSystemOptions, type AskOptions, type ResolvedSystemOptions } from './options.js';
 import { Supervisor, TOPIC_ACTOR_FAULTED, TOPIC_ACTOR_LIFECYCLE } from './supervisor.js';
 import { assertPattern, assertTopic, TopicTrie } from './topics.js';
+import { NODE_NAME_RE, splitNodeAddress, type RemoteInbound, type RemoteMessage, type RemotePort } from './remote.js';
+import { RemoteRouter, inboundMessage } from './remote-router.js';
 
 /** Topic on which the system publishes every dead letter (`{ envelope, reason }`). */
 export const TOPIC_DEAD_LETTERS = 'system.dead-letters';
@@ -71,6 +75,8 @@ export class ActorSystem {
   private nextCorrelation = 0;
   private readonly correlationPrefix: string;
   private deadLetterCount = 0;
+  /** Routing to other nodes (`attachRemote`); undefined in a single-process system. */
+  private router: RemoteRouter | undefined;
 
   constructor(options?: ActorSystemOptions) {
     this.options = parseSystemOptions(options);
@@ -164,12 +170,17 @@ export class ActorSystem {
    * {@link MailboxFullError}. Inside a handler, `from` and the trace context are the handler's.
    */
   send(to: string, message: Message): void {
+    if (this.router !== undefined) {
+      this.sendRouted(to, message);
+      return;
+    }
     const r = this.enqueue(to, message, '', '', message.traceparent);
     if (r === SendStatus.Rejected) this.throwFull(to, message.lane ?? 'data');
   }
 
   /** Like {@link send} but returns a {@link SendStatus} instead of throwing (hot paths, fan-out). */
   trySend(to: string, message: Message): SendStatus {
+    if (this.router !== undefined) return this.trySendRouted(to, message);
     return this.enqueue(to, message, '', '', message.traceparent);
   }
 
@@ -185,6 +196,7 @@ export class ActorSystem {
     for (let i = 0; i < subs.length; i++) {
       if (this.enqueue(subs[i]!, message, topic, '', message.traceparent) === SendStatus.Sent) n++;
     }
+    if (this.router !== undefined) this.router.publish(topic, message);
     return n;
   }
 
@@ -217,6 +229,15 @@ export class ActorSystem {
   ask<R = unknown>(to: string, message: Message, options?: AskOptions): Promise<R> {
     const { timeoutMs } = parseAskOptions(options);
     if (this.shut) return Promise.reject(new SystemShutdownError(`ask ${to}`));
+    if (this.router !== undefined) {
+      to = this.router.routed(to);
+      const p = this.router.ask(to, message, timeoutMs);
+      if (p !== undefined) return p as Promise<R>;
+    }
+    return this.askLocal<R>(to, message, timeoutMs, handling.actor);
+  }
+
+  private askLocal<R>(to: string, message: Message, timeoutMs: number, from: string): Promise<R> {
     const cell = this.cells.get(to);
     if (cell === undefined) return Promise.reject(new ActorNotFoundError(to));
     if (!cell.alive) return Promise.reject(new ActorStoppedError(to, cell.lifecycle.state));
@@ -227,7 +248,7 @@ export class ActorSystem {
         reject(new AskTimeoutError(to, message.type, timeoutMs));
       });
       this.pending.set(correlationId, { to, type: message.type, resolve: resolve as (p: unknown) => void, reject, timer });
-      const r = this.enqueue(to, message, '', ASK_REPLY, message.traceparent, correlationId);
+      const r = this.asSender(from, () => this.enqueue(to, message, '', ASK_REPLY, message.traceparent, correlationId));
       if (r !== SendStatus.Sent) {
         this.clock.clearTimer(timer);
         this.pending.delete(correlationId);
@@ -244,6 +265,10 @@ export class ActorSystem {
    * when it is not `Sent`, nothing was handed on and the caller still owes the reply.
    */
   forward(request: Envelope, to: string, message: Message): SendStatus {
+    if (this.router !== undefined) {
+      to = this.router.routed(to);
+      if (this.router.forward(request, to, message)) return SendStatus.Sent;
+    }
     if (request.replyTo === '') return this.enqueue(to, message, '', '', message.traceparent);
     const r = this.enqueue(to, message, '', request.replyTo, message.traceparent, request.correlationId);
     if (r === SendStatus.Sent && request.replyTo === ASK_REPLY) {
@@ -334,6 +359,130 @@ export class ActorSystem {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Other nodes (the port lives in remote.ts; cluster/ implements it over NATS)
+
+  /**
+   * Connects this system to other nodes: from now on `send`, `trySend`, `ask` and `forward` to an
+   * address `node/address` of another node go through `port`, and every `publish` is also offered
+   * to it. Returns what the port calls for messages arriving from other nodes. One port per system;
+   * throws `InvalidArgumentError` for a second one or a bad node name.
+   */
+  attachRemote(port: RemotePort): RemoteInbound {
+    if (this.router !== undefined) throw new InvalidArgumentError(`attachRemote: a remote port (node ${this.router.port.node}) is already attached`);
+    if (typeof port?.node !== 'string' || !NODE_NAME_RE.test(port.node)) {
+      throw new InvalidArgumentError(`attachRemote: port.node: expected a node name matching ${String(NODE_NAME_RE)}, got ${describeValue(port?.node)}`);
+    }
+    this.router = new RemoteRouter(port, {
+      clock: this.clock,
+      hasActor: (address) => this.cells.has(address),
+      followAsk: (request, to) => {
+        const p = request.replyTo === ASK_REPLY ? this.pending.get(request.correlationId) : undefined;
+        if (p !== undefined) p.to = to;
+      },
+      failAsk: (request, error) => {
+        const p = request.replyTo === ASK_REPLY ? this.pending.get(request.correlationId) : undefined;
+        if (p === undefined) return false;
+        this.pending.delete(request.correlationId);
+        this.clock.clearTimer(p.timer);
+        p.reject(error);
+        return true;
+      },
+      reply: (request, payload) => this.reply(request, payload),
+      deadLetter: (env, error) => this.deadLetter(env, 'remote', error),
+    });
+    return {
+      deliver: (to, m) => this.deliverInbound(to, m),
+      ask: (to, m, timeoutMs) => this.askLocal(to, inboundMessage(m), timeoutMs, m.from),
+      publish: (topic, m) => this.publishInbound(topic, m),
+    };
+  }
+
+  /** Detaches the remote port (node-qualified addresses become plain local addresses again). */
+  detachRemote(): void {
+    this.router = undefined;
+  }
+
+  /** This system's node name, or `''` without a remote port. */
+  get node(): string {
+    return this.router?.port.node ?? '';
+  }
+
+  /**
+   * Like {@link send}, but resolves once the receiver's mailbox took the message and rejects with
+   * the typed error otherwise: {@link MailboxFullError}, {@link ActorNotFoundError},
+   * {@link ActorStoppedError}, {@link SystemShutdownError}, or (remote addresses) the transport's
+   * errors. For a node-qualified address this waits for the other node's answer.
+   */
+  deliver(to: string, message: Message): Promise<void> {
+    if (this.router !== undefined) {
+      to = this.router.routed(to);
+      const p = this.router.deliver(to, message);
+      if (p !== undefined) return p;
+    }
+    try {
+      this.deliverLocal(to, message, message.traceparent, handling.actor);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
+  private deliverInbound(to: string, m: RemoteMessage): void {
+    const local = splitNodeAddress(to);
+    this.deliverLocal(local !== undefined && local.node === this.node ? local.address : to, inboundMessage(m), m.traceparent, m.from);
+  }
+
+  /** Enqueues and throws the typed error a caller of `ask` would get when it did not work. */
+  private deliverLocal(to: string, message: Message, traceparent: string | undefined, from: string): void {
+    const st = this.asSender(from, () => this.enqueue(to, message, '', '', traceparent));
+    if (st === SendStatus.Sent) return;
+    if (st === SendStatus.Rejected) this.throwFull(to, message.lane ?? 'data');
+    if (this.shut) throw new SystemShutdownError(`send to ${to}`);
+    const cell = this.cells.get(to);
+    throw cell === undefined ? new ActorNotFoundError(to) : new ActorStoppedError(to, cell.lifecycle.state);
+  }
+
+  /**
+   * Runs `fn` with `from` as the sending actor (`envelope.from` of what it enqueues): a message
+   * from another node keeps its node-qualified sender. Kept out of `enqueue`, the hot path.
+   */
+  private asSender<T>(from: string, fn: () => T): T {
+    const prev = handling.actor;
+    if (from === prev) return fn();
+    handling.actor = from;
+    try {
+      return fn();
+    } finally {
+      handling.actor = prev;
+    }
+  }
+
+  /** `send` with a remote port attached (out of line: the single-process path stays as it was). */
+  private sendRouted(to: string, message: Message): void {
+    const t = this.router!.routed(to);
+    if (this.router!.send(t, message)) return;
+    const r = this.enqueue(t, message, '', '', message.traceparent);
+    if (r === SendStatus.Rejected) this.throwFull(t, message.lane ?? 'data');
+  }
+
+  /** `trySend` with a remote port attached. */
+  private trySendRouted(to: string, message: Message): SendStatus {
+    const t = this.router!.routed(to);
+    if (this.router!.send(t, message)) return SendStatus.Sent;
+    return this.enqueue(t, message, '', '', message.traceparent);
+  }
+
+  private publishInbound(topic: string, m: RemoteMessage): number {
+    const subs = this.topics.match(topic);
+    const msg = inboundMessage(m);
+    let n = 0;
+    for (let i = 0; i < subs.length; i++) {
+      if (this.asSender(m.from, () => this.enqueue(subs[i]!, msg, topic, '', m.traceparent)) === SendStatus.Sent) n++;
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Enqueue
 
   private enqueue(to: string, m: Message, topic: string, replyTo: string, traceparent: string | undefined, correlationId?: string): SendStatus {
@@ -374,11 +523,11 @@ export class ActorSystem {
     channels.dropped.publish({ system: this.options.name, actor: cell.address, envelope, reason });
   }
 
-  private deadLetter(env: Envelope, reason: DeadLetterReason): void {
+  private deadLetter(env: Envelope, reason: DeadLetterReason, error?: Error): void {
     this.deadLetterCount++;
-    if (channels.deadLetter.hasSubscribers) channels.deadLetter.publish({ system: this.options.name, envelope: env, reason });
+    if (channels.deadLetter.hasSubscribers) channels.deadLetter.publish(error === undefined ? { system: this.options.name, envelope: env, reason } : { system: this.options.name, envelope: env, reason, error });
     // A dead letter of a dead-letter notice is only counted: publishing it again could loop forever.
-    if (env.topic !== TOPIC_DEAD_LETTERS) this.publishSystem(TOPIC_DEAD_LETTERS, 'system.dead-letter', { envelope: env, reason });
+    if (env.topic !== TOPIC_DEAD_LETTERS) this.publishSystem(TOPIC_DEAD_LETTERS, 'system.dead-letter', error === undefined ? { envelope: env, reason } : { envelope: env, reason, error });
   }
 
   /** Publishes a system notice from outside any handler context (no inherited from/trace). */

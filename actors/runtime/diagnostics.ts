@@ -139,13 +139,15 @@ export interface DroppedEvent {
 }
 
 /** Why an envelope became a dead letter. */
-export type DeadLetterReason = 'not-found' | 'stopped' | 'faulted' | 'shutdown';
+export type DeadLetterReason = 'not-found' | 'stopped' | 'faulted' | 'shutdown' | 'remote';
 
 /** `bot4:actor:dead-letter` */
 export interface DeadLetterEvent {
   system: string;
   envelope: Envelope;
   reason: DeadLetterReason;
+  /** Reason `remote`: why the other node did not take it (its typed error, or the transport's). */
+  error?: Error;
 }
 
 /** `bot4:actor:lifecycle` */

@@ -33,6 +33,7 @@ export {
 export { LIFECYCLE_STATES, LIFECYCLE_TRANSITIONS, Lifecycle, canTransition, lifecycleMachine, type LifecycleState } from './lifecycle.js';
 export { Mailbox, Offer, Ring, type OverflowPolicy } from './mailbox.js';
 export { ASK_DEFAULTS, MAILBOX_DEFAULTS, SUPERVISION_DEFAULTS, SYSTEM_DEFAULTS, type ActorSystemOptions, type AskOptions, type MailboxOptions, type SupervisionOptions } from './options.js';
+export { NODE_NAME_RE, NODE_SEPARATOR, splitNodeAddress, type RemoteInbound, type RemoteMessage, type RemotePort } from './remote.js';
 export { ClockScheduler, ImmediateScheduler, defaultScheduler, type Scheduler } from './scheduler.js';
 export { RestartIntensity, type RestartDecision } from './supervisor.js';
 export { TopicTrie, assertPattern, assertTopic, topicMatches } from './topics.js';

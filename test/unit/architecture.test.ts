@@ -25,6 +25,10 @@ describe('architecture: one-way imports (eslint no-restricted-imports, part of n
     ['gateway/x.ts', '../actors/engine/engine.js', true],
     ['common/x.ts', '../actors/messages.js', true],
     ['bin/commands/x.ts', '../../bench/report.js', true],
+    ['actors/runtime/x.ts', '../../cluster/remote-transport.js', true],
+    ['common/x.ts', '../cluster/codec.js', true],
+    ['cluster/x.ts', '../daemon/daemon.js', true],
+    ['cluster/x.ts', '../simulators/simulator.js', true],
     // the allowed directions
     ['actors/engine/x.ts', '../risk/risk-engine.js', false],
     ['actors/engine/x.ts', '../../common/clock.js', false],
@@ -32,6 +36,9 @@ describe('architecture: one-way imports (eslint no-restricted-imports, part of n
     ['daemon/x.ts', '../actors/engine/engine.js', false],
     ['chaos/x.ts', '../simulators/simulator.js', false],
     ['bin/commands/x.ts', '../../daemon/daemon.js', false],
+    ['cluster/x.ts', '../actors/runtime/index.js', false],
+    ['cluster/x.ts', '../common/errors.js', false],
+    ['daemon/x.ts', '../cluster/index.js', false],
   ];
   for (const [file, spec, refused] of cases) {
     it(`${file} importing ${spec}: ${refused ? 'refused' : 'allowed'}`, async () => {
