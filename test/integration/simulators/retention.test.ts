@@ -80,7 +80,7 @@ describe('simulator retention (bounded client history)', function () {
     let before: LedgerSnapshot;
     let firstId: string;
     let restingId: string;
-    let lastId: string;
+    let lastId = '';
     try {
       const ex = restClient(sim.venues[0]!);
       await ex.loadMarkets();
