@@ -182,18 +182,19 @@ class EntryColumns {
     return this.length - this.first;
   }
 
-  /** Drops the oldest chunk when it is full and another follows, handing each of its entries to `fold` first; returns how many. */
-  dropChunk(fold: (e: RawEntry) => void): number {
+  /** Drops the oldest chunk when it is full and another follows, handing each of its entries to `fold` first (columns read directly, no object per entry); returns how many. */
+  dropChunk(fold: (seq: number, account: string, asset: string, free: bigint, locked: bigint, orderId: number) => void): number {
     if (this.chunks.length < 2) return 0;
-    const end = this.first + CHUNK;
-    for (let i = this.first; i < end; i++) {
-      fold(this.at(i));
-      if (this.wide.size !== 0) this.wide.delete(i);
+    const c = this.chunks[0]!;
+    const base = this.first;
+    for (let j = 0; j < CHUNK; j++) {
+      const w = this.wide.size === 0 ? undefined : this.wide.get(base + j);
+      if (w !== undefined) this.wide.delete(base + j);
+      fold(c.seq[j]!, this.strings[c.account[j]!]!, this.strings[c.asset[j]!]!, w === undefined ? c.free[j]! : w[0], w === undefined ? c.locked[j]! : w[1], c.orderId[j]!);
     }
-    const n = end - this.first;
     this.chunks.shift();
-    this.first = end;
-    return n;
+    this.first = base + CHUNK;
+    return CHUNK;
   }
 
   /** Entry `i` (global index, {@link first} ≤ i < {@link length}) as an object (off the order path: snapshots and durable state). */
@@ -278,11 +279,12 @@ export class Ledger implements BalanceObserver {
     if (c.throughSeq > this.seq) this.seq = c.throughSeq;
   }
 
+  private readonly foldEntry = (seq: number, account: string, asset: string, free: bigint, locked: bigint, orderId: number): void => this.compacted.addEntry(seq, account, asset, free, locked, orderId);
+
   /** Folds the oldest full chunks of entries into {@link compacted} until at most the window (plus one chunk) is kept. */
   private compactEntries(): void {
-    const c = this.compacted;
     while (this.entries.kept > this.entryLimit) {
-      if (this.entries.dropChunk((e) => c.addEntry(e.seq, e.account, e.asset, e.freeDelta, e.lockedDelta, e.orderId)) === 0) break;
+      if (this.entries.dropChunk(this.foldEntry) === 0) break;
     }
   }
 

@@ -94,13 +94,19 @@ export class CompactedSums {
   entries = 0;
   throughSeq = 0;
   readonly accounts = new Map<string, CompactedAccount>();
+  /** The last account looked up (consecutive orders and entries are mostly one account's). */
+  private lastName = '';
+  private last: CompactedAccount | undefined;
 
   private account(a: string): CompactedAccount {
+    if (a === this.lastName && this.last !== undefined) return this.last;
     let c = this.accounts.get(a);
     if (c === undefined) {
       c = { orders: 0, statuses: new Map(), symbols: new Map(), commissions: new Map(), entries: new Map() };
       this.accounts.set(a, c);
     }
+    this.lastName = a;
+    this.last = c;
     return c;
   }
 
@@ -163,6 +169,7 @@ export class CompactedSums {
     this.entries = s.entries;
     this.throughSeq = s.throughSeq;
     this.accounts.clear();
+    this.last = undefined;
     for (const [a, x] of Object.entries(s.accounts)) {
       const c = this.account(a);
       c.orders = x.orders;
