@@ -235,6 +235,13 @@ export class Ledger implements BalanceObserver {
   readonly compacted = new CompactedSums();
   /** Kept client orders above which {@link compactionDue} says so (the window plus slack, so each compaction removes a batch). */
   private readonly orderLimit: number;
+  /** Slack between compactions: at least this many orders are recorded between two count-triggered compactions. */
+  private readonly orderSlack: number;
+  /**
+   * Kept orders at which the next compaction is due: the limit, or more when open orders (never
+   * compacted) fill the window, so a book of many resting orders is not rescanned after every operation.
+   */
+  private nextCompaction: number;
   /** Kept entries above which the oldest chunk is folded. */
   private readonly entryLimit: number;
   /** Receives every recorded entry as it is recorded (a durable venue's log). */
@@ -250,7 +257,9 @@ export class Ledger implements BalanceObserver {
   ) {
     this.now = now;
     accounts.observe(this);
-    this.orderLimit = retention === undefined ? Infinity : retention.orders + Math.max(256, retention.orders >>> 3);
+    this.orderSlack = retention === undefined ? Infinity : Math.max(256, retention.orders >>> 3);
+    this.orderLimit = retention === undefined ? Infinity : retention.orders + this.orderSlack;
+    this.nextCompaction = this.orderLimit;
     this.entryLimit = retention === undefined ? Infinity : retention.entries + CHUNK;
   }
 
@@ -290,7 +299,7 @@ export class Ledger implements BalanceObserver {
 
   /** Whether enough client orders are kept that {@link compactOrders} would remove a batch by count. */
   get compactionDue(): boolean {
-    return this.orders.length > this.orderLimit;
+    return this.orders.length > this.nextCompaction;
   }
 
   /**
@@ -316,9 +325,11 @@ export class Ledger implements BalanceObserver {
       if (isClosed(o) && (byCount || o.updateTime < cutoff)) removed.push(o);
       else kept.push(o);
     }
-    if (removed.length === 0) return removed;
-    for (const o of removed) this.compacted.addOrder(o);
-    this.orders = kept.length === 0 ? list.slice(i) : kept.concat(list.slice(i));
+    if (removed.length !== 0) {
+      for (const o of removed) this.compacted.addOrder(o);
+      this.orders = kept.length === 0 ? list.slice(i) : kept.concat(list.slice(i));
+    }
+    this.nextCompaction = Math.max(this.orderLimit, this.orders.length + this.orderSlack);
     return removed;
   }
 

@@ -68,17 +68,18 @@ describe('simulator ledger retention (compaction into running sums)', () => {
     fund(rig);
     let compacted = 0;
     let maxKept = 0;
+    let maxOpen = 0;
     const placed = placeMany(rig, 6000, 7, () => {
       // as the venue does after every operation
       compacted += rig.engine.compactHistory(Date.now());
       maxKept = Math.max(maxKept, rig.ledger.orderCount);
+      maxOpen = Math.max(maxOpen, rig.ledger.clientOrders().filter((o) => !isClosed(o)).length);
     });
     assert.ok(compacted > 0, 'some orders were compacted');
     assert.equal(rig.ledger.compacted.orders, compacted);
     assert.ok(rig.ledger.compacted.entries > 0, 'entries were compacted too (more than one chunk of 16,384 was recorded)');
-    const open = placed.filter((o) => !isClosed(o));
-    // the window (8) plus its slack (256) plus the open orders, which are never compacted
-    assert.ok(maxKept <= 8 + 256 + open.length + 1, `kept orders stay bounded: max ${maxKept}`);
+    // the window (8), the open orders (never compacted) and the slack (256) before the next compaction
+    assert.ok(maxKept <= 8 + maxOpen + 256 + 1, `kept orders stay bounded: max ${maxKept} (open at most ${maxOpen})`);
     assert.equal(rig.ledger.compacted.orders + rig.ledger.orderCount, placed.length, 'every client order is either kept or counted in the sums');
 
     const snap = rig.ledger.snapshot();
@@ -157,6 +158,26 @@ describe('simulator ledger retention (compaction into running sums)', () => {
     assert.equal(n, placed.filter(isClosed).length);
     assert.equal(rig.ledger.orderCount, placed.filter((o) => !isClosed(o)).length);
     assertEntriesGiveBalances(rig);
+  });
+
+  it('does not rescan after every operation when open orders alone fill the window', () => {
+    const rig = makeRig(undefined, undefined, { orders: 10, entries: 1_000_000, maxAgeMs: 0 });
+    fund(rig);
+    // 600 resting orders, far from each other's prices: none crosses, none can be compacted
+    let compactions = 0;
+    for (let i = 0; i < 600; i++) {
+      const buy = i % 2 === 0;
+      const r = rig.engine.place({ account: 'user:a', symbol: 'AAAUSDT', side: buy ? 'BUY' : 'SELL', type: 'LIMIT', timeInForce: 'GTC', priceTicks: buy ? 100 - (i % 50) : 300 + (i % 50), lots: 1, quoteOrderQty: 0n, clientOrderId: `rest-${i}` });
+      assert.ok(r.ok);
+      if (rig.ledger.compactionDue) {
+        compactions++;
+        assert.equal(rig.engine.compactHistory(Date.now()), 0);
+        assert.equal(rig.ledger.compactionDue, false, 'a compaction that removed nothing moves the next trigger a slack further');
+      }
+    }
+    // the window plus slack is 266: due at 267, then every 256 orders more at most
+    assert.ok(compactions >= 1 && compactions <= 2, `compactions: ${compactions}`);
+    assert.equal(rig.ledger.orderCount, 600);
   });
 
   it('keeps everything without a retention', () => {
