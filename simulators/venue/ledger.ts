@@ -329,7 +329,9 @@ export class Ledger implements BalanceObserver {
       for (const o of removed) this.compacted.addOrder(o);
       this.orders = kept.length === 0 ? list.slice(i) : kept.concat(list.slice(i));
     }
-    this.nextCompaction = Math.max(this.orderLimit, this.orders.length + this.orderSlack);
+    // A slack that grows with what had to stay (open orders): each compaction's scan and copy of the
+    // kept orders is paid for by at least a quarter as many new orders.
+    this.nextCompaction = Math.max(this.orderLimit, this.orders.length + Math.max(this.orderSlack, this.orders.length >>> 2));
     return removed;
   }
 
