@@ -111,6 +111,9 @@ async function run(which: 'after' | 'before' | 'retained', ops: Op[], prefix = '
     accounts.deposit(`${prefix}${a}`, 'USDT', 10n ** 17n);
     accounts.deposit(`${prefix}${a}`, 'BTC', 10n ** 14n);
   }
+  // The previous run's engine (hundreds of MB when it kept everything) is garbage now: collect it
+  // here, or its major GC is billed to whichever row runs next.
+  (globalThis as { gc?: () => void }).gc?.();
   let accepted = 0;
   let rejected = 0;
   let places = 0;
