@@ -80,7 +80,7 @@ async function serve(): Promise<void> {
   await new Promise((r) => process.once('SIGTERM', r));
   const snap = sim.ledger(v.name);
   const mem = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ reconciled: snap.reconciled, orders: snap.orders.length, entries: snap.entries.length, rssMiB: Math.round(mem.rss / 2 ** 20), heapMiB: Math.round(mem.heapUsed / 2 ** 20) })}\n`);
+  process.stdout.write(`${JSON.stringify({ reconciled: snap.reconciled, orders: snap.orders.length, entries: snap.entries.length, compactedOrders: snap.compacted.orders, compactedEntries: snap.compacted.entries, rssMiB: Math.round(mem.rss / 2 ** 20), heapMiB: Math.round(mem.heapUsed / 2 ** 20) })}\n`);
   await sim.stop();
 }
 
@@ -362,11 +362,11 @@ async function main(): Promise<void> {
 
     child.kill('SIGTERM');
     const last = await lines.next();
-    const end = last.done === true ? undefined : (JSON.parse(last.value) as { reconciled: boolean; orders: number; entries: number; rssMiB: number; heapMiB: number });
+    const end = last.done === true ? undefined : (JSON.parse(last.value) as { reconciled: boolean; orders: number; entries: number; compactedOrders: number; compactedEntries: number; rssMiB: number; heapMiB: number });
     await once(child, 'exit');
     if (end !== undefined) {
       notes.push(
-        `After the run the venue's ledger ${end.reconciled ? 'reconciled' : '**did NOT reconcile**'} (every asset: sum of balances incl. fees = deposits); it held ${end.orders.toLocaleString('en-US')} client orders and ${end.entries.toLocaleString('en-US')} balance entries, server RSS ${end.rssMiB} MiB (heap ${end.heapMiB} MiB): the ledger keeps every client order and balance change for reconciliation, so memory grows with the number of client orders (house orders are not kept).`,
+        `After the run the venue's ledger ${end.reconciled ? 'reconciled' : '**did NOT reconcile**'} (every asset: sum of balances incl. fees = deposits); it kept ${end.orders.toLocaleString('en-US')} client orders and ${end.entries.toLocaleString('en-US')} balance entries in full and had compacted ${end.compactedOrders.toLocaleString('en-US')} closed orders and ${end.compactedEntries.toLocaleString('en-US')} entries into running sums (the default retention, docs/simulator.md "Retention"), server RSS ${end.rssMiB} MiB (heap ${end.heapMiB} MiB, not after a GC). Memory with and without retention: section "Simulator memory: retention".`,
       );
     }
 

@@ -18,7 +18,10 @@
  *
  * Env: BOT4_BENCH_TP_RATES (default "2000,5000,10000,15000"), BOT4_BENCH_TP_SECONDS (10; 60 for the
  * sustained figure, 600 for the 10-minute run), BOT4_BENCH_TP_PEER (`ws,rest`; `none` skips the
- * peer), BOT4_BENCH_TP_PROFILE_SECONDS (3; 0 skips the profile), BOT4_BENCH_TP_ORDER_ENTRY (`ws`).
+ * peer), BOT4_BENCH_TP_PROFILE_SECONDS (3; 0 skips the profile), BOT4_BENCH_TP_ORDER_ENTRY (`ws`),
+ * BOT4_BENCH_TP_SIM_RETENTION (client orders the simulator keeps per venue, 100000; `off` keeps
+ * every order as before issue 16), BOT4_BENCH_TP_SIM_PROFILE (`1`: CPU profile of the simulator
+ * process over the whole run, summarised at the end). The simulator's RSS is reported after each run.
  * The 60 s and 10-minute runs: `BOT4_BENCH_TP_SECONDS=60` / `=600`, best with one rate
  * (`BOT4_BENCH_TP_RATES=15000`). Every order of the run stays in memory on both sides for the
  * ledger check (the simulator's ledger, and the bench's references to the journal's orders, whose
@@ -27,7 +30,7 @@
  * Run: npm run bench throughput
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,6 +57,10 @@ const SECONDS = Number(process.env.BOT4_BENCH_TP_SECONDS ?? 10);
 const PEERS = (process.env.BOT4_BENCH_TP_PEER ?? 'ws,rest').split(',').filter((p): p is 'ws' | 'rest' => p === 'ws' || p === 'rest');
 const PROFILE_S = Number(process.env.BOT4_BENCH_TP_PROFILE_SECONDS ?? 3);
 const ORDER_ENTRY = process.env.BOT4_BENCH_TP_ORDER_ENTRY === 'rest' ? 'rest' : 'ws';
+/** Client orders the simulator keeps per venue (its retention window); `off` keeps every order (the behaviour before issue 16). */
+const SIM_RETENTION = process.env.BOT4_BENCH_TP_SIM_RETENTION ?? '100000';
+/** Set: the simulator process runs under `--cpu-prof` and its profile is summarised at the end. */
+const SIM_PROF = process.env.BOT4_BENCH_TP_SIM_PROFILE === '1';
 const TIMEOUT_MS = 2000;
 /** Prices are unique per order (1000.00 USDT and up, far below where anyone sells: the book is empty). */
 const PRICE0 = 100_000;
@@ -63,13 +70,33 @@ const MAX_ORDERS = 1000 + Math.ceil(RATES.reduce((a, r) => a + r, 0) * SECONDS +
 const newHist = (): hdr.Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function startSim(): Promise<{ venues: VenueUrls[]; control: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/sim-process.ts')], {
+interface SimHandle {
+  venues: VenueUrls[];
+  control: string;
+  /** The simulator's RSS now and its peak (VmHWM), MiB (Linux /proc; NaN elsewhere). */
+  rss: () => { now: number; peak: number };
+  stop: () => Promise<void>;
+  /** Folder of the simulator's `--cpu-prof` output, when profiled. */
+  profDir: string | undefined;
+}
+
+async function startSim(): Promise<SimHandle> {
+  const profDir = SIM_PROF ? mkdtempSync(path.join(tmpdir(), 'bot4-bench-simprof-')) : undefined;
+  const child = spawn(process.execPath, [...(profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]), '--import', 'tsx', path.join(here, 'fixtures/sim-process.ts')], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, BOT4_LOG_LEVEL: 'error', BOT4_BENCH_SIM_VENUES: '2', BOT4_BENCH_SIM_RATE_LIMITS: 'high' },
+    env: { ...process.env, BOT4_LOG_LEVEL: 'error', BOT4_BENCH_SIM_VENUES: '2', BOT4_BENCH_SIM_RATE_LIMITS: 'high', BOT4_BENCH_SIM_RETENTION: SIM_RETENTION },
   });
   const j = JSON.parse(await firstLine(child, 'simulator')) as { venues: VenueUrls[]; control: string };
-  return { venues: j.venues, control: j.control, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) };
+  const rss = (): { now: number; peak: number } => {
+    try {
+      const st = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(st)?.[1] ?? NaN) / 1024;
+      return { now: kb('VmRSS'), peak: kb('VmHWM') };
+    } catch {
+      return { now: NaN, peak: NaN };
+    }
+  };
+  return { venues: j.venues, control: j.control, rss, profDir, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) };
 }
 
 /** An adapter that records when each order is handed over and answered, indexed by its unique price. */
@@ -246,11 +273,15 @@ async function main(): Promise<void> {
   };
 
   const results: RunResult[] = [];
+  /** The simulator's RSS after each bot4 run. */
+  const simRss: string[] = [];
   let peerPrice = PRICE0;
   for (const rate of RATES) {
     const r = await runBot4(rate, SECONDS);
     results.push(r);
-    console.log(`${r.who} @${rate}/s: ${r.ackRate.toFixed(0)}/s acked, failed ${r.failed}, p50 ${fmtNs(r.p50)} p99 ${fmtNs(r.p99)} max ${fmtNs(r.max)}; internal p50 ${fmtNs(r.internal!.getValueAtPercentile(50))} p99 ${fmtNs(r.internal!.getValueAtPercentile(99))}`);
+    const m = sim.rss();
+    simRss.push(`${rate}/s: ${m.now.toFixed(0)} MiB (peak ${m.peak.toFixed(0)})`);
+    console.log(`${r.who} @${rate}/s: ${r.ackRate.toFixed(0)}/s acked, failed ${r.failed}, p50 ${fmtNs(r.p50)} p99 ${fmtNs(r.p99)} max ${fmtNs(r.max)}; internal p50 ${fmtNs(r.internal!.getValueAtPercentile(50))} p99 ${fmtNs(r.internal!.getValueAtPercentile(99))}; simulator RSS ${m.now.toFixed(0)} MiB (peak ${m.peak.toFixed(0)}); loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     await sleep(1000);
     for (const mode of PEERS) {
       const p = await runPeer(mode, vb, rate, SECONDS, peerPrice);
@@ -294,8 +325,19 @@ async function main(): Promise<void> {
   if (!report.ok) for (const a of report.anomalies.slice(0, 5)) console.log('anomaly', a.kind, a.detail);
   const wsFig = inner.wsOrders?.figures;
   await engine.stop();
+  const simEnd = sim.rss();
   await sim.stop();
   rmSync(dir, { recursive: true, force: true });
+  let simProfileRows: string[][] = [];
+  if (sim.profDir !== undefined) {
+    const f = readdirSync(sim.profDir).find((x) => x.endsWith('.cpuprofile'));
+    if (f !== undefined) {
+      const rows = summariseProfile(JSON.parse(readFileSync(path.join(sim.profDir, f), 'utf8')) as CpuProfile, 20);
+      simProfileRows = rows.map((r) => [r.fn.replace(/\|/g, '\\|'), r.where === '' ? '(native/VM)' : `\`${r.where.replace(/:1$/, '')}\``, `${(r.share * 100).toFixed(1)} %`, `${r.selfMs.toFixed(0)} ms`]);
+      for (const r of rows) console.log(`sim profile: ${(r.share * 100).toFixed(1).padStart(5)} %  ${r.fn}  ${r.where}`);
+    }
+    rmSync(sim.profDir, { recursive: true, force: true });
+  }
 
   const lat = (r: RunResult): string => `${fmtNs(r.p50)} / ${fmtNs(r.p99)} / ${fmtNs(r.p999)} / ${fmtNs(r.max)} (${r.count})`;
   const why = (r: RunResult): string => (r.failed === 0 ? '0' : `${r.failed} (${Object.entries(r.errors).map(([k, n]) => `${k} ${n}`).join(', ')})`);
@@ -320,6 +362,7 @@ async function main(): Promise<void> {
     table(['offered orders/s', ...PEERS.map((m) => `bot4 ÷ bare ccxt ${m === 'ws' ? 'createOrderWs' : 'createOrder (REST)'}`)], ratios),
     '',
     `- Highest rate sustained (0 failed, replies ≥ 95 % of the offered rate): ${best === undefined ? 'none' : `${best.rate} orders/s offered (${best.ackRate.toFixed(0)}/s acknowledged, ${SECONDS} s)`} — goal ≥ 15,000/s for 60 s: **${best !== undefined && best.rate >= 15_000 && SECONDS >= 60 ? 'met' : 'NOT met'}** on this run. Above the sustained rate the clients queue: latency grows with the backlog, and past a queue bound orders fail (bot4: the risk actor's mailbox refuses with \`B4_MAILBOX_FULL\`; ccxt: request timeouts, or its WebSocket closed by the venue as a slow reader); the causes are in the table.`,
+    `- Simulator memory (retention \`${SIM_RETENTION === 'off' ? 'off: every order kept' : `${SIM_RETENTION} client orders per venue`}\`): RSS after each bot4 run ${simRss.join(', ')}; at the end ${simEnd.now.toFixed(0)} MiB, peak ${simEnd.peak.toFixed(0)} MiB.`,
     `- Ledger check after the runs (bot4's journal vs the venue's ledger): ${report.ok ? 'ok' : 'FAILED'} — ${JSON.stringify(report.counts)}.${wsFig === undefined ? '' : ` WebSocket order entry: ${wsFig.sent} requests written, ${wsFig.answered} answered, ${wsFig.unknown} unknown, ${wsFig.connects} connect(s).`}`,
     '',
     ...(profileRows.length === 0
@@ -331,6 +374,7 @@ async function main(): Promise<void> {
           '',
           bound,
         ]),
+    ...(simProfileRows.length === 0 ? [] : ['', 'CPU profile of the simulator process over the whole run (`BOT4_BENCH_TP_SIM_PROFILE=1`), top functions by self time:', '', table(['function', 'where', 'self share', 'self time'], simProfileRows)]),
   ].join('\n');
   writeSection('throughput', 'End-to-end order throughput vs a bare ccxt client', md);
 }

@@ -5,6 +5,7 @@ import { CrisisRunner, type CrisisStatus } from './faults/crisis-runner.js';
 import { CRISES, type VenueEvent } from './faults/crises.js';
 import type { LedgerSnapshot } from './venue/ledger.js';
 import { DEFAULT_PARTICIPANTS } from './venue/participants.js';
+import type { LedgerRetention } from './venue/retention.js';
 import { SimulatorStateError, SimulatorUnknownError } from './errors.js';
 import { VenueCore, type VenueOptions } from './venue/venue.js';
 import { VenueStore } from './venue/venue-store.js';
@@ -39,6 +40,12 @@ export interface VenueUrls {
   /** Control API on the venue port, `…/_sim`. */
   control: string;
 }
+
+/**
+ * Default client history a venue keeps in full (the embedded simulator's memory bound): 20,000
+ * client orders (a few MB) and 131,072 balance entries (about 6 MB of columns), no age limit.
+ */
+export const DEFAULT_RETENTION: Readonly<LedgerRetention> = Object.freeze({ orders: 20_000, entries: 131_072, maxAgeMs: 0 });
 
 const optionsSchema = z
   .object({
@@ -100,6 +107,30 @@ const optionsSchema = z
     stateFsync: z.boolean().default(false),
     /** Log lines after which the log is folded into a snapshot. */
     stateCompactEvery: z.number().int().min(1).max(10_000_000).default(50_000),
+    /**
+     * Client history each venue keeps in full; past it, closed orders and balance entries are
+     * compacted into running sums (the ledger still reconciles exactly; a compacted order answers
+     * -2013 "Order does not exist."). `false` keeps everything (memory grows with every order).
+     * See docs/simulator.md, "Retention".
+     */
+    retention: z
+      .union(
+        [
+          z.literal(false),
+          z
+            .object({
+              /** Client orders kept (open ones always; the oldest closed ones are compacted first). */
+              orders: z.number().int().min(0).max(100_000_000).default(DEFAULT_RETENTION.orders),
+              /** Balance entries kept (compacted in blocks of 16,384, so up to that many more are kept). */
+              entries: z.number().int().min(0).max(1_000_000_000).default(DEFAULT_RETENTION.entries),
+              /** Closed orders unchanged for longer than this (venue ms) are compacted whatever the count; 0 = no age limit. */
+              maxAgeMs: z.number().int().min(0).max(365 * 86_400_000).default(DEFAULT_RETENTION.maxAgeMs),
+            })
+            .strict(),
+        ],
+        { error: 'false or an object { orders, entries, maxAgeMs } of whole numbers >= 0' },
+      )
+      .default({ ...DEFAULT_RETENTION }),
     /** Browser origins (`https://host:port`) allowed to call the control API; default none. */
     controlOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin such as http://localhost:3000')).max(32).default([]),
   })
@@ -182,6 +213,7 @@ export class Simulator {
           participants: o.participants ? { ...DEFAULT_PARTICIPANTS } : false,
           tickMs: o.tickMs,
           stp: o.selfTradePreventionMode,
+          retention: o.retention === false ? undefined : { ...o.retention },
           store: o.stateDir === undefined ? undefined : VenueStore.open({ dir: o.stateDir, venue: name, fsync: o.stateFsync, compactEvery: o.stateCompactEvery }),
         };
         const core = new VenueCore(vopts);

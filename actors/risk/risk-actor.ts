@@ -39,13 +39,16 @@ export class RiskActor {
   readonly address = RISK_ADDRESS;
   private readonly figures: RiskActorStats = { checked: 0, approved: 0, denied: {} };
   /**
-   * Approved intents not yet seen as orders, in approval order: a queue (`pendingHead` is its
-   * first live slot; a slot taken out of order is left `undefined` and skipped). The venue actor
-   * answers in approval order, so the match is almost always the head: O(1), no shifting, no
-   * allocation per order.
+   * Approved intents not yet seen as orders, by limit price, each bucket in approval order (the
+   * first match in a bucket is the oldest with those fields). Was one queue scanned from its head:
+   * under overload (15k orders/s offered, risk mailbox full) updates arrived out of approval order
+   * and one intent's first update never arrived at all; it stayed at the head and every later match
+   * scanned past everything pending behind it, O(pending) per update (issue 13: `onUpdate` +
+   * `takePending` 94 % of the engine's CPU, the throughput collapse). A bucket holds the intents
+   * pending at one price: a handful. (The intent that never got its update still holds its
+   * reservation: see the issue 13 report.)
    */
-  private readonly pending: (OrderIntent | undefined)[] = [];
-  private pendingHead = 0;
+  private readonly pending = new Map<number, OrderIntent[]>();
   /**
    * Open orders the engine projects: client id → intent, lots filled since it was projected, and
    * `base`, the lots already filled when it was restored from the journal (0 for new orders).
@@ -231,7 +234,9 @@ export class RiskActor {
     }
     this.figures.approved++;
     this.risk.onOrderOpened(req.intent);
-    this.pending.push(req.intent);
+    const bucket = this.pending.get(req.intent.priceTicks);
+    if (bucket === undefined) this.pending.set(req.intent.priceTicks, [req.intent]);
+    else bucket.push(req.intent);
     const to = venueAddress(req.intent.venue);
     // Forwarded, not asked again: the venue actor's ack goes straight to whoever asked (one ask per
     // order on the whole path); an order sent without a reply address travels the same way.
@@ -240,8 +245,11 @@ export class RiskActor {
     // Not handed on (venue actor's mailbox full, or no live venue actor): the order will never be
     // seen by the venue, so its reservation and pending entry (the one just pushed) are released
     // here, or they would hold funds and lengthen every later match for ever.
-    const last = this.pending.length - 1;
-    if (last >= this.pendingHead && this.pending[last] === req.intent) this.pending.length = last;
+    const b = this.pending.get(req.intent.priceTicks);
+    if (b !== undefined && b[b.length - 1] === req.intent) {
+      if (b.length === 1) this.pending.delete(req.intent.priceTicks);
+      else b.pop();
+    }
     this.closed(req.intent, req.intent.qtyLots);
     if (e.replyTo !== '') {
       const why = status === SendStatus.Rejected ? `the mailbox of ${to} is full` : `no live actor at ${to}`;
@@ -271,22 +279,14 @@ export class RiskActor {
 
   /** Removes and returns the first (oldest) pending approved intent with these order fields. */
   private takePending(strategy: string, venue: string, symbol: string, side: OrderIntent['side'], priceTicks: number, qtyLots: number): OrderIntent | undefined {
-    const q = this.pending;
-    for (let i = this.pendingHead; i < q.length; i++) {
-      const p = q[i];
-      if (p === undefined || p.strategy !== strategy || p.venue !== venue || p.symbol !== symbol || p.side !== side || p.priceTicks !== priceTicks || p.qtyLots !== qtyLots) continue;
-      q[i] = undefined;
-      let h = this.pendingHead;
-      while (h < q.length && q[h] === undefined) h++;
-      if (h === q.length) {
-        q.length = 0;
-        h = 0;
-      } else if (h > 1024 && h * 2 > q.length) {
-        // Compact now and then, so the queue's array stays about as long as what is pending.
-        q.splice(0, h);
-        h = 0;
-      }
-      this.pendingHead = h;
+    const q = this.pending.get(priceTicks);
+    if (q === undefined) return undefined;
+    for (let i = 0; i < q.length; i++) {
+      const p = q[i]!;
+      if (p.strategy !== strategy || p.venue !== venue || p.symbol !== symbol || p.side !== side || p.qtyLots !== qtyLots) continue;
+      if (q.length === 1) this.pending.delete(priceTicks);
+      else if (i === 0) q.shift();
+      else q.splice(i, 1);
       return p;
     }
     return undefined;

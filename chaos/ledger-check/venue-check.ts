@@ -123,6 +123,13 @@ function checkOrder(input: VenueCheckInput, o: Order, vs: readonly LedgerOrder[]
   const v = vs[0];
   if (!input.healed && !isTerminal(es)) return 'indeterminate';
 
+  if (v === undefined && compactedAtVenue(input, o)) {
+    // The venue folded this closed order into its running sums (retention): its totals count in the
+    // position and balance checks; only a closed engine state agrees with it.
+    if (isTerminal(es) && es !== 'rejected' && !NOT_SENT.has(es)) return agreed;
+    report({ kind: 'STATE_MISMATCH', venue, clientOrderId: id, symbol, engine: es, ledger: 'compacted', detail: `engine "${es}" but the venue compacted order ${o.venueOrderId} (it compacts closed orders only)` });
+    return 'anomalous';
+  }
   if (v === undefined) {
     if (NOT_SENT.has(es) || es === 'rejected') return wasUnknown ? 'unknownResolved' : 'failed';
     if (UNRESOLVED.has(es)) {
@@ -183,6 +190,14 @@ function checkOrder(input: VenueCheckInput, o: Order, vs: readonly LedgerOrder[]
   return clean ? agreed : 'anomalous';
 }
 
+/** Whether the venue's ledger says it compacted `o` (retention): its venue id is at or below the compacted mark and the account has compacted orders. */
+function compactedAtVenue(input: VenueCheckInput, o: Order): boolean {
+  const c = input.ledger.compacted;
+  if (c === undefined || o.venueOrderId === undefined || (c.accounts[input.account]?.orders ?? 0) === 0) return false;
+  const id = Number(o.venueOrderId);
+  return Number.isSafeInteger(id) && id > 0 && id <= c.throughOrderId;
+}
+
 function checkFees(p: Portfolio, o: Order, v: LedgerOrder, flag: (a: Omit<LedgerAnomaly, 'venue' | 'clientOrderId' | 'symbol'>) => void): void {
   const venueFees = new Map<string, Decimal>();
   for (const [k, f] of v.fills.entries()) {
@@ -241,6 +256,14 @@ function checkPositions(input: VenueCheckInput, mine: readonly LedgerOrder[], p:
     }
     venueLots.set(ins.symbol, sum);
   }
+  // Orders the venue compacted count through its running sums.
+  for (const [vsym, f] of Object.entries(input.ledger.compacted?.accounts[input.account]?.symbols ?? {})) {
+    const ins = input.instruments.get(vsym);
+    if (ins === undefined) throw new LedgerCheckInputError(`venue ${input.venue}: no instrument maps venue symbol ${vsym} (compacted orders); pass it in options.instruments`, { venue: input.venue, symbol: vsym });
+    const lot = parseDecimalExact(ins.lotSize, 'lotSize');
+    const net = toSteps(parseDecimalExact(f.boughtQty, `compacted ${vsym}.boughtQty`), lot, `compacted ${vsym}.boughtQty`) - toSteps(parseDecimalExact(f.soldQty, `compacted ${vsym}.soldQty`), lot, `compacted ${vsym}.soldQty`);
+    venueLots.set(ins.symbol, (venueLots.get(ins.symbol) ?? 0n) + net);
+  }
   const engineLots = new Map<string, bigint>();
   for (const { venue, symbol, position } of p.allPositions()) if (venue === input.venue) engineLots.set(symbol, position.qtyLots);
   const symbols = [...new Set([...venueLots.keys(), ...engineLots.keys()])].sort();
@@ -271,6 +294,10 @@ function checkBalances(input: VenueCheckInput, p: Portfolio, report: (a: LedgerA
       if (e.account !== account || e.orderId !== 0) continue;
       const d = addDec(parseDecimalExact(e.freeDelta, `entry ${e.seq}.freeDelta`), parseDecimalExact(e.lockedDelta, `entry ${e.seq}.lockedDelta`));
       deposits.set(e.asset, addDec(deposits.get(e.asset) ?? dec(0n, 0), d));
+    }
+    // Deposits among the entries the venue compacted (retention).
+    for (const [asset, b] of Object.entries(ledger.compacted?.accounts[account]?.entries ?? {})) {
+      deposits.set(asset, addDec(deposits.get(asset) ?? dec(0n, 0), parseDecimalExact(b.deposits, `compacted entries ${asset}.deposits`)));
     }
   }
   const engine = new Map<string, { total: bigint; locked: bigint }>();

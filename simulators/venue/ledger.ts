@@ -1,6 +1,7 @@
 import { type Accounts, type BalanceObserver, FEE_ACCOUNT } from './accounts.js';
 import { formatAtoms, type InstrumentRegistry } from './instruments.js';
 import type { SimOrder } from './order.js';
+import { CompactedSums, isClosed, type LedgerCompacted, type LedgerRetention, type StoredCompacted } from './retention.js';
 
 /** Accounts of background participants start with this prefix; their closed orders are not kept. */
 export const HOUSE_PREFIX = 'house:';
@@ -64,6 +65,13 @@ export interface LedgerSnapshot {
   /** Per asset: sum of all balances (house and fee account included) and net deposits. Equal when reconciled. */
   totals: Record<string, { balances: string; deposits: string }>;
   reconciled: boolean;
+  /**
+   * What the venue no longer keeps in full (its retention window, docs/simulator.md "Retention"):
+   * per account, the closed orders compacted out of `orders` and the entries compacted out of
+   * `entries`, as running sums. For every account and asset, the compacted entries' sum plus the
+   * listed entries gives the balance exactly.
+   */
+  compacted: LedgerCompacted;
 }
 
 /** A balance change as recorded: integers, formatted only when a snapshot is taken (off the order path). */
@@ -106,7 +114,11 @@ class EntryChunk {
  * of an asset at 1e-8) is kept exactly in a side map instead.
  */
 class EntryColumns {
+  /** Global index one past the last entry (entries ever pushed). */
   length = 0;
+  /** Global index of the first entry still kept (a multiple of the chunk size). */
+  first = 0;
+  /** Chunks from global chunk number `first >>> CHUNK_BITS` on. */
   private readonly chunks: EntryChunk[] = [];
   private readonly strings: string[] = [];
   private readonly stringIds = new Map<string, number>();
@@ -123,8 +135,9 @@ class EntryColumns {
   push(seq: number, time: number, account: string, asset: string, freeDelta: bigint, lockedDelta: bigint, reason: string, orderId: number): void {
     const n = this.length;
     const j = n & CHUNK_MASK;
-    if (j === 0 && n >>> CHUNK_BITS === this.chunks.length) this.chunks.push(new EntryChunk());
-    const c = this.chunks[n >>> CHUNK_BITS]!;
+    const k = (n - this.first) >>> CHUNK_BITS;
+    if (j === 0 && k === this.chunks.length) this.chunks.push(new EntryChunk());
+    const c = this.chunks[k]!;
     c.seq[j] = seq;
     c.time[j] = time;
     c.orderId[j] = orderId;
@@ -164,9 +177,29 @@ class EntryColumns {
     return id;
   }
 
-  /** Entry `i` as an object (off the order path: snapshots and durable state). */
+  /** Entries kept. */
+  get kept(): number {
+    return this.length - this.first;
+  }
+
+  /** Drops the oldest chunk when it is full and another follows, handing each of its entries to `fold` first (columns read directly, no object per entry); returns how many. */
+  dropChunk(fold: (seq: number, account: string, asset: string, free: bigint, locked: bigint, orderId: number) => void): number {
+    if (this.chunks.length < 2) return 0;
+    const c = this.chunks[0]!;
+    const base = this.first;
+    for (let j = 0; j < CHUNK; j++) {
+      const w = this.wide.size === 0 ? undefined : this.wide.get(base + j);
+      if (w !== undefined) this.wide.delete(base + j);
+      fold(c.seq[j]!, this.strings[c.account[j]!]!, this.strings[c.asset[j]!]!, w === undefined ? c.free[j]! : w[0], w === undefined ? c.locked[j]! : w[1], c.orderId[j]!);
+    }
+    this.chunks.shift();
+    this.first = base + CHUNK;
+    return CHUNK;
+  }
+
+  /** Entry `i` (global index, {@link first} ≤ i < {@link length}) as an object (off the order path: snapshots and durable state). */
   at(i: number): RawEntry {
-    const c = this.chunks[i >>> CHUNK_BITS]!;
+    const c = this.chunks[(i - this.first) >>> CHUNK_BITS]!;
     const j = i & CHUNK_MASK;
     const w = this.wide.size === 0 ? undefined : this.wide.get(i);
     const freeDelta = w === undefined ? c.free[j]! : w[0];
@@ -175,7 +208,7 @@ class EntryColumns {
   }
 
   accountAt(i: number): string {
-    return this.strings[this.chunks[i >>> CHUNK_BITS]!.account[i & CHUNK_MASK]!]!;
+    return this.strings[this.chunks[(i - this.first) >>> CHUNK_BITS]!.account[i & CHUNK_MASK]!]!;
   }
 }
 
@@ -183,16 +216,34 @@ const MAX_I64 = 2n ** 63n - 1n;
 const MIN_I64 = -(2n ** 63n);
 
 /**
- * Records every order, fill and balance change of the client accounts of one venue. Background
+ * Records the orders, fills and balance changes of the client accounts of one venue. Background
  * participants' (`house:`) orders and balance moves are not kept (they would grow without bound);
  * their balances still appear in `balances` and in the conservation totals.
+ *
+ * With a {@link LedgerRetention} the client history is bounded too: closed orders past the window
+ * (count, age) and the oldest balance entries are folded into {@link CompactedSums}, so
+ * `compacted sums + kept entries = balance` still holds exactly per account and asset. Without
+ * one, everything is kept (the matching-engine benches and property tests).
  */
 export class Ledger implements BalanceObserver {
-  /** Client orders in the order they were recorded (ascending order id: the engine issues them so). */
-  private readonly orders: SimOrder[] = [];
+  /** Client orders kept, in the order they were recorded (ascending order id: the engine issues them so). */
+  private orders: SimOrder[] = [];
   private readonly entries = new EntryColumns();
   private seq = 0;
   private readonly now: () => number;
+  /** What compaction folded away. */
+  readonly compacted = new CompactedSums();
+  /** Kept client orders above which {@link compactionDue} says so (the window plus slack, so each compaction removes a batch). */
+  private readonly orderLimit: number;
+  /** Slack between compactions: at least this many orders are recorded between two count-triggered compactions. */
+  private readonly orderSlack: number;
+  /**
+   * Kept orders at which the next compaction is due: the limit, or more when open orders (never
+   * compacted) fill the window, so a book of many resting orders is not rescanned after every operation.
+   */
+  private nextCompaction: number;
+  /** Kept entries above which the oldest chunk is folded. */
+  private readonly entryLimit: number;
   /** Receives every recorded entry as it is recorded (a durable venue's log). */
   sink: ((e: RawEntry) => void) | undefined;
 
@@ -201,9 +252,15 @@ export class Ledger implements BalanceObserver {
     private readonly accounts: Accounts,
     private readonly instruments: InstrumentRegistry,
     now: () => number,
+    /** Bounded history (see the class comment); undefined keeps everything. */
+    readonly retention?: LedgerRetention,
   ) {
     this.now = now;
     accounts.observe(this);
+    this.orderSlack = retention === undefined ? Infinity : Math.max(256, retention.orders >>> 3);
+    this.orderLimit = retention === undefined ? Infinity : retention.orders + this.orderSlack;
+    this.nextCompaction = this.orderLimit;
+    this.entryLimit = retention === undefined ? Infinity : retention.entries + CHUNK;
   }
 
   /** Called by {@link Accounts} on every change. */
@@ -213,6 +270,7 @@ export class Ledger implements BalanceObserver {
     const time = this.now();
     this.entries.push(seq, time, account, asset, freeDelta, lockedDelta, reason, ref);
     if (this.sink !== undefined) this.sink({ seq, time, account, asset, freeDelta, lockedDelta, reason, orderId: ref });
+    if (this.entries.kept > this.entryLimit) this.compactEntries();
   }
 
   /** Puts back entries restored from a durable venue's log (balances are restored separately). */
@@ -220,13 +278,68 @@ export class Ledger implements BalanceObserver {
     for (const e of entries) {
       this.entries.push(e.seq, e.time, e.account, e.asset, e.freeDelta, e.lockedDelta, e.reason, e.orderId);
       if (e.seq > this.seq) this.seq = e.seq;
+      if (this.entries.kept > this.entryLimit) this.compactEntries();
     }
   }
 
-  /** Every recorded entry (a durable venue's snapshot; builds the objects, so not for a hot path). */
+  /** Puts back the compacted sums of a durable venue's snapshot (before {@link restoreEntries}). */
+  restoreCompacted(c: StoredCompacted): void {
+    this.compacted.restore(c);
+    if (c.throughSeq > this.seq) this.seq = c.throughSeq;
+  }
+
+  private readonly foldEntry = (seq: number, account: string, asset: string, free: bigint, locked: bigint, orderId: number): void => this.compacted.addEntry(seq, account, asset, free, locked, orderId);
+
+  /** Folds the oldest full chunks of entries into {@link compacted} until at most the window (plus one chunk) is kept. */
+  private compactEntries(): void {
+    while (this.entries.kept > this.entryLimit) {
+      if (this.entries.dropChunk(this.foldEntry) === 0) break;
+    }
+  }
+
+  /** Whether enough client orders are kept that {@link compactOrders} would remove a batch by count. */
+  get compactionDue(): boolean {
+    return this.orders.length > this.nextCompaction;
+  }
+
+  /**
+   * Folds closed client orders past the window into {@link compacted} and forgets them: the oldest
+   * first, until at most `retention.orders` are kept, and every closed one whose last change is
+   * older than `retention.maxAgeMs` at `now`. Open orders are never compacted. Returns the removed
+   * orders (the engine drops them from its indexes); none without a retention.
+   */
+  compactOrders(now: number): SimOrder[] {
+    const r = this.retention;
+    if (r === undefined) return [];
+    const list = this.orders;
+    const excess = list.length - r.orders;
+    const cutoff = r.maxAgeMs > 0 ? now - r.maxAgeMs : -Infinity;
+    const removed: SimOrder[] = [];
+    const kept: SimOrder[] = [];
+    let i = 0;
+    for (; i < list.length; i++) {
+      const o = list[i]!;
+      const byCount = removed.length < excess;
+      // Created at or after the cutoff: so is every later order, and none of them is old enough.
+      if (!byCount && o.time >= cutoff) break;
+      if (isClosed(o) && (byCount || o.updateTime < cutoff)) removed.push(o);
+      else kept.push(o);
+    }
+    if (removed.length !== 0) {
+      for (const o of removed) this.compacted.addOrder(o);
+      this.orders = kept.length === 0 ? list.slice(i) : kept.concat(list.slice(i));
+    }
+    // A slack that grows with what had to stay (open orders): each compaction's scan and copy of the
+    // kept orders is paid for by at least a quarter as many new orders.
+    this.nextCompaction = Math.max(this.orderLimit, this.orders.length + Math.max(this.orderSlack, this.orders.length >>> 2));
+    return removed;
+  }
+
+  /** Every kept entry (a durable venue's snapshot; builds the objects, so not for a hot path). */
   rawEntries(): readonly RawEntry[] {
-    const out: RawEntry[] = new Array<RawEntry>(this.entries.length);
-    for (let i = 0; i < this.entries.length; i++) out[i] = this.entries.at(i);
+    const first = this.entries.first;
+    const out: RawEntry[] = new Array<RawEntry>(this.entries.kept);
+    for (let i = first; i < this.entries.length; i++) out[i - first] = this.entries.at(i);
     return out;
   }
 
@@ -245,14 +358,14 @@ export class Ledger implements BalanceObserver {
     return this.orders[i]!;
   }
 
-  /** Registers an order: client orders are kept for good, house orders not at all (no snapshot shows them). */
+  /** Registers an order: client orders are kept (until compacted), house orders not at all (no snapshot shows them). */
   recordOrder(o: SimOrder): void {
     if (!o.house) this.orders.push(o);
   }
 
-  /** Number of balance entries recorded. */
+  /** Number of balance entries kept (recorded minus compacted). */
   get entryCount(): number {
-    return this.entries.length;
+    return this.entries.kept;
   }
 
   /** Full JSON-safe snapshot; `account` restricts orders, entries and balances to one account. */
@@ -283,12 +396,12 @@ export class Ledger implements BalanceObserver {
       totals[asset] = { balances: formatAtoms(bal), deposits: formatAtoms(dep) };
     }
     const entries: LedgerEntry[] = [];
-    for (let i = 0; i < this.entries.length; i++) {
+    for (let i = this.entries.first; i < this.entries.length; i++) {
       if (account !== undefined && this.entries.accountAt(i) !== account) continue;
       const e = this.entries.at(i);
       entries.push({ seq: e.seq, time: e.time, account: e.account, asset: e.asset, freeDelta: formatAtoms(e.freeDelta), lockedDelta: formatAtoms(e.lockedDelta), reason: e.reason, orderId: e.orderId });
     }
-    return { venue: this.venue, time: this.now(), orders, balances, entries, fees, totals, reconciled };
+    return { venue: this.venue, time: this.now(), orders, balances, entries, fees, totals, reconciled, compacted: this.compacted.render(this.instruments, account) };
   }
 
   private renderOrder(o: SimOrder): LedgerOrder {

@@ -184,6 +184,29 @@ export class MatchingEngine {
     this.historyIndexed = n;
   }
 
+  /**
+   * Applies the ledger's retention: compacts closed client orders past the window (see
+   * {@link Ledger.compactOrders}) and forgets them here too, so a query by order id or client order
+   * id no longer finds them (the wire answers -2013, as Binance does for an unknown order). `force`
+   * runs the age pass even when the count is within the window (the venue's tick). Returns how many
+   * orders were compacted.
+   */
+  compactHistory(now: number, force = false): number {
+    if (this.ledger.retention === undefined || (!force && !this.ledger.compactionDue)) return 0;
+    // The history index, once built, is kept in step: catch it up so its position maps after the cut.
+    const indexed = this.historyIndexed > 0;
+    if (indexed) this.history();
+    const removed = this.ledger.compactOrders(now);
+    for (let i = 0; i < removed.length; i++) {
+      const o = removed[i]!;
+      this.byId.delete(o.orderId);
+      const mine = this.sym.get(o.symbol)?.byClient.get(o.account);
+      if (mine !== undefined && mine.get(o.clientOrderId) === o) mine.delete(o.clientOrderId);
+    }
+    if (indexed) this.historyIndexed = this.ledger.orderCount;
+    return removed.length;
+  }
+
   /** Open orders of `account` (optionally one symbol), oldest first. */
   openOrders(account: string, symbol?: string): SimOrder[] {
     const out: SimOrder[] = [];

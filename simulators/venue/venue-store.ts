@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync,
 import path from 'node:path';
 import { SimulatorStoreError } from '../errors.js';
 import type { RawEntry } from './ledger.js';
+import type { StoredCompacted } from './retention.js';
 import type { OrderStatus, OrderType, Side, SimFill, SimOrder, StpMode, TimeInForce } from './order.js';
 
 /** An API user as persisted (the key, its secret and its account). */
@@ -19,6 +20,8 @@ export interface StoredState {
   orders: SimOrder[];
   /** Id high-water marks: `order`, `cid` (generated client ids), `trade:<SYMBOL>`. No id at or past a mark was issued. */
   reserved: Record<string, number>;
+  /** The ledger's compacted sums (retention): balances are these plus the kept entries. Absent before any snapshot had them. */
+  compacted?: StoredCompacted | undefined;
 }
 
 /** Options of {@link VenueStore.open}. */
@@ -132,6 +135,8 @@ interface Snapshot {
   entries: Rec[];
   orders: StoredOrder[];
   reserved: Record<string, number>;
+  /** Compacted sums (retention); absent in snapshots written before retention existed. */
+  c?: StoredCompacted;
 }
 
 /**
@@ -190,6 +195,7 @@ export class VenueStore {
     const entries: RawEntry[] = [];
     const orders = new Map<number, SimOrder>();
     const reserved: Record<string, number> = {};
+    let compacted: StoredCompacted | undefined;
     const apply = (r: Rec): void => {
       switch (r.t) {
         case 'u':
@@ -220,6 +226,7 @@ export class VenueStore {
       for (const e of snap.entries) apply(e);
       for (const x of snap.orders) orders.set(x.i, orderIn(x));
       for (const [k, v] of Object.entries(snap.reserved)) reserved[k] = v;
+      compacted = snap.c;
     }
     let lines = 0;
     if (existsSync(logPath)) {
@@ -259,7 +266,7 @@ export class VenueStore {
         }
       }
     }
-    return new VenueStore(o, { users: [...users.values()], entries, orders: [...orders.values()], reserved }, n, lines);
+    return new VenueStore(o, { users: [...users.values()], entries, orders: [...orders.values()], reserved, compacted }, n, lines);
   }
 
   /** Removes the state of `venue` in `dir` (a simulator reset). */
@@ -347,6 +354,7 @@ export class VenueStore {
       entries: s.entries.map(entryOut),
       orders: s.orders.map(orderOut),
       reserved: { ...this.reserved },
+      ...(s.compacted === undefined ? {} : { c: s.compacted }),
     };
     const tmp = `${this.snapPath}.tmp`;
     try {

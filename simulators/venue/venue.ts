@@ -4,12 +4,13 @@ import type { LinkScope } from '../faults/link.js';
 import { Accounts } from './accounts.js';
 import { FairValue } from './fair-value.js';
 import { DEFAULT_INSTRUMENTS, InstrumentRegistry, parseDecimal, type InstrumentSpec } from './instruments.js';
-import { Ledger, type RawEntry } from './ledger.js';
+import { Ledger } from './ledger.js';
 import { MatchingEngine, type EngineListener, type ExecType, type FeeSchedule } from './matching-engine.js';
 import { STP_MODES, type SimFill, type SimOrder, type StpMode } from './order.js';
 import { DEFAULT_PARTICIPANTS, Participants, type ParticipantOptions } from './participants.js';
+import type { LedgerRetention } from './retention.js';
 import { SimulatorUnknownError } from '../errors.js';
-import type { VenueStore } from './venue-store.js';
+import type { StoredState, VenueStore } from './venue-store.js';
 import type { ApiUser } from '../wire/auth.js';
 import { advertisedRateLimits, RateLimiter, type RateLimitOptions } from '../wire/rate-limit.js';
 
@@ -42,6 +43,11 @@ export interface VenueOptions {
    * from it and every change is written to it before the reply. Absent: the venue starts blank.
    */
   store?: VenueStore | undefined;
+  /**
+   * Client history kept in full (closed orders and balance entries past it are compacted into
+   * running sums); undefined keeps everything. See docs/simulator.md, "Retention".
+   */
+  retention?: LedgerRetention | undefined;
 }
 
 /** Lifecycle of a venue as crises see it (FTX: withdrawals halted, then gone). */
@@ -86,7 +92,7 @@ export class VenueCore implements EngineListener {
     this.rng = new SeededRandom(`${opts.seed}:${opts.name}`);
     this.instruments = new InstrumentRegistry(opts.instruments ?? DEFAULT_INSTRUMENTS);
     this.assets = this.instruments.assets();
-    this.ledger = new Ledger(opts.name, this.accounts, this.instruments, () => this.clock.epochMs());
+    this.ledger = new Ledger(opts.name, this.accounts, this.instruments, () => this.clock.epochMs(), opts.retention);
     this.fees = opts.fees;
     this.engine = new MatchingEngine(this.instruments, this.accounts, this.ledger, opts.fees, () => this.clock.epochMs());
     this.engine.listen(this);
@@ -134,6 +140,13 @@ export class VenueCore implements EngineListener {
     const st = store.state;
     for (const u of st.users) this.users.set(u.apiKey, { apiKey: u.apiKey, apiSecret: u.apiSecret, account: u.account });
     const sums = new Map<string, { account: string; asset: string; free: bigint; locked: bigint }>();
+    // Balances are the compacted entries' sums plus the kept entries.
+    if (st.compacted !== undefined) {
+      this.ledger.restoreCompacted(st.compacted);
+      for (const [account, c] of this.ledger.compacted.accounts) {
+        for (const [asset, b] of c.entries) sums.set(`${account}\u0000${asset}`, { account, asset, free: b.free, locked: b.locked });
+      }
+    }
     for (const e of st.entries) {
       const k = `${e.account}\u0000${e.asset}`;
       let b = sums.get(k);
@@ -152,12 +165,19 @@ export class VenueCore implements EngineListener {
     this.idSeq = Math.max(this.idSeq, st.reserved.cid ?? 0);
     this.accounts.checkConservation();
     this.ledger.sink = (e) => store.entry(e);
+    // A log replayed past the window is compacted before the fresh snapshot, so that stays bounded.
+    this.engine.compactHistory(this.clock.epochMs(), true);
     // A restored log is folded into a fresh snapshot so the next start replays little.
     if (store.logLines > 0) store.compact(this.storedState());
   }
 
-  private storedState(): { users: { apiKey: string; apiSecret: string; account: string }[]; entries: RawEntry[]; orders: SimOrder[] } {
-    return { users: [...this.users.values()].map((u) => ({ apiKey: u.apiKey, apiSecret: u.apiSecret, account: u.account })), entries: [...this.ledger.rawEntries()], orders: this.ledger.clientOrders() };
+  private storedState(): Omit<StoredState, 'reserved'> {
+    return {
+      users: [...this.users.values()].map((u) => ({ apiKey: u.apiKey, apiSecret: u.apiSecret, account: u.account })),
+      entries: [...this.ledger.rawEntries()],
+      orders: this.ledger.clientOrders(),
+      compacted: this.ledger.compacted.stored(),
+    };
   }
 
   /** Venue time as served to clients of `scope` (epoch ms, including that scope's clock-skew outage). */
@@ -229,6 +249,8 @@ export class VenueCore implements EngineListener {
 
   onCommit(): void {
     this.store?.commit(() => this.storedState());
+    // After the commit: the operation's orders are in the log before any of them is compacted.
+    if (this.ledger.compactionDue) this.engine.compactHistory(this.clock.epochMs());
   }
 
   onTrade(symbol: string, tradeId: number, priceTicks: number, lots: number, buyerIsMaker: boolean, time: number): void {
@@ -300,6 +322,7 @@ export class VenueCore implements EngineListener {
       const dt = now - this.lastTickMs;
       this.lastTickMs = now;
       for (const fv of this.fair.values()) fv.step(dt);
+      if (this.opts.retention !== undefined && this.opts.retention.maxAgeMs > 0) this.engine.compactHistory(this.clock.epochMs(), true);
       if (this.status !== 'gone' && this.store?.error === undefined) {
         try {
           this.participants?.tick();

@@ -3,6 +3,7 @@ import { InstrumentRegistry, type InstrumentSpec } from '../../../../simulators/
 import { Ledger } from '../../../../simulators/venue/ledger.js';
 import { MatchingEngine, type EngineListener, type ExecType, type FeeSchedule } from '../../../../simulators/venue/matching-engine.js';
 import type { SimFill, SimOrder } from '../../../../simulators/venue/order.js';
+import type { LedgerRetention } from '../../../../simulators/venue/retention.js';
 
 /** One whole asset unit in atoms. */
 export const UNIT = 100_000_000n;
@@ -54,13 +55,13 @@ export interface EngineRig {
   onEvent: ((e: SeenEvent) => void) | undefined;
 }
 
-/** Builds a rig on a fixed clock (time does not matter to matching). */
-export function makeRig(fees: FeeSchedule = { makerBps: 10, takerBps: 10 }, specs: readonly InstrumentSpec[] = TEST_INSTRUMENTS): EngineRig {
+/** Builds a rig on a fixed clock (time does not matter to matching); `retention` bounds the ledger's history. */
+export function makeRig(fees: FeeSchedule = { makerBps: 10, takerBps: 10 }, specs: readonly InstrumentSpec[] = TEST_INSTRUMENTS, retention?: LedgerRetention): EngineRig {
   let t = 1_700_000_000_000;
   const now = (): number => t++;
   const instruments = new InstrumentRegistry(specs);
   const accounts = new Accounts();
-  const ledger = new Ledger('test', accounts, instruments, now);
+  const ledger = new Ledger('test', accounts, instruments, now, retention);
   const engine = new MatchingEngine(instruments, accounts, ledger, fees, now);
   const rig: EngineRig = { instruments, accounts, ledger, engine, events: [], onEvent: undefined };
   const listener: EngineListener = {
