@@ -1,4 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { CircuitBreaker } from '../actors/exchange/circuit-breaker.js';
 import type { Instrument } from '../actors/orders/instrument.js';
 import type { OrderIntent } from '../actors/orders/intent.js';
@@ -396,11 +398,72 @@ async function main(): Promise<void> {
     for (let c = 0; c < GC_CHECKS; c += 1024) tick();
   });
   const live = new LiveClock();
-  let clockSink = 0;
-  const gcsClock = await countGc(() => {
-    for (let c = 0; c < GC_CHECKS; c++) clockSink += live.nowNs();
+  // The sum stays in a local of a warmed-up (optimized) function: a double kept in a closure
+  // variable or summed in the interpreter is boxed, which would count the harness, not the clock.
+  const readClock = (clock: { nowNs(): number }, n: number): number => {
+    let sum = 0;
+    for (let c = 0; c < n; c++) sum += clock.nowNs();
+    return sum;
+  };
+  const perfClock = { nowNs: (): number => performance.now() * 1e6 };
+  readClock(live, 200_000);
+  readClock(perfClock, 200_000);
+  const gcsClock = await countGc(() => void readClock(live, GC_CHECKS));
+  const gcsPerfClock = await countGc(() => void readClock(perfClock, GC_CHECKS));
+  const clockCostNs = (clock: { nowNs(): number }): number => {
+    const t0 = now();
+    readClock(clock, GC_CHECKS);
+    return Number(now() - t0) / GC_CHECKS;
+  };
+  const liveReadNs = clockCostNs(live);
+  const perfReadNs = clockCostNs(perfClock);
+
+  // 20 % denials: every 5th order of the cycle is one that a check refuses, rotating over five
+  // codes from different parts of the check (early identity checks, limits with numbers, the
+  // reduce-only projection), with the clock the daemon ships (LiveClock). The denial's detail is
+  // not read (as in the engine until a reply or log needs it). Quantities stay small integers, as
+  // the engine's own are: a fractional or > 2³¹ lot count in a field would turn that field of
+  // every order of the same shape into a boxed double (a benchmark artefact, not the check's).
+  const mix = setup();
+  const mixOrders = orders.map((o, k) => {
+    if (k % 5 !== 0) return o;
+    switch ((k / 5) % 5) {
+      case 0:
+        return { ...o, qtyLots: 99_999_999 }; // RISK_NOTIONAL_MAX
+      case 1:
+        return { ...o, priceTicks: Math.round(o.priceTicks * (o.side === 'buy' ? 0.9 : 1.1)) }; // RISK_PRICE_BAND
+      case 2:
+        return { ...o, strategy: 'nobody' }; // RISK_STRATEGY_UNKNOWN
+      case 3:
+        return { ...o, qtyLots: 0 }; // RISK_QTY_PRECISION
+      default:
+        return { ...o, reduceOnly: true, qtyLots: 1e9 }; // RISK_REDUCE_ONLY
+    }
   });
-  if (clockSink < 0) console.log(clockSink);
+  const mixCodes = new Map<string, number>();
+  for (const o of mixOrders) {
+    const d = mix.engine.check(o);
+    if (!d.approved) mixCodes.set(d.code, (mixCodes.get(d.code) ?? 0) + 1);
+  }
+  const mixCheck = (o: OrderIntent): boolean => mix.engine.check(o).approved;
+  distribution(mixCheck, mixOrders, mix.tick, 300_000, BATCH);
+  const mixBatched = distribution(mixCheck, mixOrders, mix.tick, TIMED_CHECKS, BATCH);
+  const mixSingle = distribution(mixCheck, mixOrders, mix.tick, SINGLE_CHECKS, 1);
+  const mixLoop = (n: number): number => {
+    let den = 0;
+    for (let c = 0; c < n; c += 1024) {
+      mix.tick();
+      for (let j = 0; j < 1024; j++) if (!mix.engine.check(mixOrders[(c + j) & (N_ORDERS - 1)]!).approved) den++;
+    }
+    return den;
+  };
+  mixLoop(200_000);
+  (globalThis as { gc?: () => void }).gc?.();
+  let mixDenied = 0;
+  const gcsMix = await countGc(() => {
+    mixDenied = mixLoop(GC_CHECKS);
+  });
+  const mixShare = mixDenied / GC_CHECKS;
   const chunkClock = new ChunkClock(live);
   const chunked = setup(chunkClock);
   const chunkLoop = (n: number): number => {
@@ -451,6 +514,7 @@ async function main(): Promise<void> {
   });
 
   const denied = batched.denied + single.denied + gcDenied + naiveDist.denied;
+  if (Math.abs(mixShare - 0.2) > 0.01) throw new Error(`the denial mix denied ${(mixShare * 100).toFixed(1)} % of its checks, not 20 %: ${JSON.stringify([...mixCodes])}`);
   if (denied > 0) throw new Error(`${denied} benchmark orders were denied during the run (rate budget or stale quotes): the figures would not be of the approved path: ${JSON.stringify([...denials])}`);
 
   // Targets are judged on the per-call distribution (each check timed alone, timer cost subtracted):
@@ -459,7 +523,11 @@ async function main(): Promise<void> {
   const p50 = single.h.getValueAtPercentile(50);
   const p99 = single.h.getValueAtPercentile(99);
   const ok = (b: boolean): string => (b ? 'met' : 'NOT met');
+  const mixP99 = mixSingle.h.getValueAtPercentile(99);
+  const mixBatchP99 = mixBatched.h.getValueAtPercentile(99);
   const rows = [
+    row('bot4 RiskEngine.check, 20 % denials, each call timed alone', mixSingle, `p99 ≤ 2 µs: ${ok(mixP99 <= P99_TARGET_NS)}`),
+    row(`bot4 RiskEngine.check, 20 % denials, mean of batches of ${BATCH}`, mixBatched, `p99 ≤ 2 µs: ${ok(mixBatchP99 <= P99_TARGET_NS)}`),
     row('bot4 RiskEngine.check, each call timed alone', single, `p50 ≤ 1 µs: ${ok(p50 <= P50_TARGET_NS)}; p99 ≤ 2 µs: ${ok(p99 <= P99_TARGET_NS)}`),
     row(`bot4 RiskEngine.check, mean of batches of ${BATCH}`, batched, ''),
     row(`bot4, venue GCRA host-wide (shared AtomicCounters slots), batches of ${BATCH}`, hwDist, ''),
@@ -467,9 +535,11 @@ async function main(): Promise<void> {
     ['Phase 1 review claim (quoted, no code)', fmtNs(REVIEW.p50), fmtNs(REVIEW.p99), fmtNs(REVIEW.p999), fmtNs(REVIEW.max), REVIEW.samples, '–', `bot4 p50 ${(REVIEW.p50 / p50).toFixed(1)}×, p99 ${(REVIEW.p99 / p99).toFixed(1)}× lower`],
   ];
   const gcRows = [
+    [`bot4 check, ${GC_CHECKS.toExponential(0)} checks, ${(mixShare * 100).toFixed(0)} % denials (${[...mixCodes.keys()].join(', ')}), shipped clock (\`LiveClock\`, source ${LiveClock.source})`, gcsMix, `target 0: ${ok(gcsMix === 0)}`],
     [`bot4 check, ${GC_CHECKS.toExponential(0)} checks (+ quote/correlation updates every 1024)`, gcs, `target 0: ${ok(gcs === 0)}`],
     ['the quote/correlation updates alone (same loop without checks)', gcsUpdates, ''],
-    [`\`LiveClock.nowNs()\` alone, ${GC_CHECKS.toExponential(0)} reads`, gcsClock, 'Node 20 `performance.now()` allocates (the hrtime array)'],
+    [`\`LiveClock.nowNs()\` alone (source ${LiveClock.source}), ${GC_CHECKS.toExponential(0)} reads`, gcsClock, `${liveReadNs.toFixed(0)} ns per read`],
+    [`\`performance.now() * 1e6\` alone (the clock before issue 16), ${GC_CHECKS.toExponential(0)} reads`, gcsPerfClock, `${perfReadNs.toFixed(0)} ns per read; Node ${process.versions.node} builds an hrtime array per call`],
     [`bot4 check, ${GC_CHECKS.toExponential(0)} checks, clock read once per 1024 checks`, gcsChunk, 'the check itself, without its clock read'],
     [`bot4 check, ${GC_CHECKS.toExponential(0)} checks, venue GCRA host-wide (shared slots)`, gcsHw, 'N-API returns µs timestamps > 2³¹ as heap numbers'],
     ['naive baseline, 1e+5 checks', naiveGc, ''],
@@ -486,6 +556,8 @@ async function main(): Promise<void> {
     table(['GC events (PerformanceObserver)', 'count', ''], gcRows),
     '',
     `- Targets (the Phase 1 review goals): p50 ≤ 1 µs **${ok(p50 <= P50_TARGET_NS)}** (${fmtNs(p50)}), p99 ≤ 2 µs **${ok(p99 <= P99_TARGET_NS)}** (${fmtNs(p99)}), 0 GC over 10⁶ checks **${ok(gcs === 0)}** (${gcs}).`,
+    `- Issue 16 targets, 20 % denials with the shipped clock: 0 GC over 10⁶ checks **${ok(gcsMix === 0)}** (${gcsMix}); p99 ≤ 2 µs timed alone **${ok(mixP99 <= P99_TARGET_NS)}** (${fmtNs(mixP99)}) and as the mean of batches of ${BATCH} **${ok(mixBatchP99 <= P99_TARGET_NS)}** (${fmtNs(mixBatchP99)}). Denials come from the engine's preallocated ring of views (\`DenialRing\`); their detail text is built only when read. \`LiveClock\` reads CLOCK_MONOTONIC through the addon into an off-heap cell (\`native/clock.c\`).`,
+    `- Load while measuring: loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores shared with other work.`,
     `- Targets are judged on the "timed alone" row: each check between two \`hrtime.bigint()\` reads, minus the median cost of an empty timed region (${fmtNs(timerCost(1))}), so its samples carry the timer's jitter (± tens of ns). A batch sample is the mean of ${BATCH} calls: it cannot show a single slow call, and it is ${BATCH}× as likely to contain a preemption, so on this shared 2-core machine its p99 and beyond mostly measure the scheduler. Both rows include preemption and GC of the measuring loop (the bigints of \`hrtime.bigint()\`).`,
     '- The review figure is quoted from the Phase 1 review (their Rust design, no reproducible code); the naive baseline is measured in this run on the same orders and state.',
   ].join('\n');
