@@ -5,7 +5,8 @@
  * preloaded (`--expose-gc`): every BOT4_BENCH_MEMORY_EVERY_S (default 10) the probe forces a full
  * GC and reports `process.memoryUsage()`; RSS is read from /proc/<pid>/status (VmRSS) outside.
  *
- * Two heap snapshots (after a full GC), at BOT4_BENCH_MEMORY_SNAP1_S (default 60) and ~10 s before
+ * Two heap snapshots (after a full GC), at BOT4_BENCH_MEMORY_SNAP1_S (default 30: the stall of writing
+ * a snapshot lands before the slope window) and ~10 s before
  * the end, are diffed by constructor (count and self size) and, for the groups that grew most, by
  * what retains their new objects (the holder's constructor and the edge name): the retainer.
  *
@@ -26,7 +27,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const DURATION_S = Number(process.env.BOT4_BENCH_MEMORY_S ?? 600);
 const EVERY_S = Number(process.env.BOT4_BENCH_MEMORY_EVERY_S ?? 10);
-const SNAP1_S = Number(process.env.BOT4_BENCH_MEMORY_SNAP1_S ?? 60);
+const SNAP1_S = Number(process.env.BOT4_BENCH_MEMORY_SNAP1_S ?? 30);
 const SNAPSHOTS = process.env.BOT4_BENCH_MEMORY_SNAPSHOTS !== '0';
 const KEEP = process.env.BOT4_BENCH_MEMORY_KEEP === '1';
 const RSS_TARGET_MB = 150;
