@@ -97,6 +97,17 @@ const VALUE = 1;
 const A = 2;
 const B = 3;
 
+/** The mutable state behind a {@link DenialView}. */
+interface DenialState {
+  code: RiskDenialCode;
+  template: DenialTemplate;
+  order: OrderIntent | undefined;
+  text: string;
+  exact: bigint | undefined;
+  detail: string | undefined;
+  readonly n: Float64Array;
+}
+
 /** Writes a view's private state: only {@link DenialRing} (the engine's pool) holds it. */
 let write: (v: DenialView, code: RiskDenialCode, template: DenialTemplate, order: OrderIntent, text: string, exact: bigint | undefined, n: Float64Array) => void;
 
@@ -112,47 +123,45 @@ let write: (v: DenialView, code: RiskDenialCode, template: DenialTemplate, order
  */
 export class DenialView implements RiskDenial {
   readonly approved = false as const;
-  #code: RiskDenialCode = 'RISK_HALTED';
-  #template: DenialTemplate = DenialTemplate.HALTED;
-  #order: OrderIntent | undefined;
-  #text = '';
-  #exact: bigint | undefined;
-  #detail: string | undefined;
-  readonly #n = new Float64Array(DENIAL_SLOTS);
+  // The state lives in a plain record the frozen view points to: the ring rewrites the record,
+  // never a field of the frozen object (a store into a frozen object is a slow path in V8).
+  readonly #s: DenialState = { code: 'RISK_HALTED', template: DenialTemplate.HALTED, order: undefined, text: '', exact: undefined, detail: undefined, n: new Float64Array(DENIAL_SLOTS) };
 
   static {
     write = (v, code, template, order, text, exact, n) => {
-      v.#code = code;
-      v.#template = template;
-      v.#order = order;
-      v.#text = text;
-      v.#exact = exact;
-      v.#detail = undefined;
-      v.#n.set(n);
+      const s = v.#s;
+      s.code = code;
+      s.template = template;
+      s.order = order;
+      s.text = text;
+      s.exact = exact;
+      s.detail = undefined;
+      s.n.set(n);
     };
   }
 
   /** Stable namespaced code (`RISK_NOTIONAL_MAX`). */
   get code(): RiskDenialCode {
-    return this.#code;
+    return this.#s.code;
   }
 
   /** Human-readable explanation naming the limit and the value that broke it (built on first read). */
   get detail(): string {
-    if (this.#detail === undefined) this.#detail = this.render();
-    return this.#detail;
+    const s = this.#s;
+    if (s.detail === undefined) s.detail = this.render();
+    return s.detail;
   }
 
   /** The limit that applied, when there is one (same unit as `detail`). */
   get limit(): number | undefined {
-    if (this.#template === DenialTemplate.BALANCE) return Number(this.free());
-    const x = this.#n[LIMIT]!;
+    if (this.#s.template === DenialTemplate.BALANCE) return Number(this.free());
+    const x = this.#s.n[LIMIT]!;
     return Number.isNaN(x) ? undefined : x;
   }
 
   /** The value that broke it, same unit. */
   get value(): number | undefined {
-    const x = this.#n[VALUE]!;
+    const x = this.#s.n[VALUE]!;
     return Number.isNaN(x) ? undefined : x;
   }
 
@@ -168,15 +177,16 @@ export class DenialView implements RiskDenial {
 
   /** Free balance (exact) of a BALANCE denial: total − locked at the time of the check. */
   private free(): bigint {
-    const n = this.#n;
-    return (this.#exact ?? BigInt(n[A]!)) - BigInt(n[B]!);
+    const s = this.#s;
+    return (s.exact ?? BigInt(s.n[A]!)) - BigInt(s.n[B]!);
   }
 
   private render(): string {
-    const o = this.#order!;
-    const n = this.#n;
-    const t = this.#text;
-    switch (this.#template) {
+    const s = this.#s;
+    const o = s.order!;
+    const n = s.n;
+    const t = s.text;
+    switch (s.template) {
       case DenialTemplate.HALTED:
         return `trading is HALTED: ${n[A] === 1 ? 'modifications' : 'new orders'} are denied`;
       case DenialTemplate.STRATEGY_UNKNOWN:
@@ -240,7 +250,7 @@ export class DenialView implements RiskDenial {
       case DenialTemplate.RATE_VENUE:
         return `venue ${o.venue}: order rate limit; retry in ${(n[A]! / 1e6).toFixed(3)} ms`;
       default:
-        return this.#code;
+        return s.code;
     }
   }
 }
