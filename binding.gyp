@@ -6,7 +6,8 @@
         "native/addon.c",
         "native/correlation.c",
         "native/counters.c",
-        "native/lock.c"
+        "native/lock.c",
+        "native/clock.c"
       ],
       "cflags_c": ["-std=c11", "-O3", "-ffp-contract=off", "-fno-strict-aliasing", "-Wall", "-Wextra"],
       "cflags!": ["-fno-exceptions"],

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { monotonicCell, monotonicCellReason } from '../native/monotonic-clock.js';
 import { InvalidArgumentError } from './errors.js';
 
 /** Opaque handle of a timer set on a {@link Clock}. */
@@ -23,13 +24,45 @@ export interface Clock {
   clearTimer(handle: TimerHandle): void;
 }
 
-/** Real time: `performance.now()` for monotonic time, `Date.now()` for the epoch, Node timers. */
+/** Where {@link LiveClock.nowNs} reads time: the addon's allocation-free cell, or `performance.now()`. */
+export type LiveClockSource = 'native' | 'performance.now';
+
+const CELL = monotonicCell;
+// The native cell reads CLOCK_MONOTONIC since boot; shifted onto `performance.now()`'s origin
+// (process start, the same clock underneath) so both read the same time and stay exact to the
+// nanosecond for ~104 days of process uptime rather than of machine uptime.
+const CELL_OFFSET_NS = ((): number => {
+  if (CELL === null) return 0;
+  const before = performance.now() * 1e6;
+  CELL.read();
+  const after = performance.now() * 1e6;
+  return (before + after) / 2 - CELL.cell[0]!;
+})();
+
+/**
+ * Real time: monotonic nanoseconds from the native addon's clock cell (CLOCK_MONOTONIC written
+ * into an off-heap Float64Array, see `native/clock.c`), or `performance.now()` when the addon is
+ * not loaded; `Date.now()` for the epoch; Node timers.
+ *
+ * Why not `performance.now()` always: on Node 20 each call builds an `[s, ns]` hrtime array and
+ * boxes its result, so a clock read per order is garbage per order (counted in
+ * `bench/risk.bench.ts`). The native read allocates nothing on the JS heap; a caller that V8
+ * inlines `nowNs()` into (the risk check) gets the double unboxed.
+ */
 export class LiveClock implements Clock {
+  /** Which source {@link nowNs} reads, and why when it is not the native one. */
+  static readonly source: LiveClockSource = CELL === null ? 'performance.now' : 'native';
+  /** Why the native source is not in use (undefined when it is). */
+  static readonly sourceReason: string | undefined = monotonicCellReason;
+
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private nextId = 1;
 
   nowNs(): number {
-    return performance.now() * 1e6;
+    const c = CELL;
+    if (c === null) return performance.now() * 1e6;
+    c.read();
+    return c.cell[0]! + CELL_OFFSET_NS;
   }
 
   epochMs(): number {

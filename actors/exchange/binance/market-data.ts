@@ -70,6 +70,12 @@ export class BinanceMarketData {
             venueTimeMs: Number(raw.T ?? raw.E ?? 0),
           });
         }
+        // ccxt keeps the last `tradesLimit` (1000) parsed trades of each symbol for its own use;
+        // bot4 has forwarded each new one above, so the history is dropped (issue 16: it was a
+        // retainer growing ~0.4 MB/min per symbol until full, `npm run bench memory`). The next
+        // trade message starts a fresh cache, and `watchTrades` returns only what is new in it.
+        const cache = (c.ex as { trades?: Record<string, unknown> }).trades;
+        if (cache !== undefined) delete cache[symbol];
       } catch (e) {
         if (gen !== c.streamGen) return;
         sinks.onStreamError(`trades:${symbol}`, e);

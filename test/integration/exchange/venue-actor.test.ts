@@ -79,6 +79,19 @@ describe('venue actor against the simulator (real ccxt, real sockets)', function
     assert.ok(trades.every((t) => Number.isSafeInteger(t.priceTicks) && t.priceTicks > 0 && t.lots > 0));
   });
 
+  it("keeps no ccxt stream history once updates are consumed (issue 16: ccxt's order, fill and trade caches were the daemon's growing retainers)", async () => {
+    const ex = (h.venues.get('sim-a')!.adapter as unknown as { conn: { ex: { orders?: unknown[]; myTrades?: unknown[]; trades?: Record<string, unknown[]> } } }).conn.ex;
+    const seen: number[] = [];
+    h.system.spawn('probe.trades', counterMachine, { handle: (e) => void (e.type === 'md.trade' && seen.push(1)) });
+    h.system.subscribe('md.trade.sim-a.BTC/USDT', 'probe.trades');
+    await waitFor(() => seen.length >= 10, 30_000, () => `10 public trades (${seen.length})`);
+    // the orders of the tests above were placed, filled and cancelled: all their updates consumed
+    assert.equal(ex.orders, undefined, 'the order cache is dropped after each consumed batch');
+    assert.equal(ex.myTrades, undefined, 'the fill cache is dropped after each consumed batch');
+    // public trades keep coming: at most the ones not consumed yet, never the ${seen.length} seen
+    assert.ok((ex.trades?.['BTC/USDT']?.length ?? 0) <= 3, `trade cache holds ${ex.trades?.['BTC/USDT']?.length}`);
+  });
+
   it('after a supervised restart (a fault injected by the runtime) the streams run again: tickers keep arriving', async () => {
     let tickers = 0;
     h.system.spawn('probe.ticks', counterMachine, { handle: (e) => void (e.type === 'md.ticker' && tickers++) });

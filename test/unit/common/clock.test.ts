@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LiveClock, SimulatedClock } from '../../../common/clock.js';
+import { nativeBinding } from '../../../native/loader.js';
 import { InvalidArgumentError } from '../../../common/errors.js';
 
 describe('SimulatedClock', () => {
@@ -59,5 +63,32 @@ describe('LiveClock', () => {
     // A later timer on the same clock fires after the cancelled one would have.
     await new Promise<void>((resolve) => c.setTimer(3, resolve));
     assert.ok(Math.abs(c.epochMs() - Date.now()) < 1000);
+  });
+});
+
+describe('LiveClock source (issue 16: a clock read that does not allocate)', () => {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+  it('reads the native CLOCK_MONOTONIC cell when the addon is loaded, on performance.now()\'s origin', () => {
+    assert.equal(LiveClock.source, nativeBinding !== null ? 'native' : 'performance.now', String(LiveClock.sourceReason));
+    const c = new LiveClock();
+    let last = -Infinity;
+    for (let k = 0; k < 1000; k++) {
+      const before = performance.now() * 1e6;
+      const t = c.nowNs();
+      const after = performance.now() * 1e6;
+      // the same clock underneath: the read lies between two performance.now() reads (1 ms slack for the offset's calibration)
+      assert.ok(t >= before - 1e6 && t <= after + 1e6, `${t} not within [${before}, ${after}]`);
+      assert.ok(t >= last, 'never goes backwards');
+      last = t;
+    }
+  });
+
+  it('falls back to performance.now() with BOT4_NATIVE=0 and says why', () => {
+    const code = "import { LiveClock } from './common/clock.ts'; const c = new LiveClock(); const a = c.nowNs(); const b = c.nowNs(); console.log(JSON.stringify({ source: LiveClock.source, reason: LiveClock.sourceReason, ok: b >= a && a > 0 }));";
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, env: { ...process.env, BOT4_NATIVE: '0', BOT4_LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const line = r.stdout.trim().split('\n').pop()!;
+    assert.deepEqual(JSON.parse(line), { source: 'performance.now', reason: 'BOT4_NATIVE=0 forces the TS twins', ok: true });
   });
 });

@@ -1,0 +1,376 @@
+/**
+ * Daemon memory and heap slope under the default `npm start` workload (issue 16). Runs the real
+ * daemon (`bin/bot4.js daemon`, default config: embedded two-venue simulator, market maker and
+ * pairs strategies) as a child on a free port with a fresh journal, with `bench/memory-probe.ts`
+ * preloaded (`--expose-gc`): every BOT4_BENCH_MEMORY_EVERY_S (default 10) the probe forces a full
+ * GC and reports `process.memoryUsage()`; RSS is read from /proc/<pid>/status (VmRSS) outside.
+ *
+ * Two heap snapshots (after a full GC), at BOT4_BENCH_MEMORY_SNAP1_S (default 30: the stall of writing
+ * a snapshot lands before the slope window) and ~10 s before
+ * the end, are diffed by constructor (count and self size) and, for the groups that grew most, by
+ * what retains their new objects (the holder's constructor and the edge name): the retainer.
+ *
+ * Knobs: BOT4_BENCH_MEMORY_S (run length, default 600), BOT4_BENCH_MEMORY_EVERY_S,
+ * BOT4_BENCH_MEMORY_SNAP1_S, BOT4_BENCH_MEMORY_SNAPSHOTS=0 (no snapshots), BOT4_BENCH_MEMORY_KEEP=1
+ * (keep the temporary directory with the snapshots and the daemon log).
+ * Targets: RSS ≤ 150 MB (end and max); post-GC heap slope |…| < 0.1 MB/min after the first minute.
+ * Run: npm run bench memory (10 minutes; BOT4_BENCH_MEMORY_S=240 for a short check)
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { table, writeSection } from './report.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const DURATION_S = Number(process.env.BOT4_BENCH_MEMORY_S ?? 600);
+const EVERY_S = Number(process.env.BOT4_BENCH_MEMORY_EVERY_S ?? 10);
+const SNAP1_S = Number(process.env.BOT4_BENCH_MEMORY_SNAP1_S ?? 30);
+const SNAPSHOTS = process.env.BOT4_BENCH_MEMORY_SNAPSHOTS !== '0';
+const KEEP = process.env.BOT4_BENCH_MEMORY_KEEP === '1';
+const RSS_TARGET_MB = 150;
+const SLOPE_TARGET = 0.1;
+const WARMUP_S = 60;
+const MB = 1024 * 1024;
+
+interface Sample {
+  t: number;
+  rssMb: number;
+  heapAfterGcMb?: number;
+  checked?: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function vmRssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? NaN : Number(m[1]) / 1024;
+}
+
+/** Least-squares slope of y over x. */
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 2) return NaN;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return num / den;
+}
+
+// --- heap snapshot summary ------------------------------------------------------------------------
+
+interface Snapshot {
+  /** group key of each node ('Map', '(string)', 'closure foo', …) */
+  key: string[];
+  id: Int32Array | Float64Array;
+  size: Float64Array;
+  edgeFrom: Int32Array;
+  edgeTo: Int32Array;
+  edgeName: string[];
+}
+
+interface RawSnapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
+  nodes: number[];
+  edges: number[];
+  strings: string[];
+}
+
+function loadSnapshot(file: string): Snapshot {
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as RawSnapshot;
+  const m = raw.snapshot.meta;
+  const nf = m.node_fields.length;
+  const ef = m.edge_fields.length;
+  const fType = m.node_fields.indexOf('type');
+  const fName = m.node_fields.indexOf('name');
+  const fId = m.node_fields.indexOf('id');
+  const fSize = m.node_fields.indexOf('self_size');
+  const fEdges = m.node_fields.indexOf('edge_count');
+  const eType = m.edge_fields.indexOf('type');
+  const eName = m.edge_fields.indexOf('name_or_index');
+  const eTo = m.edge_fields.indexOf('to_node');
+  const types = m.node_types[0];
+  const etypes = m.edge_types[0];
+  const n = raw.nodes.length / nf;
+  const key: string[] = new Array<string>(n);
+  const id = new Float64Array(n);
+  const size = new Float64Array(n);
+  const edgeCount = raw.edges.length / ef;
+  const edgeFrom = new Int32Array(edgeCount);
+  const edgeTo = new Int32Array(edgeCount);
+  const edgeName: string[] = new Array<string>(edgeCount);
+  let e = 0;
+  for (let i = 0; i < n; i++) {
+    const b = i * nf;
+    const t = types[raw.nodes[b + fType]!]!;
+    const name = raw.strings[raw.nodes[b + fName]!]!;
+    key[i] = t === 'object' || t === 'native' ? name : t === 'closure' ? `closure ${name || '(anonymous)'}` : `(${t})`;
+    id[i] = raw.nodes[b + fId]!;
+    size[i] = raw.nodes[b + fSize]!;
+    const ec = raw.nodes[b + fEdges]!;
+    for (let k = 0; k < ec; k++, e++) {
+      const eb = e * ef;
+      edgeFrom[e] = i;
+      edgeTo[e] = raw.edges[eb + eTo]! / nf;
+      const et = etypes[raw.edges[eb + eType]!]!;
+      const nm = raw.edges[eb + eName]!;
+      edgeName[e] = et === 'element' || et === 'hidden' ? `[${et}]` : et === 'weak' ? '[weak]' : String(raw.strings[nm] ?? nm);
+    }
+  }
+  return { key, id, size, edgeFrom, edgeTo, edgeName };
+}
+
+interface Group {
+  count: number;
+  size: number;
+}
+
+function groups(s: Snapshot): Map<string, Group> {
+  const g = new Map<string, Group>();
+  for (let i = 0; i < s.key.length; i++) {
+    const x = g.get(s.key[i]!) ?? { count: 0, size: 0 };
+    x.count++;
+    x.size += s.size[i]!;
+    g.set(s.key[i]!, x);
+  }
+  return g;
+}
+
+/**
+ * For the nodes of `keys` that are new in `b` (id not in `a`): walks up from each through its first
+ * strong retainer while the holder is new too, and counts where the chain enters the old heap:
+ * `Holder.edge ← Holder's own holder.edge` → objects. That names what keeps accumulating them.
+ */
+function retainers(a: Snapshot, b: Snapshot, keys: Set<string>): Map<string, Map<string, number>> {
+  const old = new Set<number>();
+  for (let i = 0; i < a.id.length; i++) old.add(a.id[i]!);
+  const n = b.key.length;
+  const isNew = new Uint8Array(n);
+  for (let i = 0; i < n; i++) if (!old.has(b.id[i]!)) isNew[i] = 1;
+  // first strong retaining edge of each node
+  const firstRet = new Int32Array(n).fill(-1);
+  for (let e = 0; e < b.edgeTo.length; e++) {
+    const to = b.edgeTo[e]!;
+    if (firstRet[to] === -1 && b.edgeName[e] !== '[weak]') firstRet[to] = e;
+  }
+  const label = (e: number): string => `${b.key[b.edgeFrom[e]!]}.${b.edgeName[e]}`;
+  const out = new Map<string, Map<string, number>>();
+  for (let i = 0; i < n; i++) {
+    if (isNew[i] !== 1 || !keys.has(b.key[i]!)) continue;
+    let x = i;
+    let e = firstRet[x]!;
+    for (let hops = 0; e >= 0 && isNew[b.edgeFrom[e]!] === 1 && hops < 50; hops++) {
+      x = b.edgeFrom[e]!;
+      e = firstRet[x]!;
+    }
+    if (e < 0) continue;
+    const holder = b.edgeFrom[e]!;
+    const up = firstRet[holder]!;
+    const up2 = up >= 0 ? firstRet[b.edgeFrom[up]!]! : -1;
+    const where = `${label(e)} ← ${up >= 0 ? label(up) : '(root)'} ← ${up2 >= 0 ? label(up2) : '(root)'}`;
+    const m = out.get(b.key[i]!) ?? new Map<string, number>();
+    m.set(where, (m.get(where) ?? 0) + 1);
+    out.set(b.key[i]!, m);
+  }
+  return out;
+}
+
+/** Self size of every node new in `b`, summed by where its retainer chain enters the old heap (top `k`). */
+function anchors(a: Snapshot, b: Snapshot, k: number): (string | number)[][] {
+  const old = new Set<number>();
+  for (let i = 0; i < a.id.length; i++) old.add(a.id[i]!);
+  const n = b.key.length;
+  const isNew = new Uint8Array(n);
+  for (let i = 0; i < n; i++) if (!old.has(b.id[i]!)) isNew[i] = 1;
+  const firstRet = new Int32Array(n).fill(-1);
+  for (let e = 0; e < b.edgeTo.length; e++) {
+    const to = b.edgeTo[e]!;
+    if (firstRet[to] === -1 && b.edgeName[e] !== '[weak]') firstRet[to] = e;
+  }
+  const label = (e: number): string => `${b.key[b.edgeFrom[e]!]}.${b.edgeName[e]}`;
+  const by = new Map<string, { count: number; size: number }>();
+  for (let i = 0; i < n; i++) {
+    if (isNew[i] !== 1) continue;
+    let e = firstRet[i]!;
+    for (let hops = 0; e >= 0 && isNew[b.edgeFrom[e]!] === 1 && hops < 100; hops++) e = firstRet[b.edgeFrom[e]!]!;
+    let where = '(unreachable)';
+    if (e >= 0) {
+      const up = firstRet[b.edgeFrom[e]!]!;
+      where = `${label(e)} ← ${up >= 0 ? label(up) : '(root)'}`;
+    }
+    const x = by.get(where) ?? { count: 0, size: 0 };
+    x.count++;
+    x.size += b.size[i]!;
+    by.set(where, x);
+  }
+  return [...by].sort((p, q) => q[1].size - p[1].size).slice(0, k).map(([w, x]) => [`\`${w.slice(0, 150)}\``, x.count, (x.size / 1024).toFixed(1)]);
+}
+
+interface Diff {
+  rows: (string | number)[][];
+  retainerLines: string[];
+  anchorRows: (string | number)[][];
+}
+
+function diffSnapshots(f1: string, f2: string): Diff {
+  const a = loadSnapshot(f1);
+  const b = loadSnapshot(f2);
+  const ga = groups(a);
+  const gb = groups(b);
+  const all = new Set([...ga.keys(), ...gb.keys()]);
+  const d = [...all].map((k) => {
+    const x = ga.get(k) ?? { count: 0, size: 0 };
+    const y = gb.get(k) ?? { count: 0, size: 0 };
+    return { k, dc: y.count - x.count, ds: y.size - x.size, c2: y.count, s2: y.size };
+  });
+  d.sort((p, q) => q.ds - p.ds);
+  const top = d.slice(0, 15);
+  const rows = top.map((x) => [`\`${x.k.slice(0, 60)}\``, x.dc, (x.ds / 1024).toFixed(1), x.c2, (x.s2 / 1024).toFixed(1)]);
+  const rk = new Set(top.slice(0, 6).filter((x) => x.ds > 0).map((x) => x.k));
+  const ret = retainers(a, b, rk);
+  const retainerLines: string[] = [];
+  for (const k of rk) {
+    const m = ret.get(k);
+    if (m === undefined) continue;
+    const best = [...m].sort((p, q) => q[1] - p[1]).slice(0, 4);
+    retainerLines.push(`- new \`${k.slice(0, 60)}\` enter the old heap at: ${best.map(([h, c]) => `\`${h.slice(0, 160)}\` ×${c}`).join(', ')}`);
+  }
+  return { rows, retainerLines, anchorRows: anchors(a, b, 15) };
+}
+
+// --- run -------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const only = process.env.BOT4_BENCH_MEMORY_DIFF;
+  if (only !== undefined) {
+    // diff two kept snapshots only: BOT4_BENCH_MEMORY_DIFF=<dir of a BOT4_BENCH_MEMORY_KEEP=1 run>
+    const d = diffSnapshots(path.join(only, 'heap-1.heapsnapshot'), path.join(only, 'heap-2.heapsnapshot'));
+    console.log([table(['constructor / type', 'Δ count', 'Δ self size (KiB)', 'count at 2nd', 'self size at 2nd (KiB)'], d.rows), '', ...d.retainerLines, '', table(['new objects enter the old heap at (holder.edge ← its holder.edge)', 'objects', 'self size (KiB)'], d.anchorRows)].join('\n'));
+    return;
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'bot4-bench-memory-'));
+  const cfg = path.join(dir, 'bot4.json');
+  writeFileSync(cfg, JSON.stringify({ auth: { tokenFile: path.join(dir, 'admin-token') } }));
+  const logFile = path.join(dir, 'daemon.log');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--expose-gc', '--import', path.join(here, 'memory-probe.ts'), path.join(root, 'bin/bot4.js'), 'daemon', '--config', cfg, '--port', '0', '--journal', path.join(dir, 'journal')],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, BOT4_LOG_LEVEL: 'warn', BOT4_MEM_PROBE_MS: String(EVERY_S * 1000) } },
+  );
+  const log = createWriteStream(logFile);
+  child.stderr!.pipe(log);
+  let exited: number | null = null;
+  child.on('exit', (c) => (exited = c ?? -1));
+  try {
+    const t0 = Date.now();
+    const ready = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      const timer = setTimeout(() => reject(new Error('daemon: no ready line within 120 s')), 120_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const i = buf.indexOf('\n');
+        if (i >= 0) {
+          clearTimeout(timer);
+          resolve(buf.slice(0, i));
+        }
+      });
+      child.once('exit', (c) => reject(new Error(`daemon exited ${c} before ready; log: ${logFile}`)));
+    });
+    const startupS = (Date.now() - t0) / 1000;
+    const metricsUrl = /metrics=(\S+)/.exec(ready)?.[1];
+    console.log(`daemon ready in ${startupS.toFixed(1)} s (pid ${child.pid}); sampling every ${EVERY_S} s for ${DURATION_S} s`);
+
+    let lastProbe: { heapUsedAfterGc: number } | undefined;
+    let snapDone: ((p: string) => void) | undefined;
+    child.on('message', (m: { probe?: string; heapUsedAfterGc: number; path?: string }) => {
+      if (m.probe === 'mem') lastProbe = m;
+      if (m.probe === 'snapshot' && snapDone !== undefined) snapDone(m.path!);
+    });
+    const snapshot = async (name: string): Promise<string> => {
+      const p = path.join(dir, name);
+      const done = new Promise<string>((r) => (snapDone = r));
+      child.send({ snapshot: p });
+      return done;
+    };
+    const snap2S = Math.max(SNAP1_S + EVERY_S, DURATION_S - 10);
+    const snaps: { t: number; file: string }[] = [];
+    const samples: Sample[] = [];
+    const tStart = Date.now();
+    for (let k = 0; ; k++) {
+      const due = tStart + k * EVERY_S * 1000;
+      if (due - tStart > DURATION_S * 1000 || exited !== null) break;
+      await sleep(Math.max(0, due - Date.now()));
+      if (exited !== null) break;
+      const t = (Date.now() - tStart) / 1000;
+      const s: Sample = { t, rssMb: vmRssMb(child.pid!) };
+      if (lastProbe !== undefined) s.heapAfterGcMb = lastProbe.heapUsedAfterGc / MB;
+      if (metricsUrl !== undefined) {
+        try {
+          const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
+          const mm = /^bot4_engine_orders_checked_total (\d+)/m.exec(text);
+          if (mm !== null) s.checked = Number(mm[1]);
+        } catch {
+          // counted as a missing figure
+        }
+      }
+      samples.push(s);
+      console.log(`t=${t.toFixed(0)} s rss=${s.rssMb.toFixed(1)} MB heapAfterGc=${s.heapAfterGcMb?.toFixed(2) ?? '-'} MB checked=${s.checked ?? '-'}`);
+      if (SNAPSHOTS && ((snaps.length === 0 && t >= SNAP1_S) || (snaps.length === 1 && t >= snap2S))) {
+        snaps.push({ t, file: await snapshot(`heap-${snaps.length + 1}.heapsnapshot`) });
+        console.log(`heap snapshot ${snaps.length} at t=${t.toFixed(0)} s`);
+      }
+    }
+    const ranS = (Date.now() - tStart) / 1000;
+    const diedEarly = exited !== null;
+    child.kill('SIGTERM');
+    for (let i = 0; i < 300 && exited === null; i++) await sleep(100);
+
+    const withHeap = samples.filter((s) => s.heapAfterGcMb !== undefined);
+    const late = withHeap.filter((s) => s.t >= WARMUP_S);
+    const heapSlope = slope(late.map((s) => s.t / 60), late.map((s) => s.heapAfterGcMb!));
+    const rss = samples.map((s) => s.rssMb);
+    const maxRss = Math.max(...rss);
+    const endRss = rss[rss.length - 1]!;
+    const f = (x: number | undefined, d = 1): string => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
+    const ok = (b: boolean): string => (b ? 'met' : 'NOT met');
+    const rows = [
+      ['RSS (VmRSS)', f(rss[0]), f(endRss), f(maxRss), '', `≤ ${RSS_TARGET_MB} MB end and max: ${ok(endRss <= RSS_TARGET_MB && maxRss <= RSS_TARGET_MB)}`],
+      ['heapUsed after full GC', f(withHeap[0]?.heapAfterGcMb), f(withHeap[withHeap.length - 1]?.heapAfterGcMb), f(Math.max(...withHeap.map((s) => s.heapAfterGcMb!))), `${f(heapSlope, 3)} MB/min`, `|slope| < ${SLOPE_TARGET} MB/min after ${WARMUP_S} s: ${ok(Math.abs(heapSlope) < SLOPE_TARGET)}`],
+    ];
+    const checked = samples.filter((s) => s.checked !== undefined);
+    const lines = [
+      `Default \`npm start\` workload (\`bin/bot4.js daemon\` through tsx, default config; only the port, journal and token file moved to a temporary directory), ${samples.length} samples every ${EVERY_S} s over ${ranS.toFixed(0)} s (BOT4_BENCH_MEMORY_S=${DURATION_S})${diedEarly ? ` — the daemon EXITED EARLY (code ${exited})` : ''}. Start-up to the ready line: ${startupS.toFixed(1)} s.`,
+      '',
+      table(['figure', 'start (MB)', 'end (MB)', 'max (MB)', `slope after ${WARMUP_S} s`, 'target'], rows),
+      '',
+      `- Workload: ${checked.length >= 2 ? `${checked[checked.length - 1]!.checked! - checked[0]!.checked!} orders checked by risk during the sampling` : 'orders-checked counter not read'}. The probe's forced full GC every ${EVERY_S} s is the only change to the workload; post-GC heapUsed is the retained heap.`,
+    ];
+    if (snaps.length === 2) {
+      const diff = diffSnapshots(snaps[0]!.file, snaps[1]!.file);
+      lines.push('', `Heap snapshots at t=${snaps[0]!.t.toFixed(0)} s and t=${snaps[1]!.t.toFixed(0)} s (each after a full GC), groups by constructor, largest growth first:`, '');
+      lines.push(table(['constructor / type', 'Δ count', 'Δ self size (KiB)', 'count at 2nd', 'self size at 2nd (KiB)'], diff.rows));
+      lines.push('', 'Where the objects new in the second snapshot hang on the old heap (retainer chain walked up through new objects; holder constructor and edge, then its holder), by self size:', '');
+      lines.push(table(['new objects enter the old heap at (holder.edge ← its holder.edge)', 'objects', 'self size (KiB)'], diff.anchorRows));
+      lines.push('', 'The same for the groups that grew most:', '', ...diff.retainerLines);
+    }
+    const every60 = samples.filter((_, i) => i % Math.max(1, Math.round(60 / EVERY_S)) === 0 || i === samples.length - 1);
+    lines.push('', table(['t (s)', 'RSS (MB)', 'heapUsed after GC (MB)', 'orders checked'], every60.map((s) => [s.t.toFixed(0), f(s.rssMb), f(s.heapAfterGcMb, 2), s.checked ?? '-'])));
+    const md = lines.join('\n');
+    console.log(md);
+    writeSection('memory', 'Daemon memory: RSS and post-GC heap slope, heap snapshot diff', md);
+  } finally {
+    if (exited === null) child.kill('SIGKILL');
+    log.end();
+    if (KEEP) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
