@@ -1,0 +1,301 @@
+/**
+ * Hand-written OTLP protobuf encoder of `ExportTraceServiceRequest` (opentelemetry-proto
+ * `collector/trace/v1/trace_service.proto`, the body `@opentelemetry/exporter-trace-otlp-proto`
+ * POSTs to `/v1/traces` as `application/x-protobuf`, and what Jaeger's OTLP receiver decodes).
+ *
+ * Why by hand: `npm run bench tracing` (BENCHMARKS.md, 2 shared cores, 6 jobs) measured the
+ * OpenTelemetry SDK path (a `Span` object per span, then otlp-transformer's object tree and
+ * protobufjs) at ~11.5–12.2 µs of engine CPU per span, ~127–135 µs per sampled order of ~11
+ * spans, against a goal of ≤ 20 µs per order. Here a span is a {@link SpanRecord} filled on the
+ * hot path and written straight into a byte buffer by a timer, off the order path; same bench:
+ * see docs/tracing.md and BENCHMARKS.md for the figures.
+ *
+ * Wire format, field by field as the SDK's exporter writes it (proto3; zero values omitted):
+ * `ResourceSpans{1 resource{1 attributes}, 2 scope_spans{1 scope{1 name, 2 version}, 2 spans}}`;
+ * `Span{1 trace_id, 2 span_id, 4 parent_span_id, 5 name, 6 kind, 7 start fixed64, 8 end fixed64,
+ * 9 attributes, 15 status{2 message, 3 code}, 16 flags fixed32}`; `KeyValue{1 key, 2 value}`;
+ * `AnyValue{1 string, 2 bool, 3 int64, 4 double}` (integral numbers as `int_value`, others as
+ * `double_value`, as the SDK does). `flags` = W3C trace flags | `CONTEXT_HAS_IS_REMOTE` (0x100)
+ * | `CONTEXT_IS_REMOTE` (0x200) when the parent came over the wire. Nested lengths: one byte is
+ * reserved and the body shifted when it turns out longer (canonical, minimal varints only).
+ */
+import type { SpanRecord } from './span-record.js';
+
+/** Growable protobuf writer over one Buffer. */
+export class ProtoWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(size = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** Makes room for `n` more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const b = Buffer.allocUnsafe(size);
+    this.buf.copy(b, 0, 0, this.pos);
+    this.buf = b;
+  }
+
+  /** Unsigned varint of a non-negative integer below 2^53. */
+  varint(v: number): void {
+    this.ensure(10);
+    const b = this.buf;
+    let p = this.pos;
+    while (v >= 0x80) {
+      b[p++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    b[p++] = v;
+    this.pos = p;
+  }
+
+  /** Field tag (field numbers below 16: one byte). */
+  tag(field: number, wire: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = (field << 3) | wire;
+  }
+
+  /** A length-delimited string field (UTF-8). */
+  string(field: number, s: string): void {
+    this.tag(field, 2);
+    const n = s.length;
+    if (n < 43) {
+      // at most 3 UTF-8 bytes per UTF-16 unit: the length fits one varint byte
+      this.ensure(1 + n * 3);
+      const w = this.buf.write(s, this.pos + 1, 'utf8');
+      this.buf[this.pos] = w;
+      this.pos += 1 + w;
+      return;
+    }
+    const len = Buffer.byteLength(s, 'utf8');
+    this.varint(len);
+    this.ensure(len);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** A bytes field from lowercase hex (trace and span ids). */
+  hexBytes(field: number, hex: string): void {
+    const n = hex.length >>> 1;
+    this.ensure(2 + n);
+    this.buf[this.pos++] = (field << 3) | 2;
+    this.buf[this.pos++] = n;
+    this.pos += this.buf.write(hex, this.pos, 'hex');
+  }
+
+  /** Raw bytes copied in (pre-encoded fields). */
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** A fixed64 field from two 32-bit halves. */
+  fixed64(field: number, lo: number, hi: number): void {
+    this.ensure(9);
+    this.buf[this.pos++] = (field << 3) | 1;
+    this.buf.writeUInt32LE(lo >>> 0, this.pos);
+    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
+    this.pos += 8;
+  }
+
+  /** Opens a length-delimited field; returns the mark {@link end} needs. */
+  begin(field: number): number {
+    this.ensure(2);
+    this.buf[this.pos++] = (field << 3) | 2;
+    return this.pos++;
+  }
+
+  /** Closes the field opened at `mark`, writing its length (shifting the body if it needs more than one byte). */
+  end(mark: number): void {
+    const len = this.pos - mark - 1;
+    if (len < 0x80) {
+      this.buf[mark] = len;
+      return;
+    }
+    let extra = 0;
+    for (let v = len; v >= 0x80; v = Math.floor(v / 0x80)) extra++;
+    this.ensure(extra);
+    const b = this.buf;
+    b.copyWithin(mark + 1 + extra, mark + 1, this.pos);
+    let v = len;
+    let p = mark;
+    while (v >= 0x80) {
+      b[p++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    b[p] = v;
+    this.pos += extra;
+  }
+
+  /** `KeyValue{key, AnyValue}` as a field. */
+  keyValue(field: number, key: string, value: string | number | boolean): void {
+    const kv = this.begin(field);
+    this.string(1, key);
+    const av = this.begin(2);
+    if (typeof value === 'string') {
+      this.string(1, value);
+    } else if (typeof value === 'boolean') {
+      this.tag(2, 0);
+      this.varint(value ? 1 : 0);
+    } else if (Number.isInteger(value) && value >= 0 && value <= Number.MAX_SAFE_INTEGER) {
+      this.tag(3, 0);
+      this.varint(value);
+    } else if (Number.isInteger(value)) {
+      // negative or huge int64: two's complement, 10 bytes (rare: attributes are ns and counts)
+      this.tag(3, 0);
+      this.ensure(10);
+      let big = BigInt.asUintN(64, BigInt(value));
+      while (big >= 0x80n) {
+        this.buf[this.pos++] = Number(big & 0x7fn) | 0x80;
+        big >>= 7n;
+      }
+      this.buf[this.pos++] = Number(big);
+    } else {
+      this.ensure(9);
+      this.buf[this.pos++] = (4 << 3) | 1;
+      this.buf.writeDoubleLE(value, this.pos);
+      this.pos += 8;
+    }
+    this.end(av);
+    this.end(kv);
+  }
+
+  /** The bytes written so far, copied out (the writer is reused). */
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    this.pos = 0;
+    return out;
+  }
+}
+
+/**
+ * Epoch nanoseconds `sec * 1e9 + nanos` (sec < 2^32, nanos < 1e9) as the two 32-bit halves of a
+ * uint64, exactly and without a BigInt (a float64 cannot hold epoch ns).
+ */
+export function epochNsHalves(sec: number, nanos: number, out: [number, number]): void {
+  const h = Math.floor(sec / 65536);
+  const l = sec - h * 65536;
+  const x = l * 1e9 + nanos; // < 2^46
+  const y = h * 1e9; // < 2^46; contributes y * 2^16
+  const yh = Math.floor(y / 65536);
+  const yl = y - yh * 65536;
+  const z = yl * 65536 + x; // < 2^47
+  const zh = Math.floor(z / 4294967296);
+  out[0] = z - zh * 4294967296;
+  out[1] = yh + zh;
+}
+
+/** Resource and instrumentation scope of one service, encoded once. */
+export interface EncodedService {
+  /** `Resource` message body (field 1 of ResourceSpans, tag and length included). */
+  resource: Buffer;
+  /** `InstrumentationScope` (field 1 of ScopeSpans, tag and length included). */
+  scope: Buffer;
+}
+
+/** Encodes a service's resource attributes and scope name once. */
+export function encodeService(resourceAttributes: Readonly<Record<string, string>>, scopeName: string): EncodedService {
+  const w = new ProtoWriter(1024);
+  const r = w.begin(1);
+  for (const [k, v] of Object.entries(resourceAttributes)) w.keyValue(1, k, v);
+  w.end(r);
+  const resource = w.take();
+  const s = w.begin(1);
+  w.string(1, scopeName);
+  w.end(s);
+  return { resource, scope: w.take() };
+}
+
+const ACTOR_SPAN_PREFIX = 'actor.handle ';
+/** The two constant attributes of every actor span, encoded once. */
+const MESSAGING_CONSTANTS = ((): Buffer => {
+  const w = new ProtoWriter(256);
+  w.keyValue(9, 'messaging.system', 'bot4.actors');
+  w.keyValue(9, 'messaging.operation.type', 'process');
+  return w.take();
+})();
+
+/** Clock → epoch mapping of span times: epoch of clock 0 as whole seconds + ns. */
+export interface EpochBase {
+  epochSec: number;
+  epochNs: number;
+}
+
+const halves: [number, number] = [0, 0];
+
+function writeTime(w: ProtoWriter, field: number, base: EpochBase, clockNs: number): void {
+  const total = base.epochNs + clockNs;
+  const sec = Math.floor(total / 1e9);
+  let nanos = Math.floor(total - sec * 1e9);
+  if (nanos < 0) nanos = 0;
+  epochNsHalves(base.epochSec + sec, nanos, halves);
+  w.fixed64(field, halves[0], halves[1]);
+}
+
+/** One `Span` message as field 2 of ScopeSpans. */
+export function writeSpan(w: ProtoWriter, s: SpanRecord, base: EpochBase): void {
+  const m = w.begin(2);
+  w.hexBytes(1, s.traceId);
+  w.hexBytes(2, s.spanId);
+  if (s.parentSpanId !== '') w.hexBytes(4, s.parentSpanId);
+  const actor = s.actor !== '';
+  w.string(5, actor ? ACTOR_SPAN_PREFIX + s.name : s.name);
+  w.tag(6, 0);
+  w.varint(s.kind);
+  writeTime(w, 7, base, s.startNs);
+  writeTime(w, 8, base, s.endNs);
+  if (actor) {
+    w.raw(MESSAGING_CONSTANTS);
+    w.keyValue(9, 'messaging.destination.name', s.actor);
+    w.keyValue(9, 'actor.address', s.actor);
+    w.keyValue(9, 'actor.message.type', s.name);
+    w.keyValue(9, 'actor.mailbox.wait_ns', s.waitNs);
+    w.keyValue(9, 'actor.handle_ns', s.handleNs);
+    w.keyValue(9, 'actor.message.from', s.from);
+    if (s.topic !== '') w.keyValue(9, 'actor.message.topic', s.topic);
+    if (s.correlationId !== '') w.keyValue(9, 'actor.message.correlation_id', s.correlationId);
+    if (s.venue !== '') w.keyValue(9, 'bot4.venue', s.venue);
+    if (s.symbol !== '') w.keyValue(9, 'bot4.symbol', s.symbol);
+    if (s.side !== '') w.keyValue(9, 'bot4.side', s.side);
+    if (s.strategy !== '') w.keyValue(9, 'bot4.strategy', s.strategy);
+    if (s.clientOrderId !== '') w.keyValue(9, 'bot4.order.client_id', s.clientOrderId);
+  }
+  const a = s.attrs;
+  for (let i = 0; i < a.length; i += 2) w.keyValue(9, a[i] as string, a[i + 1]!);
+  if (s.statusCode !== 0) {
+    const st = w.begin(15);
+    if (s.statusMessage !== '') w.string(2, s.statusMessage);
+    w.tag(3, 0);
+    w.varint(s.statusCode);
+    w.end(st);
+  }
+  // flags: fixed32, sampled | HAS_IS_REMOTE | IS_REMOTE (remote parent)
+  // (field 16, wire type 5: the tag (16 << 3) | 5 = 133 is the two-byte varint 0x85 0x01)
+  w.ensure(6);
+  w.buf[w.pos++] = 0x85;
+  w.buf[w.pos++] = 0x01;
+  w.buf.writeUInt32LE(0x101 | (s.remoteParent ? 0x200 : 0), w.pos);
+  w.pos += 4;
+  w.end(m);
+}
+
+/**
+ * `ExportTraceServiceRequest` with one ResourceSpans / ScopeSpans holding `spans[from..to)`.
+ * Returns a Buffer of its own (the writer is reused for the next batch).
+ */
+export function encodeExportRequest(w: ProtoWriter, service: EncodedService, base: EpochBase, spans: readonly SpanRecord[], from: number, to: number): Buffer {
+  w.pos = 0;
+  const rs = w.begin(1);
+  w.raw(service.resource);
+  const ss = w.begin(2);
+  w.raw(service.scope);
+  for (let i = from; i < to; i++) writeSpan(w, spans[i]!, base);
+  w.end(ss);
+  w.end(rs);
+  return w.take();
+}
