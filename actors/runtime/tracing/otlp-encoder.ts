@@ -61,19 +61,27 @@ export class ProtoWriter {
 
   /** A length-delimited string field (UTF-8). */
   string(field: number, s: string): void {
-    this.tag(field, 2);
     const n = s.length;
-    if (n < 43) {
-      // at most 3 UTF-8 bytes per UTF-16 unit: the length fits one varint byte
-      this.ensure(1 + n * 3);
-      const w = this.buf.write(s, this.pos + 1, 'utf8');
-      this.buf[this.pos] = w;
-      this.pos += 1 + w;
-      return;
+    this.ensure(2 + n * 3 + 10);
+    const b = this.buf;
+    b[this.pos++] = (field << 3) | 2;
+    if (n < 0x80) {
+      // ASCII by hand (a native Buffer.write per short string was the encoder's largest cost)
+      const start = this.pos + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[start + i] = c;
+      }
+      if (i === n) {
+        b[this.pos] = n;
+        this.pos = start + n;
+        return;
+      }
     }
     const len = Buffer.byteLength(s, 'utf8');
     this.varint(len);
-    this.ensure(len);
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
@@ -81,9 +89,12 @@ export class ProtoWriter {
   hexBytes(field: number, hex: string): void {
     const n = hex.length >>> 1;
     this.ensure(2 + n);
-    this.buf[this.pos++] = (field << 3) | 2;
-    this.buf[this.pos++] = n;
-    this.pos += this.buf.write(hex, this.pos, 'hex');
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = (field << 3) | 2;
+    b[p++] = n;
+    for (let i = 0; i < n; i++) b[p++] = (HEX_VALUE[hex.charCodeAt(2 * i)]! << 4) | HEX_VALUE[hex.charCodeAt(2 * i + 1)]!;
+    this.pos = p;
   }
 
   /** Raw bytes copied in (pre-encoded fields). */
@@ -96,10 +107,18 @@ export class ProtoWriter {
   /** A fixed64 field from two 32-bit halves. */
   fixed64(field: number, lo: number, hi: number): void {
     this.ensure(9);
-    this.buf[this.pos++] = (field << 3) | 1;
-    this.buf.writeUInt32LE(lo >>> 0, this.pos);
-    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
-    this.pos += 8;
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = (field << 3) | 1;
+    b[p++] = lo & 255;
+    b[p++] = (lo >>> 8) & 255;
+    b[p++] = (lo >>> 16) & 255;
+    b[p++] = lo >>> 24;
+    b[p++] = hi & 255;
+    b[p++] = (hi >>> 8) & 255;
+    b[p++] = (hi >>> 16) & 255;
+    b[p++] = hi >>> 24;
+    this.pos = p;
   }
 
   /** Opens a length-delimited field; returns the mark {@link end} needs. */
@@ -164,14 +183,24 @@ export class ProtoWriter {
     this.end(kv);
   }
 
-  /** The bytes written so far, copied out (the writer is reused). */
+  /**
+   * The bytes written so far, as a Buffer of their own: the writer moves on to a fresh buffer of
+   * the same size (no copy; the request body is handed to the socket as is).
+   */
   take(): Buffer {
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(this.buf.length);
     this.pos = 0;
     return out;
   }
 }
+
+/** Value of each lowercase hex digit by char code. */
+const HEX_VALUE = ((): Uint8Array => {
+  const t = new Uint8Array(128);
+  for (let i = 0; i < 16; i++) t['0123456789abcdef'.charCodeAt(i)] = i;
+  return t;
+})();
 
 /**
  * Epoch nanoseconds `sec * 1e9 + nanos` (sec < 2^32, nanos < 1e9) as the two 32-bit halves of a
@@ -279,8 +308,10 @@ export function writeSpan(w: ProtoWriter, s: SpanRecord, base: EpochBase): void 
   w.ensure(6);
   w.buf[w.pos++] = 0x85;
   w.buf[w.pos++] = 0x01;
-  w.buf.writeUInt32LE(0x101 | (s.remoteParent ? 0x200 : 0), w.pos);
-  w.pos += 4;
+  w.buf[w.pos++] = 0x01;
+  w.buf[w.pos++] = s.remoteParent ? 0x03 : 0x01;
+  w.buf[w.pos++] = 0;
+  w.buf[w.pos++] = 0;
   w.end(m);
 }
 
