@@ -85,6 +85,32 @@ export class ProtoWriter {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
+  /** A string field made of ASCII `prefix` bytes followed by `s` (no concatenated string is made). */
+  prefixedString(field: number, prefix: Uint8Array, s: string): void {
+    const n = s.length;
+    const pl = prefix.length;
+    if (pl + n < 0x80) {
+      this.ensure(2 + pl + n);
+      const b = this.buf;
+      const p0 = this.pos;
+      let p = p0 + 2;
+      for (let i = 0; i < pl; i++) b[p++] = prefix[i]!;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[p++] = c;
+      }
+      if (i === n) {
+        b[p0] = (field << 3) | 2;
+        b[p0 + 1] = pl + n;
+        this.pos = p;
+        return;
+      }
+    }
+    this.string(field, Buffer.from(prefix).toString('latin1') + s);
+  }
+
   /** A bytes field from lowercase hex (trace and span ids). */
   hexBytes(field: number, hex: string): void {
     const n = hex.length >>> 1;
@@ -150,6 +176,68 @@ export class ProtoWriter {
     this.pos += extra;
   }
 
+  /**
+   * `KeyValue` field 9 of a Span with a pre-encoded key (`0x0a len key`, {@link keyBytes}) and a
+   * string value, written in one pass when it is short ASCII (the usual case); otherwise the
+   * general {@link keyValue}.
+   */
+  kvString(key: string, kb: Uint8Array, value: string): void {
+    const vlen = value.length;
+    const kl = kb.length;
+    const total = kl + 4 + vlen;
+    if (vlen < 0x80 && total < 0x80) {
+      this.ensure(total + 2);
+      const b = this.buf;
+      const p0 = this.pos;
+      let p = p0;
+      b[p++] = 0x4a;
+      b[p++] = total;
+      for (let i = 0; i < kl; i++) b[p++] = kb[i]!;
+      b[p++] = 0x12;
+      b[p++] = vlen + 2;
+      b[p++] = 0x0a;
+      b[p++] = vlen;
+      for (let i = 0; i < vlen; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) {
+          this.keyValue(9, key, value);
+          return;
+        }
+        b[p++] = c;
+      }
+      this.pos = p;
+      return;
+    }
+    this.keyValue(9, key, value);
+  }
+
+  /** As {@link kvString} for a non-negative integer value (`int_value`). */
+  kvUint(key: string, kb: Uint8Array, value: number): void {
+    if (!(value >= 0 && value < 0x10000000 && Number.isInteger(value))) {
+      this.keyValue(9, key, value);
+      return;
+    }
+    const vk = value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : 4;
+    const kl = kb.length;
+    const total = kl + 3 + vk;
+    this.ensure(total + 2);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x4a;
+    b[p++] = total;
+    for (let i = 0; i < kl; i++) b[p++] = kb[i]!;
+    b[p++] = 0x12;
+    b[p++] = vk + 1;
+    b[p++] = 0x18;
+    let v = value;
+    while (v >= 0x80) {
+      b[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    b[p++] = v;
+    this.pos = p;
+  }
+
   /** `KeyValue{key, AnyValue}` as a field. */
   keyValue(field: number, key: string, value: string | number | boolean): void {
     const kv = this.begin(field);
@@ -184,15 +272,27 @@ export class ProtoWriter {
   }
 
   /**
-   * The bytes written so far, as a Buffer of their own: the writer moves on to a fresh buffer of
-   * the same size (no copy; the request body is handed to the socket as is).
+   * The bytes written so far, as a Buffer of their own: the writer moves on to a spare buffer
+   * (see {@link recycle}) or a fresh one of the same size. No copy: the request body is handed
+   * to the socket as is.
    */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(this.buf.length);
+    const size = this.buf.length;
+    let next = this.spare.pop();
+    while (next !== undefined && next.length < size) next = this.spare.pop();
+    this.buf = next ?? Buffer.allocUnsafe(size);
     this.pos = 0;
     return out;
   }
+
+  /** Gives back a buffer {@link take} returned, once nothing reads it any more (its request ended). */
+  recycle(body: Buffer): void {
+    // only a buffer of its own (allocUnsafe of 64 KiB and more never comes from the shared pool)
+    if (this.spare.length < 4 && body.byteOffset === 0 && body.buffer.byteLength >= 65536) this.spare.push(Buffer.from(body.buffer, 0, body.buffer.byteLength));
+  }
+
+  private readonly spare: Buffer[] = [];
 }
 
 /** Value of each lowercase hex digit by char code. */
@@ -201,6 +301,21 @@ const HEX_VALUE = ((): Uint8Array => {
   for (let i = 0; i < 16; i++) t['0123456789abcdef'.charCodeAt(i)] = i;
   return t;
 })();
+
+const keyCache = new Map<string, Uint8Array>();
+
+/** `KeyValue.key` encoded (`0x0a len key`), cached per key (keys are a small fixed set; ASCII assumed, else not cached). */
+export function keyBytes(key: string): Uint8Array {
+  let kb = keyCache.get(key);
+  if (kb !== undefined) return kb;
+  const bytes = Buffer.from(key, 'utf8');
+  kb = new Uint8Array(2 + bytes.length);
+  kb[0] = 0x0a;
+  kb[1] = bytes.length;
+  kb.set(bytes, 2);
+  if (bytes.length < 0x80 && keyCache.size < 1024) keyCache.set(key, kb);
+  return kb;
+}
 
 /**
  * Epoch nanoseconds `sec * 1e9 + nanos` (sec < 2^32, nanos < 1e9) as the two 32-bit halves of a
@@ -240,7 +355,23 @@ export function encodeService(resourceAttributes: Readonly<Record<string, string
   return { resource, scope: w.take() };
 }
 
-const ACTOR_SPAN_PREFIX = 'actor.handle ';
+const ACTOR_SPAN_PREFIX_BYTES = Buffer.from('actor.handle ', 'latin1');
+/** Encoded keys of the actor span attributes. */
+const K = {
+  destination: keyBytes('messaging.destination.name'),
+  address: keyBytes('actor.address'),
+  type: keyBytes('actor.message.type'),
+  wait: keyBytes('actor.mailbox.wait_ns'),
+  handle: keyBytes('actor.handle_ns'),
+  from: keyBytes('actor.message.from'),
+  topic: keyBytes('actor.message.topic'),
+  correlation: keyBytes('actor.message.correlation_id'),
+  venue: keyBytes('bot4.venue'),
+  symbol: keyBytes('bot4.symbol'),
+  side: keyBytes('bot4.side'),
+  strategy: keyBytes('bot4.strategy'),
+  clientId: keyBytes('bot4.order.client_id'),
+};
 /** The two constant attributes of every actor span, encoded once. */
 const MESSAGING_CONSTANTS = ((): Buffer => {
   const w = new ProtoWriter(256);
@@ -273,29 +404,36 @@ export function writeSpan(w: ProtoWriter, s: SpanRecord, base: EpochBase): void 
   w.hexBytes(2, s.spanId);
   if (s.parentSpanId !== '') w.hexBytes(4, s.parentSpanId);
   const actor = s.actor !== '';
-  w.string(5, actor ? ACTOR_SPAN_PREFIX + s.name : s.name);
+  if (actor) w.prefixedString(5, ACTOR_SPAN_PREFIX_BYTES, s.name);
+  else w.string(5, s.name);
   w.tag(6, 0);
   w.varint(s.kind);
   writeTime(w, 7, base, s.startNs);
   writeTime(w, 8, base, s.endNs);
   if (actor) {
     w.raw(MESSAGING_CONSTANTS);
-    w.keyValue(9, 'messaging.destination.name', s.actor);
-    w.keyValue(9, 'actor.address', s.actor);
-    w.keyValue(9, 'actor.message.type', s.name);
-    w.keyValue(9, 'actor.mailbox.wait_ns', s.waitNs);
-    w.keyValue(9, 'actor.handle_ns', s.handleNs);
-    w.keyValue(9, 'actor.message.from', s.from);
-    if (s.topic !== '') w.keyValue(9, 'actor.message.topic', s.topic);
-    if (s.correlationId !== '') w.keyValue(9, 'actor.message.correlation_id', s.correlationId);
-    if (s.venue !== '') w.keyValue(9, 'bot4.venue', s.venue);
-    if (s.symbol !== '') w.keyValue(9, 'bot4.symbol', s.symbol);
-    if (s.side !== '') w.keyValue(9, 'bot4.side', s.side);
-    if (s.strategy !== '') w.keyValue(9, 'bot4.strategy', s.strategy);
-    if (s.clientOrderId !== '') w.keyValue(9, 'bot4.order.client_id', s.clientOrderId);
+    w.kvString('messaging.destination.name', K.destination, s.actor);
+    w.kvString('actor.address', K.address, s.actor);
+    w.kvString('actor.message.type', K.type, s.name);
+    w.kvUint('actor.mailbox.wait_ns', K.wait, s.waitNs);
+    w.kvUint('actor.handle_ns', K.handle, s.handleNs);
+    w.kvString('actor.message.from', K.from, s.from);
+    if (s.topic !== '') w.kvString('actor.message.topic', K.topic, s.topic);
+    if (s.correlationId !== '') w.kvString('actor.message.correlation_id', K.correlation, s.correlationId);
+    if (s.venue !== '') w.kvString('bot4.venue', K.venue, s.venue);
+    if (s.symbol !== '') w.kvString('bot4.symbol', K.symbol, s.symbol);
+    if (s.side !== '') w.kvString('bot4.side', K.side, s.side);
+    if (s.strategy !== '') w.kvString('bot4.strategy', K.strategy, s.strategy);
+    if (s.clientOrderId !== '') w.kvString('bot4.order.client_id', K.clientId, s.clientOrderId);
   }
   const a = s.attrs;
-  for (let i = 0; i < a.length; i += 2) w.keyValue(9, a[i] as string, a[i + 1]!);
+  for (let i = 0; i < a.length; i += 2) {
+    const key = a[i] as string;
+    const v = a[i + 1]!;
+    if (typeof v === 'string') w.kvString(key, keyBytes(key), v);
+    else if (typeof v === 'number') w.kvUint(key, keyBytes(key), v);
+    else w.keyValue(9, key, v);
+  }
   if (s.statusCode !== 0) {
     const st = w.begin(15);
     if (s.statusMessage !== '') w.string(2, s.statusMessage);

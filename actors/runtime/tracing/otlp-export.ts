@@ -161,6 +161,7 @@ export class ServiceExporter {
       from += n;
       const p = this.post(body, n).finally(() => {
         this.inFlight.delete(p);
+        this.writer.recycle(body);
         if (this.queue.length > 0 && this.timer === undefined && !this.closed) {
           this.timer = setTimeout(() => {
             this.timer = undefined;
