@@ -55,7 +55,8 @@ const schema = z
     exportTimeoutMillis: z.number().int().min(1).default(TRACING_DEFAULTS.exportTimeoutMillis),
     concurrencyLimit: z.number().int().min(1).default(TRACING_DEFAULTS.concurrencyLimit),
     shutdownTimeoutMs: z.number().int().min(1).default(TRACING_DEFAULTS.shutdownTimeoutMs),
-    headers: z.record(z.string(), z.string()).optional(),
+    // sent as they are on the request head: a token, and no line break in a value
+    headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name'), z.string().regex(/^[^\r\n]*$/, 'a header value without line breaks')).optional(),
     system: z.string().min(1).optional(),
     resourceAttributes: z.record(z.string(), z.string()).optional(),
     simServiceName: z.string().min(1).optional(),

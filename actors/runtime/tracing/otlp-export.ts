@@ -2,15 +2,14 @@
  * The export side of one traced service (`bot4`, `bot4-sim`): a bounded queue of ended
  * {@link SpanRecord}s, batched on a timer (or as soon as a batch is full), encoded by
  * `otlp-encoder.ts` and POSTed as OTLP/HTTP protobuf, like the SDK's BatchSpanProcessor +
- * OTLPTraceExporter but without an object per span. All encoding and I/O run from the timer,
+ * OTLPTraceExporter but without an object per span (and over `otlp-http.ts`, not `node:http`). All encoding and I/O run from the timer,
  * never on the path that ended the span; a failed or hung export is counted and never reaches
  * the engine. Records are pooled: released as soon as they are encoded.
  */
-import http from 'node:http';
-import https from 'node:https';
 import { logger } from '../../../common/log.js';
 import { SpanRecord } from './span-record.js';
 import { encodeExportRequest, encodeService, ProtoWriter, type EncodedService, type EpochBase } from './otlp-encoder.js';
+import { OtlpHttpClient } from './otlp-http.js';
 
 /** Span counters of one service. */
 export interface Counters {
@@ -41,11 +40,8 @@ export class ServiceExporter {
   private readonly pool: SpanRecord[] = [];
   private readonly batch: number;
   private readonly concurrency: number;
-  private readonly url: URL;
-  private readonly agent: http.Agent;
-  private readonly headers: Record<string, string>;
+  private readonly http: OtlpHttpClient;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly requests = new Set<http.ClientRequest>();
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private failures = 0;
@@ -61,13 +57,8 @@ export class ServiceExporter {
     this.batch = Math.min(o.maxExportBatchSize, o.maxQueueSize);
     // A flush hands the whole queue over at once: allow enough requests in flight for it.
     this.concurrency = Math.max(o.concurrencyLimit, Math.ceil(o.maxQueueSize / this.batch));
-    this.url = new URL(o.endpoint);
-    const secure = this.url.protocol === 'https:';
-    // `concurrencyLimit` connections at most, kept alive: requests beyond it wait in the agent
-    // (a new TCP connection per request was a visible share of the export cost)
-    const agentOptions = { keepAlive: true, maxSockets: o.concurrencyLimit, maxFreeSockets: o.concurrencyLimit };
-    this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-    this.headers = { ...(o.headers ?? {}), 'content-type': 'application/x-protobuf' };
+    // `concurrencyLimit` kept-alive connections at most; requests beyond it wait for one
+    this.http = new OtlpHttpClient(new URL(o.endpoint), o.headers ?? {}, o.concurrencyLimit, o.exportTimeoutMillis);
   }
 
   /** A record to fill (from the pool). */
@@ -129,7 +120,7 @@ export class ServiceExporter {
     this.clearTimers();
     await this.flush();
     this.closed = true;
-    this.agent.destroy();
+    this.http.stop();
   }
 
   /** Ends whatever is still in flight (shutdown gave up waiting); drops what is queued. */
@@ -141,8 +132,7 @@ export class ServiceExporter {
       this.release(r);
     }
     this.queue.length = 0;
-    for (const req of this.requests) req.destroy(new Error('tracing shut down'));
-    this.agent.destroy();
+    this.http.stop();
   }
 
   private clearTimers(): void {
@@ -181,39 +171,16 @@ export class ServiceExporter {
   /** One POST; never rejects. */
   private post(body: Buffer, n: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      let settled = false;
-      const done = (ok: boolean, err: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timeout);
-        this.requests.delete(req);
+      this.http.post(body, (ok, why) => {
         if (ok) {
           this.counters.exported += n;
           this.failures = 0;
         } else {
           this.counters.failed += n;
-          if (this.failures++ === 0) logger.warn({ err, spans: n }, 'tracing: span export failed');
+          if (this.failures++ === 0) logger.warn({ err: why, spans: n }, 'tracing: span export failed');
         }
         resolve();
-      };
-      const mod = this.url.protocol === 'https:' ? https : http;
-      let status = 0;
-      let complete = false;
-      const req = mod.request(this.url, { method: 'POST', agent: this.agent, headers: { ...this.headers, 'content-length': String(body.length) } }, (res) => {
-        status = res.statusCode ?? 0;
-        res.on('error', (e) => done(false, e.message));
-        res.on('end', () => {
-          complete = true;
-          done(status >= 200 && status < 300, `HTTP ${status}`);
-        });
-        res.resume();
       });
-      const timeout = setTimeout(() => req.destroy(new Error(`export timed out after ${this.o.exportTimeoutMillis} ms`)), this.o.exportTimeoutMillis);
-      timeout.unref();
-      this.requests.add(req);
-      req.on('error', (e) => done(false, e.message));
-      req.on('close', () => done(complete && status >= 200 && status < 300, complete ? `HTTP ${status}` : 'connection closed before the reply'));
-      req.end(body);
     });
   }
 }

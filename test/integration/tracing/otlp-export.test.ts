@@ -359,5 +359,8 @@ describe('tracing: OpenTelemetry adapter → OTLP/HTTP protobuf', function () {
     assert.throws(() => new ActorTracing({ samplingRatio: 2 }), /tracing.samplingRatio: expected a value <= 1, got 2/);
     assert.throws(() => new ActorTracing({ random: 3 as unknown as () => number }), /tracing.random: expected a function, got 3/);
     assert.throws(() => new ActorTracing({ maxTracesPerSecond: -1 }), /tracing.maxTracesPerSecond: expected a value >= 0, got -1/);
+    // export headers go on the request head as they are: no header injection through a value or a name
+    assert.throws(() => new ActorTracing({ headers: { 'x-ok': 'a\r\nInjected: 1' } }), (e: unknown) => e instanceof ConfigError && /^tracing\.headers\.x-ok: .*got "a\\r\\nInjected: 1"$/.test(e.message));
+    assert.throws(() => new ActorTracing({ headers: { 'bad name': 'x' } }), (e: unknown) => e instanceof ConfigError && /^tracing\.headers\.bad name: .*got "bad name"$/.test(e.message));
   });
 });

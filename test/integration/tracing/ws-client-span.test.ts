@@ -23,8 +23,8 @@ describe('tracing: WS-API order entry (orderEntry: ws) is a CLIENT span, parent 
     const sim = await Simulator.start({ venues: 1, seed: 7, port: 0, participants: false });
     const v = sim.venues[0]!;
     const a = new BinanceAdapter({ venue: v.name, apiKey: DEMO_API_KEY, secret: DEMO_API_SECRET, rest: v.rest, wsApi: v.wsApi, timeoutMs: 800, clock: new LiveClock(), orderEntry: 'ws' });
-    let root = '';
-    let lost = '';
+    let root: string;
+    let lost: string;
     try {
       await a.loadInstruments();
       await waitFor(() => a.wsOrders!.up, 10_000, 'connected');
