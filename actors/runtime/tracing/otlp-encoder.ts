@@ -3,13 +3,15 @@
  * `collector/trace/v1/trace_service.proto`, the body `@opentelemetry/exporter-trace-otlp-proto`
  * POSTs to `/v1/traces` as `application/x-protobuf`, and what Jaeger's OTLP receiver decodes).
  *
- * Why by hand: `npm run bench tracing` (BENCHMARKS.md, 2 shared cores, 6 jobs) measured the
- * OpenTelemetry SDK path (a `Span` object per span, then otlp-transformer's object tree and
- * protobufjs) at ~11.5–12.2 µs of engine CPU per span, ~127–135 µs per sampled order of ~11
- * spans, against a goal of ≤ 20 µs per order. Here a span is a {@link SpanRecord} filled on the
- * hot path and written straight into a byte buffer by a timer, off the order path; same bench:
- * see docs/tracing.md and BENCHMARKS.md for the figures.
- *
+ * Why by hand: `npm run bench tracing` (BENCHMARKS.md; 2 cores shared by 6 jobs, 2026-12-05)
+ * measured the OpenTelemetry SDK path (a `Span` object per span, then otlp-transformer's object
+ * tree and protobufjs; `bench/tracing-sdk-peer.ts`) at 9.5–12 µs of CPU per span: 127–135 µs per
+ * sampled order of 11 spans, against a goal of ≤ 20 µs per order. Here a span is a
+ * {@link SpanRecord} filled on the hot path and written straight into a byte buffer by a timer,
+ * off the order path: 2.3 µs per span with the export in the same run as the SDK peer's 9.5 µs
+ * (encoding alone ~0.8 µs per span of ~350 bytes); 39 µs per sampled order in the daemon-shaped
+ * bench. Only the fields bot4 sets are written (no events, links or trace state).
+
  * Wire format, field by field as the SDK's exporter writes it (proto3; zero values omitted):
  * `ResourceSpans{1 resource{1 attributes}, 2 scope_spans{1 scope{1 name, 2 version}, 2 spans}}`;
  * `Span{1 trace_id, 2 span_id, 4 parent_span_id, 5 name, 6 kind, 7 start fixed64, 8 end fixed64,
