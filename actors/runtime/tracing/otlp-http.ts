@@ -65,6 +65,7 @@ class Connection {
 
   send(head: Buffer, body: Buffer, done: PostDone, timeoutMs: number): void {
     this.current = done;
+    this.socket.ref();
     this.buf = EMPTY;
     this.mode = -3;
     this.status = 0;
@@ -98,6 +99,8 @@ class Connection {
       this.closed = true;
       this.socket.destroy();
     }
+    // an idle kept-alive connection does not keep the process alive (as node:http's agent)
+    if (!this.closed) this.socket.unref();
     d?.(ok, `HTTP ${this.status}`);
     if (!this.closed) this.pool.ready(this);
   }

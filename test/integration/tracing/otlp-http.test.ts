@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { OtlpHttpClient } from '../../../actors/runtime/tracing/otlp-http.js';
 
 /** A raw TCP server answering each request (head + Content-Length body) with `reply(n)`; counts connections. */
@@ -94,6 +96,32 @@ describe('tracing: the OTLP/HTTP client (raw HTTP/1.1 over kept-alive connection
       assert.deepEqual(srv.bodies.map(String), ['a', 'b', 'c', 'd'], 'in order, one at a time');
     } finally {
       c.stop();
+      await srv.close();
+    }
+  });
+
+  it('an idle kept-alive connection does not keep the process alive (no stop() needed to exit)', async () => {
+    const srv = await rawServer((_n, sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+    const client = fileURLToPath(new URL('../../../actors/runtime/tracing/otlp-http.ts', import.meta.url));
+    const script = `import { OtlpHttpClient } from ${JSON.stringify(client)};
+      const c = new OtlpHttpClient(new URL(${JSON.stringify(srv.url.href)}), {}, 1, 2000);
+      c.post(Buffer.from('x'), (ok, why) => console.log(ok, why));`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += String(c)));
+    try {
+      const code = await new Promise<number | null | 'hung'>((resolve) => {
+        const t = setTimeout(() => resolve('hung'), 10_000);
+        child.on('exit', (c) => {
+          clearTimeout(t);
+          resolve(c);
+        });
+      });
+      assert.equal(code, 0, 'the child exited by itself');
+      assert.equal(out.trim(), 'true HTTP 200');
+      assert.equal(srv.connections(), 1);
+    } finally {
+      child.kill();
       await srv.close();
     }
   });
