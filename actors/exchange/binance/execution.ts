@@ -20,6 +20,7 @@ import { VenueCallError } from '../errors.js';
 import { classify, type BinanceConnection, type Raw } from './client.js';
 import { stepProduct, units, venueId, type BinanceInstruments } from './instruments.js';
 import type { BinanceWsOrders } from './ws-orders.js';
+import type { SpanAttributes } from '../../../common/span-sink.js';
 
 /** Orders, trades and balances of one Binance account, and its user-data stream. */
 export class BinanceExecution {
@@ -36,14 +37,14 @@ export class BinanceExecution {
    * A connection lost while waiting for weight costs that request's weight twice (REST takes its
    * own): the budget errs on the safe side.
    */
-  private async viaWs(method: string, params: Record<string, string>, traceparent: string): Promise<Raw | undefined> {
+  private async viaWs(method: string, params: Record<string, string>, traceparent: string, attributes?: SpanAttributes): Promise<Raw | undefined> {
     const ws = this.ws;
     if (ws === undefined || !ws.up) return undefined;
     const w = this.conn.takeWeight(1);
     if (w !== undefined) await w;
     // Carried as a signed parameter (the simulator records it, like the REST header); only when
-    // the order has a trace. The params object is WS-only: REST builds its own request.
-    const p = ws.send(method, traceparent === '' ? params : { ...params, traceparent });
+    // the order has a trace; a sampled one is a CLIENT span (ws-orders.ts sendTraced).
+    const p = ws.sendTraced(method, params, traceparent, attributes);
     return p === undefined ? undefined : await p;
   }
 
@@ -62,7 +63,7 @@ export class BinanceExecution {
     if (intent.type !== 'market') req.price = fromUnits(intent.priceTicks, ins.tickSize);
     if (intent.type === 'limit') req.timeInForce = intent.tif;
     if (this.ws !== undefined) {
-      const r = await this.viaWs('order.place', req, traceparent);
+      const r = await this.viaWs('order.place', req, traceparent, { 'bot4.symbol': intent.symbol, 'bot4.side': intent.side });
       if (r !== undefined) return this.parseOrder(r, ins);
     }
     return c.traced(clientOrderId, traceparent, 'POST', '/api/v3/order', { 'bot4.symbol': intent.symbol, 'bot4.side': intent.side }, async () => this.parseOrder((await c.call(() => c.ex.privatePostOrder(req), 1)) as Raw, ins));
@@ -73,7 +74,7 @@ export class BinanceExecution {
     const c = this.conn;
     const ins = this.instruments.require(symbol);
     if (this.ws !== undefined) {
-      const r = await this.viaWs('order.cancel', { symbol: venueId(ins), origClientOrderId: clientOrderId }, traceparent);
+      const r = await this.viaWs('order.cancel', { symbol: venueId(ins), origClientOrderId: clientOrderId }, traceparent, { 'bot4.symbol': symbol });
       if (r !== undefined) return this.parseOrder(r, ins);
     }
     return c.traced(clientOrderId, traceparent, 'DELETE', '/api/v3/order', { 'bot4.symbol': symbol }, async () => this.parseOrder((await c.call(() => c.ex.privateDeleteOrder({ symbol: venueId(ins), origClientOrderId: clientOrderId }), 1)) as Raw, ins));

@@ -33,6 +33,7 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import WebSocket from 'ws';
 import type { Clock, TimerHandle } from '../../../common/clock.js';
+import { SpanKind, spanSink, type SpanAttributes } from '../../../common/span-sink.js';
 import type { FailureKind } from '../adapter.js';
 import { VenueCallError } from '../errors.js';
 import type { Raw } from './client.js';
@@ -161,6 +162,48 @@ export class BinanceWsOrders {
     });
     this.armSweep();
     return p;
+  }
+
+  /**
+   * {@link send} for one order, traced like the REST path's `traced`: with tracing on and
+   * `traceparent` sampled, the request is a CLIENT span named after the method (`order.place`,
+   * `order.cancel`; RPC semantic conventions: `rpc.system` `binance.ws-api`, `rpc.method`,
+   * `server.address`/`server.port`, plus `bot4.venue` and `bot4.order.client_id`), child of
+   * `traceparent` (the venue actor's span), and the signed `traceparent` parameter carries the
+   * CLIENT span's context, so the simulator's SERVER span is its child. Unsampled or tracing
+   * off: the parameter is `traceparent` itself (none when ''), and no span is made. The span ends
+   * with the reply; an error reply or an unknown outcome ends it with status ERROR and
+   * `error.type` (the {@link VenueCallError} kind). `undefined`: not written (as {@link send}).
+   */
+  sendTraced(method: string, params: Record<string, string>, traceparent: string, attributes?: SpanAttributes): Promise<Raw> | undefined {
+    if (!this.up) return undefined;
+    const sink = traceparent === '' ? undefined : spanSink('engine');
+    const span = sink?.start(method, SpanKind.CLIENT, traceparent, attributes);
+    if (span === undefined || !span.recording) return this.send(method, traceparent === '' ? params : { ...params, traceparent: span?.traceparent ?? traceparent });
+    const url = new URL(this.o.url);
+    span.setAttribute('rpc.system', 'binance.ws-api');
+    span.setAttribute('rpc.method', method);
+    span.setAttribute('server.address', url.hostname);
+    span.setAttribute('server.port', Number(url.port || (url.protocol === 'wss:' ? 443 : 80)));
+    span.setAttribute('bot4.venue', this.o.venue);
+    const id = params.newClientOrderId ?? params.origClientOrderId;
+    if (id !== undefined) span.setAttribute('bot4.order.client_id', id);
+    const p = this.send(method, { ...params, traceparent: span.traceparent });
+    if (p === undefined) {
+      span.end('not sent: connection closed');
+      return undefined;
+    }
+    return p.then(
+      (r) => {
+        span.end();
+        return r;
+      },
+      (e: unknown) => {
+        if (e instanceof VenueCallError) span.setAttribute('error.type', e.kind);
+        span.end(e instanceof Error ? e.message : String(e));
+        throw e;
+      },
+    );
   }
 
   /**

@@ -1,18 +1,7 @@
-// Over ~400 lines on purpose: the one OpenTelemetry adapter (house rule: OTel stays in one module):
-// provider set-up, the diagnostics subscriber, sampling and the per-actor histograms belong together.
+// Over ~400 lines on purpose: the tracing adapter: sampling, the diagnostics subscriber, the span
+// sinks and the per-actor histograms belong together (encoding and export: otlp-encoder.ts, otlp-export.ts).
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import { ROOT_CONTEXT, SpanKind as OtelSpanKind, SpanStatusCode, trace, type HrTime, type Span, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  type ReadableSpan,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import type { Clock } from '../../../common/clock.js';
 import { LiveClock } from '../../../common/clock.js';
 import { describeValue } from '../../../common/describe.js';
@@ -22,7 +11,11 @@ import { setSpanSink, setTracingStats, spanSink, tracingStatsSource, type LiveSp
 import { handling } from '../context.js';
 import { parseOptions, z } from '../../../common/validate.js';
 import { CHANNELS, type BatchDeliveryEvent } from '../diagnostics.js';
+import { randomSpanId, randomTraceId } from './ids.js';
 import { LatencyHistograms } from './latency-histograms.js';
+import type { EpochBase } from './otlp-encoder.js';
+import { ServiceExporter, type Counters } from './otlp-export.js';
+import type { SpanRecord } from './span-record.js';
 import { isSampled, isTraceparent, spanIdOf, traceIdOf, UNSAMPLED_TRACEPARENT } from './traceparent.js';
 
 /** Defaults of {@link ActorTracingOptions}, next to the schema. */
@@ -62,7 +55,8 @@ const schema = z
     exportTimeoutMillis: z.number().int().min(1).default(TRACING_DEFAULTS.exportTimeoutMillis),
     concurrencyLimit: z.number().int().min(1).default(TRACING_DEFAULTS.concurrencyLimit),
     shutdownTimeoutMs: z.number().int().min(1).default(TRACING_DEFAULTS.shutdownTimeoutMs),
-    headers: z.record(z.string(), z.string()).optional(),
+    // sent as they are on the request head: a token, and no line break in a value
+    headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name'), z.string().regex(/^[^\r\n]*$/, 'a header value without line breaks')).optional(),
     system: z.string().min(1).optional(),
     resourceAttributes: z.record(z.string(), z.string()).optional(),
     simServiceName: z.string().min(1).optional(),
@@ -133,8 +127,9 @@ export interface TracingReport {
 }
 
 /**
- * The OpenTelemetry adapter of the actor runtime, and the only module that imports
- * `@opentelemetry/*`. It subscribes to the runtime's per-batch diagnostics events
+ * The OpenTelemetry (OTLP) tracing adapter of the actor runtime. It imports no `@opentelemetry/*`
+ * module: spans are plain {@link SpanRecord}s encoded by hand (`otlp-encoder.ts`, which says why,
+ * with the measured cost of the SDK path). It subscribes to the runtime's per-batch diagnostics events
  * (`bot4:actor:batch-start`/`batch-end`, one pair per batch of up to `batchSize` envelopes) and
  *
  * - records every handled envelope in per-actor HDR histograms, always, whatever the sampling:
@@ -146,9 +141,11 @@ export interface TracingReport {
  *   `actor.message.from`, and `actor.message.topic`/`actor.message.correlation_id` when set)
  *   whose parent is the envelope's `traceparent`. Its ids are chosen before the handler runs and
  *   handed back to the runtime, so the messages the handler sends (and `currentTraceparent()`
- *   for venue requests) become its children; the span itself is built after the batch;
- * - exports spans as OTLP protobuf over HTTP through a bounded BatchSpanProcessor. An exporter
- *   failure is counted and never reaches the engine; the handling path never waits for I/O.
+ *   for venue requests) become its children; its record is filled after the batch (a few field
+ *   writes, no encoding);
+ * - exports spans as OTLP protobuf over HTTP from a timer, through a bounded queue per service
+ *   (`otlp-export.ts`). An exporter failure is counted and never reaches the engine; the
+ *   handling path never encodes and never waits for I/O.
  *
  * Sampling is parent-based with a ratio at the root: a message without a context is traced with
  * probability `samplingRatio` (decided by a countdown over a geometric skip, so a random number
@@ -162,26 +159,24 @@ export class ActorTracing {
   /** Validated options. */
   readonly options: Readonly<z.output<typeof schema>>;
 
-  private readonly provider: BasicTracerProvider;
-  private readonly tracer: Tracer;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly ids = new PresetIdGenerator();
-  private readonly counters: Counters = { ended: 0, exported: 0, failed: 0, queueFull: 0, rateLimited: 0 };
-  private readonly simCounters: Counters = { ended: 0, exported: 0, failed: 0, queueFull: 0, rateLimited: 0 };
+  private readonly engine: ServiceExporter;
+  private readonly counters: Counters;
   private readonly engineSink: ServiceSink;
   private readonly statsSource: () => ReturnType<ActorTracing['serviceStats']>;
-  private simProvider: BasicTracerProvider | undefined;
-  private simSink: ServiceSink | undefined;
+  private readonly sim: ServiceExporter | undefined;
+  private readonly simSink: ServiceSink | undefined;
   private readonly onStart: (m: unknown) => void;
   private readonly onEnd: (m: unknown) => void;
   /** Root messages still to skip before the next sampled one. */
   private skip: number;
   private tokens: number;
   private tokensAtNs: number;
-  /** Epoch of clock time 0, as whole seconds + ns, for span timestamps. */
-  private readonly epochSec: number;
-  private readonly epochNs: number;
+  /** Roots refused by the rate cap in a row: the clock is read on 1 in {@link CAP_CLOCK_EVERY} of them. */
+  private capped = 0;
+  /** `Math.log(1 - samplingRatio)`, for the geometric skip. */
+  private readonly logKeep: number;
   /** Sampled envelopes of the batch in flight (`pendingEvent`): index, trace id, span id, parent span id. */
   private pendingEvent: BatchDeliveryEvent | undefined;
   private readonly pendingK: number[] = [];
@@ -199,21 +194,32 @@ export class ActorTracing {
     this.clock = clock ?? new LiveClock();
     this.random = random ?? Math.random;
     const o = this.options;
+    this.logKeep = Math.log(1 - o.samplingRatio);
     const epochMs = this.clock instanceof LiveClock ? performance.timeOrigin : this.clock.epochMs() - this.clock.nowNs() / 1e6;
-    this.epochSec = Math.floor(epochMs / 1000);
-    this.epochNs = (epochMs - this.epochSec * 1000) * 1e6;
+    const epochSec = Math.floor(epochMs / 1000);
+    const base: EpochBase = { epochSec, epochNs: (epochMs - epochSec * 1000) * 1e6 };
     this.skip = this.nextSkip();
     this.tokens = o.maxTracesPerSecond;
     this.tokensAtNs = this.clock.nowNs();
-    this.provider = makeProvider(o, o.serviceName, this.counters, this.ids);
-    this.tracer = this.provider.getTracer('bot4.actors.runtime');
-    this.engineSink = new ServiceSink(this, this.tracer, true);
+    const settings = {
+      endpoint: o.endpoint,
+      headers: o.headers,
+      maxQueueSize: o.maxQueueSize,
+      maxExportBatchSize: o.maxExportBatchSize,
+      scheduledDelayMillis: o.scheduledDelayMillis,
+      exportTimeoutMillis: o.exportTimeoutMillis,
+      concurrencyLimit: o.concurrencyLimit,
+    };
+    const resource = (name: string): Record<string, string> => ({ ...SDK_RESOURCE, ...(o.resourceAttributes ?? {}), 'service.name': name });
+    this.engine = new ServiceExporter(settings, resource(o.serviceName), 'bot4.actors.runtime', base);
+    this.counters = this.engine.counters;
+    this.engineSink = new ServiceSink(this, this.engine, true);
     setSpanSink('engine', this.engineSink);
     this.statsSource = () => this.serviceStats();
     setTracingStats(this.statsSource);
     if (o.simServiceName !== undefined) {
-      this.simProvider = makeProvider(o, o.simServiceName, this.simCounters, new PresetIdGenerator());
-      this.simSink = new ServiceSink(this, this.simProvider.getTracer('bot4.simulator'), false);
+      this.sim = new ServiceExporter(settings, resource(o.simServiceName), 'bot4.simulator', base);
+      this.simSink = new ServiceSink(this, this.sim, false);
       setSpanSink('sim', this.simSink);
     }
     this.onStart = (m) => this.batchStart(m as BatchDeliveryEvent);
@@ -235,7 +241,7 @@ export class ActorTracing {
    */
   serviceStats(): { service: string; ended: number; exported: number; failed: number; queueFull: number }[] {
     const out = [{ service: this.options.serviceName, ...pick(this.counters) }];
-    if (this.options.simServiceName !== undefined) out.push({ service: this.options.simServiceName, ...pick(this.simCounters) });
+    if (this.sim !== undefined) out.push({ service: this.options.simServiceName!, ...pick(this.sim.counters) });
     return out;
   }
 
@@ -246,14 +252,14 @@ export class ActorTracing {
     return this.admit();
   }
 
-  /** Now, as an OTel time, on the traced clock. */
-  now(): HrTime {
-    return this.hrTime(this.clock.nowNs());
+  /** Now, in ns on the traced clock. */
+  nowNs(): number {
+    return this.clock.nowNs();
   }
 
   /** Exports what is queued now (bounded by the export timeout); never rejects. */
   async flush(): Promise<void> {
-    await Promise.all([this.provider, this.simProvider].map((p) => p?.forceFlush().catch((err: unknown) => logger.warn({ err: String(err) }, 'tracing: flush failed'))));
+    await Promise.all([this.engine.flush(), this.sim?.flush()]).catch((err: unknown) => logger.warn({ err: String(err) }, 'tracing: flush failed'));
   }
 
   /**
@@ -275,14 +281,16 @@ export class ActorTracing {
         if (done) return;
         done = true;
         this.clock.clearTimer(timer);
+        // whatever is still in flight or queued is abandoned (counted as failed)
+        this.engine.abort();
+        this.sim?.abort();
         const c = this.counters;
         const report = { spansEnded: c.ended, spansExported: c.exported, spansFailed: c.failed, spansDropped: c.ended - c.exported, shutdownError };
         if (report.spansDropped > 0 || shutdownError !== undefined) logger.warn(report, 'tracing: spans were not delivered');
         resolve(report);
       };
       const timer = this.clock.setTimer(this.options.shutdownTimeoutMs, () => finish(`shutdown timed out after ${this.options.shutdownTimeoutMs} ms`));
-      // "Concurrent export limit reached" and exporter errors end up here, never as a crash.
-      Promise.all([this.provider.shutdown(), this.simProvider?.shutdown()]).then(
+      Promise.all([this.engine.shutdown(), this.sim?.shutdown()]).then(
         () => finish(undefined),
         (err: unknown) => finish(err instanceof Error ? err.message : String(err)),
       );
@@ -312,7 +320,7 @@ export class ActorTracing {
           tps[k] = UNSAMPLED_TRACEPARENT;
           continue;
         }
-        traceId = randomHex(4);
+        traceId = randomTraceId();
         parent = '';
       } else if (tp === UNSAMPLED_TRACEPARENT || !isSampled(tp)) {
         continue;
@@ -320,7 +328,7 @@ export class ActorTracing {
         traceId = traceIdOf(tp);
         parent = spanIdOf(tp);
       }
-      const spanId = randomHex(2);
+      const spanId = randomSpanId();
       tps[k] = `00-${traceId}-${spanId}-01`;
       ev.timed[k] = 1;
       this.pendingEvent = ev;
@@ -332,7 +340,7 @@ export class ActorTracing {
     this.skip = skip;
   }
 
-  /** Records the batch in the histograms and builds the spans of its sampled envelopes. */
+  /** Records the batch in the histograms and the records of its sampled envelopes. */
   private batchEnd(ev: BatchDeliveryEvent): void {
     if (this.options.system !== undefined && ev.system !== this.options.system) return;
     const handled = ev.handled;
@@ -352,45 +360,39 @@ export class ActorTracing {
       const k = ks[j]!;
       // Not handled (the actor halted mid-batch): it comes back in a later batch, decided anew.
       if (k >= handled) continue;
-      this.emit(ev, k, this.pendingTrace[j]!, this.pendingSpan[j]!, this.pendingParent[j]!);
+      this.record(ev, k, this.pendingTrace[j]!, this.pendingSpan[j]!, this.pendingParent[j]!);
     }
     this.clearPending();
   }
 
-  private emit(ev: BatchDeliveryEvent, k: number, traceId: string, spanId: string, parent: string): void {
+  /** Fills the record of one sampled handling (no encoding here: the exporter's timer does it). */
+  private record(ev: BatchDeliveryEvent, k: number, traceId: string, spanId: string, parent: string): void {
+    const out = this.engine;
+    if (!out.admit()) return;
     const e = ev.envelopes[ev.start + k]!;
     const startNs = ev.startNs[k]!;
     const endNs = ev.endNs[k]!;
-    // A child takes its trace id from the parent context; only a root asks the generator.
-    this.ids.traceId = parent === '' ? traceId : '';
-    this.ids.spanId = spanId;
-    const ctx = parent === '' ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: parent, traceFlags: 1, isRemote: true });
-    const span = this.tracer.startSpan(
-      `actor.handle ${e.type}`,
-      {
-        kind: OtelSpanKind.CONSUMER,
-        startTime: this.hrTime(startNs),
-        attributes: {
-          'messaging.system': 'bot4.actors',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': ev.actor,
-          'actor.address': ev.actor,
-          'actor.message.type': e.type,
-          'actor.mailbox.wait_ns': Math.max(0, Math.round(startNs - e.enqueuedAtNs)),
-          'actor.handle_ns': Math.max(0, Math.round(endNs - startNs)),
-          'actor.message.from': e.from,
-        },
-      },
-      ctx,
-    );
-    if (e.topic !== '') span.setAttribute('actor.message.topic', e.topic);
-    if (e.correlationId !== '') span.setAttribute('actor.message.correlation_id', e.correlationId);
-    orderAttributes(span, e.payload);
+    const r = out.acquire();
+    r.traceId = traceId;
+    r.spanId = spanId;
+    r.parentSpanId = parent;
+    r.name = e.type;
+    r.kind = OTLP_KIND_CONSUMER;
+    r.startNs = startNs;
+    r.endNs = endNs;
+    r.actor = ev.actor;
+    r.from = e.from;
+    r.topic = e.topic;
+    r.correlationId = e.correlationId;
+    r.waitNs = Math.max(0, Math.round(startNs - e.enqueuedAtNs));
+    r.handleNs = Math.max(0, Math.round(endNs - startNs));
+    orderFields(r, e.payload);
     const err = ev.error;
     if (err !== undefined && (ev.errorIndex === k || ev.errorIndex === -1)) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      r.statusCode = 2;
+      r.statusMessage = err instanceof Error ? err.message : String(err);
     }
-    span.end(this.hrTime(endNs));
+    out.push(r);
   }
 
   private clearPending(): void {
@@ -406,210 +408,89 @@ export class ActorTracing {
     const p = this.options.samplingRatio;
     if (p >= 1) return 1;
     if (p <= 0) return Infinity;
-    return 1 + Math.floor(Math.log(1 - this.random()) / Math.log(1 - p));
+    return 1 + Math.floor(Math.log(1 - this.random()) / this.logKeep);
   }
 
-  /** Token bucket of `maxTracesPerSecond` (burst: one second's worth). */
+  /**
+   * Token bucket of `maxTracesPerSecond` (burst: one second's worth). While the bucket is empty
+   * the clock is read on 1 in {@link CAP_CLOCK_EVERY} refused roots only (at millions of messages
+   * a second a 1% ratio asks ~10⁴–10⁵ times a second; a clock read each time was ~1% of the
+   * engine's CPU): a token that came back is taken a few roots later, never more than the cap.
+   */
   private admit(): boolean {
     const max = this.options.maxTracesPerSecond;
     if (max === 0) return true;
+    if (this.tokens < 1 && this.capped++ % CAP_CLOCK_EVERY !== 0) {
+      this.counters.rateLimited++;
+      return false;
+    }
     const now = this.clock.nowNs();
     this.tokens = Math.min(max, this.tokens + ((now - this.tokensAtNs) * max) / 1e9);
     this.tokensAtNs = now;
     if (this.tokens >= 1) {
       this.tokens -= 1;
+      this.capped = 0;
       return true;
     }
     this.counters.rateLimited++;
     return false;
   }
-
-  /** Clock ns → OTel epoch time, without losing sub-microsecond precision to a float64 of epoch ns. */
-  private hrTime(ns: number): HrTime {
-    const total = this.epochNs + ns;
-    const sec = Math.floor(total / 1e9);
-    return [this.epochSec + sec, Math.floor(total - sec * 1e9)];
-  }
 }
 
-/** Two hex digits of each byte value. */
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** While the rate cap refuses roots, the clock is read on 1 in this many (see `admit`). */
+const CAP_CLOCK_EVERY = 8;
 
-/**
- * Random lowercase hex of `words` × 8 digits, never all zeros (W3C forbids zero ids). A byte table
- * instead of `toString(16).padStart` per word: this was the largest self time of a sampled span.
- */
-function randomHex(words: number): string {
-  for (;;) {
-    let s = '';
-    let any = 0;
-    for (let i = 0; i < words; i++) {
-      const w = (Math.random() * 0x1_0000_0000) >>> 0;
-      any |= w;
-      s += HEX[w >>> 24]! + HEX[(w >>> 16) & 255]! + HEX[(w >>> 8) & 255]! + HEX[w & 255]!;
-    }
-    if (any !== 0) return s;
-  }
-}
+/** OTLP span kind of an actor handling (the API's CONSUMER + 1). */
+const OTLP_KIND_CONSUMER = 5;
 
-/**
- * Hands the SDK the ids the adapter already gave the runtime (the span is built after its handler
- * ran, but its children were sent with its context during it). Falls back to random ids.
- */
-class PresetIdGenerator {
-  traceId = '';
-  spanId = '';
-  generateTraceId(): string {
-    const t = this.traceId === '' ? randomHex(4) : this.traceId;
-    this.traceId = '';
-    return t;
-  }
-  generateSpanId(): string {
-    const s = this.spanId === '' ? randomHex(2) : this.spanId;
-    this.spanId = '';
-    return s;
-  }
-}
-
-/**
- * Counts ended spans on the way into the batch processor and bounds what is queued or in export
- * to `maxQueueSize`: beyond it a span is dropped here and counted (`queueFull`), so every drop
- * shows in `/metrics` (the SDK's own queue drops silently).
- */
-class CountingProcessor implements SpanProcessor {
-  constructor(
-    private readonly inner: SpanProcessor,
-    private readonly counters: Counters,
-    private readonly maxQueueSize: number,
-  ) {}
-  onStart(span: Parameters<SpanProcessor['onStart']>[0], ctx: Parameters<SpanProcessor['onStart']>[1]): void {
-    this.inner.onStart(span, ctx);
-  }
-  onEnd(span: ReadableSpan): void {
-    const c = this.counters;
-    c.ended++;
-    if (c.ended - 1 - c.exported - c.failed - c.queueFull >= this.maxQueueSize) {
-      c.queueFull++;
-      return;
-    }
-    this.inner.onEnd(span);
-  }
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush();
-  }
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-}
-
-/** Counts spans per export outcome; a failed export is logged once per burst, never thrown. */
-class CountingExporter implements SpanExporter {
-  private failures = 0;
-  constructor(
-    private readonly inner: SpanExporter,
-    private readonly counters: { exported: number; failed: number },
-  ) {}
-  export(spans: ReadableSpan[], resultCallback: Parameters<SpanExporter['export']>[1]): void {
-    const n = spans.length;
-    try {
-      this.inner.export(spans, (result) => {
-        // ExportResultCode.SUCCESS is 0 (@opentelemetry/core is not a direct dependency).
-        if (result.code === 0) {
-          this.counters.exported += n;
-          this.failures = 0;
-        } else {
-          this.counters.failed += n;
-          if (this.failures++ === 0) logger.warn({ err: String(result.error ?? 'export failed'), spans: n }, 'tracing: span export failed');
-        }
-        resultCallback(result);
-      });
-    } catch (err) {
-      this.counters.failed += n;
-      resultCallback({ code: 1, error: err instanceof Error ? err : new Error(String(err)) });
-    }
-  }
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
-  }
-}
-
-interface Counters {
-  ended: number;
-  exported: number;
-  failed: number;
-  queueFull: number;
-  rateLimited: number;
-}
+/** Resource attributes the SDK's default resource carries (`telemetry.sdk.*`); the user's and `service.name` win. */
+const SDK_RESOURCE: Readonly<Record<string, string>> = Object.freeze({ 'telemetry.sdk.language': 'nodejs', 'telemetry.sdk.name': 'bot4' });
 
 function pick(c: Counters): { ended: number; exported: number; failed: number; queueFull: number } {
   return { ended: c.ended, exported: c.exported, failed: c.failed, queueFull: c.queueFull };
 }
 
-/** One service's provider: OTLP/protobuf exporter behind the bounded, counting batch processor. */
-function makeProvider(o: Readonly<z.output<typeof schema>>, serviceName: string, counters: Counters, ids: PresetIdGenerator): BasicTracerProvider {
-  const batch = Math.min(o.maxExportBatchSize, o.maxQueueSize);
-  const otlp = new OTLPTraceExporter({
-    url: o.endpoint,
-    timeoutMillis: o.exportTimeoutMillis,
-    // A flush hands the whole queue to the exporter at once: allow enough requests in flight for
-    // it, or the exporter refuses the rest ("Concurrent export limit reached") and they are lost.
-    concurrencyLimit: Math.max(o.concurrencyLimit, Math.ceil(o.maxQueueSize / batch)),
-    ...(o.headers === undefined ? {} : { headers: { ...o.headers } }),
-  });
-  const processor = new CountingProcessor(
-    new BatchSpanProcessor(new CountingExporter(otlp, counters), {
-      // our own bound (CountingProcessor) is the binding one; the SDK's never drops before it
-      maxQueueSize: o.maxQueueSize + 1,
-      maxExportBatchSize: batch,
-      scheduledDelayMillis: o.scheduledDelayMillis,
-      exportTimeoutMillis: o.exportTimeoutMillis,
-    }),
-    counters,
-    o.maxQueueSize,
-  );
-  return new BasicTracerProvider({
-    resource: resourceFromAttributes({ ...(o.resourceAttributes ?? {}), 'service.name': serviceName }),
-    // The decision is made before a span exists (root sampler, parent's flag); the SDK records what it is given.
-    sampler: new AlwaysOnSampler(),
-    idGenerator: ids,
-    spanProcessors: [processor],
-  });
-}
-
-/** `bot4.order.*` attributes from an order message's payload (sampled spans only). */
-function orderAttributes(span: Span, payload: unknown): void {
+/** `bot4.order.*` fields from an order message's payload (sampled spans only). */
+function orderFields(r: SpanRecord, payload: unknown): void {
   if (payload === null || typeof payload !== 'object') return;
-  const p = payload as { intent?: { venue?: unknown; symbol?: unknown; side?: unknown; strategy?: unknown }; clientOrderId?: unknown; order?: { clientOrderId?: unknown } };
+  const p = payload as { intent?: { venue?: unknown; symbol?: unknown; side?: unknown; strategy?: unknown }; clientOrderId?: unknown };
   const i = p.intent;
   if (i !== undefined && i !== null && typeof i === 'object') {
-    if (typeof i.venue === 'string') span.setAttribute('bot4.venue', i.venue);
-    if (typeof i.symbol === 'string') span.setAttribute('bot4.symbol', i.symbol);
-    if (typeof i.side === 'string') span.setAttribute('bot4.side', i.side);
-    if (typeof i.strategy === 'string') span.setAttribute('bot4.strategy', i.strategy);
+    if (typeof i.venue === 'string') r.venue = i.venue;
+    if (typeof i.symbol === 'string') r.symbol = i.symbol;
+    if (typeof i.side === 'string') r.side = i.side;
+    if (typeof i.strategy === 'string') r.strategy = i.strategy;
   }
-  if (typeof p.clientOrderId === 'string') span.setAttribute('bot4.order.client_id', p.clientOrderId);
+  if (typeof p.clientOrderId === 'string') r.clientOrderId = p.clientOrderId;
 }
 
-/** A sampled span made by hand. */
+/** A sampled span made by hand: its record, queued when it ends. */
 class RecordingSpan implements LiveSpan {
   readonly recording = true;
   private done = false;
   constructor(
-    private readonly span: Span,
+    private readonly record: SpanRecord,
     readonly traceparent: string,
     private readonly owner: ActorTracing,
+    private readonly out: ServiceExporter,
   ) {}
   setAttribute(key: string, value: string | number | boolean): void {
-    if (!this.done) this.span.setAttribute(key, value);
+    if (!this.done) this.record.set(key, value);
   }
   end(error?: string): void {
     if (this.done) return;
     this.done = true;
-    if (error !== undefined) this.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
-    this.span.end(this.owner.now());
+    const r = this.record;
+    if (!this.out.admit()) {
+      this.out.release(r);
+      return;
+    }
+    r.endNs = this.owner.nowNs();
+    if (error !== undefined) {
+      r.statusCode = 2;
+      r.statusMessage = error;
+    }
+    this.out.push(r);
   }
 }
 
@@ -628,24 +509,36 @@ const NO_CONTEXT_SPAN = new NonRecordingSpan('');
 class ServiceSink implements SpanSink {
   constructor(
     private readonly owner: ActorTracing,
-    private readonly tracer: Tracer,
+    private readonly out: ServiceExporter,
     /** Engine: a root is sampled by the root sampler. Simulator: spans only under a sampled caller. */
     private readonly roots: boolean,
   ) {}
 
   start(name: string, kind: number, parent: string, attributes?: SpanAttributes): LiveSpan {
-    let ctx = ROOT_CONTEXT;
+    let traceId: string;
+    let parentSpanId = '';
     if (parent === '') {
       if (!this.roots) return NO_CONTEXT_SPAN;
       if (!this.owner.sampleRoot()) return UNSAMPLED_SPAN;
+      traceId = randomTraceId();
     } else {
       // a context from the wire is checked in full; an unsampled one is passed on untouched
       if (!isSampled(parent) || (!this.roots && !isTraceparent(parent))) return parent === UNSAMPLED_TRACEPARENT ? UNSAMPLED_SPAN : new NonRecordingSpan(parent);
-      ctx = trace.setSpanContext(ROOT_CONTEXT, { traceId: traceIdOf(parent), spanId: spanIdOf(parent), traceFlags: 1, isRemote: true });
+      traceId = traceIdOf(parent);
+      parentSpanId = spanIdOf(parent);
     }
-    const span = this.tracer.startSpan(name, { kind: kind as OtelSpanKind, startTime: this.owner.now(), ...(attributes === undefined ? {} : { attributes }) }, ctx);
-    const sc = span.spanContext();
-    return new RecordingSpan(span, `00-${sc.traceId}-${sc.spanId}-01`, this.owner);
+    const spanId = randomSpanId();
+    const r = this.out.acquire();
+    r.traceId = traceId;
+    r.spanId = spanId;
+    r.parentSpanId = parentSpanId;
+    // the simulator's parent is the engine's CLIENT span, across the wire
+    r.remoteParent = !this.roots && parentSpanId !== '';
+    r.name = name;
+    r.kind = kind + 1;
+    r.startNs = this.owner.nowNs();
+    if (attributes !== undefined) for (const key in attributes) r.attrs.push(key, attributes[key]!);
+    return new RecordingSpan(r, `00-${traceId}-${spanId}-01`, this.owner, this.out);
   }
 
   withContext<T>(traceparent: string, fn: () => T): T {

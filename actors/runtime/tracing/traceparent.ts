@@ -8,7 +8,20 @@ export const TRACEPARENT_LENGTH = 55;
 
 /** True when `tp` is a well-formed version-00 traceparent with non-zero ids. */
 export function isTraceparent(tp: string): boolean {
-  return /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/.test(tp);
+  // by hand: the regular expression was a visible share of a sampled order's trace cost
+  if (tp.length !== TRACEPARENT_LENGTH || tp.charCodeAt(0) !== 48 || tp.charCodeAt(1) !== 48 || tp.charCodeAt(2) !== 45 || tp.charCodeAt(35) !== 45 || tp.charCodeAt(52) !== 45) return false;
+  let trace = 0;
+  let span = 0;
+  for (let i = 3; i < 55; i++) {
+    if (i === 35 || i === 52) continue;
+    const c = tp.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+    if (c !== 48) {
+      if (i < 35) trace = 1;
+      else if (i < 52) span = 1;
+    }
+  }
+  return trace === 1 && span === 1;
 }
 
 /** True when the traceparent's `sampled` flag is set (cheap: no validation beyond the length). */

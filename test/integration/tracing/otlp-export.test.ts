@@ -215,6 +215,8 @@ describe('tracing: OpenTelemetry adapter → OTLP/HTTP protobuf', function () {
       for (let i = 0; i < 100; i++) sys.send('a', { type: 'root' });
       clock.advance(0);
       assert.equal(tracing.stats.spansEnded, 30, 'half a second refills 5 tokens');
+      // while capped the clock is read on 1 in 8 refused roots: the refill is seen a few roots late, never exceeded
+      assert.equal(tracing.stats.tracesRateLimited, 185);
       assert.equal(tracing.histograms.summary('b')!.wait.count, 200, 'histograms see everything');
     } finally {
       await sys.shutdown();
@@ -317,10 +319,50 @@ describe('tracing: OpenTelemetry adapter → OTLP/HTTP protobuf', function () {
     assert.equal(r.resource['service.name'], 'bot4');
   });
 
+  it('export failures are counted, never thrown: an HTTP error status and an export timeout', async () => {
+    const sockets = new Set<import('node:net').Socket>();
+    let hangNext = false;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (hangNext) return; // never answers: the export timeout ends it
+        res.writeHead(503).end('busy');
+      });
+    });
+    server.on('connection', (c) => sockets.add(c));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+    const tracing = new ActorTracing({ endpoint: url, samplingRatio: 1, maxTracesPerSecond: 0, scheduledDelayMillis: 10_000, exportTimeoutMillis: 200, shutdownTimeoutMs: 2000, system: 'otlp-status' });
+    const sys = new ActorSystem({ name: 'otlp-status', seed: 1 });
+    let handled = 0;
+    try {
+      sys.spawn('a', counterMachine, { handle: () => void handled++ });
+      for (let i = 0; i < 7; i++) sys.send('a', { type: 'tick' });
+      await until(() => handled === 7);
+      await tracing.flush();
+      assert.deepEqual([tracing.stats.spansEnded, tracing.stats.spansExported, tracing.stats.spansFailed], [7, 0, 7], 'HTTP 503: the batch failed');
+      hangNext = true;
+      for (let i = 0; i < 3; i++) sys.send('a', { type: 'tick' });
+      await until(() => handled === 10);
+      await tracing.flush();
+      assert.deepEqual([tracing.stats.spansEnded, tracing.stats.spansFailed], [10, 10], 'a request past exportTimeoutMillis failed');
+      assert.deepEqual(tracingStats().find((x) => x.service === 'bot4'), { service: 'bot4', ended: 10, exported: 0, failed: 10, queueFull: 0 });
+    } finally {
+      await sys.shutdown();
+      const report = await tracing.shutdown();
+      assert.equal(report.spansDropped, 10);
+      for (const c of sockets) c.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it('validates its options', () => {
     assert.throws(() => new ActorTracing({ endpoint: 'not a url' }), (e: unknown) => e instanceof ConfigError && /^tracing.endpoint: expected a url string, got "not a url"$/.test(e.message));
     assert.throws(() => new ActorTracing({ samplingRatio: 2 }), /tracing.samplingRatio: expected a value <= 1, got 2/);
     assert.throws(() => new ActorTracing({ random: 3 as unknown as () => number }), /tracing.random: expected a function, got 3/);
     assert.throws(() => new ActorTracing({ maxTracesPerSecond: -1 }), /tracing.maxTracesPerSecond: expected a value >= 0, got -1/);
+    // export headers go on the request head as they are: no header injection through a value or a name
+    assert.throws(() => new ActorTracing({ headers: { 'x-ok': 'a\r\nInjected: 1' } }), (e: unknown) => e instanceof ConfigError && /^tracing\.headers\.x-ok: .*got "a\\r\\nInjected: 1"$/.test(e.message));
+    assert.throws(() => new ActorTracing({ headers: { 'bad name': 'x' } }), (e: unknown) => e instanceof ConfigError && /^tracing\.headers\.bad name: .*got "bad name"$/.test(e.message));
   });
 });

@@ -16,6 +16,13 @@ describe('runtime/tracing helpers', () => {
     assert.ok(isTraceparent(UNSAMPLED_TRACEPARENT) && !isSampled(UNSAMPLED_TRACEPARENT));
     assert.ok(!isTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01'));
     assert.ok(!isTraceparent('garbage'));
+    assert.ok(!isTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01'), 'zero span id');
+    assert.ok(!isTraceparent('00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01'), 'uppercase hex');
+    assert.ok(!isTraceparent('01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'), 'version');
+    assert.ok(!isTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7-01'), 'separator');
+    assert.ok(!isTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g'), 'flags not hex');
+    assert.ok(!isTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-011'), 'length');
+    assert.ok(isTraceparent('00-00000000000000000000000000000001-0000000000000001-00'));
   });
 
   it('LatencyHistograms: per-actor wait/handle percentiles, clamped inputs', () => {

@@ -1,0 +1,42 @@
+/**
+ * Random W3C trace and span ids as lowercase hex, from a pool filled by `crypto.randomFillSync`
+ * (one system call and one hex conversion per 512 span ids; an id is a slice of that hex string). Never all zeros
+ * (W3C forbids zero ids).
+ */
+import { randomFillSync } from 'node:crypto';
+
+const POOL = Buffer.allocUnsafe(4096);
+/** The pool as one hex string: an id is a slice of it (a V8 sliced string, no copy per id). */
+let HEX = '';
+let offset = POOL.length * 2;
+
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
+
+function hex(bytes: number): string {
+  const n = bytes * 2;
+  if (offset + n > HEX.length) {
+    randomFillSync(POOL);
+    HEX = POOL.toString('hex');
+    offset = 0;
+  }
+  const s = HEX.slice(offset, offset + n);
+  offset += n;
+  return s;
+}
+
+/** 32 hex digits, not all zero. */
+export function randomTraceId(): string {
+  for (;;) {
+    const s = hex(16);
+    if (s !== ZERO_TRACE) return s;
+  }
+}
+
+/** 16 hex digits, not all zero. */
+export function randomSpanId(): string {
+  for (;;) {
+    const s = hex(8);
+    if (s !== ZERO_SPAN) return s;
+  }
+}

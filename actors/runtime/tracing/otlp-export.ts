@@ -1,0 +1,186 @@
+/**
+ * The export side of one traced service (`bot4`, `bot4-sim`): a bounded queue of ended
+ * {@link SpanRecord}s, batched on a timer (or as soon as a batch is full), encoded by
+ * `otlp-encoder.ts` and POSTed as OTLP/HTTP protobuf, like the SDK's BatchSpanProcessor +
+ * OTLPTraceExporter but without an object per span (and over `otlp-http.ts`, not `node:http`). All encoding and I/O run from the timer,
+ * never on the path that ended the span; a failed or hung export is counted and never reaches
+ * the engine. Records are pooled: released as soon as they are encoded.
+ */
+import { logger } from '../../../common/log.js';
+import { SpanRecord } from './span-record.js';
+import { encodeExportRequest, encodeService, ProtoWriter, type EncodedService, type EpochBase } from './otlp-encoder.js';
+import { OtlpHttpClient } from './otlp-http.js';
+
+/** Span counters of one service. */
+export interface Counters {
+  ended: number;
+  exported: number;
+  failed: number;
+  queueFull: number;
+  rateLimited: number;
+}
+
+/** Export settings (validated by `ActorTracing`). */
+export interface ExportSettings {
+  endpoint: string;
+  headers?: Record<string, string> | undefined;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+  concurrencyLimit: number;
+}
+
+/** Bounded queue + batching OTLP/HTTP protobuf exporter of one service. */
+export class ServiceExporter {
+  readonly counters: Counters = { ended: 0, exported: 0, failed: 0, queueFull: 0, rateLimited: 0 };
+  private readonly service: EncodedService;
+  private readonly writer = new ProtoWriter();
+  private readonly queue: SpanRecord[] = [];
+  private readonly pool: SpanRecord[] = [];
+  private readonly batch: number;
+  private readonly concurrency: number;
+  private readonly http: OtlpHttpClient;
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private failures = 0;
+  private closed = false;
+
+  constructor(
+    private readonly o: ExportSettings,
+    resourceAttributes: Readonly<Record<string, string>>,
+    scopeName: string,
+    private readonly base: EpochBase,
+  ) {
+    this.service = encodeService(resourceAttributes, scopeName);
+    this.batch = Math.min(o.maxExportBatchSize, o.maxQueueSize);
+    // A flush hands the whole queue over at once: allow enough requests in flight for it.
+    this.concurrency = Math.max(o.concurrencyLimit, Math.ceil(o.maxQueueSize / this.batch));
+    // `concurrencyLimit` kept-alive connections at most; requests beyond it wait for one
+    this.http = new OtlpHttpClient(new URL(o.endpoint), o.headers ?? {}, o.concurrencyLimit, o.exportTimeoutMillis);
+  }
+
+  /** A record to fill (from the pool). */
+  acquire(): SpanRecord {
+    return this.pool.pop() ?? new SpanRecord();
+  }
+
+  /** Back to the pool without exporting (a span dropped before it ended). */
+  release(r: SpanRecord): void {
+    r.reset();
+    if (this.pool.length < this.batch * 2) this.pool.push(r);
+  }
+
+  /**
+   * True when one more ended span fits: waiting + in export stays within `maxQueueSize`;
+   * otherwise counts the span as ended and dropped. Call before filling a record.
+   */
+  admit(): boolean {
+    const c = this.counters;
+    if (c.ended - c.exported - c.failed - c.queueFull >= this.o.maxQueueSize) {
+      c.ended++;
+      c.queueFull++;
+      return false;
+    }
+    return true;
+  }
+
+  /** Queues an ended span (after {@link admit} said yes); the export happens later, from a timer. */
+  push(r: SpanRecord): void {
+    this.counters.ended++;
+    if (this.closed) {
+      this.counters.failed++;
+      this.release(r);
+      return;
+    }
+    this.queue.push(r);
+    if (this.queue.length >= this.batch) {
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        this.exportReady(false);
+      });
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.exportReady(true);
+      }, this.o.scheduledDelayMillis);
+      this.timer.unref();
+    }
+  }
+
+  /** Exports what is queued now and waits for every request in flight (each bounded by the export timeout). */
+  async flush(): Promise<void> {
+    this.exportReady(true);
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  /** Flushes, then refuses further spans. Resolves when every request has ended. */
+  async shutdown(): Promise<void> {
+    this.clearTimers();
+    await this.flush();
+    this.closed = true;
+    this.http.stop();
+  }
+
+  /** Ends whatever is still in flight (shutdown gave up waiting); drops what is queued. */
+  abort(): void {
+    this.closed = true;
+    this.clearTimers();
+    for (const r of this.queue) {
+      this.counters.failed++;
+      this.release(r);
+    }
+    this.queue.length = 0;
+    this.http.stop();
+  }
+
+  private clearTimers(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+  }
+
+  /** Sends full batches (and, with `all`, the remainder) while the concurrency limit allows. */
+  private exportReady(all: boolean): void {
+    const q = this.queue;
+    let from = 0;
+    while (q.length - from > 0 && this.inFlight.size < this.concurrency) {
+      const n = Math.min(this.batch, q.length - from);
+      if (n < this.batch && !all) break;
+      const body = encodeExportRequest(this.writer, this.service, this.base, q, from, from + n);
+      for (let i = from; i < from + n; i++) this.release(q[i]!);
+      from += n;
+      const p = this.post(body, n).finally(() => {
+        this.inFlight.delete(p);
+        this.writer.recycle(body);
+        if (this.queue.length > 0 && this.timer === undefined && !this.closed) {
+          this.timer = setTimeout(() => {
+            this.timer = undefined;
+            this.exportReady(true);
+          }, 0);
+          this.timer.unref();
+        }
+      });
+      this.inFlight.add(p);
+    }
+    if (from > 0) q.splice(0, from);
+  }
+
+  /** One POST; never rejects. */
+  private post(body: Buffer, n: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.http.post(body, (ok, why) => {
+        if (ok) {
+          this.counters.exported += n;
+          this.failures = 0;
+        } else {
+          this.counters.failed += n;
+          if (this.failures++ === 0) logger.warn({ err: why, spans: n }, 'tracing: span export failed');
+        }
+        resolve();
+      });
+    });
+  }
+}

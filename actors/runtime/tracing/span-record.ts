@@ -1,0 +1,76 @@
+/**
+ * A sampled span as plain data: what the hot path records (ids, clock times, a few fields) and
+ * the OTLP encoder reads later, off the order path. No OpenTelemetry object is made per span.
+ *
+ * Two shapes share the class: an actor handling span (`actor !== ''`: the encoder derives its
+ * name `actor.handle <type>` and its `messaging.*` / `actor.*` / `bot4.*` attributes from the
+ * fields) and a span made by hand through a span sink (generic `attrs`). Records are pooled by
+ * their service queue (`otlp-export.ts`): released as soon as they are encoded.
+ */
+export class SpanRecord {
+  /** 32 lowercase hex digits. */
+  traceId = '';
+  /** 16 lowercase hex digits. */
+  spanId = '';
+  /** 16 hex digits, or '' for a root. */
+  parentSpanId = '';
+  /** The parent came from another process (the wire): OTLP flag `CONTEXT_IS_REMOTE`. */
+  remoteParent = false;
+  /** Span name (hand spans); the message type for actor spans. */
+  name = '';
+  /** OTLP `SpanKind` (the API's kind + 1: 1 internal, 2 server, 3 client, 4 producer, 5 consumer). */
+  kind = 1;
+  /** Clock ns (the traced clock; mapped to the epoch by the encoder). */
+  startNs = 0;
+  endNs = 0;
+  /** OTLP status code: 0 unset, 2 error. */
+  statusCode = 0;
+  statusMessage = '';
+
+  // actor handling spans
+  /** Handling actor's address; '' for a hand span. */
+  actor = '';
+  from = '';
+  topic = '';
+  correlationId = '';
+  waitNs = 0;
+  handleNs = 0;
+  venue = '';
+  symbol = '';
+  side = '';
+  strategy = '';
+  clientOrderId = '';
+
+  /** Generic attributes as key, value, key, value, ... (hand spans, and any extra). */
+  readonly attrs: (string | number | boolean)[] = [];
+
+  /** Sets (or replaces) a generic attribute. */
+  set(key: string, value: string | number | boolean): void {
+    const a = this.attrs;
+    for (let i = 0; i < a.length; i += 2) {
+      if (a[i] === key) {
+        a[i + 1] = value;
+        return;
+      }
+    }
+    a.push(key, value);
+  }
+
+  /** Back to empty, for reuse from the pool. */
+  reset(): void {
+    this.parentSpanId = '';
+    this.remoteParent = false;
+    this.statusCode = 0;
+    this.statusMessage = '';
+    this.actor = '';
+    this.from = '';
+    this.topic = '';
+    this.correlationId = '';
+    this.venue = '';
+    this.symbol = '';
+    this.side = '';
+    this.strategy = '';
+    this.clientOrderId = '';
+    this.attrs.length = 0;
+  }
+}
