@@ -121,7 +121,10 @@ export class RiskActor {
   spawn(): ActorRef<typeof riskMachine> {
     const ref = this.system.spawn(this.address, riskMachine, {
       handle: (e, ctx) => this.handle(e, ctx),
-      mailbox: { capacity: 65_536, policy: 'reject' },
+      // Updates, fills, denials and balances move reservations and exposure: losing one under
+      // overload would leak a reservation forever. They are bounded by the orders this actor let
+      // through (new submits are refused at capacity), so they may pass the capacity.
+      mailbox: { capacity: 65_536, policy: 'reject', mustDeliver: ['order.update', 'order.fill', 'order.denied', 'balance.update'] },
     });
     this.system.subscribe('md.ticker.>', this.address);
     this.system.subscribe(topics.allOrders, this.address);

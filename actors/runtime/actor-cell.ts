@@ -171,7 +171,7 @@ export function createCell(address: string, machine: AnyStateMachine, input: unk
     input,
     handle: o.handle as Handler | undefined,
     init: o.init as InitHook | undefined,
-    mailbox: new Mailbox(o.mailbox.capacity, o.mailbox.controlCapacity, o.mailbox.policy),
+    mailbox: new Mailbox(o.mailbox.capacity, o.mailbox.controlCapacity, o.mailbox.policy, o.mailbox.mustDeliver),
     lifecycle: new Lifecycle(address),
     intensity: new RestartIntensity(o.supervision, random),
     ctx: undefined as unknown as ActorContext,

@@ -23,7 +23,7 @@ export type Offer = (typeof Offer)[keyof typeof Offer];
  */
 export class Ring {
   private buf: (Envelope | undefined)[];
-  private readonly mask: number;
+  private mask: number;
   /** Absolute sequence number of the head (next to take). */
   head = 0;
   /** Absolute sequence number of the tail (next free). */
@@ -57,6 +57,20 @@ export class Ring {
     return e;
   }
 
+  /** Doubles the buffer (absolute sequence numbers stay valid), for pushing past `capacity`. */
+  grow(): void {
+    const size = (this.mask + 1) * 2;
+    const buf = new Array<Envelope | undefined>(size).fill(undefined);
+    for (let s = this.head; s < this.tail; s++) buf[s & (size - 1)] = this.buf[s & this.mask];
+    this.buf = buf;
+    this.mask = size - 1;
+  }
+
+  /** True when one more push would overwrite the head (the rounded-up buffer is full). */
+  get bufferFull(): boolean {
+    return this.tail - this.head > this.mask;
+  }
+
   /** Envelope at absolute sequence `seq` (must be in [head, tail)). */
   at(seq: number): Envelope | undefined {
     return this.buf[seq & this.mask];
@@ -85,7 +99,9 @@ export class Ring {
  *   (latest ticker per symbol wins, keeping its queue position), counted; when the lane is full
  *   and no envelope with that key is pending, the oldest is evicted as under `drop-oldest`.
  *
- * The control lane never drops: when full it rejects, whatever the data policy.
+ * The control lane never drops: when full it rejects, whatever the data policy. A data envelope
+ * whose type is in `mustDeliver` is never refused or evicted-for: it is enqueued past the
+ * capacity (the ring grows; counted in `overCapacity`).
  */
 export class Mailbox {
   readonly control: Ring;
@@ -101,11 +117,16 @@ export class Mailbox {
   conflated = 0;
   /** Envelopes refused because a lane was full. */
   rejected = 0;
+  /** `mustDeliver` envelopes enqueued while the data lane was at or past its capacity. */
+  overCapacity = 0;
+  /** Types enqueued past the capacity (see the class doc); undefined when none. */
+  private readonly mustDeliver: ReadonlySet<string> | undefined;
   /** key → absolute sequence of the pending envelope with that key (conflate only). */
   private readonly keys: Map<string, number> | undefined;
 
-  constructor(dataCapacity: number, controlCapacity: number, policy: OverflowPolicy) {
+  constructor(dataCapacity: number, controlCapacity: number, policy: OverflowPolicy, mustDeliver: readonly string[] = []) {
     this.data = new Ring(dataCapacity);
+    this.mustDeliver = mustDeliver.length === 0 ? undefined : new Set(mustDeliver);
     this.control = new Ring(controlCapacity);
     this.policy = policy;
     this.keys = policy === 'conflate' ? new Map() : undefined;
@@ -137,6 +158,15 @@ export class Mailbox {
         }
       }
       if (this.data.length >= this.data.capacity) {
+        if (this.mustDeliver !== undefined && this.mustDeliver.has(e.type)) {
+          if (this.data.bufferFull) this.data.grow();
+          this.overCapacity++;
+          if (keys !== undefined && e.key !== '') keys.set(e.key, this.data.tail);
+          this.data.push(e);
+          const d = this.data.length + this.control.length;
+          if (d > this.highWater) this.highWater = d;
+          return Offer.Ok;
+        }
         if (this.policy === 'reject') {
           this.rejected++;
           return Offer.Rejected;

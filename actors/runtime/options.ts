@@ -99,8 +99,15 @@ const mailboxSchema = z
     capacity: z.number().int().min(1).max(1 << 24).default(MAILBOX_DEFAULTS.capacity),
     controlCapacity: z.number().int().min(1).max(1 << 20).default(MAILBOX_DEFAULTS.controlCapacity),
     policy: z.enum(['reject', 'drop-oldest', 'conflate']).default(MAILBOX_DEFAULTS.policy),
+    mustDeliver: z.array(z.string().min(1)).max(64).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((m, ctx) => {
+    // drop-oldest / conflate evict the oldest envelope, which may be one that must be delivered
+    if (m.mustDeliver.length > 0 && m.policy !== 'reject') {
+      ctx.addIssue({ code: 'custom', path: ['mustDeliver'], message: `expected no types unless policy is 'reject', got ${m.mustDeliver.length} with policy '${m.policy}'` });
+    }
+  });
 
 const supervisionSchema = z
   .object({
@@ -131,6 +138,15 @@ export interface MailboxOptions {
   controlCapacity?: number;
   /** Data lane overflow policy. Default `'reject'`: nothing is ever dropped unless asked for. */
   policy?: 'reject' | 'drop-oldest' | 'conflate';
+  /**
+   * Message types this actor must never lose (state it keeps books on, e.g. the risk actor's
+   * `order.update` / `order.fill`): a data envelope of one of these types is enqueued even when the
+   * data lane is full (the lane grows past `capacity`, counted as `overCapacity`) instead of being
+   * refused or evicting another. Sound only when something else bounds how many can arrive (the
+   * risk actor: updates are bounded by the orders it let through, and it refuses new ones at
+   * capacity). Default none.
+   */
+  mustDeliver?: readonly string[];
 }
 
 /** One-for-one supervision of an actor. */

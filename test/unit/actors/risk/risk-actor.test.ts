@@ -250,6 +250,31 @@ describe('risk/risk-actor', () => {
     }
   });
 
+  it('a full risk mailbox still takes order updates and fills (mustDeliver): under overload no reservation leaks', async () => {
+    const h = harness({ answer: true });
+    try {
+      await askSubmit(h, buy5);
+      assert.equal(h.risk.state.openBuy[0], 5);
+      // fill the data lane (capacity 65 536) with market data nobody has delivered yet
+      const tick = { type: 'md.ticker', payload: { venue: 'v9', symbol: 'Z/USDT', bidTicks: 1, askTicks: 2, tNs: 0 } };
+      let n = 0;
+      while (h.sys.publish('md.ticker.v9.Z/USDT', tick) === 1 && n < 70_000) n++;
+      assert.equal(n, 65_536, 'the lane filled');
+      const base = { clientOrderId: 's1.1', strategy: 's1', venue: 'v1', symbol: 'A/USDT', side: 'buy' as const, priceTicks: 100, qtyLots: 5 };
+      assert.equal(h.sys.publish(topics.allOrders, { type: 'order.update', payload: { ...base, state: 'accepted', filledLots: 0, tNs: h.clock.nowNs() } satisfies OrderUpdate }), 1, 'the ack is enqueued past the capacity');
+      assert.equal(h.sys.publish(topics.allFills, { type: 'order.fill', payload: { ...base, lots: 5, tNs: h.clock.nowNs() } satisfies OrderFill }), 1, 'so is the fill');
+      assert.equal(h.sys.publish(topics.allOrders, { type: 'order.update', payload: { ...base, state: 'filled', filledLots: 5, tNs: h.clock.nowNs() } satisfies OrderUpdate }), 1, 'so is the terminal update');
+      assert.equal(h.sys.publish('md.ticker.v9.Z/USDT', tick), 0, 'market data is still refused');
+      for (let k = 0; k < 2_000 && h.risk.state.openCount[0] !== 0; k++) h.clock.advance(0);
+      assert.equal(h.risk.state.position[0], 5);
+      assert.equal(h.risk.state.openBuy[0], 0, 'the reservation is released');
+      assert.equal(h.risk.state.openCount[0], 0);
+    } finally {
+      h.actor.close();
+      await h.sys.shutdown();
+    }
+  });
+
   it('restoreOpen: orders the journal holds open after a restart are reserved again (open counts, locked funds, self-trade levels) and released by their later fills and close', async () => {
     const h = harness({ answer: true });
     try {

@@ -283,6 +283,10 @@ describe('runtime/actor-system', () => {
     assert.throws(() => sys.spawn('bad address', counterMachine), InvalidAddressError);
     assert.throws(() => sys.spawn('$ask', counterMachine), InvalidAddressError);
     assert.throws(() => sys.spawn('b', counterMachine, { mailbox: { capacity: 0 } }), (e: unknown) => e instanceof ConfigError && e.message === 'spawn(b).mailbox.capacity: expected a value >= 1, got 0');
+    assert.throws(
+      () => sys.spawn('c', counterMachine, { mailbox: { policy: 'drop-oldest', mustDeliver: ['order.update'] } }),
+      (e: unknown) => e instanceof ConfigError && e.message.includes('spawn(c).mailbox.mustDeliver') && e.message.includes("policy 'drop-oldest'"),
+    );
     assert.throws(() => sys.spawn('b', counterMachine, { mailbox: { policy: 'lifo' as 'reject' } }), /spawn\(b\).mailbox.policy: expected one of "reject", "drop-oldest", "conflate", got "lifo"/);
     assert.throws(() => sys.spawn('b', {} as typeof counterMachine), /expected an XState machine/);
     assert.throws(() => sys.stop('nope'), ActorNotFoundError);

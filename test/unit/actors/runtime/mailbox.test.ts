@@ -27,6 +27,33 @@ describe('runtime/mailbox', () => {
     assert.deepEqual(m.drain().map((e) => e.type), ['a', 'b']);
   });
 
+  it('mustDeliver: a full reject lane still takes those types, past its capacity and in order', () => {
+    const m = new Mailbox(2, 1, 'reject', ['order.update']);
+    assert.equal(m.offer(env('a')), Offer.Ok);
+    assert.equal(m.offer(env('b')), Offer.Ok);
+    assert.equal(m.offer(env('c')), Offer.Rejected);
+    // the ring's buffer is 2 slots: these force it to grow twice, keeping FIFO order
+    for (let i = 0; i < 5; i++) assert.equal(m.offer(env('order.update', String(i))), Offer.Ok);
+    assert.equal(m.offer(env('d')), Offer.Rejected);
+    assert.equal(m.rejected, 2);
+    assert.equal(m.overCapacity, 5);
+    assert.equal(m.highWater, 7);
+    assert.deepEqual(m.drain().map((e) => e.type + e.key), ['a', 'b', 'order.update0', 'order.update1', 'order.update2', 'order.update3', 'order.update4']);
+  });
+
+  it('Ring.grow keeps absolute sequences and order after wrap-around', () => {
+    const r = new Ring(4);
+    for (let i = 0; i < 3; i++) r.push(env(`x${i}`));
+    r.shift();
+    r.shift();
+    for (let i = 3; i < 6; i++) r.push(env(`x${i}`)); // wraps
+    const seq = r.head;
+    r.grow();
+    assert.equal(r.at(seq)!.type, 'x2');
+    for (let i = 6; i < 10; i++) r.push(env(`x${i}`));
+    assert.deepEqual(r.drain().map((e) => e.type), ['x2', 'x3', 'x4', 'x5', 'x6', 'x7', 'x8', 'x9']);
+  });
+
   it('drop-oldest: evicts the oldest, reports it and counts', () => {
     const m = new Mailbox(2, 1, 'drop-oldest');
     m.offer(env('a'));
