@@ -13,7 +13,7 @@ export const DOCS_DIR = path.join(ROOT, 'docs');
 export const README = path.join(ROOT, 'README.md');
 
 /** Every source folder whose `B4_*` codes must be in docs/errors.md. */
-export const SOURCE_DIRS = ['common', 'native', 'actors', 'gateway', 'simulators', 'daemon', 'bin', 'chaos'].map((d) => path.join(ROOT, d));
+export const SOURCE_DIRS = ['common', 'native', 'actors', 'gateway', 'simulators', 'daemon', 'bin', 'chaos', 'cluster'].map((d) => path.join(ROOT, d));
 
 /** The page holding each subject (tests of that subject read it). */
 export const DOC = {
