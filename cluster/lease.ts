@@ -66,7 +66,7 @@ export class VenueLease implements OrderGate {
   private termValue: number | undefined;
   private revision: number | undefined;
   private validUntilNs = 0;
-  private lastSentNs = 0;
+  private sentNs = 0;
   private seenRevision = 0;
   private seenAtNs = 0;
   private seenOwner: string | undefined;
@@ -115,7 +115,7 @@ export class VenueLease implements OrderGate {
 
   /** Clock ns when the last successful renewal (or the acquisition) was sent. */
   get lastSentNs(): number {
-    return this.lastSentNs;
+    return this.sentNs;
   }
 
   /** Contends now and then every `renewMs`: renews as owner, watches and takes over as standby. */
@@ -152,7 +152,7 @@ export class VenueLease implements OrderGate {
     }
     const now = this.clock.nowNs();
     if (now >= this.validUntilNs) {
-      return new LeaseStaleError(`venue lease ${this.key} term ${this.termValue}: not renewed for ${Math.round((now - this.lastSentNs) / 1e6)} ms (fenced ${this.options.marginMs} ms before the ${this.options.ttlMs} ms TTL)`, { key: this.key, term: this.termValue });
+      return new LeaseStaleError(`venue lease ${this.key} term ${this.termValue}: not renewed for ${Math.round((now - this.sentNs) / 1e6)} ms (fenced ${this.options.marginMs} ms before the ${this.options.ttlMs} ms TTL)`, { key: this.key, term: this.termValue });
     }
     return undefined;
   }
@@ -209,7 +209,7 @@ export class VenueLease implements OrderGate {
       const rev = await this.kv.update(this.key, enc.encode(JSON.stringify({ owner: this.node, term } satisfies LeaseValue)), this.revision!, this.options.renewMs);
       if (this.role !== 'owner' || this.termValue !== term) return;
       this.revision = rev;
-      this.lastSentNs = sent;
+      this.sentNs = sent;
       this.validUntilNs = sent + (this.options.ttlMs - this.options.marginMs) * 1e6;
       this.seen(rev, this.node, term);
       if (this.warned) logger.info({ key: this.key, term, node: this.node }, 'venue lease renewed again');
@@ -265,7 +265,7 @@ export class VenueLease implements OrderGate {
     this.role = 'owner';
     this.termValue = term;
     this.revision = rev;
-    this.lastSentNs = sentNs;
+    this.sentNs = sentNs;
     this.validUntilNs = sentNs + (this.options.ttlMs - this.options.marginMs) * 1e6;
     this.seen(rev, this.node, term);
     logger.info({ key: this.key, node: this.node, term }, 'venue lease acquired');
