@@ -39,6 +39,8 @@ export const CLUSTER_DEFAULTS = Object.freeze({
   lease: Object.freeze({
     enabled: false,
     bucket: 'bot4_leases',
+    /** The lease's key: names the venue accounts this daemon's journal trades (one lease per journal). */
+    key: 'bot4',
     /** The lease is held for this long after the owner's last renewal request. */
     ttlMs: 3000,
     /** The owner renews this often (must be well below ttlMs). */
@@ -50,19 +52,23 @@ export const CLUSTER_DEFAULTS = Object.freeze({
 
 const C = CLUSTER_DEFAULTS;
 
+/** A string matching `re`; the message says what is expected in words (`expected <what>, got …`). */
+const pattern = (re: RegExp, what: string) => z.string().refine((v) => re.test(v), { message: what });
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** Schema of `cluster:` (strict: an unknown field is an error naming it). */
 export const clusterSchema = z
   .strictObject({
     enabled: z.boolean().default(C.enabled),
-    nodeId: z.string().regex(/^[A-Za-z0-9_-]{0,64}$/).default(C.nodeId),
-    servers: z.array(z.string().regex(/^(nats|tls):\/\/[^\s]+$/)).min(1).default([...C.servers]),
+    nodeId: pattern(/^[A-Za-z0-9_-]{0,64}$/, 'up to 64 letters, digits, _ or -').default(C.nodeId),
+    servers: z.array(pattern(/^(nats|tls):\/\/[^\s]+$/, 'a nats:// or tls:// URL')).min(1).default([...C.servers]),
     connectTimeoutMs: z.number().int().min(100).max(60_000).default(C.connectTimeoutMs),
     reconnectWaitMs: z.number().int().min(10).max(60_000).default(C.reconnectWaitMs),
     replication: z
       .strictObject({
         enabled: z.boolean().default(C.replication.enabled),
-        stream: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default(C.replication.stream),
-        subject: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default(C.replication.subject),
+        stream: pattern(NAME, 'a stream name of 1-64 letters, digits, _ or -').default(C.replication.stream),
+        subject: pattern(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a NATS subject without wildcards (tokens of letters, digits, _ or - joined by .)').default(C.replication.subject),
         replicas: z.number().int().min(1).max(5).default(C.replication.replicas),
         maxAgeMs: z.number().int().min(0).default(C.replication.maxAgeMs),
         maxBytes: z.number().int().min(-1).default(C.replication.maxBytes),
@@ -77,7 +83,8 @@ export const clusterSchema = z
     lease: z
       .strictObject({
         enabled: z.boolean().default(C.lease.enabled),
-        bucket: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default(C.lease.bucket),
+        bucket: pattern(NAME, 'a bucket name of 1-64 letters, digits, _ or -').default(C.lease.bucket),
+        key: pattern(/^[A-Za-z0-9_=-]+(\.[A-Za-z0-9_=-]+)*$/, 'a KV key (letters, digits, _ = - joined by .)').default(C.lease.key),
         ttlMs: z.number().int().min(500).max(600_000).default(C.lease.ttlMs),
         renewMs: z.number().int().min(50).max(600_000).default(C.lease.renewMs),
         marginMs: z.number().int().min(0).max(600_000).default(C.lease.marginMs),
