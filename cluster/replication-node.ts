@@ -63,7 +63,7 @@ export function startClusterNode(cluster: ClusterOptions, journal: OrderJournal,
   if (cluster.lease.enabled) {
     // Until the bucket is open, no order passes.
     const pending: OrderGate = {
-      admit: () => lease?.admit() ?? new LeaseStaleError(`node ${nodeId}: venue lease ${cluster.lease.key} not acquired yet (NATS not reached)`, { key: cluster.lease.key }),
+      admit: () => (lease === undefined ? new LeaseStaleError(`node ${nodeId}: venue lease ${cluster.lease.key} not acquired yet (NATS not reached)`, { key: cluster.lease.key }) : lease.admit()),
       get fence() {
         return lease?.fence;
       },
