@@ -12,7 +12,7 @@ import { ReplicationGapError } from './replication-errors.js';
 
 /** What {@link rebuildJournalFromStream} wrote. */
 export interface RebuildReport {
-  /** Records written (= the stream's last sequence; 0 for an empty stream). */
+  /** Records written (the last record's journal sequence; 0 for an empty stream). */
   records: number;
   /** Bytes written to the segment. */
   bytes: number;
@@ -23,8 +23,8 @@ export interface RebuildReport {
 /**
  * Reads stream `stream` from its first record to its last (as of the call) and writes the records
  * into `dir` (created; must hold no journal yet) as one journal segment starting at sequence 1,
- * fsynced. Every record is checked on the way: its CRC framing, and that its journal sequence
- * equals its stream sequence with no hole. Open the directory with `OrderJournal.open` afterwards:
+ * fsynced. Every message holds one or more consecutive records; each is checked on the way: its
+ * CRC framing, and that the journal sequences run 1, 2, 3, … with no hole. Open the directory with `OrderJournal.open` afterwards:
  * the state it replays is the writer's. Throws {@link ReplicationGapError} for a stream that does
  * not start at record 1 (its head expired: `maxAgeMs`/`maxBytes`) or that breaks the numbering, and
  * when `dir` already holds journal files (never overwrites a journal).
@@ -39,38 +39,45 @@ export async function rebuildJournalFromStream(nc: NatsConnection, stream: strin
   }
   const jsm = await jetstreamManager(nc, { timeout: timeoutMs });
   const info = await jsm.streams.info(stream);
-  const { first_seq: first, last_seq: last, messages } = info.state;
-  if (messages === 0 || last === 0) return { records: 0, bytes: 0, segment: undefined };
+  const { first_seq: first, last_seq: lastMsg, messages } = info.state;
+  if (messages === 0 || lastMsg === 0) return { records: 0, bytes: 0, segment: undefined };
   if (first !== 1) {
-    throw new ReplicationGapError(`stream ${stream} starts at record ${first}, not 1 (older records expired by maxAgeMs/maxBytes): the state cannot be rebuilt from the stream alone`, { stream, first, last });
+    throw new ReplicationGapError(`stream ${stream} starts at message ${first}, not 1 (older records expired by maxAgeMs/maxBytes or were purged): the state cannot be rebuilt from the stream alone`, { stream, first, last: lastMsg });
   }
   const file = path.join(dir, segmentName(1));
   const fd = openSync(file, 'wx');
   let bytes = 0;
-  let next = 1;
+  let nextMsg = 1;
+  let nextRecord = 1;
   try {
     const consumer = await jsm.jetstream().consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 1 });
-    while (next <= last) {
-      const before = next;
-      const msgs = await consumer.fetch({ max_messages: Math.min(batch, last - next + 1), expires: timeoutMs });
+    while (nextMsg <= lastMsg) {
+      const before = nextMsg;
+      const msgs = await consumer.fetch({ max_messages: Math.min(batch, lastMsg - nextMsg + 1), expires: timeoutMs });
       for await (const m of msgs) {
-        const seq = m.seq;
-        if (seq !== next) throw new ReplicationGapError(`stream ${stream}: record ${next} expected, stream sequence ${seq} arrived`, { stream, expected: next, got: seq });
+        if (m.seq !== nextMsg) throw new ReplicationGapError(`stream ${stream}: message ${nextMsg} expected, ${m.seq} arrived`, { stream, expected: nextMsg, got: m.seq });
         const data = Buffer.from(m.data);
-        const r = decodeRecordAt(data, 0, data.length, maxRecordBytes);
-        if (!r.ok || r.bytes !== data.length) throw new ReplicationGapError(`stream ${stream}: message ${seq} is not one journal record (${r.ok ? 'trailing bytes' : r.reason})`, { stream, seq });
-        if (r.record.seq !== seq) throw new ReplicationGapError(`stream ${stream}: message ${seq} holds journal record ${r.record.seq}`, { stream, seq, record: r.record.seq });
+        // One message holds one or more consecutive records, framed as on disk.
+        let off = 0;
+        while (off < data.length) {
+          const r = decodeRecordAt(data, off, data.length, maxRecordBytes);
+          if (!r.ok) throw new ReplicationGapError(`stream ${stream}: message ${m.seq} at byte ${off} is not a journal record (${r.reason})`, { stream, seq: m.seq, offset: off });
+          if (r.record.seq !== nextRecord) throw new ReplicationGapError(`stream ${stream}: message ${m.seq} holds record ${r.record.seq} where ${nextRecord} was expected`, { stream, seq: m.seq, record: r.record.seq, expected: nextRecord });
+          nextRecord++;
+          off += r.bytes;
+        }
+        if (data.length === 0) throw new ReplicationGapError(`stream ${stream}: message ${m.seq} is empty`, { stream, seq: m.seq });
         writeSync(fd, data);
         bytes += data.length;
-        next++;
-        if (next > last) break;
+        nextMsg++;
+        if (nextMsg > lastMsg) break;
       }
-      if (next === before) throw new ReplicationGapError(`stream ${stream}: no record ${next} within ${timeoutMs} ms (stream ends at ${last})`, { stream, next, last });
+      if (nextMsg === before) throw new ReplicationGapError(`stream ${stream}: no message ${nextMsg} within ${timeoutMs} ms (stream ends at ${lastMsg})`, { stream, next: nextMsg, last: lastMsg });
     }
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   fsyncDir(dir);
-  return { records: last, bytes, segment: file };
+  return { records: nextRecord - 1, bytes, segment: file };
 }

@@ -96,6 +96,8 @@ export class JournalReplicator implements JournalTap, OrderGate {
   private episodes = 0;
   private journalSeq: number;
   private ackedSeq = 0;
+  /** Stream sequence of the last message known to be ours (acknowledged, or verified at a resync). */
+  private ackedMsgSeq = 0;
   private sentSeq = 0;
   private inFlight = 0;
   /** Records qFirst.. held in memory (queue[qHead] is qFirst). */
@@ -268,25 +270,41 @@ export class JournalReplicator implements JournalTap, OrderGate {
     logger.info({ stream: o.stream, subject: o.subject, replicas: o.replicas }, 'replicated log: stream created');
   }
 
-  /** Publishes what the window allows, oldest first. */
+  /**
+   * Publishes what the window allows, oldest first: each message carries the consecutive records
+   * `first..last` not yet sent (up to `maxBatchBytes`; a commit's records usually travel together),
+   * with msg-id = `last` and the expectation that the stream's last message is the one ending at
+   * `first - 1` (or, for record 1, that the stream is empty).
+   */
   private pump(): void {
     if (this.state !== 'replicating' || this.js === undefined) return;
     const js = this.js;
     const o = this.options;
     while (this.inFlight < o.maxInFlight && this.sentSeq < this.journalSeq) {
-      const seq = this.sentSeq + 1;
-      let buf = this.bufferOf(seq);
+      const first = this.sentSeq + 1;
+      let buf = this.bufferOf(first);
       if (buf === undefined) {
-        if (!this.loadFromDisk(seq)) return;
-        buf = this.bufferOf(seq);
+        if (!this.loadFromDisk(first)) return;
+        buf = this.bufferOf(first);
         if (buf === undefined) return;
       }
-      this.sentSeq = seq;
+      const parts: Buffer[] = [buf];
+      let bytes = buf.length;
+      let last = first;
+      for (;;) {
+        const next = last < this.journalSeq ? this.bufferOf(last + 1) : undefined;
+        if (next === undefined || bytes + next.length > o.maxBatchBytes) break;
+        parts.push(next);
+        bytes += next.length;
+        last++;
+      }
+      this.sentSeq = last;
       this.inFlight++;
       const attempt = this.attempt;
-      js.publish(o.subject, buf, { msgID: String(seq), expect: { lastSequence: seq - 1, streamName: o.stream }, timeout: o.ackTimeoutMs }).then(
-        (ack) => this.acked(attempt, seq, ack),
-        (e: unknown) => this.failed(attempt, seq, e),
+      const expect = first === 1 ? { lastSequence: 0, streamName: o.stream } : { lastMsgID: String(first - 1), streamName: o.stream };
+      js.publish(o.subject, parts.length === 1 ? buf : Buffer.concat(parts, bytes), { msgID: String(last), expect, timeout: o.ackTimeoutMs }).then(
+        (ack) => this.acked(attempt, last, ack),
+        (e: unknown) => this.failed(attempt, first, e),
       );
     }
   }
@@ -301,15 +319,18 @@ export class JournalReplicator implements JournalTap, OrderGate {
    * Reads records `seq`.. (at most `maxQueued` of them, up to the journal's last) from the local
    * journal into the queue. False (and the `gap` state) when the journal no longer has `seq`.
    */
-  private loadFromDisk(seq: number): boolean {
+  private loadFromDisk(seq: number, quiet = false): boolean {
     this.queue = [];
     this.qHead = 0;
     this.qFirst = seq;
+    // Until this load succeeds, records from `seq` on come from disk (the tap must not queue behind a hole).
+    this.diskFrom = seq;
     const max = this.options.maxQueued;
     const segs = listSegments(this.journal.options.dir);
     let i = segs.length - 1;
     while (i >= 0 && segs[i]!.seq > seq) i--;
     if (i < 0) {
+      if (quiet) return false;
       this.gap(`records from ${seq} on are not in the stream and no longer in the local journal ${this.journal.options.dir} (compacted after a snapshot): the stream cannot be completed`);
       return false;
     }
@@ -330,6 +351,7 @@ export class JournalReplicator implements JournalTap, OrderGate {
       }
     }
     if (this.queue.length === 0) {
+      if (quiet) return false;
       this.gap(`record ${seq} is not readable from the local journal ${this.journal.options.dir}`);
       return false;
     }
@@ -338,14 +360,11 @@ export class JournalReplicator implements JournalTap, OrderGate {
     return true;
   }
 
-  private acked(attempt: number, seq: number, ack: PubAck): void {
+  private acked(attempt: number, last: number, ack: PubAck): void {
     if (attempt !== this.attempt || this.closed) return;
     this.inFlight--;
-    if (ack.seq !== seq) {
-      // The stream's numbering and the journal's disagree: another writer appended, or a purge.
-      return this.gap(`JetStream stored record ${seq} as stream sequence ${ack.seq}${ack.duplicate ? ' (duplicate)' : ''}: the stream is not this journal's alone`);
-    }
-    if (seq > this.ackedSeq) this.advance(seq);
+    if (ack.seq > this.ackedMsgSeq) this.ackedMsgSeq = ack.seq;
+    if (last > this.ackedSeq) this.advance(last);
     this.pump();
   }
 
@@ -383,42 +402,79 @@ export class JournalReplicator implements JournalTap, OrderGate {
   private async resync(): Promise<void> {
     const jsm = this.jsm;
     if (this.stopped() || jsm === undefined) return;
-    let last: number;
+    let lastMsg: number;
     try {
       await this.ensureStream(jsm);
-      last = (await jsm.streams.info(this.options.stream)).state.last_seq;
+      lastMsg = (await jsm.streams.info(this.options.stream)).state.last_seq;
     } catch (e) {
       this.error = new ReplicationFailedError(`replicated log ${this.options.stream}: cannot reach the stream: ${(e as Error).message}`, { stream: this.options.stream }, e);
       this.armRetry();
       return;
     }
     if (this.stopped()) return;
-    if (last > this.journalSeq) {
-      this.gap(`stream ${this.options.stream} ends at ${last}, after this journal's last record ${this.journalSeq}: another writer appended (this node is fenced off the log)`);
-      return;
-    }
-    if (last < this.ackedSeq) {
-      this.gap(`stream ${this.options.stream} ends at ${last}, before records JetStream had acknowledged (${this.ackedSeq}): it was purged or recreated`);
-      return;
-    }
-    // Records the stream holds but never acknowledged to us (an ack lost with the connection, or
-    // another writer's): each must be byte for byte ours, or this node is not the log's writer.
-    for (let seq = this.ackedSeq + 1; seq <= last; seq++) {
-      let theirs: Uint8Array | undefined;
+    // The stream's messages not acknowledged to us (an ack lost with the connection, or another
+    // writer's): every record in them must be byte for byte ours, in sequence, or this node is not
+    // the log's writer. `last` becomes the journal sequence the stream ends at.
+    let last = this.ackedSeq;
+    let fromMsg = this.ackedMsgSeq + 1;
+    if (this.ackedMsgSeq === 0 && lastMsg > 1) {
+      // First contact with a stream that has history (a restart): its earlier messages were ours
+      // (each was accepted only after the one before it); check from its last message on.
       try {
-        theirs = (await jsm.streams.getMessage(this.options.stream, { seq }))?.data;
+        const data = (await jsm.streams.getMessage(this.options.stream, { seq: lastMsg }))?.data;
+        const b = data === undefined ? Buffer.alloc(0) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+        const r = decodeRecordAt(b, 0, b.length, this.journal.options.maxRecordBytes);
+        if (!r.ok) {
+          this.gap(`stream ${this.options.stream} message ${lastMsg} is not a journal record (${r.reason})`);
+          return;
+        }
+        last = r.record.seq - 1;
+        fromMsg = lastMsg;
+        this.ackedMsgSeq = lastMsg - 1;
+        this.ackedSeq = last;
       } catch (e) {
-        this.error = new ReplicationFailedError(`replicated log ${this.options.stream}: cannot read record ${seq} back: ${(e as Error).message}`, { stream: this.options.stream }, e);
+        this.error = new ReplicationFailedError(`replicated log ${this.options.stream}: cannot read message ${lastMsg}: ${(e as Error).message}`, { stream: this.options.stream }, e);
         this.armRetry();
         return;
       }
       if (this.stopped()) return;
-      const ours = this.bufferOf(seq) ?? (this.loadFromDisk(seq) ? this.bufferOf(seq) : undefined);
-      if (this.stopped()) return;
-      if (theirs === undefined || ours === undefined || !ours.equals(theirs)) {
-        this.gap(`stream ${this.options.stream} holds a record ${seq} this journal did not write: another writer appended (this node is fenced off the log)`);
+    }
+    for (let m = fromMsg; m <= lastMsg; m++) {
+      let data: Uint8Array | undefined;
+      try {
+        data = (await jsm.streams.getMessage(this.options.stream, { seq: m }))?.data;
+      } catch (e) {
+        this.error = new ReplicationFailedError(`replicated log ${this.options.stream}: cannot read message ${m} back: ${(e as Error).message}`, { stream: this.options.stream }, e);
+        this.armRetry();
         return;
       }
+      if (this.stopped()) return;
+      const theirs = data === undefined ? Buffer.alloc(0) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      let off = 0;
+      while (off < theirs.length) {
+        const r = decodeRecordAt(theirs, off, theirs.length, this.journal.options.maxRecordBytes);
+        const seq = last + 1;
+        const inSeq = r.ok && r.record.seq === seq && seq <= this.journalSeq;
+        // Our copy, when the journal still has it (compaction may have removed old segments: then
+        // the sequence chain alone vouches for it).
+        const ours = inSeq ? (this.bufferOf(seq) ?? (this.loadFromDisk(seq, true) ? this.bufferOf(seq) : undefined)) : undefined;
+        if (this.stopped()) return;
+        if (!inSeq || (ours !== undefined && !ours.equals(theirs.subarray(off, off + r.bytes)))) {
+          this.gap(`stream ${this.options.stream} message ${m} holds ${r.ok ? `record ${r.record.seq}` : 'bytes'} this journal did not write (record ${seq} expected): another writer appended (this node is fenced off the log)`);
+          return;
+        }
+        last = seq;
+        off += r.bytes;
+      }
+      if (theirs.length === 0) {
+        this.gap(`stream ${this.options.stream} message ${m} is missing or empty`);
+        return;
+      }
+      this.ackedMsgSeq = m;
+    }
+    if (lastMsg < this.ackedMsgSeq) {
+      this.gap(`stream ${this.options.stream} ends at message ${lastMsg}, before messages JetStream had acknowledged (${this.ackedMsgSeq}): it was purged or recreated`);
+      return;
     }
     this.sentSeq = last;
     this.advance(last);

@@ -25,8 +25,10 @@ export const CLUSTER_DEFAULTS = Object.freeze({
     maxBytes: -1,
     /** `async`: orders leave once in the local journal; `sync`: once JetStream acknowledged their record too (see docs/deployment.md). */
     ack: 'async' as 'async' | 'sync',
-    /** Publishes awaiting their JetStream acknowledgement at once. */
+    /** Messages awaiting their JetStream acknowledgement at once (each carries one or more consecutive records). */
     maxInFlight: 256,
+    /** Largest message: consecutive records are sent together up to this many bytes (below NATS max_payload, 1 MiB by default). */
+    maxBatchBytes: 256 * 1024,
     /** Records kept in memory waiting for NATS; beyond it the backlog is read back from the local journal. */
     maxQueued: 100_000,
     /** A publish not acknowledged within this is retried (async) or, under sync, its order is refused. */
@@ -74,6 +76,7 @@ export const clusterSchema = z
         maxBytes: z.number().int().min(-1).default(C.replication.maxBytes),
         ack: z.enum(['async', 'sync']).default(C.replication.ack),
         maxInFlight: z.number().int().min(1).max(65_536).default(C.replication.maxInFlight),
+        maxBatchBytes: z.number().int().min(1024).max(64 * 2 ** 20).default(C.replication.maxBatchBytes),
         maxQueued: z.number().int().min(1).max(10_000_000).default(C.replication.maxQueued),
         ackTimeoutMs: z.number().int().min(50).max(600_000).default(C.replication.ackTimeoutMs),
         retryMs: z.number().int().min(10).max(600_000).default(C.replication.retryMs),
