@@ -1,5 +1,5 @@
 // The replicated order log: every journal record, as written to the local journal, is appended to a
-// JetStream stream in order (stream sequence = journal sequence), acknowledged by JetStream, without
+// JetStream stream in order (one or more consecutive records per message), acknowledged by JetStream, without
 // putting NATS on the order path unless `ack: sync` asks for it. See docs/deployment.md.
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -73,13 +73,16 @@ interface Waiter {
 /**
  * Forwards every record of one journal to a JetStream stream (a {@link JournalTap}), in order:
  *
- * - Each record is published with msg-id = its sequence (JetStream's dedup: a retry within
- *   `duplicateWindowMs` is never stored twice) and `expect.lastSequence` = sequence - 1 (the stream
- *   refuses anything out of order, and anything after another writer's records: a fence at the log).
- * - At most `maxInFlight` publishes await their acknowledgement; the rest wait in memory (up to
+ * - Consecutive records travel in one message (up to `maxBatchBytes`: typically one group commit),
+ *   published with msg-id = its last record's sequence (JetStream's dedup: a retry within
+ *   `duplicateWindowMs` is never stored twice) and `expect.lastMsgID` = its first record's sequence
+ *   - 1 (the stream refuses anything out of order, and anything after another writer's message: a
+ *   fence at the log).
+ * - At most `maxInFlight` messages await their acknowledgement; the rest wait in memory (up to
  *   `maxQueued` records), and beyond that are read back from the local journal's segments.
- * - A failed publish (NATS down, timeout, wrong last sequence) starts an episode: once the publishes
- *   in flight settled, every `retryMs` it asks the stream for its last sequence and resumes after it,
+ * - A failed publish (NATS down, timeout, wrong last message) starts an episode: every `retryMs` it
+ *   asks the stream for its last message, checks the messages it had not seen acknowledged are
+ *   its own records, and resumes after them,
  *   from memory or from the journal on disk. Nothing the journal wrote is skipped; nothing is stored twice.
  * - `ack: async`: the order path never waits (the engine runs through any NATS outage; the stream
  *   catches up when NATS returns). `ack: sync`: as an {@link OrderGate}, an order leaves only once its

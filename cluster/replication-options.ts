@@ -14,7 +14,7 @@ export const CLUSTER_DEFAULTS = Object.freeze({
   reconnectWaitMs: 250,
   replication: Object.freeze({
     enabled: true,
-    /** JetStream stream holding this journal's records (one stream per journal: stream sequence = journal sequence). */
+    /** JetStream stream holding this journal's records, in order (one stream per journal). */
     stream: 'BOT4_ORDERS',
     subject: 'bot4.orders.log',
     /** Copies JetStream keeps (1, 3 or 5 in a 3/5-server cluster; 1 on a single server). */
