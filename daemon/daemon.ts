@@ -15,7 +15,7 @@ import { FileLockError, NativeUnavailableError } from '../native/errors.js';
 import { acquireDirLock, releaseDirLock } from '../native/file-lock.js';
 import { DaemonShutdownTimeoutError } from './errors.js';
 import { prepareTokenFile, writeTokenFile } from './token-file.js';
-import { startClusterNode, type ClusterNode } from '../cluster/replication-node.js';
+import type { ClusterNode } from '../cluster/replication-node.js';
 
 const log = logger.child({ component: 'daemon' });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -125,7 +125,8 @@ export class Daemon {
       engine = await Engine.start({ journal: { dir: config.journal.dir, fsync: config.journal.fsync, repair: config.journal.repair }, venues: venues as never, symbols: [...config.symbols], risk: config.risk as Record<string, unknown> }, { clock });
       // Before any strategy or API order: the replicated log (its backlog comes from the journal on
       // disk) and the gates orders pass (lease fence, ack: sync). Never waits for NATS.
-      if (config.cluster.enabled) cluster = startClusterNode(config.cluster, engine.journal, clock);
+      // Loaded only when on: a daemon without a cluster loads no NATS client.
+      if (config.cluster.enabled) cluster = (await import('../cluster/replication-node.js')).startClusterNode(config.cluster, engine.journal, clock);
       for (let waited = 0; !engine.venuesSynced && waited < SYNC_WAIT_MS; waited += 20) await sleep(20);
       if (!engine.venuesSynced) log.warn({ venues: engine.venueStats() }, 'venues not synced yet; serving anyway (health stays not ready)');
       adapter = new EngineApi(engine);
