@@ -239,7 +239,17 @@ export class JournalReplicator implements JournalTap, OrderGate {
         return;
       }
       this.nc = nc;
-      this.jsm = await jetstreamManager(nc, { timeout: this.options.ackTimeoutMs });
+      // JetStream may not answer yet (a cluster electing its meta leader): retried, never given up.
+      for (let attempt = 0; this.jsm === undefined; attempt++) {
+        try {
+          this.jsm = await jetstreamManager(nc, { timeout: this.options.ackTimeoutMs });
+        } catch (e) {
+          if (this.closed) return;
+          if (attempt === 0) logger.warn({ err: (e as Error).message, stream: this.options.stream }, 'replicated log: JetStream not answering yet; retrying');
+          await new Promise<void>((r) => this.clock.setTimer(this.options.retryMs, r));
+          if (this.closed) return;
+        }
+      }
       this.js = jetstream(nc, { timeout: this.options.ackTimeoutMs });
       logger.info({ stream: this.options.stream, servers: this.cluster.servers, node: this.nodeId }, 'replicated log connected to NATS');
     } catch (e) {

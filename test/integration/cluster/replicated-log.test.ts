@@ -28,16 +28,25 @@ function digest(j: OrderJournal): string {
   return JSON.stringify(serializeOrderBook(j.state));
 }
 
-async function streamState(nc: NatsConnection, stream: string): Promise<{ first: number; last: number; messages: number }> {
-  const jsm = await jetstreamManager(nc);
-  const s = (await jsm.streams.info(stream)).state;
-  return { first: s.first_seq, last: s.last_seq, messages: s.messages };
+async function streamState(url: string, stream: string): Promise<{ first: number; last: number; messages: number }> {
+  const nc = await connect({ servers: url });
+  try {
+    const s = (await (await jetstreamManager(nc)).streams.info(stream)).state;
+    return { first: s.first_seq, last: s.last_seq, messages: s.messages };
+  } finally {
+    await nc.close();
+  }
 }
 
 describe('replicated order log (real nats-server with JetStream)', function () {
   this.timeout(60_000);
   let nats: NatsServerHandle;
-  let nc: NatsConnection;
+  /** A fresh connection per use (closed after the test): a test's own connection never waits on a reconnect after the server restarted. */
+  async function client(): Promise<NatsConnection> {
+    const c = await connect({ servers: nats.url });
+    closers.push(() => c.close());
+    return c;
+  }
   const dirs: string[] = [];
   const closers: (() => Promise<unknown>)[] = [];
   let n = 0;
@@ -67,7 +76,13 @@ describe('replicated order log (real nats-server with JetStream)', function () {
   }
   async function rebuilt(stream: string): Promise<OrderJournal> {
     const d = dir();
-    await rebuildJournalFromStream(nc, stream, d);
+    // A fresh connection: the node that rebuilds is another process on another host.
+    const other = await connect({ servers: nats.url });
+    try {
+      await rebuildJournalFromStream(other, stream, d);
+    } finally {
+      await other.close();
+    }
     const j = await openJournal(d);
     closers.push(() => j.close());
     return j;
@@ -75,7 +90,6 @@ describe('replicated order log (real nats-server with JetStream)', function () {
 
   before(async () => {
     nats = await startNatsServer();
-    nc = await connect({ servers: nats.url, reconnectTimeWait: 50, maxReconnectAttempts: -1 });
   });
   afterEach(async () => {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
@@ -83,19 +97,18 @@ describe('replicated order log (real nats-server with JetStream)', function () {
     down = false;
   });
   after(async () => {
-    await nc?.close().catch(() => undefined);
     await nats?.dispose();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('every record reaches the stream in order (stream sequence = journal sequence) and a fresh node rebuilds the identical state from the stream alone', async () => {
+  it('every record reaches the stream once and in order (consecutive records per message) and a fresh node rebuilds the identical state from the stream alone', async () => {
     const { j, r } = await start(dir());
     await waitFor(() => r.health.state === 'replicating', 10_000, 'replicating');
     const rng = new SeededRandom(7);
     for (let i = 0; i < 400; i++) await workloadStep(j, rng);
     assert.equal(await r.flush(10_000), true, JSON.stringify(r.health));
     const last = j.nextSequence - 1;
-    const st = await streamState(nc, r.stream);
+    const st = await streamState(nats.url, r.stream);
     assert.equal(st.first, 1);
     assert.ok(st.messages >= 1 && st.messages <= last, `${st.messages} messages carry ${last} records (a commit's records travel together)`);
     const copy = await rebuilt(r.stream);
@@ -124,6 +137,20 @@ describe('replicated order log (real nats-server with JetStream)', function () {
     assert.ok(r.health.episodes >= 1);
   });
 
+  it('started while NATS is down (a daemon starting without NATS): the engine runs, the stream is filled once NATS comes up', async () => {
+    await stopNats();
+    const { j, r } = await start(dir());
+    const rng = new SeededRandom(10);
+    for (let i = 0; i < 60; i++) await workloadStep(j, rng);
+    assert.equal(r.health.state, 'connecting');
+    assert.equal(r.health.ackedSeq, 0);
+    await restartNats();
+    assert.equal(await r.flush(20_000), true, JSON.stringify(r.health));
+    const copy = await rebuilt(r.stream);
+    assert.equal(copy.report.lastSeq, j.nextSequence - 1);
+    assert.equal(digest(copy), digest(j));
+  });
+
   it('a journal with history before replication was switched on: the stream is filled from the journal on disk first', async () => {
     const d = dir();
     const j0 = await openJournal(d);
@@ -145,12 +172,12 @@ describe('replicated order log (real nats-server with JetStream)', function () {
     await j.adjustBalance('sim-a', 'USDT', 100n);
     assert.equal(await r.flush(10_000), true);
     // Another node appends record 2 first (as a node that took over the account would).
-    const js = (await jetstreamManager(nc)).jetstream();
+    const js = (await jetstreamManager(await client())).jetstream();
     await js.publish(r.options.subject, encodeRecord(2, Date.now(), 'balance.adjust', { v: 'sim-a', a: 'USDT', x: '5' }), { msgID: 'other-2', expect: { lastSequence: 1 } });
     await j.adjustBalance('sim-a', 'USDT', 1n);
     await waitFor(() => r.health.state === 'gap', 10_000, () => `gap: ${JSON.stringify(r.health)}`);
     assert.equal(r.health.error?.code, ReplicationGapError.code);
-    assert.equal((await streamState(nc, r.stream)).last, 2, 'the other writer\'s record stays');
+    assert.equal((await streamState(nats.url, r.stream)).last, 2, 'the other writer\'s record stays');
   });
 
   it('rebuild refuses a stream whose head expired, and a directory that already holds a journal', async () => {
@@ -160,8 +187,9 @@ describe('replicated order log (real nats-server with JetStream)', function () {
       await j.adjustBalance('sim-a', 'USDT', 1n);
       assert.equal(await r.flush(10_000), true);
     }
-    assert.equal((await streamState(nc, r.stream)).messages, 5, 'one message per record when each is flushed alone');
+    assert.equal((await streamState(nats.url, r.stream)).messages, 5, 'one message per record when each is flushed alone');
     const d = dir();
+    const nc = await client();
     await rebuildJournalFromStream(nc, r.stream, d);
     await assert.rejects(rebuildJournalFromStream(nc, r.stream, d), (e: unknown) => e instanceof ReplicationGapError && /already holds a journal/.test(e.message));
     await (await jetstreamManager(nc)).streams.purge(r.stream, { keep: 2 });
