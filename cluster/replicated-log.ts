@@ -239,6 +239,7 @@ export class JournalReplicator implements JournalTap, OrderGate {
         return;
       }
       this.nc = nc;
+      void this.watchStatus(nc);
       // JetStream may not answer yet (a cluster electing its meta leader): retried, never given up.
       for (let attempt = 0; this.jsm === undefined; attempt++) {
         try {
@@ -259,6 +260,26 @@ export class JournalReplicator implements JournalTap, OrderGate {
     this.state = 'retrying';
     // Sets up the stream and lines it up with the journal; retried every retryMs until it works.
     void this.resync();
+  }
+
+  /**
+   * A lost connection starts an episode at once (under `ack: sync` new orders are refused from
+   * that moment, not only once a publish times out); a regained one resumes without waiting for
+   * the next retry.
+   */
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    try {
+      for await (const st of nc.status()) {
+        if (this.stopped()) return;
+        if (st.type === 'disconnect' && this.state === 'replicating') {
+          this.startEpisode(new ReplicationFailedError(`replicated log ${this.options.stream}: disconnected from NATS`, { stream: this.options.stream }));
+        } else if (st.type === 'reconnect' && this.state === 'retrying') {
+          void this.resync();
+        }
+      }
+    } catch {
+      // the connection closed: nothing left to watch
+    }
   }
 
   private async ensureStream(jsm: JetStreamManager): Promise<void> {

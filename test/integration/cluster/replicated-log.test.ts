@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { DiscardPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { OrderJournal } from '../../../actors/journal/order-journal.js';
 import { serializeOrderBook } from '../../../actors/journal/order-records.js';
@@ -212,13 +212,9 @@ describe('replicated order log (real nats-server with JetStream)', function () {
       assert.ok(released[0]!.ackedSeq >= seq, `released only after the stream acknowledged record ${seq} (acked ${released[0]!.ackedSeq})`);
       assert.equal(o.state, 'submitted');
 
-      // An order in flight when NATS goes away: rejected (REPLICATION_FAILED), never released to be sent.
+      // NATS goes away: noticed at once (the connection's status), before any order waits for it.
       await stopNats();
-      const o2 = j.submitThen('s', intent, undefined, listener);
-      await waitFor(() => released.length === 2, 10_000, 'second answered');
-      assert.ok(released[1]!.err instanceof ReplicationFailedError, String(released[1]!.err));
-      await waitFor(() => o2.state === 'rejected', 5000, 'rejected');
-      assert.match(o2.reason ?? '', /^REPLICATION_FAILED: /);
+      await waitFor(() => r.health.state !== 'replicating', 10_000, 'outage noticed');
       // New orders: refused synchronously, nothing journaled.
       const before = j.nextSequence;
       assert.throws(() => j.submitThen('s', intent, undefined, listener), (e: unknown) => e instanceof ReplicationFailedError);
@@ -229,11 +225,36 @@ describe('replicated order log (real nats-server with JetStream)', function () {
       await restartNats();
       await waitFor(() => r.health.state === 'replicating', 20_000, () => `replicating again: ${JSON.stringify(r.health)}`);
       const o3 = j.submitThen('s', intent, undefined, listener);
-      await waitFor(() => released.length === 3, 10_000, 'third released');
-      assert.equal(released[2]!.err, undefined);
+      await waitFor(() => released.length === 2, 10_000, 'third released');
+      assert.equal(released[1]!.err, undefined);
       assert.equal(o3.state, 'submitted');
       assert.equal(await r.flush(10_000), true);
       assert.equal(digest(await rebuilt(r.stream)), digest(j), 'the rejected order and its rejection are in the stream too');
+    });
+
+    it('an order journaled but refused by the stream (full: maxBytes/discard new) is rejected REPLICATION_FAILED and never released; new orders are refused', async () => {
+      const n = `FULL${Date.now() % 100000}`;
+      const jsm = await jetstreamManager(await client());
+      await jsm.streams.add({ name: n, subjects: [`${n}.log`], max_msgs: 2, discard: DiscardPolicy.New });
+      const { j, r } = await start(dir(), { ack: 'sync', ackTimeoutMs: 1000, stream: n, subject: `${n}.log` });
+      j.setGate(r);
+      await waitFor(() => r.health.state === 'replicating', 10_000, 'replicating');
+      await j.adjustBalance('sim-a', 'USDT', 10n ** 18n);
+      assert.equal(await r.flush(10_000), true);
+      const intent = { strategy: 's', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy' as const, type: 'limit' as const, tif: 'GTC' as const, priceTicks: 1_000_000, qtyLots: 5 };
+      const answers: (Error | undefined)[] = [];
+      const listener = { journaled: (err: Error | undefined, _o: Order) => answers.push(err) };
+      const o1 = j.submitThen('s', intent, undefined, listener);
+      await waitFor(() => answers.length === 1, 10_000, 'first answered');
+      assert.equal(answers[0], undefined, 'message 2 fits');
+      const o2 = j.submitThen('s', intent, undefined, listener);
+      await waitFor(() => answers.length === 2, 10_000, 'second answered');
+      assert.ok(answers[1] instanceof ReplicationFailedError, String(answers[1]));
+      await waitFor(() => o2.state === 'rejected', 5000, 'rejected');
+      assert.match(o2.reason ?? '', /^REPLICATION_FAILED: /);
+      assert.equal(o1.state, 'submitted');
+      assert.throws(() => j.submitThen('s', intent, undefined, listener), (e: unknown) => e instanceof ReplicationFailedError);
+      assert.equal(r.health.state, 'retrying');
     });
   });
 });
