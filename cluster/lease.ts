@@ -216,7 +216,20 @@ export class VenueLease implements OrderGate {
       this.warned = false;
     } catch (e) {
       if (this.role !== 'owner' || this.termValue !== term) return;
-      if (isWrongLast(e)) return this.lose(`renewal refused: the key changed after revision ${this.revision} (taken over, or expired)`);
+      if (isWrongLast(e)) {
+        // A renewal whose answer was lost may have been written after all: still ours if the key
+        // holds our term (then the revision moves on; validity is not extended: its send time is unknown).
+        const cur = await this.kv.get(this.key).catch(() => null);
+        if (this.role !== 'owner' || this.termValue !== term) return;
+        if (cur !== null && cur.operation === 'PUT') {
+          const v = parseValue(cur);
+          if (v.owner === this.node && v.term === term) {
+            this.revision = cur.revision;
+            return;
+          }
+        }
+        return this.lose(`renewal refused: the key changed after revision ${this.revision} (taken over, or expired)`);
+      }
       if (!this.warned) logger.warn({ err: (e as Error).message, key: this.key, term, validForMs: Math.max(0, (this.validUntilNs - this.clock.nowNs()) / 1e6) }, 'venue lease: renewal failed; orders stop when the validity runs out');
       this.warned = true;
     }

@@ -139,6 +139,23 @@ describe('venue lease in a JetStream KV bucket (real nats-server)', function () 
     }
   });
 
+  it('a renewal that was written but whose answer was lost (the key holds our term at a newer revision) keeps the lease', async () => {
+    const key = `acct-${++n}`;
+    const a = await lease('a', key);
+    await a.start();
+    const term = a.fence!;
+    const kv = await new Kvm(await conn()).open(opts.bucket);
+    const cur = (await kv.get(key))!;
+    // What a renewal that reached the server but not back would leave: our owner and term, a newer revision.
+    await kv.update(key, JSON.stringify({ owner: 'a', term }), cur.revision);
+    for (let i = 0; i < 10; i++) {
+      await sleep(100);
+      assert.equal(a.status.role, 'owner', 'not lost');
+    }
+    assert.equal(a.fence, term);
+    assert.equal(a.admit(), undefined);
+  });
+
   it('a stale revision is refused: after another node took the lease, the old owner refuses orders (LEASE_STALE) and its journaled orders carry its term', async () => {
     const key = `acct-${++n}`;
     const a = await lease('a', key);
