@@ -3,7 +3,7 @@
 // putting NATS on the order path unless `ack: sync` asks for it. See docs/deployment.md.
 // Over ~400 lines on purpose: the publish window, the in-memory queue, the read-back from disk, the
 // resync after an outage and the sync-mode waiters all move one cursor (sent/acknowledged record and
-// message); the connect helper and the rebuild are their own files' concerns only in part.
+// message); the rebuild from the stream is its own file (replicated-log-rebuild.ts).
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
