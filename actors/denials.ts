@@ -71,6 +71,8 @@ export const DENIALS = [
   { code: 'ORDER_OUTCOME_UNKNOWN', sources: ['venue'], refuses: 'order', meaning: "the intent key's previous attempt is in flight or unknown: never re-sent under a new id" },
   { code: 'ORDER_INVALID', sources: ['venue'], refuses: 'order', meaning: 'the journal refused the intent (unknown instrument, bad quantity or price)' },
   { code: 'JOURNAL_FAILED', sources: ['journal'], refuses: 'order', meaning: 'the journal cannot write (disk full, I/O error): the order was never sent' },
+  { code: 'REPLICATION_FAILED', sources: ['journal'], refuses: 'order', meaning: 'under cluster.replication.ack: sync the replicated order log cannot acknowledge (NATS down or slow): the order was never sent' },
+  { code: 'LEASE_STALE', sources: ['journal'], refuses: 'order', meaning: "this daemon's venue lease is not (or no longer surely) valid: another daemon may own the account, so the order was never sent" },
   { code: 'STRATEGY_RISK_UNREACHABLE', sources: ['strategy'], refuses: 'order', meaning: 'the strategy host could not hand the order to the risk actor (no actor, or its mailbox is full)' },
   { code: 'ENGINE_ERROR', sources: ['engine'], refuses: 'order', meaning: 'the venue actor did not answer an asked submission (timeout or gone)' },
   { code: 'ENGINE_NOT_RUNNING', sources: ['api'], refuses: 'order', meaning: 'the engine is not running (starting, stopping, halted by its lifecycle)' },

@@ -9,6 +9,7 @@ import { parseGatewayOptions, type GatewayOptions } from '../gateway/options.js'
 import { NO_PROFILE, PROFILE_CHOICES, type ProfileChoice } from '../simulators/faults/profiles.js';
 import { RATE_LIMIT_PRESET_NAMES, type RateLimitPreset } from '../simulators/wire/rate-limit.js';
 import { DaemonConfigFileError } from './errors.js';
+import { CLUSTER_DEFAULTS, clusterSchema } from '../cluster/replication-options.js';
 import { resolveTracing, TRACING_SAMPLERS, type ResolvedTracing, type TracingSampler } from './tracing-env.js';
 
 /**
@@ -50,6 +51,8 @@ export const DAEMON_DEFAULTS = Object.freeze({
     maxQueueSize: 2048,
     resourceAttributes: Object.freeze({}) as Readonly<Record<string, string>>,
   }),
+  // Off: `npm start` needs no NATS. The replicated order log and the venue lease (docs/deployment.md).
+  cluster: CLUSTER_DEFAULTS,
 });
 
 
@@ -132,6 +135,8 @@ export const daemonConfigSchema = z
         resourceAttributes: z.record(z.string().min(1), z.string()).default({}),
       })
       .prefault({}),
+    /** NATS JetStream: the replicated order log and the venue lease (docs/deployment.md). Off by default. */
+    cluster: clusterSchema,
   })
   .superRefine((c, ctx) => {
     const venues = c.venues.length > 0 ? c.venues.map((v) => v.name) : simVenueNames(c.sim.venues);

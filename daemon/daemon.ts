@@ -16,6 +16,7 @@ import { acquireDirLock, releaseDirLock } from '../native/file-lock.js';
 import { nativeInfo } from '../native/native-info.js';
 import { DaemonShutdownTimeoutError } from './errors.js';
 import { prepareTokenFile, writeTokenFile } from './token-file.js';
+import type { ClusterNode } from '../cluster/replication-node.js';
 
 const log = logger.child({ component: 'daemon' });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -37,6 +38,8 @@ export class Daemon {
   private releaseSimLock: (() => void) | undefined;
   /** The OpenTelemetry adapter when tracing is on (docs/tracing.md); undefined: no OTel module loaded. */
   tracing: ActorTracing | undefined;
+  /** The replicated order log and venue lease when `cluster.enabled` (docs/deployment.md); undefined otherwise. */
+  cluster: ClusterNode | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -59,6 +62,7 @@ export class Daemon {
     let engine: Engine | undefined;
     let adapter: EngineApi | undefined;
     let gateway: GatewayServer | undefined;
+    let cluster: ClusterNode | undefined;
     let simTokenFile = '';
     let simLock: (() => void) | undefined;
     const localToken = config.gatewayOptions.tokens.length === 0 && config.auth.tokenFile !== '';
@@ -123,6 +127,10 @@ export class Daemon {
         log.info({ venues: sim.venues.map((v) => v.name), control: sim.controlUrl, seed: config.sim.seed, profile: config.sim.profile, participants: config.sim.participants, rateLimits: config.sim.rateLimits }, 'embedded simulator started');
       }
       engine = await Engine.start({ journal: { dir: config.journal.dir, fsync: config.journal.fsync, repair: config.journal.repair }, venues: venues as never, symbols: [...config.symbols], risk: config.risk as Record<string, unknown> }, { clock });
+      // Before any strategy or API order: the replicated log (its backlog comes from the journal on
+      // disk) and the gates orders pass (lease fence, ack: sync). Never waits for NATS.
+      // Loaded only when on: a daemon without a cluster loads no NATS client.
+      if (config.cluster.enabled) cluster = (await import('../cluster/replication-node.js')).startClusterNode(config.cluster, engine.journal, clock);
       for (let waited = 0; !engine.venuesSynced && waited < SYNC_WAIT_MS; waited += 20) await sleep(20);
       if (!engine.venuesSynced) log.warn({ venues: engine.venueStats() }, 'venues not synced yet; serving anyway (health stays not ready)');
       adapter = new EngineApi(engine);
@@ -145,11 +153,13 @@ export class Daemon {
       d.simTokenFile = simTokenFile;
       d.releaseSimLock = simLock;
       d.tracing = tracing;
+      d.cluster = cluster;
       return d;
     } catch (e) {
       await gateway?.stop().catch(() => undefined);
       adapter?.detach();
       await engine?.stop().catch((err: unknown) => log.error({ err }, 'engine stop after a failed start'));
+      await cluster?.close(0).catch(() => undefined);
       await sim?.stop().catch(() => undefined);
       simLock?.();
       await tracing?.shutdown();
@@ -214,6 +224,9 @@ export class Daemon {
       step = 'engine (drain, journal flush and close)';
       await e.stop();
       this.adapter.detach();
+      // After the journal's last record: give the stream a bounded moment to take the rest (the next start sends what is left).
+      step = 'cluster (replicated log flush)';
+      await this.cluster?.close(Math.min(2000, Math.floor(timeoutMs / 4)));
       step = 'gateway';
       await this.gateway.stop();
       step = 'simulator';

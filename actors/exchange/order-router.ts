@@ -63,6 +63,15 @@ class PendingSubmit implements SubmitListener {
   }
 }
 
+/**
+ * Codes of the errors an `OrderGate` (the cluster's replicated log and venue lease) refuses an order
+ * with, and their denials. Matched on the error's stable code: the actors never import `cluster/`.
+ */
+const GATE_DENIALS: ReadonlyMap<string, VenueDenialCode> = new Map([
+  ['B4_REPLICATION_FAILED', VENUE_DENIALS.REPLICATION_FAILED],
+  ['B4_LEASE_STALE', VENUE_DENIALS.LEASE_STALE],
+]);
+
 /** Routes one venue's orders (see the file header). */
 export class OrderRouter {
   constructor(
@@ -75,7 +84,8 @@ export class OrderRouter {
     const ctx = this.core.ctx!;
     this.core.figures.denied[code] = (this.core.figures.denied[code] ?? 0) + 1;
     const base = { intent, detail, tNs: this.core.clock.nowNs(), ...(clientOrderId === undefined ? {} : { clientOrderId }) };
-    const payload: OrderDenied = code === VENUE_DENIALS.JOURNAL_FAILED ? { ...base, source: 'journal', code } : { ...base, source: 'venue', code };
+    const payload: OrderDenied =
+      code === VENUE_DENIALS.JOURNAL_FAILED || code === VENUE_DENIALS.REPLICATION_FAILED || code === VENUE_DENIALS.LEASE_STALE ? { ...base, source: 'journal', code } : { ...base, source: 'venue', code };
     ctx.publish(topics.denials, { type: 'order.denied', payload });
     ctx.publish(topics.orders(intent.strategy), { type: 'order.denied', payload });
     if (e.replyTo !== '') ctx.reply(e, { accepted: false, reason: code, message: detail }, 'order.ack');
@@ -139,7 +149,7 @@ export class OrderRouter {
   }
 
   private denyError(e: Envelope, intent: OrderIntent, err: unknown): void {
-    const code = err instanceof Bot4Error ? (err.code === 'B4_ORDER_OUTCOME_UNKNOWN' ? VENUE_DENIALS.ORDER_OUTCOME_UNKNOWN : isJournalError(err) ? VENUE_DENIALS.JOURNAL_FAILED : VENUE_DENIALS.ORDER_INVALID) : VENUE_DENIALS.ORDER_INVALID;
+    const code = err instanceof Bot4Error ? (GATE_DENIALS.get(err.code) ?? (err.code === 'B4_ORDER_OUTCOME_UNKNOWN' ? VENUE_DENIALS.ORDER_OUTCOME_UNKNOWN : isJournalError(err) ? VENUE_DENIALS.JOURNAL_FAILED : VENUE_DENIALS.ORDER_INVALID)) : VENUE_DENIALS.ORDER_INVALID;
     this.deny(e, intent, code, errMsg(err));
   }
 

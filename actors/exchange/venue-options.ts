@@ -111,6 +111,8 @@ export const VENUE_DENIALS = Object.freeze({
   ORDER_OUTCOME_UNKNOWN: 'ORDER_OUTCOME_UNKNOWN',
   ORDER_INVALID: 'ORDER_INVALID',
   JOURNAL_FAILED: 'JOURNAL_FAILED',
+  REPLICATION_FAILED: 'REPLICATION_FAILED',
+  LEASE_STALE: 'LEASE_STALE',
 } as const satisfies Record<string, DenialCodeOf<'venue' | 'journal'>>);
 
 /** A denial code of the venue actor (source `venue`, or `journal` for JOURNAL_FAILED): one of the rows of `actors/denials.ts`. */

@@ -9,7 +9,7 @@ export {
 } from './errors.js';
 export { journalOptionsSchema, parseJournalOptions, type JournalOptions, type JournalOptionsInput, type FsyncPolicy } from './options.js';
 export { encodeRecord, decodeRecordAt, RECORD_HEADER_BYTES, type JournalRecord, type DecodeResult } from './record.js';
-export { Journal, type CommitFn } from './journal.js';
+export { Journal, type CommitFn, type JournalTap } from './journal.js';
 export { replayJournal, type ReplayHandler, type ReplayReport, type ReplayWarning, type ReplayTail } from './replay.js';
 export { writeSnapshot, readSnapshot, compact } from './snapshot.js';
 export { acquireLock, readOwner, LOCK_FILE, type JournalLock } from './lock.js';
@@ -26,4 +26,4 @@ export {
   type OrderCreateData,
   type TradingStateRecord,
 } from './order-records.js';
-export { OrderJournal, RESTART_REASON, type JournalState, type OrderJournalDeps, type SubmitListener } from './order-journal.js';
+export { OrderJournal, RESTART_REASON, type JournalState, type OrderJournalDeps, type SubmitListener, type OrderGate } from './order-journal.js';

@@ -55,6 +55,19 @@ export interface JournalCommitEvent {
   endNs: number;
 }
 
+/**
+ * Sees every record once it is in the kernel (and synced per the fsync policy), exactly once, in
+ * sequence order with no gaps, before the records' appenders are told: the replicated order log
+ * (`cluster/replicated-log.ts`) forwards them from here. `bufs` are the encoded records (header +
+ * payload, the bytes on disk), fresh per record and never modified afterwards: a tap may keep them,
+ * but not the array, which the journal reuses. Records written when a failure episode ends (never
+ * acknowledged to their appenders, but on disk) are tapped too: the tap mirrors the disk. A tap
+ * must not throw and must not block (queue and return).
+ */
+export interface JournalTap {
+  records(firstSeq: number, bufs: readonly Buffer[]): void;
+}
+
 const settlePromise: CommitFn<(seq: number) => void, (e: Error) => void> = (err, seq, resolve, reject) => (err === undefined ? resolve(seq) : reject(err));
 
 /**
@@ -117,6 +130,7 @@ export class Journal {
   private nWrites = 0;
   private nSyncs = 0;
   private snapshotting: Promise<number> | undefined;
+  private tapFn: JournalTap | undefined;
   /** A microtask commit was scheduled in this event-loop iteration (cleared in its check phase). */
   private turnCommitted = false;
   private readonly endTurn = (): void => {
@@ -201,6 +215,14 @@ export class Journal {
   /** Counters: batched writes and fdatasyncs issued so far (group commit shows as writes << appends). */
   get stats(): { writes: number; syncs: number } {
     return { writes: this.nWrites, syncs: this.nSyncs };
+  }
+
+  /**
+   * Installs (or, with undefined, removes) the one {@link JournalTap}: it sees every record written
+   * from now on. Records already written before it was installed are the tap's to read from disk.
+   */
+  setTap(tap: JournalTap | undefined): void {
+    this.tapFn = tap;
   }
 
   /** Records appended since the last snapshot. */
@@ -449,6 +471,7 @@ export class Journal {
     this.segSize += c.bytes;
     const n = c.bufs.length;
     this.writtenSeq = firstSeq + n - 1;
+    if (this.tapFn !== undefined) this.tap(firstSeq, c.bufs);
     const { fns, as, bs } = c;
     for (let i = 0; i < n; i++) callSafely(fns[i]!, undefined, firstSeq + i, as[i], bs[i]);
     c.clear();
@@ -491,6 +514,14 @@ export class Journal {
       if (this.dirty && !this.busy && this.failure === undefined) void this.syncFile().catch(() => undefined);
       this.armTimer();
     });
+  }
+
+  private tap(firstSeq: number, bufs: readonly Buffer[]): void {
+    try {
+      this.tapFn!.records(firstSeq, bufs);
+    } catch (e) {
+      logger.error({ err: e, firstSeq }, 'journal tap threw');
+    }
   }
 
   private releaseBarriers(): void {
@@ -577,7 +608,9 @@ export class Journal {
           throw e;
         }
         this.segSize += bytes;
+        const first = this.writtenSeq + 1;
         this.writtenSeq += bufs.length;
+        if (this.tapFn !== undefined) this.tap(first, bufs);
       }
     } catch (e) {
       logger.debug({ journal: this.options.dir, errno: errnoOf(e), err: (e as Error).message }, 'journal still cannot write; retrying');

@@ -50,6 +50,24 @@ export interface SubmitListener {
   journaled(err: Error | undefined, order: Order): void;
 }
 
+/**
+ * What stands between a journaled order and the venue besides the local journal (installed with
+ * {@link OrderJournal.setGate}; the cluster's replicated log and venue lease build one):
+ * - {@link admit}: before an order is created and journaled; an error refuses it (nothing
+ *   journaled, no sequence used), e.g. a lease that is no longer valid (`B4_LEASE_STALE`) or a
+ *   replicated log that cannot acknowledge under `ack: sync` (`B4_REPLICATION_FAILED`).
+ * - {@link fence}: a number journaled with every order (`l` of the `order.submit` record): the
+ *   lease revision (term) under which it was sent.
+ * - {@link release}: called once the order's record is durable locally; calls
+ *   `done(err, a, b)` when the order may leave (`err` undefined) or must not (then it is rejected
+ *   with the error's code as reason and never sent). Called in sequence order.
+ */
+export interface OrderGate {
+  admit(): Error | undefined;
+  readonly fence: number | undefined;
+  release<A, B>(seq: number, done: (err: Error | undefined, a: A, b: B) => void, a: A, b: B): void;
+}
+
 /** Reason of the `unknown` event journaled at startup for orders that were in flight. */
 export const RESTART_REASON = 'restart: the submission may or may not have reached the venue';
 
@@ -73,7 +91,17 @@ export class OrderJournal {
   /** The last prefix `formatClientOrderId` accepted (the hot path skips its pattern checks). */
   private checkedPrefix: string | undefined;
   /** The one commit callback of every `submitThen` record (made once: no closure per order). */
-  private readonly submitCommitted = (err: Error | undefined, _seq: number, order: Order, listener: SubmitListener): void => {
+  private gate: OrderGate | undefined;
+  private readonly submitCommitted = (err: Error | undefined, seq: number, order: Order, listener: SubmitListener): void => {
+    if (err === undefined && this.gate !== undefined) return this.gate.release(seq, this.submitReleased, order, listener);
+    this.submitReleased(err, order, listener);
+  };
+  /** The gate's answer (or the journal's, without a gate) for one `submitThen` order. */
+  private readonly submitReleased = (err: Error | undefined, order: Order, listener: SubmitListener): void => {
+    if (err !== undefined && !(err instanceof JournalIoError) && order.state === 'submitted') {
+      // Durable locally but refused by the gate (replication or lease): never sent, so rejected.
+      this.record(order.clientOrderId, { kind: 'reject', reason: `${gateReason(err)}: ${err.message}` }).catch(() => undefined);
+    }
     if (err instanceof JournalIoError) {
       // The write of this order failed: it is denied and never sent. Its record waits for the
       // journal to recover, so a rejection follows it (the id is never reused; on disk the order
@@ -191,6 +219,14 @@ export class OrderJournal {
     return id;
   }
 
+  /**
+   * Installs (or removes) the {@link OrderGate} every new order passes: checked before journaling,
+   * its fence journaled with the order, and its release awaited before the order may leave.
+   */
+  setGate(gate: OrderGate | undefined): void {
+    this.gate = gate;
+  }
+
   /** The underlying writer (fsync policy, flush/sync, snapshots). */
   get writer(): Journal {
     return this.journal;
@@ -220,12 +256,18 @@ export class OrderJournal {
     const failed = this.journal.failed;
     if (failed !== undefined) throw failed;
     if (!this.journal.isOpen) throw new JournalClosedError();
+    const gate = this.gate;
+    if (gate !== undefined) {
+      const refused = gate.admit();
+      if (refused !== undefined) throw refused;
+    }
     if (intentKey !== undefined) this.book.orders.assertCanResubmit(intentKey);
     checkIntent(intent);
     this.book.portfolio.instrument(intent.venue, intent.symbol);
     const id = this.nextClientOrderId(prefix);
     const data: Record<string, unknown> = { id, i: { ...intent } };
     if (intentKey !== undefined) data.k = intentKey;
+    if (gate?.fence !== undefined) data.l = gate.fence;
     const tMs = this.clock.epochMs();
     this.applyLive('order.submit', data, tMs);
     const order = this.book.orders.require(id);
@@ -320,6 +362,11 @@ export class OrderJournal {
     // so every attempt gets the same B4_JOURNAL_IO (the venue actor's JOURNAL_FAILED denial).
     const failed = this.journal.failed;
     if (failed !== undefined) throw failed;
+    const gate = type === 'order.submit' ? this.gate : undefined;
+    if (gate !== undefined) {
+      const refused = gate.admit();
+      if (refused !== undefined) throw refused;
+    }
     if (intentKey !== undefined) this.book.orders.assertCanResubmit(intentKey);
     checkIntent(intent);
     this.book.portfolio.instrument(intent.venue, intent.symbol);
@@ -328,10 +375,18 @@ export class OrderJournal {
     const data: Record<string, unknown> = { id, i };
     if (intentKey !== undefined) data.k = intentKey;
     if (reason !== undefined) data.r = reason;
+    if (gate?.fence !== undefined) data.l = gate.fence;
     const tMs = this.clock.epochMs();
     this.applyLive(type, data, tMs);
     try {
-      await this.append(type, data, tMs);
+      const seq = await this.append(type, data, tMs);
+      if (gate !== undefined) {
+        const refused = await new Promise<Error | undefined>((resolve) => gate.release(seq, resolve, undefined, undefined));
+        if (refused !== undefined) {
+          this.record(id, { kind: 'reject', reason: `${gateReason(refused)}: ${refused.message}` }).catch(() => undefined);
+          throw refused;
+        }
+      }
     } catch (e) {
       // The write of this order failed: it is denied and never sent. Its record waits for the
       // journal to recover, so a rejection follows it (the id is never reused; on disk the order
@@ -372,6 +427,12 @@ export class OrderJournal {
       this.journal.snapshot(this.captureSnapshot()).catch((e: unknown) => logger.error({ err: e }, 'journal snapshot failed'));
     }
   }
+}
+
+/** The reason prefix of an order a gate refused after journaling: the error's `B4_` code without the prefix (`LEASE_STALE`). */
+function gateReason(e: Error): string {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? code.replace(/^B4_/, '') : 'GATE_REFUSED';
 }
 
 function checkIntent(i: OrderIntent): void {

@@ -14,7 +14,7 @@ import type { JournalRecord } from './record.js';
  *
  * | type | data |
  * | --- | --- |
- * | `order.submit` | `{id, i: intent, k?: intentKey}`: created and submitted (journaled before sending) |
+ * | `order.submit` | `{id, i: intent, k?: intentKey, l?: leaseRevision}`: created and submitted (journaled before sending; `l`: the venue lease term it was sent under, see docs/deployment.md) |
  * | `order.deny` | `{id, i, k?, r: reason}`: created and denied by risk |
  * | `order.event` | `{id, e: event}`: any later {@link OrderEvent}, bigints as strings |
  * | `balance.adjust` | `{v: venue, a: asset, x: atoms}`: deposit, withdrawal, reconciliation adjustment |

@@ -50,7 +50,7 @@ describe('actors/denials: one table of every denial code', () => {
   it("the risk engine's DENIAL_CODES are exactly the table's risk rows; VENUE_UNAVAILABLE belongs to risk and venue", () => {
     assert.deepEqual([...DENIAL_CODES], DENIALS.filter((d) => (d.sources as readonly string[]).includes('risk')).map((d) => d.code));
     assert.deepEqual([...denialEntry('VENUE_UNAVAILABLE').sources].sort(), ['risk', 'venue']);
-    assert.deepEqual(denialCodesOf('journal'), ['JOURNAL_FAILED']);
+    assert.deepEqual(denialCodesOf('journal'), ['JOURNAL_FAILED', 'REPLICATION_FAILED', 'LEASE_STALE']);
     assert.deepEqual(denialCodesOf('strategy'), [RISK_UNREACHABLE]);
   });
 

@@ -43,7 +43,7 @@ describe('daemon config', () => {
   it('messages name the field, the expectation and the value', () => {
     assert.equal(invalid({ journal: { fsync: 'sometimes' } }).message, 'journal.fsync: expected one of "always", "interval", "never", got "sometimes"');
     assert.match(invalid({ sim: { venues: 30 } }).message, /^sim\.venues: expected a value <= 26, got 30$/);
-    assert.equal(invalid({ colour: 'red' }).message, 'colour: expected one of the fields sim, venues, symbols, journal, risk, strategies, gateway, auth, shutdown, tracing, got an unknown field');
+    assert.equal(invalid({ colour: 'red' }).message, 'colour: expected one of the fields sim, venues, symbols, journal, risk, strategies, gateway, auth, shutdown, tracing, cluster, got an unknown field');
     assert.match(invalid({ journal: { dir: 'j', extra: 1 } }).message, /^journal: expected no unknown keys \(extra\)/);
     assert.match(invalid({ strategies: [{ id: 'mm', kind: 'market-maker', instruments: ['sim-a:BTC/USDT'] }] }).message, /^strategies\.0\.id: expected a strategy id listed under risk\.strategies.*, got "mm"$/);
     assert.match(invalid({ strategies: [{ id: 'api', kind: 'market-maker', instruments: ['sim-z:BTC/USDT'] }], risk: { strategies: { api: {} } } }).message, /^strategies\.0\.instruments\.0: expected an instrument .* got "sim-z:BTC\/USDT"$/);
