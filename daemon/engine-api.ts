@@ -80,11 +80,11 @@ export interface EngineApiOptions {
 export class EngineApi implements EnginePort {
   /** Lifecycle shown by `status` (the daemon sets it: `starting`, `running`, `stopping`, `stopped`). */
   lifecycle = 'starting';
-  private readonly entry: OrderEntry;
-  private readonly queries: EngineQueries;
+  readonly entry: OrderEntry;
+  readonly queries: EngineQueries;
   private readonly feed: FeedRelay;
   private readonly measures: EngineMetrics;
-  private readonly events: EventRelay;
+  readonly events: EventRelay;
 
   constructor(
     readonly engine: Engine,

@@ -22,6 +22,9 @@ export class EngineQueries {
     private readonly mids: ReadonlyMap<string, number>,
   ) {}
 
+  /** Set by the cluster gateway (`cluster.remote`): this node's name and the venues other nodes announced (`remoteVenues` of `status`). */
+  cluster: { node: string; remoteVenues(): Record<string, unknown> } | undefined = undefined;
+
   /** See {@link EnginePort.status}. */
   async status(): Promise<EngineStatus> {
     const e = this.engine;
@@ -38,6 +41,7 @@ export class EngineQueries {
       openOrders: e.journal.orders.openCount,
       journal: { dir: e.config.journal.dir, fsync: e.config.journal.fsync, nextSequence: e.journal.nextSequence },
       venues,
+      ...(this.cluster === undefined ? {} : { node: this.cluster.node, remoteVenues: this.cluster.remoteVenues() }),
       strategies,
       // pending envelopes per actor (the dashboard's mailbox depths)
       mailboxes: Object.fromEntries(e.system.allStats().map((s) => [s.address, s.depth])),
