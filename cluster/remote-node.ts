@@ -14,8 +14,8 @@ export const REMOTE_NODE_DEFAULTS = Object.freeze({
   node: '',
   /** Routing table: venue → node running it. Venues not listed are routed to the node that last announced them. */
   venues: Object.freeze({}) as Readonly<Record<string, string>>,
-  /** How long an order or cancel routed to another node waits for that node's answer. */
-  askTimeoutMs: 10_000,
+  /** How long an order or cancel routed to another node waits for that node's answer (keep it below the gateway's `limits.requestTimeoutMs`, 5000 by default, so the client gets the typed error). */
+  askTimeoutMs: 4_000,
   /** How often this node announces the venues it runs (and their states) to the others. */
   announceMs: 1_000,
 });

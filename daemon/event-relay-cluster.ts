@@ -169,7 +169,7 @@ export class ClusterGateway implements RemoteRouter {
     } catch (e) {
       const refused = this.undelivered(e);
       if (refused === undefined) throw e;
-      return { canceled: false, ...(req.orderId === undefined ? {} : { orderId: req.orderId }), reason: refused.code, message: `node ${node}: ${refused.message}` } as CancelAck;
+      return { canceled: false, ...(req.orderId === undefined ? {} : { orderId: req.orderId }), reason: refused.code };
     }
   }
 
