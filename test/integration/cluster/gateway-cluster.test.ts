@@ -79,7 +79,7 @@ describe('gateway across nodes: two real daemons on nats-server (cluster.remote)
   const isOrder = (id: string, status?: string) => (m: GwMessage): boolean => m.topic === 'orders' && (m.data as Data).orderId === id && (status === undefined || (m.data as Data).status === status);
 
   it('routes orders for another node\'s venue to it, shows its events on both nodes, and refuses B4_REMOTE_NODE_UNKNOWN when the node is not running', async () => {
-    const a = await daemon('node-a', 'sim-a', ', venues: { sim-b: node-b, sim-c: node-c }');
+    const a = await daemon('node-a', 'sim-a', ', askTimeoutMs: 1500, venues: { sim-b: node-b, sim-c: node-c }');
     const b = await daemon('node-b', 'sim-b', '');
     const tick = (await b.c.waitFor((m) => m.topic === 'md.ticker.sim-b.BTC/USDT', 'a sim-b ticker', 20_000)).data as { bidTicks: number; askTicks: number };
 
@@ -106,6 +106,12 @@ describe('gateway across nodes: two real daemons on nats-server (cluster.remote)
     // B's own client sees the same order (a local order there)
     const seenOnB = (await b.c.waitFor(isOrder(id), `order ${id} on B's orders stream`, 20_000)).data as Data;
     assert.equal(seenOnB.node, undefined, 'local events carry no node');
+    // no loops, no duplicates: A sees exactly B's sequence of updates, and B never gets its own events back
+    await b.c.waitFor((m) => m.topic === 'fills' && (m.data as Data).orderId === id, `the fill of ${id} on B`, 20_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const statusesOnA = a.c.messages.filter(isOrder(id)).map((m) => (m.data as Data).status as string);
+    assert.deepEqual(statusesOnA, b.c.messages.filter(isOrder(id)).map((m) => (m.data as Data).status as string), 'A sees the updates B sees, in the same order');
+    assert.ok(b.c.messages.filter((m) => (m.topic === 'orders' || m.topic === 'fills') && (m.data as Data).orderId === id).every((m) => (m.data as Data).node === undefined), 'no echo of its own events on B');
     // B's journal holds it: its orders query answers for it
     const onB = (await b.c.request('orders.get', { status: 'all' })).result as { orderId: string; clientOrderId?: string }[];
     assert.ok(onB.some((o) => o.orderId === id && o.clientOrderId === 'x-fill-1'), `node-b's journal has ${id}`);
@@ -140,7 +146,23 @@ describe('gateway across nodes: two real daemons on nats-server (cluster.remote)
     assert.equal(none.reason, 'B4_REMOTE_NODE_UNKNOWN', JSON.stringify(none));
     assert.match(none.message ?? '', /node-c/);
 
-    // 6. the owner dies: orders for its venue are refused B4_REMOTE_NODE_UNKNOWN (bounded wait while NATS notices the dead connection)
+    // 6. the owner freezes (SIGSTOP): the routed order's outcome is unknown, an error reply (never a refusal);
+    //    once it runs again the order shows on A's stream, and a retry with the same clientOrderId is refused as a duplicate
+    b.d.proc.kill('SIGSTOP');
+    try {
+      const frozen = await a.c.request('order.submit', order('sim-b', 'buy', Math.round(tick.bidTicks * 0.97), 'x-frozen-1'));
+      assert.equal(frozen.ok, false, JSON.stringify(frozen.result));
+      assert.equal(frozen.error?.code, 'GW_ENGINE_ERROR');
+      assert.equal(frozen.error?.details?.engineCode, 'B4_ASK_TIMEOUT', JSON.stringify(frozen.error));
+    } finally {
+      b.d.proc.kill('SIGCONT');
+    }
+    const late = (await a.c.waitFor((m) => m.topic === 'orders' && (m.data as Data).apiClientOrderId === 'x-frozen-1', 'the frozen order on A once B runs again', 20_000)).data as Data;
+    const retry = await submit(a.c, order('sim-b', 'buy', Math.round(tick.bidTicks * 0.97), 'x-frozen-1'));
+    assert.equal(retry.reason, 'DUPLICATE_CLIENT_ORDER_ID');
+    assert.equal(retry.orderId, late.orderId);
+
+    // 7. the owner dies: orders for its venue are refused B4_REMOTE_NODE_UNKNOWN (bounded wait while NATS notices the dead connection)
     b.d.proc.kill('SIGKILL');
     await b.d.exited;
     let last: Ack | undefined;
@@ -155,5 +177,15 @@ describe('gateway across nodes: two real daemons on nats-server (cluster.remote)
     const c2 = await a.c.request('order.cancel', { venue: 'sim-b', orderId: id });
     assert.equal((c2.result as Data).canceled, false);
     assert.equal((c2.result as Data).reason, 'B4_REMOTE_NODE_UNKNOWN');
+
+    // 8. A is cut from NATS: nothing is sent, B4_REMOTE_DISCONNECTED
+    await nats.stop();
+    for (let i = 0; i < 50; i++) {
+      last = await submit(a.c, order('sim-b', 'buy', Math.round(tick.bidTicks * 0.97), `x-cut-${i}`));
+      if (last.reason === 'B4_REMOTE_DISCONNECTED') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(last?.accepted, false);
+    assert.equal(last?.reason, 'B4_REMOTE_DISCONNECTED', JSON.stringify(last));
   });
 });
