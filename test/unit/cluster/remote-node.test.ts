@@ -30,7 +30,7 @@ describe('cluster.remote (daemon config: the gateway across nodes)', () => {
     assert.match(message({ node: 'Node A' }), /^cluster\.remote\.node: expected a node name \(lower-case letters, digits, "-"; e\.g\. "node-a"\), got "Node A"$/);
     assert.match(message({ venues: { 'sim-b': 'B' } }), /^cluster\.remote\.venues\.sim-b: expected a node name .*got "B"$/);
     assert.match(message({ venues: { 'sim b': 'node-b' } }), /^cluster\.remote\.venues\.sim b: expected a venue name as key .*got "sim b"$/);
-    assert.equal(message({ venues: ["node-b"] }), "cluster.remote.venues: expected a record, got an array of length 1");
+    assert.equal(message({ venues: ['node-b'] }), 'cluster.remote.venues: expected a record, got an array of length 1');
     assert.match(message({ askTimeoutMs: 10 }), /^cluster\.remote\.askTimeoutMs: expected a value >= 100, got 10$/);
     assert.match(message({ announceMs: 1.5 }), /^cluster\.remote\.announceMs: expected an integer.*got 1\.5$/);
     assert.match(message({ enabled: 'yes' }), /^cluster\.remote\.enabled: expected a boolean, got "yes"$/);
