@@ -124,7 +124,7 @@ export class ClusterGateway implements RemoteRouter {
     sys.subscribe('gw.*', CLUSTER_GATEWAY_ADDRESS);
     this.api.events.exporter = (topic, data) => this.export(topic, data);
     this.api.entry.router = this;
-    this.api.queries.cluster = { node: this.node, remoteVenues: () => this.remoteVenueView() };
+    this.api.queries.cluster = { node: this.node, remoteVenues: () => this.remoteVenueView(), stats: () => ({ connection: this.transport.state, inFlight: this.transport.inFlight, ...this.counters }) };
     this.announce();
     this.log.info({ node: this.node, venues: this.options.venues, servers: this.transport.options.servers }, 'cluster gateway started');
   }
@@ -208,7 +208,7 @@ export class ClusterGateway implements RemoteRouter {
       case 'gw.event':
       case 'gw.announce': {
         const from = e.topic.startsWith('gw.') ? e.topic.slice(3) : '';
-        if (from === '' || from === this.node) return; // our own publish, echoed by NATS
+        if (from === '' || from === this.node) return; // our own publish (the connection is noEcho: defensive)
         if (e.type === 'gw.event') this.imported(from, e.payload as { topic: string; data: Record<string, unknown> });
         else this.announced(from, e.payload as { venues: Record<string, { state: string; breaker?: string }> });
         return;

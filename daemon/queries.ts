@@ -23,7 +23,7 @@ export class EngineQueries {
   ) {}
 
   /** Set by the cluster gateway (`cluster.remote`): this node's name and the venues other nodes announced (`remoteVenues` of `status`). */
-  cluster: { node: string; remoteVenues(): Record<string, unknown> } | undefined = undefined;
+  cluster: { node: string; remoteVenues(): Record<string, unknown>; stats(): Record<string, unknown> } | undefined = undefined;
 
   /** See {@link EnginePort.status}. */
   async status(): Promise<EngineStatus> {
@@ -41,7 +41,7 @@ export class EngineQueries {
       openOrders: e.journal.orders.openCount,
       journal: { dir: e.config.journal.dir, fsync: e.config.journal.fsync, nextSequence: e.journal.nextSequence },
       venues,
-      ...(this.cluster === undefined ? {} : { node: this.cluster.node, remoteVenues: this.cluster.remoteVenues() }),
+      ...(this.cluster === undefined ? {} : { node: this.cluster.node, remoteVenues: this.cluster.remoteVenues(), clusterGateway: this.cluster.stats() }),
       strategies,
       // pending envelopes per actor (the dashboard's mailbox depths)
       mailboxes: Object.fromEntries(e.system.allStats().map((s) => [s.address, s.depth])),

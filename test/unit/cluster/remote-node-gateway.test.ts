@@ -34,7 +34,7 @@ function node(name: string, venues: string[], serve: (op: string, req: unknown, 
       cancelOrder: (r: unknown, c: RequestContext) => serve('cancel', r, c),
       cancelAll: (r: unknown, c: RequestContext) => serve('cancel-all', r, c),
     },
-    queries: { cluster: undefined as undefined | { node: string; remoteVenues(): Record<string, unknown> } },
+    queries: { cluster: undefined as undefined | { node: string; remoteVenues(): Record<string, unknown>; stats(): Record<string, unknown> } },
   };
   return { system, engine, api, emitted, asApi: api as unknown as EngineApi };
 }
@@ -85,6 +85,7 @@ describe('ClusterGateway: routing, export/import and failures (two actor systems
     assert.equal(typeof a.api.events.exporter, 'function');
     assert.equal(a.api.entry.router, gwA);
     assert.equal(a.api.queries.cluster?.node, 'node-a');
+    assert.equal(a.api.queries.cluster?.stats().connection, 'connected');
   });
 
   it('learns the other node\'s venues from its announcements; the routing table wins; unknown venues have no owner', async () => {
