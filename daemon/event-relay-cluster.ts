@@ -16,13 +16,14 @@ import type { RemoteRouter } from './order-entry.js';
  * The gateway across nodes (`cluster.remote`, docs/cluster.md "Gateway across nodes").
  *
  * Each daemon attaches a {@link NatsRemoteTransport} to its actor system as node `node` and runs
- * one actor, {@link CLUSTER_GATEWAY_ADDRESS}, that:
+ * two actors, {@link CLUSTER_GATEWAY_ADDRESS} (routed requests; a full mailbox refuses) and
+ * {@link CLUSTER_EVENTS_ADDRESS} (other nodes' events; a full mailbox drops the oldest):
  * - **exports**: every `orders`, `fills`, `status` (venue state) and `balances` event the event
  *   relay makes from this engine's own envelopes (`EventRelay.exporter`) is published, with
  *   `node` added, on the one topic `gw.<node>` (one subject per node: the other nodes see a node's
  *   events in the order it made them). Every `announceMs` the node also publishes its venues and
  *   their states (`gw.announce`), so a node that starts later knows them.
- * - **imports**: it subscribes to `gw.*`; events of other nodes go to this node's `/ws`
+ * - **imports**: the events actor subscribes to `gw.*`; events of other nodes go to this node's `/ws`
  *   subscribers exactly like local ones (their data carries `node`); its own echo is ignored.
  *   Imported events are only emitted, never exported again: no loops, no duplicates.
  * - **routes**: {@link RemoteRouter} for the order entry: `order.submit`, `order.cancel` and a
@@ -42,6 +43,9 @@ import type { RemoteRouter } from './order-entry.js';
  *   `DUPLICATE_CLIENT_ORDER_ID` by the owner if it does.
  */
 export const CLUSTER_GATEWAY_ADDRESS = 'gateway.cluster';
+
+/** The actor that receives other nodes' events (its own mailbox: a flood of events never drops a routed order). */
+export const CLUSTER_EVENTS_ADDRESS = 'gateway.cluster-events';
 
 /** Topic every node publishes its gateway events and announcements on. */
 export const gatewayTopic = (node: string): string => `gw.${node}`;
@@ -116,12 +120,11 @@ export class ClusterGateway implements RemoteRouter {
 
   private attach(): void {
     const sys = this.engine.system;
-    sys.spawn(CLUSTER_GATEWAY_ADDRESS, machine, {
-      handle: (e) => this.handle(e),
-      // events of other nodes are conflated by nothing: past capacity the oldest goes (as in the local relay)
-      mailbox: { capacity: 65_536, policy: 'drop-oldest' },
-    });
-    sys.subscribe('gw.*', CLUSTER_GATEWAY_ADDRESS);
+    // routed requests: a full mailbox refuses (B4_MAILBOX_FULL reaches the origin as a refusal), never drops
+    sys.spawn(CLUSTER_GATEWAY_ADDRESS, machine, { handle: (e) => this.handle(e), mailbox: { capacity: 4_096, policy: 'reject' } });
+    // other nodes' events: past capacity the oldest goes, as in the local event relay
+    sys.spawn(CLUSTER_EVENTS_ADDRESS, machine, { handle: (e) => this.handle(e), mailbox: { capacity: 65_536, policy: 'drop-oldest' } });
+    sys.subscribe('gw.*', CLUSTER_EVENTS_ADDRESS);
     this.api.events.exporter = (topic, data) => this.export(topic, data);
     this.api.entry.router = this;
     this.api.queries.cluster = { node: this.node, remoteVenues: () => this.remoteVenueView(), stats: () => ({ connection: this.transport.state, inFlight: this.transport.inFlight, ...this.counters }) };
