@@ -1,5 +1,5 @@
 import { setup } from 'xstate';
-import type { CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, OrderAck, OrderRequest, RequestContext } from '../gateway/engine-port.js';
+import type { CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, OrderAck, OrderFilter, OrderRequest, OrderView, RequestContext } from '../gateway/engine-port.js';
 import { logger } from '../common/log.js';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { ActorNotFoundError, MailboxFullError } from '../actors/runtime/errors.js';
@@ -127,6 +127,7 @@ export class ClusterGateway implements RemoteRouter {
     sys.subscribe('gw.*', CLUSTER_EVENTS_ADDRESS);
     this.api.events.exporter = (topic, data) => this.export(topic, data);
     this.api.entry.router = this;
+    this.api.queries.router = this;
     this.api.queries.cluster = { node: this.node, remoteVenues: () => this.remoteVenueView(), stats: () => ({ connection: this.transport.state, inFlight: this.transport.inFlight, ...this.counters }) };
     this.announce();
     this.log.info({ node: this.node, venues: this.options.venues, servers: this.transport.options.servers }, 'cluster gateway started');
@@ -139,6 +140,7 @@ export class ClusterGateway implements RemoteRouter {
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.api.events.exporter = undefined;
     this.api.entry.router = undefined;
+    this.api.queries.router = undefined;
     this.api.queries.cluster = undefined;
     await this.transport.close();
   }
@@ -182,6 +184,11 @@ export class ClusterGateway implements RemoteRouter {
     return this.ask<CancelAllAck>(node, 'gw.cancel-all', req, ctx);
   }
 
+  orders(node: string, filter: OrderFilter): Promise<readonly OrderView[]> {
+    // a query has no side effect: any failure is an error reply naming its code
+    return this.ask<readonly OrderView[]>(node, 'gw.orders', filter, { principal: 'query', roles: ['read'], connectionId: 0, requestId: '' });
+  }
+
   private async ask<A>(node: string, type: string, req: unknown, ctx: RequestContext): Promise<A> {
     const payload: RoutedRequest = { origin: this.node, ctx: { principal: ctx.principal, roles: [...ctx.roles], connectionId: ctx.connectionId, requestId: ctx.requestId }, req };
     const r = await this.engine.system.ask<RoutedReply<A>>(`${node}/${CLUSTER_GATEWAY_ADDRESS}`, { type, payload }, { timeoutMs: this.options.askTimeoutMs });
@@ -208,6 +215,8 @@ export class ClusterGateway implements RemoteRouter {
         return this.serve(e, (req, ctx) => this.api.entry.cancelOrder(req as CancelRequest, ctx, true));
       case 'gw.cancel-all':
         return this.serve(e, (req, ctx) => this.api.entry.cancelAll(req as CancelAllRequest, ctx, true));
+      case 'gw.orders':
+        return this.serve(e, (req) => this.api.queries.orders(req as OrderFilter, true));
       case 'gw.event':
       case 'gw.announce': {
         const from = e.topic.startsWith('gw.') ? e.topic.slice(3) : '';

@@ -1,5 +1,5 @@
 import type { Logger } from '../common/log.js';
-import type { CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, KillSwitchAck, KillSwitchState, OrderAck, OrderRequest, RequestContext, StrategyAck, VenueResumeAck, VenueResumeRequest } from '../gateway/engine-port.js';
+import type { CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, KillSwitchAck, KillSwitchState, OrderAck, OrderFilter, OrderRequest, OrderView, RequestContext, StrategyAck, VenueResumeAck, VenueResumeRequest } from '../gateway/engine-port.js';
 import { message, venueAddress } from '../actors/messages.js';
 import type { OrderIntent } from '../actors/orders/intent.js';
 import { isTerminal } from '../actors/orders/order-state.js';
@@ -24,6 +24,8 @@ export interface RemoteRouter {
   cancel(node: string, req: CancelRequest, ctx: RequestContext): Promise<CancelAck>;
   /** Cancel-all on `node` for one of its venues. */
   cancelAll(node: string, req: CancelAllRequest, ctx: RequestContext): Promise<CancelAllAck>;
+  /** `orders.get` on `node` for one of its venues (its journal's order store). */
+  orders(node: string, filter: OrderFilter): Promise<readonly OrderView[]>;
 }
 
 /**

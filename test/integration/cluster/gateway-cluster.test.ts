@@ -118,6 +118,10 @@ describe('gateway across nodes: two real daemons on nats-server (cluster.remote)
     // A's journal does not: the order is node-b's
     const onA = (await a.c.request('orders.get', { status: 'all' })).result as { orderId: string }[];
     assert.ok(!onA.some((o) => o.orderId === id));
+    // ... but orders.get for sim-b through A is answered by node-b
+    const viaA = await a.c.request('orders.get', { status: 'all', venue: 'sim-b' });
+    assert.equal(viaA.ok, true, JSON.stringify(viaA.error));
+    assert.ok((viaA.result as { orderId: string; clientOrderId?: string }[]).some((o) => o.orderId === id && o.clientOrderId === 'x-fill-1'), `orders.get venue sim-b through A lists ${id}`);
 
     // 2. the owner's duplicate check applies to routed orders
     const dup = await submit(a.c, order('sim-b', 'buy', Math.round(tick.askTicks * 1.02), 'x-fill-1'));
@@ -158,6 +162,9 @@ describe('gateway across nodes: two real daemons on nats-server (cluster.remote)
       b.d.proc.kill('SIGCONT');
     }
     const late = (await a.c.waitFor((m) => m.topic === 'orders' && (m.data as Data).apiClientOrderId === 'x-frozen-1', 'the frozen order on A once B runs again', 20_000)).data as Data;
+    // resolved by client order id from A: node-b's journal has it
+    const q = (await a.c.request('orders.get', { status: 'all', venue: 'sim-b' })).result as { orderId: string; clientOrderId?: string }[];
+    assert.equal(q.find((o) => o.clientOrderId === 'x-frozen-1')?.orderId, late.orderId);
     const retry = await submit(a.c, order('sim-b', 'buy', Math.round(tick.bidTicks * 0.97), 'x-frozen-1'));
     assert.equal(retry.reason, 'DUPLICATE_CLIENT_ORDER_ID');
     assert.equal(retry.orderId, late.orderId);

@@ -34,7 +34,11 @@ function node(name: string, venues: string[], serve: (op: string, req: unknown, 
       cancelOrder: (r: unknown, c: RequestContext) => serve('cancel', r, c),
       cancelAll: (r: unknown, c: RequestContext) => serve('cancel-all', r, c),
     },
-    queries: { cluster: undefined as undefined | { node: string; remoteVenues(): Record<string, unknown>; stats(): Record<string, unknown> } },
+    queries: {
+      router: undefined,
+      cluster: undefined as undefined | { node: string; remoteVenues(): Record<string, unknown>; stats(): Record<string, unknown> },
+      orders: (f: unknown) => serve('orders', f, ctx),
+    },
   };
   return { system, engine, api, emitted, asApi: api as unknown as EngineApi };
 }
@@ -66,6 +70,7 @@ describe('ClusterGateway: routing, export/import and failures (two actor systems
       if (o.clientOrderId === 'explode') throw new Bot4Error('B4_TEST_OWNER_FAILED', 'the owner failed');
       if (op === 'submit') return { accepted: true, orderId: 'api.x.1', clientOrderId: o.clientOrderId };
       if (op === 'cancel-all') return { count: 2 };
+      if (op === 'orders') return [{ orderId: 'api.x.1', venue: (r as { venue: string }).venue }];
       return { canceled: true };
     });
     systems.push(a.system, b.system);
@@ -137,6 +142,11 @@ describe('ClusterGateway: routing, export/import and failures (two actor systems
     const all: CancelAllRequest = { venue: 'sim-c' };
     await assert.rejects(gwA.cancelAll('node-c', all, ctx), (e: unknown) => e instanceof Bot4Error && e.code === 'B4_REMOTE_NODE_UNKNOWN');
     assert.deepEqual(await gwA.cancelAll('node-b', { venue: 'sim-b' }, ctx), { count: 2 });
+    await assert.rejects(gwA.orders('node-c', { status: 'all', venue: 'sim-c', limit: 100 }), (e: unknown) => e instanceof Bot4Error && e.code === 'B4_REMOTE_NODE_UNKNOWN');
+  });
+
+  it('orders.get for another node\'s venue is answered by that node', async () => {
+    assert.deepEqual(await gwA.orders('node-b', { status: 'all', venue: 'sim-b', limit: 100 }), [{ orderId: 'api.x.1', venue: 'sim-b' }]);
   });
 
   it('a malformed routed request is answered with an error, not dropped', async () => {
@@ -149,6 +159,7 @@ describe('ClusterGateway: routing, export/import and failures (two actor systems
     await gw.close();
     assert.equal(b.api.events.exporter, undefined);
     assert.equal(b.api.entry.router, undefined);
+    assert.equal(b.api.queries.router, undefined);
     assert.equal(b.api.queries.cluster, undefined);
     await gwA.close();
     // the transport is detached: `node-b/…` is no address of this system (the order entry no longer routes at all)
