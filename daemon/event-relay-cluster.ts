@@ -26,8 +26,9 @@ import type { RemoteRouter } from './order-entry.js';
  * - **imports**: the events actor subscribes to `gw.*`; events of other nodes go to this node's `/ws`
  *   subscribers exactly like local ones (their data carries `node`); its own echo is ignored.
  *   Imported events are only emitted, never exported again: no loops, no duplicates.
- * - **routes**: {@link RemoteRouter} for the order entry: `order.submit`, `order.cancel` and a
- *   venue-filtered `order.cancel-all` for a venue this engine does not run are asked of
+ * - **routes**: {@link RemoteRouter} for the order entry and queries: `order.submit`,
+ *   `order.cancel`, a venue-filtered `order.cancel-all` and a venue-filtered `orders.get` for a
+ *   venue this engine does not run are asked of
  *   `<owner>/gateway.cluster`, which runs them through its own order entry (lifecycle, duplicate
  *   client order id, risk, journal) and answers with the ack. The owner is
  *   `cluster.remote.venues[venue]`, else the last node that announced the venue.

@@ -194,5 +194,8 @@ describe('gateway across nodes: two real daemons on nats-server (cluster.remote)
     }
     assert.equal(last?.accepted, false);
     assert.equal(last?.reason, 'B4_REMOTE_DISCONNECTED', JSON.stringify(last));
+
+    // a graceful stop with the cluster gateway on (and NATS gone) exits cleanly
+    assert.equal(await stopDaemon(a.d), 0, a.d.stderr().slice(-2000));
   });
 });
