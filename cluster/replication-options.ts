@@ -99,6 +99,9 @@ export const clusterSchema = z
       .refine((l) => l.renewMs + l.marginMs < l.ttlMs, { message: 'renewMs + marginMs < ttlMs (the owner must renew before it fences itself)' }),
     remote: remoteNodeSchema,
   })
+  .superRefine((c, ctx) => {
+    if (c.remote.enabled && !c.enabled) ctx.addIssue({ code: 'custom', message: 'true when cluster.remote.enabled is true (the gateway across nodes uses cluster.servers)', path: ['enabled'], input: c.enabled });
+  })
   .prefault({});
 
 /** `cluster:` after validation and defaults. */

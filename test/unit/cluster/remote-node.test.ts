@@ -35,5 +35,10 @@ describe('cluster.remote (daemon config: the gateway across nodes)', () => {
     assert.match(message({ announceMs: 1.5 }), /^cluster\.remote\.announceMs: expected an integer.*got 1\.5$/);
     assert.match(message({ enabled: 'yes' }), /^cluster\.remote\.enabled: expected a boolean, got "yes"$/);
     assert.match(message({ routes: {} }), /^cluster\.remote: expected no unknown keys \(routes\)/);
+    // the section needs cluster.enabled: never silently ignored
+    assert.throws(
+      () => parseDaemonConfig({ cluster: { remote: { enabled: true, node: 'node-a' } } }, {}),
+      (e: unknown) => e instanceof ConfigError && e.message === 'cluster.enabled: expected true when cluster.remote.enabled is true (the gateway across nodes uses cluster.servers), got false',
+    );
   });
 });
