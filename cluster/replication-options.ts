@@ -1,4 +1,5 @@
 import { parseOptions, z } from '../common/validate.js';
+import { REMOTE_NODE_DEFAULTS, remoteNodeSchema } from './remote-node.js';
 
 /**
  * The `cluster:` section of the daemon config (docs/deployment.md has the reference and what each
@@ -50,6 +51,8 @@ export const CLUSTER_DEFAULTS = Object.freeze({
     /** The owner stops sending orders this long before its lease could expire (clock drift, GC pauses). */
     marginMs: 500,
   }),
+  /** The gateway across nodes (cluster/remote-node.ts, docs/cluster.md). */
+  remote: REMOTE_NODE_DEFAULTS,
 });
 
 const C = CLUSTER_DEFAULTS;
@@ -94,6 +97,10 @@ export const clusterSchema = z
       })
       .prefault({})
       .refine((l) => l.renewMs + l.marginMs < l.ttlMs, { message: 'renewMs + marginMs < ttlMs (the owner must renew before it fences itself)' }),
+    remote: remoteNodeSchema,
+  })
+  .superRefine((c, ctx) => {
+    if (c.remote.enabled && !c.enabled) ctx.addIssue({ code: 'custom', message: 'true when cluster.remote.enabled is true (the gateway across nodes uses cluster.servers)', path: ['enabled'], input: c.enabled });
   })
   .prefault({});
 

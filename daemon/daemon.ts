@@ -17,6 +17,7 @@ import { nativeInfo } from '../native/native-info.js';
 import { DaemonShutdownTimeoutError } from './errors.js';
 import { prepareTokenFile, writeTokenFile } from './token-file.js';
 import type { ClusterNode } from '../cluster/replication-node.js';
+import type { ClusterGateway } from './event-relay-cluster.js';
 
 const log = logger.child({ component: 'daemon' });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -40,6 +41,8 @@ export class Daemon {
   tracing: ActorTracing | undefined;
   /** The replicated order log and venue lease when `cluster.enabled` (docs/deployment.md); undefined otherwise. */
   cluster: ClusterNode | undefined;
+  /** The gateway across nodes when `cluster.remote.enabled` (docs/cluster.md); undefined otherwise. */
+  remote: ClusterGateway | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -63,6 +66,7 @@ export class Daemon {
     let adapter: EngineApi | undefined;
     let gateway: GatewayServer | undefined;
     let cluster: ClusterNode | undefined;
+    let remote: ClusterGateway | undefined;
     let simTokenFile = '';
     let simLock: (() => void) | undefined;
     const localToken = config.gatewayOptions.tokens.length === 0 && config.auth.tokenFile !== '';
@@ -134,6 +138,8 @@ export class Daemon {
       for (let waited = 0; !engine.venuesSynced && waited < SYNC_WAIT_MS; waited += 20) await sleep(20);
       if (!engine.venuesSynced) log.warn({ venues: engine.venueStats() }, 'venues not synced yet; serving anyway (health stays not ready)');
       adapter = new EngineApi(engine);
+      // The gateway across nodes (cluster.remote): NATS remote transport, event export/import, order routing.
+      if (config.cluster.enabled && config.cluster.remote.enabled) remote = await (await import('./event-relay-cluster.js')).ClusterGateway.start(engine, adapter, config.cluster.remote, config.cluster);
       for (const s of config.strategies) await engine.addStrategy({ id: s.id, kind: s.kind, instruments: [...s.instruments], params: { ...s.params } });
       const raw: Record<string, unknown> = { host: config.gatewayOptions.host, port: config.gatewayOptions.port, ...config.gateway };
       let tokenFile = '';
@@ -154,9 +160,11 @@ export class Daemon {
       d.releaseSimLock = simLock;
       d.tracing = tracing;
       d.cluster = cluster;
+      d.remote = remote;
       return d;
     } catch (e) {
       await gateway?.stop().catch(() => undefined);
+      await remote?.close().catch(() => undefined);
       adapter?.detach();
       await engine?.stop().catch((err: unknown) => log.error({ err }, 'engine stop after a failed start'));
       await cluster?.close(0).catch(() => undefined);
@@ -225,6 +233,8 @@ export class Daemon {
       await e.stop();
       this.adapter.detach();
       // After the journal's last record: give the stream a bounded moment to take the rest (the next start sends what is left).
+      step = 'cluster gateway (remote transport)';
+      await this.remote?.close();
       step = 'cluster (replicated log flush)';
       await this.cluster?.close(Math.min(2000, Math.floor(timeoutMs / 4)));
       step = 'gateway';

@@ -6,7 +6,9 @@
  * - `queries.ts` ({@link EngineQueries}): status, orders, positions, balances, breakers, limits, instruments;
  * - `feed-relay.ts` ({@link FeedRelay}): `/feed` market data into the actor system, and its trust;
  * - `engine-metrics.ts` ({@link EngineMetrics}): `/health`, `/metrics`, the `actors.latency` event;
- * - `event-relay.ts` ({@link EventRelay}): actor-system events → gateway subscribers.
+ * - `event-relay.ts` ({@link EventRelay}): actor-system events → gateway subscribers;
+ * - `event-relay-cluster.ts` (`ClusterGateway`, only with `cluster.remote`): other nodes' events in,
+ *   this node's out, and orders/cancels/`orders.get` for other nodes' venues routed to them.
  *
  * ## The path of an order from the WS API (file:function per hop)
  *
@@ -80,11 +82,11 @@ export interface EngineApiOptions {
 export class EngineApi implements EnginePort {
   /** Lifecycle shown by `status` (the daemon sets it: `starting`, `running`, `stopping`, `stopped`). */
   lifecycle = 'starting';
-  private readonly entry: OrderEntry;
-  private readonly queries: EngineQueries;
+  readonly entry: OrderEntry;
+  readonly queries: EngineQueries;
   private readonly feed: FeedRelay;
   private readonly measures: EngineMetrics;
-  private readonly events: EventRelay;
+  readonly events: EventRelay;
 
   constructor(
     readonly engine: Engine,

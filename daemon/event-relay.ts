@@ -30,6 +30,12 @@ export class EventRelay {
   readonly mids = new Map<string, number>();
   /** Last mid (ticks) of the venue's own tickers per `venue:symbol`: the band reference for trusted feeds. */
   readonly venueMids = new Map<string, number>();
+  /**
+   * Called with every `orders`, `fills`, `status` and `balances` event made from this engine's own
+   * envelopes (never with events {@link emit}ted from elsewhere): the cluster gateway ships them to
+   * the other nodes (daemon/event-relay-cluster.ts). Undefined: nothing leaves the process.
+   */
+  exporter: ((topic: string, data: Record<string, unknown>) => void) | undefined = undefined;
   private readonly log = logger.child({ component: 'engine-api' });
   private readonly unsubs: (() => void)[] = [];
   private relayCtx: ActorContext | undefined;
@@ -70,6 +76,12 @@ export class EventRelay {
     }
   }
 
+  /** Emits an event made from a local envelope, and hands it to the {@link exporter}. */
+  private local(topic: string, data: Record<string, unknown>): void {
+    this.emit(topic, data);
+    this.exporter?.(topic, data);
+  }
+
   /** The relay actor's context (tests). */
   get relayContext(): ActorContext | undefined {
     return this.relayCtx;
@@ -99,12 +111,12 @@ export class EventRelay {
         const u = e.payload;
         const o = this.engine.journal.orders.get(u.clientOrderId);
         const cid = o === undefined ? undefined : apiClientOrderId(o);
-        this.emit('orders', { type: 'order.update', orderId: u.clientOrderId, ...(cid === undefined ? {} : { apiClientOrderId: cid }), status: u.state, ...u });
+        this.local('orders', { type: 'order.update', orderId: u.clientOrderId, ...(cid === undefined ? {} : { apiClientOrderId: cid }), status: u.state, ...u });
         return;
       }
       case 'order.fill': {
         const f = e.payload;
-        this.emit('fills', { type: 'order.fill', orderId: f.clientOrderId, ...f });
+        this.local('fills', { type: 'order.fill', orderId: f.clientOrderId, ...f });
         if (this.listeners.size > 0) {
           const pf = this.engine.journal.portfolio;
           const p = pf.position(f.venue, f.symbol);
@@ -118,12 +130,12 @@ export class EventRelay {
         return;
       }
       case 'venue.state':
-        this.emit('status', { type: 'venue.state', ...e.payload });
+        this.local('status', { type: 'venue.state', ...e.payload });
         return;
       case 'balance.update': {
         const b = e.payload;
         const pf = this.engine.journal.portfolio;
-        this.emit('balances', { venue: b.venue, asset: b.asset, total: pf.fromAtoms(b.asset, BigInt(b.totalAtoms)) });
+        this.local('balances', { venue: b.venue, asset: b.asset, total: pf.fromAtoms(b.asset, BigInt(b.totalAtoms)) });
         return;
       }
       case 'md.ticker': {

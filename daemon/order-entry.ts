@@ -1,5 +1,5 @@
 import type { Logger } from '../common/log.js';
-import type { CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, KillSwitchAck, KillSwitchState, OrderAck, OrderRequest, RequestContext, StrategyAck, VenueResumeAck, VenueResumeRequest } from '../gateway/engine-port.js';
+import type { CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, KillSwitchAck, KillSwitchState, OrderAck, OrderFilter, OrderRequest, OrderView, RequestContext, StrategyAck, VenueResumeAck, VenueResumeRequest } from '../gateway/engine-port.js';
 import { message, venueAddress } from '../actors/messages.js';
 import type { OrderIntent } from '../actors/orders/intent.js';
 import { isTerminal } from '../actors/orders/order-state.js';
@@ -7,6 +7,26 @@ import type { Engine } from '../actors/engine/engine.js';
 import { API_INTENT_PREFIX } from './api-client-id.js';
 
 const CANCELABLE = new Set(['accepted', 'partially-filled']);
+
+/**
+ * Where API orders for venues of other nodes go (daemon/event-relay-cluster.ts, with
+ * `cluster.remote`): consulted only for a venue this engine does not run, or a cancel of an order
+ * its journal does not hold.
+ */
+export interface RemoteRouter {
+  /** The node running `venue` (config table first, then the last node that announced it); undefined: none known. */
+  ownerOf(venue: string): string | undefined;
+  /** The node of an order seen on another node's `orders` stream (by engine id or API client id). */
+  nodeOfOrder(orderId: string | undefined, clientOrderId: string | undefined): string | undefined;
+  /** Submits on `node` (its order entry, risk and journal); a refusal before delivery is `{accepted:false, reason:'B4_REMOTE_…'}`. */
+  submit(node: string, req: OrderRequest, ctx: RequestContext): Promise<OrderAck>;
+  /** Cancels on `node`. */
+  cancel(node: string, req: CancelRequest, ctx: RequestContext): Promise<CancelAck>;
+  /** Cancel-all on `node` for one of its venues. */
+  cancelAll(node: string, req: CancelAllRequest, ctx: RequestContext): Promise<CancelAllAck>;
+  /** `orders.get` on `node` for one of its venues (its journal's order store). */
+  orders(node: string, filter: OrderFilter): Promise<readonly OrderView[]>;
+}
 
 /**
  * Order entry of the gateway's API: submit, cancel (by engine id or the caller's
@@ -36,11 +56,22 @@ export class OrderEntry {
     private readonly log: Logger,
   ) {}
 
-  /** See {@link EnginePort.submitOrder}: one ask to the risk actor through `Engine.submit`. */
-  async submitOrder(req: OrderRequest, ctx: RequestContext): Promise<OrderAck> {
+  /** Set by the cluster gateway (`cluster.remote`): orders for other nodes' venues go there. */
+  router: RemoteRouter | undefined = undefined;
+
+  /**
+   * See {@link EnginePort.submitOrder}: one ask to the risk actor through `Engine.submit`; for a
+   * venue of another node (with a {@link router}), one ask to that node, whose order entry, risk
+   * and journal take it. `routed`: the request came from another node (never routed again).
+   */
+  async submitOrder(req: OrderRequest, ctx: RequestContext, routed = false): Promise<OrderAck> {
     const cid = req.clientOrderId;
     const lifecycle = this.lifecycle();
     if (lifecycle !== 'running') return { accepted: false, ...(cid === undefined ? {} : { clientOrderId: cid }), reason: 'ENGINE_NOT_RUNNING', message: `the engine is ${lifecycle}` };
+    if (!routed && this.router !== undefined && !this.engine.venues.has(req.venue)) {
+      const node = this.router.ownerOf(req.venue);
+      if (node !== undefined) return this.router.submit(node, req, ctx);
+    }
     if (cid !== undefined) {
       const existing = this.engine.journal.orders.latestAttempt(API_INTENT_PREFIX + cid)?.clientOrderId;
       if (existing !== undefined) return { accepted: false, orderId: existing, clientOrderId: cid, reason: 'DUPLICATE_CLIENT_ORDER_ID', message: `clientOrderId ${cid} was already used (order ${existing})` };
@@ -71,9 +102,14 @@ export class OrderEntry {
   }
 
   /** See {@link EnginePort.cancelOrder}: a control-lane `order.cancel` to the order's venue actor. */
-  async cancelOrder(req: CancelRequest, ctx: RequestContext): Promise<CancelAck> {
+  async cancelOrder(req: CancelRequest, ctx: RequestContext, routed = false): Promise<CancelAck> {
     const id = req.orderId ?? (req.clientOrderId === undefined ? undefined : this.engine.journal.orders.latestAttempt(API_INTENT_PREFIX + req.clientOrderId)?.clientOrderId);
     const o = id === undefined ? undefined : this.engine.journal.orders.get(id);
+    if (o === undefined && !routed && this.router !== undefined) {
+      // not in this journal: the venue's node (when the venue is another node's), else the node whose stream showed the order
+      const node = req.venue !== undefined && !this.engine.venues.has(req.venue) ? this.router.ownerOf(req.venue) : this.router.nodeOfOrder(req.orderId, req.clientOrderId);
+      if (node !== undefined) return this.router.cancel(node, req, ctx);
+    }
     if (o === undefined || (req.venue !== undefined && o.intent.venue !== req.venue) || (req.symbol !== undefined && o.intent.symbol !== req.symbol)) {
       return { canceled: false, ...(id === undefined ? {} : { orderId: id }), reason: 'UNKNOWN_ORDER' };
     }
@@ -86,7 +122,11 @@ export class OrderEntry {
   }
 
   /** See {@link EnginePort.cancelAll}: a control-lane `order.cancel-all` to each matching venue actor. */
-  async cancelAll(req: CancelAllRequest, ctx: RequestContext): Promise<CancelAllAck> {
+  async cancelAll(req: CancelAllRequest, ctx: RequestContext, routed = false): Promise<CancelAllAck> {
+    if (!routed && this.router !== undefined && req.venue !== undefined && !this.engine.venues.has(req.venue)) {
+      const node = this.router.ownerOf(req.venue);
+      if (node !== undefined) return this.router.cancelAll(node, req, ctx);
+    }
     let count = 0;
     for (const o of this.engine.journal.orders.openOrders(req.venue, req.symbol)) {
       if (req.strategy !== undefined && o.intent.strategy !== req.strategy) continue;

@@ -2,6 +2,7 @@ import type { BalanceView, BreakerView, EngineStatus, InstrumentFilter, Instrume
 import { avgPriceTicks, type Order } from '../actors/orders/order-state.js';
 import type { Engine } from '../actors/engine/engine.js';
 import { apiClientOrderId } from './api-client-id.js';
+import type { RemoteRouter } from './order-entry.js';
 
 /**
  * The read side of the gateway's API: status, orders, positions, balances, breakers, risk
@@ -22,6 +23,9 @@ export class EngineQueries {
     private readonly mids: ReadonlyMap<string, number>,
   ) {}
 
+  /** Set by the cluster gateway (`cluster.remote`): this node's name and the venues other nodes announced (`remoteVenues` of `status`). */
+  cluster: { node: string; remoteVenues(): Record<string, unknown>; stats(): Record<string, unknown> } | undefined = undefined;
+
   /** See {@link EnginePort.status}. */
   async status(): Promise<EngineStatus> {
     const e = this.engine;
@@ -38,6 +42,7 @@ export class EngineQueries {
       openOrders: e.journal.orders.openCount,
       journal: { dir: e.config.journal.dir, fsync: e.config.journal.fsync, nextSequence: e.journal.nextSequence },
       venues,
+      ...(this.cluster === undefined ? {} : { node: this.cluster.node, remoteVenues: this.cluster.remoteVenues(), clusterGateway: this.cluster.stats() }),
       strategies,
       // pending envelopes per actor (the dashboard's mailbox depths)
       mailboxes: Object.fromEntries(e.system.allStats().map((s) => [s.address, s.depth])),
@@ -46,8 +51,15 @@ export class EngineQueries {
     };
   }
 
-  /** See {@link EnginePort.orders}. */
-  async orders(filter: OrderFilter): Promise<readonly OrderView[]> {
+  /** Set by the cluster gateway (`cluster.remote`): `orders.get` for another node's venue is answered by that node. */
+  router: RemoteRouter | undefined = undefined;
+
+  /** See {@link EnginePort.orders}. `routed`: asked by another node (never routed again). */
+  async orders(filter: OrderFilter, routed = false): Promise<readonly OrderView[]> {
+    if (!routed && this.router !== undefined && filter.venue !== undefined && !this.engine.venues.has(filter.venue)) {
+      const node = this.router.ownerOf(filter.venue);
+      if (node !== undefined) return this.router.orders(node, filter);
+    }
     const store = this.engine.journal.orders;
     const src: Iterable<Order> = filter.status === 'open' ? store.openOrders(filter.venue, filter.symbol) : filter.status === 'closed' ? store.closedOrders() : store.values();
     const out: OrderView[] = [];

@@ -1,0 +1,318 @@
+import { setup } from 'xstate';
+import type { CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, OrderAck, OrderFilter, OrderRequest, OrderView, RequestContext } from '../gateway/engine-port.js';
+import { logger } from '../common/log.js';
+import type { Clock, TimerHandle } from '../common/clock.js';
+import { ActorNotFoundError, MailboxFullError } from '../actors/runtime/errors.js';
+import type { Envelope } from '../actors/runtime/envelope.js';
+import type { Engine } from '../actors/engine/engine.js';
+import { Bot4Error } from '../common/errors.js';
+import { RemoteDisconnectedError, RemoteFailedError, RemoteNodeUnknownError, RemotePayloadTooLargeError } from '../cluster/errors.js';
+import { NatsRemoteTransport } from '../cluster/remote-transport.js';
+import type { RemoteNodeOptions } from '../cluster/remote-node.js';
+import type { EngineApi } from './engine-api.js';
+import type { RemoteRouter } from './order-entry.js';
+
+/**
+ * The gateway across nodes (`cluster.remote`, docs/cluster.md "Gateway across nodes").
+ *
+ * Each daemon attaches a {@link NatsRemoteTransport} to its actor system as node `node` and runs
+ * two actors, {@link CLUSTER_GATEWAY_ADDRESS} (routed requests; a full mailbox refuses) and
+ * {@link CLUSTER_EVENTS_ADDRESS} (other nodes' events; a full mailbox drops the oldest):
+ * - **exports**: every `orders`, `fills`, `status` (venue state) and `balances` event the event
+ *   relay makes from this engine's own envelopes (`EventRelay.exporter`) is published, with
+ *   `node` added, on the one topic `gw.<node>` (one subject per node: the other nodes see a node's
+ *   events in the order it made them). Every `announceMs` the node also publishes its venues and
+ *   their states (`gw.announce`), so a node that starts later knows them.
+ * - **imports**: the events actor subscribes to `gw.*`; events of other nodes go to this node's `/ws`
+ *   subscribers exactly like local ones (their data carries `node`); its own echo is ignored.
+ *   Imported events are only emitted, never exported again: no loops, no duplicates.
+ * - **routes**: {@link RemoteRouter} for the order entry and queries: `order.submit`,
+ *   `order.cancel`, a venue-filtered `order.cancel-all` and a venue-filtered `orders.get` for a
+ *   venue this engine does not run are asked of
+ *   `<owner>/gateway.cluster`, which runs them through its own order entry (lifecycle, duplicate
+ *   client order id, risk, journal) and answers with the ack. The owner is
+ *   `cluster.remote.venues[venue]`, else the last node that announced the venue.
+ *
+ * Failures of a routed request (the ack's `reason`, or a `/ws` error `GW_ENGINE_ERROR` whose
+ * `details.engineCode` names the code):
+ * - nothing was delivered (`B4_REMOTE_NODE_UNKNOWN`: no node answers, `B4_REMOTE_DISCONNECTED`:
+ *   this node is not connected to NATS, `B4_ACTOR_NOT_FOUND`: the node runs no cluster gateway,
+ *   `B4_MAILBOX_FULL`, `B4_REMOTE_PAYLOAD_TOO_LARGE`): `{accepted:false, reason:<code>}`;
+ * - the outcome is unknown (`B4_REMOTE_OUTCOME_UNKNOWN`, `B4_ASK_TIMEOUT`) or the owner failed
+ *   (`B4_REMOTE_FAILED`): an error reply, never a refusal — the order may exist; it shows on the
+ *   `orders` stream, and a retry with the same `clientOrderId` is refused
+ *   `DUPLICATE_CLIENT_ORDER_ID` by the owner if it does.
+ */
+export const CLUSTER_GATEWAY_ADDRESS = 'gateway.cluster';
+
+/** The actor that receives other nodes' events (its own mailbox: a flood of events never drops a routed order). */
+export const CLUSTER_EVENTS_ADDRESS = 'gateway.cluster-events';
+
+/** Topic every node publishes its gateway events and announcements on. */
+export const gatewayTopic = (node: string): string => `gw.${node}`;
+
+/** Venue states kept per remote venue, for `status.remoteVenues` and routing. */
+interface RemoteVenue {
+  node: string;
+  state: string;
+  breaker?: string;
+  seenMs: number;
+}
+
+/** Payload of a routed request. */
+interface RoutedRequest {
+  origin: string;
+  ctx: RequestContext;
+  req: unknown;
+}
+
+/** Answer of a routed request: the ack, or the owner's error. */
+type RoutedReply<A> = { ok: true; ack: A } | { ok: false; code: string; message: string };
+
+/** Refusals that mean nothing reached the owner's order entry: safe to report as a refusal. */
+const NOT_DELIVERED: readonly string[] = [RemoteNodeUnknownError.code, RemoteDisconnectedError.code, ActorNotFoundError.code, MailboxFullError.code, RemotePayloadTooLargeError.code];
+
+/** Orders of other nodes remembered for cancel routing (insertion order, oldest dropped). */
+const MAX_REMOTE_ORDERS = 100_000;
+
+const machine = setup({ types: { events: {} as { type: string } } }).createMachine({ id: 'gateway-cluster' });
+
+/** The gateway across nodes of one daemon (see the module comment). */
+export class ClusterGateway implements RemoteRouter {
+  readonly node: string;
+  /** Venues other nodes run, by name. */
+  private readonly remoteVenues = new Map<string, RemoteVenue>();
+  /** Engine order id or `api:<clientOrderId>` → node, from other nodes' `orders` events. */
+  private readonly remoteOrders = new Map<string, string>();
+  private readonly log = logger.child({ component: 'cluster-gateway' });
+  private timer: TimerHandle | undefined;
+  private closed = false;
+  /** Counters since start (status, tests). */
+  readonly counters = { exported: 0, imported: 0, announced: 0, routedSubmits: 0, routedCancels: 0, served: 0, refusedUndelivered: 0 };
+
+  private constructor(
+    private readonly engine: Engine,
+    private readonly api: EngineApi,
+    private readonly options: RemoteNodeOptions,
+    readonly transport: NatsRemoteTransport,
+    private readonly clock: Clock,
+  ) {
+    this.node = options.node;
+  }
+
+  /**
+   * Connects to NATS (`servers`), attaches the transport to the engine's actor system, spawns the
+   * cluster gateway actor and hooks the event relay, order entry and status query. Throws
+   * `B4_CLUSTER_CONNECT` when no NATS server answers.
+   */
+  static async start(engine: Engine, api: EngineApi, options: RemoteNodeOptions, conn: { servers: readonly string[]; reconnectWaitMs: number }): Promise<ClusterGateway> {
+    const node = options.node;
+    const transport = await NatsRemoteTransport.start(engine.system, {
+      node,
+      servers: [...conn.servers],
+      reconnectTimeWaitMs: conn.reconnectWaitMs,
+      exportTopics: [gatewayTopic(node)],
+      importTopics: ['gw.*'],
+    });
+    const gw = new ClusterGateway(engine, api, options, transport, engine.clock);
+    gw.attach();
+    return gw;
+  }
+
+  private attach(): void {
+    const sys = this.engine.system;
+    // routed requests: a full mailbox refuses (B4_MAILBOX_FULL reaches the origin as a refusal), never drops
+    sys.spawn(CLUSTER_GATEWAY_ADDRESS, machine, { handle: (e) => this.handle(e), mailbox: { capacity: 4_096, policy: 'reject' } });
+    // other nodes' events: past capacity the oldest goes, as in the local event relay
+    sys.spawn(CLUSTER_EVENTS_ADDRESS, machine, { handle: (e) => this.handle(e), mailbox: { capacity: 65_536, policy: 'drop-oldest' } });
+    sys.subscribe('gw.*', CLUSTER_EVENTS_ADDRESS);
+    this.api.events.exporter = (topic, data) => this.export(topic, data);
+    this.api.entry.router = this;
+    this.api.queries.router = this;
+    this.api.queries.cluster = { node: this.node, remoteVenues: () => this.remoteVenueView(), stats: () => ({ connection: this.transport.state, inFlight: this.transport.inFlight, ...this.counters }) };
+    this.announce();
+    this.log.info({ node: this.node, venues: this.options.venues, servers: this.transport.options.servers }, 'cluster gateway started');
+  }
+
+  /** Unhooks from the API, stops announcing and closes the transport (requests in flight fail `B4_REMOTE_OUTCOME_UNKNOWN`). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.api.events.exporter = undefined;
+    this.api.entry.router = undefined;
+    this.api.queries.router = undefined;
+    this.api.queries.cluster = undefined;
+    await this.transport.close();
+  }
+
+  // --- RemoteRouter --------------------------------------------------------------------------
+
+  ownerOf(venue: string): string | undefined {
+    return this.options.venues[venue] ?? this.remoteVenues.get(venue)?.node;
+  }
+
+  nodeOfOrder(orderId: string | undefined, clientOrderId: string | undefined): string | undefined {
+    return (orderId === undefined ? undefined : this.remoteOrders.get(orderId)) ?? (clientOrderId === undefined ? undefined : this.remoteOrders.get(`api:${clientOrderId}`));
+  }
+
+  async submit(node: string, req: OrderRequest, ctx: RequestContext): Promise<OrderAck> {
+    this.counters.routedSubmits++;
+    const cid = req.clientOrderId === undefined ? {} : { clientOrderId: req.clientOrderId };
+    try {
+      return await this.ask<OrderAck>(node, 'gw.submit', req, ctx);
+    } catch (e) {
+      const refused = this.undelivered(e);
+      if (refused === undefined) throw e;
+      return { accepted: false, ...cid, reason: refused.code, message: `venue ${req.venue} is run by node ${node}: ${refused.message}` };
+    }
+  }
+
+  async cancel(node: string, req: CancelRequest, ctx: RequestContext): Promise<CancelAck> {
+    this.counters.routedCancels++;
+    try {
+      return await this.ask<CancelAck>(node, 'gw.cancel', req, ctx);
+    } catch (e) {
+      const refused = this.undelivered(e);
+      if (refused === undefined) throw e;
+      return { canceled: false, ...(req.orderId === undefined ? {} : { orderId: req.orderId }), reason: refused.code };
+    }
+  }
+
+  cancelAll(node: string, req: CancelAllRequest, ctx: RequestContext): Promise<CancelAllAck> {
+    this.counters.routedCancels++;
+    // a count of 0 would hide that nothing was canceled: any failure is an error reply
+    return this.ask<CancelAllAck>(node, 'gw.cancel-all', req, ctx);
+  }
+
+  orders(node: string, filter: OrderFilter): Promise<readonly OrderView[]> {
+    // a query has no side effect: any failure is an error reply naming its code
+    return this.ask<readonly OrderView[]>(node, 'gw.orders', filter, { principal: 'query', roles: ['read'], connectionId: 0, requestId: '' });
+  }
+
+  private async ask<A>(node: string, type: string, req: unknown, ctx: RequestContext): Promise<A> {
+    const payload: RoutedRequest = { origin: this.node, ctx: { principal: ctx.principal, roles: [...ctx.roles], connectionId: ctx.connectionId, requestId: ctx.requestId }, req };
+    const r = await this.engine.system.ask<RoutedReply<A>>(`${node}/${CLUSTER_GATEWAY_ADDRESS}`, { type, payload }, { timeoutMs: this.options.askTimeoutMs });
+    if (r !== null && typeof r === 'object' && r.ok === true) return r.ack;
+    const err = r as { code?: unknown; message?: unknown } | null;
+    throw new RemoteFailedError(node, CLUSTER_GATEWAY_ADDRESS, String(err?.code ?? 'B4_REMOTE_FAILED'), String(err?.message ?? 'malformed answer'));
+  }
+
+  /** The error when it proves nothing reached the other node's order entry; undefined otherwise. */
+  private undelivered(e: unknown): Bot4Error | undefined {
+    if (!(e instanceof Bot4Error) || !NOT_DELIVERED.includes(e.code)) return undefined;
+    this.counters.refusedUndelivered++;
+    this.log.warn({ code: e.code, err: e.message }, 'routed request not delivered');
+    return e;
+  }
+
+  // --- the actor -----------------------------------------------------------------------------
+
+  private handle(e: Envelope): void {
+    switch (e.type) {
+      case 'gw.submit':
+        return this.serve(e, (req, ctx) => this.api.entry.submitOrder(req as OrderRequest, ctx, true));
+      case 'gw.cancel':
+        return this.serve(e, (req, ctx) => this.api.entry.cancelOrder(req as CancelRequest, ctx, true));
+      case 'gw.cancel-all':
+        return this.serve(e, (req, ctx) => this.api.entry.cancelAll(req as CancelAllRequest, ctx, true));
+      case 'gw.orders':
+        return this.serve(e, (req) => this.api.queries.orders(req as OrderFilter, true));
+      case 'gw.event':
+      case 'gw.announce': {
+        const from = e.topic.startsWith('gw.') ? e.topic.slice(3) : '';
+        if (from === '' || from === this.node) return; // our own publish (the connection is noEcho: defensive)
+        if (e.type === 'gw.event') this.imported(from, e.payload as { topic: string; data: Record<string, unknown> });
+        else this.announced(from, e.payload as { venues: Record<string, { state: string; breaker?: string }> });
+        return;
+      }
+      default:
+        this.log.warn({ type: e.type, from: e.from }, 'cluster gateway: unknown message type ignored');
+    }
+  }
+
+  /** Runs a request routed here from another node and replies with its ack or its error (never silent). */
+  private serve(e: Envelope, run: (req: unknown, ctx: RequestContext) => Promise<unknown>): void {
+    this.counters.served++;
+    const p = e.payload as RoutedRequest | undefined;
+    const reply = (v: RoutedReply<unknown>): void => void this.engine.system.reply(e, v);
+    if (p === undefined || p === null || typeof p !== 'object' || p.req === null || typeof p.req !== 'object' || p.ctx === null || typeof p.ctx !== 'object') {
+      reply({ ok: false, code: 'B4_CODEC_MALFORMED', message: `${e.type}: payload without req/ctx` });
+      return;
+    }
+    const ctx: RequestContext = { principal: `${String(p.origin)}:${String(p.ctx.principal)}`, roles: Array.isArray(p.ctx.roles) ? p.ctx.roles : [], connectionId: p.ctx.connectionId, requestId: p.ctx.requestId };
+    let out: Promise<unknown>;
+    try {
+      out = run(p.req, ctx);
+    } catch (err) {
+      out = Promise.reject(err);
+    }
+    out.then(
+      (ack) => reply({ ok: true, ack }),
+      (err: unknown) => reply({ ok: false, code: err instanceof Bot4Error ? err.code : 'B4_REMOTE_FAILED', message: err instanceof Error ? err.message : String(err) }),
+    );
+  }
+
+  // --- export / import -----------------------------------------------------------------------
+
+  private export(topic: string, data: Record<string, unknown>): void {
+    this.counters.exported++;
+    this.transport.publish(gatewayTopic(this.node), { type: 'gw.event', payload: { topic, data: { ...data, node: this.node } }, from: '', lane: 'data', key: '', correlationId: '', traceparent: '' });
+  }
+
+  private imported(node: string, ev: { topic: string; data: Record<string, unknown> }): void {
+    if (ev === null || typeof ev !== 'object' || typeof ev.topic !== 'string' || ev.data === null || typeof ev.data !== 'object') return;
+    this.counters.imported++;
+    const d = ev.data;
+    if (ev.topic === 'orders') {
+      if (typeof d.orderId === 'string') this.rememberOrder(d.orderId, node);
+      if (typeof d.apiClientOrderId === 'string') this.rememberOrder(`api:${d.apiClientOrderId}`, node);
+    } else if (ev.topic === 'status' && typeof d.venue === 'string' && typeof d.state === 'string') {
+      const v = this.remoteVenues.get(d.venue);
+      this.remoteVenues.set(d.venue, { node, state: d.state, ...(v?.breaker === undefined ? {} : { breaker: v.breaker }), seenMs: this.clock.epochMs() });
+    }
+    this.api.events.emit(ev.topic, { ...d, node });
+  }
+
+  private announced(node: string, a: { venues: Record<string, { state: string; breaker?: string }> }): void {
+    if (a === null || typeof a !== 'object' || a.venues === null || typeof a.venues !== 'object') return;
+    const now = this.clock.epochMs();
+    for (const [venue, s] of Object.entries(a.venues)) {
+      if (this.engine.venues.has(venue) || s === null || typeof s !== 'object') continue;
+      const before = this.remoteVenues.get(venue);
+      this.remoteVenues.set(venue, { node, state: String(s.state), ...(s.breaker === undefined ? {} : { breaker: String(s.breaker) }), seenMs: now });
+      // a venue first seen, or seen from another node or in another state: `status` subscribers hear it
+      if (before === undefined || before.node !== node || before.state !== s.state) {
+        this.api.events.emit('status', { type: 'venue.state', venue, state: String(s.state), previous: before?.state ?? 'unknown', reason: before === undefined ? 'announced' : before.node !== node ? `now run by node ${node}` : 'announced', node });
+      }
+    }
+  }
+
+  private rememberOrder(key: string, node: string): void {
+    if (this.remoteOrders.has(key)) return;
+    if (this.remoteOrders.size >= MAX_REMOTE_ORDERS) this.remoteOrders.delete(this.remoteOrders.keys().next().value!);
+    this.remoteOrders.set(key, node);
+  }
+
+  private announce(): void {
+    if (this.closed) return;
+    const venues: Record<string, { state: string; breaker: string }> = {};
+    for (const [name, s] of Object.entries(this.engine.venueStats())) venues[name] = { state: s.state, breaker: this.engine.venues.get(name)!.breaker.state };
+    this.counters.announced++;
+    this.transport.publish(gatewayTopic(this.node), { type: 'gw.announce', payload: { venues }, from: '', lane: 'data', key: '', correlationId: '', traceparent: '' });
+    this.timer = this.clock.setTimer(this.options.announceMs, () => this.announce());
+  }
+
+  /** `status.remoteVenues`: every venue another node runs, with its node, state and how long ago it was heard of. */
+  private remoteVenueView(): Record<string, unknown> {
+    const now = this.clock.epochMs();
+    const out: Record<string, unknown> = {};
+    for (const [venue, v] of this.remoteVenues) {
+      const ageMs = now - v.seenMs;
+      out[venue] = { node: v.node, state: v.state, ...(v.breaker === undefined ? {} : { breaker: v.breaker }), lastHeardMs: ageMs, stale: ageMs > 3 * this.options.announceMs };
+    }
+    // routed by config but never heard of
+    for (const [venue, node] of Object.entries(this.options.venues)) if (!(venue in out) && !this.engine.venues.has(venue)) out[venue] = { node, state: 'unknown', stale: true };
+    return out;
+  }
+}
