@@ -317,6 +317,7 @@ export async function runFailoverScenario(s: Scenario, o: RunOptions): Promise<F
     ledger,
   };
   writeFileSync(path.join(o.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(path.join(o.out, 'report.html'), failoverHtml(report));
   progress(`${report.verdict}: failover p50 ${failover.p50 ?? 'n/a'} ms, p99 ${failover.p99 ?? 'n/a'} ms (n ${failover.n}); ledger ${cnt.lost} lost, ${cnt.duplicate} duplicate, ${cnt.phantom} phantom; ${fencingViolations.length} fencing violations`, true);
   return report;
 }
@@ -356,4 +357,18 @@ async function loadInstruments(sim: Simulator, symbols: readonly string[], clock
     }
   }
   return out;
+}
+
+const esc = (x: string): string => x.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/** report.html: the verdict, the checks, every fault with its failover time, and the terms. */
+function failoverHtml(r: FailoverReport): string {
+  const row = (cells: readonly (string | number | null | undefined)[]): string => `<tr>${cells.map((x) => `<td>${esc(String(x ?? ''))}</td>`).join('')}</tr>`;
+  return `<!doctype html><meta charset="utf-8"><title>${esc(r.scenario)}: ${r.verdict}</title>
+<h1>${esc(r.scenario)}: ${r.verdict}</h1><p>${esc(r.description)}</p>
+<p>Failover (fault → first order accepted through the new owner): p50 ${r.failover.p50 ?? 'n/a'} ms, p99 ${r.failover.p99 ?? 'n/a'} ms, max ${r.failover.max ?? 'n/a'} ms, n ${r.failover.n}; lease ttl ${r.cluster.ttlMs} ms, renew ${r.cluster.renewMs} ms, margin ${r.cluster.marginMs} ms.</p>
+<h2>Checks</h2><table><tr><th>check</th><th>expected</th><th>actual</th><th>ok</th></tr>${r.checks.map((c) => row([c.name, c.expected, c.actual, c.ok ? 'yes' : 'NO'])).join('')}</table>
+<h2>Faults</h2><table><tr><th>kind</th><th>node</th><th>at (ms of timeline)</th><th>failover (ms)</th></tr>${r.faults.map((f) => row([f.kind, f.node, f.atMs, f.failoverMs])).join('')}</table>
+<h2>Lease terms</h2><table><tr><th>term</th><th>orders</th><th>first accepted</th><th>last accepted</th></tr>${r.terms.map((t) => row([t.term, t.orders, t.first === null ? null : new Date(t.first).toISOString(), t.last === null ? null : new Date(t.last).toISOString()])).join('')}</table>
+`;
 }

@@ -14,7 +14,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Clock } from '../common/clock.js';
+import type { Clock, TimerHandle } from '../common/clock.js';
 import { ConfigError } from '../common/errors.js';
 import { logger } from '../common/log.js';
 import type { OrderGate, OrderJournal } from '../actors/journal/order-journal.js';
@@ -102,9 +102,17 @@ export function startFailoverNode(cluster: ClusterOptions, journalRoot: string, 
   let active: { term: number; journal: OrderJournal; replicator: JournalReplicator } | undefined;
   const takeovers: TakeoverRecord[] = [];
   let chain: Promise<void> = Promise.resolve();
+  let pending = 0;
   const enqueue = (f: () => Promise<void>): void => {
-    chain = chain.then(f).catch((e: unknown) => log.error({ err: e }, 'failover transition failed'));
+    pending++;
+    chain = chain
+      .then(f)
+      .catch((e: unknown) => log.error({ err: e }, 'failover transition failed'))
+      .finally(() => pending--);
   };
+  /** A term whose engine was stopped because the fence closed (renewals failing) while the lease may still be ours. */
+  let fencedTerm: number | undefined;
+  let watchdog: TimerHandle | undefined;
   const owns = (term: number): boolean => !closed && lease !== undefined && lease.status.role === 'owner' && lease.status.term === term;
   const sleep = (ms: number): Promise<void> => new Promise((r) => clock.setTimer(ms, r));
 
@@ -121,12 +129,16 @@ export function startFailoverNode(cluster: ClusterOptions, journalRoot: string, 
 
   const activate = async (term: number): Promise<void> => {
     if (!owns(term) || nc === undefined) return;
+    fencedTerm = undefined;
     await stopActive('a new term began');
     role = 'activating';
     // Retried while we own the term: a stream that cannot be read now (a JetStream leader election)
     // may be readable a moment later; each attempt rebuilds into a fresh directory.
+    let n = 0;
     for (let attempt = 0; owns(term); attempt++) {
-      const rec: TakeoverRecord = { term, wonAt: clock.epochMs(), dir: termDir(journalRoot, term, attempt) };
+      // A term resumed after its fence closed (or a failed attempt) rebuilds into the next free directory.
+      while (existsSync(termDir(journalRoot, term, n))) n++;
+      const rec: TakeoverRecord = { term, wonAt: clock.epochMs(), dir: termDir(journalRoot, term, n) };
       takeovers.push(rec);
       try {
         rec.rebuild = await rebuildOrEmpty(nc, cluster.replication.stream, rec.dir);
@@ -186,10 +198,43 @@ export function startFailoverNode(cluster: ClusterOptions, journalRoot: string, 
       if (closed || lease === undefined) return;
       role = 'standby';
       await lease.start();
+      armWatchdog();
     } catch (e) {
       log.error({ err: e }, 'failover: cannot start');
     }
   })();
+
+  // The fence closes `marginMs` before the lease can pass (renewals not getting through: NATS down,
+  // a partition). Then the engine stops at once (strategies, venue actors: no cancel, no adoption
+  // of the next owner's orders either), not only when the next owner's term becomes visible; if
+  // the renewals get through again while the term is still ours, the takeover path runs again.
+  function check(): void {
+    watchdog = undefined;
+    if (closed || lease === undefined) return;
+    const st = lease.status;
+    if (pending === 0) {
+      if (active !== undefined && st.role === 'owner' && st.term === active.term && !lease.valid) {
+        const term = active.term;
+        enqueue(async () => {
+          if (active?.term !== term || lease!.valid) return;
+          log.warn({ node: nodeId, term }, 'failover: lease fence closed (renewals not getting through); stopping the engine until the lease is sure again');
+          fencedTerm = term;
+          await stopActive('lease fence closed: renewals not getting through');
+          if (!closed) role = 'standby';
+        });
+      } else if (active === undefined && fencedTerm !== undefined && owns(fencedTerm) && lease.valid) {
+        const term = fencedTerm;
+        log.warn({ node: nodeId, term }, 'failover: the lease renews again; resuming the same term');
+        enqueue(() => activate(term));
+      } else if (fencedTerm !== undefined && !owns(fencedTerm)) {
+        fencedTerm = undefined;
+      }
+    }
+    armWatchdog();
+  }
+  function armWatchdog(): void {
+    if (!closed) watchdog = clock.setTimer(Math.max(20, Math.min(100, Math.floor(cluster.lease.renewMs / 2))), check);
+  }
 
   log.info({ node: nodeId, key: cluster.lease.key, stream: cluster.replication.stream, journalRoot }, 'failover standby started');
   return {
@@ -205,6 +250,7 @@ export function startFailoverNode(cluster: ClusterOptions, journalRoot: string, 
     },
     async close(flushMs: number) {
       closed = true;
+      if (watchdog !== undefined) clock.clearTimer(watchdog);
       await chain;
       const a = active;
       if (a !== undefined) {
