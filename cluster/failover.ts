@@ -245,7 +245,7 @@ export function startFailoverNode(cluster: ClusterOptions, journalRoot: string, 
         role,
         ...(lease === undefined ? {} : { lease: lease.status }),
         ...(active === undefined ? {} : { replication: active.replicator.health }),
-        takeovers,
+        takeovers: takeovers.map((t) => ({ ...t })),
       };
     },
     async close(flushMs: number) {
