@@ -69,6 +69,7 @@ export interface FailoverNode {
 }
 
 const STREAM_NOT_FOUND = 10059;
+const MAX_GAP_REBUILDS = 3;
 
 /** Term directories sort by term: `term-0000000042`. */
 export function termDir(root: string, term: number, attempt = 0): string {
@@ -113,6 +114,8 @@ export function startFailoverNode(cluster: ClusterOptions, journalRoot: string, 
   /** A term whose engine was stopped because the fence closed (renewals failing) while the lease may still be ours. */
   let fencedTerm: number | undefined;
   let watchdog: TimerHandle | undefined;
+  /** Rebuilds per term after a replication gap (bounded: a gap that keeps coming back is left stopped, logged). */
+  const gapRebuilds = new Map<number, number>();
   const owns = (term: number): boolean => !closed && lease !== undefined && lease.status.role === 'owner' && lease.status.term === term;
   const sleep = (ms: number): Promise<void> => new Promise((r) => clock.setTimer(ms, r));
 
@@ -213,7 +216,19 @@ export function startFailoverNode(cluster: ClusterOptions, journalRoot: string, 
     if (closed || lease === undefined) return;
     const st = lease.status;
     if (pending === 0) {
-      if (active !== undefined && st.role === 'owner' && st.term === active.term && !lease.valid) {
+      if (active !== undefined && active.replicator.health.state === 'gap' && owns(active.term) && (gapRebuilds.get(active.term) ?? 0) < MAX_GAP_REBUILDS) {
+        // The stream moved on after this takeover read it: a record the previous owner published
+        // late (alive but slow, not killed). Our replicator stopped (the stream refused our record);
+        // rebuild again from the stream, which now includes it, and start over in the same term.
+        const term = active.term;
+        gapRebuilds.set(term, (gapRebuilds.get(term) ?? 0) + 1);
+        enqueue(async () => {
+          if (active?.term !== term) return;
+          log.warn({ node: nodeId, term, error: active.replicator.health.error }, 'failover: the account stream holds records this journal lacks (a late record of the previous owner); rebuilding again');
+          await stopActive('replication gap: the stream holds records this journal lacks');
+          await activate(term);
+        });
+      } else if (active !== undefined && st.role === 'owner' && st.term === active.term && !lease.valid) {
         const term = active.term;
         enqueue(async () => {
           if (active?.term !== term || lease!.valid) return;

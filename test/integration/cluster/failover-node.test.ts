@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { OrderJournal } from '../../../actors/journal/order-journal.js';
+import { encodeRecord } from '../../../actors/journal/record.js';
 import { LiveClock } from '../../../common/clock.js';
 import { ConfigError } from '../../../common/errors.js';
 import { checkTakeoverOptions, startFailoverNode, type FailoverNode } from '../../../cluster/failover.js';
@@ -125,6 +128,27 @@ describe('cluster/failover: transitions on a real nats-server', function () {
     const last = after.takeovers.at(-1)!;
     assert.ok(!st.takeovers.some((t) => t.dir === last.dir), `a new directory: ${last.dir}`);
     assert.ok(readdirSync(root).length >= 2);
+
+    // A late record of the previous owner lands on the stream after this takeover read it: the
+    // owner's next record is refused (replication gap), and the node rebuilds again, now with it.
+    const before = node.status().takeovers.length;
+    const nc = await connect({ servers: nats.url });
+    try {
+      const js = jetstream(nc);
+      const info = await (await jetstreamManager(nc)).streams.info('FO_NODE');
+      const n = info.state.last_seq;
+      const straggler = encodeRecord(n + 1, Date.now(), 'risk.state', { s: 'ACTIVE', g: 'old-owner', r: 'late record' });
+      await js.publish('fo.node.log', straggler, { msgID: String(n + 1), expect: n === 0 ? { lastSequence: 0, streamName: 'FO_NODE' } : { lastMsgID: String(n), streamName: 'FO_NODE' } });
+    } finally {
+      await nc.close();
+    }
+    await current!.recordTradingState('ACTIVE', 'new-owner', 'first record of this term');
+    await until(() => events.some((e) => e.includes('replication gap')) && node!.status().role === 'owner' && node!.status().takeovers.length > before, 20_000, 'rebuilt after the gap').catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}: ${events.join(' | ')} ${JSON.stringify(node!.status().replication)}`);
+    });
+    const rebuilt = node.status().takeovers.at(-1)!;
+    assert.ok((rebuilt.rebuild?.records ?? 0) >= 1, JSON.stringify(rebuilt));
+    assert.equal(current!.tradingState?.g, 'old-owner', 'the late record is part of the new journal');
 
     await node.close(1000);
     assert.equal(node.status().role, 'stopped');
