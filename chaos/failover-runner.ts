@@ -126,7 +126,9 @@ export async function runFailoverScenario(s: Scenario, o: RunOptions): Promise<F
           defaults: { instrument: { maxOpenOrders: 100_000 }, venue: { maxOpenOrders: 100_000, rate: { perSecond: 1000, burst: 1000 } }, strategy: { rate: { perSecond: 1000, burst: 1000 } } },
           portfolio: { maxOpenOrders: 100_000 },
         },
-        shutdown: { cancelOpenOrders: false, timeoutMs: 20_000 },
+        // Only the final stop is graceful (kills are SIGKILL): the owner settles there: strategies
+        // stopped, open orders canceled and confirmed, so the log's last word on each order is final.
+        shutdown: { cancelOpenOrders: true, cancelWaitMs: 10_000, timeoutMs: 30_000 },
         cluster: {
           enabled: true,
           nodeId: node,
@@ -208,7 +210,7 @@ export async function runFailoverScenario(s: Scenario, o: RunOptions): Promise<F
     // Standbys first (a graceful owner stop releases the lease: a standby still running would take over).
     const owner = await findOwner(15_000);
     for (const d of daemons.values()) if (d !== owner) await d.stop();
-    if (owner !== undefined) await owner.stop();
+    if (owner !== undefined) await owner.stop(40_000);
     ledgers = new Map(sim.venues.map((v) => [v.name, sim.ledger(v.name, account)]));
   } catch (e) {
     await nats?.stop();

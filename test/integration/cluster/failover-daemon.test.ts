@@ -129,7 +129,18 @@ describe('automatic takeover: a standby daemon rebuilds from the account stream 
     const firstId = first.clientOrderId ?? first.orderId;
     assert.ok(orders.some((o) => o.clientOrderId === firstId || o.orderId === firstId), `the old owner's first order ${firstId} is in the new owner's state`);
 
-    // Graceful stop (strategies stop, orders stay), then the ledger check on b's journal (its last term's directory).
+    // Settle as the chaos runner does: strategy stopped, every open order canceled, until the new
+    // owner has nothing open, submitted or unknown (the old owner's in-flight orders are resolved by
+    // client order id); then a graceful stop and the ledger check on b's journal (its last term's directory).
+    assert.equal(((await b.c.request('strategy.stop', { id: 'gen' })).result as { ok: boolean }).ok, true);
+    let open: { status: string; clientOrderId?: string }[] = [];
+    for (let i = 0; i < 150; i++) {
+      if (i % 10 === 0) await b.c.request('order.cancelAll', {});
+      open = (await b.c.request('orders.get', { status: 'open', limit: 1000 })).result as typeof open;
+      if (open.length === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(open.map((o) => `${o.clientOrderId}:${o.status}`), [], 'the new owner settles: nothing open or unknown');
     const bDir = b.d.dir;
     assert.equal(await stopDaemon(b.d), 0);
     const root = path.join(bDir, 'journal');
