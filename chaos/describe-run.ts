@@ -38,6 +38,8 @@ export function describeItem(a: TimelineItem): string {
       return `${w}: crash of actor ${typeof a.target === 'string' ? a.target : `one of ${a.target.random.join('/')}`} (its supervisor restarts it)`;
     case 'kill-engine':
       return `${w}: SIGKILL of the engine process, restarted ${secs(a.restartAfter)} later`;
+    case 'partition-owner':
+      return `${w}: the lease owner cut from NATS (not from the venues) for ${secs(a.for)}`;
     case 'crisis':
       return `${w}: ${venue(a.venue)} market crisis "${a.scenario}" for ${secs(a.for)}`;
     case 'rate-limit-storm': {

@@ -6,7 +6,7 @@ import type { ProfileChoice } from '../simulators/faults/profiles.js';
 import type { Scenario, TimelineItem } from './scenario.js';
 
 /** What the runner does at one instant; every random choice is already made. */
-export type FaultKind = 'profile' | 'outage' | 'outage-end' | 'kill-actor' | 'kill-engine' | 'crisis' | 'crisis-end' | 'limits' | 'limits-end';
+export type FaultKind = 'profile' | 'outage' | 'outage-end' | 'kill-actor' | 'kill-engine' | 'crisis' | 'crisis-end' | 'limits' | 'limits-end' | 'partition' | 'partition-end';
 
 /** How a heal is measured: time from it to the next order the venue accepts. */
 export type RecoveryKind = 'outage' | 'storm' | 'crisis' | 'actor' | 'restart';
@@ -78,6 +78,10 @@ export function planFaults(s: Pick<Scenario, 'seed' | 'timeline' | 'venues'>, se
           break;
         case 'kill-engine':
           out.push({ atMs: at, item, kind: 'kill-engine', restartAfterMs: a.restartAfter, recovery: 'restart' });
+          break;
+        case 'partition-owner':
+          out.push({ atMs: at, item, kind: 'partition', durationMs: a.for });
+          out.push({ atMs: at + a.for, item, kind: 'partition-end' });
           break;
         case 'crisis':
           out.push({ atMs: at, item, kind: 'crisis', venue: venue!, scenario: a.scenario, durationMs: a.for });

@@ -123,6 +123,10 @@ function describe(f: PlannedFault): string {
       return `${f.venue} rate-limit storm`;
     case 'limits-end':
       return `${f.venue} limits restored`;
+    case 'partition':
+      return 'owner cut from NATS';
+    case 'partition-end':
+      return 'owner reconnected to NATS';
   }
 }
 

@@ -76,7 +76,26 @@ export const actionSchema = z.discriminatedUnion('do', [
     .strict(),
   z.object({ ...itemBase, do: z.literal('clock-skew'), venue: venueRef, skewMs: z.number().int(), scope: scope.default('all'), for: duration.optional() }).strict(),
   z.object({ ...itemBase, do: z.literal('feed-gap'), venue: venueRef, for: duration }).strict(),
+  /** Failover scenarios (`cluster:`): cut the lease owner from NATS (not from the venue) for `for`. */
+  z.object({ ...itemBase, do: z.literal('partition-owner'), for: duration }).strict(),
 ]);
+
+/**
+ * Defaults of `cluster:` (failover scenarios, chaos/failover-runner.ts): two daemons on one venue
+ * account with `cluster.lease.takeover`, their NATS connections through a cuttable TCP proxy. Lease
+ * settings chosen for a failover p99 under 3 s (see docs/chaos.md#failover).
+ */
+export const CLUSTER_DEFAULTS = Object.freeze({ nodes: 2, ttlMs: 1000, renewMs: 200, marginMs: 300 });
+
+const clusterSchema = z
+  .object({
+    nodes: z.number().int().min(2).max(5).default(CLUSTER_DEFAULTS.nodes),
+    ttlMs: z.number().int().min(500).max(60_000).default(CLUSTER_DEFAULTS.ttlMs),
+    renewMs: z.number().int().min(50).max(60_000).default(CLUSTER_DEFAULTS.renewMs),
+    marginMs: z.number().int().min(0).max(60_000).default(CLUSTER_DEFAULTS.marginMs),
+  })
+  .strict()
+  .refine((c) => c.renewMs + c.marginMs < c.ttlMs, { message: 'renewMs + marginMs < ttlMs' });
 
 const strategySchema = z
   .object({
@@ -172,6 +191,8 @@ const body = {
   expect: expectSchema.prefault({}),
   /** Time left after the last fault for the engine to trade healthily before the final heal. */
   tail: duration.default(3000),
+  /** Present: a failover scenario (daemons, nats-server, the lease; chaos/failover-runner.ts). */
+  cluster: clusterSchema.optional(),
 };
 
 /** `ci:`: top-level fields replaced in the short CI variant. */
@@ -184,6 +205,7 @@ const ciSchema = z
     venues: z.unknown().optional(),
     engine: z.unknown().optional(),
     tail: z.unknown().optional(),
+    cluster: z.unknown().optional(),
   })
   .strict();
 
@@ -213,6 +235,8 @@ const scenarioSchema = z
       if (end > s.duration) ctx.addIssue({ code: 'custom', path: [...p, 'at'], input: a.at, message: `a time whose last occurrence (and its "for") ends by duration ${s.duration}ms, it ends at ${end}ms` });
       if (typeof a.at === 'number' && a.count > 1 && a.every === undefined) ctx.addIssue({ code: 'custom', path: [...p, 'every'], input: undefined, message: 'a duration when count > 1 with a fixed at' });
       if ('venue' in a) checkVenue(a.venue, [...p, 'venue']);
+      if (a.do === 'partition-owner' && s.cluster === undefined) ctx.addIssue({ code: 'custom', path: [...p, 'do'], input: a.do, message: 'a fault of this scenario: partition-owner needs a cluster: block (a failover scenario)' });
+      if (s.cluster !== undefined && !['kill-engine', 'partition-owner'].includes(a.do)) ctx.addIssue({ code: 'custom', path: [...p, 'do'], input: a.do, message: 'kill-engine or partition-owner (a failover scenario injects only these)' });
       if (a.do === 'outage' && a.mode === 'slow' && a.bytesPerSec === undefined) ctx.addIssue({ code: 'custom', path: [...p, 'bytesPerSec'], input: undefined, message: 'an integer >= 1 for mode slow' });
       if (a.do === 'outage' && a.mode === 'clock-skew' && a.skewMs === undefined) ctx.addIssue({ code: 'custom', path: [...p, 'skewMs'], input: undefined, message: 'an integer for mode clock-skew' });
       if (a.do === 'kill-actor') {

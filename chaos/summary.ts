@@ -46,6 +46,13 @@ export function summarizeReports(reports: readonly ChaosReport[]): string {
   out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of reports) {
     const c = r.ledger.counts;
+    const fo = (r as unknown as { failover?: { n: number; p50: number | null; p99: number | null; unrecovered: number } }).failover;
+    if (fo !== undefined) {
+      // A failover scenario (chaos/failover-runner.ts): its failover times stand in the recovery column.
+      const failed = r.checks.filter((x) => !x.ok).map((x) => `${x.name}: ${x.actual} (expected ${x.expected})`);
+      out.push(`| ${r.scenario}${r.ci ? ' (ci)' : ''} | **${r.verdict}** | ${r.orders.total} | ${c.lost} / ${c.duplicate} / ${c.phantom} | ${otherAnomalies(r)} | – | failover ${ms(fo.p50)} / ${ms(fo.p99)} (n ${fo.n}${fo.unrecovered ? `, ${fo.unrecovered} never` : ''}) | – | – | – | ${failed.join('; ') || '–'} |`);
+      continue;
+    }
     const unk = r.unknownResolvedMs.some((x) => x === null) ? 'never' : ms(Math.max(0, ...(r.unknownResolvedMs as number[])));
     const failed = r.checks.filter((x) => !x.ok).map((x) => `${x.name}: ${x.actual} (expected ${x.expected})`);
     const rej = (r.engine as { unhandledRejectionCount?: number }).unhandledRejectionCount ?? r.engine.unhandledRejections.length;

@@ -400,6 +400,14 @@ export class JournalReplicator implements JournalTap, OrderGate {
   private acked(attempt: number, last: number, ack: PubAck): void {
     if (attempt !== this.attempt || this.closed) return;
     this.inFlight--;
+    if (ack.duplicate) {
+      // JetStream already held this msg-id: our own earlier copy (an answer lost with a retry), or
+      // ANOTHER writer's record with the same sequence (a previous owner publishing late after a
+      // takeover). Never taken as ours on trust: the resync compares the stream with the journal
+      // byte for byte and resumes, or stops with B4_REPLICATION_GAP.
+      this.startEpisode(new ReplicationFailedError(`replicated log ${this.options.stream}: the stream already held msg-id ${last} (a retry of ours, or another writer's record): checking it against the journal`, { stream: this.options.stream, seq: last, duplicate: true }));
+      return;
+    }
     if (ack.seq > this.ackedMsgSeq) this.ackedMsgSeq = ack.seq;
     if (last > this.ackedSeq) this.advance(last);
     this.pump();

@@ -50,6 +50,13 @@ export const CLUSTER_DEFAULTS = Object.freeze({
     renewMs: 1000,
     /** The owner stops sending orders this long before its lease could expire (clock drift, GC pauses). */
     marginMs: 500,
+    /**
+     * Automatic takeover (docs/deployment.md#automatic-takeover): the daemon starts as a standby
+     * (no engine, /health not ready); when it wins the lease it rebuilds its journal from the
+     * account's stream (`replication.stream`, shared by every daemon on `key`), starts the engine on
+     * it and resumes trading; when it loses the lease it stops the engine again.
+     */
+    takeover: false,
   }),
   /** The gateway across nodes (cluster/remote-node.ts, docs/cluster.md). */
   remote: REMOTE_NODE_DEFAULTS,
@@ -94,6 +101,7 @@ export const clusterSchema = z
         ttlMs: z.number().int().min(500).max(600_000).default(C.lease.ttlMs),
         renewMs: z.number().int().min(50).max(600_000).default(C.lease.renewMs),
         marginMs: z.number().int().min(0).max(600_000).default(C.lease.marginMs),
+        takeover: z.boolean().default(C.lease.takeover),
       })
       .prefault({})
       .refine((l) => l.renewMs + l.marginMs < l.ttlMs, { message: 'renewMs + marginMs < ttlMs (the owner must renew before it fences itself)' }),

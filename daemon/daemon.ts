@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { LiveClock, type Clock } from '../common/clock.js';
 import { logger } from '../common/log.js';
@@ -15,9 +16,13 @@ import { FileLockError, NativeUnavailableError } from '../native/errors.js';
 import { acquireDirLock, releaseDirLock } from '../native/file-lock.js';
 import { nativeInfo } from '../native/native-info.js';
 import { DaemonShutdownTimeoutError } from './errors.js';
+import { ConfigError } from '../common/errors.js';
 import { prepareTokenFile, writeTokenFile } from './token-file.js';
 import type { ClusterNode } from '../cluster/replication-node.js';
 import type { ClusterGateway } from './event-relay-cluster.js';
+
+import type { FailoverNode } from '../cluster/failover.js';
+import { FailoverPort } from './failover-port.js';
 
 const log = logger.child({ component: 'daemon' });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -43,17 +48,31 @@ export class Daemon {
   cluster: ClusterNode | undefined;
   /** The gateway across nodes when `cluster.remote.enabled` (docs/cluster.md); undefined otherwise. */
   remote: ClusterGateway | undefined;
+
+  /** Automatic takeover when `cluster.lease.takeover` (docs/deployment.md#automatic-takeover); undefined otherwise. */
+  failover: FailoverNode | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
     readonly config: DaemonConfig,
     readonly clock: Clock,
     readonly sim: Simulator | undefined,
-    readonly engine: Engine,
-    readonly adapter: EngineApi,
+    private engineRef: Engine | undefined,
+    private adapterRef: EngineApi | undefined,
     readonly gateway: GatewayServer,
     readonly address: GatewayAddress,
+    private readonly port: EngineApi | FailoverPort = adapterRef!,
   ) {}
+
+  /** The engine. Under `cluster.lease.takeover` only while this daemon owns the lease (undefined while a standby). */
+  get engine(): Engine {
+    return this.engineRef!;
+  }
+
+  /** The gateway's view of the engine (same caveat as {@link engine}). */
+  get adapter(): EngineApi {
+    return this.adapterRef!;
+  }
 
   /**
    * Starts everything in order; anything already started is stopped again if a later step fails
@@ -86,6 +105,7 @@ export class Daemon {
         tracing = new ActorTracing({ ...t.options, clock });
         log.info({ why: t.reason, endpoint: t.options.endpoint, service: t.options.serviceName, sim: t.options.simServiceName, sampler: t.sampler, ratio: t.options.samplingRatio, maxTracesPerSecond: t.options.maxTracesPerSecond }, 'tracing on');
       }
+      if (config.cluster.enabled && config.cluster.lease.takeover) return await Daemon.startStandby(config, clock, localToken, tracing);
       let venues: Record<string, unknown>[] = config.venues.map((v) => ({ ...v }));
       if (venues.length === 0) {
         // loaded only when used: the simulator pulls in its matching engine and network model
@@ -176,6 +196,74 @@ export class Daemon {
   }
 
   /**
+   * `cluster.lease.takeover`: the gateway starts at once in front of a {@link FailoverPort} (standby:
+   * no engine, /health 503 with `lease.owner: false`, orders refused LEASE_STALE); the failover node
+   * (cluster/failover.ts) starts the engine on a journal rebuilt from the account's stream whenever
+   * this daemon wins the venue lease, and stops it when it loses it. Needs configured venues (an
+   * embedded simulator would be one venue per daemon, not one account).
+   */
+  private static async startStandby(config: DaemonConfig, clock: Clock, localToken: boolean, tracing: ActorTracing | undefined): Promise<Daemon> {
+    const { startFailoverNode, checkTakeoverOptions } = await import('../cluster/failover.js');
+    checkTakeoverOptions(config.cluster);
+    if (config.venues.length === 0) throw new ConfigError('venues', 'cluster.lease.takeover: expected at least one configured venue (the account the lease names), got none (the embedded simulator is per daemon)');
+    const nodeId = config.cluster.nodeId || `${hostname()}-${process.pid}`;
+    const venues = config.venues.map((v) => ({ ...v }));
+    const ref: { d?: Daemon } = {};
+    const port = new FailoverPort(() => {
+      const l = ref.d?.failover?.status().lease;
+      return { node: nodeId, leaseKey: config.cluster.lease.key, ...(l?.seenOwner === undefined ? {} : { owner: l.seenOwner, term: l.seenTerm }) };
+    });
+    const raw: Record<string, unknown> = { host: config.gatewayOptions.host, port: config.gatewayOptions.port, ...config.gateway };
+    let tokenFile = '';
+    if (localToken) {
+      const token = randomBytes(24).toString('base64url');
+      tokenFile = writeTokenFile(config.auth.tokenFile, token);
+      raw.tokens = [{ name: 'local-admin', token, roles: ['admin'] }];
+    }
+    const gateway = new GatewayServer(port, raw, { clock });
+    const address = await gateway.start();
+    const daemon = new Daemon(config, clock, undefined, undefined, undefined, gateway, address, port);
+    ref.d = daemon;
+    daemon.tokenFile = tokenFile;
+    daemon.tracing = tracing;
+    try {
+      daemon.failover = startFailoverNode({ ...config.cluster, nodeId }, path.resolve(config.journal.dir), clock, {
+        openEngine: async (dir) => {
+          const engine = await Engine.start({ journal: { dir, fsync: config.journal.fsync, repair: config.journal.repair }, venues: venues as never, symbols: [...config.symbols], risk: config.risk as Record<string, unknown> }, { clock });
+          daemon.engineRef = engine;
+          return engine.journal;
+        },
+        resume: async () => {
+          const engine = daemon.engineRef!;
+          // Unknown orders are reconciled by client order id while the venues sync.
+          for (let waited = 0; !engine.venuesSynced && waited < SYNC_WAIT_MS; waited += 20) await sleep(20);
+          if (!engine.venuesSynced) log.warn({ venues: engine.venueStats() }, 'takeover: venues not synced yet; trading anyway (health stays not ready)');
+          const api = new EngineApi(engine);
+          for (const s of config.strategies) await engine.addStrategy({ id: s.id, kind: s.kind, instruments: [...s.instruments], params: { ...s.params } });
+          api.lifecycle = 'running';
+          daemon.adapterRef = api;
+          port.attach(api);
+        },
+        deactivate: async () => {
+          const engine = daemon.engineRef;
+          port.detach();
+          daemon.adapterRef?.detach();
+          daemon.adapterRef = undefined;
+          if (engine === undefined) return;
+          for (const h of engine.strategies.values()) h.stop();
+          await engine.stop();
+          daemon.engineRef = undefined;
+        },
+      });
+    } catch (e) {
+      await gateway.stop().catch(() => undefined);
+      throw e;
+    }
+    port.lifecycle = 'standby';
+    return daemon;
+  }
+
+  /**
    * The one ready line: space-separated `key=value` pairs with every URL (API, feed, health,
    * metrics, simulator control, each venue's REST root and control URL), the daemon's pid, the
    * journal directory and the token file. Never contains a secret.
@@ -184,7 +272,8 @@ export class Daemon {
     const a = this.address;
     const parts = ['bot4 daemon ready', `pid=${process.pid}`, `api=${a.api}`, `feed=${a.feed}`, `health=${a.health}`, `metrics=${a.metrics}`, `journal=${path.resolve(this.config.journal.dir)}`];
     if (this.tokenFile !== '') parts.push(`tokenFile=${this.tokenFile}`);
-    parts.push(`strategies=${[...this.engine.strategies.keys()].join(',') || '-'}`);
+    parts.push(`strategies=${(this.engineRef === undefined ? this.config.strategies.map((s) => s.id) : [...this.engineRef.strategies.keys()]).join(',') || '-'}`);
+    if (this.failover !== undefined) parts.push(`node=${this.failover.nodeId}`, 'role=standby');
     if (this.sim !== undefined) {
       parts.push(`sim.control=${this.sim.controlUrl}`, `sim.controlTokenFile=${this.simTokenFile}`);
       for (const v of this.sim.venues) parts.push(`${v.name}.rest=${v.rest}`, `${v.name}.ws=${v.ws}`, `${v.name}.wsApi=${v.wsApi}`, `${v.name}.control=${v.control}`);
@@ -214,10 +303,10 @@ export class Daemon {
       timer = setTimeout(() => reject(new DaemonShutdownTimeoutError(timeoutMs, step)), timeoutMs);
     });
     const run = async (): Promise<void> => {
-      const e = this.engine;
-      this.adapter.lifecycle = 'stopping';
-      for (const h of e.strategies.values()) h.stop();
-      if (cancelOpenOrders) {
+      const e = this.engineRef;
+      this.port.lifecycle = 'stopping';
+      if (e !== undefined) for (const h of e.strategies.values()) h.stop();
+      if (cancelOpenOrders && e !== undefined) {
         step = 'cancel open orders';
         const open = (): number => [...e.journal.orders.openOrders()].filter((o) => o.state !== 'unknown').length;
         const until = Date.now() + cancelWaitMs;
@@ -229,9 +318,15 @@ export class Daemon {
         const left = [...e.journal.orders.openOrders()].map((o) => `${o.clientOrderId}:${o.state}`);
         if (left.length > 0) log.warn({ left }, 'open orders left at shutdown (reconciled at the next start)');
       }
-      step = 'engine (drain, journal flush and close)';
-      await e.stop();
-      this.adapter.detach();
+      if (this.failover !== undefined) {
+        // The engine (if this node owns the account) stops, the log flushes, the lease is released.
+        step = 'failover (engine stop, replicated log flush, lease release)';
+        await this.failover.close(Math.min(2000, Math.floor(timeoutMs / 4)));
+      } else if (e !== undefined) {
+        step = 'engine (drain, journal flush and close)';
+        await e.stop();
+        this.adapterRef?.detach();
+      }
       // After the journal's last record: give the stream a bounded moment to take the rest (the next start sends what is left).
       step = 'cluster gateway (remote transport)';
       await this.remote?.close();
@@ -245,7 +340,7 @@ export class Daemon {
       // last: the spans of the shutdown itself are exported too (bounded by its own timeout, never rejects)
       step = 'tracing (final export)';
       await this.tracing?.shutdown();
-      this.adapter.lifecycle = 'stopped';
+      this.port.lifecycle = 'stopped';
     };
     try {
       await Promise.race([run(), deadline]);

@@ -99,7 +99,9 @@ export function register(program: Command): void {
       let failed = 0;
       const summary: string[] = [];
       for (const s of scenarios) {
-        const report = await runScenario(s, {
+        // A scenario with a cluster: block is a failover scenario (daemons on NATS; chaos/failover-runner.ts).
+        const run = s.cluster === undefined ? runScenario : (await import('../../chaos/failover-runner.js')).runFailoverScenario;
+        const report = await run(s, {
           out: path.join(o.out, s.name),
           speed: o.speed,
           ...(o.seed === undefined ? {} : { seed: o.seed }),
