@@ -18,14 +18,23 @@ export interface NatsProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `nats-server -js` (BOT4_NATS_SERVER overrides the binary) on a free loopback port. */
-export async function startNats(storeDir: string, timeoutMs = 10_000): Promise<NatsProcess> {
+/** The nats-server binary (BOT4_NATS_SERVER overrides), or a ChaosEngineError naming the Debian package. */
+export function natsServerBinary(): string {
   const bin = process.env.BOT4_NATS_SERVER ?? 'nats-server';
   const probe = spawnSync(bin, ['--version'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) throw new ChaosEngineError(`nats-server not runnable as '${bin}' (install the Debian package nats-server): ${probe.error?.message ?? probe.stderr}`, { bin });
+  if (probe.error || probe.status !== 0) throw new ChaosEngineError(`nats-server not runnable as '${bin}' (install the Debian package nats-server; .ci/run does): ${probe.error?.message ?? probe.stderr}`, { bin });
+  return bin;
+}
+
+/**
+ * Starts `nats-server -js` on 127.0.0.1:`port` (-1: a free one, read from its log) with its store in
+ * `storeDir`; resolves once it is ready. Also the test fixture's launcher (test/fixtures/nats/).
+ */
+export async function startNats(storeDir: string, timeoutMs = 10_000, port = -1): Promise<NatsProcess> {
+  const bin = natsServerBinary();
   mkdirSync(storeDir, { recursive: true });
-  const c = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', '-1', '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const port = await new Promise<number>((resolve, reject) => {
+  const c = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ready = await new Promise<number>((resolve, reject) => {
     let log = '';
     const timer = setTimeout(() => {
       c.kill('SIGKILL');
@@ -51,8 +60,8 @@ export async function startNats(storeDir: string, timeoutMs = 10_000): Promise<N
     });
   });
   return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
+    url: `nats://127.0.0.1:${ready}`,
+    port: ready,
     stop: () =>
       new Promise<void>((resolve) => {
         if (c.exitCode !== null || c.signalCode !== null) return resolve();
