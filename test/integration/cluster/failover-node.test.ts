@@ -23,9 +23,9 @@ import { startNatsServer, type NatsServerHandle } from '../../fixtures/nats/nats
 
 const clock = new LiveClock();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
+async function until(pred: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
-  while (!pred()) {
+  while (!(await pred())) {
     if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
     await sleep(20);
   }
@@ -136,7 +136,11 @@ describe('cluster/failover: transitions on a real nats-server', function () {
     const nc = await connect({ servers: nats.url });
     try {
       const js = jetstream(nc);
-      const info = await (await jetstreamManager(nc)).streams.info('FO_NODE');
+      // the replicator of this term creates the stream when it attaches (asynchronously): wait for it
+      const jsm = await jetstreamManager(nc);
+      let info: Awaited<ReturnType<typeof jsm.streams.info>> | undefined;
+      await until(async () => (info = await jsm.streams.info('FO_NODE').catch(() => undefined)) !== undefined, 10_000, 'stream FO_NODE exists');
+      info = info!;
       const n = info.state.last_seq;
       const straggler = encodeRecord(n + 1, Date.now(), 'risk.state', { s: 'ACTIVE', g: 'old-owner', r: 'late record' });
       await js.publish('fo.node.log', straggler, { msgID: String(n + 1), expect: n === 0 ? { lastSequence: 0, streamName: 'FO_NODE' } : { lastMsgID: String(n), streamName: 'FO_NODE' } });
