@@ -5,18 +5,23 @@
  * loader in NODE_OPTIONS, dist/ is brought up to date first (so a rebuild is not part of the
  * measured start), and the probe preloaded into the child is plain JavaScript (memory-probe.mjs).
  *
- * BOT4_BENCH_NODE_FLAGS adds V8/Node flags to the daemon's command line (space separated, e.g.
- * `--max-semi-space-size=1`), to measure what a flag does to RSS.
+ * The daemon gets the V8 flags `npm start` gives it (daemon/node-flags.ts); BOT4_BENCH_NODE_FLAGS
+ * replaces them (space separated; `none`: Node's defaults), to measure what a flag does to RSS.
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS as SHIPPED_FLAGS } from '../daemon/node-flags.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 
-/** Extra Node flags for the measured daemon (BOT4_BENCH_NODE_FLAGS). */
-export const DAEMON_NODE_FLAGS: string[] = (process.env.BOT4_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((x) => x !== '');
+/**
+ * Node flags of the measured daemon: those `npm start` passes (daemon/node-flags.ts), or
+ * BOT4_BENCH_NODE_FLAGS instead when set (space separated; `none` for Node's defaults).
+ */
+export const DAEMON_NODE_FLAGS: string[] =
+  process.env.BOT4_BENCH_NODE_FLAGS === undefined ? [...SHIPPED_FLAGS] : process.env.BOT4_BENCH_NODE_FLAGS.split(/\s+/).filter((x) => x !== '' && x !== 'none');
 
 /** The bench's environment without a tsx loader in NODE_OPTIONS. */
 export function daemonEnv(): NodeJS.ProcessEnv {

@@ -10,8 +10,9 @@ import type { OrderIntent } from './intent.js';
  *
  * The text is a JSON array without keys; repeated strings (strategy, venue, symbol, side, type,
  * time in force, fee assets) are numbers into a per-store {@link PackStrings} table, states and
- * event kinds are their index in ORDER_STATES / ORDER_EVENT_KINDS. Numbers print in JSON's
- * shortest round-trip form, so every field comes back exactly. The intent comes back with its
+ * event kinds are their index in ORDER_STATES / ORDER_EVENT_KINDS, times after the creation time
+ * are differences to it (when exact). Numbers print in JSON's shortest round-trip form, so every
+ * field comes back exactly. The intent comes back with its
  * fields in the declared order (strategy, venue, symbol, side, type, tif, priceTicks, qtyLots,
  * reduceOnly only if it was present).
  */
@@ -47,10 +48,11 @@ export function packOrder(o: Order, t: PackStrings): string {
   const fees: (number | string)[] = [];
   for (const k in o.fees) fees.push(t.id(k), o.fees[k]!.toString());
   const h = o.history;
-  const hist = new Array<number>(h.length * 4);
+  const c = o.createdNs;
+  const hist = new Array<number | string>(h.length * 4);
   for (let i = 0; i < h.length; i++) {
     const e = h[i]!;
-    hist[i * 4] = e.tNs;
+    hist[i * 4] = rel(e.tNs, c);
     hist[i * 4 + 1] = EVENT_NO.get(e.event)!;
     hist[i * 4 + 2] = STATE_NO.get(e.from)!;
     hist[i * 4 + 3] = STATE_NO.get(e.to)!;
@@ -74,13 +76,26 @@ export function packOrder(o: Order, t: PackStrings): string {
     fees,
     o.tradeIds,
     o.reason ?? null,
-    o.createdNs,
-    o.updatedNs,
+    c,
+    rel(o.updatedNs, c),
     hist,
   ]);
 }
 
-type Packed = [string | null, number, number, number, number, number, number, number, number, number, string | null, number, number, string, (number | string)[], string[], string | null, number, number, number[]];
+/**
+ * A time as its difference to the order's creation time (a few digits instead of 19) when that is
+ * exact in binary floating point, else the absolute time as a decimal string.
+ */
+function rel(t: number, c: number): number | string {
+  const d = t - c;
+  return c + d === t ? d : String(t);
+}
+
+function abs(x: number | string, c: number): number {
+  return typeof x === 'string' ? Number(x) : c + x;
+}
+
+type Packed = [string | null, number, number, number, number, number, number, number, number, number, string | null, number, number, string, (number | string)[], string[], string | null, number, number | string, (number | string)[]];
 
 /** The order packed by {@link packOrder}: a fresh object equal to the one packed. */
 export function unpackOrder(clientOrderId: string, text: string, t: PackStrings): Order {
@@ -102,7 +117,7 @@ export function unpackOrder(clientOrderId: string, text: string, t: PackStrings)
   const hp = p[19];
   const history = new Array<OrderHistoryEntry>(hp.length / 4);
   for (let i = 0; i < history.length; i++) {
-    history[i] = { tNs: hp[i * 4]!, event: ORDER_EVENT_KINDS[hp[i * 4 + 1]!]!, from: ORDER_STATES[hp[i * 4 + 2]!]!, to: ORDER_STATES[hp[i * 4 + 3]!]! };
+    history[i] = { tNs: abs(hp[i * 4]!, p[17]), event: ORDER_EVENT_KINDS[hp[i * 4 + 1] as number]!, from: ORDER_STATES[hp[i * 4 + 2] as number]!, to: ORDER_STATES[hp[i * 4 + 3] as number]! };
   }
   return {
     clientOrderId,
@@ -116,7 +131,7 @@ export function unpackOrder(clientOrderId: string, text: string, t: PackStrings)
     tradeIds: p[15],
     reason: p[16] ?? undefined,
     createdNs: p[17],
-    updatedNs: p[18],
+    updatedNs: abs(p[18], p[17]),
     history,
   };
 }
