@@ -25,6 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { table, writeSection } from './report.js';
 import { DAEMON_NODE_FLAGS, daemonEnv, ensureDist, rssParts } from './memory-daemon.js';
+import { bytesPerClosedOrder } from './memory-closed-orders.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -363,12 +364,15 @@ async function main(): Promise<void> {
       ['heapUsed after full GC', f(withHeap[0]?.heapAfterGcMb), f(withHeap[withHeap.length - 1]?.heapAfterGcMb), f(Math.max(...withHeap.map((s) => s.heapAfterGcMb!))), `${f(heapSlope, 3)} MB/min`, `|slope| < ${SLOPE_TARGET} MB/min after ${WARMUP_S} s: ${ok(Math.abs(heapSlope) < SLOPE_TARGET)}`],
     ];
     const checked = samples.filter((s) => s.checked !== undefined);
+    const asObjects = bytesPerClosedOrder(10_000);
+    const packed = bytesPerClosedOrder(0);
     const lines = [
       `Default \`npm start\` workload (\`node bin/bot4.js daemon\`: the compiled dist/, ${tsxSeen ? 'BUT tsx was in the daemon process' : 'no tsx in the daemon process'}${DAEMON_NODE_FLAGS.length > 0 ? `, node flags \`${DAEMON_NODE_FLAGS.join(' ')}\`` : ''}; default config; only the port, journal and token file moved to a temporary directory), ${samples.length} samples every ${EVERY_S} s over ${ranS.toFixed(0)} s (BOT4_BENCH_MEMORY_S=${DURATION_S})${diedEarly ? ` — the daemon EXITED EARLY (code ${exited})` : ''}. Start-up to the ready line: ${startupS.toFixed(1)} s.`,
       '',
       table(['figure', 'start (MB)', 'end (MB)', 'max (MB)', `slope after ${WARMUP_S} s`, 'target'], rows),
       '',
       `- Workload: ${checked.length >= 2 ? `${checked[checked.length - 1]!.checked! - checked[0]!.checked!} orders checked by risk during the sampling` : 'orders-checked counter not read'}. The probe's forced full GC every ${EVERY_S} s is the only change to the workload; post-GC heapUsed is the retained heap.`,
+      `- Engine order table, heap per closed order (10,000 demo-shaped closed orders in an \`OrderStore\`, in the bench process): ${asObjects.toFixed(0)} B as objects, ${packed.toFixed(0)} B packed (${((packed / asObjects) * 100).toFixed(0)} %); the daemon keeps the newest 256 closed as objects and packs the rest (bench/memory-closed-orders.ts).`,
     ];
     if (snaps.length === 2) {
       const diff = diffSnapshots(snaps[0]!.file, snaps[1]!.file);
