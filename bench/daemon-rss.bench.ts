@@ -4,10 +4,10 @@
  * and pairs strategies — for BOT4_BENCH_DAEMON_RSS_S seconds (default 600) on a free port with a
  * fresh journal, and every BOT4_BENCH_DAEMON_RSS_EVERY_S (default 10) samples:
  * - RSS from /proc/<pid>/status (VmRSS), from outside the process;
- * - heapUsed before and after a full GC, from bench/fixtures/gateway-mem-probe.ts preloaded into
- *   the daemon (the daemon's /metrics has no heap figures);
+ * - heapUsed before and after a full GC, from bench/memory-probe.mjs (plain JS: no tsx in the measured
+ *   process) preloaded into the compiled daemon (see bench/memory-daemon.ts) (the daemon's /metrics has no heap figures);
  * - /metrics (scraped as Prometheus would), for the orders checked by risk: proof the workload runs.
- * Targets: RSS ≤ 250 MB for the whole run; flat heap, judged here as a least-squares slope of the
+ * Targets (issue 16): RSS ≤ 150 MB for the whole run; flat heap, judged here as a least-squares slope of the
  * post-GC heapUsed (after the first minute) below 0.1 MB/min, i.e. < 1 MB per 10 minutes.
  * Run: npm run bench daemon-rss (10 minutes; set BOT4_BENCH_DAEMON_RSS_S for a shorter check)
  */
@@ -17,12 +17,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { table, writeSection } from './report.js';
+import { DAEMON_NODE_FLAGS, daemonEnv, ensureDist } from './memory-daemon.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const DURATION_S = Number(process.env.BOT4_BENCH_DAEMON_RSS_S ?? 600);
 const EVERY_S = Number(process.env.BOT4_BENCH_DAEMON_RSS_EVERY_S ?? 10);
-const RSS_TARGET_MB = 250;
+const RSS_TARGET_MB = 150;
 const SLOPE_TARGET_MB_PER_MIN = 0.1;
 const WARMUP_S = 60;
 const MB = 1024 * 1024;
@@ -58,6 +59,7 @@ function slope(xs: number[], ys: number[]): number {
 }
 
 async function main(): Promise<void> {
+  await ensureDist();
   const dir = mkdtempSync(path.join(tmpdir(), 'bot4-bench-daemon-rss-'));
   // the defaults, except where the generated admin token goes (not the shared .bot4/ of the checkout)
   const cfg = path.join(dir, 'bot4.json');
@@ -65,8 +67,8 @@ async function main(): Promise<void> {
   const logFile = path.join(dir, 'daemon.log');
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--expose-gc', '--import', path.join(here, 'fixtures/gateway-mem-probe.ts'), path.join(root, 'bin/bot4.js'), 'daemon', '--config', cfg, '--port', '0', '--journal', path.join(dir, 'journal')],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, BOT4_LOG_LEVEL: 'warn', BOT4_MEM_PROBE_MS: String(EVERY_S * 1000) } },
+    [...DAEMON_NODE_FLAGS, '--expose-gc', '--import', path.join(here, 'memory-probe.mjs'), path.join(root, 'bin/bot4.js'), 'daemon', '--config', cfg, '--port', '0', '--journal', path.join(dir, 'journal')],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...daemonEnv(), BOT4_LOG_LEVEL: 'warn', BOT4_MEM_PROBE_MS: String(EVERY_S * 1000) } },
   );
   const log = createWriteStream(logFile);
   child.stderr!.pipe(log);
@@ -154,13 +156,13 @@ async function main(): Promise<void> {
       : 'Workload: orders-checked counter not read from /metrics.';
   const every60 = samples.filter((_, i) => i % Math.max(1, Math.round(60 / EVERY_S)) === 0 || i === samples.length - 1);
   const md = [
-    `Default \`npm start\` workload (\`node bin/bot4.js daemon\`, default config; only the port (0), journal directory and token file moved to a temporary directory), ` +
+    `Default \`npm start\` workload (\`node bin/bot4.js daemon\`: the compiled dist/${DAEMON_NODE_FLAGS.length > 0 ? `, node flags \`${DAEMON_NODE_FLAGS.join(' ')}\`` : ''}; default config; only the port (0), journal directory and token file moved to a temporary directory), ` +
       `${samples.length} samples every ${EVERY_S} s over ${ranS.toFixed(0)} s (target duration ${DURATION_S} s)${diedEarly ? ` — the daemon EXITED EARLY (code ${exited})` : ''}. Start-up to the ready line: ${startupS.toFixed(1)} s.`,
     '',
     table(['figure', 'start (MB)', 'end (MB)', 'max (MB)', `slope after ${WARMUP_S} s`, 'target'], rows),
     '',
     `- ${ordersLine} /metrics scrape failures: ${scrapeFailures}. Error/fatal log lines: ${errorLines}. SIGTERM to exit: ${stopS.toFixed(1)} s, exit code ${String(exited)}.`,
-    '- heapUsed is reported by a probe preloaded into the daemon (`bench/fixtures/gateway-mem-probe.ts`) that forces a full GC at each sample (every ' +
+    '- heapUsed is reported by a probe preloaded into the daemon (`bench/memory-probe.mjs`, plain JS: the daemon runs the compiled dist/ with no tsx in its process) that forces a full GC at each sample (every ' +
       `${EVERY_S} s): post-GC heapUsed is the retained heap, the figure a leak moves. The forced GC is the only change to the workload.`,
     '',
     table(['t (s)', 'RSS (MB)', 'heapUsed after GC (MB)', 'orders checked'], every60.map((s) => [s.t.toFixed(0), f(s.rssMb), f(s.heapAfterGcMb), s.checked ?? '-'])),

@@ -1,8 +1,9 @@
 /**
  * Daemon memory and heap slope under the default `npm start` workload (issue 16). Runs the real
- * daemon (`bin/bot4.js daemon`, default config: embedded two-venue simulator, market maker and
- * pairs strategies) as a child on a free port with a fresh journal, with `bench/memory-probe.ts`
- * preloaded (`--expose-gc`): every BOT4_BENCH_MEMORY_EVERY_S (default 10) the probe forces a full
+ * daemon the way users run it (`node bin/bot4.js daemon` → the compiled dist/, no tsx in the
+ * process; default config: embedded two-venue simulator, market maker and pairs strategies) as a
+ * child on a free port with a fresh journal, with the plain-JS `bench/memory-probe.mjs` preloaded
+ * (`--expose-gc`; see bench/memory-daemon.ts): every BOT4_BENCH_MEMORY_EVERY_S (default 10) the probe forces a full
  * GC and reports `process.memoryUsage()`; RSS is read from /proc/<pid>/status (VmRSS) outside.
  *
  * Two heap snapshots (after a full GC), at BOT4_BENCH_MEMORY_SNAP1_S (default 30: the stall of writing
@@ -11,7 +12,8 @@
  * what retains their new objects (the holder's constructor and the edge name): the retainer.
  *
  * Knobs: BOT4_BENCH_MEMORY_S (run length, default 600), BOT4_BENCH_MEMORY_EVERY_S,
- * BOT4_BENCH_MEMORY_SNAP1_S, BOT4_BENCH_MEMORY_SNAPSHOTS=0 (no snapshots), BOT4_BENCH_MEMORY_KEEP=1
+ * BOT4_BENCH_MEMORY_SNAP1_S, BOT4_BENCH_MEMORY_SNAPSHOTS=1 (take the two snapshots; off by default: the
+ * snapshot writer adds ~150 MB of RSS that stays, so its RSS figures are not the daemon's), BOT4_BENCH_MEMORY_KEEP=1
  * (keep the temporary directory with the snapshots and the daemon log).
  * Targets: RSS ≤ 150 MB (end and max); post-GC heap slope |…| < 0.1 MB/min after the first minute.
  * Run: npm run bench memory (10 minutes; BOT4_BENCH_MEMORY_S=240 for a short check)
@@ -22,13 +24,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { table, writeSection } from './report.js';
+import { DAEMON_NODE_FLAGS, daemonEnv, ensureDist, rssParts } from './memory-daemon.js';
+import { bytesPerClosedOrder } from './memory-closed-orders.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const DURATION_S = Number(process.env.BOT4_BENCH_MEMORY_S ?? 600);
 const EVERY_S = Number(process.env.BOT4_BENCH_MEMORY_EVERY_S ?? 10);
 const SNAP1_S = Number(process.env.BOT4_BENCH_MEMORY_SNAP1_S ?? 30);
-const SNAPSHOTS = process.env.BOT4_BENCH_MEMORY_SNAPSHOTS !== '0';
+// off by default: writing a heap snapshot grows the daemon's RSS by ~150 MB (the writer's malloc
+// memory, not returned to the system), which would swamp the RSS figures of the same run
+const SNAPSHOTS = process.env.BOT4_BENCH_MEMORY_SNAPSHOTS === '1';
 const KEEP = process.env.BOT4_BENCH_MEMORY_KEEP === '1';
 const RSS_TARGET_MB = 150;
 const SLOPE_TARGET = 0.1;
@@ -39,14 +45,19 @@ interface Sample {
   t: number;
   rssMb: number;
   heapAfterGcMb?: number;
+  externalMb?: number;
+  anonMb?: number;
+  fileMb?: number;
   checked?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function vmRssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? NaN : Number(m[1]) / 1024;
+function vmRss(pid: number): { rssMb: number; anonMb: number; fileMb: number } {
+  const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(st);
+  const p = rssParts(st);
+  return { rssMb: m === null ? NaN : Number(m[1]) / 1024, anonMb: p.anonMb, fileMb: p.fileMb };
 }
 
 /** Least-squares slope of y over x. */
@@ -255,14 +266,15 @@ async function main(): Promise<void> {
     console.log([table(['constructor / type', 'Δ count', 'Δ self size (KiB)', 'count at 2nd', 'self size at 2nd (KiB)'], d.rows), '', ...d.retainerLines, '', table(['new objects enter the old heap at (holder.edge ← its holder.edge)', 'objects', 'self size (KiB)'], d.anchorRows)].join('\n'));
     return;
   }
+  await ensureDist();
   const dir = mkdtempSync(path.join(tmpdir(), 'bot4-bench-memory-'));
   const cfg = path.join(dir, 'bot4.json');
   writeFileSync(cfg, JSON.stringify({ auth: { tokenFile: path.join(dir, 'admin-token') } }));
   const logFile = path.join(dir, 'daemon.log');
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--expose-gc', '--import', path.join(here, 'memory-probe.ts'), path.join(root, 'bin/bot4.js'), 'daemon', '--config', cfg, '--port', '0', '--journal', path.join(dir, 'journal')],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, BOT4_LOG_LEVEL: 'warn', BOT4_MEM_PROBE_MS: String(EVERY_S * 1000) } },
+    [...DAEMON_NODE_FLAGS, '--expose-gc', '--import', path.join(here, 'memory-probe.mjs'), path.join(root, 'bin/bot4.js'), 'daemon', '--config', cfg, '--port', '0', '--journal', path.join(dir, 'journal')],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...daemonEnv(), BOT4_LOG_LEVEL: 'warn', BOT4_MEM_PROBE_MS: String(EVERY_S * 1000) } },
   );
   const log = createWriteStream(logFile);
   child.stderr!.pipe(log);
@@ -287,10 +299,14 @@ async function main(): Promise<void> {
     const metricsUrl = /metrics=(\S+)/.exec(ready)?.[1];
     console.log(`daemon ready in ${startupS.toFixed(1)} s (pid ${child.pid}); sampling every ${EVERY_S} s for ${DURATION_S} s`);
 
-    let lastProbe: { heapUsedAfterGc: number } | undefined;
+    let lastProbe: { heapUsedAfterGc: number; external: number; tsx: boolean } | undefined;
+    let tsxSeen = false;
     let snapDone: ((p: string) => void) | undefined;
-    child.on('message', (m: { probe?: string; heapUsedAfterGc: number; path?: string }) => {
-      if (m.probe === 'mem') lastProbe = m;
+    child.on('message', (m: { probe?: string; heapUsedAfterGc: number; external: number; tsx: boolean; path?: string }) => {
+      if (m.probe === 'mem') {
+        lastProbe = m;
+        if (m.tsx) tsxSeen = true;
+      }
       if (m.probe === 'snapshot' && snapDone !== undefined) snapDone(m.path!);
     });
     const snapshot = async (name: string): Promise<string> => {
@@ -309,8 +325,11 @@ async function main(): Promise<void> {
       await sleep(Math.max(0, due - Date.now()));
       if (exited !== null) break;
       const t = (Date.now() - tStart) / 1000;
-      const s: Sample = { t, rssMb: vmRssMb(child.pid!) };
-      if (lastProbe !== undefined) s.heapAfterGcMb = lastProbe.heapUsedAfterGc / MB;
+      const s: Sample = { t, ...vmRss(child.pid!) };
+      if (lastProbe !== undefined) {
+        s.heapAfterGcMb = lastProbe.heapUsedAfterGc / MB;
+        s.externalMb = lastProbe.external / MB;
+      }
       if (metricsUrl !== undefined) {
         try {
           const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
@@ -321,7 +340,7 @@ async function main(): Promise<void> {
         }
       }
       samples.push(s);
-      console.log(`t=${t.toFixed(0)} s rss=${s.rssMb.toFixed(1)} MB heapAfterGc=${s.heapAfterGcMb?.toFixed(2) ?? '-'} MB checked=${s.checked ?? '-'}`);
+      console.log(`t=${t.toFixed(0)} s rss=${s.rssMb.toFixed(1)} MB (anon ${s.anonMb!.toFixed(1)} file ${s.fileMb!.toFixed(1)}) heapAfterGc=${s.heapAfterGcMb?.toFixed(2) ?? '-'} MB external=${s.externalMb?.toFixed(1) ?? '-'} MB checked=${s.checked ?? '-'}`);
       if (SNAPSHOTS && ((snaps.length === 0 && t >= SNAP1_S) || (snaps.length === 1 && t >= snap2S))) {
         snaps.push({ t, file: await snapshot(`heap-${snaps.length + 1}.heapsnapshot`) });
         console.log(`heap snapshot ${snaps.length} at t=${t.toFixed(0)} s`);
@@ -345,12 +364,15 @@ async function main(): Promise<void> {
       ['heapUsed after full GC', f(withHeap[0]?.heapAfterGcMb), f(withHeap[withHeap.length - 1]?.heapAfterGcMb), f(Math.max(...withHeap.map((s) => s.heapAfterGcMb!))), `${f(heapSlope, 3)} MB/min`, `|slope| < ${SLOPE_TARGET} MB/min after ${WARMUP_S} s: ${ok(Math.abs(heapSlope) < SLOPE_TARGET)}`],
     ];
     const checked = samples.filter((s) => s.checked !== undefined);
+    const asObjects = bytesPerClosedOrder(10_000);
+    const packed = bytesPerClosedOrder(0);
     const lines = [
-      `Default \`npm start\` workload (\`bin/bot4.js daemon\` through tsx, default config; only the port, journal and token file moved to a temporary directory), ${samples.length} samples every ${EVERY_S} s over ${ranS.toFixed(0)} s (BOT4_BENCH_MEMORY_S=${DURATION_S})${diedEarly ? ` — the daemon EXITED EARLY (code ${exited})` : ''}. Start-up to the ready line: ${startupS.toFixed(1)} s.`,
+      `Default \`npm start\` workload (\`node bin/bot4.js daemon\`: the compiled dist/, ${tsxSeen ? 'BUT tsx was in the daemon process' : 'no tsx in the daemon process'}${DAEMON_NODE_FLAGS.length > 0 ? `, node flags \`${DAEMON_NODE_FLAGS.join(' ')}\`` : ''}; default config; only the port, journal and token file moved to a temporary directory), ${samples.length} samples every ${EVERY_S} s over ${ranS.toFixed(0)} s (BOT4_BENCH_MEMORY_S=${DURATION_S})${diedEarly ? ` — the daemon EXITED EARLY (code ${exited})` : ''}. Start-up to the ready line: ${startupS.toFixed(1)} s.`,
       '',
       table(['figure', 'start (MB)', 'end (MB)', 'max (MB)', `slope after ${WARMUP_S} s`, 'target'], rows),
       '',
       `- Workload: ${checked.length >= 2 ? `${checked[checked.length - 1]!.checked! - checked[0]!.checked!} orders checked by risk during the sampling` : 'orders-checked counter not read'}. The probe's forced full GC every ${EVERY_S} s is the only change to the workload; post-GC heapUsed is the retained heap.`,
+      `- Engine order table, heap per closed order (10,000 demo-shaped closed orders in an \`OrderStore\`, in the bench process): ${asObjects.toFixed(0)} B as objects, ${packed.toFixed(0)} B packed (${((packed / asObjects) * 100).toFixed(0)} %); the daemon keeps the newest 256 closed as objects and packs the rest (bench/memory-closed-orders.ts).`,
     ];
     if (snaps.length === 2) {
       const diff = diffSnapshots(snaps[0]!.file, snaps[1]!.file);
@@ -361,7 +383,7 @@ async function main(): Promise<void> {
       lines.push('', 'The same for the groups that grew most:', '', ...diff.retainerLines);
     }
     const every60 = samples.filter((_, i) => i % Math.max(1, Math.round(60 / EVERY_S)) === 0 || i === samples.length - 1);
-    lines.push('', table(['t (s)', 'RSS (MB)', 'heapUsed after GC (MB)', 'orders checked'], every60.map((s) => [s.t.toFixed(0), f(s.rssMb), f(s.heapAfterGcMb, 2), s.checked ?? '-'])));
+    lines.push('', table(['t (s)', 'RSS (MB)', 'RssAnon (MB)', 'RssFile (MB)', 'heapUsed after GC (MB)', 'external (MB)', 'orders checked'], every60.map((s) => [s.t.toFixed(0), f(s.rssMb), f(s.anonMb), f(s.fileMb), f(s.heapAfterGcMb, 2), f(s.externalMb), s.checked ?? '-'])));
     const md = lines.join('\n');
     console.log(md);
     writeSection('memory', 'Daemon memory: RSS and post-GC heap slope, heap snapshot diff', md);

@@ -4,12 +4,14 @@ import { fileURLToPath } from 'node:url';
 import type { Instrument } from '../actors/orders/instrument.js';
 import type { EngineStatsLine } from './engine-process.js';
 import { ChaosEngineError } from './errors.js';
+import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.js';
 
 // From the sources (tests, development) the child runs engine-process.ts through tsx; from the
 // compiled build (dist/, see bin/build-js.mjs) it runs dist/engine-process.js with source maps.
 const COMPILED = import.meta.url.endsWith('.js');
 const ENTRY = fileURLToPath(new URL(COMPILED ? './engine-process.js' : './engine-process.ts', import.meta.url));
-const NODE_ARGS = COMPILED ? ['--enable-source-maps'] : ['--import', 'tsx'];
+// The daemon's V8 flags (daemon/node-flags.ts): peak RSS is measured as the daemon runs.
+const NODE_ARGS = [...DAEMON_NODE_FLAGS, ...(COMPILED ? ['--enable-source-maps'] : ['--import', 'tsx'])];
 
 /** What the engine prints when it settled. */
 export interface SettledLine {

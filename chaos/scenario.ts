@@ -120,7 +120,7 @@ export const EXPECT_DEFAULTS = Object.freeze({
   /** p99 of engine process restarted → first order accepted (ms; includes process start-up). */
   restartP99Ms: 15_000,
   /** Peak RSS of the engine process (MB). */
-  maxRssMb: 250,
+  maxRssMb: 150,
   /** Orders the engine must have placed (a run where nothing flowed proves nothing). */
   minOrders: 20,
 });

@@ -19,7 +19,7 @@ import { resolveTracing, TRACING_SAMPLERS, type ResolvedTracing, type TracingSam
  * strategy, the gateway on 127.0.0.1:8080.
  */
 export const DAEMON_DEFAULTS = Object.freeze({
-  sim: Object.freeze({ venues: 2, seed: 42, host: '127.0.0.1', port: 0, profile: NO_PROFILE as ProfileChoice, stateDir: '', participants: true, rateLimits: 'binance' as RateLimitPreset }),
+  sim: Object.freeze({ venues: 2, seed: 42, host: '127.0.0.1', port: 0, profile: NO_PROFILE as ProfileChoice, stateDir: '', participants: true, rateLimits: 'binance' as RateLimitPreset, retentionOrders: 250 }),
   venues: Object.freeze([]) as readonly never[],
   symbols: Object.freeze(['BTC/USDT', 'ETH/USDT']),
   journal: Object.freeze({ dir: '.bot4/journal', fsync: 'always' as 'always' | 'interval' | 'never', repair: false }),
@@ -85,6 +85,12 @@ export const daemonConfigSchema = z
          * `exchangeInfo`; the engine's budget follows what they advertise unless `venues[].limits` says otherwise.
          */
         rateLimits: z.enum(RATE_LIMIT_PRESET_NAMES).default(D.sim.rateLimits),
+        /**
+         * Client orders each embedded venue keeps in full (the simulator's `retention.orders`; open
+         * orders always are, older closed ones are compacted into running sums). Small by default so
+         * the daemon's memory is flat within minutes (issue 16); see docs/daemon.md.
+         */
+        retentionOrders: z.number().int().min(0).max(100_000_000).default(D.sim.retentionOrders),
       })
       .prefault({}),
     /**

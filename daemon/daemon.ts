@@ -141,6 +141,10 @@ export class Daemon {
           profile: config.sim.profile,
           participants: config.sim.participants,
           rateLimits: config.sim.rateLimits,
+          // a small window of full client history (issue 16: the simulator's default, 20,000 orders per
+          // venue, took the daemon's heap up for over an hour); count-based only: an age limit could
+          // compact, at a restart after downtime, the orders the engine's start reconciliation asks for
+          retention: { orders: config.sim.retentionOrders },
           stateDir: simStateDir,
           stateFsync: config.journal.fsync === 'always',
           controlToken,

@@ -2,13 +2,20 @@ import type { OrderIntent } from './intent.js';
 import { DuplicateOrderError, OrderNotFoundError, OutcomeUnknownError } from './errors.js';
 import { applyOrderEvent, createOrder, isTerminal, type Order, type OrderEvent, type OrderState } from './order-state.js';
 import { parseOptions, z } from '../../common/validate.js';
-import { Frozen, OrderTableCapture } from './order-table-capture.js';
+import { Frozen, OrderTableCapture, Packed } from './order-table-capture.js';
+import { PackStrings, packOrder, unpackOrder } from './closed-pack.js';
 
 /** Options of an {@link OrderStore}. */
 export const orderStoreOptionsSchema = z
   .object({
     /** Closed (terminal) orders kept for lookups, oldest evicted first. Open orders are always kept. */
     maxClosed: z.number().int().min(0).default(10_000),
+    /**
+     * The most recently closed orders kept as objects; older retained closed orders are kept packed
+     * (one short string each, see closed-pack.ts) and unpacked when read. Late venue events for a
+     * just-closed order meet the object itself.
+     */
+    hotClosed: z.number().int().min(0).default(256),
   })
   .strict();
 
@@ -21,7 +28,10 @@ export type OrderStoreOptions = z.input<typeof orderStoreOptionsSchema>;
  * the transition table and keeps the indexes in step.
  *
  * Closed orders are kept up to `maxClosed`, evicted in the order they closed, so a journal replay
- * and a snapshot restore arrive at the same table.
+ * and a snapshot restore arrive at the same table. Only the newest `hotClosed` of them stay objects;
+ * the older ones are packed into one short string each (issue 16: ~0.9 KB → a fraction; the
+ * lookups by client and venue order id, duplicate detection and snapshots are unchanged, a read
+ * returns a fresh equal object).
  */
 export class OrderStore {
   private readonly opts: Readonly<z.output<typeof orderStoreOptionsSchema>>;
@@ -34,8 +44,17 @@ export class OrderStore {
    * close appends, an eviction advances the head; no Map entry per closed order to insert and
    * delete, and a Map iterator's walk over the holes of front deletions is avoided too).
    */
-  private closedQueue: Order[] = [];
+  private closedQueue: string[] = [];
   private closedHead = 0;
+  /** closedQueue[closedHead, hotHead) are packed (in `packed`), [hotHead, end) are objects (in `all`). */
+  private hotHead = 0;
+  private readonly packed = new Map<string, string>();
+  /** venue → venue order id → client order id, for the packed orders. */
+  private readonly packedByVenue = new Map<string, Map<string, string>>();
+  /** Packed orders per state (the metrics count states without unpacking). */
+  private readonly packedStates = new Map<OrderState, number>();
+  private readonly strings = new PackStrings();
+  private restoring = false;
   private readonly attempts = new Map<string, string>();
   constructor(options?: OrderStoreOptions) {
     this.opts = parseOptions(orderStoreOptionsSchema, options, 'orderStore');
@@ -43,12 +62,24 @@ export class OrderStore {
 
   /** Number of orders held (open + retained closed). */
   get size(): number {
-    return this.all.size;
+    return this.all.size + this.packed.size;
   }
 
   /** Number of open (non-terminal) orders. */
   get openCount(): number {
-    return this.all.size - this.closedCount;
+    return this.size - this.closedCount;
+  }
+
+  /** Closed orders held in the packed form (the rest of {@link size} are objects). */
+  get packedCount(): number {
+    return this.packed.size;
+  }
+
+  /** Orders held per state (without unpacking the packed ones). */
+  countByState(): Map<OrderState, number> {
+    const m = new Map<OrderState, number>(this.packedStates);
+    for (const o of this.all.values()) m.set(o.state, (m.get(o.state) ?? 0) + 1);
+    return m;
   }
 
   private get closedCount(): number {
@@ -65,7 +96,7 @@ export class OrderStore {
 
   /** Inserts a fully formed order (snapshot restore). */
   insert(o: Order): Order {
-    if (this.all.has(o.clientOrderId)) throw new DuplicateOrderError(o.clientOrderId);
+    if (this.all.has(o.clientOrderId) || this.packed.has(o.clientOrderId)) throw new DuplicateOrderError(o.clientOrderId);
     this.all.set(o.clientOrderId, o);
     if (o.venueOrderId !== undefined) this.venueIndex(o.intent.venue).set(o.venueOrderId, o);
     if (o.intentKey !== undefined) this.attempts.set(o.intentKey, o.clientOrderId);
@@ -76,19 +107,25 @@ export class OrderStore {
 
   /** The order, or undefined. */
   get(clientOrderId: string): Order | undefined {
-    return this.all.get(clientOrderId);
+    const o = this.all.get(clientOrderId);
+    if (o !== undefined) return o;
+    const text = this.packed.get(clientOrderId);
+    return text === undefined ? undefined : unpackOrder(clientOrderId, text, this.strings);
   }
 
   /** The order; throws {@link OrderNotFoundError}. */
   require(clientOrderId: string): Order {
-    const o = this.all.get(clientOrderId);
+    const o = this.get(clientOrderId);
     if (o === undefined) throw new OrderNotFoundError(clientOrderId);
     return o;
   }
 
   /** The order with this venue order id on `venue`, or undefined. */
   getByVenueOrderId(venue: string, venueOrderId: string): Order | undefined {
-    return this.byVenue.get(venue)?.get(venueOrderId);
+    const o = this.byVenue.get(venue)?.get(venueOrderId);
+    if (o !== undefined) return o;
+    const id = this.packedByVenue.get(venue)?.get(venueOrderId);
+    return id === undefined ? undefined : this.get(id);
   }
 
   /**
@@ -101,6 +138,8 @@ export class OrderStore {
     if (vid !== undefined && vid !== o.venueOrderId) {
       const other = this.byVenue.get(o.intent.venue)?.get(vid);
       if (other !== undefined && other !== o) throw new DuplicateOrderError(vid, 'venueOrderId');
+      const packedOther = this.packedByVenue.get(o.intent.venue)?.get(vid);
+      if (packedOther !== undefined && packedOther !== o.clientOrderId) throw new DuplicateOrderError(vid, 'venueOrderId');
     }
     const before = o.venueOrderId;
     applyOrderEvent(o, event, tNs);
@@ -132,20 +171,24 @@ export class OrderStore {
     return this.open.get(venue)?.get(symbol)?.size ?? 0;
   }
 
-  /** Every order held, in insertion order. */
-  values(): IterableIterator<Order> {
-    return this.all.values();
+  /**
+   * Every order held: the packed (older closed) ones in closing order, then the others in insertion
+   * order. Packed ones are unpacked as the iteration reaches them.
+   */
+  *values(): IterableIterator<Order> {
+    for (let i = this.closedHead; i < this.hotHead; i++) yield this.get(this.closedQueue[i]!)!;
+    yield* this.all.values();
   }
 
   /** Closed orders retained, oldest closed first (snapshot order). */
   *closedOrders(): IterableIterator<Order> {
-    for (let i = this.closedHead; i < this.closedQueue.length; i++) yield this.closedQueue[i]!;
+    for (let i = this.closedHead; i < this.closedQueue.length; i++) yield this.get(this.closedQueue[i]!)!;
   }
 
   /** The latest attempt (client order id) for `intentKey`, or undefined. */
   latestAttempt(intentKey: string): Order | undefined {
     const id = this.attempts.get(intentKey);
-    return id === undefined ? undefined : this.all.get(id);
+    return id === undefined ? undefined : this.get(id);
   }
 
   /**
@@ -166,7 +209,7 @@ export class OrderStore {
 
   /** JSON-safe state (orders in insertion order, closed ids in closing order) for snapshots. */
   toJSON(): OrderStoreState {
-    return { orders: [...this.all.values()].map(orderToJSON), closed: this.closedIds() };
+    return { orders: [...this.values()].map(orderToJSON), closed: this.closedIds() };
   }
 
   /**
@@ -175,8 +218,13 @@ export class OrderStore {
    * for byte.
    */
   capture(): OrderTableCapture {
-    const items = new Array<Order | Frozen>(this.all.size);
+    const items = new Array<Order | Frozen | Packed>(this.size);
     let i = 0;
+    // a packed order never changes: its text is captured, unpacked only when rendered
+    for (let k = this.closedHead; k < this.hotHead; k++) {
+      const id = this.closedQueue[k]!;
+      items[i++] = new Packed(id, this.packed.get(id)!, this.strings);
+    }
     for (const o of this.all.values()) items[i++] = isTerminal(o.state) ? o : new Frozen(o);
     return new OrderTableCapture(items, this.closedIds());
   }
@@ -193,10 +241,20 @@ export class OrderStore {
     this.open.clear();
     this.closedQueue = [];
     this.closedHead = 0;
+    this.hotHead = 0;
+    this.packed.clear();
+    this.packedByVenue.clear();
+    this.packedStates.clear();
     this.attempts.clear();
-    for (const o of s.orders) this.insert(orderFromJSON(o));
-    this.closedQueue = s.closed.map((id) => this.require(id));
-    this.closedHead = 0;
+    this.restoring = true;
+    try {
+      for (const o of s.orders) this.insert(orderFromJSON(o));
+    } finally {
+      this.restoring = false;
+    }
+    for (const id of s.closed) this.require(id);
+    this.closedQueue = [...s.closed];
+    this.trimClosed();
   }
 
   private openSet(venue: string, symbol: string): Map<string, Order> {
@@ -209,7 +267,7 @@ export class OrderStore {
 
   private closedIds(): string[] {
     const ids = new Array<string>(this.closedCount);
-    for (let i = this.closedHead; i < this.closedQueue.length; i++) ids[i - this.closedHead] = this.closedQueue[i]!.clientOrderId;
+    for (let i = this.closedHead; i < this.closedQueue.length; i++) ids[i - this.closedHead] = this.closedQueue[i]!;
     return ids;
   }
 
@@ -220,19 +278,55 @@ export class OrderStore {
   }
 
   private close(o: Order): void {
-    this.closedQueue.push(o);
+    if (this.restoring) return; // restore() sets the closing order from the snapshot
+    this.closedQueue.push(o.clientOrderId);
+    this.trimClosed();
+  }
+
+  /** Evicts past `maxClosed` (oldest closed first), then packs past `hotClosed`. */
+  private trimClosed(): void {
     while (this.closedCount > this.opts.maxClosed) {
-      const old = this.closedQueue[this.closedHead]!;
-      this.closedQueue[this.closedHead++] = undefined as unknown as Order; // let it be collected
-      const id = old.clientOrderId;
-      this.all.delete(id);
-      if (old.venueOrderId !== undefined) this.byVenue.get(old.intent.venue)?.delete(old.venueOrderId);
+      const id = this.closedQueue[this.closedHead]!;
+      const packed = this.closedHead < this.hotHead;
+      this.closedQueue[this.closedHead++] = undefined as unknown as string; // let it be collected
+      if (this.hotHead < this.closedHead) this.hotHead = this.closedHead;
+      let old: Order;
+      if (packed) {
+        old = unpackOrder(id, this.packed.get(id)!, this.strings);
+        this.packed.delete(id);
+        this.countPacked(old.state, -1);
+        if (old.venueOrderId !== undefined) this.packedByVenue.get(old.intent.venue)?.delete(old.venueOrderId);
+      } else {
+        old = this.all.get(id)!;
+        this.all.delete(id);
+        if (old.venueOrderId !== undefined) this.byVenue.get(old.intent.venue)?.delete(old.venueOrderId);
+      }
       if (old.intentKey !== undefined && this.attempts.get(old.intentKey) === id) this.attempts.delete(old.intentKey);
+    }
+    while (this.closedQueue.length - this.hotHead > this.opts.hotClosed) {
+      const id = this.closedQueue[this.hotHead++]!;
+      const o = this.all.get(id)!;
+      this.packed.set(id, packOrder(o, this.strings));
+      this.countPacked(o.state, 1);
+      this.all.delete(id);
+      if (o.venueOrderId !== undefined) {
+        this.byVenue.get(o.intent.venue)?.delete(o.venueOrderId);
+        let m = this.packedByVenue.get(o.intent.venue);
+        if (m === undefined) this.packedByVenue.set(o.intent.venue, (m = new Map()));
+        m.set(o.venueOrderId, id);
+      }
     }
     if (this.closedHead >= 4096 && this.closedHead * 2 >= this.closedQueue.length) {
       this.closedQueue = this.closedQueue.slice(this.closedHead);
+      this.hotHead -= this.closedHead;
       this.closedHead = 0;
     }
+  }
+
+  private countPacked(s: OrderState, d: number): void {
+    const n = (this.packedStates.get(s) ?? 0) + d;
+    if (n === 0) this.packedStates.delete(s);
+    else this.packedStates.set(s, n);
   }
 }
 

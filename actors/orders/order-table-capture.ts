@@ -1,4 +1,5 @@
 import type { Order, OrderHistoryEntry, OrderState } from './order-state.js';
+import { unpackOrder, type PackStrings } from './closed-pack.js';
 
 /**
  * A consistent picture of the order table at one instant (a snapshot's sequence), taken
@@ -19,7 +20,7 @@ export class OrderTableCapture {
 
   /** Use `OrderStore.capture()`. */
   constructor(
-    private readonly items: (Order | Frozen)[],
+    private readonly items: (Order | Frozen | Packed)[],
     private readonly closedIds: string[],
   ) {}
 
@@ -38,7 +39,7 @@ export class OrderTableCapture {
       const objs = new Array<unknown>(end - this.next);
       for (let i = this.next; i < end; i++) {
         const it = this.items[i]!;
-        objs[i - this.next] = it instanceof Frozen ? frozenJSON(it) : orderJSON(it);
+        objs[i - this.next] = it instanceof Frozen ? frozenJSON(it) : it instanceof Packed ? orderJSON(unpackOrder(it.id, it.text, it.strings)) : orderJSON(it);
         this.items[i] = undefined as unknown as Order; // let the captured copy go
       }
       const text = JSON.stringify(objs);
@@ -53,6 +54,15 @@ export class OrderTableCapture {
     this.renderSlice(Infinity);
     return `{"orders":[${this.slices.join(',')}],"closed":${JSON.stringify(this.closedIds)}}`;
   }
+}
+
+/** A packed closed order (see closed-pack.ts): it never changes, so its text is the capture. */
+export class Packed {
+  constructor(
+    readonly id: string,
+    readonly text: string,
+    readonly strings: PackStrings,
+  ) {}
 }
 
 /** The changing part of an open order at capture time. */

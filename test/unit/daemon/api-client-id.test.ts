@@ -12,8 +12,9 @@ import { OrderStore } from '../../../actors/orders/order-store.js';
 const intent: OrderIntent = { strategy: 'api', venue: 'v', symbol: 'X/Y', side: 'buy', type: 'limit', tif: 'GTC', priceTicks: 10, qtyLots: 5 };
 
 describe('API client order ids (retention)', () => {
-  it('open orders always, the last maxClosed closed ones, and the same after a snapshot restore', () => {
-    const s = new OrderStore({ maxClosed: 2 });
+  // hotClosed 0: every closed order is held packed (issue 16), the default keeps these as objects
+  for (const hotClosed of [256, 0]) it(`open orders always, the last maxClosed closed ones, and the same after a snapshot restore (hotClosed ${hotClosed})`, () => {
+    const s = new OrderStore({ maxClosed: 2, hotClosed });
     s.create('api.1', intent, 0, `${API_INTENT_PREFIX}open-one`);
     s.apply('api.1', { kind: 'submit' }, 0);
     for (let i = 2; i <= 5; i++) {
@@ -26,9 +27,13 @@ describe('API client order ids (retention)', () => {
     assert.deepEqual(known(s), ['open-one', 'closed-4', 'closed-5']);
     assert.equal(apiClientOrderId(s.get('api.1')!), 'open-one');
     assert.equal(apiClientOrderId(s.get('mm.6')!), undefined, 'a strategy order has no API client id');
-    const restored = new OrderStore({ maxClosed: 2 });
+    assert.equal(s.packedCount, hotClosed === 0 ? 2 : 0);
+    assert.equal(apiClientOrderId(s.get('api.5')!), 'closed-5');
+    const restored = new OrderStore({ maxClosed: 2, hotClosed });
     restored.restore(JSON.parse(JSON.stringify(s.toJSON())));
     assert.deepEqual(known(restored), known(s));
     assert.equal(restored.latestAttempt(`${API_INTENT_PREFIX}closed-5`)?.clientOrderId, 'api.5');
+    // a used id of a closed (packed) order is still a duplicate
+    assert.throws(() => restored.create('api.5', intent, 0), /B4_ORDER_DUPLICATE|already/);
   });
 });

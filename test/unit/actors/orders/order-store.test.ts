@@ -3,6 +3,9 @@ import { OrderStore } from '../../../../actors/orders/order-store.js';
 import { DuplicateOrderError, OrderNotFoundError, OutcomeUnknownError } from '../../../../actors/orders/errors.js';
 import type { OrderIntent } from '../../../../actors/orders/intent.js';
 import { ConfigError } from '../../../../common/errors.js';
+import { InvalidTransitionError } from '../../../../actors/orders/errors.js';
+import { PackStrings, packOrder, unpackOrder } from '../../../../actors/orders/closed-pack.js';
+import type { Order } from '../../../../actors/orders/order-state.js';
 
 const intent = (venue: string, symbol: string): OrderIntent => ({ strategy: 's', venue, symbol, side: 'buy', type: 'limit', tif: 'GTC', priceTicks: 10, qtyLots: 5 });
 
@@ -82,5 +85,109 @@ describe('OrderStore', () => {
 
   it('validates options', () => {
     assert.throws(() => new OrderStore({ maxClosed: -1 }), (e: unknown) => e instanceof ConfigError && /orderStore\.maxClosed/.test(e.message));
+    assert.throws(() => new OrderStore({ hotClosed: 1.5 }), (e: unknown) => e instanceof ConfigError && /orderStore\.hotClosed/.test(e.message));
+  });
+});
+
+/** Drives `n` orders of varied shape through `s`: fills with trade ids and fees, cancels, rejects, denials; every 7th stays open. */
+function drive(s: OrderStore, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const id = `p.${i}`;
+    const it: OrderIntent = { strategy: `st${i % 3}`, venue: i % 2 === 0 ? 'v1' : 'v2', symbol: i % 5 === 0 ? 'Z/Y' : 'X/Y', side: i % 2 === 0 ? 'buy' : 'sell', type: 'limit', tif: 'GTC', priceTicks: 1000 + i, qtyLots: 10 };
+    if (i % 4 === 1) it.reduceOnly = true;
+    if (i % 4 === 2) it.reduceOnly = false;
+    const t = 1_733_000_000_000_000_000 + i * 1_000_003;
+    s.create(id, it, t, i % 3 === 0 ? `k${i}` : undefined);
+    if (i % 11 === 3) {
+      s.apply(id, { kind: 'deny', reason: `denied "quoted" ${i}` }, t + 1);
+      continue;
+    }
+    s.apply(id, { kind: 'submit' }, t + 2);
+    if (i % 13 === 4) {
+      s.apply(id, { kind: 'reject', reason: 'insufficient balance' }, t + 3);
+      continue;
+    }
+    s.apply(id, { kind: 'accept', venueOrderId: `V${i}` }, t + 5);
+    if (i % 7 === 6) continue;
+    if (i % 3 === 0) {
+      s.apply(id, { kind: 'fill', lots: 4, priceTicks: 1000 + i, tradeId: `T${i}a`, feeAsset: 'BNB', feeAtoms: 123456789012345678901n + BigInt(i) }, t + 7);
+      s.apply(id, { kind: 'fill', lots: 6, priceTicks: 999 + i, tradeId: `T${i}b`, feeAsset: 'USDT', feeAtoms: 5n }, t + 9);
+    } else {
+      s.apply(id, { kind: 'cancel-request' }, t + 7);
+      s.apply(id, { kind: 'canceled', reason: i % 2 === 0 ? 'by strategy' : undefined }, t + 11);
+    }
+  }
+}
+
+describe('OrderStore: closed orders kept packed past hotClosed (issue 16)', () => {
+  it('answers every lookup exactly as a store of objects does: get, venue id, attempts, states, duplicates, snapshots', () => {
+    const ref = new OrderStore({ maxClosed: 70, hotClosed: 1000 });
+    const s = new OrderStore({ maxClosed: 70, hotClosed: 5 });
+    drive(ref, 120);
+    drive(s, 120);
+    assert.equal(ref.packedCount, 0);
+    assert.equal(s.packedCount, 65, 'closed beyond the 5 newest are packed');
+    assert.equal(s.size, ref.size);
+    assert.equal(s.openCount, ref.openCount);
+    for (let i = 0; i < 120; i++) {
+      const id = `p.${i}`;
+      assert.deepStrictEqual(s.get(id), ref.get(id), id);
+      const v = ref.get(id)?.venueOrderId;
+      if (v !== undefined) assert.deepStrictEqual(s.getByVenueOrderId(ref.get(id)!.intent.venue, v), ref.get(id), `venue id of ${id}`);
+      if (i % 3 === 0) assert.deepStrictEqual(s.latestAttempt(`k${i}`), ref.latestAttempt(`k${i}`), `attempt k${i}`);
+    }
+    assert.equal(s.get('p.0'), undefined, 'evicted past maxClosed');
+    assert.equal(s.getByVenueOrderId('v1', 'V0'), undefined);
+    assert.deepStrictEqual([...s.countByState()].sort(), [...ref.countByState()].sort());
+    assert.deepStrictEqual([...s.closedOrders()], [...ref.closedOrders()]);
+    assert.deepStrictEqual(s.toJSON().closed, ref.toJSON().closed);
+    assert.deepStrictEqual(new Set(s.toJSON().orders.map((o) => o.clientOrderId)), new Set(ref.toJSON().orders.map((o) => o.clientOrderId)));
+    // snapshots: the capture renders exactly toJSON; a restore gives the same table and text
+    const text = s.toJSONText();
+    assert.equal(text, JSON.stringify(s.toJSON()));
+    const r = new OrderStore({ maxClosed: 70, hotClosed: 5 });
+    r.restore(JSON.parse(text));
+    assert.equal(r.toJSONText(), text);
+    assert.equal(r.packedCount, 65);
+    for (let i = 50; i < 120; i++) assert.deepStrictEqual(r.get(`p.${i}`), ref.get(`p.${i}`));
+    // a restore into a store of objects (and back) agrees too
+    const o = new OrderStore({ maxClosed: 70, hotClosed: 1000 });
+    o.restore(JSON.parse(text));
+    for (let i = 50; i < 120; i++) assert.deepStrictEqual(o.get(`p.${i}`), ref.get(`p.${i}`));
+  });
+
+  it('refuses a duplicate client or venue order id of a packed order, and any event on it (nothing changes)', () => {
+    const s = new OrderStore({ maxClosed: 70, hotClosed: 2 });
+    drive(s, 40);
+    const packedId = 'p.22'; // canceled, venue id V22 on v1
+    assert.equal(s.get(packedId)?.state, 'canceled');
+    const before = s.toJSONText();
+    assert.throws(() => s.create(packedId, intent('v1', 'X/Y'), 0), (e: unknown) => e instanceof DuplicateOrderError && e.code === 'B4_ORDER_DUPLICATE');
+    s.create('n.1', intent('v1', 'X/Y'), 0);
+    s.apply('n.1', { kind: 'submit' }, 1);
+    assert.throws(() => s.apply('n.1', { kind: 'accept', venueOrderId: 'V22' }, 2), DuplicateOrderError);
+    assert.throws(() => s.apply(packedId, { kind: 'fill', lots: 1, priceTicks: 1 }, 3), InvalidTransitionError);
+    assert.equal(s.get(packedId)?.history.length, 4);
+    s.apply('n.1', { kind: 'reject', reason: 'x' }, 4);
+    s.restore(JSON.parse(before));
+    assert.equal(s.toJSONText(), before);
+  });
+
+  it('packs a closed order into a short string and back to an equal order', () => {
+    const s = new OrderStore({ hotClosed: 1000 });
+    drive(s, 10);
+    const t = new PackStrings();
+    for (const o of s.values()) {
+      const text = packOrder(o, t);
+      const back: Order = unpackOrder(o.clientOrderId, text, t);
+      assert.deepStrictEqual(back, o);
+      assert.equal(JSON.stringify(Object.keys(back.intent)), JSON.stringify(Object.keys(o.intent)), 'intent fields in the declared order');
+      // the compact form: a filled order with two fills, fees and trade ids is < 200 characters
+      assert.ok(text.length < 200, `${text.length}: ${text}`);
+    }
+    // times that are not exact as differences (far apart magnitudes) come back exactly too
+    const o = s.get('p.1')!;
+    const odd: Order = { ...o, createdNs: 0.1, updatedNs: 1e300, history: [{ ...o.history[0]!, tNs: 2 ** 60 + 0.5 * 0 }, { ...o.history[1]!, tNs: 123.456 }] };
+    assert.deepStrictEqual(unpackOrder(odd.clientOrderId, packOrder(odd, t), t), odd);
   });
 });
