@@ -11,16 +11,10 @@
  * post-GC heapUsed (after the first minute) below 0.1 MB/min, i.e. < 1 MB per 10 minutes.
  * Run: npm run bench daemon-rss (10 minutes; set BOT4_BENCH_DAEMON_RSS_S for a shorter check)
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, rmSync } from 'node:fs';
 import { table, writeSection } from './report.js';
-import { DAEMON_NODE_FLAGS, daemonEnv, ensureDist } from './memory-daemon.js';
+import { DAEMON_NODE_FLAGS, ensureDist, slope, startProbedDaemon, vmRss } from './memory-daemon.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
 const DURATION_S = Number(process.env.BOT4_BENCH_DAEMON_RSS_S ?? 600);
 const EVERY_S = Number(process.env.BOT4_BENCH_DAEMON_RSS_EVERY_S ?? 10);
 const RSS_TARGET_MB = 150;
@@ -38,57 +32,10 @@ interface Sample {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function vmRssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? NaN : Number(m[1]) / 1024;
-}
-
-/** Least-squares slope of y over x. */
-function slope(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  if (n < 2) return NaN;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i]! - mx) * (ys[i]! - my);
-    den += (xs[i]! - mx) ** 2;
-  }
-  return num / den;
-}
-
 async function main(): Promise<void> {
   await ensureDist();
-  const dir = mkdtempSync(path.join(tmpdir(), 'bot4-bench-daemon-rss-'));
-  // the defaults, except where the generated admin token goes (not the shared .bot4/ of the checkout)
-  const cfg = path.join(dir, 'bot4.json');
-  writeFileSync(cfg, JSON.stringify({ auth: { tokenFile: path.join(dir, 'admin-token') } }));
-  const logFile = path.join(dir, 'daemon.log');
-  const child = spawn(
-    process.execPath,
-    [...DAEMON_NODE_FLAGS, '--expose-gc', '--import', path.join(here, 'memory-probe.mjs'), path.join(root, 'bin/bot4.js'), 'daemon', '--config', cfg, '--port', '0', '--journal', path.join(dir, 'journal')],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...daemonEnv(), BOT4_LOG_LEVEL: 'warn', BOT4_MEM_PROBE_MS: String(EVERY_S * 1000) } },
-  );
-  const log = createWriteStream(logFile);
-  child.stderr!.pipe(log);
-  let exited: number | null = null;
-  child.on('exit', (c) => (exited = c ?? -1));
-  const t0 = Date.now();
-  const ready = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('daemon: no ready line within 120 s')), 120_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const i = buf.indexOf('\n');
-      if (i >= 0) {
-        clearTimeout(timer);
-        resolve(buf.slice(0, i));
-      }
-    });
-    child.once('exit', (c) => reject(new Error(`daemon exited ${c} before ready; log: ${logFile}`)));
-  });
-  const startupS = (Date.now() - t0) / 1000;
+  const d = await startProbedDaemon('bot4-bench-daemon-rss-', EVERY_S);
+  const { child, dir, logFile, ready, startupS } = d;
   const metricsUrl = /metrics=(\S+)/.exec(ready)![1]!;
   console.log(`daemon ready in ${startupS.toFixed(1)} s (pid ${child.pid}); sampling every ${EVERY_S} s for ${DURATION_S} s`);
 
@@ -101,10 +48,10 @@ async function main(): Promise<void> {
   let scrapeFailures = 0;
   for (let k = 0; ; k++) {
     const due = tStart + k * EVERY_S * 1000;
-    if (due - tStart > DURATION_S * 1000 || exited !== null) break;
+    if (due - tStart > DURATION_S * 1000 || d.exited() !== null) break;
     await sleep(Math.max(0, due - Date.now()));
-    if (exited !== null) break;
-    const s: Sample = { t: (Date.now() - tStart) / 1000, rssMb: vmRssMb(child.pid!) };
+    if (d.exited() !== null) break;
+    const s: Sample = { t: (Date.now() - tStart) / 1000, rssMb: vmRss(child.pid!).rssMb };
     // the probe fires on its own 10 s timer: use its latest report (at most one interval old)
     if (lastProbe !== undefined) {
       s.heapMb = lastProbe.heapUsed / MB;
@@ -121,13 +68,12 @@ async function main(): Promise<void> {
     if (k % 6 === 0) console.log(`t=${s.t.toFixed(0)} s rss=${s.rssMb.toFixed(1)} MB heapAfterGc=${s.heapAfterGcMb?.toFixed(1) ?? '-'} MB checked=${s.checked ?? '-'}`);
   }
   const ranS = (Date.now() - tStart) / 1000;
-  const diedEarly = exited !== null;
+  const diedEarly = d.exited() !== null;
   const t1 = Date.now();
   child.kill('SIGTERM');
-  for (let i = 0; i < 300 && exited === null; i++) await sleep(100);
+  for (let i = 0; i < 300 && d.exited() === null; i++) await sleep(100);
   const stopS = (Date.now() - t1) / 1000;
-  if (exited === null) child.kill('SIGKILL');
-  log.end();
+  if (d.exited() === null) child.kill('SIGKILL');
   const logText = readFileSync(logFile, 'utf8');
   const errorLines = logText.split('\n').filter((l) => /"level":(50|60)/.test(l)).length;
 
@@ -157,11 +103,11 @@ async function main(): Promise<void> {
   const every60 = samples.filter((_, i) => i % Math.max(1, Math.round(60 / EVERY_S)) === 0 || i === samples.length - 1);
   const md = [
     `Default \`npm start\` workload (\`node bin/bot4.js daemon\`: the compiled dist/${DAEMON_NODE_FLAGS.length > 0 ? `, node flags \`${DAEMON_NODE_FLAGS.join(' ')}\`` : ''}; default config; only the port (0), journal directory and token file moved to a temporary directory), ` +
-      `${samples.length} samples every ${EVERY_S} s over ${ranS.toFixed(0)} s (target duration ${DURATION_S} s)${diedEarly ? ` — the daemon EXITED EARLY (code ${exited})` : ''}. Start-up to the ready line: ${startupS.toFixed(1)} s.`,
+      `${samples.length} samples every ${EVERY_S} s over ${ranS.toFixed(0)} s (target duration ${DURATION_S} s)${diedEarly ? ` — the daemon EXITED EARLY (code ${d.exited()})` : ''}. Start-up to the ready line: ${startupS.toFixed(1)} s.`,
     '',
     table(['figure', 'start (MB)', 'end (MB)', 'max (MB)', `slope after ${WARMUP_S} s`, 'target'], rows),
     '',
-    `- ${ordersLine} /metrics scrape failures: ${scrapeFailures}. Error/fatal log lines: ${errorLines}. SIGTERM to exit: ${stopS.toFixed(1)} s, exit code ${String(exited)}.`,
+    `- ${ordersLine} /metrics scrape failures: ${scrapeFailures}. Error/fatal log lines: ${errorLines}. SIGTERM to exit: ${stopS.toFixed(1)} s, exit code ${String(d.exited())}.`,
     '- heapUsed is reported by a probe preloaded into the daemon (`bench/memory-probe.mjs`, plain JS: the daemon runs the compiled dist/ with no tsx in its process) that forces a full GC at each sample (every ' +
       `${EVERY_S} s): post-GC heapUsed is the retained heap, the figure a leak moves. The forced GC is the only change to the workload.`,
     '',

@@ -8,7 +8,9 @@
  * The daemon gets the V8 flags `npm start` gives it (daemon/node-flags.ts); BOT4_BENCH_NODE_FLAGS
  * replaces them (space separated; `none`: Node's defaults), to measure what a flag does to RSS.
  */
-import { statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_NODE_FLAGS as SHIPPED_FLAGS } from '../daemon/node-flags.js';
@@ -49,4 +51,76 @@ export async function ensureDist(): Promise<void> {
 export function rssParts(status: string): { anonMb: number; fileMb: number; shmemMb: number } {
   const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
   return { anonMb: kb('RssAnon'), fileMb: kb('RssFile'), shmemMb: kb('RssShmem') };
+}
+
+/** VmRSS of `pid` in MB, with its anonymous / file-backed split (from /proc/<pid>/status). */
+export function vmRss(pid: number): { rssMb: number; anonMb: number; fileMb: number } {
+  const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(st);
+  const p = rssParts(st);
+  return { rssMb: m === null ? NaN : Number(m[1]) / 1024, anonMb: p.anonMb, fileMb: p.fileMb };
+}
+
+/** Least-squares slope of y over x. */
+export function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 2) return NaN;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return num / den;
+}
+
+/** A measured daemon child (see {@link startProbedDaemon}). */
+export interface ProbedDaemon {
+  child: ChildProcess;
+  /** Its temporary folder (config, token, journal, log). */
+  dir: string;
+  logFile: string;
+  /** The ready line it printed. */
+  ready: string;
+  /** Seconds from spawn to the ready line. */
+  startupS: number;
+  /** Exit code once it exited (-1: by a signal), else null. */
+  exited(): number | null;
+}
+
+/**
+ * Starts the compiled daemon with the default config (only the port, journal and token file moved
+ * into a fresh temporary folder `<prefix>…`), the flags above, `--expose-gc` and the plain-JS probe
+ * sampling every `everyS` seconds; resolves at its ready line (rejects after 120 s or on exit).
+ */
+export async function startProbedDaemon(prefix: string, everyS: number): Promise<ProbedDaemon> {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  const cfg = path.join(dir, 'bot4.json');
+  writeFileSync(cfg, JSON.stringify({ auth: { tokenFile: path.join(dir, 'admin-token') } }));
+  const logFile = path.join(dir, 'daemon.log');
+  const child = spawn(
+    process.execPath,
+    [...DAEMON_NODE_FLAGS, '--expose-gc', '--import', path.join(here, 'memory-probe.mjs'), path.join(root, 'bin/bot4.js'), 'daemon', '--config', cfg, '--port', '0', '--journal', path.join(dir, 'journal')],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...daemonEnv(), BOT4_LOG_LEVEL: 'warn', BOT4_MEM_PROBE_MS: String(everyS * 1000) } },
+  );
+  child.stderr!.pipe(createWriteStream(logFile));
+  let exited: number | null = null;
+  child.on('exit', (c) => (exited = c ?? -1));
+  const t0 = Date.now();
+  const ready = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('daemon: no ready line within 120 s')), 120_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const i = buf.indexOf('\n');
+      if (i >= 0) {
+        clearTimeout(timer);
+        resolve(buf.slice(0, i));
+      }
+    });
+    child.once('exit', (c) => reject(new Error(`daemon exited ${c} before ready; log: ${logFile}`)));
+  });
+  return { child, dir, logFile, ready, startupS: (Date.now() - t0) / 1000, exited: () => exited };
 }

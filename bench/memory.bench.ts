@@ -18,17 +18,12 @@
  * Targets: RSS ≤ 150 MB (end and max); post-GC heap slope |…| < 0.1 MB/min after the first minute.
  * Run: npm run bench memory (10 minutes; BOT4_BENCH_MEMORY_S=240 for a short check)
  */
-import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { table, writeSection } from './report.js';
-import { DAEMON_NODE_FLAGS, daemonEnv, ensureDist, rssParts } from './memory-daemon.js';
+import { DAEMON_NODE_FLAGS, ensureDist, slope, startProbedDaemon, vmRss } from './memory-daemon.js';
 import { bytesPerClosedOrder } from './memory-closed-orders.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
 const DURATION_S = Number(process.env.BOT4_BENCH_MEMORY_S ?? 600);
 const EVERY_S = Number(process.env.BOT4_BENCH_MEMORY_EVERY_S ?? 10);
 const SNAP1_S = Number(process.env.BOT4_BENCH_MEMORY_SNAP1_S ?? 30);
@@ -52,28 +47,6 @@ interface Sample {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function vmRss(pid: number): { rssMb: number; anonMb: number; fileMb: number } {
-  const st = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = /VmRSS:\s+(\d+) kB/.exec(st);
-  const p = rssParts(st);
-  return { rssMb: m === null ? NaN : Number(m[1]) / 1024, anonMb: p.anonMb, fileMb: p.fileMb };
-}
-
-/** Least-squares slope of y over x. */
-function slope(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  if (n < 2) return NaN;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i]! - mx) * (ys[i]! - my);
-    den += (xs[i]! - mx) ** 2;
-  }
-  return num / den;
-}
 
 // --- heap snapshot summary ------------------------------------------------------------------------
 
@@ -267,35 +240,9 @@ async function main(): Promise<void> {
     return;
   }
   await ensureDist();
-  const dir = mkdtempSync(path.join(tmpdir(), 'bot4-bench-memory-'));
-  const cfg = path.join(dir, 'bot4.json');
-  writeFileSync(cfg, JSON.stringify({ auth: { tokenFile: path.join(dir, 'admin-token') } }));
-  const logFile = path.join(dir, 'daemon.log');
-  const child = spawn(
-    process.execPath,
-    [...DAEMON_NODE_FLAGS, '--expose-gc', '--import', path.join(here, 'memory-probe.mjs'), path.join(root, 'bin/bot4.js'), 'daemon', '--config', cfg, '--port', '0', '--journal', path.join(dir, 'journal')],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...daemonEnv(), BOT4_LOG_LEVEL: 'warn', BOT4_MEM_PROBE_MS: String(EVERY_S * 1000) } },
-  );
-  const log = createWriteStream(logFile);
-  child.stderr!.pipe(log);
-  let exited: number | null = null;
-  child.on('exit', (c) => (exited = c ?? -1));
+  const d = await startProbedDaemon('bot4-bench-memory-', EVERY_S);
+  const { child, dir, ready, startupS } = d;
   try {
-    const t0 = Date.now();
-    const ready = await new Promise<string>((resolve, reject) => {
-      let buf = '';
-      const timer = setTimeout(() => reject(new Error('daemon: no ready line within 120 s')), 120_000);
-      child.stdout!.on('data', (d: Buffer) => {
-        buf += d.toString();
-        const i = buf.indexOf('\n');
-        if (i >= 0) {
-          clearTimeout(timer);
-          resolve(buf.slice(0, i));
-        }
-      });
-      child.once('exit', (c) => reject(new Error(`daemon exited ${c} before ready; log: ${logFile}`)));
-    });
-    const startupS = (Date.now() - t0) / 1000;
     const metricsUrl = /metrics=(\S+)/.exec(ready)?.[1];
     console.log(`daemon ready in ${startupS.toFixed(1)} s (pid ${child.pid}); sampling every ${EVERY_S} s for ${DURATION_S} s`);
 
@@ -321,9 +268,9 @@ async function main(): Promise<void> {
     const tStart = Date.now();
     for (let k = 0; ; k++) {
       const due = tStart + k * EVERY_S * 1000;
-      if (due - tStart > DURATION_S * 1000 || exited !== null) break;
+      if (due - tStart > DURATION_S * 1000 || d.exited() !== null) break;
       await sleep(Math.max(0, due - Date.now()));
-      if (exited !== null) break;
+      if (d.exited() !== null) break;
       const t = (Date.now() - tStart) / 1000;
       const s: Sample = { t, ...vmRss(child.pid!) };
       if (lastProbe !== undefined) {
@@ -347,9 +294,9 @@ async function main(): Promise<void> {
       }
     }
     const ranS = (Date.now() - tStart) / 1000;
-    const diedEarly = exited !== null;
+    const diedEarly = d.exited() !== null;
     child.kill('SIGTERM');
-    for (let i = 0; i < 300 && exited === null; i++) await sleep(100);
+    for (let i = 0; i < 300 && d.exited() === null; i++) await sleep(100);
 
     const withHeap = samples.filter((s) => s.heapAfterGcMb !== undefined);
     const late = withHeap.filter((s) => s.t >= WARMUP_S);
@@ -367,7 +314,7 @@ async function main(): Promise<void> {
     const asObjects = bytesPerClosedOrder(10_000);
     const packed = bytesPerClosedOrder(0);
     const lines = [
-      `Default \`npm start\` workload (\`node bin/bot4.js daemon\`: the compiled dist/, ${tsxSeen ? 'BUT tsx was in the daemon process' : 'no tsx in the daemon process'}${DAEMON_NODE_FLAGS.length > 0 ? `, node flags \`${DAEMON_NODE_FLAGS.join(' ')}\`` : ''}; default config; only the port, journal and token file moved to a temporary directory), ${samples.length} samples every ${EVERY_S} s over ${ranS.toFixed(0)} s (BOT4_BENCH_MEMORY_S=${DURATION_S})${diedEarly ? ` — the daemon EXITED EARLY (code ${exited})` : ''}. Start-up to the ready line: ${startupS.toFixed(1)} s.`,
+      `Default \`npm start\` workload (\`node bin/bot4.js daemon\`: the compiled dist/, ${tsxSeen ? 'BUT tsx was in the daemon process' : 'no tsx in the daemon process'}${DAEMON_NODE_FLAGS.length > 0 ? `, node flags \`${DAEMON_NODE_FLAGS.join(' ')}\`` : ''}; default config; only the port, journal and token file moved to a temporary directory), ${samples.length} samples every ${EVERY_S} s over ${ranS.toFixed(0)} s (BOT4_BENCH_MEMORY_S=${DURATION_S})${diedEarly ? ` — the daemon EXITED EARLY (code ${d.exited()})` : ''}. Start-up to the ready line: ${startupS.toFixed(1)} s.`,
       '',
       table(['figure', 'start (MB)', 'end (MB)', 'max (MB)', `slope after ${WARMUP_S} s`, 'target'], rows),
       '',
@@ -388,8 +335,7 @@ async function main(): Promise<void> {
     console.log(md);
     writeSection('memory', 'Daemon memory: RSS and post-GC heap slope, heap snapshot diff', md);
   } finally {
-    if (exited === null) child.kill('SIGKILL');
-    log.end();
+    if (d.exited() === null) child.kill('SIGKILL');
     if (KEEP) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
