@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { GatewayServer, GatewayTlsError } from '../../../gateway/index.js';
@@ -93,21 +91,8 @@ describe('gateway HTTP endpoints (real sockets)', () => {
 });
 
 describe('gateway TLS', () => {
-  const haveOpenssl = spawnSync('which', ['openssl']).status === 0;
-  let dir = '';
-
-  before(function () {
-    if (!haveOpenssl) {
-      // no openssl binary on this machine: the TLS path cannot be exercised without a certificate
-      this.skip();
-    }
-    dir = mkdtempSync(path.join(os.tmpdir(), 'bot4-gw-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-  });
-
-  after(() => {
-    if (dir !== '') rmSync(dir, { recursive: true, force: true });
-  });
+  // a committed test-only certificate for 127.0.0.1 (test/fixtures/tls/README.md): no openssl needed
+  const dir = fileURLToPath(new URL('../../fixtures/tls/', import.meta.url));
 
   it('serves wss:// and https:// with a configured certificate', async () => {
     const port = new EnginePortDouble();
