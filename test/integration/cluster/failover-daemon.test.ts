@@ -10,11 +10,11 @@ import path from 'node:path';
 import { OrderJournal } from '../../../actors/journal/order-journal.js';
 import { LiveClock } from '../../../common/clock.js';
 import { checkLedger, userAccount } from '../../../chaos/ledger-check/ledger-check.js';
-import { DEMO_API_KEY, DEMO_API_SECRET, Simulator } from '../../../simulators/index.js';
+import { DEMO_API_KEY, Simulator } from '../../../simulators/index.js';
 import { TOKENS, TestClient } from '../../fixtures/gateway/ws-client.js';
 import { startNatsServer, type NatsServerHandle } from '../../fixtures/nats/nats-server.js';
 import { venueInstruments } from '../../fixtures/exchange/harness.js';
-import { startDaemon, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
+import { simVenueEnv, startDaemon, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
 
 const auth = { headers: { authorization: `Bearer ${TOKENS.admin}` } };
 const clock = new LiveClock();
@@ -68,8 +68,7 @@ describe('automatic takeover: a standby daemon rebuilds from the account stream 
   });
 
   async function daemon(node: string): Promise<{ d: DaemonChild; c: TestClient }> {
-    const env = { BOT4_LOG_LEVEL: process.env.BOT4_TEST_DAEMON_LOG ?? 'warn', BOT4_VENUE_SIM_A_API_KEY: DEMO_API_KEY, BOT4_VENUE_SIM_A_API_SECRET: DEMO_API_SECRET };
-    const d = await startDaemon(yaml(sim, nats.url, node), { env });
+    const d = await startDaemon(yaml(sim, nats.url, node), { env: simVenueEnv('sim-a') });
     daemons.push(d);
     const c = await TestClient.connect(d.urls.api!, auth);
     clients.push(c);

@@ -20,16 +20,9 @@ import { parseDaemonConfig } from '../../../daemon/config.js';
 import { Daemon } from '../../../daemon/daemon.js';
 import { TcpProxy } from '../../../chaos/failover-procs.js';
 import { startNatsServer, type NatsServerHandle } from '../../fixtures/nats/nats-server.js';
+import { until } from '../daemon/harness.js';
 
 const clock = new LiveClock();
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(pred: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
-}
 
 describe('cluster/failover: takeover options are validated', () => {
   const base = { enabled: true, servers: ['nats://127.0.0.1:1'], lease: { enabled: true, takeover: true } };

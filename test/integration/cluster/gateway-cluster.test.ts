@@ -4,10 +4,10 @@
 // and journal), the ack comes back, and A's client sees its order.update/fill events; B's client
 // sees the same order. Orders for a venue whose node is not running get B4_REMOTE_NODE_UNKNOWN.
 import assert from 'node:assert/strict';
-import { DEMO_API_KEY, DEMO_API_SECRET, Simulator } from '../../../simulators/index.js';
+import { Simulator } from '../../../simulators/index.js';
 import { TOKENS, TestClient, type GwMessage } from '../../fixtures/gateway/ws-client.js';
 import { startNatsServer, type NatsServerHandle } from '../../fixtures/nats/nats-server.js';
-import { startDaemon, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
+import { simVenueEnv, startDaemon, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
 
 const auth = { headers: { authorization: `Bearer ${TOKENS.admin}` } };
 
@@ -55,14 +55,7 @@ describe('gateway across nodes: two real daemons on nats-server (cluster.remote)
   });
 
   async function daemon(node: string, venue: string, routes: string): Promise<{ d: DaemonChild; c: TestClient }> {
-    const env = {
-      BOT4_LOG_LEVEL: process.env.BOT4_TEST_DAEMON_LOG ?? 'warn',
-      BOT4_VENUE_SIM_A_API_KEY: DEMO_API_KEY,
-      BOT4_VENUE_SIM_A_API_SECRET: DEMO_API_SECRET,
-      BOT4_VENUE_SIM_B_API_KEY: DEMO_API_KEY,
-      BOT4_VENUE_SIM_B_API_SECRET: DEMO_API_SECRET,
-    };
-    const d = await startDaemon(yaml(sim, nats.url, node, venue, routes), { env });
+    const d = await startDaemon(yaml(sim, nats.url, node, venue, routes), { env: simVenueEnv('sim-a', 'sim-b') });
     daemons.push(d);
     await until(async () => (await fetch(d.urls.health!)).status === 200, 60_000, `${node} /health 200`);
     const c = await TestClient.connect(d.urls.api!, auth);

@@ -9,11 +9,11 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { OrderJournal } from '../../../actors/journal/order-journal.js';
 import { LiveClock } from '../../../common/clock.js';
 import { rebuildJournalFromStream } from '../../../cluster/replicated-log-rebuild.js';
-import { DEMO_API_KEY, DEMO_API_SECRET, Simulator } from '../../../simulators/index.js';
+import { Simulator } from '../../../simulators/index.js';
 import { TOKENS, TestClient } from '../../fixtures/gateway/ws-client.js';
 import { startNatsServer, type NatsServerHandle } from '../../fixtures/nats/nats-server.js';
 import { venueInstruments } from '../../fixtures/exchange/harness.js';
-import { startDaemon, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
+import { simVenueEnv, startDaemon, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
 
 const auth = { headers: { authorization: `Bearer ${TOKENS.admin}` } };
 const clock = new LiveClock();
@@ -63,8 +63,7 @@ describe('two daemons, one venue account: the lease decides who sends (real daem
   });
 
   async function daemon(node: string): Promise<{ d: DaemonChild; c: TestClient; bid: number }> {
-    const env = { BOT4_LOG_LEVEL: process.env.BOT4_TEST_DAEMON_LOG ?? 'warn', BOT4_VENUE_SIM_A_API_KEY: DEMO_API_KEY, BOT4_VENUE_SIM_A_API_SECRET: DEMO_API_SECRET };
-    const d = await startDaemon(yaml(sim, nats.url, node), { env });
+    const d = await startDaemon(yaml(sim, nats.url, node), { env: simVenueEnv('sim-a') });
     daemons.push(d);
     await until(async () => (await fetch(d.urls.health!)).status === 200, 60_000, `${node} /health 200`);
     const c = await TestClient.connect(d.urls.api!, auth);

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEMO_API_KEY, DEMO_API_SECRET } from '../../../simulators/index.js';
 import { TOKENS } from '../../fixtures/gateway/ws-client.js';
 
 /** Repository root and the CLI entry. */
@@ -100,6 +101,20 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
 }
 
 /** Polls `pred` every 20 ms until true or `timeoutMs` (then throws naming `what`). */
+/**
+ * Environment of a test daemon trading the simulator's `venues` with its demo keys
+ * (`BOT4_VENUE_<NAME>_API_KEY/SECRET`), logging at BOT4_TEST_DAEMON_LOG (default warn).
+ */
+export function simVenueEnv(...venues: string[]): Record<string, string> {
+  const env: Record<string, string> = { BOT4_LOG_LEVEL: process.env.BOT4_TEST_DAEMON_LOG ?? 'warn' };
+  for (const v of venues) {
+    const k = v.toUpperCase().replace(/-/g, '_');
+    env[`BOT4_VENUE_${k}_API_KEY`] = DEMO_API_KEY;
+    env[`BOT4_VENUE_${k}_API_SECRET`] = DEMO_API_SECRET;
+  }
+  return env;
+}
+
 export async function until(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
