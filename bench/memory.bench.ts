@@ -128,23 +128,30 @@ function groups(s: Snapshot): Map<string, Group> {
 }
 
 /**
- * For the nodes of `keys` that are new in `b` (id not in `a`): walks up from each through its first
- * strong retainer while the holder is new too, and counts where the chain enters the old heap:
- * `Holder.edge ← Holder's own holder.edge` → objects. That names what keeps accumulating them.
+ * What both walks below need: which nodes of `b` are new (id not in `a`), each node's first strong
+ * retaining edge, and an edge's `Holder.edge` label.
  */
-function retainers(a: Snapshot, b: Snapshot, keys: Set<string>): Map<string, Map<string, number>> {
+function newNodes(a: Snapshot, b: Snapshot): { n: number; isNew: Uint8Array; firstRet: Int32Array; label: (e: number) => string } {
   const old = new Set<number>();
   for (let i = 0; i < a.id.length; i++) old.add(a.id[i]!);
   const n = b.key.length;
   const isNew = new Uint8Array(n);
   for (let i = 0; i < n; i++) if (!old.has(b.id[i]!)) isNew[i] = 1;
-  // first strong retaining edge of each node
   const firstRet = new Int32Array(n).fill(-1);
   for (let e = 0; e < b.edgeTo.length; e++) {
     const to = b.edgeTo[e]!;
     if (firstRet[to] === -1 && b.edgeName[e] !== '[weak]') firstRet[to] = e;
   }
-  const label = (e: number): string => `${b.key[b.edgeFrom[e]!]}.${b.edgeName[e]}`;
+  return { n, isNew, firstRet, label: (e) => `${b.key[b.edgeFrom[e]!]}.${b.edgeName[e]}` };
+}
+
+/**
+ * For the nodes of `keys` that are new in `b` (id not in `a`): walks up from each through its first
+ * strong retainer while the holder is new too, and counts where the chain enters the old heap:
+ * `Holder.edge ← Holder's own holder.edge` → objects. That names what keeps accumulating them.
+ */
+function retainers(a: Snapshot, b: Snapshot, keys: Set<string>): Map<string, Map<string, number>> {
+  const { n, isNew, firstRet, label } = newNodes(a, b);
   const out = new Map<string, Map<string, number>>();
   for (let i = 0; i < n; i++) {
     if (isNew[i] !== 1 || !keys.has(b.key[i]!)) continue;
@@ -168,17 +175,7 @@ function retainers(a: Snapshot, b: Snapshot, keys: Set<string>): Map<string, Map
 
 /** Self size of every node new in `b`, summed by where its retainer chain enters the old heap (top `k`). */
 function anchors(a: Snapshot, b: Snapshot, k: number): (string | number)[][] {
-  const old = new Set<number>();
-  for (let i = 0; i < a.id.length; i++) old.add(a.id[i]!);
-  const n = b.key.length;
-  const isNew = new Uint8Array(n);
-  for (let i = 0; i < n; i++) if (!old.has(b.id[i]!)) isNew[i] = 1;
-  const firstRet = new Int32Array(n).fill(-1);
-  for (let e = 0; e < b.edgeTo.length; e++) {
-    const to = b.edgeTo[e]!;
-    if (firstRet[to] === -1 && b.edgeName[e] !== '[weak]') firstRet[to] = e;
-  }
-  const label = (e: number): string => `${b.key[b.edgeFrom[e]!]}.${b.edgeName[e]}`;
+  const { n, isNew, firstRet, label } = newNodes(a, b);
   const by = new Map<string, { count: number; size: number }>();
   for (let i = 0; i < n; i++) {
     if (isNew[i] !== 1) continue;
