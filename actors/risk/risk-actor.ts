@@ -42,11 +42,10 @@ export class RiskActor {
    * Approved intents not yet seen as orders, by limit price, each bucket in approval order (the
    * first match in a bucket is the oldest with those fields). Was one queue scanned from its head:
    * under overload (15k orders/s offered, risk mailbox full) updates arrived out of approval order
-   * and one intent's first update never arrived at all; it stayed at the head and every later match
-   * scanned past everything pending behind it, O(pending) per update (issue 13: `onUpdate` +
-   * `takePending` 94 % of the engine's CPU, the throughput collapse). A bucket holds the intents
-   * pending at one price: a handful. (The intent that never got its update still holds its
-   * reservation: see the issue 13 report.)
+   * and an intent whose update was dropped stayed at the head, so every later match scanned past
+   * everything pending behind it, O(pending) per update (issue 13: `onUpdate` + `takePending` 94 %
+   * of the engine's CPU, the throughput collapse). Updates are no longer dropped (the mailbox's
+   * `mustDeliver` below); the buckets keep a match short when they arrive out of order.
    */
   private readonly pending = new Map<number, OrderIntent[]>();
   /**
