@@ -38,7 +38,7 @@ import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { Engine } from '../actors/engine/engine.js';
 import { parseEngineConfig, type EngineConfigInput } from '../actors/engine/engine-config.js';
-import type { ExchangeAdapter } from '../actors/exchange/adapter.js';
+import { DelegatingAdapter } from './fixtures/delegating-adapter.js';
 import { BinanceAdapter } from '../actors/exchange/binance/binance-adapter.js';
 import { VenueCallError } from '../actors/exchange/errors.js';
 import { WeightBudget } from '../actors/exchange/weight-budget.js';
@@ -100,7 +100,7 @@ async function startSim(): Promise<SimHandle> {
 }
 
 /** An adapter that records when each order is handed over and answered, indexed by its unique price. */
-class Recording implements ExchangeAdapter {
+class Recording extends DelegatingAdapter<BinanceAdapter> {
   readonly handedAt = new Float64Array(MAX_ORDERS);
   readonly ackedAt = new Float64Array(MAX_ORDERS);
   failed = 0;
@@ -114,13 +114,10 @@ class Recording implements ExchangeAdapter {
   readonly orders: Order[] = [];
   /** The engine's order table (set once the engine is up). */
   table: OrderStore | undefined;
-  constructor(readonly inner: BinanceAdapter, private readonly clock: LiveClock) {}
-  get venue(): string { return this.inner.venue; }
-  get budget() { return this.inner.budget; }
-  probe() { return this.inner.probe(); }
-  close() { return this.inner.close(); }
-  loadInstruments() { return this.inner.loadInstruments(); }
-  placeOrder(id: string, intent: OrderIntent, tp: string) {
+  constructor(inner: BinanceAdapter, private readonly clock: LiveClock) {
+    super(inner);
+  }
+  override placeOrder(id: string, intent: OrderIntent, tp: string): ReturnType<BinanceAdapter['placeOrder']> {
     const k = intent.priceTicks - PRICE0;
     this.handedAt[k] = this.clock.nowNs();
     const o = this.table?.get(id);
@@ -138,15 +135,6 @@ class Recording implements ExchangeAdapter {
       },
     );
   }
-  cancelOrder(id: string, symbol: string, tp: string) { return this.inner.cancelOrder(id, symbol, tp); }
-  fetchOrder(id: string, symbol: string) { return this.inner.fetchOrder(id, symbol); }
-  fetchTrades(symbol: string, vid: string) { return this.inner.fetchTrades(symbol, vid); }
-  fetchOrderHistory(symbol: string, sinceMs: number) { return this.inner.fetchOrderHistory(symbol, sinceMs); }
-  fetchTradeHistory(symbol: string, sinceMs: number) { return this.inner.fetchTradeHistory(symbol, sinceMs); }
-  fetchOpenOrders(symbols: readonly string[]) { return this.inner.fetchOpenOrders(symbols); }
-  fetchBalances() { return this.inner.fetchBalances(); }
-  startStreams(...a: Parameters<ExchangeAdapter['startStreams']>) { this.inner.startStreams(...a); }
-  stopStreams() { this.inner.stopStreams(); }
 }
 
 interface RunResult {

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { Engine, VENUE_BREAKER_DEFAULTS } from '../actors/engine/engine.js';
 import { venueOptionsSchema } from '../actors/exchange/venue-options.js';
-import type { ExchangeAdapter } from '../actors/exchange/adapter.js';
+import { DelegatingAdapter } from './fixtures/delegating-adapter.js';
 import { BinanceAdapter } from '../actors/exchange/binance/binance-adapter.js';
 import type { OrderIntent } from '../actors/orders/intent.js';
 import { LiveClock } from '../common/clock.js';
@@ -45,31 +45,19 @@ async function startSim(): Promise<{ venue: VenueUrls; control: string; stop: ()
 }
 
 /** An adapter that records when each order is handed over (keyed by its unique price). */
-class Recording implements ExchangeAdapter {
+class Recording extends DelegatingAdapter<BinanceAdapter> {
   readonly handedAt = new Map<number, number>();
   readonly ackedAt = new Map<number, number>();
-  constructor(private readonly inner: BinanceAdapter, private readonly clock: LiveClock) {}
-  get venue(): string { return this.inner.venue; }
-  get budget() { return this.inner.budget; }
-  probe() { return this.inner.probe(); }
-  close() { return this.inner.close(); }
-  loadInstruments() { return this.inner.loadInstruments(); }
-  placeOrder(id: string, intent: OrderIntent, tp: string) {
+  constructor(inner: BinanceAdapter, private readonly clock: LiveClock) {
+    super(inner);
+  }
+  override placeOrder(id: string, intent: OrderIntent, tp: string): ReturnType<BinanceAdapter['placeOrder']> {
     this.handedAt.set(intent.priceTicks, this.clock.nowNs());
     return this.inner.placeOrder(id, intent, tp).then((v) => {
       this.ackedAt.set(intent.priceTicks, this.clock.nowNs());
       return v;
     });
   }
-  cancelOrder(id: string, symbol: string, tp: string) { return this.inner.cancelOrder(id, symbol, tp); }
-  fetchOrder(id: string, symbol: string) { return this.inner.fetchOrder(id, symbol); }
-  fetchTrades(symbol: string, vid: string) { return this.inner.fetchTrades(symbol, vid); }
-  fetchOrderHistory(symbol: string, sinceMs: number) { return this.inner.fetchOrderHistory(symbol, sinceMs); }
-  fetchTradeHistory(symbol: string, sinceMs: number) { return this.inner.fetchTradeHistory(symbol, sinceMs); }
-  fetchOpenOrders(symbols: readonly string[]) { return this.inner.fetchOpenOrders(symbols); }
-  fetchBalances() { return this.inner.fetchBalances(); }
-  startStreams(...a: Parameters<ExchangeAdapter['startStreams']>) { this.inner.startStreams(...a); }
-  stopStreams() { this.inner.stopStreams(); }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
