@@ -1,6 +1,7 @@
 import { ConfigError } from '../common/errors.js';
 import { describeValue } from '../common/describe.js';
 import { fromUnits } from '../actors/orders/instrument.js';
+import { type Dec, parseDec, rescaleDec as rescale, wholeSteps } from '../common/decimal.js';
 
 /**
  * Exact decimal arithmetic for the CLI's edge: what a person types (`65000.5`, `0.001`) becomes an
@@ -9,37 +10,7 @@ import { fromUnits } from '../actors/orders/instrument.js';
  * is not a whole number of ticks is refused, never rounded.
  */
 
-/** A decimal number: `units × 10^-scale`. */
-export interface Dec {
-  readonly units: bigint;
-  readonly scale: number;
-}
-
-const DECIMAL = /^-?\d+(\.\d+)?$/;
-
-/** Parses a decimal string (`-12.50`, `0.001`; no exponent, no `+`) into a {@link Dec}; undefined when it is not one. */
-export function parseDec(s: string): Dec | undefined {
-  if (!DECIMAL.test(s)) return undefined;
-  const neg = s.startsWith('-');
-  const [i = '0', f = ''] = (neg ? s.slice(1) : s).split('.');
-  const units = BigInt(i + f);
-  return { units: neg ? -units : units, scale: f.length };
-}
-
-function rescale(d: Dec, scale: number): bigint {
-  return d.units * 10n ** BigInt(scale - d.scale);
-}
-
-/** a + b, exactly. */
-export function addDec(a: Dec, b: Dec): Dec {
-  const scale = Math.max(a.scale, b.scale);
-  return { units: rescale(a, scale) + rescale(b, scale), scale };
-}
-
-/** a × b, exactly. */
-export function mulDec(a: Dec, b: Dec): Dec {
-  return { units: a.units * b.units, scale: a.scale + b.scale };
-}
+export { type Dec, addDec, mulDec, parseDec } from '../common/decimal.js';
 
 /** The decimal string of `d` with exactly `scale` decimals (more are cut towards zero: only used to shorten trailing zeros). */
 export function formatDec(d: Dec, scale = d.scale): string {
@@ -74,11 +45,8 @@ export function toSteps(field: string, value: string, step: string, what: string
   if (v.units === 0n) throw new ConfigError(field, `${field}: expected a value > 0, got ${describeValue(value)}`);
   const s = parseDec(step);
   if (s === undefined || s.units <= 0n) throw new ConfigError(field, `${field}: the daemon reported ${what} as ${describeValue(step)}, not a positive decimal`);
-  const scale = Math.max(v.scale, s.scale);
-  const a = rescale(v, scale);
-  const b = rescale(s, scale);
-  if (a % b !== 0n) throw new ConfigError(field, `${field}: expected a multiple of the ${what}, got ${describeValue(value)}`, { step });
-  const n = a / b;
+  const n = wholeSteps(v, s);
+  if (n === undefined) throw new ConfigError(field, `${field}: expected a multiple of the ${what}, got ${describeValue(value)}`, { step });
   if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new ConfigError(field, `${field}: expected at most ${fromSteps(BigInt(Number.MAX_SAFE_INTEGER), step)} (2^53-1 steps of ${step}), got ${describeValue(value)}`);
   return Number(n);
 }
