@@ -12,7 +12,7 @@
 // files: all sizes and mtimes equal → fresh; a file whose mtime moved is hashed, and only a changed
 // hash (or a missing file, a missing output, a changed build script) makes `dist/` stale.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -141,6 +141,7 @@ export async function buildDist({ root = ROOT, clean = false } = {}) {
     // CommonJS packages bundled into ES modules call `require` for Node's built-ins
     banner: { js: "import { createRequire as __bot4CreateRequire } from 'node:module'; const require = __bot4CreateRequire(import.meta.url);" },
   });
+  const previous = previousOutputs(dist);
   const outputs = [];
   const files = [...result.outputFiles].sort((a, b) => rank(a.path) - rank(b.path));
   for (const f of files) {
@@ -167,7 +168,34 @@ export async function buildDist({ root = ROOT, clean = false } = {}) {
     inputs[rel] = { size: st.size, mtimeMs: st.mtimeMs, sha256: sha256(abs) };
   }
   writeAtomic(path.join(dist, MANIFEST), `${JSON.stringify({ version: MANIFEST_VERSION, builtAt: new Date().toISOString(), esbuild: esbuild.version, outputs: outputs.sort(), inputs }, null, 1)}\n`);
+  removeOldChunks(dist, new Set([...outputs, ...previous]));
   return { inputs: names.length, outputs: outputs.length, ms: Math.round(performance.now() - t0) };
+}
+
+/** The outputs the manifest in `dist` lists (the build this one replaces); none when there is none. */
+function previousOutputs(dist) {
+  try {
+    const m = JSON.parse(readFileSync(path.join(dist, MANIFEST), 'utf8'));
+    return Array.isArray(m.outputs) ? m.outputs.filter((x) => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Deletes the chunks of builds older than the one this build replaces: a process started from the
+ * previous build may still import its chunks lazily, so those stay one generation; `dist/` does not
+ * grow with every rebuild.
+ */
+function removeOldChunks(dist, keep) {
+  for (const name of readdirSync(dist)) {
+    if (!name.startsWith('chunk-') || keep.has(name)) continue;
+    try {
+      unlinkSync(path.join(dist, name));
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw e; // a concurrent build removed it first
+    }
+  }
 }
 
 /** Write order: source maps and chunks first, entry points last (they import the chunks). */

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,8 @@ describe('bin/bot4.js: a stale dist/ never runs', function () {
     copyFileSync(path.join(ROOT, 'bin/build-js.mjs'), path.join(dir, 'bin/build-js.mjs'));
     writeFileSync(path.join(dir, 'package.json'), '{ "type": "module", "private": true }\n');
     writeFileSync(path.join(dir, 'tsconfig.json'), '{ "compilerOptions": { "target": "ES2022" } }\n');
-    writeFileSync(path.join(dir, 'index.ts'), 'export const x: number = 1;\n');
+    // index.ts and the CLI both import common/word.ts: esbuild puts it in a shared chunk
+    writeFileSync(path.join(dir, 'index.ts'), "import { word } from './common/word.js';\nexport const x: string = word();\n");
     writeFileSync(path.join(dir, 'chaos/engine-process.ts'), 'export const y: number = 2;\n');
     writeFileSync(dep(), "export function word(): string {\n  return 'alpha';\n}\n");
     writeCli('v1');
@@ -120,6 +121,24 @@ describe('bin/bot4.js: a stale dist/ never runs', function () {
       assert.equal(r.stdout, 'v2 beta a b\n');
     }
     assert.equal(bot4().stderr, '', 'fresh after the concurrent rebuilds');
+  });
+
+  it('a rebuild keeps the chunks of the build it replaces (a process running that build may still load them) and deletes older ones', () => {
+    const chunks = (): string[] => readdirSync(path.join(dir, 'dist')).filter((n) => n.startsWith('chunk-') && n.endsWith('.js')).sort();
+    const listed = (): string[] => (JSON.parse(readFileSync(path.join(dir, 'dist/build-manifest.json'), 'utf8')) as { outputs: string[] }).outputs.filter((n) => n.startsWith('chunk-') && n.endsWith('.js'));
+    const generations: string[][] = [];
+    for (const w of ['gamma', 'delta', 'epsilon']) {
+      writeFileSync(dep(), `export function word(): string {\n  return '${w}';\n}\n`);
+      const r = bot4();
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, `v2 ${w} a b\n`);
+      generations.push(listed());
+    }
+    const [g0, g1, g2] = generations as [string[], string[], string[]];
+    const gone = g0.filter((n) => !g1.includes(n) && !g2.includes(n));
+    assert.ok(gone.length > 0 && g1.some((n) => !g2.includes(n)), `each edit renames the chunk holding word.ts: ${JSON.stringify(generations)}`);
+    assert.deepEqual(chunks(), [...new Set([...g1, ...g2])].sort());
+    for (const old of gone) assert.ok(!chunks().includes(old), `${old} of two builds ago is deleted`);
   });
 
   it('BOT4_DIST_REBUILD=0: a stale dist/ is refused with B4_DIST_STALE, nothing of it runs', () => {
