@@ -16,7 +16,7 @@ import { Delivery, InjectedFault } from './delivery.js';
 import { channels, type DeadLetterReason, type DropReason } from './diagnostics.js';
 import { Dispatcher } from './dispatcher.js';
 import { makeEnvelope, type Envelope, type Lane, type Message } from './envelope.js';
-import { ActorExistsError, ActorNotFoundError, ActorStoppedError, AskTimeoutError, InvalidAddressError, MailboxFullError, SystemShutdownError } from './errors.js';
+import { ActorExistsError, ActorNotFoundError, ActorStoppedError, AskCorrelationInUseError, AskTimeoutError, InvalidAddressError, MailboxFullError, SystemShutdownError } from './errors.js';
 import type { LifecycleState } from './lifecycle.js';
 import { Offer } from './mailbox.js';
 import { parseAskOptions, parseSpawnOptions, parseSystemOptions, type ActorSystemOptions, type AskOptions, type ResolvedSystemOptions } from './options.js';
@@ -242,6 +242,7 @@ export class ActorSystem {
     if (cell === undefined) return Promise.reject(new ActorNotFoundError(to));
     if (!cell.alive) return Promise.reject(new ActorStoppedError(to, cell.lifecycle.state));
     const correlationId = message.correlationId ?? this.newCorrelationId();
+    if (this.pending.has(correlationId)) return Promise.reject(new AskCorrelationInUseError(to, message.type, correlationId));
     return new Promise<R>((resolve, reject) => {
       const timer = this.clock.setTimer(timeoutMs, () => {
         this.pending.delete(correlationId);

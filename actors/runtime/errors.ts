@@ -14,6 +14,17 @@ export class AskTimeoutError extends Bot4Error {
   }
 }
 
+/**
+ * `ask()` was given a `correlationId` that an ask of this system still waits on: the second reply
+ * could not be told from the first, so the second ask is refused before anything is sent.
+ */
+export class AskCorrelationInUseError extends Bot4Error {
+  static readonly code = 'B4_ASK_CORRELATION_IN_USE';
+  constructor(to: string, type: string, correlationId: string) {
+    super(AskCorrelationInUseError.code, `ask ${to} "${type}": correlationId ${JSON.stringify(correlationId)} is already waiting for a reply (give each concurrent ask its own, or none)`, { to, type, correlationId });
+  }
+}
+
 /** A mailbox lane was full and its policy is `reject` (the control lane always rejects). */
 export class MailboxFullError extends Bot4Error {
   static readonly code = 'B4_MAILBOX_FULL';

@@ -24,6 +24,7 @@ export {
   ActorExistsError,
   ActorNotFoundError,
   ActorStoppedError,
+  AskCorrelationInUseError,
   AskTimeoutError,
   InvalidAddressError,
   LifecycleTransitionError,

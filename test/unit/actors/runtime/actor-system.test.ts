@@ -7,6 +7,7 @@ import {
   ActorNotFoundError,
   ActorStoppedError,
   ActorSystem,
+  AskCorrelationInUseError,
   AskTimeoutError,
   CHANNELS,
   InvalidAddressError,
@@ -195,6 +196,26 @@ describe('runtime/actor-system', () => {
     await assert.rejects(late, (e: unknown) => e instanceof AskTimeoutError && e.code === 'B4_ASK_TIMEOUT');
     await assert.rejects(sys.ask('nobody', { type: 'x' }), (e: unknown) => e instanceof ActorNotFoundError && e.code === 'B4_ACTOR_NOT_FOUND');
     assert.throws(() => sys.ask('risk', { type: 'x' }, { timeoutMs: -1 }), (e: unknown) => e instanceof ConfigError && /ask.timeoutMs: expected a value >= 0, got -1/.test(e.message));
+  });
+
+  it('a second ask with a correlationId still waiting is refused (B4_ASK_CORRELATION_IN_USE) and the first gets its own reply', async () => {
+    const { clock, sys } = sim();
+    const seen: unknown[] = [];
+    sys.spawn('risk', counterMachine, {
+      handle: (e, ctx) => {
+        seen.push(e.payload);
+        ctx.reply(e, { echo: e.payload });
+      },
+    });
+    const first = sys.ask('risk', { type: 'check', payload: 1, correlationId: 'mine' }, { timeoutMs: 50 });
+    await assert.rejects(sys.ask('risk', { type: 'check', payload: 2, correlationId: 'mine' }, { timeoutMs: 50 }), (e: unknown) => e instanceof AskCorrelationInUseError && e.code === 'B4_ASK_CORRELATION_IN_USE' && /correlationId "mine" is already waiting/.test(e.message));
+    clock.advance(0);
+    assert.deepEqual(await first, { echo: 1 });
+    assert.deepEqual(seen, [1], 'the refused ask sent nothing');
+    // once answered, the id is free again
+    const again = sys.ask('risk', { type: 'check', payload: 3, correlationId: 'mine' }, { timeoutMs: 50 });
+    clock.advance(0);
+    assert.deepEqual(await again, { echo: 3 });
   });
 
   it('forward hands a request on with its reply address: the asker gets the answer from the last actor; a stop of that actor rejects the ask at once', async () => {
