@@ -61,6 +61,21 @@ describe('the compiled build (dist/)', function () {
     assert.equal(source.stderr, '');
   });
 
+  it("`import … from 'bot4'` (as the docs' examples write it) loads the compiled dist/index.js with plain node", () => {
+    const dir = mkdtempSync(path.join(ROOT, '.bot4-import-'));
+    try {
+      // a script inside the project resolves the package's own name through package.json "exports"
+      const script = path.join(dir, 'use.mjs');
+      writeFileSync(script, `${USE_LIBRARY('bot4')}\nconst { Engine, Simulator } = await import('bot4');\nprocess.stdout.write(typeof Engine.start + ' ' + typeof Simulator.start + ' ' + import.meta.resolve('bot4'));\n`);
+      const r = node([script], { BOT4_LOG_LEVEL: 'info' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, `function function ${pathToFileURL(path.join(ROOT, 'dist/index.js')).href}`);
+      assert.equal(r.stderr, '');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('stack traces from dist/ name the .ts sources (source maps)', () => {
     const script = `const m = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist/index.js')).href)});
       try { m.correlationMatrix(new Float64Array(1), 0, 3); } catch (e) { process.stdout.write(String(e.stack)); }`;
