@@ -144,6 +144,7 @@ export class EngineQueries {
       qtyLots: o.intent.qtyLots,
       filledLots: o.filledLots,
       avgPriceTicks: avgPriceTicks(o),
+      cumTickLots: o.cumTickLots.toString(),
       ...(o.venueOrderId === undefined ? {} : { venueOrderId: o.venueOrderId }),
       ...(o.reason === undefined ? {} : { reason: o.reason }),
       createdNs: o.createdNs,

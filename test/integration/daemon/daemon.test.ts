@@ -94,6 +94,11 @@ describe('daemon end to end (child process, embedded simulator, real gateway)', 
     await watcher.waitFor((m) => m.topic === 'orders' && (m.data as OrderEvent).orderId === ack.orderId && (m.data as OrderEvent).status === 'filled', 'filled', 15_000);
     const dup = (await admin.request('order.submit', { clientOrderId: 'take-1', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', type: 'limit', priceTicks: t.bidTicks, qtyLots: 20 })).result as { accepted: boolean; reason: string };
     assert.deepEqual([dup.accepted, dup.reason], [false, 'DUPLICATE_CLIENT_ORDER_ID']);
+    const fills = watcher.messages.filter((m) => m.topic === 'fills' && (m.data as { orderId: string }).orderId === ack.orderId).map((m) => m.data as { lots: number; priceTicks: number });
+    const row = ((await admin.request('orders.get', { status: 'all', limit: 1000 })).result as { orderId: string; status: string; filledLots: number; cumTickLots: string; avgPriceTicks: number }[]).find((o) => o.orderId === ack.orderId)!;
+    assert.deepEqual([row.status, row.filledLots], ['filled', 20]);
+    assert.equal(row.cumTickLots, fills.reduce((a, f) => a + BigInt(f.priceTicks) * BigInt(f.lots), 0n).toString(), 'cumTickLots is the exact sum of the fills');
+    assert.equal(row.avgPriceTicks, Number(row.cumTickLots) / 20);
     const pos = (await admin.request('positions.get')).result as { venue: string; symbol: string; qtyLots: number }[];
     assert.equal(pos.find((p) => p.venue === 'sim-a' && p.symbol === 'BTC/USDT')!.qtyLots, 20);
 
