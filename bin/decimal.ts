@@ -31,6 +31,28 @@ export function fromSteps(units: bigint | number, step: string): string {
 }
 
 /**
+ * `num / den` steps as a decimal string, rounded half away from zero to the step's decimals plus
+ * `extra` more, trailing zeros beyond the step's own decimals cut: an average fill price
+ * (Σ price × lots / lots) that need not be a whole number of ticks. Undefined when `den` is 0.
+ */
+export function ratioSteps(num: bigint, den: bigint, step: string, extra = 4): string | undefined {
+  const s = parseDec(step);
+  if (den === 0n || s === undefined || s.units <= 0n) return undefined;
+  const scale = s.scale + extra;
+  const n = num * s.units * 10n ** BigInt(extra);
+  const neg = n < 0n !== den < 0n;
+  const a = n < 0n ? -n : n;
+  const b = den < 0n ? -den : den;
+  const q = (2n * a + b) / (2n * b);
+  const text = formatDec({ units: neg ? -q : q, scale });
+  const dot = text.indexOf('.');
+  if (dot < 0) return text;
+  let end = text.length;
+  while (end > dot + 1 + s.scale && text[end - 1] === '0') end--;
+  return text.slice(0, end === dot + 1 ? dot : end);
+}
+
+/**
  * Converts the decimal a person typed into a positive whole number of `step`s, exactly.
  *
  * @param field the option it came from (`--price`), named in every error

@@ -2,7 +2,7 @@ import { ConfigError } from '../common/errors.js';
 import { describeValue } from '../common/describe.js';
 import type { DaemonClient } from '../daemon/client.js';
 import type { InstrumentView } from '../gateway/engine-port.js';
-import { fromSteps } from './decimal.js';
+import { fromSteps, ratioSteps } from './decimal.js';
 
 /** One row of `instruments.get`: the gateway's `InstrumentView` (one definition of the shape). */
 export type InstrumentRow = InstrumentView;
@@ -48,6 +48,18 @@ export class InstrumentTable {
     if (ticks === undefined) return undefined;
     const i = this.get(venue, symbol);
     return i === undefined ? `${ticks} ticks` : fromSteps(ticks, i.tickSize);
+  }
+
+  /**
+   * An average fill price from `cumTickLots` (Σ price × lots, a decimal string) and the filled lots,
+   * exact to 4 decimals past the tick size (ticks when the instrument is unknown); undefined before
+   * the first fill.
+   */
+  avgPrice(venue: string, symbol: string, cumTickLots: string | undefined, filledLots: number): string | undefined {
+    if (cumTickLots === undefined || filledLots === 0 || !/^-?\d+$/.test(cumTickLots)) return undefined;
+    const i = this.get(venue, symbol);
+    const r = ratioSteps(BigInt(cumTickLots), BigInt(filledLots), i?.tickSize ?? '1');
+    return i === undefined && r !== undefined ? `${r} ticks` : r;
   }
 
   /** A quantity in lots as a decimal string (lots as they are when the instrument is unknown). */

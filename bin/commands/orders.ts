@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseOptions, z } from '../../common/validate.js';
 import { connectionOptions, formatTable, parseClientOptions, withClient } from '../../daemon/client.js';
+import { ratioSteps } from '../decimal.js';
 import { InstrumentTable } from '../instrument-table.js';
 
 const schema = z.strictObject({
@@ -25,6 +26,8 @@ interface OrderRow {
   priceTicks?: number;
   qtyLots: number;
   filledLots: number;
+  /** Σ fill price × lots in tick·lots (decimal string; absent from daemons before it was added). */
+  cumTickLots?: string;
   reason?: string;
 }
 
@@ -34,13 +37,13 @@ export function renderOrders(rows: readonly OrderRow[], table?: InstrumentTable)
   const head = ['order', 'client id', 'strategy', 'venue', 'symbol', 'side', 'type', 'tif', 'status'];
   if (table === undefined) {
     return formatTable(
-      [...head, 'price (ticks)', 'qty (lots)', 'filled (lots)', 'reason'],
-      rows.map((o) => [o.orderId, o.clientOrderId, o.strategy, o.venue, o.symbol, o.side, o.type, o.tif, o.status, o.priceTicks, o.qtyLots, o.filledLots, o.reason]),
+      [...head, 'price (ticks)', 'qty (lots)', 'filled (lots)', 'avg price (ticks)', 'reason'],
+      rows.map((o) => [o.orderId, o.clientOrderId, o.strategy, o.venue, o.symbol, o.side, o.type, o.tif, o.status, o.priceTicks, o.qtyLots, o.filledLots, o.cumTickLots === undefined || o.filledLots === 0 ? undefined : ratioSteps(BigInt(o.cumTickLots), BigInt(o.filledLots), '1'), o.reason]),
     );
   }
   return formatTable(
-    [...head, 'price', 'qty', 'filled', 'reason'],
-    rows.map((o) => [o.orderId, o.clientOrderId, o.strategy, o.venue, o.symbol, o.side, o.type, o.tif, o.status, table.price(o.venue, o.symbol, o.priceTicks), table.qty(o.venue, o.symbol, o.qtyLots), table.qty(o.venue, o.symbol, o.filledLots), o.reason]),
+    [...head, 'price', 'qty', 'filled', 'avg price', 'reason'],
+    rows.map((o) => [o.orderId, o.clientOrderId, o.strategy, o.venue, o.symbol, o.side, o.type, o.tif, o.status, table.price(o.venue, o.symbol, o.priceTicks), table.qty(o.venue, o.symbol, o.qtyLots), table.qty(o.venue, o.symbol, o.filledLots), table.avgPrice(o.venue, o.symbol, o.cumTickLots, o.filledLots), o.reason]),
   );
 }
 

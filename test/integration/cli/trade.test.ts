@@ -89,7 +89,7 @@ describe('bot4 order | strategy | instruments | events | positions against a rea
     assert.ok(m, s);
     const id = m[1]!;
     await until(async () => new RegExp(`^${id.replace(/\./g, '\\.')}\\s+cli-t1\\s+api\\s+sim-a\\s+BTC/USDT\\s+buy\\s+limit\\s+GTC\\s+accepted\\s+30000\\.50\\s+0\\.00100\\s+0\\.00000`, 'm').test(await ok(['orders', '--venue', 'sim-a'])), 30_000, 'the order accepted in bot4 orders (decimal)');
-    assert.match(await ok(['orders', '--venue', 'sim-a', '--raw']), new RegExp(`^${id.replace(/\./g, '\\.')}\\s+cli-t1\\s+api\\s+sim-a\\s+BTC/USDT\\s+buy\\s+limit\\s+GTC\\s+accepted\\s+3000050\\s+100\\s+0\\s+-$`, 'm'));
+    assert.match(await ok(['orders', '--venue', 'sim-a', '--raw']), new RegExp(`^${id.replace(/\./g, '\\.')}\\s+cli-t1\\s+api\\s+sim-a\\s+BTC/USDT\\s+buy\\s+limit\\s+GTC\\s+accepted\\s+3000050\\s+100\\s+0\\s+-\\s+-$`, 'm'));
 
     // the follower printed this order's event as one JSON line
     await until(() => lines.split('\n').some((l) => l.includes(`"orderId":"${id}"`)), 20_000, 'the order event in bot4 events --json');

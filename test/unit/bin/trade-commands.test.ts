@@ -70,8 +70,15 @@ describe('bin: the trading commands', () => {
 
   it('tables print decimals, --raw ticks and lots (orders, positions, instruments)', () => {
     const order = { orderId: 'api.x.1', strategy: 'api', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', type: 'limit', tif: 'GTC', status: 'accepted', priceTicks: 6_500_050, qtyLots: 100, filledLots: 40 };
-    assert.match(renderOrders([order], table), /^api\.x\.1\s+-\s+api\s+sim-a\s+BTC\/USDT\s+buy\s+limit\s+GTC\s+accepted\s+65000\.50\s+0\.00100\s+0\.00040\s+-$/m);
-    assert.match(renderOrders([order]), /^api\.x\.1\s+-\s+api\s+sim-a\s+BTC\/USDT\s+buy\s+limit\s+GTC\s+accepted\s+6500050\s+100\s+40\s+-$/m);
+    assert.match(renderOrders([order], table), /^api\.x\.1\s+-\s+api\s+sim-a\s+BTC\/USDT\s+buy\s+limit\s+GTC\s+accepted\s+65000\.50\s+0\.00100\s+0\.00040\s+-\s+-$/m);
+    assert.match(renderOrders([order]), /^api\.x\.1\s+-\s+api\s+sim-a\s+BTC\/USDT\s+buy\s+limit\s+GTC\s+accepted\s+6500050\s+100\s+40\s+-\s+-$/m);
+    // 10 lots at 6500050 and 30 at 6500049 ticks: 260001970 / 40 = 6500049.25 ticks = 65000.4925 (exact)
+    const part = { ...order, cumTickLots: String(10 * 6_500_050 + 30 * 6_500_049) };
+    assert.match(renderOrders([part], table), /\s0\.00040\s+65000\.4925\s+-$/m);
+    assert.match(renderOrders([part]), /\s40\s+6500049\.25\s+-$/m);
+    // a ratio that does not end: rounded half away from zero at 4 decimals past the tick
+    assert.match(renderOrders([{ ...order, filledLots: 3, cumTickLots: String(6_500_050 + 2 * 6_500_051) }], table), /\s65000\.506667\s+-$/m);
+    assert.match(renderOrders([{ ...part, filledLots: 40, cumTickLots: String(40 * 6_500_050) }], table), /\s65000\.50\s+-$/m, 'whole ticks print with the tick size decimals');
     assert.match(renderOrders([{ ...order, venue: 'gone' }], table), /\s6500050 ticks\s+100 lots\s+40 lots\s/);
     const pos = [{ venue: 'sim-a', symbol: 'BTC/USDT', qtyLots: 100, qty: '0.00100000', cost: '60', realizedPnl: '0', unrealizedPnl: '0.0005', markTicks: 6_000_050, quote: 'USDT' }];
     const bal = [{ venue: 'sim-a', asset: 'USDT', total: '10.00000000', locked: '0', free: '10' }];
