@@ -84,8 +84,11 @@ export function checkTakeoverOptions(cluster: ClusterOptions): void {
   if (!cluster.enabled) throw new ConfigError('cluster.enabled', `cluster.lease.takeover: expected cluster.enabled true, got ${String(cluster.enabled)}`);
   if (!cluster.lease.enabled) throw new ConfigError('cluster.lease.enabled', `cluster.lease.takeover: expected cluster.lease.enabled true, got ${String(cluster.lease.enabled)}`);
   if (!cluster.replication.enabled) throw new ConfigError('cluster.replication.enabled', `cluster.lease.takeover: expected cluster.replication.enabled true (the next owner rebuilds from the stream), got ${String(cluster.replication.enabled)}`);
-  // A standby has no engine to hook the gateway across nodes to (not wired yet): refused, not ignored.
-  if (cluster.remote.enabled) throw new ConfigError('cluster.remote.enabled', `cluster.lease.takeover: expected cluster.remote.enabled false (the gateway across nodes is not available on a takeover daemon yet), got true`);
+  // The gateway across nodes routes a standby's orders to the lease's owner by its lease name: the
+  // node name of remote actors must be that name.
+  if (cluster.remote.enabled && cluster.nodeId !== '' && cluster.nodeId !== cluster.remote.node) {
+    throw new ConfigError('cluster.remote.node', `cluster.remote.node: expected the lease's node name cluster.nodeId ("${cluster.nodeId}") with cluster.lease.takeover (orders are routed to the lease owner by that name), got "${cluster.remote.node}"`);
+  }
 }
 
 /**

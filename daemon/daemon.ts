@@ -210,7 +210,7 @@ export class Daemon {
     const { startFailoverNode, checkTakeoverOptions } = await import('../cluster/failover.js');
     checkTakeoverOptions(config.cluster);
     if (config.venues.length === 0) throw new ConfigError('venues', 'cluster.lease.takeover: expected at least one configured venue (the account the lease names), got none (the embedded simulator is per daemon)');
-    const nodeId = config.cluster.nodeId || `${hostname()}-${process.pid}`;
+    const nodeId = config.cluster.nodeId || (config.cluster.remote.enabled ? config.cluster.remote.node : `${hostname()}-${process.pid}`);
     const venues = config.venues.map((v) => ({ ...v }));
     const ref: { d?: Daemon } = {};
     const port = new FailoverPort(() => {
@@ -231,6 +231,34 @@ export class Daemon {
     daemon.tokenFile = tokenFile;
     daemon.tracing = tracing;
     try {
+      if (config.cluster.remote.enabled) {
+        // The gateway across nodes outlives every engine: as a standby it routes this daemon's
+        // orders to the lease's owner and shows the owner's events; as the owner it serves theirs.
+        const { ClusterGateway } = await import('./event-relay-cluster.js');
+        const remote = await ClusterGateway.startDetached(
+          {
+            venueStates: () => {
+              const e = daemon.adapterRef === undefined ? undefined : daemon.engineRef;
+              const out: Record<string, { state: string; breaker: string }> = {};
+              if (e !== undefined) for (const [name, s] of Object.entries(e.venueStats())) out[name] = { state: s.state, breaker: e.venues.get(name)!.breaker.state };
+              return out;
+            },
+            runs: (venue) => daemon.adapterRef !== undefined && daemon.engineRef?.venues.has(venue) === true,
+            emit: (topic, data) => port.emitRemote(topic, data),
+            serve: {
+              submit: (req, ctx) => port.active?.entry.submitOrder(req, ctx, true) ?? Promise.resolve(port.standbyAck()),
+              cancel: (req, ctx) => port.active?.entry.cancelOrder(req, ctx, true) ?? Promise.resolve({ canceled: false, reason: port.standbyAck().reason! }),
+              cancelAll: (req, ctx) => port.active?.entry.cancelAll(req, ctx, true) ?? Promise.resolve({ count: 0 }),
+              orders: (filter) => port.active?.queries.orders(filter, true) ?? Promise.resolve([]),
+            },
+          },
+          { ...config.cluster.remote, node: nodeId },
+          config.cluster,
+          clock,
+        );
+        daemon.remote = remote;
+        port.router = remote;
+      }
       daemon.failover = startFailoverNode({ ...config.cluster, nodeId }, path.resolve(config.journal.dir), clock, {
         openEngine: async (dir) => {
           const engine = await Engine.start({ journal: { dir, fsync: config.journal.fsync, repair: config.journal.repair }, venues: venues as never, symbols: [...config.symbols], risk: config.risk as Record<string, unknown> }, { clock });
@@ -247,9 +275,11 @@ export class Daemon {
           api.lifecycle = 'running';
           daemon.adapterRef = api;
           port.attach(api);
+          daemon.remote?.hook(api);
         },
         deactivate: async () => {
           const engine = daemon.engineRef;
+          daemon.remote?.unhook();
           port.detach();
           daemon.adapterRef?.detach();
           daemon.adapterRef = undefined;
@@ -260,6 +290,7 @@ export class Daemon {
         },
       });
     } catch (e) {
+      await daemon.remote?.close().catch(() => undefined);
       await gateway.stop().catch(() => undefined);
       throw e;
     }

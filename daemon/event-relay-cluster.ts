@@ -4,6 +4,7 @@ import { logger } from '../common/log.js';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { ActorNotFoundError, MailboxFullError } from '../actors/runtime/errors.js';
 import type { Envelope } from '../actors/runtime/envelope.js';
+import { ActorSystem } from '../actors/runtime/actor-system.js';
 import type { Engine } from '../actors/engine/engine.js';
 import { Bot4Error } from '../common/errors.js';
 import { RemoteDisconnectedError, RemoteFailedError, RemoteNodeUnknownError, RemotePayloadTooLargeError } from '../cluster/errors.js';
@@ -75,6 +76,46 @@ const NOT_DELIVERED: readonly string[] = [RemoteNodeUnknownError.code, RemoteDis
 /** Orders of other nodes remembered for cancel routing (insertion order, oldest dropped). */
 const MAX_REMOTE_ORDERS = 100_000;
 
+/**
+ * What the cluster gateway needs of its daemon: the daemon that runs one engine for its life uses
+ * {@link engineHost}; a takeover daemon (`cluster.lease.takeover`) has an engine only while it owns
+ * the lease, so its host answers from whichever engine runs now (daemon/daemon.ts).
+ */
+export interface ClusterGatewayHost {
+  /** Venues this node runs now, with their state and breaker (announced; none on a standby). */
+  venueStates(): Record<string, { state: string; breaker: string }>;
+  /** Whether this node runs `venue` now (its events are never imported, its announcements ignored). */
+  runs(venue: string): boolean;
+  /** Hands another node's event to this daemon's `/ws` subscribers. */
+  emit(topic: string, data: Record<string, unknown>): void;
+  /** Runs a request another node routed here (never routed again). */
+  serve: {
+    submit(req: OrderRequest, ctx: RequestContext): Promise<OrderAck>;
+    cancel(req: CancelRequest, ctx: RequestContext): Promise<CancelAck>;
+    cancelAll(req: CancelAllRequest, ctx: RequestContext): Promise<CancelAllAck>;
+    orders(filter: OrderFilter): Promise<readonly OrderView[]>;
+  };
+}
+
+/** The host of a daemon with one engine for its life: its venues, its API's order entry and event relay. */
+export function engineHost(engine: Engine, api: EngineApi): ClusterGatewayHost {
+  return {
+    venueStates: () => {
+      const venues: Record<string, { state: string; breaker: string }> = {};
+      for (const [name, s] of Object.entries(engine.venueStats())) venues[name] = { state: s.state, breaker: engine.venues.get(name)!.breaker.state };
+      return venues;
+    },
+    runs: (venue) => engine.venues.has(venue),
+    emit: (topic, data) => api.events.emit(topic, data),
+    serve: {
+      submit: (req, ctx) => api.entry.submitOrder(req, ctx, true),
+      cancel: (req, ctx) => api.entry.cancelOrder(req, ctx, true),
+      cancelAll: (req, ctx) => api.entry.cancelAll(req, ctx, true),
+      orders: (filter) => api.queries.orders(filter, true),
+    },
+  };
+}
+
 const machine = setup({ types: { events: {} as { type: string } } }).createMachine({ id: 'gateway-cluster' });
 
 /** The gateway across nodes of one daemon (see the module comment). */
@@ -87,15 +128,19 @@ export class ClusterGateway implements RemoteRouter {
   private readonly log = logger.child({ component: 'cluster-gateway' });
   private timer: TimerHandle | undefined;
   private closed = false;
+  /** The API whose events are exported and whose router this is (see {@link hook}). */
+  private hooked: EngineApi | undefined;
   /** Counters since start (status, tests). */
   readonly counters = { exported: 0, imported: 0, announced: 0, routedSubmits: 0, routedCancels: 0, served: 0, refusedUndelivered: 0 };
 
   private constructor(
-    private readonly engine: Engine,
-    private readonly api: EngineApi,
+    private readonly system: ActorSystem,
+    private readonly host: ClusterGatewayHost,
     private readonly options: RemoteNodeOptions,
     readonly transport: NatsRemoteTransport,
     private readonly clock: Clock,
+    /** The actor system this gateway made for itself (a takeover daemon's): shut down on close. */
+    private readonly ownSystem: boolean,
   ) {
     this.node = options.node;
   }
@@ -106,32 +151,84 @@ export class ClusterGateway implements RemoteRouter {
    * `B4_CLUSTER_CONNECT` when no NATS server answers.
    */
   static async start(engine: Engine, api: EngineApi, options: RemoteNodeOptions, conn: { servers: readonly string[]; reconnectWaitMs: number }): Promise<ClusterGateway> {
+    const gw = await ClusterGateway.open(engine.system, engineHost(engine, api), options, conn, engine.clock, false);
+    gw.hook(api);
+    return gw;
+  }
+
+  /**
+   * The gateway across nodes of a takeover daemon (`cluster.lease.takeover`): on an actor system of
+   * its own, which outlives every engine this daemon starts and stops, so other nodes reach it
+   * as a standby too. The daemon {@link hook}s each engine's API while it owns the lease.
+   */
+  static async startDetached(host: ClusterGatewayHost, options: RemoteNodeOptions, conn: { servers: readonly string[]; reconnectWaitMs: number }, clock: Clock): Promise<ClusterGateway> {
+    const system = new ActorSystem({ clock });
+    try {
+      return await ClusterGateway.open(system, host, options, conn, clock, true);
+    } catch (e) {
+      await system.shutdown();
+      throw e;
+    }
+  }
+
+  private static async open(system: ActorSystem, host: ClusterGatewayHost, options: RemoteNodeOptions, conn: { servers: readonly string[]; reconnectWaitMs: number }, clock: Clock, ownSystem: boolean): Promise<ClusterGateway> {
     const node = options.node;
-    const transport = await NatsRemoteTransport.start(engine.system, {
+    const transport = await NatsRemoteTransport.start(system, {
       node,
       servers: [...conn.servers],
       reconnectTimeWaitMs: conn.reconnectWaitMs,
       exportTopics: [gatewayTopic(node)],
       importTopics: ['gw.*'],
     });
-    const gw = new ClusterGateway(engine, api, options, transport, engine.clock);
+    const gw = new ClusterGateway(system, host, options, transport, clock, ownSystem);
     gw.attach();
     return gw;
   }
 
   private attach(): void {
-    const sys = this.engine.system;
+    const sys = this.system;
     // routed requests: a full mailbox refuses (B4_MAILBOX_FULL reaches the origin as a refusal), never drops
     sys.spawn(CLUSTER_GATEWAY_ADDRESS, machine, { handle: (e) => this.handle(e), mailbox: { capacity: 4_096, policy: 'reject' } });
     // other nodes' events: past capacity the oldest goes, as in the local event relay
     sys.spawn(CLUSTER_EVENTS_ADDRESS, machine, { handle: (e) => this.handle(e), mailbox: { capacity: 65_536, policy: 'drop-oldest' } });
     sys.subscribe('gw.*', CLUSTER_EVENTS_ADDRESS);
-    this.api.events.exporter = (topic, data) => this.export(topic, data);
-    this.api.entry.router = this;
-    this.api.queries.router = this;
-    this.api.queries.cluster = { node: this.node, remoteVenues: () => this.remoteVenueView(), stats: () => ({ connection: this.transport.state, inFlight: this.transport.inFlight, ...this.counters }) };
     this.announce();
     this.log.info({ node: this.node, venues: this.options.venues, servers: this.transport.options.servers }, 'cluster gateway started');
+  }
+
+  /**
+   * Exports `api`'s own events from now on, and routes its orders and queries for other nodes'
+   * venues; its `status` shows the other nodes' venues. One API at a time (a takeover daemon hooks
+   * each new engine's).
+   */
+  hook(api: EngineApi): void {
+    this.unhook();
+    this.hooked = api;
+    api.events.exporter = (topic, data) => this.export(topic, data);
+    api.entry.router = this;
+    api.queries.router = this;
+    api.queries.cluster = { node: this.node, remoteVenues: () => this.remoteVenueView(), stats: () => this.stats() };
+  }
+
+  /** Undoes {@link hook} (the engine stops). */
+  unhook(): void {
+    const api = this.hooked;
+    if (api === undefined) return;
+    this.hooked = undefined;
+    api.events.exporter = undefined;
+    api.entry.router = undefined;
+    api.queries.router = undefined;
+    api.queries.cluster = undefined;
+  }
+
+  /** Connection state and counters (`status.clusterGateway`). */
+  stats(): Record<string, unknown> {
+    return { connection: this.transport.state, inFlight: this.transport.inFlight, ...this.counters };
+  }
+
+  /** `status.remoteVenues` (see {@link remoteVenueView}). */
+  remoteVenuesView(): Record<string, unknown> {
+    return this.remoteVenueView();
   }
 
   /** Unhooks from the API, stops announcing and closes the transport (requests in flight fail `B4_REMOTE_OUTCOME_UNKNOWN`). Idempotent. */
@@ -139,11 +236,9 @@ export class ClusterGateway implements RemoteRouter {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
-    this.api.events.exporter = undefined;
-    this.api.entry.router = undefined;
-    this.api.queries.router = undefined;
-    this.api.queries.cluster = undefined;
+    this.unhook();
     await this.transport.close();
+    if (this.ownSystem) await this.system.shutdown();
   }
 
   // --- RemoteRouter --------------------------------------------------------------------------
@@ -192,7 +287,7 @@ export class ClusterGateway implements RemoteRouter {
 
   private async ask<A>(node: string, type: string, req: unknown, ctx: RequestContext): Promise<A> {
     const payload: RoutedRequest = { origin: this.node, ctx: { principal: ctx.principal, roles: [...ctx.roles], connectionId: ctx.connectionId, requestId: ctx.requestId }, req };
-    const r = await this.engine.system.ask<RoutedReply<A>>(`${node}/${CLUSTER_GATEWAY_ADDRESS}`, { type, payload }, { timeoutMs: this.options.askTimeoutMs });
+    const r = await this.system.ask<RoutedReply<A>>(`${node}/${CLUSTER_GATEWAY_ADDRESS}`, { type, payload }, { timeoutMs: this.options.askTimeoutMs });
     if (r !== null && typeof r === 'object' && r.ok === true) return r.ack;
     const err = r as { code?: unknown; message?: unknown } | null;
     throw new RemoteFailedError(node, CLUSTER_GATEWAY_ADDRESS, String(err?.code ?? 'B4_REMOTE_FAILED'), String(err?.message ?? 'malformed answer'));
@@ -211,13 +306,13 @@ export class ClusterGateway implements RemoteRouter {
   private handle(e: Envelope): void {
     switch (e.type) {
       case 'gw.submit':
-        return this.serve(e, (req, ctx) => this.api.entry.submitOrder(req as OrderRequest, ctx, true));
+        return this.serve(e, (req, ctx) => this.host.serve.submit(req as OrderRequest, ctx));
       case 'gw.cancel':
-        return this.serve(e, (req, ctx) => this.api.entry.cancelOrder(req as CancelRequest, ctx, true));
+        return this.serve(e, (req, ctx) => this.host.serve.cancel(req as CancelRequest, ctx));
       case 'gw.cancel-all':
-        return this.serve(e, (req, ctx) => this.api.entry.cancelAll(req as CancelAllRequest, ctx, true));
+        return this.serve(e, (req, ctx) => this.host.serve.cancelAll(req as CancelAllRequest, ctx));
       case 'gw.orders':
-        return this.serve(e, (req) => this.api.queries.orders(req as OrderFilter, true));
+        return this.serve(e, (req) => this.host.serve.orders(req as OrderFilter));
       case 'gw.event':
       case 'gw.announce': {
         const from = e.topic.startsWith('gw.') ? e.topic.slice(3) : '';
@@ -235,7 +330,7 @@ export class ClusterGateway implements RemoteRouter {
   private serve(e: Envelope, run: (req: unknown, ctx: RequestContext) => Promise<unknown>): void {
     this.counters.served++;
     const p = e.payload as RoutedRequest | undefined;
-    const reply = (v: RoutedReply<unknown>): void => void this.engine.system.reply(e, v);
+    const reply = (v: RoutedReply<unknown>): void => void this.system.reply(e, v);
     if (p === undefined || p === null || typeof p !== 'object' || p.req === null || typeof p.req !== 'object' || p.ctx === null || typeof p.ctx !== 'object') {
       reply({ ok: false, code: 'B4_CODEC_MALFORMED', message: `${e.type}: payload without req/ctx` });
       return;
@@ -262,8 +357,10 @@ export class ClusterGateway implements RemoteRouter {
 
   private imported(node: string, ev: { topic: string; data: Record<string, unknown> }): void {
     if (ev === null || typeof ev !== 'object' || typeof ev.topic !== 'string' || ev.data === null || typeof ev.data !== 'object') return;
-    this.counters.imported++;
     const d = ev.data;
+    // a venue this node runs now: its own events are the truth (another node's are late: an owner before a takeover)
+    if (typeof d.venue === 'string' && this.host.runs(d.venue)) return;
+    this.counters.imported++;
     if (ev.topic === 'orders') {
       if (typeof d.orderId === 'string') this.rememberOrder(d.orderId, node);
       if (typeof d.apiClientOrderId === 'string') this.rememberOrder(`api:${d.apiClientOrderId}`, node);
@@ -271,19 +368,19 @@ export class ClusterGateway implements RemoteRouter {
       const v = this.remoteVenues.get(d.venue);
       this.remoteVenues.set(d.venue, { node, state: d.state, ...(v?.breaker === undefined ? {} : { breaker: v.breaker }), seenMs: this.clock.epochMs() });
     }
-    this.api.events.emit(ev.topic, { ...d, node });
+    this.host.emit(ev.topic, { ...d, node });
   }
 
   private announced(node: string, a: { venues: Record<string, { state: string; breaker?: string }> }): void {
     if (a === null || typeof a !== 'object' || a.venues === null || typeof a.venues !== 'object') return;
     const now = this.clock.epochMs();
     for (const [venue, s] of Object.entries(a.venues)) {
-      if (this.engine.venues.has(venue) || s === null || typeof s !== 'object') continue;
+      if (this.host.runs(venue) || s === null || typeof s !== 'object') continue;
       const before = this.remoteVenues.get(venue);
       this.remoteVenues.set(venue, { node, state: String(s.state), ...(s.breaker === undefined ? {} : { breaker: String(s.breaker) }), seenMs: now });
       // a venue first seen, or seen from another node or in another state: `status` subscribers hear it
       if (before === undefined || before.node !== node || before.state !== s.state) {
-        this.api.events.emit('status', { type: 'venue.state', venue, state: String(s.state), previous: before?.state ?? 'unknown', reason: before === undefined ? 'announced' : before.node !== node ? `now run by node ${node}` : 'announced', node });
+        this.host.emit('status', { type: 'venue.state', venue, state: String(s.state), previous: before?.state ?? 'unknown', reason: before === undefined ? 'announced' : before.node !== node ? `now run by node ${node}` : 'announced', node });
       }
     }
   }
@@ -296,8 +393,7 @@ export class ClusterGateway implements RemoteRouter {
 
   private announce(): void {
     if (this.closed) return;
-    const venues: Record<string, { state: string; breaker: string }> = {};
-    for (const [name, s] of Object.entries(this.engine.venueStats())) venues[name] = { state: s.state, breaker: this.engine.venues.get(name)!.breaker.state };
+    const venues = this.host.venueStates();
     this.counters.announced++;
     this.transport.publish(gatewayTopic(this.node), { type: 'gw.announce', payload: { venues }, from: '', lane: 'data', key: '', correlationId: '', traceparent: '' });
     this.timer = this.clock.setTimer(this.options.announceMs, () => this.announce());
@@ -312,7 +408,7 @@ export class ClusterGateway implements RemoteRouter {
       out[venue] = { node: v.node, state: v.state, ...(v.breaker === undefined ? {} : { breaker: v.breaker }), lastHeardMs: ageMs, stale: ageMs > 3 * this.options.announceMs };
     }
     // routed by config but never heard of
-    for (const [venue, node] of Object.entries(this.options.venues)) if (!(venue in out) && !this.engine.venues.has(venue)) out[venue] = { node, state: 'unknown', stale: true };
+    for (const [venue, node] of Object.entries(this.options.venues)) if (!(venue in out) && !this.host.runs(venue)) out[venue] = { node, state: 'unknown', stale: true };
     return out;
   }
 }
