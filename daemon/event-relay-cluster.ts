@@ -11,6 +11,7 @@ import { RemoteDisconnectedError, RemoteFailedError, RemoteNodeUnknownError, Rem
 import { NatsRemoteTransport } from '../cluster/remote-transport.js';
 import type { RemoteNodeOptions } from '../cluster/remote-node.js';
 import type { EngineApi } from './engine-api.js';
+import { ExportLog, ImportSequencer, type ReplayPage, type SequencedEvent } from './event-relay-resync.js';
 import type { RemoteRouter } from './order-entry.js';
 
 /**
@@ -130,6 +131,10 @@ export class ClusterGateway implements RemoteRouter {
   private closed = false;
   /** The API whose events are exported and whose router this is (see {@link hook}). */
   private hooked: EngineApi | undefined;
+  /** This node's exported events, numbered and kept for replays (daemon/event-relay-resync.ts). */
+  private readonly out: ExportLog;
+  /** Other nodes' events: applied once, in order, gaps filled by a replay. */
+  private readonly in: ImportSequencer;
   /** Counters since start (status, tests). */
   readonly counters = { exported: 0, imported: 0, announced: 0, routedSubmits: 0, routedCancels: 0, served: 0, refusedUndelivered: 0 };
 
@@ -143,6 +148,13 @@ export class ClusterGateway implements RemoteRouter {
     private readonly ownSystem: boolean,
   ) {
     this.node = options.node;
+    this.out = new ExportLog(options.replayEvents);
+    this.in = new ImportSequencer({
+      apply: (node, ev) => this.imported(node, ev),
+      applySnapshot: (node, orders) => this.snapshotImported(node, orders),
+      fetch: (node, boot, from) => this.ask<ReplayPage>(node, 'gw.replay', { boot, from }, { principal: 'replay', roles: ['read'], connectionId: 0, requestId: '' }),
+      failed: (node, err) => this.log.warn({ node, err: (err as Error)?.message ?? String(err) }, 'events of another node: replay failed; retried at its next announcement'),
+    });
   }
 
   /**
@@ -223,7 +235,7 @@ export class ClusterGateway implements RemoteRouter {
 
   /** Connection state and counters (`status.clusterGateway`). */
   stats(): Record<string, unknown> {
-    return { connection: this.transport.state, inFlight: this.transport.inFlight, ...this.counters };
+    return { connection: this.transport.state, inFlight: this.transport.inFlight, ...this.counters, exportSeq: this.out.seq, ...this.in.counters };
   }
 
   /** `status.remoteVenues` (see {@link remoteVenueView}). */
@@ -313,12 +325,21 @@ export class ClusterGateway implements RemoteRouter {
         return this.serve(e, (req, ctx) => this.host.serve.cancelAll(req as CancelAllRequest, ctx));
       case 'gw.orders':
         return this.serve(e, (req) => this.host.serve.orders(req as OrderFilter));
+      case 'gw.replay':
+        return this.serve(e, (req) => this.replayPage(req as { boot?: unknown; from?: unknown }));
       case 'gw.event':
       case 'gw.announce': {
         const from = e.topic.startsWith('gw.') ? e.topic.slice(3) : '';
         if (from === '' || from === this.node) return; // our own publish (the connection is noEcho: defensive)
-        if (e.type === 'gw.event') this.imported(from, e.payload as { topic: string; data: Record<string, unknown> });
-        else this.announced(from, e.payload as { venues: Record<string, { state: string; breaker?: string }> });
+        if (e.type === 'gw.event') {
+          const ev = e.payload as SequencedEvent;
+          if (ev === null || typeof ev !== 'object' || typeof ev.seq !== 'number' || typeof ev.boot !== 'string') return;
+          this.in.event(from, ev);
+        } else {
+          const a = e.payload as { venues: Record<string, { state: string; breaker?: string }>; boot?: unknown; seq?: unknown };
+          this.announced(from, a);
+          if (a !== null && typeof a === 'object' && typeof a.boot === 'string' && typeof a.seq === 'number') this.in.announced(from, a.boot, a.seq);
+        }
         return;
       }
       default:
@@ -352,7 +373,9 @@ export class ClusterGateway implements RemoteRouter {
 
   private export(topic: string, data: Record<string, unknown>): void {
     this.counters.exported++;
-    this.transport.publish(gatewayTopic(this.node), { type: 'gw.event', payload: { topic, data: { ...data, node: this.node } }, from: '', lane: 'data', key: '', correlationId: '', traceparent: '' });
+    // numbered and kept even while NATS is down: a node that misses it asks for it (gw.replay)
+    const ev = this.out.append(topic, { ...data, node: this.node });
+    this.transport.publish(gatewayTopic(this.node), { type: 'gw.event', payload: ev, from: '', lane: 'data', key: '', correlationId: '', traceparent: '' });
   }
 
   private imported(node: string, ev: { topic: string; data: Record<string, unknown> }): void {
@@ -385,6 +408,28 @@ export class ClusterGateway implements RemoteRouter {
     }
   }
 
+  /** `gw.replay`: this node's events from `from` (a page), or a snapshot of its orders when they are no longer kept. */
+  private async replayPage(req: { boot?: unknown; from?: unknown }): Promise<ReplayPage> {
+    const from = typeof req.from === 'number' && Number.isInteger(req.from) ? req.from : 1;
+    const page = this.out.replay(typeof req.boot === 'string' ? req.boot : '', from);
+    if (page !== undefined) return { boot: this.out.boot, seq: this.out.seq, ...page };
+    // the missed events are gone: every open order and the most recently closed ones, as they are now
+    const seq = this.out.seq;
+    const open = await this.host.serve.orders({ status: 'open', limit: 1000 });
+    const closed = await this.host.serve.orders({ status: 'closed', limit: 500 });
+    return { boot: this.out.boot, seq, snapshot: [...closed, ...open] as Record<string, unknown>[] };
+  }
+
+  /** Orders of another node as they are now (its replay answered with a snapshot): one `orders` event each, marked `resync: "snapshot"`. */
+  private snapshotImported(node: string, orders: Record<string, unknown>[]): void {
+    this.log.warn({ node, orders: orders.length }, 'events of another node: the missed ones are no longer kept there; applied a snapshot of its orders');
+    for (const o of orders) {
+      if (typeof o.venue === 'string' && this.host.runs(o.venue)) continue;
+      if (typeof o.orderId === 'string') this.rememberOrder(o.orderId, node);
+      this.host.emit('orders', { type: 'order.snapshot', ...o, node, resync: 'snapshot' });
+    }
+  }
+
   private rememberOrder(key: string, node: string): void {
     if (this.remoteOrders.has(key)) return;
     if (this.remoteOrders.size >= MAX_REMOTE_ORDERS) this.remoteOrders.delete(this.remoteOrders.keys().next().value!);
@@ -395,7 +440,7 @@ export class ClusterGateway implements RemoteRouter {
     if (this.closed) return;
     const venues = this.host.venueStates();
     this.counters.announced++;
-    this.transport.publish(gatewayTopic(this.node), { type: 'gw.announce', payload: { venues }, from: '', lane: 'data', key: '', correlationId: '', traceparent: '' });
+    this.transport.publish(gatewayTopic(this.node), { type: 'gw.announce', payload: { venues, boot: this.out.boot, seq: this.out.seq }, from: '', lane: 'data', key: '', correlationId: '', traceparent: '' });
     this.timer = this.clock.setTimer(this.options.announceMs, () => this.announce());
   }
 
