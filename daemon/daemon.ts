@@ -258,6 +258,7 @@ export class Daemon {
         );
         daemon.remote = remote;
         port.router = remote;
+        port.clusterView = { remoteVenues: () => remote.remoteVenuesView(), stats: () => remote.stats() };
       }
       daemon.failover = startFailoverNode({ ...config.cluster, nodeId }, path.resolve(config.journal.dir), clock, {
         openEngine: async (dir) => {

@@ -74,6 +74,10 @@ type RoutedReply<A> = { ok: true; ack: A } | { ok: false; code: string; message:
 /** Refusals that mean nothing reached the owner's order entry: safe to report as a refusal. */
 const NOT_DELIVERED: readonly string[] = [RemoteNodeUnknownError.code, RemoteDisconnectedError.code, ActorNotFoundError.code, MailboxFullError.code, RemotePayloadTooLargeError.code];
 
+/** Orders in a replay snapshot (open ones, most recently closed ones): ~600 B each keeps the answer well under NATS `max_payload` (1 MB). */
+const SNAPSHOT_OPEN = 400;
+const SNAPSHOT_CLOSED = 200;
+
 /** Orders of other nodes remembered for cancel routing (insertion order, oldest dropped). */
 const MAX_REMOTE_ORDERS = 100_000;
 
@@ -415,8 +419,8 @@ export class ClusterGateway implements RemoteRouter {
     if (page !== undefined) return { boot: this.out.boot, seq: this.out.seq, ...page };
     // the missed events are gone: every open order and the most recently closed ones, as they are now
     const seq = this.out.seq;
-    const open = await this.host.serve.orders({ status: 'open', limit: 1000 });
-    const closed = await this.host.serve.orders({ status: 'closed', limit: 500 });
+    const open = await this.host.serve.orders({ status: 'open', limit: SNAPSHOT_OPEN });
+    const closed = await this.host.serve.orders({ status: 'closed', limit: SNAPSHOT_CLOSED });
     return { boot: this.out.boot, seq, snapshot: [...closed, ...open] as Record<string, unknown>[] };
   }
 

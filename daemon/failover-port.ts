@@ -59,6 +59,9 @@ export class FailoverPort implements EnginePort {
    */
   router: Pick<RemoteRouter, 'submit' | 'cancel' | 'cancelAll' | 'orders'> | undefined = undefined;
 
+  /** The gateway across nodes' view for a standby's `status` (`remoteVenues`, `clusterGateway`), as an engine's status has it. */
+  clusterView: { remoteVenues(): Record<string, unknown>; stats(): Record<string, unknown> } | undefined = undefined;
+
   constructor(private readonly info: () => StandbyInfo) {}
 
   /** The node to route to while this daemon is a standby: the lease's owner as last seen, when it is another node. */
@@ -143,7 +146,8 @@ export class FailoverPort implements EnginePort {
   status(): Promise<EngineStatus> {
     if (this.target !== undefined) return this.target.status();
     const i = this.info();
-    return Promise.resolve({ state: this.ownLifecycle, killSwitch: 'HALTED', standby: true, node: i.node, leaseKey: i.leaseKey, leaseOwner: i.owner ?? null, leaseTerm: i.term ?? null });
+    const cluster = this.clusterView === undefined ? {} : { remoteVenues: this.clusterView.remoteVenues(), clusterGateway: this.clusterView.stats() };
+    return Promise.resolve({ state: this.ownLifecycle, killSwitch: 'HALTED', standby: true, node: i.node, leaseKey: i.leaseKey, leaseOwner: i.owner ?? null, leaseTerm: i.term ?? null, ...cluster });
   }
   orders(filter: OrderFilter): Promise<readonly OrderView[]> {
     if (this.target !== undefined) return this.target.orders(filter);

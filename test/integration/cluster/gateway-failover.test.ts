@@ -103,6 +103,8 @@ describe('gateway across nodes on takeover daemons: a standby routes to the leas
     });
     const b = await daemon('b');
     await until(async () => ((await b.c.request('status.get', {})).result as { leaseOwner?: string }).leaseOwner === 'a', 30_000, 'the standby b knows the owner a');
+    // the standby's status shows the owner's venue as announced by it
+    await until(async () => ((await b.c.request('status.get', {})).result as { remoteVenues?: Record<string, { node: string }> }).remoteVenues?.['sim-a']?.node === 'a', 10_000, 'the standby lists sim-a as run by a');
 
     // 1. Through the standby: journaled and sent by the owner a; b's client sees the order and its fill as a's.
     const px = await ask(a.c);
