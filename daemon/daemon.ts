@@ -235,27 +235,8 @@ export class Daemon {
         // The gateway across nodes outlives every engine: as a standby it routes this daemon's
         // orders to the lease's owner and shows the owner's events; as the owner it serves theirs.
         const { ClusterGateway } = await import('./event-relay-cluster.js');
-        const remote = await ClusterGateway.startDetached(
-          {
-            venueStates: () => {
-              const e = daemon.adapterRef === undefined ? undefined : daemon.engineRef;
-              const out: Record<string, { state: string; breaker: string }> = {};
-              if (e !== undefined) for (const [name, s] of Object.entries(e.venueStats())) out[name] = { state: s.state, breaker: e.venues.get(name)!.breaker.state };
-              return out;
-            },
-            runs: (venue) => daemon.adapterRef !== undefined && daemon.engineRef?.venues.has(venue) === true,
-            emit: (topic, data) => port.emitRemote(topic, data),
-            serve: {
-              submit: (req, ctx) => port.active?.entry.submitOrder(req, ctx, true) ?? Promise.resolve(port.standbyAck()),
-              cancel: (req, ctx) => port.active?.entry.cancelOrder(req, ctx, true) ?? Promise.resolve({ canceled: false, reason: port.standbyAck().reason! }),
-              cancelAll: (req, ctx) => port.active?.entry.cancelAll(req, ctx, true) ?? Promise.resolve({ count: 0 }),
-              orders: (filter) => port.active?.queries.orders(filter, true) ?? Promise.resolve([]),
-            },
-          },
-          { ...config.cluster.remote, node: nodeId },
-          config.cluster,
-          clock,
-        );
+        const { failoverHost } = await import('./cluster-gateway-host.js');
+        const remote = await ClusterGateway.startDetached(failoverHost(port, () => daemon.engineRef), { ...config.cluster.remote, node: nodeId }, config.cluster, clock);
         daemon.remote = remote;
         port.router = remote;
         port.clusterView = { remoteVenues: () => remote.remoteVenuesView(), stats: () => remote.stats() };

@@ -11,6 +11,7 @@ import { RemoteDisconnectedError, RemoteFailedError, RemoteNodeUnknownError, Rem
 import { NatsRemoteTransport } from '../cluster/remote-transport.js';
 import type { RemoteNodeOptions } from '../cluster/remote-node.js';
 import type { EngineApi } from './engine-api.js';
+import { engineHost, type ClusterGatewayHost } from './cluster-gateway-host.js';
 import { ExportLog, ImportSequencer, type ReplayPage, type SequencedEvent } from './event-relay-resync.js';
 import type { RemoteRouter } from './order-entry.js';
 
@@ -80,46 +81,6 @@ const SNAPSHOT_CLOSED = 200;
 
 /** Orders of other nodes remembered for cancel routing (insertion order, oldest dropped). */
 const MAX_REMOTE_ORDERS = 100_000;
-
-/**
- * What the cluster gateway needs of its daemon: the daemon that runs one engine for its life uses
- * {@link engineHost}; a takeover daemon (`cluster.lease.takeover`) has an engine only while it owns
- * the lease, so its host answers from whichever engine runs now (daemon/daemon.ts).
- */
-export interface ClusterGatewayHost {
-  /** Venues this node runs now, with their state and breaker (announced; none on a standby). */
-  venueStates(): Record<string, { state: string; breaker: string }>;
-  /** Whether this node runs `venue` now (its events are never imported, its announcements ignored). */
-  runs(venue: string): boolean;
-  /** Hands another node's event to this daemon's `/ws` subscribers. */
-  emit(topic: string, data: Record<string, unknown>): void;
-  /** Runs a request another node routed here (never routed again). */
-  serve: {
-    submit(req: OrderRequest, ctx: RequestContext): Promise<OrderAck>;
-    cancel(req: CancelRequest, ctx: RequestContext): Promise<CancelAck>;
-    cancelAll(req: CancelAllRequest, ctx: RequestContext): Promise<CancelAllAck>;
-    orders(filter: OrderFilter): Promise<readonly OrderView[]>;
-  };
-}
-
-/** The host of a daemon with one engine for its life: its venues, its API's order entry and event relay. */
-export function engineHost(engine: Engine, api: EngineApi): ClusterGatewayHost {
-  return {
-    venueStates: () => {
-      const venues: Record<string, { state: string; breaker: string }> = {};
-      for (const [name, s] of Object.entries(engine.venueStats())) venues[name] = { state: s.state, breaker: engine.venues.get(name)!.breaker.state };
-      return venues;
-    },
-    runs: (venue) => engine.venues.has(venue),
-    emit: (topic, data) => api.events.emit(topic, data),
-    serve: {
-      submit: (req, ctx) => api.entry.submitOrder(req, ctx, true),
-      cancel: (req, ctx) => api.entry.cancelOrder(req, ctx, true),
-      cancelAll: (req, ctx) => api.entry.cancelAll(req, ctx, true),
-      orders: (filter) => api.queries.orders(filter, true),
-    },
-  };
-}
 
 const machine = setup({ types: { events: {} as { type: string } } }).createMachine({ id: 'gateway-cluster' });
 
