@@ -2,7 +2,7 @@
 // daemon that runs one engine for its life, and that of a takeover daemon (an engine only while it
 // owns the venue lease).
 import type { Engine } from '../actors/engine/engine.js';
-import type { CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, OrderAck, OrderFilter, OrderRequest, OrderView, RequestContext } from '../gateway/engine-port.js';
+import type { BalanceView, CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, OrderAck, OrderFilter, OrderRequest, OrderView, PositionView, RequestContext } from '../gateway/engine-port.js';
 import type { EngineApi } from './engine-api.js';
 import type { FailoverPort } from './failover-port.js';
 
@@ -24,6 +24,8 @@ export interface ClusterGatewayHost {
     cancel(req: CancelRequest, ctx: RequestContext): Promise<CancelAck>;
     cancelAll(req: CancelAllRequest, ctx: RequestContext): Promise<CancelAllAck>;
     orders(filter: OrderFilter): Promise<readonly OrderView[]>;
+    positions(): Promise<readonly PositionView[]>;
+    balances(): Promise<readonly BalanceView[]>;
   };
 }
 
@@ -42,6 +44,8 @@ export function engineHost(engine: Engine, api: EngineApi): ClusterGatewayHost {
       cancel: (req, ctx) => api.entry.cancelOrder(req, ctx, true),
       cancelAll: (req, ctx) => api.entry.cancelAll(req, ctx, true),
       orders: (filter) => api.queries.orders(filter, true),
+      positions: () => api.queries.positions(),
+      balances: () => api.queries.balances(),
     },
   };
 }
@@ -68,6 +72,8 @@ export function failoverHost(port: FailoverPort, engine: () => Engine | undefine
       cancel: (req, ctx) => port.active?.entry.cancelOrder(req, ctx, true) ?? Promise.resolve({ canceled: false, reason: port.standbyAck().reason! }),
       cancelAll: (req, ctx) => port.active?.entry.cancelAll(req, ctx, true) ?? Promise.resolve({ count: 0 }),
       orders: (filter) => port.active?.queries.orders(filter, true) ?? Promise.resolve([]),
+      positions: () => port.active?.queries.positions() ?? Promise.resolve([]),
+      balances: () => port.active?.queries.balances() ?? Promise.resolve([]),
     },
   };
 }

@@ -1,5 +1,5 @@
 import { setup } from 'xstate';
-import type { CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, OrderAck, OrderFilter, OrderRequest, OrderView, RequestContext } from '../gateway/engine-port.js';
+import type { BalanceView, CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, OrderAck, OrderFilter, OrderRequest, OrderView, PositionView, RequestContext } from '../gateway/engine-port.js';
 import { logger } from '../common/log.js';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { ActorNotFoundError, MailboxFullError } from '../actors/runtime/errors.js';
@@ -82,6 +82,9 @@ const SNAPSHOT_CLOSED = 200;
 /** Orders of other nodes remembered for cancel routing (insertion order, oldest dropped). */
 const MAX_REMOTE_ORDERS = 100_000;
 
+/** Context of a query this node asks another node (no principal of a client: read-only). */
+const QUERY_CTX: RequestContext = Object.freeze({ principal: 'query', roles: Object.freeze(['read'] as const), connectionId: 0, requestId: '' });
+
 const machine = setup({ types: { events: {} as { type: string } } }).createMachine({ id: 'gateway-cluster' });
 
 /** The gateway across nodes of one daemon (see the module comment). */
@@ -117,7 +120,7 @@ export class ClusterGateway implements RemoteRouter {
     this.in = new ImportSequencer({
       apply: (node, ev) => this.imported(node, ev),
       applySnapshot: (node, orders) => this.snapshotImported(node, orders),
-      fetch: (node, boot, from) => this.ask<ReplayPage>(node, 'gw.replay', { boot, from }, { principal: 'replay', roles: ['read'], connectionId: 0, requestId: '' }),
+      fetch: (node, boot, from) => this.ask<ReplayPage>(node, 'gw.replay', { boot, from }, QUERY_CTX),
       failed: (node, err) => this.log.warn({ node, err: (err as Error)?.message ?? String(err) }, 'events of another node: replay failed; retried at its next announcement'),
     });
   }
@@ -259,7 +262,17 @@ export class ClusterGateway implements RemoteRouter {
 
   orders(node: string, filter: OrderFilter): Promise<readonly OrderView[]> {
     // a query has no side effect: any failure is an error reply naming its code
-    return this.ask<readonly OrderView[]>(node, 'gw.orders', filter, { principal: 'query', roles: ['read'], connectionId: 0, requestId: '' });
+    return this.ask<readonly OrderView[]>(node, 'gw.orders', filter, QUERY_CTX);
+  }
+
+  /** The positions of `node`'s journal (a takeover standby's `positions.get`, answered by the lease owner). */
+  positions(node: string): Promise<readonly PositionView[]> {
+    return this.ask<readonly PositionView[]>(node, 'gw.positions', {}, QUERY_CTX);
+  }
+
+  /** The balances of `node`'s journal (a takeover standby's `balances.get`). */
+  balances(node: string): Promise<readonly BalanceView[]> {
+    return this.ask<readonly BalanceView[]>(node, 'gw.balances', {}, QUERY_CTX);
   }
 
   private async ask<A>(node: string, type: string, req: unknown, ctx: RequestContext): Promise<A> {
@@ -290,6 +303,10 @@ export class ClusterGateway implements RemoteRouter {
         return this.serve(e, (req, ctx) => this.host.serve.cancelAll(req as CancelAllRequest, ctx));
       case 'gw.orders':
         return this.serve(e, (req) => this.host.serve.orders(req as OrderFilter));
+      case 'gw.positions':
+        return this.serve(e, () => this.host.serve.positions());
+      case 'gw.balances':
+        return this.serve(e, () => this.host.serve.balances());
       case 'gw.replay':
         return this.serve(e, (req) => this.replayPage(req as { boot?: unknown; from?: unknown }));
       case 'gw.event':

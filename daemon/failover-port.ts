@@ -57,7 +57,7 @@ export class FailoverPort implements EnginePort {
    * The gateway across nodes (`cluster.remote` with takeover): while this daemon is a standby, orders,
    * cancels and order queries go to the lease's current owner through it (undefined: refused LEASE_STALE).
    */
-  router: Pick<RemoteRouter, 'submit' | 'cancel' | 'cancelAll' | 'orders'> | undefined = undefined;
+  router: (Pick<RemoteRouter, 'submit' | 'cancel' | 'cancelAll' | 'orders'> & { positions(node: string): Promise<readonly PositionView[]>; balances(node: string): Promise<readonly BalanceView[]> }) | undefined = undefined;
 
   /** The gateway across nodes' view for a standby's `status` (`remoteVenues`, `clusterGateway`), as an engine's status has it. */
   clusterView: { remoteVenues(): Record<string, unknown>; stats(): Record<string, unknown> } | undefined = undefined;
@@ -155,10 +155,14 @@ export class FailoverPort implements EnginePort {
     return owner === undefined ? Promise.resolve([]) : this.router!.orders(owner, filter);
   }
   positions(): Promise<readonly PositionView[]> {
-    return this.target?.positions() ?? Promise.resolve([]);
+    if (this.target !== undefined) return this.target.positions();
+    const owner = this.owner();
+    return owner === undefined ? Promise.resolve([]) : this.router!.positions(owner);
   }
   balances(): Promise<readonly BalanceView[]> {
-    return this.target?.balances() ?? Promise.resolve([]);
+    if (this.target !== undefined) return this.target.balances();
+    const owner = this.owner();
+    return owner === undefined ? Promise.resolve([]) : this.router!.balances(owner);
   }
   breakers(): Promise<readonly BreakerView[]> {
     return this.target?.breakers() ?? Promise.resolve([]);

@@ -115,6 +115,16 @@ describe('gateway across nodes on takeover daemons: a standby routes to the leas
     // orders.get on the standby is answered by the owner
     const onB = (await b.c.request('orders.get', { status: 'all', limit: 100 })).result as { orderId: string }[];
     assert.ok(onB.some((o) => o.orderId === viaB.orderId), `orders.get on the standby lists the order: ${JSON.stringify(onB)}`);
+    // positions and balances of the account, on the standby: the owner's journal answers
+    const pos = async (c: TestClient): Promise<unknown> => (await c.request('positions.get', {})).result;
+    const bal = async (c: TestClient): Promise<unknown> => (await c.request('balances.get', {})).result;
+    const posB = (await pos(b.c)) as { venue: string; symbol: string; qtyLots: number }[];
+    assert.ok(posB.some((p) => p.venue === 'sim-a' && p.symbol === 'BTC/USDT' && p.qtyLots > 0), `the standby shows the owner's position: ${JSON.stringify(posB)}`);
+    assert.deepEqual(posB.map((p) => p.qtyLots), ((await pos(a.c)) as { qtyLots: number }[]).map((p) => p.qtyLots));
+    // (the amounts may move between the two reads, as venue balance updates land: the assets are the owner's)
+    const assets = async (c: TestClient): Promise<string[]> => ((await bal(c)) as { venue: string; asset: string }[]).map((x) => `${x.venue}:${x.asset}`);
+    assert.deepEqual(await assets(b.c), ['sim-a:BTC', 'sim-a:USDT'], 'the standby shows the owner\'s balances');
+    assert.deepEqual(await assets(a.c), ['sim-a:BTC', 'sim-a:USDT']);
     // a resting order placed and canceled through the standby
     const rest = (await b.c.request('order.submit', { clientOrderId: 'rest-b', venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', type: 'limit', priceTicks: Math.round(px * 0.97), qtyLots: 20 })).result as Ack;
     assert.equal(rest.accepted, true, JSON.stringify(rest));
