@@ -239,7 +239,7 @@ export class Daemon {
         const remote = await ClusterGateway.startDetached(failoverHost(port, () => daemon.engineRef), { ...config.cluster.remote, node: nodeId }, config.cluster, clock);
         daemon.remote = remote;
         port.router = remote;
-        port.clusterView = { remoteVenues: () => remote.remoteVenuesView(), stats: () => remote.stats() };
+        port.clusterView = { remoteVenues: () => remote.remoteVenueView(), stats: () => remote.stats() };
       }
       daemon.failover = startFailoverNode({ ...config.cluster, nodeId }, path.resolve(config.journal.dir), clock, {
         openEngine: async (dir) => {

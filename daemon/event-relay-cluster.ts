@@ -35,6 +35,12 @@ import type { RemoteRouter } from './order-entry.js';
  *   `<owner>/gateway.cluster`, which runs them through its own order entry (lifecycle, duplicate
  *   client order id, risk, journal) and answers with the ack. The owner is
  *   `cluster.remote.venues[venue]`, else the last node that announced the venue.
+ * - **replays**: exported events are numbered per node and kept (`replayEvents`); a node that sees
+ *   a gap asks for what it missed (`gw.replay`; daemon/event-relay-resync.ts), so a NATS outage
+ *   loses no order's updates.
+ * - **takeover daemons** (`cluster.lease.takeover`): {@link ClusterGateway.startDetached} runs on an
+ *   actor system of its own that outlives the engines; a standby's port routes to the lease owner
+ *   (daemon/failover-port.ts), each engine is {@link ClusterGateway.hook}ed while it runs.
  *
  * Failures of a routed request (the ack's `reason`, or a `/ws` error `GW_ENGINE_ERROR` whose
  * `details.engineCode` names the code):
@@ -204,11 +210,6 @@ export class ClusterGateway implements RemoteRouter {
   /** Connection state and counters (`status.clusterGateway`). */
   stats(): Record<string, unknown> {
     return { connection: this.transport.state, inFlight: this.transport.inFlight, ...this.counters, exportSeq: this.out.seq, ...this.in.counters };
-  }
-
-  /** `status.remoteVenues` (see {@link remoteVenueView}). */
-  remoteVenuesView(): Record<string, unknown> {
-    return this.remoteVenueView();
   }
 
   /** Unhooks from the API, stops announcing and closes the transport (requests in flight fail `B4_REMOTE_OUTCOME_UNKNOWN`). Idempotent. */
@@ -427,7 +428,7 @@ export class ClusterGateway implements RemoteRouter {
   }
 
   /** `status.remoteVenues`: every venue another node runs, with its node, state and how long ago it was heard of. */
-  private remoteVenueView(): Record<string, unknown> {
+  remoteVenueView(): Record<string, unknown> {
     const now = this.clock.epochMs();
     const out: Record<string, unknown> = {};
     for (const [venue, v] of this.remoteVenues) {
