@@ -11,7 +11,7 @@
 // failover needs: an order leaves only once the stream holds it) every order the old owner sent is
 // in the stream the new owner rebuilt from; what it did not see (fills, acks) the venue actor
 // reconciles by client order id at start, as after any restart.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Clock, TimerHandle } from '../common/clock.js';
@@ -49,6 +49,8 @@ export interface TakeoverRecord {
   rebuild?: RebuildReport;
   dir: string;
   error?: string;
+  /** Older term directories deleted after this takeover succeeded ({@link pruneTermDirs}). */
+  pruned?: string[];
 }
 
 /** Where a failover node stands. */
@@ -76,6 +78,39 @@ export function termDir(root: string, term: number, attempt = 0): string {
   return path.join(root, `term-${String(term).padStart(10, '0')}${attempt === 0 ? '' : `-${attempt}`}`);
 }
 
+const TERM_DIR_RE = /^term-(\d+)(?:-\d+)?$/;
+
+/**
+ * Deletes the term directories under `root` ({@link termDir}) of every term older than the
+ * previous one: after a takeover in `term` the current term's and the previous term's directories
+ * stay (the previous owner's journal, for a look at what it saw); each one is a full copy of the
+ * account's log up to its term, and the stream is the account's record. Returns the names deleted;
+ * a directory that cannot be deleted is logged and left.
+ */
+export function pruneTermDirs(root: string, term: number): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && TERM_DIR_RE.test(d.name)).map((d) => d.name);
+  } catch (e) {
+    log.warn({ err: (e as Error).message, root }, 'failover: cannot list the term directories');
+    return [];
+  }
+  const termOf = (name: string): number => Number(TERM_DIR_RE.exec(name)![1]);
+  const previous = Math.max(-1, ...names.map(termOf).filter((t) => t < term));
+  const deleted: string[] = [];
+  for (const name of names.sort()) {
+    if (termOf(name) >= previous) continue;
+    try {
+      rmSync(path.join(root, name), { recursive: true, force: true });
+      deleted.push(name);
+    } catch (e) {
+      log.warn({ err: (e as Error).message, dir: path.join(root, name) }, 'failover: cannot delete an old term directory');
+    }
+  }
+  if (deleted.length > 0) log.info({ root, term, deleted }, 'failover: old term directories deleted');
+  return deleted;
+}
+
 /**
  * Validates what takeover needs: the lease and the replicated log on (the log is what the next owner
  * rebuilds from). Throws {@link ConfigError} naming the field.
@@ -84,8 +119,11 @@ export function checkTakeoverOptions(cluster: ClusterOptions): void {
   if (!cluster.enabled) throw new ConfigError('cluster.enabled', `cluster.lease.takeover: expected cluster.enabled true, got ${String(cluster.enabled)}`);
   if (!cluster.lease.enabled) throw new ConfigError('cluster.lease.enabled', `cluster.lease.takeover: expected cluster.lease.enabled true, got ${String(cluster.lease.enabled)}`);
   if (!cluster.replication.enabled) throw new ConfigError('cluster.replication.enabled', `cluster.lease.takeover: expected cluster.replication.enabled true (the next owner rebuilds from the stream), got ${String(cluster.replication.enabled)}`);
-  // A standby has no engine to hook the gateway across nodes to (not wired yet): refused, not ignored.
-  if (cluster.remote.enabled) throw new ConfigError('cluster.remote.enabled', `cluster.lease.takeover: expected cluster.remote.enabled false (the gateway across nodes is not available on a takeover daemon yet), got true`);
+  // The gateway across nodes routes a standby's orders to the lease's owner by its lease name: the
+  // node name of remote actors must be that name.
+  if (cluster.remote.enabled && cluster.nodeId !== '' && cluster.nodeId !== cluster.remote.node) {
+    throw new ConfigError('cluster.remote.node', `cluster.remote.node: expected the lease's node name cluster.nodeId ("${cluster.nodeId}") with cluster.lease.takeover (orders are routed to the lease owner by that name), got "${cluster.remote.node}"`);
+  }
 }
 
 /**
@@ -160,6 +198,7 @@ export function startFailoverNode(cluster: ClusterOptions, journalRoot: string, 
         await hooks.resume(term);
         rec.resumedAt = clock.epochMs();
         role = 'owner';
+        rec.pruned = pruneTermDirs(journalRoot, term);
         log.warn({ node: nodeId, term, records: rec.rebuild.records, dir: rec.dir, rebuildMs: rec.rebuiltAt - rec.wonAt, resumeMs: rec.resumedAt - rec.wonAt }, 'failover: this node owns the venue account and trades');
         return;
       } catch (e) {

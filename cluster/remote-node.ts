@@ -18,6 +18,11 @@ export const REMOTE_NODE_DEFAULTS = Object.freeze({
   askTimeoutMs: 4_000,
   /** How often this node announces the venues it runs (and their states) to the others. */
   announceMs: 1_000,
+  /**
+   * Events this node keeps for replays to other nodes that missed some (a NATS outage): a gap up to
+   * this many events is replayed exactly; a longer one is answered with a snapshot of the orders.
+   */
+  replayEvents: 10_000,
 });
 
 const D = REMOTE_NODE_DEFAULTS;
@@ -42,6 +47,7 @@ export const remoteNodeSchema = z
       .default({}),
     askTimeoutMs: z.number().int().min(100).max(600_000).default(D.askTimeoutMs),
     announceMs: z.number().int().min(50).max(600_000).default(D.announceMs),
+    replayEvents: z.number().int().min(0).max(1_000_000).default(D.replayEvents),
   })
   .prefault({})
   .superRefine((r, ctx) => {

@@ -210,7 +210,7 @@ export class Daemon {
     const { startFailoverNode, checkTakeoverOptions } = await import('../cluster/failover.js');
     checkTakeoverOptions(config.cluster);
     if (config.venues.length === 0) throw new ConfigError('venues', 'cluster.lease.takeover: expected at least one configured venue (the account the lease names), got none (the embedded simulator is per daemon)');
-    const nodeId = config.cluster.nodeId || `${hostname()}-${process.pid}`;
+    const nodeId = config.cluster.nodeId || (config.cluster.remote.enabled ? config.cluster.remote.node : `${hostname()}-${process.pid}`);
     const venues = config.venues.map((v) => ({ ...v }));
     const ref: { d?: Daemon } = {};
     const port = new FailoverPort(() => {
@@ -231,6 +231,16 @@ export class Daemon {
     daemon.tokenFile = tokenFile;
     daemon.tracing = tracing;
     try {
+      if (config.cluster.remote.enabled) {
+        // The gateway across nodes outlives every engine: as a standby it routes this daemon's
+        // orders to the lease's owner and shows the owner's events; as the owner it serves theirs.
+        const { ClusterGateway } = await import('./event-relay-cluster.js');
+        const { failoverHost } = await import('./cluster-gateway-host.js');
+        const remote = await ClusterGateway.startDetached(failoverHost(port, () => daemon.engineRef), { ...config.cluster.remote, node: nodeId }, config.cluster, clock);
+        daemon.remote = remote;
+        port.router = remote;
+        port.clusterView = { remoteVenues: () => remote.remoteVenueView(), stats: () => remote.stats() };
+      }
       daemon.failover = startFailoverNode({ ...config.cluster, nodeId }, path.resolve(config.journal.dir), clock, {
         openEngine: async (dir) => {
           const engine = await Engine.start({ journal: { dir, fsync: config.journal.fsync, repair: config.journal.repair }, venues: venues as never, symbols: [...config.symbols], risk: config.risk as Record<string, unknown> }, { clock });
@@ -247,9 +257,11 @@ export class Daemon {
           api.lifecycle = 'running';
           daemon.adapterRef = api;
           port.attach(api);
+          daemon.remote?.hook(api);
         },
         deactivate: async () => {
           const engine = daemon.engineRef;
+          daemon.remote?.unhook();
           port.detach();
           daemon.adapterRef?.detach();
           daemon.adapterRef = undefined;
@@ -260,6 +272,7 @@ export class Daemon {
         },
       });
     } catch (e) {
+      await daemon.remote?.close().catch(() => undefined);
       await gateway.stop().catch(() => undefined);
       throw e;
     }

@@ -1,15 +1,18 @@
 import { setup } from 'xstate';
-import type { CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, OrderAck, OrderFilter, OrderRequest, OrderView, RequestContext } from '../gateway/engine-port.js';
+import type { BalanceView, CancelAck, CancelAllAck, CancelAllRequest, CancelRequest, OrderAck, OrderFilter, OrderRequest, OrderView, PositionView, RequestContext } from '../gateway/engine-port.js';
 import { logger } from '../common/log.js';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { ActorNotFoundError, MailboxFullError } from '../actors/runtime/errors.js';
 import type { Envelope } from '../actors/runtime/envelope.js';
+import { ActorSystem } from '../actors/runtime/actor-system.js';
 import type { Engine } from '../actors/engine/engine.js';
 import { Bot4Error } from '../common/errors.js';
 import { RemoteDisconnectedError, RemoteFailedError, RemoteNodeUnknownError, RemotePayloadTooLargeError } from '../cluster/errors.js';
 import { NatsRemoteTransport } from '../cluster/remote-transport.js';
 import type { RemoteNodeOptions } from '../cluster/remote-node.js';
 import type { EngineApi } from './engine-api.js';
+import { engineHost, type ClusterGatewayHost } from './cluster-gateway-host.js';
+import { ExportLog, ImportSequencer, type ReplayPage, type SequencedEvent } from './event-relay-resync.js';
 import type { RemoteRouter } from './order-entry.js';
 
 /**
@@ -32,6 +35,12 @@ import type { RemoteRouter } from './order-entry.js';
  *   `<owner>/gateway.cluster`, which runs them through its own order entry (lifecycle, duplicate
  *   client order id, risk, journal) and answers with the ack. The owner is
  *   `cluster.remote.venues[venue]`, else the last node that announced the venue.
+ * - **replays**: exported events are numbered per node and kept (`replayEvents`); a node that sees
+ *   a gap asks for what it missed (`gw.replay`; daemon/event-relay-resync.ts), so a NATS outage
+ *   loses no order's updates.
+ * - **takeover daemons** (`cluster.lease.takeover`): {@link ClusterGateway.startDetached} runs on an
+ *   actor system of its own that outlives the engines; a standby's port routes to the lease owner
+ *   (daemon/failover-port.ts), each engine is {@link ClusterGateway.hook}ed while it runs.
  *
  * Failures of a routed request (the ack's `reason`, or a `/ws` error `GW_ENGINE_ERROR` whose
  * `details.engineCode` names the code):
@@ -72,8 +81,15 @@ type RoutedReply<A> = { ok: true; ack: A } | { ok: false; code: string; message:
 /** Refusals that mean nothing reached the owner's order entry: safe to report as a refusal. */
 const NOT_DELIVERED: readonly string[] = [RemoteNodeUnknownError.code, RemoteDisconnectedError.code, ActorNotFoundError.code, MailboxFullError.code, RemotePayloadTooLargeError.code];
 
+/** Orders in a replay snapshot (open ones, most recently closed ones): ~600 B each keeps the answer well under NATS `max_payload` (1 MB). */
+const SNAPSHOT_OPEN = 400;
+const SNAPSHOT_CLOSED = 200;
+
 /** Orders of other nodes remembered for cancel routing (insertion order, oldest dropped). */
 const MAX_REMOTE_ORDERS = 100_000;
+
+/** Context of a query this node asks another node (no principal of a client: read-only). */
+const QUERY_CTX: RequestContext = Object.freeze({ principal: 'query', roles: Object.freeze(['read'] as const), connectionId: 0, requestId: '' });
 
 const machine = setup({ types: { events: {} as { type: string } } }).createMachine({ id: 'gateway-cluster' });
 
@@ -87,17 +103,32 @@ export class ClusterGateway implements RemoteRouter {
   private readonly log = logger.child({ component: 'cluster-gateway' });
   private timer: TimerHandle | undefined;
   private closed = false;
+  /** The API whose events are exported and whose router this is (see {@link hook}). */
+  private hooked: EngineApi | undefined;
+  /** This node's exported events, numbered and kept for replays (daemon/event-relay-resync.ts). */
+  private readonly out: ExportLog;
+  /** Other nodes' events: applied once, in order, gaps filled by a replay. */
+  private readonly in: ImportSequencer;
   /** Counters since start (status, tests). */
   readonly counters = { exported: 0, imported: 0, announced: 0, routedSubmits: 0, routedCancels: 0, served: 0, refusedUndelivered: 0 };
 
   private constructor(
-    private readonly engine: Engine,
-    private readonly api: EngineApi,
+    private readonly system: ActorSystem,
+    private readonly host: ClusterGatewayHost,
     private readonly options: RemoteNodeOptions,
     readonly transport: NatsRemoteTransport,
     private readonly clock: Clock,
+    /** The actor system this gateway made for itself (a takeover daemon's): shut down on close. */
+    private readonly ownSystem: boolean,
   ) {
     this.node = options.node;
+    this.out = new ExportLog(options.replayEvents);
+    this.in = new ImportSequencer({
+      apply: (node, ev) => this.imported(node, ev),
+      applySnapshot: (node, orders) => this.snapshotImported(node, orders),
+      fetch: (node, boot, from) => this.ask<ReplayPage>(node, 'gw.replay', { boot, from }, QUERY_CTX),
+      failed: (node, err) => this.log.warn({ node, err: (err as Error)?.message ?? String(err) }, 'events of another node: replay failed; retried at its next announcement'),
+    });
   }
 
   /**
@@ -106,32 +137,79 @@ export class ClusterGateway implements RemoteRouter {
    * `B4_CLUSTER_CONNECT` when no NATS server answers.
    */
   static async start(engine: Engine, api: EngineApi, options: RemoteNodeOptions, conn: { servers: readonly string[]; reconnectWaitMs: number }): Promise<ClusterGateway> {
+    const gw = await ClusterGateway.open(engine.system, engineHost(engine, api), options, conn, engine.clock, false);
+    gw.hook(api);
+    return gw;
+  }
+
+  /**
+   * The gateway across nodes of a takeover daemon (`cluster.lease.takeover`): on an actor system of
+   * its own, which outlives every engine this daemon starts and stops, so other nodes reach it
+   * as a standby too. The daemon {@link hook}s each engine's API while it owns the lease.
+   */
+  static async startDetached(host: ClusterGatewayHost, options: RemoteNodeOptions, conn: { servers: readonly string[]; reconnectWaitMs: number }, clock: Clock): Promise<ClusterGateway> {
+    const system = new ActorSystem({ clock });
+    try {
+      return await ClusterGateway.open(system, host, options, conn, clock, true);
+    } catch (e) {
+      await system.shutdown();
+      throw e;
+    }
+  }
+
+  private static async open(system: ActorSystem, host: ClusterGatewayHost, options: RemoteNodeOptions, conn: { servers: readonly string[]; reconnectWaitMs: number }, clock: Clock, ownSystem: boolean): Promise<ClusterGateway> {
     const node = options.node;
-    const transport = await NatsRemoteTransport.start(engine.system, {
+    const transport = await NatsRemoteTransport.start(system, {
       node,
       servers: [...conn.servers],
       reconnectTimeWaitMs: conn.reconnectWaitMs,
       exportTopics: [gatewayTopic(node)],
       importTopics: ['gw.*'],
     });
-    const gw = new ClusterGateway(engine, api, options, transport, engine.clock);
+    const gw = new ClusterGateway(system, host, options, transport, clock, ownSystem);
     gw.attach();
     return gw;
   }
 
   private attach(): void {
-    const sys = this.engine.system;
+    const sys = this.system;
     // routed requests: a full mailbox refuses (B4_MAILBOX_FULL reaches the origin as a refusal), never drops
     sys.spawn(CLUSTER_GATEWAY_ADDRESS, machine, { handle: (e) => this.handle(e), mailbox: { capacity: 4_096, policy: 'reject' } });
     // other nodes' events: past capacity the oldest goes, as in the local event relay
     sys.spawn(CLUSTER_EVENTS_ADDRESS, machine, { handle: (e) => this.handle(e), mailbox: { capacity: 65_536, policy: 'drop-oldest' } });
     sys.subscribe('gw.*', CLUSTER_EVENTS_ADDRESS);
-    this.api.events.exporter = (topic, data) => this.export(topic, data);
-    this.api.entry.router = this;
-    this.api.queries.router = this;
-    this.api.queries.cluster = { node: this.node, remoteVenues: () => this.remoteVenueView(), stats: () => ({ connection: this.transport.state, inFlight: this.transport.inFlight, ...this.counters }) };
     this.announce();
     this.log.info({ node: this.node, venues: this.options.venues, servers: this.transport.options.servers }, 'cluster gateway started');
+  }
+
+  /**
+   * Exports `api`'s own events from now on, and routes its orders and queries for other nodes'
+   * venues; its `status` shows the other nodes' venues. One API at a time (a takeover daemon hooks
+   * each new engine's).
+   */
+  hook(api: EngineApi): void {
+    this.unhook();
+    this.hooked = api;
+    api.events.exporter = (topic, data) => this.export(topic, data);
+    api.entry.router = this;
+    api.queries.router = this;
+    api.queries.cluster = { node: this.node, remoteVenues: () => this.remoteVenueView(), stats: () => this.stats() };
+  }
+
+  /** Undoes {@link hook} (the engine stops). */
+  unhook(): void {
+    const api = this.hooked;
+    if (api === undefined) return;
+    this.hooked = undefined;
+    api.events.exporter = undefined;
+    api.entry.router = undefined;
+    api.queries.router = undefined;
+    api.queries.cluster = undefined;
+  }
+
+  /** Connection state and counters (`status.clusterGateway`). */
+  stats(): Record<string, unknown> {
+    return { connection: this.transport.state, inFlight: this.transport.inFlight, ...this.counters, exportSeq: this.out.seq, ...this.in.counters };
   }
 
   /** Unhooks from the API, stops announcing and closes the transport (requests in flight fail `B4_REMOTE_OUTCOME_UNKNOWN`). Idempotent. */
@@ -139,11 +217,9 @@ export class ClusterGateway implements RemoteRouter {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
-    this.api.events.exporter = undefined;
-    this.api.entry.router = undefined;
-    this.api.queries.router = undefined;
-    this.api.queries.cluster = undefined;
+    this.unhook();
     await this.transport.close();
+    if (this.ownSystem) await this.system.shutdown();
   }
 
   // --- RemoteRouter --------------------------------------------------------------------------
@@ -187,12 +263,22 @@ export class ClusterGateway implements RemoteRouter {
 
   orders(node: string, filter: OrderFilter): Promise<readonly OrderView[]> {
     // a query has no side effect: any failure is an error reply naming its code
-    return this.ask<readonly OrderView[]>(node, 'gw.orders', filter, { principal: 'query', roles: ['read'], connectionId: 0, requestId: '' });
+    return this.ask<readonly OrderView[]>(node, 'gw.orders', filter, QUERY_CTX);
+  }
+
+  /** The positions of `node`'s journal (a takeover standby's `positions.get`, answered by the lease owner). */
+  positions(node: string): Promise<readonly PositionView[]> {
+    return this.ask<readonly PositionView[]>(node, 'gw.positions', {}, QUERY_CTX);
+  }
+
+  /** The balances of `node`'s journal (a takeover standby's `balances.get`). */
+  balances(node: string): Promise<readonly BalanceView[]> {
+    return this.ask<readonly BalanceView[]>(node, 'gw.balances', {}, QUERY_CTX);
   }
 
   private async ask<A>(node: string, type: string, req: unknown, ctx: RequestContext): Promise<A> {
     const payload: RoutedRequest = { origin: this.node, ctx: { principal: ctx.principal, roles: [...ctx.roles], connectionId: ctx.connectionId, requestId: ctx.requestId }, req };
-    const r = await this.engine.system.ask<RoutedReply<A>>(`${node}/${CLUSTER_GATEWAY_ADDRESS}`, { type, payload }, { timeoutMs: this.options.askTimeoutMs });
+    const r = await this.system.ask<RoutedReply<A>>(`${node}/${CLUSTER_GATEWAY_ADDRESS}`, { type, payload }, { timeoutMs: this.options.askTimeoutMs });
     if (r !== null && typeof r === 'object' && r.ok === true) return r.ack;
     const err = r as { code?: unknown; message?: unknown } | null;
     throw new RemoteFailedError(node, CLUSTER_GATEWAY_ADDRESS, String(err?.code ?? 'B4_REMOTE_FAILED'), String(err?.message ?? 'malformed answer'));
@@ -211,19 +297,32 @@ export class ClusterGateway implements RemoteRouter {
   private handle(e: Envelope): void {
     switch (e.type) {
       case 'gw.submit':
-        return this.serve(e, (req, ctx) => this.api.entry.submitOrder(req as OrderRequest, ctx, true));
+        return this.serve(e, (req, ctx) => this.host.serve.submit(req as OrderRequest, ctx));
       case 'gw.cancel':
-        return this.serve(e, (req, ctx) => this.api.entry.cancelOrder(req as CancelRequest, ctx, true));
+        return this.serve(e, (req, ctx) => this.host.serve.cancel(req as CancelRequest, ctx));
       case 'gw.cancel-all':
-        return this.serve(e, (req, ctx) => this.api.entry.cancelAll(req as CancelAllRequest, ctx, true));
+        return this.serve(e, (req, ctx) => this.host.serve.cancelAll(req as CancelAllRequest, ctx));
       case 'gw.orders':
-        return this.serve(e, (req) => this.api.queries.orders(req as OrderFilter, true));
+        return this.serve(e, (req) => this.host.serve.orders(req as OrderFilter));
+      case 'gw.positions':
+        return this.serve(e, () => this.host.serve.positions());
+      case 'gw.balances':
+        return this.serve(e, () => this.host.serve.balances());
+      case 'gw.replay':
+        return this.serve(e, (req) => this.replayPage(req as { boot?: unknown; from?: unknown }));
       case 'gw.event':
       case 'gw.announce': {
         const from = e.topic.startsWith('gw.') ? e.topic.slice(3) : '';
         if (from === '' || from === this.node) return; // our own publish (the connection is noEcho: defensive)
-        if (e.type === 'gw.event') this.imported(from, e.payload as { topic: string; data: Record<string, unknown> });
-        else this.announced(from, e.payload as { venues: Record<string, { state: string; breaker?: string }> });
+        if (e.type === 'gw.event') {
+          const ev = e.payload as SequencedEvent;
+          if (ev === null || typeof ev !== 'object' || typeof ev.seq !== 'number' || typeof ev.boot !== 'string') return;
+          this.in.event(from, ev);
+        } else {
+          const a = e.payload as { venues: Record<string, { state: string; breaker?: string }>; boot?: unknown; seq?: unknown };
+          this.announced(from, a);
+          if (a !== null && typeof a === 'object' && typeof a.boot === 'string' && typeof a.seq === 'number') this.in.announced(from, a.boot, a.seq);
+        }
         return;
       }
       default:
@@ -235,7 +334,7 @@ export class ClusterGateway implements RemoteRouter {
   private serve(e: Envelope, run: (req: unknown, ctx: RequestContext) => Promise<unknown>): void {
     this.counters.served++;
     const p = e.payload as RoutedRequest | undefined;
-    const reply = (v: RoutedReply<unknown>): void => void this.engine.system.reply(e, v);
+    const reply = (v: RoutedReply<unknown>): void => void this.system.reply(e, v);
     if (p === undefined || p === null || typeof p !== 'object' || p.req === null || typeof p.req !== 'object' || p.ctx === null || typeof p.ctx !== 'object') {
       reply({ ok: false, code: 'B4_CODEC_MALFORMED', message: `${e.type}: payload without req/ctx` });
       return;
@@ -257,13 +356,17 @@ export class ClusterGateway implements RemoteRouter {
 
   private export(topic: string, data: Record<string, unknown>): void {
     this.counters.exported++;
-    this.transport.publish(gatewayTopic(this.node), { type: 'gw.event', payload: { topic, data: { ...data, node: this.node } }, from: '', lane: 'data', key: '', correlationId: '', traceparent: '' });
+    // numbered and kept even while NATS is down: a node that misses it asks for it (gw.replay)
+    const ev = this.out.append(topic, { ...data, node: this.node });
+    this.transport.publish(gatewayTopic(this.node), { type: 'gw.event', payload: ev, from: '', lane: 'data', key: '', correlationId: '', traceparent: '' });
   }
 
   private imported(node: string, ev: { topic: string; data: Record<string, unknown> }): void {
     if (ev === null || typeof ev !== 'object' || typeof ev.topic !== 'string' || ev.data === null || typeof ev.data !== 'object') return;
-    this.counters.imported++;
     const d = ev.data;
+    // a venue this node runs now: its own events are the truth (another node's are late: an owner before a takeover)
+    if (typeof d.venue === 'string' && this.host.runs(d.venue)) return;
+    this.counters.imported++;
     if (ev.topic === 'orders') {
       if (typeof d.orderId === 'string') this.rememberOrder(d.orderId, node);
       if (typeof d.apiClientOrderId === 'string') this.rememberOrder(`api:${d.apiClientOrderId}`, node);
@@ -271,20 +374,42 @@ export class ClusterGateway implements RemoteRouter {
       const v = this.remoteVenues.get(d.venue);
       this.remoteVenues.set(d.venue, { node, state: d.state, ...(v?.breaker === undefined ? {} : { breaker: v.breaker }), seenMs: this.clock.epochMs() });
     }
-    this.api.events.emit(ev.topic, { ...d, node });
+    this.host.emit(ev.topic, { ...d, node });
   }
 
   private announced(node: string, a: { venues: Record<string, { state: string; breaker?: string }> }): void {
     if (a === null || typeof a !== 'object' || a.venues === null || typeof a.venues !== 'object') return;
     const now = this.clock.epochMs();
     for (const [venue, s] of Object.entries(a.venues)) {
-      if (this.engine.venues.has(venue) || s === null || typeof s !== 'object') continue;
+      if (this.host.runs(venue) || s === null || typeof s !== 'object') continue;
       const before = this.remoteVenues.get(venue);
       this.remoteVenues.set(venue, { node, state: String(s.state), ...(s.breaker === undefined ? {} : { breaker: String(s.breaker) }), seenMs: now });
       // a venue first seen, or seen from another node or in another state: `status` subscribers hear it
       if (before === undefined || before.node !== node || before.state !== s.state) {
-        this.api.events.emit('status', { type: 'venue.state', venue, state: String(s.state), previous: before?.state ?? 'unknown', reason: before === undefined ? 'announced' : before.node !== node ? `now run by node ${node}` : 'announced', node });
+        this.host.emit('status', { type: 'venue.state', venue, state: String(s.state), previous: before?.state ?? 'unknown', reason: before === undefined ? 'announced' : before.node !== node ? `now run by node ${node}` : 'announced', node });
       }
+    }
+  }
+
+  /** `gw.replay`: this node's events from `from` (a page), or a snapshot of its orders when they are no longer kept. */
+  private async replayPage(req: { boot?: unknown; from?: unknown }): Promise<ReplayPage> {
+    const from = typeof req.from === 'number' && Number.isInteger(req.from) ? req.from : 1;
+    const page = this.out.replay(typeof req.boot === 'string' ? req.boot : '', from);
+    if (page !== undefined) return { boot: this.out.boot, seq: this.out.seq, ...page };
+    // the missed events are gone: every open order and the most recently closed ones, as they are now
+    const seq = this.out.seq;
+    const open = await this.host.serve.orders({ status: 'open', limit: SNAPSHOT_OPEN });
+    const closed = await this.host.serve.orders({ status: 'closed', limit: SNAPSHOT_CLOSED });
+    return { boot: this.out.boot, seq, snapshot: [...closed, ...open] as Record<string, unknown>[] };
+  }
+
+  /** Orders of another node as they are now (its replay answered with a snapshot): one `orders` event each, marked `resync: "snapshot"`. */
+  private snapshotImported(node: string, orders: Record<string, unknown>[]): void {
+    this.log.warn({ node, orders: orders.length }, 'events of another node: the missed ones are no longer kept there; applied a snapshot of its orders');
+    for (const o of orders) {
+      if (typeof o.venue === 'string' && this.host.runs(o.venue)) continue;
+      if (typeof o.orderId === 'string') this.rememberOrder(o.orderId, node);
+      this.host.emit('orders', { type: 'order.snapshot', ...o, node, resync: 'snapshot' });
     }
   }
 
@@ -296,15 +421,14 @@ export class ClusterGateway implements RemoteRouter {
 
   private announce(): void {
     if (this.closed) return;
-    const venues: Record<string, { state: string; breaker: string }> = {};
-    for (const [name, s] of Object.entries(this.engine.venueStats())) venues[name] = { state: s.state, breaker: this.engine.venues.get(name)!.breaker.state };
+    const venues = this.host.venueStates();
     this.counters.announced++;
-    this.transport.publish(gatewayTopic(this.node), { type: 'gw.announce', payload: { venues }, from: '', lane: 'data', key: '', correlationId: '', traceparent: '' });
+    this.transport.publish(gatewayTopic(this.node), { type: 'gw.announce', payload: { venues, boot: this.out.boot, seq: this.out.seq }, from: '', lane: 'data', key: '', correlationId: '', traceparent: '' });
     this.timer = this.clock.setTimer(this.options.announceMs, () => this.announce());
   }
 
   /** `status.remoteVenues`: every venue another node runs, with its node, state and how long ago it was heard of. */
-  private remoteVenueView(): Record<string, unknown> {
+  remoteVenueView(): Record<string, unknown> {
     const now = this.clock.epochMs();
     const out: Record<string, unknown> = {};
     for (const [venue, v] of this.remoteVenues) {
@@ -312,7 +436,7 @@ export class ClusterGateway implements RemoteRouter {
       out[venue] = { node: v.node, state: v.state, ...(v.breaker === undefined ? {} : { breaker: v.breaker }), lastHeardMs: ageMs, stale: ageMs > 3 * this.options.announceMs };
     }
     // routed by config but never heard of
-    for (const [venue, node] of Object.entries(this.options.venues)) if (!(venue in out) && !this.engine.venues.has(venue)) out[venue] = { node, state: 'unknown', stale: true };
+    for (const [venue, node] of Object.entries(this.options.venues)) if (!(venue in out) && !this.host.runs(venue)) out[venue] = { node, state: 'unknown', stale: true };
     return out;
   }
 }

@@ -33,6 +33,7 @@ import type {
   VenueResumeRequest,
 } from '../gateway/engine-port.js';
 import type { EngineApi } from './engine-api.js';
+import type { RemoteRouter } from './order-entry.js';
 
 /** What a standby says about itself (`status`, order refusals). */
 export interface StandbyInfo {
@@ -52,7 +53,33 @@ export class FailoverPort implements EnginePort {
   private readonly listeners = new Set<EngineEventListener>();
   private ownLifecycle = 'standby';
 
+  /**
+   * The gateway across nodes (`cluster.remote` with takeover): while this daemon is a standby, orders,
+   * cancels and order queries go to the lease's current owner through it (undefined: refused LEASE_STALE).
+   */
+  router: (Pick<RemoteRouter, 'submit' | 'cancel' | 'cancelAll' | 'orders'> & { positions(node: string): Promise<readonly PositionView[]>; balances(node: string): Promise<readonly BalanceView[]> }) | undefined = undefined;
+
+  /** The gateway across nodes' view for a standby's `status` (`remoteVenues`, `clusterGateway`), as an engine's status has it. */
+  clusterView: { remoteVenues(): Record<string, unknown>; stats(): Record<string, unknown> } | undefined = undefined;
+
   constructor(private readonly info: () => StandbyInfo) {}
+
+  /** The node to route to while this daemon is a standby: the lease's owner as last seen, when it is another node. */
+  private owner(): string | undefined {
+    if (this.router === undefined) return undefined;
+    const i = this.info();
+    return i.owner !== undefined && i.owner !== i.node ? i.owner : undefined;
+  }
+
+  /** Hands an event of another node (gateway across nodes) to every subscriber, with or without an engine. */
+  emitRemote(topic: string, data: Record<string, unknown>): void {
+    for (const l of this.listeners) l(topic, data);
+  }
+
+  /** A standby's answer to a request another node routed here (that node thought this one owns the account). */
+  standbyAck(): OrderAck {
+    return this.refusal();
+  }
 
   /** `starting`, `running`, … of the active engine; `standby` without one. */
   get lifecycle(): string {
@@ -90,13 +117,19 @@ export class FailoverPort implements EnginePort {
   }
 
   submitOrder(req: OrderRequest, ctx: RequestContext): Promise<OrderAck> {
-    return this.target?.submitOrder(req, ctx) ?? Promise.resolve(this.refusal());
+    if (this.target !== undefined) return this.target.submitOrder(req, ctx);
+    const owner = this.owner();
+    return owner === undefined ? Promise.resolve(this.refusal()) : this.router!.submit(owner, req, ctx);
   }
   cancelOrder(req: CancelRequest, ctx: RequestContext): Promise<CancelAck> {
-    return this.target?.cancelOrder(req, ctx) ?? Promise.resolve({ canceled: false, reason: STANDBY_REASON });
+    if (this.target !== undefined) return this.target.cancelOrder(req, ctx);
+    const owner = this.owner();
+    return owner === undefined ? Promise.resolve({ canceled: false, reason: STANDBY_REASON }) : this.router!.cancel(owner, req, ctx);
   }
   cancelAll(req: CancelAllRequest, ctx: RequestContext): Promise<CancelAllAck> {
-    return this.target?.cancelAll(req, ctx) ?? Promise.resolve({ count: 0 } as CancelAllAck);
+    if (this.target !== undefined) return this.target.cancelAll(req, ctx);
+    const owner = this.owner();
+    return owner === undefined ? Promise.resolve({ count: 0 } as CancelAllAck) : this.router!.cancelAll(owner, req, ctx);
   }
   setKillSwitch(state: KillSwitchState, ctx: RequestContext): Promise<KillSwitchAck> {
     return this.target?.setKillSwitch(state, ctx) ?? Promise.resolve({ state: 'HALTED', previous: 'HALTED' });
@@ -113,16 +146,23 @@ export class FailoverPort implements EnginePort {
   status(): Promise<EngineStatus> {
     if (this.target !== undefined) return this.target.status();
     const i = this.info();
-    return Promise.resolve({ state: this.ownLifecycle, killSwitch: 'HALTED', standby: true, node: i.node, leaseKey: i.leaseKey, leaseOwner: i.owner ?? null, leaseTerm: i.term ?? null });
+    const cluster = this.clusterView === undefined ? {} : { remoteVenues: this.clusterView.remoteVenues(), clusterGateway: this.clusterView.stats() };
+    return Promise.resolve({ state: this.ownLifecycle, killSwitch: 'HALTED', standby: true, node: i.node, leaseKey: i.leaseKey, leaseOwner: i.owner ?? null, leaseTerm: i.term ?? null, ...cluster });
   }
   orders(filter: OrderFilter): Promise<readonly OrderView[]> {
-    return this.target?.orders(filter) ?? Promise.resolve([]);
+    if (this.target !== undefined) return this.target.orders(filter);
+    const owner = this.owner();
+    return owner === undefined ? Promise.resolve([]) : this.router!.orders(owner, filter);
   }
   positions(): Promise<readonly PositionView[]> {
-    return this.target?.positions() ?? Promise.resolve([]);
+    if (this.target !== undefined) return this.target.positions();
+    const owner = this.owner();
+    return owner === undefined ? Promise.resolve([]) : this.router!.positions(owner);
   }
   balances(): Promise<readonly BalanceView[]> {
-    return this.target?.balances() ?? Promise.resolve([]);
+    if (this.target !== undefined) return this.target.balances();
+    const owner = this.owner();
+    return owner === undefined ? Promise.resolve([]) : this.router!.balances(owner);
   }
   breakers(): Promise<readonly BreakerView[]> {
     return this.target?.breakers() ?? Promise.resolve([]);

@@ -30,7 +30,13 @@ describe('cluster/failover: takeover options are validated', () => {
     assert.throws(() => checkTakeoverOptions(parseClusterOptions({ ...base, lease: { enabled: false, takeover: true } })), (e: unknown) => e instanceof ConfigError && e.field === 'cluster.lease.enabled' && /expected cluster\.lease\.enabled true, got false/.test(e.message));
     assert.throws(() => checkTakeoverOptions(parseClusterOptions({ ...base, replication: { enabled: false } })), (e: unknown) => e instanceof ConfigError && e.field === 'cluster.replication.enabled' && /got false/.test(e.message));
     assert.throws(() => checkTakeoverOptions(parseClusterOptions({ ...base, enabled: false })), (e: unknown) => e instanceof ConfigError && e.field === 'cluster.enabled');
-    assert.throws(() => checkTakeoverOptions(parseClusterOptions({ ...base, remote: { enabled: true, node: 'node-a' } })), (e: unknown) => e instanceof ConfigError && e.field === 'cluster.remote.enabled' && /expected cluster\.remote\.enabled false.*got true/.test(e.message));
+    // the gateway across nodes routes to the lease owner by its lease name: the two names must agree
+    assert.throws(
+      () => checkTakeoverOptions(parseClusterOptions({ ...base, nodeId: 'node-b', remote: { enabled: true, node: 'node-a' } })),
+      (e: unknown) => e instanceof ConfigError && e.field === 'cluster.remote.node' && /expected the lease's node name cluster\.nodeId \("node-b"\).*got "node-a"/.test(e.message),
+    );
+    assert.doesNotThrow(() => checkTakeoverOptions(parseClusterOptions({ ...base, nodeId: 'node-a', remote: { enabled: true, node: 'node-a' } })));
+    assert.doesNotThrow(() => checkTakeoverOptions(parseClusterOptions({ ...base, remote: { enabled: true, node: 'node-a' } })), 'no nodeId: the lease uses the remote node name');
     assert.doesNotThrow(() => checkTakeoverOptions(parseClusterOptions(base)));
   });
   it('cluster.lease.takeover must be a boolean', () => {

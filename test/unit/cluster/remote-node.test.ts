@@ -21,8 +21,8 @@ describe('cluster.remote (daemon config: the gateway across nodes)', () => {
   });
 
   it('accepts a node and a routing table', () => {
-    const c = parseDaemonConfig({ cluster: { enabled: true, remote: { enabled: true, node: 'node-a', venues: { 'sim-b': 'node-b' }, askTimeoutMs: 2000, announceMs: 500 } } }, {});
-    assert.deepEqual({ ...c.cluster.remote, venues: { ...c.cluster.remote.venues } }, { enabled: true, node: 'node-a', venues: { 'sim-b': 'node-b' }, askTimeoutMs: 2000, announceMs: 500 });
+    const c = parseDaemonConfig({ cluster: { enabled: true, remote: { enabled: true, node: 'node-a', venues: { 'sim-b': 'node-b' }, askTimeoutMs: 2000, announceMs: 500, replayEvents: 0 } } }, {});
+    assert.deepEqual({ ...c.cluster.remote, venues: { ...c.cluster.remote.venues } }, { enabled: true, node: 'node-a', venues: { 'sim-b': 'node-b' }, askTimeoutMs: 2000, announceMs: 500, replayEvents: 0 });
   });
 
   it('messages name the field, what was expected and what arrived', () => {
@@ -33,6 +33,8 @@ describe('cluster.remote (daemon config: the gateway across nodes)', () => {
     assert.equal(message({ venues: ['node-b'] }), 'cluster.remote.venues: expected a record, got an array of length 1');
     assert.match(message({ askTimeoutMs: 10 }), /^cluster\.remote\.askTimeoutMs: expected a value >= 100, got 10$/);
     assert.match(message({ announceMs: 1.5 }), /^cluster\.remote\.announceMs: expected an integer.*got 1\.5$/);
+    assert.match(message({ replayEvents: -1 }), /^cluster\.remote\.replayEvents: expected a value >= 0, got -1$/);
+    assert.match(message({ replayEvents: 2_000_000 }), /^cluster\.remote\.replayEvents: expected a value <= 1000000, got 2000000$/);
     assert.match(message({ enabled: 'yes' }), /^cluster\.remote\.enabled: expected a boolean, got "yes"$/);
     assert.match(message({ routes: {} }), /^cluster\.remote: expected no unknown keys \(routes\)/);
     // the section needs cluster.enabled: never silently ignored
