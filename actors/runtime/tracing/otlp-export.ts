@@ -41,6 +41,8 @@ export class ServiceExporter {
   private readonly batch: number;
   private readonly concurrency: number;
   private readonly http: OtlpHttpClient;
+  /** Bytes left before each request body for its HTTP head. */
+  private readonly headRoom: number;
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
@@ -59,6 +61,7 @@ export class ServiceExporter {
     this.concurrency = Math.max(o.concurrencyLimit, Math.ceil(o.maxQueueSize / this.batch));
     // `concurrencyLimit` kept-alive connections at most; requests beyond it wait for one
     this.http = new OtlpHttpClient(new URL(o.endpoint), o.headers ?? {}, o.concurrencyLimit, o.exportTimeoutMillis);
+    this.headRoom = this.http.headRoom;
   }
 
   /** A record to fill (from the pool). */
@@ -149,7 +152,8 @@ export class ServiceExporter {
     while (q.length - from > 0 && this.inFlight.size < this.concurrency) {
       const n = Math.min(this.batch, q.length - from);
       if (n < this.batch && !all) break;
-      const body = encodeExportRequest(this.writer, this.service, this.base, q, from, from + n);
+      // the HTTP head goes into the room left before the body: one socket write per request
+      const body = encodeExportRequest(this.writer, this.service, this.base, q, from, from + n, this.headRoom);
       for (let i = from; i < from + n; i++) this.release(q[i]!);
       from += n;
       const p = this.post(body, n).finally(() => {
@@ -171,16 +175,20 @@ export class ServiceExporter {
   /** One POST; never rejects. */
   private post(body: Buffer, n: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.http.post(body, (ok, why) => {
-        if (ok) {
-          this.counters.exported += n;
-          this.failures = 0;
-        } else {
-          this.counters.failed += n;
-          if (this.failures++ === 0) logger.warn({ err: why, spans: n }, 'tracing: span export failed');
-        }
-        resolve();
-      });
+      this.http.post(
+        body,
+        (ok, why) => {
+          if (ok) {
+            this.counters.exported += n;
+            this.failures = 0;
+          } else {
+            this.counters.failed += n;
+            if (this.failures++ === 0) logger.warn({ err: why, spans: n }, 'tracing: span export failed');
+          }
+          resolve();
+        },
+        this.headRoom,
+      );
     });
   }
 }
