@@ -177,8 +177,13 @@ export class ActorTracing {
   private capped = 0;
   /** `Math.log(1 - samplingRatio)`, for the geometric skip. */
   private readonly logKeep: number;
-  /** Sampled envelopes of the batch in flight (`pendingEvent`): index, trace id, span id, parent span id. */
+  /**
+   * Sampled envelopes of the batch in flight (`pendingEvent`): index, trace id, span id, parent
+   * span id, the first `pendingN` entries of each array (reused: truncating an array's length per
+   * batch was a visible share of the hot path).
+   */
   private pendingEvent: BatchDeliveryEvent | undefined;
+  private pendingN = 0;
   private readonly pendingK: number[] = [];
   private readonly pendingTrace: string[] = [];
   private readonly pendingSpan: string[] = [];
@@ -332,10 +337,11 @@ export class ActorTracing {
       tps[k] = `00-${traceId}-${spanId}-01`;
       ev.timed[k] = 1;
       this.pendingEvent = ev;
-      this.pendingK.push(k);
-      this.pendingTrace.push(traceId);
-      this.pendingSpan.push(spanId);
-      this.pendingParent.push(parent);
+      const j = this.pendingN++;
+      this.pendingK[j] = k;
+      this.pendingTrace[j] = traceId;
+      this.pendingSpan[j] = spanId;
+      this.pendingParent[j] = parent;
     }
     this.skip = skip;
   }
@@ -356,7 +362,8 @@ export class ActorTracing {
     }
     if (this.pendingEvent !== ev) return;
     const ks = this.pendingK;
-    for (let j = 0; j < ks.length; j++) {
+    const m = this.pendingN;
+    for (let j = 0; j < m; j++) {
       const k = ks[j]!;
       // Not handled (the actor halted mid-batch): it comes back in a later batch, decided anew.
       if (k >= handled) continue;
@@ -397,10 +404,7 @@ export class ActorTracing {
 
   private clearPending(): void {
     this.pendingEvent = undefined;
-    this.pendingK.length = 0;
-    this.pendingTrace.length = 0;
-    this.pendingSpan.length = 0;
-    this.pendingParent.length = 0;
+    this.pendingN = 0;
   }
 
   /** Roots to count down to the next sampled one: geometric, so each root is sampled with probability `samplingRatio`. */

@@ -71,6 +71,7 @@ export class SpanRecord {
     this.side = '';
     this.strategy = '';
     this.clientOrderId = '';
-    this.attrs.length = 0;
+    // truncating an array is a runtime call: skipped for the records without attributes (actor spans)
+    if (this.attrs.length !== 0) this.attrs.length = 0;
   }
 }
