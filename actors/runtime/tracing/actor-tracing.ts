@@ -541,7 +541,7 @@ class ServiceSink implements SpanSink {
     r.name = name;
     r.kind = kind + 1;
     r.startNs = this.owner.nowNs();
-    if (attributes !== undefined) for (const key in attributes) r.attrs.push(key, attributes[key]!);
+    if (attributes !== undefined) for (const key in attributes) r.add(key, attributes[key]!);
     return new RecordingSpan(r, `00-${traceId}-${spanId}-01`, this.owner, this.out);
   }
 

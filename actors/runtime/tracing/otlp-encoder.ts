@@ -545,7 +545,8 @@ export function writeSpan(w: ProtoWriter, s: SpanRecord, base: EpochBase): void 
     if (s.clientOrderId !== '') w.kvString('bot4.order.client_id', K.clientId, s.clientOrderId);
   }
   const a = s.attrs;
-  for (let i = 0; i < a.length; i += 2) {
+  const na = s.attrCount;
+  for (let i = 0; i < na; i += 2) {
     const key = a[i] as string;
     const v = a[i + 1]!;
     if (typeof v === 'string') w.kvString(key, keyBytes(key), v);
