@@ -358,10 +358,12 @@ export class ProtoWriter {
   /** Gives back a buffer {@link take} returned, once nothing reads it any more (its request ended). */
   recycle(body: Buffer): void {
     // only a buffer of its own (allocUnsafe of 64 KiB and more never comes from the shared pool)
-    if (this.spare.length < 4 && body.byteOffset <= MAX_HEAD_ROOM && body.buffer.byteLength >= 65536) this.spare.push(Buffer.from(body.buffer, 0, body.buffer.byteLength));
+    if (this.spare.length < this.maxSpares && body.byteOffset <= MAX_HEAD_ROOM && body.buffer.byteLength >= 65536) this.spare.push(Buffer.from(body.buffer, 0, body.buffer.byteLength));
   }
 
   private readonly spare: Buffer[] = [];
+  /** Buffers kept for reuse by {@link recycle} (one per request that can be in flight, and one). */
+  maxSpares = 4;
   /** Last trace id written by {@link traceId} and its encoded field (tag, length, 16 bytes). */
   private lastTraceHex = '';
   private readonly lastTrace = new Uint8Array(18);

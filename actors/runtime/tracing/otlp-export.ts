@@ -47,6 +47,8 @@ export class ServiceExporter {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private failures = 0;
+  /** Spans taken off the queue into requests, ever (what {@link flush} waits for). */
+  private handedOver = 0;
   private closed = false;
 
   constructor(
@@ -57,8 +59,12 @@ export class ServiceExporter {
   ) {
     this.service = encodeService(resourceAttributes, scopeName);
     this.batch = Math.min(o.maxExportBatchSize, o.maxQueueSize);
-    // A flush hands the whole queue over at once: allow enough requests in flight for it.
-    this.concurrency = Math.max(o.concurrencyLimit, Math.ceil(o.maxQueueSize / this.batch));
+    // A batch is encoded only when a connection can take it (at most `concurrencyLimit` requests in
+    // flight): the rest of the queue waits as records, so at most that many encoded bodies exist
+    // (a body encoded ahead for every queued batch was a fresh 256 KiB buffer each, and their
+    // churn made V8 run full collections: bench/tracing.bench.ts).
+    this.concurrency = o.concurrencyLimit;
+    this.writer.maxSpares = o.concurrencyLimit + 1;
     // `concurrencyLimit` kept-alive connections at most; requests beyond it wait for one
     this.http = new OtlpHttpClient(new URL(o.endpoint), o.headers ?? {}, o.concurrencyLimit, o.exportTimeoutMillis);
     this.headRoom = this.http.headRoom;
@@ -112,10 +118,22 @@ export class ServiceExporter {
     }
   }
 
-  /** Exports what is queued now and waits for every request in flight (each bounded by the export timeout). */
+  /**
+   * Exports what is queued now and waits for its requests (each bounded by the export timeout).
+   * Spans queued meanwhile go with the same requests when they fit, but are not waited for.
+   */
   async flush(): Promise<void> {
-    this.exportReady(true);
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    const target = this.handedOver + this.queue.length;
+    // each round sends what the connections can take; a request ending frees one for the next batch
+    for (;;) {
+      this.exportReady(true);
+      if (this.inFlight.size === 0) return;
+      if (this.handedOver >= target) {
+        while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+        return;
+      }
+      await Promise.race([...this.inFlight]);
+    }
   }
 
   /** Flushes, then refuses further spans. Resolves when every request has ended. */
@@ -156,6 +174,7 @@ export class ServiceExporter {
       const body = encodeExportRequest(this.writer, this.service, this.base, q, from, from + n, this.headRoom);
       for (let i = from; i < from + n; i++) this.release(q[i]!);
       from += n;
+      this.handedOver += n;
       const p = this.post(body, n).finally(() => {
         this.inFlight.delete(p);
         this.writer.recycle(body);
