@@ -178,7 +178,14 @@ export class ServiceExporter {
       const p = this.post(body, n).finally(() => {
         this.inFlight.delete(p);
         this.writer.recycle(body);
-        if (this.queue.length > 0 && this.timer === undefined && !this.closed) {
+        if (this.closed) return;
+        if (this.queue.length >= this.batch) {
+          // a connection is free and a full batch waits (it could not go when it filled up)
+          this.immediate ??= setImmediate(() => {
+            this.immediate = undefined;
+            this.exportReady(false);
+          });
+        } else if (this.queue.length > 0 && this.timer === undefined) {
           this.timer = setTimeout(() => {
             this.timer = undefined;
             this.exportReady(true);
