@@ -1,11 +1,11 @@
 /**
  * Random W3C trace and span ids as lowercase hex, from a pool filled by `crypto.randomFillSync`
- * (one system call and one hex conversion per 512 span ids; an id is a slice of that hex string). Never all zeros
+ * (one system call and one hex conversion per 2048 span ids; an id is a slice of that hex string). Never all zeros
  * (W3C forbids zero ids).
  */
 import { randomFillSync } from 'node:crypto';
 
-const POOL = Buffer.allocUnsafe(4096);
+const POOL = Buffer.allocUnsafe(16384);
 /** The pool as one hex string: an id is a slice of it (a V8 sliced string, no copy per id). */
 let HEX = '';
 let offset = POOL.length * 2;
