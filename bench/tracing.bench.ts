@@ -22,6 +22,7 @@
  * request with protobufjs; `accept`: reads and answers without decoding, so that a busy receiver
  * does not compete for this machine's 2 cores), BOT4_BENCH_TRACING_REPS (default 9), BOT4_BENCH_TRACING_MESSAGES (per run, default
  * 1_000_000), BOT4_BENCH_TRACING_ORDERS (default 2000), BOT4_BENCH_TRACING_ORDER_REPS (default 5),
+ * BOT4_BENCH_TRACING_BATCH (spans per export request in the per-order section, default 512),
  * BOT4_BENCH_TRACING_PARTS (`throughput,orders,peer`: a subset prints without writing BENCHMARKS.md).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -46,6 +47,8 @@ const N = Number(process.env.BOT4_BENCH_TRACING_MESSAGES ?? 1_000_000);
 const ORDERS = Number(process.env.BOT4_BENCH_TRACING_ORDERS ?? 2000);
 const ORDER_REPS = Number(process.env.BOT4_BENCH_TRACING_ORDER_REPS ?? 5);
 const CHUNK = 8192;
+/** Spans per export request in the per-order section (default 512: OTEL_BSP_MAX_EXPORT_BATCH_SIZE's default, as the daemon). */
+const BATCH = Number(process.env.BOT4_BENCH_TRACING_BATCH ?? TRACING_DEFAULTS.maxExportBatchSize);
 /** The per-order section's receiver: `decode` (protobufjs, as the tests) or `accept` (reads the bytes, answers 200). */
 const RECEIVER = process.env.BOT4_BENCH_TRACING_RECEIVER ?? 'decode';
 /**
@@ -227,7 +230,7 @@ async function main(): Promise<void> {
     if (PARTS.has('orders')) {
       await orders('orders-warm-off', undefined);
       await orders('orders-warm-off-m', undefined, true);
-      const t = new ActorTracing({ endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxQueueSize: 100_000, scheduledDelayMillis: 5, simServiceName: 'bot4-sim', system: 'orders-warm-on', histograms: false });
+      const t = new ActorTracing({ endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxQueueSize: 100_000, maxExportBatchSize: BATCH, scheduledDelayMillis: 5, simServiceName: 'bot4-sim', system: 'orders-warm-on', histograms: false });
       await orders('orders-warm-on', t, true);
       await t.shutdown();
     }
@@ -235,7 +238,7 @@ async function main(): Promise<void> {
       offBare.push(await orders(`orders-off-bare-${rep}`, undefined));
       off.push(await orders(`orders-off-${rep}`, undefined, true));
       // as the daemon runs it: its metrics subscriber plus the adapter with histograms off
-      const t = new ActorTracing({ endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxQueueSize: 100_000, scheduledDelayMillis: 5, simServiceName: 'bot4-sim', system: `orders-on-${rep}`, histograms: false });
+      const t = new ActorTracing({ endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxQueueSize: 100_000, maxExportBatchSize: BATCH, scheduledDelayMillis: 5, simServiceName: 'bot4-sim', system: `orders-on-${rep}`, histograms: false });
       on.push(await orders(`orders-on-${rep}`, t, true));
       const sim = t.serviceStats().find((x) => x.service === 'bot4-sim')?.ended ?? 0;
       const r = await t.shutdown();
