@@ -6,7 +6,7 @@
  * exporter does. No I/O.
  */
 import { encodeExportRequest, encodeService, ProtoWriter } from '../actors/runtime/tracing/otlp-encoder.js';
-import { randomSpanId, randomTraceId } from '../actors/runtime/tracing/ids.js';
+import { lastSpanIdWords, randomSpanId, randomTraceId } from '../actors/runtime/tracing/ids.js';
 import { SpanRecord } from '../actors/runtime/tracing/span-record.js';
 
 function orderRecords(orders: number): SpanRecord[] {
@@ -18,6 +18,12 @@ function orderRecords(orders: number): SpanRecord[] {
       const r = new SpanRecord();
       r.traceId = `00-${trace}-${randomSpanId()}-01`.slice(3, 35);
       r.spanId = randomSpanId();
+      // as the adapter fills them: the span id's bytes kept as words (when this bot4 has them)
+      if (lastSpanIdWords !== undefined) {
+        r.spanW0 = lastSpanIdWords[0]!;
+        r.spanW1 = lastSpanIdWords[1]!;
+        r.spanIdWords = true;
+      }
       r.parentSpanId = parent;
       r.startNs = 1e9 + o * 1e5 + i * 1e3;
       r.endNs = r.startNs + 5_000;

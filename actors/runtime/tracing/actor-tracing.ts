@@ -11,7 +11,7 @@ import { setSpanSink, setTracingStats, spanSink, tracingStatsSource, type LiveSp
 import { handling } from '../context.js';
 import { parseOptions, z } from '../../../common/validate.js';
 import { CHANNELS, type BatchDeliveryEvent } from '../diagnostics.js';
-import { randomSpanId, randomTraceId } from './ids.js';
+import { lastSpanIdWords, randomSpanId, randomTraceId } from './ids.js';
 import { LatencyHistograms } from './latency-histograms.js';
 import type { EpochBase } from './otlp-encoder.js';
 import { ServiceExporter, type Counters } from './otlp-export.js';
@@ -185,6 +185,9 @@ export class ActorTracing {
   private pendingEvent: BatchDeliveryEvent | undefined;
   private pendingN = 0;
   private readonly pendingK: number[] = [];
+  /** The span ids' bytes (`ids.ts` `lastSpanIdWords`). */
+  private readonly pendingW0: number[] = [];
+  private readonly pendingW1: number[] = [];
   private readonly pendingTrace: string[] = [];
   private readonly pendingSpan: string[] = [];
   private readonly pendingParent: string[] = [];
@@ -338,6 +341,8 @@ export class ActorTracing {
       ev.timed[k] = 1;
       this.pendingEvent = ev;
       const j = this.pendingN++;
+      this.pendingW0[j] = lastSpanIdWords[0]!;
+      this.pendingW1[j] = lastSpanIdWords[1]!;
       this.pendingK[j] = k;
       this.pendingTrace[j] = traceId;
       this.pendingSpan[j] = spanId;
@@ -367,13 +372,13 @@ export class ActorTracing {
       const k = ks[j]!;
       // Not handled (the actor halted mid-batch): it comes back in a later batch, decided anew.
       if (k >= handled) continue;
-      this.record(ev, k, this.pendingTrace[j]!, this.pendingSpan[j]!, this.pendingParent[j]!);
+      this.record(ev, k, this.pendingTrace[j]!, this.pendingSpan[j]!, this.pendingParent[j]!, this.pendingW0[j]!, this.pendingW1[j]!);
     }
     this.clearPending();
   }
 
   /** Fills the record of one sampled handling (no encoding here: the exporter's timer does it). */
-  private record(ev: BatchDeliveryEvent, k: number, traceId: string, spanId: string, parent: string): void {
+  private record(ev: BatchDeliveryEvent, k: number, traceId: string, spanId: string, parent: string, w0: number, w1: number): void {
     const out = this.engine;
     if (!out.admit()) return;
     const e = ev.envelopes[ev.start + k]!;
@@ -382,6 +387,9 @@ export class ActorTracing {
     const r = out.acquire();
     r.traceId = traceId;
     r.spanId = spanId;
+    r.spanW0 = w0;
+    r.spanW1 = w1;
+    r.spanIdWords = true;
     r.parentSpanId = parent;
     r.name = e.type;
     r.kind = OTLP_KIND_CONSUMER;
@@ -535,6 +543,9 @@ class ServiceSink implements SpanSink {
     const r = this.out.acquire();
     r.traceId = traceId;
     r.spanId = spanId;
+    r.spanW0 = lastSpanIdWords[0]!;
+    r.spanW1 = lastSpanIdWords[1]!;
+    r.spanIdWords = true;
     r.parentSpanId = parentSpanId;
     // the simulator's parent is the engine's CLIENT span, across the wire
     r.remoteParent = !this.roots && parentSpanId !== '';

@@ -155,6 +155,17 @@ export class ProtoWriter {
     this.pos += 18;
   }
 
+  /** Field 2 (`span_id`) of a Span from the id's two 32-bit words in memory order (no hex to parse). */
+  spanIdWords(w0: number, w1: number): void {
+    ID_WORDS[0] = w0;
+    ID_WORDS[1] = w1;
+    this.ensure(10);
+    this.buf[this.pos] = 0x12;
+    this.buf[this.pos + 1] = 8;
+    this.buf.set(ID_BYTES, this.pos + 2);
+    this.pos += 10;
+  }
+
   /**
    * Copies pre-encoded bytes with one native `set` (a JS byte loop costs ~2 ns a byte on the
    * 2-core bench machine; `set` of 30 bytes ~27 ns against ~54 ns for the loop).
@@ -382,6 +393,10 @@ export class ProtoWriter {
 /** Most bytes left before a request body for its HTTP head ({@link encodeExportRequest}'s `headRoom`). */
 export const MAX_HEAD_ROOM = 8192;
 
+/** A span id's two words, and the same memory as bytes (see {@link ProtoWriter.spanIdWords}). */
+const ID_WORDS = new Int32Array(2);
+const ID_BYTES = new Uint8Array(ID_WORDS.buffer);
+
 /** Byte value of each pair of lowercase hex digits, indexed by `(first char << 7) | second char`. */
 const HEX_PAIR = ((): Uint8Array => {
   const t = new Uint8Array(128 * 128);
@@ -532,7 +547,8 @@ function writeTime(w: ProtoWriter, field: number, base: EpochBase, clockNs: numb
 export function writeSpan(w: ProtoWriter, s: SpanRecord, base: EpochBase): void {
   const m = w.begin2(2);
   w.traceId(s.traceId);
-  w.hexBytes(2, s.spanId);
+  if (s.spanIdWords) w.spanIdWords(s.spanW0, s.spanW1);
+  else w.hexBytes(2, s.spanId);
   if (s.parentSpanId !== '') w.hexBytes(4, s.parentSpanId);
   const actor = s.actor !== '';
   if (actor) w.bytes(ACTOR_NAME.get(s.name));

@@ -12,6 +12,13 @@ export class SpanRecord {
   traceId = '';
   /** 16 lowercase hex digits. */
   spanId = '';
+  /**
+   * The span id's bytes as two 32-bit words in memory order (`ids.ts` `lastSpanIdWords`), when
+   * {@link spanIdWords} is true: the encoder copies them instead of parsing {@link spanId}.
+   */
+  spanW0 = 0;
+  spanW1 = 0;
+  spanIdWords = false;
   /** 16 hex digits, or '' for a root. */
   parentSpanId = '';
   /** The parent came from another process (the wire): OTLP flag `CONTEXT_IS_REMOTE`. */
@@ -74,6 +81,7 @@ export class SpanRecord {
 
   /** Back to empty, for reuse from the pool. */
   reset(): void {
+    this.spanIdWords = false;
     this.parentSpanId = '';
     this.remoteParent = false;
     this.statusCode = 0;

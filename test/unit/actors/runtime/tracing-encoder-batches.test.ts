@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { encodeExportRequest, encodeService, MAX_HEAD_ROOM, ProtoWriter } from '../../../../actors/runtime/tracing/otlp-encoder.js';
 import { SpanRecord } from '../../../../actors/runtime/tracing/span-record.js';
-import { randomSpanId, randomTraceId } from '../../../../actors/runtime/tracing/ids.js';
+import { lastSpanIdWords, randomSpanId, randomTraceId } from '../../../../actors/runtime/tracing/ids.js';
 import { loadOtlpRoot } from '../../../fixtures/otlp/otlp-receiver.js';
 
 interface DecodedSpan {
@@ -170,5 +170,38 @@ describe('runtime/tracing: OTLP encoder batches (buffer growth, length reservati
     const b3 = encodeExportRequest(w, service, base, [r], 0, 1);
     assert.equal(b3.byteOffset, 0);
     assert.equal(decode(b3).length, 1);
+  });
+
+  it('span ids kept as words: every id’s words are its bytes (across pool refills), and the encoder writes them as the id', async () => {
+    const decode = await decoder();
+    const words = new Int32Array(2);
+    const bytes = new Uint8Array(words.buffer);
+    const records: SpanRecord[] = [];
+    // more than one pool of ids (2048 span ids a pool), trace ids drawn in between
+    for (let i = 0; i < 5000; i++) {
+      if (i % 3 === 0) randomTraceId();
+      const id = randomSpanId();
+      words[0] = lastSpanIdWords[0]!;
+      words[1] = lastSpanIdWords[1]!;
+      assert.equal(Buffer.from(bytes).toString('hex'), id, `id ${i}`);
+      if (i % 50 === 0) {
+        const r = new SpanRecord();
+        r.traceId = randomTraceId();
+        r.spanId = 'ffffffffffffffff'; // not what is written when the words are set: they win
+        r.spanW0 = words[0]!;
+        r.spanW1 = words[1]!;
+        r.spanIdWords = true;
+        r.name = id; // to check against
+        records.push(r);
+      }
+    }
+    const spans = decode(encodeExportRequest(new ProtoWriter(), service, base, records, 0, records.length));
+    assert.equal(spans.length, 100);
+    for (const s of spans) assert.equal(hex(s.spanId), s.name);
+    // a pooled record reset goes back to its hex id
+    const r = records[0]!;
+    r.reset();
+    r.spanId = '0123456789abcdef';
+    assert.equal(hex(decode(encodeExportRequest(new ProtoWriter(), service, base, [r], 0, 1))[0]!.spanId), '0123456789abcdef');
   });
 });
