@@ -6,22 +6,23 @@
  * exporter does. No I/O.
  */
 import { encodeExportRequest, encodeService, ProtoWriter } from '../actors/runtime/tracing/otlp-encoder.js';
-import { lastSpanIdWords, randomSpanId, randomTraceId } from '../actors/runtime/tracing/ids.js';
+import * as ids from '../actors/runtime/tracing/ids.js';
 import { SpanRecord } from '../actors/runtime/tracing/span-record.js';
 
 function orderRecords(orders: number): SpanRecord[] {
   const out: SpanRecord[] = [];
   for (let o = 0; o < orders; o++) {
-    const trace = randomTraceId();
+    const trace = ids.randomTraceId();
     let parent = '';
     for (let i = 0; i < 11; i++) {
       const r = new SpanRecord();
-      r.traceId = `00-${trace}-${randomSpanId()}-01`.slice(3, 35);
-      r.spanId = randomSpanId();
+      r.traceId = `00-${trace}-${ids.randomSpanId()}-01`.slice(3, 35);
+      r.spanId = ids.randomSpanId();
       // as the adapter fills them: the span id's bytes kept as words (when this bot4 has them)
-      if (lastSpanIdWords !== undefined) {
-        r.spanW0 = lastSpanIdWords[0]!;
-        r.spanW1 = lastSpanIdWords[1]!;
+      const words = (ids as { lastSpanIdWords?: Int32Array }).lastSpanIdWords;
+      if (words !== undefined) {
+        r.spanW0 = words[0]!;
+        r.spanW1 = words[1]!;
         r.spanIdWords = true;
       }
       r.parentSpanId = parent;
