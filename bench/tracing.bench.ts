@@ -21,7 +21,9 @@
  * Knobs: BOT4_BENCH_TRACING_RECEIVER (`decode`, default: the per-order receiver decodes every
  * request with protobufjs; `accept`: reads and answers without decoding, so that a busy receiver
  * does not compete for this machine's 2 cores), BOT4_BENCH_TRACING_REPS (default 9), BOT4_BENCH_TRACING_MESSAGES (per run, default
- * 1_000_000), BOT4_BENCH_TRACING_ORDERS (default 2000), BOT4_BENCH_TRACING_ORDER_REPS (default 5).
+ * 1_000_000), BOT4_BENCH_TRACING_ORDERS (default 2000), BOT4_BENCH_TRACING_ORDER_REPS (default 5),
+ * BOT4_BENCH_TRACING_BATCH (spans per export request in the per-order section, default 512),
+ * BOT4_BENCH_TRACING_PARTS (`throughput,orders,peer`: a subset prints without writing BENCHMARKS.md).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -37,6 +39,7 @@ import { CHANNELS } from '../actors/runtime/diagnostics.js';
 import { OtlpReceiver } from '../test/fixtures/otlp/otlp-receiver.js';
 import { fmtNs, median, table, writeSection } from './report.js';
 import { PEER_SPANS_PER_ORDER, recordOrders, sdkOrders } from './tracing-sdk-peer.js';
+import { encodeCost } from './tracing-encode.js';
 
 process.env.BOT4_LOG_LEVEL ??= 'warn';
 
@@ -45,8 +48,16 @@ const N = Number(process.env.BOT4_BENCH_TRACING_MESSAGES ?? 1_000_000);
 const ORDERS = Number(process.env.BOT4_BENCH_TRACING_ORDERS ?? 2000);
 const ORDER_REPS = Number(process.env.BOT4_BENCH_TRACING_ORDER_REPS ?? 5);
 const CHUNK = 8192;
+/** Spans per export request in the per-order section (default 512: OTEL_BSP_MAX_EXPORT_BATCH_SIZE's default, as the daemon). */
+const BATCH = Number(process.env.BOT4_BENCH_TRACING_BATCH ?? TRACING_DEFAULTS.maxExportBatchSize);
 /** The per-order section's receiver: `decode` (protobufjs, as the tests) or `accept` (reads the bytes, answers 200). */
 const RECEIVER = process.env.BOT4_BENCH_TRACING_RECEIVER ?? 'decode';
+/**
+ * Parts to run (comma-separated: `throughput`, `orders`, `peer`; default all three). BENCHMARKS.md
+ * is written only when all three ran: a partial run (to profile one part) prints its figures only.
+ */
+const PARTS = new Set((process.env.BOT4_BENCH_TRACING_PARTS ?? 'throughput,orders,peer').split(',').map((x) => x.trim()));
+const ALL_PARTS = ['throughput', 'orders', 'peer'].every((p) => PARTS.has(p));
 
 const machine = setup({
   types: { context: {} as { n: number }, events: {} as { type: 'batch'; count: number } | { type: 'msg' } },
@@ -115,7 +126,18 @@ async function childReceiver(): Promise<{ url: string; child: ChildProcess; span
  * simulator's SERVER span, the ack and fill spans and their two subscribers. Returns process CPU ns
  * per order (the export included: flushed before the clock stops).
  */
-async function orders(name: string, tracing: ActorTracing | undefined): Promise<number> {
+async function orders(name: string, tracing: ActorTracing | undefined, metrics = false): Promise<number> {
+  // `metrics`: with the no-op batch-end subscriber the daemon always has (its /metrics timing)
+  const noop = (): void => undefined;
+  if (metrics) diagnosticsChannel.subscribe(CHANNELS.batchEnd, noop);
+  try {
+    return await ordersRun(name, tracing);
+  } finally {
+    if (metrics) diagnosticsChannel.unsubscribe(CHANNELS.batchEnd, noop);
+  }
+}
+
+async function ordersRun(name: string, tracing: ActorTracing | undefined): Promise<number> {
   const sys = new ActorSystem({ clock: new LiveClock(), name });
   let done = 0;
   const engine = spanSink('engine');
@@ -179,8 +201,8 @@ async function main(): Promise<void> {
   const vsMetrics: number[] = [];
   let spans = 0;
   // warm-up (JIT), not measured
-  for (const v of variants) await runVariant(v, receiver.url, -1);
-  for (let rep = 0; rep < REPS; rep++) {
+  if (PARTS.has('throughput')) for (const v of variants) await runVariant(v, receiver.url, -1);
+  for (let rep = 0; rep < (PARTS.has('throughput') ? REPS : 0); rep++) {
     const order = variants.map((_, i) => variants[(i + rep) % variants.length]!);
     const got = {} as Record<Variant, number>;
     for (const v of order) {
@@ -200,21 +222,25 @@ async function main(): Promise<void> {
   const rcv = await childReceiver();
   const on: number[] = [];
   const off: number[] = [];
+  const offBare: number[] = [];
   let orderSpans = 0;
   let simSpans = 0;
   const peerSdk: number[] = [];
   const peerRec: number[] = [];
   try {
-    await orders('orders-warm-off', undefined);
-    {
-      const t = new ActorTracing({ endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxQueueSize: 100_000, scheduledDelayMillis: 5, simServiceName: 'bot4-sim', system: 'orders-warm-on' });
-      await orders('orders-warm-on', t);
+    if (PARTS.has('orders')) {
+      await orders('orders-warm-off', undefined);
+      await orders('orders-warm-off-m', undefined, true);
+      const t = new ActorTracing({ endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxQueueSize: 100_000, maxExportBatchSize: BATCH, scheduledDelayMillis: 5, simServiceName: 'bot4-sim', system: 'orders-warm-on', histograms: false });
+      await orders('orders-warm-on', t, true);
       await t.shutdown();
     }
-    for (let rep = 0; rep < ORDER_REPS; rep++) {
-      off.push(await orders(`orders-off-${rep}`, undefined));
-      const t = new ActorTracing({ endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxQueueSize: 100_000, scheduledDelayMillis: 5, simServiceName: 'bot4-sim', system: `orders-on-${rep}` });
-      on.push(await orders(`orders-on-${rep}`, t));
+    for (let rep = 0; rep < (PARTS.has('orders') ? ORDER_REPS : 0); rep++) {
+      offBare.push(await orders(`orders-off-bare-${rep}`, undefined));
+      off.push(await orders(`orders-off-${rep}`, undefined, true));
+      // as the daemon runs it: its metrics subscriber plus the adapter with histograms off
+      const t = new ActorTracing({ endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxQueueSize: 100_000, maxExportBatchSize: BATCH, scheduledDelayMillis: 5, simServiceName: 'bot4-sim', system: `orders-on-${rep}`, histograms: false });
+      on.push(await orders(`orders-on-${rep}`, t, true));
       const sim = t.serviceStats().find((x) => x.service === 'bot4-sim')?.ended ?? 0;
       const r = await t.shutdown();
       orderSpans = r.spansEnded / ORDERS;
@@ -222,9 +248,11 @@ async function main(): Promise<void> {
       if (r.spansDropped > 0) console.warn(`orders-on-${rep}: ${r.spansDropped} of ${r.spansEnded} spans not exported (${r.shutdownError ?? 'export failed'}): the figure undercounts`);
     }
     // the named peer: the same 11-span order through the OpenTelemetry SDK vs bot4's records
-    await sdkOrders(rcv.url, ORDERS);
-    await recordOrders(rcv.url, ORDERS);
-    for (let rep = 0; rep < ORDER_REPS; rep++) {
+    if (PARTS.has('peer')) {
+      await sdkOrders(rcv.url, ORDERS);
+      await recordOrders(rcv.url, ORDERS);
+    }
+    for (let rep = 0; rep < (PARTS.has('peer') ? ORDER_REPS : 0); rep++) {
       peerSdk.push(await sdkOrders(rcv.url, ORDERS));
       peerRec.push(await recordOrders(rcv.url, ORDERS));
     }
@@ -232,7 +260,10 @@ async function main(): Promise<void> {
   } finally {
     rcv.child.kill();
   }
+  // the encoding stage alone (no I/O), records shaped like the order's
+  const enc = PARTS.has('orders') ? encodeCost(ORDERS, ORDER_REPS) : { nsPerSpan: NaN, bytesPerSpan: NaN };
   const perOrder = on.map((v, i) => v - off[i]!);
+  const perOrderBare = on.map((v, i) => v - offBare[i]!);
 
   const pressure = ((): string => {
     try {
@@ -263,18 +294,20 @@ async function main(): Promise<void> {
     `- The daemon's tracing at the default sampling vs the daemon without it (its metrics baseline): **${(lossVsMetrics * 100).toFixed(1)}%** fewer messages per CPU-second (target ≤ 5%: ${lossVsMetrics <= 0.05 ? 'met' : 'not met'}); vs the bare runtime: ${(lossDaemon * 100).toFixed(1)}%. Per-repetition ratios vs the metrics baseline, sorted: ${[...vsMetrics].sort((a, b) => a - b).map((v) => v.toFixed(2)).join(', ')}.`,
     `- The library's \`ActorTracing\` defaults (histograms of every envelope on) vs the bare runtime: ${(loss * 100).toFixed(1)}% (ratios sorted: ${[...ratio.tracing].sort((a, b) => a - b).map((v) => v.toFixed(2)).join(', ')}); the per-envelope histogram record is most of the difference. ${spans} spans over the repetitions (both tracing variants).`,
     '',
-    `Per sampled order: ${ORDERS.toLocaleString('en')} orders per run, every one sampled, ${ORDER_REPS} on/off pairs; ${orderSpans.toFixed(0)} \`bot4\` spans per order (gateway, risk, venue actor, CLIENT, ack, fill, 4 subscriber handlings) and ${simSpans.toFixed(0)} \`bot4-sim\` SERVER span (the embedded simulator shares the process), OTLP protobuf export to a receiver in another process included (${RECEIVER === 'accept' ? 'one that reads the requests without decoding them: BOT4_BENCH_TRACING_RECEIVER=accept' : 'decoding every request with protobufjs'}).`,
+    `Per sampled order: ${ORDERS.toLocaleString('en')} orders per run, every one sampled, ${ORDER_REPS} repetitions of (bare off, daemon off, daemon on) back to back; ${orderSpans.toFixed(0)} \`bot4\` spans per order (gateway, risk, venue actor, CLIENT, ack, fill, 4 subscriber handlings) and ${simSpans.toFixed(0)} \`bot4-sim\` SERVER span (the embedded simulator shares the process), OTLP protobuf export to a receiver in another process included (${RECEIVER === 'accept' ? 'one that reads the requests without decoding them: BOT4_BENCH_TRACING_RECEIVER=accept' : 'decoding every request with protobufjs'}).`,
     '',
     table(
       ['', 'median CPU / order', 'runs'],
       [
-        ['tracing off', fmtNs(median(off)), off.map((v) => fmtNs(v)).join(', ')],
-        ['tracing on, every order sampled', fmtNs(median(on)), on.map((v) => fmtNs(v)).join(', ')],
-        [`**trace cost per sampled order**`, `**${fmtNs(costOrder)}**`, perOrder.map((v) => fmtNs(v)).join(', ')],
+        ['bare runtime, no subscriber', fmtNs(median(offBare)), offBare.map((v) => fmtNs(v)).join(', ')],
+        ['tracing off: the daemon without tracing (its metrics batch-end subscriber)', fmtNs(median(off)), off.map((v) => fmtNs(v)).join(', ')],
+        ['tracing on, every order sampled (metrics subscriber + the adapter as the daemon runs it, histograms off)', fmtNs(median(on)), on.map((v) => fmtNs(v)).join(', ')],
+        [`**trace cost per sampled order** (on − off)`, `**${fmtNs(costOrder)}**`, perOrder.map((v) => fmtNs(v)).join(', ')],
+        ['on − bare runtime (also counts the instrumented delivery path the metrics subscriber pays anyway)', fmtNs(median(perOrderBare)), perOrderBare.map((v) => fmtNs(v)).join(', ')],
       ],
     ),
     '',
-    `- Per sampled order: **${fmtNs(costOrder)}** of engine CPU, ${fmtNs(costOrder / Math.max(1, orderSpans + simSpans))} per span (target ≤ 20 µs per order: ${costOrder <= 20_000 ? 'met' : 'not met'}). A span is a plain record filled on the order path; its OTLP protobuf encoding (hand-written, \`actors/runtime/tracing/otlp-encoder.ts\`) and the HTTP export run from a timer in the same process, so they count here.`,
+    `- Per sampled order: **${fmtNs(costOrder)}** of engine CPU, ${fmtNs(costOrder / Math.max(1, orderSpans + simSpans))} per span (target ≤ 20 µs per order: ${costOrder <= 20_000 ? 'met' : 'not met'}). A span is a plain record filled on the order path; its OTLP protobuf encoding (hand-written, \`actors/runtime/tracing/otlp-encoder.ts\`) and the HTTP export run from a timer in the same process, so they count here. Of that, encoding alone (\`bench/tracing-encode.ts\`: records shaped like this order's, 512-span batches, best of ${ORDER_REPS} passes, no I/O): ${enc.nsPerSpan.toFixed(0)} ns per span of ${enc.bytesPerSpan.toFixed(0)} bytes, ${fmtNs(enc.nsPerSpan * 11)} per 11-span order.`,
     '',
     `Named peer, same run and receiver: one order of ${PEER_SPANS_PER_ORDER} spans (a root and a chain of children, 6 attributes each), ${ORDERS.toLocaleString('en')} orders per run, ${ORDER_REPS} runs each, CPU per order with the export:`,
     '',
@@ -289,7 +322,7 @@ async function main(): Promise<void> {
     `- bot4's records cost ${(median(peerSdk) / median(peerRec)).toFixed(1)}× less CPU per span than the SDK path in this run.`,
   ].join('\n');
   console.log(md);
-  writeSection('tracing', 'Tracing cost (actor throughput per CPU-second, CPU per sampled order)', md);
+  if (ALL_PARTS) writeSection('tracing', 'Tracing cost (actor throughput per CPU-second, CPU per sampled order)', md);
 }
 
 if (process.argv.includes('--receiver') && RECEIVER === 'accept') {

@@ -11,7 +11,7 @@ import { setSpanSink, setTracingStats, spanSink, tracingStatsSource, type LiveSp
 import { handling } from '../context.js';
 import { parseOptions, z } from '../../../common/validate.js';
 import { CHANNELS, type BatchDeliveryEvent } from '../diagnostics.js';
-import { randomSpanId, randomTraceId } from './ids.js';
+import { lastSpanIdWords, randomSpanId, randomTraceId } from './ids.js';
 import { LatencyHistograms } from './latency-histograms.js';
 import type { EpochBase } from './otlp-encoder.js';
 import { ServiceExporter, type Counters } from './otlp-export.js';
@@ -177,9 +177,17 @@ export class ActorTracing {
   private capped = 0;
   /** `Math.log(1 - samplingRatio)`, for the geometric skip. */
   private readonly logKeep: number;
-  /** Sampled envelopes of the batch in flight (`pendingEvent`): index, trace id, span id, parent span id. */
+  /**
+   * Sampled envelopes of the batch in flight (`pendingEvent`): index, trace id, span id, parent
+   * span id, the first `pendingN` entries of each array (reused: truncating an array's length per
+   * batch was a visible share of the hot path).
+   */
   private pendingEvent: BatchDeliveryEvent | undefined;
+  private pendingN = 0;
   private readonly pendingK: number[] = [];
+  /** The span ids' bytes (`ids.ts` `lastSpanIdWords`). */
+  private readonly pendingW0: number[] = [];
+  private readonly pendingW1: number[] = [];
   private readonly pendingTrace: string[] = [];
   private readonly pendingSpan: string[] = [];
   private readonly pendingParent: string[] = [];
@@ -332,10 +340,13 @@ export class ActorTracing {
       tps[k] = `00-${traceId}-${spanId}-01`;
       ev.timed[k] = 1;
       this.pendingEvent = ev;
-      this.pendingK.push(k);
-      this.pendingTrace.push(traceId);
-      this.pendingSpan.push(spanId);
-      this.pendingParent.push(parent);
+      const j = this.pendingN++;
+      this.pendingW0[j] = lastSpanIdWords[0]!;
+      this.pendingW1[j] = lastSpanIdWords[1]!;
+      this.pendingK[j] = k;
+      this.pendingTrace[j] = traceId;
+      this.pendingSpan[j] = spanId;
+      this.pendingParent[j] = parent;
     }
     this.skip = skip;
   }
@@ -356,17 +367,18 @@ export class ActorTracing {
     }
     if (this.pendingEvent !== ev) return;
     const ks = this.pendingK;
-    for (let j = 0; j < ks.length; j++) {
+    const m = this.pendingN;
+    for (let j = 0; j < m; j++) {
       const k = ks[j]!;
       // Not handled (the actor halted mid-batch): it comes back in a later batch, decided anew.
       if (k >= handled) continue;
-      this.record(ev, k, this.pendingTrace[j]!, this.pendingSpan[j]!, this.pendingParent[j]!);
+      this.record(ev, k, this.pendingTrace[j]!, this.pendingSpan[j]!, this.pendingParent[j]!, this.pendingW0[j]!, this.pendingW1[j]!);
     }
     this.clearPending();
   }
 
   /** Fills the record of one sampled handling (no encoding here: the exporter's timer does it). */
-  private record(ev: BatchDeliveryEvent, k: number, traceId: string, spanId: string, parent: string): void {
+  private record(ev: BatchDeliveryEvent, k: number, traceId: string, spanId: string, parent: string, w0: number, w1: number): void {
     const out = this.engine;
     if (!out.admit()) return;
     const e = ev.envelopes[ev.start + k]!;
@@ -375,6 +387,9 @@ export class ActorTracing {
     const r = out.acquire();
     r.traceId = traceId;
     r.spanId = spanId;
+    r.spanW0 = w0;
+    r.spanW1 = w1;
+    r.spanIdWords = true;
     r.parentSpanId = parent;
     r.name = e.type;
     r.kind = OTLP_KIND_CONSUMER;
@@ -397,10 +412,7 @@ export class ActorTracing {
 
   private clearPending(): void {
     this.pendingEvent = undefined;
-    this.pendingK.length = 0;
-    this.pendingTrace.length = 0;
-    this.pendingSpan.length = 0;
-    this.pendingParent.length = 0;
+    this.pendingN = 0;
   }
 
   /** Roots to count down to the next sampled one: geometric, so each root is sampled with probability `samplingRatio`. */
@@ -531,13 +543,16 @@ class ServiceSink implements SpanSink {
     const r = this.out.acquire();
     r.traceId = traceId;
     r.spanId = spanId;
+    r.spanW0 = lastSpanIdWords[0]!;
+    r.spanW1 = lastSpanIdWords[1]!;
+    r.spanIdWords = true;
     r.parentSpanId = parentSpanId;
     // the simulator's parent is the engine's CLIENT span, across the wire
     r.remoteParent = !this.roots && parentSpanId !== '';
     r.name = name;
     r.kind = kind + 1;
     r.startNs = this.owner.nowNs();
-    if (attributes !== undefined) for (const key in attributes) r.attrs.push(key, attributes[key]!);
+    if (attributes !== undefined) for (const key in attributes) r.add(key, attributes[key]!);
     return new RecordingSpan(r, `00-${traceId}-${spanId}-01`, this.owner, this.out);
   }
 

@@ -41,10 +41,14 @@ export class ServiceExporter {
   private readonly batch: number;
   private readonly concurrency: number;
   private readonly http: OtlpHttpClient;
+  /** Bytes left before each request body for its HTTP head. */
+  private readonly headRoom: number;
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private failures = 0;
+  /** Spans taken off the queue into requests, ever (what {@link flush} waits for). */
+  private handedOver = 0;
   private closed = false;
 
   constructor(
@@ -55,10 +59,15 @@ export class ServiceExporter {
   ) {
     this.service = encodeService(resourceAttributes, scopeName);
     this.batch = Math.min(o.maxExportBatchSize, o.maxQueueSize);
-    // A flush hands the whole queue over at once: allow enough requests in flight for it.
-    this.concurrency = Math.max(o.concurrencyLimit, Math.ceil(o.maxQueueSize / this.batch));
+    // A batch is encoded only when a connection can take it (at most `concurrencyLimit` requests in
+    // flight): the rest of the queue waits as records, so at most that many encoded bodies exist
+    // and each reuses a spare buffer (encoded ahead for every queued batch, as before, a body took
+    // a fresh 256 KiB buffer whenever the 4 spares were in use).
+    this.concurrency = o.concurrencyLimit;
+    this.writer.maxSpares = o.concurrencyLimit + 1;
     // `concurrencyLimit` kept-alive connections at most; requests beyond it wait for one
     this.http = new OtlpHttpClient(new URL(o.endpoint), o.headers ?? {}, o.concurrencyLimit, o.exportTimeoutMillis);
+    this.headRoom = this.http.headRoom;
   }
 
   /** A record to fill (from the pool). */
@@ -109,10 +118,22 @@ export class ServiceExporter {
     }
   }
 
-  /** Exports what is queued now and waits for every request in flight (each bounded by the export timeout). */
+  /**
+   * Exports what is queued now and waits for its requests (each bounded by the export timeout).
+   * Spans queued meanwhile go with the same requests when they fit, but are not waited for.
+   */
   async flush(): Promise<void> {
-    this.exportReady(true);
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    const target = this.handedOver + this.queue.length;
+    // each round sends what the connections can take; a request ending frees one for the next batch
+    for (;;) {
+      this.exportReady(true);
+      if (this.inFlight.size === 0) return;
+      if (this.handedOver >= target) {
+        while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+        return;
+      }
+      await Promise.race([...this.inFlight]);
+    }
   }
 
   /** Flushes, then refuses further spans. Resolves when every request has ended. */
@@ -149,13 +170,22 @@ export class ServiceExporter {
     while (q.length - from > 0 && this.inFlight.size < this.concurrency) {
       const n = Math.min(this.batch, q.length - from);
       if (n < this.batch && !all) break;
-      const body = encodeExportRequest(this.writer, this.service, this.base, q, from, from + n);
+      // the HTTP head goes into the room left before the body: one socket write per request
+      const body = encodeExportRequest(this.writer, this.service, this.base, q, from, from + n, this.headRoom);
       for (let i = from; i < from + n; i++) this.release(q[i]!);
       from += n;
+      this.handedOver += n;
       const p = this.post(body, n).finally(() => {
         this.inFlight.delete(p);
         this.writer.recycle(body);
-        if (this.queue.length > 0 && this.timer === undefined && !this.closed) {
+        if (this.closed) return;
+        if (this.queue.length >= this.batch) {
+          // a connection is free and a full batch waits (it could not go when it filled up)
+          this.immediate ??= setImmediate(() => {
+            this.immediate = undefined;
+            this.exportReady(false);
+          });
+        } else if (this.queue.length > 0 && this.timer === undefined) {
           this.timer = setTimeout(() => {
             this.timer = undefined;
             this.exportReady(true);
@@ -171,16 +201,20 @@ export class ServiceExporter {
   /** One POST; never rejects. */
   private post(body: Buffer, n: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.http.post(body, (ok, why) => {
-        if (ok) {
-          this.counters.exported += n;
-          this.failures = 0;
-        } else {
-          this.counters.failed += n;
-          if (this.failures++ === 0) logger.warn({ err: why, spans: n }, 'tracing: span export failed');
-        }
-        resolve();
-      });
+      this.http.post(
+        body,
+        (ok, why) => {
+          if (ok) {
+            this.counters.exported += n;
+            this.failures = 0;
+          } else {
+            this.counters.failed += n;
+            if (this.failures++ === 0) logger.warn({ err: why, spans: n }, 'tracing: span export failed');
+          }
+          resolve();
+        },
+        this.headRoom,
+      );
     });
   }
 }

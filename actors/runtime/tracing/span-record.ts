@@ -12,6 +12,13 @@ export class SpanRecord {
   traceId = '';
   /** 16 lowercase hex digits. */
   spanId = '';
+  /**
+   * The span id's bytes as two 32-bit words in memory order (`ids.ts` `lastSpanIdWords`), when
+   * {@link spanIdWords} is true: the encoder copies them instead of parsing {@link spanId}.
+   */
+  spanW0 = 0;
+  spanW1 = 0;
+  spanIdWords = false;
   /** 16 hex digits, or '' for a root. */
   parentSpanId = '';
   /** The parent came from another process (the wire): OTLP flag `CONTEXT_IS_REMOTE`. */
@@ -41,23 +48,40 @@ export class SpanRecord {
   strategy = '';
   clientOrderId = '';
 
-  /** Generic attributes as key, value, key, value, ... (hand spans, and any extra). */
+  /**
+   * Generic attributes as key, value, key, value, ... (hand spans, and any extra): the first
+   * {@link attrCount} entries. The array is reused by the pooled record (never truncated: a
+   * truncated array drops its backing store and grows it again on the next span).
+   */
   readonly attrs: (string | number | boolean)[] = [];
+  /** Entries of {@link attrs} in use (twice the number of attributes). */
+  attrCount = 0;
 
   /** Sets (or replaces) a generic attribute. */
   set(key: string, value: string | number | boolean): void {
     const a = this.attrs;
-    for (let i = 0; i < a.length; i += 2) {
+    const n = this.attrCount;
+    for (let i = 0; i < n; i += 2) {
       if (a[i] === key) {
         a[i + 1] = value;
         return;
       }
     }
-    a.push(key, value);
+    this.add(key, value);
+  }
+
+  /** Appends an attribute known not to be set yet (the attributes a span starts with). */
+  add(key: string, value: string | number | boolean): void {
+    const a = this.attrs;
+    const n = this.attrCount;
+    a[n] = key;
+    a[n + 1] = value;
+    this.attrCount = n + 2;
   }
 
   /** Back to empty, for reuse from the pool. */
   reset(): void {
+    this.spanIdWords = false;
     this.parentSpanId = '';
     this.remoteParent = false;
     this.statusCode = 0;
@@ -71,6 +95,6 @@ export class SpanRecord {
     this.side = '';
     this.strategy = '';
     this.clientOrderId = '';
-    this.attrs.length = 0;
+    this.attrCount = 0;
   }
 }
