@@ -13,10 +13,10 @@ import type { JournalFileOps } from './fs-util.js';
 import { Journal } from './journal.js';
 import { acquireLock, type JournalLock } from './lock.js';
 import { parseJournalOptions, type JournalOptionsInput } from './options.js';
-import { applyOrderEventRecord, applyOrderRecord, orderEventText, captureOrderBook, renderOrderBook, restoreOrderBook, type OrderBookState, type TradingStateRecord } from './order-records.js';
+import { applyOrderEventRecord, applyOrderRecord, orderEventText, captureOrderBook, renderOrderBookBuffers, restoreOrderBook, type OrderBookState, type TradingStateRecord } from './order-records.js';
 import type { JournalRecord } from './record.js';
 import { replayJournal, type ReplayReport } from './replay.js';
-import { SnapshotText } from './snapshot.js';
+import { SnapshotParts } from './snapshot.js';
 
 /** What opening a journal rebuilds: the order table, the portfolio, the id sequence and a report. */
 export interface JournalState extends OrderBookState {
@@ -412,12 +412,13 @@ export class OrderJournal {
 
   /**
    * The state now, captured synchronously (exactly the state after the last record), rendered to
-   * JSON over the next event-loop turns (`renderOrderBook`): the turn that triggers a snapshot
-   * pays for the capture only (a few words per open order), not for rendering the whole table.
+   * JSON over the next event-loop turns (`renderOrderBookBuffers`), a few orders per turn, as
+   * UTF-8 pieces the snapshot writes as they are: the turn that triggers a snapshot pays for the
+   * capture only (a few words per open order), not for rendering the whole table.
    */
-  private async captureSnapshot(): Promise<SnapshotText> {
+  private async captureSnapshot(): Promise<SnapshotParts> {
     const c = captureOrderBook(this.book);
-    return new SnapshotText(await renderOrderBook(c));
+    return new SnapshotParts(await renderOrderBookBuffers(c));
   }
 
   private maybeSnapshot(): void {
