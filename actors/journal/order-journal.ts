@@ -10,7 +10,7 @@ import { OrderStore, type OrderStoreOptions } from '../orders/order-store.js';
 import { Portfolio, type PortfolioOptions } from '../orders/portfolio.js';
 import { JournalClosedError, JournalIoError, openFailure } from './errors.js';
 import type { JournalFileOps } from './fs-util.js';
-import { Journal } from './journal.js';
+import { Journal, type CommitFn } from './journal.js';
 import { acquireLock, type JournalLock } from './lock.js';
 import { parseJournalOptions, type JournalOptionsInput } from './options.js';
 import { applyOrderEventRecord, applyOrderRecord, orderEventText, captureOrderBook, renderOrderBookBuffers, restoreOrderBook, type OrderBookState, type TradingStateRecord } from './order-records.js';
@@ -295,6 +295,21 @@ export class OrderJournal {
     this.maybeSnapshot();
     await p;
     return this.book.orders.require(clientOrderId);
+  }
+
+  /**
+   * The hot-path form of {@link record}: validates and applies `event` now (throws the same typed
+   * errors, nothing journaled, on an invalid transition or fill), queues its record with the rest
+   * of this turn's, and calls `fn(err, seq, a, b)` once it is committed (or failed), never
+   * synchronously. No promise or closure per event (pass one function made once). Throws
+   * {@link JournalClosedError} once closed, before applying anything.
+   */
+  recordThen<A, B>(clientOrderId: string, event: OrderEvent, fn: CommitFn<A, B>, a: A, b: B): void {
+    if (!this.journal.isOpen) throw new JournalClosedError();
+    const tMs = this.clock.epochMs();
+    applyOrderEventRecord(this.book, clientOrderId, event, tMs * 1e6);
+    this.journal.appendTextThen('order.event', orderEventText(clientOrderId, event), tMs, fn, a, b);
+    this.maybeSnapshot();
   }
 
   /**
