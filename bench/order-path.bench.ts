@@ -182,6 +182,8 @@ interface PathRun {
   acked: number;
   denied: number;
   deniedBy: Record<string, number>;
+  /** Journal writes (group commits) during the run, to the drain: the system calls the orders' records took. */
+  journalWrites: number;
 }
 
 /** One latency run on `r` at `rate`; order indices continue from `first` (unique prices per engine). */
@@ -204,10 +206,12 @@ async function pathRun(r: Rig, variant: PaperVariant, rate: number, seconds: num
   const p0 = r.venue.placed;
   const a0 = r.venue.acked;
   const d0 = r.strategy.denied;
+  const w0 = r.engine.journal.writer.stats.writes;
   const intended = await openLoop(rate, seconds, (i) => r.ctx.submit(intentOf(first + i)));
   const offered = intended.length;
   const deadline = Date.now() + 30_000;
   while (r.venue.acked - a0 + r.strategy.denied - d0 < offered && Date.now() < deadline) await sleep(10);
+  const journalWrites = r.engine.journal.writer.stats.writes - w0;
   const reached = newHist();
   const handed = newHist();
   for (let s = p0; s < r.venue.placed && s < r.venue.reachedNs.length; s++) {
@@ -225,9 +229,9 @@ async function pathRun(r: Rig, variant: PaperVariant, rate: number, seconds: num
       if (riskNs[i]! > 0) atRisk.recordValue(Math.max(1, Math.round(riskNs[i]! - intended[i]!)));
       if (venueNs[i]! > 0) atVenue.recordValue(Math.max(1, Math.round(venueNs[i]! - intended[i]!)));
     }
-    return { variant: 'handoff + hop probe', atRisk, atVenue, rate, offered, reached, handed, floor: fl, acked: r.venue.acked - a0, denied: r.strategy.denied - d0, deniedBy };
+    return { variant: 'handoff + hop probe', atRisk, atVenue, rate, offered, reached, handed, floor: fl, acked: r.venue.acked - a0, denied: r.strategy.denied - d0, deniedBy, journalWrites };
   }
-  return { variant, rate, offered, reached, handed, floor: fl, acked: r.venue.acked - a0, denied: r.strategy.denied - d0, deniedBy };
+  return { variant, rate, offered, reached, handed, floor: fl, acked: r.venue.acked - a0, denied: r.strategy.denied - d0, deniedBy, journalWrites };
 }
 
 interface BurstRun {
@@ -369,7 +373,7 @@ async function main(): Promise<void> {
         const run = await pathRun(r, variant, rate, SECONDS, first);
         first += run.offered;
         runs.push(run);
-        console.log(variant, rate, 'floor', pct(run.floor), '| reached', pct(run.reached), '| handed', pct(run.handed), '| acked', run.acked, 'denied', run.denied);
+        console.log(variant, rate, 'floor', pct(run.floor), '| reached', pct(run.reached), '| handed', pct(run.handed), '| acked', run.acked, 'denied', run.denied, '| journal writes per order', (run.journalWrites / run.offered).toFixed(2));
         await sleep(300);
       }
       if (variant === 'handoff') {
