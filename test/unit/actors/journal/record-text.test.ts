@@ -149,7 +149,7 @@ describe('journal record and snapshot text (the hand-rendered hot records)', () 
     }
   });
 
-  it('a snapshot larger than one checksum slice (1 MiB) is written and verified whole', async () => {
+  it('a snapshot larger than many checksum slices (64 KiB each) is written and verified whole', async () => {
     const t = tempDir();
     try {
       const big = { rows: Array.from({ length: 120_000 }, (_, i) => ({ i, s: `row ${i} ünï €` })) };
