@@ -165,6 +165,13 @@ export class Journal {
   private readonly endTurn = (): void => {
     this.turnCommitted = false;
   };
+  /** A commit for records appended `later` is queued for the next check phase. */
+  private laterScheduled = false;
+  private readonly commitLater = (): void => {
+    this.laterScheduled = false;
+    // A no-op when another append's commit already took them.
+    if (!this.scheduled) this.commit();
+  };
   private readonly commitNow = (): void => {
     this.scheduled = false;
     this.commit();
@@ -305,8 +312,14 @@ export class Journal {
   /**
    * {@link appendThen} for a body already rendered as JSON text (like {@link appendText}): the
    * hot path's `order.event` records (`OrderJournal.recordThen`) allocate no promise either.
+   *
+   * `later`: nothing waits for this record to leave (a venue's answer, applied and published
+   * already), so it does not start a commit of its own at the end of the turn: it joins the next
+   * commit another append starts (typically the next order's, one `writev` for both) or, if none
+   * comes, the one queued for the next check phase (`setImmediate`) of the event loop. Its callback
+   * is called after that commit, as for any record. Every record is still written in sequence order.
    */
-  appendTextThen<A, B>(type: string, dataJson: string, tMs: number, fn: CommitFn<A, B>, a: A, b: B): number {
+  appendTextThen<A, B>(type: string, dataJson: string, tMs: number, fn: CommitFn<A, B>, a: A, b: B, later = false): number {
     if (this.closed) throw new JournalClosedError();
     const failure = this.failure;
     if (failure !== undefined) {
@@ -317,7 +330,7 @@ export class Journal {
       return seq;
     }
     this.encodeInto(type, dataJson, tMs);
-    this.enqueue(fn as unknown as CommitFn<never, never>, a, b);
+    this.enqueue(fn as unknown as CommitFn<never, never>, a, b, later);
     return this.lastSeq;
   }
 
@@ -434,12 +447,17 @@ export class Journal {
     return buf;
   }
 
-  private enqueue(fn: CommitFn<never, never>, a: unknown, b: unknown): void {
+  private enqueue(fn: CommitFn<never, never>, a: unknown, b: unknown, later = false): void {
     const c = this.cur;
     c.fns.push(fn);
     c.as.push(a);
     c.bs.push(b);
-    if (!this.scheduled && !this.busy) this.scheduleCommit();
+    if (this.scheduled || this.busy) return;
+    if (!later) return this.scheduleCommit();
+    if (!this.laterScheduled) {
+      this.laterScheduled = true;
+      setImmediate(this.commitLater);
+    }
   }
 
   /**

@@ -299,16 +299,19 @@ export class OrderJournal {
 
   /**
    * The hot-path form of {@link record}: validates and applies `event` now (throws the same typed
-   * errors, nothing journaled, on an invalid transition or fill), queues its record with the rest
-   * of this turn's, and calls `fn(err, seq, a, b)` once it is committed (or failed), never
-   * synchronously. No promise or closure per event (pass one function made once). Throws
-   * {@link JournalClosedError} once closed, before applying anything.
+   * errors, nothing journaled, on an invalid transition or fill), queues its record, and calls
+   * `fn(err, seq, a, b)` once it is committed (or failed), never synchronously. No promise or
+   * closure per event (pass one function made once). For events nothing waits on (a venue's
+   * answer, applied and published at once): the record does not start a write of its own, it joins
+   * the next commit (the next order's, or the next check phase's: `Journal.appendTextThen`'s
+   * `later`), so at a steady order rate an order and the answers before it share one `writev`.
+   * Throws {@link JournalClosedError} once closed, before applying anything.
    */
   recordThen<A, B>(clientOrderId: string, event: OrderEvent, fn: CommitFn<A, B>, a: A, b: B): void {
     if (!this.journal.isOpen) throw new JournalClosedError();
     const tMs = this.clock.epochMs();
     applyOrderEventRecord(this.book, clientOrderId, event, tMs * 1e6);
-    this.journal.appendTextThen('order.event', orderEventText(clientOrderId, event), tMs, fn, a, b);
+    this.journal.appendTextThen('order.event', orderEventText(clientOrderId, event), tMs, fn, a, b, true);
     this.maybeSnapshot();
   }
 

@@ -187,6 +187,50 @@ describe('journal group commit per event-loop turn (one writev, callbacks, no pr
     }
   });
 
+  it('recordThen does not start a write of its own: alone it is written in the next check phase; with an order appended before then, both share the order\'s one write', async () => {
+    const t = tempDir();
+    const disk = observedDisk();
+    try {
+      const j = await open({ dir: t.dir, fsync: 'never', snapshotEvery: 0 }, { fileOps: disk.ops });
+      const a = await j.submit('mm', intent(1));
+      const b = await j.submit('mm', intent(2));
+      const done: number[] = [];
+      const fn = (err: Error | undefined, seq: number): void => {
+        assert.equal(err, undefined);
+        done.push(seq);
+      };
+      // Alone: nothing at the end of the turn (microtasks run), written in the check phase.
+      const before = disk.writes.length;
+      const s1 = j.nextSequence;
+      j.recordThen(a.clientOrderId, { kind: 'accept', venueOrderId: 'va' }, fn, undefined, undefined);
+      await Promise.resolve();
+      await new Promise<void>((r) => queueMicrotask(r));
+      assert.equal(disk.writes.length, before, 'no write at the end of the turn');
+      await new Promise<void>((r) => setImmediate(r));
+      await new Promise<void>((r) => setImmediate(r));
+      assert.deepEqual(disk.writes.slice(before), [[s1]], 'written in the next check phase');
+      assert.deepEqual(done, [s1]);
+      // Followed by an order in the same turn: one write at the end of the turn carries both, in order.
+      const before2 = disk.writes.length;
+      const s2 = j.nextSequence;
+      j.recordThen(b.clientOrderId, { kind: 'accept', venueOrderId: 'vb' }, fn, undefined, undefined);
+      const got: { err: Error | undefined; order: Order }[] = [];
+      j.submitThen('mm', intent(3), undefined, listener([], got));
+      await new Promise<void>((r) => queueMicrotask(r));
+      await Promise.resolve();
+      assert.deepEqual(disk.writes.slice(before2), [[s2, s2 + 1]], 'one write for the answer and the order');
+      await new Promise<void>((r) => setImmediate(r));
+      await new Promise<void>((r) => setImmediate(r));
+      assert.equal(disk.writes.length, before2 + 1, 'the queued check-phase commit found nothing left');
+      assert.deepEqual(done, [s1, s2]);
+      assert.equal(got.length, 1);
+      await j.close();
+      assert.equal(onDisk(t.dir).length, 5);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a turn larger than the reused batch buffer (over 4 MiB) grows it, is written whole and in order, and later turns are written after it', async () => {
     const t = tempDir();
     const disk = observedDisk();
