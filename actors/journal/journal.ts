@@ -21,6 +21,13 @@ import { compactAsync, writeSnapshot } from './snapshot.js';
  */
 export type CommitFn<A, B> = (err: Error | undefined, seq: number, a: A, b: B) => void;
 
+/**
+ * The longest a record appended `later` (see {@link Journal.appendTextThen}) waits for another
+ * append's commit before it is committed on its own: at a steady order rate the answers of the
+ * last millisecond share the next order's `writev` instead of one each.
+ */
+export const LATER_MS = 1;
+
 /** Initial (and, after a very large turn, restored) size of a batch's buffer. */
 const BATCH_BYTES = 64 * 1024;
 /** A batch buffer grown past this by a very large turn goes back to {@link BATCH_BYTES} once written. */
@@ -165,11 +172,10 @@ export class Journal {
   private readonly endTurn = (): void => {
     this.turnCommitted = false;
   };
-  /** A commit for records appended `later` is queued for the next check phase. */
-  private laterScheduled = false;
+  /** Armed by the first record appended `later` since the last commit: commits it within {@link LATER_MS}. */
+  private laterTimer: TimerHandle | undefined;
   private readonly commitLater = (): void => {
-    this.laterScheduled = false;
-    // A no-op when another append's commit already took them.
+    this.laterTimer = undefined;
     if (!this.scheduled) this.commit();
   };
   private readonly commitNow = (): void => {
@@ -315,9 +321,12 @@ export class Journal {
    *
    * `later`: nothing waits for this record to leave (a venue's answer, applied and published
    * already), so it does not start a commit of its own at the end of the turn: it joins the next
-   * commit another append starts (typically the next order's, one `writev` for both) or, if none
-   * comes, the one queued for the next check phase (`setImmediate`) of the event loop. Its callback
-   * is called after that commit, as for any record. Every record is still written in sequence order.
+   * commit another append starts (typically the next order's: one `writev` for both) or, if none
+   * comes, the one {@link LATER_MS} of the clock later (or at once when `flush()`, `sync()`, a
+   * snapshot or `close()` waits for it). Its callback is called after that commit, as for any
+   * record; records are still written in sequence order. A process crash in between loses such a
+   * record the way it loses an answer that had not arrived yet: the order is `unknown` after the
+   * restart and resolved by client order id.
    */
   appendTextThen<A, B>(type: string, dataJson: string, tMs: number, fn: CommitFn<A, B>, a: A, b: B, later = false): number {
     if (this.closed) throw new JournalClosedError();
@@ -338,6 +347,8 @@ export class Journal {
   flush(): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.writtenSeq >= this.lastSeq) return Promise.resolve();
+    // Records appended `later` do not wait for their timer once someone waits for them.
+    if (this.laterTimer !== undefined && !this.scheduled && !this.busy) this.scheduleCommit();
     return new Promise((resolve, reject) => this.barriers.push({ seq: this.lastSeq, resolve, reject }));
   }
 
@@ -387,6 +398,7 @@ export class Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    // What was appended `later` is written by the sync below.
     if (this.snapshotting !== undefined) await this.snapshotting.catch(() => undefined);
     // One last attempt to write what waits from a failure episode (the error is already logged).
     if (this.failure !== undefined) await this.recover();
@@ -396,6 +408,8 @@ export class Journal {
     try {
       if (this.failure === undefined) await this.sync();
     } finally {
+      if (this.laterTimer !== undefined) this.clock.clearTimer(this.laterTimer);
+      this.laterTimer = undefined;
       if (this.fd >= 0) {
         const fd = this.fd;
         this.fd = -1;
@@ -454,10 +468,7 @@ export class Journal {
     c.bs.push(b);
     if (this.scheduled || this.busy) return;
     if (!later) return this.scheduleCommit();
-    if (!this.laterScheduled) {
-      this.laterScheduled = true;
-      setImmediate(this.commitLater);
-    }
+    this.laterTimer ??= this.clock.setTimer(LATER_MS, this.commitLater);
   }
 
   /**
@@ -487,6 +498,11 @@ export class Journal {
   private commit(): void {
     const c = this.cur;
     if (this.busy || c.count === 0) return;
+    if (this.laterTimer !== undefined) {
+      // This commit takes the records appended `later` too.
+      this.clock.clearTimer(this.laterTimer);
+      this.laterTimer = undefined;
+    }
     if (this.failure !== undefined) return this.fail(this.failure);
     this.cur = this.spare;
     this.spare = c;

@@ -303,7 +303,7 @@ export class OrderJournal {
    * `fn(err, seq, a, b)` once it is committed (or failed), never synchronously. No promise or
    * closure per event (pass one function made once). For events nothing waits on (a venue's
    * answer, applied and published at once): the record does not start a write of its own, it joins
-   * the next commit (the next order's, or the next check phase's: `Journal.appendTextThen`'s
+   * the next commit (the next order's, or one `LATER_MS` later: `Journal.appendTextThen`'s
    * `later`), so at a steady order rate an order and the answers before it share one `writev`.
    * Throws {@link JournalClosedError} once closed, before applying anything.
    */

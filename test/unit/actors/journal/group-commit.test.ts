@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CircuitBreaker } from '../../../../actors/exchange/circuit-breaker.js';
 import { VenueActor } from '../../../../actors/exchange/index.js';
 import { JournalIoError } from '../../../../actors/journal/errors.js';
+import { LATER_MS } from '../../../../actors/journal/journal.js';
 import { nodeFileOps, type JournalFileOps } from '../../../../actors/journal/fs-util.js';
 import type { OrderJournal, SubmitListener } from '../../../../actors/journal/order-journal.js';
 import { decodeRecordAt } from '../../../../actors/journal/record.js';
@@ -187,45 +188,57 @@ describe('journal group commit per event-loop turn (one writev, callbacks, no pr
     }
   });
 
-  it('recordThen does not start a write of its own: alone it is written in the next check phase; with an order appended before then, both share the order\'s one write', async () => {
+  it(`recordThen does not start a write of its own: alone it is written LATER_MS (${LATER_MS} ms) of the clock later, or at once when flushed; with an order appended before then, both share the order's one write`, async () => {
     const t = tempDir();
     const disk = observedDisk();
+    const clock = new SimulatedClock();
+    const checkPhases = async (): Promise<void> => {
+      for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
+    };
     try {
-      const j = await open({ dir: t.dir, fsync: 'never', snapshotEvery: 0 }, { fileOps: disk.ops });
+      const j = await open({ dir: t.dir, fsync: 'never', snapshotEvery: 0 }, { fileOps: disk.ops, clock });
       const a = await j.submit('mm', intent(1));
       const b = await j.submit('mm', intent(2));
+      const c = await j.submit('mm', intent(3));
       const done: number[] = [];
       const fn = (err: Error | undefined, seq: number): void => {
         assert.equal(err, undefined);
         done.push(seq);
       };
-      // Alone: nothing at the end of the turn (microtasks run), written in the check phase.
+      // Alone: no write at the end of the turn nor in later turns, until the clock moves LATER_MS.
       const before = disk.writes.length;
       const s1 = j.nextSequence;
       j.recordThen(a.clientOrderId, { kind: 'accept', venueOrderId: 'va' }, fn, undefined, undefined);
-      await Promise.resolve();
-      await new Promise<void>((r) => queueMicrotask(r));
-      assert.equal(disk.writes.length, before, 'no write at the end of the turn');
-      await new Promise<void>((r) => setImmediate(r));
-      await new Promise<void>((r) => setImmediate(r));
-      assert.deepEqual(disk.writes.slice(before), [[s1]], 'written in the next check phase');
+      await checkPhases();
+      assert.equal(disk.writes.length, before, 'no write of its own before LATER_MS');
+      clock.advance(LATER_MS);
+      await checkPhases();
+      assert.deepEqual(disk.writes.slice(before), [[s1]], 'written LATER_MS later');
       assert.deepEqual(done, [s1]);
-      // Followed by an order in the same turn: one write at the end of the turn carries both, in order.
+      // Followed by an order: one write at the end of that turn carries both, in order.
       const before2 = disk.writes.length;
       const s2 = j.nextSequence;
       j.recordThen(b.clientOrderId, { kind: 'accept', venueOrderId: 'vb' }, fn, undefined, undefined);
+      await checkPhases();
       const got: { err: Error | undefined; order: Order }[] = [];
-      j.submitThen('mm', intent(3), undefined, listener([], got));
-      await new Promise<void>((r) => queueMicrotask(r));
-      await Promise.resolve();
+      j.submitThen('mm', intent(4), undefined, listener([], got));
+      await checkPhases();
       assert.deepEqual(disk.writes.slice(before2), [[s2, s2 + 1]], 'one write for the answer and the order');
-      await new Promise<void>((r) => setImmediate(r));
-      await new Promise<void>((r) => setImmediate(r));
-      assert.equal(disk.writes.length, before2 + 1, 'the queued check-phase commit found nothing left');
+      clock.advance(LATER_MS);
+      await checkPhases();
+      assert.equal(disk.writes.length, before2 + 1, 'no timer commit left over');
       assert.deepEqual(done, [s1, s2]);
       assert.equal(got.length, 1);
+      // Waited for: flush() writes it without the clock moving.
+      const s3 = j.nextSequence;
+      j.recordThen(c.clientOrderId, { kind: 'accept', venueOrderId: 'vc' }, fn, undefined, undefined);
+      await j.flush();
+      assert.deepEqual(disk.writes.at(-1), [s3]);
+      assert.deepEqual(done, [s1, s2, s3]);
+      // And close() writes what was appended later.
+      j.recordThen(c.clientOrderId, { kind: 'canceled' }, fn, undefined, undefined);
       await j.close();
-      assert.equal(onDisk(t.dir).length, 5);
+      assert.equal(onDisk(t.dir).length, 8);
     } finally {
       t.cleanup();
     }
