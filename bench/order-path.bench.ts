@@ -182,6 +182,8 @@ interface PathRun {
   acked: number;
   denied: number;
   deniedBy: Record<string, number>;
+  /** Journal writes (group commits) during the run, to the drain: the system calls the orders' records took. */
+  journalWrites: number;
 }
 
 /** One latency run on `r` at `rate`; order indices continue from `first` (unique prices per engine). */
@@ -204,10 +206,12 @@ async function pathRun(r: Rig, variant: PaperVariant, rate: number, seconds: num
   const p0 = r.venue.placed;
   const a0 = r.venue.acked;
   const d0 = r.strategy.denied;
+  const w0 = r.engine.journal.writer.stats.writes;
   const intended = await openLoop(rate, seconds, (i) => r.ctx.submit(intentOf(first + i)));
   const offered = intended.length;
   const deadline = Date.now() + 30_000;
   while (r.venue.acked - a0 + r.strategy.denied - d0 < offered && Date.now() < deadline) await sleep(10);
+  const journalWrites = r.engine.journal.writer.stats.writes - w0;
   const reached = newHist();
   const handed = newHist();
   for (let s = p0; s < r.venue.placed && s < r.venue.reachedNs.length; s++) {
@@ -225,9 +229,9 @@ async function pathRun(r: Rig, variant: PaperVariant, rate: number, seconds: num
       if (riskNs[i]! > 0) atRisk.recordValue(Math.max(1, Math.round(riskNs[i]! - intended[i]!)));
       if (venueNs[i]! > 0) atVenue.recordValue(Math.max(1, Math.round(venueNs[i]! - intended[i]!)));
     }
-    return { variant: 'handoff + hop probe', atRisk, atVenue, rate, offered, reached, handed, floor: fl, acked: r.venue.acked - a0, denied: r.strategy.denied - d0, deniedBy };
+    return { variant: 'handoff + hop probe', atRisk, atVenue, rate, offered, reached, handed, floor: fl, acked: r.venue.acked - a0, denied: r.strategy.denied - d0, deniedBy, journalWrites };
   }
-  return { variant, rate, offered, reached, handed, floor: fl, acked: r.venue.acked - a0, denied: r.strategy.denied - d0, deniedBy };
+  return { variant, rate, offered, reached, handed, floor: fl, acked: r.venue.acked - a0, denied: r.strategy.denied - d0, deniedBy, journalWrites };
 }
 
 interface BurstRun {
@@ -315,7 +319,7 @@ function cpuPressure(): string {
   }
 }
 
-async function profileRun(file: string): Promise<{ orders: number; seconds: number; cpuUs: number; heap: HeapProfile; heapOrders: number }> {
+async function profileRun(file: string): Promise<{ orders: number; seconds: number; cpuUs: number; heap: HeapProfile; heapOrders: number; plainCpuUsPerOrder: number }> {
   const r = await rig(PROFILE_VARIANT);
   // Warm up at the same rate, then profile the measured run only.
   await openLoop(10_000, 1, (i) => r.ctx.submit(intentOf(i)));
@@ -333,6 +337,10 @@ async function profileRun(file: string): Promise<{ orders: number; seconds: numb
     const c = process.cpuUsage(c0);
     return { orders: r.venue.acked - a0, cpuUs: c.user + c.system, seconds: (clock.nowNs() - t0) / 1e9 };
   };
+  // The same window without the profiler first: the sampler's own CPU (the inspector's `dispatch`)
+  // is in the profiled window's figure, not in this one.
+  const plain = await window(10_000 + 2 * PROFILE_SECONDS * 10_000);
+  await sleep(200);
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 50 });
   await session.post('Profiler.start');
@@ -348,7 +356,7 @@ async function profileRun(file: string): Promise<{ orders: number; seconds: numb
   const { profile: heap } = await session.post('HeapProfiler.stopSampling');
   session.disconnect();
   await r.stop();
-  return { orders: cpu.orders, seconds: cpu.seconds, cpuUs: cpu.cpuUs, heap: heap as unknown as HeapProfile, heapOrders: mem.orders };
+  return { orders: cpu.orders, seconds: cpu.seconds, cpuUs: cpu.cpuUs, heap: heap as unknown as HeapProfile, heapOrders: mem.orders, plainCpuUsPerOrder: plain.cpuUs / Math.max(1, plain.orders) };
 }
 
 async function main(): Promise<void> {
@@ -369,7 +377,7 @@ async function main(): Promise<void> {
         const run = await pathRun(r, variant, rate, SECONDS, first);
         first += run.offered;
         runs.push(run);
-        console.log(variant, rate, 'floor', pct(run.floor), '| reached', pct(run.reached), '| handed', pct(run.handed), '| acked', run.acked, 'denied', run.denied);
+        console.log(variant, rate, 'floor', pct(run.floor), '| reached', pct(run.reached), '| handed', pct(run.handed), '| acked', run.acked, 'denied', run.denied, '| journal writes per order', (run.journalWrites / run.offered).toFixed(2));
         await sleep(300);
       }
       if (variant === 'handoff') {
@@ -460,7 +468,7 @@ async function main(): Promise<void> {
     console.log(t.markdown);
     sections.push(
       [
-        `The engine thread spends ${(p.cpuUs / p.orders).toFixed(0)} µs of CPU per order here, so one thread carries at most ≈ ${Math.round(1e6 / (p.cpuUs / p.orders)).toLocaleString('en')} orders/s; above that (or when other processes take the CPU) open-loop latency is queueing and grows with the run length.`,
+        `The engine thread spends ${p.plainCpuUsPerOrder.toFixed(0)} µs of CPU per order at 10k orders/s without the profiler (${(p.cpuUs / p.orders).toFixed(0)} µs in the profiled window below, the sampler's own work included), so one thread carries at most ≈ ${Math.round(1e6 / p.plainCpuUsPerOrder).toLocaleString('en')} orders/s; above that (or when other processes take the CPU) open-loop latency is queueing and grows with the run length.`,
         '',
         `Where one order's CPU time goes at 10k orders/s (\`${PROFILE_VARIANT}\` variant, ${p.orders} orders in ${p.seconds.toFixed(1)} s; V8 CPU profile, 50 µs sampling, self time grouped by source path with \`bench/profile-table.ts\`; µs per order (profile) = area self time / orders, wall time of the engine thread, which includes waiting for a CPU on this loaded machine; CPU µs per order = the area's share of the busy samples × the process's user+system CPU time (${(p.cpuUs / 1e3).toFixed(0)} ms) / orders). Reproduce: \`npx tsx bench/profile-table.ts ${path.basename(PROFILE)} --orders ${p.orders} --cpu-us ${p.cpuUs}\`:`,
         '',

@@ -182,7 +182,7 @@ export class Connection {
           return;
         }
         if (o.intent.venue !== core.venue) return;
-        void this.views.applyVenue(o, v);
+        this.views.applyVenueNow(o, v);
       },
       onTicker: (t: VenueTicker): void => {
         if (!on.live || core.ctx === undefined) return;

@@ -174,7 +174,8 @@ export class OrderRouter {
         this.core.awaitingRecovery = false;
         if (this.core.figures.lastBackNs > 0) this.core.figures.lastRecoveryNs = this.core.clock.nowNs() - this.core.figures.lastBackNs;
       }
-      await this.views.applyVenue(o, v);
+      // Applied now, its records in this turn's group commit: nothing here waits for them.
+      this.views.applyVenueNow(o, v);
     } catch (err) {
       this.core.inflight.delete(o.clientOrderId);
       const kind = failureKind(err);

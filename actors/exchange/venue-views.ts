@@ -36,6 +36,27 @@ export class VenueViews {
   }
 
   /**
+   * {@link applyVenue} for callers that do not wait for the records (a placement's answer, the
+   * user-data stream): the events are applied and published now, their records join this turn's
+   * group commit, and a failed write is logged (the journal's failure episode is reported by its
+   * health). No promise per event. A view whose executions must be fetched first is applied when
+   * they arrive, as {@link applyVenue} does.
+   */
+  applyVenueNow(o: Order, v: VenueOrder): void {
+    let known = o.filledLots;
+    for (const t of v.trades) if (!o.tradeIds.includes(t.tradeId)) known += t.lots;
+    if (v.filledLots > known && !isTerminal(o.state)) {
+      void this.applyWithExecutions(o, v);
+      return;
+    }
+    try {
+      this.applyView(o, v, true);
+    } catch (e) {
+      this.core.log.error({ err: errMsg(e), clientOrderId: o.clientOrderId }, 'venue view could not be applied');
+    }
+  }
+
+  /**
    * The view says more was executed than its trades show (GET order, open orders): fetch the
    * executions so fills carry their trade ids and fees (balances reconcile to the atom), then apply.
    */
@@ -58,12 +79,18 @@ export class VenueViews {
     }
   }
 
-  private applyView(o: Order, v: VenueOrder): Promise<unknown> {
+  /**
+   * Issues the events `v` implies. `now`: through {@link recordNow} (nothing to wait for, the
+   * promise returned is a resolved one); else through {@link record}, and the promise resolves when
+   * their records are written.
+   */
+  private applyView(o: Order, v: VenueOrder, now = false): Promise<unknown> {
     // The usual view (a placement's NEW, a cancel's CANCELED) makes one event: its record's promise
     // is returned as is; only a view that makes several pays for an array and `Promise.all`.
     let acc: Pending;
+    const add = now ? this.addNow : this.addLater;
     if (o.venueOrderId === undefined && o.state === 'submitted' && v.status !== 'REJECTED' && v.status !== 'EXPIRED' && v.status !== 'EXPIRED_IN_MATCH') {
-      acc = add(acc, this.record(o, { kind: 'accept', venueOrderId: v.venueOrderId }));
+      acc = add(acc, o, { kind: 'accept', venueOrderId: v.venueOrderId });
     }
     if (o.state !== 'unknown' && !isTerminal(o.state)) {
       for (const t of v.trades) {
@@ -73,7 +100,7 @@ export class VenueViews {
           fill.feeAsset = t.feeAsset;
           fill.feeAtoms = this.core.journal.portfolio.toAtoms(t.feeAsset, t.fee);
         }
-        acc = add(acc, this.record(o, fill));
+        acc = add(acc, o, fill);
       }
     }
     const target = statusTarget(v.status);
@@ -81,18 +108,18 @@ export class VenueViews {
     if (o.state === 'pending-cancel' && !this.core.cancelling.has(o.clientOrderId) && (target === 'accepted' || target === 'partially-filled') && v.filledLots === o.filledLots) {
       // The cancel never took effect (its request failed or went unanswered): the order is open again
       // and can be cancelled again (a cancel-all sweep does).
-      acc = add(acc, this.record(o, { kind: 'reconcile', to: v.filledLots > 0 ? 'partially-filled' : 'accepted', venueOrderId: v.venueOrderId, filledLots: v.filledLots, cumTickLots: v.cumTickLots }, 'cancel did not take effect'));
+      acc = add(acc, o, { kind: 'reconcile', to: v.filledLots > 0 ? 'partially-filled' : 'accepted', venueOrderId: v.venueOrderId, filledLots: v.filledLots, cumTickLots: v.cumTickLots }, 'cancel did not take effect');
       return done(acc);
     }
     if (v.filledLots > o.filledLots || o.state === 'unknown' || (target !== undefined && needsReconcile(o, target))) {
       if (target !== undefined && (v.filledLots !== o.filledLots || o.state !== target)) {
         const fee = this.unseenFees(o, v);
-        acc = add(acc, this.record(o, { kind: 'reconcile', to: reconcileTarget(target, v, o), venueOrderId: v.venueOrderId, filledLots: v.filledLots, cumTickLots: v.cumTickLots, ...fee }));
+        acc = add(acc, o, { kind: 'reconcile', to: reconcileTarget(target, v, o), venueOrderId: v.venueOrderId, filledLots: v.filledLots, cumTickLots: v.cumTickLots, ...fee });
       }
     } else if (target === 'canceled' && o.state !== 'canceled') {
-      acc = add(acc, this.record(o, { kind: 'canceled', reason: 'venue' }));
+      acc = add(acc, o, { kind: 'canceled', reason: 'venue' });
     } else if (target === 'expired' && o.state !== 'expired') {
-      acc = add(acc, this.record(o, { kind: 'expire' }));
+      acc = add(acc, o, { kind: 'expire' });
     }
     return done(acc);
   }
@@ -109,6 +136,50 @@ export class VenueViews {
       if (asset === t.feeAsset) atoms += this.core.journal.portfolio.toAtoms(t.feeAsset, t.fee);
     }
     return asset === undefined ? {} : { feeAsset: asset, feeAtoms: atoms };
+  }
+
+  /** {@link applyView} without `now`: records the event with {@link record}, its promise kept. */
+  private readonly addLater = (acc: Pending, o: Order, ev: OrderEvent, why?: string): Pending => addPromise(acc, this.record(o, ev, why));
+
+  /** `now` mode of {@link applyView}: records the event with {@link recordNow}, nothing to wait for. */
+  private readonly addNow = (acc: Pending, o: Order, ev: OrderEvent, why?: string): Pending => {
+    this.recordNow(o, ev, why);
+    return acc;
+  };
+
+  /** The one commit callback of {@link recordNow}'s records (made once: no closure per event). */
+  private readonly committed = (err: Error | undefined, _seq: number, clientOrderId: string, kind: OrderEvent['kind']): void => {
+    // The journal refuses every later append after an I/O failure; the engine reports it via health.
+    if (err !== undefined) this.core.log.error({ err: errMsg(err), clientOrderId, event: kind }, 'journal append failed');
+  };
+
+  /**
+   * {@link record} without a promise: journals one event (`OrderJournal.recordThen`: applied now,
+   * its record in this turn's group commit) and publishes the update (and the fill); a refused
+   * event is logged, not thrown.
+   */
+  recordNow(o: Order, ev: OrderEvent, why?: string): void {
+    const before = o.filledLots;
+    const beforeTicks = o.cumTickLots;
+    const steps = o.history.length;
+    try {
+      this.core.journal.recordThen(o.clientOrderId, ev, this.committed, o.clientOrderId, ev.kind);
+    } catch (e) {
+      this.core.log.warn({ err: errMsg(e), clientOrderId: o.clientOrderId, event: ev.kind, state: o.state }, 'venue event refused by the order table');
+      return;
+    }
+    if (o.history.length === steps) return;
+    this.published(o, ev, why, before, beforeTicks);
+  }
+
+  /** After an event changed `o`: `order.update`, `order.fill` when it filled, the trace forgotten when it ended. */
+  private published(o: Order, ev: OrderEvent, why: string | undefined, before: number, beforeTicks: bigint): void {
+    this.core.publishUpdate(o, why);
+    if (o.filledLots > before) {
+      this.core.fillSeq++;
+      this.core.publishFill(o, o.filledLots - before, o.cumTickLots - beforeTicks, ev);
+    }
+    if (isTerminal(o.state)) this.core.untrace(o.clientOrderId);
   }
 
   /** Journals one event and publishes the update (and the fill); a refused event is logged, not thrown. */
@@ -128,12 +199,7 @@ export class VenueViews {
       }
       return;
     }
-    this.core.publishUpdate(o, why);
-    if (o.filledLots > before) {
-      this.core.fillSeq++;
-      this.core.publishFill(o, o.filledLots - before, o.cumTickLots - beforeTicks, ev);
-    }
-    if (isTerminal(o.state)) this.core.untrace(o.clientOrderId);
+    this.published(o, ev, why, before, beforeTicks);
     try {
       await p;
     } catch (e) {
@@ -147,7 +213,7 @@ const RESOLVED: Promise<unknown> = Promise.resolve(undefined);
 
 /** The records' promises of one view: none, one, or several (no closure or array for the usual one). */
 type Pending = Promise<unknown> | Promise<unknown>[] | undefined;
-function add(acc: Pending, p: Promise<unknown>): Pending {
+function addPromise(acc: Pending, p: Promise<unknown>): Pending {
   if (acc === undefined) return p;
   if (Array.isArray(acc)) {
     acc.push(p);

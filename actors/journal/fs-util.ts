@@ -1,4 +1,4 @@
-import { close, closeSync, fdatasync, fsyncSync, ftruncateSync, open, openSync, write, writevSync } from 'node:fs';
+import { close, closeSync, fdatasync, fsyncSync, ftruncateSync, open, openSync, write, writev, writevSync } from 'node:fs';
 
 /** Small promise wrappers over the callback fs API (less overhead than FileHandle per call). */
 
@@ -50,6 +50,43 @@ export function writeAll(fd: number, buf: Buffer): Promise<void> {
     };
     step();
   });
+}
+
+/** At most this many buffers per `writev(2)` (Linux's IOV_MAX). */
+export const IOV_MAX = 1024;
+
+/** `fs.writev` as a promise of the bytes written. */
+function writevAsync(fd: number, bufs: Buffer[]): Promise<number> {
+  return new Promise<number>((resolve, reject) => writev(fd, bufs, null, (e, w) => (e ? reject(e) : resolve(w))));
+}
+
+/**
+ * Writes all of `bufs`, in order, at the current position (append mode), asynchronously: one
+ * `writev` per {@link IOV_MAX} buffers, looping over short writes (the rest of a partly written
+ * buffer is written from where it stopped). Never loops without progress. `writevFn` is the
+ * system call (a test passes one that writes short).
+ */
+export async function writevAll(fd: number, bufs: readonly Buffer[], writevFn: (fd: number, bufs: Buffer[]) => Promise<number> = writevAsync): Promise<void> {
+  let i = 0;
+  let skip = 0;
+  while (i < bufs.length) {
+    const batch: Buffer[] = [];
+    let want = 0;
+    for (let k = i; k < bufs.length && batch.length < IOV_MAX; k++) {
+      const b = k === i ? bufs[k]!.subarray(skip) : bufs[k]!;
+      batch.push(b);
+      want += b.length;
+    }
+    const n = await writevFn(fd, batch);
+    if (n <= 0 && want > 0) throw Object.assign(new Error(`writev wrote nothing with ${want} bytes left`), { code: 'EIO' });
+    // Advance past what was written.
+    let left = n + skip;
+    while (i < bufs.length && left >= bufs[i]!.length) {
+      left -= bufs[i]!.length;
+      i++;
+    }
+    skip = left;
+  }
 }
 
 /**

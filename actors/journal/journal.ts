@@ -9,7 +9,7 @@ import { logger } from '../../common/log.js';
 import { errnoOf, JournalClosedError, JournalIoError, JournalRecordTooLargeError } from './errors.js';
 import { nodeFileOps, type JournalFileOps } from './fs-util.js';
 import type { FsyncPolicy, JournalOptions } from './options.js';
-import { encodeRecordText, RECORD_HEADER_BYTES } from './record.js';
+import { encodeRecordInto, encodeRecordText, maxRecordBytes, RECORD_HEADER_BYTES, splitRecords } from './record.js';
 import type { ReplayTail } from './replay.js';
 import { segmentName } from './segments.js';
 import { compactAsync, writeSnapshot } from './snapshot.js';
@@ -21,17 +21,53 @@ import { compactAsync, writeSnapshot } from './snapshot.js';
  */
 export type CommitFn<A, B> = (err: Error | undefined, seq: number, a: A, b: B) => void;
 
-/** The records of one commit and who waits for them (parallel arrays; reused, never reallocated). */
+/**
+ * The longest a record appended `later` (see {@link Journal.appendTextThen}) waits for another
+ * append's commit before it is committed on its own: at a steady order rate the answers of the
+ * last millisecond share the next order's `writev` instead of one each.
+ */
+export const LATER_MS = 1;
+
+/** Initial (and, after a very large turn, restored) size of a batch's buffer. */
+const BATCH_BYTES = 64 * 1024;
+/** A batch buffer grown past this by a very large turn goes back to {@link BATCH_BYTES} once written. */
+const BATCH_KEEP_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The records of one commit and who waits for them: the records encoded back to back into one
+ * buffer (reused from turn to turn: no buffer per record, one `writev` of one piece), the
+ * callbacks and their values in parallel arrays (reused, never reallocated).
+ */
 class Batch {
-  readonly bufs: Buffer[] = [];
+  buf = Buffer.allocUnsafe(BATCH_BYTES);
   bytes = 0;
+  count = 0;
   readonly fns: CommitFn<never, never>[] = [];
   readonly as: unknown[] = [];
   readonly bs: unknown[] = [];
 
+  /** Room for `n` more bytes (the buffer doubles, keeping what it holds). */
+  reserve(n: number): void {
+    if (this.buf.length - this.bytes >= n) return;
+    const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.bytes + n));
+    this.buf.copy(next, 0, 0, this.bytes);
+    this.buf = next;
+  }
+
+  /** The encoded records (a view: valid until the batch is cleared). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.bytes);
+  }
+
+  /** The records as fresh buffers, one per record (a copy: what outlives the batch). */
+  records(): Buffer[] {
+    return this.bytes === 0 ? [] : splitRecords(this.view());
+  }
+
   clear(): void {
-    this.bufs.length = 0;
     this.bytes = 0;
+    this.count = 0;
+    if (this.buf.length > BATCH_KEEP_BYTES) this.buf = Buffer.allocUnsafe(BATCH_BYTES);
     this.fns.length = 0;
     this.as.length = 0;
     this.bs.length = 0;
@@ -136,6 +172,12 @@ export class Journal {
   private readonly endTurn = (): void => {
     this.turnCommitted = false;
   };
+  /** Armed by the first record appended `later` since the last commit: commits it within {@link LATER_MS}. */
+  private laterTimer: TimerHandle | undefined;
+  private readonly commitLater = (): void => {
+    this.laterTimer = undefined;
+    if (!this.scheduled) this.commit();
+  };
   private readonly commitNow = (): void => {
     this.scheduled = false;
     this.commit();
@@ -181,7 +223,7 @@ export class Journal {
     return {
       writable: false,
       closed: this.closed,
-      waiting: this.waiting.length + this.cur.bufs.length,
+      waiting: this.waiting.length + this.cur.count,
       episodes: this.episodes,
       error: { code: this.failure.code, errno: this.failure.errno, message: this.failure.message, sinceMs: this.failedAtMs },
     };
@@ -249,13 +291,13 @@ export class Journal {
    */
   appendText(type: string, dataJson: string, tMs: number = this.clock.epochMs()): Promise<number> {
     if (this.closed) return Promise.reject(new JournalClosedError());
-    const buf = this.encode(type, dataJson, tMs);
     if (this.failure !== undefined) {
       // Not acknowledged; kept (the caller applied it) and written when the episode ends.
-      this.waiting.push(buf);
+      this.waiting.push(this.encode(type, dataJson, tMs));
       return Promise.reject(this.failure);
     }
-    return new Promise<number>((resolve, reject) => this.enqueue(buf, settlePromise as CommitFn<never, never>, resolve, reject));
+    this.encodeInto(type, dataJson, tMs);
+    return new Promise<number>((resolve, reject) => this.enqueue(settlePromise as CommitFn<never, never>, resolve, reject));
   }
 
   /**
@@ -270,23 +312,43 @@ export class Journal {
    */
   appendThen<A, B>(type: string, data: unknown, tMs: number, fn: CommitFn<A, B>, a: A, b: B): number {
     if (this.closed) throw new JournalClosedError();
-    const buf = this.encode(type, JSON.stringify(data ?? null), tMs);
-    const seq = this.lastSeq;
+    return this.appendTextThen(type, JSON.stringify(data ?? null), tMs, fn, a, b);
+  }
+
+  /**
+   * {@link appendThen} for a body already rendered as JSON text (like {@link appendText}): the
+   * hot path's `order.event` records (`OrderJournal.recordThen`) allocate no promise either.
+   *
+   * `later`: nothing waits for this record to leave (a venue's answer, applied and published
+   * already), so it does not start a commit of its own at the end of the turn: it joins the next
+   * commit another append starts (typically the next order's: one `writev` for both) or, if none
+   * comes, the one {@link LATER_MS} of the clock later (or at once when `flush()`, `sync()`, a
+   * snapshot or `close()` waits for it). Its callback is called after that commit, as for any
+   * record; records are still written in sequence order. A process crash in between loses such a
+   * record the way it loses an answer that had not arrived yet: the order is `unknown` after the
+   * restart and resolved by client order id.
+   */
+  appendTextThen<A, B>(type: string, dataJson: string, tMs: number, fn: CommitFn<A, B>, a: A, b: B, later = false): number {
+    if (this.closed) throw new JournalClosedError();
     const failure = this.failure;
     if (failure !== undefined) {
-      this.waiting.push(buf);
+      this.waiting.push(this.encode(type, dataJson, tMs));
+      const seq = this.lastSeq;
       // Rare: only during a failure episode (the order journal refuses new orders before this).
       queueMicrotask(() => fn(failure, seq, a, b));
       return seq;
     }
-    this.enqueue(buf, fn as unknown as CommitFn<never, never>, a, b);
-    return seq;
+    this.encodeInto(type, dataJson, tMs);
+    this.enqueue(fn as unknown as CommitFn<never, never>, a, b, later);
+    return this.lastSeq;
   }
 
   /** Resolves when every record appended so far is written (and synced under `always`). */
   flush(): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.writtenSeq >= this.lastSeq) return Promise.resolve();
+    // Records appended `later` do not wait for their timer once someone waits for them.
+    if (this.laterTimer !== undefined && !this.scheduled && !this.busy) this.scheduleCommit();
     return new Promise((resolve, reject) => this.barriers.push({ seq: this.lastSeq, resolve, reject }));
   }
 
@@ -336,6 +398,7 @@ export class Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    // What was appended `later` is written by the sync below.
     if (this.snapshotting !== undefined) await this.snapshotting.catch(() => undefined);
     // One last attempt to write what waits from a failure episode (the error is already logged).
     if (this.failure !== undefined) await this.recover();
@@ -345,6 +408,8 @@ export class Journal {
     try {
       if (this.failure === undefined) await this.sync();
     } finally {
+      if (this.laterTimer !== undefined) this.clock.clearTimer(this.laterTimer);
+      this.laterTimer = undefined;
       if (this.fd >= 0) {
         const fd = this.fd;
         this.fd = -1;
@@ -368,7 +433,23 @@ export class Journal {
     return this.recovering;
   }
 
-  /** Assigns the next sequence to a new record (checked against `maxRecordBytes`). */
+  /**
+   * Assigns the next sequence to a new record (checked against `maxRecordBytes`) encoded at the end
+   * of the current batch's buffer; a record too large leaves the batch as it was.
+   */
+  private encodeInto(type: string, dataJson: string, tMs: number): void {
+    const c = this.cur;
+    const seq = this.lastSeq + 1;
+    c.reserve(maxRecordBytes(type, dataJson.length));
+    const n = encodeRecordInto(c.buf, c.bytes, seq, tMs, type, dataJson);
+    if (n > this.options.maxRecordBytes) throw new JournalRecordTooLargeError(n, this.options.maxRecordBytes);
+    c.bytes += RECORD_HEADER_BYTES + n;
+    c.count++;
+    this.lastSeq = seq;
+    this.sinceSnapshot++;
+  }
+
+  /** Assigns the next sequence to a new record in a buffer of its own (during a failure episode). */
   private encode(type: string, dataJson: string, tMs: number): Buffer {
     const seq = this.lastSeq + 1;
     const buf = encodeRecordText(seq, tMs, type, dataJson);
@@ -380,14 +461,14 @@ export class Journal {
     return buf;
   }
 
-  private enqueue(buf: Buffer, fn: CommitFn<never, never>, a: unknown, b: unknown): void {
+  private enqueue(fn: CommitFn<never, never>, a: unknown, b: unknown, later = false): void {
     const c = this.cur;
-    c.bufs.push(buf);
-    c.bytes += buf.length;
     c.fns.push(fn);
     c.as.push(a);
     c.bs.push(b);
-    if (!this.scheduled && !this.busy) this.scheduleCommit();
+    if (this.scheduled || this.busy) return;
+    if (!later) return this.scheduleCommit();
+    this.laterTimer ??= this.clock.setTimer(LATER_MS, this.commitLater);
   }
 
   /**
@@ -416,12 +497,17 @@ export class Journal {
    */
   private commit(): void {
     const c = this.cur;
-    if (this.busy || c.bufs.length === 0) return;
+    if (this.busy || c.count === 0) return;
+    if (this.laterTimer !== undefined) {
+      // This commit takes the records appended `later` too.
+      this.clock.clearTimer(this.laterTimer);
+      this.laterTimer = undefined;
+    }
     if (this.failure !== undefined) return this.fail(this.failure);
     this.cur = this.spare;
     this.spare = c;
     this.commitStartNs = JOURNAL_COMMIT_CHANNEL.hasSubscribers ? this.clock.nowNs() : -1;
-    const firstSeq = this.lastSeq - c.bufs.length + 1;
+    const firstSeq = this.lastSeq - c.count + 1;
     const rotate = this.segSize > 0 && (this.rotatePending || this.segSize >= this.options.segmentBytes);
     if (rotate || this.options.fsync === 'always') {
       void this.commitAsync(c, firstSeq, rotate, undefined);
@@ -433,7 +519,7 @@ export class Journal {
       // The written-but-unacknowledged bytes count as dirty from the first byte: an fsync after a
       // partial write must not be skipped.
       this.dirty = true;
-      pending = this.fs.writev(this.fd, c.bufs, c.bytes);
+      pending = this.fs.writev(this.fd, [c.view()], c.bytes);
     } catch (e) {
       return this.fail(e, c);
     }
@@ -448,7 +534,7 @@ export class Journal {
       if (pending === undefined) {
         this.nWrites++;
         this.dirty = true;
-        await this.fs.writev(this.fd, c.bufs, c.bytes);
+        await this.fs.writev(this.fd, [c.view()], c.bytes);
       } else {
         await pending;
       }
@@ -465,13 +551,13 @@ export class Journal {
   /** `c` is in the kernel (and synced under `always`): acknowledge it, oldest first, in one loop. */
   private written(c: Batch, firstSeq: number): void {
     if (this.commitStartNs >= 0 && JOURNAL_COMMIT_CHANNEL.hasSubscribers) {
-      JOURNAL_COMMIT_CHANNEL.publish({ journal: this, records: c.bufs.length, bytes: c.bytes, startNs: this.commitStartNs, endNs: this.clock.nowNs() } satisfies JournalCommitEvent);
+      JOURNAL_COMMIT_CHANNEL.publish({ journal: this, records: c.count, bytes: c.bytes, startNs: this.commitStartNs, endNs: this.clock.nowNs() } satisfies JournalCommitEvent);
     }
     // segSize counts acknowledged bytes only: a failed batch is cut back to it on recovery.
     this.segSize += c.bytes;
-    const n = c.bufs.length;
+    const n = c.count;
     this.writtenSeq = firstSeq + n - 1;
-    if (this.tapFn !== undefined) this.tap(firstSeq, c.bufs);
+    if (this.tapFn !== undefined) this.tap(firstSeq, c.records());
     const { fns, as, bs } = c;
     for (let i = 0; i < n; i++) callSafely(fns[i]!, undefined, firstSeq + i, as[i], bs[i]);
     c.clear();
@@ -553,7 +639,7 @@ export class Journal {
     }
     const err = this.failure;
     const cur = this.cur;
-    this.waiting = failed === undefined ? this.waiting.concat(cur.bufs) : failed.bufs.concat(this.waiting, cur.bufs);
+    this.waiting = failed === undefined ? this.waiting.concat(cur.records()) : failed.records().concat(this.waiting, cur.records());
     // Fresh buffers: the callbacks below may append (into `waiting`, the episode stands).
     this.cur = new Batch();
     this.spare = new Batch();
@@ -620,7 +706,7 @@ export class Journal {
     this.failure = undefined;
     this.waiting = [];
     logger.warn({ code: JournalIoError.code, journal: this.options.dir, lastSeq: this.writtenSeq, failedForMs: this.clock.epochMs() - since }, 'journal writes again: the failure episode is over');
-    if (this.cur.bufs.length > 0 && !this.scheduled) this.scheduleCommit();
+    if (this.cur.count > 0 && !this.scheduled) this.scheduleCommit();
     return true;
   }
 }

@@ -10,13 +10,13 @@ import { OrderStore, type OrderStoreOptions } from '../orders/order-store.js';
 import { Portfolio, type PortfolioOptions } from '../orders/portfolio.js';
 import { JournalClosedError, JournalIoError, openFailure } from './errors.js';
 import type { JournalFileOps } from './fs-util.js';
-import { Journal } from './journal.js';
+import { Journal, type CommitFn } from './journal.js';
 import { acquireLock, type JournalLock } from './lock.js';
 import { parseJournalOptions, type JournalOptionsInput } from './options.js';
-import { applyOrderEventRecord, applyOrderRecord, orderEventText, captureOrderBook, renderOrderBook, restoreOrderBook, type OrderBookState, type TradingStateRecord } from './order-records.js';
+import { applyOrderEventRecord, applyOrderRecord, orderEventText, captureOrderBook, renderOrderBookBuffers, restoreOrderBook, type OrderBookState, type TradingStateRecord } from './order-records.js';
 import type { JournalRecord } from './record.js';
 import { replayJournal, type ReplayReport } from './replay.js';
-import { SnapshotText } from './snapshot.js';
+import { SnapshotParts } from './snapshot.js';
 
 /** What opening a journal rebuilds: the order table, the portfolio, the id sequence and a report. */
 export interface JournalState extends OrderBookState {
@@ -298,6 +298,24 @@ export class OrderJournal {
   }
 
   /**
+   * The hot-path form of {@link record}: validates and applies `event` now (throws the same typed
+   * errors, nothing journaled, on an invalid transition or fill), queues its record, and calls
+   * `fn(err, seq, a, b)` once it is committed (or failed), never synchronously. No promise or
+   * closure per event (pass one function made once). For events nothing waits on (a venue's
+   * answer, applied and published at once): the record does not start a write of its own, it joins
+   * the next commit (the next order's, or one `LATER_MS` later: `Journal.appendTextThen`'s
+   * `later`), so at a steady order rate an order and the answers before it share one `writev`.
+   * Throws {@link JournalClosedError} once closed, before applying anything.
+   */
+  recordThen<A, B>(clientOrderId: string, event: OrderEvent, fn: CommitFn<A, B>, a: A, b: B): void {
+    if (!this.journal.isOpen) throw new JournalClosedError();
+    const tMs = this.clock.epochMs();
+    applyOrderEventRecord(this.book, clientOrderId, event, tMs * 1e6);
+    this.journal.appendTextThen('order.event', orderEventText(clientOrderId, event), tMs, fn, a, b, true);
+    this.maybeSnapshot();
+  }
+
+  /**
    * Adopts an order found at the venue that the journal does not know (placed by another client on
    * this account, or lost with an unsynced journal): journals it under the venue's client order id
    * as submitted and accepted, so later fills and reconciliation apply to it like to any other.
@@ -412,12 +430,13 @@ export class OrderJournal {
 
   /**
    * The state now, captured synchronously (exactly the state after the last record), rendered to
-   * JSON over the next event-loop turns (`renderOrderBook`): the turn that triggers a snapshot
-   * pays for the capture only (a few words per open order), not for rendering the whole table.
+   * JSON over the next event-loop turns (`renderOrderBookBuffers`), a few orders per turn, as
+   * UTF-8 pieces the snapshot writes as they are: the turn that triggers a snapshot pays for the
+   * capture only (a few words per open order), not for rendering the whole table.
    */
-  private async captureSnapshot(): Promise<SnapshotText> {
+  private async captureSnapshot(): Promise<SnapshotParts> {
     const c = captureOrderBook(this.book);
-    return new SnapshotText(await renderOrderBook(c));
+    return new SnapshotParts(await renderOrderBookBuffers(c));
   }
 
   private maybeSnapshot(): void {

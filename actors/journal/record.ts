@@ -43,6 +43,40 @@ export function encodeRecordText(seq: number, tMs: number, type: string, dataJso
   return buf;
 }
 
+/**
+ * {@link encodeRecordText} into `buf` at `off` (which must have room for
+ * `RECORD_HEADER_BYTES + 3 × the JSON text's length`, the most UTF-8 can need): the journal's
+ * group commit encodes a turn's records one after the other into one reused buffer. Returns the
+ * payload's length `n` (the record is `RECORD_HEADER_BYTES + n` bytes); the bytes are those of
+ * {@link encodeRecordText}.
+ */
+export function encodeRecordInto(buf: Buffer, off: number, seq: number, tMs: number, type: string, dataJson: string): number {
+  const json = `{"s":${seq},"t":${tMs},"k":${typeText(type)},"d":${dataJson}}`;
+  const start = off + RECORD_HEADER_BYTES;
+  const n = buf.write(json, start, 'utf8');
+  buf.writeUInt32LE(n, off);
+  buf.writeUInt32LE(crc32c(buf, 0, start, start + n), off + 4);
+  return n;
+}
+
+/** The most bytes {@link encodeRecordInto} can need for a body of `dataJsonLength` UTF-16 units (and a short type). */
+export function maxRecordBytes(type: string, dataJsonLength: number): number {
+  // `{"s":<≤16>,"t":<≤24>,"k":<type>,"d":<data>}`: 19 fixed characters, the numbers, the type text.
+  return RECORD_HEADER_BYTES + 3 * (64 + type.length * 6 + dataJsonLength);
+}
+
+/** Splits `bytes` (whole records, back to back) into one fresh buffer per record (a copy). */
+export function splitRecords(bytes: Buffer): Buffer[] {
+  const copy = Buffer.from(bytes);
+  const out: Buffer[] = [];
+  for (let off = 0; off < copy.length; ) {
+    const end = off + RECORD_HEADER_BYTES + copy.readUInt32LE(off);
+    out.push(copy.subarray(off, end));
+    off = end;
+  }
+  return out;
+}
+
 /** `JSON.stringify(type)` of the record types seen so far (a handful): no string built per record. */
 const TYPE_TEXT = new Map<string, string>();
 function typeText(type: string): string {

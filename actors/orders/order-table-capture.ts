@@ -14,8 +14,12 @@ import { unpackOrder, type PackStrings } from './closed-pack.js';
  *   and a copy of its fees (a few words per open order), rendered later from those.
  */
 export class OrderTableCapture {
-  /** Rendered slices: `JSON.stringify` of a run of orders, without the brackets. */
-  private readonly slices: string[] = [];
+  /**
+   * Rendered slices as UTF-8 bytes: `JSON.stringify` of a run of orders, without the brackets. Bytes,
+   * not strings: a snapshot writes them as they are (no table-sized string is concatenated,
+   * flattened and encoded again at the end).
+   */
+  private readonly slices: Buffer[] = [];
   private next = 0;
 
   /** Use `OrderStore.capture()`. */
@@ -30,8 +34,8 @@ export class OrderTableCapture {
   }
 
   /**
-   * Renders up to `max` more orders with one `JSON.stringify` over the slice (no string per order);
-   * true once all are rendered.
+   * Renders up to `max` more orders with one `JSON.stringify` over the slice (no string per order)
+   * into one buffer; true once all are rendered.
    */
   renderSlice(max: number): boolean {
     const end = Math.min(this.items.length, this.next + max);
@@ -42,19 +46,37 @@ export class OrderTableCapture {
         objs[i - this.next] = it instanceof Frozen ? frozenJSON(it) : it instanceof Packed ? orderJSON(unpackOrder(it.id, it.text, it.strings)) : orderJSON(it);
         this.items[i] = undefined as unknown as Order; // let the captured copy go
       }
-      const text = JSON.stringify(objs);
-      this.slices.push(text.slice(1, -1));
+      const bytes = Buffer.from(JSON.stringify(objs), 'utf8');
+      // `[` and `]` are one byte each: the slice's orders are the bytes between them.
+      this.slices.push(bytes.subarray(1, bytes.length - 1));
       this.next = end;
     }
     return end === this.items.length;
   }
 
+  /**
+   * The table's JSON text (`JSON.stringify(store.toJSON())` as of the capture) as UTF-8 pieces in
+   * order (their concatenation is the text); renders what is left.
+   */
+  buffers(): Buffer[] {
+    this.renderSlice(Infinity);
+    const out: Buffer[] = [OPEN];
+    for (let i = 0; i < this.slices.length; i++) {
+      if (i > 0) out.push(COMMA);
+      out.push(this.slices[i]!);
+    }
+    out.push(Buffer.from(`],"closed":${JSON.stringify(this.closedIds)}}`, 'utf8'));
+    return out;
+  }
+
   /** The table's JSON text (`JSON.stringify(store.toJSON())` as of the capture); renders what is left. */
   text(): string {
-    this.renderSlice(Infinity);
-    return `{"orders":[${this.slices.join(',')}],"closed":${JSON.stringify(this.closedIds)}}`;
+    return Buffer.concat(this.buffers()).toString('utf8');
   }
 }
+
+const OPEN = Buffer.from('{"orders":[');
+const COMMA = Buffer.from(',');
 
 /** A packed closed order (see closed-pack.ts): it never changes, so its text is the capture. */
 export class Packed {

@@ -41,6 +41,8 @@ interface Rig {
   denials: OrderDenied[];
   /** While set, journal writes wait for this gate. */
   writeGate: Gate | undefined;
+  /** While set, a journal write whose bytes it matches fails with ENOSPC. */
+  failWrite: ((text: string) => boolean) | undefined;
   close(): Promise<void>;
 }
 
@@ -53,7 +55,7 @@ async function rig(options: VenueActorOptionsInput = {}, shipped = false): Promi
   const clock = new SimulatedClock();
   const timeline: string[] = [];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'b4-venue-unit-'));
-  const r = { writeGate: undefined as Gate | undefined };
+  const r = { writeGate: undefined as Gate | undefined, failWrite: undefined as ((text: string) => boolean) | undefined };
   // The journal's file operations in memory: a write completes on the next microtask, so the
   // test's pace never depends on the disk (the journal still frames, orders and awaits them).
   let fds = 100;
@@ -62,7 +64,9 @@ async function rig(options: VenueActorOptionsInput = {}, shipped = false): Promi
     writev: async (_fd, bufs) => {
       const g = r.writeGate;
       if (g !== undefined) await g.promise;
-      timeline.push(`journal:${Buffer.concat(bufs).toString('latin1')}`);
+      const text = Buffer.concat(bufs).toString('latin1');
+      if (r.failWrite?.(text) === true) throw Object.assign(new Error('ENOSPC: simulated'), { code: 'ENOSPC' });
+      timeline.push(`journal:${text}`);
     },
     datasync: () => Promise.resolve(),
     close: () => Promise.resolve(),
@@ -177,6 +181,32 @@ describe('venue actor (unit, fake adapter, simulated clock)', function () {
     const placed = h.timeline.indexOf(`place:${o.clientOrderId}`);
     assert.ok(wrote >= 0 && placed > wrote, `journal write (${wrote}) before placement (${placed})`);
     assert.equal(h.actor.stats().accepted, 1);
+  });
+
+  it('a placement answered while the journal fails to write the answer: the order is accepted and published at once, the failed record is not thrown, later orders are denied JOURNAL_FAILED', async () => {
+    h = await rig();
+    await until(h.clock, () => h!.actor.state === 'running', 'running');
+    const updates: string[] = [];
+    h.system.spawn('probe.orders', counterMachine, {
+      handle: (e: Envelope) => {
+        if (e.type === 'order.update' && isObj(e.payload)) updates.push(String(e.payload.state));
+      },
+    });
+    h.system.subscribe('orders.all', 'probe.orders');
+    // The submit record is written; the record of the venue's answer (accept) is not.
+    h.failWrite = (text) => text.includes('"kind":"accept"');
+    submit(h);
+    await until(h.clock, () => h!.journal.writer.failed !== undefined, 'the accept record failed');
+    const o = onlyOrder(h);
+    assert.equal(o.state, 'accepted', 'applied in memory');
+    await until(h.clock, () => updates.includes('accepted'), 'accepted published');
+    assert.equal(h.fake.count('placeOrder'), 1);
+    assert.equal(h.journal.writer.health.writable, false);
+    h.failWrite = undefined;
+    submit(h, { priceTicks: 2_000_100 });
+    await until(h.clock, () => h!.denials.length === 1, 'the next order denied');
+    assert.equal(h.denials[0]!.code, 'JOURNAL_FAILED');
+    assert.equal(h.fake.count('placeOrder'), 1, 'never sent');
   });
 
   it('an ambiguous placement (answer lost after the venue acted) goes unknown, then is resolved by client order id', async () => {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CircuitBreaker } from '../../../../actors/exchange/circuit-breaker.js';
 import { VenueActor } from '../../../../actors/exchange/index.js';
 import { JournalIoError } from '../../../../actors/journal/errors.js';
+import { LATER_MS } from '../../../../actors/journal/journal.js';
 import { nodeFileOps, type JournalFileOps } from '../../../../actors/journal/fs-util.js';
 import type { OrderJournal, SubmitListener } from '../../../../actors/journal/order-journal.js';
 import { decodeRecordAt } from '../../../../actors/journal/record.js';
@@ -41,10 +42,16 @@ interface Disk {
   syncGate: Gate | undefined;
 }
 
-const seqOf = (b: Buffer): number => {
-  const r = decodeRecordAt(b, 0, b.length, 2 ** 20);
-  assert.ok(r.ok);
-  return r.record.seq;
+/** The sequences of the records in one written piece (the journal writes a turn's records as one). */
+const seqsOf = (b: Buffer): number[] => {
+  const seqs: number[] = [];
+  for (let off = 0; off < b.length; ) {
+    const r = decodeRecordAt(b, off, b.length, 2 ** 20);
+    assert.ok(r.ok);
+    seqs.push(r.record.seq);
+    off += r.bytes;
+  }
+  return seqs;
 };
 
 /** The real file operations, observed: every writev and fdatasync is logged. */
@@ -53,7 +60,7 @@ function observedDisk(): Disk {
   d.ops = {
     ...nodeFileOps,
     writev(fd, bufs, bytes) {
-      const seqs = bufs.map(seqOf);
+      const seqs = bufs.flatMap(seqsOf);
       d.writes.push(seqs);
       if (d.full) {
         const torn = Buffer.concat(bufs, bytes).subarray(0, Math.max(1, (bytes >> 1) - 3));
@@ -141,6 +148,124 @@ describe('journal group commit per event-loop turn (one writev, callbacks, no pr
       assert.equal(disk.writes.length - before, 2);
       await j.close();
       assert.equal(onDisk(t.dir).length, 82);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('recordThen: applied at once, its record joins the turn\'s one write, its callback runs after it with its sequence; a refused event throws with nothing journaled', async () => {
+    const t = tempDir();
+    const disk = observedDisk();
+    try {
+      const j = await open({ dir: t.dir, fsync: 'never', snapshotEvery: 0 }, { fileOps: disk.ops });
+      const a = await j.submit('mm', intent(1));
+      const b = await j.submit('mm', intent(2));
+      const before = disk.writes.length;
+      const done: string[] = [];
+      const fn = (err: Error | undefined, seq: number, id: string, kind: string): void => {
+        done.push(`${id}:${kind}:${seq}:${err === undefined ? 'ok' : 'err'}`);
+      };
+      const next = j.nextSequence;
+      j.recordThen(a.clientOrderId, { kind: 'accept', venueOrderId: 'va' }, fn, a.clientOrderId, 'accept');
+      j.recordThen(b.clientOrderId, { kind: 'accept', venueOrderId: 'vb' }, fn, b.clientOrderId, 'accept');
+      assert.equal(j.orders.require(a.clientOrderId).state, 'accepted', 'applied synchronously');
+      // An invalid transition: thrown now, no sequence used, nothing queued.
+      assert.throws(() => j.recordThen(a.clientOrderId, { kind: 'accept', venueOrderId: 'vx' }, fn, a.clientOrderId, 'accept'));
+      assert.equal(j.nextSequence, next + 2);
+      assert.deepEqual(done, [], 'never called synchronously');
+      await j.flush();
+      assert.deepEqual(done, [`${a.clientOrderId}:accept:${next}:ok`, `${b.clientOrderId}:accept:${next + 1}:ok`]);
+      assert.deepEqual(disk.writes.slice(before), [[next, next + 1]], 'one write for both');
+      await j.close();
+      assert.throws(() => j.recordThen(b.clientOrderId, { kind: 'canceled' }, fn, b.clientOrderId, 'canceled'), (e: unknown) => (e as { code?: string }).code === 'B4_JOURNAL_CLOSED');
+      const disk2 = onDisk(t.dir);
+      assert.deepEqual(
+        disk2.slice(-2).map((r) => r.data.e?.kind),
+        ['accept', 'accept'],
+      );
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it(`recordThen does not start a write of its own: alone it is written LATER_MS (${LATER_MS} ms) of the clock later, or at once when flushed; with an order appended before then, both share the order's one write`, async () => {
+    const t = tempDir();
+    const disk = observedDisk();
+    const clock = new SimulatedClock();
+    const checkPhases = async (): Promise<void> => {
+      for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
+    };
+    try {
+      const j = await open({ dir: t.dir, fsync: 'never', snapshotEvery: 0 }, { fileOps: disk.ops, clock });
+      const a = await j.submit('mm', intent(1));
+      const b = await j.submit('mm', intent(2));
+      const c = await j.submit('mm', intent(3));
+      const done: number[] = [];
+      const fn = (err: Error | undefined, seq: number): void => {
+        assert.equal(err, undefined);
+        done.push(seq);
+      };
+      // Alone: no write at the end of the turn nor in later turns, until the clock moves LATER_MS.
+      const before = disk.writes.length;
+      const s1 = j.nextSequence;
+      j.recordThen(a.clientOrderId, { kind: 'accept', venueOrderId: 'va' }, fn, undefined, undefined);
+      await checkPhases();
+      assert.equal(disk.writes.length, before, 'no write of its own before LATER_MS');
+      clock.advance(LATER_MS);
+      await checkPhases();
+      assert.deepEqual(disk.writes.slice(before), [[s1]], 'written LATER_MS later');
+      assert.deepEqual(done, [s1]);
+      // Followed by an order: one write at the end of that turn carries both, in order.
+      const before2 = disk.writes.length;
+      const s2 = j.nextSequence;
+      j.recordThen(b.clientOrderId, { kind: 'accept', venueOrderId: 'vb' }, fn, undefined, undefined);
+      await checkPhases();
+      const got: { err: Error | undefined; order: Order }[] = [];
+      j.submitThen('mm', intent(4), undefined, listener([], got));
+      await checkPhases();
+      assert.deepEqual(disk.writes.slice(before2), [[s2, s2 + 1]], 'one write for the answer and the order');
+      clock.advance(LATER_MS);
+      await checkPhases();
+      assert.equal(disk.writes.length, before2 + 1, 'no timer commit left over');
+      assert.deepEqual(done, [s1, s2]);
+      assert.equal(got.length, 1);
+      // Waited for: flush() writes it without the clock moving.
+      const s3 = j.nextSequence;
+      j.recordThen(c.clientOrderId, { kind: 'accept', venueOrderId: 'vc' }, fn, undefined, undefined);
+      await j.flush();
+      assert.deepEqual(disk.writes.at(-1), [s3]);
+      assert.deepEqual(done, [s1, s2, s3]);
+      // And close() writes what was appended later.
+      j.recordThen(c.clientOrderId, { kind: 'canceled' }, fn, undefined, undefined);
+      await j.close();
+      assert.equal(onDisk(t.dir).length, 8);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a turn larger than the reused batch buffer (over 4 MiB) grows it, is written whole and in order, and later turns are written after it', async () => {
+    const t = tempDir();
+    const disk = observedDisk();
+    try {
+      const j = await open({ dir: t.dir, fsync: 'never', snapshotEvery: 0 }, { fileOps: disk.ops });
+      const big = 'x'.repeat(200_000);
+      const ps: Promise<number>[] = [];
+      for (let i = 0; i < 24; i++) ps.push(j.writer.append('balance.adjust', { v: 'sim-a', a: 'USDT', x: '0', pad: `${i}${big}` }));
+      await Promise.all(ps);
+      assert.deepEqual(disk.writes.at(-1), Array.from({ length: 24 }, (_, i) => i + 1));
+      for (let k = 0; k < 3; k++) {
+        for (let i = 0; i < 10; i++) ps.push(j.writer.append('balance.adjust', { v: 'sim-a', a: 'USDT', x: '0', n: k * 10 + i }));
+        await Promise.all(ps);
+      }
+      await j.close();
+      const recs = onDisk(t.dir);
+      assert.equal(recs.length, 54);
+      assert.equal((recs[23]!.data as { pad?: string }).pad, `23${big}`);
+      assert.deepEqual(
+        recs.slice(24).map((r) => (r.data as { n?: number }).n),
+        Array.from({ length: 30 }, (_, i) => i),
+      );
     } finally {
       t.cleanup();
     }
