@@ -343,8 +343,11 @@ export class Ledger implements BalanceObserver {
   private orders: SimOrder[] = [];
   /** Index of the first kept order in {@link orders}; the slots before it are cleared. */
   private head = 0;
-  /** {@link compactOrders}' result and scratch list, reused (cleared, not reallocated) by every call. */
-  private readonly removed: SimOrder[] = [];
+  /**
+   * {@link compactOrders}' scratch list of the orders that stay, reused by every call: written by
+   * index and never truncated (setting an array's length to 0 frees its backing store, and the next
+   * call would grow it again), cleared slot by slot after use so it holds no order.
+   */
   private readonly keptScratch: SimOrder[] = [];
   private readonly entries = new EntryColumns();
   private seq = 0;
@@ -421,15 +424,13 @@ export class Ledger implements BalanceObserver {
   /**
    * Folds closed client orders past the window into {@link compacted} and forgets them: the oldest
    * first, until at most `retention.orders` are kept, and every closed one whose last change is
-   * older than `retention.maxAgeMs` at `now`. Open orders are never compacted. Returns the removed
-   * orders (the engine drops them from its indexes) in a list that the next call reuses: read it
-   * before compacting again. None without a retention.
+   * older than `retention.maxAgeMs` at `now`. Open orders are never compacted. Each removed order is
+   * handed to `onRemoved` as it is folded (the engine drops it from its indexes). Returns how many
+   * were removed; none without a retention.
    */
-  compactOrders(now: number): readonly SimOrder[] {
-    const removed = this.removed;
-    removed.length = 0;
+  compactOrders(now: number, onRemoved?: (o: SimOrder) => void): number {
     const r = this.retention;
-    if (r === undefined) return removed;
+    if (r === undefined) return 0;
     const list = this.orders;
     const n = list.length;
     const start = this.head;
@@ -437,21 +438,24 @@ export class Ledger implements BalanceObserver {
     const cutoff = r.maxAgeMs > 0 ? now - r.maxAgeMs : -Infinity;
     // Orders before `i` that stay (open ones, or closed ones not old enough): few, moved up to `i`.
     const kept = this.keptScratch;
-    kept.length = 0;
+    let nk = 0;
+    let removed = 0;
     let i = start;
     for (; i < n; i++) {
       const o = list[i]!;
-      const byCount = removed.length < excess;
+      const byCount = removed < excess;
       // Created at or after the cutoff: so is every later order, and none of them is old enough.
       if (!byCount && o.time >= cutoff) break;
-      if (isClosed(o) && (byCount || o.updateTime < cutoff)) removed.push(o);
-      else kept.push(o);
+      if (isClosed(o) && (byCount || o.updateTime < cutoff)) {
+        this.compacted.addOrder(o);
+        if (onRemoved !== undefined) onRemoved(o);
+        removed++;
+      } else kept[nk++] = o;
     }
-    if (removed.length !== 0) {
-      for (let k = 0; k < removed.length; k++) this.compacted.addOrder(removed[k]!);
+    if (removed !== 0) {
       // The kept ones go just before `i`, in their order; the slots before them are cleared.
-      const h = i - kept.length;
-      for (let k = 0; k < kept.length; k++) list[h + k] = kept[k]!;
+      const h = i - nk;
+      for (let k = 0; k < nk; k++) list[h + k] = kept[k]!;
       for (let k = start; k < h; k++) list[k] = undefined as unknown as SimOrder;
       this.head = h;
       if (h >= 1024 && h * 2 >= n) {
@@ -460,7 +464,7 @@ export class Ledger implements BalanceObserver {
         this.head = 0;
       }
     }
-    kept.length = 0;
+    for (let k = 0; k < nk; k++) kept[k] = undefined as unknown as SimOrder;
     const count = this.orders.length - this.head;
     // A slack that grows with what had to stay (open orders): each compaction's scan of the kept
     // orders is paid for by at least a quarter as many new orders.
