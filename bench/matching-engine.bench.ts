@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { Accounts } from '../simulators/venue/accounts.js';
 import { InstrumentRegistry } from '../simulators/venue/instruments.js';
 import { Ledger } from '../simulators/venue/ledger.js';
@@ -150,6 +151,7 @@ async function run(which: 'after' | 'before' | 'retained', ops: Op[], prefix = '
 }
 
 async function main(): Promise<void> {
+  const loadStart = loadavg()[0]!;
   const ops = makeOps(OPS, 42);
   const places = ops.filter((o) => o.kind === 'place').length;
   // warm-up (JIT), not reported
@@ -186,7 +188,7 @@ async function main(): Promise<void> {
   };
   const same = after.every((r, i) => r.accepted === before[i]!.accepted && r.trades === before[i]!.trades && r.rejected === before[i]!.rejected);
   const md = [
-    `One engine in this process, no stateDir (no durable store), no listener, a ledger recording every client balance change. ${fmt(OPS)} operations per run (${fmt(places)} \`place\`, ${fmt(OPS - places)} \`cancel\`) from 16 client accounts on BTCUSDT: ~60 % resting LIMIT GTC 1–12 ticks off a fixed mid, ~20 % marketable LIMIT (half IOC) crossing 1–3 levels, ~20 % cancels by client order id. Median of ${RUNS} runs, each on a fresh engine, peer and subject alternating; GC = V8 gc events during the run. 2 shared cores, loaded by other work.`,
+    `One engine in this process, no stateDir (no durable store), no listener, a ledger recording every client balance change. ${fmt(OPS)} operations per run (${fmt(places)} \`place\`, ${fmt(OPS - places)} \`cancel\`) from 16 client accounts on BTCUSDT: ~60 % resting LIMIT GTC 1–12 ticks off a fixed mid, ~20 % marketable LIMIT (half IOC) crossing 1–3 levels, ~20 % cancels by client order id. Median of ${RUNS} runs, each on a fresh engine, peer and subject alternating; GC = V8 gc events during the run. 2 shared cores, loaded by other work: 1-minute load average ${loadStart.toFixed(2)} at the start of the bench, ${loadavg()[0]!.toFixed(2)} at the end.`,
     '',
     table(['engine', 'ops/s (median)', 'runs', 'per op', 'ops per CPU-second', 'place/s', 'GC events', 'outcome (run 1)', 'reconciled', 'target', 'vs peer'], [
       row('before issue 13 (peer)', before, undefined, false),
