@@ -98,6 +98,9 @@ class EntryChunk {
   readonly orderId = new Float64Array(CHUNK);
   readonly free = new BigInt64Array(CHUNK);
   readonly locked = new BigInt64Array(CHUNK);
+  /** The same deltas as 32-bit words (low word unsigned, high word signed), read when folding without a bigint per entry. */
+  readonly freeWords = new Int32Array(this.free.buffer);
+  readonly lockedWords = new Int32Array(this.locked.buffer);
   /** Account, asset and reason as ids into the string table (a handful of distinct values, repeated). */
   readonly account = new Uint32Array(CHUNK);
   readonly asset = new Uint32Array(CHUNK);
@@ -131,12 +134,21 @@ class EntryColumns {
   private lastReasonId = -1;
   /** Entries whose deltas do not fit int64: index → [free, locked]. */
   private readonly wide = new Map<number, [bigint, bigint]>();
+  /**
+   * The last chunk dropped, reused for the next one needed: a bounded ledger drops and adds a chunk
+   * every 16,384 entries, and eight fresh typed arrays (~850 KB, zero-filled) each time cost more
+   * than the entries folded. Every slot is written before it is read, so the old values need no clearing.
+   */
+  private spare: EntryChunk | undefined;
 
   push(seq: number, time: number, account: string, asset: string, freeDelta: bigint, lockedDelta: bigint, reason: string, orderId: number): void {
     const n = this.length;
     const j = n & CHUNK_MASK;
     const k = (n - this.first) >>> CHUNK_BITS;
-    if (j === 0 && k === this.chunks.length) this.chunks.push(new EntryChunk());
+    if (j === 0 && k === this.chunks.length) {
+      this.chunks.push(this.spare ?? new EntryChunk());
+      this.spare = undefined;
+    }
     const c = this.chunks[k]!;
     c.seq[j] = seq;
     c.time[j] = time;
@@ -182,20 +194,43 @@ class EntryColumns {
     return this.length - this.first;
   }
 
-  /** Drops the oldest chunk when it is full and another follows, handing each of its entries to `fold` first (columns read directly, no object per entry); returns how many. */
-  dropChunk(fold: (seq: number, account: string, asset: string, free: bigint, locked: bigint, orderId: number) => void): number {
+  /**
+   * Drops the oldest chunk when it is full and another follows, folding its entries into `into`
+   * first; returns how many. The deltas are summed per account and asset from their 32-bit words
+   * in doubles (16,384 words of < 2^32 each sum exactly below 2^53) and turned into bigints once per
+   * account and asset, not once per entry: reading a `BigInt64Array` slot allocates a bigint, and
+   * each bigint addition another.
+   */
+  dropChunk(into: CompactedSums): number {
     if (this.chunks.length < 2) return 0;
     const c = this.chunks[0]!;
     const base = this.first;
+    const words = LITTLE_ENDIAN && this.strings.length < PAIR_SHIFT;
+    const sums = this.sums;
+    sums.reset();
     for (let j = 0; j < CHUNK; j++) {
       const w = this.wide.size === 0 ? undefined : this.wide.get(base + j);
-      if (w !== undefined) this.wide.delete(base + j);
-      fold(c.seq[j]!, this.strings[c.account[j]!]!, this.strings[c.asset[j]!]!, w === undefined ? c.free[j]! : w[0], w === undefined ? c.locked[j]! : w[1], c.orderId[j]!);
+      if (w !== undefined || !words) {
+        if (w !== undefined) this.wide.delete(base + j);
+        into.addEntry(c.seq[j]!, this.strings[c.account[j]!]!, this.strings[c.asset[j]!]!, w === undefined ? c.free[j]! : w[0], w === undefined ? c.locked[j]! : w[1], c.orderId[j]!);
+        continue;
+      }
+      sums.add(c.account[j]! * PAIR_SHIFT + c.asset[j]!, c.freeWords[2 * j]! >>> 0, c.freeWords[2 * j + 1]!, c.lockedWords[2 * j]! >>> 0, c.lockedWords[2 * j + 1]!, c.orderId[j] === 0, c.seq[j]!);
+    }
+    for (let k = 0; k < sums.n; k++) {
+      const key = sums.key[k]!;
+      const account = this.strings[Math.floor(key / PAIR_SHIFT)]!;
+      const asset = this.strings[key % PAIR_SHIFT]!;
+      into.addEntries(account, asset, sums.free(k), sums.locked(k), sums.deposits(k), sums.count[k]!, sums.maxSeq[k]!);
     }
     this.chunks.shift();
+    this.spare = c;
     this.first = base + CHUNK;
     return CHUNK;
   }
+
+  /** Per account and asset sums of the chunk being folded (reused). */
+  private readonly sums = new WordSums();
 
   /** Entry `i` (global index, {@link first} ≤ i < {@link length}) as an object (off the order path: snapshots and durable state). */
   at(i: number): RawEntry {
@@ -209,6 +244,79 @@ class EntryColumns {
 
   accountAt(i: number): string {
     return this.strings[this.chunks[(i - this.first) >>> CHUNK_BITS]!.account[i & CHUNK_MASK]!]!;
+  }
+}
+
+/** Key of an (account id, asset id) pair: account × this + asset (ids below it). */
+const PAIR_SHIFT = 1 << 20;
+/** Whether an int64 is stored low word first (the word sums read it so; otherwise the bigint path folds). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const TWO_32 = 2n ** 32n;
+
+/** Exact sums of int64 deltas kept as separate low-word and high-word doubles, per key. */
+class WordSums {
+  n = 0;
+  readonly key: number[] = [];
+  private readonly slot = new Map<number, number>();
+  private lastKey = -1;
+  private lastSlot = -1;
+  /** Per slot, in order: free lo, free hi, locked lo, locked hi, deposit lo, deposit hi (deposit = free + locked of order-id-0 entries). */
+  private readonly w: number[] = [];
+  readonly count: number[] = [];
+  readonly maxSeq: number[] = [];
+
+  reset(): void {
+    this.n = 0;
+    this.slot.clear();
+    this.lastKey = -1;
+    this.lastSlot = -1;
+  }
+
+  add(key: number, freeLo: number, freeHi: number, lockedLo: number, lockedHi: number, deposit: boolean, seq: number): void {
+    let s: number;
+    if (key === this.lastKey) s = this.lastSlot;
+    else {
+      const found = this.slot.get(key);
+      if (found === undefined) {
+        s = this.n++;
+        this.slot.set(key, s);
+        this.key[s] = key;
+        const b = s * 6;
+        for (let i = 0; i < 6; i++) this.w[b + i] = 0;
+        this.count[s] = 0;
+        this.maxSeq[s] = 0;
+      } else s = found;
+      this.lastKey = key;
+      this.lastSlot = s;
+    }
+    const b = s * 6;
+    const w = this.w;
+    w[b] = w[b]! + freeLo;
+    w[b + 1] = w[b + 1]! + freeHi;
+    w[b + 2] = w[b + 2]! + lockedLo;
+    w[b + 3] = w[b + 3]! + lockedHi;
+    if (deposit) {
+      w[b + 4] = w[b + 4]! + freeLo + lockedLo;
+      w[b + 5] = w[b + 5]! + freeHi + lockedHi;
+    }
+    this.count[s] = this.count[s]! + 1;
+    if (seq > this.maxSeq[s]!) this.maxSeq[s] = seq;
+  }
+
+  private big(s: number, i: number): bigint {
+    return BigInt(this.w[s * 6 + i + 1]!) * TWO_32 + BigInt(this.w[s * 6 + i]!);
+  }
+
+  free(s: number): bigint {
+    return this.big(s, 0);
+  }
+
+  locked(s: number): bigint {
+    return this.big(s, 2);
+  }
+
+  deposits(s: number): bigint {
+    return this.big(s, 4);
   }
 }
 
@@ -226,8 +334,21 @@ const MIN_I64 = -(2n ** 63n);
  * one, everything is kept (the matching-engine benches and property tests).
  */
 export class Ledger implements BalanceObserver {
-  /** Client orders kept, in the order they were recorded (ascending order id: the engine issues them so). */
+  /**
+   * Client orders kept, in the order they were recorded (ascending order id: the engine issues them
+   * so), from index {@link head} on. Compaction removes from the front: it moves the head instead of
+   * copying the kept orders into a new array, and the dead prefix is dropped in one copy once it is
+   * more than half of the array (amortised: each copied order is paid for by a removed one).
+   */
   private orders: SimOrder[] = [];
+  /** Index of the first kept order in {@link orders}; the slots before it are cleared. */
+  private head = 0;
+  /**
+   * {@link compactOrders}' scratch list of the orders that stay, reused by every call: written by
+   * index and never truncated (setting an array's length to 0 frees its backing store, and the next
+   * call would grow it again), cleared slot by slot after use so it holds no order.
+   */
+  private readonly keptScratch: SimOrder[] = [];
   private readonly entries = new EntryColumns();
   private seq = 0;
   private readonly now: () => number;
@@ -288,50 +409,66 @@ export class Ledger implements BalanceObserver {
     if (c.throughSeq > this.seq) this.seq = c.throughSeq;
   }
 
-  private readonly foldEntry = (seq: number, account: string, asset: string, free: bigint, locked: bigint, orderId: number): void => this.compacted.addEntry(seq, account, asset, free, locked, orderId);
-
   /** Folds the oldest full chunks of entries into {@link compacted} until at most the window (plus one chunk) is kept. */
   private compactEntries(): void {
     while (this.entries.kept > this.entryLimit) {
-      if (this.entries.dropChunk(this.foldEntry) === 0) break;
+      if (this.entries.dropChunk(this.compacted) === 0) break;
     }
   }
 
   /** Whether enough client orders are kept that {@link compactOrders} would remove a batch by count. */
   get compactionDue(): boolean {
-    return this.orders.length > this.nextCompaction;
+    return this.orders.length - this.head > this.nextCompaction;
   }
 
   /**
    * Folds closed client orders past the window into {@link compacted} and forgets them: the oldest
    * first, until at most `retention.orders` are kept, and every closed one whose last change is
-   * older than `retention.maxAgeMs` at `now`. Open orders are never compacted. Returns the removed
-   * orders (the engine drops them from its indexes); none without a retention.
+   * older than `retention.maxAgeMs` at `now`. Open orders are never compacted. Each removed order is
+   * handed to `onRemoved` as it is folded (the engine drops it from its indexes). Returns how many
+   * were removed; none without a retention.
    */
-  compactOrders(now: number): SimOrder[] {
+  compactOrders(now: number, onRemoved?: (o: SimOrder) => void): number {
     const r = this.retention;
-    if (r === undefined) return [];
+    if (r === undefined) return 0;
     const list = this.orders;
-    const excess = list.length - r.orders;
+    const n = list.length;
+    const start = this.head;
+    const excess = n - start - r.orders;
     const cutoff = r.maxAgeMs > 0 ? now - r.maxAgeMs : -Infinity;
-    const removed: SimOrder[] = [];
-    const kept: SimOrder[] = [];
-    let i = 0;
-    for (; i < list.length; i++) {
+    // Orders before `i` that stay (open ones, or closed ones not old enough): few, moved up to `i`.
+    const kept = this.keptScratch;
+    let nk = 0;
+    let removed = 0;
+    let i = start;
+    for (; i < n; i++) {
       const o = list[i]!;
-      const byCount = removed.length < excess;
+      const byCount = removed < excess;
       // Created at or after the cutoff: so is every later order, and none of them is old enough.
       if (!byCount && o.time >= cutoff) break;
-      if (isClosed(o) && (byCount || o.updateTime < cutoff)) removed.push(o);
-      else kept.push(o);
+      if (isClosed(o) && (byCount || o.updateTime < cutoff)) {
+        this.compacted.addOrder(o);
+        if (onRemoved !== undefined) onRemoved(o);
+        removed++;
+      } else kept[nk++] = o;
     }
-    if (removed.length !== 0) {
-      for (const o of removed) this.compacted.addOrder(o);
-      this.orders = kept.length === 0 ? list.slice(i) : kept.concat(list.slice(i));
+    if (removed !== 0) {
+      // The kept ones go just before `i`, in their order; the slots before them are cleared.
+      const h = i - nk;
+      for (let k = 0; k < nk; k++) list[h + k] = kept[k]!;
+      for (let k = start; k < h; k++) list[k] = undefined as unknown as SimOrder;
+      this.head = h;
+      if (h >= 1024 && h * 2 >= n) {
+        list.copyWithin(0, h);
+        list.length = n - h;
+        this.head = 0;
+      }
     }
-    // A slack that grows with what had to stay (open orders): each compaction's scan and copy of the
-    // kept orders is paid for by at least a quarter as many new orders.
-    this.nextCompaction = Math.max(this.orderLimit, this.orders.length + Math.max(this.orderSlack, this.orders.length >>> 2));
+    for (let k = 0; k < nk; k++) kept[k] = undefined as unknown as SimOrder;
+    const count = this.orders.length - this.head;
+    // A slack that grows with what had to stay (open orders): each compaction's scan of the kept
+    // orders is paid for by at least a quarter as many new orders.
+    this.nextCompaction = Math.max(this.orderLimit, count + Math.max(this.orderSlack, count >>> 2));
     return removed;
   }
 
@@ -345,17 +482,17 @@ export class Ledger implements BalanceObserver {
 
   /** Every client order the ledger keeps (a durable venue's snapshot). */
   clientOrders(): SimOrder[] {
-    return this.orders.slice();
+    return this.orders.slice(this.head);
   }
 
   /** Number of client orders kept. */
   get orderCount(): number {
-    return this.orders.length;
+    return this.orders.length - this.head;
   }
 
   /** Client order `i` in recording order (ascending order id), without copying the list. */
   orderAt(i: number): SimOrder {
-    return this.orders[i]!;
+    return this.orders[this.head + i]!;
   }
 
   /** Registers an order: client orders are kept (until compacted), house orders not at all (no snapshot shows them). */
@@ -371,7 +508,8 @@ export class Ledger implements BalanceObserver {
   /** Full JSON-safe snapshot; `account` restricts orders, entries and balances to one account. */
   snapshot(account?: string): LedgerSnapshot {
     const orders: LedgerOrder[] = [];
-    for (const o of this.orders) {
+    for (let i = this.head; i < this.orders.length; i++) {
+      const o = this.orders[i]!;
       if (account !== undefined && o.account !== account) continue;
       orders.push(this.renderOrder(o));
     }

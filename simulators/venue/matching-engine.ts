@@ -196,16 +196,17 @@ export class MatchingEngine {
     // The history index, once built, is kept in step: catch it up so its position maps after the cut.
     const indexed = this.historyIndexed > 0;
     if (indexed) this.history();
-    const removed = this.ledger.compactOrders(now);
-    for (let i = 0; i < removed.length; i++) {
-      const o = removed[i]!;
-      this.byId.delete(o.orderId);
-      const mine = this.sym.get(o.symbol)?.byClient.get(o.account);
-      if (mine !== undefined && mine.get(o.clientOrderId) === o) mine.delete(o.clientOrderId);
-    }
+    const removed = this.ledger.compactOrders(now, this.forget);
     if (indexed) this.historyIndexed = this.ledger.orderCount;
-    return removed.length;
+    return removed;
   }
+
+  /** Drops a compacted order from the indexes (made once: handed to every compaction). */
+  private readonly forget = (o: SimOrder): void => {
+    this.byId.delete(o.orderId);
+    const mine = this.sym.get(o.symbol)?.byClient.get(o.account);
+    if (mine !== undefined && mine.get(o.clientOrderId) === o) mine.delete(o.clientOrderId);
+  };
 
   /** Open orders of `account` (optionally one symbol), oldest first. */
   openOrders(account: string, symbol?: string): SimOrder[] {

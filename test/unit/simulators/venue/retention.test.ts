@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { Accounts } from '../../../../simulators/venue/accounts.js';
+import { InstrumentRegistry } from '../../../../simulators/venue/instruments.js';
+import { Ledger, type RawEntry } from '../../../../simulators/venue/ledger.js';
 import type { PlaceRequest } from '../../../../simulators/venue/matching-engine.js';
 import type { SimOrder } from '../../../../simulators/venue/order.js';
 import { isClosed } from '../../../../simulators/venue/retention.js';
@@ -178,6 +181,66 @@ describe('simulator ledger retention (compaction into running sums)', () => {
     // the window plus slack is 266: due at 267, then every 256 orders more at most
     assert.ok(compactions >= 1 && compactions <= 2, `compactions: ${compactions}`);
     assert.equal(rig.ledger.orderCount, 600);
+  });
+
+  it('folds blocks of entries exactly from their 32-bit words: deltas near ±2^63, withdrawals, locks, deposits and deltas wider than int64', () => {
+    const accounts = new Accounts();
+    let t = 1_700_000_000_000;
+    const ledger = new Ledger('test', accounts, new InstrumentRegistry(), () => t++, { orders: 1, entries: 0, maxAgeMs: 0 });
+    const seen: RawEntry[] = [];
+    ledger.sink = (e) => seen.push(e);
+    const big = 2n ** 62n;
+    let x = 12345;
+    const rnd = (): bigint => {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      return BigInt(x);
+    };
+    for (const a of ['user:0', 'user:1', 'user:2']) for (const asset of ['AAA', 'USDT']) accounts.deposit(a, asset, 2n ** 72n);
+    // at least 3 full chunks of 16,384 and part of the next: the full ones are folded
+    for (let i = 0; i < 60_000; i++) {
+      const account = `user:${i % 3}`;
+      const asset = i % 7 === 0 ? 'AAA' : 'USDT';
+      const k = i % 5;
+      if (k === 0) accounts.deposit(account, asset, big + rnd() * 2n ** 29n);
+      else if (k === 1) accounts.deposit(account, asset, -(big - 1n - rnd()));
+      else if (k === 2) assert.ok(accounts.lock(account, asset, big / 2n + rnd(), i + 1));
+      else if (k === 3) accounts.unlock(account, asset, accounts.balance(account, asset).locked, i + 1);
+      else accounts.deposit(account, asset, (i % 10 === 4 ? 1n : -1n) * rnd());
+      // now and then a delta wider than int64, each way (kept exactly in the side map, folded as bigints)
+      if (i % 4999 === 0) {
+        accounts.deposit(account, 'WIDE', 2n ** 70n + rnd());
+        accounts.deposit(account, 'WIDE', -(2n ** 69n));
+      }
+    }
+    assert.ok(ledger.compacted.entries >= 3 * 16_384 && ledger.compacted.entries % 16_384 === 0, `${ledger.compacted.entries} entries folded`);
+    assert.equal(ledger.compacted.entries + ledger.entryCount, seen.length);
+    const want = new Map<string, { free: bigint; locked: bigint; deposits: bigint }>();
+    for (const e of seen.slice(0, ledger.compacted.entries)) {
+      const k = `${e.account}/${e.asset}`;
+      const w = want.get(k) ?? { free: 0n, locked: 0n, deposits: 0n };
+      w.free += e.freeDelta;
+      w.locked += e.lockedDelta;
+      if (e.orderId === 0) w.deposits += e.freeDelta + e.lockedDelta;
+      want.set(k, w);
+    }
+    const got = new Map<string, { free: bigint; locked: bigint; deposits: bigint }>();
+    for (const [account, c] of ledger.compacted.accounts) for (const [asset, b] of c.entries) got.set(`${account}/${asset}`, { ...b });
+    assert.deepEqual(got, want);
+    assert.ok([...want.values()].some((w) => w.free > 2n ** 64n || w.free < -(2n ** 64n)), 'some sums are far beyond int64');
+    assert.equal(ledger.compacted.throughSeq, seen[ledger.compacted.entries - 1]!.seq);
+    // compacted sums + kept entries = balances, per account and asset
+    for (const e of ledger.rawEntries()) {
+      const w = want.get(`${e.account}/${e.asset}`) ?? { free: 0n, locked: 0n, deposits: 0n };
+      w.free += e.freeDelta;
+      w.locked += e.lockedDelta;
+      want.set(`${e.account}/${e.asset}`, w);
+    }
+    for (const [k, w] of want) {
+      const [account, asset] = k.split('/') as [string, string];
+      const b = accounts.balance(account, asset);
+      assert.equal(w.free, b.free, `${k} free`);
+      assert.equal(w.locked, b.locked, `${k} locked`);
+    }
   });
 
   it('keeps everything without a retention', () => {
