@@ -72,6 +72,11 @@ export class ClosedTable {
     return this.buf.byteLength + this.starts.byteLength + this.slots[0]!.byteLength + this.slots[1]!.byteLength + this.slots[2]!.byteLength;
   }
 
+  /** Bytes of the records themselves (the buffer holds them with room to grow). */
+  get recordBytes(): number {
+    return this.bufTail - this.bufHead;
+  }
+
   /**
    * Appends the closed order `o`. `latestOfKey`: it is the latest attempt of its intent key, so the
    * key index points at it (replacing an older packed attempt of the same key).

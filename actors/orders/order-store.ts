@@ -72,9 +72,14 @@ export class OrderStore {
     return this.closed.size;
   }
 
-  /** Bytes the packed orders hold outside the JavaScript heap (records and indexes). */
+  /** Bytes the packed orders hold outside the JavaScript heap (records and indexes, at capacity). */
   get packedBytes(): number {
     return this.closed.bytes;
+  }
+
+  /** Bytes of the packed records themselves (without the buffer's spare room and the indexes). */
+  get packedRecordBytes(): number {
+    return this.closed.recordBytes;
   }
 
   /** Orders held per state (without unpacking the packed ones). */
