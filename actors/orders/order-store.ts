@@ -119,6 +119,12 @@ export class OrderStore {
     return this.closed.get(clientOrderId);
   }
 
+  /** Whether `clientOrderId` is held and not terminal (no unpacking: packed orders are closed). */
+  isOpen(clientOrderId: string): boolean {
+    const o = this.all.get(clientOrderId);
+    return o !== undefined && !isTerminal(o.state);
+  }
+
   /** The order; throws {@link OrderNotFoundError}. */
   require(clientOrderId: string): Order {
     const o = this.get(clientOrderId);
