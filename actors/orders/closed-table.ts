@@ -283,6 +283,7 @@ export class ClosedTable {
     if (kind === BY_VENUE_ID && v0 !== venue) return false;
     const r = this.r;
     const v = r.uvar();
+    if (v === 0) return false; // absent (never indexed; a guard, not a case)
     if (v % 2 === 0) return num === v / 2 - 1;
     if (num >= 0) return false;
     const len = (v - 1) / 2;
