@@ -316,7 +316,7 @@ async function main(): Promise<void> {
       table(['figure', 'start (MB)', 'end (MB)', 'max (MB)', `slope after ${WARMUP_S} s`, 'target'], rows),
       '',
       `- Workload: ${checked.length >= 2 ? `${checked[checked.length - 1]!.checked! - checked[0]!.checked!} orders checked by risk during the sampling` : 'orders-checked counter not read'}. The probe's forced full GC every ${EVERY_S} s is the only change to the workload; post-GC heapUsed is the retained heap.`,
-      `- Engine order table, heap per closed order (10,000 demo-shaped closed orders in an \`OrderStore\`, in the bench process): ${asObjects.toFixed(0)} B as objects, ${packed.toFixed(0)} B packed (${((packed / asObjects) * 100).toFixed(0)} %); the daemon keeps the newest 256 closed as objects and packs the rest (bench/memory-closed-orders.ts).`,
+      `- Engine order table, memory per closed order (10,000 demo-shaped closed orders in an \`OrderStore\`, in the bench process): ${asObjects.heap.toFixed(0)} B of heap as objects; packed ${packed.heap.toFixed(0)} B of heap + ${packed.offHeap.toFixed(0)} B outside it (records of ${packed.records.toFixed(0)} B on average in one buffer, id indexes in typed arrays: \`ClosedTable\`; buffers at their doubling capacity) = ${((packed.heap + packed.offHeap) / asObjects.heap * 100).toFixed(0)} %; the daemon keeps the newest 256 closed as objects and packs the rest (bench/memory-closed-orders.ts).`,
     ];
     if (snaps.length === 2) {
       const diff = diffSnapshots(snaps[0]!.file, snaps[1]!.file);

@@ -65,6 +65,26 @@ export class LiveClock implements Clock {
     return c.cell[0]! + CELL_OFFSET_NS;
   }
 
+  /**
+   * {@link nowNs} written into `cell[i]`: a caller whose own code is too large for V8 to inline
+   * `nowNs` into (the risk check) reads the time without a heap number — a double returned from a
+   * call that is not inlined is boxed, one allocation per read (issue 16).
+   */
+  nowNsInto(cell: Float64Array, i = 0): void {
+    const c = CELL;
+    if (c === null) {
+      cell[i] = performance.now() * 1e6;
+      return;
+    }
+    c.read();
+    cell[i] = c.cell[0]! + CELL_OFFSET_NS;
+  }
+
+  /** {@link epochMs} written into `cell[i]` (see {@link nowNsInto}). */
+  epochMsInto(cell: Float64Array, i = 0): void {
+    cell[i] = Date.now();
+  }
+
   epochMs(): number {
     return Date.now();
   }

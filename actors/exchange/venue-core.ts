@@ -16,7 +16,14 @@ import { topics, type BalanceUpdate, type OrderFill, type OrderUpdate, type Venu
 import type { ExchangeAdapter } from './adapter.js';
 import type { VenueActorStats, VenueOptions } from './venue-options.js';
 import type { VenueCall } from './venue-call.js';
+import { PlacedOrders } from './placed-orders.js';
 import type { venueMachine } from './venue-machine.js';
+
+/**
+ * Closed orders' ids the venue actor's {@link VenueCore.placedHere} keeps beyond the open ones: the
+ * reconciler only asks about open orders, so these are slack, not history.
+ */
+export const PLACED_WINDOW = 1024;
 
 /** What the helpers may ask of the actor (it owns the machine and the halts). */
 export interface VenueControl {
@@ -55,8 +62,12 @@ export class VenueCore {
   readonly cancelling = new Set<string>();
   /** Orders whose placement request is still running (survives actor restarts: the request does). */
   readonly inflight = new Set<string>();
-  /** Orders this process placed (their requests are known to be finished when not in flight). */
-  readonly placedHere = new Set<string>();
+  /**
+   * Orders this process placed (their requests are known to be finished when not in flight): every
+   * one still open or in flight, plus the newest {@link PLACED_WINDOW} others (issue 16: was a Set
+   * of every id ever placed).
+   */
+  readonly placedHere: PlacedOrders;
   /** When each order's request ended without an answer (epoch ms): a late copy may still land. */
   readonly unansweredAt = new Map<string, number>();
   readonly startedMs: number;
@@ -87,6 +98,7 @@ export class VenueCore {
     this.symbols = instruments.map((i) => i.symbol);
     this.log = logger.child({ component: 'venue', venue: this.venue });
     this.startedMs = clock.epochMs();
+    this.placedHere = new PlacedOrders(PLACED_WINDOW, (id) => this.inflight.has(id) || journal.orders.isOpen(id));
     this.figures = {
       state: 'disconnected', submitted: 0, accepted: 0, rejected: 0, denied: {}, unknown: 0, resolved: 0, adopted: 0, throttled: 0, balanceSyncSkipped: 0, syncs: 0, downs: 0, balanceDrift: {}, lastBackNs: 0, lastRecoveryNs: 0,
       authFailures: 0, startReconcile: { done: false, adopted: 0, fills: 0, unexplainedTrades: 0 },

@@ -3,7 +3,8 @@ import { DuplicateOrderError, OrderNotFoundError, OutcomeUnknownError } from './
 import { applyOrderEvent, createOrder, isTerminal, type Order, type OrderEvent, type OrderState } from './order-state.js';
 import { parseOptions, z } from '../../common/validate.js';
 import { Frozen, OrderTableCapture, Packed } from './order-table-capture.js';
-import { PackStrings, packOrder, unpackOrder } from './closed-pack.js';
+import { PackStrings } from './closed-pack.js';
+import { ClosedTable } from './closed-table.js';
 
 /** Options of an {@link OrderStore}. */
 export const orderStoreOptionsSchema = z
@@ -12,8 +13,8 @@ export const orderStoreOptionsSchema = z
     maxClosed: z.number().int().min(0).default(10_000),
     /**
      * The most recently closed orders kept as objects; older retained closed orders are kept packed
-     * (one short string each, see closed-pack.ts) and unpacked when read. Late venue events for a
-     * just-closed order meet the object itself.
+     * (one binary record each in one buffer, see closed-table.ts) and unpacked when read. Late
+     * venue events for a just-closed order meet the object itself.
      */
     hotClosed: z.number().int().min(0).default(256),
   })
@@ -29,9 +30,10 @@ export type OrderStoreOptions = z.input<typeof orderStoreOptionsSchema>;
  *
  * Closed orders are kept up to `maxClosed`, evicted in the order they closed, so a journal replay
  * and a snapshot restore arrive at the same table. Only the newest `hotClosed` of them stay objects;
- * the older ones are packed into one short string each (issue 16: ~0.9 KB → a fraction; the
- * lookups by client and venue order id, duplicate detection and snapshots are unchanged, a read
- * returns a fresh equal object).
+ * the older ones are packed into a {@link ClosedTable} (issue 16: binary records in one buffer and
+ * id indexes in typed arrays, ~0.9 KB of heap per order → ~100–130 bytes outside the heap; the
+ * lookups by client and venue order id and intent key, duplicate detection and snapshots are
+ * unchanged, a read returns a fresh equal object).
  */
 export class OrderStore {
   private readonly opts: Readonly<z.output<typeof orderStoreOptionsSchema>>;
@@ -40,21 +42,16 @@ export class OrderStore {
   private readonly byVenue = new Map<string, Map<string, Order>>();
   private readonly open = new Map<string, Map<string, Map<string, Order>>>();
   /**
-   * The retained closed orders in closing order, live from `closedHead` (a queue in an array: a
-   * close appends, an eviction advances the head; no Map entry per closed order to insert and
-   * delete, and a Map iterator's walk over the holes of front deletions is avoided too).
+   * The closed orders kept as objects (the newest `hotClosed`), in closing order, live from
+   * `hotHead` (a queue in an array: a close appends, packing or eviction advances the head).
    */
-  private closedQueue: string[] = [];
-  private closedHead = 0;
-  /** closedQueue[closedHead, hotHead) are packed (in `packed`), [hotHead, end) are objects (in `all`). */
+  private hotQueue: string[] = [];
   private hotHead = 0;
-  private readonly packed = new Map<string, string>();
-  /** venue → venue order id → client order id, for the packed orders. */
-  private readonly packedByVenue = new Map<string, Map<string, string>>();
-  /** Packed orders per state (the metrics count states without unpacking). */
-  private readonly packedStates = new Map<OrderState, number>();
   private readonly strings = new PackStrings();
+  /** The older retained closed orders, packed (oldest closed first). */
+  private readonly closed = new ClosedTable(this.strings);
   private restoring = false;
+  /** intent key → latest attempt, for attempts held as objects (packed ones: `closed`'s key index). */
   private readonly attempts = new Map<string, string>();
   constructor(options?: OrderStoreOptions) {
     this.opts = parseOptions(orderStoreOptionsSchema, options, 'orderStore');
@@ -62,7 +59,7 @@ export class OrderStore {
 
   /** Number of orders held (open + retained closed). */
   get size(): number {
-    return this.all.size + this.packed.size;
+    return this.all.size + this.closed.size;
   }
 
   /** Number of open (non-terminal) orders. */
@@ -72,18 +69,28 @@ export class OrderStore {
 
   /** Closed orders held in the packed form (the rest of {@link size} are objects). */
   get packedCount(): number {
-    return this.packed.size;
+    return this.closed.size;
+  }
+
+  /** Bytes the packed orders hold outside the JavaScript heap (records and indexes, at capacity). */
+  get packedBytes(): number {
+    return this.closed.bytes;
+  }
+
+  /** Bytes of the packed records themselves (without the buffer's spare room and the indexes). */
+  get packedRecordBytes(): number {
+    return this.closed.recordBytes;
   }
 
   /** Orders held per state (without unpacking the packed ones). */
   countByState(): Map<OrderState, number> {
-    const m = new Map<OrderState, number>(this.packedStates);
+    const m = new Map<OrderState, number>(this.closed.states);
     for (const o of this.all.values()) m.set(o.state, (m.get(o.state) ?? 0) + 1);
     return m;
   }
 
   private get closedCount(): number {
-    return this.closedQueue.length - this.closedHead;
+    return this.closed.size + this.hotQueue.length - this.hotHead;
   }
 
   /**
@@ -96,7 +103,7 @@ export class OrderStore {
 
   /** Inserts a fully formed order (snapshot restore). */
   insert(o: Order): Order {
-    if (this.all.has(o.clientOrderId) || this.packed.has(o.clientOrderId)) throw new DuplicateOrderError(o.clientOrderId);
+    if (this.all.has(o.clientOrderId) || this.closed.has(o.clientOrderId)) throw new DuplicateOrderError(o.clientOrderId);
     this.all.set(o.clientOrderId, o);
     if (o.venueOrderId !== undefined) this.venueIndex(o.intent.venue).set(o.venueOrderId, o);
     if (o.intentKey !== undefined) this.attempts.set(o.intentKey, o.clientOrderId);
@@ -109,8 +116,13 @@ export class OrderStore {
   get(clientOrderId: string): Order | undefined {
     const o = this.all.get(clientOrderId);
     if (o !== undefined) return o;
-    const text = this.packed.get(clientOrderId);
-    return text === undefined ? undefined : unpackOrder(clientOrderId, text, this.strings);
+    return this.closed.get(clientOrderId);
+  }
+
+  /** Whether `clientOrderId` is held and not terminal (no unpacking: packed orders are closed). */
+  isOpen(clientOrderId: string): boolean {
+    const o = this.all.get(clientOrderId);
+    return o !== undefined && !isTerminal(o.state);
   }
 
   /** The order; throws {@link OrderNotFoundError}. */
@@ -124,7 +136,7 @@ export class OrderStore {
   getByVenueOrderId(venue: string, venueOrderId: string): Order | undefined {
     const o = this.byVenue.get(venue)?.get(venueOrderId);
     if (o !== undefined) return o;
-    const id = this.packedByVenue.get(venue)?.get(venueOrderId);
+    const id = this.closed.idByVenueOrderId(venue, venueOrderId);
     return id === undefined ? undefined : this.get(id);
   }
 
@@ -138,7 +150,7 @@ export class OrderStore {
     if (vid !== undefined && vid !== o.venueOrderId) {
       const other = this.byVenue.get(o.intent.venue)?.get(vid);
       if (other !== undefined && other !== o) throw new DuplicateOrderError(vid, 'venueOrderId');
-      const packedOther = this.packedByVenue.get(o.intent.venue)?.get(vid);
+      const packedOther = this.closed.idByVenueOrderId(o.intent.venue, vid);
       if (packedOther !== undefined && packedOther !== o.clientOrderId) throw new DuplicateOrderError(vid, 'venueOrderId');
     }
     const before = o.venueOrderId;
@@ -176,19 +188,20 @@ export class OrderStore {
    * order. Packed ones are unpacked as the iteration reaches them.
    */
   *values(): IterableIterator<Order> {
-    for (let i = this.closedHead; i < this.hotHead; i++) yield this.get(this.closedQueue[i]!)!;
+    yield* this.closed.orders();
     yield* this.all.values();
   }
 
   /** Closed orders retained, oldest closed first (snapshot order). */
   *closedOrders(): IterableIterator<Order> {
-    for (let i = this.closedHead; i < this.closedQueue.length; i++) yield this.get(this.closedQueue[i]!)!;
+    yield* this.closed.orders();
+    for (let i = this.hotHead; i < this.hotQueue.length; i++) yield this.all.get(this.hotQueue[i]!)!;
   }
 
   /** The latest attempt (client order id) for `intentKey`, or undefined. */
   latestAttempt(intentKey: string): Order | undefined {
     const id = this.attempts.get(intentKey);
-    return id === undefined ? undefined : this.get(id);
+    return id === undefined ? this.closed.latestOfKey(intentKey) : this.get(id);
   }
 
   /**
@@ -221,10 +234,7 @@ export class OrderStore {
     const items = new Array<Order | Frozen | Packed>(this.size);
     let i = 0;
     // a packed order never changes: its text is captured, unpacked only when rendered
-    for (let k = this.closedHead; k < this.hotHead; k++) {
-      const id = this.closedQueue[k]!;
-      items[i++] = new Packed(id, this.packed.get(id)!, this.strings);
-    }
+    for (const [id, text] of this.closed.texts()) items[i++] = new Packed(id, text, this.strings);
     for (const o of this.all.values()) items[i++] = isTerminal(o.state) ? o : new Frozen(o);
     return new OrderTableCapture(items, this.closedIds());
   }
@@ -239,12 +249,9 @@ export class OrderStore {
     this.all.clear();
     this.byVenue.clear();
     this.open.clear();
-    this.closedQueue = [];
-    this.closedHead = 0;
+    this.hotQueue = [];
     this.hotHead = 0;
-    this.packed.clear();
-    this.packedByVenue.clear();
-    this.packedStates.clear();
+    this.closed.clear();
     this.attempts.clear();
     this.restoring = true;
     try {
@@ -253,7 +260,7 @@ export class OrderStore {
       this.restoring = false;
     }
     for (const id of s.closed) this.require(id);
-    this.closedQueue = [...s.closed];
+    this.hotQueue = [...s.closed];
     this.trimClosed();
   }
 
@@ -267,7 +274,9 @@ export class OrderStore {
 
   private closedIds(): string[] {
     const ids = new Array<string>(this.closedCount);
-    for (let i = this.closedHead; i < this.closedQueue.length; i++) ids[i - this.closedHead] = this.closedQueue[i]!;
+    let k = 0;
+    for (const id of this.closed.ids()) ids[k++] = id;
+    for (let i = this.hotHead; i < this.hotQueue.length; i++) ids[k++] = this.hotQueue[i]!;
     return ids;
   }
 
@@ -279,54 +288,38 @@ export class OrderStore {
 
   private close(o: Order): void {
     if (this.restoring) return; // restore() sets the closing order from the snapshot
-    this.closedQueue.push(o.clientOrderId);
+    this.hotQueue.push(o.clientOrderId);
     this.trimClosed();
   }
 
   /** Evicts past `maxClosed` (oldest closed first), then packs past `hotClosed`. */
   private trimClosed(): void {
     while (this.closedCount > this.opts.maxClosed) {
-      const id = this.closedQueue[this.closedHead]!;
-      const packed = this.closedHead < this.hotHead;
-      this.closedQueue[this.closedHead++] = undefined as unknown as string; // let it be collected
-      if (this.hotHead < this.closedHead) this.hotHead = this.closedHead;
-      let old: Order;
-      if (packed) {
-        old = unpackOrder(id, this.packed.get(id)!, this.strings);
-        this.packed.delete(id);
-        this.countPacked(old.state, -1);
-        if (old.venueOrderId !== undefined) this.packedByVenue.get(old.intent.venue)?.delete(old.venueOrderId);
-      } else {
-        old = this.all.get(id)!;
-        this.all.delete(id);
-        if (old.venueOrderId !== undefined) this.byVenue.get(old.intent.venue)?.delete(old.venueOrderId);
+      if (this.closed.size > 0) {
+        this.closed.evictOldest(); // its key index entry goes with it
+        continue;
       }
+      const id = this.hotQueue[this.hotHead]!;
+      this.hotQueue[this.hotHead++] = undefined as unknown as string; // let it be collected
+      const old = this.all.get(id)!;
+      this.all.delete(id);
+      if (old.venueOrderId !== undefined) this.byVenue.get(old.intent.venue)?.delete(old.venueOrderId);
       if (old.intentKey !== undefined && this.attempts.get(old.intentKey) === id) this.attempts.delete(old.intentKey);
     }
-    while (this.closedQueue.length - this.hotHead > this.opts.hotClosed) {
-      const id = this.closedQueue[this.hotHead++]!;
+    while (this.hotQueue.length - this.hotHead > this.opts.hotClosed) {
+      const id = this.hotQueue[this.hotHead]!;
+      this.hotQueue[this.hotHead++] = undefined as unknown as string;
       const o = this.all.get(id)!;
-      this.packed.set(id, packOrder(o, this.strings));
-      this.countPacked(o.state, 1);
+      const latest = o.intentKey !== undefined && this.attempts.get(o.intentKey) === id;
+      this.closed.add(o, latest);
+      if (latest) this.attempts.delete(o.intentKey!);
       this.all.delete(id);
-      if (o.venueOrderId !== undefined) {
-        this.byVenue.get(o.intent.venue)?.delete(o.venueOrderId);
-        let m = this.packedByVenue.get(o.intent.venue);
-        if (m === undefined) this.packedByVenue.set(o.intent.venue, (m = new Map()));
-        m.set(o.venueOrderId, id);
-      }
+      if (o.venueOrderId !== undefined) this.byVenue.get(o.intent.venue)?.delete(o.venueOrderId);
     }
-    if (this.closedHead >= 4096 && this.closedHead * 2 >= this.closedQueue.length) {
-      this.closedQueue = this.closedQueue.slice(this.closedHead);
-      this.hotHead -= this.closedHead;
-      this.closedHead = 0;
+    if (this.hotHead >= 4096 && this.hotHead * 2 >= this.hotQueue.length) {
+      this.hotQueue = this.hotQueue.slice(this.hotHead);
+      this.hotHead = 0;
     }
-  }
-
-  private countPacked(s: OrderState, d: number): void {
-    const n = (this.packedStates.get(s) ?? 0) + d;
-    if (n === 0) this.packedStates.delete(s);
-    else this.packedStates.set(s, n);
   }
 }
 

@@ -52,6 +52,14 @@ export class GcraSet {
     this.slot[i] = slot;
   }
 
+  /**
+   * The caller's clock reading for {@link wouldAllowNow} / {@link takeNow}: the risk check writes
+   * it here once per check instead of passing it as an argument (a double passed to a call V8 does
+   * not inline is boxed: a heap number per call; issue 16).
+   */
+  readonly now = new Float64Array(1);
+
+
   /** Host time in integer microseconds at clock reading `nowNs` (default: now), common to every process on the host. */
   hostNowUs(nowNs = this.clock.nowNs()): number {
     return Math.floor(this.offsetUs + nowNs / 1000);
@@ -59,6 +67,13 @@ export class GcraSet {
 
   /** True when a request on key `i` at `nowNs` would conform (does not consume). */
   wouldAllow(i: number, nowNs: number): boolean {
+    this.now[0] = nowNs;
+    return this.wouldAllowNow(i);
+  }
+
+  /** {@link wouldAllow} at the time in {@link now}. */
+  wouldAllowNow(i: number): boolean {
+    const nowNs = this.now[0]!;
     const s = this.slot[i]!;
     if (s < 0) {
       const tat = this.tat[i]!;
@@ -71,6 +86,13 @@ export class GcraSet {
 
   /** Consumes one request on key `i` if it conforms; returns whether it did. Lock-free for shared keys. */
   take(i: number, nowNs: number): boolean {
+    this.now[0] = nowNs;
+    return this.takeNow(i);
+  }
+
+  /** {@link take} at the time in {@link now}. */
+  takeNow(i: number): boolean {
+    const nowNs = this.now[0]!;
     const s = this.slot[i]!;
     if (s < 0) {
       const tat = this.tat[i]!;

@@ -35,6 +35,19 @@ export class PriceLevels {
     return this.n === 0 ? -Infinity : this.prices[this.base + this.n - 1]!;
   }
 
+  /**
+   * Whether a buy at `p` would reach the lowest price held (`size > 0 && p >= min()`). A boolean,
+   * not the price: a double returned by a call V8 does not inline into the risk check is boxed.
+   */
+  reachedByBuy(p: number): boolean {
+    return this.n > 0 && p >= this.prices[this.base]!;
+  }
+
+  /** Whether a sell at `p` would reach the highest price held (`size > 0 && p <= max()`). */
+  reachedBySell(p: number): boolean {
+    return this.n > 0 && p <= this.prices[this.base + this.n - 1]!;
+  }
+
   /** Adds one order at `price`. */
   add(price: number): void {
     const i = this.search(price);

@@ -1,7 +1,7 @@
 // Over ~400 lines on purpose: RiskEngine.check is the per-order pre-trade path (p99 ≤ 2 µs, 0 GC);
 // its rules are inlined in one method so the hot path has no dispatch, and the denial codes, config
 // and state are their own files (actors/denials.ts, config.ts, risk-state.ts).
-import type { Clock } from '../../common/clock.js';
+import { LiveClock, type Clock } from '../../common/clock.js';
 import { AtomicCounters } from '../../native/atomic-counters.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
@@ -110,6 +110,14 @@ export class RiskEngine {
   private readonly corrScratch: Float64Array;
   /** The exposure deltas (hi, lo) handed to {@link correlated} without boxing. */
   private readonly corrArgs = new Float64Array(2);
+  /**
+   * The check's clock reading, written by {@link readNow}: a double returned by a call V8 does not
+   * inline into the (large) check is boxed, one heap number per check (issue 16: the last GC
+   * event per 10⁶ checks with 20 % denials); written into a typed array it never is.
+   */
+  private readonly nowCell: Float64Array;
+  /** The clock when it is a {@link LiveClock} (read through `nowNsInto`), else undefined. */
+  private readonly liveClock: LiveClock | undefined;
   private readonly corrMaxWeighted: number;
   private readonly corrThreshold: number;
   private readonly corrMaxPositions: number;
@@ -139,6 +147,7 @@ export class RiskEngine {
     const cfg = parseRiskConfig(options.config);
     this.config = cfg;
     this.clock = options.clock;
+    this.liveClock = options.clock instanceof LiveClock ? options.clock : undefined;
     this.onDenied = options.onDenied;
     const atom = cfg.atom;
     const symbols = options.correlation?.symbols ?? [];
@@ -173,6 +182,7 @@ export class RiskEngine {
     const strategies = Object.keys(cfg.strategies).sort();
     this.strategies = Object.freeze(strategies);
     this.gcra = new GcraSet(nv + strategies.length, options.clock, counters);
+    this.nowCell = this.gcra.now; // one reading per check, shared with the rate budgets
     const setRate = (key: number, r: ResolvedRate): void => this.gcra.configure(key, r.perSecond, r.burst, r.hostWide ? base + 1 + key : -1);
     venues.forEach((id, v) => {
       const o = cfg.venues[id] ?? {};
@@ -324,12 +334,13 @@ export class RiskEngine {
     if (this.cSelfTrade) {
       // One account per venue: an order that would match one of our own open orders is a wash trade.
       const p = ownPrice(order);
+      // booleans from the price levels, the matching price read only for a denial (no double
+      // returned across a call on the approved path)
       if (buy) {
         const asks = S.ownAsks[i]!;
-        const ask = asks.min();
-        if (asks.size > 0 && p >= ask) {
+        if (asks.reachedByBuy(p)) {
           const a = this.dn;
-          a[0] = ask;
+          a[0] = asks.min();
           a[1] = p;
           a[2] = price;
           a[3] = NaN;
@@ -337,10 +348,9 @@ export class RiskEngine {
         }
       } else {
         const bids = S.ownBids[i]!;
-        const bid = bids.max();
-        if (bids.size > 0 && p <= bid) {
+        if (bids.reachedBySell(p)) {
           const a = this.dn;
-          a[0] = bid;
+          a[0] = bids.max();
           a[1] = p;
           a[2] = price;
           a[3] = NaN;
@@ -348,7 +358,8 @@ export class RiskEngine {
         }
       }
     }
-    const now = this.clock.nowNs();
+    this.readNow();
+    const now = this.nowCell[0]!;
     if (this.cStale) {
       const at = S.quoteAtNs[i]!;
       if (at < 0) return this.deniedPlain(order, 'RISK_STALE_DATA', T.NO_QUOTE);
@@ -438,8 +449,14 @@ export class RiskEngine {
         a[3] = NaN;
         return this.denied(order, 'RISK_EXPOSURE_GROSS', T.VENUE_GROSS);
       }
-      const vn = netOf(S.venueNetHi[v]!, S.venueNetLo[v]!);
-      const vn2 = netOf(buy ? S.venueNetHi[v]! + dq : S.venueNetHi[v]!, buy ? S.venueNetLo[v]! : S.venueNetLo[v]! - dq);
+      // worst-case |net| over "all buys fill" and "all sells fill", written out: a double returned by a
+      // call V8 does not inline is boxed
+      const vh = S.venueNetHi[v]!;
+      const vl = S.venueNetLo[v]!;
+      const vh2 = buy ? vh + dq : vh;
+      const vl2 = buy ? vl : vl - dq;
+      const vn = (vh < 0 ? -vh : vh) >= (vl < 0 ? -vl : vl) ? (vh < 0 ? -vh : vh) : vl < 0 ? -vl : vl;
+      const vn2 = (vh2 < 0 ? -vh2 : vh2) >= (vl2 < 0 ? -vl2 : vl2) ? (vh2 < 0 ? -vh2 : vh2) : vl2 < 0 ? -vl2 : vl2;
       if (vn2 > this.vMaxNet[v]! && vn2 > vn) {
         const a = this.dn;
         a[0] = this.vMaxNet[v]!;
@@ -459,8 +476,12 @@ export class RiskEngine {
         a[3] = NaN;
         return this.denied(order, 'RISK_EXPOSURE_GROSS', T.PORTFOLIO_GROSS);
       }
-      const pn = netOf(P[PF.NET_HI]!, P[PF.NET_LO]!);
-      const pn2 = netOf(buy ? P[PF.NET_HI]! + dq : P[PF.NET_HI]!, buy ? P[PF.NET_LO]! : P[PF.NET_LO]! - dq);
+      const ph = P[PF.NET_HI]!;
+      const pl = P[PF.NET_LO]!;
+      const ph2 = buy ? ph + dq : ph;
+      const pl2 = buy ? pl : pl - dq;
+      const pn = (ph < 0 ? -ph : ph) >= (pl < 0 ? -pl : pl) ? (ph < 0 ? -ph : ph) : pl < 0 ? -pl : pl;
+      const pn2 = (ph2 < 0 ? -ph2 : ph2) >= (pl2 < 0 ? -pl2 : pl2) ? (ph2 < 0 ? -ph2 : ph2) : pl2 < 0 ? -pl2 : pl2;
       if (pn2 > this.pMaxNet && pn2 > pn) {
         const a = this.dn;
         a[0] = this.pMaxNet;
@@ -533,20 +554,27 @@ export class RiskEngine {
     if (this.cRate) {
       const sk = this.nv + s;
       // Check both budgets before consuming either, so a venue denial does not burn strategy budget.
-      if (!this.gcra.wouldAllow(sk, now)) {
+      if (!this.gcra.wouldAllowNow(sk)) {
         this.dnClear()[2] = this.gcra.retryAfterNs(sk, now);
         return this.denied(order, 'RISK_RATE_LIMIT', T.RATE_STRATEGY);
       }
-      if (!this.gcra.take(v, now)) {
+      if (!this.gcra.takeNow(v)) {
         this.dnClear()[2] = this.gcra.retryAfterNs(v, now);
         return this.denied(order, 'RISK_RATE_LIMIT', T.RATE_VENUE);
       }
-      if (!this.gcra.take(sk, now)) {
+      if (!this.gcra.takeNow(sk)) {
         this.dnClear()[2] = this.gcra.retryAfterNs(sk, now);
         return this.denied(order, 'RISK_RATE_LIMIT', T.RATE_STRATEGY);
       }
     }
     return APPROVED;
+  }
+
+  /** Reads the clock into {@link nowCell}: through {@link LiveClock.nowNsInto} when the clock is the shipped one. */
+  private readNow(): void {
+    const live = this.liveClock;
+    if (live !== undefined) live.nowNsInto(this.nowCell);
+    else this.nowCell[0] = this.clock.nowNs();
   }
 
   /**
@@ -593,16 +621,19 @@ export class RiskEngine {
    * quote; call it from a timer as well if breakers can open while no order is checked.
    */
   evaluateTriggers(): void {
-    const S = this.state;
+    const P = this.state.portfolio;
     const to = this.config.killSwitch.onLoss;
+    // Summed here from the portfolio array, not through RiskState's dailyPnl()/drawdown(): a double
+    // returned by a call V8 does not inline is boxed (a heap number per quote and fill; issue 16).
+    const total = P[PF.REALIZED]! - P[PF.FEES]! + P[PF.UNREALIZED]!;
     if (this.dailyLossLimit > 0) {
-      const daily = S.dailyPnl();
+      const daily = total - P[PF.DAY_START]!;
       if (-daily >= this.dailyLossLimit && this.killSwitch.code() < STATE_CODE[to]) {
         this.killSwitch.escalate(to, 'daily-loss', `daily loss ${-daily} atoms >= limit ${this.dailyLossLimit}`);
       }
     }
     if (this.maxDrawdown > 0) {
-      const dd = S.drawdown();
+      const dd = P[PF.PEAK]! - total;
       if (dd >= this.maxDrawdown && this.killSwitch.code() < STATE_CODE[to]) {
         this.killSwitch.escalate(to, 'drawdown', `drawdown ${dd} atoms from peak >= limit ${this.maxDrawdown}`);
       }
@@ -698,13 +729,6 @@ export class RiskEngine {
     if (this.onDenied !== undefined) this.onDenied(order, d);
     return d;
   }
-}
-
-/** Worst-case |net| over "all buys fill" and "all sells fill". */
-function netOf(hi: number, lo: number): number {
-  const a = hi < 0 ? -hi : hi;
-  const b = lo < 0 ? -lo : lo;
-  return a >= b ? a : b;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -1,7 +1,7 @@
 // Over ~400 lines on purpose: the risk mirror is one set of preallocated typed arrays updated on every
 // order, fill and quote; the check reads them with no allocation, and splitting the updates from the
 // arrays they keep consistent would spread one invariant over several files.
-import type { Clock } from '../../common/clock.js';
+import { LiveClock, type Clock } from '../../common/clock.js';
 import type { Instrument } from '../orders/instrument.js';
 import type { OrderIntent } from '../orders/intent.js';
 import { RiskConfigError, RiskStateError, RiskUnknownKeyError } from './errors.js';
@@ -132,6 +132,14 @@ export class RiskState {
   private readonly venueIndex = new Map<string, number>();
   private readonly balIndex = new Map<string, Map<string, number>>();
   private readonly clock: Clock;
+  /**
+   * The clock when it is a {@link LiveClock}: read through its `…Into` methods, which write into a
+   * typed array — a double returned by a call V8 does not inline is boxed, a heap number per quote
+   * (issue 16: found with the sampling heap profiler in the risk bench's quote updates).
+   */
+  private readonly live: LiveClock | undefined;
+  /** [epoch ms at the last wall-clock read, monotonic ns now, monotonic ns of the next wall-clock read]. */
+  private readonly epochCell = new Float64Array(3);
 
   /**
    * @param instruments every tradable instrument (venue + symbol unique)
@@ -141,6 +149,7 @@ export class RiskState {
    */
   constructor(instruments: readonly Instrument[], atom: string, clock: Clock, series: readonly string[] = []) {
     this.clock = clock;
+    this.live = clock instanceof LiveClock ? clock : undefined;
     this.instruments = Object.freeze([...instruments]);
     this.series = Object.freeze([...series]);
     const n = instruments.length;
@@ -241,7 +250,8 @@ export class RiskState {
     this.rollDay();
     if (!Number.isSafeInteger(priceTicks) || priceTicks <= 0) throw new RiskStateError(`onQuote(${venue}, ${symbol}): expected a positive integer price in ticks, got ${priceTicks}`);
     this.refPrice[i] = priceTicks;
-    this.quoteAtNs[i] = this.clock.nowNs();
+    if (this.live !== undefined) this.live.nowNsInto(this.quoteAtNs, i);
+    else this.quoteAtNs[i] = this.clock.nowNs();
     this.refresh(i);
   }
 
@@ -527,19 +537,36 @@ export class RiskState {
     this.markPnl();
   }
 
-  /** A new UTC day starts the daily PnL from the total before the update that noticed it. */
+  /**
+   * A new UTC day starts the daily PnL from the total before the update that noticed it. Runs on
+   * every quote and fill: the time and the total are read and summed here, no double crosses a
+   * call (see {@link live}). With the live clock the wall clock (`Date.now()`, which allocates a
+   * heap number per call) is read at most once a second and at each predicted midnight, the
+   * monotonic clock (no allocation) in between: a day change is seen at most 1 s late if the
+   * wall clock jumps.
+   */
   private rollDay(): void {
     const p = this.portfolio;
-    const day = Math.floor(this.clock.epochMs() / DAY_MS);
+    const e = this.epochCell;
+    const live = this.live;
+    if (live !== undefined) {
+      live.nowNsInto(e, 1);
+      if (e[1]! < e[2]!) return;
+      live.epochMsInto(e, 0);
+      const toMidnight = DAY_MS - (e[0]! % DAY_MS);
+      e[2] = e[1]! + (toMidnight < 1000 ? toMidnight : 1000) * 1e6;
+    } else e[0] = this.clock.epochMs();
+    const day = Math.floor(e[0]! / DAY_MS);
     if (day !== p[PF.DAY]) {
       p[PF.DAY] = day;
-      p[PF.DAY_START] = this.totalPnl();
+      p[PF.DAY_START] = p[PF.REALIZED]! - p[PF.FEES]! + p[PF.UNREALIZED]!;
     }
   }
 
   private markPnl(): void {
-    const total = this.totalPnl();
-    if (total > this.portfolio[PF.PEAK]!) this.portfolio[PF.PEAK] = total;
+    const p = this.portfolio;
+    const total = p[PF.REALIZED]! - p[PF.FEES]! + p[PF.UNREALIZED]!;
+    if (total > p[PF.PEAK]!) p[PF.PEAK] = total;
   }
 }
 

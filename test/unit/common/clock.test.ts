@@ -84,6 +84,21 @@ describe('LiveClock source (issue 16: a clock read that does not allocate)', () 
     }
   });
 
+  it('nowNsInto / epochMsInto write the same readings into a typed array slot (the risk check reads the clock this way)', () => {
+    const c = new LiveClock();
+    const cell = new Float64Array(3).fill(-1);
+    for (let k = 0; k < 100; k++) {
+      const before = c.nowNs();
+      c.nowNsInto(cell, 1);
+      const after = c.nowNs();
+      assert.ok(cell[1]! >= before && cell[1]! <= after, `${cell[1]} not within [${before}, ${after}]`);
+      const e0 = Date.now();
+      c.epochMsInto(cell);
+      assert.ok(cell[0]! >= e0 && cell[0]! <= Date.now());
+    }
+    assert.equal(cell[2], -1, 'other slots untouched');
+  });
+
   it('falls back to performance.now() with BOT4_NATIVE=0 and says why', () => {
     const code = "import { LiveClock } from './common/clock.ts'; const c = new LiveClock(); const a = c.nowNs(); const b = c.nowNs(); console.log(JSON.stringify({ source: LiveClock.source, reason: LiveClock.sourceReason, ok: b >= a && a > 0 }));";
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, env: { ...process.env, BOT4_NATIVE: '0', BOT4_LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 60_000 });

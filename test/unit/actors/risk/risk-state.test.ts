@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { RiskState, PF } from '../../../../actors/risk/risk-state.js';
 import { RiskOverflowError, RiskStateError, RiskUnknownKeyError } from '../../../../actors/risk/errors.js';
 import { mulDivTrunc } from '../../../../actors/risk/units.js';
-import { SimulatedClock } from '../../../../common/clock.js';
+import { LiveClock, SimulatedClock } from '../../../../common/clock.js';
 import { order, unitInstrument } from './fixtures.js';
 
 function state(): { s: RiskState; clock: SimulatedClock } {
@@ -151,5 +151,65 @@ describe('RiskState (hot-path mirror)', () => {
       { numRuns: 2000, seed: 7 },
     );
     assert.equal(Object.is(mulDivTrunc(-1, 1, 3), 0), true, 'no negative zero');
+  });
+});
+
+/** A LiveClock whose readings the test sets (the state takes the live path: `…Into` reads, the wall clock at most once a second). */
+class SteeredLiveClock extends LiveClock {
+  ns = 1e9;
+  ms = Date.UTC(2026, 11, 5, 23, 59, 58, 500);
+  wallReads = 0;
+  override nowNs(): number {
+    return this.ns;
+  }
+  override nowNsInto(cell: Float64Array, i = 0): void {
+    cell[i] = this.ns;
+  }
+  override epochMs(): number {
+    this.wallReads++;
+    return this.ms;
+  }
+  override epochMsInto(cell: Float64Array, i = 0): void {
+    this.wallReads++;
+    cell[i] = this.ms;
+  }
+  advance(ms: number): void {
+    this.ns += ms * 1e6;
+    this.ms += ms;
+  }
+}
+
+describe('RiskState with the live clock: the daily PnL roll reads the wall clock at most once a second (issue 16)', () => {
+  it('starts a new day at UTC midnight, seen on the first update past it, with one wall-clock read per second of updates', () => {
+    const clock = new SteeredLiveClock();
+    const s = new RiskState([unitInstrument('v1', 'A/USDT')], '1', clock);
+    s.onQuote('v1', 'A/USDT', 100);
+    fill(s, 'buy', 2, 100, 5); // fee 5: total −5 today
+    const reads = clock.wallReads;
+    for (let k = 0; k < 100; k++) s.onQuote('v1', 'A/USDT', 100); // within the same second
+    assert.equal(clock.wallReads, reads, 'no wall-clock read within the second');
+    assert.equal(s.dailyPnl(), -5);
+    clock.advance(1_000); // 23:59:59.500: still the same day
+    s.onQuote('v1', 'A/USDT', 100);
+    assert.equal(clock.wallReads, reads + 1);
+    assert.equal(s.dailyPnl(), -5);
+    clock.advance(500); // 00:00:00.000: the next read is due exactly at the predicted midnight
+    s.onQuote('v1', 'A/USDT', 100);
+    assert.equal(s.dailyPnl(), 0, 'a new UTC day starts from the total before the update');
+    assert.equal(s.portfolio[PF.DAY], Math.floor(clock.ms / 86_400_000));
+  });
+
+  it('a wall-clock jump past midnight (monotonic time barely moved) is seen within a second', () => {
+    const clock = new SteeredLiveClock();
+    const s = new RiskState([unitInstrument('v1', 'A/USDT')], '1', clock);
+    s.onQuote('v1', 'A/USDT', 100);
+    fill(s, 'buy', 1, 100, 3);
+    assert.equal(s.dailyPnl(), -3);
+    clock.ms += 3_600_000; // NTP step: an hour later on the wall clock, no time on the monotonic one
+    s.onQuote('v1', 'A/USDT', 100);
+    assert.equal(s.dailyPnl(), -3, 'not read yet: the monotonic clock says the second is not over');
+    clock.ns += 1e9;
+    s.onQuote('v1', 'A/USDT', 100);
+    assert.equal(s.dailyPnl(), 0, 'read at the next second: the new day started');
   });
 });
