@@ -11,7 +11,7 @@ import { BOT4, ROOT, startDaemon, stopDaemon, until, type DaemonChild } from './
  * their share of each venue's order budget; a user's API order (strategy `api`) is still accepted
  * on either venue, because `apiShare` of every order window is kept for it. The venues are an
  * external `bot4 sim` so the test can give them a small budget the strategies surely spend
- * (5 orders per 10 s, 2 of them kept for the API); everything else is the demo as `npm start`
+ * (3 orders per 10 s, 2 of them kept for the API); everything else is the demo as `npm start`
  * runs it.
  */
 
@@ -33,7 +33,7 @@ function yaml(urls: Map<string, string>): string {
     rest: ${urls.get(`${name}.rest`)}
     ws: ${urls.get(`${name}.ws`)}
     wsApi: ${urls.get(`${name}.wsApi`)}
-    limits: { ordersPer10s: 5, headroom: 1, apiShare: 0.4 }`;
+    limits: { ordersPer10s: 3, headroom: 1, apiShare: 0.67 }`;
   return `# the demo defaults on two external simulator venues with a small order budget
 venues:
 ${venue('sim-a')}
@@ -77,7 +77,7 @@ describe('demo defaults: API orders have their own share of the venue budget', f
     d = await startDaemon(yaml(urls), { env });
     await until(async () => (await fetch(d!.urls.health!)).status === 200, 60_000, '/health 200');
 
-    // The strategies have spent their share (3 of 5 per 10 s) on both venues: their orders are denied.
+    // The strategies have spent their share (1 of 3 per 10 s) on both venues: their orders are denied.
     for (const venue of ['sim-a', 'sim-b']) {
       await until(async () => (await metric(d!, 'bot4_engine_denials_total', `source="venue:${venue}",code="VENUE_RATE_LIMITED"`)) > 0, 120_000, `a strategy order denied VENUE_RATE_LIMITED on ${venue}`);
     }
