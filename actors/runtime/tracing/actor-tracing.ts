@@ -11,12 +11,12 @@ import { setSpanSink, setTracingStats, spanSink, tracingStatsSource, type LiveSp
 import { handling } from '../context.js';
 import { parseOptions, z } from '../../../common/validate.js';
 import { CHANNELS, type BatchDeliveryEvent } from '../diagnostics.js';
-import { lastSpanIdWords, randomSpanId, randomTraceId } from './ids.js';
+import { lastSpanIdWords, lastTraceIdWords, randomSpanId, randomTraceId } from './ids.js';
 import { LatencyHistograms } from './latency-histograms.js';
 import type { EpochBase } from './otlp-encoder.js';
 import { ServiceExporter, type Counters } from './otlp-export.js';
 import type { SpanRecord } from './span-record.js';
-import { isSampled, isTraceparent, spanIdOf, traceIdOf, UNSAMPLED_TRACEPARENT } from './traceparent.js';
+import { isSampled, readTraceparent, traceIdOf, UNSAMPLED_TRACEPARENT } from './traceparent.js';
 
 /** Defaults of {@link ActorTracingOptions}, next to the schema. */
 export const TRACING_DEFAULTS = Object.freeze({
@@ -185,12 +185,13 @@ export class ActorTracing {
   private pendingEvent: BatchDeliveryEvent | undefined;
   private pendingN = 0;
   private readonly pendingK: number[] = [];
-  /** The span ids' bytes (`ids.ts` `lastSpanIdWords`). */
-  private readonly pendingW0: number[] = [];
-  private readonly pendingW1: number[] = [];
-  private readonly pendingTrace: string[] = [];
-  private readonly pendingSpan: string[] = [];
-  private readonly pendingParent: string[] = [];
+  /**
+   * The ids' bytes as 32-bit words, {@link PENDING_WORDS} per sampled envelope: trace (4, from
+   * the pool for a root, else read once from the incoming context's hex), span (2, from the
+   * pool), parent span (2; both 0 for a root: a zero span id is never valid). The records get
+   * words, so the encoder parses no hex and compares no id strings.
+   */
+  private pendingWords = new Int32Array(PENDING_WORDS * 64);
   private closed: Promise<TracingReport> | undefined;
 
   constructor(options?: ActorTracingOptions) {
@@ -317,8 +318,15 @@ export class ActorTracing {
     for (let k = 0; k < n; k++) {
       const tp = tps[k]!;
       let traceId: string;
-      let parent: string;
-      if (tp === '') {
+      let j = this.pendingN;
+      if ((j + 1) * PENDING_WORDS > this.pendingWords.length) this.growPending();
+      const pw = this.pendingWords;
+      j *= PENDING_WORDS;
+      if (tp === UNSAMPLED_TRACEPARENT || (tp !== '' && !isSampled(tp))) continue;
+      if (tp !== '' && readTraceparent(tp, pw, j)) {
+        traceId = traceIdOf(tp);
+      } else {
+        // no context, or one that is not a valid traceparent (from the wire or user code): a root
         if (--skip > 0) {
           tps[k] = UNSAMPLED_TRACEPARENT;
           continue;
@@ -329,24 +337,20 @@ export class ActorTracing {
           continue;
         }
         traceId = randomTraceId();
-        parent = '';
-      } else if (tp === UNSAMPLED_TRACEPARENT || !isSampled(tp)) {
-        continue;
-      } else {
-        traceId = traceIdOf(tp);
-        parent = spanIdOf(tp);
+        pw[j] = lastTraceIdWords[0]!;
+        pw[j + 1] = lastTraceIdWords[1]!;
+        pw[j + 2] = lastTraceIdWords[2]!;
+        pw[j + 3] = lastTraceIdWords[3]!;
+        pw[j + 6] = 0;
+        pw[j + 7] = 0;
       }
       const spanId = randomSpanId();
+      pw[j + 4] = lastSpanIdWords[0]!;
+      pw[j + 5] = lastSpanIdWords[1]!;
       tps[k] = `00-${traceId}-${spanId}-01`;
       ev.timed[k] = 1;
       this.pendingEvent = ev;
-      const j = this.pendingN++;
-      this.pendingW0[j] = lastSpanIdWords[0]!;
-      this.pendingW1[j] = lastSpanIdWords[1]!;
-      this.pendingK[j] = k;
-      this.pendingTrace[j] = traceId;
-      this.pendingSpan[j] = spanId;
-      this.pendingParent[j] = parent;
+      this.pendingK[this.pendingN++] = k;
     }
     this.skip = skip;
   }
@@ -372,25 +376,35 @@ export class ActorTracing {
       const k = ks[j]!;
       // Not handled (the actor halted mid-batch): it comes back in a later batch, decided anew.
       if (k >= handled) continue;
-      this.record(ev, k, this.pendingTrace[j]!, this.pendingSpan[j]!, this.pendingParent[j]!, this.pendingW0[j]!, this.pendingW1[j]!);
+      this.record(ev, k, j * PENDING_WORDS);
     }
     this.clearPending();
   }
 
   /** Fills the record of one sampled handling (no encoding here: the exporter's timer does it). */
-  private record(ev: BatchDeliveryEvent, k: number, traceId: string, spanId: string, parent: string, w0: number, w1: number): void {
+  private record(ev: BatchDeliveryEvent, k: number, at: number): void {
     const out = this.engine;
     if (!out.admit()) return;
     const e = ev.envelopes[ev.start + k]!;
     const startNs = ev.startNs[k]!;
     const endNs = ev.endNs[k]!;
     const r = out.acquire();
-    r.traceId = traceId;
-    r.spanId = spanId;
-    r.spanW0 = w0;
-    r.spanW1 = w1;
+    const pw = this.pendingWords;
+    r.traceW0 = pw[at]!;
+    r.traceW1 = pw[at + 1]!;
+    r.traceW2 = pw[at + 2]!;
+    r.traceW3 = pw[at + 3]!;
+    r.traceIdWords = true;
+    r.spanW0 = pw[at + 4]!;
+    r.spanW1 = pw[at + 5]!;
     r.spanIdWords = true;
-    r.parentSpanId = parent;
+    const p0 = pw[at + 6]!;
+    const p1 = pw[at + 7]!;
+    if (p0 !== 0 || p1 !== 0) {
+      r.parentW0 = p0;
+      r.parentW1 = p1;
+      r.parentIdWords = true;
+    }
     r.name = e.type;
     r.kind = OTLP_KIND_CONSUMER;
     r.startNs = startNs;
@@ -408,6 +422,13 @@ export class ActorTracing {
       r.statusMessage = err instanceof Error ? err.message : String(err);
     }
     out.push(r);
+  }
+
+  /** Twice the room for sampled envelopes of one batch (a batch is at most the runtime's batch size). */
+  private growPending(): void {
+    const next = new Int32Array(this.pendingWords.length * 2);
+    next.set(this.pendingWords);
+    this.pendingWords = next;
   }
 
   private clearPending(): void {
@@ -451,6 +472,9 @@ export class ActorTracing {
 
 /** While the rate cap refuses roots, the clock is read on 1 in this many (see `admit`). */
 const CAP_CLOCK_EVERY = 8;
+
+/** 32-bit words of ids per sampled envelope of a batch (`pendingWords`): trace 4, span 2, parent 2. */
+const PENDING_WORDS = 8;
 
 /** OTLP span kind of an actor handling (the API's CONSUMER + 1). */
 const OTLP_KIND_CONSUMER = 5;
@@ -515,6 +539,8 @@ class NonRecordingSpan implements LiveSpan {
 }
 
 const UNSAMPLED_SPAN = new NonRecordingSpan(UNSAMPLED_TRACEPARENT);
+/** Scratch for {@link readTraceparent} in a span sink (trace id words 0..3, parent span id 6..7). */
+const CONTEXT_WORDS = new Int32Array(PENDING_WORDS);
 const NO_CONTEXT_SPAN = new NonRecordingSpan('');
 
 /** The {@link SpanSink} of one service (see `common/span-sink.ts`). */
@@ -528,27 +554,42 @@ class ServiceSink implements SpanSink {
 
   start(name: string, kind: number, parent: string, attributes?: SpanAttributes): LiveSpan {
     let traceId: string;
-    let parentSpanId = '';
-    if (parent === '') {
-      if (!this.roots) return NO_CONTEXT_SPAN;
+    let r: SpanRecord;
+    if (parent !== '' && (!isSampled(parent) || parent === UNSAMPLED_TRACEPARENT)) {
+      // an unsampled context is passed on untouched
+      return parent === UNSAMPLED_TRACEPARENT ? UNSAMPLED_SPAN : new NonRecordingSpan(parent);
+    }
+    if (parent !== '' && readTraceparent(parent, CONTEXT_WORDS, 0)) {
+      // a sampled context, checked in full as its ids are read into words
+      traceId = traceIdOf(parent);
+      r = this.out.acquire();
+      const c = CONTEXT_WORDS;
+      r.traceW0 = c[0]!;
+      r.traceW1 = c[1]!;
+      r.traceW2 = c[2]!;
+      r.traceW3 = c[3]!;
+      r.parentW0 = c[6]!;
+      r.parentW1 = c[7]!;
+      r.parentIdWords = true;
+      // the simulator's parent is the engine's CLIENT span, across the wire
+      r.remoteParent = !this.roots;
+    } else {
+      // no context, or a sampled-looking one that is not a valid traceparent: the engine starts
+      // a new root (sampled by the root sampler); the simulator only records under a caller
+      if (!this.roots) return parent === '' ? NO_CONTEXT_SPAN : new NonRecordingSpan(parent);
       if (!this.owner.sampleRoot()) return UNSAMPLED_SPAN;
       traceId = randomTraceId();
-    } else {
-      // a context from the wire is checked in full; an unsampled one is passed on untouched
-      if (!isSampled(parent) || (!this.roots && !isTraceparent(parent))) return parent === UNSAMPLED_TRACEPARENT ? UNSAMPLED_SPAN : new NonRecordingSpan(parent);
-      traceId = traceIdOf(parent);
-      parentSpanId = spanIdOf(parent);
+      r = this.out.acquire();
+      r.traceW0 = lastTraceIdWords[0]!;
+      r.traceW1 = lastTraceIdWords[1]!;
+      r.traceW2 = lastTraceIdWords[2]!;
+      r.traceW3 = lastTraceIdWords[3]!;
     }
+    r.traceIdWords = true;
     const spanId = randomSpanId();
-    const r = this.out.acquire();
-    r.traceId = traceId;
-    r.spanId = spanId;
     r.spanW0 = lastSpanIdWords[0]!;
     r.spanW1 = lastSpanIdWords[1]!;
     r.spanIdWords = true;
-    r.parentSpanId = parentSpanId;
-    // the simulator's parent is the engine's CLIENT span, across the wire
-    r.remoteParent = !this.roots && parentSpanId !== '';
     r.name = name;
     r.kind = kind + 1;
     r.startNs = this.owner.nowNs();
