@@ -13,6 +13,7 @@ import { parseOptions, z } from '../../../common/validate.js';
 import { CHANNELS, type BatchDeliveryEvent } from '../diagnostics.js';
 import { lastSpanIdWords, lastTraceIdWords, randomSpanId, randomTraceId } from './ids.js';
 import { LatencyHistograms } from './latency-histograms.js';
+import { RecentContexts } from './recent-contexts.js';
 import type { EpochBase } from './otlp-encoder.js';
 import { ServiceExporter, type Counters } from './otlp-export.js';
 import type { SpanRecord } from './span-record.js';
@@ -192,6 +193,8 @@ export class ActorTracing {
    * words, so the encoder parses no hex and compares no id strings.
    */
   private pendingWords = new Int32Array(PENDING_WORDS * 64);
+  /** Contexts made here last, with their ids' words (children take them without reading hex). */
+  readonly recent = new RecentContexts();
   private closed: Promise<TracingReport> | undefined;
 
   constructor(options?: ActorTracingOptions) {
@@ -283,6 +286,7 @@ export class ActorTracing {
     if (tracingStatsSource() === this.statsSource) setTracingStats(undefined);
     if (this.simSink !== undefined && spanSink('sim') === this.simSink) setSpanSink('sim', undefined);
     this.clearPending();
+    this.recent.clear();
     this.histograms.flush();
     this.closed = new Promise<TracingReport>((resolve) => {
       let done = false;
@@ -317,17 +321,23 @@ export class ActorTracing {
     let skip = this.skip;
     for (let k = 0; k < n; k++) {
       const tp = tps[k]!;
-      let traceId: string;
-      let j = this.pendingN;
-      if ((j + 1) * PENDING_WORDS > this.pendingWords.length) this.growPending();
+      if (tp === '') {
+        if (--skip > 0) {
+          tps[k] = UNSAMPLED_TRACEPARENT;
+          continue;
+        }
+      } else if (tp === UNSAMPLED_TRACEPARENT || !isSampled(tp)) continue;
+      // sampled, or a root whose countdown is over
+      const j = this.pendingN * PENDING_WORDS;
+      if (j + PENDING_WORDS > this.pendingWords.length) this.growPending();
       const pw = this.pendingWords;
-      j *= PENDING_WORDS;
-      if (tp === UNSAMPLED_TRACEPARENT || (tp !== '' && !isSampled(tp))) continue;
-      if (tp !== '' && readTraceparent(tp, pw, j)) {
+      let traceId: string;
+      if (tp !== '' && (this.recent.read(tp, pw, j) || readTraceparent(tp, pw, j))) {
         traceId = traceIdOf(tp);
       } else {
-        // no context, or one that is not a valid traceparent (from the wire or user code): a root
-        if (--skip > 0) {
+        // no context, or one that is not a valid traceparent (from the wire or user code): a
+        // root, counted down like any other
+        if (tp !== '' && --skip > 0) {
           tps[k] = UNSAMPLED_TRACEPARENT;
           continue;
         }
@@ -347,7 +357,9 @@ export class ActorTracing {
       const spanId = randomSpanId();
       pw[j + 4] = lastSpanIdWords[0]!;
       pw[j + 5] = lastSpanIdWords[1]!;
-      tps[k] = `00-${traceId}-${spanId}-01`;
+      const ctx = `00-${traceId}-${spanId}-01`;
+      tps[k] = ctx;
+      this.recent.add(ctx, pw[j]!, pw[j + 1]!, pw[j + 2]!, pw[j + 3]!, pw[j + 4]!, pw[j + 5]!);
       ev.timed[k] = 1;
       this.pendingEvent = ev;
       this.pendingK[this.pendingN++] = k;
@@ -559,7 +571,8 @@ class ServiceSink implements SpanSink {
       // an unsampled context is passed on untouched
       return parent === UNSAMPLED_TRACEPARENT ? UNSAMPLED_SPAN : new NonRecordingSpan(parent);
     }
-    if (parent !== '' && readTraceparent(parent, CONTEXT_WORDS, 0)) {
+    const recent = this.owner.recent;
+    if (parent !== '' && (recent.read(parent, CONTEXT_WORDS, 0) || readTraceparent(parent, CONTEXT_WORDS, 0))) {
       // a sampled context, checked in full as its ids are read into words
       traceId = traceIdOf(parent);
       r = this.out.acquire();
@@ -594,7 +607,9 @@ class ServiceSink implements SpanSink {
     r.kind = kind + 1;
     r.startNs = this.owner.nowNs();
     if (attributes !== undefined) for (const key in attributes) r.add(key, attributes[key]!);
-    return new RecordingSpan(r, `00-${traceId}-${spanId}-01`, this.owner, this.out);
+    const ctx = `00-${traceId}-${spanId}-01`;
+    recent.add(ctx, r.traceW0, r.traceW1, r.traceW2, r.traceW3, r.spanW0, r.spanW1);
+    return new RecordingSpan(r, ctx, this.owner, this.out);
   }
 
   withContext<T>(traceparent: string, fn: () => T): T {

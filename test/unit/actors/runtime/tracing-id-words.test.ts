@@ -3,6 +3,7 @@ import { encodeExportRequest, encodeService, ProtoWriter } from '../../../../act
 import { SpanRecord } from '../../../../actors/runtime/tracing/span-record.js';
 import { lastSpanIdWords, lastTraceIdWords, randomSpanId, randomTraceId } from '../../../../actors/runtime/tracing/ids.js';
 import { isTraceparent, readTraceparent } from '../../../../actors/runtime/tracing/traceparent.js';
+import { RecentContexts } from '../../../../actors/runtime/tracing/recent-contexts.js';
 import { loadOtlpRoot } from '../../../fixtures/otlp/otlp-receiver.js';
 
 interface DecodedSpan {
@@ -139,5 +140,35 @@ describe('runtime/tracing: ids as 32-bit words (drawn, read from a traceparent, 
     r.spanId = '00f067aa0ba902b7';
     const [s] = decode(encodeExportRequest(w, service, base, [r], 0, 1));
     assert.deepEqual([hex(s!.traceId), hex(s!.spanId), hex(s!.parentSpanId)], ['4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', '']);
+  });
+
+  it('recent contexts: a context made here gives back its words (same object or same text), a forgotten or foreign one nothing', () => {
+    const recent = new RecentContexts();
+    const made: { tp: string; trace: string; span: string }[] = [];
+    for (let i = 0; i < 40; i++) {
+      const trace = randomTraceId();
+      const t = Int32Array.from(lastTraceIdWords);
+      const span = randomSpanId();
+      const tp = `00-${trace}-${span}-01`;
+      recent.add(tp, t[0]!, t[1]!, t[2]!, t[3]!, lastSpanIdWords[0]!, lastSpanIdWords[1]!);
+      made.push({ tp, trace, span });
+    }
+    const out = new Int32Array(16);
+    // the newest 16 are remembered: their words are the bytes of their hex, at the offset asked
+    for (const { tp, trace, span } of made.slice(-16)) {
+      out.fill(7);
+      assert.equal(recent.read(tp, out, 8), true);
+      assert.equal(wordsHex(out, 8, 4), trace);
+      assert.equal(wordsHex(out, 14, 2), span, 'the context’s span is the child’s parent');
+      assert.deepEqual([out[12], out[13]], [7, 7], 'the new span id’s slots are the caller’s');
+      assert.equal(recent.read(tp.split('').join(''), out, 8), true, 'the same text in another string (from the wire)');
+    }
+    const none = new Int32Array(8).fill(7);
+    for (const { tp } of made.slice(0, 24)) assert.equal(recent.read(tp, none, 0), false, 'older ones are forgotten');
+    assert.equal(recent.read('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', none, 0), false, 'a foreign one is not there');
+    assert.equal(recent.read('', none, 0), false);
+    assert.deepEqual([...none], [7, 7, 7, 7, 7, 7, 7, 7], 'a miss writes nothing');
+    recent.clear();
+    assert.equal(recent.read(made.at(-1)!.tp, none, 0), false, 'cleared');
   });
 });
