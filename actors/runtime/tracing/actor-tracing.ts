@@ -331,10 +331,9 @@ export class ActorTracing {
       const j = this.pendingN * PENDING_WORDS;
       if (j + PENDING_WORDS > this.pendingWords.length) this.growPending();
       const pw = this.pendingWords;
-      let traceId: string;
-      if (tp !== '' && (this.recent.read(tp, pw, j) || readTraceparent(tp, pw, j))) {
-        traceId = traceIdOf(tp);
-      } else {
+      let traceId = tp === '' ? '' : this.recent.read(tp, pw, j);
+      if (traceId === '' && tp !== '' && readTraceparent(tp, pw, j)) traceId = traceIdOf(tp);
+      if (traceId === '') {
         // no context, or one that is not a valid traceparent (from the wire or user code): a
         // root, counted down like any other
         if (tp !== '' && --skip > 0) {
@@ -359,7 +358,7 @@ export class ActorTracing {
       pw[j + 5] = lastSpanIdWords[1]!;
       const ctx = `00-${traceId}-${spanId}-01`;
       tps[k] = ctx;
-      this.recent.add(ctx, pw[j]!, pw[j + 1]!, pw[j + 2]!, pw[j + 3]!, pw[j + 4]!, pw[j + 5]!);
+      this.recent.add(ctx, traceId, pw[j]!, pw[j + 1]!, pw[j + 2]!, pw[j + 3]!, pw[j + 4]!, pw[j + 5]!);
       ev.timed[k] = 1;
       this.pendingEvent = ev;
       this.pendingK[this.pendingN++] = k;
@@ -565,16 +564,16 @@ class ServiceSink implements SpanSink {
   ) {}
 
   start(name: string, kind: number, parent: string, attributes?: SpanAttributes): LiveSpan {
-    let traceId: string;
     let r: SpanRecord;
     if (parent !== '' && (!isSampled(parent) || parent === UNSAMPLED_TRACEPARENT)) {
       // an unsampled context is passed on untouched
       return parent === UNSAMPLED_TRACEPARENT ? UNSAMPLED_SPAN : new NonRecordingSpan(parent);
     }
     const recent = this.owner.recent;
-    if (parent !== '' && (recent.read(parent, CONTEXT_WORDS, 0) || readTraceparent(parent, CONTEXT_WORDS, 0))) {
-      // a sampled context, checked in full as its ids are read into words
-      traceId = traceIdOf(parent);
+    // a sampled context made here (its words by identity), else checked in full as its ids are read into words
+    let traceId = parent === '' ? '' : recent.read(parent, CONTEXT_WORDS, 0);
+    if (traceId === '' && parent !== '' && readTraceparent(parent, CONTEXT_WORDS, 0)) traceId = traceIdOf(parent);
+    if (traceId !== '') {
       r = this.out.acquire();
       const c = CONTEXT_WORDS;
       r.traceW0 = c[0]!;
@@ -608,7 +607,7 @@ class ServiceSink implements SpanSink {
     r.startNs = this.owner.nowNs();
     if (attributes !== undefined) for (const key in attributes) r.add(key, attributes[key]!);
     const ctx = `00-${traceId}-${spanId}-01`;
-    recent.add(ctx, r.traceW0, r.traceW1, r.traceW2, r.traceW3, r.spanW0, r.spanW1);
+    recent.add(ctx, traceId, r.traceW0, r.traceW1, r.traceW2, r.traceW3, r.spanW0, r.spanW1);
     return new RecordingSpan(r, ctx, this.owner, this.out);
   }
 

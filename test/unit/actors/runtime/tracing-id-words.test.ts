@@ -150,25 +150,25 @@ describe('runtime/tracing: ids as 32-bit words (drawn, read from a traceparent, 
       const t = Int32Array.from(lastTraceIdWords);
       const span = randomSpanId();
       const tp = `00-${trace}-${span}-01`;
-      recent.add(tp, t[0]!, t[1]!, t[2]!, t[3]!, lastSpanIdWords[0]!, lastSpanIdWords[1]!);
+      recent.add(tp, trace, t[0]!, t[1]!, t[2]!, t[3]!, lastSpanIdWords[0]!, lastSpanIdWords[1]!);
       made.push({ tp, trace, span });
     }
     const out = new Int32Array(16);
     // the newest 16 are remembered: their words are the bytes of their hex, at the offset asked
     for (const { tp, trace, span } of made.slice(-16)) {
       out.fill(7);
-      assert.equal(recent.read(tp, out, 8), true);
+      assert.equal(recent.read(tp, out, 8), trace, 'its trace id');
       assert.equal(wordsHex(out, 8, 4), trace);
       assert.equal(wordsHex(out, 14, 2), span, 'the context’s span is the child’s parent');
       assert.deepEqual([out[12], out[13]], [7, 7], 'the new span id’s slots are the caller’s');
-      assert.equal(recent.read(tp.split('').join(''), out, 8), true, 'the same text in another string (from the wire)');
+      assert.equal(recent.read(tp.split('').join(''), out, 8), trace, 'the same text in another string (from the wire)');
     }
     const none = new Int32Array(8).fill(7);
-    for (const { tp } of made.slice(0, 24)) assert.equal(recent.read(tp, none, 0), false, 'older ones are forgotten');
-    assert.equal(recent.read('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', none, 0), false, 'a foreign one is not there');
-    assert.equal(recent.read('', none, 0), false);
+    for (const { tp } of made.slice(0, 24)) assert.equal(recent.read(tp, none, 0), '', 'older ones are forgotten');
+    assert.equal(recent.read('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', none, 0), '', 'a foreign one is not there');
+    assert.equal(recent.read('', none, 0), '');
     assert.deepEqual([...none], [7, 7, 7, 7, 7, 7, 7, 7], 'a miss writes nothing');
     recent.clear();
-    assert.equal(recent.read(made.at(-1)!.tp, none, 0), false, 'cleared');
+    assert.equal(recent.read(made.at(-1)!.tp, none, 0), '', 'cleared');
   });
 });
