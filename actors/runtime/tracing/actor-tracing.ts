@@ -179,9 +179,9 @@ export class ActorTracing {
   /** `Math.log(1 - samplingRatio)`, for the geometric skip. */
   private readonly logKeep: number;
   /**
-   * Sampled envelopes of the batch in flight (`pendingEvent`): index, trace id, span id, parent
-   * span id, the first `pendingN` entries of each array (reused: truncating an array's length per
-   * batch was a visible share of the hot path).
+   * Sampled envelopes of the batch in flight (`pendingEvent`): their indexes in `pendingK` and
+   * their ids in `pendingWords`, the first `pendingN` entries (reused: truncating an array's
+   * length per batch was a visible share of the hot path).
    */
   private pendingEvent: BatchDeliveryEvent | undefined;
   private pendingN = 0;

@@ -30,6 +30,11 @@
  * the previous span is reused when the next span is of the same trace. 770 → ~510 ns per span
  * of ~350 bytes in 512-span batches (a micro-bench of `encodeExportRequest` over 11-span orders,
  * the previous and this encoder alternated in one process).
+ *
+ * Third round: the adapter keeps trace, span and parent ids as 32-bit words (drawn from the id
+ * pool, or read once from an incoming context), so a span's ids are three native copies and the
+ * previous span's trace is recognised by four integer compares, no hex parsed and no id strings
+ * compared (`bench/tracing-encode.ts`: 630–680 → 536–565 ns per span, alternated runs).
  */
 import type { SpanRecord } from './span-record.js';
 

@@ -8,9 +8,9 @@
  * their service queue (`otlp-export.ts`): released as soon as they are encoded.
  */
 export class SpanRecord {
-  /** 32 lowercase hex digits. */
+  /** 32 lowercase hex digits (read only when {@link traceIdWords} is false; the adapter sets words). */
   traceId = '';
-  /** 16 lowercase hex digits. */
+  /** 16 lowercase hex digits (read only when {@link spanIdWords} is false; the adapter sets words). */
   spanId = '';
   /**
    * The span id's bytes as two 32-bit words in memory order (`ids.ts` `lastSpanIdWords`), when
