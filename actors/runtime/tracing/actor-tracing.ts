@@ -326,7 +326,7 @@ export class ActorTracing {
           tps[k] = UNSAMPLED_TRACEPARENT;
           continue;
         }
-      } else if (tp === UNSAMPLED_TRACEPARENT || !isSampled(tp)) continue;
+      } else if (!isSampled(tp)) continue; // UNSAMPLED_TRACEPARENT among them (no string compare for a sampled one)
       // sampled, or a root whose countdown is over
       const j = this.pendingN * PENDING_WORDS;
       if (j + PENDING_WORDS > this.pendingWords.length) this.growPending();
@@ -565,7 +565,7 @@ class ServiceSink implements SpanSink {
 
   start(name: string, kind: number, parent: string, attributes?: SpanAttributes): LiveSpan {
     let r: SpanRecord;
-    if (parent !== '' && (!isSampled(parent) || parent === UNSAMPLED_TRACEPARENT)) {
+    if (parent !== '' && !isSampled(parent)) {
       // an unsampled context is passed on untouched
       return parent === UNSAMPLED_TRACEPARENT ? UNSAMPLED_SPAN : new NonRecordingSpan(parent);
     }
