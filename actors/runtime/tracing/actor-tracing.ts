@@ -326,17 +326,17 @@ export class ActorTracing {
           tps[k] = UNSAMPLED_TRACEPARENT;
           continue;
         }
-      } else if (!isSampled(tp)) continue; // UNSAMPLED_TRACEPARENT among them (no string compare for a sampled one)
-      // sampled, or a root whose countdown is over
-      const j = this.pendingN * PENDING_WORDS;
-      if (j + PENDING_WORDS > this.pendingWords.length) this.growPending();
-      const pw = this.pendingWords;
-      let traceId = tp === '' ? '' : this.recent.read(tp, pw, j);
-      if (traceId === '' && tp !== '' && readTraceparent(tp, pw, j)) traceId = traceIdOf(tp);
-      if (traceId === '') {
-        // no context, or one that is not a valid traceparent (from the wire or user code): a
-        // root, counted down like any other
-        if (tp !== '' && --skip > 0) {
+        skip = this.nextSkip();
+        if (!this.admit()) {
+          tps[k] = UNSAMPLED_TRACEPARENT;
+          continue;
+        }
+        this.sampleEnvelope(ev, k, '');
+      } else if (!isSampled(tp)) {
+        continue; // UNSAMPLED_TRACEPARENT among them (no string compare for a sampled one)
+      } else if (!this.sampleEnvelope(ev, k, tp)) {
+        // not a valid traceparent (from the wire or user code): a root, counted down like any other
+        if (--skip > 0) {
           tps[k] = UNSAMPLED_TRACEPARENT;
           continue;
         }
@@ -345,25 +345,49 @@ export class ActorTracing {
           tps[k] = UNSAMPLED_TRACEPARENT;
           continue;
         }
-        traceId = randomTraceId();
-        pw[j] = lastTraceIdWords[0]!;
-        pw[j + 1] = lastTraceIdWords[1]!;
-        pw[j + 2] = lastTraceIdWords[2]!;
-        pw[j + 3] = lastTraceIdWords[3]!;
-        pw[j + 6] = 0;
-        pw[j + 7] = 0;
+        this.sampleEnvelope(ev, k, '');
       }
-      const spanId = randomSpanId();
-      pw[j + 4] = lastSpanIdWords[0]!;
-      pw[j + 5] = lastSpanIdWords[1]!;
-      const ctx = `00-${traceId}-${spanId}-01`;
-      tps[k] = ctx;
-      this.recent.add(ctx, traceId, pw[j]!, pw[j + 1]!, pw[j + 2]!, pw[j + 3]!, pw[j + 4]!, pw[j + 5]!);
-      ev.timed[k] = 1;
-      this.pendingEvent = ev;
-      this.pendingK[this.pendingN++] = k;
     }
     this.skip = skip;
+  }
+
+  /**
+   * Envelope `k` is traced: a new root when `tp` is '', else a child of the sampled context `tp`
+   * (false, nothing done, when `tp` is not a valid traceparent). Draws the span's ids, hands the
+   * runtime its context and keeps it pending for {@link batchEnd}. Apart from the per-envelope
+   * loop, so that loop stays small for the unsampled messages.
+   */
+  private sampleEnvelope(ev: BatchDeliveryEvent, k: number, tp: string): boolean {
+    const j = this.pendingN * PENDING_WORDS;
+    if (j + PENDING_WORDS > this.pendingWords.length) this.growPending();
+    const pw = this.pendingWords;
+    let traceId: string;
+    if (tp === '') {
+      traceId = randomTraceId();
+      pw[j] = lastTraceIdWords[0]!;
+      pw[j + 1] = lastTraceIdWords[1]!;
+      pw[j + 2] = lastTraceIdWords[2]!;
+      pw[j + 3] = lastTraceIdWords[3]!;
+      pw[j + 6] = 0;
+      pw[j + 7] = 0;
+    } else {
+      // a context made here: its words by identity; any other: checked in full as it is read
+      traceId = this.recent.read(tp, pw, j);
+      if (traceId === '') {
+        if (!readTraceparent(tp, pw, j)) return false;
+        traceId = traceIdOf(tp);
+      }
+    }
+    const spanId = randomSpanId();
+    pw[j + 4] = lastSpanIdWords[0]!;
+    pw[j + 5] = lastSpanIdWords[1]!;
+    const ctx = `00-${traceId}-${spanId}-01`;
+    ev.traceparents[k] = ctx;
+    this.recent.add(ctx, traceId, pw[j]!, pw[j + 1]!, pw[j + 2]!, pw[j + 3]!, pw[j + 4]!, pw[j + 5]!);
+    ev.timed[k] = 1;
+    this.pendingEvent = ev;
+    this.pendingK[this.pendingN++] = k;
+    return true;
   }
 
   /** Records the batch in the histograms and the records of its sampled envelopes. */
