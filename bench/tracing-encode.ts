@@ -1,9 +1,10 @@
 /**
  * The encoding stage of `bench/tracing.bench.ts` alone: CPU of `encodeExportRequest` per span for
  * records shaped like a sampled order's (6 actor handling spans with the order's fields, 5 hand
- * spans with HTTP attributes; 11 spans of one trace, trace ids held by distinct strings as the
- * runtime slices them from traceparents), in batches of 512 into one reused writer, as the
- * exporter does. No I/O.
+ * spans with HTTP attributes; 11 spans of one trace), in batches of 512 into one reused writer,
+ * as the exporter does. No I/O. Ids as the adapter fills them: trace, span and parent ids as
+ * 32-bit words where this bot4 has them (`lastTraceIdWords`; before that, trace ids held by
+ * distinct strings as the runtime sliced them from traceparents, span ids as words).
  */
 import { encodeExportRequest, encodeService, ProtoWriter } from '../actors/runtime/tracing/otlp-encoder.js';
 import * as ids from '../actors/runtime/tracing/ids.js';
@@ -13,7 +14,11 @@ function orderRecords(orders: number): SpanRecord[] {
   const out: SpanRecord[] = [];
   for (let o = 0; o < orders; o++) {
     const trace = ids.randomTraceId();
+    const traceWords = (ids as { lastTraceIdWords?: Int32Array }).lastTraceIdWords;
+    const tw = traceWords === undefined ? undefined : Int32Array.from(traceWords);
     let parent = '';
+    let p0 = 0;
+    let p1 = 0;
     for (let i = 0; i < 11; i++) {
       const r = new SpanRecord();
       r.traceId = `00-${trace}-${ids.randomSpanId()}-01`.slice(3, 35);
@@ -26,6 +31,19 @@ function orderRecords(orders: number): SpanRecord[] {
         r.spanIdWords = true;
       }
       r.parentSpanId = parent;
+      if (tw !== undefined) {
+        // this bot4 keeps trace and parent ids as words too (the order path sets no id strings)
+        r.traceW0 = tw[0]!;
+        r.traceW1 = tw[1]!;
+        r.traceW2 = tw[2]!;
+        r.traceW3 = tw[3]!;
+        r.traceIdWords = true;
+        if (parent !== '') {
+          r.parentW0 = p0;
+          r.parentW1 = p1;
+          r.parentIdWords = true;
+        }
+      }
       r.startNs = 1e9 + o * 1e5 + i * 1e3;
       r.endNs = r.startNs + 5_000;
       if (i % 2 === 1 || i === 10) {
@@ -49,6 +67,8 @@ function orderRecords(orders: number): SpanRecord[] {
         r.set('http.response.status_code', 200);
       }
       parent = r.spanId;
+      p0 = r.spanW0;
+      p1 = r.spanW1;
       out.push(r);
     }
   }

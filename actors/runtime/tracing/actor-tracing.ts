@@ -11,12 +11,13 @@ import { setSpanSink, setTracingStats, spanSink, tracingStatsSource, type LiveSp
 import { handling } from '../context.js';
 import { parseOptions, z } from '../../../common/validate.js';
 import { CHANNELS, type BatchDeliveryEvent } from '../diagnostics.js';
-import { lastSpanIdWords, randomSpanId, randomTraceId } from './ids.js';
+import { lastSpanIdWords, lastTraceIdWords, randomSpanId, randomTraceId } from './ids.js';
 import { LatencyHistograms } from './latency-histograms.js';
+import { RecentContexts } from './recent-contexts.js';
 import type { EpochBase } from './otlp-encoder.js';
 import { ServiceExporter, type Counters } from './otlp-export.js';
 import type { SpanRecord } from './span-record.js';
-import { isSampled, isTraceparent, spanIdOf, traceIdOf, UNSAMPLED_TRACEPARENT } from './traceparent.js';
+import { isSampled, readTraceparent, traceIdOf, UNSAMPLED_TRACEPARENT } from './traceparent.js';
 
 /** Defaults of {@link ActorTracingOptions}, next to the schema. */
 export const TRACING_DEFAULTS = Object.freeze({
@@ -178,19 +179,22 @@ export class ActorTracing {
   /** `Math.log(1 - samplingRatio)`, for the geometric skip. */
   private readonly logKeep: number;
   /**
-   * Sampled envelopes of the batch in flight (`pendingEvent`): index, trace id, span id, parent
-   * span id, the first `pendingN` entries of each array (reused: truncating an array's length per
-   * batch was a visible share of the hot path).
+   * Sampled envelopes of the batch in flight (`pendingEvent`): their indexes in `pendingK` and
+   * their ids in `pendingWords`, the first `pendingN` entries (reused: truncating an array's
+   * length per batch was a visible share of the hot path).
    */
   private pendingEvent: BatchDeliveryEvent | undefined;
   private pendingN = 0;
   private readonly pendingK: number[] = [];
-  /** The span ids' bytes (`ids.ts` `lastSpanIdWords`). */
-  private readonly pendingW0: number[] = [];
-  private readonly pendingW1: number[] = [];
-  private readonly pendingTrace: string[] = [];
-  private readonly pendingSpan: string[] = [];
-  private readonly pendingParent: string[] = [];
+  /**
+   * The ids' bytes as 32-bit words, {@link PENDING_WORDS} per sampled envelope: trace (4, from
+   * the pool for a root, else read once from the incoming context's hex), span (2, from the
+   * pool), parent span (2; both 0 for a root: a zero span id is never valid). The records get
+   * words, so the encoder parses no hex and compares no id strings.
+   */
+  private pendingWords = new Int32Array(PENDING_WORDS * 64);
+  /** Contexts made here last, with their ids' words (children take them without reading hex). */
+  readonly recent = new RecentContexts();
   private closed: Promise<TracingReport> | undefined;
 
   constructor(options?: ActorTracingOptions) {
@@ -282,6 +286,7 @@ export class ActorTracing {
     if (tracingStatsSource() === this.statsSource) setTracingStats(undefined);
     if (this.simSink !== undefined && spanSink('sim') === this.simSink) setSpanSink('sim', undefined);
     this.clearPending();
+    this.recent.clear();
     this.histograms.flush();
     this.closed = new Promise<TracingReport>((resolve) => {
       let done = false;
@@ -316,8 +321,6 @@ export class ActorTracing {
     let skip = this.skip;
     for (let k = 0; k < n; k++) {
       const tp = tps[k]!;
-      let traceId: string;
-      let parent: string;
       if (tp === '') {
         if (--skip > 0) {
           tps[k] = UNSAMPLED_TRACEPARENT;
@@ -328,27 +331,63 @@ export class ActorTracing {
           tps[k] = UNSAMPLED_TRACEPARENT;
           continue;
         }
-        traceId = randomTraceId();
-        parent = '';
-      } else if (tp === UNSAMPLED_TRACEPARENT || !isSampled(tp)) {
-        continue;
-      } else {
-        traceId = traceIdOf(tp);
-        parent = spanIdOf(tp);
+        this.sampleEnvelope(ev, k, '');
+      } else if (!isSampled(tp)) {
+        continue; // UNSAMPLED_TRACEPARENT among them (no string compare for a sampled one)
+      } else if (!this.sampleEnvelope(ev, k, tp)) {
+        // not a valid traceparent (from the wire or user code): a root, counted down like any other
+        if (--skip > 0) {
+          tps[k] = UNSAMPLED_TRACEPARENT;
+          continue;
+        }
+        skip = this.nextSkip();
+        if (!this.admit()) {
+          tps[k] = UNSAMPLED_TRACEPARENT;
+          continue;
+        }
+        this.sampleEnvelope(ev, k, '');
       }
-      const spanId = randomSpanId();
-      tps[k] = `00-${traceId}-${spanId}-01`;
-      ev.timed[k] = 1;
-      this.pendingEvent = ev;
-      const j = this.pendingN++;
-      this.pendingW0[j] = lastSpanIdWords[0]!;
-      this.pendingW1[j] = lastSpanIdWords[1]!;
-      this.pendingK[j] = k;
-      this.pendingTrace[j] = traceId;
-      this.pendingSpan[j] = spanId;
-      this.pendingParent[j] = parent;
     }
     this.skip = skip;
+  }
+
+  /**
+   * Envelope `k` is traced: a new root when `tp` is '', else a child of the sampled context `tp`
+   * (false, nothing done, when `tp` is not a valid traceparent). Draws the span's ids, hands the
+   * runtime its context and keeps it pending for {@link batchEnd}. Apart from the per-envelope
+   * loop, so that loop stays small for the unsampled messages.
+   */
+  private sampleEnvelope(ev: BatchDeliveryEvent, k: number, tp: string): boolean {
+    const j = this.pendingN * PENDING_WORDS;
+    if (j + PENDING_WORDS > this.pendingWords.length) this.growPending();
+    const pw = this.pendingWords;
+    let traceId: string;
+    if (tp === '') {
+      traceId = randomTraceId();
+      pw[j] = lastTraceIdWords[0]!;
+      pw[j + 1] = lastTraceIdWords[1]!;
+      pw[j + 2] = lastTraceIdWords[2]!;
+      pw[j + 3] = lastTraceIdWords[3]!;
+      pw[j + 6] = 0;
+      pw[j + 7] = 0;
+    } else {
+      // a context made here: its words by identity; any other: checked in full as it is read
+      traceId = this.recent.read(tp, pw, j);
+      if (traceId === '') {
+        if (!readTraceparent(tp, pw, j)) return false;
+        traceId = traceIdOf(tp);
+      }
+    }
+    const spanId = randomSpanId();
+    pw[j + 4] = lastSpanIdWords[0]!;
+    pw[j + 5] = lastSpanIdWords[1]!;
+    const ctx = `00-${traceId}-${spanId}-01`;
+    ev.traceparents[k] = ctx;
+    this.recent.add(ctx, traceId, pw[j]!, pw[j + 1]!, pw[j + 2]!, pw[j + 3]!, pw[j + 4]!, pw[j + 5]!);
+    ev.timed[k] = 1;
+    this.pendingEvent = ev;
+    this.pendingK[this.pendingN++] = k;
+    return true;
   }
 
   /** Records the batch in the histograms and the records of its sampled envelopes. */
@@ -372,25 +411,35 @@ export class ActorTracing {
       const k = ks[j]!;
       // Not handled (the actor halted mid-batch): it comes back in a later batch, decided anew.
       if (k >= handled) continue;
-      this.record(ev, k, this.pendingTrace[j]!, this.pendingSpan[j]!, this.pendingParent[j]!, this.pendingW0[j]!, this.pendingW1[j]!);
+      this.record(ev, k, j * PENDING_WORDS);
     }
     this.clearPending();
   }
 
   /** Fills the record of one sampled handling (no encoding here: the exporter's timer does it). */
-  private record(ev: BatchDeliveryEvent, k: number, traceId: string, spanId: string, parent: string, w0: number, w1: number): void {
+  private record(ev: BatchDeliveryEvent, k: number, at: number): void {
     const out = this.engine;
     if (!out.admit()) return;
     const e = ev.envelopes[ev.start + k]!;
     const startNs = ev.startNs[k]!;
     const endNs = ev.endNs[k]!;
     const r = out.acquire();
-    r.traceId = traceId;
-    r.spanId = spanId;
-    r.spanW0 = w0;
-    r.spanW1 = w1;
+    const pw = this.pendingWords;
+    r.traceW0 = pw[at]!;
+    r.traceW1 = pw[at + 1]!;
+    r.traceW2 = pw[at + 2]!;
+    r.traceW3 = pw[at + 3]!;
+    r.traceIdWords = true;
+    r.spanW0 = pw[at + 4]!;
+    r.spanW1 = pw[at + 5]!;
     r.spanIdWords = true;
-    r.parentSpanId = parent;
+    const p0 = pw[at + 6]!;
+    const p1 = pw[at + 7]!;
+    if (p0 !== 0 || p1 !== 0) {
+      r.parentW0 = p0;
+      r.parentW1 = p1;
+      r.parentIdWords = true;
+    }
     r.name = e.type;
     r.kind = OTLP_KIND_CONSUMER;
     r.startNs = startNs;
@@ -408,6 +457,13 @@ export class ActorTracing {
       r.statusMessage = err instanceof Error ? err.message : String(err);
     }
     out.push(r);
+  }
+
+  /** Twice the room for sampled envelopes of one batch (a batch is at most the runtime's batch size). */
+  private growPending(): void {
+    const next = new Int32Array(this.pendingWords.length * 2);
+    next.set(this.pendingWords);
+    this.pendingWords = next;
   }
 
   private clearPending(): void {
@@ -451,6 +507,9 @@ export class ActorTracing {
 
 /** While the rate cap refuses roots, the clock is read on 1 in this many (see `admit`). */
 const CAP_CLOCK_EVERY = 8;
+
+/** 32-bit words of ids per sampled envelope of a batch (`pendingWords`): trace 4, span 2, parent 2. */
+const PENDING_WORDS = 8;
 
 /** OTLP span kind of an actor handling (the API's CONSUMER + 1). */
 const OTLP_KIND_CONSUMER = 5;
@@ -515,6 +574,8 @@ class NonRecordingSpan implements LiveSpan {
 }
 
 const UNSAMPLED_SPAN = new NonRecordingSpan(UNSAMPLED_TRACEPARENT);
+/** Scratch for {@link readTraceparent} in a span sink (trace id words 0..3, parent span id 6..7). */
+const CONTEXT_WORDS = new Int32Array(PENDING_WORDS);
 const NO_CONTEXT_SPAN = new NonRecordingSpan('');
 
 /** The {@link SpanSink} of one service (see `common/span-sink.ts`). */
@@ -527,33 +588,51 @@ class ServiceSink implements SpanSink {
   ) {}
 
   start(name: string, kind: number, parent: string, attributes?: SpanAttributes): LiveSpan {
-    let traceId: string;
-    let parentSpanId = '';
-    if (parent === '') {
-      if (!this.roots) return NO_CONTEXT_SPAN;
+    let r: SpanRecord;
+    if (parent !== '' && !isSampled(parent)) {
+      // an unsampled context is passed on untouched
+      return parent === UNSAMPLED_TRACEPARENT ? UNSAMPLED_SPAN : new NonRecordingSpan(parent);
+    }
+    const recent = this.owner.recent;
+    // a sampled context made here (its words by identity), else checked in full as its ids are read into words
+    let traceId = parent === '' ? '' : recent.read(parent, CONTEXT_WORDS, 0);
+    if (traceId === '' && parent !== '' && readTraceparent(parent, CONTEXT_WORDS, 0)) traceId = traceIdOf(parent);
+    if (traceId !== '') {
+      r = this.out.acquire();
+      const c = CONTEXT_WORDS;
+      r.traceW0 = c[0]!;
+      r.traceW1 = c[1]!;
+      r.traceW2 = c[2]!;
+      r.traceW3 = c[3]!;
+      r.parentW0 = c[6]!;
+      r.parentW1 = c[7]!;
+      r.parentIdWords = true;
+      // the simulator's parent is the engine's CLIENT span, across the wire
+      r.remoteParent = !this.roots;
+    } else {
+      // no context, or a sampled-looking one that is not a valid traceparent: the engine starts
+      // a new root (sampled by the root sampler); the simulator only records under a caller
+      if (!this.roots) return parent === '' ? NO_CONTEXT_SPAN : new NonRecordingSpan(parent);
       if (!this.owner.sampleRoot()) return UNSAMPLED_SPAN;
       traceId = randomTraceId();
-    } else {
-      // a context from the wire is checked in full; an unsampled one is passed on untouched
-      if (!isSampled(parent) || (!this.roots && !isTraceparent(parent))) return parent === UNSAMPLED_TRACEPARENT ? UNSAMPLED_SPAN : new NonRecordingSpan(parent);
-      traceId = traceIdOf(parent);
-      parentSpanId = spanIdOf(parent);
+      r = this.out.acquire();
+      r.traceW0 = lastTraceIdWords[0]!;
+      r.traceW1 = lastTraceIdWords[1]!;
+      r.traceW2 = lastTraceIdWords[2]!;
+      r.traceW3 = lastTraceIdWords[3]!;
     }
+    r.traceIdWords = true;
     const spanId = randomSpanId();
-    const r = this.out.acquire();
-    r.traceId = traceId;
-    r.spanId = spanId;
     r.spanW0 = lastSpanIdWords[0]!;
     r.spanW1 = lastSpanIdWords[1]!;
     r.spanIdWords = true;
-    r.parentSpanId = parentSpanId;
-    // the simulator's parent is the engine's CLIENT span, across the wire
-    r.remoteParent = !this.roots && parentSpanId !== '';
     r.name = name;
     r.kind = kind + 1;
     r.startNs = this.owner.nowNs();
     if (attributes !== undefined) for (const key in attributes) r.add(key, attributes[key]!);
-    return new RecordingSpan(r, `00-${traceId}-${spanId}-01`, this.owner, this.out);
+    const ctx = `00-${traceId}-${spanId}-01`;
+    recent.add(ctx, traceId, r.traceW0, r.traceW1, r.traceW2, r.traceW3, r.spanW0, r.spanW1);
+    return new RecordingSpan(r, ctx, this.owner, this.out);
   }
 
   withContext<T>(traceparent: string, fn: () => T): T {

@@ -14,6 +14,8 @@ const POOL32 = new Int32Array(POOL.buffer, POOL.byteOffset, POOL.length >>> 2);
  * `otlp-encoder.ts`): a record keeps them, so its encoder copies the id instead of parsing hex.
  */
 export const lastSpanIdWords = new Int32Array(2);
+/** The bytes of the trace id {@link randomTraceId} returned last, as four 32-bit words in memory order. */
+export const lastTraceIdWords = new Int32Array(4);
 
 /** The pool as one hex string: an id is a slice of it (a V8 sliced string, no copy per id). */
 let HEX = '';
@@ -34,11 +36,17 @@ function hex(bytes: number): string {
   return s;
 }
 
-/** 32 hex digits, not all zero. */
+/** 32 hex digits, not all zero; its bytes are left in {@link lastTraceIdWords}. */
 export function randomTraceId(): string {
   for (;;) {
     const s = hex(16);
-    if (s !== ZERO_TRACE) return s;
+    if (s === ZERO_TRACE) continue;
+    const w = (offset - 32) >>> 3; // hex digits → 32-bit words
+    lastTraceIdWords[0] = POOL32[w]!;
+    lastTraceIdWords[1] = POOL32[w + 1]!;
+    lastTraceIdWords[2] = POOL32[w + 2]!;
+    lastTraceIdWords[3] = POOL32[w + 3]!;
+    return s;
   }
 }
 
@@ -53,3 +61,4 @@ export function randomSpanId(): string {
     return s;
   }
 }
+

@@ -8,9 +8,9 @@
  * their service queue (`otlp-export.ts`): released as soon as they are encoded.
  */
 export class SpanRecord {
-  /** 32 lowercase hex digits. */
+  /** 32 lowercase hex digits (read only when {@link traceIdWords} is false; the adapter sets words). */
   traceId = '';
-  /** 16 lowercase hex digits. */
+  /** 16 lowercase hex digits (read only when {@link spanIdWords} is false; the adapter sets words). */
   spanId = '';
   /**
    * The span id's bytes as two 32-bit words in memory order (`ids.ts` `lastSpanIdWords`), when
@@ -19,8 +19,25 @@ export class SpanRecord {
   spanW0 = 0;
   spanW1 = 0;
   spanIdWords = false;
+  /**
+   * The trace id's bytes as four 32-bit words in memory order (`ids.ts` `lastTraceIdWords`, or
+   * `hexWord` of an incoming context), when {@link traceIdWords} is true: the encoder copies
+   * them and {@link traceId} is not read (the order path does not set it).
+   */
+  traceW0 = 0;
+  traceW1 = 0;
+  traceW2 = 0;
+  traceW3 = 0;
+  traceIdWords = false;
   /** 16 hex digits, or '' for a root. */
   parentSpanId = '';
+  /**
+   * The parent span id's bytes as two 32-bit words, when {@link parentIdWords} is true (then
+   * {@link parentSpanId} is not read); false with {@link parentSpanId} '' for a root.
+   */
+  parentW0 = 0;
+  parentW1 = 0;
+  parentIdWords = false;
   /** The parent came from another process (the wire): OTLP flag `CONTEXT_IS_REMOTE`. */
   remoteParent = false;
   /** Span name (hand spans); the message type for actor spans. */
@@ -82,6 +99,8 @@ export class SpanRecord {
   /** Back to empty, for reuse from the pool. */
   reset(): void {
     this.spanIdWords = false;
+    this.traceIdWords = false;
+    this.parentIdWords = false;
     this.parentSpanId = '';
     this.remoteParent = false;
     this.statusCode = 0;

@@ -70,3 +70,63 @@ export function formatTraceparent(traceId: string, spanId: string, sampled: bool
  * message. Its ids are fixed and carry no meaning.
  */
 export const UNSAMPLED_TRACEPARENT = '00-b04b04b04b04b04b04b04b04b04b04b0-b04b04b04b04b04b-00';
+
+/** By char code below 128: the nibble of a lowercase hex digit, {@link NOT_HEX} for anything else. */
+const NIBBLE = ((): Int16Array => {
+  const t = new Int16Array(128).fill(0x100);
+  const d = '0123456789abcdef';
+  for (let i = 0; i < 16; i++) t[d.charCodeAt(i)] = i;
+  return t;
+})();
+const NOT_HEX = 0x100;
+
+/** True on a little-endian host: a word's first byte in memory is its low byte. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Accumulates {@link NOT_HEX} over the digits {@link word} read (reset by {@link readTraceparent}). */
+let notHex = 0;
+
+function nib(tp: string, i: number): number {
+  const c = tp.charCodeAt(i);
+  const v = c < 128 ? NIBBLE[c]! : NOT_HEX;
+  notHex |= v;
+  return v & 15;
+}
+
+/** 8 hex digits from `at` as the 32-bit word of their 4 bytes in memory order (as an Int32Array over the bytes reads it). */
+function word(tp: string, at: number): number {
+  const b0 = (nib(tp, at) << 4) | nib(tp, at + 1);
+  const b1 = (nib(tp, at + 2) << 4) | nib(tp, at + 3);
+  const b2 = (nib(tp, at + 4) << 4) | nib(tp, at + 5);
+  const b3 = (nib(tp, at + 6) << 4) | nib(tp, at + 7);
+  return LITTLE_ENDIAN ? b0 | (b1 << 8) | (b2 << 16) | (b3 << 24) : (b0 << 24) | (b1 << 16) | (b2 << 8) | b3;
+}
+
+/**
+ * Checks a traceparent as {@link isTraceparent} does and, when it is valid, leaves its ids'
+ * bytes in `out` as 32-bit words in memory order (the form `ids.ts` draws ids in and the OTLP
+ * encoder copies): the trace id at `out[at..at+3]`, the parent span id at `out[at+6..at+7]`
+ * (`at+4..5` is the caller's, for the new span's id). One pass over the text, no allocation: a
+ * context is read into bytes once, where it enters the tracer; on an invalid one `out` holds
+ * garbage and the caller starts a new root instead.
+ */
+export function readTraceparent(tp: string, out: Int32Array, at: number): boolean {
+  if (tp.length !== TRACEPARENT_LENGTH || tp.charCodeAt(0) !== 48 || tp.charCodeAt(1) !== 48 || tp.charCodeAt(2) !== 45 || tp.charCodeAt(35) !== 45 || tp.charCodeAt(52) !== 45) return false;
+  notHex = 0;
+  const t0 = word(tp, 3);
+  const t1 = word(tp, 11);
+  const t2 = word(tp, 19);
+  const t3 = word(tp, 27);
+  const p0 = word(tp, 36);
+  const p1 = word(tp, 44);
+  nib(tp, 53);
+  nib(tp, 54);
+  if ((notHex & NOT_HEX) !== 0 || (t0 | t1 | t2 | t3) === 0 || (p0 | p1) === 0) return false;
+  out[at] = t0;
+  out[at + 1] = t1;
+  out[at + 2] = t2;
+  out[at + 3] = t3;
+  out[at + 6] = p0;
+  out[at + 7] = p1;
+  return true;
+}

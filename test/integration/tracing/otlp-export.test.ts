@@ -74,6 +74,58 @@ describe('tracing: OpenTelemetry adapter → OTLP/HTTP protobuf', function () {
     assert.equal(tracing.histograms.summary('risk')?.wait.count, 1);
   });
 
+  it('an invalid incoming traceparent that looks sampled starts a new root (actor message and span sink); ids match in the context and the OTLP bytes', async () => {
+    const receiver = await OtlpReceiver.start();
+    const tracing = new ActorTracing({ endpoint: receiver.url, samplingRatio: 1, maxTracesPerSecond: 0, scheduledDelayMillis: 20, simServiceName: 'sim-bad', system: 'otlp-badctx' });
+    const sys = new ActorSystem({ name: 'otlp-badctx', seed: 1 });
+    const seen = new Map<string, string>();
+    // each 55 characters, sampled flag set: what a remote peer or user code could hand in
+    const bad = {
+      upper: '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01',
+      zeroTrace: `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`,
+      zeroSpan: `00-4bf92f3577b34da6a3ce929d0e0e4736-${'0'.repeat(16)}-01`,
+      junk: `00-${'z'.repeat(32)}-${'z'.repeat(16)}-01`,
+    };
+    let sinkTp: string | undefined;
+    try {
+      sys.spawn('a', counterMachine, { handle: (e, ctx) => ctx.send('b', { type: `next.${e.type}` }) });
+      sys.spawn('b', counterMachine, { handle: (e: Envelope) => void seen.set(e.type.slice(5), e.traceparent) });
+      for (const [k, tp] of Object.entries(bad)) sys.send('a', { type: k, traceparent: tp });
+      await until(() => seen.size === 4);
+      const engine = spanSink('engine')!;
+      const sim = spanSink('sim')!;
+      const span = engine.start('hand', SpanKind.INTERNAL, bad.junk);
+      assert.equal(span.recording, true, 'the engine starts a new root under an invalid context');
+      sinkTp = span.traceparent;
+      span.end();
+      assert.equal(sim.start('x', SpanKind.SERVER, bad.junk).recording, false, 'the simulator records nothing under it');
+      await tracing.flush();
+      await receiver.waitForSpans(9);
+    } finally {
+      await sys.shutdown();
+      await tracing.shutdown();
+      await receiver.close();
+    }
+    const spans = receiver.spans;
+    assert.equal(spans.length, 9);
+    for (const [k, tp] of Object.entries(bad)) {
+      const a = spans.find((s) => s.name === `actor.handle ${k}`)!;
+      const b = spans.find((s) => s.name === `actor.handle next.${k}`)!;
+      assert.ok(a && b, k);
+      assert.equal(a.parentSpanId, '', `${k}: a root, not a child of ${tp}`);
+      assert.notEqual(a.traceId, tp.slice(3, 35), k);
+      assert.match(a.traceId, /^[0-9a-f]{32}$/);
+      assert.equal(b.traceId, a.traceId, `${k}: its child joins the new trace`);
+      assert.equal(b.parentSpanId, a.spanId, k);
+      // the context the message to B carried is A's span: the same ids as A's OTLP bytes
+      assert.equal(seen.get(k), `00-${a.traceId}-${a.spanId}-01`, k);
+    }
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, 5, 'four new traces from the messages, one from the span sink');
+    const hand = spans.find((s) => s.name === 'hand')!;
+    assert.equal(hand.parentSpanId, '');
+    assert.equal(sinkTp, `00-${hand.traceId}-${hand.spanId}-01`);
+  });
+
   it('sampling is parent-based with a root ratio; histograms record everything regardless', async () => {
     const receiver = await OtlpReceiver.start();
     const tracing = new ActorTracing({ endpoint: receiver.url, samplingRatio: 0, scheduledDelayMillis: 20, system: 'otlp-sampling' });
