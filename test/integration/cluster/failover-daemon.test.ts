@@ -11,12 +11,11 @@ import { OrderJournal } from '../../../actors/journal/order-journal.js';
 import { LiveClock } from '../../../common/clock.js';
 import { checkLedger, userAccount } from '../../../chaos/ledger-check/ledger-check.js';
 import { DEMO_API_KEY, Simulator } from '../../../simulators/index.js';
-import { TOKENS, TestClient } from '../../fixtures/gateway/ws-client.js';
-import { startNatsServer, type NatsServerHandle } from '../../fixtures/nats/nats-server.js';
+import { type TestClient } from '../../fixtures/gateway/ws-client.js';
 import { venueInstruments } from '../../fixtures/exchange/harness.js';
-import { simVenueEnv, startDaemon, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
+import { useClusterRig } from './rig.js';
+import { simVenueEnv, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
 
-const auth = { headers: { authorization: `Bearer ${TOKENS.admin}` } };
 const clock = new LiveClock();
 
 function yaml(sim: Simulator, natsUrl: string, node: string): string {
@@ -51,36 +50,16 @@ async function health(d: DaemonChild): Promise<Health> {
 
 describe('automatic takeover: a standby daemon rebuilds from the account stream and trades (real daemons, nats-server, simulator)', function () {
   this.timeout(240_000);
-  let sim: Simulator;
-  let nats: NatsServerHandle;
-  const daemons: DaemonChild[] = [];
-  const clients: TestClient[] = [];
+  const rig = useClusterRig({ venues: 1, seed: 29, port: 0 });
 
-  before(async () => {
-    sim = await Simulator.start({ venues: 1, seed: 29, port: 0 });
-    nats = await startNatsServer();
-  });
-  after(async () => {
-    for (const c of clients) c.ws.close();
-    for (const d of daemons) await stopDaemon(d).catch(() => undefined);
-    await nats?.dispose();
-    await sim?.stop();
-  });
-
-  async function daemon(node: string): Promise<{ d: DaemonChild; c: TestClient }> {
-    const d = await startDaemon(yaml(sim, nats.url, node), { env: simVenueEnv('sim-a') });
-    daemons.push(d);
-    const c = await TestClient.connect(d.urls.api!, auth);
-    clients.push(c);
-    return { d, c };
-  }
+  const daemon = (node: string): Promise<{ d: DaemonChild; c: TestClient }> => rig.daemon(yaml(rig.sim, rig.nats.url, node), { env: simVenueEnv('sim-a') });
   async function bid(c: TestClient): Promise<number> {
     assert.equal((await c.request('subscribe', { topics: ['md.ticker.sim-a.BTC/USDT'] })).ok, true);
     return ((await c.waitFor((m) => m.topic === 'md.ticker.sim-a.BTC/USDT', 'a ticker', 20_000)).data as { bidTicks: number }).bidTicks;
   }
   const submit = async (c: TestClient, px: number): Promise<SubmitResult> =>
     (await c.request('order.submit', { venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', type: 'limit', priceTicks: Math.round(px * 0.97), qtyLots: 20 })).result as SubmitResult;
-  const venueOrders = (): number => sim.ledger('sim-a', userAccount(DEMO_API_KEY)).orders.length;
+  const venueOrders = (): number => rig.sim.ledger('sim-a', userAccount(DEMO_API_KEY)).orders.length;
   const stderrTail = (d: DaemonChild): string => d.stderr().split('\n').filter((l) => !l.includes('api order')).join('\n').slice(-4000);
 
   it('standby trades nothing; SIGKILL the owner: the standby takes over, trades, and the ledger check finds 0 lost/duplicate/phantom', async () => {
@@ -145,11 +124,11 @@ describe('automatic takeover: a standby daemon rebuilds from the account stream 
     const root = path.join(bDir, 'journal');
     const terms = readdirSync(root).filter((n) => n.startsWith('term-')).sort();
     assert.ok(terms.length >= 1, `b rebuilt a term directory: ${readdirSync(root).join(',')}`);
-    const instruments = await venueInstruments(sim, clock, ['BTC/USDT']);
+    const instruments = await venueInstruments(rig.sim, clock, ['BTC/USDT']);
     const j = await OrderJournal.open({ dir: path.join(root, terms.at(-1)!), fsync: 'never' }, { clock, instruments, markInFlightUnknown: false, portfolio: { assetDecimals: Object.fromEntries(instruments.flatMap((i) => [[i.base, 8], [i.quote, 8]])) } });
     try {
       const account = userAccount(DEMO_API_KEY);
-      const report = checkLedger({ orders: j.orders, portfolio: j.portfolio }, [{ venue: 'sim-a', ledger: sim.ledger('sim-a', account), account }], { instruments });
+      const report = checkLedger({ orders: j.orders, portfolio: j.portfolio }, [{ venue: 'sim-a', ledger: rig.sim.ledger('sim-a', account), account }], { instruments });
       const c = report.counts;
       assert.ok(c.orders > 10, `orders checked: ${c.orders}`);
       assert.deepEqual({ lost: c.lost, duplicate: c.duplicate, phantom: c.phantom }, { lost: 0, duplicate: 0, phantom: 0 }, JSON.stringify(report.anomalies.slice(0, 5)));

@@ -5,11 +5,9 @@
 // sees the same order. Orders for a venue whose node is not running get B4_REMOTE_NODE_UNKNOWN.
 import assert from 'node:assert/strict';
 import { Simulator } from '../../../simulators/index.js';
-import { TOKENS, TestClient, type GwMessage } from '../../fixtures/gateway/ws-client.js';
-import { startNatsServer, type NatsServerHandle } from '../../fixtures/nats/nats-server.js';
-import { simVenueEnv, startDaemon, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
-
-const auth = { headers: { authorization: `Bearer ${TOKENS.admin}` } };
+import { TestClient, type GwMessage } from '../../fixtures/gateway/ws-client.js';
+import { useClusterRig } from './rig.js';
+import { simVenueEnv, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
 
 /** Daemon config: one venue of the shared simulator; `routes`: the explicit routing table (B has none: it learns sim-a from A's announcements). */
 function yaml(sim: Simulator, natsUrl: string, node: string, venue: string, routes: string): string {
@@ -36,33 +34,10 @@ type Data = Record<string, unknown>;
 
 describe('gateway across nodes: two real daemons on nats-server (cluster.remote)', function () {
   this.timeout(180_000);
-  let sim: Simulator;
-  let nats: NatsServerHandle;
-  const daemons: DaemonChild[] = [];
-  const clients: TestClient[] = [];
+  const rig = useClusterRig({ venues: 2, seed: 29, port: 0 });
 
-  before(async () => {
-    sim = await Simulator.start({ venues: 2, seed: 29, port: 0 });
-    nats = await startNatsServer();
-  });
-  after(async () => {
-    for (const c of clients) c.ws.close();
-    for (const d of daemons) await stopDaemon(d).catch(() => undefined);
-    await nats?.dispose();
-    await sim?.stop();
-    const { rmSync } = await import('node:fs');
-    for (const d of daemons) rmSync(d.dir, { recursive: true, force: true });
-  });
-
-  async function daemon(node: string, venue: string, routes: string): Promise<{ d: DaemonChild; c: TestClient }> {
-    const d = await startDaemon(yaml(sim, nats.url, node, venue, routes), { env: simVenueEnv('sim-a', 'sim-b') });
-    daemons.push(d);
-    await until(async () => (await fetch(d.urls.health!)).status === 200, 60_000, `${node} /health 200`);
-    const c = await TestClient.connect(d.urls.api!, auth);
-    clients.push(c);
-    assert.equal((await c.request('subscribe', { topics: ['orders', 'fills', 'status', `md.ticker.${venue}.BTC/USDT`] })).ok, true);
-    return { d, c };
-  }
+  const daemon = (node: string, venue: string, routes: string): Promise<{ d: DaemonChild; c: TestClient }> =>
+    rig.daemon(yaml(rig.sim, rig.nats.url, node, venue, routes), { env: simVenueEnv('sim-a', 'sim-b'), healthy: node, topics: ['orders', 'fills', 'status', `md.ticker.${venue}.BTC/USDT`] });
   const order = (venue: string, side: 'buy' | 'sell', priceTicks: number, clientOrderId: string) => ({ venue, symbol: 'BTC/USDT', side, type: 'limit', priceTicks, qtyLots: 20, clientOrderId });
   const submit = async (c: TestClient, args: object): Promise<Ack> => {
     const r = await c.request('order.submit', args);
@@ -179,7 +154,7 @@ describe('gateway across nodes: two real daemons on nats-server (cluster.remote)
     assert.equal((c2.result as Data).reason, 'B4_REMOTE_NODE_UNKNOWN');
 
     // 8. A is cut from NATS: nothing is sent, B4_REMOTE_DISCONNECTED
-    await nats.stop();
+    await rig.nats.stop();
     for (let i = 0; i < 50; i++) {
       last = await submit(a.c, order('sim-b', 'buy', Math.round(tick.bidTicks * 0.97), `x-cut-${i}`));
       if (last.reason === 'B4_REMOTE_DISCONNECTED') break;

@@ -11,12 +11,11 @@ import { OrderJournal } from '../../../actors/journal/order-journal.js';
 import { LiveClock } from '../../../common/clock.js';
 import { checkLedger, userAccount } from '../../../chaos/ledger-check/ledger-check.js';
 import { DEMO_API_KEY, Simulator } from '../../../simulators/index.js';
-import { TOKENS, TestClient, type GwMessage } from '../../fixtures/gateway/ws-client.js';
-import { startNatsServer, type NatsServerHandle } from '../../fixtures/nats/nats-server.js';
+import { TestClient, type GwMessage } from '../../fixtures/gateway/ws-client.js';
 import { venueInstruments } from '../../fixtures/exchange/harness.js';
-import { simVenueEnv, startDaemon, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
+import { useClusterRig } from './rig.js';
+import { simVenueEnv, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
 
-const auth = { headers: { authorization: `Bearer ${TOKENS.admin}` } };
 const clock = new LiveClock();
 
 /** No strategies: the API clients are the only traders, so every order is one the test placed. */
@@ -49,30 +48,9 @@ const orderEvent = (m: GwMessage): OrderEvent | undefined => (m.topic === 'order
 
 describe('gateway across nodes on takeover daemons: a standby routes to the lease owner, and routing follows a takeover (real daemons, nats-server, simulator)', function () {
   this.timeout(120_000);
-  let sim: Simulator;
-  let nats: NatsServerHandle;
-  const daemons: DaemonChild[] = [];
-  const clients: TestClient[] = [];
+  const rig = useClusterRig({ venues: 1, seed: 31, port: 0 });
 
-  before(async () => {
-    sim = await Simulator.start({ venues: 1, seed: 31, port: 0 });
-    nats = await startNatsServer();
-  });
-  after(async () => {
-    for (const c of clients) c.ws.close();
-    for (const d of daemons) await stopDaemon(d).catch(() => undefined);
-    await nats?.dispose();
-    await sim?.stop();
-  });
-
-  async function daemon(node: string): Promise<{ d: DaemonChild; c: TestClient }> {
-    const d = await startDaemon(takeoverGatewayYaml(sim, nats.url, node), { env: simVenueEnv('sim-a') });
-    daemons.push(d);
-    const c = await TestClient.connect(d.urls.api!, auth);
-    clients.push(c);
-    assert.equal((await c.request('subscribe', { topics: ['orders', 'fills', 'status'] })).ok, true);
-    return { d, c };
-  }
+  const daemon = (node: string): Promise<{ d: DaemonChild; c: TestClient }> => rig.daemon(takeoverGatewayYaml(rig.sim, rig.nats.url, node), { env: simVenueEnv('sim-a'), topics: ['orders', 'fills', 'status'] });
   const healthy = async (d: DaemonChild): Promise<boolean> => (await fetch(d.urls.health!)).status === 200;
   const stderrTail = (d: DaemonChild): string => d.stderr().slice(-4000);
   /** The best ask in ticks, from the owner's own market data (a standby has none). */
@@ -173,11 +151,11 @@ describe('gateway across nodes on takeover daemons: a standby routes to the leas
     assert.equal(await stopDaemon(b.d), 0);
     const root = path.join(bDir, 'journal');
     const terms = readdirSync(root).filter((n) => n.startsWith('term-')).sort();
-    const instruments = await venueInstruments(sim, clock, ['BTC/USDT']);
+    const instruments = await venueInstruments(rig.sim, clock, ['BTC/USDT']);
     const j = await OrderJournal.open({ dir: path.join(root, terms.at(-1)!), fsync: 'never' }, { clock, instruments, markInFlightUnknown: false, portfolio: { assetDecimals: Object.fromEntries(instruments.flatMap((i) => [[i.base, 8], [i.quote, 8]])) } });
     try {
       const account = userAccount(DEMO_API_KEY);
-      const report = checkLedger({ orders: j.orders, portfolio: j.portfolio }, [{ venue: 'sim-a', ledger: sim.ledger('sim-a', account), account }], { instruments });
+      const report = checkLedger({ orders: j.orders, portfolio: j.portfolio }, [{ venue: 'sim-a', ledger: rig.sim.ledger('sim-a', account), account }], { instruments });
       const c = report.counts;
       assert.ok(c.orders >= 4, `orders checked: ${c.orders}`);
       assert.deepEqual({ lost: c.lost, duplicate: c.duplicate, phantom: c.phantom }, { lost: 0, duplicate: 0, phantom: 0 }, JSON.stringify(report.anomalies.slice(0, 5)));

@@ -5,13 +5,10 @@
 // gets every one of those orders' final states, as B's (node-b), without asking: A sees the gap in
 // B's event numbers (B's next announcement) and B replays what A missed.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { Simulator } from '../../../simulators/index.js';
-import { TOKENS, TestClient, type GwMessage } from '../../fixtures/gateway/ws-client.js';
-import { startNatsServer, type NatsServerHandle } from '../../fixtures/nats/nats-server.js';
-import { simVenueEnv, startDaemon, stopDaemon, until, type DaemonChild } from '../daemon/harness.js';
-
-const auth = { headers: { authorization: `Bearer ${TOKENS.admin}` } };
+import { TestClient, type GwMessage } from '../../fixtures/gateway/ws-client.js';
+import { useClusterRig } from './rig.js';
+import { simVenueEnv, type DaemonChild } from '../daemon/harness.js';
 
 function yaml(sim: Simulator, natsUrl: string, node: string, venue: string): string {
   const v = sim.venues.find((x) => x.name === venue)!;
@@ -37,32 +34,10 @@ type Data = Record<string, unknown>;
 
 describe('gateway across nodes: events after a NATS outage are replayed (real daemons, nats-server stopped and restarted)', function () {
   this.timeout(120_000);
-  let sim: Simulator;
-  let nats: NatsServerHandle;
-  const daemons: DaemonChild[] = [];
-  const clients: TestClient[] = [];
+  const rig = useClusterRig({ venues: 2, seed: 41, port: 0 });
 
-  before(async () => {
-    sim = await Simulator.start({ venues: 2, seed: 41, port: 0 });
-    nats = await startNatsServer();
-  });
-  after(async () => {
-    for (const c of clients) c.ws.close();
-    for (const d of daemons) await stopDaemon(d).catch(() => undefined);
-    await nats?.dispose();
-    await sim?.stop();
-    for (const d of daemons) rmSync(d.dir, { recursive: true, force: true });
-  });
-
-  async function daemon(node: string, venue: string): Promise<{ d: DaemonChild; c: TestClient }> {
-    const d = await startDaemon(yaml(sim, nats.url, node, venue), { env: simVenueEnv('sim-a', 'sim-b') });
-    daemons.push(d);
-    await until(async () => (await fetch(d.urls.health!)).status === 200, 60_000, `${node} /health 200`);
-    const c = await TestClient.connect(d.urls.api!, auth);
-    clients.push(c);
-    assert.equal((await c.request('subscribe', { topics: ['orders', `md.ticker.${venue}.BTC/USDT`] })).ok, true);
-    return { d, c };
-  }
+  const daemon = (node: string, venue: string): Promise<{ d: DaemonChild; c: TestClient }> =>
+    rig.daemon(yaml(rig.sim, rig.nats.url, node, venue), { env: simVenueEnv('sim-a', 'sim-b'), healthy: node, topics: ['orders', `md.ticker.${venue}.BTC/USDT`] });
   const submit = async (c: TestClient, args: Data): Promise<Ack> => {
     const r = await c.request('order.submit', { venue: 'sim-b', symbol: 'BTC/USDT', qtyLots: 20, type: 'limit', ...args });
     assert.equal(r.ok, true, JSON.stringify(r));
@@ -81,7 +56,7 @@ describe('gateway across nodes: events after a NATS outage are replayed (real da
     const before = await submit(b.c, { side: 'buy', tif: 'IOC', priceTicks: Math.round(tick.askTicks * 1.02), clientOrderId: 'before-1' });
     await a.c.waitFor(final(before.orderId!, 'filled', 'node-b'), 'A sees B\'s order before the outage', 20_000);
 
-    await nats.stop();
+    await rig.nats.stop();
     const filled: string[] = [];
     for (let i = 0; i < 5; i++) filled.push((await submit(b.c, { side: 'buy', tif: 'IOC', priceTicks: Math.round(tick.askTicks * 1.02), clientOrderId: `outage-${i}` })).orderId!);
     const rest = (await submit(b.c, { side: 'buy', priceTicks: Math.round(tick.bidTicks * 0.97), clientOrderId: 'outage-rest' })).orderId!;
@@ -92,7 +67,7 @@ describe('gateway across nodes: events after a NATS outage are replayed (real da
     // none of it reached A while NATS was down
     assert.equal(a.c.messages.filter((m) => m.topic === 'orders' && [...filled, rest].includes((m.data as Data).orderId as string)).length, 0);
 
-    await nats.restart();
+    await rig.nats.restart();
     for (const id of filled) await a.c.waitFor(final(id, 'filled', 'node-b'), `A gets ${id} filled after the outage`, 30_000);
     await a.c.waitFor(final(rest, 'canceled', 'node-b'), 'A gets the resting order canceled after the outage', 30_000);
     // each update once, in B's order: A saw exactly B's sequence of statuses for every order
