@@ -146,17 +146,7 @@ export class CompactedSums {
 
   /** Folds one balance entry in. */
   addEntry(seq: number, account: string, asset: string, free: bigint, locked: bigint, orderId: number): void {
-    const c = this.account(account);
-    let b = c.entries.get(asset);
-    if (b === undefined) {
-      b = { free: 0n, locked: 0n, deposits: 0n };
-      c.entries.set(asset, b);
-    }
-    b.free += free;
-    b.locked += locked;
-    if (orderId === 0) b.deposits += free + locked;
-    this.entries++;
-    if (seq > this.throughSeq) this.throughSeq = seq;
+    this.addEntries(account, asset, free, locked, orderId === 0 ? free + locked : 0n, 1, seq);
   }
 
   /**
