@@ -16,7 +16,7 @@ import type { EngineListener } from './engine-events.js';
 import { isOpen, type SimFill, type SimOrder, type StpMode } from './order.js';
 import { OrderBook } from './order-book.js';
 import { clientIdHash, OpenIndex } from './open-index.js';
-import { OrderIndex } from './order-index.js';
+import { OrderIndex, type OrderIndexFootprint } from './order-index.js';
 import { checkFilters, REJECT, type PlaceRequest, type Rejection } from './order-validation.js';
 import { expiresMaker, expiresTaker, preventedMatch, type PreventedMatch } from './self-trade.js';
 
@@ -55,6 +55,17 @@ export interface TickerStats {
   firstId: number;
   lastId: number;
   openTime: number;
+}
+
+/** See {@link MatchingEngine.indexFootprint}. */
+export interface EngineIndexFootprint {
+  readonly byId: OrderIndexFootprint;
+  /** Resting orders in the open-order indexes. */
+  readonly resting: number;
+  /** Slots of the open-order indexes' tables. */
+  readonly openSlots: number;
+  /** Open-order indexes (one per account and symbol that ever rested an order). */
+  readonly openTables: number;
 }
 
 /** Per-symbol engine state, found with one map lookup per operation. */
@@ -207,6 +218,25 @@ export class MatchingEngine {
     const mine = this.sym.get(o.symbol)?.byClient.get(o.account);
     if (mine !== undefined && mine.get(o.clientOrderId) === o) mine.delete(o.clientOrderId);
   };
+
+  /**
+   * What the engine's order indexes hold: the order-id index (orders, pages, overflow) and the
+   * open-order indexes (resting orders and table slots over every account and symbol). Both follow
+   * what is live (issue 16), for tests and memory reports.
+   */
+  indexFootprint(): EngineIndexFootprint {
+    let resting = 0;
+    let openSlots = 0;
+    let openTables = 0;
+    for (const st of this.sym.values()) {
+      for (const t of st.open.values()) {
+        resting += t.size;
+        openSlots += t.capacity;
+        openTables++;
+      }
+    }
+    return { byId: this.byId.footprint(), resting, openSlots, openTables };
+  }
 
   /** Open orders of `account` (optionally one symbol), oldest first. */
   openOrders(account: string, symbol?: string): SimOrder[] {

@@ -13,6 +13,8 @@ export function clientIdHash(s: string): number {
 /** Slot states of {@link OpenIndex.hashes} besides a stored hash (which is 1 … 2^30). */
 const EMPTY = 0;
 const GONE = -1;
+/** Smallest table (slots). */
+const MIN_CAPACITY = 16;
 
 /**
  * The resting orders of one account in one symbol by client order id: the duplicate check of every
@@ -20,12 +22,13 @@ const GONE = -1;
  * (linear probing) whose hashes live in an `Int32Array` beside the order slots: a lookup reads one
  * cache line of hashes and dereferences an order only when its hash matches, where a `Map` keyed by
  * the id string compared every candidate key string in the bucket (a cache miss each, and the book
- * can hold tens of thousands of orders). Removed slots become tombstones, cleared when the table is
- * rebuilt.
+ * can hold tens of thousands of orders). Removed slots become tombstones (counted in {@link used}),
+ * cleared when the table is rebuilt; the table is rebuilt smaller once it is under 1/16 full, so its
+ * size follows the orders resting now, not the most that ever rested (a burst of a house ladder).
  */
 export class OpenIndex {
-  private hashes = new Int32Array(16);
-  private slots: (SimOrder | undefined)[] = new Array<SimOrder | undefined>(16).fill(undefined);
+  private hashes = new Int32Array(MIN_CAPACITY);
+  private slots: (SimOrder | undefined)[] = new Array<SimOrder | undefined>(MIN_CAPACITY).fill(undefined);
   /** Orders in the table. */
   size = 0;
   /** Slots not {@link EMPTY} (orders and tombstones). */
@@ -73,9 +76,15 @@ export class OpenIndex {
         this.hashes[i] = GONE;
         this.slots[i] = undefined;
         this.size--;
+        if (this.size * 16 < this.hashes.length && this.hashes.length > MIN_CAPACITY) this.rebuild();
         return;
       }
     }
+  }
+
+  /** Slots in the table (orders, tombstones and empty slots): what it costs, for tests and memory reports. */
+  get capacity(): number {
+    return this.hashes.length;
   }
 
   /** Every resting order (no particular order). */
@@ -84,12 +93,14 @@ export class OpenIndex {
   }
 
   /**
-   * Re-inserts every order (tombstones dropped) into a table at most a quarter full, so the next
-   * rebuild is at least half a table of inserts away: each insert pays for at most half a re-insert.
-   * The stored hashes are reused (no id string is hashed again).
+   * Re-inserts every order (tombstones dropped) into the smallest table (at least
+   * {@link MIN_CAPACITY}) under a quarter full, so it is 1/8 to 1/4 full: the next growth is at least
+   * half a table of inserts away, the next shrink (under 1/16) at least 1/16 of a table of removes
+   * away, so each operation pays for at most a bounded number of re-inserts. The stored hashes are
+   * reused (no id string is hashed again).
    */
   private rebuild(): void {
-    let cap = this.hashes.length;
+    let cap = MIN_CAPACITY;
     while (this.size * 4 >= cap) cap *= 2;
     const oldSlots = this.slots;
     const oldHashes = this.hashes;

@@ -66,4 +66,31 @@ describe('simulator venue: OpenIndex (resting orders by client order id)', () =>
     idx.remove(ob);
     assert.equal(idx.size, 0);
   });
+
+  it('shrinks back after a burst: its table follows the orders resting now (1,000,000 add/remove cycles with a few long-lived orders)', () => {
+    const idx = new OpenIndex();
+    const keep = [order(1, 'keep-1'), order(2, 'keep-2'), order(3, 'keep-3')];
+    for (const o of keep) idx.add(o);
+    // a burst: a ladder of 20,000 resting orders, then all of it cancelled
+    const ladder: SimOrder[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const o = order(10 + i, `ladder-${i}`);
+      ladder.push(o);
+      idx.add(o);
+    }
+    assert.ok(idx.capacity >= 20_003 * 4 / 3, `grew for the ladder (${idx.capacity})`);
+    for (const o of ladder) idx.remove(o);
+    assert.equal(idx.size, 3);
+    assert.ok(idx.capacity <= 64, `shrank after the ladder went (${idx.capacity} slots for 3 orders)`);
+    let maxCap = 0;
+    for (let i = 0; i < 1_000_000; i++) {
+      const o = order(100_000 + i, `c-${i}`);
+      idx.add(o);
+      idx.remove(o);
+      if (i % 1024 === 0) maxCap = Math.max(maxCap, idx.capacity);
+    }
+    assert.ok(maxCap <= 64, `table stayed at most 64 slots through 1,000,000 cycles (max ${maxCap})`);
+    for (const o of keep) assert.equal(idx.get(o.clientOrderId), o);
+    assert.deepEqual(new Set(idx.values()), new Set(keep));
+  });
 });
