@@ -16,7 +16,11 @@
  *    span → ack → fill, and the handling of the update and the fill by two subscribers), built
  *    with the real span sinks and actor spans, exported (protobuf over HTTP) to a real receiver in
  *    another process, every order sampled; CPU of this process per order, tracing on minus off,
- *    same run. The receiver runs in a child process so its decoding is not counted.
+ *    same run. The receiver runs in a child process so its decoding is not counted. Twice per
+ *    repetition: with the simulator's tracing in its own process (the headline, engine CPU: the
+ *    CLIENT traceparent leaves as text on a TCP line, the simulator's `restServerSpan` makes and
+ *    exports the `bot4-sim` span there; see childSim), and with the simulator's span in this
+ *    process (the daemon's embedded simulator: its span, parsing and export billed here too).
  *
  * Knobs: BOT4_BENCH_TRACING_RECEIVER (`decode`, default: the per-order receiver decodes every
  * request with protobufjs; `accept`: reads and answers without decoding, so that a busy receiver
