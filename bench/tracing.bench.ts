@@ -16,7 +16,11 @@
  *    span → ack → fill, and the handling of the update and the fill by two subscribers), built
  *    with the real span sinks and actor spans, exported (protobuf over HTTP) to a real receiver in
  *    another process, every order sampled; CPU of this process per order, tracing on minus off,
- *    same run. The receiver runs in a child process so its decoding is not counted.
+ *    same run. The receiver runs in a child process so its decoding is not counted. Twice per
+ *    repetition: with the simulator's tracing in its own process (the headline, engine CPU: the
+ *    CLIENT traceparent leaves as text on a TCP line, the simulator's `restServerSpan` makes and
+ *    exports the `bot4-sim` span there; see childSim), and with the simulator's span in this
+ *    process (the daemon's embedded simulator: its span, parsing and export billed here too).
  *
  * Knobs: BOT4_BENCH_TRACING_RECEIVER (`decode`, default: the per-order receiver decodes every
  * request with protobufjs; `accept`: reads and answers without decoding, so that a busy receiver
@@ -27,7 +31,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +44,7 @@ import { OtlpReceiver } from '../test/fixtures/otlp/otlp-receiver.js';
 import { fmtNs, median, table, writeSection } from './report.js';
 import { PEER_SPANS_PER_ORDER, recordOrders, sdkOrders } from './tracing-sdk-peer.js';
 import { encodeCost } from './tracing-encode.js';
+import { endRestSpan, restServerSpan } from '../simulators/wire/server-span.js';
 
 process.env.BOT4_LOG_LEVEL ??= 'warn';
 
@@ -121,34 +126,76 @@ async function childReceiver(): Promise<{ url: string; child: ChildProcess; span
 }
 
 /**
+ * The simulator's tracing in its own process (the daemon's usual shape: `bench/fixtures/sim-process.ts`
+ * runs the simulator apart from the engine): tracing on there with service `bot4-sim`, exporting to
+ * the same receiver; one TCP line per order carries the engine's CLIENT traceparent, and the
+ * simulator's own `restServerSpan`/`endRestSpan` make its SERVER span from it. Its CPU is not this
+ * process's.
+ */
+async function childSim(receiverUrl: string): Promise<{ sock: net.Socket; child: ChildProcess; spans: () => Promise<number> }> {
+  const child = fork(fileURLToPath(import.meta.url), ['--sim', receiverUrl], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m) => resolve(Number((m as { port: number }).port)));
+    child.once('exit', (c) => reject(new Error(`simulator process exited ${c}`)));
+  });
+  const sock = net.connect(port, '127.0.0.1');
+  sock.setNoDelay(true);
+  await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+  const spans = (): Promise<number> =>
+    new Promise((resolve) => {
+      child.once('message', (m) => resolve(Number((m as { spans: number }).spans)));
+      child.send('count');
+    });
+  return { sock, child, spans };
+}
+
+/**
  * `ORDERS` orders through the span-making steps of the daemon's order path (see the header): the
  * gateway span and the ambient context, risk and venue actors, the venue's CLIENT span, the
  * simulator's SERVER span, the ack and fill spans and their two subscribers. Returns process CPU ns
  * per order (the export included: flushed before the clock stops).
  */
-async function orders(name: string, tracing: ActorTracing | undefined, metrics = false): Promise<number> {
+async function orders(name: string, tracing: ActorTracing | undefined, metrics = false, simSock?: net.Socket): Promise<number> {
   // `metrics`: with the no-op batch-end subscriber the daemon always has (its /metrics timing)
   const noop = (): void => undefined;
   if (metrics) diagnosticsChannel.subscribe(CHANNELS.batchEnd, noop);
   try {
-    return await ordersRun(name, tracing);
+    return await ordersRun(name, tracing, simSock);
   } finally {
     if (metrics) diagnosticsChannel.unsubscribe(CHANNELS.batchEnd, noop);
   }
 }
 
-async function ordersRun(name: string, tracing: ActorTracing | undefined): Promise<number> {
+/** The line an order sends to the simulator process when tracing is off (same length as a traceparent, not sampled). */
+const UNSAMPLED = `00-${'0'.repeat(31)}1-${'0'.repeat(15)}1-00`;
+/** Orders per socket write to the simulator process. */
+const SIM_LINES = 64;
+
+async function ordersRun(name: string, tracing: ActorTracing | undefined, simSock: net.Socket | undefined): Promise<number> {
   const sys = new ActorSystem({ clock: new LiveClock(), name });
   let done = 0;
   const engine = spanSink('engine');
   const sim = spanSink('sim');
+  const toSim: string[] = [];
+  const flushSim = (): void => {
+    if (toSim.length === 0) return;
+    simSock!.write(`${toSim.join('\n')}\n`);
+    toSim.length = 0;
+  };
   const payload = { intent: { venue: 'sim-a', symbol: 'BTC/USDT', side: 'buy', strategy: 'api' } };
   sys.spawn('risk', machine, { handle: (e, ctx) => ctx.send('exchange.sim-a', { type: 'order.submit', payload: e.payload }) });
   sys.spawn('exchange.sim-a', machine, {
     handle: (_e, ctx) => {
       const parent = currentTraceparent();
       const client = engine?.start('POST /api/v3/order', SpanKind.CLIENT, parent, { 'bot4.symbol': 'BTC/USDT', 'bot4.side': 'buy' });
-      const server = sim?.start('POST /api/v3/order', SpanKind.SERVER, client?.traceparent ?? '');
+      // simulator in its own process: the traceparent text leaves this process (on and off alike,
+      // a socket write per SIM_LINES orders: a write per order cost ~10 µs of loopback TCP here,
+      // with tracing off too, and made on − off too noisy); its SERVER span is made and exported there
+      if (simSock !== undefined) {
+        toSim.push(client?.traceparent ?? UNSAMPLED);
+        if (toSim.length === SIM_LINES) flushSim();
+      }
+      const server = simSock === undefined ? sim?.start('POST /api/v3/order', SpanKind.SERVER, client?.traceparent ?? '') : undefined;
       if (server?.recording === true) {
         server.setAttribute('http.request.method', 'POST');
         server.setAttribute('http.response.status_code', 200);
@@ -187,6 +234,7 @@ async function ordersRun(name: string, tracing: ActorTracing | undefined): Promi
     root?.setAttribute('bot4.order.client_id', 'api.x.1');
     root?.end();
   }
+  if (simSock !== undefined) flushSim();
   await tracing?.flush();
   const cpu = process.cpuUsage(cpu0);
   await sys.shutdown();
@@ -227,6 +275,16 @@ async function main(): Promise<void> {
   let simSpans = 0;
   const peerSdk: number[] = [];
   const peerRec: number[] = [];
+  // the same orders with the simulator (and its SERVER span) in its own process
+  const onSep: number[] = [];
+  const offSep: number[] = [];
+  let sepSpans = 0;
+  let sepSimSpans = 0;
+  const simProc = PARTS.has('orders') ? await childSim(rcv.url) : undefined;
+  const tracingOpts = (system: string, simName: boolean): ConstructorParameters<typeof ActorTracing>[0] => ({
+    endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxQueueSize: 100_000, maxExportBatchSize: BATCH, scheduledDelayMillis: 5, system, histograms: false,
+    ...(simName ? { simServiceName: 'bot4-sim' } : {}),
+  });
   try {
     if (PARTS.has('orders')) {
       await orders('orders-warm-off', undefined);
@@ -234,6 +292,10 @@ async function main(): Promise<void> {
       const t = new ActorTracing({ endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxQueueSize: 100_000, maxExportBatchSize: BATCH, scheduledDelayMillis: 5, simServiceName: 'bot4-sim', system: 'orders-warm-on', histograms: false });
       await orders('orders-warm-on', t, true);
       await t.shutdown();
+      await orders('orders-warm-off-sep', undefined, true, simProc!.sock);
+      const t2 = new ActorTracing(tracingOpts('orders-warm-on-sep', false));
+      await orders('orders-warm-on-sep', t2, true, simProc!.sock);
+      await t2.shutdown();
     }
     for (let rep = 0; rep < (PARTS.has('orders') ? ORDER_REPS : 0); rep++) {
       offBare.push(await orders(`orders-off-bare-${rep}`, undefined));
@@ -246,6 +308,15 @@ async function main(): Promise<void> {
       orderSpans = r.spansEnded / ORDERS;
       simSpans = sim / ORDERS;
       if (r.spansDropped > 0) console.warn(`orders-on-${rep}: ${r.spansDropped} of ${r.spansEnded} spans not exported (${r.shutdownError ?? 'export failed'}): the figure undercounts`);
+      // simulator in its own process: same method, same run
+      offSep.push(await orders(`orders-off-sep-${rep}`, undefined, true, simProc!.sock));
+      const simBefore = await simProc!.spans();
+      const t2 = new ActorTracing(tracingOpts(`orders-on-sep-${rep}`, false));
+      onSep.push(await orders(`orders-on-sep-${rep}`, t2, true, simProc!.sock));
+      const r2 = await t2.shutdown();
+      sepSpans = r2.spansEnded / ORDERS;
+      sepSimSpans = ((await simProc!.spans()) - simBefore) / ORDERS;
+      if (r2.spansDropped > 0) console.warn(`orders-on-sep-${rep}: ${r2.spansDropped} of ${r2.spansEnded} spans not exported (${r2.shutdownError ?? 'export failed'}): the figure undercounts`);
     }
     // the named peer: the same 11-span order through the OpenTelemetry SDK vs bot4's records
     if (PARTS.has('peer')) {
@@ -258,12 +329,16 @@ async function main(): Promise<void> {
     }
     await rcv.spans();
   } finally {
+    simProc?.sock.destroy();
+    simProc?.child.kill();
     rcv.child.kill();
   }
   // the encoding stage alone (no I/O), records shaped like the order's
   const enc = PARTS.has('orders') ? encodeCost(ORDERS, ORDER_REPS) : { nsPerSpan: NaN, bytesPerSpan: NaN };
   const perOrder = on.map((v, i) => v - off[i]!);
   const perOrderBare = on.map((v, i) => v - offBare[i]!);
+  const perOrderSep = onSep.map((v, i) => v - offSep[i]!);
+  const costSep = median(perOrderSep);
 
   const pressure = ((): string => {
     try {
@@ -294,20 +369,23 @@ async function main(): Promise<void> {
     `- The daemon's tracing at the default sampling vs the daemon without it (its metrics baseline): **${(lossVsMetrics * 100).toFixed(1)}%** fewer messages per CPU-second (target ≤ 5%: ${lossVsMetrics <= 0.05 ? 'met' : 'not met'}); vs the bare runtime: ${(lossDaemon * 100).toFixed(1)}%. Per-repetition ratios vs the metrics baseline, sorted: ${[...vsMetrics].sort((a, b) => a - b).map((v) => v.toFixed(2)).join(', ')}.`,
     `- The library's \`ActorTracing\` defaults (histograms of every envelope on) vs the bare runtime: ${(loss * 100).toFixed(1)}% (ratios sorted: ${[...ratio.tracing].sort((a, b) => a - b).map((v) => v.toFixed(2)).join(', ')}); the per-envelope histogram record is most of the difference. ${spans} spans over the repetitions (both tracing variants).`,
     '',
-    `Per sampled order: ${ORDERS.toLocaleString('en')} orders per run, every one sampled, ${ORDER_REPS} repetitions of (bare off, daemon off, daemon on) back to back; ${orderSpans.toFixed(0)} \`bot4\` spans per order (gateway, risk, venue actor, CLIENT, ack, fill, 4 subscriber handlings) and ${simSpans.toFixed(0)} \`bot4-sim\` SERVER span (the embedded simulator shares the process), OTLP protobuf export to a receiver in another process included (${RECEIVER === 'accept' ? 'one that reads the requests without decoding them: BOT4_BENCH_TRACING_RECEIVER=accept' : 'decoding every request with protobufjs'}).`,
+    `Per sampled order: ${ORDERS.toLocaleString('en')} orders per run, every one sampled, ${ORDER_REPS} repetitions of (bare off, daemon off, daemon on, then off and on with the simulator in its own process) back to back; ${sepSpans.toFixed(0)} \`bot4\` spans per order (gateway, risk, venue actor, CLIENT, ack, fill, 4 subscriber handlings) and ${sepSimSpans.toFixed(0)} \`bot4-sim\` SERVER span, OTLP protobuf export to a receiver in another process included (${RECEIVER === 'accept' ? 'one that reads the requests without decoding them: BOT4_BENCH_TRACING_RECEIVER=accept' : 'decoding every request with protobufjs'}). **Engine CPU** (the headline, issue 14's target): the simulator runs in its own process, as with \`bench/fixtures/sim-process.ts\` or a real venue, with tracing on there too; each order's CLIENT \`traceparent\` text leaves this process on a TCP line (tracing on and off alike; one socket write per 64 orders, as a write per order cost ~10 µs of loopback TCP with tracing off too and drowned the difference) and the simulator's own \`restServerSpan\` makes and exports the \`bot4-sim\` SERVER span there. The **in-process** rows run the simulator's span in this process (the daemon's embedded simulator): its SERVER span, its traceparent parsing and its \`bot4-sim\` export are billed here too (${simSpans.toFixed(0)} \`bot4-sim\` span per order, ${orderSpans.toFixed(0)} \`bot4\`).`,
     '',
     table(
       ['', 'median CPU / order', 'runs'],
       [
-        ['bare runtime, no subscriber', fmtNs(median(offBare)), offBare.map((v) => fmtNs(v)).join(', ')],
-        ['tracing off: the daemon without tracing (its metrics batch-end subscriber)', fmtNs(median(off)), off.map((v) => fmtNs(v)).join(', ')],
-        ['tracing on, every order sampled (metrics subscriber + the adapter as the daemon runs it, histograms off)', fmtNs(median(on)), on.map((v) => fmtNs(v)).join(', ')],
-        [`**trace cost per sampled order** (on − off)`, `**${fmtNs(costOrder)}**`, perOrder.map((v) => fmtNs(v)).join(', ')],
-        ['on − bare runtime (also counts the instrumented delivery path the metrics subscriber pays anyway)', fmtNs(median(perOrderBare)), perOrderBare.map((v) => fmtNs(v)).join(', ')],
+        ['simulator in its own process: tracing off (the daemon\'s metrics batch-end subscriber)', fmtNs(median(offSep)), offSep.map((v) => fmtNs(v)).join(', ')],
+        ['simulator in its own process: tracing on, every order sampled (metrics subscriber + the adapter, histograms off)', fmtNs(median(onSep)), onSep.map((v) => fmtNs(v)).join(', ')],
+        [`**engine CPU per sampled order** (on − off, simulator in its own process)`, `**${fmtNs(costSep)}**`, perOrderSep.map((v) => fmtNs(v)).join(', ')],
+        ['in-process simulator: bare runtime, no subscriber', fmtNs(median(offBare)), offBare.map((v) => fmtNs(v)).join(', ')],
+        ['in-process simulator: tracing off (metrics batch-end subscriber)', fmtNs(median(off)), off.map((v) => fmtNs(v)).join(', ')],
+        ['in-process simulator: tracing on, every order sampled', fmtNs(median(on)), on.map((v) => fmtNs(v)).join(', ')],
+        ['in-process simulator: per sampled order, engine + simulator spans (on − off)', fmtNs(costOrder), perOrder.map((v) => fmtNs(v)).join(', ')],
+        ['in-process simulator: on − bare runtime (also counts the instrumented delivery path the metrics subscriber pays anyway)', fmtNs(median(perOrderBare)), perOrderBare.map((v) => fmtNs(v)).join(', ')],
       ],
     ),
     '',
-    `- Per sampled order: **${fmtNs(costOrder)}** of engine CPU, ${fmtNs(costOrder / Math.max(1, orderSpans + simSpans))} per span (target ≤ 20 µs per order: ${costOrder <= 20_000 ? 'met' : 'not met'}). A span is a plain record filled on the order path; its OTLP protobuf encoding (hand-written, \`actors/runtime/tracing/otlp-encoder.ts\`) and the HTTP export run from a timer in the same process, so they count here. Of that, encoding alone (\`bench/tracing-encode.ts\`: records shaped like this order's, 512-span batches, best of ${ORDER_REPS} passes, no I/O): ${enc.nsPerSpan.toFixed(0)} ns per span of ${enc.bytesPerSpan.toFixed(0)} bytes, ${fmtNs(enc.nsPerSpan * 11)} per 11-span order.`,
+    `- Engine CPU per sampled order: **${fmtNs(costSep)}**, ${fmtNs(costSep / Math.max(1, sepSpans))} per \`bot4\` span (target ≤ 20 µs per order: ${costSep <= 20_000 ? 'met' : 'not met'}); with the simulator's span in the same process: ${fmtNs(costOrder)}. A span is a plain record filled on the order path; its OTLP protobuf encoding (hand-written, \`actors/runtime/tracing/otlp-encoder.ts\`) and the HTTP export run from a timer in the same process, so they count here. Of that, encoding alone (\`bench/tracing-encode.ts\`: records shaped like this order's, 512-span batches, best of ${ORDER_REPS} passes, no I/O): ${enc.nsPerSpan.toFixed(0)} ns per span of ${enc.bytesPerSpan.toFixed(0)} bytes, ${fmtNs(enc.nsPerSpan * 11)} per 11-span order.`,
     '',
     `Named peer, same run and receiver: one order of ${PEER_SPANS_PER_ORDER} spans (a root and a chain of children, 6 attributes each), ${ORDERS.toLocaleString('en')} orders per run, ${ORDER_REPS} runs each, CPU per order with the export:`,
     '',
@@ -335,6 +413,27 @@ if (process.argv.includes('--receiver') && RECEIVER === 'accept') {
   srv.listen(0, '127.0.0.1', () => {
     process.on('message', () => process.send!({ spans: bytes }));
     process.send!({ url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/v1/traces` });
+  });
+} else if (process.argv.includes('--sim')) {
+  // the simulator's tracing in its own process (see childSim)
+  const t = new ActorTracing({ endpoint: process.argv[process.argv.indexOf('--sim') + 1]!, samplingRatio: 1, maxTracesPerSecond: 0, maxQueueSize: 100_000, maxExportBatchSize: BATCH, scheduledDelayMillis: 5, simServiceName: 'bot4-sim', system: 'sim-process', histograms: false });
+  const srv = net.createServer((c) => {
+    let buf = '';
+    c.setEncoding('latin1');
+    c.on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const tp = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        const span = restServerSpan('POST', '/order', tp, '', 'newClientOrderId=api.x.1', '127.0.0.1');
+        if (span !== undefined) endRestSpan(span, 200);
+      }
+    });
+  });
+  srv.listen(0, '127.0.0.1', () => {
+    process.on('message', () => void t.flush().then(() => process.send!({ spans: t.serviceStats().find((x) => x.service === 'bot4-sim')?.ended ?? 0 })));
+    process.send!({ port: (srv.address() as AddressInfo).port });
   });
 } else if (process.argv.includes('--receiver')) {
   void (async () => {

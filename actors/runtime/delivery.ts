@@ -27,7 +27,8 @@ export type FailureSink = (cell: ActorCell, error: unknown) => void;
  * Instrumentation is decided once per batch from the channels' `hasSubscribers`:
  * - none: the plain loop (set the handling context, call the handler);
  * - `batch-start`/`batch-end` only: per-envelope trace contexts from the batch event, clock reads
- *   only for the envelopes a subscriber asked to time (sampled spans);
+ *   only for the envelopes a subscriber asked to time (sampled spans), and none of its own for
+ *   the first one's start and the last one's end (the batch's start and end reads serve them);
  * - `started`/`finished` (the firehose): two events and two clock reads per envelope.
  * All three are the same loop ({@link Delivery.deliverBatch}); only the instrumented steps are
  * skipped.
@@ -68,7 +69,9 @@ export class Delivery {
     const tp = bev === undefined ? e.traceparent : bev.traceparents[0]!;
     const t0 = perMsg ? this.beginTraced(cell, e, tp) : this.begin(cell, e, tp);
     const timed = bev !== undefined && bev.timed[0] !== 0;
-    if (timed) bev!.startNs[0] = perMsg ? t0 : this.clock.nowNs();
+    // A timed envelope reuses the clock reads the batch already makes (its batchStartNs, read
+    // just before, and closeBatch's end) unless per-message subscribers run in between.
+    if (timed) bev!.startNs[0] = perMsg ? t0 : bev!.batchStartNs;
     let error: unknown;
     try {
       // A fault injected from outside (`ActorSystem.injectFault`): fails like a throwing handler.
@@ -79,12 +82,12 @@ export class Delivery {
     } catch (err) {
       error = err ?? new Error('undefined thrown');
     }
-    if (timed) bev!.endNs[0] = this.clock.nowNs();
+    if (timed && perMsg) bev!.endNs[0] = this.clock.nowNs();
     cell.processed++;
     this.delivered++;
     if (perMsg) this.endTraced(cell, e, t0, 1, error);
     if (bev !== undefined) {
-      this.closeBatch(bev, 1, error, error === undefined ? -1 : 0);
+      this.closeBatch(bev, 1, error, error === undefined ? -1 : 0, timed && !perMsg ? 0 : -1);
       this.controlSlot[0] = undefined;
     }
     this.end();
@@ -114,6 +117,8 @@ export class Delivery {
     let t0 = 0;
     // Index whose handler is running (its finished event / end time is still owed on a throw).
     let open = -1;
+    // `k` of a timed envelope whose end time is closeBatch's clock read (-1: none).
+    let owedEnd = -1;
     try {
       const first = batch[start]!;
       const firstTp = bev === undefined ? first.traceparent : bev.traceparents[0]!;
@@ -144,12 +149,18 @@ export class Delivery {
             handling.envelope = e;
             handling.traceparent = tp;
           }
-          // Batch-level instrumentation reads the clock only for the envelopes a subscriber asked to time.
-          if (timed) bev.startNs[k] = perMsg ? t0 : this.clock.nowNs();
+          // Batch-level instrumentation reads the clock only for the envelopes a subscriber asked to
+          // time, and reuses the batch's own reads where nothing runs in between: the first
+          // envelope starts at batchStartNs unless the machine took a `batch` event first, and the
+          // last one (without per-message subscribers) ends at closeBatch's read.
+          if (timed) bev.startNs[k] = perMsg ? t0 : k === 0 && !cell.batchReacts ? bev.batchStartNs : this.clock.nowNs();
           open = i;
           handle(e, ctx);
           open = -1;
-          if (timed) bev.endNs[k] = this.clock.nowNs();
+          if (timed) {
+            if (i + 1 === stop && !perMsg) owedEnd = k;
+            else bev.endNs[k] = this.clock.nowNs();
+          }
           if (perMsg) this.endTraced(cell, e, t0, 1, undefined);
         }
       }
@@ -171,7 +182,7 @@ export class Delivery {
     } else if (handle === undefined && perMsg) {
       this.endBatch(cell, start, stop, t0, undefined);
     }
-    if (bev !== undefined) this.closeBatch(bev, i - start, error, errorIndex);
+    if (bev !== undefined) this.closeBatch(bev, i - start, error, errorIndex, owedEnd);
     for (let k = start; k < i; k++) batch[k] = undefined as unknown as Envelope;
     cell.processed += i - start;
     this.delivered += i - start;
@@ -228,9 +239,10 @@ export class Delivery {
   }
 
   /** Completes and publishes `batch-end`, then lets go of the envelopes. */
-  private closeBatch(ev: BatchDeliveryEvent, handled: number, error: unknown, errorIndex: number): void {
+  private closeBatch(ev: BatchDeliveryEvent, handled: number, error: unknown, errorIndex: number, owedEnd: number): void {
     const now = this.clock.nowNs();
     ev.batchEndNs = now;
+    if (owedEnd >= 0) ev.endNs[owedEnd] = now;
     ev.handled = handled;
     ev.error = error;
     ev.errorIndex = errorIndex;

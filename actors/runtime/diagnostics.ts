@@ -91,7 +91,9 @@ export interface FinishedEvent {
  * At `batch-start`, `traceparents[k]` holds each envelope's own context and `timed[k]` is 0. A
  * subscriber may replace `traceparents[k]` (the context of whatever the handler sends, as with
  * {@link StartedEvent.traceparent}) and set `timed[k] = 1` to get that envelope's exact handling
- * interval in `startNs[k]`/`endNs[k]` at `batch-end` (two clock reads: ask only for sampled ones).
+ * interval in `startNs[k]`/`endNs[k]` at `batch-end` (up to two clock reads: ask only for sampled
+ * ones; the first envelope's start may be `batchStartNs` and the last one's end `batchEndNs`, the
+ * same reads).
  * At `batch-end`, `handled`, `batchEndNs`, `error` and `errorIndex` are filled in.
  */
 export interface BatchDeliveryEvent {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { SimulatedClock } from '../../../../common/index.js';
 import { ActorSystem, CHANNELS, type BatchDeliveryEvent, type EnqueuedEvent, type FinishedEvent, type LifecycleChangeEvent, type StartedEvent } from '../../../../actors/runtime/index.js';
+import { setup } from 'xstate';
 import { counterMachine } from './helpers.js';
 
 describe('runtime/diagnostics', () => {
@@ -161,5 +162,61 @@ describe('runtime/diagnostics', () => {
       'end a handled=1 500-600 err=- timed=[]',
     ]);
     assert.deepEqual(childTp, ['ctx-m2'], 'what the handler sends carries the context the subscriber set');
+  });
+  it('batch-start/batch-end: a timed envelope reuses the batch\'s clock reads (first start without a batch event, last end); the others read their own', () => {
+    class CountingClock extends SimulatedClock {
+      reads = 0;
+      override nowNs(): number {
+        this.reads++;
+        return super.nowNs();
+      }
+    }
+    const clock = new CountingClock();
+    const sys = new ActorSystem({ clock, seed: 1, name: 'diag-reuse', batchSize: 4 });
+    let timeThem = false;
+    let readsAtStart = 0;
+    const between: string[] = [];
+    const onStart = (m: unknown): void => {
+      const ev = m as BatchDeliveryEvent;
+      if (ev.system !== 'diag-reuse') return;
+      for (let k = 0; k < ev.count; k++) ev.timed[k] = timeThem ? 1 : 0;
+      readsAtStart = clock.reads;
+    };
+    const onEnd = (m: unknown): void => {
+      const ev = m as BatchDeliveryEvent;
+      if (ev.system !== 'diag-reuse') return;
+      // clock reads from batch-start to batch-end (the handlers read none)
+      between.push(`${ev.actor} n=${ev.handled} timed=${timeThem} reads=${clock.reads - readsAtStart}`);
+    };
+    diagnosticsChannel.subscribe(CHANNELS.batchStart, onStart);
+    diagnosticsChannel.subscribe(CHANNELS.batchEnd, onEnd);
+    try {
+      sys.spawn('quiet', setup({}).createMachine({}), { handle: () => undefined }); // its machine takes no `batch` event
+      sys.spawn('counter', counterMachine, { handle: () => undefined }); // its machine takes the `batch` event first
+      for (const t of [false, true]) {
+        timeThem = t;
+        for (const to of ['quiet', 'counter']) {
+          sys.send(to, { type: 'one' });
+          clock.advance(0);
+        }
+        for (let i = 0; i < 3; i++) sys.send('quiet', { type: 'three' });
+        clock.advance(0);
+      }
+    } finally {
+      diagnosticsChannel.unsubscribe(CHANNELS.batchStart, onStart);
+      diagnosticsChannel.unsubscribe(CHANNELS.batchEnd, onEnd);
+    }
+    assert.deepEqual(between, [
+      // untimed: the batch's own two reads (start, end)
+      'quiet n=1 timed=false reads=2',
+      'counter n=1 timed=false reads=2',
+      'quiet n=3 timed=false reads=2',
+      // the only envelope of a batch: no read of its own
+      'quiet n=1 timed=true reads=2',
+      // after the machine's batch event: its start is read, its end is the batch's
+      'counter n=1 timed=true reads=3',
+      // first start and last end reused; first end, middle start and end, last start read
+      'quiet n=3 timed=true reads=6',
+    ]);
   });
 });
