@@ -332,10 +332,11 @@ async function main(): Promise<void> {
   };
   const report = checkLedger({ orders: checked }, [{ venue: va.name, ledger: await fetchLedger(sim.control, va.name, userAccount(DEMO_API_KEY)), account: userAccount(DEMO_API_KEY) }], { instruments: engine.instruments });
   if (!report.ok) for (const a of report.anomalies.slice(0, 5)) console.log('anomaly', a.kind, a.detail);
-  const rssEnd = process.memoryUsage().rss;
+  (globalThis as { gc?: () => void }).gc?.(); // `npm run bench` runs with --expose-gc
+  const { rss: rssEnd, heapUsed } = process.memoryUsage();
   const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
   const peak = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-  const engineMem = `engine process RSS ${mib(rssBeforeCheck)} MiB after the runs, ${mib(rssEnd)} MiB after the ledger check, peak ${peak === undefined ? '?' : (Number(peak) / 1024).toFixed(0)} MiB; ${adapter.records.size} order records kept for it in ${mib(adapter.records.columnBytes)} MiB of columns (${OrderRecords.bytesPerOrder} B per order)`;
+  const engineMem = `engine process RSS ${mib(rssBeforeCheck)} MiB after the runs, ${mib(rssEnd)} MiB after the ledger check and a full GC (heap used ${mib(heapUsed)} MiB), peak ${peak === undefined ? '?' : (Number(peak) / 1024).toFixed(0)} MiB; ${adapter.records.size} order records kept for it in ${mib(adapter.records.columnBytes)} MiB of columns (${OrderRecords.bytesPerOrder} B per order)`;
   console.log(engineMem);
   const wsFig = inner.wsOrders?.figures;
   await engine.stop();
@@ -369,7 +370,7 @@ async function main(): Promise<void> {
   const clean = results.filter((r) => r.internal !== undefined && r.failed === 0 && r.ackRate >= 0.95 * r.rate);
   const best = clean.length === 0 ? undefined : clean.reduce((a, b) => (b.ackRate > a.ackRate ? b : a));
   const md = [
-    `**Run: ${SECONDS} s per rate (${SECONDS >= 600 ? `${SECONDS / 60}-minute run` : `${SECONDS} s`}), offered ${RATES.join(', ')} orders/s, peer ${PEERS.length === 0 ? 'none' : PEERS.join(', ')}; samples per row in the latency column; ledger check ${report.ok ? 'ok' : 'FAILED'} over ${report.counts.orders} orders.** Command: \`BOT4_BENCH_TP_RATES=${RATES.join(',')} BOT4_BENCH_TP_SECONDS=${SECONDS} BOT4_BENCH_TP_PEER=${PEERS.length === 0 ? 'none' : PEERS.join(',')} npm run bench throughput\`.`,
+    `**Run: ${SECONDS} s per rate (${SECONDS >= 600 ? `${SECONDS / 60}-minute run` : `${SECONDS} s`}), offered ${RATES.join(', ')} orders/s, peer ${PEERS.length === 0 ? 'none' : PEERS.join(', ')}; bot4 latency samples ${results.filter((r) => r.internal !== undefined).map((r) => `${r.count} at ${r.rate}/s`).join(', ')} (every row's count in its latency column); ledger check ${report.ok ? 'ok' : 'FAILED'} over ${report.counts.orders} orders.** Command: \`BOT4_BENCH_TP_RATES=${RATES.join(',')} BOT4_BENCH_TP_SECONDS=${SECONDS} BOT4_BENCH_TP_PEER=${PEERS.length === 0 ? 'none' : PEERS.join(',')} npm run bench throughput\`.`,
     '',
     `Engine (this process) and simulator (its own process: 2 identical venues, \`rate-limits high\` advertised and budgeted by the engine, no participants, no network model) on loopback; ${SECONDS} s per rate, open loop. Orders: limit IOC buys far below an empty book (each expires at once: no open orders pile up on either side). bot4: \`engine.submit\` → risk actor → venue actor → journal (fsync \`interval\`) → breaker → \`orderEntry: '${ORDER_ENTRY}'\`. Peer, same run, the simulator's second venue: a bare ccxt client in its own process, same orders, same rate, same unbounded in-flight concurrency. Load while measuring: loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores shared with other work (figures are noisy).`,
     '',
