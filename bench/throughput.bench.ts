@@ -320,7 +320,8 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 30_000;
   while ([...engine.journal.orders.openOrders()].some((o) => o.state === 'unknown' || o.state === 'submitted') && Date.now() < deadline) await sleep(100);
   adapter.records.flush();
-  const rssBeforeCheck = process.memoryUsage().rss;
+  (globalThis as { gc?: () => void }).gc?.();
+  const { rss: rssBeforeCheck, heapUsed: heapBeforeCheck } = process.memoryUsage();
   // The records, then the orders the table still holds (those never handed over: denied) in place of their records.
   const tableIds = new Set<string>();
   for (const o of engine.journal.orders.values()) tableIds.add(o.clientOrderId);
@@ -336,7 +337,7 @@ async function main(): Promise<void> {
   const { rss: rssEnd, heapUsed } = process.memoryUsage();
   const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
   const peak = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-  const engineMem = `engine process RSS ${mib(rssBeforeCheck)} MiB after the runs, ${mib(rssEnd)} MiB after the ledger check and a full GC (heap used ${mib(heapUsed)} MiB), peak ${peak === undefined ? '?' : (Number(peak) / 1024).toFixed(0)} MiB; ${adapter.records.size} order records kept for it in ${mib(adapter.records.columnBytes)} MiB of columns (${OrderRecords.bytesPerOrder} B per order)`;
+  const engineMem = `engine process RSS ${mib(rssBeforeCheck)} MiB after the runs and a full GC (heap used ${mib(heapBeforeCheck)} MiB), ${mib(rssEnd)} MiB after the ledger check and a full GC (heap used ${mib(heapUsed)} MiB), peak ${peak === undefined ? '?' : (Number(peak) / 1024).toFixed(0)} MiB; ${adapter.records.size} order records kept for it in ${mib(adapter.records.columnBytes)} MiB of columns (${OrderRecords.bytesPerOrder} B per order)`;
   console.log(engineMem);
   const wsFig = inner.wsOrders?.figures;
   await engine.stop();
