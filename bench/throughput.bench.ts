@@ -23,10 +23,12 @@
  * every order as before issue 16), BOT4_BENCH_TP_SIM_PROFILE (`1`: CPU profile of the simulator
  * process over the whole run, summarised at the end). The simulator's RSS is reported after each run.
  * The 60 s and 10-minute runs: `BOT4_BENCH_TP_SECONDS=60` / `=600`, best with one rate
- * (`BOT4_BENCH_TP_RATES=15000`). Every order of the run stays in memory on both sides for the
- * ledger check (the simulator's ledger, and the bench's references to the journal's orders, whose
- * table keeps only the newest 10,000 closed ones): on the order of 1–2 KB per order, so a
- * 10-minute run at 15k/s (9M orders) needs several GB in each process.
+ * (`BOT4_BENCH_TP_RATES=12000 BOT4_BENCH_TP_SECONDS=600 BOT4_BENCH_TP_PEER=none`). For the ledger
+ * check the bench keeps, per order handed over, a compact record of what the check reads
+ * (`fixtures/order-records.ts`, ~50 bytes in typed-array columns, off the JS heap), not the order:
+ * the engine's table keeps only the newest 10,000 closed orders. With the time columns (16 bytes per
+ * order) that is ~0.5 GB for 7.2M orders (600 s at 12k/s); the simulator keeps
+ * `BOT4_BENCH_TP_SIM_RETENTION` orders per venue and compacts the rest.
  * Run: npm run bench throughput
  */
 import { spawn } from 'node:child_process';
@@ -43,11 +45,11 @@ import { BinanceAdapter } from '../actors/exchange/binance/binance-adapter.js';
 import { VenueCallError } from '../actors/exchange/errors.js';
 import { WeightBudget } from '../actors/exchange/weight-budget.js';
 import type { OrderIntent } from '../actors/orders/intent.js';
-import type { Order } from '../actors/orders/order-state.js';
 import type { OrderStore } from '../actors/orders/order-store.js';
 import { LiveClock } from '../common/clock.js';
 import { DEMO_API_KEY, DEMO_API_SECRET, type VenueUrls } from '../simulators/index.js';
-import { checkLedger, fetchLedger, userAccount } from '../chaos/ledger-check/ledger-check.js';
+import { checkLedger, fetchLedger, userAccount, type LedgerEngineOrder } from '../chaos/ledger-check/ledger-check.js';
+import { OrderRecords } from './fixtures/order-records.js';
 import { summariseProfile, type CpuProfile } from './fixtures/cpu-profile-summary.js';
 import { firstLine, fmtNs, table, writeSection } from './report.js';
 
@@ -107,11 +109,11 @@ class Recording extends DelegatingAdapter<BinanceAdapter> {
   /** Placement failures by kind (`venue unknown`, `venue rejected`, …). */
   readonly failures = new Map<string, number>();
   /**
-   * Every order handed over (the journal's live objects): the order table keeps only the newest
-   * 10,000 closed orders, and every order of this bench closes at once (IOC), so the ledger check
-   * reads these instead.
+   * Every order handed over, as a compact record of what the ledger check reads, taken once the
+   * order is final: the order table keeps only the newest 10,000 closed orders, and every order of
+   * this bench closes at once (IOC), so the ledger check reads these instead.
    */
-  readonly orders: Order[] = [];
+  readonly records = new OrderRecords();
   /** The engine's order table (set once the engine is up). */
   table: OrderStore | undefined;
   constructor(inner: BinanceAdapter, private readonly clock: LiveClock) {
@@ -121,7 +123,7 @@ class Recording extends DelegatingAdapter<BinanceAdapter> {
     const k = intent.priceTicks - PRICE0;
     this.handedAt[k] = this.clock.nowNs();
     const o = this.table?.get(id);
-    if (o !== undefined) this.orders.push(o);
+    if (o !== undefined) this.records.track(o);
     return this.inner.placeOrder(id, intent, tp).then(
       (v) => {
         this.ackedAt[k] = this.clock.nowNs();
@@ -218,18 +220,26 @@ async function main(): Promise<void> {
     adapter.failures.clear();
     const failed0 = adapter.failed;
     const t0 = clock.nowNs();
-    const pending: Promise<void>[] = [];
+    // Submissions not settled yet: a count, not a promise per order (a 10-minute run offers millions).
+    let outstanding = 0;
+    const settled = (ok: boolean): void => {
+      outstanding--;
+      if (!ok) denied++;
+    };
     let sent = 0;
     while (sent < total) {
       const due = Math.min(total, Math.floor(((clock.nowNs() - t0) * rate) / 1e9));
       while (sent < due) {
         intended[sent] = t0 + (sent * 1e9) / rate;
-        pending.push(submitOne().then((ok) => void (ok || denied++)));
+        outstanding++;
+        void submitOne().then(settled);
         sent++;
       }
       await new Promise((r) => setImmediate(r));
     }
-    await Promise.all(pending);
+    // Each submission settles by its own 60 s timeout at the latest.
+    for (const end = Date.now() + 70_000; outstanding > 0 && Date.now() < end; ) await sleep(5);
+    if (outstanding > 0) throw new Error(`${outstanding} submissions still unsettled 70 s after the last was offered`);
     // Every accepted submission is answered by the venue (or fails) before the request timeout.
     const deadline = Date.now() + TIMEOUT_MS * 3;
     const answered = (): number => {
@@ -309,8 +319,26 @@ async function main(): Promise<void> {
   // Settle and check the ledger: every order the engine knows is at the venue and vice versa.
   const deadline = Date.now() + 30_000;
   while ([...engine.journal.orders.openOrders()].some((o) => o.state === 'unknown' || o.state === 'submitted') && Date.now() < deadline) await sleep(100);
-  const report = checkLedger({ orders: [...new Map([...adapter.orders, ...engine.journal.orders.values()].map((o) => [o.clientOrderId, o])).values()] }, [{ venue: va.name, ledger: await fetchLedger(sim.control, va.name, userAccount(DEMO_API_KEY)), account: userAccount(DEMO_API_KEY) }], { instruments: engine.instruments });
+  adapter.records.flush();
+  (globalThis as { gc?: () => void }).gc?.();
+  const { rss: rssBeforeCheck, heapUsed: heapBeforeCheck } = process.memoryUsage();
+  // The records, then the orders the table still holds (those never handed over: denied) in place of their records.
+  const tableIds = new Set<string>();
+  for (const o of engine.journal.orders.values()) tableIds.add(o.clientOrderId);
+  const checked = {
+    *[Symbol.iterator](): Generator<LedgerEngineOrder> {
+      for (const r of adapter.records) if (!tableIds.has(r.clientOrderId)) yield r;
+      yield* engine.journal.orders.values();
+    },
+  };
+  const report = checkLedger({ orders: checked }, [{ venue: va.name, ledger: await fetchLedger(sim.control, va.name, userAccount(DEMO_API_KEY)), account: userAccount(DEMO_API_KEY) }], { instruments: engine.instruments });
   if (!report.ok) for (const a of report.anomalies.slice(0, 5)) console.log('anomaly', a.kind, a.detail);
+  (globalThis as { gc?: () => void }).gc?.(); // `npm run bench` runs with --expose-gc
+  const { rss: rssEnd, heapUsed } = process.memoryUsage();
+  const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
+  const peak = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  const engineMem = `engine process RSS ${mib(rssBeforeCheck)} MiB after the runs and a full GC (heap used ${mib(heapBeforeCheck)} MiB), ${mib(rssEnd)} MiB after the ledger check and a full GC (heap used ${mib(heapUsed)} MiB), peak ${peak === undefined ? '?' : (Number(peak) / 1024).toFixed(0)} MiB; ${adapter.records.size} order records kept for it in ${mib(adapter.records.columnBytes)} MiB of columns (${OrderRecords.bytesPerOrder} B per order)`;
+  console.log(engineMem);
   const wsFig = inner.wsOrders?.figures;
   await engine.stop();
   const simEnd = sim.rss();
@@ -343,6 +371,8 @@ async function main(): Promise<void> {
   const clean = results.filter((r) => r.internal !== undefined && r.failed === 0 && r.ackRate >= 0.95 * r.rate);
   const best = clean.length === 0 ? undefined : clean.reduce((a, b) => (b.ackRate > a.ackRate ? b : a));
   const md = [
+    `**Run: ${SECONDS} s per rate${SECONDS >= 600 ? ` (${SECONDS / 60}-minute run)` : ''}, offered ${RATES.join(', ')} orders/s, peer ${PEERS.length === 0 ? 'none' : PEERS.join(', ')}; bot4 latency samples ${results.filter((r) => r.internal !== undefined).map((r) => `${r.count} at ${r.rate}/s`).join(', ')} (every row's count in its latency column); ledger check ${report.ok ? 'ok' : 'FAILED'} over ${report.counts.orders} orders.** Command: \`BOT4_BENCH_TP_RATES=${RATES.join(',')} BOT4_BENCH_TP_SECONDS=${SECONDS} BOT4_BENCH_TP_PEER=${PEERS.length === 0 ? 'none' : PEERS.join(',')} npm run bench throughput\`.`,
+    '',
     `Engine (this process) and simulator (its own process: 2 identical venues, \`rate-limits high\` advertised and budgeted by the engine, no participants, no network model) on loopback; ${SECONDS} s per rate, open loop. Orders: limit IOC buys far below an empty book (each expires at once: no open orders pile up on either side). bot4: \`engine.submit\` → risk actor → venue actor → journal (fsync \`interval\`) → breaker → \`orderEntry: '${ORDER_ENTRY}'\`. Peer, same run, the simulator's second venue: a bare ccxt client in its own process, same orders, same rate, same unbounded in-flight concurrency. Load while measuring: loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores shared with other work (figures are noisy).`,
     '',
     table(['client', 'offered orders/s', 'orders', 'acknowledged/s', 'failed (cause)', 'intended send → venue reply p50 / p99 / p99.9 / max (samples)', 'bot4 internal path p50 / p99 / p99.9'], rows),
@@ -351,7 +381,7 @@ async function main(): Promise<void> {
     '',
     `- Highest rate sustained (0 failed, replies ≥ 95 % of the offered rate): ${best === undefined ? 'none' : `${best.rate} orders/s offered (${best.ackRate.toFixed(0)}/s acknowledged, ${SECONDS} s)`} — goal ≥ 15,000/s for 60 s: **${best !== undefined && best.rate >= 15_000 && SECONDS >= 60 ? 'met' : 'NOT met'}** on this run. Above the sustained rate the clients queue: latency grows with the backlog, and past a queue bound orders fail (bot4: the risk actor's mailbox refuses with \`B4_MAILBOX_FULL\`; ccxt: request timeouts, or its WebSocket closed by the venue as a slow reader); the causes are in the table.`,
     `- Simulator memory (retention \`${SIM_RETENTION === 'off' ? 'off: every order kept' : `${SIM_RETENTION} client orders per venue`}\`): RSS after each bot4 run ${simRss.join(', ')}; at the end ${simEnd.now.toFixed(0)} MiB, peak ${simEnd.peak.toFixed(0)} MiB.`,
-    `- Ledger check after the runs (bot4's journal vs the venue's ledger): ${report.ok ? 'ok' : 'FAILED'} — ${JSON.stringify(report.counts)}.${wsFig === undefined ? '' : ` WebSocket order entry: ${wsFig.sent} requests written, ${wsFig.answered} answered, ${wsFig.unknown} unknown, ${wsFig.connects} connect(s).`}`,
+    `- Ledger check after the runs (bot4's journal vs the venue's ledger, over ${report.counts.orders} engine orders): ${report.ok ? 'ok' : 'FAILED'} — ${JSON.stringify(report.counts)}. Memory: ${engineMem}.${wsFig === undefined ? '' : ` WebSocket order entry: ${wsFig.sent} requests written, ${wsFig.answered} answered, ${wsFig.unknown} unknown, ${wsFig.connects} connect(s).`}`,
     '',
     ...(profileRows.length === 0
       ? []

@@ -1,5 +1,4 @@
 import { toUnits, type Instrument } from '../../actors/orders/instrument.js';
-import type { Order } from '../../actors/orders/order-state.js';
 import { orderFromJSON, OrderStore, type OrderJSON } from '../../actors/orders/order-store.js';
 import type { Portfolio } from '../../actors/orders/portfolio.js';
 import { parseOptions, z } from '../../common/validate.js';
@@ -7,19 +6,23 @@ import type { InstrumentSpec } from '../../simulators/venue/instruments.js';
 import type { LedgerSnapshot } from '../../simulators/venue/ledger.js';
 import { LedgerCheckInputError, LedgerFetchError } from './errors.js';
 import { emptyCounts, type LedgerAnomaly, type LedgerCheckReport } from './report.js';
-import { checkVenue, type BalanceMode } from './venue-check.js';
+import { checkVenue, type BalanceMode, type LedgerEngineOrder } from './venue-check.js';
 
 export { LedgerCheckInputError, LedgerFetchError } from './errors.js';
 export { ANOMALY_KINDS, type AnomalyKind, type LedgerAnomaly, type LedgerCheckCounts, type LedgerCheckReport } from './report.js';
-export type { BalanceMode } from './venue-check.js';
+export type { BalanceMode, LedgerEngineOrder } from './venue-check.js';
 
 /**
  * The engine's side of the comparison: what `OrderJournal.open(...).state` rebuilds. `orders` may
- * be the live {@link OrderStore}, orders, or their JSON (`orderToJSON`, a snapshot read from disk).
+ * be the live {@link OrderStore}, orders (or any object with what the check reads of one,
+ * {@link LedgerEngineOrder}), or their JSON (`orderToJSON`, a snapshot read from disk). An iterable
+ * that is not an iterator (an array, or an object whose `[Symbol.iterator]()` starts afresh each
+ * time) is read once per venue without being copied, so it may build each order on the fly; an
+ * iterator (a generator, `map.values()`) is read once into an array.
  * Without `portfolio`, positions, balances and fees are not compared.
  */
 export interface EngineView {
-  orders: OrderStore | Iterable<Order | OrderJSON>;
+  orders: OrderStore | Iterable<LedgerEngineOrder | OrderJSON>;
   portfolio?: Portfolio | undefined;
 }
 
@@ -87,7 +90,7 @@ export function checkLedger(engine: EngineView, venues: readonly VenueLedger[], 
       venue: v.venue,
       account: v.account,
       ledger: v.ledger,
-      orders: orders.filter((o) => o.intent.venue === v.venue),
+      orders: onVenue(orders, v.venue),
       portfolio: engine.portfolio,
       instruments: bySymbol,
       healed: opts.healed,
@@ -155,11 +158,19 @@ export function instrumentsFromSpecs(venue: string, specs: readonly InstrumentSp
   });
 }
 
-function engineOrders(src: EngineView['orders']): Order[] {
-  const it: Iterable<Order | OrderJSON> = src instanceof OrderStore ? src.values() : src;
-  const out: Order[] = [];
-  for (const o of it) out.push(typeof o.cumTickLots === 'string' ? orderFromJSON(o as OrderJSON) : (o as Order));
-  return out;
+/** The engine's orders as something that can be read once per venue (see {@link EngineView.orders}). */
+function engineOrders(src: EngineView['orders']): Iterable<LedgerEngineOrder | OrderJSON> {
+  if (src instanceof OrderStore) return { [Symbol.iterator]: () => src.values() };
+  // An iterator is its own iterable and can be read only once: keep what it yields.
+  if (typeof (src as Partial<Iterator<unknown>>).next === 'function') return [...src];
+  return src;
+}
+
+function* onVenue(orders: Iterable<LedgerEngineOrder | OrderJSON>, venue: string): Generator<LedgerEngineOrder> {
+  for (const o of orders) {
+    if (o.intent.venue !== venue) continue;
+    yield typeof o.cumTickLots === 'string' ? orderFromJSON(o as OrderJSON) : (o as LedgerEngineOrder);
+  }
 }
 
 function checkSnapshotShape(s: unknown, where: string): void {

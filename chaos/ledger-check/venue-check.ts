@@ -1,5 +1,6 @@
 import type { Instrument } from '../../actors/orders/instrument.js';
-import { isTerminal, type Order, type OrderState } from '../../actors/orders/order-state.js';
+import type { OrderIntent } from '../../actors/orders/intent.js';
+import { isTerminal, type Order, type OrderHistoryEntry, type OrderState } from '../../actors/orders/order-state.js';
 import type { Portfolio } from '../../actors/orders/portfolio.js';
 import { HOUSE_PREFIX, type LedgerOrder, type LedgerSnapshot } from '../../simulators/venue/ledger.js';
 import { addDec, dec, eqDec, formatDec, mulDec, parseDecimalExact, subDec, toSteps, type Decimal } from './decimal.js';
@@ -9,13 +10,23 @@ import { countField, type LedgerAnomaly, type LedgerCheckCounts } from './report
 /** How engine balances are compared with the venue's (see `LedgerCheckOptions.balances`). */
 export type BalanceMode = 'total' | 'trading' | 'off';
 
+/**
+ * What the ledger check reads of an engine order: an {@link Order} is one, and so is a compact
+ * record rebuilt for the check (the throughput bench keeps millions of those instead of the orders).
+ * `history` is read only for whether it ever entered `unknown`; `intent` only for these fields.
+ */
+export type LedgerEngineOrder = Pick<Order, 'clientOrderId' | 'venueOrderId' | 'intentKey' | 'state' | 'filledLots' | 'cumTickLots' | 'fees'> & {
+  readonly intent: Readonly<Pick<OrderIntent, 'venue' | 'symbol' | 'side' | 'type' | 'qtyLots' | 'priceTicks'>>;
+  readonly history: readonly Pick<OrderHistoryEntry, 'to'>[];
+};
+
 /** Everything the check of one venue needs. */
 export interface VenueCheckInput {
   venue: string;
   account: string;
   ledger: LedgerSnapshot;
-  /** Engine orders on this venue, in journal order. */
-  orders: readonly Order[];
+  /** Engine orders on this venue, in journal order; iterated once (each order may be built on the fly and dropped after). */
+  orders: Iterable<LedgerEngineOrder>;
   portfolio: Portfolio | undefined;
   /** Engine instruments of this venue, by venue symbol (`BTCUSDT`). */
   instruments: ReadonlyMap<string, Instrument>;
@@ -71,9 +82,17 @@ export function checkVenue(input: VenueCheckInput): void {
     else list.push(o);
   }
 
+  /** Client ids of the engine's orders that the venue's ledger holds (the phantom test needs no others: a bench run has millions). */
   const known = new Set<string>();
+  /** Orders by intent key (only those with one), for {@link checkIntentKeys}. */
+  const groups = new Map<string, LedgerEngineOrder[]>();
   for (const o of input.orders) {
-    known.add(o.clientOrderId);
+    if (byClient.has(o.clientOrderId)) known.add(o.clientOrderId);
+    if (o.intentKey !== undefined) {
+      const g = groups.get(o.intentKey);
+      if (g === undefined) groups.set(o.intentKey, [o]);
+      else g.push(o);
+    }
     counts.orders++;
     const found = checkOrder(input, o, byClient.get(o.clientOrderId) ?? [], report);
     if (found === 'anomalous') counts.anomalous++;
@@ -93,7 +112,7 @@ export function checkVenue(input: VenueCheckInput): void {
     });
   }
 
-  checkIntentKeys(input, byClient, report);
+  checkIntentKeys(input, groups, byClient, report);
   if (input.portfolio === undefined || !input.healed) return;
   checkPositions(input, mine, input.portfolio, report);
   if (input.balances !== 'off') checkBalances(input, input.portfolio, report);
@@ -101,7 +120,7 @@ export function checkVenue(input: VenueCheckInput): void {
 
 type OrderClass = 'ok' | 'failed' | 'unknownResolved' | 'indeterminate' | 'anomalous';
 
-function checkOrder(input: VenueCheckInput, o: Order, vs: readonly LedgerOrder[], report: (a: LedgerAnomaly) => void): OrderClass {
+function checkOrder(input: VenueCheckInput, o: LedgerEngineOrder, vs: readonly LedgerOrder[], report: (a: LedgerAnomaly) => void): OrderClass {
   const { venue } = input;
   const id = o.clientOrderId;
   const symbol = o.intent.symbol;
@@ -191,14 +210,14 @@ function checkOrder(input: VenueCheckInput, o: Order, vs: readonly LedgerOrder[]
 }
 
 /** Whether the venue's ledger says it compacted `o` (retention): its venue id is at or below the compacted mark and the account has compacted orders. */
-function compactedAtVenue(input: VenueCheckInput, o: Order): boolean {
+function compactedAtVenue(input: VenueCheckInput, o: LedgerEngineOrder): boolean {
   const c = input.ledger.compacted;
   if (c === undefined || o.venueOrderId === undefined || (c.accounts[input.account]?.orders ?? 0) === 0) return false;
   const id = Number(o.venueOrderId);
   return Number.isSafeInteger(id) && id > 0 && id <= c.throughOrderId;
 }
 
-function checkFees(p: Portfolio, o: Order, v: LedgerOrder, flag: (a: Omit<LedgerAnomaly, 'venue' | 'clientOrderId' | 'symbol'>) => void): void {
+function checkFees(p: Portfolio, o: LedgerEngineOrder, v: LedgerOrder, flag: (a: Omit<LedgerAnomaly, 'venue' | 'clientOrderId' | 'symbol'>) => void): void {
   const venueFees = new Map<string, Decimal>();
   for (const [k, f] of v.fills.entries()) {
     const c = parseDecimalExact(f.commission, `order ${v.orderId}.fills[${k}].commission`);
@@ -213,15 +232,7 @@ function checkFees(p: Portfolio, o: Order, v: LedgerOrder, flag: (a: Omit<Ledger
 }
 
 /** One logical intent (engine `intentKey`) must not take effect at the venue more than once. */
-function checkIntentKeys(input: VenueCheckInput, byClient: ReadonlyMap<string, LedgerOrder[]>, report: (a: LedgerAnomaly) => void): void {
-  const groups = new Map<string, Order[]>();
-  for (const o of input.orders) {
-    if (o.intentKey === undefined) continue;
-    const g = groups.get(o.intentKey);
-    if (g === undefined) groups.set(o.intentKey, [o]);
-    else g.push(o);
-  }
-  for (const [key, attempts] of groups) {
+function checkIntentKeys(input: VenueCheckInput, groups: ReadonlyMap<string, readonly LedgerEngineOrder[]>, byClient: ReadonlyMap<string, LedgerOrder[]>, report: (a: LedgerAnomaly) => void): void {  for (const [key, attempts] of groups) {
     if (attempts.length < 2) continue;
     const effective: { id: string; v: LedgerOrder }[] = [];
     for (const a of attempts) for (const v of byClient.get(a.clientOrderId) ?? []) if (tookEffect(v)) effective.push({ id: a.clientOrderId, v });
