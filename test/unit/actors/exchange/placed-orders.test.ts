@@ -48,6 +48,26 @@ describe('PlacedOrders: the venue actor placedHere window (issue 16)', () => {
     assert.equal(placed.size, 50, 'adding a known id changes nothing');
   });
 
+  it('with more open than `limit`, a trim pass (which visits every id held) runs only each time the set has doubled: O(1) per id', () => {
+    const open = new Set<string>();
+    let visits = 0;
+    const placed = new PlacedOrders(16, (id) => {
+      visits++;
+      return open.has(id);
+    });
+    for (let i = 0; i < 10_000; i++) {
+      open.add(`r.${i}`);
+      placed.add(`r.${i}`);
+    }
+    assert.equal(placed.size, 10_000, 'every open id kept');
+    assert.ok(visits < 4 * 10_000, `${visits} stillNeeded calls for 10,000 ids (a pass per id would be ~50,000,000)`);
+    // once they close, the next trim brings it back to the window
+    open.clear();
+    const before = placed.size;
+    for (let i = 0; i < before + 1; i++) placed.add(`n.${i}`);
+    assert.equal(placed.size, 16);
+  });
+
   it('refuses a limit below 1, naming the field', () => {
     assert.throws(() => new PlacedOrders(0, () => false), /PlacedOrders\.limit: expected an integer ≥ 1, got 0/);
   });
