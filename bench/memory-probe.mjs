@@ -8,7 +8,7 @@
  * and answers `{ probe: 'snapshot', path }`. Inert without an IPC channel; never keeps the daemon
  * alive.
  */
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 const every = Number(process.env.BOT4_MEM_PROBE_MS ?? 10_000);
 const gc = globalThis.gc;
@@ -17,12 +17,16 @@ if (process.send !== undefined) {
     const before = process.memoryUsage();
     gc?.();
     const after = process.memoryUsage();
+    // V8's compiled code (bytecode lives in old space; optimised machine code here): JIT warm-up
+    let code = 0;
+    for (const sp of getHeapSpaceStatistics()) if (sp.space_name === 'code_space' || sp.space_name === 'code_large_object_space') code += sp.space_used_size;
     process.send?.({
       probe: 'mem',
       atMs: Date.now(),
       rss: before.rss,
       heapUsed: before.heapUsed,
       heapUsedAfterGc: after.heapUsed,
+      codeAfterGc: code,
       heapTotal: after.heapTotal,
       external: after.external,
       arrayBuffers: after.arrayBuffers,

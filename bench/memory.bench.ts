@@ -40,6 +40,8 @@ interface Sample {
   t: number;
   rssMb: number;
   heapAfterGcMb?: number;
+  /** V8 code space after the GC (optimised machine code). */
+  codeMb?: number;
   externalMb?: number;
   anonMb?: number;
   fileMb?: number;
@@ -243,10 +245,10 @@ async function main(): Promise<void> {
     const metricsUrl = /metrics=(\S+)/.exec(ready)?.[1];
     console.log(`daemon ready in ${startupS.toFixed(1)} s (pid ${child.pid}); sampling every ${EVERY_S} s for ${DURATION_S} s`);
 
-    let lastProbe: { heapUsedAfterGc: number; external: number; tsx: boolean } | undefined;
+    let lastProbe: { heapUsedAfterGc: number; codeAfterGc?: number; external: number; tsx: boolean } | undefined;
     let tsxSeen = false;
     let snapDone: ((p: string) => void) | undefined;
-    child.on('message', (m: { probe?: string; heapUsedAfterGc: number; external: number; tsx: boolean; path?: string }) => {
+    child.on('message', (m: { probe?: string; heapUsedAfterGc: number; codeAfterGc?: number; external: number; tsx: boolean; path?: string }) => {
       if (m.probe === 'mem') {
         lastProbe = m;
         if (m.tsx) tsxSeen = true;
@@ -272,6 +274,7 @@ async function main(): Promise<void> {
       const s: Sample = { t, ...vmRss(child.pid!) };
       if (lastProbe !== undefined) {
         s.heapAfterGcMb = lastProbe.heapUsedAfterGc / MB;
+        if (lastProbe.codeAfterGc !== undefined) s.codeMb = lastProbe.codeAfterGc / MB;
         s.externalMb = lastProbe.external / MB;
       }
       if (metricsUrl !== undefined) {
@@ -284,7 +287,7 @@ async function main(): Promise<void> {
         }
       }
       samples.push(s);
-      console.log(`t=${t.toFixed(0)} s rss=${s.rssMb.toFixed(1)} MB (anon ${s.anonMb!.toFixed(1)} file ${s.fileMb!.toFixed(1)}) heapAfterGc=${s.heapAfterGcMb?.toFixed(2) ?? '-'} MB external=${s.externalMb?.toFixed(1) ?? '-'} MB checked=${s.checked ?? '-'}`);
+      console.log(`t=${t.toFixed(0)} s rss=${s.rssMb.toFixed(1)} MB (anon ${s.anonMb!.toFixed(1)} file ${s.fileMb!.toFixed(1)}) heapAfterGc=${s.heapAfterGcMb?.toFixed(2) ?? '-'} MB code=${s.codeMb?.toFixed(2) ?? '-'} MB external=${s.externalMb?.toFixed(1) ?? '-'} MB checked=${s.checked ?? '-'}`);
       if (SNAPSHOTS && ((snaps.length === 0 && t >= SNAP1_S) || (snaps.length === 1 && t >= snap2S))) {
         snaps.push({ t, file: await snapshot(`heap-${snaps.length + 1}.heapsnapshot`) });
         console.log(`heap snapshot ${snaps.length} at t=${t.toFixed(0)} s`);
@@ -298,6 +301,9 @@ async function main(): Promise<void> {
     const withHeap = samples.filter((s) => s.heapAfterGcMb !== undefined);
     const late = withHeap.filter((s) => s.t >= WARMUP_S);
     const heapSlope = slope(late.map((s) => s.t / 60), late.map((s) => s.heapAfterGcMb!));
+    const withCode = late.filter((s) => s.codeMb !== undefined);
+    const codeSlope = withCode.length >= 2 ? slope(withCode.map((s) => s.t / 60), withCode.map((s) => s.codeMb!)) : NaN;
+    const restSlope = withCode.length >= 2 ? slope(withCode.map((s) => s.t / 60), withCode.map((s) => s.heapAfterGcMb! - s.codeMb!)) : NaN;
     const rss = samples.map((s) => s.rssMb);
     const maxRss = Math.max(...rss);
     const endRss = rss[rss.length - 1]!;
@@ -307,6 +313,11 @@ async function main(): Promise<void> {
       ['RSS (VmRSS)', f(rss[0]), f(endRss), f(maxRss), '', `≤ ${RSS_TARGET_MB} MB end and max: ${ok(endRss <= RSS_TARGET_MB && maxRss <= RSS_TARGET_MB)}`],
       ['heapUsed after full GC', f(withHeap[0]?.heapAfterGcMb), f(withHeap[withHeap.length - 1]?.heapAfterGcMb), f(Math.max(...withHeap.map((s) => s.heapAfterGcMb!))), `${f(heapSlope, 3)} MB/min`, `|slope| < ${SLOPE_TARGET} MB/min after ${WARMUP_S} s: ${ok(Math.abs(heapSlope) < SLOPE_TARGET)}`],
     ];
+    const codes = withHeap.filter((s) => s.codeMb !== undefined);
+    if (codes.length >= 2) {
+      rows.push(['└ of which V8 code space (optimised machine code: JIT warm-up)', f(codes[0]!.codeMb, 2), f(codes[codes.length - 1]!.codeMb, 2), f(Math.max(...codes.map((s) => s.codeMb!)), 2), `${f(codeSlope, 3)} MB/min`, 'diagnostic']);
+      rows.push(['└ heap without the code space', f(codes[0]!.heapAfterGcMb! - codes[0]!.codeMb!), f(codes[codes.length - 1]!.heapAfterGcMb! - codes[codes.length - 1]!.codeMb!), f(Math.max(...codes.map((s) => s.heapAfterGcMb! - s.codeMb!))), `${f(restSlope, 3)} MB/min`, 'diagnostic (the target is judged on the row above)']);
+    }
     const checked = samples.filter((s) => s.checked !== undefined);
     const asObjects = bytesPerClosedOrder(10_000);
     const packed = bytesPerClosedOrder(0);
