@@ -8,8 +8,8 @@ import type { OrderIntent } from './intent.js';
  * closed order can no longer change, so it is packed once, when it leaves the store's window of
  * recently closed orders kept as objects, and unpacked (a fresh, equal {@link Order}) only when it
  * is read. The store keeps the records back to back in one byte buffer (closed-table.ts);
- * {@link packOrder}/{@link unpackOrder} give the same bytes as a one-byte string (a snapshot's
- * capture holds that).
+ * {@link packOrder}/{@link unpackOrder} give the same bytes as a copy of their own (a snapshot's
+ * capture holds that: the store's buffer moves on while the snapshot renders).
  *
  * Layout: the venue order id and the intent key first (the store indexes them), then repeated
  * strings (strategy, venue, symbol, side, type, time in force, fee assets) as numbers into a
@@ -336,20 +336,14 @@ export function readOrder(clientOrderId: string, r: ByteReader, t: PackStrings):
 
 const packWriter = new ByteWriter();
 
-/** The record of `o` as a one-byte string (one char per byte; its client order id is not part of it). */
-export function packOrder(o: Order, t: PackStrings): string {
+/** The record of `o` in bytes of its own (its client order id is not part of it). */
+export function packOrder(o: Order, t: PackStrings): Uint8Array {
   packWriter.pos = 0;
   writeOrder(packWriter, o, t);
-  return bytesToText(packWriter.buf, 0, packWriter.pos);
+  return packWriter.buf.slice(0, packWriter.pos);
 }
 
-/** Bytes as a one-byte string (one char per byte). */
-export function bytesToText(b: Uint8Array, from: number, to: number): string {
-  return Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1');
-}
-
-/** The order packed by {@link packOrder}: a fresh object equal to the one packed. */
-export function unpackOrder(clientOrderId: string, text: string, t: PackStrings): Order {
-  const b = Buffer.from(text, 'latin1');
-  return readOrder(clientOrderId, new ByteReader(b, 0), t);
+/** The order packed by {@link packOrder} (or a record copied out of the store): a fresh object equal to the one packed. */
+export function unpackOrder(clientOrderId: string, record: Uint8Array, t: PackStrings): Order {
+  return readOrder(clientOrderId, new ByteReader(record, 0), t);
 }

@@ -1,6 +1,6 @@
 import type { Order, OrderState } from './order-state.js';
 import { ORDER_STATES } from './order-state.js';
-import { ByteReader, ByteWriter, bytesToText, numericId, readOrder, writeOrder, type PackStrings } from './closed-pack.js';
+import { ByteReader, ByteWriter, numericId, readOrder, writeOrder, type PackStrings } from './closed-pack.js';
 
 /** Which id a hash index holds. */
 const BY_ID = 0;
@@ -168,13 +168,13 @@ export class ClosedTable {
     for (let s = this.head; s < this.tail; s++) yield this.reader(s).id()!;
   }
 
-  /** Every record as [client order id, record text for `unpackOrder`], oldest first. */
-  *texts(): IterableIterator<[string, string]> {
+  /** Every record as [client order id, a copy of its bytes for `unpackOrder`], oldest first. */
+  *records(): IterableIterator<[string, Uint8Array]> {
     for (let s = this.head; s < this.tail; s++) {
       const r = this.reader(s);
       const id = r.id()!;
       const end = s + 1 === this.tail ? this.bufTail : this.starts[(s + 1) & this.ringMask]!;
-      yield [id, bytesToText(this.buf, r.pos, end)];
+      yield [id, this.buf.slice(r.pos, end)];
     }
   }
 

@@ -234,7 +234,7 @@ export class OrderStore {
     const items = new Array<Order | Frozen | Packed>(this.size);
     let i = 0;
     // a packed order never changes: its text is captured, unpacked only when rendered
-    for (const [id, text] of this.closed.texts()) items[i++] = new Packed(id, text, this.strings);
+    for (const [id, record] of this.closed.records()) items[i++] = new Packed(id, record, this.strings);
     for (const o of this.all.values()) items[i++] = isTerminal(o.state) ? o : new Frozen(o);
     return new OrderTableCapture(items, this.closedIds());
   }

@@ -43,7 +43,7 @@ export class OrderTableCapture {
       const objs = new Array<unknown>(end - this.next);
       for (let i = this.next; i < end; i++) {
         const it = this.items[i]!;
-        objs[i - this.next] = it instanceof Frozen ? frozenJSON(it) : it instanceof Packed ? orderJSON(unpackOrder(it.id, it.text, it.strings)) : orderJSON(it);
+        objs[i - this.next] = it instanceof Frozen ? frozenJSON(it) : it instanceof Packed ? orderJSON(unpackOrder(it.id, it.record, it.strings)) : orderJSON(it);
         this.items[i] = undefined as unknown as Order; // let the captured copy go
       }
       const bytes = Buffer.from(JSON.stringify(objs), 'utf8');
@@ -78,11 +78,11 @@ export class OrderTableCapture {
 const OPEN = Buffer.from('{"orders":[');
 const COMMA = Buffer.from(',');
 
-/** A packed closed order (see closed-pack.ts): it never changes, so its text is the capture. */
+/** A packed closed order (see closed-pack.ts): it never changes, so a copy of its record is the capture. */
 export class Packed {
   constructor(
     readonly id: string,
-    readonly text: string,
+    readonly record: Uint8Array,
     readonly strings: PackStrings,
   ) {}
 }
