@@ -23,7 +23,7 @@ import type { venueMachine } from './venue-machine.js';
  * Closed orders' ids the venue actor's {@link VenueCore.placedHere} keeps beyond the open ones: the
  * reconciler only asks about open orders, so these are slack, not history.
  */
-export const PLACED_WINDOW = 1024;
+export const PLACED_WINDOW = 128;
 
 /** What the helpers may ask of the actor (it owns the machine and the halts). */
 export interface VenueControl {
