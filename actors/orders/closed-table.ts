@@ -212,6 +212,14 @@ export class ClosedTable {
     }
   }
 
+  /**
+   * A copy of every record's bytes, back to back, oldest first (each the client order id then
+   * `writeOrder`'s record): what a snapshot's image holds; one memory copy, nothing unpacked.
+   */
+  copyRecords(): { count: number; bytes: Uint8Array } {
+    return { count: this.size, bytes: this.buf.slice(this.bufHead, this.bufTail) };
+  }
+
   /** Orders, unpacked, oldest closed first. */
   *orders(): IterableIterator<Order> {
     for (let s = this.head; s < this.tail; s++) yield this.orderAt(s);

@@ -97,6 +97,16 @@ describe('OrderStore: the packed closed-order table (issue 16, ClosedTable)', ()
     r.restore(JSON.parse(s.toJSONText()));
     same(r, ref, made, keys);
     assert.equal(r.toJSONText(), s.toJSONText());
+    // and so does the binary image a journal snapshot holds (packed records copied as they are)
+    for (const src of [s, s8]) {
+      const img = src.captureImage();
+      while (!img.renderSlice(7));
+      const bytes = Buffer.concat(img.buffers());
+      const ri = new OrderStore({ maxClosed: 300, hotClosed: 8 });
+      ri.restoreImage(bytes);
+      same(ri, ref, made, keys);
+      assert.equal(ri.toJSONText(), src.toJSONText());
+    }
   });
 
   it('holds the packed orders outside the heap in a bounded buffer once the window is full', () => {
