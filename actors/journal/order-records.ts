@@ -272,7 +272,7 @@ export const IMAGE_SLICE = 256;
 
 /** The marker a version-2 snapshot's JSON holds in place of the order table (the image follows the JSON). */
 export interface OrderTableImageRef {
-  /** Format version of the image (`ORDER_TABLE_IMAGE_VERSION`). */
+  /** Format version of the image (see order-table-image.ts). */
   image: number;
   /** Its length in bytes (the whole attachment). */
   bytes: number;
