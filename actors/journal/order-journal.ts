@@ -455,11 +455,14 @@ function gateReason(e: Error): string {
   return typeof code === 'string' ? code.replace(/^B4_/, '') : 'GATE_REFUSED';
 }
 
+/** Checked per order: no closure made per call (the thrower is module-level). */
 function checkIntent(i: OrderIntent): void {
-  const bad = (field: string, v: unknown): never => {
-    throw new InvalidArgumentError(`intent.${field}: expected a positive safe integer, got ${String(v)}`, { field });
-  };
-  if (!Number.isSafeInteger(i.qtyLots) || i.qtyLots <= 0) bad('qtyLots', i.qtyLots);
-  if (!Number.isSafeInteger(i.priceTicks) || i.priceTicks <= 0) bad('priceTicks', i.priceTicks);
+  if (!Number.isSafeInteger(i.qtyLots) || i.qtyLots <= 0) notPositiveInteger('qtyLots', i.qtyLots);
+  if (!Number.isSafeInteger(i.priceTicks) || i.priceTicks <= 0) notPositiveInteger('priceTicks', i.priceTicks);
   if (i.side !== 'buy' && i.side !== 'sell') throw new InvalidArgumentError(`intent.side: expected "buy" or "sell", got ${String(i.side)}`);
+}
+
+/** Throws the InvalidArgumentError of an intent field that is not a positive safe integer. */
+function notPositiveInteger(field: string, v: unknown): never {
+  throw new InvalidArgumentError(`intent.${field}: expected a positive safe integer, got ${String(v)}`, { field });
 }
