@@ -265,10 +265,11 @@ async function renderAll(c: OrderBookCapture, slice: number): Promise<void> {
 }
 
 /**
- * Orders of the table encoded per event-loop turn into a snapshot's binary image: ~0.5 µs each
- * (one `writeOrder`), so a slice is ~0.1 ms of work like a JSON slice of {@link SNAPSHOT_SLICE}.
+ * Orders of the table encoded per event-loop turn into a snapshot's binary image: ~0.8 µs each
+ * (one `writeOrder`, measured on the reference machine), so a slice is ~0.1 ms of work like a
+ * JSON slice of {@link SNAPSHOT_SLICE}.
  */
-export const IMAGE_SLICE = 256;
+export const IMAGE_SLICE = 128;
 
 /** The marker a version-2 snapshot's JSON holds in place of the order table (the image follows the JSON). */
 export interface OrderTableImageRef {
