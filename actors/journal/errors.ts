@@ -110,8 +110,26 @@ export class JournalRecordTypeError extends Bot4Error {
   }
 }
 
+/**
+ * A snapshot file says it is of a format version this build cannot read (written by a newer
+ * version). Replay refuses to start rather than fall back to an older snapshot whose covered
+ * segments compaction may have deleted.
+ */
+export class JournalSnapshotVersionError extends Bot4Error {
+  static readonly code = 'B4_JOURNAL_SNAPSHOT_VERSION';
+  readonly version: number;
+  constructor(file: string, version: number, supported: readonly number[]) {
+    super(
+      JournalSnapshotVersionError.code,
+      `journal snapshot ${file} has format version ${version}; this build reads versions ${supported.join(', ')} (written by a newer bot4? start that version, or move the snapshot aside if the segments it covers are still there)`,
+      { file, version, supported: [...supported] },
+    );
+    this.version = version;
+  }
+}
+
 /** The journal's error classes: a write to the journal failed or was refused for one of these reasons. */
-const JOURNAL_ERRORS = [JournalLockedError, JournalCorruptError, JournalIoError, JournalReadOnlyError, JournalClosedError, JournalRecordTooLargeError, JournalRecordTypeError] as const;
+const JOURNAL_ERRORS = [JournalLockedError, JournalCorruptError, JournalIoError, JournalReadOnlyError, JournalClosedError, JournalRecordTooLargeError, JournalRecordTypeError, JournalSnapshotVersionError] as const;
 
 /** True for an error raised by the journal itself (decided by class, never by a code prefix). */
 export function isJournalError(e: unknown): boolean {

@@ -13,7 +13,7 @@ import type { JournalFileOps } from './fs-util.js';
 import { Journal, type CommitFn } from './journal.js';
 import { acquireLock, type JournalLock } from './lock.js';
 import { parseJournalOptions, type JournalOptionsInput } from './options.js';
-import { applyOrderEventRecord, applyOrderRecord, orderEventText, captureOrderBook, renderOrderBookBuffers, restoreOrderBook, type OrderBookState, type TradingStateRecord } from './order-records.js';
+import { applyOrderEventRecord, applyOrderRecord, orderEventText, renderOrderBookImage, restoreOrderBook, type OrderBookState, type TradingStateRecord } from './order-records.js';
 import type { JournalRecord } from './record.js';
 import { replayJournal, type ReplayReport } from './replay.js';
 import { SnapshotParts } from './snapshot.js';
@@ -161,7 +161,7 @@ export class OrderJournal {
       let journal: Journal;
       let report: ReplayReport;
       try {
-        const r = replayJournal(opts, { restore: (s) => restoreOrderBook(book, s), apply }, deps.clock);
+        const r = replayJournal(opts, { restore: (s, seq, binary) => restoreOrderBook(book, s, binary, `snapshot ${seq}`), apply }, deps.clock);
         report = r.report;
         journal = new Journal(opts, deps.clock, r.tail, report.lastSeq, deps.fileOps);
         await journal.start();
@@ -429,14 +429,15 @@ export class OrderJournal {
   }
 
   /**
-   * The state now, captured synchronously (exactly the state after the last record), rendered to
-   * JSON over the next event-loop turns (`renderOrderBookBuffers`), a few orders per turn, as
-   * UTF-8 pieces the snapshot writes as they are: the turn that triggers a snapshot pays for the
-   * capture only (a few words per open order), not for rendering the whole table.
+   * The state now, captured synchronously (exactly the state after the last record) as a
+   * version-2 snapshot: the order table as a binary image (`renderOrderBookImage`: the packed
+   * closed orders' bytes copied once, the orders held as objects encoded a slice per event-loop
+   * turn), the rest as JSON. The turn that triggers a snapshot pays for the capture (a few words
+   * per open order and one copy of the packed records), not for encoding the whole table.
    */
   private async captureSnapshot(): Promise<SnapshotParts> {
-    const c = captureOrderBook(this.book);
-    return new SnapshotParts(await renderOrderBookBuffers(c));
+    const { parts, binary } = await renderOrderBookImage(this.book);
+    return new SnapshotParts(parts, binary);
   }
 
   private maybeSnapshot(): void {
@@ -454,11 +455,14 @@ function gateReason(e: Error): string {
   return typeof code === 'string' ? code.replace(/^B4_/, '') : 'GATE_REFUSED';
 }
 
+/** Checked per order: no closure made per call (the thrower is module-level). */
 function checkIntent(i: OrderIntent): void {
-  const bad = (field: string, v: unknown): never => {
-    throw new InvalidArgumentError(`intent.${field}: expected a positive safe integer, got ${String(v)}`, { field });
-  };
-  if (!Number.isSafeInteger(i.qtyLots) || i.qtyLots <= 0) bad('qtyLots', i.qtyLots);
-  if (!Number.isSafeInteger(i.priceTicks) || i.priceTicks <= 0) bad('priceTicks', i.priceTicks);
+  if (!Number.isSafeInteger(i.qtyLots) || i.qtyLots <= 0) notPositiveInteger('qtyLots', i.qtyLots);
+  if (!Number.isSafeInteger(i.priceTicks) || i.priceTicks <= 0) notPositiveInteger('priceTicks', i.priceTicks);
   if (i.side !== 'buy' && i.side !== 'sell') throw new InvalidArgumentError(`intent.side: expected "buy" or "sell", got ${String(i.side)}`);
+}
+
+/** Throws the InvalidArgumentError of an intent field that is not a positive safe integer. */
+function notPositiveInteger(field: string, v: unknown): never {
+  throw new InvalidArgumentError(`intent.${field}: expected a positive safe integer, got ${String(v)}`, { field });
 }

@@ -2,17 +2,20 @@ import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, readdirSyn
 import path from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import { logger } from '../../common/log.js';
-import { JournalCorruptError } from './errors.js';
+import { JournalCorruptError, JournalSnapshotVersionError } from './errors.js';
 import { fsyncDir } from './fs-util.js';
 import type { JournalOptions } from './options.js';
 import { decodeRecordAt, RECORD_HEADER_BYTES, type JournalRecord } from './record.js';
 import { listSegments, listSnapshots, type SeqFile } from './segments.js';
-import { readSnapshot } from './snapshot.js';
+import { readSnapshot, SNAPSHOT_VERSIONS } from './snapshot.js';
 
 /** What replay feeds the state it rebuilds. */
 export interface ReplayHandler {
-  /** Replaces the state with a snapshot's (called at most once, before any {@link apply}). */
-  restore(state: unknown, seq: number): void;
+  /**
+   * Replaces the state with a snapshot's (called at most once, before any {@link apply}).
+   * `binary`: the attachment of a version-2 snapshot (the order table's image).
+   */
+  restore(state: unknown, seq: number, binary?: Buffer): void;
   /** Applies one record, in sequence order. */
   apply(record: JournalRecord): void;
 }
@@ -87,10 +90,13 @@ export function replayJournal(opts: JournalOptions, handler: ReplayHandler, cloc
     const s = snaps[i]!;
     const r = readSnapshot(s.path);
     if (r.ok && r.seq === s.seq) {
-      handler.restore(r.state, r.seq);
+      handler.restore(r.state, r.seq, r.binary);
       snapshotSeq = r.seq;
       break;
     }
+    // Intact but newer than this build: falling back to an older snapshot could meet segments
+    // compaction already deleted, so stop with the version named.
+    if (!r.ok && r.version !== undefined) throw new JournalSnapshotVersionError(s.path, r.version, SNAPSHOT_VERSIONS);
     warn({ kind: 'snapshot-unusable', file: s.path, offset: 0, reason: r.ok ? `seq ${r.seq} does not match the file name` : r.reason, droppedBytes: 0 });
   }
 

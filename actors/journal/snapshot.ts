@@ -23,20 +23,46 @@ export class SnapshotText {
  */
 export class SnapshotParts {
   readonly bytes: number;
-  constructor(readonly parts: readonly Buffer[]) {
+  /** Bytes of {@link binary}. */
+  readonly binaryBytes: number;
+  /**
+   * `binary`: pieces of a binary attachment written after the JSON (format version 2, see
+   * {@link writeSnapshot}); readSnapshot hands it back as `binary`. Without it: version 1.
+   */
+  constructor(
+    readonly parts: readonly Buffer[],
+    readonly binary?: readonly Buffer[],
+  ) {
     let n = 0;
     for (const p of parts) n += p.length;
     this.bytes = n;
+    let b = 0;
+    for (const p of binary ?? []) b += p.length;
+    this.binaryBytes = b;
   }
 }
+
+/**
+ * The first four bytes of a version-2 payload (a NUL first: never the `{` of a version-1 JSON
+ * payload), then the version byte.
+ */
+const MAGIC = Buffer.from([0x00, 0x42, 0x34, 0x53]); // \0 B 4 S
+/** Snapshot payload format versions this build reads (1: JSON; 2: JSON + binary attachment). */
+export const SNAPSHOT_VERSIONS: readonly number[] = Object.freeze([1, 2]);
+/** Bytes before a version-2 payload's JSON: magic, version, 3 reserved, u32 LE JSON length. */
+const V2_HEAD = 12;
 
 /**
  * Snapshots: the replayed state as of sequence `seq`, so startup reads one snapshot plus the
  * segments after it instead of the whole history.
  *
- * File layout: `[u32 LE length][u32 LE CRC-32C][payload]`, payload UTF-8 JSON `{"seq":n,"state":...}`.
+ * File layout: `[u32 LE length][u32 LE CRC-32C][payload]`. Payload version 1: UTF-8 JSON
+ * `{"seq":n,"state":...}`. Version 2 (a {@link SnapshotParts} with a binary attachment):
+ * `\0B4S`, the version byte 2, 3 zero bytes, u32 LE length of the JSON, the same JSON, then the
+ * attachment's bytes (the order table's image: docs/journal.md#snapshot-format). Both are
+ * covered by the CRC; {@link readSnapshot} reads both.
  * Written atomically: to `<name>.tmp`, fdatasync, rename over the final name, fsync of the
- * directory. `state` is a JSON-safe value or a {@link SnapshotText}. A crash leaves either no snapshot or a complete one; a leftover `.tmp` is ignored
+ * directory. `state` is a JSON-safe value, a {@link SnapshotText} or {@link SnapshotParts}. A crash leaves either no snapshot or a complete one; a leftover `.tmp` is ignored
  * and removed at the next replay.
  */
 export async function writeSnapshot(dir: string, seq: number, state: unknown): Promise<string> {
@@ -44,8 +70,18 @@ export async function writeSnapshot(dir: string, seq: number, state: unknown): P
   let n: number;
   if (state instanceof SnapshotParts) {
     const head = Buffer.from(`{"seq":${seq},"state":`, 'utf8');
-    bufs = [Buffer.alloc(8), head, ...state.parts, CLOSE];
-    n = head.length + state.bytes + 1;
+    if (state.binary === undefined) {
+      bufs = [Buffer.alloc(8), head, ...state.parts, CLOSE];
+      n = head.length + state.bytes + 1;
+    } else {
+      const json = head.length + state.bytes + 1;
+      const v2 = Buffer.alloc(V2_HEAD);
+      MAGIC.copy(v2, 0);
+      v2[4] = 2;
+      v2.writeUInt32LE(json, 8);
+      bufs = [Buffer.alloc(8), v2, head, ...state.parts, CLOSE, ...state.binary];
+      n = V2_HEAD + json + state.binaryBytes;
+    }
   } else {
     const text = state instanceof SnapshotText ? `{"seq":${seq},"state":${state.json}}` : JSON.stringify({ seq, state });
     // Header and payload in one buffer (no concatenated copy of a table-sized payload).
@@ -106,8 +142,17 @@ async function fsyncDirAsync(dir: string): Promise<void> {
   }
 }
 
-/** Reads and verifies a snapshot file; returns why it is unusable instead of throwing. */
-export function readSnapshot(file: string): { ok: true; seq: number; state: unknown } | { ok: false; reason: string } {
+/** What {@link readSnapshot} found. */
+export type SnapshotRead =
+  | { ok: true; seq: number; state: unknown; version: number; binary?: Buffer }
+  /** `version`: set when the file is intact but of a format version this build does not read. */
+  | { ok: false; reason: string; version?: number };
+
+/**
+ * Reads and verifies a snapshot file (either format version); returns why it is unusable instead
+ * of throwing. `binary`: a version-2 payload's attachment.
+ */
+export function readSnapshot(file: string): SnapshotRead {
   let buf: Buffer;
   try {
     buf = readFileSync(file);
@@ -118,10 +163,21 @@ export function readSnapshot(file: string): { ok: true; seq: number; state: unkn
   const n = buf.readUInt32LE(0);
   if (buf.length !== 8 + n) return { ok: false, reason: `length ${n} does not match file size ${buf.length}` };
   if (crc32c(buf, 0, 8, 8 + n) !== buf.readUInt32LE(4)) return { ok: false, reason: 'crc mismatch' };
+  let version = 1;
+  let jsonStart = 8;
+  let jsonEnd = buf.length;
+  if (n >= 5 && buf.compare(MAGIC, 0, MAGIC.length, 8, 8 + MAGIC.length) === 0) {
+    version = buf[8 + MAGIC.length]!;
+    if (version !== 2) return { ok: false, reason: `format version ${version}; this build reads ${SNAPSHOT_VERSIONS.join(', ')}`, version };
+    if (n < V2_HEAD) return { ok: false, reason: 'short version-2 header' };
+    jsonStart = 8 + V2_HEAD;
+    jsonEnd = jsonStart + buf.readUInt32LE(16);
+    if (jsonEnd > buf.length) return { ok: false, reason: `JSON length ${jsonEnd - jsonStart} runs past the payload` };
+  }
   try {
-    const o = JSON.parse(buf.toString('utf8', 8)) as { seq?: unknown; state?: unknown };
+    const o = JSON.parse(buf.toString('utf8', jsonStart, jsonEnd)) as { seq?: unknown; state?: unknown };
     if (!Number.isSafeInteger(o.seq)) return { ok: false, reason: 'payload lacks seq' };
-    return { ok: true, seq: o.seq as number, state: o.state };
+    return version === 1 ? { ok: true, seq: o.seq as number, state: o.state, version } : { ok: true, seq: o.seq as number, state: o.state, version, binary: buf.subarray(jsonEnd) };
   } catch {
     return { ok: false, reason: 'payload is not JSON' };
   }

@@ -41,6 +41,11 @@ export class PackStrings {
     return this.index.get(s) ?? -1;
   }
 
+  /** Strings held (numbered 0 … size − 1). */
+  get size(): number {
+    return this.list.length;
+  }
+
   /** The string numbered `i`. */
   at(i: number): string {
     const s = this.list[i];

@@ -41,6 +41,16 @@ function mixVenue(h: number, venue: number): number {
  * place. A closed order costs its record (~70–110 bytes for a market maker's quote) plus ~4 bytes
  * of offset and ~12–24 bytes of index slots, all outside the JavaScript heap (typed arrays), where
  * the ~0.9 KB object graph or a Map entry and string per id cost heap that grew with the window.
+ *
+ * Each record also keeps the low 16 bits of its three id hashes beside its offset (6 bytes), so
+ * inserting, finding the slot of and removing a record, the backward shift after a removal and a
+ * rehash never re-read and re-hash an id from the bytes (`hashAt` was ~13 % of the order table's
+ * CPU at 10k orders/s). 16 bits decide the home slot of every index up to 65,536 slots (~49,000
+ * records, past the default `maxClosed` of 10,000); a larger index recomputes the hash from the
+ * record's bytes, as every index did before ({@link hashesRecomputed} counts those). Index slots
+ * hold a record's position in the ring (`seq & ringMask`) + 1, not its sequence: positions stay
+ * below the ring size however many orders closed (a sequence + 1 past 2³¹ would not fit an
+ * `Int32Array` slot, after ~2.1 billion closed orders).
  */
 export class ClosedTable {
   private buf = new Uint8Array(4096);
@@ -52,15 +62,28 @@ export class ClosedTable {
   private tail = 0;
   private starts = new Int32Array(64);
   private ringMask = 63;
-  /** The hash indexes: slot = record number + 1, 0 empty; linear probing, backward-shift deletion. */
+  /** Low 16 bits of the record's hash in each index: `hashes[pos * 3 + kind]`, pos = seq & ringMask. */
+  private hashes = new Uint16Array(64 * 3);
+  /** The hash indexes: slot = ring position + 1, 0 empty; linear probing, backward-shift deletion. */
   private readonly slots: Int32Array[] = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
   private readonly used = [0, 0, 0];
   private readonly w = new ByteWriter();
   private readonly r = new ByteReader(this.buf, 0);
   /** Packed orders per state (the metrics count states without unpacking). */
   readonly states = new Map<OrderState, number>();
+  /** Hashes recomputed from record bytes (indexes larger than the stored bits cover; tests count them). */
+  hashesRecomputed = 0;
+  /** The largest slot mask the stored hash bits decide (`2^storedHashBits − 1`). */
+  private readonly storedMask: number;
 
-  constructor(private readonly strings: PackStrings) {}
+  /** `storedHashBits` (1–16, default 16): tests lower it to drive the recomputing path with small tables. */
+  constructor(
+    private readonly strings: PackStrings,
+    storedHashBits = 16,
+  ) {
+    if (!Number.isInteger(storedHashBits) || storedHashBits < 1 || storedHashBits > 16) throw new RangeError(`storedHashBits: expected an integer 1–16, got ${storedHashBits}`);
+    this.storedMask = 2 ** storedHashBits - 1;
+  }
 
   /** Records held. */
   get size(): number {
@@ -69,7 +92,7 @@ export class ClosedTable {
 
   /** Bytes held outside the JavaScript heap (buffer and indexes; for the memory bench). */
   get bytes(): number {
-    return this.buf.byteLength + this.starts.byteLength + this.slots[0]!.byteLength + this.slots[1]!.byteLength + this.slots[2]!.byteLength;
+    return this.buf.byteLength + this.starts.byteLength + this.hashes.byteLength + this.slots[0]!.byteLength + this.slots[1]!.byteLength + this.slots[2]!.byteLength;
   }
 
   /** Bytes of the records themselves (the buffer holds them with room to grow). */
@@ -90,31 +113,42 @@ export class ClosedTable {
     this.room(n);
     this.buf.set(w.buf.subarray(0, n), this.bufTail);
     if (this.tail - this.head > this.ringMask) this.growRing();
-    const seq = this.tail++;
-    this.starts[seq & this.ringMask] = this.bufTail;
+    const pos = this.tail++ & this.ringMask;
+    this.starts[pos] = this.bufTail;
     this.bufTail += n;
-    this.insert(BY_ID, seq);
-    if (o.venueOrderId !== undefined) this.insert(BY_VENUE_ID, seq);
+    // The hashes `find` computes from the strings (hashStr over UTF-16 units = over the record's
+    // bytes for ASCII; a decimal id's digits hash the same either way).
+    const hs = this.hashes;
+    const hId = hashStr(o.clientOrderId, FNV_OFFSET);
+    hs[pos * 3 + BY_ID] = hId;
+    this.insert(BY_ID, pos, hId);
+    if (o.venueOrderId !== undefined) {
+      const h = mixVenue(hashStr(o.venueOrderId, FNV_OFFSET), this.strings.find(o.intent.venue));
+      hs[pos * 3 + BY_VENUE_ID] = h;
+      this.insert(BY_VENUE_ID, pos, h);
+    }
     if (latestOfKey && o.intentKey !== undefined) {
+      const h = hashStr(o.intentKey, FNV_OFFSET);
+      hs[pos * 3 + BY_KEY] = h;
       const old = this.find(BY_KEY, o.intentKey, -1);
       if (old >= 0) this.remove(BY_KEY, old);
-      this.insert(BY_KEY, seq);
+      this.insert(BY_KEY, pos, h);
     }
     this.states.set(o.state, (this.states.get(o.state) ?? 0) + 1);
   }
 
   /** Drops the oldest record; returns its client order id. */
   evictOldest(): string {
-    const seq = this.head;
-    const r = this.reader(seq);
+    const pos = this.head & this.ringMask;
+    const r = this.reader(pos);
     const id = r.id()!;
     const hasVid = this.buf[r.pos] !== 0;
     r.skipId();
     const hasKey = this.buf[r.pos] !== 0;
-    const state = this.stateAt(seq);
-    this.remove(BY_ID, seq);
-    if (hasVid) this.remove(BY_VENUE_ID, seq);
-    if (hasKey) this.remove(BY_KEY, seq); // absent when a later attempt of the key took the slot
+    const state = this.stateAt(pos);
+    this.remove(BY_ID, pos);
+    if (hasVid) this.remove(BY_VENUE_ID, pos);
+    if (hasKey) this.remove(BY_KEY, pos); // absent when a later attempt of the key took the slot
     const n = (this.states.get(state) ?? 0) - 1;
     if (n <= 0) this.states.delete(state);
     else this.states.set(state, n);
@@ -140,22 +174,22 @@ export class ClosedTable {
 
   /** The order, unpacked, or undefined. */
   get(clientOrderId: string): Order | undefined {
-    const seq = this.find(BY_ID, clientOrderId, -1);
-    return seq < 0 ? undefined : this.orderAt(seq, clientOrderId);
+    const pos = this.find(BY_ID, clientOrderId, -1);
+    return pos < 0 ? undefined : this.orderAt(pos, clientOrderId);
   }
 
   /** The client order id of the order with this venue order id on `venue`, or undefined. */
   idByVenueOrderId(venue: string, venueOrderId: string): string | undefined {
     const v = this.strings.find(venue);
     if (v < 0) return undefined;
-    const seq = this.find(BY_VENUE_ID, venueOrderId, v);
-    return seq < 0 ? undefined : this.reader(seq).id();
+    const pos = this.find(BY_VENUE_ID, venueOrderId, v);
+    return pos < 0 ? undefined : this.reader(pos).id();
   }
 
   /** The latest packed attempt of `intentKey`, unpacked, or undefined. */
   latestOfKey(intentKey: string): Order | undefined {
-    const seq = this.find(BY_KEY, intentKey, -1);
-    return seq < 0 ? undefined : this.orderAt(seq);
+    const pos = this.find(BY_KEY, intentKey, -1);
+    return pos < 0 ? undefined : this.orderAt(pos);
   }
 
   /** Whether the key index holds `intentKey`. */
@@ -178,25 +212,34 @@ export class ClosedTable {
     }
   }
 
+  /**
+   * A copy of every record's bytes, back to back, oldest first (each the client order id then
+   * `writeOrder`'s record): what a snapshot's image holds; one memory copy, nothing unpacked.
+   */
+  copyRecords(): { count: number; bytes: Uint8Array } {
+    return { count: this.size, bytes: this.buf.slice(this.bufHead, this.bufTail) };
+  }
+
   /** Orders, unpacked, oldest closed first. */
   *orders(): IterableIterator<Order> {
     for (let s = this.head; s < this.tail; s++) yield this.orderAt(s);
   }
 
-  private orderAt(seq: number, id?: string): Order {
-    const r = this.reader(seq);
+  /** `at`: a record's sequence or its ring position (the same slot of the ring). */
+  private orderAt(at: number, id?: string): Order {
+    const r = this.reader(at);
     const cid = r.id()!;
     return readOrder(id ?? cid, r, this.strings);
   }
 
-  private reader(seq: number): ByteReader {
+  private reader(at: number): ByteReader {
     this.r.buf = this.buf;
-    this.r.pos = this.starts[seq & this.ringMask]!;
+    this.r.pos = this.starts[at & this.ringMask]!;
     return this.r;
   }
 
-  private stateAt(seq: number): OrderState {
-    const r = this.reader(seq);
+  private stateAt(at: number): OrderState {
+    const r = this.reader(at);
     r.skipId();
     r.skipId();
     r.skipId();
@@ -226,22 +269,47 @@ export class ClosedTable {
     this.bufTail = live;
   }
 
+  /**
+   * Doubles the ring: records move to their position in the larger ring (`seq & (size − 1)`), and
+   * the index slots that name them are renamed in place (their hash slots do not change).
+   */
   private growRing(): void {
     const size = (this.ringMask + 1) * 2;
+    const oldMask = this.ringMask;
+    const newMask = size - 1;
     const next = new Int32Array(size);
-    for (let s = this.head; s < this.tail; s++) next[s & (size - 1)] = this.starts[s & this.ringMask]!;
+    const nextHashes = new Uint16Array(size * 3);
+    for (let s = this.head; s < this.tail; s++) {
+      const p = s & oldMask;
+      const q = s & newMask;
+      next[q] = this.starts[p]!;
+      nextHashes[q * 3] = this.hashes[p * 3]!;
+      nextHashes[q * 3 + 1] = this.hashes[p * 3 + 1]!;
+      nextHashes[q * 3 + 2] = this.hashes[p * 3 + 2]!;
+    }
+    const head = this.head;
+    for (const slots of this.slots) {
+      for (let i = 0; i < slots.length; i++) {
+        const x = slots[i]!;
+        if (x === 0) continue;
+        // the live sequence at old position x − 1: the one in [head, head + oldSize)
+        const seq = head + ((x - 1 - head) & oldMask);
+        slots[i] = (seq & newMask) + 1;
+      }
+    }
     this.starts = next;
-    this.ringMask = size - 1;
+    this.hashes = nextHashes;
+    this.ringMask = newMask;
   }
 
   // --- the hash indexes -------------------------------------------------------------------------
 
-  /** Positions the reader at the id the index `kind` holds for record `seq`; returns the venue (BY_VENUE_ID) or -1. */
-  private at(kind: number, seq: number): number {
-    const r = this.reader(seq);
+  /** Positions the reader at the id the index `kind` holds for the record at `pos`; returns the venue (BY_VENUE_ID) or -1. */
+  private at(kind: number, pos: number): number {
+    const r = this.reader(pos);
     r.skipId();
     if (kind === BY_ID) {
-      r.pos = this.starts[seq & this.ringMask]!;
+      r.pos = this.starts[pos]!;
       return -1;
     }
     if (kind === BY_VENUE_ID) {
@@ -256,9 +324,16 @@ export class ClosedTable {
     return -1;
   }
 
-  /** The hash of the id the index `kind` holds for record `seq`. */
-  private hashAt(kind: number, seq: number): number {
-    const venue = this.at(kind, seq);
+  /** The home slot (under `mask`) of the record at `pos` in index `kind`: from the stored bits when they suffice. */
+  private home(kind: number, pos: number, mask: number): number {
+    if (mask <= this.storedMask) return this.hashes[pos * 3 + kind]! & mask;
+    return this.hashAt(kind, pos) & mask;
+  }
+
+  /** The hash of the id the index `kind` holds for the record at `pos`, recomputed from its bytes. */
+  private hashAt(kind: number, pos: number): number {
+    this.hashesRecomputed++;
+    const venue = this.at(kind, pos);
     const r = this.r;
     const v = r.uvar();
     let h: number;
@@ -277,9 +352,9 @@ export class ClosedTable {
     return venue >= 0 ? mixVenue(h, venue) : h;
   }
 
-  /** Whether record `seq`'s id of index `kind` is `s` (and its venue `venue`, for BY_VENUE_ID). */
-  private equals(kind: number, seq: number, s: string, num: number, venue: number): boolean {
-    const v0 = this.at(kind, seq);
+  /** Whether the record at `pos` has `s` as its id of index `kind` (and its venue `venue`, for BY_VENUE_ID). */
+  private equals(kind: number, pos: number, s: string, num: number, venue: number): boolean {
+    const v0 = this.at(kind, pos);
     if (kind === BY_VENUE_ID && v0 !== venue) return false;
     const r = this.r;
     const v = r.uvar();
@@ -300,7 +375,7 @@ export class ClosedTable {
     return r.bytes(len) === s; // non-ASCII: decode
   }
 
-  /** The record number holding `s` in index `kind` (with `venue` for BY_VENUE_ID), or -1. */
+  /** The ring position of the record holding `s` in index `kind` (with `venue` for BY_VENUE_ID), or -1. */
   private find(kind: number, s: string, venue: number): number {
     const slots = this.slots[kind]!;
     const mask = slots.length - 1;
@@ -310,41 +385,43 @@ export class ClosedTable {
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const x = slots[i]!;
       if (x === 0) return -1;
-      if (this.equals(kind, x - 1, s, num, venue)) return x - 1;
+      // the stored bits first: a record whose hash differs there is not the one (no byte compare)
+      if ((mask > this.storedMask || ((this.hashes[(x - 1) * 3 + kind]! ^ h) & 0xffff) === 0) && this.equals(kind, x - 1, s, num, venue)) return x - 1;
     }
   }
 
-  /** The slot holding record `seq` in index `kind`, or -1. */
-  private slotOf(kind: number, seq: number): number {
+  /** The slot holding the record at `pos` in index `kind`, or -1. */
+  private slotOf(kind: number, pos: number): number {
     const slots = this.slots[kind]!;
     const mask = slots.length - 1;
-    for (let i = this.hashAt(kind, seq) & mask; ; i = (i + 1) & mask) {
+    for (let i = this.home(kind, pos, mask); ; i = (i + 1) & mask) {
       const x = slots[i]!;
       if (x === 0) return -1;
-      if (x === seq + 1) return i;
+      if (x === pos + 1) return i;
     }
   }
 
-  private insert(kind: number, seq: number): void {
+  /** Inserts the record at `pos` whose hash in index `kind` is `h`. */
+  private insert(kind: number, pos: number, h: number): void {
     if ((this.used[kind]! + 1) * 4 > this.slots[kind]!.length * 3) this.rehash(kind, this.slots[kind]!.length * 2);
     const slots = this.slots[kind]!;
     const mask = slots.length - 1;
-    let i = this.hashAt(kind, seq) & mask;
+    let i = h & mask;
     while (slots[i] !== 0) i = (i + 1) & mask;
-    slots[i] = seq + 1;
+    slots[i] = pos + 1;
     this.used[kind]!++;
   }
 
-  private remove(kind: number, seq: number): void {
+  private remove(kind: number, pos: number): void {
     const slots = this.slots[kind]!;
     const mask = slots.length - 1;
-    let i = this.slotOf(kind, seq);
+    let i = this.slotOf(kind, pos);
     if (i < 0) return;
     // backward-shift deletion: move later entries of the cluster into the hole when their home allows
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
       const x = slots[j]!;
       if (x === 0) break;
-      const home = this.hashAt(kind, x - 1) & mask;
+      const home = this.home(kind, x - 1, mask);
       if (((j - home) & mask) >= ((j - i) & mask)) {
         slots[i] = x;
         i = j;
@@ -363,7 +440,7 @@ export class ClosedTable {
     for (let k = 0; k < old.length; k++) {
       const x = old[k]!;
       if (x === 0) continue;
-      let i = this.hashAt(kind, x - 1) & mask;
+      let i = this.home(kind, x - 1, mask);
       while (slots[i] !== 0) i = (i + 1) & mask;
       slots[i] = x;
     }

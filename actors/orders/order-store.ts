@@ -3,6 +3,7 @@ import { DuplicateOrderError, OrderNotFoundError, OutcomeUnknownError } from './
 import { applyOrderEvent, createOrder, isTerminal, type Order, type OrderEvent, type OrderState } from './order-state.js';
 import { parseOptions, z } from '../../common/validate.js';
 import { Frozen, OrderTableCapture, Packed } from './order-table-capture.js';
+import { OrderTableImage, readOrderTableImage } from './order-table-image.js';
 import { PackStrings } from './closed-pack.js';
 import { ClosedTable } from './closed-table.js';
 
@@ -239,6 +240,46 @@ export class OrderStore {
     return new OrderTableCapture(items, this.closedIds());
   }
 
+  /**
+   * A picture of the table now as a binary image for a snapshot (see {@link OrderTableImage}): the
+   * packed closed orders' bytes copied as they are, the orders held as objects (open ones frozen)
+   * encoded later in slices. {@link restoreImage} rebuilds the same table from it.
+   */
+  captureImage(): OrderTableImage {
+    const items = new Array<Order | Frozen>(this.all.size);
+    let i = 0;
+    for (const o of this.all.values()) items[i++] = isTerminal(o.state) ? o : new Frozen(o);
+    const { count, bytes } = this.closed.copyRecords();
+    return new OrderTableImage(count, bytes, items, this.hotQueue.slice(this.hotHead), this.strings);
+  }
+
+  /**
+   * Replaces the table with an image's (see {@link captureImage}): the same orders, lookups and
+   * closing order as the table it was taken from, then trimmed to this store's `maxClosed` and
+   * `hotClosed` like {@link restore} (oldest closed evicted, objects past `hotClosed` packed;
+   * packed records stay packed under a larger `hotClosed`: reads return equal objects either way).
+   */
+  restoreImage(bytes: Uint8Array): void {
+    this.reset();
+    this.restoring = true;
+    let hot: string[];
+    try {
+      hot = readOrderTableImage(bytes, {
+        // A later packed attempt of a key replaces an earlier one in the key index: the latest wins.
+        packed: (o) => {
+          if (this.closed.has(o.clientOrderId)) throw new DuplicateOrderError(o.clientOrderId);
+          this.closed.add(o, o.intentKey !== undefined);
+        },
+        object: (o) => this.insert(o),
+      });
+    } finally {
+      this.restoring = false;
+    }
+    for (const id of hot) this.require(id);
+    this.hotQueue = hot;
+    this.trimClosed();
+  }
+
   /** `JSON.stringify(this.toJSON())`, byte for byte, rendered now (see {@link capture}). */
   toJSONText(): string {
     return this.capture().text();
@@ -246,13 +287,7 @@ export class OrderStore {
 
   /** Replaces the table with a state from {@link toJSON}. */
   restore(s: OrderStoreState): void {
-    this.all.clear();
-    this.byVenue.clear();
-    this.open.clear();
-    this.hotQueue = [];
-    this.hotHead = 0;
-    this.closed.clear();
-    this.attempts.clear();
+    this.reset();
     this.restoring = true;
     try {
       for (const o of s.orders) this.insert(orderFromJSON(o));
@@ -262,6 +297,16 @@ export class OrderStore {
     for (const id of s.closed) this.require(id);
     this.hotQueue = [...s.closed];
     this.trimClosed();
+  }
+
+  private reset(): void {
+    this.all.clear();
+    this.byVenue.clear();
+    this.open.clear();
+    this.hotQueue = [];
+    this.hotHead = 0;
+    this.closed.clear();
+    this.attempts.clear();
   }
 
   private openSet(venue: string, symbol: string): Map<string, Order> {

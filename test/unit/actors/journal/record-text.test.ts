@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { captureOrderBook, encodeOrderEvent, orderEventText, renderOrderBook, renderOrderBookBuffers, serializeOrderBook, serializeOrderBookText } from '../../../../actors/journal/order-records.js';
+import { captureOrderBook, encodeOrderEvent, orderEventText, renderOrderBook, renderOrderBookBuffers, restoreOrderBook, serializeOrderBook, serializeOrderBookText, type OrderBookState } from '../../../../actors/journal/order-records.js';
+import { OrderStore } from '../../../../actors/orders/order-store.js';
+import { Portfolio } from '../../../../actors/orders/portfolio.js';
 import { decodeRecordAt, encodeRecord, encodeRecordText } from '../../../../actors/journal/record.js';
 import { listSegments, snapshotName } from '../../../../actors/journal/segments.js';
 import { readSnapshot, SnapshotParts, SnapshotText, writeSnapshot } from '../../../../actors/journal/snapshot.js';
 import type { OrderEvent } from '../../../../actors/orders/order-state.js';
 import { SeededRandom } from '../../../../common/random.js';
-import { workloadStep } from '../../../fixtures/journal/workload.js';
+import { INSTRUMENTS, workloadStep } from '../../../fixtures/journal/workload.js';
 import { digest, open, runWorkload, tempDir } from './helpers.js';
 
 /** Every event kind, with and without optional fields, bigints, and strings JSON must escape. */
@@ -169,7 +171,7 @@ describe('journal record and snapshot text (the hand-rendered hot records)', () 
     }
   });
 
-  it('a snapshot file holds {"seq":n,"state":...} readable by readSnapshot', async () => {
+  it('a snapshot file holds {"seq":n,"state":...} (the order table as its binary image) readable by readSnapshot', async () => {
     const t = tempDir();
     try {
       const j = await open({ dir: t.dir, snapshotEvery: 0, fsync: 'never' });
@@ -178,7 +180,13 @@ describe('journal record and snapshot text (the hand-rendered hot records)', () 
       const snap = readSnapshot(path.join(t.dir, snapshotName(seq)));
       assert.ok(snap.ok);
       assert.equal(snap.seq, seq);
-      assert.deepEqual(snap.state, JSON.parse(JSON.stringify(serializeOrderBook(j.state))));
+      assert.equal(snap.version, 2);
+      const { orders, ...rest } = JSON.parse(JSON.stringify(serializeOrderBook(j.state))) as Record<string, unknown>;
+      assert.ok(orders !== undefined);
+      assert.deepEqual(snap.state, { orders: { image: 1, bytes: snap.binary!.length }, ...rest });
+      const back: OrderBookState = { orders: new OrderStore(), portfolio: new Portfolio(INSTRUMENTS) };
+      restoreOrderBook(back, snap.state, snap.binary);
+      assert.equal(digest(back), digest(j.state));
       await j.close();
     } finally {
       t.cleanup();

@@ -72,7 +72,7 @@ describe('journal snapshots and compaction', () => {
     try {
       const file = await writeSnapshot(t.dir, 7, { hello: 'world' });
       assert.equal(path.basename(file), snapshotName(7));
-      assert.deepEqual(readSnapshot(file), { ok: true, seq: 7, state: { hello: 'world' } });
+      assert.deepEqual(readSnapshot(file), { ok: true, seq: 7, state: { hello: 'world' }, version: 1 });
       const bytes = readFileSync(file);
       writeFileSync(file, bytes.subarray(0, bytes.length - 1));
       assert.deepEqual(readSnapshot(file), { ok: false, reason: `length ${bytes.length - 8} does not match file size ${bytes.length - 1}` });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { OrderStore } from '../../../../actors/orders/order-store.js';
 import { PackStrings, packOrder, unpackOrder } from '../../../../actors/orders/closed-pack.js';
+import { ClosedTable } from '../../../../actors/orders/closed-table.js';
 import type { OrderIntent } from '../../../../actors/orders/intent.js';
 import type { Order } from '../../../../actors/orders/order-state.js';
 import { SeededRandom } from '../../../../common/random.js';
@@ -96,6 +97,16 @@ describe('OrderStore: the packed closed-order table (issue 16, ClosedTable)', ()
     r.restore(JSON.parse(s.toJSONText()));
     same(r, ref, made, keys);
     assert.equal(r.toJSONText(), s.toJSONText());
+    // and so does the binary image a journal snapshot holds (packed records copied as they are)
+    for (const src of [s, s8]) {
+      const img = src.captureImage();
+      while (!img.renderSlice(7));
+      const bytes = Buffer.concat(img.buffers());
+      const ri = new OrderStore({ maxClosed: 300, hotClosed: 8 });
+      ri.restoreImage(bytes);
+      same(ri, ref, made, keys);
+      assert.equal(ri.toJSONText(), src.toJSONText());
+    }
   });
 
   it('holds the packed orders outside the heap in a bounded buffer once the window is full', () => {
@@ -138,5 +149,58 @@ describe('OrderStore: the packed closed-order table (issue 16, ClosedTable)', ()
     const back2 = unpackOrder('c', packOrder(o2, t), t);
     assert.deepStrictEqual(back2, o2);
     assert.ok(!('reduceOnly' in back2.intent));
+  });
+
+  it('keeps each record\'s hash bits beside it: adds and evictions re-hash no id from the bytes; an index past the stored bits recomputes and answers the same', () => {
+    // closed orders of every id shape, from a store of objects
+    const ref = new OrderStore({ maxClosed: 1_000_000, hotClosed: 1_000_000 });
+    const { made } = drive([ref], 4000, 'stored-hashes');
+    const closed = [...ref.closedOrders()];
+    assert.ok(closed.length > 3000, `${closed.length}`);
+    const WINDOW = 700;
+    const stored = new ClosedTable(new PackStrings());
+    const small = new ClosedTable(new PackStrings(), 3); // every index past 8 slots recomputes
+    const latest = new Map<string, string>();
+    for (const o of closed) if (o.intentKey !== undefined) latest.set(o.intentKey, o.clientOrderId);
+    const live: Order[] = [];
+    const check = (t: ClosedTable): void => {
+      assert.equal(t.size, live.length);
+      for (const o of live) {
+        assert.deepStrictEqual(t.get(o.clientOrderId), o);
+        if (o.venueOrderId !== undefined) assert.equal(t.idByVenueOrderId(o.intent.venue, o.venueOrderId), o.clientOrderId);
+      }
+      const liveIds = new Set(live.map((o) => o.clientOrderId));
+      for (const m of made) {
+        if (liveIds.has(m.id)) continue;
+        assert.equal(t.get(m.id), undefined, m.id);
+        assert.equal(t.has(m.id), false);
+      }
+      for (const [key, id] of latest) {
+        const at = t.latestOfKey(key);
+        if (liveIds.has(id)) assert.equal(at?.clientOrderId, id, key);
+        else assert.equal(at, undefined, key);
+      }
+    };
+    for (let i = 0; i < closed.length; i++) {
+      const o = closed[i]!;
+      const isLatest = o.intentKey !== undefined && latest.get(o.intentKey) === o.clientOrderId;
+      stored.add(o, isLatest);
+      small.add(o, isLatest);
+      live.push(o);
+      if (live.length > WINDOW) {
+        const gone = live.shift()!;
+        assert.equal(stored.evictOldest(), gone.clientOrderId);
+        assert.equal(small.evictOldest(), gone.clientOrderId);
+      }
+      if (i % 997 === 0) {
+        check(stored);
+        check(small);
+      }
+    }
+    check(stored);
+    check(small);
+    assert.equal(stored.hashesRecomputed, 0, 'the default table never re-hashes a record');
+    assert.ok(small.hashesRecomputed > closed.length, `${small.hashesRecomputed}`);
+    assert.throws(() => new ClosedTable(new PackStrings(), 17), /storedHashBits: expected an integer 1–16, got 17/);
   });
 });
