@@ -14,12 +14,12 @@ const BIG: InstrumentSpec = {
   symbol: 'BIGUSD',
   base: 'BIG',
   quote: 'USD',
-  tickSize: '0.5',
-  stepSize: '0.001',
-  minQty: '0.001',
-  maxQty: '100000000',
+  tickSize: '1',
+  stepSize: '0.00000001',
+  minQty: '0.00000001',
+  maxQty: '10000000',
   minNotional: '0.00000001',
-  minPrice: '0.5',
+  minPrice: '1',
   maxPrice: '1000000',
   initialPrice: 1000,
   volatility: 0.5,
@@ -39,11 +39,12 @@ const order = (account: string, side: 'BUY' | 'SELL', priceTicks: number, lots: 
 });
 
 describe('simulator venue: fees and refunds are exact at every size (issue 13)', () => {
-  // quote atoms of a fill = priceTicks × 0.5 × lots × 0.001 × 1e8 = priceTicks × lots × 50,000
+  // One lot is one atom of BIG, one tick one USD: a fill's quote atoms = priceTicks × lots, and
+  // neither amount is a multiple of 10000, so the rounding of every fee shows.
   const cases: { name: string; makerTicks: number; takerTicks: number; lots: number }[] = [
-    { name: 'small: fee product below 2^53', makerTicks: 2_469, takerTicks: 2_471, lots: 7_013 },
-    { name: 'fee product past 2^53, amount below it', makerTicks: 1_999_997, takerTicks: 1_999_999, lots: 70_001 },
-    { name: 'amount itself past 2^53 atoms', makerTicks: 1_999_997, takerTicks: 1_999_999, lots: 99_999_999 },
+    { name: 'small: fee product below 2^53', makerTicks: 2_469, takerTicks: 2_471, lots: 7_013_017 },
+    { name: 'fee product past 2^53, amount below it', makerTicks: 999_999, takerTicks: 1_000_000, lots: 2_000_000_003 },
+    { name: 'amount itself past 2^53 atoms', makerTicks: 999_997, takerTicks: 999_999, lots: 99_999_999_977 },
   ];
   for (const c of cases) {
     it(`${c.name}: commissions = amount × bps / 10000 (rounded down), the buyer's refund leaves nothing locked, every asset reconciles`, () => {
@@ -62,8 +63,10 @@ describe('simulator venue: fees and refunds are exact at every size (issue 13)',
       const m: SimOrder = (maker as { order: SimOrder }).order;
       assert.equal(t.status, 'FILLED');
       assert.equal(m.status, 'FILLED');
-      const quote = BigInt(c.makerTicks) * BigInt(c.lots) * 50_000n;
-      const base = BigInt(c.lots) * 100_000n;
+      const quote = BigInt(c.makerTicks) * BigInt(c.lots);
+      const base = BigInt(c.lots);
+      assert.notEqual((quote * 7n) % 10000n, 0n, 'the maker fee is rounded');
+      assert.notEqual((base * 13n) % 10000n, 0n, 'the taker fee is rounded');
       if (c.name.startsWith('amount')) assert.ok(quote > 2n ** 53n, 'the case reaches past 2^53 atoms');
       if (c.name.startsWith('fee product')) assert.ok(quote < 2n ** 53n && quote * 7n >= 2n ** 53n, 'the case is between');
       assert.equal(t.fills[0]!.quoteAtoms, quote);
