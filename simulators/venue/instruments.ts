@@ -77,10 +77,6 @@ export class Instrument {
   /** {@link quotePerTickLot} and {@link lotAtoms} as numbers (Infinity when not safe integers): the exact fast path of {@link notional}. */
   private readonly qptlNum: number;
   private readonly lotNum: number;
-  /** {@link notional}'s last arguments and result (bigints are immutable: handing the same one out twice is safe). */
-  private lastTicks = -1;
-  private lastLots = -1;
-  private lastNotional = 0n;
 
   constructor(spec: InstrumentSpec) {
     this.spec = Object.freeze({ ...spec });
@@ -113,18 +109,11 @@ export class Instrument {
 
   /** Quote atoms of `lots` at `ticks`. */
   notional(ticks: number, lots: number): bigint {
-    // The last result is kept: a `place` asks for its order's notional twice (the NOTIONAL filter,
-    // then the funds to lock), and the second answer costs a comparison instead of a bigint.
-    if (ticks === this.lastTicks && lots === this.lastLots) return this.lastNotional;
     // Integers multiply exactly in a double while the product is ≤ 2^53; a larger product rounds to
     // ≥ 2^53 (rounding is monotone), fails the safe-integer test and takes the bigint path. One
     // bigint allocated instead of five on the matching hot path.
     const n = ticks * lots * this.qptlNum;
-    const v = Number.isSafeInteger(n) ? BigInt(n) : BigInt(ticks) * BigInt(lots) * this.quotePerTickLot;
-    this.lastTicks = ticks;
-    this.lastLots = lots;
-    this.lastNotional = v;
-    return v;
+    return Number.isSafeInteger(n) ? BigInt(n) : BigInt(ticks) * BigInt(lots) * this.quotePerTickLot;
   }
 
   /** Quote atoms of `lots` at `ticks` as a number when that is exact (a safe integer), else NaN (then ask {@link notional}). */
