@@ -575,6 +575,83 @@ const ORDER_SYMBOL = kvCache('bot4.symbol', K.symbol);
 const ORDER_SIDE = kvCache('bot4.side', K.side);
 const ORDER_STRATEGY = kvCache('bot4.strategy', K.strategy);
 
+const comboScratch = new ProtoWriter(1024);
+/** Most combinations one {@link ComboCache} list keeps (it starts over when full). */
+const COMBO_LIST_MAX = 64;
+
+/**
+ * Encoded bytes of a combination of four low-cardinality strings, built once per distinct
+ * combination and copied with one `set`: an actor span's name and its constant attributes
+ * (actor, message type, sender, topic), or an order's venue/symbol/side/strategy. Keyed by the
+ * first two in maps, then a short list compared by the other two (no key string is made).
+ * Protobuf lets fields come in any order (a decoder keeps repeated fields in the order they
+ * come), so the name (field 5) and the attributes (field 9) travel in one piece.
+ */
+class ComboCache {
+  private readonly map = new Map<string, Map<string, ComboEntry[]>>();
+  private size = 0;
+  constructor(private readonly build: (w: ProtoWriter, a: string, b: string, c: string, d: string) => void) {}
+  get(a: string, b: string, c: string, d: string): Uint8Array {
+    let byB = this.map.get(a);
+    if (byB === undefined) {
+      if (this.size >= FIELD_CACHE_MAX) {
+        this.map.clear();
+        this.size = 0;
+      }
+      byB = new Map();
+      this.map.set(a, byB);
+    }
+    let list = byB.get(b);
+    if (list === undefined) {
+      list = [];
+      byB.set(b, list);
+      this.size++;
+    }
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      if (e.c === c && e.d === d) return e.bytes;
+    }
+    // its own writer: the parts come from FieldCaches, which build in `scratch`
+    const w = comboScratch;
+    w.pos = 0;
+    this.build(w, a, b, c, d);
+    const bytes = new Uint8Array(w.pos);
+    bytes.set(w.buf.subarray(0, w.pos));
+    if (list.length >= COMBO_LIST_MAX) list.length = 0;
+    list.push({ c, d, bytes });
+    return bytes;
+  }
+}
+
+interface ComboEntry {
+  readonly c: string;
+  readonly d: string;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * An actor span's name and constant attributes in one piece, by actor, message type, sender and
+ * topic: `actor.handle <type>`, `messaging.system`, `messaging.operation.type`,
+ * `messaging.destination.name`, `actor.address`, `actor.message.type`, `actor.message.from` and
+ * `actor.message.topic` when there is one (was nine copies and eight lookups a span).
+ */
+const ACTOR_HEAD = new ComboCache((w, actor, type, from, topic) => {
+  w.bytes(ACTOR_NAME.get(type));
+  w.bytes(MESSAGING_CONSTANTS);
+  w.bytes(ACTOR_ADDRESS.get(actor));
+  w.bytes(ACTOR_TYPE.get(type));
+  w.bytes(ACTOR_FROM.get(from));
+  if (topic !== '') w.bytes(ACTOR_TOPIC.get(topic));
+});
+
+/** An order's `bot4.venue`, `bot4.symbol`, `bot4.side`, `bot4.strategy` in one piece (each only when set). */
+const ORDER_FIELDS = new ComboCache((w, symbol, venue, side, strategy) => {
+  if (venue !== '') w.bytes(ORDER_VENUE.get(venue));
+  if (symbol !== '') w.bytes(ORDER_SYMBOL.get(symbol));
+  if (side !== '') w.bytes(ORDER_SIDE.get(side));
+  if (strategy !== '') w.bytes(ORDER_STRATEGY.get(strategy));
+});
+
 /** Clock → epoch mapping of span times: epoch of clock 0 as whole seconds + ns. */
 export interface EpochBase {
   epochSec: number;
@@ -602,25 +679,18 @@ export function writeSpan(w: ProtoWriter, s: SpanRecord, base: EpochBase): void 
   if (s.parentIdWords) w.parentIdWords(s.parentW0, s.parentW1);
   else if (s.parentSpanId !== '') w.hexBytes(4, s.parentSpanId);
   const actor = s.actor !== '';
-  if (actor) w.bytes(ACTOR_NAME.get(s.name));
+  // an actor span's name comes with its constant attributes (any field order decodes the same)
+  if (actor) w.bytes(ACTOR_HEAD.get(s.actor, s.name, s.from, s.topic));
   else w.string(5, s.name);
   w.tag(6, 0);
   w.varint(s.kind);
   writeTime(w, 7, base, s.startNs);
   writeTime(w, 8, base, s.endNs);
   if (actor) {
-    w.bytes(MESSAGING_CONSTANTS);
-    w.bytes(ACTOR_ADDRESS.get(s.actor));
-    w.bytes(ACTOR_TYPE.get(s.name));
     w.kvUint('actor.mailbox.wait_ns', K.wait, s.waitNs);
     w.kvUint('actor.handle_ns', K.handle, s.handleNs);
-    w.bytes(ACTOR_FROM.get(s.from));
-    if (s.topic !== '') w.bytes(ACTOR_TOPIC.get(s.topic));
     if (s.correlationId !== '') w.kvString('actor.message.correlation_id', K.correlation, s.correlationId);
-    if (s.venue !== '') w.bytes(ORDER_VENUE.get(s.venue));
-    if (s.symbol !== '') w.bytes(ORDER_SYMBOL.get(s.symbol));
-    if (s.side !== '') w.bytes(ORDER_SIDE.get(s.side));
-    if (s.strategy !== '') w.bytes(ORDER_STRATEGY.get(s.strategy));
+    if (s.venue !== '' || s.symbol !== '' || s.side !== '' || s.strategy !== '') w.bytes(ORDER_FIELDS.get(s.symbol, s.venue, s.side, s.strategy));
     if (s.clientOrderId !== '') w.kvString('bot4.order.client_id', K.clientId, s.clientOrderId);
   }
   const a = s.attrs;
@@ -652,12 +722,13 @@ export function writeSpan(w: ProtoWriter, s: SpanRecord, base: EpochBase): void 
 }
 
 /**
- * `ExportTraceServiceRequest` with one ResourceSpans / ScopeSpans holding `spans[from..to)`.
+ * `ExportTraceServiceRequest` with one ResourceSpans / ScopeSpans holding `spans[from..to)`
+ * (indexes taken `& mask`: with a ring's length − 1 the range may wrap around its end).
  * Returns a Buffer of its own (the writer is reused for the next batch). With `headRoom`, that
  * many bytes of the same memory precede the body, free for the caller (`otlp-http.ts` writes the
  * HTTP head there, so head and body leave in one socket write).
  */
-export function encodeExportRequest(w: ProtoWriter, service: EncodedService, base: EpochBase, spans: readonly SpanRecord[], from: number, to: number, headRoom = 0): Buffer {
+export function encodeExportRequest(w: ProtoWriter, service: EncodedService, base: EpochBase, spans: readonly SpanRecord[], from: number, to: number, headRoom = 0, mask = 0x7fffffff): Buffer {
   const room = Math.min(Math.max(0, Math.floor(headRoom)), MAX_HEAD_ROOM);
   w.pos = 0;
   w.ensure(room);
@@ -666,7 +737,7 @@ export function encodeExportRequest(w: ProtoWriter, service: EncodedService, bas
   w.raw(service.resource);
   const ss = w.begin(2);
   w.raw(service.scope);
-  for (let i = from; i < to; i++) writeSpan(w, spans[i]!, base);
+  for (let i = from; i < to; i++) writeSpan(w, spans[i & mask]!, base);
   w.end(ss);
   w.end(rs);
   return w.take(room);
