@@ -160,50 +160,36 @@ export class ProtoWriter {
     this.pos += 18;
   }
 
-  /**
-   * Field 1 (`trace_id`) from the id's four 32-bit words in memory order (no hex to parse, and
-   * the previous span's trace is recognised by four integer compares).
-   */
+  /** Field 1 (`trace_id`) from the id's four 32-bit words in memory order (no hex to parse). */
   traceIdWords(w0: number, w1: number, w2: number, w3: number): void {
     this.ensure(18);
     const b = this.buf;
-    const p = this.pos;
-    const last = this.lastTraceW;
-    if (w0 !== last[0] || w1 !== last[1] || w2 !== last[2] || w3 !== last[3] || this.lastTraceHex !== WORDS_TRACE) {
-      last[0] = w0;
-      last[1] = w1;
-      last[2] = w2;
-      last[3] = w3;
-      this.lastTraceHex = WORDS_TRACE;
-      const t = this.lastTrace;
-      t[0] = 0x0a;
-      t[1] = 16;
-      t.set(this.lastTraceBytes, 2);
-    }
-    b.set(this.lastTrace, p);
-    this.pos = p + 18;
+    let p = this.pos;
+    b[p++] = 0x0a;
+    b[p++] = 16;
+    // byte stores: a native `set` call costs more than 16 of them
+    p = putWord(b, p, w0);
+    p = putWord(b, p, w1);
+    p = putWord(b, p, w2);
+    this.pos = putWord(b, p, w3);
   }
 
   /** Field 4 (`parent_span_id`) from the parent's two 32-bit words in memory order. */
   parentIdWords(w0: number, w1: number): void {
-    ID_WORDS[0] = w0;
-    ID_WORDS[1] = w1;
     this.ensure(10);
-    this.buf[this.pos] = 0x22;
-    this.buf[this.pos + 1] = 8;
-    this.buf.set(ID_BYTES, this.pos + 2);
-    this.pos += 10;
+    const b = this.buf;
+    b[this.pos] = 0x22;
+    b[this.pos + 1] = 8;
+    this.pos = putWord(b, putWord(b, this.pos + 2, w0), w1);
   }
 
   /** Field 2 (`span_id`) of a Span from the id's two 32-bit words in memory order (no hex to parse). */
   spanIdWords(w0: number, w1: number): void {
-    ID_WORDS[0] = w0;
-    ID_WORDS[1] = w1;
     this.ensure(10);
-    this.buf[this.pos] = 0x12;
-    this.buf[this.pos + 1] = 8;
-    this.buf.set(ID_BYTES, this.pos + 2);
-    this.pos += 10;
+    const b = this.buf;
+    b[this.pos] = 0x12;
+    b[this.pos + 1] = 8;
+    this.pos = putWord(b, putWord(b, this.pos + 2, w0), w1);
   }
 
   /**
@@ -428,23 +414,30 @@ export class ProtoWriter {
   /** Last trace id written by {@link traceId} and its encoded field (tag, length, 16 bytes). */
   private lastTraceHex = '';
   private readonly lastTrace = new Uint8Array(18);
-  /** Last trace id written by {@link traceIdWords} as words, and the same memory as bytes. */
-  private readonly lastTraceW = new Int32Array(4);
-  private readonly lastTraceBytes = new Uint8Array(this.lastTraceW.buffer);
 }
 
 /** Most bytes left before a request body for its HTTP head ({@link encodeExportRequest}'s `headRoom`). */
 export const MAX_HEAD_ROOM = 8192;
 
-/**
- * {@link ProtoWriter}'s `lastTraceHex` while its last trace id came from words: no hex string is
- * this object, so a trace id given as hex next is never taken for it (and the other way round).
- */
-const WORDS_TRACE = String.fromCharCode(0x2a).repeat(32);
 
-/** A span id's two words, and the same memory as bytes (see {@link ProtoWriter.spanIdWords}). */
-const ID_WORDS = new Int32Array(2);
-const ID_BYTES = new Uint8Array(ID_WORDS.buffer);
+/** True on a little-endian host: a word's first byte in memory is its low byte. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Writes a 32-bit word of an id as its 4 bytes in memory order (as an Int32Array over them holds it) at `p`; returns `p + 4`. */
+function putWord(b: Uint8Array, p: number, w: number): number {
+  if (LITTLE_ENDIAN) {
+    b[p] = w;
+    b[p + 1] = w >>> 8;
+    b[p + 2] = w >>> 16;
+    b[p + 3] = w >>> 24;
+  } else {
+    b[p] = w >>> 24;
+    b[p + 1] = w >>> 16;
+    b[p + 2] = w >>> 8;
+    b[p + 3] = w;
+  }
+  return p + 4;
+}
 
 /** Byte value of each pair of lowercase hex digits, indexed by `(first char << 7) | second char`. */
 const HEX_PAIR = ((): Uint8Array => {
@@ -559,6 +552,8 @@ class FieldCache {
   }
 }
 
+/** A hand-made span's name field (`order.submit`, `POST /api/v3/order`, `order.ack`...): a small set of names. */
+const SPAN_NAME = new FieldCache((w, name) => w.string(5, name));
 /** An actor span's name field (`actor.handle <type>`) by message type. */
 const ACTOR_NAME = new FieldCache((w, type) => w.prefixedString(5, ACTOR_SPAN_PREFIX_BYTES, type));
 /** `messaging.destination.name` and `actor.address` (both the handling actor), by actor. */
@@ -660,13 +655,33 @@ export interface EpochBase {
 
 const halves: [number, number] = [0, 0];
 
+/** The base whose whole seconds are in {@link baseLo}/{@link baseHi} (`epochSec` × 10⁹ as uint64 halves). */
+let baseOf: EpochBase | undefined;
+let baseLo = 0;
+let baseHi = 0;
+const TWO32 = 4294967296;
+
+/**
+ * A fixed64 time field: `epochSec × 10⁹ + ⌊epochNs + clockNs⌋` as a uint64, exactly. The
+ * seconds' part is split into halves once per base; a span's time adds its ns offset (< 2⁵³)
+ * to them with one carry (was: seconds and ns recomputed and multiplied out for every time).
+ */
 function writeTime(w: ProtoWriter, field: number, base: EpochBase, clockNs: number): void {
-  const total = base.epochNs + clockNs;
-  const sec = Math.floor(total / 1e9);
-  let nanos = Math.floor(total - sec * 1e9);
-  if (nanos < 0) nanos = 0;
-  epochNsHalves(base.epochSec + sec, nanos, halves);
-  w.fixed64(field, halves[0], halves[1]);
+  if (base !== baseOf) {
+    epochNsHalves(base.epochSec, 0, halves);
+    baseLo = halves[0];
+    baseHi = halves[1];
+    baseOf = base;
+  }
+  const t = Math.floor(base.epochNs + clockNs);
+  const tHi = Math.floor(t / TWO32);
+  let lo = baseLo + (t - tHi * TWO32);
+  let hi = baseHi + tHi;
+  if (lo >= TWO32) {
+    lo -= TWO32;
+    hi++;
+  }
+  w.fixed64(field, lo, hi);
 }
 
 /** One `Span` message as field 2 of ScopeSpans. */
@@ -681,9 +696,16 @@ export function writeSpan(w: ProtoWriter, s: SpanRecord, base: EpochBase): void 
   const actor = s.actor !== '';
   // an actor span's name comes with its constant attributes (any field order decodes the same)
   if (actor) w.bytes(ACTOR_HEAD.get(s.actor, s.name, s.from, s.topic));
-  else w.string(5, s.name);
-  w.tag(6, 0);
-  w.varint(s.kind);
+  else w.bytes(SPAN_NAME.get(s.name));
+  if (s.kind >= 0 && s.kind < 0x80) {
+    // field 6 (kind) as two bytes: OTLP kinds are 1..5
+    w.ensure(2);
+    w.buf[w.pos++] = 0x30;
+    w.buf[w.pos++] = s.kind;
+  } else {
+    w.tag(6, 0);
+    w.varint(s.kind);
+  }
   writeTime(w, 7, base, s.startNs);
   writeTime(w, 8, base, s.endNs);
   if (actor) {
