@@ -15,13 +15,20 @@ import { OtlpHttpClient } from './otlp-http.js';
  * Records to reuse, one pool for the process (the engine's and the simulator's services, and the
  * adapters that follow each other, as a takeover engine's or the bench's repetitions). It keeps
  * as many records as the largest `maxQueueSize` of an exporter made in this process (default
- * 2048: ~1 MB): as many as one service can have queued or in export at once, so a burst that
- * fills the queue reuses its records afterwards instead of making new ones. Capped at two
- * batches per exporter, as before, a queue longer than that allocated a record per span, each
- * queued long enough to be promoted to the old generation: most of what a sampled order cost in
- * GC in `npm run bench tracing` (every order sampled, faster than the decoding receiver reads).
+ * 2048: ~1 MB), at most {@link POOL_MAX}: as many as one service can have queued or in export at
+ * once, so a burst that fills the queue reuses its records afterwards instead of making new
+ * ones. Capped at two batches per exporter, as before, a queue longer than that allocated a
+ * record per span, each queued long enough to be promoted to the old generation: most of what a
+ * sampled order cost in GC in `npm run bench tracing` (every order sampled, faster than the
+ * decoding receiver reads). Not without bound: a pool of tens of thousands of records (the
+ * bench's `maxQueueSize: 100000`) made the spans made after it slower (the bench's peer row,
+ * run after the per-order part had filled the pool: 37.6 → 45.6 µs per order in back-to-back
+ * full runs; records scattered over the old generation, each new string written into one a
+ * remembered slot for the scavenger), where freshly allocated records are contiguous.
  */
 const RECORD_POOL: SpanRecord[] = [];
+/** Most records the pool keeps, whatever `maxQueueSize` says (twice the default queue bound). */
+const POOL_MAX = 4096;
 let poolBound = 0;
 
 /** Span counters of one service. */
@@ -80,7 +87,7 @@ export class ServiceExporter {
     private readonly base: EpochBase,
   ) {
     this.service = encodeService(resourceAttributes, scopeName);
-    if (o.maxQueueSize > poolBound) poolBound = o.maxQueueSize;
+    if (o.maxQueueSize > poolBound) poolBound = Math.min(o.maxQueueSize, POOL_MAX);
     this.batch = Math.min(o.maxExportBatchSize, o.maxQueueSize);
     // A batch is encoded only when a connection can take it (at most `concurrencyLimit` requests in
     // flight): the rest of the queue waits as records, so at most that many encoded bodies exist
