@@ -27,12 +27,19 @@
  * does not compete for this machine's 2 cores), BOT4_BENCH_TRACING_REPS (default 9), BOT4_BENCH_TRACING_MESSAGES (per run, default
  * 1_000_000), BOT4_BENCH_TRACING_ORDERS (default 2000), BOT4_BENCH_TRACING_ORDER_REPS (default 5),
  * BOT4_BENCH_TRACING_BATCH (spans per export request in the per-order section, default 512),
- * BOT4_BENCH_TRACING_PARTS (`throughput,orders,peer`: a subset prints without writing BENCHMARKS.md).
+ * BOT4_BENCH_TRACING_PARTS (`throughput,orders,peer`: a subset prints without writing BENCHMARKS.md),
+ * BOT4_BENCH_TRACING_PROFILE (a folder: instead of the figures, CPU-profiles one run of ORDERS
+ * orders with tracing off and one with it on, simulator in its own process, writes both
+ * `.cpuprofile`s there and prints self time per order by function, on − off: where the engine CPU
+ * of a sampled order goes).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
+import path from 'node:path';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import { assign, setup } from 'xstate';
@@ -42,6 +49,7 @@ import { ActorSystem, ActorTracing, TRACING_DEFAULTS, currentTraceparent } from 
 import { CHANNELS } from '../actors/runtime/diagnostics.js';
 import { OtlpReceiver } from '../test/fixtures/otlp/otlp-receiver.js';
 import { fmtNs, median, table, writeSection } from './report.js';
+import type { CpuProfile } from './profile-table.js';
 import { PEER_SPANS_PER_ORDER, recordOrders, sdkOrders } from './tracing-sdk-peer.js';
 import { encodeCost } from './tracing-encode.js';
 import { endRestSpan, restServerSpan } from '../simulators/wire/server-span.js';
@@ -63,6 +71,8 @@ const RECEIVER = process.env.BOT4_BENCH_TRACING_RECEIVER ?? 'decode';
  */
 const PARTS = new Set((process.env.BOT4_BENCH_TRACING_PARTS ?? 'throughput,orders,peer').split(',').map((x) => x.trim()));
 const ALL_PARTS = ['throughput', 'orders', 'peer'].every((p) => PARTS.has(p));
+/** Folder for the profile mode (see the header), or undefined. */
+const PROFILE = process.env.BOT4_BENCH_TRACING_PROFILE;
 
 const machine = setup({
   types: { context: {} as { n: number }, events: {} as { type: 'batch'; count: number } | { type: 'msg' } },
@@ -239,6 +249,115 @@ async function ordersRun(name: string, tracing: ActorTracing | undefined, simSoc
   const cpu = process.cpuUsage(cpu0);
   await sys.shutdown();
   return ((cpu.user + cpu.system) * 1000) / ORDERS;
+}
+
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** Self time (µs) by function (`name file:line`) of a CPU profile. */
+function selfByFunction(p: CpuProfile): Map<string, number> {
+  const name = new Map<number, string>();
+  for (const n of p.nodes) {
+    const cf = n.callFrame;
+    name.set(n.id, `${cf.functionName || '(anonymous)'} ${cf.url.split('/').slice(-1)[0] ?? ''}:${cf.lineNumber + 1}`);
+  }
+  const out = new Map<string, number>();
+  for (let i = 0; i < p.samples.length; i++) {
+    const k = name.get(p.samples[i]!)!;
+    out.set(k, (out.get(k) ?? 0) + (p.timeDeltas[i] ?? 0));
+  }
+  return out;
+}
+
+/**
+ * The profile mode: one warm-up pair, then tracing off and on (simulator in its own process),
+ * each profiled over its ORDERS orders; prints CPU per order of both and self time per order by
+ * function, on − off (idle excluded), largest first.
+ */
+async function profileOrders(dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const rcv = await childReceiver();
+  const simProc = await childSim(rcv.url);
+  const opts = (system: string): ConstructorParameters<typeof ActorTracing>[0] => ({ endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxQueueSize: 100_000, maxExportBatchSize: BATCH, scheduledDelayMillis: 5, system, histograms: false });
+  const session = new Session();
+  session.connect();
+  try {
+    for (let w = 0; w < 2; w++) {
+      await orders(`prof-warm-off-${w}`, undefined, true, simProc.sock);
+      const t = new ActorTracing(opts(`prof-warm-on-${w}`));
+      await orders(`prof-warm-on-${w}`, t, true, simProc.sock);
+      await t.shutdown();
+    }
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 50 });
+    const run = async (v: 'off' | 'on'): Promise<{ cpu: number; fns: Map<string, number> }> => {
+      const t = v === 'on' ? new ActorTracing(opts('prof-on')) : undefined;
+      const gcs = new Map<number, [number, number]>();
+      const obs = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          const k = (e as unknown as { detail: { kind: number } }).detail.kind;
+          const g = gcs.get(k) ?? [0, 0];
+          g[0]++;
+          g[1] += e.duration;
+          gcs.set(k, g);
+        }
+      });
+      obs.observe({ entryTypes: ['gc'] });
+      await session.post('Profiler.start');
+      const cpu = await orders(`prof-${v}`, t, true, simProc.sock);
+      const { profile } = await session.post('Profiler.stop');
+      obs.disconnect();
+      // kinds: 1 scavenge (young), 2 mark-compact (full), 4 incremental marking, 8 weak callbacks, 16 minor mark-compact
+      console.log(`GC ${v}: ${[...gcs].map(([k, [n, ms]]) => `kind ${k}: ${n} × ${(ms / n).toFixed(2)} ms = ${((ms * 1000) / ORDERS).toFixed(2)} µs per order`).join('; ')}`);
+      await t?.shutdown();
+      writeFileSync(path.join(dir, `tracing-${v}.cpuprofile`), JSON.stringify(profile));
+      return { cpu, fns: selfByFunction(profile as unknown as CpuProfile) };
+    };
+    const off = await run('off');
+    const on = await run('on');
+    // allocations of two more runs (off, on), by allocating function and its caller: what the GC above collects
+    await session.post('HeapProfiler.enable');
+    const heapRun = async (v: 'off' | 'on'): Promise<Map<string, number>> => {
+      const t = v === 'on' ? new ActorTracing(opts('prof-heap-on')) : undefined;
+      await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      await orders(`prof-heap-${v}`, t, true, simProc.sock);
+      const { profile: heap } = await session.post('HeapProfiler.stopSampling');
+      await t?.shutdown();
+      const alloc = new Map<string, number>();
+      const frame = (n: HeapNode): string => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').slice(-1)[0] ?? ''}:${n.callFrame.lineNumber + 1}`;
+      const walk = (n: HeapNode, up: string): void => {
+        const k = `${frame(n)} < ${up}`;
+        if (n.selfSize > 0) alloc.set(k, (alloc.get(k) ?? 0) + n.selfSize);
+        for (const c of n.children) walk(c, frame(n));
+      };
+      walk(heap.head as unknown as HeapNode, '');
+      return alloc;
+    };
+    const hOff = await heapRun('off');
+    const hOn = await heapRun('on');
+    const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+    console.log(`bytes allocated per order: off ${(total(hOff) / ORDERS).toFixed(0)}, on ${(total(hOn) / ORDERS).toFixed(0)}; on − off by function < caller:`);
+    const hk = [...new Set([...hOff.keys(), ...hOn.keys()])].map((k) => [k, ((hOn.get(k) ?? 0) - (hOff.get(k) ?? 0)) / ORDERS] as const).sort((a, b) => b[1] - a[1]);
+    for (const [k, v] of hk.slice(0, 30)) console.log(`${v.toFixed(0).padStart(8)} B  ${k}`);
+    console.log(`CPU per order (profiler on): off ${fmtNs(off.cpu)}, on ${fmtNs(on.cpu)}, on − off ${fmtNs(on.cpu - off.cpu)}`);
+    const keys = new Set([...off.fns.keys(), ...on.fns.keys()]);
+    const rows = [...keys]
+      .filter((k) => !k.startsWith('(idle)'))
+      .map((k) => [k, ((on.fns.get(k) ?? 0) - (off.fns.get(k) ?? 0)) / ORDERS, (on.fns.get(k) ?? 0) / ORDERS] as const)
+      .sort((a, b) => b[1] - a[1]);
+    let sum = 0;
+    for (const r of rows) sum += r[1];
+    console.log(`self time per order, on − off, busy samples: ${sum.toFixed(2)} µs`);
+    for (const r of rows.slice(0, 60)) console.log(`${r[1].toFixed(3).padStart(8)} µs  (on ${r[2].toFixed(3)})  ${r[0]}`);
+  } finally {
+    session.disconnect();
+    simProc.sock.destroy();
+    simProc.child.kill();
+    rcv.child.kill();
+  }
 }
 
 async function main(): Promise<void> {
@@ -441,6 +560,14 @@ if (process.argv.includes('--receiver') && RECEIVER === 'accept') {
     process.on('message', () => process.send!({ spans: r.spans.length }));
     process.send!({ url: r.url });
   })();
+} else if (PROFILE !== undefined) {
+  void profileOrders(PROFILE).then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 } else {
   void main().then(
     () => process.exit(0),

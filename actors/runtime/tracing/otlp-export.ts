@@ -11,6 +11,26 @@ import { SpanRecord } from './span-record.js';
 import { encodeExportRequest, encodeService, ProtoWriter, type EncodedService, type EpochBase } from './otlp-encoder.js';
 import { OtlpHttpClient } from './otlp-http.js';
 
+/**
+ * Records to reuse, one pool for the process (the engine's and the simulator's services, and the
+ * adapters that follow each other, as a takeover engine's or the bench's repetitions). It keeps
+ * as many records as the largest `maxQueueSize` of an exporter made in this process (default
+ * 2048: ~1 MB), at most {@link POOL_MAX}: as many as one service can have queued or in export at
+ * once, so a burst that fills the queue reuses its records afterwards instead of making new
+ * ones. Capped at two batches per exporter, as before, a queue longer than that allocated a
+ * record per span, each queued long enough to be promoted to the old generation: most of what a
+ * sampled order cost in GC in `npm run bench tracing` (every order sampled, faster than the
+ * decoding receiver reads). Not without bound: a pool of tens of thousands of records (the
+ * bench's `maxQueueSize: 100000`) made the spans made after it slower (the bench's peer row,
+ * run after the per-order part had filled the pool: 37.6 → 45.6 µs per order in back-to-back
+ * full runs; records scattered over the old generation, each new string written into one a
+ * remembered slot for the scavenger), where freshly allocated records are contiguous.
+ */
+const RECORD_POOL: SpanRecord[] = [];
+/** Most records the pool keeps, whatever `maxQueueSize` says (twice the default queue bound). */
+const POOL_MAX = 4096;
+let poolBound = 0;
+
 /** Span counters of one service. */
 export interface Counters {
   ended: number;
@@ -36,8 +56,17 @@ export class ServiceExporter {
   readonly counters: Counters = { ended: 0, exported: 0, failed: 0, queueFull: 0, rateLimited: 0 };
   private readonly service: EncodedService;
   private readonly writer = new ProtoWriter();
-  private readonly queue: SpanRecord[] = [];
-  private readonly pool: SpanRecord[] = [];
+  /**
+   * Ended spans waiting for export: a ring (`qHead`, `qLen`; capacity a power of two, grown by
+   * doubling, never above what `maxQueueSize` needs). A batch leaves from the head without
+   * moving the rest (`splice(0, n)` of an array moved every waiting record per batch and made an
+   * array of the removed ones).
+   */
+  private ring: SpanRecord[] = new Array<SpanRecord>(64);
+  private qHead = 0;
+  private qLen = 0;
+  /** Records to reuse: the process's {@link RECORD_POOL}. */
+  private readonly pool = RECORD_POOL;
   private readonly batch: number;
   private readonly concurrency: number;
   private readonly http: OtlpHttpClient;
@@ -58,6 +87,7 @@ export class ServiceExporter {
     private readonly base: EpochBase,
   ) {
     this.service = encodeService(resourceAttributes, scopeName);
+    if (o.maxQueueSize > poolBound) poolBound = Math.min(o.maxQueueSize, POOL_MAX);
     this.batch = Math.min(o.maxExportBatchSize, o.maxQueueSize);
     // A batch is encoded only when a connection can take it (at most `concurrencyLimit` requests in
     // flight): the rest of the queue waits as records, so at most that many encoded bodies exist
@@ -78,7 +108,7 @@ export class ServiceExporter {
   /** Back to the pool without exporting (a span dropped before it ended). */
   release(r: SpanRecord): void {
     r.reset();
-    if (this.pool.length < this.batch * 2) this.pool.push(r);
+    if (this.pool.length < poolBound) this.pool.push(r);
   }
 
   /**
@@ -103,8 +133,8 @@ export class ServiceExporter {
       this.release(r);
       return;
     }
-    this.queue.push(r);
-    if (this.queue.length >= this.batch) {
+    this.enqueue(r);
+    if (this.qLen >= this.batch) {
       this.immediate ??= setImmediate(() => {
         this.immediate = undefined;
         this.exportReady(false);
@@ -123,7 +153,7 @@ export class ServiceExporter {
    * Spans queued meanwhile go with the same requests when they fit, but are not waited for.
    */
   async flush(): Promise<void> {
-    const target = this.handedOver + this.queue.length;
+    const target = this.handedOver + this.qLen;
     // each round sends what the connections can take; a request ending frees one for the next batch
     for (;;) {
       this.exportReady(true);
@@ -148,11 +178,15 @@ export class ServiceExporter {
   abort(): void {
     this.closed = true;
     this.clearTimers();
-    for (const r of this.queue) {
+    const mask = this.ring.length - 1;
+    for (let i = 0; i < this.qLen; i++) {
+      const k = (this.qHead + i) & mask;
       this.counters.failed++;
-      this.release(r);
+      this.release(this.ring[k]!);
+      this.ring[k] = undefined as unknown as SpanRecord;
     }
-    this.queue.length = 0;
+    this.qHead = 0;
+    this.qLen = 0;
     this.http.stop();
   }
 
@@ -163,29 +197,49 @@ export class ServiceExporter {
     this.immediate = undefined;
   }
 
+  /** Appends to the ring, doubling it when full. */
+  private enqueue(r: SpanRecord): void {
+    let ring = this.ring;
+    if (this.qLen === ring.length) {
+      const next = new Array<SpanRecord>(ring.length * 2);
+      const mask = ring.length - 1;
+      for (let i = 0; i < this.qLen; i++) next[i] = ring[(this.qHead + i) & mask]!;
+      this.ring = ring = next;
+      this.qHead = 0;
+    }
+    ring[(this.qHead + this.qLen) & (ring.length - 1)] = r;
+    this.qLen++;
+  }
+
   /** Sends full batches (and, with `all`, the remainder) while the concurrency limit allows. */
   private exportReady(all: boolean): void {
-    const q = this.queue;
-    let from = 0;
-    while (q.length - from > 0 && this.inFlight.size < this.concurrency) {
-      const n = Math.min(this.batch, q.length - from);
+    while (this.qLen > 0 && this.inFlight.size < this.concurrency) {
+      const n = Math.min(this.batch, this.qLen);
       if (n < this.batch && !all) break;
+      const ring = this.ring;
+      const mask = ring.length - 1;
+      const from = this.qHead;
       // the HTTP head goes into the room left before the body: one socket write per request
-      const body = encodeExportRequest(this.writer, this.service, this.base, q, from, from + n, this.headRoom);
-      for (let i = from; i < from + n; i++) this.release(q[i]!);
-      from += n;
+      const body = encodeExportRequest(this.writer, this.service, this.base, ring, from, from + n, this.headRoom, mask);
+      for (let i = from; i < from + n; i++) {
+        const k = i & mask;
+        this.release(ring[k]!);
+        ring[k] = undefined as unknown as SpanRecord;
+      }
+      this.qHead = (from + n) & mask;
+      this.qLen -= n;
       this.handedOver += n;
       const p = this.post(body, n).finally(() => {
         this.inFlight.delete(p);
         this.writer.recycle(body);
         if (this.closed) return;
-        if (this.queue.length >= this.batch) {
+        if (this.qLen >= this.batch) {
           // a connection is free and a full batch waits (it could not go when it filled up)
           this.immediate ??= setImmediate(() => {
             this.immediate = undefined;
             this.exportReady(false);
           });
-        } else if (this.queue.length > 0 && this.timer === undefined) {
+        } else if (this.qLen > 0 && this.timer === undefined) {
           this.timer = setTimeout(() => {
             this.timer = undefined;
             this.exportReady(true);
@@ -195,7 +249,6 @@ export class ServiceExporter {
       });
       this.inFlight.add(p);
     }
-    if (from > 0) q.splice(0, from);
   }
 
   /** One POST; never rejects. */

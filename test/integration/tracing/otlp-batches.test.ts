@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { ActorSystem, ActorTracing } from '../../../actors/runtime/index.js';
 import { OtlpHttpClient } from '../../../actors/runtime/tracing/otlp-http.js';
+import { SpanKind, spanSink } from '../../../common/span-sink.js';
 import { counterMachine } from '../../unit/actors/runtime/helpers.js';
 import { loadOtlpRoot } from '../../fixtures/otlp/otlp-receiver.js';
 
@@ -19,11 +20,13 @@ async function until(pred: () => boolean, ms = 5000): Promise<void> {
  * at once, or only once `release()` was called (to hold requests in flight). Records how many
  * requests were unanswered at most at one time, and how each arrived (socket chunks).
  */
-async function receiver(hold: boolean): Promise<{ url: string; sizes: number[]; heads: string[]; maxOpen: () => number; release: () => void; close: () => Promise<void> }> {
+async function receiver(hold: boolean): Promise<{ url: string; sizes: number[]; heads: string[]; seq: number[]; maxOpen: () => number; hold: () => void; release: () => void; close: () => Promise<void> }> {
   const root = await loadOtlpRoot();
   const Req = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
   const sizes: number[] = [];
   const heads: string[] = [];
+  /** The integer attribute `i` of each span, in the order the spans arrived (spans without it: not listed). */
+  const seq: number[] = [];
   const pending: net.Socket[] = [];
   let open = 0;
   let maxOpen = 0;
@@ -44,8 +47,16 @@ async function receiver(hold: boolean): Promise<{ url: string; sizes: number[]; 
         const head = buf.toString('latin1', 0, end);
         const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
         if (buf.length < end + 4 + len) return;
-        const msg = Req.toObject(Req.decode(buf.subarray(end + 4, end + 4 + len))) as { resourceSpans: { scopeSpans: { spans: unknown[] }[] }[] };
+        const msg = Req.toObject(Req.decode(buf.subarray(end + 4, end + 4 + len)), { longs: Number }) as { resourceSpans: { scopeSpans: { spans: { attributes?: { key: string; value: { intValue?: number } }[] }[] }[] }[] };
         sizes.push(msg.resourceSpans.reduce((n, rs) => n + rs.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0), 0));
+        for (const rs of msg.resourceSpans) {
+          for (const ss of rs.scopeSpans) {
+            for (const sp of ss.spans) {
+              const v = sp.attributes?.find((a) => a.key === 'i')?.value.intValue;
+              if (v !== undefined) seq.push(v);
+            }
+          }
+        }
         heads.push(head);
         buf = buf.subarray(end + 4 + len);
         open++;
@@ -61,7 +72,11 @@ async function receiver(hold: boolean): Promise<{ url: string; sizes: number[]; 
     url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/v1/traces`,
     sizes,
     heads,
+    seq,
     maxOpen: () => maxOpen,
+    hold: () => {
+      held = true;
+    },
     release: () => {
       held = false;
       for (const s of pending.splice(0)) answer(s);
@@ -123,6 +138,41 @@ describe('tracing: export batches (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, requests in f
       await sys.shutdown();
       await tracing.shutdown();
       await rcv.close();
+    }
+  });
+
+  it('the queue is a ring: batches leave from its head while spans keep coming (it wraps around and grows past its first size); every span arrives once, in order', async () => {
+    const rcv = await receiver(true);
+    const tracing = new ActorTracing({ endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxExportBatchSize: 5, concurrencyLimit: 1, scheduledDelayMillis: 600_000, system: 'otlp-ring' });
+    let next = 0;
+    const spans = (n: number): void => {
+      const sink = spanSink('engine')!;
+      for (let k = 0; k < n; k++) sink.start('s', SpanKind.INTERNAL, '', { i: next++ }).end();
+    };
+    try {
+      // the first batch leaves and is held: 55 wait behind it (the ring starts with room for 64)
+      spans(60);
+      await until(() => rcv.sizes.length === 1);
+      // answered: the rest leaves batch by batch from the head; the head is now past the middle
+      rcv.release();
+      await until(() => tracing.stats.spansExported === 60);
+      // 60 more wrap around the ring's end; then, held again, 150 more than it holds make it grow
+      // while its head is not at 0 (the waiting spans are copied in order)
+      spans(60);
+      await until(() => tracing.stats.spansExported === 120);
+      rcv.hold();
+      spans(150);
+      await until(() => rcv.sizes.length === 25);
+      const flushed = tracing.flush();
+      rcv.release();
+      await flushed;
+      assert.equal(tracing.stats.spansExported, 270);
+      assert.deepEqual(rcv.seq, Array.from({ length: 270 }, (_, k) => k), 'each span once, in the order they ended');
+      assert.ok(rcv.sizes.every((n) => n <= 5));
+    } finally {
+      const report = await tracing.shutdown();
+      await rcv.close();
+      assert.equal(report.spansDropped, 0);
     }
   });
 

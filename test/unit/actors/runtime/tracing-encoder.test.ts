@@ -135,6 +135,44 @@ describe('runtime/tracing: hand-written OTLP protobuf encoder (decoded with prot
     assert.equal(h.status?.code ?? 0, 0, 'no status when unset');
   });
 
+  it('span times are exact to the ns across the low word’s carry, for several epoch bases in turn (checked against BigInt)', async () => {
+    const root = await loadOtlpRoot();
+    const Req = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+    const service = encodeService({ 'service.name': 'bot4-x' }, 'bot4.test');
+    const w = new ProtoWriter();
+    // the base's low word near its top, so that small offsets carry into the high word
+    const bases = [
+      { epochSec: 1_764_900_000, epochNs: 0 },
+      { epochSec: 1_764_900_003, epochNs: 999_999_999.5 },
+      { epochSec: 4_294_967, epochNs: 296_000_000 },
+      { epochSec: 0, epochNs: 0 },
+    ];
+    const offsets = [0, 1, 999_999_999, 1e9, 4_294_967_295, 4_294_967_296, 2 ** 40 + 12_345, 86_400e9 * 3 + 7, 123.75, 2 ** 52];
+    let checked = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const base of bases) {
+        const records = offsets.map((t, i) => {
+          const r = new SpanRecord();
+          r.traceId = randomTraceId();
+          r.spanId = randomSpanId();
+          r.name = `t${i}`;
+          r.startNs = t;
+          r.endNs = t + i;
+          return r;
+        });
+        const msg = Req.toObject(Req.decode(encodeExportRequest(w, service, base, records, 0, records.length)), { longs: String }) as unknown as Decoded;
+        const spans = msg.resourceSpans[0]!.scopeSpans[0]!.spans;
+        spans.forEach((sp, i) => {
+          const want = (t: number): string => String(BigInt(base.epochSec) * 1_000_000_000n + BigInt(Math.floor(base.epochNs + t)));
+          assert.equal(sp.startTimeUnixNano, want(offsets[i]!), `base ${base.epochSec}.${base.epochNs} + ${offsets[i]}`);
+          assert.equal(sp.endTimeUnixNano, want(offsets[i]! + i));
+          checked++;
+        });
+      }
+    }
+    assert.equal(checked, 2 * bases.length * offsets.length);
+  });
+
   it('ids are lowercase hex of the right length and differ', () => {
     const t = new Set(Array.from({ length: 1000 }, () => randomTraceId()));
     const s = new Set(Array.from({ length: 1000 }, () => randomSpanId()));
