@@ -90,24 +90,20 @@ export interface ProbedDaemon {
   exited(): number | null;
 }
 
-/** BOT4_BENCH_MEMORY_NODE_FLAGS: extra node/V8 flags for the measured daemon (space-separated), to compare flag choices. */
-function extraFlags(): string[] {
-  return (process.env.BOT4_BENCH_MEMORY_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-}
-
 /**
  * Starts the compiled daemon with the default config (only the port, journal and token file moved
  * into a fresh temporary folder `<prefix>…`), the flags above, `--expose-gc` and the plain-JS probe
  * sampling every `everyS` seconds; resolves at its ready line (rejects after 120 s or on exit).
+ * `extra`: node/V8 flags added after the daemon's own (a diagnostic run, e.g. `--no-opt`).
  */
-export async function startProbedDaemon(prefix: string, everyS: number): Promise<ProbedDaemon> {
+export async function startProbedDaemon(prefix: string, everyS: number, extra: readonly string[] = []): Promise<ProbedDaemon> {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   const cfg = path.join(dir, 'bot4.json');
   writeFileSync(cfg, JSON.stringify({ auth: { tokenFile: path.join(dir, 'admin-token') } }));
   const logFile = path.join(dir, 'daemon.log');
   const child = spawn(
     process.execPath,
-    [...DAEMON_NODE_FLAGS, ...extraFlags(), '--expose-gc', '--import', path.join(here, 'memory-probe.mjs'), path.join(root, 'bin/bot4.js'), 'daemon', '--config', cfg, '--port', '0', '--journal', path.join(dir, 'journal')],
+    [...DAEMON_NODE_FLAGS, ...extra, '--expose-gc', '--import', path.join(here, 'memory-probe.mjs'), path.join(root, 'bin/bot4.js'), 'daemon', '--config', cfg, '--port', '0', '--journal', path.join(dir, 'journal')],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...daemonEnv(), BOT4_LOG_LEVEL: 'warn', BOT4_MEM_PROBE_MS: String(everyS * 1000) } },
   );
   child.stderr!.pipe(createWriteStream(logFile));

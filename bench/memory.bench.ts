@@ -11,6 +11,10 @@
  * the end, are diffed by constructor (count and self size) and, for the groups that grew most, by
  * what retains their new objects (the holder's constructor and the edge name): the retainer.
  *
+ * A second daemon with `--no-opt` (V8's optimising compiler off; not how bot4 runs) samples the same
+ * workload beside it (BOT4_BENCH_MEMORY_NO_OPT=0 turns it off): its slope is what the heap does
+ * without TurboFan's code, the diagnostic row of the table.
+ *
  * Knobs: BOT4_BENCH_MEMORY_S (run length, default 600), BOT4_BENCH_MEMORY_EVERY_S,
  * BOT4_BENCH_MEMORY_SNAP1_S, BOT4_BENCH_MEMORY_SNAPSHOTS=1 (take the two snapshots; off by default: the
  * snapshot writer adds ~150 MB of RSS that stays, so its RSS figures are not the daemon's), BOT4_BENCH_MEMORY_KEEP=1
@@ -21,7 +25,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { table, writeSection } from './report.js';
-import { DAEMON_NODE_FLAGS, ensureDist, slope, startProbedDaemon, vmRss } from './memory-daemon.js';
+import { DAEMON_NODE_FLAGS, ensureDist, slope, startProbedDaemon, vmRss, type ProbedDaemon } from './memory-daemon.js';
 import { bytesPerClosedOrder } from './memory-closed-orders.js';
 
 const DURATION_S = Number(process.env.BOT4_BENCH_MEMORY_S ?? 600);
@@ -31,6 +35,9 @@ const SNAP1_S = Number(process.env.BOT4_BENCH_MEMORY_SNAP1_S ?? 30);
 // memory, not returned to the system), which would swamp the RSS figures of the same run
 const SNAPSHOTS = process.env.BOT4_BENCH_MEMORY_SNAPSHOTS === '1';
 const KEEP = process.env.BOT4_BENCH_MEMORY_KEEP === '1';
+// on by default: a second daemon with V8's optimising compiler off (`--no-opt`), same workload, same
+// run, shows how much of the slope is the JIT's code (0 turns it off)
+const NO_OPT = process.env.BOT4_BENCH_MEMORY_NO_OPT !== '0';
 const RSS_TARGET_MB = 150;
 const SLOPE_TARGET = 0.1;
 const WARMUP_S = 60;
@@ -228,6 +235,79 @@ function diffSnapshots(f1: string, f2: string): Diff {
   return { rows, retainerLines, anchorRows: anchors(a, b, 15) };
 }
 
+interface SampledRun {
+  samples: Sample[];
+  snaps: { t: number; file: string }[];
+  ranS: number;
+  diedEarly: boolean;
+  tsxSeen: boolean;
+}
+
+/** Samples one probed daemon every EVERY_S for DURATION_S (heap snapshots on the way when asked), then stops it. */
+async function sampleDaemon(d: ProbedDaemon, snapshots: boolean, tag: string): Promise<SampledRun> {
+  const { child, dir, ready } = d;
+  const metricsUrl = /metrics=(\S+)/.exec(ready)?.[1];
+  let lastProbe: { heapUsedAfterGc: number; codeAfterGc?: number; external: number; tsx: boolean } | undefined;
+  let tsxSeen = false;
+  let snapDone: ((p: string) => void) | undefined;
+  child.on('message', (m: { probe?: string; heapUsedAfterGc: number; codeAfterGc?: number; external: number; tsx: boolean; path?: string }) => {
+    if (m.probe === 'mem') {
+      lastProbe = m;
+      if (m.tsx) tsxSeen = true;
+    }
+    if (m.probe === 'snapshot' && snapDone !== undefined) snapDone(m.path!);
+  });
+  const snapshot = async (name: string): Promise<string> => {
+    const p = path.join(dir, name);
+    const done = new Promise<string>((r) => (snapDone = r));
+    child.send({ snapshot: p });
+    return done;
+  };
+  const snap2S = Math.max(SNAP1_S + EVERY_S, DURATION_S - 10);
+  const snaps: { t: number; file: string }[] = [];
+  const samples: Sample[] = [];
+  const tStart = Date.now();
+  for (let k = 0; ; k++) {
+    const due = tStart + k * EVERY_S * 1000;
+    if (due - tStart > DURATION_S * 1000 || d.exited() !== null) break;
+    await sleep(Math.max(0, due - Date.now()));
+    if (d.exited() !== null) break;
+    const t = (Date.now() - tStart) / 1000;
+    const s: Sample = { t, ...vmRss(child.pid!) };
+    if (lastProbe !== undefined) {
+      s.heapAfterGcMb = lastProbe.heapUsedAfterGc / MB;
+      if (lastProbe.codeAfterGc !== undefined) s.codeMb = lastProbe.codeAfterGc / MB;
+      s.externalMb = lastProbe.external / MB;
+    }
+    if (metricsUrl !== undefined) {
+      try {
+        const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
+        const mm = /^bot4_engine_orders_checked_total (\d+)/m.exec(text);
+        if (mm !== null) s.checked = Number(mm[1]);
+      } catch {
+        // counted as a missing figure
+      }
+    }
+    samples.push(s);
+    console.log(`${tag}t=${t.toFixed(0)} s rss=${s.rssMb.toFixed(1)} MB (anon ${s.anonMb!.toFixed(1)} file ${s.fileMb!.toFixed(1)}) heapAfterGc=${s.heapAfterGcMb?.toFixed(2) ?? '-'} MB code=${s.codeMb?.toFixed(2) ?? '-'} MB external=${s.externalMb?.toFixed(1) ?? '-'} MB checked=${s.checked ?? '-'}`);
+    if (snapshots && ((snaps.length === 0 && t >= SNAP1_S) || (snaps.length === 1 && t >= snap2S))) {
+      snaps.push({ t, file: await snapshot(`heap-${snaps.length + 1}.heapsnapshot`) });
+      console.log(`heap snapshot ${snaps.length} at t=${t.toFixed(0)} s`);
+    }
+  }
+  const ranS = (Date.now() - tStart) / 1000;
+  const diedEarly = d.exited() !== null;
+  child.kill('SIGTERM');
+  for (let i = 0; i < 300 && d.exited() === null; i++) await sleep(100);
+  return { samples, snaps, ranS, diedEarly, tsxSeen };
+}
+
+/** Post-GC heap slope (MB/min) after WARMUP_S. */
+function heapSlopeOf(samples: Sample[]): number {
+  const late = samples.filter((s) => s.heapAfterGcMb !== undefined && s.t >= WARMUP_S);
+  return slope(late.map((s) => s.t / 60), late.map((s) => s.heapAfterGcMb!));
+}
+
 // --- run -------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -239,65 +319,14 @@ async function main(): Promise<void> {
     return;
   }
   await ensureDist();
+  // the diagnostic daemon (same workload, V8's optimising compiler off) runs beside the measured one
+  const diag = NO_OPT ? await startProbedDaemon('bot4-bench-memory-noopt-', EVERY_S, ['--no-opt']) : undefined;
   const d = await startProbedDaemon('bot4-bench-memory-', EVERY_S);
-  const { child, dir, ready, startupS } = d;
+  const { child, dir, startupS } = d;
   try {
-    const metricsUrl = /metrics=(\S+)/.exec(ready)?.[1];
-    console.log(`daemon ready in ${startupS.toFixed(1)} s (pid ${child.pid}); sampling every ${EVERY_S} s for ${DURATION_S} s`);
-
-    let lastProbe: { heapUsedAfterGc: number; codeAfterGc?: number; external: number; tsx: boolean } | undefined;
-    let tsxSeen = false;
-    let snapDone: ((p: string) => void) | undefined;
-    child.on('message', (m: { probe?: string; heapUsedAfterGc: number; codeAfterGc?: number; external: number; tsx: boolean; path?: string }) => {
-      if (m.probe === 'mem') {
-        lastProbe = m;
-        if (m.tsx) tsxSeen = true;
-      }
-      if (m.probe === 'snapshot' && snapDone !== undefined) snapDone(m.path!);
-    });
-    const snapshot = async (name: string): Promise<string> => {
-      const p = path.join(dir, name);
-      const done = new Promise<string>((r) => (snapDone = r));
-      child.send({ snapshot: p });
-      return done;
-    };
-    const snap2S = Math.max(SNAP1_S + EVERY_S, DURATION_S - 10);
-    const snaps: { t: number; file: string }[] = [];
-    const samples: Sample[] = [];
-    const tStart = Date.now();
-    for (let k = 0; ; k++) {
-      const due = tStart + k * EVERY_S * 1000;
-      if (due - tStart > DURATION_S * 1000 || d.exited() !== null) break;
-      await sleep(Math.max(0, due - Date.now()));
-      if (d.exited() !== null) break;
-      const t = (Date.now() - tStart) / 1000;
-      const s: Sample = { t, ...vmRss(child.pid!) };
-      if (lastProbe !== undefined) {
-        s.heapAfterGcMb = lastProbe.heapUsedAfterGc / MB;
-        if (lastProbe.codeAfterGc !== undefined) s.codeMb = lastProbe.codeAfterGc / MB;
-        s.externalMb = lastProbe.external / MB;
-      }
-      if (metricsUrl !== undefined) {
-        try {
-          const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
-          const mm = /^bot4_engine_orders_checked_total (\d+)/m.exec(text);
-          if (mm !== null) s.checked = Number(mm[1]);
-        } catch {
-          // counted as a missing figure
-        }
-      }
-      samples.push(s);
-      console.log(`t=${t.toFixed(0)} s rss=${s.rssMb.toFixed(1)} MB (anon ${s.anonMb!.toFixed(1)} file ${s.fileMb!.toFixed(1)}) heapAfterGc=${s.heapAfterGcMb?.toFixed(2) ?? '-'} MB code=${s.codeMb?.toFixed(2) ?? '-'} MB external=${s.externalMb?.toFixed(1) ?? '-'} MB checked=${s.checked ?? '-'}`);
-      if (SNAPSHOTS && ((snaps.length === 0 && t >= SNAP1_S) || (snaps.length === 1 && t >= snap2S))) {
-        snaps.push({ t, file: await snapshot(`heap-${snaps.length + 1}.heapsnapshot`) });
-        console.log(`heap snapshot ${snaps.length} at t=${t.toFixed(0)} s`);
-      }
-    }
-    const ranS = (Date.now() - tStart) / 1000;
-    const diedEarly = d.exited() !== null;
-    child.kill('SIGTERM');
-    for (let i = 0; i < 300 && d.exited() === null; i++) await sleep(100);
-
+    console.log(`daemon ready in ${startupS.toFixed(1)} s (pid ${child.pid}); sampling every ${EVERY_S} s for ${DURATION_S} s${diag !== undefined ? `; diagnostic daemon with --no-opt: pid ${diag.child.pid}` : ''}`);
+    const [run, diagRun] = await Promise.all([sampleDaemon(d, SNAPSHOTS, ''), diag === undefined ? undefined : sampleDaemon(diag, false, '[--no-opt] ')]);
+    const { samples, snaps, ranS, diedEarly, tsxSeen } = run;
     const withHeap = samples.filter((s) => s.heapAfterGcMb !== undefined);
     const late = withHeap.filter((s) => s.t >= WARMUP_S);
     const heapSlope = slope(late.map((s) => s.t / 60), late.map((s) => s.heapAfterGcMb!));
@@ -317,6 +346,21 @@ async function main(): Promise<void> {
     if (codes.length >= 2) {
       rows.push(['└ of which V8 code space (optimised machine code: JIT warm-up)', f(codes[0]!.codeMb, 2), f(codes[codes.length - 1]!.codeMb, 2), f(Math.max(...codes.map((s) => s.codeMb!)), 2), `${f(codeSlope, 3)} MB/min`, 'diagnostic']);
       rows.push(['└ heap without the code space', f(codes[0]!.heapAfterGcMb! - codes[0]!.codeMb!), f(codes[codes.length - 1]!.heapAfterGcMb! - codes[codes.length - 1]!.codeMb!), f(Math.max(...codes.map((s) => s.heapAfterGcMb! - s.codeMb!))), `${f(restSlope, 3)} MB/min`, 'diagnostic (the target is judged on the row above)']);
+    }
+    if (diagRun !== undefined) {
+      const dh = diagRun.samples.filter((s) => s.heapAfterGcMb !== undefined);
+      const ds = heapSlopeOf(diagRun.samples);
+      const dc = dh.filter((s) => s.codeMb !== undefined);
+      const dChecked = diagRun.samples.filter((s) => s.checked !== undefined);
+      const dOrders = dChecked.length >= 2 ? dChecked[dChecked.length - 1]!.checked! - dChecked[0]!.checked! : undefined;
+      rows.push([
+        `diagnostic, same run and workload: a second daemon with V8's optimising compiler off (\`--no-opt\`; not how bot4 runs)${dOrders !== undefined ? `, ${dOrders} orders checked` : ''}${diagRun.diedEarly ? ' — EXITED EARLY' : ''}`,
+        f(dh[0]?.heapAfterGcMb),
+        f(dh[dh.length - 1]?.heapAfterGcMb),
+        f(Math.max(...dh.map((s) => s.heapAfterGcMb!))),
+        `${f(ds, 3)} MB/min`,
+        `what the heap does without TurboFan's code (its code space ${f(dc[0]?.codeMb, 2)} → ${f(dc[dc.length - 1]?.codeMb, 2)} MB)`,
+      ]);
     }
     const checked = samples.filter((s) => s.checked !== undefined);
     const asObjects = bytesPerClosedOrder(10_000);
@@ -344,6 +388,10 @@ async function main(): Promise<void> {
     writeSection('memory', 'Daemon memory: RSS and post-GC heap slope, heap snapshot diff', md);
   } finally {
     if (d.exited() === null) child.kill('SIGKILL');
+    if (diag !== undefined) {
+      if (diag.exited() === null) diag.child.kill('SIGKILL');
+      rmSync(diag.dir, { recursive: true, force: true });
+    }
     if (KEEP) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
