@@ -118,7 +118,6 @@ describe('daemon tracing: one trace per order, exported to a real OTLP receiver'
     assert.equal(typeof risk.attributes['actor.mailbox.wait_ns'], 'number');
     assert.equal(typeof risk.attributes['actor.handle_ns'], 'number');
     assert.equal(risk.attributes['messaging.system'], 'bot4.actors');
-    assert.equal(risk.attributes['bot4.order.client_id'], orderId);
     assert.equal(risk.attributes['bot4.venue'], 'sim-a');
     assert.equal(risk.attributes['bot4.side'], 'buy');
     // the message type is the span name's and the address is messaging.destination.name: not repeated
