@@ -138,7 +138,7 @@ export interface TracingReport {
  *   as the batch's time per envelope (a batch mean: timing each envelope would cost two clock
  *   reads per message, more than the whole tracing budget);
  * - for sampled messages, makes a span `actor.handle <type>` timed exactly (attributes
- *   `actor.address`, `actor.message.type`, `actor.mailbox.wait_ns`, `actor.handle_ns`,
+ *   `messaging.destination.name` (the actor's address), `actor.mailbox.wait_ns`, `actor.handle_ns`,
  *   `actor.message.from`, and `actor.message.topic`/`actor.message.correlation_id` when set)
  *   whose parent is the envelope's `traceparent`. Its ids are chosen before the handler runs and
  *   handed back to the runtime, so the messages the handler sends (and `currentTraceparent()`

@@ -28,7 +28,7 @@
  * Second round (issue 14, ≤ 20 µs per sampled order): on the 2-core bench machine a JS loop
  * storing bytes costs ~2 ns a byte (a 30-byte copy 54 ns by loop, 27 ns by a native `set`),
  * so what repeats is encoded once and copied with `set`: the actor span's name, its address
- * (`messaging.destination.name` + `actor.address`), message type, sender, topic and the order's
+ * (`messaging.destination.name`), sender, topic and the order's
  * venue/symbol/side/strategy, cached per distinct value ({@link FieldCache}); the trace id of
  * the previous span is reused when the next span is of the same trace. 770 → ~510 ns per span
  * of ~350 bytes in 512-span batches (a micro-bench of `encodeExportRequest` over 11-span orders,
@@ -515,8 +515,6 @@ const ACTOR_SPAN_PREFIX_BYTES = Buffer.from('actor.handle ', 'latin1');
 /** Encoded keys of the actor span attributes. */
 const K = {
   destination: keyBytes('messaging.destination.name'),
-  address: keyBytes('actor.address'),
-  type: keyBytes('actor.message.type'),
   wait: keyBytes('actor.mailbox.wait_ns'),
   handle: keyBytes('actor.handle_ns'),
   from: keyBytes('actor.message.from'),
@@ -567,13 +565,9 @@ class FieldCache {
 const SPAN_NAME = new FieldCache((w, name) => w.string(5, name));
 /** An actor span's name field (`actor.handle <type>`) by message type. */
 const ACTOR_NAME = new FieldCache((w, type) => w.prefixedString(5, ACTOR_SPAN_PREFIX_BYTES, type));
-/** `messaging.destination.name` and `actor.address` (both the handling actor), by actor. */
-const ACTOR_ADDRESS = new FieldCache((w, actor) => {
-  w.kvString('messaging.destination.name', K.destination, actor);
-  w.kvString('actor.address', K.address, actor);
-});
 const kvCache = (key: string, kb: Uint8Array): FieldCache => new FieldCache((w, v) => w.kvString(key, kb, v));
-const ACTOR_TYPE = kvCache('actor.message.type', K.type);
+/** `messaging.destination.name` (the handling actor's address), by actor. */
+const ACTOR_ADDRESS = kvCache('messaging.destination.name', K.destination);
 const ACTOR_FROM = kvCache('actor.message.from', K.from);
 const ACTOR_TOPIC = kvCache('actor.message.topic', K.topic);
 const ORDER_VENUE = kvCache('bot4.venue', K.venue);
@@ -638,14 +632,16 @@ interface ComboEntry {
 /**
  * An actor span's name and constant attributes in one piece, by actor, message type, sender and
  * topic: `actor.handle <type>`, `messaging.system`, `messaging.operation.type`,
- * `messaging.destination.name`, `actor.address`, `actor.message.type`, `actor.message.from` and
- * `actor.message.topic` when there is one (was nine copies and eight lookups a span).
+ * `messaging.destination.name`, `actor.message.from` and `actor.message.topic` when there is one
+ * (was nine copies and eight lookups a span). The message type is the span name's only: an
+ * `actor.message.type` attribute and an `actor.address` beside `messaging.destination.name`
+ * repeated what the span already said (fifth round: 63–73 fewer bytes an actor span, 377 → 339 a
+ * span over an order in `bench/tracing-encode.ts`).
  */
 const ACTOR_HEAD = new ComboCache((w, actor, type, from, topic) => {
   w.bytes(ACTOR_NAME.get(type));
   w.bytes(MESSAGING_CONSTANTS);
   w.bytes(ACTOR_ADDRESS.get(actor));
-  w.bytes(ACTOR_TYPE.get(type));
   w.bytes(ACTOR_FROM.get(from));
   if (topic !== '') w.bytes(ACTOR_TOPIC.get(topic));
 });

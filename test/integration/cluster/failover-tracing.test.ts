@@ -83,9 +83,9 @@ describe('tracing in an engine a takeover starts (real OTLP receiver, nats-serve
       assert.equal(found.length, 1, `${what}: expected one child of ${p.name}, got ${found.length}; trace: ${trace.map((s) => s.name).join(', ')}`);
       return found[0]!;
     };
-    const risk = one(gw, 'risk', (s) => s.attributes['actor.address'] === 'risk');
+    const risk = one(gw, 'risk', (s) => s.attributes['messaging.destination.name'] === 'risk');
     assert.equal(risk.kind, KIND.consumer);
-    const venue = one(risk, 'venue actor', (s) => s.attributes['actor.address'] === 'exchange.sim-a');
+    const venue = one(risk, 'venue actor', (s) => s.attributes['messaging.destination.name'] === 'exchange.sim-a');
     const client = one(venue, 'CLIENT span', (s) => s.kind === KIND.client);
     assert.equal(client.attributes['bot4.order.client_id'], orderId);
     one(venue, 'ack', (s) => s.name === 'order.ack');

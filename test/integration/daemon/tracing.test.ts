@@ -112,13 +112,17 @@ describe('daemon tracing: one trace per order, exported to a real OTLP receiver'
     assert.equal(gw.attributes['bot4.side'], 'buy');
 
     // risk → venue actor: actor handling spans with mailbox wait and handling time
-    const risk = one(gw, 'risk', (s) => s.attributes['actor.address'] === 'risk');
+    const risk = one(gw, 'risk', (s) => s.attributes['messaging.destination.name'] === 'risk');
     assert.equal(risk.name, 'actor.handle order.submit');
     assert.equal(risk.kind, KIND.consumer);
     assert.equal(typeof risk.attributes['actor.mailbox.wait_ns'], 'number');
     assert.equal(typeof risk.attributes['actor.handle_ns'], 'number');
-    assert.equal(risk.attributes['messaging.destination.name'], 'risk');
-    const venue = one(risk, 'venue actor', (s) => s.attributes['actor.address'] === 'exchange.sim-a');
+    assert.equal(risk.attributes['messaging.system'], 'bot4.actors');
+    assert.equal(risk.attributes['bot4.venue'], 'sim-a');
+    assert.equal(risk.attributes['bot4.side'], 'buy');
+    // the message type is the span name's and the address is messaging.destination.name: not repeated
+    assert.ok(!('actor.message.type' in risk.attributes) && !('actor.address' in risk.attributes), 'no duplicate attributes');
+    const venue = one(risk, 'venue actor', (s) => s.attributes['messaging.destination.name'] === 'exchange.sim-a');
     assert.equal(venue.name, 'actor.handle order.submit');
     assert.equal(venue.attributes['bot4.symbol'], 'BTC/USDT');
 
@@ -154,7 +158,7 @@ describe('daemon tracing: one trace per order, exported to a real OTLP receiver'
     assert.ok(trace.some((s) => s.name === 'actor.handle order.update' && byId.get(s.parentSpanId)?.name === 'order.ack'), 'order.update handled under the ack');
     assert.ok(trace.some((s) => s.name === 'actor.handle order.fill' && byId.get(s.parentSpanId)?.name === 'order.fill'), 'order.fill handled under the fill');
     assert.equal(
-      receiver.spans.filter((s) => s.traceId !== gw.traceId && (s.attributes['bot4.order.client_id'] === orderId || s.attributes['actor.message.type'] === 'order.fill')).length,
+      receiver.spans.filter((s) => s.traceId !== gw.traceId && (s.attributes['bot4.order.client_id'] === orderId || s.name === 'actor.handle order.fill')).length,
       0,
       'nothing of this order in another trace',
     );

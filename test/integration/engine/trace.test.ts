@@ -41,14 +41,14 @@ describe("an order's trace: strategy → risk → venue actor → CLIENT span �
       assert.equal(clientSpan.attributes['bot4.order.client_id'], led()[0]!.clientOrderId);
       const venueSpan = byId.get(clientSpan.parentSpanId)!;
       assert.ok(venueSpan !== undefined, 'the CLIENT span has the venue actor span as parent');
-      assert.equal(venueSpan.attributes['actor.address'], 'exchange.sim-a');
-      assert.equal(venueSpan.attributes['actor.message.type'], 'order.submit');
+      assert.equal(venueSpan.attributes['messaging.destination.name'], 'exchange.sim-a');
+      assert.equal(venueSpan.name, 'actor.handle order.submit');
       const riskSpan = byId.get(venueSpan.parentSpanId)!;
       assert.ok(riskSpan !== undefined, 'the venue span has the risk span as parent');
-      assert.equal(riskSpan.attributes['actor.address'], 'risk');
+      assert.equal(riskSpan.attributes['messaging.destination.name'], 'risk');
       const strategySpan = byId.get(riskSpan.parentSpanId)!;
       assert.ok(strategySpan !== undefined, 'the risk span has a strategy span as parent');
-      assert.equal(strategySpan.attributes['actor.address'], 'strategy.gen');
+      assert.equal(strategySpan.attributes['messaging.destination.name'], 'strategy.gen');
     } finally {
       await engine?.stop();
       await sim.stop();

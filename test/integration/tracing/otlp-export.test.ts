@@ -53,7 +53,7 @@ describe('tracing: OpenTelemetry adapter → OTLP/HTTP protobuf', function () {
     }
     const spans = receiver.spans;
     assert.equal(spans.length, 3);
-    const [a, b, c] = ['strategy.a', 'risk', 'exchange.c'].map((addr) => spans.find((s) => s.attributes['actor.address'] === addr)!);
+    const [a, b, c] = ['strategy.a', 'risk', 'exchange.c'].map((addr) => spans.find((s) => s.attributes['messaging.destination.name'] === addr)!);
     assert.ok(a && b && c);
     assert.equal(a.name, 'actor.handle signal');
     assert.equal(b.name, 'actor.handle order.check');
@@ -62,7 +62,11 @@ describe('tracing: OpenTelemetry adapter → OTLP/HTTP protobuf', function () {
     assert.equal(a.parentSpanId, '', 'A is the root');
     assert.equal(b.parentSpanId, a.spanId);
     assert.equal(c.parentSpanId, b.spanId);
-    assert.equal(b.attributes['actor.message.type'], 'order.check');
+    // the message type is the span name's, the address `messaging.destination.name`: no duplicates
+    assert.equal(b.attributes['messaging.destination.name'], 'risk');
+    assert.equal(b.attributes['messaging.system'], 'bot4.actors');
+    assert.equal(b.attributes['messaging.operation.type'], 'process');
+    assert.ok(!('actor.message.type' in b.attributes) && !('actor.address' in b.attributes), 'no attribute repeats the span name or the destination');
     assert.equal(b.attributes['actor.message.from'], 'strategy.a');
     assert.equal(typeof b.attributes['actor.mailbox.wait_ns'], 'number');
     assert.ok((b.attributes['actor.mailbox.wait_ns'] as number) >= 0);
@@ -145,7 +149,7 @@ describe('tracing: OpenTelemetry adapter → OTLP/HTTP protobuf', function () {
       const spans = receiver.spans;
       assert.equal(spans.length, 2, 'only the chain under the sampled parent is traced');
       assert.ok(spans.every((s) => s.traceId === '4bf92f3577b34da6a3ce929d0e0e4736'));
-      assert.equal(spans.find((s) => s.attributes['actor.address'] === 'a')!.parentSpanId, '00f067aa0ba902b7');
+      assert.equal(spans.find((s) => s.attributes['messaging.destination.name'] === 'a')!.parentSpanId, '00f067aa0ba902b7');
       assert.equal(tracing.histograms.summary('a')?.handle.count, 102);
       assert.equal(tracing.histograms.summary('b')?.wait.count, 102);
     } finally {

@@ -109,8 +109,6 @@ describe('runtime/tracing: hand-written OTLP protobuf encoder (decoded with prot
       'messaging.system': 'bot4.actors',
       'messaging.operation.type': 'process',
       'messaging.destination.name': 'exchange.sim-a',
-      'actor.address': 'exchange.sim-a',
-      'actor.message.type': 'order.submit',
       'actor.mailbox.wait_ns': 42,
       'actor.handle_ns': 7,
       'actor.message.from': 'risk',
