@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { InstrumentSpec } from '../../../../simulators/venue/instruments.js';
 import type { PlaceRequest } from '../../../../simulators/venue/matching-engine.js';
 import type { SimOrder } from '../../../../simulators/venue/order.js';
-import { makeRig, UNIT } from './fixtures.js';
+import { limitRequest, makeRig, UNIT } from './fixtures.js';
 
 /**
  * Fees and a limit buyer's refund are computed in doubles when that is exact and in bigints
@@ -25,18 +25,8 @@ const BIG: InstrumentSpec = {
   volatility: 0.5,
 };
 
-const order = (account: string, side: 'BUY' | 'SELL', priceTicks: number, lots: number, clientOrderId: string): PlaceRequest => ({
-  account,
-  symbol: 'BIGUSD',
-  side,
-  type: 'LIMIT',
-  timeInForce: 'GTC',
-  priceTicks,
-  lots,
-  quoteOrderQty: 0n,
-  clientOrderId,
-  stp: 'NONE',
-});
+const order = (account: string, side: 'BUY' | 'SELL', priceTicks: number, lots: number, clientOrderId: string): PlaceRequest =>
+  limitRequest(account, 'BIGUSD', side, priceTicks, lots, clientOrderId, { stp: 'NONE' });
 
 describe('simulator venue: fees and refunds are exact at every size (issue 13)', () => {
   // One lot is one atom of BIG, one tick one USD: a fill's quote atoms = priceTicks × lots, and

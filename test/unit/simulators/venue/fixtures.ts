@@ -1,12 +1,17 @@
 import { Accounts } from '../../../../simulators/venue/accounts.js';
 import { InstrumentRegistry, type InstrumentSpec } from '../../../../simulators/venue/instruments.js';
 import { Ledger } from '../../../../simulators/venue/ledger.js';
-import { MatchingEngine, type EngineListener, type ExecType, type FeeSchedule } from '../../../../simulators/venue/matching-engine.js';
+import { MatchingEngine, type EngineListener, type ExecType, type FeeSchedule, type PlaceRequest } from '../../../../simulators/venue/matching-engine.js';
 import type { SimFill, SimOrder } from '../../../../simulators/venue/order.js';
 import type { LedgerRetention } from '../../../../simulators/venue/retention.js';
 
 /** One whole asset unit in atoms. */
 export const UNIT = 100_000_000n;
+
+/** A LIMIT GTC place request (no quote quantity); `extra` overrides any field. */
+export function limitRequest(account: string, symbol: string, side: 'BUY' | 'SELL', priceTicks: number, lots: number, clientOrderId: string, extra: Partial<PlaceRequest> = {}): PlaceRequest {
+  return { account, symbol, side, type: 'LIMIT', timeInForce: 'GTC', priceTicks, lots, quoteOrderQty: 0n, clientOrderId, ...extra };
+}
 
 const spec = (symbol: string, base: string, quote: string, tickSize: string, stepSize: string, minPrice: string): InstrumentSpec => ({
   symbol,

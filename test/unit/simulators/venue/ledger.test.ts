@@ -3,7 +3,7 @@ import { FEE_ACCOUNT } from '../../../../simulators/venue/accounts.js';
 import { parseDecimal } from '../../../../simulators/venue/instruments.js';
 import type { PlaceRequest } from '../../../../simulators/venue/matching-engine.js';
 import { SimulatorLedgerError } from '../../../../simulators/errors.js';
-import { makeRig, UNIT, type EngineRig } from './fixtures.js';
+import { limitRequest, makeRig, UNIT, type EngineRig } from './fixtures.js';
 
 /** Signed 8-decimal string → atoms. */
 function atoms(s: string): bigint {
@@ -13,18 +13,8 @@ function atoms(s: string): bigint {
   return neg ? -v! : v!;
 }
 
-const req = (account: string, side: 'BUY' | 'SELL', priceTicks: number, lots: number, extra: Partial<PlaceRequest> = {}): PlaceRequest => ({
-  account,
-  symbol: 'AAAUSDT',
-  side,
-  type: 'LIMIT',
-  timeInForce: 'GTC',
-  priceTicks,
-  lots,
-  quoteOrderQty: 0n,
-  clientOrderId: `${account}-${side}-${priceTicks}-${lots}`,
-  ...extra,
-});
+const req = (account: string, side: 'BUY' | 'SELL', priceTicks: number, lots: number, extra: Partial<PlaceRequest> = {}): PlaceRequest =>
+  limitRequest(account, 'AAAUSDT', side, priceTicks, lots, `${account}-${side}-${priceTicks}-${lots}`, extra);
 
 function trade(rig: EngineRig): void {
   const { accounts, engine } = rig;
