@@ -363,6 +363,12 @@ async function main(): Promise<void> {
       ]);
     }
     const checked = samples.filter((s) => s.checked !== undefined);
+    const diagNote =
+      diagRun === undefined
+        ? []
+        : [
+            `- The diagnostic row runs the same daemon and workload beside the measured one with \`--no-opt\` (TurboFan off): its slope, ${f(heapSlopeOf(diagRun.samples), 3)} MB/min against ${f(heapSlope, 3)}, is what the heap does without the optimising compiler's output; the difference is TurboFan's code (code space) and what it keeps in the old space (deoptimisation data, relocation info): JIT warm-up at the demo's few orders per second, flat after ~20 minutes (docs/daemon.md, "What still grows").`,
+          ];
     const asObjects = bytesPerClosedOrder(10_000);
     const packed = bytesPerClosedOrder(0);
     const lines = [
@@ -371,6 +377,7 @@ async function main(): Promise<void> {
       table(['figure', 'start (MB)', 'end (MB)', 'max (MB)', `slope after ${WARMUP_S} s`, 'target'], rows),
       '',
       `- Workload: ${checked.length >= 2 ? `${checked[checked.length - 1]!.checked! - checked[0]!.checked!} orders checked by risk during the sampling` : 'orders-checked counter not read'}. The probe's forced full GC every ${EVERY_S} s is the only change to the workload; post-GC heapUsed is the retained heap.`,
+      ...diagNote,
       `- Engine order table, memory per closed order (10,000 demo-shaped closed orders in an \`OrderStore\`, in the bench process): ${asObjects.heap.toFixed(0)} B of heap as objects; packed ${packed.heap.toFixed(0)} B of heap + ${packed.offHeap.toFixed(0)} B outside it (records of ${packed.records.toFixed(0)} B on average in one buffer, id indexes in typed arrays: \`ClosedTable\`; buffers at their doubling capacity) = ${((packed.heap + packed.offHeap) / asObjects.heap * 100).toFixed(0)} %; the daemon keeps the newest 256 closed as objects and packs the rest (bench/memory-closed-orders.ts).`,
     ];
     if (snaps.length === 2) {
