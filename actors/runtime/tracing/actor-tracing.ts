@@ -321,32 +321,21 @@ export class ActorTracing {
     let skip = this.skip;
     for (let k = 0; k < n; k++) {
       const tp = tps[k]!;
-      if (tp === '') {
-        if (--skip > 0) {
-          tps[k] = UNSAMPLED_TRACEPARENT;
-          continue;
-        }
-        skip = this.nextSkip();
-        if (!this.admit()) {
-          tps[k] = UNSAMPLED_TRACEPARENT;
-          continue;
-        }
-        this.sampleEnvelope(ev, k, '');
-      } else if (!isSampled(tp)) {
-        continue; // UNSAMPLED_TRACEPARENT among them (no string compare for a sampled one)
-      } else if (!this.sampleEnvelope(ev, k, tp)) {
+      if (tp !== '') {
+        if (!isSampled(tp)) continue; // UNSAMPLED_TRACEPARENT among them (no string compare for a sampled one)
+        if (this.sampleEnvelope(ev, k, tp)) continue;
         // not a valid traceparent (from the wire or user code): a root, counted down like any other
-        if (--skip > 0) {
-          tps[k] = UNSAMPLED_TRACEPARENT;
-          continue;
-        }
-        skip = this.nextSkip();
-        if (!this.admit()) {
-          tps[k] = UNSAMPLED_TRACEPARENT;
-          continue;
-        }
-        this.sampleEnvelope(ev, k, '');
       }
+      if (--skip > 0) {
+        tps[k] = UNSAMPLED_TRACEPARENT;
+        continue;
+      }
+      skip = this.nextSkip();
+      if (!this.admit()) {
+        tps[k] = UNSAMPLED_TRACEPARENT;
+        continue;
+      }
+      this.sampleEnvelope(ev, k, '');
     }
     this.skip = skip;
   }
