@@ -116,12 +116,6 @@ export class Instrument {
     return Number.isSafeInteger(n) ? BigInt(n) : BigInt(ticks) * BigInt(lots) * this.quotePerTickLot;
   }
 
-  /** Quote atoms of `lots` at `ticks` as a number when that is exact (a safe integer), else NaN (then ask {@link notional}). */
-  notionalNumber(ticks: number, lots: number): number {
-    const n = ticks * lots * this.qptlNum;
-    return Number.isSafeInteger(n) ? n : NaN;
-  }
-
   /** Base atoms of `lots`. */
   baseAtoms(lots: number): bigint {
     const n = lots * this.lotNum;

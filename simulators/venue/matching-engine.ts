@@ -86,21 +86,6 @@ interface SymbolState {
   readonly byClient: Map<string, Map<string, SimOrder>>;
 }
 
-/** 2^53: below it a double holds every integer exactly. */
-const TWO_53 = 2 ** 53;
-
-/**
- * `amount × bps / 10000`, rounded down (the fee on `amount` at `bps` basis points), exactly. In
- * doubles when `amount × bps` is below 2^53 (integers exact; `x − x mod 10000` is a multiple of
- * 10000, so the division is exact too): one bigint allocated instead of two, and no bigint
- * division. Otherwise in bigints.
- */
-function feeOf(amount: bigint, bps: number, bpsBig: bigint): bigint {
-  const x = Number(amount) * bps;
-  if (x < TWO_53 && x >= 0 && Number.isInteger(bps)) return BigInt((x - (x % 10000)) / 10000);
-  return (amount * bpsBig) / 10000n;
-}
-
 /** `lastPrevented` of an order that prevented nothing (shared; replaced before anything is added). */
 const NO_PREVENTED = Object.freeze([]) as unknown as PreventedMatch[];
 /**
@@ -128,8 +113,6 @@ export class MatchingEngine {
    * when someone asks, once per order, and nothing is built in a run that never asks.
    */
   private historyIndexed = 0;
-  /** Whether {@link history} ever ran (until then the `byClient` indexes are empty and compaction has nothing to drop from them). */
-  private historyBuilt = false;
   private readonly halted = new Set<string>();
   /** Prevented matches of the order being placed, for its FULL response (reset by every {@link place}). */
   lastPrevented: PreventedMatch[] = NO_PREVENTED;
@@ -197,7 +180,6 @@ export class MatchingEngine {
   /** Brings the per-symbol client-order-id indexes up to the ledger's last recorded order. */
   private history(): void {
     const n = this.ledger.orderCount;
-    this.historyBuilt = true;
     for (let i = this.historyIndexed; i < n; i++) {
       const o = this.ledger.orderAt(i);
       const st = this.sym.get(o.symbol);
@@ -234,7 +216,7 @@ export class MatchingEngine {
   private readonly forget = (o: SimOrder): void => {
     this.byId.delete(o.orderId);
     // The client-order-id history is built by the first query that needs it: before that it is empty.
-    if (!this.historyBuilt) return;
+    if (this.historyIndexed === 0) return;
     const mine = this.sym.get(o.symbol)?.byClient.get(o.account);
     if (mine !== undefined && mine.get(o.clientOrderId) === o) mine.delete(o.clientOrderId);
   };
@@ -569,10 +551,7 @@ export class MatchingEngine {
     this.accounts.transfer(buyer.account, true, seller.account, ins.quote, quote, 'trade', buyer.orderId);
     buyer.locked -= quote;
     if (buyer.type !== 'MARKET' && buyer.priceTicks !== price) {
-      // Both products exact as numbers (the usual case): one bigint for the difference instead of two and a subtraction.
-      const a = ins.notionalNumber(buyer.priceTicks, lots);
-      const b = ins.notionalNumber(price, lots);
-      const excess = a === a && b === b ? BigInt(a - b) : ins.notional(buyer.priceTicks, lots) - quote;
+      const excess = ins.notional(buyer.priceTicks, lots) - quote;
       if (excess > 0n) {
         this.accounts.unlock(buyer.account, ins.quote, excess, buyer.orderId);
         buyer.locked -= excess;
@@ -580,8 +559,8 @@ export class MatchingEngine {
     }
     this.accounts.transfer(seller.account, true, buyer.account, ins.base, base, 'trade', seller.orderId);
     seller.locked -= base;
-    const buyerFee = feeOf(base, takerBuys ? this.fees.takerBps : this.fees.makerBps, takerBuys ? this.takerBps : this.makerBps);
-    const sellerFee = feeOf(quote, takerBuys ? this.fees.makerBps : this.fees.takerBps, takerBuys ? this.makerBps : this.takerBps);
+    const buyerFee = (base * (takerBuys ? this.takerBps : this.makerBps)) / 10000n;
+    const sellerFee = (quote * (takerBuys ? this.makerBps : this.takerBps)) / 10000n;
     this.accounts.transfer(buyer.account, false, FEE_ACCOUNT, ins.base, buyerFee, 'fee', buyer.orderId);
     this.accounts.transfer(seller.account, false, FEE_ACCOUNT, ins.quote, sellerFee, 'fee', seller.orderId);
     this.touch(buyer, ins.base);

@@ -5,10 +5,9 @@ import type { SimOrder } from '../../../../simulators/venue/order.js';
 import { limitRequest, makeRig, UNIT } from './fixtures.js';
 
 /**
- * Fees and a limit buyer's refund are computed in doubles when that is exact and in bigints
- * otherwise (issue 13: fewer bigints per trade). Every size here is checked against the bigint
- * formula: amounts whose fee product is below 2^53 (double path), amounts whose product passes
- * 2^53 while the amount does not, and amounts beyond 2^53 atoms themselves (bigint path).
+ * Fees (`amount × bps / 10000`, rounded down) and a limit buyer's refund stay exact at every size:
+ * amounts whose fee product is below 2^53, amounts whose product passes 2^53 while the amount does
+ * not, and amounts beyond 2^53 atoms themselves (where any arithmetic in doubles would round).
  */
 const BIG: InstrumentSpec = {
   symbol: 'BIGUSD',
