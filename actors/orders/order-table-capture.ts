@@ -112,6 +112,26 @@ export class Frozen {
     this.reason = o.reason;
     this.updatedNs = o.updatedNs;
   }
+
+  /** The order as it was when frozen (its append-only arrays cut at their lengths then). */
+  order(): Order {
+    const o = this.o;
+    return {
+      clientOrderId: o.clientOrderId,
+      venueOrderId: this.venueOrderId,
+      intent: o.intent,
+      intentKey: o.intentKey,
+      state: this.state,
+      filledLots: this.filledLots,
+      cumTickLots: this.cumTickLots,
+      fees: this.fees ?? {},
+      tradeIds: o.tradeIds.length === this.trades ? o.tradeIds : o.tradeIds.slice(0, this.trades),
+      reason: this.reason,
+      createdNs: o.createdNs,
+      updatedNs: this.updatedNs,
+      history: o.history.length === this.n ? o.history : o.history.slice(0, this.n),
+    };
+  }
 }
 
 /**
@@ -123,10 +143,7 @@ function orderJSON(o: Order): object {
 }
 
 function frozenJSON(f: Frozen): object {
-  const o = f.o;
-  const tradeIds = o.tradeIds.length === f.trades ? o.tradeIds : o.tradeIds.slice(0, f.trades);
-  const history = o.history.length === f.n ? o.history : o.history.slice(0, f.n);
-  return view(o, f.venueOrderId, f.state, f.filledLots, f.cumTickLots, f.fees, tradeIds, f.reason, f.updatedNs, history);
+  return orderJSON(f.order());
 }
 
 function view(

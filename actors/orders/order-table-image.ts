@@ -53,7 +53,7 @@ export class OrderTableImage {
       w.pos = 0;
       for (let i = this.next; i < end; i++) {
         const it = this.items[i]!;
-        const o = it instanceof Frozen ? frozenOrder(it) : it;
+        const o = it instanceof Frozen ? it.order() : it;
         w.id(o.clientOrderId);
         writeOrder(w, o, this.strings);
         this.items[i] = undefined as unknown as Order; // let the captured copy go
@@ -114,24 +114,4 @@ export function readOrderTableImage(bytes: Uint8Array, v: OrderTableImageVisitor
   for (let n = r.uvar(), i = 0; i < n; i++) hot.push(r.str());
   if (r.pos !== bytes.length) throw new RangeError(`order table image: ${bytes.length - r.pos} bytes after its end`);
   return hot;
-}
-
-/** The open order as it was when frozen (its append-only arrays cut at their lengths then). */
-function frozenOrder(f: Frozen): Order {
-  const o = f.o;
-  return {
-    clientOrderId: o.clientOrderId,
-    venueOrderId: f.venueOrderId,
-    intent: o.intent,
-    intentKey: o.intentKey,
-    state: f.state,
-    filledLots: f.filledLots,
-    cumTickLots: f.cumTickLots,
-    fees: f.fees ?? {},
-    tradeIds: o.tradeIds.length === f.trades ? o.tradeIds : o.tradeIds.slice(0, f.trades),
-    reason: f.reason,
-    createdNs: o.createdNs,
-    updatedNs: f.updatedNs,
-    history: o.history.length === f.n ? o.history : o.history.slice(0, f.n),
-  };
 }
