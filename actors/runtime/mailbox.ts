@@ -18,11 +18,12 @@ export const Offer = {
 export type Offer = (typeof Offer)[keyof typeof Offer];
 
 /**
- * A bounded FIFO ring buffer of envelopes. Capacity is rounded up to a power of two so the index
- * wraps with a mask; slots are cleared on take so the ring never retains delivered payloads.
+ * A bounded FIFO ring buffer (of envelopes in a mailbox; of span records in the OTLP exporter's
+ * queue). Capacity is rounded up to a power of two so the index wraps with a mask; slots are
+ * cleared on take so the ring never retains delivered payloads.
  */
-export class Ring {
-  private buf: (Envelope | undefined)[];
+export class Ring<T = Envelope> {
+  private buf: (T | undefined)[];
   private mask: number;
   /** Absolute sequence number of the head (next to take). */
   head = 0;
@@ -35,7 +36,7 @@ export class Ring {
     this.capacity = capacity;
     let size = 1;
     while (size < capacity) size <<= 1;
-    this.buf = new Array<Envelope | undefined>(size).fill(undefined);
+    this.buf = new Array<T | undefined>(size).fill(undefined);
     this.mask = size - 1;
   }
 
@@ -43,12 +44,12 @@ export class Ring {
     return this.tail - this.head;
   }
 
-  push(e: Envelope): void {
+  push(e: T): void {
     this.buf[this.tail & this.mask] = e;
     this.tail++;
   }
 
-  shift(): Envelope | undefined {
+  shift(): T | undefined {
     if (this.head === this.tail) return undefined;
     const i = this.head & this.mask;
     const e = this.buf[i];
@@ -60,7 +61,7 @@ export class Ring {
   /** Doubles the buffer (absolute sequence numbers stay valid), for pushing past `capacity`. */
   grow(): void {
     const size = (this.mask + 1) * 2;
-    const buf = new Array<Envelope | undefined>(size).fill(undefined);
+    const buf = new Array<T | undefined>(size).fill(undefined);
     for (let s = this.head; s < this.tail; s++) buf[s & (size - 1)] = this.buf[s & this.mask];
     this.buf = buf;
     this.mask = size - 1;
@@ -71,19 +72,19 @@ export class Ring {
     return this.tail - this.head > this.mask;
   }
 
-  /** Envelope at absolute sequence `seq` (must be in [head, tail)). */
-  at(seq: number): Envelope | undefined {
+  /** Item at absolute sequence `seq` (must be in [head, tail)). */
+  at(seq: number): T | undefined {
     return this.buf[seq & this.mask];
   }
 
-  /** Replaces the envelope at absolute sequence `seq`. */
-  set(seq: number, e: Envelope): void {
+  /** Replaces the item at absolute sequence `seq`. */
+  set(seq: number, e: T): void {
     this.buf[seq & this.mask] = e;
   }
 
-  /** Drops everything, returning the envelopes in order (for dead-lettering on stop). */
-  drain(): Envelope[] {
-    const out: Envelope[] = [];
+  /** Drops everything, returning the items in order (for dead-lettering on stop). */
+  drain(): T[] {
+    const out: T[] = [];
     for (let e = this.shift(); e !== undefined; e = this.shift()) out.push(e);
     return out;
   }

@@ -751,13 +751,13 @@ export function writeSpan(w: ProtoWriter, s: SpanRecord, base: EpochBase): void 
 }
 
 /**
- * `ExportTraceServiceRequest` with one ResourceSpans / ScopeSpans holding `spans[from..to)`
- * (indexes taken `& mask`: with a ring's length − 1 the range may wrap around its end).
+ * `ExportTraceServiceRequest` with one ResourceSpans / ScopeSpans holding `spans.at(i)` for `i` in
+ * `[from, to)` (an array, or the exporter's queue: a `Ring` indexed by absolute sequence).
  * Returns a Buffer of its own (the writer is reused for the next batch). With `headRoom`, that
  * many bytes of the same memory precede the body, free for the caller (`otlp-http.ts` writes the
  * HTTP head there, so head and body leave in one socket write).
  */
-export function encodeExportRequest(w: ProtoWriter, service: EncodedService, base: EpochBase, spans: readonly SpanRecord[], from: number, to: number, headRoom = 0, mask = 0x7fffffff): Buffer {
+export function encodeExportRequest(w: ProtoWriter, service: EncodedService, base: EpochBase, spans: { at(i: number): SpanRecord | undefined }, from: number, to: number, headRoom = 0): Buffer {
   const room = Math.min(Math.max(0, Math.floor(headRoom)), MAX_HEAD_ROOM);
   w.pos = 0;
   w.ensure(room);
@@ -766,7 +766,7 @@ export function encodeExportRequest(w: ProtoWriter, service: EncodedService, bas
   w.raw(service.resource);
   const ss = w.begin(2);
   w.raw(service.scope);
-  for (let i = from; i < to; i++) writeSpan(w, spans[i & mask]!, base);
+  for (let i = from; i < to; i++) writeSpan(w, spans.at(i)!, base);
   w.end(ss);
   w.end(rs);
   return w.take(room);

@@ -10,6 +10,7 @@ import { logger } from '../../../common/log.js';
 import { SpanRecord } from './span-record.js';
 import { encodeExportRequest, encodeService, ProtoWriter, type EncodedService, type EpochBase } from './otlp-encoder.js';
 import { OtlpHttpClient } from './otlp-http.js';
+import { Ring } from '../mailbox.js';
 
 /**
  * Records to reuse, one pool for the process (the engine's and the simulator's services, and the
@@ -57,14 +58,11 @@ export class ServiceExporter {
   private readonly service: EncodedService;
   private readonly writer = new ProtoWriter();
   /**
-   * Ended spans waiting for export: a ring (`qHead`, `qLen`; capacity a power of two, grown by
-   * doubling, never above what `maxQueueSize` needs). A batch leaves from the head without
-   * moving the rest (`splice(0, n)` of an array moved every waiting record per batch and made an
-   * array of the removed ones).
+   * Ended spans waiting for export, a {@link Ring} grown by doubling: a batch leaves from its head
+   * without moving the rest (`splice(0, n)` of an array moved every waiting record per batch and
+   * made an array of the removed ones).
    */
-  private ring: SpanRecord[] = new Array<SpanRecord>(64);
-  private qHead = 0;
-  private qLen = 0;
+  private readonly queue = new Ring<SpanRecord>(64);
   /** Records to reuse: the process's {@link RECORD_POOL}. */
   private readonly pool = RECORD_POOL;
   private readonly batch: number;
@@ -133,8 +131,9 @@ export class ServiceExporter {
       this.release(r);
       return;
     }
-    this.enqueue(r);
-    if (this.qLen >= this.batch) {
+    if (this.queue.bufferFull) this.queue.grow();
+    this.queue.push(r);
+    if (this.queue.length >= this.batch) {
       this.immediate ??= setImmediate(() => {
         this.immediate = undefined;
         this.exportReady(false);
@@ -153,7 +152,7 @@ export class ServiceExporter {
    * Spans queued meanwhile go with the same requests when they fit, but are not waited for.
    */
   async flush(): Promise<void> {
-    const target = this.handedOver + this.qLen;
+    const target = this.handedOver + this.queue.length;
     // each round sends what the connections can take; a request ending frees one for the next batch
     for (;;) {
       this.exportReady(true);
@@ -178,15 +177,10 @@ export class ServiceExporter {
   abort(): void {
     this.closed = true;
     this.clearTimers();
-    const mask = this.ring.length - 1;
-    for (let i = 0; i < this.qLen; i++) {
-      const k = (this.qHead + i) & mask;
+    for (let r = this.queue.shift(); r !== undefined; r = this.queue.shift()) {
       this.counters.failed++;
-      this.release(this.ring[k]!);
-      this.ring[k] = undefined as unknown as SpanRecord;
+      this.release(r);
     }
-    this.qHead = 0;
-    this.qLen = 0;
     this.http.stop();
   }
 
@@ -197,49 +191,27 @@ export class ServiceExporter {
     this.immediate = undefined;
   }
 
-  /** Appends to the ring, doubling it when full. */
-  private enqueue(r: SpanRecord): void {
-    let ring = this.ring;
-    if (this.qLen === ring.length) {
-      const next = new Array<SpanRecord>(ring.length * 2);
-      const mask = ring.length - 1;
-      for (let i = 0; i < this.qLen; i++) next[i] = ring[(this.qHead + i) & mask]!;
-      this.ring = ring = next;
-      this.qHead = 0;
-    }
-    ring[(this.qHead + this.qLen) & (ring.length - 1)] = r;
-    this.qLen++;
-  }
-
   /** Sends full batches (and, with `all`, the remainder) while the concurrency limit allows. */
   private exportReady(all: boolean): void {
-    while (this.qLen > 0 && this.inFlight.size < this.concurrency) {
-      const n = Math.min(this.batch, this.qLen);
+    const q = this.queue;
+    while (q.length > 0 && this.inFlight.size < this.concurrency) {
+      const n = Math.min(this.batch, q.length);
       if (n < this.batch && !all) break;
-      const ring = this.ring;
-      const mask = ring.length - 1;
-      const from = this.qHead;
       // the HTTP head goes into the room left before the body: one socket write per request
-      const body = encodeExportRequest(this.writer, this.service, this.base, ring, from, from + n, this.headRoom, mask);
-      for (let i = from; i < from + n; i++) {
-        const k = i & mask;
-        this.release(ring[k]!);
-        ring[k] = undefined as unknown as SpanRecord;
-      }
-      this.qHead = (from + n) & mask;
-      this.qLen -= n;
+      const body = encodeExportRequest(this.writer, this.service, this.base, q, q.head, q.head + n, this.headRoom);
+      for (let i = 0; i < n; i++) this.release(q.shift()!);
       this.handedOver += n;
       const p = this.post(body, n).finally(() => {
         this.inFlight.delete(p);
         this.writer.recycle(body);
         if (this.closed) return;
-        if (this.qLen >= this.batch) {
+        if (this.queue.length >= this.batch) {
           // a connection is free and a full batch waits (it could not go when it filled up)
           this.immediate ??= setImmediate(() => {
             this.immediate = undefined;
             this.exportReady(false);
           });
-        } else if (this.qLen > 0 && this.timer === undefined) {
+        } else if (this.queue.length > 0 && this.timer === undefined) {
           this.timer = setTimeout(() => {
             this.timer = undefined;
             this.exportReady(true);
