@@ -771,3 +771,36 @@ export function encodeExportRequest(w: ProtoWriter, service: EncodedService, bas
   w.end(rs);
   return w.take(room);
 }
+
+/**
+ * `ExportTraceServiceRequest` around spans already encoded by {@link writeSpan} (`src[from, to)`,
+ * back to back, each a `Span` field of ScopeSpans): the exporter encodes a span when it ends and
+ * keeps only its bytes. The enclosing lengths are known before the copy, so nothing moves after
+ * it. Returns a Buffer of its own, `headRoom` bytes free before it, as {@link encodeExportRequest}.
+ */
+export function wrapEncodedSpans(w: ProtoWriter, service: EncodedService, src: Uint8Array, from: number, to: number, headRoom = 0): Buffer {
+  const room = Math.min(Math.max(0, Math.floor(headRoom)), MAX_HEAD_ROOM);
+  const ssLen = service.scope.length + (to - from);
+  const rsLen = service.resource.length + 1 + varintSize(ssLen) + ssLen;
+  w.pos = 0;
+  w.ensure(room + 1 + varintSize(rsLen) + rsLen);
+  w.pos = room;
+  w.tag(1, 2);
+  w.varint(rsLen);
+  w.raw(service.resource);
+  w.tag(2, 2);
+  w.varint(ssLen);
+  w.raw(service.scope);
+  w.raw(src.subarray(from, to));
+  return w.take(room);
+}
+
+/** Bytes of the varint of a non-negative integer. */
+function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}

@@ -1,36 +1,40 @@
 /**
- * The export side of one traced service (`bot4`, `bot4-sim`): a bounded queue of ended
- * {@link SpanRecord}s, batched on a timer (or as soon as a batch is full), encoded by
- * `otlp-encoder.ts` and POSTed as OTLP/HTTP protobuf, like the SDK's BatchSpanProcessor +
- * OTLPTraceExporter but without an object per span (and over `otlp-http.ts`, not `node:http`). All encoding and I/O run from the timer,
- * never on the path that ended the span; a failed or hung export is counted and never reaches
- * the engine. Records are pooled: released as soon as they are encoded.
+ * The export side of one traced service (`bot4`, `bot4-sim`): a bounded queue of ended spans,
+ * batched on a timer (or as soon as a batch is full) and POSTed as OTLP/HTTP protobuf, like the
+ * SDK's BatchSpanProcessor + OTLPTraceExporter but without an object per span (and over
+ * `otlp-http.ts`, not `node:http`). A span is encoded (`otlp-encoder.ts` `writeSpan`, ~0.35 µs)
+ * when it ends and its {@link SpanRecord} goes straight back to the pool: the queue is bytes
+ * outside the JS heap. Queued records (encoded later, from the timer, as before) lived as long as
+ * the export lagged: with a receiver slower than the spans came (`npm run bench tracing`, every
+ * order sampled, a decoding receiver), the records beyond the pool and the strings they held were
+ * promoted to the old generation, and scavenges and mark-compacts cost more than the encoding
+ * (~6 µs of GC per sampled order). The I/O runs from the timer, never on the path that ended the
+ * span; a failed or hung export is counted and never reaches the engine.
  */
 import { logger } from '../../../common/log.js';
 import { SpanRecord } from './span-record.js';
-import { encodeExportRequest, encodeService, ProtoWriter, type EncodedService, type EpochBase } from './otlp-encoder.js';
+import { encodeService, ProtoWriter, wrapEncodedSpans, writeSpan, type EncodedService, type EpochBase } from './otlp-encoder.js';
 import { OtlpHttpClient } from './otlp-http.js';
 import { Ring } from '../mailbox.js';
 
 /**
  * Records to reuse, one pool for the process (the engine's and the simulator's services, and the
- * adapters that follow each other, as a takeover engine's or the bench's repetitions). It keeps
- * as many records as the largest `maxQueueSize` of an exporter made in this process (default
- * 2048: ~1 MB), at most {@link POOL_MAX}: as many as one service can have queued or in export at
- * once, so a burst that fills the queue reuses its records afterwards instead of making new
- * ones. Capped at two batches per exporter, as before, a queue longer than that allocated a
- * record per span, each queued long enough to be promoted to the old generation: most of what a
- * sampled order cost in GC in `npm run bench tracing` (every order sampled, faster than the
- * decoding receiver reads). Not without bound: a pool of tens of thousands of records (the
- * bench's `maxQueueSize: 100000`) made the spans made after it slower (the bench's peer row,
- * run after the per-order part had filled the pool: 37.6 → 45.6 µs per order in back-to-back
- * full runs; records scattered over the old generation, each new string written into one a
- * remembered slot for the scavenger), where freshly allocated records are contiguous.
+ * adapters that follow each other). A record is in use only while its span is open (a hand span
+ * between `start` and `end`, an actor span for the length of its batch), so the pool holds about
+ * as many as spans are open at once; {@link POOL_MAX} bounds it after a burst.
  */
 const RECORD_POOL: SpanRecord[] = [];
-/** Most records the pool keeps, whatever `maxQueueSize` says (twice the default queue bound). */
-const POOL_MAX = 4096;
-let poolBound = 0;
+/** Most records the pool keeps. */
+const POOL_MAX = 1024;
+/**
+ * The span-bytes buffer of the last closed exporter, for the next one in this process (a takeover
+ * engine, the bench's repetitions): grown to a lagging queue's size once, not again per exporter
+ * (growing it copies what is queued, and fresh pages fault in: ~2 µs per sampled order in the
+ * bench's first run of an exporter whose receiver lagged).
+ */
+let spareSpanBuffer: Buffer | undefined;
+
+const EMPTY = Buffer.alloc(0);
 
 /** Span counters of one service. */
 export interface Counters {
@@ -58,11 +62,13 @@ export class ServiceExporter {
   private readonly service: EncodedService;
   private readonly writer = new ProtoWriter();
   /**
-   * Ended spans waiting for export, a {@link Ring} grown by doubling: a batch leaves from its head
-   * without moving the rest (`splice(0, n)` of an array moved every waiting record per batch and
-   * made an array of the removed ones).
+   * Ended spans waiting for export, encoded back to back (each a `Span` field of ScopeSpans) in
+   * `spans.buf[readFrom, spans.pos)`; {@link sizes} has each one's length, oldest first (a
+   * {@link Ring} grown by doubling: a batch leaves from its head without moving the rest).
    */
-  private readonly queue = new Ring<SpanRecord>(64);
+  private readonly spans = new ProtoWriter();
+  private readFrom = 0;
+  private readonly sizes = new Ring<number>(64);
   /** Records to reuse: the process's {@link RECORD_POOL}. */
   private readonly pool = RECORD_POOL;
   private readonly batch: number;
@@ -85,7 +91,10 @@ export class ServiceExporter {
     private readonly base: EpochBase,
   ) {
     this.service = encodeService(resourceAttributes, scopeName);
-    if (o.maxQueueSize > poolBound) poolBound = Math.min(o.maxQueueSize, POOL_MAX);
+    if (spareSpanBuffer !== undefined) {
+      this.spans.buf = spareSpanBuffer;
+      spareSpanBuffer = undefined;
+    }
     this.batch = Math.min(o.maxExportBatchSize, o.maxQueueSize);
     // A batch is encoded only when a connection can take it (at most `concurrencyLimit` requests in
     // flight): the rest of the queue waits as records, so at most that many encoded bodies exist
@@ -106,7 +115,7 @@ export class ServiceExporter {
   /** Back to the pool without exporting (a span dropped before it ended). */
   release(r: SpanRecord): void {
     r.reset();
-    if (this.pool.length < poolBound) this.pool.push(r);
+    if (this.pool.length < POOL_MAX) this.pool.push(r);
   }
 
   /**
@@ -123,7 +132,10 @@ export class ServiceExporter {
     return true;
   }
 
-  /** Queues an ended span (after {@link admit} said yes); the export happens later, from a timer. */
+  /**
+   * Queues an ended span (after {@link admit} said yes): encodes it and releases its record; the
+   * export happens later, from a timer.
+   */
   push(r: SpanRecord): void {
     this.counters.ended++;
     if (this.closed) {
@@ -131,9 +143,14 @@ export class ServiceExporter {
       this.release(r);
       return;
     }
-    if (this.queue.bufferFull) this.queue.grow();
-    this.queue.push(r);
-    if (this.queue.length >= this.batch) {
+    const w = this.spans;
+    const at = w.pos;
+    writeSpan(w, r, this.base);
+    this.release(r);
+    const q = this.sizes;
+    if (q.bufferFull) q.grow();
+    q.push(w.pos - at);
+    if (q.length >= this.batch) {
       this.immediate ??= setImmediate(() => {
         this.immediate = undefined;
         this.exportReady(false);
@@ -152,7 +169,7 @@ export class ServiceExporter {
    * Spans queued meanwhile go with the same requests when they fit, but are not waited for.
    */
   async flush(): Promise<void> {
-    const target = this.handedOver + this.queue.length;
+    const target = this.handedOver + this.sizes.length;
     // each round sends what the connections can take; a request ending frees one for the next batch
     for (;;) {
       this.exportReady(true);
@@ -169,19 +186,29 @@ export class ServiceExporter {
   async shutdown(): Promise<void> {
     this.clearTimers();
     await this.flush();
-    this.closed = true;
+    this.close();
     this.http.stop();
   }
 
   /** Ends whatever is still in flight (shutdown gave up waiting); drops what is queued. */
   abort(): void {
+    this.clearTimers();
+    this.close();
+    this.http.stop();
+  }
+
+  /** Refuses further spans and drops the queued ones (counted as failed); the span buffer goes to the next exporter. */
+  private close(): void {
+    if (this.closed) return;
     this.closed = true;
     this.clearTimers();
-    for (let r = this.queue.shift(); r !== undefined; r = this.queue.shift()) {
-      this.counters.failed++;
-      this.release(r);
-    }
-    this.http.stop();
+    this.counters.failed += this.sizes.length;
+    this.sizes.head = this.sizes.tail;
+    const b = this.spans.buf;
+    if (spareSpanBuffer === undefined || spareSpanBuffer.length < b.length) spareSpanBuffer = b;
+    this.spans.buf = EMPTY;
+    this.spans.pos = 0;
+    this.readFrom = 0;
   }
 
   private clearTimers(): void {
@@ -193,25 +220,29 @@ export class ServiceExporter {
 
   /** Sends full batches (and, with `all`, the remainder) while the concurrency limit allows. */
   private exportReady(all: boolean): void {
-    const q = this.queue;
-    while (q.length > 0 && this.inFlight.size < this.concurrency) {
+    const q = this.sizes;
+    while (!this.closed && q.length > 0 && this.inFlight.size < this.concurrency) {
       const n = Math.min(this.batch, q.length);
       if (n < this.batch && !all) break;
+      let bytes = 0;
+      for (let i = 0; i < n; i++) bytes += q.shift()!;
+      const from = this.readFrom;
+      this.readFrom = from + bytes;
       // the HTTP head goes into the room left before the body: one socket write per request
-      const body = encodeExportRequest(this.writer, this.service, this.base, q, q.head, q.head + n, this.headRoom);
-      for (let i = 0; i < n; i++) this.release(q.shift()!);
+      const body = wrapEncodedSpans(this.writer, this.service, this.spans.buf, from, from + bytes, this.headRoom);
+      this.compact();
       this.handedOver += n;
       const p = this.post(body, n).finally(() => {
         this.inFlight.delete(p);
         this.writer.recycle(body);
         if (this.closed) return;
-        if (this.queue.length >= this.batch) {
+        if (this.sizes.length >= this.batch) {
           // a connection is free and a full batch waits (it could not go when it filled up)
           this.immediate ??= setImmediate(() => {
             this.immediate = undefined;
             this.exportReady(false);
           });
-        } else if (this.queue.length > 0 && this.timer === undefined) {
+        } else if (this.sizes.length > 0 && this.timer === undefined) {
           this.timer = setTimeout(() => {
             this.timer = undefined;
             this.exportReady(true);
@@ -220,6 +251,23 @@ export class ServiceExporter {
         }
       });
       this.inFlight.add(p);
+    }
+  }
+
+  /**
+   * After a batch left: the span bytes start over at 0 when none wait, and the waiting ones move
+   * to the front once the sent ones are more than half the buffer (a bounded queue's buffer does
+   * not grow without bound from spans already sent).
+   */
+  private compact(): void {
+    const w = this.spans;
+    if (this.sizes.length === 0) {
+      w.pos = 0;
+      this.readFrom = 0;
+    } else if (this.readFrom > w.buf.length >>> 1) {
+      w.buf.copyWithin(0, this.readFrom, w.pos);
+      w.pos -= this.readFrom;
+      this.readFrom = 0;
     }
   }
 

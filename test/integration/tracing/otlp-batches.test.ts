@@ -20,13 +20,15 @@ async function until(pred: () => boolean, ms = 5000): Promise<void> {
  * at once, or only once `release()` was called (to hold requests in flight). Records how many
  * requests were unanswered at most at one time, and how each arrived (socket chunks).
  */
-async function receiver(hold: boolean): Promise<{ url: string; sizes: number[]; heads: string[]; seq: number[]; maxOpen: () => number; hold: () => void; release: () => void; close: () => Promise<void> }> {
+async function receiver(hold: boolean): Promise<{ url: string; sizes: number[]; heads: string[]; seq: number[]; pads: number[]; maxOpen: () => number; hold: () => void; release: () => void; close: () => Promise<void> }> {
   const root = await loadOtlpRoot();
   const Req = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
   const sizes: number[] = [];
   const heads: string[] = [];
   /** The integer attribute `i` of each span, in the order the spans arrived (spans without it: not listed). */
   const seq: number[] = [];
+  /** The length of the string attribute `pad` of each span that has one, in arrival order. */
+  const pads: number[] = [];
   const pending: net.Socket[] = [];
   let open = 0;
   let maxOpen = 0;
@@ -47,13 +49,15 @@ async function receiver(hold: boolean): Promise<{ url: string; sizes: number[]; 
         const head = buf.toString('latin1', 0, end);
         const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
         if (buf.length < end + 4 + len) return;
-        const msg = Req.toObject(Req.decode(buf.subarray(end + 4, end + 4 + len)), { longs: Number }) as { resourceSpans: { scopeSpans: { spans: { attributes?: { key: string; value: { intValue?: number } }[] }[] }[] }[] };
+        const msg = Req.toObject(Req.decode(buf.subarray(end + 4, end + 4 + len)), { longs: Number }) as { resourceSpans: { scopeSpans: { spans: { attributes?: { key: string; value: { intValue?: number; stringValue?: string } }[] }[] }[] }[] };
         sizes.push(msg.resourceSpans.reduce((n, rs) => n + rs.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0), 0));
         for (const rs of msg.resourceSpans) {
           for (const ss of rs.scopeSpans) {
             for (const sp of ss.spans) {
               const v = sp.attributes?.find((a) => a.key === 'i')?.value.intValue;
               if (v !== undefined) seq.push(v);
+              const pad = sp.attributes?.find((a) => a.key === 'pad')?.value.stringValue;
+              if (pad !== undefined) pads.push(pad === 'p'.repeat(pad.length) ? pad.length : -1);
             }
           }
         }
@@ -73,6 +77,7 @@ async function receiver(hold: boolean): Promise<{ url: string; sizes: number[]; 
     sizes,
     heads,
     seq,
+    pads,
     maxOpen: () => maxOpen,
     hold: () => {
       held = true;
@@ -173,6 +178,69 @@ describe('tracing: export batches (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, requests in f
       const report = await tracing.shutdown();
       await rcv.close();
       assert.equal(report.spansDropped, 0);
+    }
+  });
+
+  it('spans wait as their encoded bytes: the buffer grows past its first 64 KiB, moves the waiting spans to its front as batches leave, starts over when empty, and passes to the next exporter; every span arrives once, whole, in order', async () => {
+    const rcv = await receiver(true);
+    const opts = { endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxExportBatchSize: 10, concurrencyLimit: 1, scheduledDelayMillis: 600_000 };
+    let next = 0;
+    // spans of ~1-3 KiB (a `pad` string whose length varies with the span): 100 of them are ~200 KiB
+    const spans = (n: number): void => {
+      const sink = spanSink('engine')!;
+      for (let k = 0; k < n; k++, next++) sink.start('s', SpanKind.INTERNAL, '', { i: next, pad: 'p'.repeat(1000 + ((next * 37) % 2000)) }).end();
+    };
+    const expectPads = (n: number): number[] => Array.from({ length: n }, (_, k) => 1000 + ((k * 37) % 2000));
+    let tracing = new ActorTracing({ ...opts, system: 'otlp-bytes-1' });
+    try {
+      // the first batch leaves and is held; 90 wait behind it, more than the first 64 KiB hold
+      spans(100);
+      await until(() => rcv.sizes.length === 1);
+      // answered one by one while more keep coming: the sent spans are cut from the front
+      rcv.release();
+      spans(100);
+      await until(() => tracing.stats.spansExported === 200);
+      spans(5);
+      await tracing.flush();
+      assert.equal(tracing.stats.spansExported, 205);
+      const report = await tracing.shutdown();
+      assert.equal(report.spansDropped, 0);
+      // the next exporter in this process takes the grown buffer over
+      tracing = new ActorTracing({ ...opts, system: 'otlp-bytes-2' });
+      spans(95);
+      await tracing.flush();
+      assert.equal(tracing.stats.spansExported, 95);
+      assert.deepEqual(rcv.seq, Array.from({ length: 300 }, (_, k) => k), 'each span once, in the order they ended');
+      assert.deepEqual(rcv.pads, expectPads(300), 'every span whole: its padding string arrives with its length and bytes');
+    } finally {
+      await tracing.shutdown();
+      await rcv.close();
+    }
+  });
+
+  it('spans still queued when shutdown gives up are dropped and counted, and the next exporter starts clean', async () => {
+    const rcv = await receiver(true);
+    const opts = { endpoint: rcv.url, samplingRatio: 1, maxTracesPerSecond: 0, maxExportBatchSize: 10, concurrencyLimit: 1, scheduledDelayMillis: 600_000, shutdownTimeoutMs: 200, exportTimeoutMillis: 60_000 };
+    const sink = (): NonNullable<ReturnType<typeof spanSink>> => spanSink('engine')!;
+    let tracing = new ActorTracing({ ...opts, system: 'otlp-drop-1' });
+    try {
+      for (let i = 0; i < 35; i++) sink().start('s', SpanKind.INTERNAL, '', { i }).end();
+      await until(() => rcv.sizes.length === 1);
+      // one request held in flight, 25 spans queued behind it: shutdown times out
+      const report = await tracing.shutdown();
+      assert.equal(report.spansEnded, 35);
+      assert.equal(report.spansExported, 0);
+      assert.equal(report.spansDropped, 35);
+      assert.match(report.shutdownError ?? '', /timed out/);
+      rcv.release();
+      tracing = new ActorTracing({ ...opts, system: 'otlp-drop-2' });
+      for (let i = 100; i < 103; i++) sink().start('s', SpanKind.INTERNAL, '', { i }).end();
+      await tracing.flush();
+      assert.equal(tracing.stats.spansExported, 3);
+      assert.deepEqual(rcv.seq.slice(-3), [100, 101, 102], 'no bytes of the dropped spans reach the next exporter');
+    } finally {
+      await tracing.shutdown();
+      await rcv.close();
     }
   });
 

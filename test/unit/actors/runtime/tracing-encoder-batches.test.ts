@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { encodeExportRequest, encodeService, MAX_HEAD_ROOM, ProtoWriter } from '../../../../actors/runtime/tracing/otlp-encoder.js';
+import { encodeExportRequest, encodeService, MAX_HEAD_ROOM, ProtoWriter, wrapEncodedSpans, writeSpan } from '../../../../actors/runtime/tracing/otlp-encoder.js';
 import { SpanRecord } from '../../../../actors/runtime/tracing/span-record.js';
 import { lastSpanIdWords, randomSpanId, randomTraceId } from '../../../../actors/runtime/tracing/ids.js';
 import { loadOtlpRoot } from '../../../fixtures/otlp/otlp-receiver.js';
@@ -58,6 +58,22 @@ function fullActorSpan(traceId: string, i: number): SpanRecord {
 }
 
 describe('runtime/tracing: OTLP encoder batches (buffer growth, length reservations, cached fields, head room)', () => {
+  it('spans encoded one by one and wrapped later make the same request, byte for byte, as the batch encoded at once (enclosing lengths of one to three bytes)', () => {
+    const trace = randomTraceId();
+    for (const n of [1, 3, 300]) {
+      const records = Array.from({ length: n }, (_, i) => fullActorSpan(trace, i));
+      if (n === 3) records[1]!.set('text', 'z'.repeat(20_000)); // a ScopeSpans length of three bytes
+      const whole = encodeExportRequest(new ProtoWriter(), service, base, records, 0, n, 100);
+      // the exporter's queue: spans back to back after bytes already sent (`from` > 0)
+      const spans = new ProtoWriter(64);
+      spans.raw(Buffer.from('sent already'));
+      const from = spans.pos;
+      for (const r of records) writeSpan(spans, r, base);
+      const wrapped = wrapEncodedSpans(new ProtoWriter(64), service, spans.buf, from, spans.pos, 100);
+      assert.ok(whole.equals(wrapped), `${n} spans: same bytes`);
+    }
+  });
+
   it('a batch far larger than the writer’s initial buffer decodes span by span: the largest actor attribute set, tiny and huge spans, shared and distinct trace ids', async () => {
     const decode = await decoder();
     const records: SpanRecord[] = [];
