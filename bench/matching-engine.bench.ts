@@ -1,4 +1,6 @@
+import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Accounts } from '../simulators/venue/accounts.js';
 import { InstrumentRegistry } from '../simulators/venue/instruments.js';
 import { Ledger } from '../simulators/venue/ledger.js';
@@ -16,7 +18,7 @@ import { countGc, median, table, writeSection } from './report.js';
  * operations about 60 resting LIMIT GTC orders 1–12 ticks off a fixed mid, 20 marketable LIMIT
  * orders (half IOC) that cross 1–3 price levels, and 20 cancels by client order id of an earlier
  * resting order (some already filled: those are -2011 replies, counted as operations too). The
- * operation list is generated once from a seed and replayed on a fresh engine each run, so every
+ * operation list is generated once from a seed and replayed on a fresh engine in a fresh process each run, so every
  * run and both engines do the same work.
  *
  * Peer in the same run: the engine as it was before issue 13 (`bench/peers/*-before.ts`: verbatim
@@ -150,23 +152,49 @@ async function run(which: 'after' | 'before' | 'retained', ops: Op[], prefix = '
   return { opsPerS: ops.length / s, opsPerCpuS: ops.length / (cpuUs / 1e6), placesPerS: places / s, gc, accepted, rejected, trades: engine.stats.get('BTCUSDT')?.count ?? 0, reconciled };
 }
 
+/** One row's engine and accounts. */
+type Kind = 'before' | 'after' | 'retained' | 'house';
+
+/**
+ * One measured run in a fresh process (its own V8), after a warm-up of the same engine: the peer
+ * and the subject share modules (accounts, order validation, self-trade prevention), so in one
+ * process each engine's objects made the other's call sites polymorphic (the subject measured
+ * ~8 % slower with the peer's runs interleaved than with its own or the retention row's:
+ * 497k–508k against 541k–553k ops/s in one session).
+ */
+function childRun(kind: Kind): Promise<Run> {
+  const child = fork(fileURLToPath(import.meta.url), ['--run', kind], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise<Run>((resolve, reject) => {
+    let got: Run | undefined;
+    child.once('message', (m) => (got = m as Run));
+    child.once('exit', (code) => (got !== undefined ? resolve(got) : reject(new Error(`matching-engine run (${kind}) exited ${code} without a result`))));
+  });
+}
+
+/** The child's side of {@link childRun}. */
+async function runChild(kind: Kind): Promise<void> {
+  const prefix = kind === 'house' ? 'house:' : 'user:';
+  const which = kind === 'house' ? 'after' : kind;
+  const ops = makeOps(OPS, 42, prefix);
+  // warm-up (JIT), not reported
+  await run(which, ops.slice(0, 50_000), prefix);
+  const r = await run(which, ops, prefix);
+  await new Promise<void>((resolve) => process.send!(r, () => resolve()));
+}
+
 async function main(): Promise<void> {
   const loadStart = loadavg()[0]!;
   const ops = makeOps(OPS, 42);
   const places = ops.filter((o) => o.kind === 'place').length;
-  // warm-up (JIT), not reported
-  await run('after', ops.slice(0, 50_000));
-  await run('before', ops.slice(0, 50_000));
-  const houseOps = makeOps(OPS, 42, 'house:');
   const after: Run[] = [];
   const before: Run[] = [];
   const house: Run[] = [];
   const retained: Run[] = [];
   for (let i = 0; i < RUNS; i++) {
-    before.push(await run('before', ops));
-    after.push(await run('after', ops));
-    retained.push(await run('retained', ops));
-    house.push(await run('after', houseOps, 'house:'));
+    before.push(await childRun('before'));
+    after.push(await childRun('after'));
+    retained.push(await childRun('retained'));
+    house.push(await childRun('house'));
     console.log(`run ${i + 1}/${RUNS}: before ${Math.round(before[i]!.opsPerS)} ops/s, after ${Math.round(after[i]!.opsPerS)} ops/s, retained ${Math.round(retained[i]!.opsPerS)} ops/s, house ${Math.round(house[i]!.opsPerS)} ops/s`);
   }
   const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -188,7 +216,7 @@ async function main(): Promise<void> {
   };
   const same = after.every((r, i) => r.accepted === before[i]!.accepted && r.trades === before[i]!.trades && r.rejected === before[i]!.rejected);
   const md = [
-    `One engine in this process, no stateDir (no durable store), no listener, a ledger recording every client balance change. ${fmt(OPS)} operations per run (${fmt(places)} \`place\`, ${fmt(OPS - places)} \`cancel\`) from 16 client accounts on BTCUSDT: ~60 % resting LIMIT GTC 1–12 ticks off a fixed mid, ~20 % marketable LIMIT (half IOC) crossing 1–3 levels, ~20 % cancels by client order id. Median of ${RUNS} runs, each on a fresh engine, peer and subject alternating; GC = V8 gc events during the run. 2 shared cores, loaded by other work: 1-minute load average ${loadStart.toFixed(2)} at the start of the bench, ${loadavg()[0]!.toFixed(2)} at the end.`,
+    `One engine per process, no stateDir (no durable store), no listener, a ledger recording every client balance change. ${fmt(OPS)} operations per run (${fmt(places)} \`place\`, ${fmt(OPS - places)} \`cancel\`) from 16 client accounts on BTCUSDT: ~60 % resting LIMIT GTC 1–12 ticks off a fixed mid, ~20 % marketable LIMIT (half IOC) crossing 1–3 levels, ~20 % cancels by client order id. Median of ${RUNS} runs, each in a fresh process (its own V8; warm-up of 50,000 operations of the same engine first), peer and subject alternating; GC = V8 gc events during the run. 2 shared cores, loaded by other work: 1-minute load average ${loadStart.toFixed(2)} at the start of the bench, ${loadavg()[0]!.toFixed(2)} at the end.`,
     '',
     table(['engine', 'ops/s (median)', 'runs', 'per op', 'ops per CPU-second', 'place/s', 'GC events', 'outcome (run 1)', 'reconciled', 'target', 'vs peer'], [
       row('before issue 13 (peer)', before, undefined, false),
@@ -209,4 +237,6 @@ async function main(): Promise<void> {
   if (process.env.BOT4_BENCH_NO_WRITE === undefined) writeSection('matching-engine', 'Matching engine in process (`MatchingEngine.place`)', md);
 }
 
-await main();
+const child = process.argv.indexOf('--run');
+if (child >= 0) await runChild(process.argv[child + 1] as Kind);
+else await main();
