@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
+import { HmacSha256 } from '../../common/hmac.js';
 import type { Rejection } from '../venue/matching-engine.js';
 import { mandatory, type Params } from './order-params.js';
 
@@ -24,64 +24,22 @@ export const AUTH_REJECT = {
 } as const;
 
 /**
- * Secret → its HMAC key object, so that the key is prepared once per API secret, not once per
- * request (node:crypto Hmac objects are single-use; the KeyObject is what can be reused). Bounded:
- * a venue has a handful of API users; past the bound the cache is simply cleared.
+ * Secret → its prepared signer (`common/hmac.ts`), so the pads are made once per API secret, not
+ * once per request. Bounded: a venue has a handful of API users; past the bound the cache is
+ * simply cleared.
  */
-const KEYS = new Map<string, KeyObject>();
-const MAX_KEYS = 1024;
-
-function keyOf(secret: string): KeyObject {
-  let k = KEYS.get(secret);
-  if (k === undefined) {
-    if (KEYS.size >= MAX_KEYS) KEYS.clear();
-    k = createSecretKey(Buffer.from(secret, 'utf8'));
-    KEYS.set(secret, k);
-  }
-  return k;
-}
-
-/**
- * HMAC-SHA256 by its definition, H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)), with the two padded keys
- * prepared once per secret and two one-shot `crypto.hash` calls per message: no Hmac object (a
- * native handle the GC has to finalise) per request. The inner pad is kept as a string so the
- * message is hashed without a copy into a buffer; that needs every byte of K ⊕ 0x36 to be ASCII,
- * so secrets that are not ASCII, or longer than the 64-byte block (HMAC hashes those first), keep
- * `createHmac`. The outer buffer is reused: `hash` is synchronous.
- */
-interface Pads {
-  inner: string;
-  outer: Buffer;
-}
-const PADS = new Map<string, Pads | null>();
-
-function padsOf(secret: string): Pads | null {
-  let p = PADS.get(secret);
-  if (p === undefined) {
-    if (PADS.size >= MAX_KEYS) PADS.clear();
-    const k = Buffer.from(secret, 'utf8');
-    p = null;
-    if (k.length <= 64 && k.every((b) => b < 0x80)) {
-      let inner = '';
-      const outer = Buffer.alloc(96);
-      for (let i = 0; i < 64; i++) {
-        const b = i < k.length ? k[i]! : 0;
-        inner += String.fromCharCode(b ^ 0x36);
-        outer[i] = b ^ 0x5c;
-      }
-      p = { inner, outer };
-    }
-    PADS.set(secret, p);
-  }
-  return p;
-}
+const SIGNERS = new Map<string, HmacSha256>();
+const MAX_SIGNERS = 1024;
 
 /** Lowercase hex HMAC-SHA256 of `payload` (UTF-8) with `secret`. */
 export function sign(secret: string, payload: string): string {
-  const p = padsOf(secret);
-  if (p === null) return createHmac('sha256', keyOf(secret)).update(payload).digest('hex');
-  hash('sha256', p.inner + payload, 'buffer').copy(p.outer, 64);
-  return hash('sha256', p.outer, 'hex');
+  let s = SIGNERS.get(secret);
+  if (s === undefined) {
+    if (SIGNERS.size >= MAX_SIGNERS) SIGNERS.clear();
+    s = new HmacSha256(secret);
+    SIGNERS.set(secret, s);
+  }
+  return s.hex(payload);
 }
 
 const HEX = /^[0-9a-fA-F]{64}$/;

@@ -10,7 +10,8 @@
  * cores; `bench/fixtures/sign-cost.ts` under `node --cpu-prof`, one `order.place` payload):
  * ccxt's `hmac(…, sha256, 'hex')` 13–22 µs per order and its whole REST `sign()` 17–28 µs, against
  * 3.1–3.2 µs for {@link signWsParams} (payload built and signed by `node:crypto` `createHmac` with a
- * prepared `KeyObject`, native OpenSSL). The profile's top self time is noble-hashes' sha256
+ * prepared `KeyObject`, native OpenSSL; now `common/hmac.ts`: two one-shot `crypto.hash` calls
+ * with the pads prepared once, no `Hmac` object per order). The profile's top self time is noble-hashes' sha256
  * `process` (16.5 %), then its `createView`, ccxt's rfc3986 encoding and UTF-8 `encode`; the
  * node:crypto signer is 1.5 %. At 15k orders/s ccxt's signing alone would take 20–40 % of a core.
  *
@@ -30,9 +31,9 @@
  * timeouts are found by one sweep timer (not a timer per request), and the frames written in one
  * event-loop turn leave in one `writev` (the socket is corked until the turn's check phase).
  */
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import WebSocket from 'ws';
 import type { Clock, TimerHandle } from '../../../common/clock.js';
+import { HmacSha256 } from '../../../common/hmac.js';
 import { SpanKind, spanSink, type SpanAttributes } from '../../../common/span-sink.js';
 import type { FailureKind } from '../adapter.js';
 import { VenueCallError } from '../errors.js';
@@ -73,7 +74,7 @@ export function wsFailureKind(status: number, code: number, msg: string): Failur
 }
 
 /** Lowercase hex HMAC-SHA256 of the sorted `k=v&…` payload of `params` (all but `signature`). */
-export function signWsParams(key: KeyObject, params: Record<string, string>): string {
+export function signWsParams(key: HmacSha256, params: Record<string, string>): string {
   const names = Object.keys(params).sort();
   let payload = '';
   for (let i = 0; i < names.length; i++) {
@@ -81,12 +82,12 @@ export function signWsParams(key: KeyObject, params: Record<string, string>): st
     if (k === 'signature') continue;
     payload += payload.length === 0 ? `${k}=${params[k]!}` : `&${k}=${params[k]!}`;
   }
-  return createHmac('sha256', key).update(payload).digest('hex');
+  return key.hex(payload);
 }
 
 /** Order entry over one persistent WebSocket API connection (see the file header). */
 export class BinanceWsOrders {
-  private readonly key: KeyObject;
+  private readonly key: HmacSha256;
   private readonly pending = new Map<number, Pending>();
   private ws: WebSocket | undefined;
   private nextId = 1;
@@ -102,7 +103,7 @@ export class BinanceWsOrders {
   readonly figures = { sent: 0, answered: 0, unknown: 0, connects: 0 };
 
   constructor(private readonly o: WsOrdersOptions) {
-    this.key = createSecretKey(Buffer.from(o.secret, 'utf8'));
+    this.key = new HmacSha256(o.secret);
     this.recvWindow = String(o.recvWindowMs ?? 10_000);
     this.reconnectCapMs = o.reconnectCapMs ?? 1000;
     this.timeoutNs = o.timeoutMs * 1e6;

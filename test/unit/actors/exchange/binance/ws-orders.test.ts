@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { createHmac, createSecretKey } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { HmacSha256 } from '../../../../../common/hmac.js';
 import { classify } from '../../../../../actors/exchange/binance/client.js';
 import { signWsParams, wsFailureKind } from '../../../../../actors/exchange/binance/ws-orders.js';
 
@@ -10,8 +11,8 @@ describe('binance/ws-orders: signing and error mapping', () => {
     // The payload of Binance's own example ("SIGNED request example (HMAC)"), spelled out here.
     const payload =
       'apiKey=vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A&newOrderRespType=ACK&price=52000.00&quantity=0.01000000&recvWindow=100&side=SELL&symbol=BTCUSDT&timeInForce=GTC&timestamp=1645423376532&type=LIMIT';
-    assert.equal(signWsParams(createSecretKey(Buffer.from(secret)), params), createHmac('sha256', secret).update(payload).digest('hex'));
-    assert.equal(signWsParams(createSecretKey(Buffer.from(secret)), params), 'cc15477742bd704c29492d96c7ead9414dfd8e0ec4a00f947bb5bb454ddbd08a');
+    assert.equal(signWsParams(new HmacSha256(secret), params), createHmac('sha256', secret).update(payload).digest('hex'));
+    assert.equal(signWsParams(new HmacSha256(secret), params), 'cc15477742bd704c29492d96c7ead9414dfd8e0ec4a00f947bb5bb454ddbd08a');
   });
 
   it('maps Binance error replies to the same failure kinds as REST', () => {
