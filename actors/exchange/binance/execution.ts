@@ -18,7 +18,7 @@ import type { OrderIntent } from '../../orders/intent.js';
 import type { StreamSinks, VenueBalance, VenueOrder, VenueOrderStatus, VenueTrade } from '../adapter.js';
 import { VenueCallError } from '../errors.js';
 import { classify, type BinanceConnection, type Raw } from './client.js';
-import { stepProduct, units, venueId, type BinanceInstruments } from './instruments.js';
+import { stepProduct, units, unitsNumber, venueId, type BinanceInstruments } from './instruments.js';
 import type { BinanceWsOrders } from './ws-orders.js';
 import type { SpanAttributes } from '../../../common/span-sink.js';
 
@@ -100,8 +100,8 @@ export class BinanceExecution {
     const rows = (await c.call(() => c.ex.privateGetMyTrades({ symbol: venueId(ins), orderId: venueOrderId }), 20)) as Raw[];
     return rows.map((t) => ({
       tradeId: String(t.id),
-      lots: Number(units(String(t.qty), ins.lotSize, 'trade.qty')),
-      priceTicks: Number(units(String(t.price), ins.tickSize, 'trade.price')),
+      lots: unitsNumber(String(t.qty), ins.lotSize, 'trade.qty'),
+      priceTicks: unitsNumber(String(t.price), ins.tickSize, 'trade.price'),
       feeAsset: String(t.commissionAsset),
       fee: String(t.commission),
     }));
@@ -135,8 +135,8 @@ export class BinanceExecution {
           tradeId: String(t.id),
           venueOrderId: String(t.orderId),
           timeMs: Number(t.time ?? 0),
-          lots: Number(units(String(t.qty), ins.lotSize, 'trade.qty')),
-          priceTicks: Number(units(String(t.price), ins.tickSize, 'trade.price')),
+          lots: unitsNumber(String(t.qty), ins.lotSize, 'trade.qty'),
+          priceTicks: unitsNumber(String(t.price), ins.tickSize, 'trade.price'),
           feeAsset: String(t.commissionAsset),
           fee: String(t.commission),
         });
@@ -221,8 +221,8 @@ export class BinanceExecution {
     for (const f of (r.fills as Raw[] | undefined) ?? []) {
       trades.push({
         tradeId: String(f.tradeId),
-        lots: Number(units(String(f.qty), ins.lotSize, 'fill.qty')),
-        priceTicks: Number(units(String(f.price), ins.tickSize, 'fill.price')),
+        lots: unitsNumber(String(f.qty), ins.lotSize, 'fill.qty'),
+        priceTicks: unitsNumber(String(f.price), ins.tickSize, 'fill.price'),
         feeAsset: String(f.commissionAsset),
         fee: String(f.commission),
       });
@@ -232,7 +232,7 @@ export class BinanceExecution {
       venueOrderId: String(r.orderId),
       symbol: ins.symbol,
       status: String(r.status) as VenueOrderStatus,
-      filledLots: Number(units(String(r.executedQty ?? '0'), ins.lotSize, 'executedQty')),
+      filledLots: unitsNumber(String(r.executedQty ?? '0'), ins.lotSize, 'executedQty'),
       cumTickLots: units(String(r.cummulativeQuoteQty ?? '0'), stepProduct(ins.tickSize, ins.lotSize), 'cummulativeQuoteQty'),
       trades,
       timeMs: Number(r.updateTime ?? r.transactTime ?? r.time ?? 0),
@@ -246,8 +246,8 @@ export class BinanceExecution {
     if (r.x === 'TRADE') {
       trades.push({
         tradeId: String(r.t),
-        lots: Number(units(String(r.l), ins.lotSize, 'l')),
-        priceTicks: Number(units(String(r.L), ins.tickSize, 'L')),
+        lots: unitsNumber(String(r.l), ins.lotSize, 'l'),
+        priceTicks: unitsNumber(String(r.L), ins.tickSize, 'L'),
         ...(r.N === null || r.N === undefined ? {} : { feeAsset: String(r.N), fee: String(r.n) }),
       });
     }
@@ -257,7 +257,7 @@ export class BinanceExecution {
       venueOrderId: String(r.i),
       symbol: ins.symbol,
       status: String(r.X) as VenueOrderStatus,
-      filledLots: Number(units(String(r.z), ins.lotSize, 'z')),
+      filledLots: unitsNumber(String(r.z), ins.lotSize, 'z'),
       cumTickLots: units(String(r.Z), stepProduct(ins.tickSize, ins.lotSize), 'Z'),
       trades,
       timeMs: Number(r.E ?? 0),
@@ -272,8 +272,8 @@ function termsOf(side: unknown, type: unknown, tif: unknown, price: unknown, qty
   try {
     const t = type === 'MARKET' ? 'market' : type === 'LIMIT_MAKER' ? 'limit-maker' : type === 'LIMIT' ? 'limit' : undefined;
     if (t === undefined) return {};
-    const priceTicks = Number(units(price, ins.tickSize, 'price'));
-    const qtyLots = Number(units(qty, ins.lotSize, 'origQty'));
+    const priceTicks = unitsNumber(price, ins.tickSize, 'price');
+    const qtyLots = unitsNumber(qty, ins.lotSize, 'origQty');
     if (qtyLots <= 0) return {};
     const f = tif === 'IOC' || tif === 'FOK' ? tif : 'GTC';
     return { terms: { side: side === 'SELL' ? 'sell' : 'buy', type: t, tif: f, priceTicks: Math.max(1, priceTicks), qtyLots } };

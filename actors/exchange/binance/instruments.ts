@@ -7,7 +7,7 @@
  * (`./rate-limits.ts`).
  */
 import { logger } from '../../../common/log.js';
-import { toUnits, type Instrument } from '../../orders/instrument.js';
+import { toUnits, unitsFast, type Instrument } from '../../orders/instrument.js';
 import { VenueCallError } from '../errors.js';
 import type { BinanceConnection, Raw } from './client.js';
 import { applyBinanceRateLimits } from './rate-limits.js';
@@ -19,8 +19,22 @@ export function trimDecimal(s: string): string {
   return t.endsWith('.') ? t.slice(0, -1) : t;
 }
 
+/** The last {@link stepProduct} asked (every order reply of one instrument asks the same). */
+let lastA = '';
+let lastB = '';
+let lastProduct = '';
+
 /** The product of two decimal steps as an exact decimal string (tick × lot). */
 export function stepProduct(a: string, b: string): string {
+  if (a === lastA && b === lastB) return lastProduct;
+  const p = stepProductOf(a, b);
+  lastA = a;
+  lastB = b;
+  lastProduct = p;
+  return p;
+}
+
+function stepProductOf(a: string, b: string): string {
   const da = a.includes('.') ? a.length - a.indexOf('.') - 1 : 0;
   const db = b.includes('.') ? b.length - b.indexOf('.') - 1 : 0;
   const v = BigInt(a.replace('.', '')) * BigInt(b.replace('.', ''));
@@ -29,9 +43,21 @@ export function stepProduct(a: string, b: string): string {
   return trimDecimal(d === 0 ? s : `${s.slice(0, s.length - d)}.${s.slice(s.length - d)}`) || '0';
 }
 
-/** Rounds a venue decimal down to a whole number of `step` (venues print more digits than the step). */
+/**
+ * A venue decimal as a whole number of `step` (venues print more digits than the step: trailing
+ * zeros); throws when it is not a multiple. Plain decimals that fit a double exactly take
+ * `unitsFast` (no bigint, no string work).
+ */
 export function units(value: string, step: string, field: string): bigint {
+  const fast = unitsFast(value, step);
+  if (fast >= 0) return BigInt(fast);
   return toUnits(trimDecimal(value) === '' ? '0' : trimDecimal(value), step, field);
+}
+
+/** {@link units} as a number (ticks and lots, which the engine keeps as numbers), without a bigint on the fast path. */
+export function unitsNumber(value: string, step: string, field: string): number {
+  const fast = unitsFast(value, step);
+  return fast >= 0 ? fast : Number(units(value, step, field));
 }
 
 /** Binance's symbol id of an instrument (`BTCUSDT`). */
@@ -78,8 +104,8 @@ export class BinanceInstruments {
         quote: String(s.quoteAsset),
         tickSize,
         lotSize,
-        minQtyLots: Number(units(String(ls.minQty), lotSize, 'minQty')),
-        maxQtyLots: Number(units(String(ls.maxQty), lotSize, 'maxQty')),
+        minQtyLots: unitsNumber(String(ls.minQty), lotSize, 'minQty'),
+        maxQtyLots: unitsNumber(String(ls.maxQty), lotSize, 'maxQty'),
         minNotional: trimDecimal(String(nf?.minNotional ?? '0')) || '0',
       };
       this.bySymbol.set(ins.symbol, ins);

@@ -6,7 +6,7 @@
  */
 import type { StreamSinks } from '../adapter.js';
 import type { BinanceConnection, Raw } from './client.js';
-import { units, type BinanceInstruments } from './instruments.js';
+import { unitsNumber, type BinanceInstruments } from './instruments.js';
 
 /** The public market-data streams of one Binance venue. */
 export class BinanceMarketData {
@@ -41,7 +41,7 @@ export class BinanceMarketData {
           sinks.onStreamUp(`book:${symbol}`);
         }
         const lv = (side: readonly (readonly (number | string | undefined)[])[]): [number, number][] =>
-          side.slice(0, 10).map((l) => [Number(units(decimalString(l[0]), ins.tickSize, 'price')), Number(units(decimalString(l[1]), ins.lotSize, 'qty'))]);
+          side.slice(0, 10).map((l) => [unitsNumber(decimalString(l[0]), ins.tickSize, 'price'), unitsNumber(decimalString(l[1]), ins.lotSize, 'qty')]);
         sinks.onBook!({ symbol, bids: lv(ob.bids as never), asks: lv(ob.asks as never), nonce: Number(ob.nonce ?? 0), venueTimeMs: Number(ob.timestamp ?? 0) });
       } catch (e) {
         if (gen !== c.streamGen) return;
@@ -64,8 +64,8 @@ export class BinanceMarketData {
           const raw = t.info as Raw;
           sinks.onTrade!({
             symbol,
-            priceTicks: Number(units(String(raw.p), ins.tickSize, 'p')),
-            lots: Number(units(String(raw.q), ins.lotSize, 'q')),
+            priceTicks: unitsNumber(String(raw.p), ins.tickSize, 'p'),
+            lots: unitsNumber(String(raw.q), ins.lotSize, 'q'),
             side: raw.m === true ? 'sell' : 'buy',
             venueTimeMs: Number(raw.T ?? raw.E ?? 0),
           });
@@ -103,10 +103,10 @@ export class BinanceMarketData {
           if (ins === undefined) continue;
           sinks.onTicker({
             symbol: sym,
-            bidTicks: Number(units(String(raw.b), ins.tickSize, 'bid')),
-            bidLots: Number(units(String(raw.B), ins.lotSize, 'bidQty')),
-            askTicks: Number(units(String(raw.a), ins.tickSize, 'ask')),
-            askLots: Number(units(String(raw.A), ins.lotSize, 'askQty')),
+            bidTicks: unitsNumber(String(raw.b), ins.tickSize, 'bid'),
+            bidLots: unitsNumber(String(raw.B), ins.lotSize, 'bidQty'),
+            askTicks: unitsNumber(String(raw.a), ins.tickSize, 'ask'),
+            askLots: unitsNumber(String(raw.A), ins.lotSize, 'askQty'),
             venueTimeMs: Number(raw.E ?? raw.T ?? 0),
           });
         }
