@@ -48,10 +48,11 @@ export function toUnits(value: string, step: string, field = 'value'): bigint {
 /** Formats `units` of `step` as a decimal string with the step's number of decimals. */
 export function fromUnits(units: bigint | number, step: string): string {
   const d = decimals(step);
-  if (typeof units === 'number' && units >= 0 && Number.isSafeInteger(units)) {
+  const ms = typeof units === 'number' && units >= 0 && Number.isSafeInteger(units) ? plainMantissa(step) : -1;
+  if (ms >= 0) {
     // the exact product in a double when it is a safe integer (see unitsFast): no bigint, no split
-    const v = units * plainMantissa(step);
-    if (Number.isSafeInteger(v) && v >= 0) {
+    const v = (units as number) * ms;
+    if (Number.isSafeInteger(v)) {
       const abs = String(v).padStart(d + 1, '0');
       return d === 0 ? abs : `${abs.slice(0, abs.length - d)}.${abs.slice(abs.length - d)}`;
     }

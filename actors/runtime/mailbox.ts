@@ -18,7 +18,7 @@ export const Offer = {
 export type Offer = (typeof Offer)[keyof typeof Offer];
 
 /**
- * A bounded FIFO ring buffer (of envelopes in a mailbox; of span records in the OTLP exporter's
+ * A bounded FIFO ring buffer (of envelopes in a mailbox; of span sizes in the OTLP exporter's
  * queue). Capacity is rounded up to a power of two so the index wraps with a mask; slots are
  * cleared on take so the ring never retains delivered payloads.
  */

@@ -96,9 +96,9 @@ export class ServiceExporter {
       spareSpanBuffer = undefined;
     }
     this.batch = Math.min(o.maxExportBatchSize, o.maxQueueSize);
-    // A batch is encoded only when a connection can take it (at most `concurrencyLimit` requests in
-    // flight): the rest of the queue waits as records, so at most that many encoded bodies exist
-    // and each reuses a spare buffer (encoded ahead for every queued batch, as before, a body took
+    // A request body is built only when a connection can take it (at most `concurrencyLimit`
+    // requests in flight): the rest of the queue waits in the span buffer, so at most that many
+    // bodies exist and each reuses a spare buffer (built ahead for every queued batch, a body took
     // a fresh 256 KiB buffer whenever the 4 spares were in use).
     this.concurrency = o.concurrencyLimit;
     this.writer.maxSpares = o.concurrencyLimit + 1;
@@ -192,7 +192,6 @@ export class ServiceExporter {
 
   /** Ends whatever is still in flight (shutdown gave up waiting); drops what is queued. */
   abort(): void {
-    this.clearTimers();
     this.close();
     this.http.stop();
   }

@@ -73,6 +73,9 @@ describe('orders/instrument: exact decimal units, with a double fast path', () =
     assert.equal(toUnits('123456789012345678', '1'), 123456789012345678n);
     assert.equal(unitsFast('5', '0'), -1);
     assert.throws(() => toUnits('5', '0'), /step: expected a positive decimal string/);
+    // a step that is not a plain decimal is refused by the bigint path, whatever the count
+    assert.throws(() => fromUnits(0, 'abc'));
+    assert.throws(() => fromUnits(5, '1e-2'));
   });
 
   it('fromUnits formats exactly as the bigint definition for numbers and bigints, negative and past 2^53 included', () => {
