@@ -40,11 +40,6 @@ export class OrderTableImage {
     private readonly strings: PackStrings,
   ) {}
 
-  /** Orders held as objects not encoded yet. */
-  get remaining(): number {
-    return this.items.length - this.next;
-  }
-
   /** Encodes up to `max` more of the orders held as objects into one piece; true once all are. */
   renderSlice(max: number): boolean {
     const end = Math.min(this.items.length, this.next + max);

@@ -752,31 +752,28 @@ export function writeSpan(w: ProtoWriter, s: SpanRecord, base: EpochBase): void 
 
 /**
  * `ExportTraceServiceRequest` with one ResourceSpans / ScopeSpans holding `spans.at(i)` for `i` in
- * `[from, to)` (an array, or the exporter's queue: a `Ring` indexed by absolute sequence).
- * Returns a Buffer of its own (the writer is reused for the next batch). With `headRoom`, that
- * many bytes of the same memory precede the body, free for the caller (`otlp-http.ts` writes the
- * HTTP head there, so head and body leave in one socket write).
+ * `[from, to)`: each encoded by {@link writeSpan}, then wrapped by {@link wrapEncodedSpans} (the
+ * exporter's two steps, run back to back; for tests and `bench/tracing-encode.ts`). Returns a
+ * Buffer of its own (the writer is reused for the next batch). With `headRoom`, that many bytes of
+ * the same memory precede the body, free for the caller (`otlp-http.ts` writes the HTTP head
+ * there, so head and body leave in one socket write).
  */
 export function encodeExportRequest(w: ProtoWriter, service: EncodedService, base: EpochBase, spans: { at(i: number): SpanRecord | undefined }, from: number, to: number, headRoom = 0): Buffer {
-  const room = Math.min(Math.max(0, Math.floor(headRoom)), MAX_HEAD_ROOM);
-  w.pos = 0;
-  w.ensure(room);
-  w.pos = room;
-  const rs = w.begin(1);
-  w.raw(service.resource);
-  const ss = w.begin(2);
-  w.raw(service.scope);
-  for (let i = from; i < to; i++) writeSpan(w, spans.at(i)!, base);
-  w.end(ss);
-  w.end(rs);
-  return w.take(room);
+  const s = spanScratch;
+  s.pos = 0;
+  for (let i = from; i < to; i++) writeSpan(s, spans.at(i)!, base);
+  return wrapEncodedSpans(w, service, s.buf, 0, s.pos, headRoom);
 }
+
+/** Where {@link encodeExportRequest} encodes the spans before wrapping them. */
+const spanScratch = new ProtoWriter();
 
 /**
  * `ExportTraceServiceRequest` around spans already encoded by {@link writeSpan} (`src[from, to)`,
  * back to back, each a `Span` field of ScopeSpans): the exporter encodes a span when it ends and
  * keeps only its bytes. The enclosing lengths are known before the copy, so nothing moves after
- * it. Returns a Buffer of its own, `headRoom` bytes free before it, as {@link encodeExportRequest}.
+ * it. Returns a Buffer of its own (the writer moves on to a spare or fresh buffer), with
+ * `headRoom` bytes (at most {@link MAX_HEAD_ROOM}) free before it for the caller.
  */
 export function wrapEncodedSpans(w: ProtoWriter, service: EncodedService, src: Uint8Array, from: number, to: number, headRoom = 0): Buffer {
   const room = Math.min(Math.max(0, Math.floor(headRoom)), MAX_HEAD_ROOM);
