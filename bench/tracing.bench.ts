@@ -49,7 +49,7 @@ import { ActorSystem, ActorTracing, TRACING_DEFAULTS, currentTraceparent } from 
 import { CHANNELS } from '../actors/runtime/diagnostics.js';
 import { OtlpReceiver } from '../test/fixtures/otlp/otlp-receiver.js';
 import { fmtNs, median, table, writeSection } from './report.js';
-import type { CpuProfile } from './profile-table.js';
+import { summariseProfile, type CpuProfile } from './fixtures/cpu-profile-summary.js';
 import { PEER_SPANS_PER_ORDER, recordOrders, sdkOrders } from './tracing-sdk-peer.js';
 import { encodeCost } from './tracing-encode.js';
 import { endRestSpan, restServerSpan } from '../simulators/wire/server-span.js';
@@ -257,21 +257,6 @@ interface HeapNode {
   children: HeapNode[];
 }
 
-/** Self time (µs) by function (`name file:line`) of a CPU profile. */
-function selfByFunction(p: CpuProfile): Map<string, number> {
-  const name = new Map<number, string>();
-  for (const n of p.nodes) {
-    const cf = n.callFrame;
-    name.set(n.id, `${cf.functionName || '(anonymous)'} ${cf.url.split('/').slice(-1)[0] ?? ''}:${cf.lineNumber + 1}`);
-  }
-  const out = new Map<string, number>();
-  for (let i = 0; i < p.samples.length; i++) {
-    const k = name.get(p.samples[i]!)!;
-    out.set(k, (out.get(k) ?? 0) + (p.timeDeltas[i] ?? 0));
-  }
-  return out;
-}
-
 /**
  * The profile mode: one warm-up pair, then tracing off and on (simulator in its own process),
  * each profiled over its ORDERS orders; prints CPU per order of both and self time per order by
@@ -314,7 +299,7 @@ async function profileOrders(dir: string): Promise<void> {
       console.log(`GC ${v}: ${[...gcs].map(([k, [n, ms]]) => `kind ${k}: ${n} × ${(ms / n).toFixed(2)} ms = ${((ms * 1000) / ORDERS).toFixed(2)} µs per order`).join('; ')}`);
       await t?.shutdown();
       writeFileSync(path.join(dir, `tracing-${v}.cpuprofile`), JSON.stringify(profile));
-      return { cpu, fns: selfByFunction(profile as unknown as CpuProfile) };
+      return { cpu, fns: new Map(summariseProfile(profile as unknown as CpuProfile, Infinity).map((r) => [`${r.fn} ${r.where}`, r.selfMs * 1000])) };
     };
     const off = await run('off');
     const on = await run('on');
